@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/orgaudit/orgaudit/internal/audit"
+	"github.com/orgaudit/orgaudit/internal/awssim"
+)
+
+// demoCommand starts the simulated organization in-process and runs the whole job against it through the real
+// SDK: role assumption, every check, the workbook to S3 and the digest to SNS. What it prints is what SNS received.
+func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("audit demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "audit-report.xlsx", "write the workbook to this file")
+	asJSON := fs.Bool("json", false, "print the JSON result instead of the digest")
+	asOfFlag := fs.String("as-of", "", "audit as of this UTC date or RFC 3339 time (default: now); the demo's data moves with it")
+	concurrency := fs.Int("concurrency", 16, "most tasks at once")
+	verbose := fs.Bool("v", false, "log every failed cell on stderr")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "audit demo: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	asOf := time.Now().UTC()
+	if *asOfFlag != "" {
+		t, err := audit.ParseAsOf(*asOfFlag)
+		if err != nil {
+			fmt.Fprintf(stderr, "audit demo: %v\n", err)
+			return exitUsage
+		}
+		asOf = t
+	}
+	level := slog.LevelError
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	sim, cfg, err := startDemo(asOf)
+	if err != nil {
+		fmt.Fprintf(stderr, "audit demo: %v\n", err)
+		return exitFail
+	}
+	defer sim.Close()
+	s := demoSettings(asOf)
+	s.Concurrency = *concurrency
+	res, runErr := audit.Run(ctx, cfg, s, audit.Options{Logger: logger, WorkbookPath: *out, Now: func() time.Time { return asOf }})
+	if res == nil {
+		fmt.Fprintf(stderr, "audit demo: %v\n", runErr)
+		return exitFail
+	}
+	if !*asJSON {
+		// Print the digest as SNS received it, not as we meant to send it.
+		for _, m := range sim.Published() {
+			fmt.Fprintf(stdout, "Subject: %s\n\n%s\n", m.Subject, m.Body)
+		}
+		fmt.Fprintf(stdout, "(workbook written to %s; the simulated organization's links stop working when the demo exits)\n", *out)
+		if runErr != nil {
+			fmt.Fprintf(stderr, "audit demo: %v\n", runErr)
+			return exitFail
+		}
+		return exitOK
+	}
+	return finish(res, runErr, true, stdout, stderr)
+}
+
+// startDemo starts the simulator and returns an SDK configuration pointed at it with the management account's
+// credentials.
+func startDemo(asOf time.Time) (*awssim.Server, aws.Config, error) {
+	sim := awssim.New(awssim.Demo(asOf))
+	if err := sim.Start(); err != nil {
+		return nil, aws.Config{}, fmt.Errorf("start simulated organization: %w", err)
+	}
+	return sim, SimConfig(sim.URL(), sim.Credentials(awssim.DemoManagementAccount)), nil
+}
+
+// SimConfig is an SDK configuration for a loopback AWS-compatible endpoint.
+func SimConfig(url string, creds aws.Credentials) aws.Config {
+	cfg := aws.NewConfig()
+	cfg.Region = awssim.DemoHomeRegion
+	cfg.Credentials = aws.NewCredentialsCache(credentials.StaticCredentialsProvider{Value: creds})
+	cfg.BaseEndpoint = aws.String(url)
+	cfg.Retryer = newRetryer
+	return *cfg
+}
+
+func demoSettings(asOf time.Time) audit.Settings {
+	s := audit.Defaults()
+	s.RoleName = awssim.DemoRoleName
+	s.ExternalID = awssim.DemoExternalID
+	s.Regions = []string{"all"}
+	s.Bucket = awssim.DemoBucket
+	s.TopicARN = awssim.DemoTopicARN()
+	s.S3PathStyle = true
+	s.AsOf = asOf
+	return s
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/orgaudit/orgaudit/internal/audit"
+	"github.com/orgaudit/orgaudit/internal/checks"
+)
+
+// runFlags are the flags of `audit run`, parsed into Settings.
+type runFlags struct {
+	settings audit.Settings
+	out      string
+	json     bool
+	progress bool
+}
+
+func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
+	s := audit.Defaults()
+	rf := &runFlags{}
+	fs := flag.NewFlagSet("audit run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var regions, accounts, exclude, checkNames, expiry, asOf string
+	fs.StringVar(&s.RoleName, "role", s.RoleName, "role to assume in member accounts")
+	fs.StringVar(&s.ExternalID, "external-id", "", "ExternalId the member role's trust policy requires")
+	fs.StringVar(&s.SessionName, "session-name", s.SessionName, "role session name, as member accounts' CloudTrail shows it")
+	fs.StringVar(&regions, "regions", "", `regions to audit, comma-separated, or "all" for each account's enabled regions (default: the SDK configuration's region)`)
+	fs.StringVar(&accounts, "accounts", "", "audit only these account ids, comma-separated")
+	fs.StringVar(&exclude, "exclude-accounts", "", "skip these account ids, comma-separated")
+	fs.StringVar(&checkNames, "checks", "", "checks to run, comma-separated (default all: "+audit.KnownChecks()+")")
+	fs.StringVar(&expiry, "expiry-days", "7/30/60", "reservation expiry thresholds in days: critical/warning/notice")
+	fs.DurationVar(&s.StuckAfter, "stuck-after", s.StuckAfter, "how long a Service Catalog change may run before it is stuck")
+	fs.StringVar(&asOf, "as-of", "", "audit as of this UTC date (2026-11-22) or RFC 3339 time (default: now)")
+	fs.IntVar(&s.Concurrency, "concurrency", s.Concurrency, "most tasks (role set-ups and checks) at once")
+	fs.StringVar(&rf.out, "out", "", "also write the workbook to this file (with -dry-run: default audit-report.xlsx)")
+	fs.StringVar(&s.Bucket, "bucket", "", "S3 bucket for the workbook")
+	fs.StringVar(&s.Prefix, "prefix", s.Prefix, "S3 key prefix for the workbook")
+	fs.StringVar(&s.KMSKeyID, "kms-key-id", "", "KMS key for the workbook's server-side encryption (default SSE-S3)")
+	fs.StringVar(&s.TopicARN, "topic", "", "SNS topic ARN for the digest")
+	fs.DurationVar(&s.URLExpiry, "url-expiry", s.URLExpiry, "how long the presigned workbook link should work (at most 168h)")
+	fs.BoolVar(&s.S3PathStyle, "s3-path-style", false, "address the bucket by path (S3-compatible endpoints)")
+	fs.StringVar(&s.RunID, "run-id", "", "run id (default: the start time)")
+	fs.BoolVar(&s.DryRun, "dry-run", false, "deliver nothing; write the workbook locally")
+	fs.BoolVar(&rf.json, "json", false, "print the JSON result instead of the digest")
+	if err := fs.Parse(args); err != nil {
+		return nil, usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return nil, usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	s.Regions, s.Accounts, s.ExcludeAccounts, s.Checks = audit.SplitList(regions), audit.SplitList(accounts), audit.SplitList(exclude), audit.SplitList(checkNames)
+	d, err := checks.ParseExpiryDays(expiry)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	s.ExpiryDays = d
+	if asOf != "" {
+		t, err := audit.ParseAsOf(asOf)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		s.AsOf = t
+	}
+	if err := s.Validate(); err != nil {
+		return nil, usageError{err}
+	}
+	if s.DryRun && rf.out == "" {
+		rf.out = "audit-report.xlsx"
+	}
+	rf.settings = s
+	return rf, nil
+}

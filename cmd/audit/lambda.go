@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/orgaudit/orgaudit/internal/audit"
+	"github.com/orgaudit/orgaudit/internal/report"
+)
+
+// newLambdaHandler reads the deployment settings and the SDK configuration once per cold start. A bad setting
+// fails every invocation with the same clear error rather than crashing the runtime.
+func newLambdaHandler(getenv func(string) string) func(context.Context, json.RawMessage) (*report.Result, error) {
+	logger := lambdacontext.NewLogger()
+	slog.SetDefault(logger)
+	base, envErr := audit.FromEnv(getenv)
+	var cfg aws.Config
+	var cfgErr error
+	if envErr == nil {
+		cfg, cfgErr = config.LoadDefaultConfig(context.Background(), config.WithRetryer(newRetryer))
+	}
+	return func(ctx context.Context, raw json.RawMessage) (*report.Result, error) {
+		if envErr != nil {
+			return nil, fmt.Errorf("function configuration: %w", envErr)
+		}
+		if cfgErr != nil {
+			return nil, fmt.Errorf("load AWS configuration: %w", cfgErr)
+		}
+		ev, err := audit.DecodeEvent(raw)
+		if err != nil {
+			logger.ErrorContext(ctx, "rejected event", "err", err)
+			return nil, err
+		}
+		s, err := ev.Apply(base)
+		if err != nil {
+			logger.ErrorContext(ctx, "rejected event", "kind", ev.Kind, "err", err)
+			return nil, err
+		}
+		logger.InfoContext(ctx, "invocation", "kind", ev.Kind, "run_id", s.RunID)
+		out, err := audit.Run(ctx, cfg, s, audit.Options{Logger: logger})
+		if err != nil {
+			return nil, err
+		}
+		return out.Result, nil
+	}
+}

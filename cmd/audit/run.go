@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/orgaudit/orgaudit/internal/audit"
+)
+
+// maxAttempts bounds the SDK's retries per call (throttling, 5xx) before a cell is recorded as failed.
+const maxAttempts = 6
+
+func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	rf, err := parseRunFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "audit run: %v\n", err)
+		return exitUsage
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryer(newRetryer))
+	if err != nil {
+		fmt.Fprintf(stderr, "audit run: load AWS configuration: %v\n", err)
+		return exitFail
+	}
+	if cfg.Region == "" && !(len(rf.settings.Regions) > 0) {
+		fmt.Fprintln(stderr, "audit run: no region: set AWS_REGION, a profile region, or -regions")
+		return exitUsage
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	opts := audit.Options{Logger: logger, WorkbookPath: rf.out, Progress: progressPrinter(stderr)}
+	out, err := audit.Run(ctx, cfg, rf.settings, opts)
+	if opts.Progress != nil {
+		fmt.Fprintln(stderr)
+	}
+	return finish(out, err, rf.json, stdout, stderr)
+}
+
+func newRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = maxAttempts })
+}
+
+// finish prints the result and maps the outcome to an exit code.
+func finish(out *audit.Output, err error, asJSON bool, stdout, stderr io.Writer) int {
+	if out == nil {
+		fmt.Fprintf(stderr, "audit: %v\n", err)
+		return exitFail
+	}
+	if asJSON {
+		if werr := writeJSON(stdout, out.Result); werr != nil {
+			fmt.Fprintf(stderr, "audit: write result: %v\n", werr)
+			return exitFail
+		}
+	} else {
+		fmt.Fprintf(stdout, "Subject: %s\n\n%s", out.Subject, out.Digest)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "audit: %v\n", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+// progressPrinter reports finished cells on stderr when it is a terminal, and stays silent in pipes and logs.
+func progressPrinter(stderr io.Writer) func(int) {
+	f, ok := stderr.(*os.File)
+	if !ok {
+		return nil
+	}
+	if info, err := f.Stat(); err != nil || info.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	return func(done int) {
+		if done%10 == 0 {
+			fmt.Fprintf(f, "\raudited %d cells ", done)
+		}
+	}
+}

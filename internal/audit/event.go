@@ -1,0 +1,188 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/orgaudit/orgaudit/internal/checks"
+)
+
+// Event is what the Lambda receives. Three kinds are accepted:
+//   - an EventBridge rule's scheduled event ("source": "aws.events", "detail-type": "Scheduled Event");
+//   - an EventBridge Scheduler invocation, whose input our template sets to {"source": "aws.scheduler", ...};
+//   - a manual invoke: {} or an override object, decoded strictly (an unknown field is an error).
+type Event struct {
+	Kind          string    // scheduled, scheduler or manual
+	ScheduledTime time.Time // when the schedule fired; zero for manual
+	Override      Override
+}
+
+// Override is the manual event: every field optional, each replacing the deployment's setting.
+type Override struct {
+	Accounts        []string `json:"accounts,omitempty"`
+	ExcludeAccounts []string `json:"exclude_accounts,omitempty"`
+	Regions         []string `json:"regions,omitempty"`
+	Checks          []string `json:"checks,omitempty"`
+	ExpiryDays      []int    `json:"expiry_days,omitempty"`
+	StuckAfter      string   `json:"stuck_after,omitempty"`
+	AsOf            string   `json:"as_of,omitempty"`
+	Concurrency     int      `json:"concurrency,omitempty"`
+	DryRun          *bool    `json:"dry_run,omitempty"`
+	RunID           string   `json:"run_id,omitempty"`
+}
+
+// eventBridgeScheduled is the documented envelope of a scheduled event.
+type eventBridgeScheduled struct {
+	Version    string          `json:"version"`
+	ID         string          `json:"id"`
+	DetailType string          `json:"detail-type"`
+	Source     string          `json:"source"`
+	Account    string          `json:"account"`
+	Time       time.Time       `json:"time"`
+	Region     string          `json:"region"`
+	Resources  []string        `json:"resources"`
+	Detail     json.RawMessage `json:"detail"`
+}
+
+// schedulerInput is the input deploy/cloudformation gives the Scheduler target, filled from the Scheduler's
+// context attributes (<aws.scheduler.scheduled-time> and friends).
+type schedulerInput struct {
+	Source        string `json:"source"`
+	ScheduledTime string `json:"scheduled_time"`
+	ExecutionID   string `json:"execution_id,omitempty"`
+	ScheduleARN   string `json:"schedule_arn,omitempty"`
+}
+
+// maxEventBytes bounds what we are willing to parse; a Lambda async payload is at most 256 KB anyway.
+const maxEventBytes = 256 << 10
+
+// DecodeEvent tells the kinds apart and decodes each strictly.
+func DecodeEvent(raw []byte) (Event, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > maxEventBytes {
+		return Event{}, fmt.Errorf("event is %d bytes; at most %d are accepted", len(raw), maxEventBytes)
+	}
+	if len(raw) == 0 || string(raw) == "null" {
+		return Event{Kind: "manual"}, nil
+	}
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return Event{}, fmt.Errorf("event is not a JSON object: %w", err)
+	}
+	var source string
+	if s, ok := probe["source"]; ok {
+		if err := json.Unmarshal(s, &source); err != nil {
+			return Event{}, errors.New(`event field "source" must be a string`)
+		}
+	}
+	switch source {
+	case "aws.events":
+		var e eventBridgeScheduled
+		if err := strictDecode(raw, &e); err != nil {
+			return Event{}, fmt.Errorf("EventBridge event: %w", err)
+		}
+		if e.DetailType != "Scheduled Event" {
+			return Event{}, fmt.Errorf("EventBridge event of type %q: only Scheduled Event starts an audit", e.DetailType)
+		}
+		if e.Time.IsZero() {
+			return Event{}, errors.New(`EventBridge scheduled event has no "time"`)
+		}
+		return Event{Kind: "scheduled", ScheduledTime: e.Time.UTC()}, nil
+	case "aws.scheduler":
+		var e schedulerInput
+		if err := strictDecode(raw, &e); err != nil {
+			return Event{}, fmt.Errorf("Scheduler event: %w", err)
+		}
+		t, err := time.Parse(time.RFC3339, e.ScheduledTime)
+		if err != nil {
+			return Event{}, fmt.Errorf(`Scheduler event "scheduled_time" %q is not an RFC 3339 time`, e.ScheduledTime)
+		}
+		return Event{Kind: "scheduler", ScheduledTime: t.UTC()}, nil
+	case "":
+		var o Override
+		if err := strictDecode(raw, &o); err != nil {
+			return Event{}, fmt.Errorf("manual event: %w", err)
+		}
+		return Event{Kind: "manual", Override: o}, nil
+	}
+	return Event{}, fmt.Errorf("event source %q is not one orgaudit handles (aws.events, aws.scheduler, or none for a manual run)", source)
+}
+
+func strictDecode(raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("trailing data after the JSON object")
+	}
+	return nil
+}
+
+// Apply lays the event over the deployment settings and validates the result.
+func (e Event) Apply(s Settings) (Settings, error) {
+	o := e.Override
+	var errs []error
+	if o.Accounts != nil {
+		s.Accounts = dedupe(o.Accounts)
+	}
+	if o.ExcludeAccounts != nil {
+		s.ExcludeAccounts = dedupe(o.ExcludeAccounts)
+	}
+	if o.Regions != nil {
+		s.Regions = dedupe(o.Regions)
+	}
+	if o.Checks != nil {
+		s.Checks = dedupe(o.Checks)
+	}
+	if o.ExpiryDays != nil {
+		if len(o.ExpiryDays) != 3 {
+			errs = append(errs, fmt.Errorf("expiry_days must hold three numbers (critical, warning, notice), got %d", len(o.ExpiryDays)))
+		} else {
+			s.ExpiryDays = [3]int{o.ExpiryDays[0], o.ExpiryDays[1], o.ExpiryDays[2]}
+		}
+	}
+	if o.StuckAfter != "" {
+		d, err := time.ParseDuration(o.StuckAfter)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("stuck_after: %w", err))
+		}
+		s.StuckAfter = d
+	}
+	if o.AsOf != "" {
+		t, err := ParseAsOf(o.AsOf)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		s.AsOf = t
+	}
+	if o.Concurrency != 0 {
+		s.Concurrency = o.Concurrency
+	}
+	if o.DryRun != nil {
+		s.DryRun = *o.DryRun
+	}
+	if o.RunID != "" {
+		s.RunID = o.RunID
+	}
+	if !e.ScheduledTime.IsZero() && s.RunID == "" {
+		// A retried invocation of the same schedule gets the same run id.
+		s.RunID = e.ScheduledTime.Format("20060102T150405Z")
+	}
+	if err := errors.Join(errs...); err != nil {
+		return s, err
+	}
+	if err := s.Validate(); err != nil {
+		return s, fmt.Errorf("invalid settings: %w", err)
+	}
+	return s, nil
+}
+
+// KnownChecks is for error messages and docs.
+func KnownChecks() string { return strings.Join(checks.Names(), ", ") }

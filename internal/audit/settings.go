@@ -1,0 +1,212 @@
+// Package audit is the job: it validates settings, runs the fan-out, builds the report and delivers it. cmd/audit
+// is a thin shell over it for the CLI, the demo and Lambda. It imports every internal package below it.
+package audit
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
+	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/crossaccount"
+	"github.com/orgaudit/orgaudit/internal/delivery"
+)
+
+// DefaultRoleName is the role deploy/cloudformation creates in every member account.
+const DefaultRoleName = "OrgAuditReadOnly"
+
+// Settings are everything one run needs. Deployment defaults come from the environment (Lambda) or flags (CLI);
+// a manual event may override some. Validate before any AWS call.
+type Settings struct {
+	RoleName        string
+	ExternalID      string
+	SessionName     string
+	Regions         []string // names, or ["all"]; empty = the SDK configuration's region
+	Accounts        []string
+	ExcludeAccounts []string
+	Checks          []string // empty = all
+	ExpiryDays      [3]int
+	StuckAfter      time.Duration
+	AsOf            time.Time // zero = now
+	Concurrency     int
+	Bucket          string
+	Prefix          string
+	KMSKeyID        string
+	TopicARN        string
+	URLExpiry       time.Duration
+	DryRun          bool
+	RunID           string // empty = derived from the start time
+	// S3PathStyle addresses buckets by path, for S3-compatible endpoints such as the simulator and moto.
+	S3PathStyle bool
+}
+
+// Defaults returns the documented defaults.
+func Defaults() Settings {
+	l := checks.DefaultLimits()
+	return Settings{RoleName: DefaultRoleName, SessionName: "orgaudit", ExpiryDays: l.Expiry, StuckAfter: l.StuckAfter,
+		Concurrency: 16, Prefix: "orgaudit", URLExpiry: delivery.MaxPresignExpiry}
+}
+
+var (
+	accountID  = regexp.MustCompile(`^\d{12}$`)
+	regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
+	roleName   = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	externalID = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
+	bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	runID      = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,80}$`)
+)
+
+// Validate checks every setting and reports all problems at once.
+func (s Settings) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if !roleName.MatchString(s.RoleName) {
+		bad("role name %q is not a valid IAM role name", s.RoleName)
+	}
+	if s.ExternalID != "" && (len(s.ExternalID) < 2 || len(s.ExternalID) > 1224 || !externalID.MatchString(s.ExternalID)) {
+		bad("external id must be 2-1224 characters of letters, digits and +=,.@:/-")
+	}
+	if len(s.SessionName) < 2 || len(s.SessionName) > 64 || !roleName.MatchString(s.SessionName) {
+		bad("session name %q must be 2-64 characters of letters, digits and +=,.@-", s.SessionName)
+	}
+	for _, r := range s.Regions {
+		if r == crossaccount.AllRegions {
+			if len(s.Regions) > 1 {
+				bad("regions: %q cannot be combined with named regions", crossaccount.AllRegions)
+			}
+			continue
+		}
+		if !regionName.MatchString(r) {
+			bad("region %q is not a region name like eu-west-1", r)
+		}
+	}
+	for _, list := range [][]string{s.Accounts, s.ExcludeAccounts} {
+		for _, a := range list {
+			if !accountID.MatchString(a) {
+				bad("account id %q must be 12 digits", a)
+			}
+		}
+	}
+	if _, err := checks.Select(s.Checks); err != nil {
+		errs = append(errs, err)
+	}
+	if err := (checks.Limits{Expiry: s.ExpiryDays, StuckAfter: s.StuckAfter}).Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if s.Concurrency < 1 || s.Concurrency > 512 {
+		bad("concurrency must be between 1 and 512, got %d", s.Concurrency)
+	}
+	if s.Bucket != "" && !bucketName.MatchString(s.Bucket) {
+		bad("bucket %q is not a valid S3 bucket name", s.Bucket)
+	}
+	if s.TopicARN != "" {
+		if a, err := arn.Parse(s.TopicARN); err != nil || a.Service != "sns" || a.Resource == "" {
+			bad("topic %q is not an SNS topic ARN", s.TopicARN)
+		}
+	}
+	if s.URLExpiry < time.Minute || s.URLExpiry > delivery.MaxPresignExpiry {
+		bad("link expiry must be between 1m and %s", delivery.MaxPresignExpiry)
+	}
+	if s.RunID != "" && !runID.MatchString(s.RunID) {
+		bad("run id %q may hold only letters, digits and _.-", s.RunID)
+	}
+	return errors.Join(errs...)
+}
+
+// ParseAsOf reads a UTC date (2026-11-22, taken as its first instant) or an RFC 3339 time.
+func ParseAsOf(s string) (time.Time, error) {
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t.UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("as-of %q: want a date like 2026-11-22 or an RFC 3339 time", s)
+	}
+	return t.UTC(), nil
+}
+
+// SplitList reads "a,b c" into its items; empty input is an empty list.
+func SplitList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' })
+}
+
+// FromEnv reads deployment settings from the environment (the Lambda's configuration). Every variable is optional;
+// a malformed one is an error naming it.
+func FromEnv(getenv func(string) string) (Settings, error) {
+	s := Defaults()
+	var errs []error
+	str := func(name string, dst *string) {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			*dst = v
+		}
+	}
+	list := func(name string, dst *[]string) {
+		if v := getenv(name); strings.TrimSpace(v) != "" {
+			*dst = SplitList(v)
+		}
+	}
+	str("AUDIT_ROLE_NAME", &s.RoleName)
+	str("AUDIT_EXTERNAL_ID", &s.ExternalID)
+	str("AUDIT_SESSION_NAME", &s.SessionName)
+	list("AUDIT_REGIONS", &s.Regions)
+	list("AUDIT_ACCOUNTS", &s.Accounts)
+	list("AUDIT_EXCLUDE_ACCOUNTS", &s.ExcludeAccounts)
+	list("AUDIT_CHECKS", &s.Checks)
+	str("AUDIT_BUCKET", &s.Bucket)
+	str("AUDIT_PREFIX", &s.Prefix)
+	str("AUDIT_KMS_KEY_ID", &s.KMSKeyID)
+	str("AUDIT_TOPIC_ARN", &s.TopicARN)
+	if v := getenv("AUDIT_EXPIRY_DAYS"); v != "" {
+		d, err := checks.ParseExpiryDays(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("AUDIT_EXPIRY_DAYS: %w", err))
+		}
+		s.ExpiryDays = d
+	}
+	for name, dst := range map[string]*time.Duration{"AUDIT_STUCK_AFTER": &s.StuckAfter, "AUDIT_URL_EXPIRY": &s.URLExpiry} {
+		if v := getenv(name); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			}
+			*dst = d
+		}
+	}
+	if v := getenv("AUDIT_CONCURRENCY"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("AUDIT_CONCURRENCY: %q is not a whole number", v))
+		}
+		s.Concurrency = n
+	}
+	for name, dst := range map[string]*bool{"AUDIT_DRY_RUN": &s.DryRun, "AUDIT_S3_PATH_STYLE": &s.S3PathStyle} {
+		if v := getenv(name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not true or false", name, v))
+			}
+			*dst = b
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return s, err
+	}
+	return s, s.Validate()
+}
+
+// dedupe keeps the first of each item, in order.
+func dedupe(items []string) []string {
+	var out []string
+	for _, it := range items {
+		if !slices.Contains(out, it) {
+			out = append(out, it)
+		}
+	}
+	return out
+}

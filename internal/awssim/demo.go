@@ -1,0 +1,194 @@
+package awssim
+
+import (
+	"fmt"
+	"time"
+)
+
+// Demo names, so the demo and the tests agree on what the organization holds.
+const (
+	DemoManagementAccount = "111111111111"
+	DemoRoleName          = "OrgAuditReadOnly"
+	DemoExternalID        = "orgaudit-demo"
+	DemoHomeRegion        = "us-east-1"
+	DemoTopicName         = "orgaudit-digest"
+	DemoBucket            = "orgaudit-reports-111111111111"
+	DemoMissingRole       = "999999999999"
+	DemoSuspended         = "101010101010"
+)
+
+// DemoTopicARN is the SNS topic the demo publishes to.
+func DemoTopicARN() string {
+	return fmt.Sprintf("arn:aws:sns:%s:%s:%s", DemoHomeRegion, DemoManagementAccount, DemoTopicName)
+}
+
+// Demo builds the demo organization relative to asOf, so the same findings appear whatever the date: 14 accounts in
+// up to 4 regions, every finding kind, a stuck product, a nested failed stack, a renewed and a modified EC2
+// reservation, RDS reservations over several pages, a suspended account and an account without the audit role.
+func Demo(asOf time.Time) *Organization {
+	asOf = asOf.UTC()
+	day := func(n int) time.Time { // noon UTC n calendar days after the as-of date
+		d := time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 12, 0, 0, 0, time.UTC)
+		return d.AddDate(0, 0, n)
+	}
+	ago := func(d time.Duration) time.Time { return asOf.Add(-d) }
+	const year = 365 * 24 * 3600
+	role := map[string]Role{DemoRoleName: {ExternalID: DemoExternalID}}
+	engineer := func(acct string) string { return "arn:aws:sts::" + acct + ":assumed-role/PlatformEngineer/alice" }
+	regions := func(names ...string) map[string]*Region {
+		m := map[string]*Region{}
+		for _, n := range names {
+			m[n] = &Region{}
+		}
+		return m
+	}
+	std := func() map[string]*Region { return regions("us-east-1", "eu-west-1", "ap-southeast-2") }
+	acct := func(id, name string, rs map[string]*Region) *Account {
+		return &Account{ID: id, Name: name, Email: "aws+" + name + "@example.com", State: "ACTIVE", JoinedAt: day(-700), Roles: role, Regions: rs}
+	}
+	ec2RI := func(id, typ string, count int, start, end time.Time, state string) ReservedInstance {
+		return ReservedInstance{ID: id, InstanceType: typ, Count: count, Start: start, End: end, Duration: year, State: state,
+			ProductDescription: "Linux/UNIX", Scope: "Region", Tenancy: "default", OfferingClass: "standard", OfferingType: "No Upfront"}
+	}
+	rdsRI := func(id, class string, endDay int, state string) ReservedDBInstance {
+		start := day(endDay).Add(-year * time.Second)
+		return ReservedDBInstance{ID: id, OfferingID: "offer-" + id, Class: class, Count: 1, Start: start, Duration: year,
+			State: state, ProductDescription: "postgresql", OfferingType: "All Upfront", LeaseID: pseudoUUID(id)}
+	}
+	product := func(acct, id, name, status, msg, rec string) ProvisionedProduct {
+		return ProvisionedProduct{ID: id, Name: name, Type: "CFN_STACK", Status: status, StatusMessage: msg,
+			ProductID: "prod-vpcbaseline01", ProductName: "VPC baseline", ArtifactID: "pa-vpc000000v3", ArtifactName: "v3.2.0",
+			LastRecordID: rec, UserARN: engineer(acct), Created: ago(90 * 24 * time.Hour),
+			PhysicalID: StackARN("aws", "us-east-1", acct, "SC-"+acct+"-"+id)}
+	}
+	vpcArtifacts := []ProvisioningArtifact{
+		{ProductID: "prod-vpcbaseline01", ID: "pa-vpc000000v3", Name: "v3.2.0", Description: "Three-tier VPC with IPv6 and flow logs", Created: day(-200)},
+		{ProductID: "prod-bucketstd001", ID: "pa-bkt0000000v1", Name: "v1.4.1", Description: "Encrypted S3 bucket with access logging", Created: day(-300)},
+	}
+
+	mgmt := acct(DemoManagementAccount, "management", std())
+	mgmt.Roles = nil // the job audits the account it runs in with its own credentials
+	mgmt.Regions["us-east-1"].Topics = []string{DemoTopicName}
+	mgmt.Regions["us-east-1"].Buckets = []string{DemoBucket}
+	mgmt.Regions["us-east-1"].ReservedInstances = []ReservedInstance{
+		ec2RI("ri-0mgmt00000000045", "t3.large", 2, day(45).Add(-year*time.Second), day(45), "active"),
+	}
+
+	shared := acct("222222222222", "shared-services", std())
+	sharedUSE := shared.Regions["us-east-1"]
+	sharedUSE.Artifacts = vpcArtifacts
+	sharedUSE.ProvisionedProducts = []ProvisionedProduct{
+		product("222222222222", "pp-sharedvpc0001", "shared-vpc", "AVAILABLE", "", "rec-shared0001"),
+		product("222222222222", "pp-sharederr0002", "transit-attachment", "ERROR", "Stack creation failed. See record errors.", "rec-shared0002"),
+		product("222222222222", "pp-sharedok00003", "dns-resolver", "AVAILABLE", "", "rec-shared0003"),
+		product("222222222222", "pp-sharedtnt0004", "egress-vpc", "TAINTED", "Update failed; running the previous version v3.1.0", "rec-shared0004"),
+		product("222222222222", "pp-sharedok00005", "ipam-pools", "AVAILABLE", "", "rec-shared0005"),
+	}
+	sharedUSE.ProvisionedProducts[3].ArtifactID, sharedUSE.ProvisionedProducts[3].ArtifactName = "pa-vpc000000v3", "v3.2.0"
+	sharedUSE.Records = []Record{
+		{ID: "rec-shared0002", Type: "PROVISION_PRODUCT", Status: "FAILED", ProvisionedProductID: "pp-sharederr0002", ProvisionedProductName: "transit-attachment",
+			ProductID: "prod-vpcbaseline01", ArtifactID: "pa-vpc000000v3", Created: ago(30 * time.Hour), Updated: ago(29 * time.Hour),
+			Errors: []RecordError{{Code: "CREATE_FAILED", Description: "TransitGatewayAttachment: The transit gateway tgw-0abc is not shared with this account"}}},
+		{ID: "rec-shared0004", Type: "UPDATE_PROVISIONED_PRODUCT", Status: "FAILED", ProvisionedProductID: "pp-sharedtnt0004", ProvisionedProductName: "egress-vpc",
+			ProductID: "prod-vpcbaseline01", ArtifactID: "pa-vpc000000v3", Created: ago(50 * time.Hour), Updated: ago(49 * time.Hour),
+			Errors: []RecordError{{Code: "UPDATE_FAILED", Description: "NatGateway: Elastic IP address limit exceeded"}}},
+	}
+
+	network := acct("333333333333", "network", std())
+	network.Regions["eu-west-1"].Stacks = []Stack{
+		{Name: "network-core", Status: "UPDATE_ROLLBACK_FAILED", Reason: "The following resource(s) failed to update: [VpcStack]", Created: day(-300), Updated: ago(20 * time.Hour)},
+		{Name: "network-core-VpcStack-1QX2Z3", Status: "UPDATE_FAILED", Reason: "Resource handler returned message: \"The CIDR '10.0.0.0/16' conflicts with another subnet\"",
+			ParentID: "network-core", RootID: "network-core", Created: day(-300), Updated: ago(20 * time.Hour)},
+		{Name: "dns-zones", Status: "ROLLBACK_COMPLETE", Reason: "The following resource(s) failed to create: [HostedZone]", Created: ago(72 * time.Hour)},
+		{Name: "flow-logs-archive", Status: "DELETE_FAILED", Reason: "The bucket you tried to delete is not empty", Created: day(-400), Updated: ago(10 * time.Hour)},
+		{Name: "vpn-gateway", Status: "CREATE_FAILED", Reason: "Customer gateway IP 203.0.113.10 is already in use", Created: ago(5 * time.Hour)},
+	}
+
+	data := acct("444444444444", "data-platform", std())
+	data.Regions["us-east-1"].ReservedDBInstances = []ReservedDBInstance{
+		rdsRI("ri-data-pg-001", "db.r6g.xlarge", 3, "active"),
+		rdsRI("ri-data-pg-002", "db.r6g.large", 200, "active"),
+		rdsRI("ri-data-pg-003", "db.m6g.large", 20, "active"),
+		rdsRI("ri-data-pg-004", "db.m6g.large", -30, "retired"),
+		rdsRI("ri-data-pg-005", "db.r6g.2xlarge", 50, "active"),
+		rdsRI("ri-data-pg-006", "db.t4g.medium", 5, "payment-pending"),
+		rdsRI("ri-data-pg-007", "db.r6g.large", 300, "active"),
+		rdsRI("ri-data-pg-008", "db.r6g.large", 28, "active"),
+	}
+
+	compute := acct("555555555555", "compute-prod", std())
+	modifiedStart := day(-100) // modified 100 days ago: a new Start, the original End
+	compute.Regions["eu-west-1"].ReservedInstances = []ReservedInstance{
+		ec2RI("ri-0compute0000renew", "m6i.xlarge", 4, day(5).Add(-year*time.Second), day(5), "active"),
+		ec2RI("ri-0compute000queued", "m6i.xlarge", 4, day(5), day(5).Add(year*time.Second), "queued"),
+		ec2RI("ri-0compute00modified", "c6i.2xlarge", 2, modifiedStart, day(12), "active"),
+		ec2RI("ri-0compute000000025", "r6i.large", 6, day(25).Add(-year*time.Second), day(25), "active"),
+		ec2RI("ri-0compute000000400", "r6i.large", 6, day(-10), day(400), "active"),
+		ec2RI("ri-0compute00retired", "m5.large", 1, day(-400), day(-35), "retired"),
+	}
+
+	dev := acct("666666666666", "workloads-dev", std())
+	devUSE := dev.Regions["us-east-1"]
+	devUSE.Artifacts = vpcArtifacts
+	devUSE.ProvisionedProducts = []ProvisionedProduct{
+		product("666666666666", "pp-devstuck00001", "dev-vpc", "UNDER_CHANGE", "", "rec-dev00001"),
+		product("666666666666", "pp-devplan000002", "dev-vpc-next", "PLAN_IN_PROGRESS", "", "rec-dev00002"),
+		product("666666666666", "pp-deverr0000003", "artifacts-bucket", "ERROR", "", "rec-dev00003"),
+	}
+	devUSE.ProvisionedProducts[2].ProductID, devUSE.ProvisionedProducts[2].ProductName = "prod-bucketstd001", "Standard S3 bucket"
+	devUSE.ProvisionedProducts[2].ArtifactID, devUSE.ProvisionedProducts[2].ArtifactName = "pa-bkt0000000v1", "v1.4.1"
+	devUSE.Records = []Record{
+		{ID: "rec-dev00001", Type: "UPDATE_PROVISIONED_PRODUCT", Status: "IN_PROGRESS", ProvisionedProductID: "pp-devstuck00001", ProvisionedProductName: "dev-vpc",
+			Created: ago(9 * time.Hour), Updated: ago(9 * time.Hour)},
+		{ID: "rec-dev00002", Type: "UPDATE_PROVISIONED_PRODUCT", Status: "CREATED", ProvisionedProductID: "pp-devplan000002", ProvisionedProductName: "dev-vpc-next",
+			Created: ago(1 * time.Hour), Updated: ago(1 * time.Hour)},
+		{ID: "rec-dev00003", Type: "PROVISION_PRODUCT", Status: "FAILED", ProvisionedProductID: "pp-deverr0000003", ProvisionedProductName: "artifacts-bucket",
+			Created: ago(26 * time.Hour), Updated: ago(26 * time.Hour),
+			Errors: []RecordError{{Code: "CREATE_FAILED", Description: "Bucket: artifacts-dev already exists"}}},
+	}
+	devUSE.Stacks = []Stack{
+		{Name: "SC-666666666666-pp-deverr0000003", Status: "ROLLBACK_COMPLETE", Reason: "The following resource(s) failed to create: [Bucket]", Created: ago(26 * time.Hour)},
+	}
+
+	staging := acct("777777777777", "workloads-staging", std())
+
+	security := acct("888888888888", "security-audit", std())
+	security.Regions["ap-southeast-2"].ReservedInstances = []ReservedInstance{
+		ec2RI("ri-0security0000059", "m6g.large", 1, day(59).Add(-year*time.Second), day(59), "active"),
+	}
+
+	sandbox := acct(DemoMissingRole, "legacy-sandbox", std())
+	sandbox.Roles = nil // the StackSet never reached it
+
+	closed := acct(DemoSuspended, "closed-project", std())
+	closed.State = "SUSPENDED"
+
+	analytics := acct("121212121212", "analytics", regions("us-east-1", "eu-west-1", "ap-southeast-2", "af-south-1"))
+	analytics.Regions["af-south-1"].ReservedDBInstances = []ReservedDBInstance{
+		rdsRI("ri-analytics-007d", "db.r6g.large", 7, "active"),
+		rdsRI("ri-analytics-030d", "db.r6g.large", 30, "active"),
+		rdsRI("ri-analytics-060d", "db.r6g.large", 60, "active"),
+		rdsRI("ri-analytics-061d", "db.r6g.large", 61, "active"),
+	}
+
+	payments := acct("131313131313", "payments", std())
+	payments.Regions["us-east-1"].Stacks = []Stack{
+		{Name: "payments-api", Status: "UPDATE_ROLLBACK_COMPLETE", Reason: "Resource handler returned message: \"Function memory exceeds account limit\"", Created: day(-90), Updated: ago(4 * 24 * time.Hour)},
+		{Name: "payments-import", Status: "IMPORT_ROLLBACK_FAILED", Reason: "Import of AWS::DynamoDB::Table failed: table not found", Created: day(-20), Updated: ago(6 * 24 * time.Hour)},
+	}
+	payments.Regions["us-east-1"].Artifacts = vpcArtifacts
+	payments.Regions["us-east-1"].ProvisionedProducts = []ProvisionedProduct{
+		product("131313131313", "pp-paytainted001", "payments-vpc", "TAINTED", "", "rec-pay00001"),
+	}
+	payments.Regions["us-east-1"].Records = []Record{{ID: "rec-pay00001", Type: "UPDATE_PROVISIONED_PRODUCT", Status: "FAILED",
+		ProvisionedProductID: "pp-paytainted001", ProvisionedProductName: "payments-vpc", Created: ago(8 * 24 * time.Hour), Updated: ago(8 * 24 * time.Hour),
+		Errors: []RecordError{{Code: "UPDATE_FAILED", Description: "Subnet: The CIDR '10.20.4.0/22' is invalid"}}}}
+
+	logArchive := acct("141414141414", "log-archive", std())
+	identity := acct("151515151515", "identity", std())
+
+	return &Organization{
+		ID: "o-demo0rgaud1", ManagementAccountID: DemoManagementAccount, PageSize: 3,
+		Accounts: []*Account{mgmt, shared, network, data, compute, dev, staging, security, sandbox, closed, analytics, payments, logArchive, identity},
+	}
+}

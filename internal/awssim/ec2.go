@@ -1,0 +1,124 @@
+package awssim
+
+import (
+	"fmt"
+	"sort"
+)
+
+func init() {
+	register("ec2", "DescribeReservedInstances", describeReservedInstances)
+	register("ec2", "DescribeRegions", describeRegions)
+}
+
+type ec2Filter struct {
+	name   string
+	values map[string]bool
+}
+
+// ec2Filters reads Filter.N.Name / Filter.N.Value.M.
+func ec2Filters(r *request) []ec2Filter {
+	var out []ec2Filter
+	for i := 1; ; i++ {
+		name := r.form.Get(fmt.Sprintf("Filter.%d.Name", i))
+		if name == "" {
+			return out
+		}
+		f := ec2Filter{name: name, values: map[string]bool{}}
+		for j := 1; ; j++ {
+			v := r.form.Get(fmt.Sprintf("Filter.%d.Value.%d", i, j))
+			if v == "" {
+				break
+			}
+			f.values[v] = true
+		}
+		out = append(out, f)
+	}
+}
+
+type xmlReservedInstance struct {
+	ReservedInstancesId string  `xml:"reservedInstancesId"`
+	InstanceType        string  `xml:"instanceType"`
+	AvailabilityZone    string  `xml:"availabilityZone,omitempty"`
+	Start               string  `xml:"start"`
+	End                 string  `xml:"end"`
+	Duration            int64   `xml:"duration"`
+	UsagePrice          float64 `xml:"usagePrice"`
+	FixedPrice          float64 `xml:"fixedPrice"`
+	InstanceCount       int     `xml:"instanceCount"`
+	ProductDescription  string  `xml:"productDescription"`
+	State               string  `xml:"state"`
+	InstanceTenancy     string  `xml:"instanceTenancy"`
+	CurrencyCode        string  `xml:"currencyCode"`
+	OfferingType        string  `xml:"offeringType"`
+	OfferingClass       string  `xml:"offeringClass"`
+	Scope               string  `xml:"scope"`
+}
+
+func describeReservedInstances(s *Server, r *request) (any, *Fault) {
+	filters := ec2Filters(r)
+	for _, f := range filters {
+		switch f.name {
+		case "state", "instance-type", "scope", "availability-zone":
+		default:
+			return nil, &Fault{Status: 400, Code: "InvalidParameterValue", Message: fmt.Sprintf("The filter '%s' is invalid", f.name)}
+		}
+	}
+	out := reservedInstancesOut{}
+	for _, ri := range r.region.ReservedInstances {
+		attrs := map[string]string{"state": ri.State, "instance-type": ri.InstanceType, "scope": ri.Scope, "availability-zone": ri.AvailabilityZone}
+		match := true
+		for _, f := range filters {
+			if !f.values[attrs[f.name]] {
+				match = false
+			}
+		}
+		if !match {
+			continue
+		}
+		out.Items = append(out.Items, xmlReservedInstance{
+			ReservedInstancesId: ri.ID, InstanceType: ri.InstanceType, AvailabilityZone: ri.AvailabilityZone,
+			Start: isoTime(ri.Start), End: isoTime(ri.End), Duration: ri.Duration, InstanceCount: ri.Count,
+			ProductDescription: ri.ProductDescription, State: ri.State, InstanceTenancy: ri.Tenancy, CurrencyCode: "USD",
+			OfferingType: ri.OfferingType, OfferingClass: ri.OfferingClass, Scope: ri.Scope, UsagePrice: 0, FixedPrice: 0,
+		})
+	}
+	return out, nil
+}
+
+// xml.Marshal needs named types for the documents it wraps.
+type reservedInstancesOut struct {
+	Items []xmlReservedInstance `xml:"reservedInstancesSet>item"`
+}
+
+type regionsOut struct {
+	Items []xmlRegion `xml:"regionInfo>item"`
+}
+
+type xmlRegion struct {
+	RegionName     string `xml:"regionName"`
+	RegionEndpoint string `xml:"regionEndpoint"`
+	OptInStatus    string `xml:"optInStatus"`
+}
+
+// optInRegions are the regions AWS ships disabled; the rest are "opt-in-not-required".
+var optInRegions = map[string]bool{"af-south-1": true, "ap-east-1": true, "ap-south-2": true, "ap-southeast-3": true,
+	"ap-southeast-4": true, "eu-south-1": true, "eu-south-2": true, "eu-central-2": true, "me-south-1": true,
+	"me-central-1": true, "il-central-1": true, "ca-west-1": true}
+
+// describeRegions lists the regions enabled in the calling account.
+func describeRegions(s *Server, r *request) (any, *Fault) {
+	var names []string
+	for name := range r.account.Regions {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	out := regionsOut{}
+	for _, n := range names {
+		status := "opt-in-not-required"
+		if optInRegions[n] {
+			status = "opted-in"
+		}
+		out.Items = append(out.Items, xmlRegion{RegionName: n, RegionEndpoint: "ec2." + n + ".amazonaws.com", OptInStatus: status})
+	}
+	return out, nil
+}

@@ -1,0 +1,122 @@
+package awssim
+
+import "time"
+
+// Organization is a simulated AWS Organization: plain Go data that a Server answers from. It is read-only once the
+// server starts, so handlers share it without locks.
+type Organization struct {
+	ID                  string // o-xxxxxxxxxx
+	ManagementAccountID string
+	Partition           string // aws when empty
+	Accounts            []*Account
+	// PageSize caps every paginated answer, so clients cross page boundaries even on small data. RDS still honours
+	// its documented MaxRecords floor of 20 for the request, the server just returns fewer.
+	PageSize int
+}
+
+// Account is one member (or the management) account.
+type Account struct {
+	ID, Name, Email string
+	State           string // ACTIVE, SUSPENDED, PENDING_CLOSURE, CLOSED
+	JoinedAt        time.Time
+	// Roles are the IAM roles other accounts may assume, by role name.
+	Roles map[string]Role
+	// Regions are the regions enabled in the account, with what each holds. A call to any other region fails the way
+	// AWS fails for a region that is not opted in.
+	Regions map[string]*Region
+}
+
+// Role is an assumable role. An empty ExternalID means the trust policy has no sts:ExternalId condition.
+type Role struct {
+	ExternalID string
+}
+
+// Region is what one account holds in one region.
+type Region struct {
+	ProvisionedProducts []ProvisionedProduct
+	Artifacts           []ProvisioningArtifact
+	Records             []Record
+	Stacks              []Stack
+	ReservedInstances   []ReservedInstance
+	ReservedDBInstances []ReservedDBInstance
+	Topics              []string // SNS topic names
+	Buckets             []string // S3 bucket names, created in the shared in-process S3
+}
+
+type ProvisionedProduct struct {
+	ID, Name, Type, Status, StatusMessage string
+	ProductID, ProductName                string
+	ArtifactID, ArtifactName              string
+	LastRecordID                          string
+	PhysicalID                            string
+	// UserARN is who provisioned it. SearchProvisionedProducts without the Account access level filter returns only
+	// the caller's own products, as AWS does.
+	UserARN string
+	Created time.Time
+}
+
+type ProvisioningArtifact struct {
+	ProductID, ID, Name, Description string
+	Created                          time.Time
+}
+
+type Record struct {
+	ID, Type, Status, ProvisionedProductID, ProvisionedProductName string
+	ProductID, ArtifactID                                          string
+	Created, Updated                                               time.Time
+	Errors                                                         []RecordError
+}
+
+type RecordError struct{ Code, Description string }
+
+type Stack struct {
+	Name, Status, Reason string
+	// ID is the stack ARN; filled from the name when empty.
+	ID               string
+	ParentID, RootID string
+	Created          time.Time
+	Updated          time.Time
+}
+
+type ReservedInstance struct {
+	ID, InstanceType, State, ProductDescription, Scope, AvailabilityZone string
+	Tenancy, OfferingClass, OfferingType                                 string
+	Count                                                                int
+	Start, End                                                           time.Time
+	Duration                                                             int64 // seconds
+}
+
+type ReservedDBInstance struct {
+	ID, OfferingID, Class, State, ProductDescription, OfferingType, LeaseID string
+	Count                                                                   int
+	MultiAZ                                                                 bool
+	Start                                                                   time.Time
+	Duration                                                                int // seconds
+}
+
+func (o *Organization) partition() string {
+	if o.Partition == "" {
+		return "aws"
+	}
+	return o.Partition
+}
+
+func (o *Organization) account(id string) *Account {
+	for _, a := range o.Accounts {
+		if a.ID == id {
+			return a
+		}
+	}
+	return nil
+}
+
+func (o *Organization) pageSize(requested int) int {
+	n := o.PageSize
+	if n <= 0 {
+		n = 100
+	}
+	if requested > 0 && requested < n {
+		n = requested
+	}
+	return n
+}

@@ -1,0 +1,421 @@
+// Package awssim is a simulated AWS Organization behind one loopback HTTP server that the real aws-sdk-go-v2 clients
+// talk to through their endpoint settings. It answers the operations orgaudit calls in each service's own wire
+// protocol (awsJson1_1, query, ec2 query) and S3 through gofakes3. The calling account is found from the access key
+// in the SigV4 credential scope, so every account sees only its own data. It imports nothing of ours.
+package awssim
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+)
+
+// Call names one API call as the server sees it, for the fault seam and the call counts.
+type Call struct {
+	Service   string // the SigV4 signing name: sts, organizations, servicecatalog, cloudformation, ec2, rds, sns, s3
+	Operation string
+	AccountID string // the calling account; empty when the access key is unknown
+	Region    string
+}
+
+// Fault is an error answer in the service's own protocol.
+type Fault struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (f *Fault) Error() string { return f.Code + ": " + f.Message }
+
+// Intercept runs before every call is answered: the seam for injected latency and faults. It may sleep (it should
+// honour ctx) and returns a Fault to fail the call, or nil to let it through.
+type Intercept func(ctx context.Context, c Call) *Fault
+
+// Message is one SNS Publish the server accepted.
+type Message struct {
+	TopicARN, Subject, Body, MessageID string
+}
+
+// Upload is one S3 PutObject the server accepted, with the encryption the client asked for.
+type Upload struct {
+	Bucket, Key, ServerSideEncryption string
+}
+
+type principal struct {
+	accountID, arn, userID, secret, token string
+	expires                               time.Time
+}
+
+// Server answers as the simulated organization. Create it with New, then Start.
+type Server struct {
+	org       *Organization
+	s3        http.Handler
+	s3backend *s3mem.Backend
+	intercept atomic.Pointer[Intercept]
+	now       func() time.Time
+
+	mu        sync.Mutex
+	keys      map[string]principal // access key id → principal
+	published []Message
+	uploads   []Upload
+	calls     map[string]int // service.Operation → count
+	requestN  atomic.Uint64
+
+	ln  net.Listener
+	srv *http.Server
+	url string
+}
+
+// New builds a server for org. It does not listen yet.
+func New(org *Organization) *Server {
+	backend := s3mem.New()
+	s := &Server{
+		org:       org,
+		s3backend: backend,
+		s3:        gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog()), gofakes3.WithoutVersioning()).Server(),
+		now:       time.Now,
+		keys:      map[string]principal{},
+		calls:     map[string]int{},
+	}
+	return s
+}
+
+// SetIntercept installs (or, with nil, removes) the fault seam. Safe to call while serving.
+func (s *Server) SetIntercept(f Intercept) {
+	if f == nil {
+		s.intercept.Store(nil)
+		return
+	}
+	s.intercept.Store(&f)
+}
+
+// Start listens on a free port of 127.0.0.1 and serves until Close.
+func (s *Server) Start() error {
+	for _, a := range s.org.Accounts {
+		for _, r := range a.Regions {
+			for _, b := range r.Buckets {
+				if err := s.s3backend.CreateBucket(b); err != nil {
+					return fmt.Errorf("create bucket %s: %w", b, err)
+				}
+			}
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	s.ln = ln
+	s.url = "http://" + ln.Addr().String()
+	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.srv.Serve(ln) }()
+	return nil
+}
+
+// URL is the endpoint to give the SDK clients, e.g. http://127.0.0.1:41234.
+func (s *Server) URL() string { return s.url }
+
+// Close stops the server and waits for in-flight requests to finish.
+func (s *Server) Close() error {
+	if s.srv == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return s.srv.Shutdown(ctx)
+}
+
+// Credentials issues long-term credentials for a principal of accountID (an IAM user named orgaudit, or the Lambda's
+// execution role in spirit): what the job starts with.
+func (s *Server) Credentials(accountID string) aws.Credentials {
+	p := principal{accountID: accountID, arn: fmt.Sprintf("arn:%s:iam::%s:user/orgaudit", s.org.partition(), accountID),
+		userID: "AIDA" + strings.ToUpper(randomHex(8)), secret: randomHex(20)}
+	key := "AKIA" + strings.ToUpper(randomHex(8))
+	s.mu.Lock()
+	s.keys[key] = p
+	s.mu.Unlock()
+	return aws.Credentials{AccessKeyID: key, SecretAccessKey: p.secret, Source: "awssim"}
+}
+
+// Published returns the SNS messages accepted so far, oldest first.
+func (s *Server) Published() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.published...)
+}
+
+// Uploads returns the S3 objects written so far, oldest first.
+func (s *Server) Uploads() []Upload {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Upload(nil), s.uploads...)
+}
+
+// Object reads an object back from the simulated S3.
+func (s *Server) Object(bucket, key string) ([]byte, error) {
+	obj, err := s.s3backend.GetObject(bucket, key, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer obj.Contents.Close()
+	return io.ReadAll(obj.Contents)
+}
+
+// Calls returns how many calls each operation received, keyed "service.Operation".
+func (s *Server) Calls() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.calls))
+	for k, v := range s.calls {
+		out[k] = v
+	}
+	return out
+}
+
+// CallSummary formats Calls one per line, sorted, for logs and benchmarks.
+func (s *Server) CallSummary() string {
+	calls := s.Calls()
+	var keys []string
+	for k := range calls {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%d\n", k, calls[k])
+	}
+	return b.String()
+}
+
+// request is what a handler sees of one call.
+type request struct {
+	call    Call
+	caller  principal
+	account *Account
+	region  *Region // nil for global services
+	form    url.Values
+	body    []byte
+	now     time.Time
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	key, region, service := credentialScope(r)
+	proto, known := protocols[service]
+	if service == "s3" {
+		s.serveS3(w, r, key, region)
+		return
+	}
+	if !known {
+		http.Error(w, "awssim: cannot tell the service of this request from its SigV4 credential scope", http.StatusBadRequest)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 4<<20))
+	if err != nil {
+		proto.writeError(w, s.requestID(), "", &Fault{Status: 400, Code: "InvalidRequest", Message: err.Error()})
+		return
+	}
+	op, form, err := proto.operation(r, body)
+	if err != nil {
+		proto.writeError(w, s.requestID(), op, &Fault{Status: 400, Code: "InvalidAction", Message: err.Error()})
+		return
+	}
+	req := &request{call: Call{Service: service, Operation: op, Region: region}, form: form, body: body, now: s.now()}
+	s.count(req.call)
+	if f := s.authenticate(r, key, req); f != nil {
+		proto.writeError(w, s.requestID(), op, f)
+		return
+	}
+	if f := s.intercepted(r.Context(), req.call); f != nil {
+		proto.writeError(w, s.requestID(), op, f)
+		return
+	}
+	h, ok := handlers[service+"."+op]
+	if !ok {
+		proto.writeError(w, s.requestID(), op, &Fault{Status: 400, Code: "InvalidAction", Message: fmt.Sprintf("awssim does not implement %s %s", service, op)})
+		return
+	}
+	if !globalServices[service] {
+		req.region = req.account.Regions[region]
+		if req.region == nil {
+			proto.writeError(w, s.requestID(), op, regionNotEnabled(service, region))
+			return
+		}
+	}
+	out, f := h(s, req)
+	if f != nil {
+		proto.writeError(w, s.requestID(), op, f)
+		return
+	}
+	proto.writeResult(w, s.requestID(), op, out)
+}
+
+// globalServices answer in any region; the rest answer only in the account's enabled regions.
+var globalServices = map[string]bool{"sts": true, "organizations": true}
+
+// regionNotEnabled is what AWS answers for a region that is not opted in: the region does not know the credentials.
+func regionNotEnabled(service, region string) *Fault {
+	if service == "ec2" {
+		return &Fault{Status: 401, Code: "AuthFailure", Message: "AWS was not able to validate the provided access credentials"}
+	}
+	if protocols[service].json {
+		return &Fault{Status: 400, Code: "UnrecognizedClientException", Message: "The security token included in the request is invalid."}
+	}
+	return &Fault{Status: 403, Code: "InvalidClientTokenId", Message: "The security token included in the request is invalid."}
+}
+
+func (s *Server) authenticate(r *http.Request, key string, req *request) *Fault {
+	s.mu.Lock()
+	p, ok := s.keys[key]
+	s.mu.Unlock()
+	if !ok {
+		if protocols[req.call.Service].json {
+			return &Fault{Status: 400, Code: "UnrecognizedClientException", Message: "The security token included in the request is invalid."}
+		}
+		return &Fault{Status: 403, Code: "InvalidClientTokenId", Message: "The security token included in the request is invalid."}
+	}
+	token := r.Header.Get("X-Amz-Security-Token")
+	if token == "" {
+		token = r.URL.Query().Get("X-Amz-Security-Token")
+	}
+	if p.token != token {
+		return &Fault{Status: 403, Code: "InvalidClientTokenId", Message: "The security token included in the request is invalid."}
+	}
+	if !p.expires.IsZero() && req.now.After(p.expires) {
+		return &Fault{Status: 403, Code: "ExpiredToken", Message: "The security token included in the request is expired"}
+	}
+	req.caller = p
+	req.call.AccountID = p.accountID
+	req.account = s.org.account(p.accountID)
+	if req.account == nil {
+		return &Fault{Status: 403, Code: "AccessDenied", Message: "account " + p.accountID + " is not part of the simulated organization"}
+	}
+	return nil
+}
+
+func (s *Server) intercepted(ctx context.Context, c Call) *Fault {
+	if f := s.intercept.Load(); f != nil {
+		return (*f)(ctx, c)
+	}
+	return nil
+}
+
+func (s *Server) count(c Call) {
+	s.mu.Lock()
+	s.calls[c.Service+"."+c.Operation]++
+	s.mu.Unlock()
+}
+
+func (s *Server) requestID() string {
+	return fmt.Sprintf("awssim-%08d-%s", s.requestN.Add(1), randomHex(4))
+}
+
+// serveS3 hands S3 to gofakes3 after the same authentication and fault seam as every other service.
+func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, key, region string) {
+	op := s3Operation(r)
+	c := Call{Service: "s3", Operation: op, Region: region}
+	s.count(c)
+	s.mu.Lock()
+	p, ok := s.keys[key]
+	s.mu.Unlock()
+	token := r.Header.Get("X-Amz-Security-Token")
+	if token == "" {
+		token = r.URL.Query().Get("X-Amz-Security-Token")
+	}
+	if !ok || p.token != token {
+		writeS3Error(w, &Fault{Status: 403, Code: "InvalidAccessKeyId", Message: "The AWS Access Key Id you provided does not exist in our records."})
+		return
+	}
+	if exp := r.URL.Query().Get("X-Amz-Expires"); exp != "" {
+		if f := presignExpired(r, s.now()); f != nil {
+			writeS3Error(w, f)
+			return
+		}
+	}
+	c.AccountID = p.accountID
+	if f := s.intercepted(r.Context(), c); f != nil {
+		writeS3Error(w, f)
+		return
+	}
+	if op == "PutObject" {
+		bucket, objKey, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		s.mu.Lock()
+		s.uploads = append(s.uploads, Upload{Bucket: bucket, Key: objKey, ServerSideEncryption: r.Header.Get("X-Amz-Server-Side-Encryption")})
+		s.mu.Unlock()
+	}
+	s.s3.ServeHTTP(w, r)
+}
+
+func presignExpired(r *http.Request, now time.Time) *Fault {
+	q := r.URL.Query()
+	signed, err := time.Parse("20060102T150405Z", q.Get("X-Amz-Date"))
+	var secs int
+	if _, serr := fmt.Sscanf(q.Get("X-Amz-Expires"), "%d", &secs); err != nil || serr != nil {
+		return &Fault{Status: 403, Code: "AuthorizationQueryParametersError", Message: "X-Amz-Date or X-Amz-Expires is malformed"}
+	}
+	if now.After(signed.Add(time.Duration(secs) * time.Second)) {
+		return &Fault{Status: 403, Code: "AccessDenied", Message: "Request has expired"}
+	}
+	return nil
+}
+
+func s3Operation(r *http.Request) string {
+	path := strings.TrimPrefix(r.URL.Path, "/")
+	hasKey := strings.Contains(path, "/") && !strings.HasSuffix(path, "/")
+	switch {
+	case r.Method == http.MethodPut && hasKey:
+		return "PutObject"
+	case r.Method == http.MethodGet && hasKey:
+		return "GetObject"
+	case r.Method == http.MethodHead && hasKey:
+		return "HeadObject"
+	case r.Method == http.MethodGet:
+		return "ListObjects"
+	}
+	return r.Method + "Bucket"
+}
+
+func writeS3Error(w http.ResponseWriter, f *Fault) {
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(f.Status)
+	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>%s</Message></Error>`, xmlEscape(f.Code), xmlEscape(f.Message))
+}
+
+// credentialScope reads the access key, region and service out of a SigV4 Authorization header or, for presigned
+// URLs, the X-Amz-Credential query parameter: Credential=AKID/20261122/us-east-1/sts/aws4_request.
+func credentialScope(r *http.Request) (key, region, service string) {
+	cred := r.URL.Query().Get("X-Amz-Credential")
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		if _, rest, ok := strings.Cut(auth, "Credential="); ok {
+			cred, _, _ = strings.Cut(rest, ",")
+		}
+	}
+	parts := strings.Split(strings.TrimSpace(cred), "/")
+	if len(parts) != 5 {
+		return "", "", ""
+	}
+	return parts[0], parts[2], parts[3]
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return hex.EncodeToString(b)
+}
+
+var errNoOperation = errors.New("no operation named in the request")

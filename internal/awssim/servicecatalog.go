@@ -1,0 +1,136 @@
+package awssim
+
+import "strings"
+
+func init() {
+	register("servicecatalog", "SearchProvisionedProducts", searchProvisionedProducts)
+	register("servicecatalog", "DescribeRecord", describeRecord)
+	register("servicecatalog", "DescribeProvisioningArtifact", describeProvisioningArtifact)
+}
+
+type jsonProvisionedProduct struct {
+	Id, Name, Arn, Type, Status                        string
+	StatusMessage                                      string `json:",omitempty"`
+	ProductId, ProductName                             string
+	ProvisioningArtifactId, ProvisioningArtifactName   string
+	LastRecordId, LastProvisioningRecordId, PhysicalId string `json:",omitempty"`
+	UserArn                                            string `json:",omitempty"`
+	CreatedTime                                        *epoch `json:",omitempty"`
+}
+
+// searchProvisionedProducts honours AccessLevelFilter as AWS does: the default (User/self) returns only what the
+// caller provisioned; Account/self returns everything in the account.
+func searchProvisionedProducts(s *Server, r *request) (any, *Fault) {
+	var in struct {
+		AccessLevelFilter *struct{ Key, Value string }
+		PageSize          int
+		PageToken         string
+	}
+	if f := decodeJSON(r.body, &in); f != nil {
+		return nil, f
+	}
+	if in.PageSize < 0 || in.PageSize > 100 {
+		return nil, &Fault{Status: 400, Code: "InvalidParametersException", Message: "PageSize must be between 0 and 100"}
+	}
+	accountWide := false
+	if in.AccessLevelFilter != nil {
+		switch in.AccessLevelFilter.Key {
+		case "Account":
+			accountWide = true
+		case "User", "Role":
+		default:
+			return nil, &Fault{Status: 400, Code: "InvalidParametersException", Message: "AccessLevelFilter Key must be Account, Role or User"}
+		}
+		if in.AccessLevelFilter.Value != "self" {
+			return nil, &Fault{Status: 400, Code: "InvalidParametersException", Message: "AccessLevelFilter Value must be self"}
+		}
+	}
+	var visible []ProvisionedProduct
+	for _, pp := range r.region.ProvisionedProducts {
+		if accountWide || sameRole(pp.UserARN, r.caller.arn) {
+			visible = append(visible, pp)
+		}
+	}
+	items, next, f := page(visible, in.PageToken, s.org.pageSize(in.PageSize))
+	if f != nil {
+		f.Code = "InvalidParametersException"
+		return nil, f
+	}
+	out := struct {
+		ProvisionedProducts []jsonProvisionedProduct
+		TotalResultsCount   int
+		NextPageToken       string `json:",omitempty"`
+	}{ProvisionedProducts: []jsonProvisionedProduct{}, TotalResultsCount: len(visible), NextPageToken: next}
+	for _, pp := range items {
+		out.ProvisionedProducts = append(out.ProvisionedProducts, jsonProvisionedProduct{
+			Id: pp.ID, Name: pp.Name, Type: pp.Type, Status: pp.Status, StatusMessage: pp.StatusMessage,
+			Arn:       "arn:" + s.org.partition() + ":servicecatalog:" + r.call.Region + ":" + r.account.ID + ":stack/" + pp.Name + "/" + pp.ID,
+			ProductId: pp.ProductID, ProductName: pp.ProductName, ProvisioningArtifactId: pp.ArtifactID, ProvisioningArtifactName: pp.ArtifactName,
+			LastRecordId: pp.LastRecordID, LastProvisioningRecordId: pp.LastRecordID, PhysicalId: pp.PhysicalID, UserArn: pp.UserARN,
+			CreatedTime: epochPtr(pp.Created),
+		})
+	}
+	return out, nil
+}
+
+// sameRole compares an assumed-role session ARN with a provisioning user's ARN by role, ignoring the session name.
+func sameRole(userARN, callerARN string) bool {
+	trim := func(a string) string {
+		if i := strings.LastIndex(a, "/"); strings.Contains(a, ":assumed-role/") && i > 0 {
+			return a[:i]
+		}
+		return a
+	}
+	return userARN != "" && trim(userARN) == trim(callerARN)
+}
+
+func describeRecord(s *Server, r *request) (any, *Fault) {
+	var in struct{ Id string }
+	if f := decodeJSON(r.body, &in); f != nil {
+		return nil, f
+	}
+	for _, rec := range r.region.Records {
+		if rec.ID != in.Id {
+			continue
+		}
+		type recordError struct{ Code, Description string }
+		detail := struct {
+			RecordId, RecordType, Status                 string
+			ProvisionedProductId, ProvisionedProductName string
+			ProductId, ProvisioningArtifactId            string
+			ProvisionedProductType                       string
+			CreatedTime, UpdatedTime                     *epoch `json:",omitempty"`
+			RecordErrors                                 []recordError
+		}{RecordId: rec.ID, RecordType: rec.Type, Status: rec.Status, ProvisionedProductId: rec.ProvisionedProductID,
+			ProvisionedProductName: rec.ProvisionedProductName, ProductId: rec.ProductID, ProvisioningArtifactId: rec.ArtifactID,
+			ProvisionedProductType: "CFN_STACK", CreatedTime: epochPtr(rec.Created), UpdatedTime: epochPtr(rec.Updated), RecordErrors: []recordError{}}
+		for _, e := range rec.Errors {
+			detail.RecordErrors = append(detail.RecordErrors, recordError(e))
+		}
+		return struct {
+			RecordDetail  any
+			RecordOutputs []any
+		}{detail, []any{}}, nil
+	}
+	return nil, &Fault{Status: 400, Code: "ResourceNotFoundException", Message: "Record " + in.Id + " not found"}
+}
+
+func describeProvisioningArtifact(s *Server, r *request) (any, *Fault) {
+	var in struct{ ProductId, ProvisioningArtifactId string }
+	if f := decodeJSON(r.body, &in); f != nil {
+		return nil, f
+	}
+	for _, a := range r.region.Artifacts {
+		if a.ProductID == in.ProductId && a.ID == in.ProvisioningArtifactId {
+			return struct {
+				ProvisioningArtifactDetail any
+				Status                     string
+			}{struct {
+				Id, Name, Description, Type, Guidance string
+				Active                                bool
+				CreatedTime                           *epoch `json:",omitempty"`
+			}{a.ID, a.Name, a.Description, "CLOUD_FORMATION_TEMPLATE", "DEFAULT", true, epochPtr(a.Created)}, "AVAILABLE"}, nil
+		}
+	}
+	return nil, &Fault{Status: 400, Code: "ResourceNotFoundException", Message: "Provisioning artifact " + in.ProvisioningArtifactId + " of product " + in.ProductId + " not found"}
+}

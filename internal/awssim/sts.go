@@ -1,0 +1,77 @@
+package awssim
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+)
+
+func init() {
+	register("sts", "AssumeRole", assumeRole)
+	register("sts", "GetCallerIdentity", getCallerIdentity)
+}
+
+var sessionName = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+
+type stsCredentials struct {
+	AccessKeyId, SecretAccessKey, SessionToken, Expiration string
+}
+
+// assumeRole issues session credentials whose access key identifies the target account. A missing role and a wrong
+// or missing ExternalId both answer AccessDenied with AWS's wording, so the client cannot tell them apart either.
+func assumeRole(s *Server, r *request) (any, *Fault) {
+	roleARN := r.form.Get("RoleArn")
+	session := r.form.Get("RoleSessionName")
+	if !sessionName.MatchString(session) {
+		return nil, &Fault{Status: 400, Code: "ValidationError", Message: fmt.Sprintf("1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint", session)}
+	}
+	duration := 3600
+	if d := r.form.Get("DurationSeconds"); d != "" {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 900 || n > 43200 {
+			return nil, &Fault{Status: 400, Code: "ValidationError", Message: "DurationSeconds must be between 900 and 43200"}
+		}
+		duration = n
+	}
+	parsed, err := arn.Parse(roleARN)
+	if err != nil || parsed.Service != "iam" || !strings.HasPrefix(parsed.Resource, "role/") {
+		return nil, &Fault{Status: 400, Code: "ValidationError", Message: fmt.Sprintf("%s is invalid", roleARN)}
+	}
+	roleName := parsed.Resource[strings.LastIndex(parsed.Resource, "/")+1:]
+	denied := &Fault{Status: 403, Code: "AccessDenied", Message: fmt.Sprintf("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", r.caller.arn, roleARN)}
+	target := s.org.account(parsed.AccountID)
+	if target == nil || target.State != "ACTIVE" {
+		return nil, denied
+	}
+	role, ok := target.Roles[roleName]
+	if !ok || (role.ExternalID != "" && role.ExternalID != r.form.Get("ExternalId")) {
+		return nil, denied
+	}
+	expires := r.now.Add(time.Duration(duration) * time.Second).UTC()
+	roleID := "AROA" + strings.ToUpper(randomHex(8))
+	p := principal{
+		accountID: target.ID, secret: randomHex(20), token: "awssim-session-" + randomHex(24), expires: expires,
+		arn:    fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", s.org.partition(), target.ID, roleName, session),
+		userID: roleID + ":" + session,
+	}
+	key := "ASIA" + strings.ToUpper(randomHex(8))
+	s.mu.Lock()
+	s.keys[key] = p
+	s.mu.Unlock()
+	type assumedRoleUser struct{ Arn, AssumedRoleId string }
+	return struct {
+		Credentials     stsCredentials
+		AssumedRoleUser assumedRoleUser
+	}{
+		Credentials:     stsCredentials{AccessKeyId: key, SecretAccessKey: p.secret, SessionToken: p.token, Expiration: isoTime(expires)},
+		AssumedRoleUser: assumedRoleUser{Arn: p.arn, AssumedRoleId: p.userID},
+	}, nil
+}
+
+func getCallerIdentity(s *Server, r *request) (any, *Fault) {
+	return struct{ Arn, UserId, Account string }{r.caller.arn, r.caller.userID, r.caller.accountID}, nil
+}

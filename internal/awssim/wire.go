@@ -1,0 +1,196 @@
+package awssim
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// protocol is one AWS wire protocol: how an operation is named in a request and how answers and errors are written.
+type protocol struct {
+	json      bool
+	ec2       bool
+	namespace string // XML namespace of query answers
+}
+
+var protocols = map[string]protocol{
+	"organizations":  {json: true},
+	"servicecatalog": {json: true},
+	"sts":            {namespace: "https://sts.amazonaws.com/doc/2011-06-15/"},
+	"cloudformation": {namespace: "http://cloudformation.amazonaws.com/doc/2010-05-15/"},
+	"rds":            {namespace: "http://rds.amazonaws.com/doc/2014-10-31/"},
+	"sns":            {namespace: "http://sns.amazonaws.com/doc/2010-03-31/"},
+	"ec2":            {ec2: true, namespace: "http://ec2.amazonaws.com/doc/2016-11-15/"},
+}
+
+// operation names the call: the X-Amz-Target suffix for awsJson1_1, the Action form field for query protocols.
+func (p protocol) operation(r *http.Request, body []byte) (string, url.Values, error) {
+	if p.json {
+		target := r.Header.Get("X-Amz-Target")
+		_, op, ok := strings.Cut(target, ".")
+		if !ok || op == "" {
+			return "", nil, errNoOperation
+		}
+		return op, nil, nil
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return "", nil, fmt.Errorf("malformed form body: %w", err)
+	}
+	op := form.Get("Action")
+	if op == "" {
+		return "", form, errNoOperation
+	}
+	return op, form, nil
+}
+
+func (p protocol) writeResult(w http.ResponseWriter, requestID, op string, out any) {
+	switch {
+	case p.json:
+		b, err := json.Marshal(out)
+		if err != nil {
+			p.writeError(w, requestID, op, &Fault{Status: 500, Code: "InternalFailure", Message: err.Error()})
+			return
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.Header().Set("X-Amzn-RequestId", requestID)
+		_, _ = w.Write(b)
+	case p.ec2:
+		// ec2 query answers have no Result wrapper: the fields sit in <OpResponse> beside requestId.
+		var buf bytes.Buffer
+		fmt.Fprintf(&buf, `<?xml version="1.0" encoding="UTF-8"?>`+"\n"+`<%sResponse xmlns="%s"><requestId>%s</requestId>`, op, p.namespace, requestID)
+		inner, err := xml.Marshal(out)
+		if err != nil {
+			p.writeError(w, requestID, op, &Fault{Status: 500, Code: "InternalError", Message: err.Error()})
+			return
+		}
+		buf.Write(stripOuter(inner))
+		fmt.Fprintf(&buf, "</%sResponse>", op)
+		w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
+		_, _ = w.Write(buf.Bytes())
+	default:
+		var buf bytes.Buffer
+		fmt.Fprintf(&buf, `<%sResponse xmlns="%s">`, op, p.namespace)
+		enc := xml.NewEncoder(&buf)
+		if err := enc.EncodeElement(out, xml.StartElement{Name: xml.Name{Local: op + "Result"}}); err != nil {
+			p.writeError(w, requestID, op, &Fault{Status: 500, Code: "InternalFailure", Message: err.Error()})
+			return
+		}
+		fmt.Fprintf(&buf, "<ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>", requestID, op)
+		w.Header().Set("Content-Type", "text/xml")
+		w.Header().Set("X-Amzn-RequestId", requestID)
+		_, _ = w.Write(buf.Bytes())
+	}
+}
+
+func (p protocol) writeError(w http.ResponseWriter, requestID, op string, f *Fault) {
+	status := f.Status
+	if status == 0 {
+		status = 400
+	}
+	switch {
+	case p.json:
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.Header().Set("X-Amzn-RequestId", requestID)
+		w.Header().Set("X-Amzn-ErrorType", f.Code)
+		w.WriteHeader(status)
+		b, _ := json.Marshal(map[string]string{"__type": f.Code, "message": f.Message})
+		_, _ = w.Write(b)
+	case p.ec2:
+		w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>`+"\n"+`<Response><Errors><Error><Code>%s</Code><Message>%s</Message></Error></Errors><RequestID>%s</RequestID></Response>`,
+			xmlEscape(f.Code), xmlEscape(f.Message), requestID)
+	default:
+		kind := "Sender"
+		if status >= 500 {
+			kind = "Receiver"
+		}
+		w.Header().Set("Content-Type", "text/xml")
+		w.Header().Set("X-Amzn-RequestId", requestID)
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `<ErrorResponse xmlns="%s"><Error><Type>%s</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,
+			p.namespace, kind, xmlEscape(f.Code), xmlEscape(f.Message), requestID)
+	}
+}
+
+// stripOuter drops the element xml.Marshal wraps a struct in, keeping its children.
+func stripOuter(b []byte) []byte {
+	start := bytes.IndexByte(b, '>')
+	end := bytes.LastIndexByte(b, '<')
+	if start < 0 || end <= start {
+		return nil
+	}
+	return b[start+1 : end]
+}
+
+func xmlEscape(s string) string {
+	var b bytes.Buffer
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
+}
+
+// epoch is an awsJson1_1 timestamp: seconds since the epoch, as a JSON number.
+type epoch time.Time
+
+func (e epoch) MarshalJSON() ([]byte, error) {
+	t := time.Time(e)
+	return []byte(strconv.FormatFloat(float64(t.UnixMilli())/1000, 'f', 3, 64)), nil
+}
+
+func epochPtr(t time.Time) *epoch {
+	if t.IsZero() {
+		return nil
+	}
+	e := epoch(t)
+	return &e
+}
+
+// isoTime is the query protocols' timestamp format.
+func isoTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+// page slices items for a token that is the decimal offset of the next page; a token the server did not issue is the
+// client's error, as it is on AWS.
+func page[T any](items []T, token string, size int) ([]T, string, *Fault) {
+	start := 0
+	if token != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(token, "page-"))
+		if err != nil || n < 0 || n > len(items) || !strings.HasPrefix(token, "page-") {
+			return nil, "", &Fault{Status: 400, Code: "InvalidNextTokenException", Message: "Invalid pagination token " + token}
+		}
+		start = n
+	}
+	end := start + size
+	if end >= len(items) {
+		return items[start:], "", nil
+	}
+	return items[start:end], "page-" + strconv.Itoa(end), nil
+}
+
+func decodeJSON(body []byte, v any) *Fault {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return &Fault{Status: 400, Code: "SerializationException", Message: err.Error()}
+	}
+	return nil
+}
+
+// handler answers one operation; out is encoded in the service's protocol.
+type handler func(s *Server, r *request) (out any, f *Fault)
+
+var handlers = map[string]handler{}
+
+func register(service, op string, h handler) { handlers[service+"."+op] = h }

@@ -1,0 +1,260 @@
+// Package checks holds the read-only audits that run in one account and one region. Each check lives in its own file
+// with a narrow client interface (the SDK paginators accept it) and knows nothing about accounts, roles or fan-out.
+// It imports nothing of ours.
+package checks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/smithy-go"
+)
+
+// Check is one read-only audit of one account in one region. Implementations are safe for concurrent use.
+type Check interface {
+	// Name is kebab-case and unique: the log field, the sheet name, the -checks value.
+	Name() string
+	// Title is the human heading used in the digest and the workbook.
+	Title() string
+	// Actions are the IAM actions Run calls; the member role grants exactly the union of these.
+	Actions() []string
+	// Columns name the check-specific details each finding carries, in sheet order.
+	Columns() []string
+	Run(ctx context.Context, t Target) ([]Finding, error)
+}
+
+// Target is where a check runs: one account, one region, with credentials already set up for that account.
+type Target struct {
+	AccountID   string
+	AccountName string
+	Partition   string
+	Region      string
+	// Config carries the account's credentials and Region; checks build their SDK clients from it.
+	Config aws.Config
+	// AsOf is the audit's clock. Checks never read time.Now, so runs and tests are exact.
+	AsOf   time.Time
+	Limits Limits
+}
+
+// Limits are the thresholds that turn a state into a finding.
+type Limits struct {
+	// Expiry holds the day counts for critical, warning and notice, ascending.
+	Expiry [3]int
+	// StuckAfter is how long a Service Catalog product may stay UNDER_CHANGE or PLAN_IN_PROGRESS.
+	StuckAfter time.Duration
+}
+
+// DefaultLimits are the documented defaults: 7/30/60 days and 6 hours.
+func DefaultLimits() Limits {
+	return Limits{Expiry: [3]int{7, 30, 60}, StuckAfter: 6 * time.Hour}
+}
+
+// Validate rejects thresholds that would hide or invent findings.
+func (l Limits) Validate() error {
+	e := l.Expiry
+	if e[0] < 0 || e[0] >= e[1] || e[1] >= e[2] || e[2] > 3*366 {
+		return fmt.Errorf("expiry days must be three ascending whole numbers between 0 and %d, got %d/%d/%d", 3*366, e[0], e[1], e[2])
+	}
+	if l.StuckAfter < time.Minute || l.StuckAfter > 30*24*time.Hour {
+		return fmt.Errorf("stuck threshold must be between 1m and 720h, got %s", l.StuckAfter)
+	}
+	return nil
+}
+
+// ParseExpiryDays reads "7/30/60" or "7,30,60".
+func ParseExpiryDays(s string) ([3]int, error) {
+	var out [3]int
+	parts := strings.FieldsFunc(s, func(r rune) bool { return r == '/' || r == ',' })
+	if len(parts) != 3 {
+		return out, fmt.Errorf("expiry days %q: want three numbers like 7/30/60", s)
+	}
+	for i, p := range parts {
+		var n int
+		if _, err := fmt.Sscanf(strings.TrimSpace(p), "%d", &n); err != nil || fmt.Sprint(n) != strings.TrimSpace(p) {
+			return out, fmt.Errorf("expiry days %q: %q is not a whole number", s, p)
+		}
+		out[i] = n
+	}
+	l := Limits{Expiry: out, StuckAfter: time.Hour}
+	return out, l.Validate()
+}
+
+// Severity orders findings; the zero value is not a valid severity.
+type Severity string
+
+const (
+	Critical Severity = "critical"
+	Warning  Severity = "warning"
+	Notice   Severity = "notice"
+)
+
+// Severities lists every severity, most urgent first.
+var Severities = []Severity{Critical, Warning, Notice}
+
+// Rank is 0 for the most urgent.
+func (s Severity) Rank() int {
+	for i, v := range Severities {
+		if v == s {
+			return i
+		}
+	}
+	return len(Severities)
+}
+
+// Finding is one thing that needs attention.
+type Finding struct {
+	Check        string     `json:"check"`
+	Severity     Severity   `json:"severity"`
+	AccountID    string     `json:"account_id"`
+	AccountName  string     `json:"account_name"`
+	Region       string     `json:"region"`
+	ResourceType string     `json:"resource_type"`
+	ResourceID   string     `json:"resource_id"`
+	ResourceName string     `json:"resource_name,omitempty"`
+	Status       string     `json:"status"`
+	Reason       string     `json:"reason"`
+	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
+	DaysLeft     *int       `json:"days_left,omitempty"`
+	ConsoleURL   string     `json:"console_url,omitempty"`
+	// Details holds the check's Columns, by name.
+	Details map[string]string `json:"details,omitempty"`
+}
+
+func (t Target) finding(check, resourceType, id string) Finding {
+	return Finding{Check: check, AccountID: t.AccountID, AccountName: t.AccountName, Region: t.Region,
+		ResourceType: resourceType, ResourceID: id, Details: map[string]string{}}
+}
+
+// SortFindings orders by severity, then account, region, check and resource, so output is stable.
+func SortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.Severity.Rank() != b.Severity.Rank() {
+			return a.Severity.Rank() < b.Severity.Rank()
+		}
+		if a.DaysLeft != nil && b.DaysLeft != nil && *a.DaysLeft != *b.DaysLeft {
+			return *a.DaysLeft < *b.DaysLeft
+		}
+		for _, p := range [][2]string{{a.AccountID, b.AccountID}, {a.Region, b.Region}, {a.Check, b.Check}, {a.ResourceID, b.ResourceID}} {
+			if p[0] != p[1] {
+				return p[0] < p[1]
+			}
+		}
+		return false
+	})
+}
+
+// All returns every check in report order. The order is the registry: sheets, digest sections and -checks follow it.
+func All() []Check {
+	return []Check{ServiceCatalogProducts{}, CloudFormationFailedStacks{}, EC2ReservedInstances{}, RDSReservedInstances{}}
+}
+
+// Names lists the registered check names.
+func Names() []string {
+	var out []string
+	for _, c := range All() {
+		out = append(out, c.Name())
+	}
+	return out
+}
+
+// Select returns the named checks in registry order; an unknown name is an error that lists the known ones.
+func Select(names []string) ([]Check, error) {
+	if len(names) == 0 {
+		return All(), nil
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	var out []Check
+	for _, c := range All() {
+		if want[c.Name()] {
+			out = append(out, c)
+			delete(want, c.Name())
+		}
+	}
+	if len(want) > 0 {
+		var unknown []string
+		for n := range want {
+			unknown = append(unknown, n)
+		}
+		sort.Strings(unknown)
+		return nil, fmt.Errorf("unknown check %s (known: %s)", strings.Join(unknown, ", "), strings.Join(Names(), ", "))
+	}
+	return out, nil
+}
+
+// DaysLeft counts whole calendar days from the as-of date to the expiry date, both taken in UTC, so a reservation that
+// ends at noon in 18 days is "18 days" whatever hour the audit ran.
+func DaysLeft(asOf, end time.Time) int {
+	a := asOf.UTC()
+	e := end.UTC()
+	da := time.Date(a.Year(), a.Month(), a.Day(), 0, 0, 0, 0, time.UTC)
+	de := time.Date(e.Year(), e.Month(), e.Day(), 0, 0, 0, 0, time.UTC)
+	return int(de.Sub(da).Hours() / 24)
+}
+
+// expirySeverity maps days left to a severity; ok is false beyond the last threshold.
+func expirySeverity(days int, l Limits) (Severity, bool) {
+	switch {
+	case days <= l.Expiry[0]:
+		return Critical, true
+	case days <= l.Expiry[1]:
+		return Warning, true
+	case days <= l.Expiry[2]:
+		return Notice, true
+	}
+	return "", false
+}
+
+// expiryFinding fills the fields every reservation finding shares.
+func expiryFinding(f *Finding, asOf, end time.Time, l Limits) bool {
+	days := DaysLeft(asOf, end)
+	sev, ok := expirySeverity(days, l)
+	if !ok {
+		return false
+	}
+	endUTC := end.UTC()
+	f.Severity, f.ExpiresAt, f.DaysLeft = sev, &endUTC, &days
+	switch {
+	case days < 0:
+		f.Reason = fmt.Sprintf("expired %d days ago on %s", -days, endUTC.Format("2006-01-02"))
+	case days == 0:
+		f.Reason = "expires today " + endUTC.Format("2006-01-02 15:04 UTC")
+	default:
+		f.Reason = fmt.Sprintf("expires in %d days on %s", days, endUTC.Format("2006-01-02"))
+	}
+	return true
+}
+
+// ErrorCode returns the AWS error code of err, or "" when err carries none. It lives here so every layer classifies
+// errors the same way.
+func ErrorCode(err error) string {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode()
+	}
+	return ""
+}
+
+func consoleHost(partition string) string {
+	switch partition {
+	case "aws-us-gov":
+		return "console.amazonaws-us-gov.com"
+	case "aws-cn":
+		return "console.amazonaws.cn"
+	}
+	return "console.aws.amazon.com"
+}
+
+// Expiring is implemented by checks whose findings carry an expiry date, so reports show Expires and Days left.
+type Expiring interface{ ReportsExpiry() bool }
+
+func (EC2ReservedInstances) ReportsExpiry() bool { return true }
+func (RDSReservedInstances) ReportsExpiry() bool { return true }

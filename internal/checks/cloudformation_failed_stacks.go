@@ -1,0 +1,137 @@
+package checks
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+)
+
+// CloudFormationFailedStacks finds stacks left in a failed state, one finding per root stack with its failed nested
+// stacks folded in, because the nested stack's reason is usually the real cause of the root's failure.
+type CloudFormationFailedStacks struct{}
+
+func (CloudFormationFailedStacks) Name() string      { return "cloudformation-failed-stacks" }
+func (CloudFormationFailedStacks) Title() string     { return "CloudFormation stacks in a failed state" }
+func (CloudFormationFailedStacks) Actions() []string { return []string{"cloudformation:ListStacks"} }
+func (CloudFormationFailedStacks) Columns() []string {
+	return []string{"Stack ID", "Root stack", "Nested failures", "Service Catalog product", "Last updated"}
+}
+
+// stackSeverity is the explicit failure filter. UPDATE_ROLLBACK_COMPLETE is a healthy stack whose last update
+// failed, so it is only a notice.
+var stackSeverity = map[cfntypes.StackStatus]Severity{
+	cfntypes.StackStatusCreateFailed:           Critical,
+	cfntypes.StackStatusRollbackFailed:         Critical,
+	cfntypes.StackStatusDeleteFailed:           Critical,
+	cfntypes.StackStatusUpdateFailed:           Critical,
+	cfntypes.StackStatusUpdateRollbackFailed:   Critical,
+	cfntypes.StackStatusImportRollbackFailed:   Critical,
+	cfntypes.StackStatusRollbackComplete:       Warning,
+	cfntypes.StackStatusImportRollbackComplete: Warning,
+	cfntypes.StackStatusUpdateRollbackComplete: Notice,
+}
+
+// serviceCatalogStack matches the stack name Service Catalog gives the stack of a provisioned product.
+var serviceCatalogStack = regexp.MustCompile(`^SC-\d{12}-(pp-[a-z0-9]+)$`)
+
+func (c CloudFormationFailedStacks) Run(ctx context.Context, t Target) ([]Finding, error) {
+	return c.run(ctx, cloudformation.NewFromConfig(t.Config), t)
+}
+
+func (c CloudFormationFailedStacks) run(ctx context.Context, api cloudformation.ListStacksAPIClient, t Target) ([]Finding, error) {
+	in := &cloudformation.ListStacksInput{}
+	for s := range stackSeverity {
+		in.StackStatusFilter = append(in.StackStatusFilter, s)
+	}
+	sort.Slice(in.StackStatusFilter, func(i, j int) bool { return in.StackStatusFilter[i] < in.StackStatusFilter[j] })
+
+	var stacks []cfntypes.StackSummary
+	pages := cloudformation.NewListStacksPaginator(api, in)
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list stacks: %w", err)
+		}
+		stacks = append(stacks, page.StackSummaries...)
+	}
+	return c.group(t, stacks), nil
+}
+
+func (c CloudFormationFailedStacks) group(t Target, stacks []cfntypes.StackSummary) []Finding {
+	failed := map[string]bool{}
+	for _, s := range stacks {
+		failed[aws.ToString(s.StackId)] = true
+	}
+	// A nested stack joins its root's finding when the root itself is failed; otherwise it stands alone and
+	// names its root.
+	children := map[string][]cfntypes.StackSummary{}
+	var heads []cfntypes.StackSummary
+	for _, s := range stacks {
+		root := aws.ToString(s.RootId)
+		if root != "" && root != aws.ToString(s.StackId) && failed[root] {
+			children[root] = append(children[root], s)
+			continue
+		}
+		heads = append(heads, s)
+	}
+	var out []Finding
+	for _, s := range heads {
+		id := aws.ToString(s.StackId)
+		f := t.finding(c.Name(), "AWS::CloudFormation::Stack", aws.ToString(s.StackName))
+		f.Status = string(s.StackStatus)
+		f.Severity = stackSeverity[s.StackStatus]
+		f.Reason = oneLine(aws.ToString(s.StackStatusReason))
+		f.Details["Stack ID"] = id
+		if root := aws.ToString(s.RootId); root != "" && root != id {
+			f.Details["Root stack"] = stackNameFromID(root)
+		}
+		var nested []string
+		for _, ch := range children[id] {
+			if sev := stackSeverity[ch.StackStatus]; sev.Rank() < f.Severity.Rank() {
+				f.Severity = sev
+			}
+			nested = append(nested, fmt.Sprintf("%s %s: %s", aws.ToString(ch.StackName), ch.StackStatus, oneLine(aws.ToString(ch.StackStatusReason))))
+			// The nested stack's reason is usually the real cause; the root only names the nested resource.
+			f.Reason = joinReason(f.Reason, fmt.Sprintf("nested %s %s: %s", aws.ToString(ch.StackName), ch.StackStatus, oneLine(aws.ToString(ch.StackStatusReason))))
+		}
+		f.Details["Nested failures"] = strings.Join(nested, "; ")
+		if m := serviceCatalogStack.FindStringSubmatch(aws.ToString(s.StackName)); m != nil {
+			f.Details["Service Catalog product"] = m[1]
+			f.Reason = joinReason(f.Reason, "stack of Service Catalog provisioned product "+m[1])
+		}
+		if f.Reason == "" {
+			f.Reason = "stack is " + string(s.StackStatus)
+		}
+		updated := s.LastUpdatedTime
+		if updated == nil {
+			updated = s.CreationTime
+		}
+		if updated != nil {
+			f.Details["Last updated"] = updated.UTC().Format("2006-01-02T15:04:05Z")
+		}
+		f.ConsoleURL = fmt.Sprintf("https://%s/cloudformation/home?region=%s#/stacks/stackinfo?stackId=%s", consoleHost(t.Partition), t.Region, url.QueryEscape(id))
+		out = append(out, f)
+	}
+	return out
+}
+
+// stackNameFromID reads the name out of arn:aws:cloudformation:region:account:stack/NAME/uuid.
+func stackNameFromID(id string) string {
+	a, err := arn.Parse(id)
+	if err != nil {
+		return id
+	}
+	parts := strings.Split(a.Resource, "/")
+	if len(parts) >= 2 {
+		return parts[1]
+	}
+	return id
+}

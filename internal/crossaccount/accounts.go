@@ -1,0 +1,70 @@
+package crossaccount
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+)
+
+// Account is one account to audit.
+type Account struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Partition string `json:"partition"`
+	// Self marks the account the job runs in: audited with the job's own credentials, never by assuming a role
+	// into itself.
+	Self bool `json:"self,omitempty"`
+}
+
+// Filter narrows the organization to the accounts a run should see.
+type Filter struct {
+	Only    []string // when set, only these account ids
+	Exclude []string
+}
+
+func (f Filter) allows(id string) bool {
+	if len(f.Only) > 0 && !slices.Contains(f.Only, id) {
+		return false
+	}
+	return !slices.Contains(f.Exclude, id)
+}
+
+// listAccounts pages through the organization and hands over each account as its page arrives, so auditing starts
+// before the last page. Accounts not ACTIVE are reported as skipped; the retired Status field is never read.
+func listAccounts(ctx context.Context, api organizations.ListAccountsAPIClient, filter Filter, active func(Account), skipped func(Skipped)) error {
+	pages := organizations.NewListAccountsPaginator(api, &organizations.ListAccountsInput{})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list accounts: %w", err)
+		}
+		for _, a := range page.Accounts {
+			id := aws.ToString(a.Id)
+			if !filter.allows(id) {
+				continue
+			}
+			if a.State != orgtypes.AccountStateActive {
+				state := string(a.State)
+				if state == "" {
+					state = "unknown"
+				}
+				skipped(Skipped{AccountID: id, AccountName: aws.ToString(a.Name), Reason: "account state is " + state})
+				continue
+			}
+			active(Account{ID: id, Name: aws.ToString(a.Name), Partition: partitionOf(aws.ToString(a.Arn))})
+		}
+	}
+	return nil
+}
+
+func partitionOf(s string) string {
+	if a, err := arn.Parse(s); err == nil && a.Partition != "" {
+		return a.Partition
+	}
+	return "aws"
+}

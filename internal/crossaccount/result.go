@@ -1,0 +1,101 @@
+// Package crossaccount turns an organization into audited cells: it lists the accounts, assumes the audit role in
+// each, and runs every account × region × check as one flat task list under one concurrency limit. A failure is
+// recorded against exactly the cells it affects and never stops the others. It imports only internal/checks.
+package crossaccount
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+
+	"github.com/aws/smithy-go"
+
+	"github.com/orgaudit/orgaudit/internal/checks"
+)
+
+// Outcome is how one cell ended. There is no "skipped": a cell that was not audited is an error with its reason.
+type Outcome string
+
+const (
+	OutcomeFindings Outcome = "findings"
+	OutcomeClean    Outcome = "clean"
+	OutcomeError    Outcome = "error"
+)
+
+// AllRegions stands for the region of a cell when the account's regions could not be listed.
+const AllRegions = "all"
+
+// Cell is one account × region × check and how it ended.
+type Cell struct {
+	AccountID   string  `json:"account_id"`
+	AccountName string  `json:"account_name"`
+	Region      string  `json:"region"`
+	Check       string  `json:"check"`
+	Outcome     Outcome `json:"outcome"`
+	Findings    int     `json:"findings"`
+	Code        string  `json:"code,omitempty"`
+	Message     string  `json:"message,omitempty"`
+}
+
+// Failure is one thing that went wrong, recorded once where it happened: an account's role (Region and Check
+// empty), an account's region list (Check empty), or one check in one region.
+type Failure struct {
+	AccountID   string `json:"account_id"`
+	AccountName string `json:"account_name"`
+	Region      string `json:"region"`
+	Check       string `json:"check"`
+	Code        string `json:"code"`
+	Message     string `json:"message"`
+}
+
+// Skipped is an account of the organization that was not audited on purpose, with why.
+type Skipped struct {
+	AccountID   string `json:"account_id"`
+	AccountName string `json:"account_name"`
+	Reason      string `json:"reason"`
+}
+
+// Result is everything the fan-out learned.
+type Result struct {
+	// Scope says in words what was audited: the organization, named accounts, or only the caller's account.
+	Scope    string
+	Accounts []Account
+	Skipped  []Skipped
+	Cells    []Cell
+	Findings []checks.Finding
+	Failures []Failure
+}
+
+// Message is err in a line a person can act on: our context, then AWS's own message, without the SDK's
+// transport details (request ids, attempt counts), which stay in the logs.
+func Message(err error) string {
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) || apiErr.ErrorMessage() == "" {
+		return err.Error()
+	}
+	s := err.Error()
+	for _, marker := range []string{": failed to refresh cached credentials", ": operation error"} {
+		if i := strings.Index(s, marker); i >= 0 {
+			return s[:i] + ": " + apiErr.ErrorMessage()
+		}
+	}
+	return apiErr.ErrorMessage()
+}
+
+// Code classifies an error for the report: the AWS error code when there is one, else the Go error class.
+func Code(err error) string {
+	if code := checks.ErrorCode(err); code != "" {
+		return code
+	}
+	var netErr net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "DeadlineExceeded"
+	case errors.Is(err, context.Canceled):
+		return "Canceled"
+	case errors.As(err, &netErr):
+		return "NetworkError"
+	}
+	return "Error"
+}

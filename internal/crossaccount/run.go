@@ -1,0 +1,245 @@
+package crossaccount
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/orgaudit/orgaudit/internal/checks"
+)
+
+// Options configure one fan-out.
+type Options struct {
+	Role Role
+	// Regions to audit: explicit names, or just AllRegions for the regions enabled in each account. Empty means the
+	// region of the base configuration.
+	Regions []string
+	Checks  []checks.Check
+	Filter  Filter
+	// Concurrency is the one limit on simultaneous tasks (role set-up and checks alike).
+	Concurrency int
+	AsOf        time.Time
+	Limits      checks.Limits
+	Logger      *slog.Logger
+	// Progress, when set, is told each time a cell finishes.
+	Progress func(done int)
+}
+
+// organizationUnreadable are the codes for "this caller cannot list the organization": a member account, or an
+// account in no organization. The run then audits the caller's own account and says so.
+var organizationUnreadable = []string{"AccessDeniedException", "AWSOrganizationsNotInUseException", "AccessDenied"}
+
+type run struct {
+	base  aws.Config
+	sts   *sts.Client
+	opts  Options
+	log   *slog.Logger
+	queue *queue
+
+	mu  sync.Mutex
+	res Result
+}
+
+// Run audits every account in scope and returns what each cell found. The error is only for a run that could not
+// start at all (the caller's own identity is unknown); everything else is recorded in the Result.
+func Run(ctx context.Context, base aws.Config, opts Options) (*Result, error) {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 16
+	}
+	if len(opts.Regions) == 0 {
+		opts.Regions = []string{base.Region}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	r := &run{base: base, sts: sts.NewFromConfig(base), opts: opts, log: opts.Logger, queue: newQueue()}
+	me, err := r.sts.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return nil, fmt.Errorf("get caller identity: %w", err)
+	}
+	self := Account{ID: aws.ToString(me.Account), Partition: partitionOf(aws.ToString(me.Arn)), Self: true}
+
+	r.queue.hold()
+	go r.produce(ctx, self)
+
+	var g errgroup.Group // not WithContext: one task's failure must never cancel its neighbours
+	g.SetLimit(opts.Concurrency)
+	for {
+		task, ok := r.queue.next()
+		if !ok {
+			break
+		}
+		g.Go(func() error {
+			defer r.queue.release()
+			task()
+			return nil
+		})
+	}
+	_ = g.Wait()
+	sortResult(&r.res)
+	return &r.res, nil
+}
+
+// produce lists the accounts and queues each one's set-up as its page arrives.
+func (r *run) produce(ctx context.Context, self Account) {
+	defer r.queue.release()
+	start := func(a Account) {
+		if a.ID == self.ID {
+			a.Self = true
+		}
+		r.mu.Lock()
+		r.res.Accounts = append(r.res.Accounts, a)
+		r.mu.Unlock()
+		r.queue.push(func() { r.setUp(ctx, a) }, false)
+	}
+	skip := func(s Skipped) {
+		r.log.InfoContext(ctx, "account skipped", "account_id", s.AccountID, "reason", s.Reason)
+		r.mu.Lock()
+		r.res.Skipped = append(r.res.Skipped, s)
+		r.mu.Unlock()
+	}
+	var started int
+	err := listAccounts(ctx, organizations.NewFromConfig(r.base), r.opts.Filter, func(a Account) { started++; start(a) }, skip)
+	switch {
+	case err == nil:
+		r.setScope("organization")
+	case started == 0 && slices.Contains(organizationUnreadable, Code(err)):
+		// Not an organization's management or delegated-admin account: audit what we can reach and say so plainly.
+		if len(r.opts.Filter.Only) > 0 {
+			r.setScope(fmt.Sprintf("the named accounts (the organization could not be listed: %s)", Code(err)))
+			for _, id := range r.opts.Filter.Only {
+				if !slices.Contains(r.opts.Filter.Exclude, id) {
+					start(Account{ID: id, Partition: self.Partition})
+				}
+			}
+			return
+		}
+		r.setScope(fmt.Sprintf("the caller's account %s only: the organization could not be listed (%s)", self.ID, Code(err)))
+		if r.opts.Filter.allows(self.ID) {
+			start(self)
+		}
+	default:
+		// The listing broke part way: audit what arrived and record that the account list is incomplete.
+		r.log.ErrorContext(ctx, "listing accounts failed", "code", Code(err), "err", err)
+		r.setScope("organization (account list incomplete)")
+		r.mu.Lock()
+		r.res.Failures = append(r.res.Failures, Failure{Code: Code(err), Message: Message(err)})
+		r.mu.Unlock()
+	}
+}
+
+func (r *run) setScope(s string) {
+	r.mu.Lock()
+	r.res.Scope = s
+	r.mu.Unlock()
+}
+
+// setUp gets the account's credentials and regions, then queues its region × check cells.
+func (r *run) setUp(ctx context.Context, a Account) {
+	cfg, err := accountConfig(ctx, r.base, r.sts, r.opts.Role, a)
+	if err != nil {
+		r.fail(ctx, a, r.opts.Regions, "", err)
+		return
+	}
+	regions := r.opts.Regions
+	if len(regions) == 1 && regions[0] == AllRegions {
+		regions, err = enabledRegions(ctx, cfg)
+		if err != nil {
+			r.fail(ctx, a, []string{AllRegions}, "", err)
+			return
+		}
+	}
+	for _, region := range regions {
+		rcfg := cfg.Copy()
+		rcfg.Region = region
+		for _, c := range r.opts.Checks {
+			t := checks.Target{AccountID: a.ID, AccountName: a.Name, Partition: a.Partition, Region: region,
+				Config: rcfg, AsOf: r.opts.AsOf, Limits: r.opts.Limits}
+			r.queue.push(func() { r.check(ctx, c, t) }, true)
+		}
+	}
+}
+
+func (r *run) check(ctx context.Context, c checks.Check, t checks.Target) {
+	findings, err := c.Run(ctx, t)
+	cell := Cell{AccountID: t.AccountID, AccountName: t.AccountName, Region: t.Region, Check: c.Name(), Findings: len(findings)}
+	switch {
+	case err != nil:
+		cell.Outcome, cell.Code, cell.Message = OutcomeError, Code(err), Message(err)
+		r.log.WarnContext(ctx, "check failed", "check", c.Name(), "account_id", t.AccountID, "region", t.Region, "code", cell.Code, "err", err)
+	case len(findings) > 0:
+		cell.Outcome = OutcomeFindings
+	default:
+		cell.Outcome = OutcomeClean
+	}
+	r.mu.Lock()
+	r.res.Cells = append(r.res.Cells, cell)
+	// Findings a check returned before it failed are kept: they are real, and the cell still says it failed.
+	r.res.Findings = append(r.res.Findings, findings...)
+	if err != nil {
+		r.res.Failures = append(r.res.Failures, Failure{AccountID: t.AccountID, AccountName: t.AccountName, Region: t.Region, Check: c.Name(), Code: cell.Code, Message: cell.Message})
+	}
+	done := len(r.res.Cells)
+	r.mu.Unlock()
+	if r.opts.Progress != nil {
+		r.opts.Progress(done)
+	}
+}
+
+// fail records one failure of an account's set-up and marks every cell it prevented.
+func (r *run) fail(ctx context.Context, a Account, regions []string, check string, err error) {
+	code, msg := Code(err), Message(err)
+	r.log.WarnContext(ctx, "account not audited", "account_id", a.ID, "code", code, "err", err)
+	region := ""
+	if len(regions) == 1 && regions[0] == AllRegions {
+		region = AllRegions
+	}
+	r.mu.Lock()
+	r.res.Failures = append(r.res.Failures, Failure{AccountID: a.ID, AccountName: a.Name, Region: region, Check: check, Code: code, Message: msg})
+	for _, reg := range regions {
+		for _, c := range r.opts.Checks {
+			r.res.Cells = append(r.res.Cells, Cell{AccountID: a.ID, AccountName: a.Name, Region: reg, Check: c.Name(), Outcome: OutcomeError, Code: code, Message: msg})
+		}
+	}
+	done := len(r.res.Cells)
+	r.mu.Unlock()
+	if r.opts.Progress != nil {
+		r.opts.Progress(done)
+	}
+}
+
+// enabledRegions lists the regions enabled in the account (DescribeRegions without AllRegions returns only those).
+func enabledRegions(ctx context.Context, cfg aws.Config) ([]string, error) {
+	out, err := ec2.NewFromConfig(cfg).DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
+	if err != nil {
+		return nil, fmt.Errorf("describe regions: %w", err)
+	}
+	var regions []string
+	for _, r := range out.Regions {
+		regions = append(regions, aws.ToString(r.RegionName))
+	}
+	slices.Sort(regions)
+	return regions, nil
+}
+
+func sortResult(res *Result) {
+	slices.SortFunc(res.Accounts, func(a, b Account) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(res.Skipped, func(a, b Skipped) int { return strings.Compare(a.AccountID, b.AccountID) })
+	slices.SortFunc(res.Cells, func(a, b Cell) int {
+		return strings.Compare(a.AccountID+"|"+a.Region+"|"+a.Check, b.AccountID+"|"+b.Region+"|"+b.Check)
+	})
+	slices.SortFunc(res.Failures, func(a, b Failure) int {
+		return strings.Compare(a.AccountID+"|"+a.Region+"|"+a.Check, b.AccountID+"|"+b.Region+"|"+b.Check)
+	})
+	checks.SortFindings(res.Findings)
+}

@@ -1,0 +1,108 @@
+// Package delivery puts the workbook in S3 and the digest on SNS. It imports nothing of ours.
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+)
+
+// MaxPresignExpiry is the longest a SigV4 presigned URL may live.
+const MaxPresignExpiry = 7 * 24 * time.Hour
+
+// ContentType is the workbook's media type.
+const ContentType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+// Upload says where to put a workbook.
+type Upload struct {
+	Bucket, Key string
+	KMSKeyID    string // server-side encryption with this key; AES256 (SSE-S3) when empty
+	Filename    string // the name browsers save it under
+	URLExpiry   time.Duration
+}
+
+// Uploaded is where the workbook went and how long its link works.
+type Uploaded struct {
+	Bucket, Key, URL, ConsoleURL string
+	URLExpiresAt                 time.Time
+	// URLNote says why the link dies before the expiry asked for.
+	URLNote string
+}
+
+// Key is prefix/YYYY/MM/DD/orgaudit-<run id>.xlsx.
+func Key(prefix string, runDate time.Time, runID string) string {
+	return path.Join(strings.Trim(prefix, "/"), runDate.UTC().Format("2006/01/02"), "orgaudit-"+runID+".xlsx")
+}
+
+// PutWorkbook uploads body with server-side encryption and returns a presigned GET link. The link's stated expiry is
+// the true one: a URL signed with temporary credentials stops working when they expire, so the earlier wins.
+func PutWorkbook(ctx context.Context, client *s3.Client, creds aws.CredentialsProvider, up Upload, body []byte, now time.Time) (*Uploaded, error) {
+	in := &s3.PutObjectInput{
+		Bucket: aws.String(up.Bucket), Key: aws.String(up.Key), Body: bytes.NewReader(body),
+		ContentType:          aws.String(ContentType),
+		ContentDisposition:   aws.String(fmt.Sprintf("attachment; filename=%q", up.Filename)),
+		ServerSideEncryption: s3types.ServerSideEncryptionAes256,
+	}
+	if up.KMSKeyID != "" {
+		in.ServerSideEncryption, in.SSEKMSKeyId = s3types.ServerSideEncryptionAwsKms, aws.String(up.KMSKeyID)
+	}
+	if _, err := client.PutObject(ctx, in); err != nil {
+		return nil, fmt.Errorf("put s3://%s/%s: %w", up.Bucket, up.Key, err)
+	}
+	expiry := up.URLExpiry
+	if expiry <= 0 || expiry > MaxPresignExpiry {
+		expiry = MaxPresignExpiry
+	}
+	// Sign with the credentials we will report the lifetime of, so the stated expiry and the real one match.
+	signing, err := creds.Retrieve(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("credentials for presigning: %w", err)
+	}
+	expiresAt, note := now.Add(expiry), ""
+	if signing.CanExpire && signing.Expires.Before(expiresAt) {
+		expiresAt = signing.Expires
+		note = "signed with temporary credentials, the link expires with their session"
+	}
+	presigner := s3.NewPresignClient(client, func(o *s3.PresignOptions) {
+		o.Expires = expiresAt.Sub(now).Truncate(time.Second)
+	})
+	req, err := presigner.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(up.Bucket), Key: aws.String(up.Key)},
+		func(o *s3.PresignOptions) {
+			o.ClientOptions = append(o.ClientOptions, func(co *s3.Options) { co.Credentials = staticProvider{signing} })
+		})
+	if err != nil {
+		return nil, fmt.Errorf("presign s3://%s/%s: %w", up.Bucket, up.Key, err)
+	}
+	region := client.Options().Region
+	return &Uploaded{
+		Bucket: up.Bucket, Key: up.Key, URL: req.URL, URLExpiresAt: expiresAt.UTC(), URLNote: note,
+		ConsoleURL: fmt.Sprintf("https://s3.console.aws.amazon.com/s3/object/%s?region=%s&prefix=%s", up.Bucket, region, url.QueryEscape(up.Key)),
+	}, nil
+}
+
+type staticProvider struct{ c aws.Credentials }
+
+func (p staticProvider) Retrieve(context.Context) (aws.Credentials, error) { return p.c, nil }
+
+// Publisher is the one SNS call delivery needs.
+type Publisher interface {
+	Publish(context.Context, *sns.PublishInput, ...func(*sns.Options)) (*sns.PublishOutput, error)
+}
+
+// Publish sends the digest to the topic and returns SNS's message id.
+func Publish(ctx context.Context, api Publisher, topicARN, subject, body string) (string, error) {
+	out, err := api.Publish(ctx, &sns.PublishInput{TopicArn: aws.String(topicARN), Subject: aws.String(subject), Message: aws.String(body)})
+	if err != nil {
+		return "", fmt.Errorf("publish to %s: %w", topicARN, err)
+	}
+	return aws.ToString(out.MessageId), nil
+}

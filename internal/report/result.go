@@ -1,0 +1,150 @@
+// Package report turns a fan-out result into what people read: the JSON result, the SNS digest and the Excel
+// workbook. It imports internal/checks and internal/crossaccount, nothing above them.
+package report
+
+import (
+	"time"
+
+	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/crossaccount"
+)
+
+// Result is the job's answer: the Lambda's return value and the CLI's -json output.
+type Result struct {
+	RunID     string                 `json:"run_id"`
+	AsOf      time.Time              `json:"as_of"`
+	Scope     string                 `json:"scope"`
+	Checks    []string               `json:"checks"`
+	Regions   []string               `json:"regions"`
+	Accounts  AccountCounts          `json:"accounts"`
+	Coverage  CoverageCounts         `json:"coverage"`
+	Counts    []CheckCounts          `json:"counts"`
+	Findings  []checks.Finding       `json:"findings"`
+	Errors    []crossaccount.Failure `json:"errors"`
+	Skipped   []crossaccount.Skipped `json:"skipped"`
+	Report    *Location              `json:"report,omitempty"`
+	Published bool                   `json:"published"`
+	MessageID string                 `json:"message_id,omitempty"`
+
+	// Cells back the Coverage sheet; they are left out of the JSON, which at ten thousand accounts would pass the
+	// Lambda response limit. Their counts are in Coverage.
+	Cells       []crossaccount.Cell    `json:"-"`
+	AccountList []crossaccount.Account `json:"-"`
+}
+
+// AccountCounts says how many accounts were in scope and how each fared. An account is audited when every one of
+// its cells ran, partial when some did, failed when none did.
+type AccountCounts struct {
+	Total   int `json:"total"`
+	Audited int `json:"audited"`
+	Partial int `json:"partial"`
+	Failed  int `json:"failed"`
+	Skipped int `json:"skipped"`
+}
+
+// CoverageCounts counts account × region × check cells by outcome.
+type CoverageCounts struct {
+	Cells    int `json:"cells"`
+	Findings int `json:"findings"`
+	Clean    int `json:"clean"`
+	Errors   int `json:"errors"`
+}
+
+// CheckCounts counts one check's findings by severity.
+type CheckCounts struct {
+	Check    string `json:"check"`
+	Title    string `json:"title"`
+	Critical int    `json:"critical"`
+	Warning  int    `json:"warning"`
+	Notice   int    `json:"notice"`
+}
+
+// Location is where the workbook went.
+type Location struct {
+	Bucket       string     `json:"bucket,omitempty"`
+	Key          string     `json:"key,omitempty"`
+	URL          string     `json:"url,omitempty"`
+	URLExpiresAt *time.Time `json:"url_expires_at,omitempty"`
+	// URLNote explains a link that dies early, e.g. with the role session that signed it.
+	URLNote    string `json:"url_note,omitempty"`
+	ConsoleURL string `json:"console_url,omitempty"`
+	Path       string `json:"path,omitempty"` // a local file, for -dry-run and the demo
+}
+
+// Build summarises a fan-out.
+func Build(runID string, asOf time.Time, regions []string, cs []checks.Check, fan *crossaccount.Result) *Result {
+	r := &Result{
+		RunID: runID, AsOf: asOf.UTC(), Scope: fan.Scope, Regions: regions,
+		Findings: fan.Findings, Errors: fan.Failures, Skipped: fan.Skipped, Cells: fan.Cells, AccountList: fan.Accounts,
+	}
+	if r.Findings == nil {
+		r.Findings = []checks.Finding{}
+	}
+	if r.Errors == nil {
+		r.Errors = []crossaccount.Failure{}
+	}
+	if r.Skipped == nil {
+		r.Skipped = []crossaccount.Skipped{}
+	}
+	byCheck := map[string]*CheckCounts{}
+	for _, c := range cs {
+		r.Checks = append(r.Checks, c.Name())
+		r.Counts = append(r.Counts, CheckCounts{Check: c.Name(), Title: c.Title()})
+	}
+	for i := range r.Counts {
+		byCheck[r.Counts[i].Check] = &r.Counts[i]
+	}
+	for _, f := range r.Findings {
+		cc := byCheck[f.Check]
+		if cc == nil {
+			continue
+		}
+		switch f.Severity {
+		case checks.Critical:
+			cc.Critical++
+		case checks.Warning:
+			cc.Warning++
+		case checks.Notice:
+			cc.Notice++
+		}
+	}
+	ok, bad := map[string]int{}, map[string]int{}
+	for _, c := range fan.Cells {
+		r.Coverage.Cells++
+		switch c.Outcome {
+		case crossaccount.OutcomeFindings:
+			r.Coverage.Findings++
+			ok[c.AccountID]++
+		case crossaccount.OutcomeClean:
+			r.Coverage.Clean++
+			ok[c.AccountID]++
+		default:
+			r.Coverage.Errors++
+			bad[c.AccountID]++
+		}
+	}
+	r.Accounts.Total = len(fan.Accounts)
+	r.Accounts.Skipped = len(fan.Skipped)
+	for _, a := range fan.Accounts {
+		switch {
+		case bad[a.ID] == 0 && ok[a.ID] > 0:
+			r.Accounts.Audited++
+		case ok[a.ID] > 0:
+			r.Accounts.Partial++
+		default:
+			// No cell at all (the set-up never ran) counts as failed too: never as audited.
+			r.Accounts.Failed++
+		}
+	}
+	return r
+}
+
+// Totals counts all findings by severity.
+func (r *Result) Totals() (critical, warning, notice int) {
+	for _, c := range r.Counts {
+		critical += c.Critical
+		warning += c.Warning
+		notice += c.Notice
+	}
+	return
+}
