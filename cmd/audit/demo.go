@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
@@ -86,17 +85,9 @@ func startDemo(asOf time.Time) (*awssim.Server, aws.Config, error) {
 	if err := sim.Start(); err != nil {
 		return nil, aws.Config{}, fmt.Errorf("start simulated organization: %w", err)
 	}
-	return sim, SimConfig(sim.URL(), sim.Credentials(awssim.DemoManagementAccount)), nil
-}
-
-// SimConfig is an SDK configuration for a loopback AWS-compatible endpoint.
-func SimConfig(url string, creds aws.Credentials) aws.Config {
-	cfg := aws.NewConfig()
-	cfg.Region = awssim.DemoHomeRegion
-	cfg.Credentials = aws.NewCredentialsCache(credentials.StaticCredentialsProvider{Value: creds})
-	cfg.BaseEndpoint = aws.String(url)
+	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
 	cfg.Retryer = newRetryer
-	return *cfg
+	return sim, cfg, nil
 }
 
 func demoSettings(asOf time.Time) audit.Settings {

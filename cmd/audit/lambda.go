@@ -16,14 +16,14 @@ import (
 
 // newLambdaHandler reads the deployment settings and the SDK configuration once per cold start. A bad setting
 // fails every invocation with the same clear error rather than crashing the runtime.
-func newLambdaHandler(getenv func(string) string) func(context.Context, json.RawMessage) (*report.Result, error) {
+func newLambdaHandler(getenv func(string) string, loadConfig func() (aws.Config, error)) func(context.Context, json.RawMessage) (*report.Result, error) {
 	logger := lambdacontext.NewLogger()
 	slog.SetDefault(logger)
 	base, envErr := audit.FromEnv(getenv)
 	var cfg aws.Config
 	var cfgErr error
 	if envErr == nil {
-		cfg, cfgErr = config.LoadDefaultConfig(context.Background(), config.WithRetryer(newRetryer))
+		cfg, cfgErr = loadConfig()
 	}
 	return func(ctx context.Context, raw json.RawMessage) (*report.Result, error) {
 		if envErr != nil {
@@ -49,4 +49,8 @@ func newLambdaHandler(getenv func(string) string) func(context.Context, json.Raw
 		}
 		return out.Result, nil
 	}
+}
+
+func loadAWSConfig() (aws.Config, error) {
+	return config.LoadDefaultConfig(context.Background(), config.WithRetryer(newRetryer))
 }

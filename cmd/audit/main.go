@@ -33,7 +33,7 @@ Run "audit <command> -h" for the command's flags. Under AWS Lambda the binary se
 
 func main() {
 	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
-		lambda.Start(newLambdaHandler(os.Getenv))
+		lambda.Start(newLambdaHandler(os.Getenv, loadAWSConfig))
 		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/orgaudit/orgaudit/internal/audit"
 )
@@ -28,7 +27,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "audit run: %v\n", err)
 		return exitUsage
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryer(newRetryer))
+	cfg, err := loadAWSConfig()
 	if err != nil {
 		fmt.Fprintf(stderr, "audit run: load AWS configuration: %v\n", err)
 		return exitFail

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 )
@@ -41,6 +42,11 @@ type Fault struct {
 }
 
 func (f *Fault) Error() string { return f.Code + ": " + f.Message }
+
+// KeyResolver identifies credentials the server did not issue: the account and principal ARN behind an access key
+// and session token. It lets another implementation (moto's STS in the contract tests) vend the credentials while
+// this server answers as the account they belong to.
+type KeyResolver func(ctx context.Context, accessKeyID, sessionToken string) (accountID, principalARN string, err error)
 
 // Intercept runs before every call is answered: the seam for injected latency and faults. It may sleep (it should
 // honour ctx) and returns a Fault to fail the call, or nil to let it through.
@@ -67,6 +73,7 @@ type Server struct {
 	s3        http.Handler
 	s3backend *s3mem.Backend
 	intercept atomic.Pointer[Intercept]
+	resolver  KeyResolver
 	now       func() time.Time
 
 	mu        sync.Mutex
@@ -94,6 +101,9 @@ func New(org *Organization) *Server {
 	}
 	return s
 }
+
+// SetKeyResolver installs a resolver for foreign credentials. Call it before Start.
+func (s *Server) SetKeyResolver(r KeyResolver) { s.resolver = r }
 
 // SetIntercept installs (or, with nil, removes) the fault seam. Safe to call while serving.
 func (s *Server) SetIntercept(f Intercept) {
@@ -129,14 +139,12 @@ func (s *Server) Start() error {
 // URL is the endpoint to give the SDK clients, e.g. http://127.0.0.1:41234.
 func (s *Server) URL() string { return s.url }
 
-// Close stops the server and waits for in-flight requests to finish.
+// Close stops the server at once. Shutdown would wait up to 5s for connections the SDK dialled but never used.
 func (s *Server) Close() error {
 	if s.srv == nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return s.srv.Shutdown(ctx)
+	return s.srv.Close()
 }
 
 // Credentials issues long-term credentials for a principal of accountID (an IAM user named orgaudit, or the Lambda's
@@ -149,6 +157,15 @@ func (s *Server) Credentials(accountID string) aws.Credentials {
 	s.keys[key] = p
 	s.mu.Unlock()
 	return aws.Credentials{AccessKeyID: key, SecretAccessKey: p.secret, Source: "awssim"}
+}
+
+// Config returns an SDK configuration pointed at this server, signed as a principal of accountID, in region.
+func (s *Server) Config(accountID, region string) aws.Config {
+	cfg := aws.NewConfig()
+	cfg.Region = region
+	cfg.Credentials = aws.NewCredentialsCache(credentials.StaticCredentialsProvider{Value: s.Credentials(accountID)})
+	cfg.BaseEndpoint = aws.String(s.url)
+	return *cfg
 }
 
 // Published returns the SNS messages accepted so far, oldest first.
@@ -277,19 +294,40 @@ func regionNotEnabled(service, region string) *Fault {
 	return &Fault{Status: 403, Code: "InvalidClientTokenId", Message: "The security token included in the request is invalid."}
 }
 
-func (s *Server) authenticate(r *http.Request, key string, req *request) *Fault {
+// principal finds who signed: a key this server issued, or one the resolver vouches for (remembered after).
+func (s *Server) principal(ctx context.Context, key, token string) (principal, bool) {
 	s.mu.Lock()
 	p, ok := s.keys[key]
 	s.mu.Unlock()
+	if ok || s.resolver == nil || key == "" {
+		return p, ok
+	}
+	account, arn, err := s.resolver(ctx, key, token)
+	if err != nil || account == "" {
+		return principal{}, false
+	}
+	p = principal{accountID: account, arn: arn, token: token}
+	s.mu.Lock()
+	s.keys[key] = p
+	s.mu.Unlock()
+	return p, true
+}
+
+func sessionToken(r *http.Request) string {
+	if t := r.Header.Get("X-Amz-Security-Token"); t != "" {
+		return t
+	}
+	return r.URL.Query().Get("X-Amz-Security-Token")
+}
+
+func (s *Server) authenticate(r *http.Request, key string, req *request) *Fault {
+	token := sessionToken(r)
+	p, ok := s.principal(r.Context(), key, token)
 	if !ok {
 		if protocols[req.call.Service].json {
 			return &Fault{Status: 400, Code: "UnrecognizedClientException", Message: "The security token included in the request is invalid."}
 		}
 		return &Fault{Status: 403, Code: "InvalidClientTokenId", Message: "The security token included in the request is invalid."}
-	}
-	token := r.Header.Get("X-Amz-Security-Token")
-	if token == "" {
-		token = r.URL.Query().Get("X-Amz-Security-Token")
 	}
 	if p.token != token {
 		return &Fault{Status: 403, Code: "InvalidClientTokenId", Message: "The security token included in the request is invalid."}
@@ -328,13 +366,8 @@ func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, key, region str
 	op := s3Operation(r)
 	c := Call{Service: "s3", Operation: op, Region: region}
 	s.count(c)
-	s.mu.Lock()
-	p, ok := s.keys[key]
-	s.mu.Unlock()
-	token := r.Header.Get("X-Amz-Security-Token")
-	if token == "" {
-		token = r.URL.Query().Get("X-Amz-Security-Token")
-	}
+	token := sessionToken(r)
+	p, ok := s.principal(r.Context(), key, token)
 	if !ok || p.token != token {
 		writeS3Error(w, &Fault{Status: 403, Code: "InvalidAccessKeyId", Message: "The AWS Access Key Id you provided does not exist in our records."})
 		return

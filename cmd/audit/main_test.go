@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/report"
+)
+
+// TestMain lets a test run the real main in a child process, exit codes and environment included.
+func TestMain(m *testing.M) {
+	if os.Getenv("ORGAUDIT_TEST_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func runMain(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append([]string{"ORGAUDIT_TEST_MAIN=1", "HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH"),
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true"}, env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if exit, ok := err.(*exec.ExitError); ok {
+		return out.String(), errb.String(), exit.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), 0
+}
+
+func decodeResult(t *testing.T, s string) report.Result {
+	t.Helper()
+	var r report.Result
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		t.Fatalf("result JSON: %v\n%s", err, s)
+	}
+	return r
+}
+
+func TestDemoJSON(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "demo.xlsx")
+	var stdout, stderr bytes.Buffer
+	code := runCLI(context.Background(), []string{"demo", "-json", "-out", out, "-as-of", "2026-11-22"}, &stdout, &stderr)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(stdout.Bytes(), &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"run_id", "as_of", "accounts", "findings", "errors", "report", "published"} {
+		if _, ok := raw[k]; !ok {
+			t.Errorf("result lacks %q", k)
+		}
+	}
+	r := decodeResult(t, stdout.String())
+	perCheck := map[string]int{}
+	for _, f := range r.Findings {
+		perCheck[f.Check]++
+		if f.Check == "rds-reserved-instances" && (f.ExpiresAt == nil || f.DaysLeft == nil) {
+			t.Errorf("reservation finding without expiry: %+v", f)
+		}
+	}
+	if len(perCheck) != 4 {
+		t.Errorf("findings per check %v, want all four", perCheck)
+	}
+	if len(r.Errors) != 1 || r.Errors[0].AccountID != awssim.DemoMissingRole || r.Errors[0].Code != "AccessDenied" {
+		t.Errorf("errors %+v", r.Errors)
+	}
+	if !r.Published || r.Report == nil || r.Report.Bucket != awssim.DemoBucket || r.Report.URLExpiresAt == nil || r.Report.Path != out {
+		t.Errorf("delivery %+v published %v", r.Report, r.Published)
+	}
+	f, err := excelize.OpenFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got := strings.Join(f.GetSheetList(), ","); got != "Summary,service-catalog-products,cloudformation-failed-stacks,ec2-reserved-instances,rds-reserved-instances,Coverage" {
+		t.Errorf("sheets %s", got)
+	}
+}
+
+func TestDemoPrintsTheDigestSNSReceived(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	code := runCLI(context.Background(), []string{"demo", "-out", filepath.Join(t.TempDir(), "d.xlsx"), "-as-of", "2026-11-22"}, &stdout, &stderr)
+	if code != exitOK || !strings.HasPrefix(stdout.String(), "Subject: orgaudit 2026-11-22: 8 critical, 10 warning, 6 notice | 12/13 accounts\n") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+}
+
+// TestRunUsesTheSDKDefaultConfiguration drives `audit run` in a child process configured only through the standard
+// AWS_* environment, as a platform engineer's shell would be.
+func TestRunUsesTheSDKDefaultConfiguration(t *testing.T) {
+	t.Parallel()
+	sim := awssim.New(awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	creds := sim.Credentials(awssim.DemoManagementAccount)
+	env := []string{"AWS_ENDPOINT_URL=" + sim.URL(), "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=" + creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey}
+	out := filepath.Join(t.TempDir(), "run.xlsx")
+	stdout, stderr, code := runMain(t, env, "run", "-regions", "all", "-external-id", awssim.DemoExternalID, "-as-of", "2026-11-22",
+		"-bucket", awssim.DemoBucket, "-topic", awssim.DemoTopicARN(), "-s3-path-style", "-out", out, "-json", "-concurrency", "4")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	r := decodeResult(t, stdout)
+	if len(r.Findings) != 24 || r.Accounts.Audited != 12 || !r.Published || len(sim.Published()) != 1 {
+		t.Errorf("findings %d accounts %+v published %v", len(r.Findings), r.Accounts, r.Published)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Errorf("-out: %v", err)
+	}
+
+	// A member account that names only an account it cannot reach audits nothing: exit 1, and it says why.
+	member := sim.Credentials("222222222222")
+	env = []string{"AWS_ENDPOINT_URL=" + sim.URL(), "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=" + member.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + member.SecretAccessKey}
+	stdout, stderr, code = runMain(t, env, "run", "-accounts", awssim.DemoMissingRole, "-external-id", awssim.DemoExternalID, "-dry-run", "-out", filepath.Join(t.TempDir(), "x.xlsx"))
+	if code != exitFail || !strings.Contains(stderr, "nothing could be audited") || !strings.Contains(stdout, "AccessDenied") {
+		t.Errorf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+}
+
+func TestUsageErrorsExitTwo(t *testing.T) {
+	t.Parallel()
+	cases := [][]string{
+		{}, {"audit-everything"}, {"run", "-accounts", "12345"}, {"run", "-expiry-days", "30/7/60"}, {"run", "-checks", "nope"},
+		{"run", "extra"}, {"run", "-as-of", "tomorrow"}, {"run", "-regions", "all,eu-west-1"}, {"run", "-concurrency", "0"},
+		{"run", "-topic", "not-an-arn"}, {"run", "-bogus-flag"}, {"demo", "-as-of", "x"}, {"demo", "extra"},
+	}
+	for _, args := range cases {
+		var stdout, stderr bytes.Buffer
+		if code := runCLI(context.Background(), args, &stdout, &stderr); code != exitUsage || stderr.Len() == 0 {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr.String())
+		}
+	}
+}
+
+func TestLambdaHandler(t *testing.T) {
+	t.Parallel()
+	sim := awssim.New(awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	env := map[string]string{"AUDIT_EXTERNAL_ID": awssim.DemoExternalID, "AUDIT_REGIONS": "all", "AUDIT_BUCKET": awssim.DemoBucket,
+		"AUDIT_TOPIC_ARN": awssim.DemoTopicARN(), "AUDIT_S3_PATH_STYLE": "true"}
+	load := func() (aws.Config, error) { return sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion), nil }
+	handle := newLambdaHandler(func(k string) string { return env[k] }, load)
+
+	res, err := handle(context.Background(), json.RawMessage(`{"version":"0","id":"1","detail-type":"Scheduled Event","source":"aws.events","account":"111111111111","time":"2026-11-22T08:00:00Z","region":"us-east-1","resources":[],"detail":{}}`))
+	if err != nil || res.RunID != "20261122T080000Z" || !res.Published || len(res.Findings) == 0 {
+		t.Fatalf("scheduled: %v %+v", err, res)
+	}
+	if _, err := handle(context.Background(), json.RawMessage(`{"accounts":["1234"],"checks":["everything"]}`)); err == nil ||
+		!strings.Contains(err.Error(), `account id "1234"`) || !strings.Contains(err.Error(), "unknown check everything") {
+		t.Errorf("malformed manual event: %v", err)
+	}
+	if n := len(sim.Published()); n != 1 {
+		t.Errorf("%d digests published, want only the scheduled run's", n)
+	}
+	broken := newLambdaHandler(func(k string) string { return map[string]string{"AUDIT_CONCURRENCY": "lots"}[k] }, load)
+	if _, err := broken(context.Background(), json.RawMessage(`{}`)); err == nil || !strings.Contains(err.Error(), "AUDIT_CONCURRENCY") {
+		t.Errorf("bad configuration: %v", err)
+	}
+}

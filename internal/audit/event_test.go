@@ -1,0 +1,116 @@
+package audit
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDecodeEvent(t *testing.T) {
+	t.Parallel()
+	base := Defaults()
+	cases := []struct {
+		name, raw string
+		kind      string
+		runID     string
+		check     func(Settings) bool
+		wantErr   string
+	}{
+		{name: "empty manual", raw: ``, kind: "manual"},
+		{name: "empty object", raw: `{}`, kind: "manual"},
+		{name: "eventbridge scheduled", kind: "scheduled", runID: "20261122T080000Z",
+			raw: `{"version":"0","id":"53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012","time":"2026-11-22T08:00:00Z","region":"eu-west-1","resources":["arn:aws:events:eu-west-1:123456789012:rule/orgaudit"],"detail":{}}`},
+		{name: "scheduler", kind: "scheduler", runID: "20261122T070000Z",
+			raw: `{"source":"aws.scheduler","scheduled_time":"2026-11-22T08:00:00+01:00","execution_id":"abc","schedule_arn":"arn:aws:scheduler:eu-west-1:123456789012:schedule/default/orgaudit"}`},
+		{name: "manual override", kind: "manual", runID: "ad-hoc-1",
+			raw: `{"accounts":["123456789012"],"regions":["eu-west-1","us-east-1"],"checks":["rds-reserved-instances"],"expiry_days":[3,14,45],"stuck_after":"2h","as_of":"2026-11-22","dry_run":true,"run_id":"ad-hoc-1","concurrency":4}`,
+			check: func(s Settings) bool {
+				return s.DryRun && s.ExpiryDays == [3]int{3, 14, 45} && s.StuckAfter == 2*time.Hour && s.Accounts[0] == "123456789012" &&
+					len(s.Regions) == 2 && s.Checks[0] == "rds-reserved-instances" && s.Concurrency == 4 && s.AsOf.Equal(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC))
+			}},
+		{name: "unknown field", raw: `{"acounts":["123456789012"]}`, wantErr: `unknown field "acounts"`},
+		{name: "bad account", raw: `{"accounts":["12345678901"]}`, wantErr: `account id "12345678901" must be 12 digits`},
+		{name: "bad check", raw: `{"checks":["s3"]}`, wantErr: "unknown check s3"},
+		{name: "bad thresholds", raw: `{"expiry_days":[30,7,60]}`, wantErr: "ascending"},
+		{name: "two thresholds", raw: `{"expiry_days":[7,30]}`, wantErr: "three numbers"},
+		{name: "wrong type", raw: `{"accounts":"123456789012"}`, wantErr: "cannot unmarshal string"},
+		{name: "not an object", raw: `[1,2]`, wantErr: "not a JSON object"},
+		{name: "trailing data", raw: `{} {}`, wantErr: "not a JSON object"},
+		{name: "other source", raw: `{"source":"aws.s3"}`, wantErr: `event source "aws.s3"`},
+		{name: "other detail type", raw: `{"source":"aws.events","detail-type":"EC2 Instance State-change Notification","time":"2026-11-22T08:00:00Z"}`, wantErr: "only Scheduled Event"},
+		{name: "scheduler without time", raw: `{"source":"aws.scheduler","scheduled_time":"<aws.scheduler.scheduled-time>"}`, wantErr: "not an RFC 3339 time"},
+		{name: "bad region", raw: `{"regions":["all","eu-west-1"]}`, wantErr: "cannot be combined"},
+		{name: "bad as-of", raw: `{"as_of":"22/11/2026"}`, wantErr: "as-of"},
+		{name: "bad concurrency", raw: `{"concurrency":-1}`, wantErr: "concurrency"},
+		{name: "bad run id", raw: `{"run_id":"../../etc"}`, wantErr: "run id"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ev, err := DecodeEvent([]byte(c.raw))
+			var s Settings
+			if err == nil {
+				s, err = ev.Apply(base)
+			}
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("err = %v, want it to mention %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev.Kind != c.kind || s.RunID != c.runID {
+				t.Errorf("kind %q run id %q; want %q %q", ev.Kind, s.RunID, c.kind, c.runID)
+			}
+			if c.check != nil && !c.check(s) {
+				t.Errorf("overrides not applied: %+v", s)
+			}
+		})
+	}
+}
+
+func TestFromEnv(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{
+		"AUDIT_ROLE_NAME": "OrganizationAccountAccessRole", "AUDIT_EXTERNAL_ID": "ext-123", "AUDIT_REGIONS": "eu-west-1, us-east-1",
+		"AUDIT_EXPIRY_DAYS": "14/45/90", "AUDIT_CONCURRENCY": "32", "AUDIT_BUCKET": "reports-bucket", "AUDIT_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:t",
+		"AUDIT_DRY_RUN": "false", "AUDIT_STUCK_AFTER": "12h",
+	}
+	s, err := FromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.RoleName != "OrganizationAccountAccessRole" || s.ExternalID != "ext-123" || len(s.Regions) != 2 || s.ExpiryDays != [3]int{14, 45, 90} ||
+		s.Concurrency != 32 || s.Bucket != "reports-bucket" || s.StuckAfter != 12*time.Hour {
+		t.Errorf("settings %+v", s)
+	}
+	bad := map[string]string{"AUDIT_CONCURRENCY": "many", "AUDIT_EXPIRY_DAYS": "7", "AUDIT_DRY_RUN": "maybe", "AUDIT_TOPIC_ARN": "not-an-arn"}
+	_, err = FromEnv(func(k string) string { return bad[k] })
+	for _, want := range []string{"AUDIT_CONCURRENCY", "AUDIT_EXPIRY_DAYS", "AUDIT_DRY_RUN"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not name %s", err, want)
+		}
+	}
+	defaults, err := FromEnv(func(string) string { return "" })
+	if err != nil || defaults.RoleName != DefaultRoleName || defaults.ExpiryDays != [3]int{7, 30, 60} {
+		t.Errorf("defaults %+v %v", defaults, err)
+	}
+}
+
+func TestParseAsOf(t *testing.T) {
+	t.Parallel()
+	d, err := ParseAsOf("2026-11-22")
+	if err != nil || !d.Equal(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("date: %v %v", d, err)
+	}
+	r, err := ParseAsOf("2026-11-22T10:00:00+02:00")
+	if err != nil || !r.Equal(time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)) || r.Location() != time.UTC {
+		t.Errorf("rfc3339: %v %v", r, err)
+	}
+	for _, in := range []string{"", "yesterday", "2026-13-01", "22.11.2026"} {
+		if _, err := ParseAsOf(in); err == nil {
+			t.Errorf("ParseAsOf(%q) accepted", in)
+		}
+	}
+}

@@ -1,0 +1,301 @@
+package audit_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/orgaudit/orgaudit/internal/audit"
+	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/crossaccount"
+	"github.com/orgaudit/orgaudit/internal/report"
+)
+
+var demoAsOf = time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+
+func startSim(t *testing.T, org *awssim.Organization) *awssim.Server {
+	t.Helper()
+	sim := awssim.New(org)
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
+	return sim
+}
+
+func demoSettings() audit.Settings {
+	s := audit.Defaults()
+	s.RoleName, s.ExternalID = awssim.DemoRoleName, awssim.DemoExternalID
+	s.Regions = []string{"all"}
+	s.Bucket, s.TopicARN, s.S3PathStyle = awssim.DemoBucket, awssim.DemoTopicARN(), true
+	s.AsOf = demoAsOf
+	s.Concurrency = 8
+	return s
+}
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// seeded lists what the demo organization holds that must be found: check → account/region/resource → severity.
+var seeded = map[string]map[string]checks.Severity{
+	"service-catalog-products": {
+		"222222222222/us-east-1/pp-sharederr0002": checks.Critical, "222222222222/us-east-1/pp-sharedtnt0004": checks.Warning,
+		"666666666666/us-east-1/pp-devstuck00001": checks.Warning, "666666666666/us-east-1/pp-deverr0000003": checks.Critical,
+		"131313131313/us-east-1/pp-paytainted001": checks.Warning,
+	},
+	"cloudformation-failed-stacks": {
+		"333333333333/eu-west-1/network-core": checks.Critical, "333333333333/eu-west-1/dns-zones": checks.Warning,
+		"333333333333/eu-west-1/flow-logs-archive": checks.Critical, "333333333333/eu-west-1/vpn-gateway": checks.Critical,
+		"666666666666/us-east-1/SC-666666666666-pp-deverr0000003": checks.Warning,
+		"131313131313/us-east-1/payments-api":                     checks.Notice, "131313131313/us-east-1/payments-import": checks.Critical,
+	},
+	"ec2-reserved-instances": {
+		"111111111111/us-east-1/ri-0mgmt00000000045": checks.Notice, "555555555555/eu-west-1/ri-0compute0000renew": checks.Notice,
+		"555555555555/eu-west-1/ri-0compute00modified": checks.Warning, "555555555555/eu-west-1/ri-0compute000000025": checks.Warning,
+		"888888888888/ap-southeast-2/ri-0security0000059": checks.Notice,
+	},
+	"rds-reserved-instances": {
+		"444444444444/us-east-1/ri-data-pg-001": checks.Critical, "444444444444/us-east-1/ri-data-pg-003": checks.Warning,
+		"444444444444/us-east-1/ri-data-pg-005": checks.Notice, "444444444444/us-east-1/ri-data-pg-008": checks.Warning,
+		"121212121212/af-south-1/ri-analytics-007d": checks.Critical, "121212121212/af-south-1/ri-analytics-030d": checks.Warning,
+		"121212121212/af-south-1/ri-analytics-060d": checks.Notice,
+	},
+}
+
+func TestDemoOrganizationEndToEnd(t *testing.T) {
+	t.Parallel()
+	sim := startSim(t, awssim.Demo(demoAsOf))
+	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
+	out, err := audit.Run(context.Background(), cfg, demoSettings(), audit.Options{Logger: quietLogger(), Now: func() time.Time { return demoAsOf.Add(8 * time.Hour) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := out.Result
+
+	// Every seeded finding is found, with its severity, and nothing else.
+	got := map[string]map[string]checks.Severity{}
+	for _, f := range res.Findings {
+		if got[f.Check] == nil {
+			got[f.Check] = map[string]checks.Severity{}
+		}
+		got[f.Check][f.AccountID+"/"+f.Region+"/"+f.ResourceID] = f.Severity
+	}
+	for check, want := range seeded {
+		for k, sev := range want {
+			if got[check][k] != sev {
+				t.Errorf("%s %s: severity %q, want %q", check, k, got[check][k], sev)
+			}
+		}
+		if len(got[check]) != len(want) {
+			t.Errorf("%s: %d findings, want %d: %v", check, len(got[check]), len(want), got[check])
+		}
+	}
+
+	// The missing-role account is one AccessDenied failure, every one of its cells an error, and nothing claimed of it.
+	var sandboxFailures []crossaccount.Failure
+	for _, e := range res.Errors {
+		if e.AccountID == awssim.DemoMissingRole {
+			sandboxFailures = append(sandboxFailures, e)
+		} else {
+			t.Errorf("unexpected failure %+v", e)
+		}
+	}
+	if len(sandboxFailures) != 1 || sandboxFailures[0].Code != "AccessDenied" || !strings.Contains(sandboxFailures[0].Message, "OrgAuditReadOnly") {
+		t.Errorf("missing role: %+v", sandboxFailures)
+	}
+	for _, c := range res.Cells {
+		if c.AccountID == awssim.DemoMissingRole && (c.Outcome != crossaccount.OutcomeError || c.Code != "AccessDenied") {
+			t.Errorf("missing-role cell claims something: %+v", c)
+		}
+		if c.AccountID == awssim.DemoSuspended {
+			t.Errorf("suspended account was audited: %+v", c)
+		}
+	}
+	for _, f := range res.Findings {
+		if f.AccountID == awssim.DemoMissingRole || f.AccountID == awssim.DemoSuspended {
+			t.Errorf("finding for an account that was not read: %+v", f)
+		}
+	}
+	if len(res.Skipped) != 1 || res.Skipped[0].AccountID != awssim.DemoSuspended || !strings.Contains(res.Skipped[0].Reason, "SUSPENDED") {
+		t.Errorf("skipped %+v", res.Skipped)
+	}
+	// 12 readable accounts in 3 regions, one more region in analytics, and the missing-role account's 4 "all" cells.
+	if res.Accounts != (report.AccountCounts{Total: 13, Audited: 12, Failed: 1, Skipped: 1}) || res.Coverage.Cells != 12*3*4+4+4 || res.Coverage.Errors != 4 {
+		t.Errorf("accounts %+v coverage %+v", res.Accounts, res.Coverage)
+	}
+
+	// The workbook in S3 is the one built, encrypted, and holds every finding and every coverage row.
+	uploads := sim.Uploads()
+	if len(uploads) != 1 || uploads[0].ServerSideEncryption != "AES256" || res.Report == nil || uploads[0].Key != res.Report.Key {
+		t.Fatalf("uploads %+v report %+v", uploads, res.Report)
+	}
+	if res.Report.Key != "orgaudit/2026/11/22/orgaudit-20261122T080000Z.xlsx" {
+		t.Errorf("key %q", res.Report.Key)
+	}
+	stored, err := sim.Object(awssim.DemoBucket, res.Report.Key)
+	if err != nil || !bytes.Equal(stored, out.Workbook) {
+		t.Fatalf("stored workbook differs (%v)", err)
+	}
+	checkWorkbook(t, stored, res)
+
+	// The presigned link downloads it.
+	resp, err := http.Get(res.Report.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !bytes.Equal(body, stored) {
+		t.Errorf("presigned GET: %d, %d bytes", resp.StatusCode, len(body))
+	}
+
+	// SNS received exactly the digest.
+	msgs := sim.Published()
+	if len(msgs) != 1 || msgs[0].Subject != out.Subject || msgs[0].Body != out.Digest || !res.Published || res.MessageID != msgs[0].MessageID {
+		t.Fatalf("published %+v", msgs)
+	}
+	if !strings.HasSuffix(out.Subject, "| 12/13 accounts") || !strings.Contains(out.Digest, "legacy-sandbox (999999999999) all regions, all checks: AccessDenied") ||
+		!strings.Contains(out.Digest, res.Report.URL) {
+		t.Errorf("digest:\n%s\n%s", out.Subject, out.Digest)
+	}
+}
+
+func checkWorkbook(t *testing.T, b []byte, res *report.Result) {
+	t.Helper()
+	f, err := excelize.OpenReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, c := range checks.All() {
+		rows, err := f.GetRows(c.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		header := rows[0]
+		idCol, acctCol := slices.Index(header, "Resource ID"), slices.Index(header, "Account ID")
+		inSheet := map[string]bool{}
+		for _, r := range rows[1:] {
+			inSheet[r[acctCol]+"/"+r[idCol]] = true
+		}
+		n := 0
+		for _, fd := range res.Findings {
+			if fd.Check != c.Name() {
+				continue
+			}
+			n++
+			if !inSheet[fd.AccountID+"/"+fd.ResourceID] {
+				t.Errorf("sheet %s lacks %s/%s", c.Name(), fd.AccountID, fd.ResourceID)
+			}
+		}
+		if len(rows)-1 != n {
+			t.Errorf("sheet %s has %d rows, want %d", c.Name(), len(rows)-1, n)
+		}
+	}
+	rows, err := f.GetRows(report.CoverageSheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows)-1 != len(res.Cells) {
+		t.Fatalf("coverage rows %d, cells %d", len(rows)-1, len(res.Cells))
+	}
+	for i, c := range res.Cells {
+		r := rows[i+1]
+		if r[0] != c.AccountID || r[2] != c.Region || r[3] != c.Check || r[4] != string(c.Outcome) || (c.Code != "" && r[6] != c.Code) {
+			t.Errorf("coverage row %d %v != %+v", i+2, r, c)
+		}
+	}
+}
+
+func TestMemberAccountAuditsItselfAndSaysSo(t *testing.T) {
+	t.Parallel()
+	sim := startSim(t, awssim.Demo(demoAsOf))
+	cfg := sim.Config("333333333333", "eu-west-1")
+	s := demoSettings()
+	s.Regions, s.Bucket, s.TopicARN = nil, "", ""
+	out, err := audit.Run(context.Background(), cfg, s, audit.Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := out.Result
+	if !strings.Contains(r.Scope, "caller's account 333333333333 only") || !strings.Contains(r.Scope, "AccessDeniedException") {
+		t.Errorf("scope %q", r.Scope)
+	}
+	if r.Accounts.Total != 1 || r.Coverage.Cells != 4 || r.Coverage.Errors != 0 || len(r.Findings) != 4 {
+		t.Errorf("accounts %+v coverage %+v findings %d", r.Accounts, r.Coverage, len(r.Findings))
+	}
+	if calls := sim.Calls()["sts.AssumeRole"]; calls != 0 {
+		t.Errorf("the caller's own account must not be audited through AssumeRole (%d calls)", calls)
+	}
+}
+
+func TestAccountFiltersAndExplicitRegions(t *testing.T) {
+	t.Parallel()
+	sim := startSim(t, awssim.Demo(demoAsOf))
+	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
+	s := demoSettings()
+	s.Regions = []string{"eu-west-1", "us-east-1"}
+	s.Accounts = []string{"333333333333", "444444444444", "999999999999"}
+	s.ExcludeAccounts = []string{"444444444444"}
+	s.Checks = []string{"cloudformation-failed-stacks"}
+	s.Bucket, s.TopicARN = "", ""
+	out, err := audit.Run(context.Background(), cfg, s, audit.Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := out.Result
+	var accts []string
+	for _, c := range r.Cells {
+		accts = append(accts, fmt.Sprintf("%s/%s/%s/%s", c.AccountID, c.Region, c.Check, c.Outcome))
+	}
+	want := []string{
+		"333333333333/eu-west-1/cloudformation-failed-stacks/findings", "333333333333/us-east-1/cloudformation-failed-stacks/clean",
+		"999999999999/eu-west-1/cloudformation-failed-stacks/error", "999999999999/us-east-1/cloudformation-failed-stacks/error",
+	}
+	if strings.Join(accts, " ") != strings.Join(want, " ") {
+		t.Errorf("cells\n %v\nwant\n %v", accts, want)
+	}
+	if len(r.Findings) != 4 || r.Published || r.Report != nil {
+		t.Errorf("findings %d published %v report %+v", len(r.Findings), r.Published, r.Report)
+	}
+}
+
+func TestBadSettingsCallNothing(t *testing.T) {
+	t.Parallel()
+	sim := startSim(t, awssim.Demo(demoAsOf))
+	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
+	s := demoSettings()
+	s.Accounts = []string{"12345"}
+	s.Checks = []string{"nope"}
+	_, err := audit.Run(context.Background(), cfg, s, audit.Options{Logger: quietLogger()})
+	if err == nil || !strings.Contains(err.Error(), `account id "12345" must be 12 digits`) || !strings.Contains(err.Error(), "unknown check nope") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(sim.Calls()) != 0 || len(sim.Published()) != 0 {
+		t.Errorf("bad settings reached AWS: %v", sim.Calls())
+	}
+}
+
+func TestDeliveryFailureFailsTheRunButKeepsTheWorkbook(t *testing.T) {
+	t.Parallel()
+	sim := startSim(t, awssim.Demo(demoAsOf))
+	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
+	s := demoSettings()
+	s.TopicARN = "arn:aws:sns:us-east-1:111111111111:no-such-topic"
+	out, err := audit.Run(context.Background(), cfg, s, audit.Options{Logger: quietLogger()})
+	if err == nil || !strings.Contains(err.Error(), "NotFound") {
+		t.Fatalf("err = %v", err)
+	}
+	if out == nil || out.Result.Published || out.Result.Report == nil || len(sim.Uploads()) != 1 {
+		t.Errorf("workbook must stay in S3 and the result say nothing was published: %+v", out)
+	}
+}

@@ -1,0 +1,220 @@
+package audit_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/orgaudit/orgaudit/internal/audit"
+	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/mototest"
+)
+
+// motoManagementAccount is the account moto answers as for credentials it did not issue.
+const motoManagementAccount = "123456789012"
+
+// TestContractWithMoto runs the job with Organizations, STS, CloudFormation, SNS and S3 answered by moto, an
+// independent implementation, and Service Catalog, EC2 and RDS by our simulator, which identifies moto's assumed-role
+// credentials through moto's own STS. If our client and our simulator shared a misreading of a wire shape, moto
+// would disagree here.
+func TestContractWithMoto(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	motoURL := mototest.Start(t)
+	motoEndpoints := audit.ServiceEndpoints{"Organizations": motoURL, "STS": motoURL, "CloudFormation": motoURL, "SNS": motoURL, "S3": motoURL, "SQS": motoURL}
+	base := aws.NewConfig()
+	base.Region = "us-east-1"
+	base.Credentials = credentials.NewStaticCredentialsProvider("AKIAMOTOMANAGEMENT01", "moto-secret", "")
+	mgmt := audit.WithServiceEndpoints(*base, motoEndpoints)
+
+	// The organization, its accounts, a topic with a queue to read it back, a bucket: all in moto.
+	org := organizations.NewFromConfig(mgmt)
+	if _, err := org.CreateOrganization(ctx, &organizations.CreateOrganizationInput{FeatureSet: orgtypes.OrganizationFeatureSetAll}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 3; i++ {
+		if _, err := org.CreateAccount(ctx, &organizations.CreateAccountInput{AccountName: aws.String(fmt.Sprintf("member-%d", i)), Email: aws.String(fmt.Sprintf("m%d@example.com", i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	listed, err := org.ListAccounts(ctx, &organizations.ListAccountsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var members []string
+	for _, a := range listed.Accounts {
+		if aws.ToString(a.Id) != motoManagementAccount {
+			members = append(members, aws.ToString(a.Id))
+		}
+	}
+	sort.Strings(members)
+	if len(members) != 3 {
+		t.Fatalf("moto accounts %v", members)
+	}
+	topic, err := sns.NewFromConfig(mgmt).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("orgaudit-digest")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queue := subscribeQueue(t, mgmt, aws.ToString(topic.TopicArn))
+	const bucket = "orgaudit-reports-moto"
+	if _, err := s3.NewFromConfig(mgmt, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	// Healthy stacks in each member account, created through the role moto made there: none may be reported.
+	for _, id := range members {
+		member := assumeInMoto(t, mgmt, id)
+		_, err := cloudformation.NewFromConfig(member).CreateStack(ctx, &cloudformation.CreateStackInput{StackName: aws.String("baseline-" + id),
+			TemplateBody: aws.String(`{"Resources":{"Handle":{"Type":"AWS::CloudFormation::WaitConditionHandle"}}}`)})
+		if err != nil {
+			t.Fatalf("create stack in %s: %v", id, err)
+		}
+	}
+
+	// The simulator holds the same accounts' Service Catalog products and reservations.
+	simOrg := &awssim.Organization{ID: "o-moto", ManagementAccountID: motoManagementAccount, PageSize: 2}
+	day := func(n int) time.Time { return demoAsOf.AddDate(0, 0, n).Add(12 * time.Hour) }
+	for _, id := range append([]string{motoManagementAccount}, members...) {
+		simOrg.Accounts = append(simOrg.Accounts, &awssim.Account{ID: id, State: "ACTIVE", Regions: map[string]*awssim.Region{"us-east-1": {
+			ReservedInstances: []awssim.ReservedInstance{{ID: "ri-" + id, InstanceType: "m6i.large", State: "active", Count: 1, Scope: "Region",
+				ProductDescription: "Linux/UNIX", Tenancy: "default", Start: day(-362), End: day(3), Duration: 31536000}},
+			ReservedDBInstances: []awssim.ReservedDBInstance{{ID: "rdb-" + id, Class: "db.r6g.large", State: "active", Count: 1, Start: day(20).Add(-31536000 * time.Second), Duration: 31536000}},
+		}}})
+	}
+	sim := startSim(t, simOrg)
+	sim.SetKeyResolver(func(ctx context.Context, key, token string) (string, string, error) {
+		cfg := mgmt.Copy()
+		cfg.Credentials = credentials.NewStaticCredentialsProvider(key, "unused-by-moto", token)
+		id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		if err != nil {
+			return "", "", err
+		}
+		return aws.ToString(id.Account), aws.ToString(id.Arn), nil
+	})
+	endpoints := audit.ServiceEndpoints{"Service Catalog": sim.URL(), "EC2": sim.URL(), "RDS": sim.URL()}
+	for k, v := range motoEndpoints {
+		endpoints[k] = v
+	}
+	cfg := audit.WithServiceEndpoints(*base, endpoints)
+
+	s := audit.Defaults()
+	s.RoleName = "OrganizationAccountAccessRole"
+	s.Regions = []string{"us-east-1"}
+	s.Bucket, s.TopicARN, s.S3PathStyle = bucket, aws.ToString(topic.TopicArn), true
+	s.AsOf = demoAsOf
+	out, err := audit.Run(ctx, cfg, s, audit.Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := out.Result
+
+	// Every moto account audited, each through its own identity.
+	if r.Accounts.Total != 4 || r.Accounts.Audited != 4 || len(r.Errors) != 0 || r.Coverage.Cells != 16 {
+		t.Fatalf("accounts %+v coverage %+v errors %+v", r.Accounts, r.Coverage, r.Errors)
+	}
+	found := map[string]bool{}
+	for _, f := range r.Findings {
+		if f.Check == "cloudformation-failed-stacks" {
+			t.Errorf("healthy moto stack reported: %+v", f)
+		}
+		found[f.Check+"/"+f.ResourceID] = f.AccountID == strings.TrimPrefix(strings.TrimPrefix(f.ResourceID, "ri-"), "rdb-")
+	}
+	for _, id := range append([]string{motoManagementAccount}, members...) {
+		if !found["ec2-reserved-instances/ri-"+id] || !found["rds-reserved-instances/rdb-"+id] {
+			t.Errorf("account %s: reservations not found under the right account: %v", id, found)
+		}
+	}
+
+	// The workbook is in moto's S3, encrypted, and its link downloads it.
+	head, err := s3.NewFromConfig(mgmt, func(o *s3.Options) { o.UsePathStyle = true }).HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(r.Report.Key)})
+	if err != nil || head.ServerSideEncryption != "AES256" || aws.ToInt64(head.ContentLength) != int64(len(out.Workbook)) {
+		t.Fatalf("head object: %+v %v", head, err)
+	}
+	resp, err := http.Get(r.Report.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !bytes.Equal(body, out.Workbook) {
+		t.Errorf("presigned GET from moto: %d, %d bytes", resp.StatusCode, len(body))
+	}
+
+	// The digest arrived through moto's SNS.
+	if !r.Published || r.MessageID == "" {
+		t.Fatalf("not published: %+v", r)
+	}
+	msg := receiveOne(t, mgmt, queue)
+	if msg.Subject != out.Subject || msg.Message != out.Digest || msg.MessageId != r.MessageID {
+		t.Errorf("SNS delivered subject %q id %s, want %q id %s; body equal: %v", msg.Subject, msg.MessageId, out.Subject, r.MessageID, msg.Message == out.Digest)
+	}
+}
+
+func assumeInMoto(t *testing.T, mgmt aws.Config, account string) aws.Config {
+	t.Helper()
+	out, err := sts.NewFromConfig(mgmt).AssumeRole(context.Background(), &sts.AssumeRoleInput{
+		RoleArn: aws.String("arn:aws:iam::" + account + ":role/OrganizationAccountAccessRole"), RoleSessionName: aws.String("setup")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := mgmt.Copy()
+	c := out.Credentials
+	cfg.Credentials = credentials.NewStaticCredentialsProvider(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
+	return cfg
+}
+
+func subscribeQueue(t *testing.T, cfg aws.Config, topicARN string) string {
+	t.Helper()
+	ctx := context.Background()
+	q := sqs.NewFromConfig(cfg)
+	created, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("digest-reader")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: created.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sns.NewFromConfig(cfg).Subscribe(ctx, &sns.SubscribeInput{TopicArn: aws.String(topicARN), Protocol: aws.String("sqs"), Endpoint: aws.String(attrs.Attributes["QueueArn"])}); err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(created.QueueUrl)
+}
+
+// snsEnvelope is the JSON SNS wraps a message in when it delivers to SQS.
+type snsEnvelope struct {
+	Type, MessageId, TopicArn, Subject, Message string
+}
+
+func receiveOne(t *testing.T, cfg aws.Config, queueURL string) snsEnvelope {
+	t.Helper()
+	got, err := sqs.NewFromConfig(cfg).ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(queueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Messages) != 1 {
+		t.Fatalf("%d messages on the queue, want 1", len(got.Messages))
+	}
+	var env snsEnvelope
+	if err := json.Unmarshal([]byte(aws.ToString(got.Messages[0].Body)), &env); err != nil {
+		t.Fatal(err)
+	}
+	return env
+}

@@ -1,0 +1,130 @@
+package checks
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/smithy-go"
+)
+
+func mustTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestDaysLeft(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		asOf, end string
+		want      int
+	}{
+		{"2026-11-22T00:00:00Z", "2026-12-10T12:00:00Z", 18}, // the documented example
+		{"2026-11-22T23:59:00Z", "2026-12-10T12:00:00Z", 18}, // the hour of the run does not matter
+		{"2026-11-22T23:59:00Z", "2026-11-23T00:01:00Z", 1},  // a UTC day boundary two minutes away is a day
+		{"2026-11-22T00:00:00Z", "2026-11-22T23:59:00Z", 0},
+		{"2026-11-22T10:00:00Z", "2026-11-20T10:00:00Z", -2},
+		{"2026-11-22T22:00:00-05:00", "2026-11-24T01:00:00Z", 1}, // as-of is 2026-11-23 in UTC
+		{"2026-02-27T00:00:00Z", "2026-03-01T00:00:00Z", 2},
+	}
+	for _, c := range cases {
+		if got := DaysLeft(mustTime(t, c.asOf), mustTime(t, c.end)); got != c.want {
+			t.Errorf("DaysLeft(%s, %s) = %d, want %d", c.asOf, c.end, got, c.want)
+		}
+	}
+}
+
+func TestExpirySeverityEdges(t *testing.T) {
+	t.Parallel()
+	l := DefaultLimits()
+	cases := []struct {
+		days int
+		want Severity
+		ok   bool
+	}{
+		{-3, Critical, true}, {0, Critical, true}, {7, Critical, true}, {8, Warning, true}, {30, Warning, true},
+		{31, Notice, true}, {60, Notice, true}, {61, "", false}, {400, "", false},
+	}
+	for _, c := range cases {
+		got, ok := expirySeverity(c.days, l)
+		if got != c.want || ok != c.ok {
+			t.Errorf("expirySeverity(%d) = %q, %v; want %q, %v", c.days, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func TestParseExpiryDays(t *testing.T) {
+	t.Parallel()
+	good := map[string][3]int{"7/30/60": {7, 30, 60}, "1,2,3": {1, 2, 3}, "0/10/90": {0, 10, 90}}
+	for in, want := range good {
+		got, err := ParseExpiryDays(in)
+		if err != nil || got != want {
+			t.Errorf("ParseExpiryDays(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "7/30", "30/7/60", "7/7/60", "a/b/c", "7/30/60/90", "-1/30/60", "7.5/30/60", "7/30/9999"} {
+		if _, err := ParseExpiryDays(in); err == nil {
+			t.Errorf("ParseExpiryDays(%q) accepted bad input", in)
+		}
+	}
+}
+
+func TestSelect(t *testing.T) {
+	t.Parallel()
+	all, err := Select(nil)
+	if err != nil || len(all) != 4 {
+		t.Fatalf("Select(nil) = %d checks, %v", len(all), err)
+	}
+	two, err := Select([]string{"rds-reserved-instances", "service-catalog-products"})
+	if err != nil || len(two) != 2 || two[0].Name() != "service-catalog-products" {
+		t.Fatalf("Select keeps registry order: %v %v", two, err)
+	}
+	_, err = Select([]string{"ec2-reserved-instances", "s3-buckets"})
+	if err == nil || !strings.Contains(err.Error(), "s3-buckets") || !strings.Contains(err.Error(), "known:") {
+		t.Fatalf("unknown check error should name it and the known ones: %v", err)
+	}
+}
+
+func TestRegistryIsConsistent(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	for _, c := range All() {
+		if seen[c.Name()] || len(c.Name()) > 31 || c.Title() == "" || len(c.Actions()) == 0 {
+			t.Errorf("check %q: duplicate name, name longer than a sheet name, or no title/actions", c.Name())
+		}
+		seen[c.Name()] = true
+		for _, a := range c.Actions() {
+			if !strings.Contains(a, ":") {
+				t.Errorf("check %s: action %q is not service:Action", c.Name(), a)
+			}
+		}
+	}
+}
+
+func TestErrorCode(t *testing.T) {
+	t.Parallel()
+	api := &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"}
+	if got := ErrorCode(errors.Join(errors.New("x"), api)); got != "Throttling" {
+		t.Errorf("ErrorCode = %q", got)
+	}
+	if got := ErrorCode(errors.New("plain")); got != "" {
+		t.Errorf("ErrorCode(plain) = %q", got)
+	}
+}
+
+func testTarget(t *testing.T, asOf string) Target {
+	return Target{AccountID: "123456789012", AccountName: "acme-prod", Partition: "aws", Region: "eu-west-1", AsOf: mustTime(t, asOf), Limits: DefaultLimits()}
+}
+
+func byID(fs []Finding) map[string]Finding {
+	m := map[string]Finding{}
+	for _, f := range fs {
+		m[f.ResourceID] = f
+	}
+	return m
+}

@@ -1,0 +1,111 @@
+package checks
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/smithy-go"
+)
+
+type fakeStacks struct {
+	pages   [][]cfntypes.StackSummary
+	err     error
+	filters [][]cfntypes.StackStatus
+}
+
+func (f *fakeStacks) ListStacks(_ context.Context, in *cloudformation.ListStacksInput, _ ...func(*cloudformation.Options)) (*cloudformation.ListStacksOutput, error) {
+	f.filters = append(f.filters, in.StackStatusFilter)
+	if f.err != nil {
+		return nil, f.err
+	}
+	i := 0
+	if in.NextToken != nil {
+		i = int((*in.NextToken)[0] - '0')
+	}
+	out := &cloudformation.ListStacksOutput{}
+	if i < len(f.pages) {
+		out.StackSummaries = f.pages[i]
+	}
+	if i+1 < len(f.pages) {
+		out.NextToken = aws.String(string(rune('0' + i + 1)))
+	}
+	return out, nil
+}
+
+func stack(name string, status cfntypes.StackStatus, reason, root string) cfntypes.StackSummary {
+	id := "arn:aws:cloudformation:eu-west-1:123456789012:stack/" + name + "/0000"
+	s := cfntypes.StackSummary{StackId: aws.String(id), StackName: aws.String(name), StackStatus: status, StackStatusReason: aws.String(reason)}
+	if root != "" {
+		rid := "arn:aws:cloudformation:eu-west-1:123456789012:stack/" + root + "/0000"
+		s.RootId, s.ParentId = aws.String(rid), aws.String(rid)
+	}
+	return s
+}
+
+func TestCloudFormationFailedStacks(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name    string
+		fake    *fakeStacks
+		want    map[string]Severity
+		wantErr string
+	}{
+		{name: "empty", fake: &fakeStacks{}, want: map[string]Severity{}},
+		{name: "several pages with nested stacks", fake: &fakeStacks{pages: [][]cfntypes.StackSummary{
+			{stack("core", cfntypes.StackStatusUpdateRollbackComplete, "failed to update: [Vpc]", ""), stack("core-Vpc-1", cfntypes.StackStatusUpdateFailed, "CIDR conflicts", "core")},
+			{stack("dns", cfntypes.StackStatusRollbackComplete, "HostedZone failed", ""), stack("SC-123456789012-pp-abc123", cfntypes.StackStatusDeleteFailed, "", "")},
+			{stack("orphan-child", cfntypes.StackStatusCreateFailed, "bad", "healthy-root"), stack("old", cfntypes.StackStatusUpdateRollbackComplete, "", "")},
+		}}, want: map[string]Severity{"core": Critical, "dns": Warning, "SC-123456789012-pp-abc123": Critical, "orphan-child": Critical, "old": Notice}},
+		{name: "api error", fake: &fakeStacks{err: &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"}}, wantErr: "Throttling"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := CloudFormationFailedStacks{}.run(context.Background(), c.fake, testTarget(t, "2026-11-22T00:00:00Z"))
+			if c.wantErr != "" {
+				if ErrorCode(err) != c.wantErr {
+					t.Fatalf("err = %v, want %s", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range c.fake.filters {
+				for _, s := range []cfntypes.StackStatus{"CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED", "UPDATE_FAILED",
+					"UPDATE_ROLLBACK_FAILED", "IMPORT_ROLLBACK_FAILED", "IMPORT_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"} {
+					if !slices.Contains(f, s) {
+						t.Errorf("status filter lacks %s", s)
+					}
+				}
+				if slices.Contains(f, cfntypes.StackStatusCreateComplete) || slices.Contains(f, cfntypes.StackStatusDeleteComplete) {
+					t.Errorf("status filter must not ask for healthy or deleted stacks: %v", f)
+				}
+			}
+			m := byID(got)
+			if len(m) != len(c.want) {
+				t.Fatalf("findings %v, want %v", keys(m), c.want)
+			}
+			for id, sev := range c.want {
+				if m[id].Severity != sev {
+					t.Errorf("%s severity %q, want %q", id, m[id].Severity, sev)
+				}
+			}
+			if core, ok := m["core"]; ok {
+				if !strings.Contains(core.Details["Nested failures"], "core-Vpc-1 UPDATE_FAILED: CIDR conflicts") || !strings.Contains(core.Reason, "CIDR conflicts") {
+					t.Errorf("nested failure not folded into its root: %+v", core)
+				}
+			}
+			if orphan, ok := m["orphan-child"]; ok && orphan.Details["Root stack"] != "healthy-root" {
+				t.Errorf("a nested stack whose root is healthy must name its root: %v", orphan.Details)
+			}
+			if sc, ok := m["SC-123456789012-pp-abc123"]; ok && sc.Details["Service Catalog product"] != "pp-abc123" {
+				t.Errorf("Service Catalog stack not linked: %v", sc.Details)
+			}
+		})
+	}
+}

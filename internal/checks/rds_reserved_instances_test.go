@@ -1,0 +1,103 @@
+package checks
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+	"github.com/aws/smithy-go"
+)
+
+type fakeRDS struct {
+	pages [][]rdstypes.ReservedDBInstance
+	err   error
+	calls int
+}
+
+func (f *fakeRDS) DescribeReservedDBInstances(_ context.Context, in *rds.DescribeReservedDBInstancesInput, _ ...func(*rds.Options)) (*rds.DescribeReservedDBInstancesOutput, error) {
+	f.calls++
+	if f.err != nil {
+		return nil, f.err
+	}
+	i := 0
+	if in.Marker != nil {
+		i = int((*in.Marker)[0] - '0')
+	}
+	out := &rds.DescribeReservedDBInstancesOutput{}
+	if i < len(f.pages) {
+		out.ReservedDBInstances = f.pages[i]
+	}
+	if i+1 < len(f.pages) {
+		out.Marker = aws.String(string(rune('0' + i + 1)))
+	}
+	return out, nil
+}
+
+func rdsRI(id, state string, start time.Time, seconds int32) rdstypes.ReservedDBInstance {
+	return rdstypes.ReservedDBInstance{ReservedDBInstanceId: aws.String(id), State: aws.String(state), StartTime: aws.Time(start),
+		Duration: aws.Int32(seconds), DBInstanceClass: aws.String("db.r6g.large"), DBInstanceCount: aws.Int32(1)}
+}
+
+func TestRDSEnd(t *testing.T) {
+	t.Parallel()
+	ri := rdsRI("x", "active", mustTime(t, "2025-12-10T12:00:00Z"), 31536000)
+	if got := rdsEnd(ri); !got.Equal(mustTime(t, "2026-12-10T12:00:00Z")) {
+		t.Errorf("end = %v: StartTime + Duration seconds", got)
+	}
+	three := rdsRI("y", "active", mustTime(t, "2024-02-29T00:00:00Z"), 94608000) // 3 × 365 days, across a leap day
+	if got := rdsEnd(three); !got.Equal(mustTime(t, "2027-02-28T00:00:00Z")) {
+		t.Errorf("3-year end = %v", got)
+	}
+}
+
+func TestRDSReservedInstances(t *testing.T) {
+	t.Parallel()
+	asOf := mustTime(t, "2026-11-22T00:00:00Z")
+	startFor := func(daysLeft int) time.Time {
+		return asOf.AddDate(0, 0, daysLeft).Add(12*time.Hour - 31536000*time.Second)
+	}
+	cases := []struct {
+		name      string
+		fake      *fakeRDS
+		want      map[string]Severity
+		wantCalls int
+		wantErr   string
+	}{
+		{name: "empty", fake: &fakeRDS{}, want: map[string]Severity{}, wantCalls: 1},
+		{name: "several pages", fake: &fakeRDS{pages: [][]rdstypes.ReservedDBInstance{
+			{rdsRI("d7", "active", startFor(7), 31536000), rdsRI("d8", "active", startFor(8), 31536000)},
+			{rdsRI("retired", "retired", startFor(-5), 31536000), rdsRI("pending", "payment-pending", startFor(3), 31536000)},
+			{rdsRI("d31", "active", startFor(31), 31536000), rdsRI("d61", "active", startFor(61), 31536000)},
+		}}, want: map[string]Severity{"d7": Critical, "d8": Warning, "d31": Notice}, wantCalls: 3},
+		{name: "api error", fake: &fakeRDS{err: &smithy.GenericAPIError{Code: "AccessDenied"}}, wantErr: "AccessDenied", wantCalls: 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := RDSReservedInstances{}.run(context.Background(), c.fake, testTarget(t, "2026-11-22T00:00:00Z"))
+			if c.fake.calls != c.wantCalls {
+				t.Errorf("%d calls, want %d", c.fake.calls, c.wantCalls)
+			}
+			if c.wantErr != "" {
+				if ErrorCode(err) != c.wantErr {
+					t.Fatalf("err = %v, want %s", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := byID(got)
+			if len(m) != len(c.want) {
+				t.Fatalf("findings %v, want %v", keys(m), c.want)
+			}
+			for id, sev := range c.want {
+				if m[id].Severity != sev {
+					t.Errorf("%s severity %q, want %q", id, m[id].Severity, sev)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,94 @@
+// Package mototest starts moto_server, the independent AWS emulator, for contract tests. Tests import it; the
+// product does not. It imports nothing of ours.
+package mototest
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"sync"
+	"testing"
+	"time"
+)
+
+// RequireEnv makes a missing moto_server a test failure instead of a skip; CI sets it.
+const RequireEnv = "ORGAUDIT_REQUIRE_MOTO"
+
+// Start runs moto_server on a free loopback port and stops it when the test ends. It returns the endpoint URL.
+func Start(t testing.TB) string {
+	t.Helper()
+	path, err := exec.LookPath("moto_server")
+	if err != nil {
+		if os.Getenv(RequireEnv) != "" {
+			t.Fatalf("moto_server is required (%s is set) but not on PATH: %v", RequireEnv, err)
+		}
+		t.Skipf("moto_server not on PATH: %v", err)
+	}
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		url, stop, err := launch(path)
+		if err == nil {
+			t.Cleanup(stop)
+			return url
+		}
+		lastErr = err
+	}
+	t.Fatalf("start moto_server: %v", lastErr)
+	return ""
+}
+
+// launch picks a free port, starts moto on it and waits until it answers. The port can be taken between picking and
+// binding, so Start retries.
+func launch(path string) (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	var logs syncBuffer
+	cmd := exec.Command(path, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stop := func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			exited <- err
+			return "", nil, fmt.Errorf("moto_server exited: %v: %s", err, logs.String())
+		default:
+		}
+		resp, err := http.Get(url + "/moto-api/")
+		if err == nil {
+			resp.Body.Close()
+			return url, stop, nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	stop()
+	return "", nil, fmt.Errorf("moto_server did not answer on %s within 60s: %s", url, logs.String())
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

@@ -1,0 +1,200 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/crossaccount"
+)
+
+var asOf = time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
+
+func finding(i int, sev checks.Severity, check string) checks.Finding {
+	f := checks.Finding{Check: check, Severity: sev, AccountID: fmt.Sprintf("%012d", 100000000000+i), AccountName: fmt.Sprintf("acct-%d", i),
+		Region: "eu-west-1", ResourceID: fmt.Sprintf("res-%06d", i), Status: "CREATE_FAILED", Reason: strings.Repeat("reason ", 10),
+		ConsoleURL: "https://console.aws.amazon.com/x", Details: map[string]string{}}
+	return f
+}
+
+func fanOut(findings []checks.Finding, cells []crossaccount.Cell, failures []crossaccount.Failure) *crossaccount.Result {
+	accounts := map[string]bool{}
+	var accts []crossaccount.Account
+	for _, c := range cells {
+		if !accounts[c.AccountID] {
+			accounts[c.AccountID] = true
+			accts = append(accts, crossaccount.Account{ID: c.AccountID, Name: c.AccountName})
+		}
+	}
+	return &crossaccount.Result{Scope: "organization", Accounts: accts, Cells: cells, Findings: findings, Failures: failures}
+}
+
+func TestSubjectIsShortASCII(t *testing.T) {
+	t.Parallel()
+	r := &Result{AsOf: asOf, Counts: []CheckCounts{{Critical: 123456789, Warning: 987654321, Notice: 555555555}},
+		Accounts: AccountCounts{Audited: 99999, Total: 100000}}
+	s := Subject(r)
+	if len(s) >= 100 || !strings.HasPrefix(s, "orgaudit 2026-11-22: 123456789 critical") {
+		t.Fatalf("subject %q (%d bytes)", s, len(s))
+	}
+	for _, c := range s {
+		if c < 0x20 || c > 0x7e {
+			t.Fatalf("non-ASCII subject %q", s)
+		}
+	}
+	small := &Result{AsOf: asOf, Counts: []CheckCounts{{Critical: 3, Warning: 5}}, Accounts: AccountCounts{Audited: 48, Total: 50}}
+	if got := Subject(small); got != "orgaudit 2026-11-22: 3 critical, 5 warning, 0 notice | 48/50 accounts" {
+		t.Errorf("subject %q", got)
+	}
+}
+
+func TestDigestStaysUnderLimit(t *testing.T) {
+	t.Parallel()
+	cs := checks.All()
+	var fs []checks.Finding
+	for i := 0; i < 5000; i++ {
+		fs = append(fs, finding(i, checks.Severities[i%3], cs[i%4].Name()))
+	}
+	checks.SortFindings(fs)
+	var failures []crossaccount.Failure
+	for i := 0; i < 2000; i++ {
+		failures = append(failures, crossaccount.Failure{AccountID: fmt.Sprintf("%012d", i), Code: "AccessDenied", Message: strings.Repeat("denied ", 20)})
+	}
+	r := Build("run-1", asOf, []string{"eu-west-1"}, cs, fanOut(fs, nil, failures))
+	for _, limit := range []int{MaxDigestBytes, 100_000} {
+		d := Digest(r, limit)
+		if len(d) > limit {
+			t.Fatalf("digest %d bytes over limit %d", len(d), limit)
+		}
+		if !strings.Contains(d, "more in the workbook") || !strings.Contains(d, "NOT AUDITED (2000 failures") || !strings.Contains(d, "more failures in the workbook's Coverage sheet") {
+			t.Errorf("truncated digest must count what it left out and keep the not-audited section")
+		}
+		shown := strings.Count(d, "\n- acct-")
+		var more int
+		if i := strings.Index(d, "\n... "); i < 0 {
+			t.Fatal("no '... N more' line")
+		} else if _, err := fmt.Sscanf(d[i+5:], "%d more in the workbook", &more); err != nil {
+			t.Fatal(err)
+		}
+		if shown+more != len(fs) {
+			t.Errorf("limit %d: %d shown + %d more != %d findings", limit, shown, more, len(fs))
+		}
+	}
+}
+
+func TestDigestNamesEverything(t *testing.T) {
+	t.Parallel()
+	days := 18
+	end := time.Date(2026, 12, 10, 12, 0, 0, 0, time.UTC)
+	f := checks.Finding{Check: "ec2-reserved-instances", Severity: checks.Warning, AccountID: "123456789012", AccountName: "prod",
+		Region: "eu-west-1", ResourceID: "ri-1", Status: "active", Reason: "expires in 18 days on 2026-12-10", DaysLeft: &days, ExpiresAt: &end}
+	cells := []crossaccount.Cell{{AccountID: "123456789012", AccountName: "prod", Region: "eu-west-1", Check: "ec2-reserved-instances", Outcome: crossaccount.OutcomeFindings, Findings: 1}}
+	r := Build("run-1", asOf, []string{"eu-west-1"}, checks.All(), fanOut([]checks.Finding{f}, cells, nil))
+	d := Digest(r, 0)
+	for _, want := range []string{"WARNING (1)", "prod (123456789012) eu-west-1 [ec2-reserved-instances] ri-1: 18 days left - expires in 18 days", "Not audited: nothing"} {
+		if !strings.Contains(d, want) {
+			t.Errorf("digest lacks %q:\n%s", want, d)
+		}
+	}
+}
+
+func TestBuildCountsAccounts(t *testing.T) {
+	t.Parallel()
+	cell := func(acct string, o crossaccount.Outcome) crossaccount.Cell {
+		return crossaccount.Cell{AccountID: acct, Region: "r", Check: "c", Outcome: o}
+	}
+	fan := fanOut(nil, []crossaccount.Cell{
+		cell("a", crossaccount.OutcomeClean), cell("a", crossaccount.OutcomeFindings),
+		cell("b", crossaccount.OutcomeClean), cell("b", crossaccount.OutcomeError),
+		cell("c", crossaccount.OutcomeError),
+	}, nil)
+	fan.Accounts = append(fan.Accounts, crossaccount.Account{ID: "d"}) // listed, never set up: not audited
+	r := Build("x", asOf, nil, nil, fan)
+	want := AccountCounts{Total: 4, Audited: 1, Partial: 1, Failed: 2}
+	if r.Accounts != want {
+		t.Errorf("accounts %+v, want %+v", r.Accounts, want)
+	}
+	if r.Coverage != (CoverageCounts{Cells: 5, Findings: 1, Clean: 2, Errors: 2}) {
+		t.Errorf("coverage %+v", r.Coverage)
+	}
+}
+
+func TestWorkbookTypesAndFormulaText(t *testing.T) {
+	t.Parallel()
+	days := 18
+	end := time.Date(2026, 12, 10, 12, 0, 0, 0, time.UTC)
+	evil := []string{`=HYPERLINK("http://x","y")`, "+1", "@SUM(A1)", "-2+3"}
+	var fs []checks.Finding
+	for i, name := range evil {
+		fs = append(fs, checks.Finding{Check: "cloudformation-failed-stacks", Severity: checks.Critical, AccountID: "123456789012",
+			Region: "eu-west-1", ResourceID: name, Status: "CREATE_FAILED", Reason: name, Details: map[string]string{"Stack ID": name},
+			ConsoleURL: fmt.Sprintf("https://console.aws.amazon.com/cloudformation/home?i=%d", i)})
+	}
+	fs = append(fs, checks.Finding{Check: "ec2-reserved-instances", Severity: checks.Warning, AccountID: "123456789012", Region: "eu-west-1",
+		ResourceID: "ri-1", DaysLeft: &days, ExpiresAt: &end, Details: map[string]string{}})
+	cells := []crossaccount.Cell{
+		{AccountID: "123456789012", Region: "eu-west-1", Check: "cloudformation-failed-stacks", Outcome: crossaccount.OutcomeFindings, Findings: 4},
+		{AccountID: "210987654321", Region: "eu-west-1", Check: "ec2-reserved-instances", Outcome: crossaccount.OutcomeError, Code: "AccessDenied", Message: "=cmd|' /C calc'!A0"},
+	}
+	r := Build("run-1", asOf, []string{"eu-west-1"}, checks.All(), fanOut(fs, cells, nil))
+	b, err := Workbook(r, checks.All())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	want := []string{"Summary", "service-catalog-products", "cloudformation-failed-stacks", "ec2-reserved-instances", "rds-reserved-instances", "Coverage"}
+	if got := f.GetSheetList(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("sheets %v, want %v", got, want)
+	}
+	rows, err := f.GetRows("cloudformation-failed-stacks")
+	if err != nil || len(rows) != 5 {
+		t.Fatalf("rows %d, %v", len(rows), err)
+	}
+	for i, name := range evil {
+		for _, col := range []string{"E", "H"} { // Resource ID, Reason
+			cell := fmt.Sprintf("%s%d", col, i+2)
+			formula, _ := f.GetCellFormula("cloudformation-failed-stacks", cell)
+			v, _ := f.GetCellValue("cloudformation-failed-stacks", cell)
+			typ, _ := f.GetCellType("cloudformation-failed-stacks", cell)
+			if formula != "" || v != name || (typ != excelize.CellTypeInlineString && typ != excelize.CellTypeSharedString) {
+				t.Errorf("%s: %q stored as formula %q / value %q / type %v; want plain text", cell, name, formula, v, typ)
+			}
+		}
+	}
+	if formula, _ := f.GetCellFormula("Coverage", "H3"); formula != "" {
+		t.Errorf("coverage message became a formula %q", formula)
+	}
+	// Days left is a number and Expires a real date.
+	typ, _ := f.GetCellType("ec2-reserved-instances", "H2")
+	raw, _ := f.GetCellValue("ec2-reserved-instances", "H2", excelize.Options{RawCellValue: true})
+	if typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber || raw != "18" {
+		t.Errorf("days left: type %v raw %q, want the number 18", typ, raw)
+	}
+	rawDate, _ := f.GetCellValue("ec2-reserved-instances", "I2", excelize.Options{RawCellValue: true})
+	shown, _ := f.GetCellValue("ec2-reserved-instances", "I2")
+	if rawDate != "46366.5" || shown != "2026-12-10 12:00" {
+		t.Errorf("expires: raw %q shown %q, want the Excel serial 46366.5 shown as 2026-12-10 12:00", rawDate, shown)
+	}
+	// The console link is our HYPERLINK formula and nothing else.
+	link, _ := f.GetCellFormula("cloudformation-failed-stacks", "N2")
+	if link != `HYPERLINK("https://console.aws.amazon.com/cloudformation/home?i=0","open")` {
+		t.Errorf("console link formula %q", link)
+	}
+	panes, err := f.GetPanes("Coverage")
+	if err != nil || !panes.Freeze || panes.YSplit != 1 {
+		t.Errorf("header row not frozen: %+v %v", panes, err)
+	}
+	tables, err := f.GetTables("Coverage")
+	if err != nil || len(tables) != 1 || tables[0].Range != "A1:H3" {
+		t.Errorf("coverage table (autofilter) %+v %v", tables, err)
+	}
+}
