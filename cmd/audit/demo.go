@@ -58,7 +58,7 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	defer sim.Close()
 	s := demoSettings(asOf)
 	s.Concurrency = *concurrency
-	res, runErr := audit.Run(ctx, cfg, s, audit.Options{Logger: logger, WorkbookPath: *out, Now: func() time.Time { return asOf }})
+	res, runErr := audit.Run(ctx, cfg, s, audit.Options{Logger: logger, WorkbookPath: *out})
 	if res == nil {
 		fmt.Fprintf(stderr, "audit demo: %v\n", runErr)
 		return exitFail

@@ -165,7 +165,9 @@ func TestLambdaHandler(t *testing.T) {
 	defer sim.Close()
 	env := map[string]string{"AUDIT_EXTERNAL_ID": awssim.DemoExternalID, "AUDIT_REGIONS": "all", "AUDIT_BUCKET": awssim.DemoBucket,
 		"AUDIT_TOPIC_ARN": awssim.DemoTopicARN(), "AUDIT_S3_PATH_STYLE": "true"}
-	load := func() (aws.Config, error) { return sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion), nil }
+	load := func() (aws.Config, error) {
+		return sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion), nil
+	}
 	handle := newLambdaHandler(func(k string) string { return env[k] }, load)
 
 	res, err := handle(context.Background(), json.RawMessage(`{"version":"0","id":"1","detail-type":"Scheduled Event","source":"aws.events","account":"111111111111","time":"2026-11-22T08:00:00Z","region":"us-east-1","resources":[],"detail":{}}`))

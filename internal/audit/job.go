@@ -133,7 +133,7 @@ func deliver(ctx context.Context, cfg aws.Config, s Settings, res *report.Result
 	up, err := delivery.PutWorkbook(ctx, client, cfg.Credentials, delivery.Upload{
 		Bucket: s.Bucket, Key: key, KMSKeyID: s.KMSKeyID, URLExpiry: s.URLExpiry,
 		Filename: "orgaudit-" + res.RunID + ".xlsx",
-	}, out.Workbook, started)
+	}, out.Workbook)
 	if err != nil {
 		return err
 	}

@@ -130,23 +130,31 @@ func (t Target) finding(check, resourceType, id string) Finding {
 		ResourceType: resourceType, ResourceID: id, Details: map[string]string{}}
 }
 
-// SortFindings orders by severity, then account, region, check and resource, so output is stable.
+// SortFindings orders by severity, then where (account, region, check), then soonest expiry, then resource, so the
+// digest reads account by account and output is stable.
 func SortFindings(fs []Finding) {
 	sort.SliceStable(fs, func(i, j int) bool {
 		a, b := fs[i], fs[j]
 		if a.Severity.Rank() != b.Severity.Rank() {
 			return a.Severity.Rank() < b.Severity.Rank()
 		}
-		if a.DaysLeft != nil && b.DaysLeft != nil && *a.DaysLeft != *b.DaysLeft {
-			return *a.DaysLeft < *b.DaysLeft
-		}
-		for _, p := range [][2]string{{a.AccountID, b.AccountID}, {a.Region, b.Region}, {a.Check, b.Check}, {a.ResourceID, b.ResourceID}} {
+		for _, p := range [][2]string{{a.AccountID, b.AccountID}, {a.Region, b.Region}, {a.Check, b.Check}} {
 			if p[0] != p[1] {
 				return p[0] < p[1]
 			}
 		}
-		return false
+		if da, db := daysOrMax(a.DaysLeft), daysOrMax(b.DaysLeft); da != db {
+			return da < db
+		}
+		return a.ResourceID < b.ResourceID
 	})
+}
+
+func daysOrMax(d *int) int {
+	if d == nil {
+		return int(^uint(0) >> 1)
+	}
+	return *d
 }
 
 // All returns every check in report order. The order is the registry: sheets, digest sections and -checks follow it.

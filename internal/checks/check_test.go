@@ -128,3 +128,24 @@ func byID(fs []Finding) map[string]Finding {
 	}
 	return m
 }
+
+func TestSortFindings(t *testing.T) {
+	t.Parallel()
+	d := func(n int) *int { return &n }
+	fs := []Finding{
+		{Severity: Notice, AccountID: "1", ResourceID: "n"},
+		{Severity: Critical, AccountID: "2", Region: "a", Check: "x", ResourceID: "late", DaysLeft: d(6)},
+		{Severity: Critical, AccountID: "2", Region: "a", Check: "x", ResourceID: "early", DaysLeft: d(1)},
+		{Severity: Critical, AccountID: "2", Region: "a", Check: "x", ResourceID: "none"},
+		{Severity: Critical, AccountID: "1", Region: "b", ResourceID: "c1"},
+		{Severity: Warning, AccountID: "0", ResourceID: "w"},
+	}
+	SortFindings(fs)
+	var got []string
+	for _, f := range fs {
+		got = append(got, f.ResourceID)
+	}
+	if strings.Join(got, ",") != "c1,early,late,none,w,n" {
+		t.Errorf("order %v", got)
+	}
+}

@@ -27,7 +27,7 @@ func (ServiceCatalogProducts) Actions() []string {
 	return []string{"servicecatalog:SearchProvisionedProducts", "servicecatalog:DescribeRecord", "servicecatalog:DescribeProvisioningArtifact"}
 }
 func (ServiceCatalogProducts) Columns() []string {
-	return []string{"Product", "Version", "Version description", "Provisioned product ID", "Type", "Last record", "Record status", "Record errors", "Since"}
+	return []string{"Product", "Version", "Version description", "Type", "Last record", "Record status", "Record errors", "Stuck since"}
 }
 
 func (c ServiceCatalogProducts) Run(ctx context.Context, t Target) ([]Finding, error) {
@@ -92,13 +92,12 @@ func (c ServiceCatalogProducts) inspect(ctx context.Context, api serviceCatalogA
 		}
 		f.Severity = Warning
 		f.Reason = fmt.Sprintf("%s for %s (threshold %s)", pp.Status, roundAge(age), roundAge(t.Limits.StuckAfter))
-		f.Details["Since"] = since.UTC().Format(time.RFC3339)
+		f.Details["Stuck since"] = since.UTC().Format(time.RFC3339)
 	}
 	if msg := oneLine(aws.ToString(pp.StatusMessage)); msg != "" {
 		f.Reason = joinReason(f.Reason, msg)
 	}
 	f.Details["Product"] = aws.ToString(pp.ProductName)
-	f.Details["Provisioned product ID"] = id
 	f.Details["Type"] = aws.ToString(pp.Type)
 	if record != nil {
 		f.Details["Last record"] = fmt.Sprintf("%s %s", aws.ToString(record.RecordType), aws.ToString(record.RecordId))

@@ -35,6 +35,14 @@ type Options struct {
 	Progress func(done int)
 }
 
+// MemberActions are the IAM actions the fan-out itself calls with each account's credentials, beside the checks'
+// own: the enabled-region lookup behind -regions all.
+var MemberActions = []string{"ec2:DescribeRegions"}
+
+// ManagementActions are what the fan-out calls with the job's own credentials, beside the checks' own for the
+// account it runs in. sts:GetCallerIdentity needs no permission.
+var ManagementActions = []string{"organizations:ListAccounts", "sts:AssumeRole"}
+
 // organizationUnreadable are the codes for "this caller cannot list the organization": a member account, or an
 // account in no organization. The run then audits the caller's own account and says so.
 var organizationUnreadable = []string{"AccessDeniedException", "AWSOrganizationsNotInUseException", "AccessDenied"}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,6 +15,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+)
+
+// Actions are the IAM actions delivery calls; KMSActions are added when the workbook is encrypted with a KMS key.
+var (
+	Actions    = []string{"s3:PutObject", "sns:Publish"}
+	KMSActions = []string{"kms:GenerateDataKey"}
 )
 
 // MaxPresignExpiry is the longest a SigV4 presigned URL may live.
@@ -44,8 +51,9 @@ func Key(prefix string, runDate time.Time, runID string) string {
 }
 
 // PutWorkbook uploads body with server-side encryption and returns a presigned GET link. The link's stated expiry is
-// the true one: a URL signed with temporary credentials stops working when they expire, so the earlier wins.
-func PutWorkbook(ctx context.Context, client *s3.Client, creds aws.CredentialsProvider, up Upload, body []byte, now time.Time) (*Uploaded, error) {
+// the true one, read back from the signed URL: a URL signed with temporary credentials stops working when they
+// expire, so it is signed for no longer than they have left.
+func PutWorkbook(ctx context.Context, client *s3.Client, creds aws.CredentialsProvider, up Upload, body []byte) (*Uploaded, error) {
 	in := &s3.PutObjectInput{
 		Bucket: aws.String(up.Bucket), Key: aws.String(up.Key), Body: bytes.NewReader(body),
 		ContentType:          aws.String(ContentType),
@@ -62,31 +70,54 @@ func PutWorkbook(ctx context.Context, client *s3.Client, creds aws.CredentialsPr
 	if expiry <= 0 || expiry > MaxPresignExpiry {
 		expiry = MaxPresignExpiry
 	}
-	// Sign with the credentials we will report the lifetime of, so the stated expiry and the real one match.
+	// Sign with the very credentials whose lifetime we check, so a refresh in between cannot change the answer.
 	signing, err := creds.Retrieve(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("credentials for presigning: %w", err)
 	}
-	expiresAt, note := now.Add(expiry), ""
-	if signing.CanExpire && signing.Expires.Before(expiresAt) {
-		expiresAt = signing.Expires
-		note = "signed with temporary credentials, the link expires with their session"
+	note := ""
+	// The signer reads the wall clock, so the session's remaining life is measured against it too.
+	if left := time.Until(signing.Expires).Truncate(time.Second); signing.CanExpire && left < expiry {
+		if left < time.Minute {
+			return nil, fmt.Errorf("presign s3://%s/%s: the signing credentials expire in %s", up.Bucket, up.Key, left)
+		}
+		expiry, note = left, "signed with temporary credentials, the link expires with their session"
 	}
 	presigner := s3.NewPresignClient(client, func(o *s3.PresignOptions) {
-		o.Expires = expiresAt.Sub(now).Truncate(time.Second)
+		o.Expires = expiry
+		o.ClientOptions = append(o.ClientOptions, func(co *s3.Options) { co.Credentials = staticProvider{signing} })
 	})
-	req, err := presigner.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(up.Bucket), Key: aws.String(up.Key)},
-		func(o *s3.PresignOptions) {
-			o.ClientOptions = append(o.ClientOptions, func(co *s3.Options) { co.Credentials = staticProvider{signing} })
-		})
+	req, err := presigner.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(up.Bucket), Key: aws.String(up.Key)})
+	if err != nil {
+		return nil, fmt.Errorf("presign s3://%s/%s: %w", up.Bucket, up.Key, err)
+	}
+	expiresAt, err := linkExpiry(req.URL)
 	if err != nil {
 		return nil, fmt.Errorf("presign s3://%s/%s: %w", up.Bucket, up.Key, err)
 	}
 	region := client.Options().Region
 	return &Uploaded{
-		Bucket: up.Bucket, Key: up.Key, URL: req.URL, URLExpiresAt: expiresAt.UTC(), URLNote: note,
+		Bucket: up.Bucket, Key: up.Key, URL: req.URL, URLExpiresAt: expiresAt, URLNote: note,
 		ConsoleURL: fmt.Sprintf("https://s3.console.aws.amazon.com/s3/object/%s?region=%s&prefix=%s", up.Bucket, region, url.QueryEscape(up.Key)),
 	}, nil
+}
+
+// linkExpiry reads X-Amz-Date + X-Amz-Expires out of a SigV4 presigned URL.
+func linkExpiry(link string) (time.Time, error) {
+	u, err := url.Parse(link)
+	if err != nil {
+		return time.Time{}, err
+	}
+	q := u.Query()
+	signed, err := time.Parse("20060102T150405Z", q.Get("X-Amz-Date"))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("presigned URL has no valid X-Amz-Date: %w", err)
+	}
+	secs, err := strconv.Atoi(q.Get("X-Amz-Expires"))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("presigned URL has no valid X-Amz-Expires: %w", err)
+	}
+	return signed.Add(time.Duration(secs) * time.Second).UTC(), nil
 }
 
 type staticProvider struct{ c aws.Credentials }

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/crossaccount"
+	"github.com/orgaudit/orgaudit/internal/delivery"
+)
+
+// readmeActions reads the actions listed between <!-- name:start --> and <!-- name:end -->.
+func readmeActions(t *testing.T, readme, name string) []string {
+	t.Helper()
+	start, end := strings.Index(readme, "<!-- "+name+":start -->"), strings.Index(readme, "<!-- "+name+":end -->")
+	if start < 0 || end < start {
+		t.Fatalf("README has no %s section", name)
+	}
+	var out []string
+	for _, m := range regexp.MustCompile("(?m)^- `([a-z0-9]+:[A-Za-z]+)`").FindAllStringSubmatch(readme[start:end], -1) {
+		out = append(out, m[1])
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestReadmeListsExactlyTheIAMActionsTheCodeCalls(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	var member []string
+	for _, c := range checks.All() {
+		member = append(member, c.Actions()...)
+	}
+	member = append(member, crossaccount.MemberActions...)
+	slices.Sort(member)
+	member = slices.Compact(member)
+	if got := readmeActions(t, readme, "iam-member"); !slices.Equal(got, member) {
+		t.Errorf("README member actions %v, code calls %v", got, member)
+	}
+	mgmt := append(append(append([]string{}, crossaccount.ManagementActions...), delivery.Actions...), delivery.KMSActions...)
+	slices.Sort(mgmt)
+	if got := readmeActions(t, readme, "iam-management"); !slices.Equal(got, mgmt) {
+		t.Errorf("README management actions %v, code calls %v", got, mgmt)
+	}
+	if !strings.Contains(readme, "go run ./cmd/audit demo") || !strings.Contains(readme, "./.ci/run") {
+		t.Error("README must open with the demo and test commands")
+	}
+}

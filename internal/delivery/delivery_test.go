@@ -1,0 +1,84 @@
+package delivery_test
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/delivery"
+)
+
+func TestKey(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
+	for prefix, want := range map[string]string{"orgaudit": "orgaudit/2026/11/22/orgaudit-r1.xlsx", "/a/b/": "a/b/2026/11/22/orgaudit-r1.xlsx", "": "2026/11/22/orgaudit-r1.xlsx"} {
+		if got := delivery.Key(prefix, at, "r1"); got != want {
+			t.Errorf("Key(%q) = %q, want %q", prefix, got, want)
+		}
+	}
+}
+
+func TestLinkExpiryIsTheTrueOne(t *testing.T) {
+	t.Parallel()
+	sim := awssim.New(awssim.Demo(time.Now()))
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	ctx := context.Background()
+	base := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
+	client := s3.NewFromConfig(base, func(o *s3.Options) { o.UsePathStyle = true })
+
+	// Long-term credentials: the link lives as long as asked.
+	up, err := delivery.PutWorkbook(ctx, client, base.Credentials, delivery.Upload{Bucket: awssim.DemoBucket, Key: "a.xlsx", Filename: "a.xlsx", URLExpiry: 48 * time.Hour}, []byte("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Until(up.URLExpiresAt); d > 48*time.Hour || d < 47*time.Hour || up.URLNote != "" || expiresParam(t, up.URL) != 48*3600 {
+		t.Errorf("long-term: %+v", up)
+	}
+
+	// Role credentials for 15 minutes: the link dies with the session, and says so.
+	provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(base), "arn:aws:iam::222222222222:role/"+awssim.DemoRoleName, func(o *stscreds.AssumeRoleOptions) {
+		o.ExternalID, o.Duration, o.RoleSessionName = aws.String(awssim.DemoExternalID), 15*time.Minute, "presign"
+	})
+	session := aws.NewCredentialsCache(provider)
+	creds, err := session.Retrieve(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err = delivery.PutWorkbook(ctx, client, session, delivery.Upload{Bucket: awssim.DemoBucket, Key: "b.xlsx", Filename: "b.xlsx", URLExpiry: 7 * 24 * time.Hour, KMSKeyID: "alias/orgaudit"}, []byte("y"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := up.URLExpiresAt.Sub(creds.Expires); d > time.Second || d < -2*time.Second || up.URLNote == "" {
+		t.Errorf("role session: link expires %v, session %v, note %q", up.URLExpiresAt, creds.Expires, up.URLNote)
+	}
+	if got := expiresParam(t, up.URL); got > 15*60 || got < 14*60 {
+		t.Errorf("X-Amz-Expires %d, want the session's remaining ~900s", got)
+	}
+	if u := sim.Uploads(); len(u) != 2 || u[0].ServerSideEncryption != "AES256" || u[1].ServerSideEncryption != "aws:kms" {
+		t.Errorf("uploads %+v", u)
+	}
+}
+
+func expiresParam(t *testing.T, link string) int {
+	t.Helper()
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(u.Query().Get("X-Amz-Expires"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
