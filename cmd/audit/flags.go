@@ -34,7 +34,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.DurationVar(&s.StuckAfter, "stuck-after", s.StuckAfter, "how long a Service Catalog change may run before it is stuck")
 	fs.StringVar(&asOf, "as-of", "", "audit as of this UTC date (2026-11-22) or RFC 3339 time (default: now)")
 	fs.IntVar(&s.Concurrency, "concurrency", s.Concurrency, "most tasks (role set-ups and checks) at once")
-	fs.StringVar(&rf.out, "out", "", "also write the workbook to this file (with -dry-run: default audit-report.xlsx)")
+	fs.StringVar(&rf.out, "out", "", "also write the workbook to this file (default audit-report.xlsx with -dry-run or without -bucket)")
 	fs.StringVar(&s.Bucket, "bucket", "", "S3 bucket for the workbook")
 	fs.StringVar(&s.Prefix, "prefix", s.Prefix, "S3 key prefix for the workbook")
 	fs.StringVar(&s.KMSKeyID, "kms-key-id", "", "KMS key for the workbook's server-side encryption (default SSE-S3)")
@@ -66,7 +66,8 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	if err := s.Validate(); err != nil {
 		return nil, usageError{err}
 	}
-	if s.DryRun && rf.out == "" {
+	// With nowhere else to go, the workbook is written locally rather than built and dropped.
+	if rf.out == "" && (s.DryRun || s.Bucket == "") {
 		rf.out = "audit-report.xlsx"
 	}
 	rf.settings = s

@@ -106,9 +106,12 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 	out.Digest = report.Digest(res, report.MaxDigestBytes)
 	if !s.DryRun && deliveryErr == nil && s.TopicARN != "" {
 		id, err := delivery.Publish(ctx, sns.NewFromConfig(cfg), s.TopicARN, out.Subject, out.Digest)
-		if err != nil {
+		switch {
+		case err != nil && res.Report != nil && res.Report.Key != "":
+			deliveryErr = fmt.Errorf("%w (the workbook is in s3://%s/%s)", err, res.Report.Bucket, res.Report.Key)
+		case err != nil:
 			deliveryErr = err
-		} else {
+		default:
 			res.Published, res.MessageID = true, id
 			log.InfoContext(ctx, "digest published", "topic_arn", s.TopicARN, "message_id", id)
 		}

@@ -292,7 +292,7 @@ func TestDeliveryFailureFailsTheRunButKeepsTheWorkbook(t *testing.T) {
 	s := demoSettings()
 	s.TopicARN = "arn:aws:sns:us-east-1:111111111111:no-such-topic"
 	out, err := audit.Run(context.Background(), cfg, s, audit.Options{Logger: quietLogger()})
-	if err == nil || !strings.Contains(err.Error(), "NotFound") {
+	if err == nil || !strings.Contains(err.Error(), "NotFound") || !strings.Contains(err.Error(), "the workbook is in s3://"+awssim.DemoBucket+"/orgaudit/") {
 		t.Fatalf("err = %v", err)
 	}
 	if out == nil || out.Result.Published || out.Result.Report == nil || len(sim.Uploads()) != 1 {

@@ -2,6 +2,7 @@ package checks
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -148,4 +149,22 @@ func TestSortFindings(t *testing.T) {
 	if strings.Join(got, ",") != "c1,early,late,none,w,n" {
 		t.Errorf("order %v", got)
 	}
+}
+
+// fakePage serves pages[i] for the token "i" (no token is page 0) and returns the next page's token, so each fake
+// paginates the way its API does.
+func fakePage[T any](pages [][]T, token *string) ([]T, *string) {
+	i := 0
+	if token != nil {
+		fmt.Sscanf(*token, "%d", &i)
+	}
+	var items []T
+	if i < len(pages) {
+		items = pages[i]
+	}
+	if i+1 < len(pages) {
+		next := fmt.Sprint(i + 1)
+		return items, &next
+	}
+	return items, nil
 }

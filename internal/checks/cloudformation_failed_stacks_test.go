@@ -23,17 +23,8 @@ func (f *fakeStacks) ListStacks(_ context.Context, in *cloudformation.ListStacks
 	if f.err != nil {
 		return nil, f.err
 	}
-	i := 0
-	if in.NextToken != nil {
-		i = int((*in.NextToken)[0] - '0')
-	}
 	out := &cloudformation.ListStacksOutput{}
-	if i < len(f.pages) {
-		out.StackSummaries = f.pages[i]
-	}
-	if i+1 < len(f.pages) {
-		out.NextToken = aws.String(string(rune('0' + i + 1)))
-	}
+	out.StackSummaries, out.NextToken = fakePage(f.pages, in.NextToken)
 	return out, nil
 }
 

@@ -22,17 +22,8 @@ func (f *fakeRDS) DescribeReservedDBInstances(_ context.Context, in *rds.Describ
 	if f.err != nil {
 		return nil, f.err
 	}
-	i := 0
-	if in.Marker != nil {
-		i = int((*in.Marker)[0] - '0')
-	}
 	out := &rds.DescribeReservedDBInstancesOutput{}
-	if i < len(f.pages) {
-		out.ReservedDBInstances = f.pages[i]
-	}
-	if i+1 < len(f.pages) {
-		out.Marker = aws.String(string(rune('0' + i + 1)))
-	}
+	out.ReservedDBInstances, out.Marker = fakePage(f.pages, in.Marker)
 	return out, nil
 }
 

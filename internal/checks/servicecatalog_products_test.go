@@ -28,17 +28,8 @@ func (f *fakeServiceCatalog) SearchProvisionedProducts(_ context.Context, in *se
 	if f.searchErr != nil {
 		return nil, f.searchErr
 	}
-	i := 0
-	if in.PageToken != nil {
-		i = int((*in.PageToken)[0] - '0')
-	}
 	out := &servicecatalog.SearchProvisionedProductsOutput{}
-	if i < len(f.pages) {
-		out.ProvisionedProducts = f.pages[i]
-	}
-	if i+1 < len(f.pages) {
-		out.NextPageToken = aws.String(string(rune('0' + i + 1)))
-	}
+	out.ProvisionedProducts, out.NextPageToken = fakePage(f.pages, in.PageToken)
 	return out, nil
 }
 
