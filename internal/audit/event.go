@@ -58,11 +58,26 @@ type schedulerInput struct {
 	ScheduleARN   string `json:"schedule_arn,omitempty"`
 }
 
+// InvalidEventError is a rejected event or override. Under Lambda its type name becomes the invocation's errorType,
+// so an alarm or a log query can tell bad input from a failed run.
+type InvalidEventError struct{ Err error }
+
+func (e *InvalidEventError) Error() string { return e.Err.Error() }
+func (e *InvalidEventError) Unwrap() error { return e.Err }
+
 // maxEventBytes bounds what we are willing to parse; a Lambda async payload is at most 256 KB anyway.
 const maxEventBytes = 256 << 10
 
 // DecodeEvent tells the kinds apart and decodes each strictly.
 func DecodeEvent(raw []byte) (Event, error) {
+	ev, err := decodeEvent(raw)
+	if err != nil {
+		return Event{}, &InvalidEventError{err}
+	}
+	return ev, nil
+}
+
+func decodeEvent(raw []byte) (Event, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) > maxEventBytes {
 		return Event{}, fmt.Errorf("event is %d bytes; at most %d are accepted", len(raw), maxEventBytes)
@@ -176,10 +191,10 @@ func (e Event) Apply(s Settings) (Settings, error) {
 		s.RunID = e.ScheduledTime.Format("20060102T150405Z")
 	}
 	if err := errors.Join(errs...); err != nil {
-		return s, err
+		return s, &InvalidEventError{err}
 	}
 	if err := s.Validate(); err != nil {
-		return s, fmt.Errorf("invalid settings: %w", err)
+		return s, &InvalidEventError{fmt.Errorf("invalid settings: %w", err)}
 	}
 	return s, nil
 }

@@ -136,6 +136,14 @@ func SplitList(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' })
 }
 
+// EnvNames lists every variable FromEnv reads, for templates and docs to be checked against.
+func EnvNames() []string {
+	var names []string
+	_, _ = FromEnv(func(name string) string { names = append(names, name); return "" })
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
 // FromEnv reads deployment settings from the environment (the Lambda's configuration). Every variable is optional;
 // a malformed one is an error naming it.
 func FromEnv(getenv func(string) string) (Settings, error) {

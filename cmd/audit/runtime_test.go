@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/lambdapkg"
+	"github.com/orgaudit/orgaudit/internal/report"
+)
+
+// runtimeAPI is the documented Lambda Runtime API (2018-06-01) that a provided.al2023 bootstrap polls, served on
+// loopback for one test.
+type runtimeAPI struct {
+	queue   chan invocation
+	mu      sync.Mutex
+	waiters map[string]chan outcome
+	initErr chan string
+	url     string
+}
+
+type invocation struct {
+	id       string
+	body     []byte
+	deadline time.Time
+}
+
+type outcome struct {
+	response []byte
+	errType  string // from the error body's errorType; set only for /error posts
+	errBody  []byte
+}
+
+func startRuntimeAPI(t *testing.T) *runtimeAPI {
+	t.Helper()
+	rt := &runtimeAPI{queue: make(chan invocation), waiters: map[string]chan outcome{}, initErr: make(chan string, 1)}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt.url = ln.Addr().String()
+	srv := &http.Server{Handler: rt}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return rt
+}
+
+func (rt *runtimeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	const prefix = "/2018-06-01/runtime/"
+	path := strings.TrimPrefix(r.URL.Path, prefix)
+	switch {
+	case r.Method == http.MethodGet && path == "invocation/next":
+		select {
+		case inv := <-rt.queue:
+			w.Header().Set("Lambda-Runtime-Aws-Request-Id", inv.id)
+			w.Header().Set("Lambda-Runtime-Deadline-Ms", fmt.Sprint(inv.deadline.UnixMilli()))
+			w.Header().Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:111111111111:function:orgaudit")
+			w.Header().Set("Lambda-Runtime-Trace-Id", "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1")
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(inv.body)
+		case <-r.Context().Done():
+		}
+	case r.Method == http.MethodPost && path == "init/error":
+		b, _ := io.ReadAll(r.Body)
+		rt.initErr <- string(b)
+		w.WriteHeader(http.StatusAccepted)
+	case r.Method == http.MethodPost && strings.HasPrefix(path, "invocation/"):
+		id, kind, _ := strings.Cut(strings.TrimPrefix(path, "invocation/"), "/")
+		b, _ := io.ReadAll(r.Body)
+		rt.mu.Lock()
+		ch := rt.waiters[id]
+		rt.mu.Unlock()
+		if ch == nil || (kind != "response" && kind != "error") {
+			http.Error(w, "unknown invocation", http.StatusBadRequest)
+			return
+		}
+		o := outcome{response: b}
+		if kind == "error" {
+			var body struct{ ErrorType string }
+			_ = json.Unmarshal(b, &body)
+			o = outcome{errType: body.ErrorType, errBody: b}
+			if o.errType == "" {
+				o.errType = "(none)"
+			}
+		}
+		ch <- o
+		w.WriteHeader(http.StatusAccepted)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// invoke hands the bootstrap one event and waits for its response or error.
+func (rt *runtimeAPI) invoke(t *testing.T, id string, event string) outcome {
+	t.Helper()
+	ch := make(chan outcome, 1)
+	rt.mu.Lock()
+	rt.waiters[id] = ch
+	rt.mu.Unlock()
+	select {
+	case rt.queue <- invocation{id: id, body: []byte(event), deadline: time.Now().Add(5 * time.Minute)}:
+	case msg := <-rt.initErr:
+		t.Fatalf("bootstrap failed to start: %s", msg)
+	case <-time.After(60 * time.Second):
+		t.Fatal("bootstrap never asked for the next invocation")
+	}
+	select {
+	case o := <-ch:
+		return o
+	case <-time.After(120 * time.Second):
+		t.Fatalf("invocation %s: no response", id)
+	}
+	return outcome{}
+}
+
+// TestBootstrapUnderTheLambdaRuntimeAPI builds the real bootstrap the way deploy/package does and runs it as the
+// Lambda service would, with every AWS endpoint pointed at the simulated organization.
+func TestBootstrapUnderTheLambdaRuntimeAPI(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	bin, err := lambdapkg.Build(ctx, "", t.TempDir(), runtime.GOARCH)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := awssim.New(awssim.Demo(time.Now()))
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	rt := startRuntimeAPI(t)
+	creds := sim.Credentials(awssim.DemoManagementAccount)
+
+	cmd := exec.Command(bin)
+	cmd.Env = []string{
+		"AWS_LAMBDA_RUNTIME_API=" + rt.url, "AWS_LAMBDA_FUNCTION_NAME=orgaudit", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512", "AWS_LAMBDA_LOG_FORMAT=JSON", "AWS_REGION=us-east-1", "AWS_DEFAULT_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID=" + creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey,
+		"AWS_ENDPOINT_URL=" + sim.URL(), "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true",
+		"AUDIT_EXTERNAL_ID=" + awssim.DemoExternalID, "AUDIT_REGIONS=all", "AUDIT_BUCKET=" + awssim.DemoBucket,
+		"AUDIT_TOPIC_ARN=" + awssim.DemoTopicARN(), "AUDIT_S3_PATH_STYLE=true", "AUDIT_CONCURRENCY=8",
+	}
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+
+	events := []struct {
+		name, event, runID string
+		findings         int
+	}{
+		{"scheduler", `{"source":"aws.scheduler","scheduled_time":"2026-11-22T08:00:00Z","execution_id":"d32c5kddcf5bb8c3","schedule_arn":"arn:aws:scheduler:us-east-1:111111111111:schedule/default/orgaudit"}`, "20261122T080000Z", 24},
+		{"eventbridge", `{"version":"0","id":"53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa","detail-type":"Scheduled Event","source":"aws.events","account":"111111111111","time":"2026-11-23T08:00:00Z","region":"us-east-1","resources":["arn:aws:events:us-east-1:111111111111:rule/orgaudit"],"detail":{}}`, "20261123T080000Z", 24},
+		{"manual", `{"accounts":["333333333333"],"regions":["eu-west-1"],"checks":["cloudformation-failed-stacks"],"run_id":"manual-1"}`, "manual-1", 4},
+	}
+	for i, ev := range events {
+		o := rt.invoke(t, fmt.Sprintf("req-%d", i), ev.event)
+		if o.errType != "" {
+			t.Fatalf("%s: error %s %s\nlogs:\n%s", ev.name, o.errType, o.errBody, logs.String())
+		}
+		var res report.Result
+		if err := json.Unmarshal(o.response, &res); err != nil {
+			t.Fatalf("%s: response is not the JSON result: %v: %s", ev.name, err, o.response)
+		}
+		if res.RunID != ev.runID || len(res.Findings) != ev.findings || !res.Published || res.Report == nil || res.Report.Key == "" {
+			t.Errorf("%s: run %s, %d findings, published %v, report %+v", ev.name, res.RunID, len(res.Findings), res.Published, res.Report)
+		}
+		if n, u := len(sim.Published()), len(sim.Uploads()); n != i+1 || u != i+1 {
+			t.Errorf("%s: %d digests and %d workbooks after %d invocations", ev.name, n, u, i+1)
+		}
+	}
+
+	o := rt.invoke(t, "req-bad", `{"accounts":["33"],"regions":["mars-1"],"surprise":true}`)
+	if o.errType != "InvalidEventError" || !strings.Contains(string(o.errBody), `unknown field \"surprise\"`) {
+		t.Errorf("malformed event: type %q body %s", o.errType, o.errBody)
+	}
+	o = rt.invoke(t, "req-bad-2", `{"accounts":["33"],"regions":["mars-1"]}`)
+	if o.errType != "InvalidEventError" || !strings.Contains(string(o.errBody), `account id \"33\" must be 12 digits`) || !strings.Contains(string(o.errBody), `region \"mars-1\"`) {
+		t.Errorf("invalid event: type %q body %s", o.errType, o.errBody)
+	}
+	if n, u := len(sim.Published()), len(sim.Uploads()); n != 3 || u != 3 {
+		t.Errorf("a rejected event published something: %d digests, %d workbooks", n, u)
+	}
+	// The function logs JSON lines through lambdacontext's handler, each with the request id.
+	if !strings.Contains(logs.String(), `"requestId":"req-0"`) && !strings.Contains(logs.String(), `"requestId": "req-0"`) {
+		t.Errorf("logs carry no request id:\n%.2000s", logs.String())
+	}
+}
+

@@ -1,0 +1,303 @@
+// Package cloudformation_test checks the deployment templates against the code: every reference resolves, and each
+// role grants exactly the IAM actions the code declares it calls.
+package cloudformation_test
+
+import (
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/orgaudit/orgaudit/internal/audit"
+)
+
+type template struct {
+	name                          string
+	root                          *yaml.Node
+	params, resources, conditions map[string]bool
+	paramsWithoutDefault          []string
+}
+
+var pseudo = map[string]bool{"AWS::AccountId": true, "AWS::NoValue": true, "AWS::NotificationARNs": true, "AWS::Partition": true,
+	"AWS::Region": true, "AWS::StackId": true, "AWS::StackName": true, "AWS::URLSuffix": true}
+
+func load(t *testing.T, file string) *template {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	tpl := &template{name: file, root: doc.Content[0], params: map[string]bool{}, resources: map[string]bool{}, conditions: map[string]bool{}}
+	for section, set := range map[string]map[string]bool{"Parameters": tpl.params, "Resources": tpl.resources, "Conditions": tpl.conditions} {
+		if m := get(tpl.root, section); m != nil {
+			for i := 0; i < len(m.Content); i += 2 {
+				set[m.Content[i].Value] = true
+				if section == "Parameters" && get(m.Content[i+1], "Default") == nil {
+					tpl.paramsWithoutDefault = append(tpl.paramsWithoutDefault, m.Content[i].Value)
+				}
+			}
+		}
+	}
+	return tpl
+}
+
+// get returns the value of key in mapping n, or nil.
+func get(n *yaml.Node, keys ...string) *yaml.Node {
+	for _, key := range keys {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *yaml.Node
+		for i := 0; i < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				next = n.Content[i+1]
+			}
+		}
+		n = next
+	}
+	return n
+}
+
+var subVar = regexp.MustCompile(`\$\{([^}!][^}]*)\}`)
+
+// checkReferences walks the template and reports every intrinsic function that names something that does not exist.
+func (tpl *template) checkReferences(t *testing.T) int {
+	t.Helper()
+	count := 0
+	ref := func(name, where string) {
+		count++
+		if !tpl.params[name] && !tpl.resources[name] && !pseudo[name] {
+			t.Errorf("%s: %s names %q, which is no parameter, resource or pseudo parameter", tpl.name, where, name)
+		}
+	}
+	getAtt := func(target, where string) {
+		count++
+		if res, _, ok := strings.Cut(target, "."); !ok || !tpl.resources[res] {
+			t.Errorf("%s: %s %q names no resource", tpl.name, where, target)
+		}
+	}
+	cond := func(name, where string) {
+		count++
+		if !tpl.conditions[name] {
+			t.Errorf("%s: %s names condition %q, which does not exist", tpl.name, where, name)
+		}
+	}
+	sub := func(n *yaml.Node) {
+		s, vars := n, map[string]bool{}
+		if n.Kind == yaml.SequenceNode {
+			s = n.Content[0]
+			for i := 0; len(n.Content) > 1 && i < len(n.Content[1].Content); i += 2 {
+				vars[n.Content[1].Content[i].Value] = true
+			}
+		}
+		for _, m := range subVar.FindAllStringSubmatch(s.Value, -1) {
+			switch name := m[1]; {
+			case vars[name]:
+			case strings.Contains(name, ".") && !strings.HasPrefix(name, "AWS::"):
+				getAtt(name, "Fn::Sub")
+			default:
+				ref(name, "Fn::Sub")
+			}
+		}
+	}
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		switch n.Tag {
+		case "!Ref":
+			ref(n.Value, "Ref")
+		case "!GetAtt":
+			if n.Kind == yaml.SequenceNode {
+				getAtt(n.Content[0].Value+"."+n.Content[1].Value, "Fn::GetAtt")
+			} else {
+				getAtt(n.Value, "Fn::GetAtt")
+			}
+		case "!Sub":
+			sub(n)
+		case "!If":
+			cond(n.Content[0].Value, "Fn::If")
+		case "!Condition":
+			cond(n.Value, "Condition")
+		}
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i < len(n.Content); i += 2 {
+				k, v := n.Content[i].Value, n.Content[i+1]
+				switch k {
+				case "Ref":
+					ref(v.Value, "Ref")
+				case "Fn::GetAtt":
+					getAtt(v.Value, "Fn::GetAtt")
+				case "Fn::Sub":
+					sub(v)
+				case "Fn::If":
+					cond(v.Content[0].Value, "Fn::If")
+				}
+			}
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	for _, section := range []string{"Conditions", "Resources", "Outputs"} {
+		if s := get(tpl.root, section); s != nil {
+			walk(s)
+		}
+	}
+	// A resource's Condition and DependsOn name things too.
+	res := get(tpl.root, "Resources")
+	for i := 0; i < len(res.Content); i += 2 {
+		if c := get(res.Content[i+1], "Condition"); c != nil {
+			cond(c.Value, "resource Condition")
+		}
+		if d := get(res.Content[i+1], "DependsOn"); d != nil {
+			for _, name := range append([]*yaml.Node{d}, d.Content...) {
+				if name.Kind == yaml.ScalarNode && !tpl.resources[name.Value] {
+					t.Errorf("%s: DependsOn %q names no resource", tpl.name, name.Value)
+				}
+			}
+		}
+	}
+	return count
+}
+
+// allowedActions collects the Allow actions of a role's inline policies, through both branches of any Fn::If.
+func (tpl *template) allowedActions(t *testing.T, logicalID string) []string {
+	t.Helper()
+	role := get(tpl.root, "Resources", logicalID)
+	if role == nil || get(role, "Type").Value != "AWS::IAM::Role" {
+		t.Fatalf("%s: no role %s", tpl.name, logicalID)
+	}
+	var out []string
+	var statement func(n *yaml.Node)
+	statement = func(n *yaml.Node) {
+		if n.Tag == "!If" {
+			for _, branch := range n.Content[1:] {
+				statement(branch)
+			}
+			return
+		}
+		if n.Kind != yaml.MappingNode || get(n, "Effect").Value != "Allow" {
+			return
+		}
+		a := get(n, "Action")
+		if a.Kind == yaml.ScalarNode {
+			out = append(out, a.Value)
+		}
+		for _, c := range a.Content {
+			out = append(out, c.Value)
+		}
+	}
+	for _, policy := range get(role, "Properties", "Policies").Content {
+		for _, st := range get(policy, "PolicyDocument", "Statement").Content {
+			statement(st)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func TestTemplatesReferenceOnlyWhatExists(t *testing.T) {
+	t.Parallel()
+	for _, file := range []string{"management.yaml", "member-role.yaml"} {
+		tpl := load(t, file)
+		if n := tpl.checkReferences(t); n < 5 {
+			t.Errorf("%s: only %d references found; the walker is not reading the template", file, n)
+		}
+	}
+}
+
+func TestMemberRoleGrantsExactlyTheChecksActions(t *testing.T) {
+	t.Parallel()
+	got := load(t, "member-role.yaml").allowedActions(t, "AuditRole")
+	if want := audit.MemberRoleActions(); !slices.Equal(got, want) {
+		t.Errorf("member role allows %v; the code calls %v", got, want)
+	}
+}
+
+func TestExecutionRoleGrantsExactlyWhatTheJobCalls(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, "management.yaml")
+	got := tpl.allowedActions(t, "ExecutionRole")
+	if want := audit.ExecutionRoleActions(true); !slices.Equal(got, want) {
+		t.Errorf("execution role allows %v; the job calls %v", got, want)
+	}
+	scheduler := tpl.allowedActions(t, "SchedulerRole")
+	if !slices.Equal(scheduler, []string{"lambda:InvokeFunction"}) {
+		t.Errorf("scheduler role allows %v", scheduler)
+	}
+}
+
+func TestManagementTemplateMatchesTheCode(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, "management.yaml")
+	fn := get(tpl.root, "Resources", "AuditFunction", "Properties")
+	for key, want := range map[string]string{"Runtime": "provided.al2023", "Handler": "bootstrap"} {
+		if got := get(fn, key).Value; got != want {
+			t.Errorf("function %s %q, want %q", key, got, want)
+		}
+	}
+	if arch := get(fn, "Architectures"); len(arch.Content) != 1 || arch.Content[0].Value != "arm64" {
+		t.Errorf("architectures %v", arch)
+	}
+	// Every variable the template sets is one the code reads.
+	vars := get(fn, "Environment", "Variables")
+	known := audit.EnvNames()
+	for i := 0; i < len(vars.Content); i += 2 {
+		if !slices.Contains(known, vars.Content[i].Value) {
+			t.Errorf("template sets %s, which the function never reads (it reads %v)", vars.Content[i].Value, known)
+		}
+	}
+	// The schedule has a time zone the deployer must choose, and its input is an event the function accepts.
+	schedule := get(tpl.root, "Resources", "DailySchedule", "Properties")
+	if tz := get(schedule, "ScheduleExpressionTimezone"); tz == nil || tz.Tag != "!Ref" || !slices.Contains(tpl.paramsWithoutDefault, tz.Value) {
+		t.Errorf("schedule time zone must come from a parameter without a default, got %+v", tz)
+	}
+	input := get(schedule, "Target", "Input").Value
+	filled := strings.NewReplacer("<aws.scheduler.scheduled-time>", "2026-11-22T07:00:00Z", "<aws.scheduler.execution-id>", "d32c5kddcf5bb8c3",
+		"<aws.scheduler.schedule-arn>", "arn:aws:scheduler:eu-west-1:123456789012:schedule/default/orgaudit").Replace(input)
+	ev, err := audit.DecodeEvent([]byte(filled))
+	if err != nil || ev.Kind != "scheduler" {
+		t.Errorf("the schedule's input %s is not an event the function accepts: %v", input, err)
+	}
+	// Bucket: public access blocked, TLS only, owner enforced, old reports expire.
+	bucket := get(tpl.root, "Resources", "ReportBucket", "Properties")
+	for _, k := range []string{"BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"} {
+		if get(bucket, "PublicAccessBlockConfiguration", k).Value != "true" {
+			t.Errorf("public access block %s not set", k)
+		}
+	}
+	if get(bucket, "OwnershipControls", "Rules").Content[0].Content[1].Value != "BucketOwnerEnforced" || get(bucket, "LifecycleConfiguration") == nil {
+		t.Error("bucket ownership or lifecycle missing")
+	}
+	policy := get(tpl.root, "Resources", "ReportBucketPolicy", "Properties", "PolicyDocument", "Statement").Content[0]
+	if get(policy, "Effect").Value != "Deny" || get(policy, "Condition", "Bool", "aws:SecureTransport").Value != "false" {
+		t.Error("bucket policy must deny non-TLS access")
+	}
+	for _, out := range []string{"FunctionName", "ReportBucketName", "DigestTopicArn"} {
+		if get(tpl.root, "Outputs", out) == nil {
+			t.Errorf("output %s missing", out)
+		}
+	}
+}
+
+func TestMemberRoleTrustsOnlyTheExecutionRole(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, "member-role.yaml")
+	st := get(tpl.root, "Resources", "AuditRole", "Properties", "AssumeRolePolicyDocument", "Statement").Content
+	if len(st) != 1 {
+		t.Fatalf("%d trust statements", len(st))
+	}
+	principal := get(st[0], "Principal", "AWS")
+	if principal.Tag != "!Sub" || !strings.Contains(principal.Value, ":role/${ExecutionRoleName}") || !strings.Contains(principal.Value, "${ManagementAccountId}") {
+		t.Errorf("trust principal %q must be the management account's execution role", principal.Value)
+	}
+	if c := get(st[0], "Condition"); c == nil || c.Tag != "!If" || get(c.Content[1], "StringEquals", "sts:ExternalId") == nil {
+		t.Error("trust must require the ExternalId when one is set")
+	}
+}

@@ -1,0 +1,41 @@
+package audit
+
+import (
+	"slices"
+
+	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/crossaccount"
+	"github.com/orgaudit/orgaudit/internal/delivery"
+)
+
+// LambdaLogActions are what the Lambda runtime calls with the execution role to write the function's logs.
+var LambdaLogActions = []string{"logs:CreateLogStream", "logs:PutLogEvents"}
+
+// MemberRoleActions are exactly what the job calls with a member account's role: every check's reads and the
+// enabled-region lookup. deploy/cloudformation/member-role.yaml grants this set and nothing else; a test holds them
+// equal, so a check that forgets to declare an action fails it.
+func MemberRoleActions() []string {
+	var out []string
+	for _, c := range checks.All() {
+		out = append(out, c.Actions()...)
+	}
+	return sortedSet(append(out, crossaccount.MemberActions...))
+}
+
+// ExecutionRoleActions are what the Lambda's own role needs: listing the organization and assuming member roles,
+// delivery, its logs, and the member reads too, because the account the job runs in is audited with the job's own
+// credentials (a service-managed StackSet never deploys to the management account).
+func ExecutionRoleActions(withKMS bool) []string {
+	out := append(append(append([]string{}, crossaccount.ManagementActions...), delivery.Actions...), LambdaLogActions...)
+	out = append(out, MemberRoleActions()...)
+	if withKMS {
+		out = append(out, delivery.KMSActions...)
+	}
+	return sortedSet(out)
+}
+
+func sortedSet(in []string) []string {
+	out := append([]string(nil), in...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
