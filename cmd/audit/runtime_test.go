@@ -159,7 +159,7 @@ func TestBootstrapUnderTheLambdaRuntimeAPI(t *testing.T) {
 
 	events := []struct {
 		name, event, runID string
-		findings         int
+		findings           int
 	}{
 		{"scheduler", `{"source":"aws.scheduler","scheduled_time":"2026-11-22T08:00:00Z","execution_id":"d32c5kddcf5bb8c3","schedule_arn":"arn:aws:scheduler:us-east-1:111111111111:schedule/default/orgaudit"}`, "20261122T080000Z", 24},
 		{"eventbridge", `{"version":"0","id":"53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa","detail-type":"Scheduled Event","source":"aws.events","account":"111111111111","time":"2026-11-23T08:00:00Z","region":"us-east-1","resources":["arn:aws:events:us-east-1:111111111111:rule/orgaudit"],"detail":{}}`, "20261123T080000Z", 24},
@@ -198,4 +198,3 @@ func TestBootstrapUnderTheLambdaRuntimeAPI(t *testing.T) {
 		t.Errorf("logs carry no request id:\n%.2000s", logs.String())
 	}
 }
-
