@@ -150,7 +150,7 @@ func TestBootstrapUnderTheLambdaRuntimeAPI(t *testing.T) {
 		"AUDIT_EXTERNAL_ID=" + awssim.DemoExternalID, "AUDIT_REGIONS=all", "AUDIT_BUCKET=" + awssim.DemoBucket,
 		"AUDIT_TOPIC_ARN=" + awssim.DemoTopicARN(), "AUDIT_S3_PATH_STYLE=true", "AUDIT_CONCURRENCY=8",
 	}
-	var logs bytes.Buffer
+	var logs lockedBuffer // the child writes while the test reads
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -198,3 +198,11 @@ func TestBootstrapUnderTheLambdaRuntimeAPI(t *testing.T) {
 		t.Errorf("logs carry no request id:\n%.2000s", logs.String())
 	}
 }
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
+func (l *lockedBuffer) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
