@@ -85,9 +85,7 @@ func startDemo(asOf time.Time) (*awssim.Server, aws.Config, error) {
 	if err := sim.Start(); err != nil {
 		return nil, aws.Config{}, fmt.Errorf("start simulated organization: %w", err)
 	}
-	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
-	cfg.Retryer = newRetryer
-	return sim, cfg, nil
+	return sim, sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion), nil
 }
 
 func demoSettings(asOf time.Time) audit.Settings {

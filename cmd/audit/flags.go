@@ -43,6 +43,9 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.BoolVar(&s.S3PathStyle, "s3-path-style", false, "address the bucket by path (S3-compatible endpoints)")
 	fs.StringVar(&s.RunID, "run-id", "", "run id (default: the start time)")
 	fs.BoolVar(&s.DryRun, "dry-run", false, "deliver nothing; write the workbook locally")
+	fs.DurationVar(&s.Timeout, "timeout", 0, "stop auditing before this much time has passed, deliver what was audited and mark the rest (0: no limit)")
+	fs.StringVar(&s.RetryMode, "retry-mode", s.RetryMode, "SDK retry mode: standard or adaptive")
+	fs.IntVar(&s.MaxAttempts, "max-attempts", s.MaxAttempts, "attempts per API call before a cell is recorded as failed")
 	fs.BoolVar(&rf.json, "json", false, "print the JSON result instead of the digest")
 	if err := fs.Parse(args); err != nil {
 		return nil, usageError{err}

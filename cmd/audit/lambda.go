@@ -52,5 +52,5 @@ func newLambdaHandler(getenv func(string) string, loadConfig func() (aws.Config,
 }
 
 func loadAWSConfig() (aws.Config, error) {
-	return config.LoadDefaultConfig(context.Background(), config.WithRetryer(newRetryer))
+	return config.LoadDefaultConfig(context.Background())
 }

@@ -9,14 +9,8 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-
 	"github.com/orgaudit/orgaudit/internal/audit"
 )
-
-// maxAttempts bounds the SDK's retries per call (throttling, 5xx) before a cell is recorded as failed.
-const maxAttempts = 6
 
 func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	rf, err := parseRunFlags(args, stderr)
@@ -46,10 +40,6 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr)
 	}
 	return finish(out, err, rf.json, stdout, stderr)
-}
-
-func newRetryer() aws.Retryer {
-	return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = maxAttempts })
 }
 
 // finish prints the result and maps the outcome to an exit code.

@@ -177,7 +177,7 @@ func TestBootstrapUnderTheLambdaRuntimeAPI(t *testing.T) {
 		if res.RunID != ev.runID || len(res.Findings) != ev.findings || !res.Published || res.Report == nil || res.Report.Key == "" {
 			t.Errorf("%s: run %s, %d findings, published %v, report %+v", ev.name, res.RunID, len(res.Findings), res.Published, res.Report)
 		}
-		if n, u := len(sim.Published()), len(sim.Uploads()); n != i+1 || u != i+1 {
+		if n, u := len(sim.Published()), len(sim.Workbooks()); n != i+1 || u != i+1 {
 			t.Errorf("%s: %d digests and %d workbooks after %d invocations", ev.name, n, u, i+1)
 		}
 	}
@@ -190,7 +190,7 @@ func TestBootstrapUnderTheLambdaRuntimeAPI(t *testing.T) {
 	if o.errType != "InvalidEventError" || !strings.Contains(string(o.errBody), `account id \"33\" must be 12 digits`) || !strings.Contains(string(o.errBody), `region \"mars-1\"`) {
 		t.Errorf("invalid event: type %q body %s", o.errType, o.errBody)
 	}
-	if n, u := len(sim.Published()), len(sim.Uploads()); n != 3 || u != 3 {
+	if n, u := len(sim.Published()), len(sim.Workbooks()); n != 3 || u != 3 {
 		t.Errorf("a rejected event published something: %d digests, %d workbooks", n, u)
 	}
 	// The function logs JSON lines through lambdacontext's handler, each with the request id.

@@ -186,9 +186,9 @@ func (e Event) Apply(s Settings) (Settings, error) {
 	if o.RunID != "" {
 		s.RunID = o.RunID
 	}
-	if !e.ScheduledTime.IsZero() && s.RunID == "" {
-		// A retried invocation of the same schedule gets the same run id.
-		s.RunID = e.ScheduledTime.Format("20060102T150405Z")
+	if !e.ScheduledTime.IsZero() {
+		// A retried invocation of the same schedule is the same run: same id, same object key, one digest.
+		s.RunTime = e.ScheduledTime
 	}
 	if err := errors.Join(errs...); err != nil {
 		return s, &InvalidEventError{err}

@@ -16,8 +16,8 @@ func TestDecodeEvent(t *testing.T) {
 		check     func(Settings) bool
 		wantErr   string
 	}{
-		{name: "empty manual", raw: ``, kind: "manual"},
-		{name: "empty object", raw: `{}`, kind: "manual"},
+		{name: "empty manual", raw: ``, kind: "manual", runID: "20261122T093000Z"},
+		{name: "empty object", raw: `{}`, kind: "manual", runID: "20261122T093000Z"},
 		{name: "eventbridge scheduled", kind: "scheduled", runID: "20261122T080000Z",
 			raw: `{"version":"0","id":"53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012","time":"2026-11-22T08:00:00Z","region":"eu-west-1","resources":["arn:aws:events:eu-west-1:123456789012:rule/orgaudit"],"detail":{}}`},
 		{name: "scheduler", kind: "scheduler", runID: "20261122T070000Z",
@@ -60,8 +60,9 @@ func TestDecodeEvent(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ev.Kind != c.kind || s.RunID != c.runID {
-				t.Errorf("kind %q run id %q; want %q %q", ev.Kind, s.RunID, c.kind, c.runID)
+			runID, _ := s.Identity(time.Date(2026, 11, 22, 9, 30, 0, 0, time.UTC))
+			if ev.Kind != c.kind || runID != c.runID {
+				t.Errorf("kind %q run id %q; want %q %q", ev.Kind, runID, c.kind, c.runID)
 			}
 			if c.check != nil && !c.check(s) {
 				t.Errorf("overrides not applied: %+v", s)

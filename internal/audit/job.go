@@ -40,8 +40,23 @@ type Output struct {
 	Digest   string
 }
 
+// Identity names a run: the run id and the time its object key is dated by. A schedule's fire time gives both, so a
+// retried invocation is the same run.
+func (s Settings) Identity(now time.Time) (runID string, runTime time.Time) {
+	runTime = s.RunTime
+	if runTime.IsZero() {
+		runTime = now
+	}
+	runTime = runTime.UTC()
+	runID = s.RunID
+	if runID == "" {
+		runID = runTime.Format("20060102T150405Z")
+	}
+	return runID, runTime
+}
+
 // Run audits, reports and delivers. It returns an error, beside the output, when nothing could be audited or
-// delivery failed; findings and failed cells alone are not errors.
+// delivery failed; findings, failed cells and a partial audit alone are not errors.
 func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output, error) {
 	if err := s.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid settings: %w", err)
@@ -57,10 +72,7 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 	if asOf.IsZero() {
 		asOf = started
 	}
-	runID := s.RunID
-	if runID == "" {
-		runID = started.Format("20060102T150405Z")
-	}
+	runID, runTime := s.Identity(started)
 	selected, err := checks.Select(s.Checks)
 	if err != nil {
 		return nil, err
@@ -69,10 +81,19 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 	if len(regions) == 0 {
 		regions = []string{cfg.Region}
 	}
+	retries := &retryCounter{}
+	cfg = cfg.Copy()
+	cfg.Retryer = retryerFor(s, retries)
+
+	// The audit stops a margin before the deadline so the workbook and digest still go out.
+	ctx, cancelDelivery := withTimeout(ctx, s.Timeout)
+	defer cancelDelivery()
+	auditCtx, cancelAudit := auditContext(ctx, s.DeliveryMargin)
+	defer cancelAudit()
+
 	log := opts.Logger.With("run_id", runID)
 	log.InfoContext(ctx, "audit started", "as_of", asOf.Format(time.RFC3339), "regions", regions, "checks", len(selected), "concurrency", s.Concurrency)
-
-	fan, err := crossaccount.Run(ctx, cfg, crossaccount.Options{
+	fan, err := crossaccount.Run(auditCtx, cfg, crossaccount.Options{
 		Role:    crossaccount.Role{Name: s.RoleName, ExternalID: s.ExternalID, SessionName: s.SessionName},
 		Regions: regions, Checks: selected,
 		Filter:      crossaccount.Filter{Only: s.Accounts, Exclude: s.ExcludeAccounts},
@@ -84,9 +105,10 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 		return nil, err
 	}
 	res := report.Build(runID, asOf, regions, selected, fan)
+	res.APIRetries, res.RetriesByCode = retries.counts()
 	out := &Output{Result: res}
 	log.InfoContext(ctx, "audit finished", "accounts_total", res.Accounts.Total, "accounts_audited", res.Accounts.Audited,
-		"cells", res.Coverage.Cells, "cells_failed", res.Coverage.Errors, "findings", len(res.Findings))
+		"cells", res.Coverage.Cells, "cells_failed", res.Coverage.Errors, "findings", len(res.Findings), "partial", res.Partial, "api_retries", res.APIRetries)
 
 	out.Workbook, err = report.Workbook(res, selected)
 	if err != nil {
@@ -100,21 +122,12 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 	}
 	var deliveryErr error
 	if !s.DryRun {
-		deliveryErr = deliver(ctx, cfg, s, res, out, started, log)
+		deliveryErr = upload(ctx, cfg, s, res, out, runTime, log)
 	}
 	out.Subject = report.Subject(res)
 	out.Digest = report.Digest(res, report.MaxDigestBytes)
 	if !s.DryRun && deliveryErr == nil && s.TopicARN != "" {
-		id, err := delivery.Publish(ctx, sns.NewFromConfig(cfg), s.TopicARN, out.Subject, out.Digest)
-		switch {
-		case err != nil && res.Report != nil && res.Report.Key != "":
-			deliveryErr = fmt.Errorf("%w (the workbook is in s3://%s/%s)", err, res.Report.Bucket, res.Report.Key)
-		case err != nil:
-			deliveryErr = err
-		default:
-			res.Published, res.MessageID = true, id
-			log.InfoContext(ctx, "digest published", "topic_arn", s.TopicARN, "message_id", id)
-		}
+		deliveryErr = publishOnce(ctx, cfg, s, res, out, log)
 	}
 	if deliveryErr != nil {
 		log.ErrorContext(ctx, "delivery failed", "err", deliveryErr)
@@ -126,14 +139,33 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 	return out, nil
 }
 
-// deliver uploads the workbook; the digest, which links to it, is published after.
-func deliver(ctx context.Context, cfg aws.Config, s Settings, res *report.Result, out *Output, started time.Time, log *slog.Logger) error {
+// withTimeout bounds ctx by timeout when one is set (the CLI's -timeout); Lambda's ctx carries its own deadline.
+func withTimeout(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	if timeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, timeout)
+}
+
+// auditContext ends the audit a margin before ctx's deadline: by default a fifth of the time left, at most a minute.
+func auditContext(ctx context.Context, margin time.Duration) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	if margin <= 0 {
+		margin = min(time.Until(deadline)/5, time.Minute)
+	}
+	return context.WithDeadline(ctx, deadline.Add(-margin))
+}
+
+// upload puts the workbook in S3; the digest, which links to it, is published after.
+func upload(ctx context.Context, cfg aws.Config, s Settings, res *report.Result, out *Output, runTime time.Time, log *slog.Logger) error {
 	if s.Bucket == "" {
 		return nil
 	}
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = s.S3PathStyle })
-	key := delivery.Key(s.Prefix, started, res.RunID)
-	up, err := delivery.PutWorkbook(ctx, client, cfg.Credentials, delivery.Upload{
+	key := delivery.Key(s.Prefix, runTime, res.RunID)
+	up, err := delivery.PutWorkbook(ctx, s3Client(cfg, s), cfg.Credentials, delivery.Upload{
 		Bucket: s.Bucket, Key: key, KMSKeyID: s.KMSKeyID, URLExpiry: s.URLExpiry,
 		Filename: "orgaudit-" + res.RunID + ".xlsx",
 	}, out.Workbook)
@@ -147,5 +179,42 @@ func deliver(ctx context.Context, cfg aws.Config, s Settings, res *report.Result
 	}
 	res.Report = loc
 	log.InfoContext(ctx, "workbook uploaded", "bucket", up.Bucket, "key", up.Key, "url_expires_at", expires.Format(time.RFC3339))
+	return nil
+}
+
+func s3Client(cfg aws.Config, s Settings) *s3.Client {
+	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = s.S3PathStyle })
+}
+
+// publishOnce sends the digest unless another invocation of this run already has. With a bucket, a conditional
+// marker object decides which invocation publishes; a failed publish removes the marker so a retry can.
+func publishOnce(ctx context.Context, cfg aws.Config, s Settings, res *report.Result, out *Output, log *slog.Logger) error {
+	var marker string
+	if s.Bucket != "" {
+		marker = delivery.MarkerKey(s.Prefix, res.RunID)
+		claimed, err := delivery.ClaimDigest(ctx, s3Client(cfg, s), s.Bucket, marker, res.RunID)
+		if err != nil {
+			return err
+		}
+		if !claimed {
+			res.AlreadyPublished = true
+			log.InfoContext(ctx, "digest already published by another invocation of this run", "marker", marker)
+			return nil
+		}
+	}
+	id, err := delivery.Publish(ctx, sns.NewFromConfig(cfg), s.TopicARN, out.Subject, out.Digest)
+	if err != nil {
+		if marker != "" {
+			if rerr := delivery.ReleaseDigest(ctx, s3Client(cfg, s), s.Bucket, marker); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+		}
+		if res.Report != nil && res.Report.Key != "" {
+			return fmt.Errorf("%w (the workbook is in s3://%s/%s)", err, res.Report.Bucket, res.Report.Key)
+		}
+		return err
+	}
+	res.Published, res.MessageID = true, id
+	log.InfoContext(ctx, "digest published", "topic_arn", s.TopicARN, "message_id", id)
 	return nil
 }

@@ -134,7 +134,7 @@ func TestDemoOrganizationEndToEnd(t *testing.T) {
 	}
 
 	// The workbook in S3 is the one built, encrypted, and holds every finding and every coverage row.
-	uploads := sim.Uploads()
+	uploads := sim.Workbooks()
 	if len(uploads) != 1 || uploads[0].ServerSideEncryption != "AES256" || res.Report == nil || uploads[0].Key != res.Report.Key {
 		t.Fatalf("uploads %+v report %+v", uploads, res.Report)
 	}
@@ -295,7 +295,7 @@ func TestDeliveryFailureFailsTheRunButKeepsTheWorkbook(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "NotFound") || !strings.Contains(err.Error(), "the workbook is in s3://"+awssim.DemoBucket+"/orgaudit/") {
 		t.Fatalf("err = %v", err)
 	}
-	if out == nil || out.Result.Published || out.Result.Report == nil || len(sim.Uploads()) != 1 {
+	if out == nil || out.Result.Published || out.Result.Report == nil || len(sim.Workbooks()) != 1 {
 		t.Errorf("workbook must stay in S3 and the result say nothing was published: %+v", out)
 	}
 }

@@ -41,7 +41,17 @@ type Settings struct {
 	TopicARN        string
 	URLExpiry       time.Duration
 	DryRun          bool
-	RunID           string // empty = derived from the start time
+	RunID           string // empty = derived from RunTime or the start time
+	// RunTime is when the run was meant to happen: a schedule's fire time. It names the run and dates its object key,
+	// so a retried invocation is the same run. Zero = the start time.
+	RunTime time.Time
+	// Timeout bounds the run (CLI -timeout); under Lambda the invocation deadline does. Zero = none.
+	Timeout time.Duration
+	// DeliveryMargin is kept free before the deadline for delivery. Zero = a fifth of the time, at most 60s.
+	DeliveryMargin time.Duration
+	RetryMode      string // standard or adaptive
+	MaxAttempts    int    // per API call, first attempt included
+	MaxBackoff     time.Duration
 	// S3PathStyle addresses buckets by path, for S3-compatible endpoints such as the simulator and moto.
 	S3PathStyle bool
 }
@@ -50,7 +60,8 @@ type Settings struct {
 func Defaults() Settings {
 	l := checks.DefaultLimits()
 	return Settings{RoleName: DefaultRoleName, SessionName: "orgaudit", ExpiryDays: l.Expiry, StuckAfter: l.StuckAfter,
-		Concurrency: 16, Prefix: "orgaudit", URLExpiry: delivery.MaxPresignExpiry}
+		Concurrency: 16, Prefix: "orgaudit", URLExpiry: delivery.MaxPresignExpiry,
+		RetryMode: RetryStandard, MaxAttempts: 8, MaxBackoff: 20 * time.Second}
 }
 
 var (
@@ -113,6 +124,18 @@ func (s Settings) Validate() error {
 	if s.URLExpiry < time.Minute || s.URLExpiry > delivery.MaxPresignExpiry {
 		bad("link expiry must be between 1m and %s", delivery.MaxPresignExpiry)
 	}
+	if s.RetryMode != RetryStandard && s.RetryMode != RetryAdaptive {
+		bad("retry mode %q must be %s or %s", s.RetryMode, RetryStandard, RetryAdaptive)
+	}
+	if s.MaxAttempts < 1 || s.MaxAttempts > 20 {
+		bad("max attempts must be between 1 and 20, got %d", s.MaxAttempts)
+	}
+	if s.MaxBackoff < time.Millisecond || s.MaxBackoff > 5*time.Minute {
+		bad("max backoff must be between 1ms and 5m, got %s", s.MaxBackoff)
+	}
+	if s.Timeout < 0 || s.DeliveryMargin < 0 {
+		bad("timeout and delivery margin cannot be negative")
+	}
 	if s.RunID != "" && !runID.MatchString(s.RunID) {
 		bad("run id %q may hold only letters, digits and _.-", s.RunID)
 	}
@@ -170,6 +193,7 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 	str("AUDIT_PREFIX", &s.Prefix)
 	str("AUDIT_KMS_KEY_ID", &s.KMSKeyID)
 	str("AUDIT_TOPIC_ARN", &s.TopicARN)
+	str("AUDIT_RETRY_MODE", &s.RetryMode)
 	if v := getenv("AUDIT_EXPIRY_DAYS"); v != "" {
 		d, err := checks.ParseExpiryDays(v)
 		if err != nil {
@@ -177,7 +201,8 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		}
 		s.ExpiryDays = d
 	}
-	for name, dst := range map[string]*time.Duration{"AUDIT_STUCK_AFTER": &s.StuckAfter, "AUDIT_URL_EXPIRY": &s.URLExpiry} {
+	for name, dst := range map[string]*time.Duration{"AUDIT_STUCK_AFTER": &s.StuckAfter, "AUDIT_URL_EXPIRY": &s.URLExpiry,
+		"AUDIT_MAX_BACKOFF": &s.MaxBackoff, "AUDIT_DELIVERY_MARGIN": &s.DeliveryMargin} {
 		if v := getenv(name); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil {
@@ -186,12 +211,14 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 			*dst = d
 		}
 	}
-	if v := getenv("AUDIT_CONCURRENCY"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("AUDIT_CONCURRENCY: %q is not a whole number", v))
+	for name, dst := range map[string]*int{"AUDIT_CONCURRENCY": &s.Concurrency, "AUDIT_MAX_ATTEMPTS": &s.MaxAttempts} {
+		if v := getenv(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not a whole number", name, v))
+			}
+			*dst = n
 		}
-		s.Concurrency = n
 	}
 	for name, dst := range map[string]*bool{"AUDIT_DRY_RUN": &s.DryRun, "AUDIT_S3_PATH_STYLE": &s.S3PathStyle} {
 		if v := getenv(name); v != "" {

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
@@ -32,6 +33,8 @@ type Call struct {
 	Operation string
 	AccountID string // the calling account; empty when the access key is unknown
 	Region    string
+	// Target is the account a call reaches into when it is not the caller's own: the role's account for AssumeRole.
+	Target string
 }
 
 // Fault is an error answer in the service's own protocol.
@@ -182,6 +185,17 @@ func (s *Server) Uploads() []Upload {
 	return append([]Upload(nil), s.uploads...)
 }
 
+// Workbooks returns the uploads of .xlsx files: what a person downloads, without the run markers.
+func (s *Server) Workbooks() []Upload {
+	var out []Upload
+	for _, u := range s.Uploads() {
+		if strings.HasSuffix(u.Key, ".xlsx") {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
 // Object reads an object back from the simulated S3.
 func (s *Server) Object(bucket, key string) ([]byte, error) {
 	obj, err := s.s3backend.GetObject(bucket, key, nil)
@@ -251,6 +265,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := &request{call: Call{Service: service, Operation: op, Region: region}, form: form, body: body, now: s.now()}
+	if op == "AssumeRole" {
+		if a, err := arn.Parse(form.Get("RoleArn")); err == nil {
+			req.call.Target = a.AccountID
+		}
+	}
 	s.count(req.call)
 	if f := s.authenticate(r, key, req); f != nil {
 		proto.writeError(w, s.requestID(), op, f)

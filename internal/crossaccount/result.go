@@ -56,8 +56,13 @@ type Skipped struct {
 	Reason      string `json:"reason"`
 }
 
+// CodeDeadline marks cells the deadline stopped: not started, or cut off in flight.
+const CodeDeadline = "Deadline"
+
 // Result is everything the fan-out learned.
 type Result struct {
+	// Partial says the deadline stopped the audit; the cells it stopped carry CodeDeadline.
+	Partial bool
 	// Scope says in words what was audited: the organization, named accounts, or only the caller's account.
 	Scope    string
 	Accounts []Account

@@ -2,6 +2,7 @@ package crossaccount
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -94,9 +95,20 @@ func Run(ctx context.Context, base aws.Config, opts Options) (*Result, error) {
 		})
 	}
 	_ = g.Wait()
+	r.res.Partial = ctx.Err() != nil
 	sortResult(&r.res)
 	return &r.res, nil
 }
+
+// classify names a failure; once the audit's context is done, whatever it cut short is the deadline's doing.
+func classify(ctx context.Context, err error) (code, msg string) {
+	if ctx.Err() != nil {
+		return CodeDeadline, "not audited: the deadline was reached (" + Message(err) + ")"
+	}
+	return Code(err), Message(err)
+}
+
+var errNotStarted = errors.New("not started")
 
 // produce lists the accounts and queues each one's set-up as its page arrives.
 func (r *run) produce(ctx context.Context, self Account) {
@@ -138,10 +150,11 @@ func (r *run) produce(ctx context.Context, self Account) {
 		}
 	default:
 		// The listing broke part way: audit what arrived and record that the account list is incomplete.
-		r.log.ErrorContext(ctx, "listing accounts failed", "code", Code(err), "err", err)
+		code, msg := classify(ctx, err)
+		r.log.ErrorContext(ctx, "listing accounts failed", "code", code, "err", err)
 		r.setScope("organization (account list incomplete)")
 		r.mu.Lock()
-		r.res.Failures = append(r.res.Failures, Failure{Code: Code(err), Message: Message(err)})
+		r.res.Failures = append(r.res.Failures, Failure{Code: code, Message: "account list incomplete: " + msg})
 		r.mu.Unlock()
 	}
 }
@@ -154,6 +167,10 @@ func (r *run) setScope(s string) {
 
 // setUp gets the account's credentials and regions, then queues its region × check cells.
 func (r *run) setUp(ctx context.Context, a Account) {
+	if ctx.Err() != nil {
+		r.fail(ctx, a, r.opts.Regions, "", errNotStarted)
+		return
+	}
 	cfg, err := accountConfig(ctx, r.base, r.sts, r.opts.Role, a)
 	if err != nil {
 		r.fail(ctx, a, r.opts.Regions, "", err)
@@ -179,11 +196,16 @@ func (r *run) setUp(ctx context.Context, a Account) {
 }
 
 func (r *run) check(ctx context.Context, c checks.Check, t checks.Target) {
-	findings, err := c.Run(ctx, t)
+	var findings []checks.Finding
+	err := errNotStarted
+	if ctx.Err() == nil {
+		findings, err = c.Run(ctx, t)
+	}
 	cell := Cell{AccountID: t.AccountID, AccountName: t.AccountName, Region: t.Region, Check: c.Name(), Findings: len(findings)}
 	switch {
 	case err != nil:
-		cell.Outcome, cell.Code, cell.Message = OutcomeError, Code(err), Message(err)
+		cell.Outcome = OutcomeError
+		cell.Code, cell.Message = classify(ctx, err)
 		r.log.WarnContext(ctx, "check failed", "check", c.Name(), "account_id", t.AccountID, "region", t.Region, "code", cell.Code, "err", err)
 	case len(findings) > 0:
 		cell.Outcome = OutcomeFindings
@@ -206,7 +228,7 @@ func (r *run) check(ctx context.Context, c checks.Check, t checks.Target) {
 
 // fail records one failure of an account's set-up and marks every cell it prevented.
 func (r *run) fail(ctx context.Context, a Account, regions []string, check string, err error) {
-	code, msg := Code(err), Message(err)
+	code, msg := classify(ctx, err)
 	r.log.WarnContext(ctx, "account not audited", "account_id", a.ID, "code", code, "err", err)
 	region := ""
 	if len(regions) == 1 && regions[0] == AllRegions {

@@ -21,6 +21,9 @@ func Subject(r *Result) string {
 	crit, warn, notice := r.Totals()
 	s := fmt.Sprintf("orgaudit %s: %d critical, %d warning, %d notice | %d/%d accounts",
 		r.AsOf.Format("2006-01-02"), crit, warn, notice, r.Accounts.Audited, r.Accounts.Total)
+	if r.Partial {
+		s = "PARTIAL " + s
+	}
 	return asciiLine(s, 99)
 }
 
@@ -33,6 +36,10 @@ func Digest(r *Result, limit int) string {
 	var head strings.Builder
 	crit, warn, notice := r.Totals()
 	fmt.Fprintf(&head, "orgaudit run %s, as of %s\n", r.RunID, r.AsOf.Format("2006-01-02 15:04 UTC"))
+	if r.Partial {
+		fmt.Fprintf(&head, "PARTIAL: the deadline stopped the audit; %d cells were not audited (code %s in the Coverage sheet)\n",
+			deadlineCells(r), crossaccount.CodeDeadline)
+	}
 	fmt.Fprintf(&head, "Scope: %s; checks: %s; regions: %s\n", r.Scope, strings.Join(r.Checks, ", "), strings.Join(r.Regions, ", "))
 	fmt.Fprintf(&head, "Accounts: %d in scope, %d fully audited, %d partly, %d not audited; %d skipped\n",
 		r.Accounts.Total, r.Accounts.Audited, r.Accounts.Partial, r.Accounts.Failed, r.Accounts.Skipped)
@@ -203,3 +210,13 @@ func asciiLine(s string, n int) string {
 
 // RunDate is the date part used in object keys and titles.
 func RunDate(t time.Time) string { return t.UTC().Format("2006-01-02") }
+
+func deadlineCells(r *Result) int {
+	n := 0
+	for _, c := range r.Cells {
+		if c.Code == crossaccount.CodeDeadline {
+			n++
+		}
+	}
+	return n
+}

@@ -11,7 +11,10 @@ import (
 
 // Result is the job's answer: the Lambda's return value and the CLI's -json output.
 type Result struct {
-	RunID     string                 `json:"run_id"`
+	RunID string `json:"run_id"`
+	// Partial says the deadline stopped the audit before every cell ran; the stopped cells are errors with code
+	// Deadline.
+	Partial   bool                   `json:"partial"`
 	AsOf      time.Time              `json:"as_of"`
 	Scope     string                 `json:"scope"`
 	Checks    []string               `json:"checks"`
@@ -25,6 +28,11 @@ type Result struct {
 	Report    *Location              `json:"report,omitempty"`
 	Published bool                   `json:"published"`
 	MessageID string                 `json:"message_id,omitempty"`
+	// AlreadyPublished says another invocation of this run sent the digest, so this one did not.
+	AlreadyPublished bool `json:"already_published,omitempty"`
+	// APIRetries counts the SDK's retries (throttling, 5xx), by the error that caused them.
+	APIRetries    int            `json:"api_retries"`
+	RetriesByCode map[string]int `json:"retries_by_code,omitempty"`
 
 	// Cells back the Coverage sheet; they are left out of the JSON, which at ten thousand accounts would pass the
 	// Lambda response limit. Their counts are in Coverage.
@@ -74,7 +82,7 @@ type Location struct {
 // Build summarises a fan-out.
 func Build(runID string, asOf time.Time, regions []string, cs []checks.Check, fan *crossaccount.Result) *Result {
 	r := &Result{
-		RunID: runID, AsOf: asOf.UTC(), Scope: fan.Scope, Regions: regions,
+		RunID: runID, AsOf: asOf.UTC(), Scope: fan.Scope, Regions: regions, Partial: fan.Partial,
 		Findings: fan.Findings, Errors: fan.Failures, Skipped: fan.Skipped, Cells: fan.Cells, AccountList: fan.Accounts,
 	}
 	if r.Findings == nil {

@@ -246,6 +246,7 @@ func writeSummarySheet(f *excelize.File, st *styles, r *Result) error {
 	rows := [][]any{
 		{"orgaudit report"},
 		{"Run ID", r.RunID},
+		{"Complete", completeness(r)},
 		{"As of (UTC)", r.AsOf},
 		{"Scope", r.Scope},
 		{"Checks", strings.Join(r.Checks, ", ")},
@@ -300,4 +301,11 @@ func cellName(col, row int) string {
 // tableName makes a valid, unique Excel table name from a check name.
 func tableName(check string) string {
 	return "Findings_" + strings.ReplaceAll(check, "-", "_")
+}
+
+func completeness(r *Result) string {
+	if r.Partial {
+		return "PARTIAL: the deadline stopped the audit; see cells with code Deadline in Coverage"
+	}
+	return "yes"
 }

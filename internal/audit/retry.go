@@ -1,0 +1,83 @@
+package audit
+
+import (
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+
+	"github.com/orgaudit/orgaudit/internal/crossaccount"
+)
+
+// Retry modes.
+const (
+	RetryStandard = "standard"
+	RetryAdaptive = "adaptive"
+)
+
+// snsThrottled is SNS's throttling code, which the SDK's default retryables do not list.
+var snsThrottled = map[string]struct{}{"Throttled": {}}
+
+// retryCounter counts the SDK's retries by the error that caused them, for the result.
+type retryCounter struct {
+	mu     sync.Mutex
+	byCode map[string]int
+}
+
+func (c *retryCounter) add(err error) {
+	code := crossaccount.Code(err)
+	c.mu.Lock()
+	if c.byCode == nil {
+		c.byCode = map[string]int{}
+	}
+	c.byCode[code]++
+	c.mu.Unlock()
+}
+
+func (c *retryCounter) counts() (int, map[string]int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	total, out := 0, map[string]int{}
+	for k, v := range c.byCode {
+		out[k], total = v, total+v
+	}
+	return total, out
+}
+
+// countingRetryer is the SDK's retryer, counting each retry it schedules.
+type countingRetryer struct {
+	aws.RetryerV2
+	counter *retryCounter
+}
+
+func (r countingRetryer) RetryDelay(attempt int, err error) (time.Duration, error) {
+	r.counter.add(err)
+	return r.RetryerV2.RetryDelay(attempt, err)
+}
+
+// retryerFor builds one retryer per SDK client: bounded attempts with jittered exponential backoff, SNS's Throttled
+// code added to the retryable ones. The per-client retry quota is off: the STS and Organizations clients serve every
+// account, so a throttling burst would drain it and turn retryable calls into failed cells. The one concurrency
+// limit and the attempt bound already cap the load a run puts on AWS.
+func retryerFor(s Settings, counter *retryCounter) func() aws.Retryer {
+	standard := func(o *retry.StandardOptions) {
+		o.MaxAttempts = s.MaxAttempts
+		o.MaxBackoff = s.MaxBackoff
+		o.RateLimiter = ratelimit.None
+		o.Retryables = append(o.Retryables, retry.RetryableErrorCode{Codes: snsThrottled})
+	}
+	return func() aws.Retryer {
+		var r aws.RetryerV2
+		if s.RetryMode == RetryAdaptive {
+			r = retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+				o.StandardOptions = append(o.StandardOptions, standard)
+				o.Throttles = append(o.Throttles, retry.ThrottleErrorCode{Codes: snsThrottled})
+			})
+		} else {
+			r = retry.NewStandard(standard)
+		}
+		return countingRetryer{RetryerV2: r, counter: counter}
+	}
+}
