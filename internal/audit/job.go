@@ -105,10 +105,11 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 		return nil, err
 	}
 	res := report.Build(runID, asOf, regions, selected, fan)
-	res.APIRetries, res.RetriesByCode = retries.counts()
+	// Counted again at the end, so delivery's retries are in the result too.
+	defer func() { res.APIRetries, res.RetriesByCode = retries.counts() }()
 	out := &Output{Result: res}
 	log.InfoContext(ctx, "audit finished", "accounts_total", res.Accounts.Total, "accounts_audited", res.Accounts.Audited,
-		"cells", res.Coverage.Cells, "cells_failed", res.Coverage.Errors, "findings", len(res.Findings), "partial", res.Partial, "api_retries", res.APIRetries)
+		"cells", res.Coverage.Cells, "cells_failed", res.Coverage.Errors, "findings", len(res.Findings), "partial", res.Partial)
 
 	out.Workbook, err = report.Workbook(res, selected)
 	if err != nil {
@@ -147,16 +148,22 @@ func withTimeout(ctx context.Context, timeout time.Duration) (context.Context, c
 	return context.WithTimeout(ctx, timeout)
 }
 
-// auditContext ends the audit a margin before ctx's deadline: by default a fifth of the time left, at most a minute.
+// auditContext ends the audit a margin before ctx's deadline, for building and delivering the report.
 func auditContext(ctx context.Context, margin time.Duration) (context.Context, context.CancelFunc) {
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		return context.WithCancel(ctx)
 	}
 	if margin <= 0 {
-		margin = min(time.Until(deadline)/5, time.Minute)
+		margin = defaultMargin(time.Until(deadline))
 	}
 	return context.WithDeadline(ctx, deadline.Add(-margin))
+}
+
+// defaultMargin keeps a fifth of the time for delivery, at least 10s, at most a minute (Lambda's 15 minutes leave
+// 60s), and never more than half of what is left, so a short deadline still audits something.
+func defaultMargin(left time.Duration) time.Duration {
+	return min(max(left/5, 10*time.Second), time.Minute, left/2)
 }
 
 // upload puts the workbook in S3; the digest, which links to it, is published after.

@@ -3,6 +3,7 @@ package awssim
 import (
 	"context"
 	"hash/fnv"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,6 +23,8 @@ type FaultPlan struct {
 	// that retries more often than that gets exactly the fault-free answer.
 	ThrottleRate  float64
 	ThrottleBurst int
+	// ThrottleOps are operations whose every stream is throttled that way, whatever ThrottleRate says.
+	ThrottleOps []string
 	// ServerErrorRate is the share of check streams that answer 500 or 503 on every attempt: what a retrying client
 	// must still record as failed. Organizations, STS, SNS and S3 are spared, so the run as a whole can succeed.
 	ServerErrorRate float64
@@ -88,7 +91,8 @@ func (p *FaultPlan) Intercept(ctx context.Context, c Call) *Fault {
 		}
 		return p.inject(&Fault{Status: 500, Code: code, Message: "An internal error occurred."})
 	}
-	if p.ThrottleRate > 0 && p.ThrottleBurst > 0 && p.chance(append([]string{"throttle"}, stream...)...) < p.ThrottleRate {
+	throttled := slices.Contains(p.ThrottleOps, c.Operation) || p.ThrottleRate > 0 && p.chance(append([]string{"throttle"}, stream...)...) < p.ThrottleRate
+	if throttled && p.ThrottleBurst > 0 {
 		// Calls of one stream are sequential (one check pages one operation), so the attempt count is exact.
 		key := strings.Join(stream, "/")
 		p.mu.Lock()

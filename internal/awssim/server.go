@@ -171,6 +171,24 @@ func (s *Server) Config(accountID, region string) aws.Config {
 	return *cfg
 }
 
+// IssuedSecrets lists every access key id, secret key and session token this server has handed out, for tests that
+// prove none of them leaks into logs.
+func (s *Server) IssuedSecrets() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for key, p := range s.keys {
+		out = append(out, key)
+		if p.secret != "" {
+			out = append(out, p.secret)
+		}
+		if p.token != "" {
+			out = append(out, p.token)
+		}
+	}
+	return out
+}
+
 // Published returns the SNS messages accepted so far, oldest first.
 func (s *Server) Published() []Message {
 	s.mu.Lock()

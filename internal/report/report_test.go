@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -137,6 +138,10 @@ func TestWorkbookTypesAndFormulaText(t *testing.T) {
 	}
 	fs = append(fs, checks.Finding{Check: "ec2-reserved-instances", Severity: checks.Warning, AccountID: "123456789012", Region: "eu-west-1",
 		ResourceID: "ri-1", DaysLeft: &days, ExpiresAt: &end, Details: map[string]string{}})
+	// A provisioned product, its product and version named like formulas.
+	fs = append(fs, checks.Finding{Check: "service-catalog-products", Severity: checks.Critical, AccountID: "123456789012", Region: "eu-west-1",
+		ResourceID: "pp-1", ResourceName: evil[1], Status: "ERROR", Reason: evil[2],
+		Details: map[string]string{"Product": evil[0], "Version": evil[2], "Version description": evil[3]}})
 	cells := []crossaccount.Cell{
 		{AccountID: "123456789012", Region: "eu-west-1", Check: "cloudformation-failed-stacks", Outcome: crossaccount.OutcomeFindings, Findings: 4},
 		{AccountID: "210987654321", Region: "eu-west-1", Check: "ec2-reserved-instances", Outcome: crossaccount.OutcomeError, Code: "AccessDenied", Message: "=cmd|' /C calc'!A0"},
@@ -168,6 +173,17 @@ func TestWorkbookTypesAndFormulaText(t *testing.T) {
 			if formula != "" || v != name || (typ != excelize.CellTypeInlineString && typ != excelize.CellTypeSharedString) {
 				t.Errorf("%s: %q stored as formula %q / value %q / type %v; want plain text", cell, name, formula, v, typ)
 			}
+		}
+	}
+	scRows, _ := f.GetRows("service-catalog-products")
+	header := scRows[0]
+	for col, want := range map[string]string{"Resource name": evil[1], "Reason": evil[2], "Product": evil[0], "Version": evil[2], "Version description": evil[3]} {
+		i := slices.Index(header, col)
+		cell, _ := excelize.CoordinatesToCellName(i+1, 2)
+		formula, _ := f.GetCellFormula("service-catalog-products", cell)
+		v, _ := f.GetCellValue("service-catalog-products", cell)
+		if i < 0 || formula != "" || v != want {
+			t.Errorf("service catalog %s (%s): formula %q value %q, want the text %q", col, cell, formula, v, want)
 		}
 	}
 	if formula, _ := f.GetCellFormula("Coverage", "H3"); formula != "" {
