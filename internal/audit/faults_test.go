@@ -210,6 +210,10 @@ func TestFaultMatrix200Accounts(t *testing.T) {
 	if !res.Published || len(sim.Workbooks()) != 1 || res.Partial {
 		t.Errorf("published %v workbooks %d partial %v", res.Published, len(sim.Workbooks()), res.Partial)
 	}
+	// One connection pool for the whole run: a pool per SDK client would open thousands and exhaust file descriptors.
+	if n := sim.Connections(); n > 4*(s.Concurrency+4) {
+		t.Errorf("the run opened %d connections for %d cells; its clients do not share a pool", n, len(res.Cells))
+	}
 	large := 0
 	for _, f := range res.Findings {
 		if f.AccountID == "200000000001" && f.Check == "cloudformation-failed-stacks" && f.Region == "us-east-1" {

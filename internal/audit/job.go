@@ -84,6 +84,7 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 	retries := &retryCounter{}
 	cfg = cfg.Copy()
 	cfg.Retryer = retryerFor(s, retries)
+	cfg.HTTPClient = sharedHTTPClient(cfg.HTTPClient, s.Concurrency)
 
 	// The audit stops a margin before the deadline so the workbook and digest still go out.
 	ctx, cancelDelivery := withTimeout(ctx, s.Timeout)

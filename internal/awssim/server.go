@@ -85,6 +85,7 @@ type Server struct {
 	uploads   []Upload
 	calls     map[string]int // service.Operation → count
 	requestN  atomic.Uint64
+	conns     atomic.Int64
 
 	ln  net.Listener
 	srv *http.Server
@@ -134,7 +135,11 @@ func (s *Server) Start() error {
 	}
 	s.ln = ln
 	s.url = "http://" + ln.Addr().String()
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ConnState: func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}}
 	go func() { _ = s.srv.Serve(ln) }()
 	return nil
 }
@@ -188,6 +193,9 @@ func (s *Server) IssuedSecrets() []string {
 	}
 	return out
 }
+
+// Connections counts the TCP connections accepted so far: a client that reuses its pool opens few.
+func (s *Server) Connections() int { return int(s.conns.Load()) }
 
 // Published returns the SNS messages accepted so far, oldest first.
 func (s *Server) Published() []Message {
