@@ -23,7 +23,7 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	out := fs.String("out", "audit-report.xlsx", "write the workbook to this file")
 	asJSON := fs.Bool("json", false, "print the JSON result instead of the digest")
 	asOfFlag := fs.String("as-of", "", "audit as of this UTC date or RFC 3339 time (default: now); the demo's data moves with it")
-	concurrency := fs.Int("concurrency", 16, "most tasks at once")
+	concurrency := fs.Int("concurrency", audit.DefaultConcurrency, "most tasks at once")
 	verbose := fs.Bool("v", false, "log every failed cell on stderr")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

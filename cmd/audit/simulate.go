@@ -42,7 +42,7 @@ func simulateCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	optIn := fs.String("opt-in-region", "af-south-1", "a region enabled in only half the accounts, audited too (empty: none)")
 	faults := fs.String("faults", "standard", "fault plan: none, throttle or standard")
 	latency := fs.Duration("latency", 0, "latency added to every API call")
-	concurrency := fs.Int("concurrency", 16, "most tasks at once")
+	concurrency := fs.Int("concurrency", audit.DefaultConcurrency, "most tasks at once")
 	seed := fs.Uint64("seed", 1, "seed of the organization and the fault plan")
 	largeStacks := fs.Int("large-account-stacks", 5000, "stacks in one very large account")
 	timeout := fs.Duration("timeout", 0, "deadline for the run (0: none)")

@@ -18,6 +18,11 @@ import (
 	"github.com/orgaudit/orgaudit/internal/delivery"
 )
 
+// DefaultConcurrency is how many tasks run at once. An audit is latency-bound (one check is one to three calls of
+// tens of milliseconds each), so 64 in flight keep a thousand accounts under ten seconds while each member account
+// sees only a few calls at a time.
+const DefaultConcurrency = 64
+
 // DefaultRoleName is the role deploy/cloudformation creates in every member account.
 const DefaultRoleName = "OrgAuditReadOnly"
 
@@ -60,7 +65,7 @@ type Settings struct {
 func Defaults() Settings {
 	l := checks.DefaultLimits()
 	return Settings{RoleName: DefaultRoleName, SessionName: "orgaudit", ExpiryDays: l.Expiry, StuckAfter: l.StuckAfter,
-		Concurrency: 16, Prefix: "orgaudit", URLExpiry: delivery.MaxPresignExpiry,
+		Concurrency: DefaultConcurrency, Prefix: "orgaudit", URLExpiry: delivery.MaxPresignExpiry,
 		RetryMode: RetryStandard, MaxAttempts: 8, MaxBackoff: 20 * time.Second}
 }
 

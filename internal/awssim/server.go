@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -84,6 +85,7 @@ type Server struct {
 	published []Message
 	uploads   []Upload
 	calls     map[string]int // service.Operation → count
+	streams   map[string]int // service/account/region → count: the longest is the chain no concurrency shortens
 	requestN  atomic.Uint64
 	conns     atomic.Int64
 
@@ -102,6 +104,7 @@ func New(org *Organization) *Server {
 		now:       time.Now,
 		keys:      map[string]principal{},
 		calls:     map[string]int{},
+		streams:   map[string]int{},
 	}
 	return s
 }
@@ -270,6 +273,11 @@ type request struct {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == StatsPath && r.Header.Get("Authorization") == "" {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(s.Stats())
+		return
+	}
 	key, region, service := credentialScope(r)
 	proto, known := protocols[service]
 	if service == "s3" {
@@ -301,6 +309,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		proto.writeError(w, s.requestID(), op, f)
 		return
 	}
+	s.countStream(req.call)
 	if f := s.intercepted(r.Context(), req.call); f != nil {
 		proto.writeError(w, s.requestID(), op, f)
 		return
@@ -401,6 +410,46 @@ func (s *Server) count(c Call) {
 	s.calls[c.Service+"."+c.Operation]++
 	s.mu.Unlock()
 }
+
+// countStream records a call against its account's stream once the caller is known.
+func (s *Server) countStream(c Call) {
+	account := c.AccountID
+	if c.Target != "" {
+		account = c.Target
+	}
+	s.mu.Lock()
+	s.streams[c.Service+"/"+account+"/"+c.Region]++
+	s.mu.Unlock()
+}
+
+// Stats is what a benchmark needs from the server: calls by operation and the longest single stream of calls one
+// account makes to one service in one region.
+type Stats struct {
+	Calls         map[string]int `json:"calls"`
+	TotalCalls    int            `json:"total_calls"`
+	LongestStream int            `json:"longest_stream"`
+	Connections   int            `json:"connections"`
+}
+
+// Stats reports the calls so far.
+func (s *Server) Stats() Stats {
+	st := Stats{Calls: s.Calls(), Connections: s.Connections()}
+	for _, n := range st.Calls {
+		st.TotalCalls += n
+	}
+	s.mu.Lock()
+	for k, n := range s.streams {
+		// The management account's own streams (listing, assuming roles for everyone) are not one account's chain.
+		if n > st.LongestStream && !strings.HasPrefix(k, "organizations/") && !strings.HasPrefix(k, "sts/"+s.org.ManagementAccountID+"/") {
+			st.LongestStream = n
+		}
+	}
+	s.mu.Unlock()
+	return st
+}
+
+// StatsPath serves Stats as JSON without authentication, for a benchmark that runs the server in another process.
+const StatsPath = "/__awssim/stats"
 
 func (s *Server) requestID() string {
 	return fmt.Sprintf("awssim-%08d-%s", s.requestN.Add(1), randomHex(4))

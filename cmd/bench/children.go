@@ -1,0 +1,315 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"runtime/metrics"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/orgaudit/orgaudit/internal/audit"
+	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/report"
+)
+
+var allRegions = []string{"us-east-1", "eu-west-1", "ap-southeast-2", "eu-central-1", "us-west-2", "ap-northeast-1"}
+
+type simReady struct {
+	URL, AccessKey, SecretKey string
+	Regions                   []string
+}
+
+// serveSim serves a generated organization with a fixed latency per call until stdin closes.
+func serveSim(args []string) int {
+	fs := flag.NewFlagSet("bench sim", flag.ExitOnError)
+	accounts := fs.Int("accounts", 100, "accounts")
+	latency := fs.Duration("latency", 20*time.Millisecond, "latency per call")
+	regions := fs.Int("regions", 4, "regions per account")
+	_ = fs.Parse(args)
+	if *regions < 1 || *regions > len(allRegions) {
+		fmt.Fprintf(os.Stderr, "bench sim: -regions must be 1 to %d\n", len(allRegions))
+		return 2
+	}
+	o := awssim.GenerateOptions{Accounts: *accounts, Regions: allRegions[:*regions], AsOf: time.Now(), Seed: 42}
+	sim := awssim.New(awssim.Generate(o))
+	if err := sim.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer sim.Close()
+	sim.SetIntercept((&awssim.FaultPlan{Latency: *latency}).Intercept)
+	creds := sim.Credentials(awssim.GeneratedManagementAccount)
+	b, _ := json.Marshal(simReady{URL: sim.URL(), AccessKey: creds.AccessKeyID, SecretKey: creds.SecretAccessKey, Regions: o.Regions})
+	fmt.Println(string(b))
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	return 0
+}
+
+// runJob runs the whole job once (audit, workbook, delivery) and reports wall time and memory as JSON.
+func runJob(args []string) int {
+	fs := flag.NewFlagSet("bench job", flag.ExitOnError)
+	url := fs.String("url", "", "simulator endpoint")
+	concurrency := fs.Int("concurrency", 0, "0: the default")
+	regions := fs.String("regions", "", "regions")
+	_ = fs.Parse(args)
+	cfg := aws.NewConfig()
+	cfg.Region = "us-east-1"
+	cfg.BaseEndpoint = aws.String(*url)
+	cfg.Credentials = credentials.NewStaticCredentialsProvider(os.Getenv("BENCH_ACCESS_KEY"), os.Getenv("BENCH_SECRET_KEY"), "")
+	s := audit.Defaults()
+	s.RoleName, s.ExternalID = awssim.DemoRoleName, awssim.DemoExternalID
+	s.Regions = audit.SplitList(*regions)
+	o := awssim.GenerateOptions{Regions: s.Regions}
+	s.Bucket, s.TopicARN, s.S3PathStyle = awssim.GeneratedBucket, awssim.GeneratedTopicARN(o), true
+	if *concurrency > 0 {
+		s.Concurrency = *concurrency
+	}
+	stop := samplePeakHeap()
+	began := time.Now()
+	out, err := audit.Run(context.Background(), *cfg, s, audit.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	wall := time.Since(began)
+	peakHeap := stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench job:", err)
+		return 1
+	}
+	r := out.Result
+	_ = json.NewEncoder(os.Stdout).Encode(jobResult{Accounts: r.Accounts.Total, Concurrency: s.Concurrency, Cells: r.Coverage.Cells,
+		Findings: len(r.Findings), Errors: r.Coverage.Errors, Wall: wall, PeakHeap: peakHeap, PeakRSS: peakRSS(), WorkbookBytes: len(out.Workbook)})
+	return 0
+}
+
+// samplePeakHeap samples the live heap every 2ms until stopped; it returns the highest value seen.
+func samplePeakHeap() (stop func() uint64) {
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(sample)
+			if v := sample[0].Value.Uint64(); v > peak.Load() {
+				peak.Store(v)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 { close(done); <-finished; return peak.Load() }
+}
+
+// peakRSS is the process's high-water mark of resident memory (VmHWM).
+func peakRSS() uint64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+type workbookResult struct {
+	Mode    string
+	Rows    int
+	Elapsed time.Duration
+	Bytes   int
+	PeakRSS uint64
+}
+
+// writeWorkbook writes N findings either through report.Workbook (streamed) or cell by cell, in a fresh process.
+func writeWorkbook(args []string) int {
+	fs := flag.NewFlagSet("bench workbook", flag.ExitOnError)
+	n := fs.Int("findings", 100000, "findings")
+	mode := fs.String("mode", "stream", "stream or cells")
+	_ = fs.Parse(args)
+	res := syntheticResult(*n)
+	began := time.Now()
+	var size int
+	var err error
+	switch *mode {
+	case "stream":
+		var b []byte
+		b, err = report.Workbook(res, checks.All())
+		size = len(b)
+	case "cells":
+		size, err = cellByCell(res, checks.All())
+	default:
+		err = fmt.Errorf("unknown mode %q", *mode)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench workbook:", err)
+		return 1
+	}
+	_ = json.NewEncoder(os.Stdout).Encode(workbookResult{Mode: *mode, Rows: *n, Elapsed: time.Since(began), Bytes: size, PeakRSS: peakRSS()})
+	return 0
+}
+
+func syntheticResult(n int) *report.Result {
+	cs := checks.All()
+	res := &report.Result{RunID: "bench", AsOf: time.Now().UTC(), Scope: "organization"}
+	for i := 0; i < n; i++ {
+		c := cs[i%len(cs)]
+		days := i % 60
+		end := res.AsOf.AddDate(0, 0, days)
+		f := checks.Finding{Check: c.Name(), Severity: checks.Severities[i%3], AccountID: fmt.Sprintf("%012d", 300000000000+i/20),
+			AccountName: fmt.Sprintf("acct-%05d", i/20), Region: allRegions[i%4], ResourceID: fmt.Sprintf("res-%07d", i),
+			ResourceName: fmt.Sprintf("name-%d", i), Status: "CREATE_FAILED", Reason: "The following resource(s) failed to create: [Bucket]",
+			ConsoleURL: "https://console.aws.amazon.com/cloudformation/home?region=us-east-1", Details: map[string]string{}}
+		if _, ok := c.(checks.Expiring); ok {
+			f.DaysLeft, f.ExpiresAt = &days, &end
+		}
+		for _, col := range c.Columns() {
+			f.Details[col] = "value of " + col
+		}
+		res.Findings = append(res.Findings, f)
+	}
+	return res
+}
+
+// cellByCell is the obvious way to write the same sheets: SetCellValue and SetCellStyle per cell, which keeps every
+// row in memory until the file is saved. It is here only to be measured against the streamed writer.
+func cellByCell(res *report.Result, cs []checks.Check) (int, error) {
+	f := excelize.NewFile()
+	defer f.Close()
+	style, err := f.NewStyle(&excelize.Style{Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFC7CE"}}})
+	if err != nil {
+		return 0, err
+	}
+	row := map[string]int{}
+	for _, c := range cs {
+		if _, err := f.NewSheet(c.Name()); err != nil {
+			return 0, err
+		}
+		for j, col := range report.FindingColumns(c) {
+			cell, _ := excelize.CoordinatesToCellName(j+1, 1)
+			if err := f.SetCellValue(c.Name(), cell, col); err != nil {
+				return 0, err
+			}
+		}
+		row[c.Name()] = 1
+	}
+	byName := map[string]checks.Check{}
+	for _, c := range cs {
+		byName[c.Name()] = c
+	}
+	for _, fd := range res.Findings {
+		c := byName[fd.Check]
+		row[fd.Check]++
+		r := row[fd.Check]
+		for j, col := range report.FindingColumns(c) {
+			cell, _ := excelize.CoordinatesToCellName(j+1, r)
+			var v any
+			switch col {
+			case "Severity":
+				v = string(fd.Severity)
+			case "Account ID":
+				v = fd.AccountID
+			case "Account name":
+				v = fd.AccountName
+			case "Region":
+				v = fd.Region
+			case "Resource ID":
+				v = fd.ResourceID
+			case "Resource name":
+				v = fd.ResourceName
+			case "Status":
+				v = fd.Status
+			case "Reason":
+				v = fd.Reason
+			case "Days left":
+				if fd.DaysLeft != nil {
+					v = *fd.DaysLeft
+				}
+			case "Expires (UTC)":
+				if fd.ExpiresAt != nil {
+					v = *fd.ExpiresAt
+				}
+			case "Console":
+				v = fd.ConsoleURL
+			default:
+				v = fd.Details[col]
+			}
+			if err := f.SetCellValue(fd.Check, cell, v); err != nil {
+				return 0, err
+			}
+		}
+		first, _ := excelize.CoordinatesToCellName(1, r)
+		last, _ := excelize.CoordinatesToCellName(len(report.FindingColumns(c)), r)
+		if err := f.SetCellStyle(fd.Check, first, last, style); err != nil {
+			return 0, err
+		}
+	}
+	buf, err := f.WriteToBuffer()
+	if err != nil {
+		return 0, err
+	}
+	return buf.Len(), nil
+}
+
+// benchWorkbook writes the same findings both ways, each in a fresh process, and compares them.
+func benchWorkbook(n int) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	var results []workbookResult
+	for _, mode := range []string{"stream", "cells"} {
+		cmd := exec.Command(self, "workbook", "-findings", fmt.Sprint(n), "-mode", mode)
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return fmt.Errorf("%s: %w", mode, err)
+		}
+		var r workbookResult
+		if err := json.Unmarshal(out, &r); err != nil {
+			return err
+		}
+		results = append(results, r)
+	}
+	fmt.Printf("\nworkbook with %d findings:\n", n)
+	fmt.Println("| writer | time | peak RSS | size |")
+	fmt.Println("|---|---:|---:|---:|")
+	for _, r := range results {
+		fmt.Printf("| %s | %s | %s | %s |\n", map[string]string{"stream": "StreamWriter (report.Workbook)", "cells": "cell by cell (SetCellValue)"}[r.Mode],
+			r.Elapsed.Round(time.Millisecond), mib(r.PeakRSS), mib(uint64(r.Bytes)))
+	}
+	fmt.Printf("streamed ÷ cell by cell: %.2f of the time\n", results[0].Elapsed.Seconds()/results[1].Elapsed.Seconds())
+	return nil
+}
+
+func sortedKeys(m map[string]int) []string {
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

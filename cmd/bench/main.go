@@ -1,0 +1,198 @@
+// Command bench measures orgaudit on the simulated organization with a fixed latency per API call. Each scenario runs
+// in fresh processes (the simulator in one, the job in another) so peak RSS is the job's own:
+//
+//	go run ./cmd/bench                                  # 100, 1,000 and 10,000 accounts; 100 at concurrency 1; workbook
+//	go run ./cmd/bench -accounts 1000 -workbook 0       # one scenario
+//	go run ./cmd/bench -smoke                           # a seconds-long run of every part, for CI
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "sim":
+			os.Exit(serveSim(os.Args[2:]))
+		case "job":
+			os.Exit(runJob(os.Args[2:]))
+		case "workbook":
+			os.Exit(writeWorkbook(os.Args[2:]))
+		}
+	}
+	os.Exit(orchestrate(os.Args[1:]))
+}
+
+type scenario struct {
+	accounts, concurrency int
+}
+
+func orchestrate(args []string) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	accountsFlag := fs.String("accounts", "100,1000,10000", "organization sizes, comma-separated")
+	latency := fs.Duration("latency", 20*time.Millisecond, "latency of every API call")
+	regions := fs.Int("regions", 4, "regions per account")
+	concurrency := fs.Int("concurrency", 0, "concurrency of the job (0: the job's default)")
+	serial := fs.Int("serial", 100, "accounts of the concurrency-1 run (0: skip)")
+	workbookRows := fs.Int("workbook", 100000, "findings in the workbook benchmark (0: skip)")
+	smoke := fs.Bool("smoke", false, "tiny sizes: check every part runs, measure nothing")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *smoke {
+		*accountsFlag, *serial, *workbookRows, *latency = "20", 10, 2000, time.Millisecond
+	}
+	var scenarios []scenario
+	for _, a := range strings.Split(*accountsFlag, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(a))
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "bench: -accounts %q\n", *accountsFlag)
+			return 2
+		}
+		scenarios = append(scenarios, scenario{accounts: n, concurrency: *concurrency})
+	}
+	if *serial > 0 {
+		scenarios = append(scenarios, scenario{accounts: *serial, concurrency: 1})
+	}
+	fmt.Printf("latency %s per call, %d regions × 4 checks per account, %s\n\n", *latency, *regions, machine())
+	fmt.Println("| accounts | concurrency | cells | API calls | wall | lower bound | wall ÷ bound | peak heap | peak RSS | findings |")
+	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	var results []jobResult
+	for _, sc := range scenarios {
+		r, err := measure(sc, *latency, *regions)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %d accounts: %v\n", sc.accounts, err)
+			return 1
+		}
+		results = append(results, r)
+		fmt.Printf("| %d | %d | %d | %d | %s | %s | %.2f | %s | %s | %d |\n", r.Accounts, r.Concurrency, r.Cells, r.Stats.TotalCalls,
+			r.Wall.Round(time.Millisecond), r.LowerBound.Round(time.Millisecond), r.Wall.Seconds()/r.LowerBound.Seconds(),
+			mib(r.PeakHeap), mib(r.PeakRSS), r.Findings)
+	}
+	fmt.Println()
+	for _, r := range results {
+		fmt.Printf("calls at %d accounts (concurrency %d): %s\n", r.Accounts, r.Concurrency, formatCalls(r.Stats.Calls))
+		fmt.Printf("  lower bound = max(%d calls × %s ÷ %d, serial chain of %d calls: GetCallerIdentity, %d ListAccounts pages, AssumeRole, the longest per-account stream of %d)\n",
+			r.Stats.TotalCalls, *latency, r.Concurrency, r.Chain, r.Stats.Calls["organizations.ListAccounts"], r.Stats.LongestStream)
+	}
+	speedup(results)
+	if *workbookRows > 0 {
+		if err := benchWorkbook(*workbookRows); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: workbook: %v\n", err)
+			return 1
+		}
+	}
+	return 0
+}
+
+// speedup compares each concurrent run with the sequential one, scaled by accounts.
+func speedup(results []jobResult) {
+	var serial *jobResult
+	for i := range results {
+		if results[i].Concurrency == 1 {
+			serial = &results[i]
+		}
+	}
+	if serial == nil {
+		return
+	}
+	perAccount := serial.Wall.Seconds() / float64(serial.Accounts)
+	fmt.Printf("\nconcurrency 1 at %d accounts: %s (%.1f ms per account)\n", serial.Accounts, serial.Wall.Round(time.Millisecond), perAccount*1000)
+	for _, r := range results {
+		if r.Concurrency != 1 {
+			fmt.Printf("  %d accounts at concurrency %d: %.1f× faster than concurrency 1 scaled to %d accounts (%s)\n", r.Accounts, r.Concurrency,
+				perAccount*float64(r.Accounts)/r.Wall.Seconds(), r.Accounts, (time.Duration(perAccount * float64(r.Accounts) * 1e9)).Round(time.Second))
+		}
+	}
+}
+
+// jobResult is what a job child reports.
+type jobResult struct {
+	Accounts, Concurrency, Cells, Findings, Errors int
+	Wall                                           time.Duration
+	PeakHeap, PeakRSS                              uint64
+	WorkbookBytes                                  int
+	Stats                                          simStats      `json:"-"`
+	Chain                                          int           `json:"-"`
+	LowerBound                                     time.Duration `json:"-"`
+}
+
+type simStats struct {
+	Calls         map[string]int `json:"calls"`
+	TotalCalls    int            `json:"total_calls"`
+	LongestStream int            `json:"longest_stream"`
+}
+
+// measure runs one scenario: the simulator in one child process, the job in another.
+func measure(sc scenario, latency time.Duration, regions int) (jobResult, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return jobResult{}, err
+	}
+	sim := exec.Command(self, "sim", "-accounts", fmt.Sprint(sc.accounts), "-latency", latency.String(), "-regions", fmt.Sprint(regions))
+	sim.Stderr = os.Stderr
+	stdin, _ := sim.StdinPipe()
+	stdout, _ := sim.StdoutPipe()
+	if err := sim.Start(); err != nil {
+		return jobResult{}, err
+	}
+	defer func() { stdin.Close(); _ = sim.Wait() }()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		return jobResult{}, fmt.Errorf("simulator did not start: %w", err)
+	}
+	var ready simReady
+	if err := json.Unmarshal([]byte(line), &ready); err != nil {
+		return jobResult{}, err
+	}
+	job := exec.Command(self, "job", "-url", ready.URL, "-concurrency", fmt.Sprint(sc.concurrency), "-regions", strings.Join(ready.Regions, ","))
+	job.Env = append(os.Environ(), "BENCH_ACCESS_KEY="+ready.AccessKey, "BENCH_SECRET_KEY="+ready.SecretKey)
+	job.Stderr = os.Stderr
+	out, err := job.Output()
+	if err != nil {
+		return jobResult{}, fmt.Errorf("job: %w", err)
+	}
+	var r jobResult
+	if err := json.Unmarshal(out, &r); err != nil {
+		return jobResult{}, fmt.Errorf("job output %q: %w", out, err)
+	}
+	resp, err := http.Get(ready.URL + "/__awssim/stats")
+	if err != nil {
+		return jobResult{}, err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&r.Stats); err != nil {
+		return jobResult{}, err
+	}
+	// Deliveries (two S3 writes and a publish) follow the audit and are part of the chain too.
+	r.Chain = 1 + r.Stats.Calls["organizations.ListAccounts"] + 1 + r.Stats.LongestStream + r.Stats.Calls["s3.PutObject"] + r.Stats.Calls["sns.Publish"]
+	byWork := time.Duration(r.Stats.TotalCalls) * latency / time.Duration(r.Concurrency)
+	r.LowerBound = max(byWork, time.Duration(r.Chain)*latency)
+	return r, nil
+}
+
+func mib(b uint64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
+
+func formatCalls(calls map[string]int) string {
+	var parts []string
+	for _, op := range sortedKeys(calls) {
+		parts = append(parts, fmt.Sprintf("%s=%d", op, calls[op]))
+	}
+	return strings.Join(parts, " ")
+}
+
+func machine() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	cpus := strings.Count(string(b), "processor\t:")
+	return fmt.Sprintf("%d CPUs", cpus)
+}
