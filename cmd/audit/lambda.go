@@ -16,7 +16,10 @@ import (
 
 // newLambdaHandler reads the deployment settings and the SDK configuration once per cold start. A bad setting
 // fails every invocation with the same clear error rather than crashing the runtime.
-func newLambdaHandler(getenv func(string) string, loadConfig func() (aws.Config, error)) func(context.Context, json.RawMessage) (*report.Result, error) {
+// maxResponseBytes stays under Lambda's 6 MB limit on a synchronous invocation's response.
+const maxResponseBytes = 5_500_000
+
+func newLambdaHandler(getenv func(string) string, loadConfig func() (aws.Config, error)) func(context.Context, json.RawMessage) (json.RawMessage, error) {
 	logger := lambdacontext.NewLogger()
 	slog.SetDefault(logger)
 	base, envErr := audit.FromEnv(getenv)
@@ -25,7 +28,7 @@ func newLambdaHandler(getenv func(string) string, loadConfig func() (aws.Config,
 	if envErr == nil {
 		cfg, cfgErr = loadConfig()
 	}
-	return func(ctx context.Context, raw json.RawMessage) (*report.Result, error) {
+	return func(ctx context.Context, raw json.RawMessage) (json.RawMessage, error) {
 		if envErr != nil {
 			return nil, fmt.Errorf("function configuration: %w", envErr)
 		}
@@ -47,7 +50,14 @@ func newLambdaHandler(getenv func(string) string, loadConfig func() (aws.Config,
 		if err != nil {
 			return nil, err
 		}
-		return out.Result, nil
+		b, omitted, err := report.FitJSON(out.Result, maxResponseBytes)
+		if err != nil {
+			return nil, fmt.Errorf("result: %w", err)
+		}
+		if omitted > 0 {
+			logger.WarnContext(ctx, "findings left out of the response to fit Lambda's limit; the workbook has them all", "findings_omitted", omitted)
+		}
+		return b, nil
 	}
 }
 

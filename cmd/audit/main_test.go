@@ -170,9 +170,13 @@ func TestLambdaHandler(t *testing.T) {
 	}
 	handle := newLambdaHandler(func(k string) string { return env[k] }, load)
 
-	res, err := handle(context.Background(), json.RawMessage(`{"version":"0","id":"1","detail-type":"Scheduled Event","source":"aws.events","account":"111111111111","time":"2026-11-22T08:00:00Z","region":"us-east-1","resources":[],"detail":{}}`))
-	if err != nil || res.RunID != "20261122T080000Z" || !res.Published || len(res.Findings) == 0 {
-		t.Fatalf("scheduled: %v %+v", err, res)
+	raw, err := handle(context.Background(), json.RawMessage(`{"version":"0","id":"1","detail-type":"Scheduled Event","source":"aws.events","account":"111111111111","time":"2026-11-22T08:00:00Z","region":"us-east-1","resources":[],"detail":{}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := decodeResult(t, string(raw))
+	if res.RunID != "20261122T080000Z" || !res.Published || len(res.Findings) == 0 {
+		t.Fatalf("scheduled: %+v", res)
 	}
 	if _, err := handle(context.Background(), json.RawMessage(`{"accounts":["1234"],"checks":["everything"]}`)); err == nil ||
 		!strings.Contains(err.Error(), `account id "1234"`) || !strings.Contains(err.Error(), "unknown check everything") {

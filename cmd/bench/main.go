@@ -20,17 +20,26 @@ import (
 )
 
 func main() {
-	if len(os.Args) > 1 {
-		switch os.Args[1] {
-		case "sim":
-			os.Exit(serveSim(os.Args[2:]))
-		case "job":
-			os.Exit(runJob(os.Args[2:]))
-		case "workbook":
-			os.Exit(writeWorkbook(os.Args[2:]))
-		}
+	if code, ok := child(os.Args); ok {
+		os.Exit(code)
 	}
 	os.Exit(orchestrate(os.Args[1:]))
+}
+
+// child runs one of the processes a scenario starts, when args name one.
+func child(args []string) (int, bool) {
+	if len(args) < 2 {
+		return 0, false
+	}
+	switch args[1] {
+	case "sim":
+		return serveSim(args[2:]), true
+	case "job":
+		return runJob(args[2:]), true
+	case "workbook":
+		return writeWorkbook(args[2:]), true
+	}
+	return 0, false
 }
 
 type scenario struct {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -212,5 +213,39 @@ func TestWorkbookTypesAndFormulaText(t *testing.T) {
 	tables, err := f.GetTables("Coverage")
 	if err != nil || len(tables) != 1 || tables[0].Range != "A1:H3" {
 		t.Errorf("coverage table (autofilter) %+v %v", tables, err)
+	}
+}
+
+func TestFitJSONKeepsTheMostSevere(t *testing.T) {
+	t.Parallel()
+	var fs []checks.Finding
+	for i := 0; i < 30000; i++ {
+		fs = append(fs, finding(i, checks.Severities[i*3/30000], "cloudformation-failed-stacks"))
+	}
+	failures := []crossaccount.Failure{{AccountID: "123456789012", Code: "AccessDenied", Message: "denied"}}
+	r := Build("big", asOf, []string{"us-east-1"}, checks.All(), fanOut(fs, nil, failures))
+	full, omitted, err := FitJSON(r, 1<<30)
+	if err != nil || omitted != 0 {
+		t.Fatal(err)
+	}
+	const limit = 2_000_000
+	b, omitted, err := FitJSON(r, limit)
+	if err != nil || len(b) > limit || len(b) < limit*8/10 || omitted == 0 {
+		t.Fatalf("%d bytes (full %d), err %v", len(b), len(full), err)
+	}
+	var got Result
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.FindingsOmitted != omitted || len(got.Findings)+got.FindingsOmitted != len(fs) || len(got.Errors) != 1 {
+		t.Errorf("%d findings + %d omitted, %d errors", len(got.Findings), got.FindingsOmitted, len(got.Errors))
+	}
+	for i, f := range got.Findings { // the kept ones are the first, most severe ones, in order
+		if f.ResourceID != fs[i].ResourceID {
+			t.Fatalf("kept finding %d is %s, want %s", i, f.ResourceID, fs[i].ResourceID)
+		}
+	}
+	if r.FindingsOmitted != 0 || len(r.Findings) != len(fs) {
+		t.Error("FitJSON must not change the result it was given")
 	}
 }

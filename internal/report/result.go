@@ -3,6 +3,8 @@
 package report
 
 import (
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/orgaudit/orgaudit/internal/checks"
@@ -14,20 +16,23 @@ type Result struct {
 	RunID string `json:"run_id"`
 	// Partial says the deadline stopped the audit before every cell ran; the stopped cells are errors with code
 	// Deadline.
-	Partial   bool                   `json:"partial"`
-	AsOf      time.Time              `json:"as_of"`
-	Scope     string                 `json:"scope"`
-	Checks    []string               `json:"checks"`
-	Regions   []string               `json:"regions"`
-	Accounts  AccountCounts          `json:"accounts"`
-	Coverage  CoverageCounts         `json:"coverage"`
-	Counts    []CheckCounts          `json:"counts"`
-	Findings  []checks.Finding       `json:"findings"`
-	Errors    []crossaccount.Failure `json:"errors"`
-	Skipped   []crossaccount.Skipped `json:"skipped"`
-	Report    *Location              `json:"report,omitempty"`
-	Published bool                   `json:"published"`
-	MessageID string                 `json:"message_id,omitempty"`
+	Partial  bool             `json:"partial"`
+	AsOf     time.Time        `json:"as_of"`
+	Scope    string           `json:"scope"`
+	Checks   []string         `json:"checks"`
+	Regions  []string         `json:"regions"`
+	Accounts AccountCounts    `json:"accounts"`
+	Coverage CoverageCounts   `json:"coverage"`
+	Counts   []CheckCounts    `json:"counts"`
+	Findings []checks.Finding `json:"findings"`
+	// FindingsOmitted counts findings left out of this JSON to fit a size limit (Lambda's response); the workbook
+	// has them all. Findings are sorted most severe first, so the ones left out are the least.
+	FindingsOmitted int                    `json:"findings_omitted,omitempty"`
+	Errors          []crossaccount.Failure `json:"errors"`
+	Skipped         []crossaccount.Skipped `json:"skipped"`
+	Report          *Location              `json:"report,omitempty"`
+	Published       bool                   `json:"published"`
+	MessageID       string                 `json:"message_id,omitempty"`
 	// AlreadyPublished says another invocation of this run sent the digest, so this one did not.
 	AlreadyPublished bool `json:"already_published,omitempty"`
 	// APIRetries counts the SDK's retries (throttling, 5xx), by the error that caused them.
@@ -155,4 +160,25 @@ func (r *Result) Totals() (critical, warning, notice int) {
 		notice += c.Notice
 	}
 	return
+}
+
+// FitJSON returns r as JSON of at most limit bytes, leaving out the least severe findings when it must, and how many
+// it left out. It never leaves out errors or counts: what was not audited is always in the answer. r is not changed.
+func FitJSON(r *Result, limit int) ([]byte, int, error) {
+	b, err := json.Marshal(r)
+	if err != nil || len(b) <= limit {
+		return b, 0, err
+	}
+	trimmed := *r
+	keep := len(r.Findings)
+	for keep > 0 {
+		// Shrink in proportion to the excess, then by a tenth, so a few marshals suffice even for a million findings.
+		keep = min(keep*limit/len(b), keep-keep/10-1)
+		keep = max(keep, 0)
+		trimmed.Findings, trimmed.FindingsOmitted = r.Findings[:keep], len(r.Findings)-keep
+		if b, err = json.Marshal(&trimmed); err != nil || len(b) <= limit {
+			return b, trimmed.FindingsOmitted, err
+		}
+	}
+	return nil, 0, fmt.Errorf("the result is %d bytes without any findings; the limit is %d", len(b), limit)
 }
