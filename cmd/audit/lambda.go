@@ -22,6 +22,9 @@ const maxResponseBytes = 5_500_000
 func newLambdaHandler(getenv func(string) string, loadConfig func() (aws.Config, error)) func(context.Context, json.RawMessage) (json.RawMessage, error) {
 	logger := lambdacontext.NewLogger()
 	slog.SetDefault(logger)
+	if limit := audit.ApplyLambdaMemoryLimit(getenv); limit > 0 {
+		logger.Info("memory limit set from the function's memory size", "limit_bytes", limit)
+	}
 	base, envErr := audit.FromEnv(getenv)
 	var cfg aws.Config
 	var cfgErr error

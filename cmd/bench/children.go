@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime/metrics"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -79,11 +80,36 @@ func runJob(args []string) int {
 	if *concurrency > 0 {
 		s.Concurrency = *concurrency
 	}
+	// As the Lambda entry point does, from the function memory the bench was told to act as.
+	audit.ApplyLambdaMemoryLimit(os.Getenv)
+	if path := os.Getenv("BENCH_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	stop := samplePeakHeap()
 	began := time.Now()
-	out, err := audit.Run(context.Background(), *cfg, s, audit.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	// BENCH_LOG=1 prints the job's phases with the time since start, to see where wall time beyond the bound goes.
+	var logOut io.Writer = io.Discard
+	if os.Getenv("BENCH_LOG") != "" {
+		logOut = os.Stderr
+	}
+	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Duration("since_start", time.Since(began).Round(time.Millisecond))
+		}
+		return a
+	}}))
+	out, err := audit.Run(context.Background(), *cfg, s, audit.Options{Logger: logger})
 	wall := time.Since(began)
 	peakHeap := stop()
+	if path := os.Getenv("BENCH_MEMPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			_ = pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench job:", err)
 		return 1
@@ -150,6 +176,7 @@ func writeWorkbook(args []string) int {
 	n := fs.Int("findings", 100000, "findings")
 	mode := fs.String("mode", "stream", "stream or cells")
 	_ = fs.Parse(args)
+	audit.ApplyLambdaMemoryLimit(os.Getenv)
 	res := syntheticResult(*n)
 	began := time.Now()
 	var size int

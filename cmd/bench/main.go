@@ -55,8 +55,15 @@ func orchestrate(args []string) int {
 	serial := fs.Int("serial", 100, "accounts of the concurrency-1 run (0: skip)")
 	workbookRows := fs.Int("workbook", 100000, "findings in the workbook benchmark (0: skip)")
 	smoke := fs.Bool("smoke", false, "tiny sizes: check every part runs, measure nothing")
+	functionMemory := fs.Int("function-memory", 256, "act as a Lambda function of this many MB (Go's memory limit follows, as in Lambda); 0: no limit")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *functionMemory > 0 {
+		// Children inherit the environment: each acts as a function of this size.
+		os.Setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", strconv.Itoa(*functionMemory))
+	} else {
+		os.Unsetenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
 	}
 	if *smoke {
 		*accountsFlag, *serial, *workbookRows, *latency = "20", 10, 2000, time.Millisecond
@@ -73,7 +80,7 @@ func orchestrate(args []string) int {
 	if *serial > 0 {
 		scenarios = append(scenarios, scenario{accounts: *serial, concurrency: 1})
 	}
-	fmt.Printf("latency %s per call, %d regions × 4 checks per account, %s\n\n", *latency, *regions, machine())
+	fmt.Printf("latency %s per call, %d regions × 4 checks per account, %s, acting as a %d MB function\n\n", *latency, *regions, machine(), *functionMemory)
 	fmt.Println("| accounts | concurrency | cells | API calls | wall | lower bound | wall ÷ bound | peak heap | peak RSS | findings |")
 	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	var results []jobResult

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -125,5 +126,21 @@ func TestDefaultMargin(t *testing.T) {
 		if got := defaultMargin(left); got != want {
 			t.Errorf("defaultMargin(%s) = %s, want %s", left, got, want)
 		}
+	}
+}
+
+func TestApplyLambdaMemoryLimit(t *testing.T) {
+	env := map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256"}
+	prev := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(prev)
+	if got := ApplyLambdaMemoryLimit(func(k string) string { return env[k] }); got != 214748365 || debug.SetMemoryLimit(-1) != got {
+		t.Errorf("256 MB function: limit %d", got)
+	}
+	env["GOMEMLIMIT"] = "100MiB"
+	if got := ApplyLambdaMemoryLimit(func(k string) string { return env[k] }); got != 0 {
+		t.Errorf("GOMEMLIMIT must win, got %d", got)
+	}
+	if got := ApplyLambdaMemoryLimit(func(string) string { return "" }); got != 0 {
+		t.Errorf("outside Lambda: %d", got)
 	}
 }

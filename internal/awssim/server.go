@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -451,8 +452,9 @@ func (s *Server) Stats() Stats {
 // StatsPath serves Stats as JSON without authentication, for a benchmark that runs the server in another process.
 const StatsPath = "/__awssim/stats"
 
+// requestID is unique per server; a counter is enough, and keeps crypto/rand off the per-call path.
 func (s *Server) requestID() string {
-	return fmt.Sprintf("awssim-%08d-%s", s.requestN.Add(1), randomHex(4))
+	return "awssim-" + strconv.FormatUint(s.requestN.Add(1), 10)
 }
 
 // serveS3 hands S3 to gofakes3 after the same authentication and fault seam as every other service.

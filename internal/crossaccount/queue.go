@@ -2,8 +2,8 @@ package crossaccount
 
 import "sync"
 
-// queue feeds one errgroup from tasks that may enqueue more tasks. It is unbounded so a running task never blocks on
-// enqueueing while the dispatcher waits for that same task's slot. Follow-up work of accounts already started goes
+// queue feeds a fixed set of workers from tasks that may enqueue more tasks. It is unbounded, so a running task never
+// blocks on enqueueing. Follow-up work of accounts already started goes
 // first, so accounts finish (and their memory goes) before new ones begin.
 type queue struct {
 	mu       sync.Mutex
@@ -37,8 +37,12 @@ func (q *queue) hold() { q.mu.Lock(); q.inFlight++; q.mu.Unlock() }
 func (q *queue) release() {
 	q.mu.Lock()
 	q.inFlight--
+	done := q.inFlight == 0
 	q.mu.Unlock()
-	q.cond.Broadcast()
+	// New work wakes a worker in push; only the end of all work needs every waiting worker to hear of it.
+	if done {
+		q.cond.Broadcast()
+	}
 }
 
 // next blocks for the next task; ok is false when nothing is queued, running or still to be produced.

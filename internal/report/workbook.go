@@ -82,12 +82,8 @@ func WriteWorkbook(w io.Writer, r *Result, cs []checks.Check) error {
 	if err := f.SetSheetName("Sheet1", SummarySheet); err != nil {
 		return fmt.Errorf("summary sheet: %w", err)
 	}
-	byCheck := map[string][]checks.Finding{}
-	for _, fd := range r.Findings {
-		byCheck[fd.Check] = append(byCheck[fd.Check], fd)
-	}
 	for _, c := range cs {
-		if err := writeCheckSheet(f, st, c, byCheck[c.Name()]); err != nil {
+		if err := writeCheckSheet(f, st, c, r.Findings); err != nil {
 			return fmt.Errorf("sheet %s: %w", c.Name(), err)
 		}
 	}
@@ -103,7 +99,9 @@ func WriteWorkbook(w io.Writer, r *Result, cs []checks.Check) error {
 	return nil
 }
 
-func writeCheckSheet(f *excelize.File, st *styles, c checks.Check, fs []checks.Finding) error {
+// writeCheckSheet writes c's findings, read in place from all findings: copying them out per check would hold a
+// second copy of every finding while the workbook is built.
+func writeCheckSheet(f *excelize.File, st *styles, c checks.Check, all []checks.Finding) error {
 	if _, err := f.NewSheet(c.Name()); err != nil {
 		return err
 	}
@@ -115,20 +113,31 @@ func writeCheckSheet(f *excelize.File, st *styles, c checks.Check, fs []checks.F
 	if err := startSheet(sw, st, cols); err != nil {
 		return err
 	}
+	// One row of cells, reused: SetRow takes *Cell, so no cell is boxed afresh for every row.
+	cells := make([]excelize.Cell, len(cols))
 	row := make([]any, len(cols))
-	for i, fd := range fs {
+	for j := range cells {
+		row[j] = &cells[j]
+	}
+	n := 0
+	for i := range all {
+		fd := &all[i]
+		if fd.Check != c.Name() {
+			continue
+		}
 		sty := st.sev[fd.Severity]
 		for j, col := range cols {
-			row[j] = findingCell(fd, col, sty, st)
+			cells[j] = findingCell(fd, col, sty, st)
 		}
-		if err := sw.SetRow(cellName(1, i+2), row); err != nil {
+		n++
+		if err := sw.SetRow(cellName(1, n+1), row); err != nil {
 			return err
 		}
 	}
-	return endSheet(sw, cols, len(fs), tableName(c.Name()))
+	return endSheet(sw, cols, n, tableName(c.Name()))
 }
 
-func findingCell(fd checks.Finding, col string, sty [3]int, st *styles) any {
+func findingCell(fd *checks.Finding, col string, sty [3]int, st *styles) excelize.Cell {
 	text := func(s string) excelize.Cell { return excelize.Cell{StyleID: sty[0], Value: s} }
 	switch col {
 	case "Severity":
@@ -184,16 +193,18 @@ func writeCoverageSheet(f *excelize.File, st *styles, cells []crossaccount.Cell)
 	if err := startSheet(sw, st, CoverageColumns); err != nil {
 		return err
 	}
+	out := make([]excelize.Cell, len(CoverageColumns))
+	row := make([]any, len(out))
+	for j := range out {
+		row[j] = &out[j]
+	}
 	for i, c := range cells {
 		s := 0
 		if c.Outcome == crossaccount.OutcomeError {
 			s = st.errorRow
 		}
-		row := []any{
-			excelize.Cell{StyleID: s, Value: c.AccountID}, excelize.Cell{StyleID: s, Value: c.AccountName},
-			excelize.Cell{StyleID: s, Value: c.Region}, excelize.Cell{StyleID: s, Value: c.Check},
-			excelize.Cell{StyleID: s, Value: string(c.Outcome)}, excelize.Cell{StyleID: s, Value: c.Findings},
-			excelize.Cell{StyleID: s, Value: c.Code}, excelize.Cell{StyleID: s, Value: c.Message},
+		for j, v := range []any{c.AccountID, c.AccountName, c.Region, c.Check, string(c.Outcome), c.Findings, c.Code, c.Message} {
+			out[j] = excelize.Cell{StyleID: s, Value: v}
 		}
 		if err := sw.SetRow(cellName(1, i+2), row); err != nil {
 			return err
