@@ -253,37 +253,7 @@ func cellByCell(res *report.Result, cs []checks.Check) (int, error) {
 		r := row[fd.Check]
 		for j, col := range report.FindingColumns(c) {
 			cell, _ := excelize.CoordinatesToCellName(j+1, r)
-			var v any
-			switch col {
-			case "Severity":
-				v = string(fd.Severity)
-			case "Account ID":
-				v = fd.AccountID
-			case "Account name":
-				v = fd.AccountName
-			case "Region":
-				v = fd.Region
-			case "Resource ID":
-				v = fd.ResourceID
-			case "Resource name":
-				v = fd.ResourceName
-			case "Status":
-				v = fd.Status
-			case "Reason":
-				v = fd.Reason
-			case "Days left":
-				if fd.DaysLeft != nil {
-					v = *fd.DaysLeft
-				}
-			case "Expires (UTC)":
-				if fd.ExpiresAt != nil {
-					v = *fd.ExpiresAt
-				}
-			case "Console":
-				v = fd.ConsoleURL
-			default:
-				v = fd.Details[col]
-			}
+			v := report.FindingValue(&fd, col)
 			if err := f.SetCellValue(fd.Check, cell, v); err != nil {
 				return 0, err
 			}

@@ -15,7 +15,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -245,21 +244,6 @@ func (s *Server) Calls() map[string]int {
 		out[k] = v
 	}
 	return out
-}
-
-// CallSummary formats Calls one per line, sorted, for logs and benchmarks.
-func (s *Server) CallSummary() string {
-	calls := s.Calls()
-	var keys []string
-	for k := range calls {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		fmt.Fprintf(&b, "%s=%d\n", k, calls[k])
-	}
-	return b.String()
 }
 
 // request is what a handler sees of one call.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -137,39 +138,54 @@ func writeCheckSheet(f *excelize.File, st *styles, c checks.Check, all []checks.
 	return endSheet(sw, cols, n, tableName(c.Name()))
 }
 
-func findingCell(fd *checks.Finding, col string, sty [3]int, st *styles) excelize.Cell {
-	text := func(s string) excelize.Cell { return excelize.Cell{StyleID: sty[0], Value: s} }
+// FindingValue is what a finding holds in one of its sheet's columns: text, a whole number of days, or a UTC time.
+func FindingValue(fd *checks.Finding, col string) any {
 	switch col {
 	case "Severity":
-		return text(string(fd.Severity))
+		return string(fd.Severity)
 	case "Account ID":
-		return text(fd.AccountID)
+		return fd.AccountID
 	case "Account name":
-		return text(fd.AccountName)
+		return fd.AccountName
 	case "Region":
-		return text(fd.Region)
+		return fd.Region
 	case "Resource ID":
-		return text(fd.ResourceID)
+		return fd.ResourceID
 	case "Resource name":
-		return text(fd.ResourceName)
+		return fd.ResourceName
 	case "Status":
-		return text(fd.Status)
+		return fd.Status
 	case "Reason":
-		return text(fd.Reason)
+		return fd.Reason
 	case "Days left":
-		if fd.DaysLeft == nil {
-			return text("")
+		if fd.DaysLeft != nil {
+			return *fd.DaysLeft
 		}
-		return excelize.Cell{StyleID: sty[2], Value: *fd.DaysLeft}
+		return ""
 	case "Expires (UTC)":
-		if fd.ExpiresAt == nil {
-			return text("")
+		if fd.ExpiresAt != nil {
+			return fd.ExpiresAt.UTC()
 		}
-		return excelize.Cell{StyleID: sty[1], Value: fd.ExpiresAt.UTC()}
+		return ""
 	case "Console":
+		return fd.ConsoleURL
+	}
+	return fd.Details[col]
+}
+
+// findingCell styles a finding's value by its severity and its kind: numbers and dates keep their number formats.
+func findingCell(fd *checks.Finding, col string, sty [3]int, st *styles) excelize.Cell {
+	if col == "Console" {
 		return linkCell(fd.ConsoleURL, st)
 	}
-	return text(fd.Details[col])
+	v := FindingValue(fd, col)
+	switch v.(type) {
+	case int:
+		return excelize.Cell{StyleID: sty[2], Value: v}
+	case time.Time:
+		return excelize.Cell{StyleID: sty[1], Value: v}
+	}
+	return excelize.Cell{StyleID: sty[0], Value: v}
 }
 
 // linkCell builds a HYPERLINK formula from a URL we composed. The URL's AWS-sourced parts are already escaped, and any
