@@ -41,8 +41,7 @@ type Result struct {
 
 	// Cells back the Coverage sheet; they are left out of the JSON, which at ten thousand accounts would pass the
 	// Lambda response limit. Their counts are in Coverage.
-	Cells       []crossaccount.Cell    `json:"-"`
-	AccountList []crossaccount.Account `json:"-"`
+	Cells []crossaccount.Cell `json:"-"`
 }
 
 // AccountCounts says how many accounts were in scope and how each fared. An account is audited when every one of
@@ -88,7 +87,7 @@ type Location struct {
 func Build(runID string, asOf time.Time, regions []string, cs []checks.Check, fan *crossaccount.Result) *Result {
 	r := &Result{
 		RunID: runID, AsOf: asOf.UTC(), Scope: fan.Scope, Regions: regions, Partial: fan.Partial,
-		Findings: fan.Findings, Errors: fan.Failures, Skipped: fan.Skipped, Cells: fan.Cells, AccountList: fan.Accounts,
+		Findings: fan.Findings, Errors: fan.Failures, Skipped: fan.Skipped, Cells: fan.Cells,
 	}
 	if r.Findings == nil {
 		r.Findings = []checks.Finding{}
