@@ -104,8 +104,10 @@ func simulateCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	fmt.Fprintf(stdout, "wall time:        %s%s\n", wall.Round(time.Millisecond), map[bool]string{true: " (PARTIAL: deadline)", false: ""}[r.Partial])
 	fmt.Fprintf(stdout, "accounts:         %d in scope, %d audited, %d partly, %d not audited, %d skipped\n",
 		r.Accounts.Total, r.Accounts.Audited, r.Accounts.Partial, r.Accounts.Failed, r.Accounts.Skipped)
-	fmt.Fprintf(stdout, "cells:            %d total = %d findings + %d clean + %d error (silent drops: %d)\n",
-		r.Coverage.Cells, r.Coverage.Findings, r.Coverage.Clean, r.Coverage.Errors, r.Coverage.Cells-r.Coverage.Findings-r.Coverage.Clean-r.Coverage.Errors)
+	// What the run owed: every in-scope account in every region with every check. Anything short is a silent drop.
+	owed := r.Accounts.Total * len(s.Regions) * len(r.Checks)
+	fmt.Fprintf(stdout, "cells:            %d = %d findings + %d clean + %d error; owed %d (accounts × regions × checks): %d unaccounted\n",
+		r.Coverage.Cells, r.Coverage.Findings, r.Coverage.Clean, r.Coverage.Errors, owed, owed-r.Coverage.Cells)
 	fmt.Fprintf(stdout, "errors by code:   %s\n", orNone(awssim.SortedCounts(codes)))
 	fmt.Fprintf(stdout, "findings:         %d (%d critical, %d warning, %d notice)\n", len(r.Findings), crit, warn, notice)
 	fmt.Fprintf(stdout, "api retries:      %d (%s)\n", r.APIRetries, orNone(awssim.SortedCounts(r.RetriesByCode)))
