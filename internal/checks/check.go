@@ -241,6 +241,13 @@ func expiryFinding(f *Finding, asOf, end time.Time, l Limits) bool {
 	return true
 }
 
+// unknownExpiry marks an active reservation whose expiry AWS did not report: a warning, never a silent skip, since a
+// reservation the audit could not date is not one it can call safe.
+func unknownExpiry(f *Finding, missing string) {
+	f.Severity = Warning
+	f.Reason = "expiry unknown: AWS reported no " + missing + " for this active reservation"
+}
+
 // ErrorCode returns the AWS error code of err, or "" when err carries none. It lives here so every layer classifies
 // errors the same way.
 func ErrorCode(err error) string {

@@ -53,12 +53,11 @@ func (c EC2ReservedInstances) run(ctx context.Context, api ec2ReservedInstancesA
 	used := map[int]bool{}
 	var findings []Finding
 	for _, ri := range active {
-		if ri.End == nil {
-			continue
-		}
 		f := t.finding(c.Name(), "AWS::EC2::ReservedInstances", aws.ToString(ri.ReservedInstancesId))
 		f.Status = string(ri.State)
-		if !expiryFinding(&f, t.AsOf, *ri.End, t.Limits) {
+		if ri.End == nil {
+			unknownExpiry(&f, "End")
+		} else if !expiryFinding(&f, t.AsOf, *ri.End, t.Limits) {
 			continue
 		}
 		f.Details["Instance type"] = string(ri.InstanceType)
@@ -70,7 +69,7 @@ func (c EC2ReservedInstances) run(ctx context.Context, api ec2ReservedInstancesA
 		if ri.Start != nil {
 			f.Details["Start"] = ri.Start.UTC().Format(time.RFC3339)
 		}
-		if i, ok := renewalFor(ri, queued, used); ok {
+		if i, ok := renewalFor(ri, queued, used); ri.End != nil && ok {
 			q := queued[i]
 			used[i] = true
 			f.Details["Queued renewal"] = fmt.Sprintf("%s: %d × %s from %s", aws.ToString(q.ReservedInstancesId), aws.ToInt32(q.InstanceCount), q.InstanceType, aws.ToTime(q.Start).UTC().Format("2006-01-02"))

@@ -44,6 +44,8 @@ func TestEC2ReservedInstances(t *testing.T) {
 	partialQueued.InstanceType = "c6i.large"
 	otherType := ec2RI("ri-other-q", "queued", day(5), day(5).Add(year), 4)
 	otherType.InstanceType = "r6i.large"
+	undated := ec2RI("ri-undated", "active", day(-10), day(0), 1)
+	undated.End = nil // never silently skipped: a reservation the audit cannot date is not safe
 	cases := []struct {
 		name    string
 		fake    *fakeEC2
@@ -58,7 +60,8 @@ func TestEC2ReservedInstances(t *testing.T) {
 			modified, partial, partialQueued, otherType,
 			ec2RI("ri-far", "active", day(-10), day(200), 1),
 			ec2RI("ri-60", "active", day(60).Add(-year), day(60), 1),
-		}}, want: map[string]Severity{"ri-renewed": Notice, "ri-modified": Warning, "ri-partial": Critical, "ri-60": Notice},
+			undated,
+		}}, want: map[string]Severity{"ri-renewed": Notice, "ri-modified": Warning, "ri-partial": Critical, "ri-60": Notice, "ri-undated": Warning},
 			days: map[string]int{"ri-renewed": 5, "ri-modified": 12, "ri-partial": 3, "ri-60": 60}},
 		{name: "api error", fake: &fakeEC2{err: &smithy.GenericAPIError{Code: "UnauthorizedOperation"}}, wantErr: "UnauthorizedOperation"},
 	}
@@ -83,6 +86,12 @@ func TestEC2ReservedInstances(t *testing.T) {
 				t.Fatalf("findings %v, want %v", keys(m), c.want)
 			}
 			for id, sev := range c.want {
+				if id == "ri-undated" {
+					if f := m[id]; f.Severity != sev || f.DaysLeft != nil || !strings.Contains(f.Reason, "expiry unknown") {
+						t.Errorf("undated reservation: %+v", f)
+					}
+					continue
+				}
 				if m[id].Severity != sev || *m[id].DaysLeft != c.days[id] {
 					t.Errorf("%s: %q %d days, want %q %d", id, m[id].Severity, *m[id].DaysLeft, sev, c.days[id])
 				}

@@ -34,12 +34,14 @@ func (c RDSReservedInstances) run(ctx context.Context, api rds.DescribeReservedD
 			return out, fmt.Errorf("describe reserved db instances: %w", err)
 		}
 		for _, ri := range page.ReservedDBInstances {
-			if aws.ToString(ri.State) != "active" || ri.StartTime == nil {
+			if aws.ToString(ri.State) != "active" {
 				continue
 			}
 			f := t.finding(c.Name(), "AWS::RDS::ReservedDBInstance", aws.ToString(ri.ReservedDBInstanceId))
 			f.Status = aws.ToString(ri.State)
-			if !expiryFinding(&f, t.AsOf, rdsEnd(ri), t.Limits) {
+			if ri.StartTime == nil || ri.Duration == nil {
+				unknownExpiry(&f, "StartTime or Duration")
+			} else if !expiryFinding(&f, t.AsOf, rdsEnd(ri), t.Limits) {
 				continue
 			}
 			f.Details["DB instance class"] = aws.ToString(ri.DBInstanceClass)
@@ -47,7 +49,9 @@ func (c RDSReservedInstances) run(ctx context.Context, api rds.DescribeReservedD
 			f.Details["Engine"] = aws.ToString(ri.ProductDescription)
 			f.Details["Multi-AZ"] = fmt.Sprint(aws.ToBool(ri.MultiAZ))
 			f.Details["Offering"] = aws.ToString(ri.OfferingType)
-			f.Details["Start"] = ri.StartTime.UTC().Format(time.RFC3339)
+			if ri.StartTime != nil {
+				f.Details["Start"] = ri.StartTime.UTC().Format(time.RFC3339)
+			}
 			f.Details["Lease ID"] = aws.ToString(ri.LeaseId)
 			f.ConsoleURL = fmt.Sprintf("https://%s/rds/home?region=%s#reserved-instances:", consoleHost(t.Partition), t.Region)
 			out = append(out, f)

@@ -50,6 +50,8 @@ func TestRDSReservedInstances(t *testing.T) {
 	startFor := func(daysLeft int) time.Time {
 		return asOf.AddDate(0, 0, daysLeft).Add(12*time.Hour - 31536000*time.Second)
 	}
+	undated := rdsRI("undated", "active", asOf, 31536000)
+	undated.StartTime = nil // reported as expiry unknown, never dropped
 	cases := []struct {
 		name      string
 		fake      *fakeRDS
@@ -61,8 +63,8 @@ func TestRDSReservedInstances(t *testing.T) {
 		{name: "several pages", fake: &fakeRDS{pages: [][]rdstypes.ReservedDBInstance{
 			{rdsRI("d7", "active", startFor(7), 31536000), rdsRI("d8", "active", startFor(8), 31536000)},
 			{rdsRI("retired", "retired", startFor(-5), 31536000), rdsRI("pending", "payment-pending", startFor(3), 31536000)},
-			{rdsRI("d31", "active", startFor(31), 31536000), rdsRI("d61", "active", startFor(61), 31536000)},
-		}}, want: map[string]Severity{"d7": Critical, "d8": Warning, "d31": Notice}, wantCalls: 3},
+			{rdsRI("d31", "active", startFor(31), 31536000), rdsRI("d61", "active", startFor(61), 31536000), undated},
+		}}, want: map[string]Severity{"d7": Critical, "d8": Warning, "d31": Notice, "undated": Warning}, wantCalls: 3},
 		{name: "api error", fake: &fakeRDS{err: &smithy.GenericAPIError{Code: "AccessDenied"}}, wantErr: "AccessDenied", wantCalls: 1},
 	}
 	for _, c := range cases {
