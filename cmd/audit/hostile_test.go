@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,8 @@ import (
 	"unicode"
 
 	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/report"
 )
 
 // TestRunPrintsAWSErrorsInline: an AWS error message that `audit run` echoes on the terminal cannot start a line of
@@ -55,5 +58,26 @@ func TestRunPrintsAWSErrorsInline(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// TestJSONResultEscapesHiddenCharacters: `-json` prints AWS text as JSON escapes, so the terminal shows it as data
+// while a program reading the JSON gets it unchanged.
+func TestJSONResultEscapesHiddenCharacters(t *testing.T) {
+	t.Parallel()
+	const hostile = "stack\u202e\u200b\u009b2J\x7f\u0085\x1b[31m"
+	res := &report.Result{RunID: "r", Findings: []checks.Finding{{Check: "cloudformation-failed-stacks", ResourceID: hostile, Reason: hostile}}}
+	var out bytes.Buffer
+	if err := writeJSON(&out, res); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range out.String() {
+		if r != '\n' && (unicode.IsControl(r) || unicode.Is(unicode.Cf, r)) {
+			t.Fatalf("JSON holds %U raw:\n%s", r, out.String())
+		}
+	}
+	r := decodeResult(t, out.String())
+	if len(r.Findings) != 1 || r.Findings[0].ResourceID != hostile || r.Findings[0].Reason != hostile {
+		t.Errorf("the value must be unchanged: %+v", r.Findings)
 	}
 }

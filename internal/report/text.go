@@ -1,8 +1,10 @@
 package report
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -28,7 +30,7 @@ func Inline(s string) string {
 		switch {
 		case unicode.IsSpace(r): // also U+0085, U+2028 and U+2029, which some readers break lines at
 			space = b.Len() > 0
-		case unicode.IsControl(r), unicode.Is(unicode.Cf, r), unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r):
+		case hidden(r):
 		default:
 			if space {
 				b.WriteByte(' ')
@@ -38,6 +40,39 @@ func Inline(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// hidden reports whether r must never reach a reader as it is: a control character (C0, DEL, C1) or a format or
+// other default-ignorable character, which reorder or hide text.
+func hidden(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r)
+}
+
+// EscapeJSON rewrites every hidden character in JSON text as a \u escape: the same JSON value, safe to print on a
+// terminal. encoding/json already escapes the C0 controls and U+2028/U+2029, but writes DEL, the C1 controls and the
+// bidi and zero-width characters as they are. Outside its strings JSON holds only ASCII, so escaping every such
+// character in b escapes only string contents.
+func EscapeJSON(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		switch {
+		case r < utf8.RuneSelf && r != 0x7f: // ASCII, with the C0 controls outside strings being JSON's white space
+			out = append(out, b[i])
+		case r == utf8.RuneError && size == 1:
+			out = append(out, `\ufffd`...)
+		case hidden(r):
+			if r1, r2 := utf16.EncodeRune(r); r1 != unicode.ReplacementChar {
+				out = fmt.Appendf(out, `\u%04x\u%04x`, r1, r2)
+			} else {
+				out = fmt.Appendf(out, `\u%04x`, r)
+			}
+		default:
+			out = append(out, b[i:i+size]...)
+		}
+		i += size
+	}
+	return out
 }
 
 // field is AWS text for one slot of a digest line: inline, and cut to n bytes so one long value cannot crowd out

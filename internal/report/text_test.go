@@ -1,6 +1,8 @@
 package report
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 	"unicode"
@@ -63,5 +65,30 @@ func TestTruncateStaysWithinBytes(t *testing.T) {
 				t.Errorf("truncate(%q, %d) = %q", s, n, got)
 			}
 		}
+	}
+}
+
+func TestEscapeJSONKeepsTheValue(t *testing.T) {
+	t.Parallel()
+	in := map[string]any{"name": "a\u202eb\u200b\u009b\x7f\u0085c\x1b\x00\n\U000E0041d", "plain": "Zürich 🚀", "n": 1}
+	raw, err := json.MarshalIndent(in, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := EscapeJSON(raw)
+	for _, r := range string(out) {
+		if r != '\n' && hidden(r) {
+			t.Errorf("escaped JSON holds %U: %s", r, out)
+		}
+	}
+	var back map[string]any
+	if err := json.Unmarshal(out, &back); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if back["name"] != in["name"] || back["plain"] != in["plain"] || back["n"] != float64(1) {
+		t.Errorf("value changed: %q", back)
+	}
+	if !bytes.Contains(out, []byte(`Zürich 🚀`)) || !bytes.Contains(out, []byte(`\u202e`)) || !bytes.Contains(out, []byte(`\udb40\udc41`)) {
+		t.Errorf("escapes: %s", out)
 	}
 }
