@@ -60,7 +60,7 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	s.Concurrency = *concurrency
 	res, runErr := audit.Run(ctx, cfg, s, audit.Options{Logger: logger, WorkbookPath: *out})
 	if res == nil {
-		fmt.Fprintf(stderr, "audit demo: %v\n", runErr)
+		fmt.Fprintf(stderr, "audit demo: %s\n", errText(runErr))
 		return exitFail
 	}
 	if !*asJSON {
@@ -70,7 +70,7 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 		fmt.Fprintf(stdout, "(workbook written to %s; the simulated organization's links stop working when the demo exits)\n", *out)
 		if runErr != nil {
-			fmt.Fprintf(stderr, "audit demo: %v\n", runErr)
+			fmt.Fprintf(stderr, "audit demo: %s\n", errText(runErr))
 			return exitFail
 		}
 		return exitOK

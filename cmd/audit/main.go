@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 
 	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/orgaudit/orgaudit/internal/report"
 )
 
 // Exit codes: 0 the audit ran (findings or not), 1 nothing could be audited or delivery failed, 2 bad usage.
@@ -63,10 +66,17 @@ func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitUsage
 }
 
+// writeJSON prints v as indented JSON whose strings cannot carry a terminal escape, bidi or zero-width character
+// raw: AWS text in the result is escaped, not changed.
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(report.EscapeJSON(b.Bytes()))
+	return err
 }
 
 // isUsage reports whether err came from bad flags or settings rather than from running.

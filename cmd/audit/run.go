@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/orgaudit/orgaudit/internal/audit"
+	"github.com/orgaudit/orgaudit/internal/report"
 )
 
 func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -23,7 +24,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	cfg, err := loadAWSConfig()
 	if err != nil {
-		fmt.Fprintf(stderr, "audit run: load AWS configuration: %v\n", err)
+		fmt.Fprintf(stderr, "audit run: load AWS configuration: %s\n", errText(err))
 		return exitFail
 	}
 	if cfg.Region == "" && !(len(rf.settings.Regions) > 0) {
@@ -45,23 +46,28 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 // finish prints the result and maps the outcome to an exit code.
 func finish(out *audit.Output, err error, asJSON bool, stdout, stderr io.Writer) int {
 	if out == nil {
-		fmt.Fprintf(stderr, "audit: %v\n", err)
+		fmt.Fprintf(stderr, "audit: %s\n", errText(err))
 		return exitFail
 	}
 	if asJSON {
 		if werr := writeJSON(stdout, out.Result); werr != nil {
-			fmt.Fprintf(stderr, "audit: write result: %v\n", werr)
+			fmt.Fprintf(stderr, "audit: write result: %s\n", errText(werr))
 			return exitFail
 		}
 	} else {
 		fmt.Fprintf(stdout, "Subject: %s\n\n%s", out.Subject, out.Digest)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "audit: %v\n", err)
+		fmt.Fprintf(stderr, "audit: %s\n", errText(err))
 		return exitFail
 	}
 	return exitOK
 }
+
+// errText is an error for the terminal. Errors from a run carry AWS's messages, which may hold line breaks and
+// escape, bidi or zero-width characters (some echo names customers chose): folded to one line behind our prefix,
+// they cannot forge a line of output or drive the terminal.
+func errText(err error) string { return report.Inline(err.Error()) }
 
 // progressPrinter reports finished cells on stderr when it is a terminal, and stays silent in pipes and logs.
 func progressPrinter(stderr io.Writer) func(int) {

@@ -14,6 +14,7 @@ import (
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
+	"github.com/orgaudit/orgaudit/internal/report"
 )
 
 // faultPlans are the named fault mixes of `audit simulate -faults`.
@@ -88,14 +89,14 @@ func simulateCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	out, err := audit.Run(ctx, sim.Config(awssim.GeneratedManagementAccount, o.Regions[0]), s, audit.Options{Logger: logger})
 	wall := time.Since(began)
 	if out == nil {
-		fmt.Fprintf(stderr, "audit simulate: %v\n", err)
+		fmt.Fprintf(stderr, "audit simulate: %s\n", errText(err))
 		return exitFail
 	}
 	r := out.Result
 	codes := map[string]int{}
 	for _, c := range r.Cells {
 		if c.Outcome == crossaccount.OutcomeError {
-			codes[c.Code]++
+			codes[report.Inline(c.Code)]++ // AWS text, like the messages
 		}
 	}
 	crit, warn, notice := r.Totals()
@@ -110,7 +111,7 @@ func simulateCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		r.Coverage.Cells, r.Coverage.Findings, r.Coverage.Clean, r.Coverage.Errors, owed, owed-r.Coverage.Cells)
 	fmt.Fprintf(stdout, "errors by code:   %s\n", orNone(awssim.SortedCounts(codes)))
 	fmt.Fprintf(stdout, "findings:         %d (%d critical, %d warning, %d notice)\n", len(r.Findings), crit, warn, notice)
-	fmt.Fprintf(stdout, "api retries:      %d (%s)\n", r.APIRetries, orNone(awssim.SortedCounts(r.RetriesByCode)))
+	fmt.Fprintf(stdout, "api retries:      %d (%s)\n", r.APIRetries, orNone(report.Inline(awssim.SortedCounts(r.RetriesByCode))))
 	fmt.Fprintf(stdout, "faults injected:  %s\n", orNone(awssim.SortedCounts(plan.Injected())))
 	fmt.Fprintf(stdout, "delivered:        workbook %d bytes to s3://%s, digest published %v\n", len(out.Workbook), s.Bucket, r.Published)
 	fmt.Fprintf(stdout, "calls by operation:\n")
@@ -124,7 +125,7 @@ func simulateCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		fmt.Fprintf(stdout, "  %-45s %d\n", op, calls[op])
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "audit simulate: %v\n", err)
+		fmt.Fprintf(stderr, "audit simulate: %s\n", errText(err))
 		return exitFail
 	}
 	return exitOK
