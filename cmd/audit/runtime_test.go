@@ -1,14 +1,18 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
+	"debug/elf"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -125,14 +129,92 @@ func (rt *runtimeAPI) invoke(t *testing.T, id string, event string) outcome {
 }
 
 // TestBootstrapUnderTheLambdaRuntimeAPI builds the real bootstrap the way deploy/package does and runs it as the
-// Lambda service would, with every AWS endpoint pointed at the simulated organization.
+// Lambda service would, with every AWS endpoint pointed at the simulated organization: once for this machine's
+// architecture, and once as the linux/arm64 artifact that ships, taken out of its zip and run under qemu.
 func TestBootstrapUnderTheLambdaRuntimeAPI(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	bin, err := lambdapkg.Build(ctx, "", t.TempDir(), runtime.GOARCH)
+	t.Run(runtime.GOARCH, func(t *testing.T) {
+		t.Parallel()
+		bin, err := lambdapkg.Build(context.Background(), "", t.TempDir(), runtime.GOARCH)
+		if err != nil {
+			t.Fatal(err)
+		}
+		testBootstrap(t, []string{bin})
+	})
+	if runtime.GOARCH == shippedArch {
+		return
+	}
+	t.Run(shippedArch+"-artifact", func(t *testing.T) {
+		t.Parallel()
+		qemu := qemuFor(t, shippedArch)
+		testBootstrap(t, []string{qemu, shippedBootstrap(t)})
+	})
+}
+
+// shippedArch is the architecture management.yaml gives the function.
+const shippedArch = "arm64"
+
+// qemuEnv makes a missing qemu a failure rather than a skip; .ci/run sets it after installing qemu-user-static.
+const qemuEnv = "ORGAUDIT_REQUIRE_QEMU"
+
+// qemuFor finds Debian's user-mode emulator for goarch.
+func qemuFor(t *testing.T, goarch string) string {
+	t.Helper()
+	name := map[string]string{"arm64": "qemu-aarch64-static", "amd64": "qemu-x86_64-static"}[goarch]
+	path, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv(qemuEnv) != "" {
+			t.Fatalf("%s is required (%s is set) but not on PATH: apt-get install qemu-user-static", name, qemuEnv)
+		}
+		t.Skipf("%s not on PATH (apt-get install qemu-user-static); set %s=1 to make this a failure", name, qemuEnv)
+	}
+	return path
+}
+
+// shippedBootstrap builds the package exactly as deploy/package does and returns the bootstrap read back out of the
+// zip, so what runs is what would be uploaded.
+func shippedBootstrap(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	built, err := lambdapkg.Build(context.Background(), "", dir, shippedArch)
 	if err != nil {
 		t.Fatal(err)
 	}
+	zipPath := filepath.Join(dir, "orgaudit-lambda.zip")
+	if _, _, err := lambdapkg.Zip(built, zipPath); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	if len(zr.File) != 1 || zr.File[0].Name != "bootstrap" || zr.File[0].Mode()&0o111 == 0 {
+		t.Fatalf("the package must hold one executable bootstrap, holds %v", zr.File)
+	}
+	rc, err := zr.File[0].Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	out := filepath.Join(t.TempDir(), "bootstrap")
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(out, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := elf.Open(out); err != nil || f.Machine != elf.EM_AARCH64 {
+		t.Fatalf("the shipped bootstrap is not a linux/arm64 ELF: %v", err)
+	} else {
+		f.Close()
+	}
+	return out
+}
+
+// testBootstrap runs the bootstrap named by argv (an emulator may come first) against a Runtime API on loopback.
+func testBootstrap(t *testing.T, argv []string) {
 	sim := awssim.New(awssim.Demo(time.Now()))
 	if err := sim.Start(); err != nil {
 		t.Fatal(err)
@@ -141,7 +223,7 @@ func TestBootstrapUnderTheLambdaRuntimeAPI(t *testing.T) {
 	rt := startRuntimeAPI(t)
 	creds := sim.Credentials(awssim.DemoManagementAccount)
 
-	cmd := exec.Command(bin)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = []string{
 		"AWS_LAMBDA_RUNTIME_API=" + rt.url, "AWS_LAMBDA_FUNCTION_NAME=orgaudit", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512", "AWS_LAMBDA_LOG_FORMAT=JSON", "AWS_REGION=us-east-1", "AWS_DEFAULT_REGION=us-east-1",
