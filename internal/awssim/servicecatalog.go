@@ -51,7 +51,7 @@ func searchProvisionedProducts(s *Server, r *request) (any, *Fault) {
 			visible = append(visible, pp)
 		}
 	}
-	items, next, f := page(visible, in.PageToken, s.org.pageSize(in.PageSize))
+	items, next, f := page(s, r, visible, in.PageToken, s.org.pageSize(in.PageSize))
 	if f != nil {
 		f.Code = "InvalidParametersException"
 		return nil, f

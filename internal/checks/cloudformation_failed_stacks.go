@@ -55,8 +55,12 @@ func (c CloudFormationFailedStacks) run(ctx context.Context, api cloudformation.
 
 	var stacks []cfntypes.StackSummary
 	pages := cloudformation.NewListStacksPaginator(api, in)
+	tokens := NewPageTokens("ListStacks")
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
+		if err == nil {
+			err = tokens.Next(page.NextToken)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("list stacks: %w", err)
 		}

@@ -26,10 +26,13 @@ func (c RDSReservedInstances) Run(ctx context.Context, t Target) ([]Finding, err
 
 func (c RDSReservedInstances) run(ctx context.Context, api rds.DescribeReservedDBInstancesAPIClient, t Target) ([]Finding, error) {
 	var out []Finding
-	pages := rds.NewDescribeReservedDBInstancesPaginator(api, &rds.DescribeReservedDBInstancesInput{},
-		func(o *rds.DescribeReservedDBInstancesPaginatorOptions) { o.StopOnDuplicateToken = true })
+	pages := rds.NewDescribeReservedDBInstancesPaginator(api, &rds.DescribeReservedDBInstancesInput{})
+	tokens := NewPageTokens("DescribeReservedDBInstances")
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
+		if err == nil {
+			err = tokens.Next(page.Marker)
+		}
 		if err != nil {
 			return out, fmt.Errorf("describe reserved db instances: %w", err)
 		}

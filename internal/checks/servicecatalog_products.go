@@ -42,8 +42,12 @@ func (c ServiceCatalogProducts) run(ctx context.Context, api serviceCatalogAPI, 
 	versions := map[string]artifactVersion{}
 	var out []Finding
 	pages := servicecatalog.NewSearchProvisionedProductsPaginator(api, in)
+	tokens := NewPageTokens("SearchProvisionedProducts")
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
+		if err == nil {
+			err = tokens.Next(page.NextPageToken)
+		}
 		if err != nil {
 			return out, fmt.Errorf("search provisioned products: %w", err)
 		}
