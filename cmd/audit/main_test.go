@@ -146,7 +146,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 	cases := [][]string{
 		{}, {"audit-everything"}, {"run", "-accounts", "12345"}, {"run", "-expiry-days", "30/7/60"}, {"run", "-checks", "nope"},
 		{"run", "extra"}, {"run", "-as-of", "tomorrow"}, {"run", "-regions", "all,eu-west-1"}, {"run", "-concurrency", "0"},
-		{"run", "-topic", "not-an-arn"}, {"run", "-bogus-flag"}, {"demo", "-as-of", "x"}, {"demo", "extra"},
+		{"run", "-topic", "not-an-arn"}, {"run", "-lapsed-days", "0"}, {"run", "-lapsed-days", "367"}, {"run", "-bogus-flag"}, {"demo", "-as-of", "x"}, {"demo", "extra"},
 	}
 	for _, args := range cases {
 		var stdout, stderr bytes.Buffer
