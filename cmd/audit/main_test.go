@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -102,7 +103,9 @@ func TestDemoPrintsTheDigestSNSReceived(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	code := runCLI(context.Background(), []string{"demo", "-out", filepath.Join(t.TempDir(), "d.xlsx"), "-as-of", "2026-11-22"}, &stdout, &stderr)
-	if code != exitOK || !strings.HasPrefix(stdout.String(), "Subject: orgaudit 2026-11-22: 8 critical, 10 warning, 6 notice | 12/13 accounts\n") {
+	n := awssim.DemoSeverityCounts()
+	subject := fmt.Sprintf("Subject: orgaudit 2026-11-22: %d critical, %d warning, %d notice | 12/13 accounts\n", n["critical"], n["warning"], n["notice"])
+	if code != exitOK || !strings.HasPrefix(stdout.String(), subject) {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
 	}
 }
@@ -125,7 +128,11 @@ func TestRunUsesTheSDKDefaultConfiguration(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 	r := decodeResult(t, stdout)
-	if len(r.Findings) != 24 || r.Accounts.Audited != 12 || !r.Published || len(sim.Published()) != 1 {
+	want := 0
+	for _, n := range awssim.DemoSeverityCounts() {
+		want += n
+	}
+	if len(r.Findings) != want || r.Accounts.Audited != 12 || !r.Published || len(sim.Published()) != 1 {
 		t.Errorf("findings %d accounts %+v published %v", len(r.Findings), r.Accounts, r.Published)
 	}
 	if _, err := os.Stat(out); err != nil {
@@ -146,7 +153,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 	cases := [][]string{
 		{}, {"audit-everything"}, {"run", "-accounts", "12345"}, {"run", "-expiry-days", "30/7/60"}, {"run", "-checks", "nope"},
 		{"run", "extra"}, {"run", "-as-of", "tomorrow"}, {"run", "-regions", "all,eu-west-1"}, {"run", "-concurrency", "0"},
-		{"run", "-topic", "not-an-arn"}, {"run", "-bogus-flag"}, {"demo", "-as-of", "x"}, {"demo", "extra"},
+		{"run", "-topic", "not-an-arn"}, {"run", "-lapsed-days", "0"}, {"run", "-lapsed-days", "367"}, {"run", "-bogus-flag"}, {"demo", "-as-of", "x"}, {"demo", "extra"},
 	}
 	for _, args := range cases {
 		var stdout, stderr bytes.Buffer

@@ -239,13 +239,23 @@ func testBootstrap(t *testing.T, argv []string) {
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 
+	// The demo's declared findings: all of them for a scheduled run, the network account's stacks for the manual one.
+	all, networkStacks := 0, 0
+	for check, byKey := range awssim.DemoFindings {
+		all += len(byKey)
+		for k := range byKey {
+			if check == "cloudformation-failed-stacks" && strings.HasPrefix(k, "333333333333/eu-west-1/") {
+				networkStacks++
+			}
+		}
+	}
 	events := []struct {
 		name, event, runID string
 		findings           int
 	}{
-		{"scheduler", `{"source":"aws.scheduler","scheduled_time":"2026-11-22T08:00:00Z","execution_id":"d32c5kddcf5bb8c3","schedule_arn":"arn:aws:scheduler:us-east-1:111111111111:schedule/default/orgaudit"}`, "20261122T080000Z", 24},
-		{"eventbridge", `{"version":"0","id":"53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa","detail-type":"Scheduled Event","source":"aws.events","account":"111111111111","time":"2026-11-23T08:00:00Z","region":"us-east-1","resources":["arn:aws:events:us-east-1:111111111111:rule/orgaudit"],"detail":{}}`, "20261123T080000Z", 24},
-		{"manual", `{"accounts":["333333333333"],"regions":["eu-west-1"],"checks":["cloudformation-failed-stacks"],"run_id":"manual-1"}`, "manual-1", 4},
+		{"scheduler", `{"source":"aws.scheduler","scheduled_time":"2026-11-22T08:00:00Z","execution_id":"d32c5kddcf5bb8c3","schedule_arn":"arn:aws:scheduler:us-east-1:111111111111:schedule/default/orgaudit"}`, "20261122T080000Z", all},
+		{"eventbridge", `{"version":"0","id":"53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa","detail-type":"Scheduled Event","source":"aws.events","account":"111111111111","time":"2026-11-23T08:00:00Z","region":"us-east-1","resources":["arn:aws:events:us-east-1:111111111111:rule/orgaudit"],"detail":{}}`, "20261123T080000Z", all},
+		{"manual", `{"accounts":["333333333333"],"regions":["eu-west-1"],"checks":["cloudformation-failed-stacks"],"run_id":"manual-1"}`, "manual-1", networkStacks},
 	}
 	for i, ev := range events {
 		o := rt.invoke(t, fmt.Sprintf("req-%d", i), ev.event)

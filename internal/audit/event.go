@@ -30,6 +30,7 @@ type Override struct {
 	Checks          []string `json:"checks,omitempty"`
 	ExpiryDays      []int    `json:"expiry_days,omitempty"`
 	StuckAfter      string   `json:"stuck_after,omitempty"`
+	LapsedDays      *int     `json:"lapsed_days,omitempty"`
 	AsOf            string   `json:"as_of,omitempty"`
 	Concurrency     int      `json:"concurrency,omitempty"`
 	DryRun          *bool    `json:"dry_run,omitempty"`
@@ -169,6 +170,9 @@ func (e Event) Apply(s Settings) (Settings, error) {
 			errs = append(errs, fmt.Errorf("stuck_after: %w", err))
 		}
 		s.StuckAfter = d
+	}
+	if o.LapsedDays != nil {
+		s.LapsedDays = *o.LapsedDays
 	}
 	if o.AsOf != "" {
 		t, err := ParseAsOf(o.AsOf)

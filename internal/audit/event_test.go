@@ -44,6 +44,8 @@ func TestDecodeEvent(t *testing.T) {
 		{name: "bad as-of", raw: `{"as_of":"22/11/2026"}`, wantErr: "as-of"},
 		{name: "bad concurrency", raw: `{"concurrency":-1}`, wantErr: "concurrency"},
 		{name: "bad run id", raw: `{"run_id":"../../etc"}`, wantErr: "run id"},
+		{name: "lapsed days", raw: `{"lapsed_days":45}`, kind: "manual", runID: "20261122T093000Z", check: func(s Settings) bool { return s.LapsedDays == 45 }},
+		{name: "bad lapsed days", raw: `{"lapsed_days":0}`, wantErr: "lapsed days"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -77,25 +79,25 @@ func TestFromEnv(t *testing.T) {
 	env := map[string]string{
 		"AUDIT_ROLE_NAME": "OrganizationAccountAccessRole", "AUDIT_EXTERNAL_ID": "ext-123", "AUDIT_REGIONS": "eu-west-1, us-east-1",
 		"AUDIT_EXPIRY_DAYS": "14/45/90", "AUDIT_CONCURRENCY": "32", "AUDIT_BUCKET": "reports-bucket", "AUDIT_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:t",
-		"AUDIT_DRY_RUN": "false", "AUDIT_STUCK_AFTER": "12h",
+		"AUDIT_DRY_RUN": "false", "AUDIT_STUCK_AFTER": "12h", "AUDIT_LAPSED_DAYS": "14",
 	}
 	s, err := FromEnv(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.RoleName != "OrganizationAccountAccessRole" || s.ExternalID != "ext-123" || len(s.Regions) != 2 || s.ExpiryDays != [3]int{14, 45, 90} ||
-		s.Concurrency != 32 || s.Bucket != "reports-bucket" || s.StuckAfter != 12*time.Hour {
+		s.Concurrency != 32 || s.Bucket != "reports-bucket" || s.StuckAfter != 12*time.Hour || s.LapsedDays != 14 {
 		t.Errorf("settings %+v", s)
 	}
-	bad := map[string]string{"AUDIT_CONCURRENCY": "many", "AUDIT_EXPIRY_DAYS": "7", "AUDIT_DRY_RUN": "maybe", "AUDIT_TOPIC_ARN": "not-an-arn"}
+	bad := map[string]string{"AUDIT_CONCURRENCY": "many", "AUDIT_EXPIRY_DAYS": "7", "AUDIT_DRY_RUN": "maybe", "AUDIT_TOPIC_ARN": "not-an-arn", "AUDIT_LAPSED_DAYS": "a month"}
 	_, err = FromEnv(func(k string) string { return bad[k] })
-	for _, want := range []string{"AUDIT_CONCURRENCY", "AUDIT_EXPIRY_DAYS", "AUDIT_DRY_RUN"} {
+	for _, want := range []string{"AUDIT_CONCURRENCY", "AUDIT_EXPIRY_DAYS", "AUDIT_DRY_RUN", "AUDIT_LAPSED_DAYS"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not name %s", err, want)
 		}
 	}
 	defaults, err := FromEnv(func(string) string { return "" })
-	if err != nil || defaults.RoleName != DefaultRoleName || defaults.ExpiryDays != [3]int{7, 30, 60} {
+	if err != nil || defaults.RoleName != DefaultRoleName || defaults.ExpiryDays != [3]int{7, 30, 60} || defaults.LapsedDays != 30 {
 		t.Errorf("defaults %+v %v", defaults, err)
 	}
 }

@@ -99,7 +99,7 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 		Regions: regions, Checks: selected,
 		Filter:      crossaccount.Filter{Only: s.Accounts, Exclude: s.ExcludeAccounts},
 		Concurrency: s.Concurrency, AsOf: asOf,
-		Limits: checks.Limits{Expiry: s.ExpiryDays, StuckAfter: s.StuckAfter},
+		Limits: s.Limits(),
 		Logger: log, Progress: opts.Progress,
 	})
 	if err != nil {

@@ -45,31 +45,17 @@ func demoSettings() audit.Settings {
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// seeded lists what the demo organization holds that must be found: check → account/region/resource → severity.
-var seeded = map[string]map[string]checks.Severity{
-	"service-catalog-products": {
-		"222222222222/us-east-1/pp-sharederr0002": checks.Critical, "222222222222/us-east-1/pp-sharedtnt0004": checks.Warning,
-		"666666666666/us-east-1/pp-devstuck00001": checks.Warning, "666666666666/us-east-1/pp-deverr0000003": checks.Critical,
-		"131313131313/us-east-1/pp-paytainted001": checks.Warning,
-	},
-	"cloudformation-failed-stacks": {
-		"333333333333/eu-west-1/network-core": checks.Critical, "333333333333/eu-west-1/dns-zones": checks.Warning,
-		"333333333333/eu-west-1/flow-logs-archive": checks.Critical, "333333333333/eu-west-1/vpn-gateway": checks.Critical,
-		"666666666666/us-east-1/SC-666666666666-pp-deverr0000003": checks.Warning,
-		"131313131313/us-east-1/payments-api":                     checks.Notice, "131313131313/us-east-1/payments-import": checks.Critical,
-	},
-	"ec2-reserved-instances": {
-		"111111111111/us-east-1/ri-0mgmt00000000045": checks.Notice, "555555555555/eu-west-1/ri-0compute0000renew": checks.Notice,
-		"555555555555/eu-west-1/ri-0compute00modified": checks.Warning, "555555555555/eu-west-1/ri-0compute000000025": checks.Warning,
-		"888888888888/ap-southeast-2/ri-0security0000059": checks.Notice,
-	},
-	"rds-reserved-instances": {
-		"444444444444/us-east-1/ri-data-pg-001": checks.Critical, "444444444444/us-east-1/ri-data-pg-003": checks.Warning,
-		"444444444444/us-east-1/ri-data-pg-005": checks.Notice, "444444444444/us-east-1/ri-data-pg-008": checks.Warning,
-		"121212121212/af-south-1/ri-analytics-007d": checks.Critical, "121212121212/af-south-1/ri-analytics-030d": checks.Warning,
-		"121212121212/af-south-1/ri-analytics-060d": checks.Notice,
-	},
-}
+// seeded is what the demo organization holds that must be found: check → account/region/resource → severity.
+var seeded = func() map[string]map[string]checks.Severity {
+	out := map[string]map[string]checks.Severity{}
+	for check, byKey := range awssim.DemoFindings {
+		out[check] = map[string]checks.Severity{}
+		for k, sev := range byKey {
+			out[check][k] = checks.Severity(sev)
+		}
+	}
+	return out
+}()
 
 func TestDemoOrganizationEndToEnd(t *testing.T) {
 	t.Parallel()

@@ -38,6 +38,7 @@ type Settings struct {
 	Checks          []string // empty = all
 	ExpiryDays      [3]int
 	StuckAfter      time.Duration
+	LapsedDays      int       // how long after its end an unrenewed reservation is still reported
 	AsOf            time.Time // zero = now
 	Concurrency     int
 	Bucket          string
@@ -64,7 +65,7 @@ type Settings struct {
 // Defaults returns the documented defaults.
 func Defaults() Settings {
 	l := checks.DefaultLimits()
-	return Settings{RoleName: DefaultRoleName, SessionName: "orgaudit", ExpiryDays: l.Expiry, StuckAfter: l.StuckAfter,
+	return Settings{RoleName: DefaultRoleName, SessionName: "orgaudit", ExpiryDays: l.Expiry, StuckAfter: l.StuckAfter, LapsedDays: l.LapsedDays,
 		Concurrency: DefaultConcurrency, Prefix: "orgaudit", URLExpiry: delivery.MaxPresignExpiry,
 		RetryMode: RetryStandard, MaxAttempts: 8, MaxBackoff: 20 * time.Second}
 }
@@ -112,7 +113,7 @@ func (s Settings) Validate() error {
 	if _, err := checks.Select(s.Checks); err != nil {
 		errs = append(errs, err)
 	}
-	if err := (checks.Limits{Expiry: s.ExpiryDays, StuckAfter: s.StuckAfter}).Validate(); err != nil {
+	if err := s.Limits().Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if s.Concurrency < 1 || s.Concurrency > 512 {
@@ -145,6 +146,11 @@ func (s Settings) Validate() error {
 		bad("run id %q may hold only letters, digits and _.-", s.RunID)
 	}
 	return errors.Join(errs...)
+}
+
+// Limits are the thresholds the checks apply.
+func (s Settings) Limits() checks.Limits {
+	return checks.Limits{Expiry: s.ExpiryDays, StuckAfter: s.StuckAfter, LapsedDays: s.LapsedDays}
 }
 
 // ParseAsOf reads a UTC date (2026-11-22, taken as its first instant) or an RFC 3339 time.
@@ -216,7 +222,7 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 			*dst = d
 		}
 	}
-	for name, dst := range map[string]*int{"AUDIT_CONCURRENCY": &s.Concurrency, "AUDIT_MAX_ATTEMPTS": &s.MaxAttempts} {
+	for name, dst := range map[string]*int{"AUDIT_CONCURRENCY": &s.Concurrency, "AUDIT_MAX_ATTEMPTS": &s.MaxAttempts, "AUDIT_LAPSED_DAYS": &s.LapsedDays} {
 		if v := getenv(name); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil {

@@ -45,7 +45,7 @@ func listStacks(s *Server, r *request) (any, *Fault) {
 			matched = append(matched, st)
 		}
 	}
-	items, next, f := page(matched, r.form.Get("NextToken"), s.org.pageSize(0))
+	items, next, f := page(s, r, matched, r.form.Get("NextToken"), s.org.pageSize(0))
 	if f != nil {
 		f.Code = "ValidationError"
 		return nil, f

@@ -17,14 +17,57 @@ const (
 	DemoSuspended         = "101010101010"
 )
 
+// DemoFindings is what Demo holds that an audit must find, as of any date: check → account/region/resource →
+// severity ("critical", "warning" or "notice"). It sits beside the data so a change to one shows in the other; the
+// end-to-end tests compare the audit's findings with it and derive their totals from it.
+var DemoFindings = map[string]map[string]string{
+	"service-catalog-products": {
+		"222222222222/us-east-1/pp-sharederr0002": "critical", "222222222222/us-east-1/pp-sharedtnt0004": "warning",
+		"666666666666/us-east-1/pp-devstuck00001": "warning", "666666666666/us-east-1/pp-deverr0000003": "critical",
+		"666666666666/us-east-1/pp-devfail000004": "warning", "131313131313/us-east-1/pp-paytainted001": "warning",
+	},
+	"cloudformation-failed-stacks": {
+		"333333333333/eu-west-1/network-core": "critical", "333333333333/eu-west-1/dns-zones": "warning",
+		"333333333333/eu-west-1/flow-logs-archive": "critical", "333333333333/eu-west-1/vpn-gateway": "critical",
+		"666666666666/us-east-1/SC-666666666666-pp-deverr0000003": "warning",
+		"131313131313/us-east-1/payments-api":                     "notice", "131313131313/us-east-1/payments-import": "critical",
+		"131313131313/us-east-1/payments-ledger": "warning",
+	},
+	"ec2-reserved-instances": {
+		"111111111111/us-east-1/ri-0mgmt00000000045": "notice", "555555555555/eu-west-1/ri-0compute0000renew": "notice",
+		"555555555555/eu-west-1/ri-0compute00modified": "warning", "555555555555/eu-west-1/ri-0compute000000025": "warning",
+		"555555555555/eu-west-1/ri-0compute00expir09": "notice", "777777777777/eu-west-1/ri-0staging00lapsed": "critical",
+		"888888888888/ap-southeast-2/ri-0security0000059": "notice",
+	},
+	"rds-reserved-instances": {
+		"444444444444/us-east-1/ri-data-pg-001": "critical", "444444444444/us-east-1/ri-data-pg-003": "warning",
+		"444444444444/us-east-1/ri-data-pg-005": "notice", "444444444444/us-east-1/ri-data-pg-008": "warning",
+		"121212121212/af-south-1/ri-analytics-007d": "critical", "121212121212/af-south-1/ri-analytics-030d": "warning",
+		"121212121212/af-south-1/ri-analytics-060d": "notice", "121212121212/af-south-1/ri-analytics-lapsd": "critical",
+	},
+}
+
+// DemoSeverityCounts totals DemoFindings by severity.
+func DemoSeverityCounts() map[string]int {
+	out := map[string]int{}
+	for _, byKey := range DemoFindings {
+		for _, sev := range byKey {
+			out[sev]++
+		}
+	}
+	return out
+}
+
 // DemoTopicARN is the SNS topic the demo publishes to.
 func DemoTopicARN() string {
 	return fmt.Sprintf("arn:aws:sns:%s:%s:%s", DemoHomeRegion, DemoManagementAccount, DemoTopicName)
 }
 
 // Demo builds the demo organization relative to asOf, so the same findings appear whatever the date: 14 accounts in
-// up to 4 regions, every finding kind, a stuck product, a nested failed stack, a renewed and a modified EC2
-// reservation, RDS reservations over several pages, a suspended account and an account without the audit role.
+// up to 4 regions, every finding kind, a stuck product and one whose change is already failing, a nested failed stack
+// and one stuck rolling back, a renewed (queued), a renewed (bought outright) and a modified EC2 reservation, EC2 and
+// RDS reservations that lapsed unrenewed and one retired early by an exchange, RDS reservations over several pages,
+// a suspended account and an account without the audit role.
 func Demo(asOf time.Time) *Organization {
 	asOf = asOf.UTC()
 	day := func(n int) time.Time { // noon UTC n calendar days after the as-of date
@@ -109,7 +152,7 @@ func Demo(asOf time.Time) *Organization {
 		rdsRI("ri-data-pg-001", "db.r6g.xlarge", 3, "active"),
 		rdsRI("ri-data-pg-002", "db.r6g.large", 200, "active"),
 		rdsRI("ri-data-pg-003", "db.m6g.large", 20, "active"),
-		rdsRI("ri-data-pg-004", "db.m6g.large", -30, "retired"),
+		rdsRI("ri-data-pg-004", "db.m6g.large", -45, "retired"), // lapsed too long ago to be news
 		rdsRI("ri-data-pg-005", "db.r6g.2xlarge", 50, "active"),
 		rdsRI("ri-data-pg-006", "db.t4g.medium", 5, "payment-pending"),
 		rdsRI("ri-data-pg-007", "db.r6g.large", 300, "active"),
@@ -123,8 +166,11 @@ func Demo(asOf time.Time) *Organization {
 		ec2RI("ri-0compute000queued", "m6i.xlarge", 4, day(5), day(5).Add(year*time.Second), "queued"),
 		ec2RI("ri-0compute00modified", "c6i.2xlarge", 2, modifiedStart, day(12), "active"),
 		ec2RI("ri-0compute000000025", "r6i.large", 6, day(25).Add(-year*time.Second), day(25), "active"),
-		ec2RI("ri-0compute000000400", "r6i.large", 6, day(-10), day(400), "active"),
-		ec2RI("ri-0compute00retired", "m5.large", 1, day(-400), day(-35), "retired"),
+		ec2RI("ri-0compute000000400", "r6i.2xlarge", 6, day(-10), day(400), "active"),
+		ec2RI("ri-0compute00retired", "m5.large", 1, day(-400), day(-35), "retired"), // lapsed too long ago to be news
+		// Renewed by a purchase bought outright three days ago rather than queued.
+		ec2RI("ri-0compute00expir09", "t3.xlarge", 2, day(9).Add(-year*time.Second), day(9), "active"),
+		ec2RI("ri-0compute000bought", "t3.xlarge", 2, day(-3), day(-3).Add(year*time.Second), "active"),
 	}
 
 	dev := acct("666666666666", "workloads-dev", std())
@@ -134,6 +180,7 @@ func Demo(asOf time.Time) *Organization {
 		product("666666666666", "pp-devstuck00001", "dev-vpc", "UNDER_CHANGE", "", "rec-dev00001"),
 		product("666666666666", "pp-devplan000002", "dev-vpc-next", "PLAN_IN_PROGRESS", "", "rec-dev00002"),
 		product("666666666666", "pp-deverr0000003", "artifacts-bucket", "ERROR", "", "rec-dev00003"),
+		product("666666666666", "pp-devfail000004", "dev-endpoints", "UNDER_CHANGE", "", "rec-dev00004"),
 	}
 	devUSE.ProvisionedProducts[2].ProductID, devUSE.ProvisionedProducts[2].ProductName = "prod-bucketstd001", "Standard S3 bucket"
 	devUSE.ProvisionedProducts[2].ArtifactID, devUSE.ProvisionedProducts[2].ArtifactName = "pa-bkt0000000v1", "v1.4.1"
@@ -145,12 +192,22 @@ func Demo(asOf time.Time) *Organization {
 		{ID: "rec-dev00003", Type: "PROVISION_PRODUCT", Status: "FAILED", ProvisionedProductID: "pp-deverr0000003", ProvisionedProductName: "artifacts-bucket",
 			Created: ago(26 * time.Hour), Updated: ago(26 * time.Hour),
 			Errors: []RecordError{{Code: "CREATE_FAILED", Description: "Bucket: artifacts-dev already exists"}}},
+		// Twenty minutes in and already failing: reported without waiting for the stuck threshold.
+		{ID: "rec-dev00004", Type: "UPDATE_PROVISIONED_PRODUCT", Status: "IN_PROGRESS_IN_ERROR", ProvisionedProductID: "pp-devfail000004", ProvisionedProductName: "dev-endpoints",
+			Created: ago(20 * time.Minute), Updated: ago(5 * time.Minute),
+			Errors: []RecordError{{Code: "UPDATE_FAILED", Description: "VpcEndpoint: The service name com.amazonaws.us-east-1.execute-api-x is not valid"}}},
 	}
 	devUSE.Stacks = []Stack{
 		{Name: "SC-666666666666-pp-deverr0000003", Status: "ROLLBACK_COMPLETE", Reason: "The following resource(s) failed to create: [Bucket]", Created: ago(26 * time.Hour)},
 	}
 
 	staging := acct("777777777777", "workloads-staging", std())
+	staging.Regions["eu-west-1"].ReservedInstances = []ReservedInstance{
+		// AWS retired it at its end four days ago and nothing replaced it.
+		ec2RI("ri-0staging00lapsed", "m6i.large", 3, day(-4).Add(-year*time.Second), day(-4), "retired"),
+		// Retired early by an exchange: its end is still ahead, its capacity lives on elsewhere.
+		ec2RI("ri-0staging0exchngd", "c6i.large", 2, day(-165), day(200), "retired"),
+	}
 
 	security := acct("888888888888", "security-audit", std())
 	security.Regions["ap-southeast-2"].ReservedInstances = []ReservedInstance{
@@ -169,12 +226,16 @@ func Demo(asOf time.Time) *Organization {
 		rdsRI("ri-analytics-030d", "db.r6g.large", 30, "active"),
 		rdsRI("ri-analytics-060d", "db.r6g.large", 60, "active"),
 		rdsRI("ri-analytics-061d", "db.r6g.large", 61, "active"),
+		rdsRI("ri-analytics-lapsd", "db.r6g.large", -6, "retired"), // lapsed six days ago, not renewed
 	}
 
 	payments := acct("131313131313", "payments", std())
 	payments.Regions["us-east-1"].Stacks = []Stack{
 		{Name: "payments-api", Status: "UPDATE_ROLLBACK_COMPLETE", Reason: "Resource handler returned message: \"Function memory exceeds account limit\"", Created: day(-90), Updated: ago(4 * 24 * time.Hour)},
 		{Name: "payments-import", Status: "IMPORT_ROLLBACK_FAILED", Reason: "Import of AWS::DynamoDB::Table failed: table not found", Created: day(-20), Updated: ago(6 * 24 * time.Hour)},
+		// Stuck rolling back past the 6h threshold; the young delete beside it is still in its stride.
+		{Name: "payments-ledger", Status: "UPDATE_ROLLBACK_IN_PROGRESS", Reason: "The following resource(s) failed to update: [LedgerTable]", Created: day(-120), Updated: ago(9 * time.Hour)},
+		{Name: "payments-sandbox", Status: "DELETE_IN_PROGRESS", Reason: "User Initiated", Created: day(-60), Updated: ago(20 * time.Minute)},
 	}
 	payments.Regions["us-east-1"].Artifacts = vpcArtifacts
 	payments.Regions["us-east-1"].ProvisionedProducts = []ProvisionedProduct{

@@ -26,7 +26,7 @@ func listAccounts(s *Server, r *request) (any, *Fault) {
 		return nil, &Fault{Status: 400, Code: "InvalidInputException", Message: "MaxResults must be between 1 and 20"}
 	}
 	// ListAccounts pages hold at most 20 accounts, whatever the organization's page size.
-	items, next, f := page(s.org.Accounts, in.NextToken, min(s.org.pageSize(in.MaxResults), 20))
+	items, next, f := page(s, r, s.org.Accounts, in.NextToken, min(s.org.pageSize(in.MaxResults), 20))
 	if f != nil {
 		f.Code = "InvalidInputException"
 		return nil, f

@@ -31,7 +31,7 @@ func describeReservedDBInstances(s *Server, r *request) (any, *Fault) {
 		}
 		max = n
 	}
-	items, next, f := page(r.region.ReservedDBInstances, r.form.Get("Marker"), s.org.pageSize(max))
+	items, next, f := page(s, r, r.region.ReservedDBInstances, r.form.Get("Marker"), s.org.pageSize(max))
 	if f != nil {
 		f.Code = "InvalidParameterValue"
 		return nil, f

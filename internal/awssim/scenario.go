@@ -12,6 +12,9 @@ type Organization struct {
 	// PageSize caps every paginated answer, so clients cross page boundaries even on small data. RDS still honours
 	// its documented MaxRecords floor of 20 for the request, the server just returns fewer.
 	PageSize int
+	// RepeatToken lists operations that answer every page asked for with a token by handing that same token back,
+	// as a faulty backend can: a client that follows it blindly reads the same page forever.
+	RepeatToken []string
 }
 
 // Account is one member (or the management) account.

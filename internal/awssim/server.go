@@ -372,7 +372,7 @@ func (s *Server) authenticate(r *http.Request, key string, req *request) *Fault 
 		return &Fault{Status: 403, Code: "InvalidClientTokenId", Message: "The security token included in the request is invalid."}
 	}
 	if !p.expires.IsZero() && req.now.After(p.expires) {
-		return &Fault{Status: 403, Code: "ExpiredToken", Message: "The security token included in the request is expired"}
+		return expiredToken(req.call.Service)
 	}
 	req.caller = p
 	req.call.AccountID = p.accountID

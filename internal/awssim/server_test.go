@@ -116,13 +116,14 @@ func TestSearchProvisionedProductsAccessLevel(t *testing.T) {
 		t.Fatal(err)
 	}
 	client := servicecatalog.NewFromConfig(cfg)
-	own, err := client.SearchProvisionedProducts(context.Background(), &servicecatalog.SearchProvisionedProductsInput{})
+	own, err := client.SearchProvisionedProducts(context.Background(), &servicecatalog.SearchProvisionedProductsInput{
+		AccessLevelFilter: &sctypes.AccessLevelFilter{Key: sctypes.AccessLevelFilterKeyUser, Value: aws.String("self")}})
 	if err != nil || len(own.ProvisionedProducts) != 0 {
-		t.Fatalf("without the Account filter only the caller's own products: %d, %v", len(own.ProvisionedProducts), err)
+		t.Fatalf("with the User filter only the caller's own products: %d, %v", len(own.ProvisionedProducts), err)
 	}
 	var all []sctypes.ProvisionedProductAttribute
 	pages := servicecatalog.NewSearchProvisionedProductsPaginator(client, &servicecatalog.SearchProvisionedProductsInput{
-		AccessLevelFilter: &sctypes.AccessLevelFilter{Key: sctypes.AccessLevelFilterKeyAccount, Value: aws.String("self")}})
+		AccessLevelFilter: &sctypes.AccessLevelFilter{Key: sctypes.AccessLevelFilterKeyAccount, Value: aws.String("self")}, SortBy: aws.String("id")})
 	for pages.HasMorePages() {
 		p, err := pages.NextPage(context.Background())
 		if err != nil {
@@ -130,10 +131,10 @@ func TestSearchProvisionedProductsAccessLevel(t *testing.T) {
 		}
 		all = append(all, p.ProvisionedProducts...)
 	}
-	if len(all) != 5 || all[1].Status != sctypes.ProvisionedProductStatusError || all[1].CreatedTime == nil {
+	if len(all) != 5 || aws.ToString(all[0].Id) != "pp-sharederr0002" || all[0].Status != sctypes.ProvisionedProductStatusError || all[0].CreatedTime == nil {
 		t.Errorf("products %+v", all)
 	}
-	rec, err := client.DescribeRecord(context.Background(), &servicecatalog.DescribeRecordInput{Id: all[1].LastRecordId})
+	rec, err := client.DescribeRecord(context.Background(), &servicecatalog.DescribeRecordInput{Id: all[0].LastRecordId})
 	if err != nil || len(rec.RecordDetail.RecordErrors) != 1 || rec.RecordDetail.CreatedTime == nil {
 		t.Errorf("record %+v %v", rec, err)
 	}

@@ -1,6 +1,9 @@
 package awssim
 
-import "strings"
+import (
+	"sort"
+	"strings"
+)
 
 func init() {
 	register("servicecatalog", "SearchProvisionedProducts", searchProvisionedProducts)
@@ -18,11 +21,14 @@ type jsonProvisionedProduct struct {
 	CreatedTime                                        *epoch `json:",omitempty"`
 }
 
-// searchProvisionedProducts honours AccessLevelFilter as AWS does: the default (User/self) returns only what the
-// caller provisioned; Account/self returns everything in the account.
+// searchProvisionedProducts honours AccessLevelFilter as today's API reference documents it: the default and
+// Account/self return everything in the account, User/self and Role/self only what the caller's role provisioned.
+// Without SortBy the results are "not sorted": here each page is cut from an order that depends on the page token,
+// so a client that pages unsorted sees products twice and misses others, as nothing promises it would not.
 func searchProvisionedProducts(s *Server, r *request) (any, *Fault) {
 	var in struct {
 		AccessLevelFilter *struct{ Key, Value string }
+		SortBy, SortOrder string
 		PageSize          int
 		PageToken         string
 	}
@@ -32,8 +38,9 @@ func searchProvisionedProducts(s *Server, r *request) (any, *Fault) {
 	if in.PageSize < 0 || in.PageSize > 100 {
 		return nil, &Fault{Status: 400, Code: "InvalidParametersException", Message: "PageSize must be between 0 and 100"}
 	}
-	accountWide := false
+	accountWide := true
 	if in.AccessLevelFilter != nil {
+		accountWide = false
 		switch in.AccessLevelFilter.Key {
 		case "Account":
 			accountWide = true
@@ -51,7 +58,10 @@ func searchProvisionedProducts(s *Server, r *request) (any, *Fault) {
 			visible = append(visible, pp)
 		}
 	}
-	items, next, f := page(visible, in.PageToken, s.org.pageSize(in.PageSize))
+	if f := sortProducts(visible, in.SortBy, in.SortOrder, in.PageToken); f != nil {
+		return nil, f
+	}
+	items, next, f := page(s, r, visible, in.PageToken, s.org.pageSize(in.PageSize))
 	if f != nil {
 		f.Code = "InvalidParametersException"
 		return nil, f
@@ -71,6 +81,32 @@ func searchProvisionedProducts(s *Server, r *request) (any, *Fault) {
 		})
 	}
 	return out, nil
+}
+
+// sortProducts orders products in place by one of the documented sort fields, or, with none, by a hash of each id
+// and the page token: an order that holds for one page only.
+func sortProducts(pps []ProvisionedProduct, by, order, token string) *Fault {
+	key := map[string]func(ProvisionedProduct) string{
+		"id": func(p ProvisionedProduct) string { return p.ID }, "name": func(p ProvisionedProduct) string { return p.Name },
+		"arn": func(p ProvisionedProduct) string { return p.Name + "/" + p.ID }, "lastRecordId": func(p ProvisionedProduct) string { return p.LastRecordID },
+	}
+	if order != "" && order != "ASCENDING" && order != "DESCENDING" {
+		return &Fault{Status: 400, Code: "InvalidParametersException", Message: "SortOrder must be ASCENDING or DESCENDING"}
+	}
+	field := key[by]
+	switch {
+	case by == "":
+		field = func(p ProvisionedProduct) string { return pseudoUUID(p.ID + "\x00" + token) }
+	case field == nil:
+		return &Fault{Status: 400, Code: "InvalidParametersException", Message: "SortBy must be one of arn, id, name, lastRecordId"}
+	}
+	sort.SliceStable(pps, func(i, j int) bool {
+		if order == "DESCENDING" {
+			return field(pps[i]) > field(pps[j])
+		}
+		return field(pps[i]) < field(pps[j])
+	})
+	return nil
 }
 
 // sameRole compares an assumed-role session ARN with a provisioning user's ARN by role, ignoring the session name.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -161,8 +162,16 @@ func isoTime(t time.Time) string {
 }
 
 // page slices items for a token that is the decimal offset of the next page; a token the server did not issue is the
-// client's error, as it is on AWS.
-func page[T any](items []T, token string, size int) ([]T, string, *Fault) {
+// client's error, as it is on AWS. An operation the organization names in RepeatToken hands a page's own token back.
+func page[T any](s *Server, r *request, items []T, token string, size int) ([]T, string, *Fault) {
+	out, next, f := pageAt(items, token, size)
+	if f == nil && token != "" && slices.Contains(s.org.RepeatToken, r.call.Operation) {
+		next = token
+	}
+	return out, next, f
+}
+
+func pageAt[T any](items []T, token string, size int) ([]T, string, *Fault) {
 	start := 0
 	if token != "" {
 		n, err := strconv.Atoi(strings.TrimPrefix(token, "page-"))

@@ -45,13 +45,20 @@ type Target struct {
 type Limits struct {
 	// Expiry holds the day counts for critical, warning and notice, ascending.
 	Expiry [3]int
-	// StuckAfter is how long a Service Catalog product may stay UNDER_CHANGE or PLAN_IN_PROGRESS.
+	// StuckAfter is how long a Service Catalog product may stay UNDER_CHANGE or PLAN_IN_PROGRESS, and a
+	// CloudFormation stack in a transitional state.
 	StuckAfter time.Duration
+	// LapsedDays is how long after its end an unrenewed reservation is still reported. AWS retires a reservation
+	// at its end, so without this the day it lapses is the day it drops out of the report.
+	LapsedDays int
 }
 
-// DefaultLimits are the documented defaults: 7/30/60 days and 6 hours.
+// MaxLapsedDays bounds LapsedDays: a year of retired reservations is history, not news.
+const MaxLapsedDays = 366
+
+// DefaultLimits are the documented defaults: 7/30/60 days, 6 hours, and 30 days after a lapse.
 func DefaultLimits() Limits {
-	return Limits{Expiry: [3]int{7, 30, 60}, StuckAfter: 6 * time.Hour}
+	return Limits{Expiry: [3]int{7, 30, 60}, StuckAfter: 6 * time.Hour, LapsedDays: 30}
 }
 
 // Validate rejects thresholds that would hide or invent findings.
@@ -62,6 +69,9 @@ func (l Limits) Validate() error {
 	}
 	if l.StuckAfter < time.Minute || l.StuckAfter > 30*24*time.Hour {
 		return fmt.Errorf("stuck threshold must be between 1m and 720h, got %s", l.StuckAfter)
+	}
+	if l.LapsedDays < 1 || l.LapsedDays > MaxLapsedDays {
+		return fmt.Errorf("lapsed days must be a whole number between 1 and %d, got %d", MaxLapsedDays, l.LapsedDays)
 	}
 	return nil
 }
@@ -80,7 +90,8 @@ func ParseExpiryDays(s string) ([3]int, error) {
 		}
 		out[i] = n
 	}
-	l := Limits{Expiry: out, StuckAfter: time.Hour}
+	l := DefaultLimits()
+	l.Expiry = out
 	return out, l.Validate()
 }
 
@@ -239,6 +250,36 @@ func expiryFinding(f *Finding, asOf, end time.Time, l Limits) bool {
 		f.Reason = fmt.Sprintf("expires in %d days on %s", days, endUTC.Format("2006-01-02"))
 	}
 	return true
+}
+
+// lapsedWithin says whether a reservation that ended at end, as of asOf, is still news: ended, and at most
+// l.LapsedDays calendar days ago. One whose end is still ahead but which AWS retired was exchanged or modified: its
+// capacity lives on in another reservation.
+func lapsedWithin(asOf, end time.Time, l Limits) bool {
+	return !end.After(asOf) && DaysLeft(asOf, end) >= -l.LapsedDays
+}
+
+// notRenewed words a reservation that has ended with nothing to take its place.
+func notRenewed(f *Finding, asOf, end time.Time) {
+	endUTC := end.UTC()
+	days := DaysLeft(asOf, end)
+	f.Severity, f.ExpiresAt, f.DaysLeft = Critical, &endUTC, &days
+	if days == 0 {
+		f.Reason = "expired today " + endUTC.Format("2006-01-02 15:04 UTC") + ", not renewed"
+		return
+	}
+	f.Reason = fmt.Sprintf("expired %d days ago on %s, not renewed", -days, endUTC.Format("2006-01-02"))
+}
+
+// renewalWindow is when a reservation bought outright must have started to count as the renewal of one ending at
+// end: after the audit began to report the old one (Expiry[2] days before its end), and no later than the old end
+// or, once it has lapsed, the audit's date. One bought earlier is a sibling that covers other instances.
+func renewalWindow(asOf, end time.Time, l Limits) (from, to time.Time) {
+	to = end
+	if asOf.After(to) {
+		to = asOf
+	}
+	return end.AddDate(0, 0, -l.Expiry[2]), to.Add(24 * time.Hour)
 }
 
 // unknownExpiry marks an active reservation whose expiry AWS did not report: a warning, never a silent skip, since a

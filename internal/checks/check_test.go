@@ -168,3 +168,14 @@ func fakePage[T any](pages [][]T, token *string) ([]T, *string) {
 	}
 	return items, nil
 }
+
+func TestLimitsValidateLapsedDays(t *testing.T) {
+	t.Parallel()
+	for days, ok := range map[int]bool{-1: false, 0: false, 1: true, 30: true, MaxLapsedDays: true, MaxLapsedDays + 1: false} {
+		l := DefaultLimits()
+		l.LapsedDays = days
+		if err := l.Validate(); (err == nil) != ok {
+			t.Errorf("LapsedDays %d: err %v, want ok=%v", days, err, ok)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -14,19 +15,21 @@ import (
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 )
 
-// CloudFormationFailedStacks finds stacks left in a failed state, one finding per root stack with its failed nested
-// stacks folded in, because the nested stack's reason is usually the real cause of the root's failure.
+// CloudFormationFailedStacks finds stacks left in a failed state, or stuck in a rollback, cleanup, delete or review for
+// longer than Limits.StuckAfter, one finding per root stack with its failed nested stacks folded in, because the
+// nested stack's reason is usually the real cause of the root's failure.
 type CloudFormationFailedStacks struct{}
 
 func (CloudFormationFailedStacks) Name() string      { return "cloudformation-failed-stacks" }
-func (CloudFormationFailedStacks) Title() string     { return "CloudFormation stacks in a failed state" }
+func (CloudFormationFailedStacks) Title() string     { return "CloudFormation stacks failed or stuck" }
 func (CloudFormationFailedStacks) Actions() []string { return []string{"cloudformation:ListStacks"} }
 func (CloudFormationFailedStacks) Columns() []string {
 	return []string{"Stack ID", "Root stack", "Nested failures", "Service Catalog product", "Last updated"}
 }
 
-// stackSeverity is the explicit failure filter. UPDATE_ROLLBACK_COMPLETE is a healthy stack whose last update
-// failed, so it is only a notice.
+// stackSeverity is the explicit failure filter. UPDATE_ROLLBACK_COMPLETE and IMPORT_ROLLBACK_COMPLETE are healthy
+// stacks whose last update or import failed, so they are only notices. The transitional statuses are findings only
+// once the stack has sat in them past the stuck threshold (see stuckStatuses).
 var stackSeverity = map[cfntypes.StackStatus]Severity{
 	cfntypes.StackStatusCreateFailed:           Critical,
 	cfntypes.StackStatusRollbackFailed:         Critical,
@@ -35,8 +38,27 @@ var stackSeverity = map[cfntypes.StackStatus]Severity{
 	cfntypes.StackStatusUpdateRollbackFailed:   Critical,
 	cfntypes.StackStatusImportRollbackFailed:   Critical,
 	cfntypes.StackStatusRollbackComplete:       Warning,
-	cfntypes.StackStatusImportRollbackComplete: Warning,
+	cfntypes.StackStatusImportRollbackComplete: Notice,
 	cfntypes.StackStatusUpdateRollbackComplete: Notice,
+
+	cfntypes.StackStatusRollbackInProgress:                      Warning,
+	cfntypes.StackStatusUpdateRollbackInProgress:                Warning,
+	cfntypes.StackStatusUpdateRollbackCompleteCleanupInProgress: Warning,
+	cfntypes.StackStatusImportRollbackInProgress:                Warning,
+	cfntypes.StackStatusDeleteInProgress:                        Warning,
+	cfntypes.StackStatusReviewInProgress:                        Warning,
+}
+
+// stuckStatuses are the states a stack passes through on its way to failing or going away. A stack left in one (a
+// rollback blocked on a resource, a change set created and never executed) is a finding after Limits.StuckAfter,
+// measured from its last update or, if it never had one, its creation.
+var stuckStatuses = map[cfntypes.StackStatus]bool{
+	cfntypes.StackStatusRollbackInProgress:                      true,
+	cfntypes.StackStatusUpdateRollbackInProgress:                true,
+	cfntypes.StackStatusUpdateRollbackCompleteCleanupInProgress: true,
+	cfntypes.StackStatusImportRollbackInProgress:                true,
+	cfntypes.StackStatusDeleteInProgress:                        true,
+	cfntypes.StackStatusReviewInProgress:                        true,
 }
 
 // serviceCatalogStack matches the stack name Service Catalog gives the stack of a provisioned product.
@@ -55,14 +77,31 @@ func (c CloudFormationFailedStacks) run(ctx context.Context, api cloudformation.
 
 	var stacks []cfntypes.StackSummary
 	pages := cloudformation.NewListStacksPaginator(api, in)
+	tokens := NewPageTokens("ListStacks")
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
+		if err == nil {
+			err = tokens.Next(page.NextToken)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("list stacks: %w", err)
 		}
-		stacks = append(stacks, page.StackSummaries...)
+		for _, st := range page.StackSummaries {
+			if !stuckStatuses[st.StackStatus] || t.AsOf.Sub(lastChange(st)) >= t.Limits.StuckAfter {
+				stacks = append(stacks, st)
+			}
+		}
 	}
 	return c.group(t, stacks), nil
+}
+
+// lastChange is when the stack entered its current status as far as ListStacks tells: its last update, else its
+// creation. A stack AWS reports with neither is taken as changed long ago, so it is never silently young.
+func lastChange(s cfntypes.StackSummary) time.Time {
+	if s.LastUpdatedTime != nil {
+		return *s.LastUpdatedTime
+	}
+	return aws.ToTime(s.CreationTime)
 }
 
 func (c CloudFormationFailedStacks) group(t Target, stacks []cfntypes.StackSummary) []Finding {
@@ -106,6 +145,9 @@ func (c CloudFormationFailedStacks) group(t Target, stacks []cfntypes.StackSumma
 		if m := serviceCatalogStack.FindStringSubmatch(aws.ToString(s.StackName)); m != nil {
 			f.Details["Service Catalog product"] = m[1]
 			f.Reason = joinReason(f.Reason, "stack of Service Catalog provisioned product "+m[1])
+		}
+		if stuckStatuses[s.StackStatus] {
+			f.Reason = joinReason(fmt.Sprintf("%s for %s (threshold %s)", s.StackStatus, roundAge(t.AsOf.Sub(lastChange(s))), roundAge(t.Limits.StuckAfter)), f.Reason)
 		}
 		if f.Reason == "" {
 			f.Reason = "stack is " + string(s.StackStatus)

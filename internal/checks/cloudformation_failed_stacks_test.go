@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -38,8 +39,20 @@ func stack(name string, status cfntypes.StackStatus, reason, root string) cfntyp
 	return s
 }
 
+// at sets when a stack last changed: its update time, or its creation time when it was never updated.
+func at(s cfntypes.StackSummary, created, updated time.Time) cfntypes.StackSummary {
+	s.CreationTime = aws.Time(created)
+	if !updated.IsZero() {
+		s.LastUpdatedTime = aws.Time(updated)
+	}
+	return s
+}
+
 func TestCloudFormationFailedStacks(t *testing.T) {
 	t.Parallel()
+	asOf := mustTime(t, "2026-11-22T00:00:00Z")
+	ago := func(d time.Duration) time.Time { return asOf.Add(-d) }
+	var never time.Time
 	cases := []struct {
 		name    string
 		fake    *fakeStacks
@@ -52,6 +65,21 @@ func TestCloudFormationFailedStacks(t *testing.T) {
 			{stack("dns", cfntypes.StackStatusRollbackComplete, "HostedZone failed", ""), stack("SC-123456789012-pp-abc123", cfntypes.StackStatusDeleteFailed, "", "")},
 			{stack("orphan-child", cfntypes.StackStatusCreateFailed, "bad", "healthy-root"), stack("old", cfntypes.StackStatusUpdateRollbackComplete, "", "")},
 		}}, want: map[string]Severity{"core": Critical, "dns": Warning, "SC-123456789012-pp-abc123": Critical, "orphan-child": Critical, "old": Notice}},
+		{name: "transitional stacks stuck past the threshold", fake: &fakeStacks{pages: [][]cfntypes.StackSummary{{
+			at(stack("rb-stuck", cfntypes.StackStatusRollbackInProgress, "", ""), ago(30*24*time.Hour), ago(7*time.Hour)),
+			at(stack("urb-young", cfntypes.StackStatusUpdateRollbackInProgress, "", ""), ago(30*24*time.Hour), ago(time.Hour)),
+			at(stack("urb-edge", cfntypes.StackStatusUpdateRollbackInProgress, "", ""), ago(30*24*time.Hour), ago(6*time.Hour)),
+			at(stack("cleanup-stuck", cfntypes.StackStatusUpdateRollbackCompleteCleanupInProgress, "", ""), ago(48*time.Hour), never),
+			at(stack("import-rb-stuck", cfntypes.StackStatusImportRollbackInProgress, "", ""), ago(9*time.Hour), ago(8*time.Hour)),
+		}, {
+			at(stack("delete-stuck", cfntypes.StackStatusDeleteInProgress, "", ""), ago(90*24*time.Hour), ago(30*time.Hour)),
+			at(stack("review-stuck", cfntypes.StackStatusReviewInProgress, "", ""), ago(10*24*time.Hour), never),
+			at(stack("review-young", cfntypes.StackStatusReviewInProgress, "", ""), ago(5*time.Hour+59*time.Minute), never),
+			// An old creation does not make a stack stuck when it changed recently.
+			at(stack("delete-young", cfntypes.StackStatusDeleteInProgress, "", ""), ago(400*24*time.Hour), ago(10*time.Minute)),
+			at(stack("import-rb-complete", cfntypes.StackStatusImportRollbackComplete, "Import rolled back", ""), ago(48*time.Hour), ago(47*time.Hour)),
+		}}}, want: map[string]Severity{"rb-stuck": Warning, "urb-edge": Warning, "cleanup-stuck": Warning, "import-rb-stuck": Warning,
+			"delete-stuck": Warning, "review-stuck": Warning, "import-rb-complete": Notice}},
 		{name: "api error", fake: &fakeStacks{err: &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"}}, wantErr: "Throttling"},
 	}
 	for _, c := range cases {
@@ -68,7 +96,9 @@ func TestCloudFormationFailedStacks(t *testing.T) {
 			}
 			for _, f := range c.fake.filters {
 				for _, s := range []cfntypes.StackStatus{"CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED", "UPDATE_FAILED",
-					"UPDATE_ROLLBACK_FAILED", "IMPORT_ROLLBACK_FAILED", "IMPORT_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"} {
+					"UPDATE_ROLLBACK_FAILED", "IMPORT_ROLLBACK_FAILED", "IMPORT_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_COMPLETE",
+					"ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+					"IMPORT_ROLLBACK_IN_PROGRESS", "DELETE_IN_PROGRESS", "REVIEW_IN_PROGRESS"} {
 					if !slices.Contains(f, s) {
 						t.Errorf("status filter lacks %s", s)
 					}
@@ -93,6 +123,12 @@ func TestCloudFormationFailedStacks(t *testing.T) {
 			}
 			if orphan, ok := m["orphan-child"]; ok && orphan.Details["Root stack"] != "healthy-root" {
 				t.Errorf("a nested stack whose root is healthy must name its root: %v", orphan.Details)
+			}
+			if f, ok := m["rb-stuck"]; ok && (!strings.HasPrefix(f.Reason, "ROLLBACK_IN_PROGRESS for 7h (threshold 6h)") || f.Details["Last updated"] != "2026-11-21T17:00:00Z") {
+				t.Errorf("stuck stack must say how long, from its last update: %q %v", f.Reason, f.Details)
+			}
+			if f, ok := m["cleanup-stuck"]; ok && !strings.HasPrefix(f.Reason, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS for 2d0h") {
+				t.Errorf("a stack never updated is measured from its creation: %q", f.Reason)
 			}
 			if sc, ok := m["SC-123456789012-pp-abc123"]; ok && sc.Details["Service Catalog product"] != "pp-abc123" {
 				t.Errorf("Service Catalog stack not linked: %v", sc.Details)

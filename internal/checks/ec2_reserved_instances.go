@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,8 +13,9 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
-// EC2ReservedInstances finds active reservations about to expire. Expiry comes from End, not Start + Duration:
-// a modified reservation gets a new Start but keeps the original End.
+// EC2ReservedInstances finds active reservations about to expire and those that lapsed unrenewed within
+// Limits.LapsedDays. Expiry comes from End, not Start + Duration: a modified reservation gets a new Start but keeps
+// the original End.
 type EC2ReservedInstances struct{}
 
 type ec2ReservedInstancesAPI interface {
@@ -21,10 +23,10 @@ type ec2ReservedInstancesAPI interface {
 }
 
 func (EC2ReservedInstances) Name() string      { return "ec2-reserved-instances" }
-func (EC2ReservedInstances) Title() string     { return "EC2 reserved instances expiring" }
+func (EC2ReservedInstances) Title() string     { return "EC2 reserved instances expiring or lapsed" }
 func (EC2ReservedInstances) Actions() []string { return []string{"ec2:DescribeReservedInstances"} }
 func (EC2ReservedInstances) Columns() []string {
-	return []string{"Instance type", "Count", "Platform", "Scope", "Availability zone", "Offering", "Start", "Queued renewal"}
+	return []string{"Instance type", "Count", "Platform", "Scope", "Availability zone", "Offering", "Start", "Renewal"}
 }
 
 func (c EC2ReservedInstances) Run(ctx context.Context, t Target) ([]Finding, error) {
@@ -32,32 +34,47 @@ func (c EC2ReservedInstances) Run(ctx context.Context, t Target) ([]Finding, err
 }
 
 func (c EC2ReservedInstances) run(ctx context.Context, api ec2ReservedInstancesAPI, t Target) ([]Finding, error) {
-	// DescribeReservedInstances is a single call with no pagination.
-	out, err := api.DescribeReservedInstances(ctx, &ec2.DescribeReservedInstancesInput{
-		Filters: []ec2types.Filter{{Name: aws.String("state"), Values: []string{string(ec2types.ReservedInstanceStateActive), string(ec2types.ReservedInstanceStateQueued)}}},
-	})
+	// DescribeReservedInstances is a single call with no pagination. Its documented state filter values are
+	// payment-pending, active, payment-failed and retired; queued, which renewals are, is not one of them, so every
+	// state is asked for and sorted here.
+	out, err := api.DescribeReservedInstances(ctx, &ec2.DescribeReservedInstancesInput{})
 	if err != nil {
 		return nil, fmt.Errorf("describe reserved instances: %w", err)
 	}
-	var active, queued []ec2types.ReservedInstances
+	var ending, renewals []ec2types.ReservedInstances
 	for _, ri := range out.ReservedInstances {
 		switch ri.State {
 		case ec2types.ReservedInstanceStateActive:
-			active = append(active, ri)
-		case ec2types.ReservedInstanceStateQueued:
-			queued = append(queued, ri)
+			ending = append(ending, ri)
+			renewals = append(renewals, ri)
+		case ec2types.ReservedInstanceStateRetired:
+			if ri.End != nil && lapsedWithin(t.AsOf, *ri.End, t.Limits) {
+				ending = append(ending, ri)
+			}
+		case ec2types.ReservedInstanceStateQueued, ec2types.ReservedInstanceStatePaymentPending:
+			renewals = append(renewals, ri)
 		}
 	}
-	// Earliest expiry first, so each queued purchase renews the reservation it was most likely bought for.
-	sort.Slice(active, func(i, j int) bool { return aws.ToTime(active[i].End).Before(aws.ToTime(active[j].End)) })
-	used := map[int]bool{}
+	// Earliest end first, so each renewal is matched to the reservation it was most likely bought for.
+	sort.SliceStable(ending, func(i, j int) bool { return aws.ToTime(ending[i].End).Before(aws.ToTime(ending[j].End)) })
+	used := map[string]bool{}
 	var findings []Finding
-	for _, ri := range active {
+	for _, ri := range ending {
 		f := t.finding(c.Name(), "AWS::EC2::ReservedInstances", aws.ToString(ri.ReservedInstancesId))
 		f.Status = string(ri.State)
-		if ri.End == nil {
+		ended := ri.End != nil && !ri.End.After(t.AsOf)
+		var renewal *ec2types.ReservedInstances
+		if ri.End != nil {
+			renewal = renewalFor(ri, renewals, used, t)
+		}
+		switch {
+		case ri.End == nil:
 			unknownExpiry(&f, "End")
-		} else if !expiryFinding(&f, t.AsOf, *ri.End, t.Limits) {
+		case ended && renewal != nil && aws.ToInt32(renewal.InstanceCount) >= aws.ToInt32(ri.InstanceCount):
+			continue // lapsed and bought again: nothing to do
+		case ended:
+			notRenewed(&f, t.AsOf, *ri.End)
+		case !expiryFinding(&f, t.AsOf, *ri.End, t.Limits):
 			continue
 		}
 		f.Details["Instance type"] = string(ri.InstanceType)
@@ -69,15 +86,20 @@ func (c EC2ReservedInstances) run(ctx context.Context, api ec2ReservedInstancesA
 		if ri.Start != nil {
 			f.Details["Start"] = ri.Start.UTC().Format(time.RFC3339)
 		}
-		if i, ok := renewalFor(ri, queued, used); ri.End != nil && ok {
-			q := queued[i]
-			used[i] = true
-			f.Details["Queued renewal"] = fmt.Sprintf("%s: %d × %s from %s", aws.ToString(q.ReservedInstancesId), aws.ToInt32(q.InstanceCount), q.InstanceType, aws.ToTime(q.Start).UTC().Format("2006-01-02"))
+		if renewal != nil {
+			q := *renewal
+			id := aws.ToString(q.ReservedInstancesId)
+			how := "queued"
+			if q.State != ec2types.ReservedInstanceStateQueued {
+				how = "bought outright, " + string(q.State)
+			}
+			f.Details["Renewal"] = fmt.Sprintf("%s: %d × %s from %s (%s)", id, aws.ToInt32(q.InstanceCount), q.InstanceType, aws.ToTime(q.Start).UTC().Format("2006-01-02"), how)
+			f.Reason = strings.TrimSuffix(f.Reason, ", not renewed") // renewed, if only in part
 			if aws.ToInt32(q.InstanceCount) >= aws.ToInt32(ri.InstanceCount) {
 				f.Severity = Notice
-				f.Reason += "; renewal queued (" + aws.ToString(q.ReservedInstancesId) + ")"
+				f.Reason += fmt.Sprintf("; renewal %s (%s)", how, id)
 			} else {
-				f.Reason += fmt.Sprintf("; renewal queued for only %d of %d instances", aws.ToInt32(q.InstanceCount), aws.ToInt32(ri.InstanceCount))
+				f.Reason += fmt.Sprintf("; renewal %s for only %d of %d instances (%s)", how, aws.ToInt32(q.InstanceCount), aws.ToInt32(ri.InstanceCount), id)
 			}
 		}
 		f.ConsoleURL = fmt.Sprintf("https://%s/ec2/home?region=%s#ReservedInstances:reservedInstancesId=%s", consoleHost(t.Partition), t.Region, url.QueryEscape(f.ResourceID))
@@ -86,20 +108,33 @@ func (c EC2ReservedInstances) run(ctx context.Context, api ec2ReservedInstancesA
 	return findings, nil
 }
 
-// renewalFor finds an unused queued purchase of the same kind of reservation that starts within a day of ri's end.
-func renewalFor(ri ec2types.ReservedInstances, queued []ec2types.ReservedInstances, used map[int]bool) (int, bool) {
+// renewalFor finds an unused reservation of the same kind that takes over from ri, and marks it used: a queued
+// purchase starting within a day of ri's end (or, once ri has lapsed, any time after), or one bought outright
+// (payment-pending or active) within renewalWindow and outlasting ri.
+func renewalFor(ri ec2types.ReservedInstances, candidates []ec2types.ReservedInstances, used map[string]bool, t Target) *ec2types.ReservedInstances {
 	end := aws.ToTime(ri.End)
-	for i, q := range queued {
-		if used[i] || q.Start == nil || q.InstanceType != ri.InstanceType || q.ProductDescription != ri.ProductDescription ||
-			q.Scope != ri.Scope || q.InstanceTenancy != ri.InstanceTenancy {
+	from, to := renewalWindow(t.AsOf, end, t.Limits)
+	ended := !end.After(t.AsOf)
+	for i, q := range candidates {
+		id := aws.ToString(q.ReservedInstancesId)
+		if used[id] || id == aws.ToString(ri.ReservedInstancesId) || q.Start == nil || q.InstanceType != ri.InstanceType ||
+			q.ProductDescription != ri.ProductDescription || q.Scope != ri.Scope || q.InstanceTenancy != ri.InstanceTenancy {
 			continue
 		}
 		if ri.Scope == ec2types.ScopeAvailabilityZone && aws.ToString(q.AvailabilityZone) != aws.ToString(ri.AvailabilityZone) {
 			continue
 		}
-		if gap := q.Start.Sub(end); gap > -24*time.Hour && gap < 24*time.Hour {
-			return i, true
+		gap := q.Start.Sub(end)
+		var renews bool
+		if q.State == ec2types.ReservedInstanceStateQueued {
+			renews = gap > -24*time.Hour && (gap < 24*time.Hour || ended)
+		} else {
+			renews = !q.Start.Before(from) && !q.Start.After(to) && (q.End == nil || q.End.After(end))
+		}
+		if renews {
+			used[id] = true
+			return &candidates[i]
 		}
 	}
-	return 0, false
+	return nil
 }

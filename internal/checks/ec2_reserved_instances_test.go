@@ -46,6 +46,36 @@ func TestEC2ReservedInstances(t *testing.T) {
 	otherType.InstanceType = "r6i.large"
 	undated := ec2RI("ri-undated", "active", day(-10), day(0), 1)
 	undated.End = nil // never silently skipped: a reservation the audit cannot date is not safe
+	typed := func(ri ec2types.ReservedInstances, typ ec2types.InstanceType) ec2types.ReservedInstances {
+		ri.InstanceType = typ
+		return ri
+	}
+	zonal := func(ri ec2types.ReservedInstances, az string) ec2types.ReservedInstances {
+		ri.Scope, ri.AvailabilityZone = ec2types.ScopeAvailabilityZone, aws.String(az)
+		return ri
+	}
+	lapsedCase := []ec2types.ReservedInstances{
+		// AWS retires a reservation at its end: unrenewed, it is the most urgent finding, not a vanished row.
+		ec2RI("ri-lapsed", "retired", day(-4).Add(-year), day(-4), 2),
+		typed(ec2RI("ri-lapsed-30", "retired", day(-30).Add(-year), day(-30), 1), "c5.large"),
+		typed(ec2RI("ri-lapsed-31", "retired", day(-31).Add(-year), day(-31), 1), "c5.large"),
+		// Retired early (exchanged or modified): its end is ahead, its capacity lives on in another reservation.
+		ec2RI("ri-exchanged", "retired", day(-165), day(200), 2),
+		// Lapsed, then bought again late: renewed, nothing to do.
+		typed(ec2RI("ri-lapsed-renewed", "retired", day(-3).Add(-year), day(-3), 1), "x2idn.large"),
+		typed(ec2RI("ri-late", "active", day(-1), day(-1).Add(year), 1), "x2idn.large"),
+		// A renewal bought outright rather than queued counts like a queued one.
+		typed(ec2RI("ri-bought", "active", day(9).Add(-year), day(9), 2), "t3.xlarge"),
+		typed(ec2RI("ri-bought-new", "payment-pending", day(-2), day(-2).Add(year), 2), "t3.xlarge"),
+		// A reservation of the same kind bought long before is a sibling, not a renewal.
+		typed(ec2RI("ri-sibling", "active", day(20).Add(-year), day(20), 1), "z1d.large"),
+		typed(ec2RI("ri-sibling-old", "active", day(-200), day(165), 1), "z1d.large"),
+		// Zonal reservations renew only in their own zone.
+		zonal(typed(ec2RI("ri-zonal", "active", day(4).Add(-year), day(4), 1), "i4i.large"), "eu-west-1a"),
+		zonal(typed(ec2RI("ri-zonal-other", "active", day(-1), day(-1).Add(year), 1), "i4i.large"), "eu-west-1b"),
+		// Never an expiring reservation of its own: payment failed, or queued and withdrawn.
+		typed(ec2RI("ri-payment-failed", "payment-failed", day(-1), day(5), 1), "m7g.large"),
+	}
 	cases := []struct {
 		name    string
 		fake    *fakeEC2
@@ -63,6 +93,9 @@ func TestEC2ReservedInstances(t *testing.T) {
 			undated,
 		}}, want: map[string]Severity{"ri-renewed": Notice, "ri-modified": Warning, "ri-partial": Critical, "ri-60": Notice, "ri-undated": Warning},
 			days: map[string]int{"ri-renewed": 5, "ri-modified": 12, "ri-partial": 3, "ri-60": 60}},
+		{name: "lapsed, retired early and bought outright", fake: &fakeEC2{ris: lapsedCase},
+			want: map[string]Severity{"ri-lapsed": Critical, "ri-lapsed-30": Critical, "ri-bought": Notice, "ri-sibling": Warning, "ri-zonal": Critical},
+			days: map[string]int{"ri-lapsed": -4, "ri-lapsed-30": -30, "ri-bought": 9, "ri-sibling": 20, "ri-zonal": 4}},
 		{name: "api error", fake: &fakeEC2{err: &smithy.GenericAPIError{Code: "UnauthorizedOperation"}}, wantErr: "UnauthorizedOperation"},
 	}
 	for _, c := range cases {
@@ -78,8 +111,15 @@ func TestEC2ReservedInstances(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if f := c.fake.input.Filters; len(f) != 1 || aws.ToString(f[0].Name) != "state" || len(f[0].Values) != 2 {
-				t.Errorf("want a state filter for active and queued, got %+v", f)
+			// The documented state filter values are payment-pending, active, payment-failed and retired: queued is
+			// not one of them, so a filter may name only these (or none, and the check sorts states itself).
+			documented := map[string]bool{"payment-pending": true, "active": true, "payment-failed": true, "retired": true}
+			for _, f := range c.fake.input.Filters {
+				for _, v := range f.Values {
+					if aws.ToString(f.Name) == "state" && !documented[v] {
+						t.Errorf("state filter value %q is not documented", v)
+					}
+				}
 			}
 			m := byID(got)
 			if len(m) != len(c.want) {
@@ -96,10 +136,16 @@ func TestEC2ReservedInstances(t *testing.T) {
 					t.Errorf("%s: %q %d days, want %q %d", id, m[id].Severity, *m[id].DaysLeft, sev, c.days[id])
 				}
 			}
-			if r, ok := m["ri-renewed"]; ok && !strings.HasPrefix(r.Details["Queued renewal"], "ri-queued: 4 ×") {
+			if r, ok := m["ri-lapsed"]; ok && (r.Reason != "expired 4 days ago on 2026-11-18, not renewed" || r.Status != "retired") {
+				t.Errorf("lapsed reservation: %q %q", r.Reason, r.Status)
+			}
+			if r, ok := m["ri-bought"]; ok && (!strings.HasPrefix(r.Details["Renewal"], "ri-bought-new: 2 ×") || !strings.Contains(r.Reason, "ri-bought-new")) {
+				t.Errorf("a renewal bought outright is shown and lowers the severity: %q %v", r.Reason, r.Details)
+			}
+			if r, ok := m["ri-renewed"]; ok && !strings.HasPrefix(r.Details["Renewal"], "ri-queued: 4 ×") {
 				t.Errorf("renewal not shown beside the expiring reservation: %v", r.Details)
 			}
-			if r, ok := m["ri-partial"]; ok && (!strings.Contains(r.Reason, "only 2 of 4") || r.Details["Queued renewal"] == "") {
+			if r, ok := m["ri-partial"]; ok && (!strings.Contains(r.Reason, "only 2 of 4") || r.Details["Renewal"] == "") {
 				t.Errorf("a partial renewal keeps the severity and says so: %+v", r)
 			}
 			if r, ok := m["ri-modified"]; ok && !r.ExpiresAt.Equal(day(12)) {

@@ -2,6 +2,7 @@ package checks
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,6 +51,10 @@ func TestRDSReservedInstances(t *testing.T) {
 	startFor := func(daysLeft int) time.Time {
 		return asOf.AddDate(0, 0, daysLeft).Add(12*time.Hour - 31536000*time.Second)
 	}
+	class := func(ri rdstypes.ReservedDBInstance, c string) rdstypes.ReservedDBInstance {
+		ri.DBInstanceClass = aws.String(c)
+		return ri
+	}
 	undated := rdsRI("undated", "active", asOf, 31536000)
 	undated.StartTime = nil // reported as expiry unknown, never dropped
 	cases := []struct {
@@ -64,7 +69,20 @@ func TestRDSReservedInstances(t *testing.T) {
 			{rdsRI("d7", "active", startFor(7), 31536000), rdsRI("d8", "active", startFor(8), 31536000)},
 			{rdsRI("retired", "retired", startFor(-5), 31536000), rdsRI("pending", "payment-pending", startFor(3), 31536000)},
 			{rdsRI("d31", "active", startFor(31), 31536000), rdsRI("d61", "active", startFor(61), 31536000), undated},
-		}}, want: map[string]Severity{"d7": Critical, "d8": Warning, "d31": Notice, "undated": Warning}, wantCalls: 3},
+		}}, want: map[string]Severity{"d7": Critical, "d8": Warning, "d31": Notice, "undated": Warning, "retired": Critical}, wantCalls: 3},
+		{name: "lapsed, retired early and bought outright", fake: &fakeRDS{pages: [][]rdstypes.ReservedDBInstance{
+			// AWS retires a reservation at its end: unrenewed, it is the most urgent finding, not a vanished row.
+			{rdsRI("lapsed", "retired", startFor(-4), 31536000), rdsRI("lapsed-30", "retired", startFor(-30), 31536000),
+				rdsRI("lapsed-31", "retired", startFor(-31), 31536000)},
+			// Retired early: its end is ahead, its capacity lives on in another reservation.
+			{rdsRI("exchanged", "retired", startFor(200), 31536000),
+				// Lapsed and bought again late: nothing to do.
+				class(rdsRI("lapsed-renewed", "retired", startFor(-3), 31536000), "db.m7g.large"),
+				class(rdsRI("late", "active", asOf.AddDate(0, 0, -1), 31536000), "db.m7g.large")},
+			// A renewal bought outright lowers the expiring one to a notice; a sibling bought long before does not.
+			{class(rdsRI("bought", "active", startFor(9), 31536000), "db.x2g.large"), class(rdsRI("bought-new", "payment-pending", asOf.AddDate(0, 0, -2), 31536000), "db.x2g.large"),
+				class(rdsRI("sibling", "active", startFor(20), 31536000), "db.t4g.large"), class(rdsRI("sibling-old", "active", asOf.AddDate(0, 0, -200), 31536000), "db.t4g.large")},
+		}}, want: map[string]Severity{"lapsed": Critical, "lapsed-30": Critical, "bought": Notice, "sibling": Warning}, wantCalls: 3},
 		{name: "api error", fake: &fakeRDS{err: &smithy.GenericAPIError{Code: "AccessDenied"}}, wantErr: "AccessDenied", wantCalls: 1},
 	}
 	for _, c := range cases {
@@ -90,6 +108,12 @@ func TestRDSReservedInstances(t *testing.T) {
 				if m[id].Severity != sev {
 					t.Errorf("%s severity %q, want %q", id, m[id].Severity, sev)
 				}
+			}
+			if f, ok := m["lapsed"]; ok && (f.Reason != "expired 4 days ago on 2026-11-18, not renewed" || *f.DaysLeft != -4 || f.Status != "retired") {
+				t.Errorf("lapsed: %q %d %q", f.Reason, *f.DaysLeft, f.Status)
+			}
+			if f, ok := m["bought"]; ok && (!strings.HasPrefix(f.Details["Renewal"], "bought-new: 1 ×") || !strings.Contains(f.Reason, "bought-new")) {
+				t.Errorf("renewal bought outright: %q %v", f.Reason, f.Details)
 			}
 		})
 	}

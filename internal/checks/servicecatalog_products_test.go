@@ -20,11 +20,14 @@ type fakeServiceCatalog struct {
 	artErr    error
 
 	filters       []*sctypes.AccessLevelFilter
+	sorts         []string
 	artifactCalls int
+	recordCalls   map[string]int
 }
 
 func (f *fakeServiceCatalog) SearchProvisionedProducts(_ context.Context, in *servicecatalog.SearchProvisionedProductsInput, _ ...func(*servicecatalog.Options)) (*servicecatalog.SearchProvisionedProductsOutput, error) {
 	f.filters = append(f.filters, in.AccessLevelFilter)
+	f.sorts = append(f.sorts, aws.ToString(in.SortBy)+" "+string(in.SortOrder))
 	if f.searchErr != nil {
 		return nil, f.searchErr
 	}
@@ -34,6 +37,10 @@ func (f *fakeServiceCatalog) SearchProvisionedProducts(_ context.Context, in *se
 }
 
 func (f *fakeServiceCatalog) DescribeRecord(_ context.Context, in *servicecatalog.DescribeRecordInput, _ ...func(*servicecatalog.Options)) (*servicecatalog.DescribeRecordOutput, error) {
+	if f.recordCalls == nil {
+		f.recordCalls = map[string]int{}
+	}
+	f.recordCalls[aws.ToString(in.Id)]++
 	r, ok := f.records[aws.ToString(in.Id)]
 	if !ok {
 		return nil, &smithy.GenericAPIError{Code: "ResourceNotFoundException", Message: "no record"}
@@ -67,6 +74,9 @@ func TestServiceCatalogProducts(t *testing.T) {
 		"rec-edge":    {RecordId: aws.String("rec-edge"), Status: sctypes.RecordStatusInProgress, CreatedTime: at(6 * time.Hour)},
 		"rec-young":   {RecordId: aws.String("rec-young"), Status: sctypes.RecordStatusInProgress, CreatedTime: at(5*time.Hour + 59*time.Minute)},
 		"rec-planold": {RecordId: aws.String("rec-planold"), Status: sctypes.RecordStatusCreated, CreatedTime: at(48 * time.Hour)},
+		// Failing already: the change will end in ERROR or TAINTED whatever the threshold says.
+		"rec-failing": {RecordId: aws.String("rec-failing"), Status: sctypes.RecordStatusInProgressInError, CreatedTime: at(10 * time.Minute),
+			RecordErrors: []sctypes.RecordError{{Code: aws.String("UPDATE_FAILED"), Description: aws.String("Subnet: CIDR conflict")}}},
 	}
 	artifacts := map[string]sctypes.ProvisioningArtifactDetail{"prod-1/pa-1": {Name: aws.String("v1.2.0"), Description: aws.String("With flow logs")}}
 	cases := []struct {
@@ -83,6 +93,11 @@ func TestServiceCatalogProducts(t *testing.T) {
 			{pp("pp-edge", sctypes.ProvisionedProductStatusUnderChange, "rec-edge"), pp("pp-young", sctypes.ProvisionedProductStatusUnderChange, "rec-young"),
 				pp("pp-planold", sctypes.ProvisionedProductStatusPlanInProgress, "rec-planold")},
 		}}, want: map[string]Severity{"pp-err": Critical, "pp-taint": Warning, "pp-stuck": Warning, "pp-edge": Warning, "pp-planold": Warning}, wantCalls: 1},
+		{name: "failing change at once, duplicates across pages once", fake: &fakeServiceCatalog{records: records, artifacts: artifacts, pages: [][]sctypes.ProvisionedProductAttribute{
+			{pp("pp-failing", sctypes.ProvisionedProductStatusUnderChange, "rec-failing"), pp("pp-err", sctypes.ProvisionedProductStatusError, "rec-err")},
+			// A product can move between pages while the listing runs: the one seen already is not reported twice.
+			{pp("pp-err", sctypes.ProvisionedProductStatusError, "rec-err"), pp("pp-young", sctypes.ProvisionedProductStatusUnderChange, "rec-young")},
+		}}, want: map[string]Severity{"pp-failing": Warning, "pp-err": Critical}, wantCalls: 1},
 		{name: "api error", fake: &fakeServiceCatalog{searchErr: &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "no"}}, wantErr: "AccessDeniedException"},
 		{name: "record lookup fails", fake: &fakeServiceCatalog{records: map[string]sctypes.RecordDetail{}, pages: [][]sctypes.ProvisionedProductAttribute{{pp("pp-err", sctypes.ProvisionedProductStatusError, "rec-missing")}}}, wantErr: "ResourceNotFoundException"},
 	}
@@ -103,9 +118,20 @@ func TestServiceCatalogProducts(t *testing.T) {
 					t.Fatalf("every search must use AccessLevelFilter Account/self, got %+v", f)
 				}
 			}
+			// Unsorted results are in no promised order, so pages of one listing can overlap or miss a product.
+			for _, s := range c.fake.sorts {
+				if s != "id ASCENDING" {
+					t.Fatalf("every search must sort by id, got %q", s)
+				}
+			}
 			m := byID(got)
-			if len(m) != len(c.want) {
-				t.Fatalf("findings %v, want %v", keys(m), c.want)
+			if len(m) != len(c.want) || len(got) != len(m) {
+				t.Fatalf("findings %v (%d), want %v", keys(m), len(got), c.want)
+			}
+			for id, n := range c.fake.recordCalls {
+				if n > 1 {
+					t.Errorf("record %s described %d times: a duplicate product is dropped before it is inspected", id, n)
+				}
 			}
 			for id, sev := range c.want {
 				if m[id].Severity != sev {
@@ -125,6 +151,9 @@ func TestServiceCatalogProducts(t *testing.T) {
 				if f.AccountID != "123456789012" || f.Region != "eu-west-1" || f.ConsoleURL == "" {
 					t.Errorf("where: %+v", f)
 				}
+			}
+			if f, ok := m["pp-failing"]; ok && (!strings.Contains(f.Reason, "IN_PROGRESS_IN_ERROR") || !strings.Contains(f.Reason, "CIDR conflict") || f.Details["Record status"] != "IN_PROGRESS_IN_ERROR") {
+				t.Errorf("failing change: %q %v", f.Reason, f.Details)
 			}
 			if f, ok := m["pp-stuck"]; ok && !strings.Contains(f.Reason, "UNDER_CHANGE for 7h") {
 				t.Errorf("stuck reason %q", f.Reason)

@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+
+	"github.com/orgaudit/orgaudit/internal/checks"
 )
 
 // Account is one account to audit.
@@ -38,6 +40,7 @@ func (f Filter) allows(id string) bool {
 // before the last page. Accounts not ACTIVE are reported as skipped; the retired Status field is never read.
 func listAccounts(ctx context.Context, api organizations.ListAccountsAPIClient, filter Filter, active func(Account), skipped func(Skipped)) error {
 	pages := organizations.NewListAccountsPaginator(api, &organizations.ListAccountsInput{})
+	tokens := checks.NewPageTokens("ListAccounts")
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
@@ -57,6 +60,10 @@ func listAccounts(ctx context.Context, api organizations.ListAccountsAPIClient, 
 				continue
 			}
 			active(Account{ID: id, Name: aws.ToString(a.Name), Partition: partitionOf(aws.ToString(a.Arn))})
+		}
+		// The page itself is sound; only the way on is not, so its accounts are audited before the listing fails.
+		if err := tokens.Next(page.NextToken); err != nil {
+			return fmt.Errorf("list accounts: %w", err)
 		}
 	}
 	return nil
