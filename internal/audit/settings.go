@@ -45,6 +45,9 @@ type Settings struct {
 	KMSKeyID        string
 	TopicARN        string
 	URLExpiry       time.Duration
+	// LinkRoleARN is a role assumed to sign the workbook's link, so the link lives as long as that session, which STS
+	// states; empty signs with the run's own credentials.
+	LinkRoleARN string
 	DryRun          bool
 	RunID           string // empty = derived from RunTime or the start time
 	// RunTime is when the run was meant to happen: a schedule's fire time. It names the run and dates its object key,
@@ -126,6 +129,11 @@ func (s Settings) Validate() error {
 			bad("topic %q is not an SNS topic ARN", s.TopicARN)
 		}
 	}
+	if s.LinkRoleARN != "" {
+		if a, err := arn.Parse(s.LinkRoleARN); err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") {
+			bad("link role %q is not an IAM role ARN", s.LinkRoleARN)
+		}
+	}
 	if s.URLExpiry < time.Minute || s.URLExpiry > delivery.MaxPresignExpiry {
 		bad("link expiry must be between 1m and %s", delivery.MaxPresignExpiry)
 	}
@@ -198,6 +206,7 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 	str("AUDIT_PREFIX", &s.Prefix)
 	str("AUDIT_KMS_KEY_ID", &s.KMSKeyID)
 	str("AUDIT_TOPIC_ARN", &s.TopicARN)
+	str("AUDIT_LINK_ROLE_ARN", &s.LinkRoleARN)
 	str("AUDIT_RETRY_MODE", &s.RetryMode)
 	if v := getenv("AUDIT_EXPIRY_DAYS"); v != "" {
 		d, err := checks.ParseExpiryDays(v)
