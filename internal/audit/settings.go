@@ -48,8 +48,8 @@ type Settings struct {
 	// LinkRoleARN is a role assumed to sign the workbook's link, so the link lives as long as that session, which STS
 	// states; empty signs with the run's own credentials.
 	LinkRoleARN string
-	DryRun          bool
-	RunID           string // empty = derived from RunTime or the start time
+	DryRun      bool
+	RunID       string // empty = derived from RunTime or the start time
 	// RunTime is when the run was meant to happen: a schedule's fire time. It names the run and dates its object key,
 	// so a retried invocation is the same run. Zero = the start time.
 	RunTime time.Time
