@@ -45,11 +45,8 @@ type Settings struct {
 	KMSKeyID        string
 	TopicARN        string
 	URLExpiry       time.Duration
-	// LinkRoleARN is a role assumed to sign the workbook's link, so the link lives as long as that session, which STS
-	// states; empty signs with the run's own credentials.
-	LinkRoleARN string
-	DryRun      bool
-	RunID       string // empty = derived from RunTime or the start time
+	DryRun          bool
+	RunID           string // empty = derived from RunTime or the start time
 	// RunTime is when the run was meant to happen: a schedule's fire time. It names the run and dates its object key,
 	// so a retried invocation is the same run. Zero = the start time.
 	RunTime time.Time
@@ -62,6 +59,9 @@ type Settings struct {
 	MaxBackoff     time.Duration
 	// S3PathStyle addresses buckets by path, for S3-compatible endpoints such as the simulator and moto.
 	S3PathStyle bool
+	// LinkRoleARN is a role assumed to sign the workbook's link, so the link lives as long as that session, which STS
+	// states; empty signs with the run's own credentials.
+	LinkRoleARN string
 }
 
 // Defaults returns the documented defaults.
