@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/orgaudit/orgaudit/deploy/cloudformation"
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 )
@@ -57,6 +58,7 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	defer sim.Close()
 	s := demoSettings(asOf)
+	s.LinkRoleARN = sim.TemplateRole("LinkSigningRole").ARN
 	s.Concurrency = *concurrency
 	res, runErr := audit.Run(ctx, cfg, s, audit.Options{Logger: logger, WorkbookPath: *out})
 	if res == nil {
@@ -81,7 +83,12 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 // startDemo starts the simulator and returns an SDK configuration pointed at it with the management account's
 // credentials.
 func startDemo(asOf time.Time) (*awssim.Server, aws.Config, error) {
-	sim := awssim.New(awssim.Demo(asOf))
+	org := awssim.Demo(asOf)
+	sim := awssim.New(org)
+	// IAM as the templates deploy it: every call is allowed or refused by the roles a real deployment would have.
+	if err := sim.EnforceTemplates(awssim.DemoDeployment(org, cloudformation.Management, cloudformation.MemberRole, awssim.DemoKMSKeyARN)); err != nil {
+		return nil, aws.Config{}, fmt.Errorf("deploy the templates in the simulated organization: %w", err)
+	}
 	if err := sim.Start(); err != nil {
 		return nil, aws.Config{}, fmt.Errorf("start simulated organization: %w", err)
 	}
@@ -96,6 +103,7 @@ func demoSettings(asOf time.Time) audit.Settings {
 	s.Bucket = awssim.DemoBucket
 	s.TopicARN = awssim.DemoTopicARN()
 	s.S3PathStyle = true
+	s.KMSKeyID = awssim.DemoKMSKeyARN
 	s.AsOf = asOf
 	return s
 }

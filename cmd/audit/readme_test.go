@@ -46,6 +46,9 @@ func TestReadmeListsExactlyTheIAMActionsTheCodeCalls(t *testing.T) {
 	if got := readmeActions(t, readme, "iam-management"); !slices.Equal(got, mgmt) {
 		t.Errorf("README management actions %v, code calls %v", got, mgmt)
 	}
+	if got, want := readmeActions(t, readme, "iam-link"), audit.LinkRoleActions(true); !slices.Equal(got, want) {
+		t.Errorf("README link-signing role actions %v, code needs %v", got, want)
+	}
 	if !strings.Contains(readme, "go run ./cmd/audit demo") || !strings.Contains(readme, "./.ci/run") {
 		t.Error("README must open with the demo and test commands")
 	}

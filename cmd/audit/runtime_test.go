@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orgaudit/orgaudit/deploy/cloudformation"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/lambdapkg"
 	"github.com/orgaudit/orgaudit/internal/report"
@@ -215,7 +216,12 @@ func shippedBootstrap(t *testing.T) string {
 
 // testBootstrap runs the bootstrap named by argv (an emulator may come first) against a Runtime API on loopback.
 func testBootstrap(t *testing.T, argv []string) {
-	sim := awssim.New(awssim.Demo(time.Now()))
+	org := awssim.Demo(time.Now())
+	sim := awssim.New(org)
+	// IAM as deployed: the function runs as a session of its execution role.
+	if err := sim.EnforceTemplates(awssim.DemoDeployment(org, cloudformation.Management, cloudformation.MemberRole, awssim.DemoKMSKeyARN)); err != nil {
+		t.Fatal(err)
+	}
 	if err := sim.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -227,10 +233,11 @@ func testBootstrap(t *testing.T, argv []string) {
 	cmd.Env = []string{
 		"AWS_LAMBDA_RUNTIME_API=" + rt.url, "AWS_LAMBDA_FUNCTION_NAME=orgaudit", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512", "AWS_LAMBDA_LOG_FORMAT=JSON", "AWS_REGION=us-east-1", "AWS_DEFAULT_REGION=us-east-1",
-		"AWS_ACCESS_KEY_ID=" + creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey,
+		"AWS_ACCESS_KEY_ID=" + creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey, "AWS_SESSION_TOKEN=" + creds.SessionToken,
 		"AWS_ENDPOINT_URL=" + sim.URL(), "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true",
 		"AUDIT_EXTERNAL_ID=" + awssim.DemoExternalID, "AUDIT_REGIONS=all", "AUDIT_BUCKET=" + awssim.DemoBucket,
 		"AUDIT_TOPIC_ARN=" + awssim.DemoTopicARN(), "AUDIT_S3_PATH_STYLE=true", "AUDIT_CONCURRENCY=8",
+		"AUDIT_KMS_KEY_ID=" + awssim.DemoKMSKeyARN, "AUDIT_LINK_ROLE_ARN=" + sim.TemplateRole("LinkSigningRole").ARN,
 	}
 	var logs lockedBuffer // the child writes while the test reads
 	cmd.Stdout, cmd.Stderr = &logs, &logs
@@ -269,6 +276,11 @@ func testBootstrap(t *testing.T, argv []string) {
 		if res.RunID != ev.runID || len(res.Findings) != ev.findings || !res.Published || res.Report == nil || res.Report.Key == "" {
 			t.Errorf("%s: run %s, %d findings, published %v, report %+v", ev.name, res.RunID, len(res.Findings), res.Published, res.Report)
 		}
+		if resp, err := http.Get(res.Report.URL); err != nil || resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: the emailed link does not download: %v %v", ev.name, resp, err)
+		} else {
+			resp.Body.Close()
+		}
 		if n, u := len(sim.Published()), len(sim.Workbooks()); n != i+1 || u != i+1 {
 			t.Errorf("%s: %d digests and %d workbooks after %d invocations", ev.name, n, u, i+1)
 		}
@@ -281,6 +293,9 @@ func testBootstrap(t *testing.T, argv []string) {
 	o = rt.invoke(t, "req-bad-2", `{"accounts":["33"],"regions":["mars-1"]}`)
 	if o.errType != "InvalidEventError" || !strings.Contains(string(o.errBody), `account id \"33\" must be 12 digits`) || !strings.Contains(string(o.errBody), `region \"mars-1\"`) {
 		t.Errorf("invalid event: type %q body %s", o.errType, o.errBody)
+	}
+	if d := sim.Denials(); len(d) != 0 {
+		t.Errorf("the deployed roles refused the function: %+v", d)
 	}
 	if n, u := len(sim.Published()), len(sim.Workbooks()); n != 3 || u != 3 {
 		t.Errorf("a rejected event published something: %d digests, %d workbooks", n, u)

@@ -297,7 +297,33 @@ func TestMemberRoleTrustsOnlyTheExecutionRole(t *testing.T) {
 	if principal.Tag != "!Sub" || !strings.Contains(principal.Value, ":role/${ExecutionRoleName}") || !strings.Contains(principal.Value, "${ManagementAccountId}") {
 		t.Errorf("trust principal %q must be the management account's execution role", principal.Value)
 	}
-	if c := get(st[0], "Condition"); c == nil || c.Tag != "!If" || get(c.Content[1], "StringEquals", "sts:ExternalId") == nil {
+	c := get(st[0], "Condition", "StringEquals")
+	if c == nil || c.Tag != "!If" || get(c.Content[1], "sts:ExternalId") == nil {
 		t.Error("trust must require the ExternalId when one is set")
+	}
+	for _, branch := range c.Content[1:] {
+		if org := get(branch, "aws:PrincipalOrgID"); org == nil || org.Tag != "!Ref" || org.Value != "OrganizationId" {
+			t.Errorf("trust must require the organization in every branch: %+v", branch)
+		}
+	}
+}
+
+func TestLinkSigningRoleOnlyReadsWorkbooksForTheExecutionRole(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, "management.yaml")
+	if got, want := tpl.allowedActions(t, "LinkSigningRole"), audit.LinkRoleActions(true); !slices.Equal(got, want) {
+		t.Errorf("link-signing role allows %v; the link needs %v", got, want)
+	}
+	role := get(tpl.root, "Resources", "LinkSigningRole", "Properties")
+	if get(role, "MaxSessionDuration").Value != "43200" {
+		t.Error("the link-signing role must allow STS's longest session, 12 hours")
+	}
+	st := get(role, "AssumeRolePolicyDocument", "Statement").Content
+	if p := get(st[0], "Principal", "AWS"); len(st) != 1 || p == nil || p.Tag != "!GetAtt" || p.Value != "ExecutionRole.Arn" {
+		t.Errorf("the link-signing role must trust the execution role only: %+v", st)
+	}
+	env := get(tpl.root, "Resources", "AuditFunction", "Properties", "Environment", "Variables", "AUDIT_LINK_ROLE_ARN")
+	if env == nil || env.Tag != "!GetAtt" || env.Value != "LinkSigningRole.Arn" {
+		t.Error("the function must be told the link-signing role")
 	}
 }

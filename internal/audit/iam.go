@@ -34,6 +34,15 @@ func ExecutionRoleActions(withKMS bool) []string {
 	return sortedSet(out)
 }
 
+// LinkRoleActions are what the link-signing role needs: the emailed link's GET is evaluated as its session.
+func LinkRoleActions(withKMS bool) []string {
+	out := append([]string{}, delivery.LinkActions...)
+	if withKMS {
+		out = append(out, delivery.LinkKMSActions...)
+	}
+	return sortedSet(out)
+}
+
 func sortedSet(in []string) []string {
 	out := append([]string(nil), in...)
 	slices.Sort(out)

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/orgaudit/orgaudit/internal/checks"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
@@ -173,7 +174,15 @@ func upload(ctx context.Context, cfg aws.Config, s Settings, res *report.Result,
 		return nil
 	}
 	key := delivery.Key(s.Prefix, runTime, res.RunID)
-	up, err := delivery.PutWorkbook(ctx, s3Client(cfg, s), cfg.Credentials, delivery.Upload{
+	signer, note := cfg.Credentials, ""
+	if s.LinkRoleARN != "" {
+		link, err := delivery.AssumeLinkSigner(ctx, sts.NewFromConfig(cfg), s.LinkRoleARN, s.SessionName)
+		if err != nil {
+			return err
+		}
+		signer, note = link, link.Note
+	}
+	up, err := delivery.PutWorkbook(ctx, s3Client(cfg, s), signer, delivery.Upload{
 		Bucket: s.Bucket, Key: key, KMSKeyID: s.KMSKeyID, URLExpiry: s.URLExpiry,
 		Filename: "orgaudit-" + res.RunID + ".xlsx",
 	}, out.Workbook)
@@ -181,6 +190,9 @@ func upload(ctx context.Context, cfg aws.Config, s Settings, res *report.Result,
 		return err
 	}
 	expires := up.URLExpiresAt
+	if note != "" {
+		up.URLNote = note
+	}
 	loc := &report.Location{Bucket: up.Bucket, Key: up.Key, URL: up.URL, URLExpiresAt: &expires, URLNote: up.URLNote, ConsoleURL: up.ConsoleURL}
 	if res.Report != nil {
 		loc.Path = res.Report.Path

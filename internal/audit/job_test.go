@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -25,7 +26,16 @@ var demoAsOf = time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
 
 func startSim(t *testing.T, org *awssim.Organization) *awssim.Server {
 	t.Helper()
+	return startSimWith(t, org, demoDeployment(org))
+}
+
+// startSimWith starts a simulator of org that enforces the templates as d deploys them.
+func startSimWith(t *testing.T, org *awssim.Organization, d awssim.Deployment) *awssim.Server {
+	t.Helper()
 	sim := awssim.New(org)
+	if err := sim.EnforceTemplates(d); err != nil {
+		t.Fatal(err)
+	}
 	if err := sim.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +71,11 @@ func TestDemoOrganizationEndToEnd(t *testing.T) {
 	t.Parallel()
 	sim := startSim(t, awssim.Demo(demoAsOf))
 	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
-	out, err := audit.Run(context.Background(), cfg, demoSettings(), audit.Options{Logger: quietLogger(), Now: func() time.Time { return demoAsOf.Add(8 * time.Hour) }})
+	// As deployed: the report key on the bucket, the link signed by the link-signing role.
+	s := demoSettings()
+	s.KMSKeyID, s.LinkRoleARN = awssim.DemoKMSKeyARN, sim.TemplateRole("LinkSigningRole").ARN
+	signedFrom := time.Now()
+	out, err := audit.Run(context.Background(), cfg, s, audit.Options{Logger: quietLogger(), Now: func() time.Time { return demoAsOf.Add(8 * time.Hour) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +135,7 @@ func TestDemoOrganizationEndToEnd(t *testing.T) {
 
 	// The workbook in S3 is the one built, encrypted, and holds every finding and every coverage row.
 	uploads := sim.Workbooks()
-	if len(uploads) != 1 || uploads[0].ServerSideEncryption != "AES256" || res.Report == nil || uploads[0].Key != res.Report.Key {
+	if len(uploads) != 1 || uploads[0].ServerSideEncryption != "aws:kms" || res.Report == nil || uploads[0].Key != res.Report.Key {
 		t.Fatalf("uploads %+v report %+v", uploads, res.Report)
 	}
 	if res.Report.Key != "orgaudit/2026/11/22/orgaudit-20261122T080000Z.xlsx" {
@@ -133,16 +147,30 @@ func TestDemoOrganizationEndToEnd(t *testing.T) {
 	}
 	checkWorkbook(t, stored, res)
 
-	// The presigned link downloads it.
-	resp, err := http.Get(res.Report.URL)
-	if err != nil {
-		t.Fatal(err)
+	// The emailed link downloads it, evaluated as its signer: the link-signing role's session.
+	checkLink(t, sim, res.Report.URL, stored, http.StatusOK)
+	if g := awssim.ActionsOf(sim.Granted(), "management.yaml/LinkSigningRole"); !slices.Equal(g, []string{"kms:Decrypt", "s3:GetObject"}) {
+		t.Errorf("the link was not read as the link-signing role: %v", g)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !bytes.Equal(body, stored) {
-		t.Errorf("presigned GET: %d, %d bytes", resp.StatusCode, len(body))
+	// Its stated expiry is the signer's session's end: the function's own credentials are a role session, so AWS
+	// allows the link-signing role 1 hour (role chaining), not the 7 days asked for.
+	session, ok := sim.SessionExpiry(linkCredential(t, res.Report.URL))
+	stated := *res.Report.URLExpiresAt
+	// (SigV4 counts from the signing second, and the life left is counted in whole seconds.)
+	if !ok || stated.After(session) || session.Sub(stated) > 2*time.Second {
+		t.Errorf("link stated to expire %s, its signer's session ends %s", stated, session)
 	}
+	if d := session.Sub(signedFrom); d < time.Hour || d > time.Hour+time.Minute {
+		t.Errorf("the signer's session lasts %s from the run, want the 1-hour role-chaining limit", d)
+	}
+	if !strings.Contains(out.Digest, "link valid until "+stated.UTC().Format("2006-01-02 15:04 UTC")) || !strings.Contains(out.Digest, "1 hour") {
+		t.Errorf("digest does not state the link's true expiry %s:\n%s", stated, out.Digest)
+	}
+	// Until then it works; after that instant the simulator refuses it.
+	sim.Advance(time.Until(stated) - 5*time.Second)
+	checkLink(t, sim, res.Report.URL, stored, http.StatusOK)
+	sim.Advance(10 * time.Second)
+	checkLink(t, sim, res.Report.URL, nil, http.StatusForbidden)
 
 	// SNS received exactly the digest.
 	msgs := sim.Published()
@@ -278,10 +306,37 @@ func TestDeliveryFailureFailsTheRunButKeepsTheWorkbook(t *testing.T) {
 	s := demoSettings()
 	s.TopicARN = "arn:aws:sns:us-east-1:111111111111:no-such-topic"
 	out, err := audit.Run(context.Background(), cfg, s, audit.Options{Logger: quietLogger()})
-	if err == nil || !strings.Contains(err.Error(), "NotFound") || !strings.Contains(err.Error(), "the workbook is in s3://"+awssim.DemoBucket+"/orgaudit/") {
+	// IAM answers before SNS looks for the topic: the execution role may publish to its own topic only.
+	if err == nil || !strings.Contains(err.Error(), "AuthorizationError") || !strings.Contains(err.Error(), "not authorized to perform: sns:Publish") ||
+		!strings.Contains(err.Error(), "the workbook is in s3://"+awssim.DemoBucket+"/orgaudit/") {
 		t.Fatalf("err = %v", err)
 	}
 	if out == nil || out.Result.Published || out.Result.Report == nil || len(sim.Workbooks()) != 1 {
 		t.Errorf("workbook must stay in S3 and the result say nothing was published: %+v", out)
 	}
+}
+
+// checkLink GETs a presigned link and checks the status and, on success, the body.
+func checkLink(t *testing.T, sim *awssim.Server, link string, want []byte, status int) {
+	t.Helper()
+	resp, err := http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != status || (want != nil && !bytes.Equal(body, want)) {
+		t.Errorf("GET the link: %d (want %d), %d bytes: %.300s", resp.StatusCode, status, len(body), body)
+	}
+}
+
+// linkCredential is the access key that signed a presigned URL.
+func linkCredential(t *testing.T, link string) string {
+	t.Helper()
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _, _ := strings.Cut(u.Query().Get("X-Amz-Credential"), "/")
+	return key
 }

@@ -98,7 +98,21 @@ func TestContractWithMoto(t *testing.T) {
 			ReservedDBInstances: []awssim.ReservedDBInstance{{ID: "rdb-" + id, Class: "db.r6g.large", State: "active", Count: 1, Start: day(20).Add(-31536000 * time.Second), Duration: 31536000}},
 		}}})
 	}
-	sim := startSim(t, simOrg)
+	// IAM enforced there too: moto's management identity acts as the execution role, the role moto creates in its
+	// member accounts as the member role.
+	d := demoDeployment(simOrg)
+	d.Region, d.Bucket, d.TopicARN = "us-east-1", bucket, aws.ToString(topic.TopicArn)
+	roles, err := awssim.LoadTemplateRoles(simOrg, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Aliases = map[string]string{"OrganizationAccountAccessRole": awssim.DemoRoleName}
+	for _, r := range roles {
+		if r.LogicalID == "ExecutionRole" {
+			d.Aliases["arn:aws:sts::"+motoManagementAccount+":user/moto"] = r.Name
+		}
+	}
+	sim := startSimWith(t, simOrg, d)
 	sim.SetKeyResolver(func(ctx context.Context, key, token string) (string, string, error) {
 		cfg := mgmt.Copy()
 		cfg.Credentials = credentials.NewStaticCredentialsProvider(key, "unused-by-moto", token)
@@ -125,7 +139,10 @@ func TestContractWithMoto(t *testing.T) {
 	}
 	r := out.Result
 
-	// Every moto account audited, each through its own identity.
+	// Every moto account audited, each through its own identity, and the simulator's part authorized by the templates.
+	if den := sim.Denials(); len(den) != 0 || len(sim.Granted()) == 0 {
+		t.Errorf("denied %+v, granted %d", den, len(sim.Granted()))
+	}
 	if r.Accounts.Total != 4 || r.Accounts.Audited != 4 || len(r.Errors) != 0 || r.Coverage.Cells != 16 {
 		t.Fatalf("accounts %+v coverage %+v errors %+v", r.Accounts, r.Coverage, r.Errors)
 	}

@@ -60,6 +60,9 @@ type Settings struct {
 	MaxBackoff     time.Duration
 	// S3PathStyle addresses buckets by path, for S3-compatible endpoints such as the simulator and moto.
 	S3PathStyle bool
+	// LinkRoleARN is a role assumed to sign the workbook's link, so the link lives as long as that session, which STS
+	// states; empty signs with the run's own credentials.
+	LinkRoleARN string
 }
 
 // Defaults returns the documented defaults.
@@ -125,6 +128,11 @@ func (s Settings) Validate() error {
 	if s.TopicARN != "" {
 		if a, err := arn.Parse(s.TopicARN); err != nil || a.Service != "sns" || a.Resource == "" {
 			bad("topic %q is not an SNS topic ARN", s.TopicARN)
+		}
+	}
+	if s.LinkRoleARN != "" {
+		if a, err := arn.Parse(s.LinkRoleARN); err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") {
+			bad("link role %q is not an IAM role ARN", s.LinkRoleARN)
 		}
 	}
 	if s.URLExpiry < time.Minute || s.URLExpiry > delivery.MaxPresignExpiry {
@@ -204,6 +212,7 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 	str("AUDIT_PREFIX", &s.Prefix)
 	str("AUDIT_KMS_KEY_ID", &s.KMSKeyID)
 	str("AUDIT_TOPIC_ARN", &s.TopicARN)
+	str("AUDIT_LINK_ROLE_ARN", &s.LinkRoleARN)
 	str("AUDIT_RETRY_MODE", &s.RetryMode)
 	if v := getenv("AUDIT_EXPIRY_DAYS"); v != "" {
 		d, err := checks.ParseExpiryDays(v)

@@ -3,7 +3,6 @@ package awssim
 import (
 	"context"
 	"errors"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,10 +40,7 @@ func TestSNSThrottledIsHTTP429(t *testing.T) {
 // services (the common errors of the API references) and ExpiredToken for the query ones, HTTP 403 both.
 func TestExpiredSessionCodeFollowsTheProtocol(t *testing.T) {
 	t.Parallel()
-	var now atomic.Int64
-	now.Store(asOf.UnixNano())
 	s := New(Demo(asOf))
-	s.now = func() time.Time { return time.Unix(0, now.Load()) }
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +53,7 @@ func TestExpiredSessionCodeFollowsTheProtocol(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now.Store(asOf.Add(13 * time.Hour).UnixNano()) // past any session AssumeRole grants
+	s.Advance(13 * time.Hour) // past any session AssumeRole grants
 	cfg := session.Copy()
 	cfg.Credentials = credentials.StaticCredentialsProvider{Value: creds}
 	cfg.RetryMaxAttempts = 1

@@ -78,7 +78,8 @@ type Server struct {
 	s3backend *s3mem.Backend
 	intercept atomic.Pointer[Intercept]
 	resolver  KeyResolver
-	now       func() time.Time
+	iam       *iamState    // nil: no IAM enforcement
+	skew      atomic.Int64 // Advance moves the clock this many nanoseconds ahead of the wall clock
 
 	mu        sync.Mutex
 	keys      map[string]principal // access key id → principal
@@ -101,7 +102,6 @@ func New(org *Organization) *Server {
 		org:       org,
 		s3backend: backend,
 		s3:        gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog()), gofakes3.WithoutVersioning()).Server(),
-		now:       time.Now,
 		keys:      map[string]principal{},
 		calls:     map[string]int{},
 		streams:   map[string]int{},
@@ -160,7 +160,15 @@ func (s *Server) Close() error {
 
 // Credentials issues long-term credentials for a principal of accountID (an IAM user named orgaudit, or the Lambda's
 // execution role in spirit): what the job starts with.
+//
+// Under EnforceTemplates they are instead a session of the template role the job runs as in that account, with no
+// expiry the SDK can see: what Lambda puts in the function's environment.
 func (s *Server) Credentials(accountID string) aws.Credentials {
+	if s.iam != nil {
+		if r := s.iam.jobRole(accountID); r != nil {
+			return s.issueSession(accountID, r.Name, "orgaudit", time.Time{})
+		}
+	}
 	p := principal{accountID: accountID, arn: fmt.Sprintf("arn:%s:iam::%s:user/orgaudit", s.org.partition(), accountID),
 		userID: "AIDA" + strings.ToUpper(randomHex(8)), secret: randomHex(20)}
 	key := "AKIA" + strings.ToUpper(randomHex(8))
@@ -291,6 +299,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.count(req.call)
 	if f := s.authenticate(r, key, req); f != nil {
+		proto.writeError(w, s.requestID(), op, f)
+		return
+	}
+	if f := s.authorize(req); f != nil {
 		proto.writeError(w, s.requestID(), op, f)
 		return
 	}
@@ -457,6 +469,15 @@ func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, key, region str
 			writeS3Error(w, f)
 			return
 		}
+	}
+	// A presigned URL lives no longer than the session that signed it.
+	if !p.expires.IsZero() && s.now().After(p.expires) {
+		writeS3Error(w, &Fault{Status: 400, Code: "ExpiredToken", Message: "The provided token has expired."})
+		return
+	}
+	if f := s.authorizeS3(r, p, region); f != nil {
+		writeS3Error(w, f)
+		return
 	}
 	c.AccountID = p.accountID
 	if f := s.intercepted(r.Context(), c); f != nil {

@@ -48,26 +48,27 @@ func assumeRole(s *Server, r *request) (any, *Fault) {
 		return nil, denied
 	}
 	role, ok := target.Roles[roleName]
+	if !ok && s.iam != nil {
+		// A role the templates create in the account (the link-signing role); its trust policy was evaluated already.
+		_, ok = s.iam.assumable(target.ID, roleName)
+	}
 	if !ok || (role.ExternalID != "" && role.ExternalID != r.form.Get("ExternalId")) {
 		return nil, denied
 	}
-	expires := r.now.Add(time.Duration(duration) * time.Second).UTC()
-	roleID := "AROA" + strings.ToUpper(randomHex(8))
-	p := principal{
-		accountID: target.ID, secret: randomHex(20), token: "awssim-session-" + randomHex(24), expires: expires,
-		arn:    fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", s.org.partition(), target.ID, roleName, session),
-		userID: roleID + ":" + session,
+	if f := s.sessionLimit(r.caller, target.ID, roleName, time.Duration(duration)*time.Second); f != nil {
+		return nil, f
 	}
-	key := "ASIA" + strings.ToUpper(randomHex(8))
+	expires := r.now.Add(time.Duration(duration) * time.Second).UTC()
+	creds := s.issueSession(target.ID, roleName, session, expires)
 	s.mu.Lock()
-	s.keys[key] = p
+	p := s.keys[creds.AccessKeyID]
 	s.mu.Unlock()
 	type assumedRoleUser struct{ Arn, AssumedRoleId string }
 	return struct {
 		Credentials     stsCredentials
 		AssumedRoleUser assumedRoleUser
 	}{
-		Credentials:     stsCredentials{AccessKeyId: key, SecretAccessKey: p.secret, SessionToken: p.token, Expiration: isoTime(expires)},
+		Credentials:     stsCredentials{AccessKeyId: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey, SessionToken: creds.SessionToken, Expiration: isoTime(expires)},
 		AssumedRoleUser: assumedRoleUser{Arn: p.arn, AssumedRoleId: p.userID},
 	}, nil
 }

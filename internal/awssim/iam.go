@@ -1,0 +1,607 @@
+package awssim
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/micahhausler/aws-iam-policy/policy"
+)
+
+// IAM enforcement: every request is evaluated against the identity policy of the template role whose session signed
+// it, as deploy/cloudformation's templates define it, and AssumeRole against the target role's trust policy too.
+// Enforcement is off until EnforceTemplates, so a test that is not about IAM need not deploy anything.
+
+// Deployment says how the templates are deployed in the simulated organization.
+type Deployment struct {
+	// Management and MemberRole are the two templates, as shipped.
+	Management, MemberRole []byte
+	// Parameters of each stack; those with a default in the template may be left out.
+	ManagementParameters, MemberParameters map[string]string
+	// Region is where the management stack is deployed; Bucket and TopicARN are what CloudFormation named its report
+	// bucket and digest topic.
+	Region, Bucket, TopicARN string
+	// Aliases evaluate principals the templates do not create as one of the templates' roles: a principal ARN, or
+	// the name of a role whose sessions sign, mapped to a template role's name. The moto contract test maps moto's
+	// OrganizationAccountAccessRole to the member role this way.
+	Aliases map[string]string
+}
+
+// DemoKMSKeyARN is the demo's report key: with it the demo and the tests exercise SSE-KMS and the kms: actions.
+const DemoKMSKeyARN = "arn:aws:kms:us-east-1:111111111111:key/1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9"
+
+// DemoDeployment deploys the templates for a Demo or Generated organization: the demo role and ExternalId, the
+// organization's id, and the bucket and topic its management account holds. kmsKeyARN, when set, is the report
+// bucket's key.
+func DemoDeployment(org *Organization, management, memberRole []byte, kmsKeyARN string) Deployment {
+	d := Deployment{Management: management, MemberRole: memberRole, Region: DemoHomeRegion,
+		ManagementParameters: map[string]string{"CodeBucket": "orgaudit-artifacts", "ScheduleTimezone": "UTC", "OrganizationId": org.ID,
+			"MemberRoleName": DemoRoleName, "ExternalId": DemoExternalID, "KmsKeyArn": kmsKeyARN},
+		MemberParameters: map[string]string{"ManagementAccountId": org.ManagementAccountID, "OrganizationId": org.ID,
+			"RoleName": DemoRoleName, "ExternalId": DemoExternalID},
+	}
+	if m := org.account(org.ManagementAccountID); m != nil {
+		for name, r := range m.Regions {
+			if len(r.Buckets) > 0 && len(r.Topics) > 0 {
+				d.Region, d.Bucket = name, r.Buckets[0]
+				d.TopicARN = fmt.Sprintf("arn:%s:sns:%s:%s:%s", org.partition(), name, m.ID, r.Topics[0])
+			}
+		}
+	}
+	return d
+}
+
+// TemplateRole is one IAM role a template creates, as deployed.
+type TemplateRole struct {
+	Template  string // management.yaml or member-role.yaml
+	LogicalID string
+	Name, ARN string // ARN is empty for the member role, which exists in many accounts
+	// Member roles exist in the member accounts whose data lists them; the others in the management account.
+	Member     bool
+	MaxSession time.Duration
+	// Actions are what the role's identity policies allow, by statement.
+	Actions []PolicyAction
+
+	trust    *policy.Policy
+	policies []*policy.Policy
+}
+
+// PolicyAction is one action one statement of a role's identity policy allows.
+type PolicyAction struct {
+	Template, Role, Sid, Action string
+}
+
+// Key names the role in grants and denials: template/LogicalID.
+func (r *TemplateRole) Key() string { return r.Template + "/" + r.LogicalID }
+
+// Grant is one (role, action, resource) the simulator allowed.
+type Grant struct{ Role, Action, Resource string }
+
+// Denial is one request the simulator refused for want of a permission.
+type Denial struct {
+	Principal, Role, Action, Resource string
+	Code, Message                     string
+}
+
+type iamState struct {
+	org     *Organization
+	roles   map[string]*TemplateRole // by role name
+	aliases map[string]string
+
+	mu         sync.Mutex
+	granted    map[Grant]bool
+	denied     []Denial
+	objectKeys map[string]string // bucket/key → the KMS key an object was written with
+}
+
+// LoadTemplateRoles resolves every IAM role of the deployment's templates.
+func LoadTemplateRoles(org *Organization, d Deployment) ([]*TemplateRole, error) {
+	partition := org.partition()
+	physical := func(t *cfnTemplate, id string) (string, map[string]string, error) {
+		typ := yget(t.root, "Resources", id, "Type").Value
+		prop := func(key string) (string, error) {
+			v, err := t.property(id, key)
+			if err != nil {
+				return "", err
+			}
+			s, ok := v.(string)
+			if !ok || s == "" {
+				return "", fmt.Errorf("%s: %s has no %s the simulator can read", t.name, id, key)
+			}
+			return s, nil
+		}
+		account, region := t.pseudo["AWS::AccountId"], t.pseudo["AWS::Region"]
+		switch typ {
+		case "AWS::IAM::Role":
+			name := t.pseudo["AWS::StackName"] + "-" + id
+			if yget(t.root, "Resources", id, "Properties", "RoleName") != nil {
+				n, err := prop("RoleName")
+				if err != nil {
+					return "", nil, err
+				}
+				name = n
+			}
+			if account == "" {
+				return "", nil, fmt.Errorf("%s: the ARN of %s depends on the account it is deployed in", t.name, id)
+			}
+			return name, map[string]string{"Arn": fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, name)}, nil
+		case "AWS::S3::Bucket":
+			if d.Bucket == "" {
+				return "", nil, fmt.Errorf("%s: the deployment names no bucket for %s", t.name, id)
+			}
+			return d.Bucket, map[string]string{"Arn": "arn:" + partition + ":s3:::" + d.Bucket}, nil
+		case "AWS::SNS::Topic":
+			if d.TopicARN == "" {
+				return "", nil, fmt.Errorf("%s: the deployment names no topic for %s", t.name, id)
+			}
+			return d.TopicARN, map[string]string{"TopicArn": d.TopicARN}, nil
+		case "AWS::Logs::LogGroup":
+			name, err := prop("LogGroupName")
+			return name, map[string]string{"Arn": fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s:*", partition, region, account, name)}, err
+		case "AWS::Lambda::Function":
+			name, err := prop("FunctionName")
+			return name, map[string]string{"Arn": fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", partition, region, account, name)}, err
+		}
+		return "", nil, fmt.Errorf("%s: the simulator knows no physical id for %s (%s)", t.name, id, typ)
+	}
+	var out []*TemplateRole
+	for _, tpl := range []struct {
+		file   string
+		body   []byte
+		params map[string]string
+		member bool
+	}{{"management.yaml", d.Management, d.ManagementParameters, false}, {"member-role.yaml", d.MemberRole, d.MemberParameters, true}} {
+		pseudo := map[string]string{"AWS::Partition": partition, "AWS::Region": d.Region, "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": "orgaudit"}
+		if !tpl.member {
+			pseudo["AWS::AccountId"] = org.ManagementAccountID
+		}
+		t, err := parseTemplate(tpl.file, tpl.body, tpl.params, pseudo)
+		if err != nil {
+			return nil, err
+		}
+		t.physical = physical
+		ids := t.resourcesOfType("AWS::IAM::Role")
+		if len(ids) == 0 {
+			return nil, fmt.Errorf("%s: no IAM role", tpl.file)
+		}
+		for _, id := range ids {
+			r, err := loadRole(t, id, tpl.member)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func loadRole(t *cfnTemplate, id string, member bool) (*TemplateRole, error) {
+	r := &TemplateRole{Template: t.name, LogicalID: id, Member: member, MaxSession: time.Hour}
+	name := t.pseudo["AWS::StackName"] + "-" + id
+	if v, err := t.property(id, "RoleName"); err != nil {
+		return nil, err
+	} else if s, ok := v.(string); ok {
+		name = s
+	}
+	r.Name = name
+	if !member {
+		r.ARN = fmt.Sprintf("arn:%s:iam::%s:role/%s", t.pseudo["AWS::Partition"], t.pseudo["AWS::AccountId"], name)
+	}
+	if v, err := t.property(id, "MaxSessionDuration"); err != nil {
+		return nil, err
+	} else if n, ok := v.(int); ok {
+		r.MaxSession = time.Duration(n) * time.Second
+	}
+	trust, err := t.property(id, "AssumeRolePolicyDocument")
+	if err != nil {
+		return nil, err
+	}
+	if r.trust, err = parsePolicy(trust); err != nil {
+		return nil, fmt.Errorf("%s: %s trust policy: %w", t.name, id, err)
+	}
+	pols, err := t.property(id, "Policies")
+	if err != nil {
+		return nil, err
+	}
+	list, _ := pols.([]any)
+	for _, p := range list {
+		doc := p.(map[string]any)["PolicyDocument"]
+		parsed, err := parsePolicy(doc)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s policy: %w", t.name, id, err)
+		}
+		r.policies = append(r.policies, parsed)
+		for _, st := range parsed.Statements.Values() {
+			if st.Effect != policy.EffectAllow || st.Action == nil {
+				continue
+			}
+			for _, a := range st.Action.Values() {
+				r.Actions = append(r.Actions, PolicyAction{Template: t.name, Role: id, Sid: st.Sid, Action: a})
+			}
+		}
+	}
+	return r, nil
+}
+
+// EnforceTemplates turns IAM enforcement on with the roles the deployment's templates create. Call it before Start.
+// From then on Credentials issues, in the management account, a session of the function's execution role (what
+// Lambda hands the function) and elsewhere a session of the member role.
+func (s *Server) EnforceTemplates(d Deployment) error {
+	roles, err := LoadTemplateRoles(s.org, d)
+	if err != nil {
+		return err
+	}
+	st := &iamState{org: s.org, roles: map[string]*TemplateRole{}, aliases: d.Aliases, granted: map[Grant]bool{}, objectKeys: map[string]string{}}
+	for _, r := range roles {
+		if _, dup := st.roles[r.Name]; dup {
+			return fmt.Errorf("two template roles are named %s", r.Name)
+		}
+		st.roles[r.Name] = r
+	}
+	s.iam = st
+	return nil
+}
+
+// TemplateRoles lists the enforced roles; nil when enforcement is off.
+func (s *Server) TemplateRoles() []*TemplateRole {
+	if s.iam == nil {
+		return nil
+	}
+	var out []*TemplateRole
+	for _, r := range s.iam.roles {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key() < out[j].Key() })
+	return out
+}
+
+// TemplateRole finds an enforced role by its logical id, e.g. LinkSigningRole.
+func (s *Server) TemplateRole(logicalID string) *TemplateRole {
+	for _, r := range s.TemplateRoles() {
+		if r.LogicalID == logicalID {
+			return r
+		}
+	}
+	return nil
+}
+
+// Granted lists every (role, action, resource) authorized so far, sorted.
+func (s *Server) Granted() []Grant {
+	if s.iam == nil {
+		return nil
+	}
+	s.iam.mu.Lock()
+	defer s.iam.mu.Unlock()
+	var out []Grant
+	for g := range s.iam.granted {
+		out = append(out, g)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Role+out[i].Action+out[i].Resource < out[j].Role+out[j].Action+out[j].Resource
+	})
+	return out
+}
+
+// Denials lists the requests refused for want of a permission, oldest first.
+func (s *Server) Denials() []Denial {
+	if s.iam == nil {
+		return nil
+	}
+	s.iam.mu.Lock()
+	defer s.iam.mu.Unlock()
+	return append([]Denial(nil), s.iam.denied...)
+}
+
+// Advance moves the simulator's clock forward: session and presigned-URL expiry are judged by it.
+func (s *Server) Advance(d time.Duration) { s.skew.Add(int64(d)) }
+
+func (s *Server) now() time.Time { return time.Now().Add(time.Duration(s.skew.Load())) }
+
+// SessionExpiry is when the session behind an access key ends; false for long-term keys and unknown ones.
+func (s *Server) SessionExpiry(accessKeyID string) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.keys[accessKeyID]
+	return p.expires, ok && !p.expires.IsZero()
+}
+
+// jobRole is the template role whose session Credentials issues in account: the execution role in the management
+// account, the member role elsewhere.
+func (st *iamState) jobRole(account string) *TemplateRole {
+	for _, r := range st.roles {
+		if (account == st.org.ManagementAccountID && r.LogicalID == "ExecutionRole") || (account != st.org.ManagementAccountID && r.Member) {
+			return r
+		}
+	}
+	return nil
+}
+
+// issueSession registers a role session and returns its credentials.
+func (s *Server) issueSession(accountID, roleName, session string, expires time.Time) aws.Credentials {
+	p := principal{accountID: accountID, secret: randomHex(20), token: "awssim-session-" + randomHex(24), expires: expires,
+		arn:    fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", s.org.partition(), accountID, roleName, session),
+		userID: "AROA" + strings.ToUpper(randomHex(8)) + ":" + session}
+	key := "ASIA" + strings.ToUpper(randomHex(8))
+	s.mu.Lock()
+	s.keys[key] = p
+	s.mu.Unlock()
+	return aws.Credentials{AccessKeyID: key, SecretAccessKey: p.secret, SessionToken: p.token, Source: "awssim", CanExpire: !expires.IsZero(), Expires: expires}
+}
+
+// sessionRole is the role name of an assumed-role session ARN, or "".
+func sessionRole(principalARN string) string {
+	a, err := arn.Parse(principalARN)
+	if err != nil || !strings.HasPrefix(a.Resource, "assumed-role/") {
+		return ""
+	}
+	return strings.Split(a.Resource, "/")[1]
+}
+
+// roleOf is the template role whose policies apply to p, or nil: p is then allowed nothing.
+func (st *iamState) roleOf(p principal) *TemplateRole {
+	name := sessionRole(p.arn)
+	if alias, ok := st.aliases[p.arn]; ok {
+		return st.roles[alias]
+	}
+	if alias, ok := st.aliases[name]; ok && name != "" {
+		return st.roles[alias]
+	}
+	if r := st.roles[name]; r != nil && st.roleIn(r, p.accountID) {
+		return r
+	}
+	return nil
+}
+
+// roleIn says whether role r exists in account.
+func (st *iamState) roleIn(r *TemplateRole, account string) bool {
+	if !r.Member {
+		return account == st.org.ManagementAccountID
+	}
+	a := st.org.account(account)
+	if a == nil || account == st.org.ManagementAccountID {
+		return false
+	}
+	_, ok := a.Roles[r.Name]
+	return ok
+}
+
+// assumable finds the template role an AssumeRole names, with its longest session.
+func (st *iamState) assumable(account, name string) (*TemplateRole, bool) {
+	r := st.roles[name]
+	if r == nil || !st.roleIn(r, account) {
+		return nil, false
+	}
+	return r, true
+}
+
+// requestContext holds the global condition keys the templates test.
+func (st *iamState) requestContext(p principal, resource string) map[string]string {
+	ctx := map[string]string{"aws:PrincipalArn": p.arn, "aws:PrincipalAccount": p.accountID}
+	if st.org.account(p.accountID) != nil && st.org.ID != "" {
+		ctx["aws:PrincipalOrgID"] = st.org.ID
+	}
+	if a, err := arn.Parse(resource); err == nil && a.AccountID != "" && st.org.account(a.AccountID) != nil && st.org.ID != "" {
+		ctx["aws:ResourceOrgID"] = st.org.ID
+	}
+	return ctx
+}
+
+// accessDenied is each service's own refusal, as botocore models it (or AWS's common AccessDenied where it does
+// not): awsJson services answer AccessDeniedException, SNS AuthorizationError, EC2 UnauthorizedOperation.
+func accessDenied(service, msg string) *Fault {
+	switch service {
+	case "organizations", "servicecatalog":
+		return &Fault{Status: 400, Code: "AccessDeniedException", Message: msg}
+	case "sns":
+		return &Fault{Status: 403, Code: "AuthorizationError", Message: msg}
+	case "ec2":
+		return &Fault{Status: 403, Code: "UnauthorizedOperation", Message: "You are not authorized to perform this operation. " + msg}
+	}
+	return &Fault{Status: 403, Code: "AccessDenied", Message: msg}
+}
+
+// check evaluates p's identity policy for action on resource, recording the outcome.
+func (st *iamState) check(service string, p principal, action, resource string) *Fault {
+	role := st.roleOf(p)
+	var pols []*policy.Policy
+	key := ""
+	if role != nil {
+		pols, key = role.policies, role.Key()
+	}
+	d := evaluate(pols, evalRequest{action: action, resource: resource, context: st.requestContext(p, resource)})
+	if d == allowed {
+		st.mu.Lock()
+		st.granted[Grant{Role: key, Action: action, Resource: resource}] = true
+		st.mu.Unlock()
+		return nil
+	}
+	shown := resource
+	if service == "s3" {
+		shown = `"` + resource + `"`
+	}
+	why := "because no identity-based policy allows the " + action + " action"
+	if d == explicitDeny {
+		why = "with an explicit deny in an identity-based policy"
+	}
+	f := accessDenied(service, fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s %s", p.arn, action, shown, why))
+	st.mu.Lock()
+	st.denied = append(st.denied, Denial{Principal: p.arn, Role: key, Action: action, Resource: resource, Code: f.Code, Message: f.Message})
+	st.mu.Unlock()
+	return f
+}
+
+// trusts evaluates the trust policy of the template role roleARN names, if it is one; roles only the organization's
+// data knows are left to the AssumeRole handler.
+func (st *iamState) trusts(p principal, roleARN string, form map[string][]string) *Fault {
+	a, err := arn.Parse(roleARN)
+	if err != nil {
+		return nil
+	}
+	role, ok := st.assumable(a.AccountID, a.Resource[strings.LastIndex(a.Resource, "/")+1:])
+	if !ok {
+		return nil
+	}
+	ctx := st.requestContext(p, roleARN)
+	if ext, ok := form["ExternalId"]; ok && len(ext) > 0 {
+		ctx["sts:ExternalId"] = ext[0]
+	}
+	sessionOf := ""
+	if name := sessionRole(p.arn); name != "" {
+		sessionOf = fmt.Sprintf("arn:%s:iam::%s:role/%s", st.org.partition(), p.accountID, name)
+	}
+	named := func(entry string) bool {
+		return entry == p.arn || (sessionOf != "" && entry == sessionOf) || entry == p.accountID ||
+			entry == fmt.Sprintf("arn:%s:iam::%s:root", st.org.partition(), p.accountID)
+	}
+	if evaluate([]*policy.Policy{role.trust}, evalRequest{action: "sts:AssumeRole", resource: roleARN, principal: named, context: ctx}) == allowed {
+		return nil
+	}
+	msg := fmt.Sprintf("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", p.arn, roleARN)
+	st.mu.Lock()
+	st.denied = append(st.denied, Denial{Principal: p.arn, Role: role.Key() + " (trust)", Action: "sts:AssumeRole", Resource: roleARN, Code: "AccessDenied", Message: msg})
+	st.mu.Unlock()
+	return &Fault{Status: 403, Code: "AccessDenied", Message: msg}
+}
+
+// iamActions maps each operation the simulator answers to its IAM action and the resource it acts on. An empty
+// action needs no permission.
+var iamActions = map[string]func(r *request) (action, resource string){
+	"sts.GetCallerIdentity":                       func(*request) (string, string) { return "", "" },
+	"sts.AssumeRole":                              func(r *request) (string, string) { return "sts:AssumeRole", r.form.Get("RoleArn") },
+	"organizations.ListAccounts":                  anyResource("organizations:ListAccounts"),
+	"servicecatalog.SearchProvisionedProducts":    anyResource("servicecatalog:SearchProvisionedProducts"),
+	"servicecatalog.DescribeRecord":               anyResource("servicecatalog:DescribeRecord"),
+	"servicecatalog.DescribeProvisioningArtifact": anyResource("servicecatalog:DescribeProvisioningArtifact"),
+	"cloudformation.ListStacks":                   anyResource("cloudformation:ListStacks"),
+	"ec2.DescribeRegions":                         anyResource("ec2:DescribeRegions"),
+	"ec2.DescribeReservedInstances":               anyResource("ec2:DescribeReservedInstances"),
+	"rds.DescribeReservedDBInstances":             anyResource("rds:DescribeReservedDBInstances"),
+	"sns.Publish":                                 func(r *request) (string, string) { return "sns:Publish", r.form.Get("TopicArn") },
+}
+
+func anyResource(action string) func(*request) (string, string) {
+	return func(*request) (string, string) { return action, "*" }
+}
+
+// authorize evaluates a non-S3 request once its caller is known.
+func (s *Server) authorize(req *request) *Fault {
+	st := s.iam
+	if st == nil {
+		return nil
+	}
+	name := req.call.Service + "." + req.call.Operation
+	mapping, ok := iamActions[name]
+	if !ok {
+		return &Fault{Status: 500, Code: "InternalFailure", Message: "awssim: no IAM action is mapped for " + name}
+	}
+	action, resource := mapping(req)
+	if action == "" {
+		return nil
+	}
+	if f := st.check(req.call.Service, req.caller, action, resource); f != nil {
+		return f
+	}
+	if action == "sts:AssumeRole" {
+		return st.trusts(req.caller, resource, req.form)
+	}
+	return nil
+}
+
+// authorizeS3 evaluates an S3 request (a presigned one as its signer), with the KMS permissions SSE-KMS needs.
+func (s *Server) authorizeS3(r *http.Request, p principal, region string) *Fault {
+	st := s.iam
+	if st == nil {
+		return nil
+	}
+	path := strings.TrimPrefix(r.URL.Path, "/")
+	bucket, key, _ := strings.Cut(path, "/")
+	object := "arn:" + s.org.partition() + ":s3:::" + bucket + "/" + key
+	var action, resource string
+	switch {
+	case key != "" && r.Method == http.MethodPut:
+		action, resource = "s3:PutObject", object
+	case key != "" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		action, resource = "s3:GetObject", object
+	case key != "" && r.Method == http.MethodDelete:
+		action, resource = "s3:DeleteObject", object
+	case key == "" && r.Method == http.MethodGet && r.URL.Query().Has("location"):
+		action, resource = "s3:GetBucketLocation", "arn:"+s.org.partition()+":s3:::"+bucket
+	case key == "" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		action, resource = "s3:ListBucket", "arn:"+s.org.partition()+":s3:::"+bucket
+	default:
+		return &Fault{Status: 500, Code: "InternalError", Message: "awssim: no IAM action is mapped for S3 " + r.Method + " " + r.URL.Path}
+	}
+	if f := st.check("s3", p, action, resource); f != nil {
+		return f
+	}
+	switch action {
+	case "s3:PutObject":
+		if r.Header.Get("X-Amz-Server-Side-Encryption") != "aws:kms" {
+			break
+		}
+		keyARN := kmsKeyARN(s.org.partition(), region, p.accountID, r.Header.Get("X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id"))
+		if f := st.check("s3", p, "kms:GenerateDataKey", keyARN); f != nil {
+			return f
+		}
+		st.mu.Lock()
+		st.objectKeys[bucket+"/"+key] = keyARN
+		st.mu.Unlock()
+	case "s3:GetObject":
+		st.mu.Lock()
+		keyARN := st.objectKeys[bucket+"/"+key]
+		st.mu.Unlock()
+		if keyARN != "" {
+			return st.check("s3", p, "kms:Decrypt", keyARN)
+		}
+	}
+	return nil
+}
+
+// kmsKeyARN is the ARN of the key an SSE-KMS request names by ARN or by id.
+func kmsKeyARN(partition, region, account, id string) string {
+	if strings.HasPrefix(id, "arn:") {
+		return id
+	}
+	if id == "" {
+		id = "aws/s3" // the AWS managed key
+		return fmt.Sprintf("arn:%s:kms:%s:%s:alias/%s", partition, region, account, id)
+	}
+	return fmt.Sprintf("arn:%s:kms:%s:%s:key/%s", partition, region, account, id)
+}
+
+// roleChainingLimit is AWS's cap on a session assumed with another role session's credentials.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html#iam-term-role-chaining
+const roleChainingLimit = time.Hour
+
+// sessionLimit checks a requested session length against the role's MaxSessionDuration and role chaining, with
+// STS's own ValidationError wording.
+func (s *Server) sessionLimit(caller principal, account, roleName string, duration time.Duration) *Fault {
+	if sessionRole(caller.arn) != "" && duration > roleChainingLimit {
+		return &Fault{Status: 400, Code: "ValidationError", Message: "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."}
+	}
+	if s.iam == nil {
+		return nil
+	}
+	if r, ok := s.iam.assumable(account, roleName); ok && duration > r.MaxSession {
+		return &Fault{Status: 400, Code: "ValidationError", Message: "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."}
+	}
+	return nil
+}
+
+// ActionsOf lists the distinct actions of a role's grants.
+func ActionsOf(grants []Grant, roleKey string) []string {
+	var out []string
+	for _, g := range grants {
+		if g.Role == roleKey {
+			out = append(out, g.Action)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}

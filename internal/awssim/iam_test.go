@@ -1,0 +1,201 @@
+package awssim_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/servicecatalog"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+
+	templates "github.com/orgaudit/orgaudit/deploy/cloudformation"
+	"github.com/orgaudit/orgaudit/internal/awssim"
+)
+
+func enforcedDemo(t *testing.T) *awssim.Server {
+	t.Helper()
+	org := awssim.Demo(time.Now())
+	sim := awssim.New(org)
+	if err := sim.EnforceTemplates(awssim.DemoDeployment(org, templates.Management, templates.MemberRole, awssim.DemoKMSKeyARN)); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
+	return sim
+}
+
+func apiError(t *testing.T, err error) smithy.APIError {
+	t.Helper()
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) {
+		t.Fatalf("want an AWS error, got %v", err)
+	}
+	return apiErr
+}
+
+// TestRefusalsInEachServicesOwnShape: a principal no template role covers (the account the StackSet never reached)
+// is refused everything, each service answering as AWS does, in IAM's words.
+func TestRefusalsInEachServicesOwnShape(t *testing.T) {
+	t.Parallel()
+	sim := enforcedDemo(t)
+	cfg := sim.Config(awssim.DemoMissingRole, "us-east-1")
+	ctx := context.Background()
+	calls := map[string]struct {
+		call   func() error
+		code   string
+		action string
+	}{
+		"organizations": {func() error { _, err := organizations.NewFromConfig(cfg).ListAccounts(ctx, nil); return err }, "AccessDeniedException", "organizations:ListAccounts"},
+		"servicecatalog": {func() error {
+			_, err := servicecatalog.NewFromConfig(cfg).SearchProvisionedProducts(ctx, &servicecatalog.SearchProvisionedProductsInput{})
+			return err
+		}, "AccessDeniedException", "servicecatalog:SearchProvisionedProducts"},
+		"cloudformation": {func() error { _, err := cloudformation.NewFromConfig(cfg).ListStacks(ctx, nil); return err }, "AccessDenied", "cloudformation:ListStacks"},
+		"rds":            {func() error { _, err := rds.NewFromConfig(cfg).DescribeReservedDBInstances(ctx, nil); return err }, "AccessDenied", "rds:DescribeReservedDBInstances"},
+		"ec2":            {func() error { _, err := ec2.NewFromConfig(cfg).DescribeReservedInstances(ctx, nil); return err }, "UnauthorizedOperation", "ec2:DescribeReservedInstances"},
+		"sns": {func() error {
+			_, err := sns.NewFromConfig(cfg).Publish(ctx, &sns.PublishInput{TopicArn: aws.String(awssim.DemoTopicARN()), Message: aws.String("x")})
+			return err
+		}, "AuthorizationError", "sns:Publish"},
+		"s3": {func() error {
+			_, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).PutObject(ctx, &s3.PutObjectInput{
+				Bucket: aws.String(awssim.DemoBucket), Key: aws.String("orgaudit/x.xlsx"), Body: strings.NewReader("x")})
+			return err
+		}, "AccessDenied", "s3:PutObject"},
+	}
+	for name, c := range calls {
+		e := apiError(t, c.call())
+		want := "is not authorized to perform: " + c.action + " on resource: "
+		if e.ErrorCode() != c.code || !strings.Contains(e.ErrorMessage(), want) || !strings.Contains(e.ErrorMessage(), "because no identity-based policy allows the "+c.action+" action") {
+			t.Errorf("%s: %s %q", name, e.ErrorCode(), e.ErrorMessage())
+		}
+	}
+	if n := len(sim.Denials()); n != len(calls) {
+		t.Errorf("%d denials recorded for %d refused calls", n, len(calls))
+	}
+}
+
+// TestAssumeRoleHonoursTrustAndTheOrganization: the member role's trust wants the ExternalId; the execution role may
+// assume roles only inside the organization (aws:ResourceOrgID).
+func TestAssumeRoleHonoursTrustAndTheOrganization(t *testing.T) {
+	t.Parallel()
+	sim := enforcedDemo(t)
+	client := sts.NewFromConfig(sim.Config(awssim.DemoManagementAccount, "us-east-1"))
+	ctx := context.Background()
+	member := "arn:aws:iam::222222222222:role/" + awssim.DemoRoleName
+	if _, err := client.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(member), RoleSessionName: aws.String("test")}); err == nil ||
+		apiError(t, err).ErrorCode() != "AccessDenied" {
+		t.Errorf("without the ExternalId: %v", err)
+	}
+	if _, err := client.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(member), RoleSessionName: aws.String("test"), ExternalId: aws.String(awssim.DemoExternalID)}); err != nil {
+		t.Errorf("with the ExternalId: %v", err)
+	}
+	outside := "arn:aws:iam::444455556666:role/" + awssim.DemoRoleName
+	_, err := client.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(outside), RoleSessionName: aws.String("test"), ExternalId: aws.String(awssim.DemoExternalID)})
+	if e := apiError(t, err); e.ErrorCode() != "AccessDenied" || !strings.Contains(e.ErrorMessage(), "because no identity-based policy allows the sts:AssumeRole action") {
+		t.Errorf("a role outside the organization: %v", err)
+	}
+}
+
+// TestRoleChainingCapsTheSessionAndItsLinks: the function's credentials are a role session, so AWS gives the
+// link-signing role 1 hour however long its MaxSessionDuration, and a URL signed for longer dies with the session.
+func TestRoleChainingCapsTheSessionAndItsLinks(t *testing.T) {
+	t.Parallel()
+	sim := enforcedDemo(t)
+	cfg := sim.Config(awssim.DemoManagementAccount, "us-east-1")
+	ctx := context.Background()
+	link := sim.TemplateRole("LinkSigningRole")
+	if link == nil || link.MaxSession != 12*time.Hour {
+		t.Fatalf("link-signing role %+v", link)
+	}
+	client := sts.NewFromConfig(cfg)
+	_, err := client.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(link.ARN), RoleSessionName: aws.String("link"), DurationSeconds: aws.Int32(43200)})
+	if e := apiError(t, err); e.ErrorCode() != "ValidationError" || !strings.Contains(e.ErrorMessage(), "1 hour session limit for roles assumed by role chaining") {
+		t.Fatalf("12 hours by role chaining: %v", err)
+	}
+	out, err := client.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(link.ARN), RoleSessionName: aws.String("link"), DurationSeconds: aws.Int32(3600)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Until(*out.Credentials.Expiration); d > time.Hour || d < time.Hour-time.Minute {
+		t.Errorf("session lasts %s", d)
+	}
+	// The execution role writes a workbook; the link-signing session signs a 7-day link to it.
+	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	key := "orgaudit/2026/11/22/orgaudit-x.xlsx"
+	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(awssim.DemoBucket), Key: aws.String(key), Body: strings.NewReader("wb")}); err != nil {
+		t.Fatal(err)
+	}
+	c := out.Credentials
+	signer := s3.NewPresignClient(s3c, func(o *s3.PresignOptions) {
+		o.Expires = 7 * 24 * time.Hour
+		o.ClientOptions = append(o.ClientOptions, func(so *s3.Options) {
+			so.Credentials = credentials.NewStaticCredentialsProvider(*c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken)
+		})
+	})
+	req, err := signer.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(awssim.DemoBucket), Key: aws.String(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func() int {
+		resp, err := http.Get(req.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get(); code != http.StatusOK {
+		t.Fatalf("fresh link: %d", code)
+	}
+	sim.Advance(time.Until(*c.Expiration) + time.Second)
+	if code := get(); code != http.StatusBadRequest {
+		t.Errorf("link after its signer's session ended: %d, want 400 ExpiredToken", code)
+	}
+}
+
+func TestTemplateResolverFailsOnWhatItCannotRead(t *testing.T) {
+	t.Parallel()
+	org := awssim.Demo(time.Now())
+	d := awssim.DemoDeployment(org, templates.Management, templates.MemberRole, "")
+	for name, mutate := range map[string]func(*awssim.Deployment){
+		"unknown intrinsic": func(d *awssim.Deployment) {
+			d.MemberRole = []byte(strings.Replace(string(d.MemberRole), "!Ref ExternalId", "!FindInMap [A, B, C]", 1))
+		},
+		"missing parameter":    func(d *awssim.Deployment) { delete(d.MemberParameters, "OrganizationId") },
+		"undeclared parameter": func(d *awssim.Deployment) { d.ManagementParameters["Nope"] = "x" },
+		"unknown operator": func(d *awssim.Deployment) {
+			d.MemberRole = []byte(strings.Replace(string(d.MemberRole), "StringEquals:", "ArnLike:", 1))
+		},
+	} {
+		c := d
+		c.ManagementParameters, c.MemberParameters = map[string]string{}, map[string]string{}
+		for k, v := range d.ManagementParameters {
+			c.ManagementParameters[k] = v
+		}
+		for k, v := range d.MemberParameters {
+			c.MemberParameters[k] = v
+		}
+		mutate(&c)
+		if _, err := awssim.LoadTemplateRoles(org, c); err == nil {
+			t.Errorf("%s: loaded without complaint", name)
+		}
+	}
+	if _, err := awssim.LoadTemplateRoles(org, d); err != nil {
+		t.Fatalf("the shipped templates: %v", err)
+	}
+}
