@@ -129,7 +129,7 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 	out.Subject = report.Subject(res)
 	out.Digest = report.Digest(res, report.MaxDigestBytes)
 	if !s.DryRun && deliveryErr == nil && s.TopicARN != "" {
-		deliveryErr = publishOnce(ctx, cfg, s, res, out, log)
+		deliveryErr = publishOnce(ctx, cfg, s, res, out, runTime, opts.Now(), log)
 	}
 	if deliveryErr != nil {
 		log.ErrorContext(ctx, "delivery failed", "err", deliveryErr)
@@ -194,35 +194,33 @@ func s3Client(cfg aws.Config, s Settings) *s3.Client {
 	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = s.S3PathStyle })
 }
 
-// publishOnce sends the digest unless another invocation of this run already has. With a bucket, a conditional
-// marker object decides which invocation publishes; a failed publish removes the marker so a retry can.
-func publishOnce(ctx context.Context, cfg aws.Config, s Settings, res *report.Result, out *Output, log *slog.Logger) error {
-	var marker string
+// publishOnce hands the digest to delivery, which alone decides whether this invocation of the run sends it.
+func publishOnce(ctx context.Context, cfg aws.Config, s Settings, res *report.Result, out *Output, runTime, now time.Time, log *slog.Logger) error {
+	d := delivery.Digest{TopicARN: s.TopicARN, Subject: out.Subject, Body: out.Digest, RunID: res.RunID, Trigger: s.Trigger,
+		Now: func() time.Time { return now }}
 	if s.Bucket != "" {
-		marker = delivery.MarkerKey(s.Prefix, res.RunID)
-		claimed, err := delivery.ClaimDigest(ctx, s3Client(cfg, s), s.Bucket, marker, res.RunID)
-		if err != nil {
-			return err
-		}
-		if !claimed {
-			res.AlreadyPublished = true
-			log.InfoContext(ctx, "digest already published by another invocation of this run", "marker", marker)
-			return nil
-		}
+		d.Bucket, d.MarkerKey = s.Bucket, delivery.MarkerKey(s.Prefix, runTime, s.Trigger, res.RunID)
 	}
-	id, err := delivery.Publish(ctx, sns.NewFromConfig(cfg), s.TopicARN, out.Subject, out.Digest)
+	sent, err := delivery.PublishOnce(ctx, s3Client(cfg, s), sns.NewFromConfig(cfg), d)
 	if err != nil {
-		if marker != "" {
-			if rerr := delivery.ReleaseDigest(ctx, s3Client(cfg, s), s.Bucket, marker); rerr != nil {
-				err = errors.Join(err, rerr)
-			}
-		}
 		if res.Report != nil && res.Report.Key != "" {
 			return fmt.Errorf("%w (the workbook is in s3://%s/%s)", err, res.Report.Bucket, res.Report.Key)
 		}
 		return err
 	}
-	res.Published, res.MessageID = true, id
-	log.InfoContext(ctx, "digest published", "topic_arn", s.TopicARN, "message_id", id)
+	switch sent.Outcome {
+	case delivery.Published:
+		res.Published, res.MessageID = true, sent.MessageID
+		log.InfoContext(ctx, "digest published", "topic_arn", s.TopicARN, "message_id", sent.MessageID, "took_over_stale_claim", sent.TookOver)
+		if sent.MarkErr != nil {
+			log.WarnContext(ctx, "digest published but its marker not marked published", "marker", d.MarkerKey, "err", sent.MarkErr)
+		}
+	case delivery.AlreadyPublished:
+		res.AlreadyPublished = true
+		log.InfoContext(ctx, "digest already published by another invocation of this run", "marker", d.MarkerKey)
+	case delivery.InProgress:
+		res.PublishInProgress = true
+		log.WarnContext(ctx, "another invocation of this run holds a live claim on its digest; not publishing", "marker", d.MarkerKey)
+	}
 	return nil
 }

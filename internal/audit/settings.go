@@ -59,14 +59,24 @@ type Settings struct {
 	MaxBackoff     time.Duration
 	// S3PathStyle addresses buckets by path, for S3-compatible endpoints such as the simulator and moto.
 	S3PathStyle bool
+	// Trigger is what started the run: scheduled, manual (a Lambda invocation with an override) or cli. It is part
+	// of the digest's exactly-once marker, so a manual run never answers for a scheduled one.
+	Trigger string
 }
+
+// Triggers of a run.
+const (
+	TriggerScheduled = "scheduled"
+	TriggerManual    = "manual"
+	TriggerCLI       = "cli"
+)
 
 // Defaults returns the documented defaults.
 func Defaults() Settings {
 	l := checks.DefaultLimits()
 	return Settings{RoleName: DefaultRoleName, SessionName: "orgaudit", ExpiryDays: l.Expiry, StuckAfter: l.StuckAfter,
 		Concurrency: DefaultConcurrency, Prefix: "orgaudit", URLExpiry: delivery.MaxPresignExpiry,
-		RetryMode: RetryStandard, MaxAttempts: 8, MaxBackoff: 20 * time.Second}
+		RetryMode: RetryStandard, MaxAttempts: 8, MaxBackoff: 20 * time.Second, Trigger: TriggerCLI}
 }
 
 var (
@@ -140,6 +150,9 @@ func (s Settings) Validate() error {
 	}
 	if s.Timeout < 0 || s.DeliveryMargin < 0 {
 		bad("timeout and delivery margin cannot be negative")
+	}
+	if !slices.Contains([]string{TriggerScheduled, TriggerManual, TriggerCLI}, s.Trigger) {
+		bad("trigger %q must be %s, %s or %s", s.Trigger, TriggerScheduled, TriggerManual, TriggerCLI)
 	}
 	if s.RunID != "" && !runID.MatchString(s.RunID) {
 		bad("run id %q may hold only letters, digits and _.-", s.RunID)

@@ -35,6 +35,9 @@ type Result struct {
 	MessageID       string                 `json:"message_id,omitempty"`
 	// AlreadyPublished says another invocation of this run sent the digest, so this one did not.
 	AlreadyPublished bool `json:"already_published,omitempty"`
+	// PublishInProgress says another invocation of this run holds a live claim on the digest (publishing now, or
+	// died less than a lease ago), so this one did not publish.
+	PublishInProgress bool `json:"publish_in_progress,omitempty"`
 	// APIRetries counts the SDK's retries (throttling, 5xx), by the error that caused them.
 	APIRetries    int            `json:"api_retries"`
 	RetriesByCode map[string]int `json:"retries_by_code,omitempty"`
