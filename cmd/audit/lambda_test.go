@@ -63,3 +63,42 @@ func TestDeliveredRunNeverFailsForItsResponseSize(t *testing.T) {
 	}
 	t.Logf("%d error cells: %d errors in a %d-byte response, %d omitted", wantErrors, len(res.Errors), len(raw), res.ErrorsOmitted)
 }
+
+// TestLambdaFailsWhenTheOrganizationCannotBeListed: the function's role lost organizations:ListAccounts (here it runs
+// in a member account, which AWS denies the call). A run of its own account mailed as "1/1 accounts" would hide the
+// loss, so the invocation fails, nothing is mailed, and the alarm fires. Named accounts still run.
+func TestLambdaFailsWhenTheOrganizationCannotBeListed(t *testing.T) {
+	t.Parallel()
+	const member = "333333333333"
+	org := awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC))
+	for _, a := range org.Accounts {
+		if a.ID == member {
+			a.Regions["us-east-1"].Topics = []string{awssim.DemoTopicName}
+		}
+	}
+	sim := awssim.New(org)
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	env := map[string]string{"AUDIT_EXTERNAL_ID": awssim.DemoExternalID, "AUDIT_REGIONS": "us-east-1",
+		"AUDIT_TOPIC_ARN": "arn:aws:sns:us-east-1:" + member + ":" + awssim.DemoTopicName}
+	load := func() (aws.Config, error) { return sim.Config(member, "us-east-1"), nil }
+	handle := newLambdaHandler(func(k string) string { return env[k] }, load)
+	_, err := handle(context.Background(), json.RawMessage(`{"source":"aws.scheduler","scheduled_time":"2026-11-22T08:00:00Z"}`))
+	if err == nil || !strings.Contains(err.Error(), "organizations:ListAccounts") || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := len(sim.Published()); n != 0 {
+		t.Fatalf("%d digests mailed for an organization that could not be read", n)
+	}
+
+	env["AUDIT_ACCOUNTS"] = member
+	raw, err := newLambdaHandler(func(k string) string { return env[k] }, load)(context.Background(), json.RawMessage(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := decodeResult(t, string(raw)); res.Accounts.Total != 1 || res.Accounts.Audited != 1 || !res.Published || res.OwnAccountOnly {
+		t.Errorf("named account: accounts %+v published %v", res.Accounts, res.Published)
+	}
+}

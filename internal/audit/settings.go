@@ -59,6 +59,10 @@ type Settings struct {
 	MaxBackoff     time.Duration
 	// S3PathStyle addresses buckets by path, for S3-compatible endpoints such as the simulator and moto.
 	S3PathStyle bool
+	// AllowOwnAccountFallback lets a run that cannot list the organization audit the caller's own account, saying
+	// "own account only". The CLI allows it; under Lambda (FromEnv) it is off, so a lost organizations:ListAccounts
+	// fails the run and its alarm fires instead of mailing "1/1 accounts".
+	AllowOwnAccountFallback bool
 	// Trigger is what started the run: scheduled, manual (a Lambda invocation with an override) or cli. It is part
 	// of the digest's exactly-once marker, so a manual run never answers for a scheduled one.
 	Trigger string
@@ -76,7 +80,8 @@ func Defaults() Settings {
 	l := checks.DefaultLimits()
 	return Settings{RoleName: DefaultRoleName, SessionName: "orgaudit", ExpiryDays: l.Expiry, StuckAfter: l.StuckAfter,
 		Concurrency: DefaultConcurrency, Prefix: "orgaudit", URLExpiry: delivery.MaxPresignExpiry,
-		RetryMode: RetryStandard, MaxAttempts: 8, MaxBackoff: 20 * time.Second, Trigger: TriggerCLI}
+		RetryMode: RetryStandard, MaxAttempts: 8, MaxBackoff: 20 * time.Second, Trigger: TriggerCLI,
+		AllowOwnAccountFallback: true}
 }
 
 var (
@@ -87,6 +92,18 @@ var (
 	bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	runID      = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,80}$`)
 )
+
+// minAsOf and maxAsOfYearsAhead bound -as-of: anything outside is a typo (a year 20266, a day 0026), not an audit.
+var minAsOf = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+const maxAsOfYearsAhead = 10
+
+// Normalized returns s with every list holding each item once, in first-named order: a region or account named twice
+// is audited once, whichever way it came (flags, environment, event).
+func (s Settings) Normalized() Settings {
+	s.Regions, s.Accounts, s.ExcludeAccounts, s.Checks = dedupe(s.Regions), dedupe(s.Accounts), dedupe(s.ExcludeAccounts), dedupe(s.Checks)
+	return s
+}
 
 // Validate checks every setting and reports all problems at once.
 func (s Settings) Validate() error {
@@ -118,6 +135,14 @@ func (s Settings) Validate() error {
 				bad("account id %q must be 12 digits", a)
 			}
 		}
+	}
+	for _, a := range dedupe(s.Accounts) {
+		if slices.Contains(s.ExcludeAccounts, a) {
+			bad("account %s is both included and excluded", a)
+		}
+	}
+	if !s.AsOf.IsZero() && (s.AsOf.Before(minAsOf) || s.AsOf.After(time.Now().AddDate(maxAsOfYearsAhead, 0, 0))) {
+		bad("as-of %s must lie between %s and %d years from now", s.AsOf.Format(time.RFC3339), minAsOf.Format("2006-01-02"), maxAsOfYearsAhead)
 	}
 	if _, err := checks.Select(s.Checks); err != nil {
 		errs = append(errs, err)
@@ -189,6 +214,7 @@ func EnvNames() []string {
 // a malformed one is an error naming it.
 func FromEnv(getenv func(string) string) (Settings, error) {
 	s := Defaults()
+	s.AllowOwnAccountFallback = false
 	var errs []error
 	str := func(name string, dst *string) {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
@@ -250,6 +276,7 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 	if err := errors.Join(errs...); err != nil {
 		return s, err
 	}
+	s = s.Normalized()
 	return s, s.Validate()
 }
 

@@ -4,6 +4,7 @@ package delivery
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"path"
@@ -12,14 +13,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 )
 
-// Actions are the IAM actions delivery calls; KMSActions are added when the workbook is encrypted with a KMS key.
+// Actions are the IAM actions delivery calls (s3:ListBucket is what HeadBucket needs, for the bucket's region); KMSActions are added when the workbook is encrypted with a KMS key.
 var (
-	Actions    = []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject", "sns:Publish"}
+	Actions    = []string{"s3:ListBucket", "s3:PutObject", "s3:GetObject", "s3:DeleteObject", "sns:Publish"}
 	KMSActions = []string{"kms:GenerateDataKey"}
 )
 
@@ -143,4 +145,25 @@ func Publish(ctx context.Context, api Publisher, topicARN, subject, body string)
 // never answer for a scheduled run that happens to share its id.
 func MarkerKey(prefix string, runDate time.Time, trigger, runID string) string {
 	return path.Join(strings.Trim(prefix, "/"), "published", runDate.UTC().Format("2006/01/02"), trigger+"-"+runID+".json")
+}
+
+// BucketRegion finds the region a bucket lives in, for clients and presigned links addressed there rather than the
+// SDK's default region. S3 names it in x-amz-bucket-region on every HeadBucket answer, the 301 a client in the wrong
+// region gets included, so an error that carries the header still answers. An endpoint that answers 200 without it
+// (an S3-compatible store) has one region: the client's.
+func BucketRegion(ctx context.Context, client *s3.Client, bucket string) (string, error) {
+	out, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)})
+	if err == nil {
+		if r := aws.ToString(out.BucketRegion); r != "" {
+			return r, nil
+		}
+		return client.Options().Region, nil
+	}
+	var respErr *awshttp.ResponseError
+	if errors.As(err, &respErr) && respErr.Response != nil {
+		if r := respErr.Response.Header.Get("X-Amz-Bucket-Region"); r != "" {
+			return r, nil
+		}
+	}
+	return "", fmt.Errorf("find the region of bucket %s: %w", bucket, err)
 }

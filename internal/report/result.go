@@ -16,15 +16,17 @@ type Result struct {
 	RunID string `json:"run_id"`
 	// Partial says the deadline stopped the audit before every cell ran; the stopped cells are errors with code
 	// Deadline.
-	Partial  bool             `json:"partial"`
-	AsOf     time.Time        `json:"as_of"`
-	Scope    string           `json:"scope"`
-	Checks   []string         `json:"checks"`
-	Regions  []string         `json:"regions"`
-	Accounts AccountCounts    `json:"accounts"`
-	Coverage CoverageCounts   `json:"coverage"`
-	Counts   []CheckCounts    `json:"counts"`
-	Findings []checks.Finding `json:"findings"`
+	Partial bool      `json:"partial"`
+	AsOf    time.Time `json:"as_of"`
+	Scope   string    `json:"scope"`
+	// OwnAccountOnly says the organization could not be listed and only the caller's account was audited.
+	OwnAccountOnly bool             `json:"own_account_only,omitempty"`
+	Checks         []string         `json:"checks"`
+	Regions        []string         `json:"regions"`
+	Accounts       AccountCounts    `json:"accounts"`
+	Coverage       CoverageCounts   `json:"coverage"`
+	Counts         []CheckCounts    `json:"counts"`
+	Findings       []checks.Finding `json:"findings"`
 	// FindingsOmitted counts findings left out of this JSON to fit a size limit (Lambda's response); the workbook
 	// has them all. Findings are sorted most severe first, so the ones left out are the least.
 	FindingsOmitted int                    `json:"findings_omitted,omitempty"`
@@ -88,12 +90,15 @@ type Location struct {
 	URLNote    string `json:"url_note,omitempty"`
 	ConsoleURL string `json:"console_url,omitempty"`
 	Path       string `json:"path,omitempty"` // a local file, for -dry-run and the demo
+	// NotUploaded says why the workbook is not in S3 (a dry run, no bucket). The digest says it, never Path: a path
+	// on the machine that ran the audit means nothing in a mail.
+	NotUploaded string `json:"not_uploaded,omitempty"`
 }
 
 // Build summarises a fan-out.
 func Build(runID string, asOf time.Time, regions []string, cs []checks.Check, fan *crossaccount.Result) *Result {
 	r := &Result{
-		RunID: runID, AsOf: asOf.UTC(), Scope: fan.Scope, Regions: regions, Partial: fan.Partial,
+		RunID: runID, AsOf: asOf.UTC(), Scope: fan.Scope, OwnAccountOnly: fan.OwnAccountOnly, Regions: regions, Partial: fan.Partial,
 		Findings: fan.Findings, Errors: fan.Failures, Skipped: fan.Skipped, Cells: fan.Cells,
 	}
 	if r.Findings == nil {
