@@ -1,9 +1,12 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/checks"
@@ -75,6 +78,28 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	if rf.out == "" && (s.DryRun || s.Bucket == "") {
 		rf.out = "audit-report.xlsx"
 	}
+	if rf.out != "" {
+		if err := checkWritable(rf.out); err != nil {
+			return nil, usageError{fmt.Errorf("-out: %w", err)}
+		}
+	}
 	rf.settings = s
 	return rf, nil
+}
+
+// checkWritable proves path can be written before the audit, so a typo in -out costs a second, not a whole audit:
+// it opens the file for writing without truncating it, and removes it again if it did not exist.
+func checkWritable(path string) error {
+	_, statErr := os.Stat(path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if errors.Is(statErr, fs.ErrNotExist) {
+		return os.Remove(path)
+	}
+	return nil
 }

@@ -55,10 +55,15 @@ func newLambdaHandler(getenv func(string) string, loadConfig func() (aws.Config,
 		}
 		b, omitted, err := report.FitJSON(out.Result, maxResponseBytes)
 		if err != nil {
-			return nil, fmt.Errorf("result: %w", err)
+			// The run is delivered: failing now would only make Lambda run it again. Answer with the counts alone.
+			logger.ErrorContext(ctx, "result does not fit Lambda's response limit even trimmed; answering with its counts", "err", err)
+			r := out.Result
+			return json.Marshal(map[string]any{"run_id": r.RunID, "partial": r.Partial, "accounts": r.Accounts, "coverage": r.Coverage,
+				"counts": r.Counts, "published": r.Published, "already_published": r.AlreadyPublished, "error": err.Error()})
 		}
-		if omitted > 0 {
-			logger.WarnContext(ctx, "findings left out of the response to fit Lambda's limit; the workbook has them all", "findings_omitted", omitted)
+		if omitted.Any() {
+			logger.WarnContext(ctx, "rows left out of the response to fit Lambda's limit; the workbook has them all",
+				"findings_omitted", omitted.Findings, "errors_omitted", omitted.Errors, "skipped_omitted", omitted.Skipped)
 		}
 		return b, nil
 	}

@@ -197,3 +197,69 @@ func TestLambdaHandler(t *testing.T) {
 		t.Errorf("bad configuration: %v", err)
 	}
 }
+
+// TestUsageErrorsSayWhy: contradictory or implausible flags are usage errors that name the problem.
+func TestUsageErrorsSayWhy(t *testing.T) {
+	t.Parallel()
+	cases := map[string][]string{
+		"account 444444444444 is both included and excluded":     {"run", "-accounts", "333333333333,444444444444", "-exclude-accounts", "444444444444"},
+		"as-of 1999-12-31T00:00:00Z must lie between 2000-01-01": {"run", "-as-of", "1999-12-31"},
+		"as-of 2126-01-01T00:00:00Z must lie between 2000-01-01": {"run", "-as-of", "2126-01-01"},
+	}
+	for want, args := range cases {
+		var stdout, stderr bytes.Buffer
+		if code := runCLI(context.Background(), args, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), want) {
+			t.Errorf("%v: exit %d, stderr %q, want %q", args, code, stderr.String(), want)
+		}
+	}
+}
+
+// TestRunRefusesAnUnwritableOutBeforeAuditing: a workbook path that cannot be written fails at once, naming it, with
+// not one AWS call made, rather than after the whole audit.
+func TestRunRefusesAnUnwritableOutBeforeAuditing(t *testing.T) {
+	t.Parallel()
+	sim := awssim.New(awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	creds := sim.Credentials(awssim.DemoManagementAccount)
+	env := []string{"AWS_ENDPOINT_URL=" + sim.URL(), "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=" + creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey}
+	out := filepath.Join(t.TempDir(), "no-such-dir", "run.xlsx")
+	_, stderr, code := runMain(t, env, "run", "-external-id", awssim.DemoExternalID, "-out", out)
+	if code != exitUsage || !strings.Contains(stderr, out) {
+		t.Errorf("exit %d\n%s", code, stderr)
+	}
+	if calls := sim.Calls(); len(calls) != 0 {
+		t.Errorf("an audit ran before the -out path was checked: %v", calls)
+	}
+}
+
+// TestTopicWithoutBucketMailsNoLocalPath: the digest of a run with -topic and no -bucket says the workbook was not
+// uploaded; the path it was written to on the CLI's machine is no one else's business, and never in the mail.
+func TestTopicWithoutBucketMailsNoLocalPath(t *testing.T) {
+	t.Parallel()
+	sim := awssim.New(awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	creds := sim.Credentials(awssim.DemoManagementAccount)
+	env := []string{"AWS_ENDPOINT_URL=" + sim.URL(), "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=" + creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "run.xlsx")
+	_, stderr, code := runMain(t, env, "run", "-external-id", awssim.DemoExternalID, "-as-of", "2026-11-22", "-topic", awssim.DemoTopicARN(), "-out", out)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	msgs := sim.Published()
+	if len(msgs) != 1 {
+		t.Fatalf("%d digests", len(msgs))
+	}
+	if body := msgs[0].Body; strings.Contains(body, dir) || !strings.Contains(body, "Workbook: not uploaded (no bucket given)") {
+		t.Errorf("digest:\n%s", body)
+	}
+	if !strings.Contains(stderr, out) {
+		t.Errorf("the CLI must still say where it wrote the workbook: %s", stderr)
+	}
+}

@@ -57,6 +57,10 @@ func finish(out *audit.Output, err error, asJSON bool, stdout, stderr io.Writer)
 	} else {
 		fmt.Fprintf(stdout, "Subject: %s\n\n%s", out.Subject, out.Digest)
 	}
+	// The digest leaves the local path out (it may be mailed); the person at the terminal still learns it.
+	if loc := out.Result.Report; loc != nil && loc.Path != "" {
+		fmt.Fprintf(stderr, "audit: workbook written to %s\n", loc.Path)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "audit: %s\n", errText(err))
 		return exitFail

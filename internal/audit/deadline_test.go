@@ -122,7 +122,7 @@ func TestRetriedRunSendsOneDigest(t *testing.T) {
 	if _, err := sim.Object(awssim.DemoBucket, key); err != nil {
 		t.Fatalf("the workbook must stay in S3: %v", err)
 	}
-	if _, err := sim.Object(awssim.DemoBucket, "orgaudit/published/20261122T080000Z.json"); err == nil {
+	if _, err := sim.Object(awssim.DemoBucket, "orgaudit/published/2026/11/22/scheduled-20261122T080000Z.json"); err == nil {
 		t.Fatal("a failed publish must release its marker so a retry can publish")
 	}
 

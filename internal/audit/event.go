@@ -190,6 +190,10 @@ func (e Event) Apply(s Settings) (Settings, error) {
 	if o.RunID != "" {
 		s.RunID = o.RunID
 	}
+	s.Trigger = TriggerManual
+	if e.Kind == "scheduled" || e.Kind == "scheduler" {
+		s.Trigger = TriggerScheduled
+	}
 	if !e.ScheduledTime.IsZero() {
 		// A retried invocation of the same schedule is the same run: same id, same object key, one digest.
 		s.RunTime = e.ScheduledTime

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -59,6 +60,7 @@ func (s Settings) Identity(now time.Time) (runID string, runTime time.Time) {
 // Run audits, reports and delivers. It returns an error, beside the output, when nothing could be audited or
 // delivery failed; findings, failed cells and a partial audit alone are not errors.
 func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output, error) {
+	s = s.Normalized()
 	if err := s.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid settings: %w", err)
 	}
@@ -101,7 +103,7 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 		Filter:      crossaccount.Filter{Only: s.Accounts, Exclude: s.ExcludeAccounts},
 		Concurrency: s.Concurrency, AsOf: asOf,
 		Limits: s.Limits(),
-		Logger: log, Progress: opts.Progress,
+		Logger: log, Progress: opts.Progress, AllowOwnAccountFallback: s.AllowOwnAccountFallback,
 	})
 	if err != nil {
 		return nil, err
@@ -124,13 +126,25 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 		res.Report = &report.Location{Path: opts.WorkbookPath}
 	}
 	var deliveryErr error
-	if !s.DryRun {
-		deliveryErr = upload(ctx, cfg, s, res, out, runTime, log)
+	var bucket *s3.Client
+	switch {
+	case s.DryRun || s.Bucket == "":
+		if res.Report == nil {
+			res.Report = &report.Location{}
+		}
+		res.Report.NotUploaded = "no bucket given"
+		if s.DryRun {
+			res.Report.NotUploaded = "dry run"
+		}
+	default:
+		if bucket, deliveryErr = bucketClient(ctx, cfg, s); deliveryErr == nil {
+			deliveryErr = upload(ctx, cfg, bucket, s, res, out, runTime, log)
+		}
 	}
 	out.Subject = report.Subject(res)
 	out.Digest = report.Digest(res, report.MaxDigestBytes)
 	if !s.DryRun && deliveryErr == nil && s.TopicARN != "" {
-		deliveryErr = publishOnce(ctx, cfg, s, res, out, log)
+		deliveryErr = publishOnce(ctx, bucket, snsClient(cfg, s.TopicARN), s, res, out, runTime, opts.Now(), log)
 	}
 	if deliveryErr != nil {
 		log.ErrorContext(ctx, "delivery failed", "err", deliveryErr)
@@ -169,10 +183,7 @@ func defaultMargin(left time.Duration) time.Duration {
 }
 
 // upload puts the workbook in S3; the digest, which links to it, is published after.
-func upload(ctx context.Context, cfg aws.Config, s Settings, res *report.Result, out *Output, runTime time.Time, log *slog.Logger) error {
-	if s.Bucket == "" {
-		return nil
-	}
+func upload(ctx context.Context, cfg aws.Config, client *s3.Client, s Settings, res *report.Result, out *Output, runTime time.Time, log *slog.Logger) error {
 	key := delivery.Key(s.Prefix, runTime, res.RunID)
 	signer, note := cfg.Credentials, ""
 	if s.LinkRoleARN != "" {
@@ -182,7 +193,7 @@ func upload(ctx context.Context, cfg aws.Config, s Settings, res *report.Result,
 		}
 		signer, note = link, link.Note
 	}
-	up, err := delivery.PutWorkbook(ctx, s3Client(cfg, s), signer, delivery.Upload{
+	up, err := delivery.PutWorkbook(ctx, client, signer, delivery.Upload{
 		Bucket: s.Bucket, Key: key, KMSKeyID: s.KMSKeyID, URLExpiry: s.URLExpiry,
 		Filename: "orgaudit-" + res.RunID + ".xlsx",
 	}, out.Workbook)
@@ -202,39 +213,56 @@ func upload(ctx context.Context, cfg aws.Config, s Settings, res *report.Result,
 	return nil
 }
 
-func s3Client(cfg aws.Config, s Settings) *s3.Client {
-	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = s.S3PathStyle })
+// bucketClient is an S3 client in the bucket's own region, so the upload, the marker and the presigned link all go
+// where S3 answers for the bucket, whatever the SDK's default region.
+func bucketClient(ctx context.Context, cfg aws.Config, s Settings) (*s3.Client, error) {
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = s.S3PathStyle })
+	region, err := delivery.BucketRegion(ctx, client, s.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	if region == cfg.Region {
+		return client, nil
+	}
+	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle, o.Region = s.S3PathStyle, region }), nil
 }
 
-// publishOnce sends the digest unless another invocation of this run already has. With a bucket, a conditional
-// marker object decides which invocation publishes; a failed publish removes the marker so a retry can.
-func publishOnce(ctx context.Context, cfg aws.Config, s Settings, res *report.Result, out *Output, log *slog.Logger) error {
-	var marker string
+// snsClient publishes in the topic's own region: SNS answers for a topic only there.
+func snsClient(cfg aws.Config, topicARN string) *sns.Client {
+	return sns.NewFromConfig(cfg, func(o *sns.Options) {
+		if a, err := arn.Parse(topicARN); err == nil && a.Region != "" {
+			o.Region = a.Region
+		}
+	})
+}
+
+// publishOnce hands the digest to delivery, which alone decides whether this invocation of the run sends it.
+func publishOnce(ctx context.Context, bucket *s3.Client, topic *sns.Client, s Settings, res *report.Result, out *Output, runTime, now time.Time, log *slog.Logger) error {
+	d := delivery.Digest{TopicARN: s.TopicARN, Subject: out.Subject, Body: out.Digest, RunID: res.RunID, Trigger: s.Trigger,
+		Now: func() time.Time { return now }}
 	if s.Bucket != "" {
-		marker = delivery.MarkerKey(s.Prefix, res.RunID)
-		claimed, err := delivery.ClaimDigest(ctx, s3Client(cfg, s), s.Bucket, marker, res.RunID)
-		if err != nil {
-			return err
-		}
-		if !claimed {
-			res.AlreadyPublished = true
-			log.InfoContext(ctx, "digest already published by another invocation of this run", "marker", marker)
-			return nil
-		}
+		d.Bucket, d.MarkerKey = s.Bucket, delivery.MarkerKey(s.Prefix, runTime, s.Trigger, res.RunID)
 	}
-	id, err := delivery.Publish(ctx, sns.NewFromConfig(cfg), s.TopicARN, out.Subject, out.Digest)
+	sent, err := delivery.PublishOnce(ctx, bucket, topic, d)
 	if err != nil {
-		if marker != "" {
-			if rerr := delivery.ReleaseDigest(ctx, s3Client(cfg, s), s.Bucket, marker); rerr != nil {
-				err = errors.Join(err, rerr)
-			}
-		}
 		if res.Report != nil && res.Report.Key != "" {
 			return fmt.Errorf("%w (the workbook is in s3://%s/%s)", err, res.Report.Bucket, res.Report.Key)
 		}
 		return err
 	}
-	res.Published, res.MessageID = true, id
-	log.InfoContext(ctx, "digest published", "topic_arn", s.TopicARN, "message_id", id)
+	switch sent.Outcome {
+	case delivery.Published:
+		res.Published, res.MessageID = true, sent.MessageID
+		log.InfoContext(ctx, "digest published", "topic_arn", s.TopicARN, "message_id", sent.MessageID, "took_over_stale_claim", sent.TookOver)
+		if sent.MarkErr != nil {
+			log.WarnContext(ctx, "digest published but its marker not marked published", "marker", d.MarkerKey, "err", sent.MarkErr)
+		}
+	case delivery.AlreadyPublished:
+		res.AlreadyPublished = true
+		log.InfoContext(ctx, "digest already published by another invocation of this run", "marker", d.MarkerKey)
+	case delivery.InProgress:
+		res.PublishInProgress = true
+		log.WarnContext(ctx, "another invocation of this run holds a live claim on its digest; not publishing", "marker", d.MarkerKey)
+	}
 	return nil
 }

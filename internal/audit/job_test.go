@@ -241,8 +241,13 @@ func TestMemberAccountAuditsItselfAndSaysSo(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := out.Result
-	if !strings.Contains(r.Scope, "caller's account 333333333333 only") || !strings.Contains(r.Scope, "AccessDeniedException") {
+	if !strings.Contains(r.Scope, "own account only") || !strings.Contains(r.Scope, "333333333333") || !strings.Contains(r.Scope, "AccessDeniedException") {
 		t.Errorf("scope %q", r.Scope)
+	}
+	// "1/1 accounts" would read as a whole organization audited.
+	if !strings.Contains(out.Subject, "own account only") || strings.Contains(out.Subject, "1/1 accounts") ||
+		!strings.Contains(out.Digest, "own account only") {
+		t.Errorf("subject %q\n%s", out.Subject, out.Digest)
 	}
 	if r.Accounts.Total != 1 || r.Coverage.Cells != 4 || r.Coverage.Errors != 0 || len(r.Findings) != 4 {
 		t.Errorf("accounts %+v coverage %+v findings %d", r.Accounts, r.Coverage, len(r.Findings))
@@ -258,7 +263,7 @@ func TestAccountFiltersAndExplicitRegions(t *testing.T) {
 	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
 	s := demoSettings()
 	s.Regions = []string{"eu-west-1", "us-east-1"}
-	s.Accounts = []string{"333333333333", "444444444444", "999999999999"}
+	s.Accounts = []string{"333333333333", "999999999999"}
 	s.ExcludeAccounts = []string{"444444444444"}
 	s.Checks = []string{"cloudformation-failed-stacks"}
 	s.Bucket, s.TopicARN = "", ""
@@ -278,7 +283,7 @@ func TestAccountFiltersAndExplicitRegions(t *testing.T) {
 	if strings.Join(accts, " ") != strings.Join(want, " ") {
 		t.Errorf("cells\n %v\nwant\n %v", accts, want)
 	}
-	if len(r.Findings) != 4 || r.Published || r.Report != nil {
+	if len(r.Findings) != 4 || r.Published || r.Report == nil || r.Report.URL != "" || r.Report.NotUploaded != "no bucket given" {
 		t.Errorf("findings %d published %v report %+v", len(r.Findings), r.Published, r.Report)
 	}
 }

@@ -63,14 +63,29 @@ type Settings struct {
 	// LinkRoleARN is a role assumed to sign the workbook's link, so the link lives as long as that session, which STS
 	// states; empty signs with the run's own credentials.
 	LinkRoleARN string
+	// AllowOwnAccountFallback lets a run that cannot list the organization audit the caller's own account, saying
+	// "own account only". The CLI allows it; under Lambda (FromEnv) it is off, so a lost organizations:ListAccounts
+	// fails the run and its alarm fires instead of mailing "1/1 accounts".
+	AllowOwnAccountFallback bool
+	// Trigger is what started the run: scheduled, manual (a Lambda invocation with an override) or cli. It is part
+	// of the digest's exactly-once marker, so a manual run never answers for a scheduled one.
+	Trigger string
 }
+
+// Triggers of a run.
+const (
+	TriggerScheduled = "scheduled"
+	TriggerManual    = "manual"
+	TriggerCLI       = "cli"
+)
 
 // Defaults returns the documented defaults.
 func Defaults() Settings {
 	l := checks.DefaultLimits()
 	return Settings{RoleName: DefaultRoleName, SessionName: "orgaudit", ExpiryDays: l.Expiry, StuckAfter: l.StuckAfter, LapsedDays: l.LapsedDays,
 		Concurrency: DefaultConcurrency, Prefix: "orgaudit", URLExpiry: delivery.MaxPresignExpiry,
-		RetryMode: RetryStandard, MaxAttempts: 8, MaxBackoff: 20 * time.Second}
+		RetryMode: RetryStandard, MaxAttempts: 8, MaxBackoff: 20 * time.Second, Trigger: TriggerCLI,
+		AllowOwnAccountFallback: true}
 }
 
 var (
@@ -81,6 +96,18 @@ var (
 	bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	runID      = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,80}$`)
 )
+
+// minAsOf and maxAsOfYearsAhead bound -as-of: anything outside is a typo (a year 20266, a day 0026), not an audit.
+var minAsOf = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+const maxAsOfYearsAhead = 10
+
+// Normalized returns s with every list holding each item once, in first-named order: a region or account named twice
+// is audited once, whichever way it came (flags, environment, event).
+func (s Settings) Normalized() Settings {
+	s.Regions, s.Accounts, s.ExcludeAccounts, s.Checks = dedupe(s.Regions), dedupe(s.Accounts), dedupe(s.ExcludeAccounts), dedupe(s.Checks)
+	return s
+}
 
 // Validate checks every setting and reports all problems at once.
 func (s Settings) Validate() error {
@@ -112,6 +139,14 @@ func (s Settings) Validate() error {
 				bad("account id %q must be 12 digits", a)
 			}
 		}
+	}
+	for _, a := range dedupe(s.Accounts) {
+		if slices.Contains(s.ExcludeAccounts, a) {
+			bad("account %s is both included and excluded", a)
+		}
+	}
+	if !s.AsOf.IsZero() && (s.AsOf.Before(minAsOf) || s.AsOf.After(time.Now().AddDate(maxAsOfYearsAhead, 0, 0))) {
+		bad("as-of %s must lie between %s and %d years from now", s.AsOf.Format(time.RFC3339), minAsOf.Format("2006-01-02"), maxAsOfYearsAhead)
 	}
 	if _, err := checks.Select(s.Checks); err != nil {
 		errs = append(errs, err)
@@ -149,6 +184,9 @@ func (s Settings) Validate() error {
 	}
 	if s.Timeout < 0 || s.DeliveryMargin < 0 {
 		bad("timeout and delivery margin cannot be negative")
+	}
+	if !slices.Contains([]string{TriggerScheduled, TriggerManual, TriggerCLI}, s.Trigger) {
+		bad("trigger %q must be %s, %s or %s", s.Trigger, TriggerScheduled, TriggerManual, TriggerCLI)
 	}
 	if s.RunID != "" && !runID.MatchString(s.RunID) {
 		bad("run id %q may hold only letters, digits and _.-", s.RunID)
@@ -190,6 +228,7 @@ func EnvNames() []string {
 // a malformed one is an error naming it.
 func FromEnv(getenv func(string) string) (Settings, error) {
 	s := Defaults()
+	s.AllowOwnAccountFallback = false
 	var errs []error
 	str := func(name string, dst *string) {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
@@ -252,6 +291,7 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 	if err := errors.Join(errs...); err != nil {
 		return s, err
 	}
+	s = s.Normalized()
 	return s, s.Validate()
 }
 

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -484,6 +485,9 @@ func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, key, region str
 		writeS3Error(w, f)
 		return
 	}
+	if s.redirectToBucketRegion(w, r, region) {
+		return
+	}
 	if op == "PutObject" {
 		bucket, objKey, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 		s.mu.Lock()
@@ -491,6 +495,32 @@ func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, key, region str
 		s.mu.Unlock()
 	}
 	s.s3.ServeHTTP(w, r)
+}
+
+// redirectToBucketRegion answers as S3 does for where a bucket lives: every answer about the bucket carries
+// x-amz-bucket-region (what HeadBucket is for), and a request signed for another region is not served but redirected,
+// 301 PermanentRedirect, so a client in the wrong region fails as it would on AWS. It reports whether it answered.
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html
+func (s *Server) redirectToBucketRegion(w http.ResponseWriter, r *http.Request, signingRegion string) bool {
+	bucket, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	home := ""
+	for _, a := range s.org.Accounts {
+		for name, reg := range a.Regions {
+			if slices.Contains(reg.Buckets, bucket) {
+				home = name
+			}
+		}
+	}
+	if home == "" {
+		return false
+	}
+	w.Header().Set("X-Amz-Bucket-Region", home)
+	if signingRegion == home {
+		return false
+	}
+	writeS3Error(w, &Fault{Status: http.StatusMovedPermanently, Code: "PermanentRedirect",
+		Message: "The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint."})
+	return true
 }
 
 func presignExpired(r *http.Request, now time.Time) *Fault {

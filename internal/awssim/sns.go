@@ -20,6 +20,11 @@ func publish(s *Server, r *request) (any, *Fault) {
 	if err != nil || parsed.Service != "sns" {
 		return nil, &Fault{Status: 400, Code: "InvalidParameter", Message: "Invalid parameter: TopicArn"}
 	}
+	// SNS answers only for topics of its own region; a client in another region gets the same answer as for a
+	// malformed ARN.
+	if parsed.Region != r.call.Region {
+		return nil, &Fault{Status: 400, Code: "InvalidParameter", Message: "Invalid parameter: TopicArn"}
+	}
 	owner := s.org.account(parsed.AccountID)
 	if owner == nil || owner.Regions[parsed.Region] == nil || !slices.Contains(owner.Regions[parsed.Region].Topics, parsed.Resource) {
 		return nil, &Fault{Status: 404, Code: "NotFound", Message: "Topic does not exist"}

@@ -64,12 +64,14 @@ type Result struct {
 	// Partial says the deadline stopped the audit; the cells it stopped carry CodeDeadline.
 	Partial bool
 	// Scope says in words what was audited: the organization, named accounts, or only the caller's account.
-	Scope    string
-	Accounts []Account
-	Skipped  []Skipped
-	Cells    []Cell
-	Findings []checks.Finding
-	Failures []Failure
+	Scope string
+	// OwnAccountOnly says the organization could not be listed and only the caller's own account was audited.
+	OwnAccountOnly bool
+	Accounts       []Account
+	Skipped        []Skipped
+	Cells          []Cell
+	Findings       []checks.Finding
+	Failures       []Failure
 }
 
 // Message is err in a line a person can act on: our context, then AWS's own message, without the SDK's

@@ -34,7 +34,19 @@ type Options struct {
 	Logger      *slog.Logger
 	// Progress, when set, is told each time a cell finishes.
 	Progress func(done int)
+	// AllowOwnAccountFallback: when the organization cannot be listed and no accounts are named, audit the caller's
+	// own account and say "own account only". Without it such a run fails with OrganizationUnreadableError.
+	AllowOwnAccountFallback bool
 }
+
+// OrganizationUnreadableError is a run that could not list the organization, named no accounts, and may not fall
+// back to the caller's own account: auditing one account and calling it the organization would hide the loss.
+type OrganizationUnreadableError struct{ Err error }
+
+func (e *OrganizationUnreadableError) Error() string {
+	return "the organization's accounts could not be listed (organizations:ListAccounts), and no accounts are named: " + Code(e.Err) + ": " + Message(e.Err)
+}
+func (e *OrganizationUnreadableError) Unwrap() error { return e.Err }
 
 // MemberActions are the IAM actions the fan-out itself calls with each account's credentials, beside the checks'
 // own: the enabled-region lookup behind -regions all.
@@ -46,6 +58,9 @@ var ManagementActions = []string{"organizations:ListAccounts", "sts:AssumeRole"}
 
 // organizationUnreadable are the codes for "this caller cannot list the organization": a member account, or an
 // account in no organization. The run then audits the caller's own account and says so.
+// CodeNotInOrganization marks the cells of an account named in the settings that the organization does not hold.
+const CodeNotInOrganization = "NotInOrganization"
+
 var organizationUnreadable = []string{"AccessDeniedException", "AWSOrganizationsNotInUseException", "AccessDenied"}
 
 type run struct {
@@ -57,6 +72,8 @@ type run struct {
 
 	mu  sync.Mutex
 	res Result
+	// fatal stops the run before any cell: the organization could not be listed and there is nothing to fall back to.
+	fatal error
 }
 
 // Run audits every account in scope and returns what each cell found. The error is only for a run that could not
@@ -98,6 +115,9 @@ func Run(ctx context.Context, base aws.Config, opts Options) (*Result, error) {
 		})
 	}
 	_ = g.Wait()
+	if r.fatal != nil {
+		return nil, r.fatal
+	}
 	r.res.Partial = ctx.Err() != nil
 	sortResult(&r.res)
 	return &r.res, nil
@@ -132,22 +152,39 @@ func (r *run) produce(ctx context.Context, self Account) {
 		r.mu.Unlock()
 	}
 	var started int
-	err := listAccounts(ctx, organizations.NewFromConfig(r.base), r.opts.Filter, func(a Account) { started++; start(a) }, skip)
+	// listed holds every id the organization answered with, active or not, to tell a named account it does not hold.
+	listed := map[string]bool{}
+	err := listAccounts(ctx, organizations.NewFromConfig(r.base), r.opts.Filter,
+		func(a Account) { started++; listed[a.ID] = true; start(a) },
+		func(s Skipped) { listed[s.AccountID] = true; skip(s) })
 	switch {
 	case err == nil:
 		r.setScope("organization")
-	case started == 0 && slices.Contains(organizationUnreadable, Code(err)):
-		// Not an organization's management or delegated-admin account: audit what we can reach and say so plainly.
-		if len(r.opts.Filter.Only) > 0 {
-			r.setScope(fmt.Sprintf("the named accounts (the organization could not be listed: %s)", Code(err)))
-			for _, id := range r.opts.Filter.Only {
-				if !slices.Contains(r.opts.Filter.Exclude, id) {
-					start(Account{ID: id, Partition: self.Partition})
-				}
+		for _, id := range r.opts.Filter.Only {
+			if !listed[id] && !slices.Contains(r.opts.Filter.Exclude, id) {
+				r.notInOrganization(ctx, Account{ID: id, Partition: self.Partition})
 			}
-			return
 		}
-		r.setScope(fmt.Sprintf("the caller's account %s only: the organization could not be listed (%s)", self.ID, Code(err)))
+	case started == 0 && len(r.opts.Filter.Only) > 0 && slices.Contains(organizationUnreadable, Code(err)):
+		// Not an organization's management or delegated-admin account, but the accounts are named: audit those.
+		r.setScope(fmt.Sprintf("the named accounts (the organization could not be listed: %s)", Code(err)))
+		for _, id := range r.opts.Filter.Only {
+			if !slices.Contains(r.opts.Filter.Exclude, id) {
+				start(Account{ID: id, Partition: self.Partition})
+			}
+		}
+	case started == 0 && !r.opts.AllowOwnAccountFallback:
+		// Denied or unavailable, and nothing named: a run of one account would read as the organization's.
+		r.log.ErrorContext(ctx, "listing accounts failed", "code", Code(err), "err", err)
+		r.mu.Lock()
+		r.fatal = &OrganizationUnreadableError{Err: err}
+		r.mu.Unlock()
+	case started == 0 && slices.Contains(organizationUnreadable, Code(err)):
+		// The CLI run from a member account: audit what we can reach and say so plainly, subject included.
+		r.mu.Lock()
+		r.res.Scope = fmt.Sprintf("own account only: the caller's account %s; the organization could not be listed (%s)", self.ID, Code(err))
+		r.res.OwnAccountOnly = true
+		r.mu.Unlock()
 		if r.opts.Filter.allows(self.ID) {
 			start(self)
 		}
@@ -160,6 +197,17 @@ func (r *run) produce(ctx context.Context, self Account) {
 		r.res.Failures = append(r.res.Failures, Failure{Code: code, Message: "account list incomplete: " + msg})
 		r.mu.Unlock()
 	}
+}
+
+// notInOrganization records a named account the organization does not hold: counted, every cell an error saying
+// why, and never assumed into.
+func (r *run) notInOrganization(ctx context.Context, a Account) {
+	r.log.WarnContext(ctx, "account not audited", "account_id", a.ID, "code", CodeNotInOrganization)
+	r.mu.Lock()
+	r.res.Accounts = append(r.res.Accounts, a)
+	r.mu.Unlock()
+	regions := r.opts.Regions
+	r.record(a, regions, "", CodeNotInOrganization, "not audited: not in the organization")
 }
 
 func (r *run) setScope(s string) {
@@ -233,6 +281,11 @@ func (r *run) check(ctx context.Context, c checks.Check, t checks.Target) {
 func (r *run) fail(ctx context.Context, a Account, regions []string, check string, err error) {
 	code, msg := classify(ctx, err)
 	r.log.WarnContext(ctx, "account not audited", "account_id", a.ID, "code", code, "err", err)
+	r.record(a, regions, check, code, msg)
+}
+
+// record adds one failure of an account and an error cell for each region × check it prevented.
+func (r *run) record(a Account, regions []string, check, code, msg string) {
 	region := ""
 	if len(regions) == 1 && regions[0] == AllRegions {
 		region = AllRegions

@@ -13,15 +13,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/smithy-go"
 )
 
-// Actions are the IAM actions delivery calls; KMSActions are added when the workbook is encrypted with a KMS key.
+// Actions are the IAM actions delivery calls (s3:ListBucket is what HeadBucket needs, for the bucket's region); KMSActions are added when the workbook is encrypted with a KMS key.
 var (
-	Actions    = []string{"s3:PutObject", "s3:DeleteObject", "sns:Publish"}
+	Actions    = []string{"s3:ListBucket", "s3:PutObject", "s3:GetObject", "s3:DeleteObject", "sns:Publish"}
 	KMSActions = []string{"kms:GenerateDataKey"}
 )
 
@@ -140,33 +140,30 @@ func Publish(ctx context.Context, api Publisher, topicARN, subject, body string)
 	return aws.ToString(out.MessageId), nil
 }
 
-// MarkerKey is where a run records that its digest went out: prefix/published/<run id>.json.
-func MarkerKey(prefix, runID string) string {
-	return path.Join(strings.Trim(prefix, "/"), "published", runID+".json")
+// MarkerKey is where a run records that its digest went out: prefix/published/YYYY/MM/DD/<trigger>-<run id>.json.
+// The run's date and trigger are in it so a manual run id reused on another day mails again, and a manual run can
+// never answer for a scheduled run that happens to share its id.
+func MarkerKey(prefix string, runDate time.Time, trigger, runID string) string {
+	return path.Join(strings.Trim(prefix, "/"), "published", runDate.UTC().Format("2006/01/02"), trigger+"-"+runID+".json")
 }
 
-// ClaimDigest creates the run's marker only if it does not exist yet (a conditional write), so of several invocations
-// of one run exactly one publishes. claimed is false when another invocation already has.
-func ClaimDigest(ctx context.Context, client *s3.Client, bucket, key, runID string) (claimed bool, err error) {
-	_, err = client.PutObject(ctx, &s3.PutObjectInput{
-		Bucket: aws.String(bucket), Key: aws.String(key), IfNoneMatch: aws.String("*"),
-		Body: strings.NewReader(fmt.Sprintf(`{"run_id":%q,"state":"publishing"}`, runID)), ContentType: aws.String("application/json"),
-		ServerSideEncryption: s3types.ServerSideEncryptionAes256,
-	})
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) && (apiErr.ErrorCode() == "PreconditionFailed" || apiErr.ErrorCode() == "ConditionalRequestConflict") {
-		return false, nil
+// BucketRegion finds the region a bucket lives in, for clients and presigned links addressed there rather than the
+// SDK's default region. S3 names it in x-amz-bucket-region on every HeadBucket answer, the 301 a client in the wrong
+// region gets included, so an error that carries the header still answers. An endpoint that answers 200 without it
+// (an S3-compatible store) has one region: the client's.
+func BucketRegion(ctx context.Context, client *s3.Client, bucket string) (string, error) {
+	out, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)})
+	if err == nil {
+		if r := aws.ToString(out.BucketRegion); r != "" {
+			return r, nil
+		}
+		return client.Options().Region, nil
 	}
-	if err != nil {
-		return false, fmt.Errorf("claim s3://%s/%s: %w", bucket, key, err)
+	var respErr *awshttp.ResponseError
+	if errors.As(err, &respErr) && respErr.Response != nil {
+		if r := respErr.Response.Header.Get("X-Amz-Bucket-Region"); r != "" {
+			return r, nil
+		}
 	}
-	return true, nil
-}
-
-// ReleaseDigest removes a claim whose publish failed, so a retry of the run may publish.
-func ReleaseDigest(ctx context.Context, client *s3.Client, bucket, key string) error {
-	if _, err := client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}); err != nil {
-		return fmt.Errorf("release s3://%s/%s: %w", bucket, key, err)
-	}
-	return nil
+	return "", fmt.Errorf("find the region of bucket %s: %w", bucket, err)
 }

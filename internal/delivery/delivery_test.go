@@ -1,15 +1,19 @@
 package delivery_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"net/url"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/orgaudit/orgaudit/internal/awssim"
@@ -81,4 +85,55 @@ func expiresParam(t *testing.T, link string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestTakersOfAStaleClaimCannotBothWin: a dead invocation left its claim; several retries find it stale at once.
+// The conditional overwrite lets exactly one of them publish.
+func TestTakersOfAStaleClaimCannotBothWin(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
+	sim := awssim.New(awssim.Demo(now))
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	ctx := context.Background()
+	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
+	store := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	d := delivery.Digest{TopicARN: awssim.DemoTopicARN(), Subject: "orgaudit test", Body: "body", RunID: "r1", Trigger: "scheduled",
+		Bucket: awssim.DemoBucket, MarkerKey: delivery.MarkerKey("orgaudit", now, "scheduled", "r1"),
+		Now: func() time.Time { return now.Add(delivery.DefaultLease + time.Second) }}
+	stale, _ := json.Marshal(delivery.Marker{RunID: "r1", Trigger: "scheduled", State: delivery.StatePublishing, ClaimedAt: now})
+	if _, err := store.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(d.Bucket), Key: aws.String(d.MarkerKey), Body: bytes.NewReader(stale)}); err != nil {
+		t.Fatal(err)
+	}
+	const takers = 8
+	outcomes := make([]delivery.Sent, takers)
+	var wg sync.WaitGroup
+	for i := range takers {
+		wg.Go(func() {
+			var err error
+			if outcomes[i], err = delivery.PublishOnce(ctx, store, sns.NewFromConfig(cfg), d); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	won := 0
+	for _, o := range outcomes {
+		if o.Outcome == delivery.Published {
+			won++
+			if !o.TookOver || o.MarkErr != nil {
+				t.Errorf("winner %+v", o)
+			}
+		}
+	}
+	if won != 1 || len(sim.Published()) != 1 {
+		t.Fatalf("%d takers won, %d digests: %+v", won, len(sim.Published()), outcomes)
+	}
+	body, err := sim.Object(d.Bucket, d.MarkerKey)
+	var m delivery.Marker
+	if err != nil || json.Unmarshal(body, &m) != nil || m.State != delivery.StatePublished || m.MessageID != sim.Published()[0].MessageID {
+		t.Errorf("marker after publishing: %s (%v)", body, err)
+	}
 }

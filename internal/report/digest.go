@@ -30,8 +30,11 @@ const (
 // Subject is the email subject: ASCII, one line, under SNS's 100 characters, with the counts and the coverage.
 func Subject(r *Result) string {
 	crit, warn, notice := r.Totals()
-	s := fmt.Sprintf("orgaudit %s: %d critical, %d warning, %d notice | %d/%d accounts",
-		r.AsOf.Format("2006-01-02"), crit, warn, notice, r.Accounts.Audited, r.Accounts.Total)
+	coverage := fmt.Sprintf("%d/%d accounts", r.Accounts.Audited, r.Accounts.Total)
+	if r.OwnAccountOnly {
+		coverage = "own account only" // "1/1 accounts" would read as the whole organization
+	}
+	s := fmt.Sprintf("orgaudit %s: %d critical, %d warning, %d notice | %s", r.AsOf.Format("2006-01-02"), crit, warn, notice, coverage)
 	if r.Partial {
 		s = "PARTIAL " + s
 	}
@@ -74,8 +77,8 @@ func Digest(r *Result, limit int) string {
 			if loc.ConsoleURL != "" {
 				fmt.Fprintf(&head, "  S3 console: %s\n", Inline(loc.ConsoleURL))
 			}
-		case loc.Path != "":
-			fmt.Fprintf(&head, "Workbook: %s (not uploaded: dry run)\n", Inline(loc.Path))
+		case loc.NotUploaded != "":
+			fmt.Fprintf(&head, "Workbook: not uploaded (%s)\n", Inline(loc.NotUploaded))
 		}
 	}
 

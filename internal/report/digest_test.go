@@ -102,7 +102,7 @@ func TestDigestLinesHoldAWSText(t *testing.T) {
 	fan.Scope = evil
 	fan.Skipped = []crossaccount.Skipped{{AccountID: evil, AccountName: evil, Reason: evil}}
 	r := Build(evil, asOf, []string{evil, "eu-west-1"}, checks.All(), fan)
-	r.Report = &Location{Path: evil}
+	r.Report = &Location{NotUploaded: evil}
 	d := Digest(r, 0)
 	want := []string{"orgaudit ", "Scope: ", "Accounts: ", "Coverage: ", "Findings: ", "Workbook: ", "", "CRITICAL (1)", "- ok CRITICAL (0) ",
 		"", "NOT AUDITED (2 failures", "- ok CRITICAL (0) ", "- the account list: ok CRITICAL (0) ", "", "SKIPPED (1 accounts", "- ok CRITICAL (0) ", ""}

@@ -16,25 +16,34 @@ type Result struct {
 	RunID string `json:"run_id"`
 	// Partial says the deadline stopped the audit before every cell ran; the stopped cells are errors with code
 	// Deadline.
-	Partial  bool             `json:"partial"`
-	AsOf     time.Time        `json:"as_of"`
-	Scope    string           `json:"scope"`
-	Checks   []string         `json:"checks"`
-	Regions  []string         `json:"regions"`
-	Accounts AccountCounts    `json:"accounts"`
-	Coverage CoverageCounts   `json:"coverage"`
-	Counts   []CheckCounts    `json:"counts"`
-	Findings []checks.Finding `json:"findings"`
+	Partial bool      `json:"partial"`
+	AsOf    time.Time `json:"as_of"`
+	Scope   string    `json:"scope"`
+	// OwnAccountOnly says the organization could not be listed and only the caller's account was audited.
+	OwnAccountOnly bool             `json:"own_account_only,omitempty"`
+	Checks         []string         `json:"checks"`
+	Regions        []string         `json:"regions"`
+	Accounts       AccountCounts    `json:"accounts"`
+	Coverage       CoverageCounts   `json:"coverage"`
+	Counts         []CheckCounts    `json:"counts"`
+	Findings       []checks.Finding `json:"findings"`
 	// FindingsOmitted counts findings left out of this JSON to fit a size limit (Lambda's response); the workbook
 	// has them all. Findings are sorted most severe first, so the ones left out are the least.
 	FindingsOmitted int                    `json:"findings_omitted,omitempty"`
 	Errors          []crossaccount.Failure `json:"errors"`
-	Skipped         []crossaccount.Skipped `json:"skipped"`
-	Report          *Location              `json:"report,omitempty"`
-	Published       bool                   `json:"published"`
-	MessageID       string                 `json:"message_id,omitempty"`
+	// ErrorsOmitted and SkippedOmitted count the last errors and skipped accounts left out of this JSON to fit a
+	// size limit, once every finding is out; Accounts and Coverage still count them, the workbook lists them.
+	ErrorsOmitted  int                    `json:"errors_omitted,omitempty"`
+	Skipped        []crossaccount.Skipped `json:"skipped"`
+	SkippedOmitted int                    `json:"skipped_omitted,omitempty"`
+	Report         *Location              `json:"report,omitempty"`
+	Published      bool                   `json:"published"`
+	MessageID      string                 `json:"message_id,omitempty"`
 	// AlreadyPublished says another invocation of this run sent the digest, so this one did not.
 	AlreadyPublished bool `json:"already_published,omitempty"`
+	// PublishInProgress says another invocation of this run holds a live claim on the digest (publishing now, or
+	// died less than a lease ago), so this one did not publish.
+	PublishInProgress bool `json:"publish_in_progress,omitempty"`
 	// APIRetries counts the SDK's retries (throttling, 5xx), by the error that caused them.
 	APIRetries    int            `json:"api_retries"`
 	RetriesByCode map[string]int `json:"retries_by_code,omitempty"`
@@ -81,12 +90,15 @@ type Location struct {
 	URLNote    string `json:"url_note,omitempty"`
 	ConsoleURL string `json:"console_url,omitempty"`
 	Path       string `json:"path,omitempty"` // a local file, for -dry-run and the demo
+	// NotUploaded says why the workbook is not in S3 (a dry run, no bucket). The digest says it, never Path: a path
+	// on the machine that ran the audit means nothing in a mail.
+	NotUploaded string `json:"not_uploaded,omitempty"`
 }
 
 // Build summarises a fan-out.
 func Build(runID string, asOf time.Time, regions []string, cs []checks.Check, fan *crossaccount.Result) *Result {
 	r := &Result{
-		RunID: runID, AsOf: asOf.UTC(), Scope: fan.Scope, Regions: regions, Partial: fan.Partial,
+		RunID: runID, AsOf: asOf.UTC(), Scope: fan.Scope, OwnAccountOnly: fan.OwnAccountOnly, Regions: regions, Partial: fan.Partial,
 		Findings: fan.Findings, Errors: fan.Failures, Skipped: fan.Skipped, Cells: fan.Cells,
 	}
 	if r.Findings == nil {
@@ -161,23 +173,40 @@ func (r *Result) Totals() (critical, warning, notice int) {
 	return
 }
 
-// FitJSON returns r as JSON of at most limit bytes, leaving out the least severe findings when it must, and how many
-// it left out. It never leaves out errors or counts: what was not audited is always in the answer. r is not changed.
-func FitJSON(r *Result, limit int) ([]byte, int, error) {
+// Omitted counts the rows FitJSON left out.
+type Omitted struct{ Findings, Errors, Skipped int }
+
+// Any says something was left out.
+func (o Omitted) Any() bool { return o.Findings+o.Errors+o.Skipped > 0 }
+
+// FitJSON returns r as JSON of at most limit bytes and what it left out. It leaves out, as it must and
+// in this order, the least severe findings, then the last errors, then the last skipped accounts, each with its
+// count in the JSON (FindingsOmitted, ErrorsOmitted, SkippedOmitted): the counts (accounts, coverage, per check)
+// are always whole, and the workbook has every row. r is not changed.
+func FitJSON(r *Result, limit int) ([]byte, Omitted, error) {
 	b, err := json.Marshal(r)
 	if err != nil || len(b) <= limit {
-		return b, 0, err
+		return b, Omitted{}, err
 	}
 	trimmed := *r
-	keep := len(r.Findings)
-	for keep > 0 {
-		// Shrink in proportion to the excess, then by a tenth, so a few marshals suffice even for a million findings.
-		keep = min(keep*limit/len(b), keep-keep/10-1)
-		keep = max(keep, 0)
-		trimmed.Findings, trimmed.FindingsOmitted = r.Findings[:keep], len(r.Findings)-keep
-		if b, err = json.Marshal(&trimmed); err != nil || len(b) <= limit {
-			return b, trimmed.FindingsOmitted, err
+	// Each list is cut in turn, to nothing if need be, before the next is touched.
+	lists := []struct {
+		n   int
+		cut func(keep int)
+	}{
+		{len(r.Findings), func(keep int) { trimmed.Findings, trimmed.FindingsOmitted = r.Findings[:keep], len(r.Findings)-keep }},
+		{len(r.Errors), func(keep int) { trimmed.Errors, trimmed.ErrorsOmitted = r.Errors[:keep], len(r.Errors)-keep }},
+		{len(r.Skipped), func(keep int) { trimmed.Skipped, trimmed.SkippedOmitted = r.Skipped[:keep], len(r.Skipped)-keep }},
+	}
+	for _, l := range lists {
+		for keep := l.n; keep > 0; {
+			// Shrink in proportion to the excess, then by a tenth, so a few marshals suffice even for a million rows.
+			keep = max(min(keep*limit/len(b), keep-keep/10-1), 0)
+			l.cut(keep)
+			if b, err = json.Marshal(&trimmed); err != nil || len(b) <= limit {
+				return b, Omitted{trimmed.FindingsOmitted, trimmed.ErrorsOmitted, trimmed.SkippedOmitted}, err
+			}
 		}
 	}
-	return nil, 0, fmt.Errorf("the result is %d bytes without any findings; the limit is %d", len(b), limit)
+	return nil, Omitted{}, fmt.Errorf("the result is %d bytes without any findings, errors or skipped accounts; the limit is %d", len(b), limit)
 }
