@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
@@ -116,23 +117,41 @@ const (
 func textWidth(s string) float64 {
 	w := 0.0
 	for _, r := range s {
+		if r < utf8.RuneSelf {
+			w += asciiWidth[r]
+			continue
+		}
 		switch {
-		case r == 'M' || r == 'W' || r == '@' || r == '%':
-			w += 1.8
-		case r == 'm' || r == 'w':
-			w += 1.6
-		case unicode.IsUpper(r):
-			w += 1.3
-		case strings.ContainsRune("iljtfr .,:;'|!()[]-/", r):
-			w += 0.7
 		case unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hangul, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r):
 			w += 2
+		case unicode.IsUpper(r):
+			w += 1.3
 		default:
 			w += 1.05
 		}
 	}
 	return w
 }
+
+// asciiWidth is textWidth's table for ASCII, which is nearly all a workbook holds: a table because the workbook
+// measures every value it writes, 100,000 findings' worth.
+var asciiWidth = func() (t [utf8.RuneSelf]float64) {
+	for r := range t {
+		switch {
+		case strings.ContainsRune("MW@%", rune(r)):
+			t[r] = 1.8
+		case r == 'm' || r == 'w':
+			t[r] = 1.6
+		case 'A' <= r && r <= 'Z':
+			t[r] = 1.3
+		case strings.ContainsRune("iljtfr .,:;'|!()[]-/", rune(r)):
+			t[r] = 0.7
+		default:
+			t[r] = 1.05
+		}
+	}
+	return t
+}()
 
 // dateShown is how a date cell shows, in the date format above.
 const dateShown = "2006-01-02 15:04"
@@ -198,6 +217,9 @@ func (c *columnFit) lines(j int, v any) int {
 // spaces and line breaks, and inside a word longer than a line (an ARN).
 func wrappedLines(s string, width float64) int {
 	avail, space := width-cellPadding, textWidth(" ")
+	if !strings.Contains(s, "\n") && textWidth(s) <= avail {
+		return 1
+	}
 	n := 0
 	for _, para := range strings.Split(s, "\n") {
 		n++
