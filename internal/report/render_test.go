@@ -216,9 +216,6 @@ func renderPDF(t *testing.T, soffice, dir, xlsx string) string {
 	cmd.WaitDelay = 5 * time.Second
 	cmd.Env = append(os.Environ(), "HOME="+dir)
 	out, err := cmd.CombinedOutput()
-	if cmd.Process != nil { // a child left behind by a crash
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		t.Fatalf("soffice did not finish in time: %s", out)
 	}
