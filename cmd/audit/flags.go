@@ -44,6 +44,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&s.KMSKeyID, "kms-key-id", "", "KMS key for the workbook's server-side encryption (default SSE-S3)")
 	fs.StringVar(&s.TopicARN, "topic", "", "SNS topic ARN for the digest")
 	fs.DurationVar(&s.URLExpiry, "url-expiry", s.URLExpiry, "how long the presigned workbook link should work (at most 168h)")
+	fs.StringVar(&s.BucketRegion, "bucket-region", "", "the bucket's region (default: asked of S3 with HeadBucket)")
 	fs.StringVar(&s.LinkRoleARN, "link-role-arn", "", "role to assume for signing the workbook link, which then lives as long as its session (default: sign with your own credentials)")
 	fs.BoolVar(&s.S3PathStyle, "s3-path-style", false, "address the bucket by path (S3-compatible endpoints)")
 	fs.StringVar(&s.RunID, "run-id", "", "run id (default: the start time)")

@@ -237,7 +237,7 @@ func testBootstrap(t *testing.T, argv []string) {
 		"AWS_ENDPOINT_URL=" + sim.URL(), "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true",
 		"AUDIT_EXTERNAL_ID=" + awssim.DemoExternalID, "AUDIT_REGIONS=all", "AUDIT_BUCKET=" + awssim.DemoBucket,
 		"AUDIT_TOPIC_ARN=" + awssim.DemoTopicARN(), "AUDIT_S3_PATH_STYLE=true", "AUDIT_CONCURRENCY=8",
-		"AUDIT_KMS_KEY_ID=" + awssim.DemoKMSKeyARN, "AUDIT_LINK_ROLE_ARN=" + sim.TemplateRole("LinkSigningRole").ARN,
+		"AUDIT_KMS_KEY_ID=" + awssim.DemoKMSKeyARN, "AUDIT_BUCKET_REGION=" + awssim.DemoHomeRegion, "AUDIT_LINK_ROLE_ARN=" + sim.TemplateRole("LinkSigningRole").ARN,
 	}
 	var logs lockedBuffer // the child writes while the test reads
 	cmd.Stdout, cmd.Stderr = &logs, &logs

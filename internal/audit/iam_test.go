@@ -24,8 +24,8 @@ func demoDeployment(org *awssim.Organization) awssim.Deployment {
 	return awssim.DemoDeployment(org, cloudformation.Management, cloudformation.MemberRole, awssim.DemoKMSKeyARN)
 }
 
-// fullDelivery is every path of delivery the code has: SSE-KMS, the link signed by the link-signing role, and a
-// publish that fails once (so the marker is released) before the retry publishes.
+// fullDelivery is every path of delivery the code has: SSE-KMS, the link signed by the link-signing role, a publish
+// that fails once (so the marker is released) before the retry publishes, and a retry that reads the marker.
 func fullDelivery(sim *awssim.Server) audit.Settings {
 	s := demoSettings()
 	s.KMSKeyID = awssim.DemoKMSKeyARN
@@ -35,7 +35,7 @@ func fullDelivery(sim *awssim.Server) audit.Settings {
 	return s
 }
 
-// runEveryPath runs the job twice against a simulator enforcing d (the first publish fails, the retry succeeds) and
+// runEveryPath runs the job three times against a simulator enforcing d (the first publish fails, the retry succeeds, the last finds it done) and
 // downloads the emailed link. evidence is everything a person or the alarm sees: errors, results, the link's answer.
 func runEveryPath(t *testing.T, d awssim.Deployment) (sim *awssim.Server, evidence string) {
 	t.Helper()
@@ -65,7 +65,9 @@ func runEveryPath(t *testing.T, d awssim.Deployment) (sim *awssim.Server, eviden
 	var seen strings.Builder
 	var logs lockedBuilder
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	for i := 0; i < 2; i++ {
+	// Three invocations of one run: the first publish fails (the marker is released), the retry publishes, and a
+	// further retry finds the marker published.
+	for i := 0; i < 3; i++ {
 		out, err := audit.Run(context.Background(), cfg, s, audit.Options{Logger: logger})
 		fmt.Fprintf(&seen, "run %d: err %v\n", i, err)
 		if out != nil {

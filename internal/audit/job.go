@@ -217,9 +217,12 @@ func upload(ctx context.Context, cfg aws.Config, client *s3.Client, s Settings, 
 // where S3 answers for the bucket, whatever the SDK's default region.
 func bucketClient(ctx context.Context, cfg aws.Config, s Settings) (*s3.Client, error) {
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = s.S3PathStyle })
-	region, err := delivery.BucketRegion(ctx, client, s.Bucket)
-	if err != nil {
-		return nil, err
+	region := s.BucketRegion
+	if region == "" {
+		var err error
+		if region, err = delivery.BucketRegion(ctx, client, s.Bucket); err != nil {
+			return nil, err
+		}
 	}
 	if region == cfg.Region {
 		return client, nil

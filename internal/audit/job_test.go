@@ -48,6 +48,7 @@ func demoSettings() audit.Settings {
 	s.RoleName, s.ExternalID = awssim.DemoRoleName, awssim.DemoExternalID
 	s.Regions = []string{"all"}
 	s.Bucket, s.TopicARN, s.S3PathStyle = awssim.DemoBucket, awssim.DemoTopicARN(), true
+	s.BucketRegion = awssim.DemoHomeRegion // as the template sets it: the bucket is the stack's
 	s.AsOf = demoAsOf
 	s.Concurrency = 8
 	return s

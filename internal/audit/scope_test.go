@@ -33,6 +33,8 @@ func TestDeliveryGoesToTheRegionsOfTopicAndBucket(t *testing.T) {
 	s := demoSettings()
 	s.Regions, s.Checks = []string{"us-east-1"}, []string{"cloudformation-failed-stacks"}
 	s.Bucket, s.TopicARN = bucket, "arn:aws:sns:"+home+":"+awssim.DemoManagementAccount+":"+awssim.DemoTopicName
+	s.BucketRegion = "" // as the CLI: S3 is asked
+	s.LinkRoleARN = sim.TemplateRole("LinkSigningRole").ARN
 	out, err := audit.Run(context.Background(), cfg, s, audit.Options{Logger: quietLogger()})
 	if err != nil {
 		t.Fatalf("delivery to another region: %v", err)

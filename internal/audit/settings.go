@@ -63,6 +63,9 @@ type Settings struct {
 	// LinkRoleARN is a role assumed to sign the workbook's link, so the link lives as long as that session, which STS
 	// states; empty signs with the run's own credentials.
 	LinkRoleARN string
+	// BucketRegion is the report bucket's region when the deployment knows it (the template sets the stack's); empty
+	// finds it with HeadBucket, as the CLI does for a bucket in another region.
+	BucketRegion string
 	// AllowOwnAccountFallback lets a run that cannot list the organization audit the caller's own account, saying
 	// "own account only". The CLI allows it; under Lambda (FromEnv) it is off, so a lost organizations:ListAccounts
 	// fails the run and its alarm fires instead of mailing "1/1 accounts".
@@ -156,6 +159,9 @@ func (s Settings) Validate() error {
 	}
 	if s.Concurrency < 1 || s.Concurrency > 512 {
 		bad("concurrency must be between 1 and 512, got %d", s.Concurrency)
+	}
+	if s.BucketRegion != "" && !regionName.MatchString(s.BucketRegion) {
+		bad("bucket region %q is not a region name like eu-west-1", s.BucketRegion)
 	}
 	if s.Bucket != "" && !bucketName.MatchString(s.Bucket) {
 		bad("bucket %q is not a valid S3 bucket name", s.Bucket)
@@ -252,6 +258,7 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 	str("AUDIT_KMS_KEY_ID", &s.KMSKeyID)
 	str("AUDIT_TOPIC_ARN", &s.TopicARN)
 	str("AUDIT_LINK_ROLE_ARN", &s.LinkRoleARN)
+	str("AUDIT_BUCKET_REGION", &s.BucketRegion)
 	str("AUDIT_RETRY_MODE", &s.RetryMode)
 	if v := getenv("AUDIT_EXPIRY_DAYS"); v != "" {
 		d, err := checks.ParseExpiryDays(v)

@@ -476,6 +476,10 @@ func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, key, region str
 		writeS3Error(w, &Fault{Status: 400, Code: "ExpiredToken", Message: "The provided token has expired."})
 		return
 	}
+	// S3 routes by region before it authorizes: a refusal still names the bucket's region.
+	if s.redirectToBucketRegion(w, r, region) {
+		return
+	}
 	if f := s.authorizeS3(r, p, region); f != nil {
 		writeS3Error(w, f)
 		return
@@ -483,9 +487,6 @@ func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, key, region str
 	c.AccountID = p.accountID
 	if f := s.intercepted(r.Context(), c); f != nil {
 		writeS3Error(w, f)
-		return
-	}
-	if s.redirectToBucketRegion(w, r, region) {
 		return
 	}
 	if op == "PutObject" {

@@ -19,9 +19,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 )
 
-// Actions are the IAM actions delivery calls (s3:ListBucket is what HeadBucket needs, for the bucket's region); KMSActions are added when the workbook is encrypted with a KMS key.
+// Actions are the IAM actions delivery calls with a deployment's role; KMSActions are added when the workbook is
+// encrypted with a KMS key. BucketRegion's HeadBucket is not among them: a deployment names its bucket's region, and
+// S3 names it even in a refusal.
 var (
-	Actions    = []string{"s3:ListBucket", "s3:PutObject", "s3:GetObject", "s3:DeleteObject", "sns:Publish"}
+	Actions    = []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject", "sns:Publish"}
 	KMSActions = []string{"kms:GenerateDataKey"}
 )
 

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
@@ -33,14 +36,35 @@ func FindingColumns(c checks.Check) []string {
 // CoverageColumns are the Coverage sheet's columns.
 var CoverageColumns = []string{"Account ID", "Account name", "Region", "Check", "Outcome", "Findings", "Error code", "Message"}
 
+// cellStyles are the styles of one fill, by the kind of value. Every data cell is aligned to the top, so a row that
+// grows for one wrapped cell still reads across; wrap is for text wider than its column's cap.
+type cellStyles struct {
+	text, date, number, wrap int
+}
+
+// of picks the style for v; wrap says whether text wraps in its column.
+func (c cellStyles) of(v any, wrap bool) int {
+	switch v.(type) {
+	case int:
+		return c.number
+	case time.Time:
+		return c.date
+	}
+	if wrap {
+		return c.wrap
+	}
+	return c.text
+}
+
 type styles struct {
-	header, date, text, link int
-	sev                      map[checks.Severity][3]int // text, date, number
-	errorRow                 int
+	header, link int
+	plain        cellStyles
+	sev          map[checks.Severity]cellStyles
+	errorRow     cellStyles
 }
 
 func newStyles(f *excelize.File) (*styles, error) {
-	s := &styles{sev: map[checks.Severity][3]int{}}
+	s := &styles{sev: map[checks.Severity]cellStyles{}}
 	dateFmt := "yyyy-mm-dd hh:mm"
 	var err error
 	mk := func(st *excelize.Style) int {
@@ -51,15 +75,204 @@ func newStyles(f *excelize.File) (*styles, error) {
 		id, err = f.NewStyle(st)
 		return id
 	}
-	s.header = mk(&excelize.Style{Font: &excelize.Font{Bold: true, Color: "FFFFFF"}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"305496"}}})
-	s.date = mk(&excelize.Style{CustomNumFmt: &dateFmt})
-	s.link = mk(&excelize.Style{Font: &excelize.Font{Color: "0563C1", Underline: "single"}})
-	s.errorRow = mk(&excelize.Style{Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFC7CE"}}})
+	// Each fill in four kinds: text, a date, a whole number, wrapped text.
+	kinds := func(fill excelize.Fill) cellStyles {
+		top := &excelize.Alignment{Vertical: "top"}
+		return cellStyles{
+			text:   mk(&excelize.Style{Fill: fill, Alignment: top}),
+			date:   mk(&excelize.Style{Fill: fill, Alignment: top, CustomNumFmt: &dateFmt}),
+			number: mk(&excelize.Style{Fill: fill, Alignment: top, NumFmt: 1}),
+			wrap:   mk(&excelize.Style{Fill: fill, Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}}),
+		}
+	}
+	solid := func(colour string) excelize.Fill {
+		return excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{colour}}
+	}
+	// A font named in a style must say its family and size: without them LibreOffice shows a serif.
+	s.header = mk(&excelize.Style{Font: &excelize.Font{Family: "Calibri", Size: 11, Bold: true, Color: "FFFFFF"}, Fill: solid("305496")})
+	s.link = mk(&excelize.Style{Font: &excelize.Font{Family: "Calibri", Size: 11, Color: "0563C1", Underline: "single"}, Alignment: &excelize.Alignment{Vertical: "top"}})
+	s.plain = kinds(excelize.Fill{})
+	s.errorRow = kinds(solid("FFC7CE"))
 	for sev, colour := range map[checks.Severity]string{checks.Critical: "FFC7CE", checks.Warning: "FFEB9C", checks.Notice: "DDEBF7"} {
-		fill := excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{colour}}
-		s.sev[sev] = [3]int{mk(&excelize.Style{Fill: fill}), mk(&excelize.Style{Fill: fill, CustomNumFmt: &dateFmt}), mk(&excelize.Style{Fill: fill, NumFmt: 1})}
+		s.sev[sev] = kinds(solid(colour))
 	}
 	return s, err
+}
+
+// Column widths are in Excel's unit, the width of the digit 0 in the workbook's font, and are fitted to what the
+// column holds. A fixed width either wastes the page or cuts a value: AWS statuses run from ERROR to
+// UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS. Text wider than the cap wraps inside its cell.
+const (
+	minColumnWidth = 8
+	maxColumnWidth = 50
+	// cellPadding is the cell's margins; a header also has the table's filter button at its right.
+	cellPadding   = 1.5
+	headerPadding = 3.5
+)
+
+// textWidth estimates how wide s shows, in widths of the digit 0, taking for each kind of character the widest
+// of the fonts a spreadsheet shows the workbook in (Calibri, or Carlito or DejaVu Sans in its place): capitals are
+// wider than a digit, and AWS statuses are all capitals; i, l, t, r and punctuation are narrower; a wide East Asian
+// character takes two. Erring wide costs a little space; erring narrow cuts the text.
+func textWidth(s string) float64 {
+	w := 0.0
+	for _, r := range s {
+		if r < utf8.RuneSelf {
+			w += asciiWidth[r]
+			continue
+		}
+		switch {
+		case unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hangul, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r):
+			w += 2
+		case unicode.IsUpper(r):
+			w += 1.3
+		default:
+			w += 1.05
+		}
+	}
+	return w
+}
+
+// asciiWidth is textWidth's table for ASCII, which is nearly all a workbook holds: a table because the workbook
+// measures every value it writes, 100,000 findings' worth.
+var asciiWidth = func() (t [utf8.RuneSelf]float64) {
+	for r := range t {
+		switch {
+		case strings.ContainsRune("MW@%", rune(r)):
+			t[r] = 1.8
+		case r == 'm' || r == 'w':
+			t[r] = 1.6
+		case 'A' <= r && r <= 'Z':
+			t[r] = 1.3
+		case strings.ContainsRune("iljtfr .,:;'|!()[]-/", rune(r)):
+			t[r] = 0.7
+		default:
+			t[r] = 1.05
+		}
+	}
+	return t
+}()
+
+// dateShown is how a date cell shows, in the date format above.
+const dateShown = "2006-01-02 15:04"
+
+// valueWidth is how wide v shows in a cell.
+func valueWidth(v any) float64 {
+	switch v := v.(type) {
+	case string:
+		return textWidth(v)
+	case int:
+		return textWidth(strconv.Itoa(v))
+	case time.Time:
+		return textWidth(dateShown)
+	case nil:
+		return 0
+	}
+	return textWidth(fmt.Sprint(v))
+}
+
+// columnFit learns each column's width from the values that will be written to it, before they are: a stream
+// writer must set widths ahead of the rows, so a sheet's rows are seen twice, never held.
+type columnFit struct {
+	widths []float64
+}
+
+func newColumnFit(header []string) *columnFit {
+	c := &columnFit{widths: make([]float64, len(header))}
+	for j, h := range header {
+		c.widths[j] = max(minColumnWidth, textWidth(h)*1.1+headerPadding) // headers are bold
+	}
+	return c
+}
+
+func (c *columnFit) see(j int, v any) {
+	for j >= len(c.widths) {
+		c.widths = append(c.widths, minColumnWidth)
+	}
+	c.widths[j] = max(c.widths[j], valueWidth(v)+cellPadding)
+}
+
+// width is column j's width, capped.
+func (c *columnFit) width(j int) float64 {
+	return min(c.widths[j], maxColumnWidth)
+}
+
+// wraps says whether some value in column j is wider than its column and must wrap.
+func (c *columnFit) wraps(j int) bool {
+	return c.widths[j] > maxColumnWidth
+}
+
+// lines is how many lines v takes in column j: one, unless it is text wider than the column, which wraps.
+func (c *columnFit) lines(j int, v any) int {
+	if !c.wraps(j) {
+		return 1
+	}
+	if s, ok := v.(string); ok {
+		return wrappedLines(s, c.width(j))
+	}
+	return 1
+}
+
+// wrappedLines counts the lines s takes in a cell of the given width, wrapped the way a spreadsheet wraps: at
+// spaces and line breaks, and inside a word longer than a line (an ARN).
+func wrappedLines(s string, width float64) int {
+	avail, space := width-cellPadding, textWidth(" ")
+	if !strings.Contains(s, "\n") && textWidth(s) <= avail {
+		return 1
+	}
+	n := 0
+	for _, para := range strings.Split(s, "\n") {
+		n++
+		line := 0.0
+		for _, word := range strings.Fields(para) {
+			w := textWidth(word)
+			switch {
+			case line == 0:
+				line = w
+			case line+space+w <= avail:
+				line += space + w
+			default:
+				n++
+				line = w
+			}
+			for line > avail {
+				n++
+				line -= avail
+			}
+		}
+	}
+	return n
+}
+
+// Neither Excel nor LibreOffice fits a row's height to wrapped text when it opens a file, so rows that wrap are
+// given their height: a line of the default 11 pt font takes 15 pt, and no row may pass Excel's 409 pt.
+const (
+	lineHeight   = 15
+	maxRowHeight = 409
+)
+
+// rowHeight is the height of a row whose tallest cell takes lines lines, or 0 for the default.
+func rowHeight(lines int) float64 {
+	if lines <= 1 {
+		return 0
+	}
+	return min(float64(lines)*lineHeight, maxRowHeight)
+}
+
+// setupPrint prints the sheet landscape, as wide as one page and as long as it needs, the header row on every
+// page. SheetPr is written when a stream writer starts, so this must precede NewStreamWriter.
+func setupPrint(f *excelize.File, sheet string, titleRows bool) error {
+	fit, landscape, one, unbounded := true, "landscape", 1, 0
+	if err := f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return err
+	}
+	if err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &landscape, FitToWidth: &one, FitToHeight: &unbounded}); err != nil {
+		return err
+	}
+	if !titleRows {
+		return nil
+	}
+	return f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: fmt.Sprintf("'%s'!$1:$1", strings.ReplaceAll(sheet, "'", "''")), Scope: sheet})
 }
 
 // Workbook renders r as an .xlsx.
@@ -106,12 +319,25 @@ func writeCheckSheet(f *excelize.File, st *styles, c checks.Check, all []checks.
 	if _, err := f.NewSheet(c.Name()); err != nil {
 		return err
 	}
+	if err := setupPrint(f, c.Name(), true); err != nil {
+		return err
+	}
+	cols := FindingColumns(c)
+	fit := newColumnFit(cols)
+	for i := range all {
+		if fd := &all[i]; fd.Check == c.Name() {
+			for j, col := range cols {
+				if col != "Console" {
+					fit.see(j, FindingValue(fd, col))
+				}
+			}
+		}
+	}
 	sw, err := f.NewStreamWriter(c.Name())
 	if err != nil {
 		return err
 	}
-	cols := FindingColumns(c)
-	if err := startSheet(sw, st, cols); err != nil {
+	if err := startSheet(sw, st, cols, fit); err != nil {
 		return err
 	}
 	// One row of cells, reused: SetRow takes *Cell, so no cell is boxed afresh for every row.
@@ -120,6 +346,7 @@ func writeCheckSheet(f *excelize.File, st *styles, c checks.Check, all []checks.
 	for j := range cells {
 		row[j] = &cells[j]
 	}
+	opts := []excelize.RowOpts{{}}
 	n := 0
 	for i := range all {
 		fd := &all[i]
@@ -127,11 +354,15 @@ func writeCheckSheet(f *excelize.File, st *styles, c checks.Check, all []checks.
 			continue
 		}
 		sty := st.sev[fd.Severity]
+		lines := 1
 		for j, col := range cols {
-			cells[j] = findingCell(fd, col, sty, st)
+			var l int
+			cells[j], l = findingCell(fd, col, j, sty, st, fit)
+			lines = max(lines, l)
 		}
 		n++
-		if err := sw.SetRow(cellName(1, n+1), row); err != nil {
+		opts[0].Height = rowHeight(lines)
+		if err := sw.SetRow(cellName(1, n+1), row, opts...); err != nil {
 			return err
 		}
 	}
@@ -173,19 +404,15 @@ func FindingValue(fd *checks.Finding, col string) any {
 	return fd.Details[col]
 }
 
-// findingCell styles a finding's value by its severity and its kind: numbers and dates keep their number formats.
-func findingCell(fd *checks.Finding, col string, sty [3]int, st *styles) excelize.Cell {
+// findingCell styles a finding's value by its severity and its kind: numbers and dates keep their number formats,
+// text wider than its column wraps. It also says how many lines the cell takes.
+func findingCell(fd *checks.Finding, col string, j int, sty cellStyles, st *styles, fit *columnFit) (excelize.Cell, int) {
 	if col == "Console" {
-		return linkCell(fd.ConsoleURL, st)
+		return linkCell(fd.ConsoleURL, st), 1
 	}
 	v := FindingValue(fd, col)
-	switch v.(type) {
-	case int:
-		return excelize.Cell{StyleID: sty[2], Value: v}
-	case time.Time:
-		return excelize.Cell{StyleID: sty[1], Value: v}
-	}
-	return excelize.Cell{StyleID: sty[0], Value: v}
+	lines := fit.lines(j, v)
+	return excelize.Cell{StyleID: sty.of(v, lines > 1), Value: v}, lines
 }
 
 // linkCell builds a HYPERLINK formula from a URL we composed. The URL's AWS-sourced parts are already escaped, and any
@@ -202,11 +429,23 @@ func writeCoverageSheet(f *excelize.File, st *styles, cells []crossaccount.Cell)
 	if _, err := f.NewSheet(CoverageSheet); err != nil {
 		return err
 	}
+	if err := setupPrint(f, CoverageSheet, true); err != nil {
+		return err
+	}
+	values := func(c *crossaccount.Cell) [8]any {
+		return [8]any{c.AccountID, c.AccountName, c.Region, c.Check, string(c.Outcome), c.Findings, c.Code, c.Message}
+	}
+	fit := newColumnFit(CoverageColumns)
+	for i := range cells {
+		for j, v := range values(&cells[i]) {
+			fit.see(j, v)
+		}
+	}
 	sw, err := f.NewStreamWriter(CoverageSheet)
 	if err != nil {
 		return err
 	}
-	if err := startSheet(sw, st, CoverageColumns); err != nil {
+	if err := startSheet(sw, st, CoverageColumns, fit); err != nil {
 		return err
 	}
 	out := make([]excelize.Cell, len(CoverageColumns))
@@ -214,34 +453,32 @@ func writeCoverageSheet(f *excelize.File, st *styles, cells []crossaccount.Cell)
 	for j := range out {
 		row[j] = &out[j]
 	}
-	for i, c := range cells {
-		s := 0
+	opts := []excelize.RowOpts{{}}
+	for i := range cells {
+		c := &cells[i]
+		s := st.plain
 		if c.Outcome == crossaccount.OutcomeError {
 			s = st.errorRow
 		}
-		for j, v := range []any{c.AccountID, c.AccountName, c.Region, c.Check, string(c.Outcome), c.Findings, c.Code, c.Message} {
-			out[j] = excelize.Cell{StyleID: s, Value: v}
+		lines := 1
+		for j, v := range values(c) {
+			l := fit.lines(j, v)
+			lines = max(lines, l)
+			out[j] = excelize.Cell{StyleID: s.of(v, l > 1), Value: v}
 		}
-		if err := sw.SetRow(cellName(1, i+2), row); err != nil {
+		opts[0].Height = rowHeight(lines)
+		if err := sw.SetRow(cellName(1, i+2), row, opts...); err != nil {
 			return err
 		}
 	}
 	return endSheet(sw, CoverageColumns, len(cells), "Coverage")
 }
 
-// startSheet freezes the header row and writes it; both must precede the data rows in a stream.
-func startSheet(sw *excelize.StreamWriter, st *styles, cols []string) error {
-	for i, c := range cols {
-		width := 16.0
-		switch c {
-		case "Reason", "Message", "Record errors", "Nested failures", "Version description":
-			width = 60
-		case "Account name", "Resource ID", "Resource name", "Product", "Stack ID":
-			width = 28
-		case "Severity", "Region", "Days left", "Count", "Console", "Findings", "Outcome":
-			width = 11
-		}
-		if err := sw.SetColWidth(i+1, i+1, width); err != nil {
+// startSheet sets the columns' widths, freezes the header row and writes it; all must precede the data rows in a
+// stream.
+func startSheet(sw *excelize.StreamWriter, st *styles, cols []string, fit *columnFit) error {
+	for i := range cols {
+		if err := sw.SetColWidth(i+1, i+1, fit.width(i)); err != nil {
 			return err
 		}
 	}
@@ -268,56 +505,114 @@ func endSheet(sw *excelize.StreamWriter, cols []string, rows int, name string) e
 	return sw.Flush()
 }
 
+// writeSummarySheet writes the run's figures, its counts by check and the accounts it skipped. Each cell's style
+// follows its value (a date is formatted as a date wherever it sits) and header rows are styled by the row they were
+// written at, so a row added later cannot move a style onto the wrong cell.
 func writeSummarySheet(f *excelize.File, st *styles, r *Result) error {
 	crit, warn, notice := r.Totals()
-	rows := [][]any{
-		{"orgaudit report"},
-		{"Run ID", r.RunID},
-		{"Complete", completeness(r)},
-		{"As of (UTC)", r.AsOf},
-		{"Scope", r.Scope},
-		{"Checks", strings.Join(r.Checks, ", ")},
-		{"Regions", strings.Join(r.Regions, ", ")},
-		{"Accounts in scope", r.Accounts.Total},
-		{"Accounts fully audited", r.Accounts.Audited},
-		{"Accounts partly audited", r.Accounts.Partial},
-		{"Accounts not audited", r.Accounts.Failed},
-		{"Accounts skipped (not active)", r.Accounts.Skipped},
-		{"Cells (account x region x check)", r.Coverage.Cells},
-		{"Cells with findings", r.Coverage.Findings},
-		{"Cells clean", r.Coverage.Clean},
-		{"Cells failed", r.Coverage.Errors},
-		{"Findings critical / warning / notice", fmt.Sprintf("%d / %d / %d", crit, warn, notice)},
-		{},
+	var rows [][]any
+	headers := map[int]bool{} // indexes into rows
+	header := func(row ...any) {
+		headers[len(rows)] = true
+		rows = append(rows, row)
 	}
-	countsHeader := len(rows) + 1
-	rows = append(rows, []any{"Check", "Critical", "Warning", "Notice", "Title"})
+	header("orgaudit report")
+	rows = append(rows,
+		[]any{"Run ID", r.RunID},
+		[]any{"Complete", completeness(r)},
+		[]any{"As of (UTC)", r.AsOf},
+		[]any{"Scope", r.Scope},
+		[]any{"Checks", strings.Join(r.Checks, ", ")},
+		[]any{"Regions", strings.Join(r.Regions, ", ")},
+		[]any{"Accounts in scope", r.Accounts.Total},
+		[]any{"Accounts fully audited", r.Accounts.Audited},
+		[]any{"Accounts partly audited", r.Accounts.Partial},
+		[]any{"Accounts not audited", r.Accounts.Failed},
+		[]any{"Accounts skipped (not active)", r.Accounts.Skipped},
+		[]any{"Cells (account x region x check)", r.Coverage.Cells},
+		[]any{"Cells with findings", r.Coverage.Findings},
+		[]any{"Cells clean", r.Coverage.Clean},
+		[]any{"Cells failed", r.Coverage.Errors},
+		[]any{"Findings critical / warning / notice", fmt.Sprintf("%d / %d / %d", crit, warn, notice)},
+		[]any{},
+	)
+	header("Check", "Critical", "Warning", "Notice", "Title")
 	for _, c := range r.Counts {
 		rows = append(rows, []any{c.Check, c.Critical, c.Warning, c.Notice, c.Title})
 	}
 	if len(r.Skipped) > 0 {
-		rows = append(rows, []any{}, []any{"Skipped account", "Name", "Reason"})
+		rows = append(rows, []any{})
+		header("Skipped account", "Name", "Reason")
 		for _, s := range r.Skipped {
 			rows = append(rows, []any{s.AccountID, s.AccountName, s.Reason})
 		}
 	}
+	// A row's last text spans the rest of the sheet's width, over cells the row leaves empty, so a long scope or
+	// list of checks does not widen the count columns below it.
+	width := 0
+	for _, row := range rows {
+		width = max(width, len(row))
+	}
+	spans := func(row []any, j int) bool {
+		_, text := row[j].(string)
+		return text && j == len(row)-1 && j < width-1
+	}
+	fit := newColumnFit(make([]string, width))
 	for i, row := range rows {
+		for j, v := range row {
+			switch {
+			case spans(row, j):
+			case headers[i]:
+				fit.see(j, v.(string)+"  ") // bold
+			default:
+				fit.see(j, v)
+			}
+		}
+	}
+	if err := setupPrint(f, SummarySheet, false); err != nil {
+		return err
+	}
+	for i, row := range rows {
+		lines := 1
 		for j, v := range row {
 			cell := cellName(j+1, i+1)
 			if err := f.SetCellValue(SummarySheet, cell, v); err != nil {
 				return err
 			}
+			last, l := cell, fit.lines(j, v)
+			if spans(row, j) {
+				last = cellName(width, i+1)
+				if err := f.MergeCell(SummarySheet, cell, last); err != nil {
+					return err
+				}
+				spanWidth := 0.0
+				for k := j; k < width; k++ {
+					spanWidth += fit.width(k)
+				}
+				l = wrappedLines(v.(string), spanWidth)
+			}
+			lines = max(lines, l)
+			style := st.plain.of(v, l > 1)
+			if headers[i] {
+				style = st.header
+			}
+			if err := f.SetCellStyle(SummarySheet, cell, last, style); err != nil {
+				return err
+			}
+		}
+		if h := rowHeight(lines); h > 0 {
+			if err := f.SetRowHeight(SummarySheet, i+1, h); err != nil {
+				return err
+			}
 		}
 	}
-	if err := f.SetCellStyle(SummarySheet, "B3", "B3", st.date); err != nil {
-		return err
-	}
-	for _, hdr := range []int{1, countsHeader} {
-		if err := f.SetCellStyle(SummarySheet, cellName(1, hdr), cellName(5, hdr), st.header); err != nil {
+	for j := range width {
+		name, _ := excelize.ColumnNumberToName(j + 1)
+		if err := f.SetColWidth(SummarySheet, name, name, fit.width(j)); err != nil {
 			return err
 		}
 	}
-	return f.SetColWidth(SummarySheet, "A", "A", 36)
+	return nil
 }
 
 func cellName(col, row int) string {

@@ -1,0 +1,194 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	sctypes "github.com/aws/aws-sdk-go-v2/service/servicecatalog/types"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/crossaccount"
+)
+
+// TestWorkbookLayout holds, without a spreadsheet application, what the render test sees: the as-of date is
+// formatted as a date where it is written, every column is at least as wide as its header, text too wide for its
+// column wraps in a row tall enough for it, and every sheet prints landscape, one page wide.
+func TestWorkbookLayout(t *testing.T) {
+	t.Parallel()
+	r, _ := renderScenario()
+	b, err := Workbook(r, checks.All())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+
+	rows, err := f.GetRows(SummarySheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(rows, func(row []string) bool { return len(row) > 0 && row[0] == "As of (UTC)" })
+	if i < 0 || len(rows[i]) < 2 || rows[i][1] != r.AsOf.Format("2006-01-02 15:04") {
+		t.Errorf("the Summary's as-of row %d reads %q, want the date %s", i+1, rows[max(i, 0)], r.AsOf.Format("2006-01-02 15:04"))
+	}
+
+	sheets := map[string][]string{CoverageSheet: CoverageColumns}
+	for _, c := range checks.All() {
+		sheets[c.Name()] = FindingColumns(c)
+	}
+	for _, sheet := range f.GetSheetList() {
+		layout, err := f.GetPageLayout(sheet)
+		if err != nil || layout.Orientation == nil || *layout.Orientation != "landscape" || layout.FitToWidth == nil || *layout.FitToWidth != 1 ||
+			layout.FitToHeight == nil || *layout.FitToHeight != 0 {
+			t.Errorf("%s: page layout %+v (%v), want landscape, one page wide, as many long as it takes", sheet, layout, err)
+		}
+		props, err := f.GetSheetProps(sheet)
+		if err != nil || props.FitToPage == nil || !*props.FitToPage {
+			t.Errorf("%s: fit to page is off: %+v %v", sheet, props, err)
+		}
+		cols, ok := sheets[sheet]
+		if !ok {
+			continue
+		}
+		for j, col := range cols {
+			name, _ := excelize.ColumnNumberToName(j + 1)
+			w, err := f.GetColWidth(sheet, name)
+			if err != nil || w < textWidth(col) || w > maxColumnWidth {
+				t.Errorf("%s: column %s (%s) is %.1f wide, want between its header's %.1f and the cap %d", sheet, name, col, w, textWidth(col), maxColumnWidth)
+			}
+		}
+	}
+
+	// The long reason of a stack wraps, in a row several lines tall.
+	cfn, _ := f.GetRows("cloudformation-failed-stacks")
+	reason := slices.Index(cfn[0], "Reason")
+	for n, row := range cfn[1:] {
+		if len(row) <= reason || !strings.HasPrefix(row[reason], "reasonword01") {
+			continue
+		}
+		cell, _ := excelize.CoordinatesToCellName(reason+1, n+2)
+		style, _ := f.GetCellStyle("cloudformation-failed-stacks", cell)
+		st, err := f.GetStyle(style)
+		if err != nil || st.Alignment == nil || !st.Alignment.WrapText {
+			t.Errorf("long reason in %s does not wrap: %+v %v", cell, st, err)
+		}
+		h, _ := f.GetRowHeight("cloudformation-failed-stacks", n+2)
+		if want := float64(lineHeight * wrappedLines(row[reason], maxColumnWidth)); h < want || want < 2*lineHeight {
+			t.Errorf("row %d with a long reason is %.0f pt tall, want %.0f", n+2, h, want)
+		}
+		return
+	}
+	t.Error("no stack with the long reason")
+}
+
+func TestWrappedLines(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		text  string
+		width float64
+		want  int
+	}{
+		{"", 20, 1},
+		{"short", 20, 1},
+		{strings.Repeat("word ", 30), 20, 10}, // a word is 4.4 wide, 5.1 with its space: three words a line
+		{"line one\nline two", 50, 2},
+		{strings.Repeat("0", 100), 21.5, 6}, // one word of 105 in lines of 20: it breaks inside
+	} {
+		if got := wrappedLines(tc.text, tc.width); got != tc.want {
+			t.Errorf("wrappedLines(%q, %.1f) = %d, want %d", tc.text, tc.width, got, tc.want)
+		}
+	}
+}
+
+// renderScenario is a small organization's findings in every status AWS documents for the values we show, with
+// long reasons, record errors and messages made of numbered words so a test can tell cut text from wrapped text.
+func renderScenario() (*Result, [][]string) {
+	asOf := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
+	longText := func(prefix string, n int) (string, []string) {
+		var words []string
+		for i := 1; i <= n; i++ {
+			words = append(words, fmt.Sprintf("%s%02d", prefix, i))
+		}
+		return strings.Join(words, " "), words
+	}
+	var long [][]string
+	var fs []checks.Finding
+	acct := func(i int) (string, string) {
+		return fmt.Sprintf("%012d", 100000000000+i%7), fmt.Sprintf("workloads-%d", i%7)
+	}
+	for i, s := range cfntypes.StackStatus("").Values() {
+		id, name := acct(i)
+		stack := fmt.Sprintf("stack-%02d", i)
+		f := checks.Finding{Check: "cloudformation-failed-stacks", Severity: checks.Severities[i%3], AccountID: id, AccountName: name,
+			Region: "eu-west-1", ResourceID: stack, ResourceName: stack, Status: string(s), Reason: "The following resource(s) failed to update: [VpcStack]",
+			ConsoleURL: "https://console.aws.amazon.com/cloudformation/home?region=eu-west-1",
+			Details: map[string]string{
+				"Stack ID":     fmt.Sprintf("arn:aws:cloudformation:eu-west-1:%s:stack/%s/2501cffe-3fca-068e-7b38-2fc9b976cb39", id, stack),
+				"Last updated": asOf.Add(-time.Duration(i) * time.Hour).Format("2006-01-02T15:04:05Z"),
+			}}
+		if i == 3 {
+			text, words := longText("reasonword", 40)
+			f.Reason = text
+			long = append(long, words)
+			nested, words := longText("nestedword", 30)
+			f.Details["Nested failures"] = nested
+			long = append(long, words)
+		}
+		fs = append(fs, f)
+	}
+	records := sctypes.RecordStatus("").Values()
+	for i, s := range sctypes.ProvisionedProductStatus("").Values() {
+		id, name := acct(i)
+		f := checks.Finding{Check: "service-catalog-products", Severity: checks.Severities[i%3], AccountID: id, AccountName: name,
+			Region: "us-east-1", ResourceID: fmt.Sprintf("pp-%012d", i), ResourceName: "transit-attachment", Status: string(s),
+			Reason: "Stack creation failed. See record errors.", ConsoleURL: "https://console.aws.amazon.com/servicecatalog/home?region=us-east-1",
+			Details: map[string]string{"Product": "VPC baseline", "Version": "v3.2.0", "Version description": "Three-tier VPC with IPv6 and flow logs",
+				"Type": "CFN_STACK", "Last record": fmt.Sprintf("UPDATE_PROVISIONED_PRODUCT rec-%08d", i), "Record status": string(records[i%len(records)]),
+				"Stuck since": asOf.Add(-9 * time.Hour).Format(time.RFC3339)}}
+		if i == 0 {
+			text, words := longText("recorderrorword", 25)
+			f.Details["Record errors"] = text
+			long = append(long, words)
+		}
+		fs = append(fs, f)
+	}
+	for _, c := range []string{"ec2-reserved-instances", "rds-reserved-instances"} {
+		for i, days := range []int{-12, 3, 29, 7000} {
+			id, name := acct(i)
+			d, end := days, asOf.AddDate(0, 0, days)
+			fs = append(fs, checks.Finding{Check: c, Severity: checks.Severities[i%3], AccountID: id, AccountName: name, Region: "ap-southeast-2",
+				ResourceID: fmt.Sprintf("ri-%08d", i), Status: "active", Reason: fmt.Sprintf("expires in %d days, no renewal queued", days),
+				DaysLeft: &d, ExpiresAt: &end, Details: map[string]string{"Instance type": "m6i.2xlarge", "DB instance class": "db.r6g.xlarge", "Count": "12",
+					"Offering": "convertible All Upfront", "Start": asOf.AddDate(-3, 0, days).Format(time.RFC3339)}})
+		}
+	}
+	var cells []crossaccount.Cell
+	for _, f := range fs {
+		cells = append(cells, crossaccount.Cell{AccountID: f.AccountID, AccountName: f.AccountName, Region: f.Region, Check: f.Check, Outcome: crossaccount.OutcomeFindings, Findings: 1})
+	}
+	message, words := longText("messageword", 30)
+	long = append(long, words)
+	cells = append(cells, crossaccount.Cell{AccountID: "999999999999", AccountName: "legacy-sandbox", Region: "eu-west-1", Check: "ec2-reserved-instances",
+		Outcome: crossaccount.OutcomeError, Code: "AccessDenied", Message: message})
+	fan := fanOut(fs, cells, []crossaccount.Failure{{AccountID: "999999999999", Code: "AccessDenied", Message: message}})
+	fan.Skipped = []crossaccount.Skipped{{AccountID: "101010101010", AccountName: "closed-project", Reason: "account state is SUSPENDED"}}
+	return Build("20261122T080000Z", asOf, []string{"us-east-1", "eu-west-1", "ap-southeast-2"}, checks.All(), fan), long
+}
+
+func checkByName(name string) checks.Check {
+	for _, c := range checks.All() {
+		if c.Name() == name {
+			return c
+		}
+	}
+	panic("no check " + name)
+}
