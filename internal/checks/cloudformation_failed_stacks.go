@@ -147,7 +147,7 @@ func (c CloudFormationFailedStacks) group(t Target, stacks []cfntypes.StackSumma
 			f.Reason = joinReason(f.Reason, "stack of Service Catalog provisioned product "+m[1])
 		}
 		if stuckStatuses[s.StackStatus] {
-			f.Reason = joinReason(fmt.Sprintf("%s for %s (threshold %s)", s.StackStatus, roundAge(t.AsOf.Sub(lastChange(s))), roundAge(t.Limits.StuckAfter)), f.Reason)
+			f.Reason = joinReason(fmt.Sprintf("stuck for %s (threshold %s)", roundAge(t.AsOf.Sub(lastChange(s))), roundAge(t.Limits.StuckAfter)), f.Reason)
 		}
 		if f.Reason == "" {
 			f.Reason = "stack is " + string(s.StackStatus)

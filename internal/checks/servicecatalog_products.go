@@ -112,7 +112,7 @@ func (c ServiceCatalogProducts) inspect(ctx context.Context, api serviceCatalogA
 			return nil, nil
 		}
 		f.Severity = Warning
-		f.Reason = fmt.Sprintf("%s for %s (threshold %s)", pp.Status, roundAge(age), roundAge(t.Limits.StuckAfter))
+		f.Reason = fmt.Sprintf("stuck for %s (threshold %s)", roundAge(age), roundAge(t.Limits.StuckAfter))
 		f.Details["Stuck since"] = since.UTC().Format(time.RFC3339)
 	}
 	if msg := oneLine(aws.ToString(pp.StatusMessage)); msg != "" {
@@ -202,8 +202,11 @@ func oneLine(s string) string {
 }
 
 func joinReason(a, b string) string {
-	if a == "" {
+	switch {
+	case a == "":
 		return b
+	case b == "":
+		return a
 	}
 	return a + ": " + b
 }

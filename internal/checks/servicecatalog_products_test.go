@@ -155,7 +155,7 @@ func TestServiceCatalogProducts(t *testing.T) {
 			if f, ok := m["pp-failing"]; ok && (!strings.Contains(f.Reason, "IN_PROGRESS_IN_ERROR") || !strings.Contains(f.Reason, "CIDR conflict") || f.Details["Record status"] != "IN_PROGRESS_IN_ERROR") {
 				t.Errorf("failing change: %q %v", f.Reason, f.Details)
 			}
-			if f, ok := m["pp-stuck"]; ok && !strings.Contains(f.Reason, "UNDER_CHANGE for 7h") {
+			if f, ok := m["pp-stuck"]; ok && !strings.Contains(f.Reason, "stuck for 7h (threshold 6h)") {
 				t.Errorf("stuck reason %q", f.Reason)
 			}
 		})

@@ -157,7 +157,12 @@ func findingLine(f checks.Finding) string {
 		fmt.Fprintf(&b, " product %q %s", p, field(f.Details["Version"], maxNameBytes))
 	}
 	if f.DaysLeft != nil {
-		fmt.Fprintf(&b, ": %d days left", *f.DaysLeft)
+		if *f.DaysLeft < 0 {
+			// The reason says how long ago; "-6 days left" reads as a typo.
+			b.WriteString(": lapsed")
+		} else {
+			fmt.Fprintf(&b, ": %d days left", *f.DaysLeft)
+		}
 	} else {
 		fmt.Fprintf(&b, ": %s", field(f.Status, maxNameBytes))
 	}
