@@ -327,3 +327,59 @@ func TestLinkSigningRoleOnlyReadsWorkbooksForTheExecutionRole(t *testing.T) {
 		t.Error("the function must be told the link-signing role")
 	}
 }
+
+// allows says whether a parameter's AllowedPattern accepts value. CloudFormation matches the whole value; the
+// templates' patterns avoid what RE2 lacks (lookaround), so Go reads them as CloudFormation does.
+func (tpl *template) allows(t *testing.T, param, value string) bool {
+	t.Helper()
+	p := get(tpl.root, "Parameters", param, "AllowedPattern")
+	if p == nil {
+		t.Fatalf("%s: parameter %s has no AllowedPattern", tpl.name, param)
+	}
+	re, err := regexp.Compile("^(?:" + p.Value + ")$")
+	if err != nil {
+		t.Fatalf("%s: %s's pattern does not compile: %v", tpl.name, param, err)
+	}
+	return re.MatchString(value)
+}
+
+func TestParametersRejectWhatWouldBreakTheDeployment(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, "management.yaml")
+	cases := []struct {
+		param, value string
+		ok           bool
+	}{
+		{"ReportPrefix", "orgaudit", true},
+		{"ReportPrefix", "team.reports", true},
+		{"ReportPrefix", ".hidden", true},
+		{"ReportPrefix", "...", true},
+		{"ReportPrefix", "v1..2", true},
+		// "." puts the workbooks beside the granted prefix; ".." above it.
+		{"ReportPrefix", ".", false},
+		{"ReportPrefix", "..", false},
+		{"ReportPrefix", "", false},
+		{"ReportPrefix", "a/b", false},
+		{"KmsKeyArn", "", true},
+		{"KmsKeyArn", "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab", true},
+		// A multi-Region key's id is mrk- and 32 hex digits.
+		{"KmsKeyArn", "arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab", true},
+		{"KmsKeyArn", "arn:aws-us-gov:kms:us-gov-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab", true},
+		{"KmsKeyArn", "arn:aws:kms:eu-west-1:111122223333:key/mrk-1234", false},
+		{"KmsKeyArn", "arn:aws:kms:eu-west-1:111122223333:alias/orgaudit", false},
+		{"KmsKeyArn", "1234abcd-12ab-34cd-56ef-1234567890ab", false},
+	}
+	for _, c := range cases {
+		if got := tpl.allows(t, c.param, c.value); got != c.ok {
+			t.Errorf("%s %q: accepted %v, want %v", c.param, c.value, got, c.ok)
+		}
+	}
+}
+
+func TestFunctionNeverRunsTwiceAtOnce(t *testing.T) {
+	t.Parallel()
+	fn := get(load(t, "management.yaml").root, "Resources", "AuditFunction", "Properties")
+	if rc := get(fn, "ReservedConcurrentExecutions"); rc == nil || rc.Value != "1" {
+		t.Errorf("the function must reserve a concurrency of exactly 1 so that two runs never overlap, got %+v", rc)
+	}
+}
