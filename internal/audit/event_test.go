@@ -177,7 +177,7 @@ func TestReplayedScheduledEventIsAccepted(t *testing.T) {
 		t.Errorf("the replay must be the same scheduled run: %q %v / %q %v (trigger %s)", id1, err1, id2, err2, s2.Trigger)
 	}
 	for raw, want := range map[string]string{
-		original + `,"replay-name":7}`:                             "replay-name",
+		original + `,"replay-name":7}`:                              "replay-name",
 		original + `,"replay-name":"r","replay-of":"x"}`:            `unknown field "replay-of"`,
 		original + `,"replay-name":"has spaces and ; and newline"}`: "replay-name",
 	} {
@@ -211,17 +211,17 @@ func TestPrefixStaysInsideItsFolder(t *testing.T) {
 func TestKMSKeyForms(t *testing.T) {
 	t.Parallel()
 	for key, ok := range map[string]bool{
-		"": true,
-		"1234abcd-12ab-34cd-56ef-1234567890ab":                                                   true,
-		"mrk-1234abcd12ab34cd56ef1234567890ab":                                                   true,
-		"arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab":            true,
-		"arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab":            true,
-		"alias/orgaudit-reports":                                                                 true,
-		"arn:aws:kms:eu-west-1:111122223333:alias/orgaudit-reports":                              true,
-		"orgaudit-reports":                                                                       false,
-		"mrk-1234":                                                                               false,
-		"arn:aws:s3:::bucket":                                                                    false,
-		"arn:aws:kms:eu-west-1:111122223333:key/":                                                false,
+		"":                                     true,
+		"1234abcd-12ab-34cd-56ef-1234567890ab": true,
+		"mrk-1234abcd12ab34cd56ef1234567890ab": true,
+		"arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab": true,
+		"arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab": true,
+		"alias/orgaudit-reports":                                    true,
+		"arn:aws:kms:eu-west-1:111122223333:alias/orgaudit-reports": true,
+		"orgaudit-reports":                                          false,
+		"mrk-1234":                                                  false,
+		"arn:aws:s3:::bucket":                                       false,
+		"arn:aws:kms:eu-west-1:111122223333:key/":                   false,
 		"arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab\nX-Evil: 1": false,
 	} {
 		s := Defaults()
