@@ -327,3 +327,188 @@ func TestLinkSigningRoleOnlyReadsWorkbooksForTheExecutionRole(t *testing.T) {
 		t.Error("the function must be told the link-signing role")
 	}
 }
+
+// allows says whether a parameter's AllowedPattern accepts value. CloudFormation matches the whole value; the
+// templates' patterns avoid what RE2 lacks (lookaround), so Go reads them as CloudFormation does.
+func (tpl *template) allows(t *testing.T, param, value string) bool {
+	t.Helper()
+	p := get(tpl.root, "Parameters", param, "AllowedPattern")
+	if p == nil {
+		t.Fatalf("%s: parameter %s has no AllowedPattern", tpl.name, param)
+	}
+	re, err := regexp.Compile("^(?:" + p.Value + ")$")
+	if err != nil {
+		t.Fatalf("%s: %s's pattern does not compile: %v", tpl.name, param, err)
+	}
+	return re.MatchString(value)
+}
+
+func TestParametersRejectWhatWouldBreakTheDeployment(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, "management.yaml")
+	cases := []struct {
+		param, value string
+		ok           bool
+	}{
+		{"ReportPrefix", "orgaudit", true},
+		{"ReportPrefix", "team.reports", true},
+		{"ReportPrefix", ".hidden", true},
+		{"ReportPrefix", "...", true},
+		{"ReportPrefix", "v1..2", true},
+		// "." puts the workbooks beside the granted prefix; ".." above it.
+		{"ReportPrefix", ".", false},
+		{"ReportPrefix", "..", false},
+		{"ReportPrefix", "", false},
+		{"ReportPrefix", "a/b", false},
+		{"KmsKeyArn", "", true},
+		{"KmsKeyArn", "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab", true},
+		// A multi-Region key's id is mrk- and 32 hex digits.
+		{"KmsKeyArn", "arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab", true},
+		{"KmsKeyArn", "arn:aws-us-gov:kms:us-gov-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab", true},
+		{"KmsKeyArn", "arn:aws:kms:eu-west-1:111122223333:key/mrk-1234", false},
+		{"KmsKeyArn", "arn:aws:kms:eu-west-1:111122223333:alias/orgaudit", false},
+		{"KmsKeyArn", "1234abcd-12ab-34cd-56ef-1234567890ab", false},
+	}
+	for _, c := range cases {
+		if got := tpl.allows(t, c.param, c.value); got != c.ok {
+			t.Errorf("%s %q: accepted %v, want %v", c.param, c.value, got, c.ok)
+		}
+	}
+}
+
+func TestFunctionNeverRunsTwiceAtOnce(t *testing.T) {
+	t.Parallel()
+	fn := get(load(t, "management.yaml").root, "Resources", "AuditFunction", "Properties")
+	if rc := get(fn, "ReservedConcurrentExecutions"); rc == nil || rc.Value != "1" {
+		t.Errorf("the function must reserve a concurrency of exactly 1 so that two runs never overlap, got %+v", rc)
+	}
+}
+
+// statementsOf lists the statements of a role's inline policies, through both branches of any Fn::If.
+func (tpl *template) statementsOf(logicalID string) []*yaml.Node {
+	var out []*yaml.Node
+	for _, policy := range get(tpl.root, "Resources", logicalID, "Properties", "Policies").Content {
+		for _, st := range get(policy, "PolicyDocument", "Statement").Content {
+			if st.Tag == "!If" {
+				out = append(out, st.Content[1:]...)
+				continue
+			}
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// grantedOn is the resource of the one statement of role that allows action, as written (e.g. "!GetAtt Queue.Arn").
+func (tpl *template) grantedOn(t *testing.T, role, action string) string {
+	t.Helper()
+	var found []string
+	for _, st := range tpl.statementsOf(role) {
+		a := get(st, "Action")
+		if a == nil || (a.Value != action && !slices.ContainsFunc(a.Content, func(n *yaml.Node) bool { return n.Value == action })) {
+			continue
+		}
+		r := get(st, "Resource")
+		found = append(found, r.Tag+" "+r.Value)
+	}
+	if len(found) != 1 {
+		t.Fatalf("%s allows %s in %d statements (%v), want one", role, action, len(found), found)
+	}
+	return found[0]
+}
+
+// A run that fails after Lambda's retries lands in an encrypted queue, which the execution role may write to (Lambda
+// sends with it), and whose depth raises an alarm on the digest topic.
+func TestFailedRunsGoToAnEncryptedQueueThatAlarms(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, "management.yaml")
+	var configs []string
+	res := get(tpl.root, "Resources")
+	for i := 0; i < len(res.Content); i += 2 {
+		if get(res.Content[i+1], "Type").Value == "AWS::Lambda::EventInvokeConfig" {
+			configs = append(configs, res.Content[i].Value)
+		}
+	}
+	if len(configs) != 1 {
+		t.Fatalf("%d AWS::Lambda::EventInvokeConfig resources, want one", len(configs))
+	}
+	cfg := get(res, configs[0], "Properties")
+	if fn := get(cfg, "FunctionName"); fn.Tag != "!Ref" || fn.Value != "AuditFunction" || get(cfg, "Qualifier").Value != "$LATEST" {
+		t.Errorf("the invoke config must be the function's own ($LATEST): %+v", cfg)
+	}
+	dest := get(cfg, "DestinationConfig", "OnFailure", "Destination")
+	if dest == nil || dest.Tag != "!GetAtt" || !strings.HasSuffix(dest.Value, ".Arn") {
+		t.Fatalf("on-failure destination must be a queue's ARN, got %+v", dest)
+	}
+	queue, _, _ := strings.Cut(dest.Value, ".")
+	if get(res, queue, "Type").Value != "AWS::SQS::Queue" {
+		t.Fatalf("on-failure destination %s is no SQS queue", queue)
+	}
+	if q := get(res, queue, "Properties"); get(q, "SqsManagedSseEnabled").Value != "true" && get(q, "KmsMasterKeyId") == nil {
+		t.Errorf("queue %s must be encrypted", queue)
+	}
+	if got, want := tpl.grantedOn(t, "ExecutionRole", "sqs:SendMessage"), "!GetAtt "+queue+".Arn"; got != want {
+		t.Errorf("the execution role may send to %s; Lambda sends failed runs to %s", got, want)
+	}
+	if !slices.Equal(audit.LambdaDestinationActions, []string{"sqs:SendMessage"}) {
+		t.Errorf("the destination's actions are %v", audit.LambdaDestinationActions)
+	}
+	alarmed := false
+	for i := 0; i < len(res.Content); i += 2 {
+		p := get(res.Content[i+1], "Properties")
+		if get(res.Content[i+1], "Type").Value != "AWS::CloudWatch::Alarm" || get(p, "Namespace").Value != "AWS/SQS" {
+			continue
+		}
+		dim := get(p, "Dimensions").Content[0]
+		v := get(dim, "Value")
+		actions := get(p, "AlarmActions").Content
+		alarmed = get(p, "MetricName").Value == "ApproximateNumberOfMessagesVisible" && get(dim, "Name").Value == "QueueName" &&
+			v.Tag == "!GetAtt" && v.Value == queue+".QueueName" && len(actions) == 1 && actions[0].Tag == "!Ref" && actions[0].Value == "DigestTopic"
+	}
+	if !alarmed {
+		t.Errorf("no alarm on %s's depth publishes to the digest topic", queue)
+	}
+}
+
+// The digest topic is encrypted with a key the template creates, whose policy lets CloudWatch publish the alarms to
+// it (the AWS managed alias/aws/sns does not), and the execution role may use it to publish.
+func TestDigestTopicIsEncryptedAndAlarmsCanStillPublish(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, "management.yaml")
+	key := get(tpl.root, "Resources", "DigestTopic", "Properties", "KmsMasterKeyId")
+	if key == nil || key.Tag != "!GetAtt" || !strings.HasSuffix(key.Value, ".Arn") {
+		t.Fatalf("the digest topic must be encrypted with a key the template creates, got %+v", key)
+	}
+	keyID, _, _ := strings.Cut(key.Value, ".")
+	if get(tpl.root, "Resources", keyID, "Type").Value != "AWS::KMS::Key" {
+		t.Fatalf("%s is no KMS key", keyID)
+	}
+	cloudwatch := false
+	for _, st := range get(tpl.root, "Resources", keyID, "Properties", "KeyPolicy", "Statement").Content {
+		if p := get(st, "Principal", "Service"); p == nil || p.Value != "cloudwatch.amazonaws.com" || get(st, "Effect").Value != "Allow" {
+			continue
+		}
+		var actions []string
+		for _, a := range get(st, "Action").Content {
+			actions = append(actions, a.Value)
+		}
+		slices.Sort(actions)
+		cloudwatch = slices.Equal(actions, []string{"kms:Decrypt", "kms:GenerateDataKey*"})
+	}
+	if !cloudwatch {
+		t.Errorf("%s's policy must let cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey*", keyID)
+	}
+	for _, action := range []string{"kms:Decrypt", "kms:GenerateDataKey"} {
+		found := false
+		for _, st := range tpl.statementsOf("ExecutionRole") {
+			r := get(st, "Resource")
+			if a := get(st, "Action"); a != nil && slices.ContainsFunc(a.Content, func(n *yaml.Node) bool { return n.Value == action }) &&
+				r.Tag == "!GetAtt" && r.Value == keyID+".Arn" {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("the execution role must be allowed %s on %s to publish", action, keyID)
+		}
+	}
+}

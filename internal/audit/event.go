@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 
@@ -19,7 +20,10 @@ import (
 type Event struct {
 	Kind          string    // scheduled, scheduler or manual
 	ScheduledTime time.Time // when the schedule fired; zero for manual
-	Override      Override
+	// ReplayName names the EventBridge archive replay that delivered a scheduled event again; empty otherwise. A
+	// replayed event keeps its original time, so it is the same run as the original, under the same marker.
+	ReplayName string
+	Override   Override
 }
 
 // Override is the manual event: every field optional, each replacing the deployment's setting.
@@ -48,7 +52,13 @@ type eventBridgeScheduled struct {
 	Region     string          `json:"region"`
 	Resources  []string        `json:"resources"`
 	Detail     json.RawMessage `json:"detail"`
+	// ReplayName is the one field a replay from an archive adds to the archived event.
+	// https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-archive.html
+	ReplayName *string `json:"replay-name,omitempty"`
 }
+
+// replayName is StartReplay's pattern for a replay's name.
+var replayName = regexp.MustCompile(`^[.\-_A-Za-z0-9]{1,64}$`)
 
 // schedulerInput is the input deploy/cloudformation gives the Scheduler target, filled from the Scheduler's
 // context attributes (<aws.scheduler.scheduled-time> and friends).
@@ -108,7 +118,14 @@ func decodeEvent(raw []byte) (Event, error) {
 		if e.Time.IsZero() {
 			return Event{}, errors.New(`EventBridge scheduled event has no "time"`)
 		}
-		return Event{Kind: "scheduled", ScheduledTime: e.Time.UTC()}, nil
+		ev := Event{Kind: "scheduled", ScheduledTime: e.Time.UTC()}
+		if e.ReplayName != nil {
+			if !replayName.MatchString(*e.ReplayName) {
+				return Event{}, fmt.Errorf(`EventBridge event "replay-name" %q is not a replay's name (1-64 of letters, digits and ._-)`, *e.ReplayName)
+			}
+			ev.ReplayName = *e.ReplayName
+		}
+		return ev, nil
 	case "aws.scheduler":
 		var e schedulerInput
 		if err := strictDecode(raw, &e); err != nil {

@@ -150,3 +150,88 @@ func TestApplyLambdaMemoryLimit(t *testing.T) {
 		t.Errorf("outside Lambda: %d", got)
 	}
 }
+
+// A replay from an EventBridge archive delivers the archived event again with one more top-level field, replay-name.
+// It is the same scheduled run (same time, so same run id and the same exactly-once marker); any other unknown field
+// is still refused.
+func TestReplayedScheduledEventIsAccepted(t *testing.T) {
+	t.Parallel()
+	const original = `{"version":"0","id":"53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012","time":"2026-11-22T08:00:00Z","region":"eu-west-1","resources":["arn:aws:events:eu-west-1:123456789012:rule/orgaudit"],"detail":{}`
+	first, err := DecodeEvent([]byte(original + `}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	replayed, err := DecodeEvent([]byte(original + `,"replay-name":"orgaudit-2026-11-22"}`))
+	if err != nil {
+		t.Fatalf("a replayed scheduled event was refused: %v", err)
+	}
+	if replayed.Kind != "scheduled" || replayed.ReplayName != "orgaudit-2026-11-22" || first.ReplayName != "" {
+		t.Errorf("replayed %+v, original %+v", replayed, first)
+	}
+	s1, err1 := first.Apply(Defaults())
+	s2, err2 := replayed.Apply(Defaults())
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	id1, _ := s1.Identity(now)
+	id2, _ := s2.Identity(now)
+	if err1 != nil || err2 != nil || id1 != id2 || s2.Trigger != TriggerScheduled {
+		t.Errorf("the replay must be the same scheduled run: %q %v / %q %v (trigger %s)", id1, err1, id2, err2, s2.Trigger)
+	}
+	for raw, want := range map[string]string{
+		original + `,"replay-name":7}`:                              "replay-name",
+		original + `,"replay-name":"r","replay-of":"x"}`:            `unknown field "replay-of"`,
+		original + `,"replay-name":"has spaces and ; and newline"}`: "replay-name",
+	} {
+		if _, err := DecodeEvent([]byte(raw)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err %v, want it to mention %q", raw[len(original):], err, want)
+		}
+	}
+}
+
+func TestPrefixStaysInsideItsFolder(t *testing.T) {
+	t.Parallel()
+	for prefix, ok := range map[string]bool{
+		"orgaudit": true, "team/orgaudit": true, "/orgaudit/": true, "team.reports": true, "...": true,
+		".": false, "..": false, "": false, "/": false, "a/../b": false, "./a": false, "a//b": false, "orgaudit/..": false,
+	} {
+		s := Defaults()
+		s.Prefix = prefix
+		err := s.Validate()
+		if ok && err != nil {
+			t.Errorf("prefix %q refused: %v", prefix, err)
+		}
+		if !ok && (err == nil || !strings.Contains(err.Error(), "prefix")) {
+			t.Errorf("prefix %q: err %v, want a clear refusal naming the prefix", prefix, err)
+		}
+	}
+	if _, err := FromEnv(func(k string) string { return map[string]string{"AUDIT_PREFIX": ".."}[k] }); err == nil || !strings.Contains(err.Error(), "prefix") {
+		t.Errorf("AUDIT_PREFIX=.. accepted: %v", err)
+	}
+}
+
+func TestKMSKeyForms(t *testing.T) {
+	t.Parallel()
+	for key, ok := range map[string]bool{
+		"":                                     true,
+		"1234abcd-12ab-34cd-56ef-1234567890ab": true,
+		"mrk-1234abcd12ab34cd56ef1234567890ab": true,
+		"arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab": true,
+		"arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab": true,
+		"alias/orgaudit-reports":                                    true,
+		"arn:aws:kms:eu-west-1:111122223333:alias/orgaudit-reports": true,
+		"orgaudit-reports":                                          false,
+		"mrk-1234":                                                  false,
+		"arn:aws:s3:::bucket":                                       false,
+		"arn:aws:kms:eu-west-1:111122223333:key/":                   false,
+		"arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab\nX-Evil: 1": false,
+	} {
+		s := Defaults()
+		s.KMSKeyID = key
+		err := s.Validate()
+		if ok && err != nil {
+			t.Errorf("key %q refused: %v", key, err)
+		}
+		if !ok && (err == nil || !strings.Contains(err.Error(), "KMS key")) {
+			t.Errorf("key %q: err %v, want a refusal naming the KMS key", key, err)
+		}
+	}
+}

@@ -11,6 +11,10 @@ import (
 // LambdaLogActions are what the Lambda runtime calls with the execution role to write the function's logs.
 var LambdaLogActions = []string{"logs:CreateLogStream", "logs:PutLogEvents"}
 
+// LambdaDestinationActions are what Lambda calls with the execution role to send an invocation that failed after its
+// retries to the function's on-failure destination (management.yaml's FailedRunsQueue). No code of ours calls them.
+var LambdaDestinationActions = []string{"sqs:SendMessage"}
+
 // MemberRoleActions are exactly what the job calls with a member account's role: every check's reads and the
 // enabled-region lookup. deploy/cloudformation/member-role.yaml grants this set and nothing else; a test holds them
 // equal, so a check that forgets to declare an action fails it.
@@ -23,10 +27,12 @@ func MemberRoleActions() []string {
 }
 
 // ExecutionRoleActions are what the Lambda's own role needs: listing the organization and assuming member roles,
-// delivery, its logs, and the member reads too, because the account the job runs in is audited with the job's own
-// credentials (a service-managed StackSet never deploys to the management account).
+// delivery (to a topic encrypted with KMS, as the template's is), its logs and on-failure destination, and the member
+// reads too, because the account the job runs in is audited with the job's own credentials (a service-managed
+// StackSet never deploys to the management account).
 func ExecutionRoleActions(withKMS bool) []string {
 	out := append(append(append([]string{}, crossaccount.ManagementActions...), delivery.Actions...), LambdaLogActions...)
+	out = append(append(out, delivery.TopicKMSActions...), LambdaDestinationActions...)
 	out = append(out, MemberRoleActions()...)
 	if withKMS {
 		out = append(out, delivery.KMSActions...)

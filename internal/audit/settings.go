@@ -98,6 +98,9 @@ var (
 	externalID = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
 	bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	runID      = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,80}$`)
+	// kmsKeyID is a key id: a UUID, or mrk- and 32 hex digits for a multi-Region key; kmsAlias an alias name.
+	kmsKeyID = regexp.MustCompile(`^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
+	kmsAlias = regexp.MustCompile(`^alias/[A-Za-z0-9/_-]{1,250}$`)
 )
 
 // minAsOf and maxAsOfYearsAhead bound -as-of: anything outside is a typo (a year 20266, a day 0026), not an audit.
@@ -166,6 +169,12 @@ func (s Settings) Validate() error {
 	if s.Bucket != "" && !bucketName.MatchString(s.Bucket) {
 		bad("bucket %q is not a valid S3 bucket name", s.Bucket)
 	}
+	if err := validPrefix(s.Prefix); err != nil {
+		errs = append(errs, err)
+	}
+	if s.KMSKeyID != "" && !validKMSKey(s.KMSKeyID) {
+		bad("KMS key %q must be a key id, a multi-Region key id (mrk-...), an alias/name, or the ARN of one", s.KMSKeyID)
+	}
 	if s.TopicARN != "" {
 		if a, err := arn.Parse(s.TopicARN); err != nil || a.Service != "sns" || a.Resource == "" {
 			bad("topic %q is not an SNS topic ARN", s.TopicARN)
@@ -198,6 +207,36 @@ func (s Settings) Validate() error {
 		bad("run id %q may hold only letters, digits and _.-", s.RunID)
 	}
 	return errors.Join(errs...)
+}
+
+// validPrefix refuses a report prefix that would put the workbooks and markers outside the folder it names: S3 keys
+// are built with path.Join, which reads "." and ".." as directories, so "." writes beside the prefix the policies
+// grant and ".." above it. Leading and trailing slashes are dropped, as the keys drop them.
+func validPrefix(prefix string) error {
+	trimmed := strings.Trim(prefix, "/")
+	if trimmed == "" {
+		return fmt.Errorf("report prefix %q is empty: name a folder such as orgaudit", prefix)
+	}
+	for _, seg := range strings.Split(trimmed, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return fmt.Errorf(`report prefix %q: no part of it may be empty, "." or ".."`, prefix)
+		}
+	}
+	return nil
+}
+
+// validKMSKey accepts what S3 takes as SSEKMSKeyId: a key id, an alias name, or the ARN of either.
+func validKMSKey(id string) bool {
+	if a, err := arn.Parse(id); err == nil {
+		if a.Service != "kms" {
+			return false
+		}
+		if k, ok := strings.CutPrefix(a.Resource, "key/"); ok {
+			return kmsKeyID.MatchString(k)
+		}
+		return kmsAlias.MatchString(a.Resource)
+	}
+	return kmsKeyID.MatchString(id) || kmsAlias.MatchString(id)
 }
 
 // Limits are the thresholds the checks apply.

@@ -98,10 +98,18 @@ type iamState struct {
 	granted    map[Grant]bool
 	denied     []Denial
 	objectKeys map[string]string // bucket/key → the KMS key an object was written with
+	topicKeys  map[string]string // topic ARN → the KMS key the deployment encrypts it with
 }
 
 // LoadTemplateRoles resolves every IAM role of the deployment's templates.
 func LoadTemplateRoles(org *Organization, d Deployment) ([]*TemplateRole, error) {
+	roles, _, err := loadDeployment(org, d)
+	return roles, err
+}
+
+// loadDeployment resolves every IAM role of the deployment's templates, and the KMS key of each topic the management
+// template encrypts (topic ARN → key ARN).
+func loadDeployment(org *Organization, d Deployment) ([]*TemplateRole, map[string]string, error) {
 	partition := org.partition()
 	physical := func(t *cfnTemplate, id string) (string, map[string]string, error) {
 		typ := yget(t.root, "Resources", id, "Type").Value
@@ -147,10 +155,26 @@ func LoadTemplateRoles(org *Organization, d Deployment) ([]*TemplateRole, error)
 		case "AWS::Lambda::Function":
 			name, err := prop("FunctionName")
 			return name, map[string]string{"Arn": fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", partition, region, account, name)}, err
+		case "AWS::KMS::Key":
+			// A key the stack creates: its id is AWS's to choose; the simulator's is stable per stack and resource.
+			keyID := pseudoUUID(account + "/" + region + "/" + t.pseudo["AWS::StackName"] + "/" + id)
+			return keyID, map[string]string{"KeyId": keyID, "Arn": fmt.Sprintf("arn:%s:kms:%s:%s:key/%s", partition, region, account, keyID)}, nil
+		case "AWS::SQS::Queue":
+			name := t.pseudo["AWS::StackName"] + "-" + id
+			if yget(t.root, "Resources", id, "Properties", "QueueName") != nil {
+				n, err := prop("QueueName")
+				if err != nil {
+					return "", nil, err
+				}
+				name = n
+			}
+			url := fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", region, account, name)
+			return url, map[string]string{"QueueName": name, "QueueUrl": url, "Arn": fmt.Sprintf("arn:%s:sqs:%s:%s:%s", partition, region, account, name)}, nil
 		}
 		return "", nil, fmt.Errorf("%s: the simulator knows no physical id for %s (%s)", t.name, id, typ)
 	}
 	var out []*TemplateRole
+	topicKeys := map[string]string{}
 	for _, tpl := range []struct {
 		file   string
 		body   []byte
@@ -163,22 +187,37 @@ func LoadTemplateRoles(org *Organization, d Deployment) ([]*TemplateRole, error)
 		}
 		t, err := parseTemplate(tpl.file, tpl.body, tpl.params, pseudo)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		t.physical = physical
 		ids := t.resourcesOfType("AWS::IAM::Role")
 		if len(ids) == 0 {
-			return nil, fmt.Errorf("%s: no IAM role", tpl.file)
+			return nil, nil, fmt.Errorf("%s: no IAM role", tpl.file)
 		}
 		for _, id := range ids {
 			r, err := loadRole(t, id, tpl.member)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			out = append(out, r)
 		}
+		for _, id := range t.resourcesOfType("AWS::SNS::Topic") {
+			key, err := t.property(id, "KmsMasterKeyId")
+			if err != nil {
+				return nil, nil, err
+			}
+			if key == nil {
+				continue
+			}
+			topic, _, err := physical(t, id)
+			if err != nil {
+				return nil, nil, err
+			}
+			a, _ := arn.Parse(topic)
+			topicKeys[topic] = kmsKeyARN(partition, a.Region, a.AccountID, fmt.Sprint(key))
+		}
 	}
-	return out, nil
+	return out, topicKeys, nil
 }
 
 func loadRole(t *cfnTemplate, id string, member bool) (*TemplateRole, error) {
@@ -233,11 +272,12 @@ func loadRole(t *cfnTemplate, id string, member bool) (*TemplateRole, error) {
 // From then on Credentials issues, in the management account, a session of the function's execution role (what
 // Lambda hands the function) and elsewhere a session of the member role.
 func (s *Server) EnforceTemplates(d Deployment) error {
-	roles, err := LoadTemplateRoles(s.org, d)
+	roles, topicKeys, err := loadDeployment(s.org, d)
 	if err != nil {
 		return err
 	}
-	st := &iamState{org: s.org, roles: map[string]*TemplateRole{}, aliases: d.Aliases, granted: map[Grant]bool{}, objectKeys: map[string]string{}}
+	st := &iamState{org: s.org, roles: map[string]*TemplateRole{}, aliases: d.Aliases, granted: map[Grant]bool{}, objectKeys: map[string]string{},
+		topicKeys: topicKeys}
 	for _, r := range roles {
 		if _, dup := st.roles[r.Name]; dup {
 			return fmt.Errorf("two template roles are named %s", r.Name)
@@ -392,6 +432,9 @@ func (st *iamState) requestContext(p principal, resource string) map[string]stri
 	return ctx
 }
 
+// snsKMS is SNS calling KMS with the publisher's permissions, for a topic encrypted with a KMS key.
+const snsKMS = "sns-kms"
+
 // accessDenied is each service's own refusal, as botocore models it (or AWS's common AccessDenied where it does
 // not): awsJson services answer AccessDeniedException, SNS AuthorizationError, EC2 UnauthorizedOperation.
 func accessDenied(service, msg string) *Fault {
@@ -400,6 +443,9 @@ func accessDenied(service, msg string) *Fault {
 		return &Fault{Status: 400, Code: "AccessDeniedException", Message: msg}
 	case "sns":
 		return &Fault{Status: 403, Code: "AuthorizationError", Message: msg}
+	case snsKMS:
+		// SNS passes on KMS's refusal of the publisher as its own KMSAccessDenied (HTTP 400), naming KMS's code.
+		return &Fault{Status: 400, Code: "KMSAccessDenied", Message: msg + " (Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException)"}
 	case "ec2":
 		return &Fault{Status: 403, Code: "UnauthorizedOperation", Message: "You are not authorized to perform this operation. " + msg}
 	}
@@ -507,6 +553,15 @@ func (s *Server) authorize(req *request) *Fault {
 	if f := st.check(req.call.Service, req.caller, action, resource); f != nil {
 		return f
 	}
+	// A topic encrypted with a KMS key takes a message only from a publisher allowed to use the key.
+	// https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
+	if key := st.topicKeys[resource]; action == "sns:Publish" && key != "" {
+		for _, kms := range []string{"kms:GenerateDataKey", "kms:Decrypt"} {
+			if f := st.check(snsKMS, req.caller, kms, key); f != nil {
+				return f
+			}
+		}
+	}
 	if action == "sts:AssumeRole" {
 		return st.trusts(req.caller, resource, req.form)
 	}
@@ -567,6 +622,9 @@ func (s *Server) authorizeS3(r *http.Request, p principal, region string) *Fault
 func kmsKeyARN(partition, region, account, id string) string {
 	if strings.HasPrefix(id, "arn:") {
 		return id
+	}
+	if strings.HasPrefix(id, "alias/") {
+		return fmt.Sprintf("arn:%s:kms:%s:%s:%s", partition, region, account, id)
 	}
 	if id == "" {
 		id = "aws/s3" // the AWS managed key

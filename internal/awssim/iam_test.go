@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/servicecatalog"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
@@ -197,5 +198,71 @@ func TestTemplateResolverFailsOnWhatItCannotRead(t *testing.T) {
 	}
 	if _, err := awssim.LoadTemplateRoles(org, d); err != nil {
 		t.Fatalf("the shipped templates: %v", err)
+	}
+}
+
+// TestEncryptedTopicWantsThePublishersKeyPermissions: the deployment's digest topic is encrypted with the template's
+// key, so SNS takes a message only from a publisher allowed kms:GenerateDataKey and kms:Decrypt on it, and answers
+// anyone else with its own KMSAccessDenied (HTTP 400), passing on KMS's refusal.
+func TestEncryptedTopicWantsThePublishersKeyPermissions(t *testing.T) {
+	t.Parallel()
+	org := awssim.Demo(time.Now())
+	shipped := awssim.DemoDeployment(org, templates.Management, templates.MemberRole, awssim.DemoKMSKeyARN)
+	roles, err := awssim.LoadTemplateRoles(org, shipped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish := func(d awssim.Deployment) (*awssim.Server, error) {
+		sim := awssim.New(awssim.Demo(time.Now()))
+		if err := sim.EnforceTemplates(d); err != nil {
+			t.Fatal(err)
+		}
+		if err := sim.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = sim.Close() })
+		_, err := sns.NewFromConfig(sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)).Publish(context.Background(),
+			&sns.PublishInput{TopicArn: aws.String(awssim.DemoTopicARN()), Message: aws.String("digest")})
+		return sim, err
+	}
+	sim, err := publish(shipped)
+	if err != nil {
+		t.Fatalf("the shipped template's execution role could not publish: %v", err)
+	}
+	var keyARN string
+	for _, g := range sim.Granted() {
+		if g.Action == "kms:Decrypt" && g.Role == "management.yaml/ExecutionRole" {
+			keyARN = g.Resource
+		}
+	}
+	if !strings.HasPrefix(keyARN, "arn:aws:kms:"+awssim.DemoHomeRegion+":"+awssim.DemoManagementAccount+":key/") || keyARN == awssim.DemoKMSKeyARN {
+		t.Fatalf("publishing used no key of the topic's own: %+v", sim.Granted())
+	}
+	removed := 0
+	for _, r := range roles {
+		for _, a := range r.Actions {
+			if r.LogicalID != "ExecutionRole" || a.Sid != "EncryptDigest" {
+				continue
+			}
+			removed++
+			d, err := shipped.Without(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = publish(d)
+			var kmsDenied *snstypes.KMSAccessDeniedException
+			if !errors.As(err, &kmsDenied) {
+				t.Errorf("without %s: %v, want SNS's KMSAccessDenied", a.Action, err)
+				continue
+			}
+			want := "is not authorized to perform: " + a.Action + " on resource: " + keyARN + " because no identity-based policy allows the " + a.Action + " action"
+			var httpErr interface{ HTTPStatusCode() int }
+			if !strings.Contains(kmsDenied.ErrorMessage(), want) || !errors.As(err, &httpErr) || httpErr.HTTPStatusCode() != http.StatusBadRequest {
+				t.Errorf("without %s: %q", a.Action, kmsDenied.ErrorMessage())
+			}
+		}
+	}
+	if removed != 2 {
+		t.Errorf("the execution role's EncryptDigest held %d actions, want kms:Decrypt and kms:GenerateDataKey", removed)
 	}
 }

@@ -25,6 +25,9 @@ import (
 var (
 	Actions    = []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject", "sns:Publish"}
 	KMSActions = []string{"kms:GenerateDataKey"}
+	// TopicKMSActions are what SNS needs of the publisher on the key of a topic encrypted with KMS: it encrypts the
+	// message with the publisher's permissions. https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
+	TopicKMSActions = []string{"kms:Decrypt", "kms:GenerateDataKey"}
 )
 
 // MaxPresignExpiry is the longest a SigV4 presigned URL may live.
