@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/servicecatalog"
 	sctypes "github.com/aws/aws-sdk-go-v2/service/servicecatalog/types"
+
+	"github.com/orgaudit/orgaudit/internal/awserr"
 )
 
 // ServiceCatalogProducts finds provisioned products in ERROR or TAINTED, those whose change is already failing, and
@@ -168,7 +170,7 @@ func artifactVersionOf(ctx context.Context, api serviceCatalogAPI, pp sctypes.Pr
 		})
 		switch {
 		case err != nil:
-			code := ErrorCode(err)
+			code := awserr.APICode(err)
 			if code == "" {
 				code = err.Error()
 			}

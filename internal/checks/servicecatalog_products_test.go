@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/servicecatalog"
 	sctypes "github.com/aws/aws-sdk-go-v2/service/servicecatalog/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/orgaudit/orgaudit/internal/awserr"
 )
 
 type fakeServiceCatalog struct {
@@ -105,7 +107,7 @@ func TestServiceCatalogProducts(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := ServiceCatalogProducts{}.run(context.Background(), c.fake, testTarget(t, asOf))
 			if c.wantErr != "" {
-				if err == nil || ErrorCode(err) != c.wantErr {
+				if err == nil || awserr.APICode(err) != c.wantErr {
 					t.Fatalf("err = %v, want code %s", err, c.wantErr)
 				}
 				return
