@@ -170,11 +170,8 @@ func artifactVersionOf(ctx context.Context, api serviceCatalogAPI, pp sctypes.Pr
 		})
 		switch {
 		case err != nil:
-			code := awserr.APICode(err)
-			if code == "" {
-				code = err.Error()
-			}
-			v.description = "(version lookup failed: " + code + ")"
+			// The code says what kind of failure; AWS's message says which action on which resource, what a person fixes.
+			v.description = "(version lookup failed: " + awserr.Code(err) + ": " + oneLine(awserr.Message(err)) + ")"
 		case out.ProvisioningArtifactDetail != nil:
 			if n := aws.ToString(out.ProvisioningArtifactDetail.Name); n != "" {
 				v.name = n

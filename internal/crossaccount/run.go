@@ -130,6 +130,15 @@ func classify(ctx context.Context, err error) (code, msg string) {
 
 var errNotStarted = errors.New("not started")
 
+// refusal says why the organization could not be listed: AWS's code, which names the kind of refusal, and its own
+// message, which says what a person can fix.
+func refusal(err error) string {
+	if msg := awserr.APIMessage(err); msg != "" {
+		return awserr.Code(err) + ": " + msg
+	}
+	return awserr.Code(err)
+}
+
 // produce lists the accounts and queues each one's set-up as its page arrives.
 func (r *run) produce(ctx context.Context, self Account) {
 	defer r.queue.release()
@@ -164,7 +173,7 @@ func (r *run) produce(ctx context.Context, self Account) {
 		}
 	case started == 0 && len(r.opts.Filter.Only) > 0 && awserr.OrganizationUnreadable(err):
 		// Not an organization's management or delegated-admin account, but the accounts are named: audit those.
-		r.setScope(fmt.Sprintf("the named accounts (the organization could not be listed: %s)", awserr.Code(err)))
+		r.setScope(fmt.Sprintf("the named accounts (the organization could not be listed: %s)", refusal(err)))
 		for _, id := range r.opts.Filter.Only {
 			if !slices.Contains(r.opts.Filter.Exclude, id) {
 				start(Account{ID: id, Partition: self.Partition})
@@ -179,7 +188,7 @@ func (r *run) produce(ctx context.Context, self Account) {
 	case started == 0 && awserr.OrganizationUnreadable(err):
 		// The CLI run from a member account: audit what we can reach and say so plainly, subject included.
 		r.mu.Lock()
-		r.res.Scope = fmt.Sprintf("own account only: the caller's account %s; the organization could not be listed (%s)", self.ID, awserr.Code(err))
+		r.res.Scope = fmt.Sprintf("own account only: the caller's account %s; the organization could not be listed (%s)", self.ID, refusal(err))
 		r.res.OwnAccountOnly = true
 		r.mu.Unlock()
 		if r.opts.Filter.allows(self.ID) {
