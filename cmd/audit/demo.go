@@ -36,6 +36,11 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "audit demo: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
 	}
+	// As for run: a path that cannot be written fails now, not after the audit.
+	if err := checkWritable(*out); err != nil {
+		fmt.Fprintf(stderr, "audit demo: -out: %s\n", errText(err))
+		return exitUsage
+	}
 	asOf := time.Now().UTC()
 	if *asOfFlag != "" {
 		t, err := audit.ParseAsOf(*asOfFlag)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,6 +23,11 @@ const maxResponseBytes = 5_500_000
 func newLambdaHandler(getenv func(string) string, loadConfig func() (aws.Config, error)) func(context.Context, json.RawMessage) (json.RawMessage, error) {
 	logger := lambdacontext.NewLogger()
 	slog.SetDefault(logger)
+	return lambdaHandler(logger, getenv, loadConfig)
+}
+
+// lambdaHandler is the handler logging to logger.
+func lambdaHandler(logger *slog.Logger, getenv func(string) string, loadConfig func() (aws.Config, error)) func(context.Context, json.RawMessage) (json.RawMessage, error) {
 	if limit := audit.ApplyLambdaMemoryLimit(getenv); limit > 0 {
 		logger.Info("memory limit set from the function's memory size", "limit_bytes", limit)
 	}
@@ -32,11 +38,12 @@ func newLambdaHandler(getenv func(string) string, loadConfig func() (aws.Config,
 		cfg, cfgErr = loadConfig()
 	}
 	return func(ctx context.Context, raw json.RawMessage) (json.RawMessage, error) {
+		// Errors are returned as their own types, unwrapped: Lambda's errorType is the Go type's name.
 		if envErr != nil {
-			return nil, fmt.Errorf("function configuration: %w", envErr)
+			return nil, &audit.InvalidSettingsError{Err: fmt.Errorf("function configuration: %w", envErr)}
 		}
 		if cfgErr != nil {
-			return nil, fmt.Errorf("load AWS configuration: %w", cfgErr)
+			return nil, &audit.InvalidSettingsError{Err: fmt.Errorf("load AWS configuration: %w", cfgErr)}
 		}
 		ev, err := audit.DecodeEvent(raw)
 		if err != nil {
@@ -48,7 +55,14 @@ func newLambdaHandler(getenv func(string) string, loadConfig func() (aws.Config,
 			logger.ErrorContext(ctx, "rejected event", "kind", ev.Kind, "err", err)
 			return nil, err
 		}
-		logger.InfoContext(ctx, "invocation", "kind", ev.Kind, "run_id", s.RunID)
+		if lc, ok := lambdacontext.FromContext(ctx); ok && s.RunID == "" && s.RunTime.IsZero() {
+			// A manual run is named after its request, which Lambda keeps when it retries: the retry is the same run.
+			s.RunID = audit.RequestRunID(lc.AwsRequestID)
+		}
+		// Named once, here, so every line this invocation logs carries the id the result and the workbook carry.
+		s.RunID, s.RunTime = s.Identity(time.Now())
+		log := logger.With("run_id", s.RunID) // audit.Run adds the same to its own lines
+		log.InfoContext(ctx, "invocation", "kind", ev.Kind)
 		out, err := audit.Run(ctx, cfg, s, audit.Options{Logger: logger})
 		if err != nil {
 			return nil, err
@@ -56,13 +70,13 @@ func newLambdaHandler(getenv func(string) string, loadConfig func() (aws.Config,
 		b, omitted, err := report.FitJSON(out.Result, maxResponseBytes)
 		if err != nil {
 			// The run is delivered: failing now would only make Lambda run it again. Answer with the counts alone.
-			logger.ErrorContext(ctx, "result does not fit Lambda's response limit even trimmed; answering with its counts", "err", err)
+			log.ErrorContext(ctx, "result does not fit Lambda's response limit even trimmed; answering with its counts", "err", err)
 			r := out.Result
 			return json.Marshal(map[string]any{"run_id": r.RunID, "partial": r.Partial, "accounts": r.Accounts, "coverage": r.Coverage,
 				"counts": r.Counts, "published": r.Published, "already_published": r.AlreadyPublished, "error": err.Error()})
 		}
 		if omitted.Any() {
-			logger.WarnContext(ctx, "rows left out of the response to fit Lambda's limit; the workbook has them all",
+			log.WarnContext(ctx, "rows left out of the response to fit Lambda's limit; the workbook has them all",
 				"findings_omitted", omitted.Findings, "errors_omitted", omitted.Errors, "skipped_omitted", omitted.Skipped)
 		}
 		return b, nil

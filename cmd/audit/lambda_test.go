@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/crossaccount"
 )
 
 // TestDeliveredRunNeverFailsForItsResponseSize: every check in every account is denied, with the long message AWS
@@ -31,7 +33,6 @@ func TestDeliveredRunNeverFailsForItsResponseSize(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sim.Close()
-	checkServices := []string{"servicecatalog", "cloudformation", "ec2", "rds"}
 	sim.SetIntercept(func(_ context.Context, c awssim.Call) *awssim.Fault {
 		if !slices.Contains(checkServices, c.Service) || c.Region == regions[0] {
 			return nil
@@ -88,6 +89,11 @@ func TestLambdaFailsWhenTheOrganizationCannotBeListed(t *testing.T) {
 	_, err := handle(context.Background(), json.RawMessage(`{"source":"aws.scheduler","scheduled_time":"2026-11-22T08:00:00Z"}`))
 	if err == nil || !strings.Contains(err.Error(), "organizations:ListAccounts") || !strings.Contains(err.Error(), "AccessDenied") {
 		t.Fatalf("err = %v", err)
+	}
+	// Lambda's errorType says nothing was audited; the cause is still there for errors.As.
+	var unreadable *crossaccount.OrganizationUnreadableError
+	if lambdaErrorType(err) != "NothingAuditedError" || !errors.As(err, &unreadable) {
+		t.Errorf("errorType %q, organization unreadable %v", lambdaErrorType(err), unreadable != nil)
 	}
 	if n := len(sim.Published()); n != 0 {
 		t.Fatalf("%d digests mailed for an organization that could not be read", n)

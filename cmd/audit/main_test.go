@@ -235,6 +235,18 @@ func TestRunRefusesAnUnwritableOutBeforeAuditing(t *testing.T) {
 	}
 }
 
+// TestDemoRefusesAnUnwritableOutBeforeAuditing: the demo checks -out as run does, before starting the simulated
+// organization and auditing it: a usage error naming the path, and no digest printed.
+func TestDemoRefusesAnUnwritableOutBeforeAuditing(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "no-such-dir", "demo.xlsx")
+	var stdout, stderr bytes.Buffer
+	code := runCLI(context.Background(), []string{"demo", "-out", out, "-as-of", "2026-11-22"}, &stdout, &stderr)
+	if code != exitUsage || !strings.Contains(stderr.String(), "-out") || !strings.Contains(stderr.String(), out) || stdout.Len() != 0 {
+		t.Errorf("exit %d, want %d\nstdout %q\nstderr %q", code, exitUsage, stdout.String(), stderr.String())
+	}
+}
+
 // TestTopicWithoutBucketMailsNoLocalPath: the digest of a run with -topic and no -bucket says the workbook was not
 // uploaded; the path it was written to on the CLI's machine is no one else's business, and never in the mail.
 func TestTopicWithoutBucketMailsNoLocalPath(t *testing.T) {

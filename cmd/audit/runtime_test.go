@@ -286,7 +286,44 @@ func testBootstrap(t *testing.T, argv []string) {
 		}
 	}
 
-	o := rt.invoke(t, "req-bad", `{"accounts":["33"],"regions":["mars-1"],"surprise":true}`)
+	// Each invocation's lines say its run's id, the scheduled ones' derived from their schedule's time.
+	for i, ev := range events {
+		for _, line := range strings.Split(logs.String(), "\n") {
+			var l map[string]any
+			if json.Unmarshal([]byte(line), &l) != nil {
+				continue // the runtime's own lines are not JSON
+			}
+			if l["requestId"] == fmt.Sprintf("req-%d", i) && l["run_id"] != ev.runID {
+				t.Errorf("%s: log line %q says run_id %v, want %s", ev.name, l["message"], l["run_id"], ev.runID)
+			}
+		}
+	}
+
+	// Runs that fail say how in the errorType the Runtime API receives.
+	digests, workbooks := len(sim.Published()), len(sim.Workbooks())
+	var failing sync.Map // service name → the fault it answers with
+	sim.SetIntercept(func(_ context.Context, c awssim.Call) *awssim.Fault {
+		if f, ok := failing.Load(c.Service); ok && (c.Service != "sns" || c.Operation == "Publish") {
+			return f.(*awssim.Fault)
+		}
+		return nil
+	})
+	failing.Store("cloudformation", &awssim.Fault{Status: 403, Code: "AccessDenied", Message: "not authorized to perform: cloudformation:ListStacks"})
+	o := rt.invoke(t, "req-nothing", `{"accounts":["333333333333"],"regions":["eu-west-1"],"checks":["cloudformation-failed-stacks"],"run_id":"manual-nothing"}`)
+	if o.errType != "NothingAuditedError" || !strings.Contains(string(o.errBody), "nothing could be audited") {
+		t.Errorf("nothing audited: type %q body %s", o.errType, o.errBody)
+	}
+	digests, workbooks = digests+1, workbooks+1 // the report saying so still goes out
+	failing.Delete("cloudformation")
+	failing.Store("sns", &awssim.Fault{Status: 403, Code: "AuthorizationError", Message: "not authorized to perform: SNS:Publish"})
+	o = rt.invoke(t, "req-undelivered", `{"accounts":["333333333333"],"regions":["eu-west-1"],"checks":["cloudformation-failed-stacks"],"run_id":"manual-undelivered"}`)
+	if o.errType != "DeliveryFailedError" || !strings.Contains(string(o.errBody), "SNS:Publish") {
+		t.Errorf("delivery failed: type %q body %s", o.errType, o.errBody)
+	}
+	workbooks++ // uploaded before the digest was refused
+	sim.SetIntercept(nil)
+
+	o = rt.invoke(t, "req-bad", `{"accounts":["33"],"regions":["mars-1"],"surprise":true}`)
 	if o.errType != "InvalidEventError" || !strings.Contains(string(o.errBody), `unknown field \"surprise\"`) {
 		t.Errorf("malformed event: type %q body %s", o.errType, o.errBody)
 	}
@@ -297,8 +334,8 @@ func testBootstrap(t *testing.T, argv []string) {
 	if d := sim.Denials(); len(d) != 0 {
 		t.Errorf("the deployed roles refused the function: %+v", d)
 	}
-	if n, u := len(sim.Published()), len(sim.Workbooks()); n != 3 || u != 3 {
-		t.Errorf("a rejected event published something: %d digests, %d workbooks", n, u)
+	if n, u := len(sim.Published()), len(sim.Workbooks()); n != digests || u != workbooks {
+		t.Errorf("%d digests and %d workbooks, want %d and %d: a rejected event published something", n, u, digests, workbooks)
 	}
 	// The function logs JSON lines through lambdacontext's handler, each with the request id.
 	if !strings.Contains(logs.String(), `"requestId":"req-0"`) && !strings.Contains(logs.String(), `"requestId": "req-0"`) {

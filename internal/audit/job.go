@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -19,9 +18,6 @@ import (
 	"github.com/orgaudit/orgaudit/internal/delivery"
 	"github.com/orgaudit/orgaudit/internal/report"
 )
-
-// ErrNothingAudited fails a run in which not one cell could be read.
-var ErrNothingAudited = errors.New("nothing could be audited")
 
 // Options are the parts of a run that are not settings.
 type Options struct {
@@ -58,11 +54,12 @@ func (s Settings) Identity(now time.Time) (runID string, runTime time.Time) {
 }
 
 // Run audits, reports and delivers. It returns an error, beside the output, when nothing could be audited or
-// delivery failed; findings, failed cells and a partial audit alone are not errors.
+// delivery failed; findings, failed cells and a partial audit alone are not errors. The error is an
+// *InvalidSettingsError, *NothingAuditedError or *DeliveryFailedError, unwrapped, so Lambda's errorType names it.
 func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output, error) {
 	s = s.Normalized()
 	if err := s.Validate(); err != nil {
-		return nil, fmt.Errorf("invalid settings: %w", err)
+		return nil, &InvalidSettingsError{fmt.Errorf("invalid settings: %w", err)}
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -78,7 +75,7 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 	runID, runTime := s.Identity(started)
 	selected, err := checks.Select(s.Checks)
 	if err != nil {
-		return nil, err
+		return nil, &InvalidSettingsError{err}
 	}
 	regions := s.Regions
 	if len(regions) == 0 {
@@ -106,7 +103,8 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 		Logger: log, Progress: opts.Progress, AllowOwnAccountFallback: s.AllowOwnAccountFallback,
 	})
 	if err != nil {
-		return nil, err
+		// The caller's identity unknown, or the organization unreadable with nothing to fall back to: no cell ran.
+		return nil, &NothingAuditedError{Err: err}
 	}
 	res := report.Build(runID, asOf, regions, selected, fan)
 	// Counted again at the end, so delivery's retries are in the result too.
@@ -117,11 +115,11 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 
 	out.Workbook, err = report.Workbook(res, selected)
 	if err != nil {
-		return out, fmt.Errorf("build workbook: %w", err)
+		return out, &DeliveryFailedError{fmt.Errorf("build workbook: %w", err)}
 	}
 	if opts.WorkbookPath != "" {
 		if err := os.WriteFile(opts.WorkbookPath, out.Workbook, 0o644); err != nil {
-			return out, fmt.Errorf("write workbook: %w", err)
+			return out, &DeliveryFailedError{fmt.Errorf("write workbook: %w", err)}
 		}
 		res.Report = &report.Location{Path: opts.WorkbookPath}
 	}
@@ -148,10 +146,10 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 	}
 	if deliveryErr != nil {
 		log.ErrorContext(ctx, "delivery failed", "err", deliveryErr)
-		return out, fmt.Errorf("delivery: %w", deliveryErr)
+		return out, &DeliveryFailedError{deliveryErr}
 	}
 	if res.Coverage.Findings+res.Coverage.Clean == 0 {
-		return out, ErrNothingAudited
+		return out, &NothingAuditedError{Cells: res.Coverage.Cells}
 	}
 	return out, nil
 }
@@ -269,3 +267,19 @@ func publishOnce(ctx context.Context, bucket *s3.Client, topic *sns.Client, s Se
 	}
 	return nil
 }
+
+// RequestRunID names a manual run after the Lambda request that started it. Lambda retries a failed asynchronous
+// invocation with the same request id, so the retry is the same run: the same workbook key, and a digest already
+// sent is not sent again. A character a run id may not hold becomes '-'; the id is cut to a run id's length.
+func RequestRunID(requestID string) string {
+	id := []rune(requestID)
+	for i, r := range id {
+		if !runID.MatchString(string(r)) {
+			id[i] = '-'
+		}
+	}
+	return string(id[:min(len(id), maxRunIDLen)])
+}
+
+// maxRunIDLen is the longest run id settings' runID pattern accepts.
+const maxRunIDLen = 80

@@ -242,8 +242,18 @@ func TestMemberAccountAuditsItselfAndSaysSo(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := out.Result
-	if !strings.Contains(r.Scope, "own account only") || !strings.Contains(r.Scope, "333333333333") || !strings.Contains(r.Scope, "AccessDeniedException") {
-		t.Errorf("scope %q", r.Scope)
+	// The code says what kind of refusal, AWS's message what a person can act on: here IAM's, naming the action.
+	var refusal string
+	for _, d := range sim.Denials() {
+		if d.Action == "organizations:ListAccounts" {
+			refusal = d.Code + ": " + d.Message
+		}
+	}
+	if !strings.Contains(refusal, "is not authorized to perform: organizations:ListAccounts") {
+		t.Fatalf("the member role was not refused organizations:ListAccounts: %+v", sim.Denials())
+	}
+	if !strings.Contains(r.Scope, "own account only") || !strings.Contains(r.Scope, "333333333333") || !strings.Contains(r.Scope, refusal) {
+		t.Errorf("scope %q, want the account and %q", r.Scope, refusal)
 	}
 	// "1/1 accounts" would read as a whole organization audited.
 	if !strings.Contains(out.Subject, "own account only") || strings.Contains(out.Subject, "1/1 accounts") ||
@@ -255,6 +265,14 @@ func TestMemberAccountAuditsItselfAndSaysSo(t *testing.T) {
 	}
 	if calls := sim.Calls()["sts.AssumeRole"]; calls != 0 {
 		t.Errorf("the caller's own account must not be audited through AssumeRole (%d calls)", calls)
+	}
+	// Named accounts are audited, and the scope says why the organization was not listed in the same words.
+	s.Accounts = []string{"333333333333"}
+	if out, err = audit.Run(context.Background(), cfg, s, audit.Options{Logger: quietLogger()}); err != nil {
+		t.Fatal(err)
+	}
+	if sc := out.Result.Scope; !strings.Contains(sc, "the named accounts") || !strings.Contains(sc, refusal) {
+		t.Errorf("named accounts: scope %q, want %q", sc, refusal)
 	}
 }
 

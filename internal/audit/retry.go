@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 
-	"github.com/orgaudit/orgaudit/internal/crossaccount"
+	"github.com/orgaudit/orgaudit/internal/awserr"
 )
 
 // Retry modes.
@@ -17,9 +17,6 @@ const (
 	RetryAdaptive = "adaptive"
 )
 
-// snsThrottled is SNS's throttling code, which the SDK's default retryables do not list.
-var snsThrottled = map[string]struct{}{"Throttled": {}}
-
 // retryCounter counts the SDK's retries by the error that caused them, for the result.
 type retryCounter struct {
 	mu     sync.Mutex
@@ -27,7 +24,7 @@ type retryCounter struct {
 }
 
 func (c *retryCounter) add(err error) {
-	code := crossaccount.Code(err)
+	code := awserr.Code(err)
 	c.mu.Lock()
 	if c.byCode == nil {
 		c.byCode = map[string]int{}
@@ -66,14 +63,14 @@ func retryerFor(s Settings, counter *retryCounter) func() aws.Retryer {
 		o.MaxAttempts = s.MaxAttempts
 		o.MaxBackoff = s.MaxBackoff
 		o.RateLimiter = ratelimit.None
-		o.Retryables = append(o.Retryables, retry.RetryableErrorCode{Codes: snsThrottled})
+		o.Retryables = append(o.Retryables, retry.RetryableErrorCode{Codes: awserr.ExtraThrottleCodes})
 	}
 	return func() aws.Retryer {
 		var r aws.RetryerV2
 		if s.RetryMode == RetryAdaptive {
 			r = retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
 				o.StandardOptions = append(o.StandardOptions, standard)
-				o.Throttles = append(o.Throttles, retry.ThrottleErrorCode{Codes: snsThrottled})
+				o.Throttles = append(o.Throttles, retry.ThrottleErrorCode{Codes: awserr.ExtraThrottleCodes})
 			})
 		} else {
 			r = retry.NewStandard(standard)

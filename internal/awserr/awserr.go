@@ -1,6 +1,6 @@
 // Package awserr classifies AWS errors: the code a report shows, the message a person can act on, and the classes
-// the job decides by (throttled, access denied, no organization, a lost conditional write). It is the one place these
-// rules live; every room imports it and it imports nothing of ours.
+// the job decides by (throttled, access denied, no organization, a lost conditional write, a listing that repeats
+// its page token). It is the one place these rules live; every room imports it and it imports nothing of ours.
 package awserr
 
 import (
@@ -75,6 +75,38 @@ var ExtraThrottleCodes = map[string]struct{}{"Throttled": {}}
 func ConditionFailed(err error) bool {
 	return oneOf(APICode(err), []string{"PreconditionFailed", "ConditionalRequestConflict"})
 }
+
+// APIMessage returns AWS's own message in err, or "" when err carries none.
+func APIMessage(err error) string {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorMessage()
+	}
+	return ""
+}
+
+// ErrRepeatedToken matches every *RepeatedTokenError with errors.Is.
+var ErrRepeatedToken = errors.New("repeated page token")
+
+// RepeatedTokenError is a listing AWS handed back a page token it had already sent. Following it would read the
+// same pages forever; the SDK's StopOnDuplicateToken would stop silently on a listing that is not complete, and an
+// auditor must not report a listing it could not finish as clean. It is a smithy.APIError with the code
+// RepeatedPageToken, so whatever classifies AWS errors by code records it as the failure it is.
+type RepeatedTokenError struct {
+	Operation string
+}
+
+func (e *RepeatedTokenError) Error() string { return "RepeatedPageToken: " + e.ErrorMessage() }
+
+func (e *RepeatedTokenError) ErrorCode() string { return "RepeatedPageToken" }
+
+func (e *RepeatedTokenError) ErrorMessage() string {
+	return e.Operation + " returned a page token it had already sent; the listing is incomplete"
+}
+
+func (e *RepeatedTokenError) ErrorFault() smithy.ErrorFault { return smithy.FaultServer }
+
+func (e *RepeatedTokenError) Is(target error) bool { return target == ErrRepeatedToken }
 
 func oneOf(code string, set []string) bool {
 	for _, c := range set {

@@ -340,8 +340,15 @@ func regionNotEnabled(service, region string) *Fault {
 	if service == "ec2" {
 		return &Fault{Status: 401, Code: "AuthFailure", Message: "AWS was not able to validate the provided access credentials"}
 	}
+	return unrecognizedClient(service)
+}
+
+// unrecognizedClient is a service's answer to credentials it does not know: JSON protocols say
+// UnrecognizedClientException, query protocols InvalidClientTokenId, both with HTTP 403 as AWS's Common Errors
+// reference gives (https://docs.aws.amazon.com/awsconsolehelpdocs/latest/gsg/common-errors.html).
+func unrecognizedClient(service string) *Fault {
 	if protocols[service].json {
-		return &Fault{Status: 400, Code: "UnrecognizedClientException", Message: "The security token included in the request is invalid."}
+		return &Fault{Status: 403, Code: "UnrecognizedClientException", Message: "The security token included in the request is invalid."}
 	}
 	return &Fault{Status: 403, Code: "InvalidClientTokenId", Message: "The security token included in the request is invalid."}
 }
@@ -376,10 +383,7 @@ func (s *Server) authenticate(r *http.Request, key string, req *request) *Fault 
 	token := sessionToken(r)
 	p, ok := s.principal(r.Context(), key, token)
 	if !ok {
-		if protocols[req.call.Service].json {
-			return &Fault{Status: 400, Code: "UnrecognizedClientException", Message: "The security token included in the request is invalid."}
-		}
-		return &Fault{Status: 403, Code: "InvalidClientTokenId", Message: "The security token included in the request is invalid."}
+		return unrecognizedClient(req.call.Service)
 	}
 	if p.token != token {
 		return &Fault{Status: 403, Code: "InvalidClientTokenId", Message: "The security token included in the request is invalid."}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -251,5 +252,46 @@ func TestUnknownCredentialsAreRejected(t *testing.T) {
 	}))
 	if _, err := sts.NewFromConfig(cfg).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{}); code(err) != "InvalidClientTokenId" {
 		t.Errorf("another server's key: %v", err)
+	}
+}
+
+// TestUnrecognizedClientIs403: a JSON-protocol service answers credentials it does not know with
+// UnrecognizedClientException and HTTP 403, as AWS's Common Errors reference gives
+// (https://docs.aws.amazon.com/awsconsolehelpdocs/latest/gsg/common-errors.html): in a region not enabled, which
+// does not know the account's credentials, and for a key no account issued.
+func TestUnrecognizedClientIs403(t *testing.T) {
+	t.Parallel()
+	s := start(t)
+	cfg, err := assume(t, s, "444444444444", DemoExternalID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	optIn := cfg.Copy()
+	optIn.Region = "af-south-1"
+	other := New(Demo(asOf))
+	unknown := s.Config(DemoManagementAccount, DemoHomeRegion)
+	unknown.Credentials = aws.NewCredentialsCache(aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		return other.Credentials(DemoManagementAccount), nil
+	}))
+	cases := map[string]func() error{
+		"Service Catalog in a region not enabled": func() error {
+			_, err := servicecatalog.NewFromConfig(optIn).SearchProvisionedProducts(context.Background(), &servicecatalog.SearchProvisionedProductsInput{})
+			return err
+		},
+		"Service Catalog with an unknown key": func() error {
+			_, err := servicecatalog.NewFromConfig(unknown).SearchProvisionedProducts(context.Background(), &servicecatalog.SearchProvisionedProductsInput{})
+			return err
+		},
+		"Organizations with an unknown key": func() error {
+			_, err := organizations.NewFromConfig(unknown).ListAccounts(context.Background(), &organizations.ListAccountsInput{})
+			return err
+		},
+	}
+	for name, call := range cases {
+		err := call()
+		var resp *awshttp.ResponseError
+		if code(err) != "UnrecognizedClientException" || !errors.As(err, &resp) || resp.HTTPStatusCode() != 403 {
+			t.Errorf("%s: %v, want UnrecognizedClientException with HTTP 403", name, err)
+		}
 	}
 }

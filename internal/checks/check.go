@@ -1,18 +1,16 @@
 // Package checks holds the read-only audits that run in one account and one region. Each check lives in its own file
 // with a narrow client interface (the SDK paginators accept it) and knows nothing about accounts, roles or fan-out.
-// It imports nothing of ours.
+// It imports only internal/awserr, which classifies AWS's errors.
 package checks
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/smithy-go"
 )
 
 // Check is one read-only audit of one account in one region. Implementations are safe for concurrent use.
@@ -287,16 +285,6 @@ func renewalWindow(asOf, end time.Time, l Limits) (from, to time.Time) {
 func unknownExpiry(f *Finding, missing string) {
 	f.Severity = Warning
 	f.Reason = "expiry unknown: AWS reported no " + missing + " for this active reservation"
-}
-
-// ErrorCode returns the AWS error code of err, or "" when err carries none. It lives here so every layer classifies
-// errors the same way.
-func ErrorCode(err error) string {
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.ErrorCode()
-	}
-	return ""
 }
 
 func consoleHost(partition string) string {

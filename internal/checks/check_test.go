@@ -1,13 +1,10 @@
 package checks
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/aws/smithy-go"
 )
 
 func mustTime(t *testing.T, s string) time.Time {
@@ -104,17 +101,6 @@ func TestRegistryIsConsistent(t *testing.T) {
 				t.Errorf("check %s: action %q is not service:Action", c.Name(), a)
 			}
 		}
-	}
-}
-
-func TestErrorCode(t *testing.T) {
-	t.Parallel()
-	api := &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"}
-	if got := ErrorCode(errors.Join(errors.New("x"), api)); got != "Throttling" {
-		t.Errorf("ErrorCode = %q", got)
-	}
-	if got := ErrorCode(errors.New("plain")); got != "" {
-		t.Errorf("ErrorCode(plain) = %q", got)
 	}
 }
 

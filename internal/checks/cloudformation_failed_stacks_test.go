@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/orgaudit/orgaudit/internal/awserr"
 )
 
 type fakeStacks struct {
@@ -86,7 +88,7 @@ func TestCloudFormationFailedStacks(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := CloudFormationFailedStacks{}.run(context.Background(), c.fake, testTarget(t, "2026-11-22T00:00:00Z"))
 			if c.wantErr != "" {
-				if ErrorCode(err) != c.wantErr {
+				if awserr.APICode(err) != c.wantErr {
 					t.Fatalf("err = %v, want %s", err, c.wantErr)
 				}
 				return

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/orgaudit/orgaudit/internal/awserr"
 )
 
 type fakeEC2 struct {
@@ -103,7 +105,7 @@ func TestEC2ReservedInstances(t *testing.T) {
 			tg := testTarget(t, "2026-11-22T00:00:00Z")
 			got, err := EC2ReservedInstances{}.run(context.Background(), c.fake, tg)
 			if c.wantErr != "" {
-				if ErrorCode(err) != c.wantErr {
+				if awserr.APICode(err) != c.wantErr {
 					t.Fatalf("err = %v, want %s", err, c.wantErr)
 				}
 				return

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orgaudit/orgaudit/internal/awserr"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/checks"
 )
@@ -51,7 +52,7 @@ func TestRepeatedPageTokenIsAnError(t *testing.T) {
 					}
 					continue
 				}
-				if !errors.Is(err, checks.ErrRepeatedToken) || checks.ErrorCode(err) != "RepeatedPageToken" {
+				if !errors.Is(err, awserr.ErrRepeatedToken) || awserr.APICode(err) != "RepeatedPageToken" {
 					t.Fatalf("repeated token: err = %v, want ErrRepeatedToken with code RepeatedPageToken", err)
 				}
 				if calls != 2 {
@@ -74,8 +75,8 @@ func TestPageTokensCatchAnyRepeat(t *testing.T) {
 		}
 	}
 	err := p.Next(tok("A"))
-	var rt *checks.RepeatedTokenError
-	if !errors.As(err, &rt) || rt.Operation != "ListStacks" || !errors.Is(err, checks.ErrRepeatedToken) {
+	var rt *awserr.RepeatedTokenError
+	if !errors.As(err, &rt) || rt.Operation != "ListStacks" || !errors.Is(err, awserr.ErrRepeatedToken) {
 		t.Fatalf("A again: %v", err)
 	}
 }

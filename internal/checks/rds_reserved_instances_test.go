@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/orgaudit/orgaudit/internal/awserr"
 )
 
 type fakeRDS struct {
@@ -92,7 +94,7 @@ func TestRDSReservedInstances(t *testing.T) {
 				t.Errorf("%d calls, want %d", c.fake.calls, c.wantCalls)
 			}
 			if c.wantErr != "" {
-				if ErrorCode(err) != c.wantErr {
+				if awserr.APICode(err) != c.wantErr {
 					t.Fatalf("err = %v, want %s", err, c.wantErr)
 				}
 				return

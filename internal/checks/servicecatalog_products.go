@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/servicecatalog"
 	sctypes "github.com/aws/aws-sdk-go-v2/service/servicecatalog/types"
+
+	"github.com/orgaudit/orgaudit/internal/awserr"
 )
 
 // ServiceCatalogProducts finds provisioned products in ERROR or TAINTED, those whose change is already failing, and
@@ -168,11 +170,8 @@ func artifactVersionOf(ctx context.Context, api serviceCatalogAPI, pp sctypes.Pr
 		})
 		switch {
 		case err != nil:
-			code := ErrorCode(err)
-			if code == "" {
-				code = err.Error()
-			}
-			v.description = "(version lookup failed: " + code + ")"
+			// The code says what kind of failure; AWS's message says which action on which resource, what a person fixes.
+			v.description = "(version lookup failed: " + awserr.Code(err) + ": " + oneLine(awserr.Message(err)) + ")"
 		case out.ProvisioningArtifactDetail != nil:
 			if n := aws.ToString(out.ProvisioningArtifactDetail.Name); n != "" {
 				v.name = n

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/servicecatalog"
 	sctypes "github.com/aws/aws-sdk-go-v2/service/servicecatalog/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/orgaudit/orgaudit/internal/awserr"
 )
 
 type fakeServiceCatalog struct {
@@ -105,7 +107,7 @@ func TestServiceCatalogProducts(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := ServiceCatalogProducts{}.run(context.Background(), c.fake, testTarget(t, asOf))
 			if c.wantErr != "" {
-				if err == nil || ErrorCode(err) != c.wantErr {
+				if err == nil || awserr.APICode(err) != c.wantErr {
 					t.Fatalf("err = %v, want code %s", err, c.wantErr)
 				}
 				return
@@ -164,15 +166,19 @@ func TestServiceCatalogProducts(t *testing.T) {
 
 func TestServiceCatalogArtifactLookupFailureIsShown(t *testing.T) {
 	t.Parallel()
-	fake := &fakeServiceCatalog{artErr: &smithy.GenericAPIError{Code: "ResourceNotFoundException"},
+	// AWS's message names what to fix; the code alone does not.
+	const refusal = "User: arn:aws:sts::123456789012:assumed-role/OrgAuditReadOnly/orgaudit is not authorized to perform: " +
+		"servicecatalog:DescribeProvisioningArtifact on resource: arn:aws:catalog:eu-west-1:123456789012:product/prod-1\nbecause no identity-based policy allows it"
+	fake := &fakeServiceCatalog{artErr: &smithy.GenericAPIError{Code: "AccessDeniedException", Message: refusal},
 		records: map[string]sctypes.RecordDetail{"r": {RecordId: aws.String("r")}},
 		pages:   [][]sctypes.ProvisionedProductAttribute{{pp("pp-1", sctypes.ProvisionedProductStatusError, "r"), pp("pp-2", sctypes.ProvisionedProductStatusError, "r")}}}
 	got, err := ServiceCatalogProducts{}.run(context.Background(), fake, testTarget(t, "2026-11-22T00:00:00Z"))
 	if err != nil || len(got) != 2 {
 		t.Fatalf("got %d findings, %v", len(got), err)
 	}
-	if d := got[0].Details["Version description"]; !strings.Contains(d, "ResourceNotFoundException") || got[0].Details["Version"] != "v1" {
-		t.Errorf("failed lookup must say so and keep the search's version name: %v", got[0].Details)
+	want := "(version lookup failed: AccessDeniedException: " + strings.Join(strings.Fields(refusal), " ") + ")"
+	if d := got[0].Details["Version description"]; d != want || got[0].Details["Version"] != "v1" {
+		t.Errorf("failed lookup must say so in AWS's words, on one line, and keep the search's version name:\n got %q\nwant %q", d, want)
 	}
 	if fake.artifactCalls != 1 {
 		t.Errorf("failed lookups are cached too: %d calls", fake.artifactCalls)

@@ -1,16 +1,10 @@
 // Package crossaccount turns an organization into audited cells: it lists the accounts, assumes the audit role in
 // each, and runs every account × region × check as one flat task list under one concurrency limit. A failure is
-// recorded against exactly the cells it affects and never stops the others. It imports only internal/checks.
+// recorded against exactly the cells it affects and never stops the others. It imports internal/checks and
+// internal/awserr, which classifies AWS's errors.
 package crossaccount
 
 import (
-	"context"
-	"errors"
-	"net"
-	"strings"
-
-	"github.com/aws/smithy-go"
-
 	"github.com/orgaudit/orgaudit/internal/checks"
 )
 
@@ -72,37 +66,4 @@ type Result struct {
 	Cells          []Cell
 	Findings       []checks.Finding
 	Failures       []Failure
-}
-
-// Message is err in a line a person can act on: our context, then AWS's own message, without the SDK's
-// transport details (request ids, attempt counts), which stay in the logs.
-func Message(err error) string {
-	var apiErr smithy.APIError
-	if !errors.As(err, &apiErr) || apiErr.ErrorMessage() == "" {
-		return err.Error()
-	}
-	s := err.Error()
-	for _, marker := range []string{": failed to refresh cached credentials", ": operation error"} {
-		if i := strings.Index(s, marker); i >= 0 {
-			return s[:i] + ": " + apiErr.ErrorMessage()
-		}
-	}
-	return apiErr.ErrorMessage()
-}
-
-// Code classifies an error for the report: the AWS error code when there is one, else the Go error class.
-func Code(err error) string {
-	if code := checks.ErrorCode(err); code != "" {
-		return code
-	}
-	var netErr net.Error
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return "DeadlineExceeded"
-	case errors.Is(err, context.Canceled):
-		return "Canceled"
-	case errors.As(err, &netErr):
-		return "NetworkError"
-	}
-	return "Error"
 }

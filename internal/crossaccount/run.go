@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/orgaudit/orgaudit/internal/awserr"
 	"github.com/orgaudit/orgaudit/internal/checks"
 )
 
@@ -44,7 +45,7 @@ type Options struct {
 type OrganizationUnreadableError struct{ Err error }
 
 func (e *OrganizationUnreadableError) Error() string {
-	return "the organization's accounts could not be listed (organizations:ListAccounts), and no accounts are named: " + Code(e.Err) + ": " + Message(e.Err)
+	return "the organization's accounts could not be listed (organizations:ListAccounts), and no accounts are named: " + awserr.Code(e.Err) + ": " + awserr.Message(e.Err)
 }
 func (e *OrganizationUnreadableError) Unwrap() error { return e.Err }
 
@@ -56,12 +57,8 @@ var MemberActions = []string{"ec2:DescribeRegions"}
 // account it runs in. sts:GetCallerIdentity needs no permission.
 var ManagementActions = []string{"organizations:ListAccounts", "sts:AssumeRole"}
 
-// organizationUnreadable are the codes for "this caller cannot list the organization": a member account, or an
-// account in no organization. The run then audits the caller's own account and says so.
 // CodeNotInOrganization marks the cells of an account named in the settings that the organization does not hold.
 const CodeNotInOrganization = "NotInOrganization"
-
-var organizationUnreadable = []string{"AccessDeniedException", "AWSOrganizationsNotInUseException", "AccessDenied"}
 
 type run struct {
 	base  aws.Config
@@ -126,12 +123,21 @@ func Run(ctx context.Context, base aws.Config, opts Options) (*Result, error) {
 // classify names a failure; once the audit's context is done, whatever it cut short is the deadline's doing.
 func classify(ctx context.Context, err error) (code, msg string) {
 	if ctx.Err() != nil {
-		return CodeDeadline, "not audited: the deadline was reached (" + Message(err) + ")"
+		return CodeDeadline, "not audited: the deadline was reached (" + awserr.Message(err) + ")"
 	}
-	return Code(err), Message(err)
+	return awserr.Code(err), awserr.Message(err)
 }
 
 var errNotStarted = errors.New("not started")
+
+// refusal says why the organization could not be listed: AWS's code, which names the kind of refusal, and its own
+// message, which says what a person can fix.
+func refusal(err error) string {
+	if msg := awserr.APIMessage(err); msg != "" {
+		return awserr.Code(err) + ": " + msg
+	}
+	return awserr.Code(err)
+}
 
 // produce lists the accounts and queues each one's set-up as its page arrives.
 func (r *run) produce(ctx context.Context, self Account) {
@@ -165,9 +171,9 @@ func (r *run) produce(ctx context.Context, self Account) {
 				r.notInOrganization(ctx, Account{ID: id, Partition: self.Partition})
 			}
 		}
-	case started == 0 && len(r.opts.Filter.Only) > 0 && slices.Contains(organizationUnreadable, Code(err)):
+	case started == 0 && len(r.opts.Filter.Only) > 0 && awserr.OrganizationUnreadable(err):
 		// Not an organization's management or delegated-admin account, but the accounts are named: audit those.
-		r.setScope(fmt.Sprintf("the named accounts (the organization could not be listed: %s)", Code(err)))
+		r.setScope(fmt.Sprintf("the named accounts (the organization could not be listed: %s)", refusal(err)))
 		for _, id := range r.opts.Filter.Only {
 			if !slices.Contains(r.opts.Filter.Exclude, id) {
 				start(Account{ID: id, Partition: self.Partition})
@@ -175,14 +181,14 @@ func (r *run) produce(ctx context.Context, self Account) {
 		}
 	case started == 0 && !r.opts.AllowOwnAccountFallback:
 		// Denied or unavailable, and nothing named: a run of one account would read as the organization's.
-		r.log.ErrorContext(ctx, "listing accounts failed", "code", Code(err), "err", err)
+		r.log.ErrorContext(ctx, "listing accounts failed", "code", awserr.Code(err), "err", err)
 		r.mu.Lock()
 		r.fatal = &OrganizationUnreadableError{Err: err}
 		r.mu.Unlock()
-	case started == 0 && slices.Contains(organizationUnreadable, Code(err)):
+	case started == 0 && awserr.OrganizationUnreadable(err):
 		// The CLI run from a member account: audit what we can reach and say so plainly, subject included.
 		r.mu.Lock()
-		r.res.Scope = fmt.Sprintf("own account only: the caller's account %s; the organization could not be listed (%s)", self.ID, Code(err))
+		r.res.Scope = fmt.Sprintf("own account only: the caller's account %s; the organization could not be listed (%s)", self.ID, refusal(err))
 		r.res.OwnAccountOnly = true
 		r.mu.Unlock()
 		if r.opts.Filter.allows(self.ID) {

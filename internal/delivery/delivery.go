@@ -1,4 +1,5 @@
-// Package delivery puts the workbook in S3 and the digest on SNS. It imports nothing of ours.
+// Package delivery puts the workbook in S3 and the digest on SNS. It imports only internal/awserr, which classifies
+// AWS's errors.
 package delivery
 
 import (

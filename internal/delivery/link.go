@@ -2,14 +2,14 @@ package delivery
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
-	"github.com/aws/smithy-go"
+
+	"github.com/orgaudit/orgaudit/internal/awserr"
 )
 
 // LinkActions are what the link-signing role needs: the signed GET is evaluated as that role's session.
@@ -48,8 +48,7 @@ func AssumeLinkSigner(ctx context.Context, client stscreds.AssumeRoleAPIClient, 
 	}
 	creds, err := assume(MaxRoleSession)
 	note := "the link-signing role's session ends then (its 12-hour maximum)"
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "ValidationError" && strings.Contains(apiErr.ErrorMessage(), chainingRefusalKey) {
+	if awserr.APICode(err) == "ValidationError" && strings.Contains(awserr.APIMessage(err), chainingRefusalKey) {
 		creds, err = assume(RoleChainingLimit)
 		note = "the link-signing role's session ends then: AWS allows 1 hour to a role assumed from another role's session, as a Lambda function's are"
 	}

@@ -12,7 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
+
+	"github.com/orgaudit/orgaudit/internal/awserr"
 )
 
 // DefaultLease is how long a claim in state publishing keeps other invocations of the run away. Its holder stops
@@ -137,7 +138,7 @@ func claim(ctx context.Context, store MarkerStore, d Digest, at time.Time) (etag
 		if err == nil {
 			return etag, "", false, nil
 		}
-		if !conditionFailed(err) {
+		if !awserr.ConditionFailed(err) {
 			return "", "", false, fmt.Errorf("claim s3://%s/%s: %w", d.Bucket, d.MarkerKey, err)
 		}
 		held, heldETag, err := readMarker(ctx, store, d)
@@ -158,7 +159,7 @@ func claim(ctx context.Context, store MarkerStore, d Digest, at time.Time) (etag
 		switch {
 		case err == nil:
 			return etag, "", true, nil
-		case conditionFailed(err):
+		case awserr.ConditionFailed(err):
 			// Another taker won the race, or the holder settled its claim meanwhile: either way it is theirs.
 			return "", InProgress, false, nil
 		case isNotFound(err):
@@ -213,17 +214,9 @@ func release(ctx context.Context, store MarkerStore, d Digest) error {
 	return nil
 }
 
-// conditionFailed is S3's answer to a conditional write that lost: 412 PreconditionFailed, or 409
-// ConditionalRequestConflict when a concurrent write to the key was in flight.
-// https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
-func conditionFailed(err error) bool {
-	var apiErr smithy.APIError
-	return errors.As(err, &apiErr) && (apiErr.ErrorCode() == "PreconditionFailed" || apiErr.ErrorCode() == "ConditionalRequestConflict")
-}
-
 // isNotFound: S3 answers a GET of a missing key with NoSuchKey, and If-Match on a missing key with 404 NoSuchKey too.
 func isNotFound(err error) bool {
 	var nsk *s3types.NoSuchKey
-	var apiErr smithy.APIError
-	return errors.As(err, &nsk) || errors.As(err, &apiErr) && (apiErr.ErrorCode() == "NoSuchKey" || apiErr.ErrorCode() == "NotFound")
+	code := awserr.APICode(err)
+	return errors.As(err, &nsk) || code == "NoSuchKey" || code == "NotFound"
 }
