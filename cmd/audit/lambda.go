@@ -62,7 +62,12 @@ func lambdaHandler(logger *slog.Logger, getenv func(string) string, loadConfig f
 		// Named once, here, so every line this invocation logs carries the id the result and the workbook carry.
 		s.RunID, s.RunTime = s.Identity(time.Now())
 		log := logger.With("run_id", s.RunID) // audit.Run adds the same to its own lines
-		log.InfoContext(ctx, "invocation", "kind", ev.Kind)
+		attrs := []any{"kind", ev.Kind}
+		if ev.ReplayName != "" {
+			// A replay of an archived schedule event is that day's run again; the log says which replay sent it.
+			attrs = append(attrs, "replay_name", ev.ReplayName)
+		}
+		log.InfoContext(ctx, "invocation", attrs...)
 		out, err := audit.Run(ctx, cfg, s, audit.Options{Logger: logger})
 		if err != nil {
 			return nil, err

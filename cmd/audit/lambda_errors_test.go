@@ -219,3 +219,33 @@ func TestRequestRunID(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayedEventIsLoggedAsSuch: a replay of an archived schedule event is that day's run again; its invocation line
+// names the replay, so an operator can tell it from the schedule.
+func TestReplayedEventIsLoggedAsSuch(t *testing.T) {
+	t.Parallel()
+	sim := awssim.New(awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	env := map[string]string{"AUDIT_EXTERNAL_ID": awssim.DemoExternalID, "AUDIT_REGIONS": "us-east-1", "AUDIT_CHECKS": "cloudformation-failed-stacks"}
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, nil))
+	handle := lambdaHandler(logger, func(k string) string { return env[k] }, func() (aws.Config, error) {
+		return sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion), nil
+	})
+	if _, err := handle(context.Background(), json.RawMessage(`{"version":"0","id":"1","detail-type":"Scheduled Event","source":"aws.events",`+
+		`"account":"111111111111","time":"2026-11-22T08:00:00Z","region":"us-east-1","resources":[],"detail":{},"replay-name":"orgaudit-2026-11-22"}`)); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range logLines(t, logs.Bytes()) {
+		if l["msg"] == "invocation" {
+			if l["replay_name"] != "orgaudit-2026-11-22" || l["run_id"] != "20261122T080000Z" {
+				t.Errorf("invocation line %v: want the replay's name and the original schedule's run id", l)
+			}
+			return
+		}
+	}
+	t.Fatalf("no invocation line:\n%s", logs.String())
+}
