@@ -3,8 +3,8 @@ package history
 import (
 	"fmt"
 	"math"
-	"strings"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/orgaudit/orgaudit/internal/checks"
