@@ -2,6 +2,8 @@ package history
 
 import (
 	"bytes"
+	"compress/gzip"
+	"io"
 	"testing"
 )
 
@@ -31,4 +33,26 @@ func BenchmarkEncodeDecode100k(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(buf.Len()), "bytes")
+}
+
+// regzipped inflates gz, applies edit to the JSON and compresses it again.
+func regzipped(t *testing.T, gz []byte, edit func([]byte) []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	zw := gzip.NewWriter(&out)
+	if _, err := zw.Write(edit(raw)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
 }
