@@ -77,7 +77,7 @@ func TestStorePrevious(t *testing.T) {
 				st, _ := open(t)
 				for _, s := range []*State{
 					stateAt("older", day1.Add(-time.Hour), f),
-					stateAt("prev", day1.Add(time.Hour), f),       // same day, later: the previous run
+					stateAt("prev", day1.Add(time.Hour), f),        // same day, later: the previous run
 					stateAt("zz-early", day2.Add(-5*time.Hour), f), // same day as the run, earlier: wins
 					stateAt("later", day2.Add(time.Hour), f),       // after the run: never previous
 				} {
