@@ -1,0 +1,226 @@
+package history
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/orgaudit/orgaudit/internal/checks"
+)
+
+var (
+	day1 = time.Date(2026, 11, 22, 6, 0, 0, 0, time.UTC)
+	day2 = day1.AddDate(0, 0, 1)
+)
+
+func finding(check, account, region, id string, sev checks.Severity) checks.Finding {
+	return checks.Finding{Check: check, AccountID: account, Region: region, ResourceType: "AWS::Test::" + check,
+		ResourceID: id, Severity: sev, Reason: "reason of " + id, Details: map[string]string{"k": id}}
+}
+
+// prevState is the state a run on day1 stored after seeing fs (first seen firstSeen, all its cells clean).
+func prevState(firstSeen time.Time, fs ...checks.Finding) *State {
+	run := Run{ID: "day1", Time: day1, AsOf: day1, Findings: fs, Accounts: []string{"111111111111", "222222222222"}}
+	s := NewState(run, Diff(nil, run))
+	for i := range s.Findings {
+		s.Findings[i].FirstSeen = firstSeen
+	}
+	return s
+}
+
+func cells(outcome Outcome, code string, ids ...[3]string) []Cell {
+	var out []Cell
+	for _, c := range ids {
+		out = append(out, Cell{AccountID: c[0], Region: c[1], Check: c[2], Outcome: outcome, Code: code, Message: code + " message"})
+	}
+	return out
+}
+
+func TestDiff(t *testing.T) {
+	const a, b, r, ec2 = "111111111111", "222222222222", "us-east-1", "ec2-reserved-instances"
+	cellA := [3]string{a, r, ec2}
+	cellB := [3]string{b, r, ec2}
+	firstSeen := day1.AddDate(0, 0, -5)
+	old := finding(ec2, a, r, "ri-old", checks.Warning)
+	oldB := finding(ec2, b, r, "ri-b", checks.Critical)
+	type want struct {
+		changes    map[string]Change // resource id → change of current findings
+		firstSeen  map[string]time.Time
+		resolved   map[string]string // resource id → reason
+		unverified map[string]string // resource id → code
+		counts     Changes
+	}
+	cases := map[string]struct {
+		prev *State
+		run  Run
+		want want
+	}{
+		"first run: everything new, first seen now": {
+			run:  Run{Time: day2, Findings: []checks.Finding{old}, Cells: cells(OutcomeFindings, "", cellA), Accounts: []string{a}},
+			want: want{changes: map[string]Change{"ri-old": ChangeNew}, firstSeen: map[string]time.Time{"ri-old": day2}, counts: Changes{New: 1}},
+		},
+		"same severity is ongoing, first seen carried": {
+			prev: prevState(firstSeen, old),
+			run:  Run{Time: day2, Findings: []checks.Finding{old}, Cells: cells(OutcomeFindings, "", cellA), Accounts: []string{a, b}},
+			want: want{changes: map[string]Change{"ri-old": ChangeOngoing}, firstSeen: map[string]time.Time{"ri-old": firstSeen}, counts: Changes{Ongoing: 1}},
+		},
+		"higher severity is escalated": {
+			prev: prevState(firstSeen, old),
+			run: Run{Time: day2, Findings: []checks.Finding{finding(ec2, a, r, "ri-old", checks.Critical)}, Cells: cells(OutcomeFindings, "", cellA),
+				Accounts: []string{a, b}},
+			want: want{changes: map[string]Change{"ri-old": ChangeEscalated}, firstSeen: map[string]time.Time{"ri-old": firstSeen}, counts: Changes{Escalated: 1}},
+		},
+		"lower severity is ongoing": {
+			prev: prevState(firstSeen, old),
+			run: Run{Time: day2, Findings: []checks.Finding{finding(ec2, a, r, "ri-old", checks.Notice)}, Cells: cells(OutcomeFindings, "", cellA),
+				Accounts: []string{a, b}},
+			want: want{changes: map[string]Change{"ri-old": ChangeOngoing}, firstSeen: map[string]time.Time{"ri-old": firstSeen}, counts: Changes{Ongoing: 1}},
+		},
+		"same id in another region is a new finding": {
+			prev: prevState(firstSeen, old),
+			run: Run{Time: day2, Findings: []checks.Finding{old, finding(ec2, a, "eu-west-1", "ri-old", checks.Warning)},
+				Cells: append(cells(OutcomeFindings, "", cellA), cells(OutcomeFindings, "", [3]string{a, "eu-west-1", ec2})...), Accounts: []string{a, b}},
+			want: want{changes: map[string]Change{"ri-old": ChangeOngoing, "eu-west-1/ri-old": ChangeNew}, counts: Changes{New: 1, Ongoing: 1}},
+		},
+		"gone from a clean cell is resolved": {
+			prev: prevState(firstSeen, old),
+			run:  Run{Time: day2, Cells: cells(OutcomeClean, "", cellA, cellB), Accounts: []string{a, b}},
+			want: want{resolved: map[string]string{"ri-old": ReasonGone}, counts: Changes{Resolved: 1}},
+		},
+		"gone from a cell with other findings is resolved": {
+			prev: prevState(firstSeen, old),
+			run: Run{Time: day2, Findings: []checks.Finding{finding(ec2, a, r, "ri-new", checks.Notice)}, Cells: cells(OutcomeFindings, "", cellA),
+				Accounts: []string{a, b}},
+			want: want{changes: map[string]Change{"ri-new": ChangeNew}, resolved: map[string]string{"ri-old": ReasonGone}, counts: Changes{New: 1, Resolved: 1}},
+		},
+		"failing cell never yields resolved": {
+			prev: prevState(firstSeen, old),
+			run:  Run{Time: day2, Cells: cells(OutcomeError, "AccessDenied", cellA), Accounts: []string{a, b}},
+			want: want{unverified: map[string]string{"ri-old": "AccessDenied"}, counts: Changes{Unverified: 1}},
+		},
+		"cell cut by the deadline is unverified": {
+			prev: prevState(firstSeen, old),
+			run:  Run{Time: day2, Cells: cells(OutcomeError, "Deadline", cellA), Accounts: []string{a, b}},
+			want: want{unverified: map[string]string{"ri-old": "Deadline"}, counts: Changes{Unverified: 1}},
+		},
+		"account-wide failure (region all) is unverified": {
+			prev: prevState(firstSeen, old),
+			run:  Run{Time: day2, Cells: cells(OutcomeError, "AccessDenied", [3]string{a, AllRegions, ec2}), Accounts: []string{a, b}},
+			want: want{unverified: map[string]string{"ri-old": "AccessDenied"}, counts: Changes{Unverified: 1}},
+		},
+		"cell that did not run is unverified": {
+			prev: prevState(firstSeen, old),
+			run:  Run{Time: day2, Cells: cells(OutcomeClean, "", [3]string{a, r, "rds-reserved-instances"}), Accounts: []string{a, b}},
+			want: want{unverified: map[string]string{"ri-old": CodeNotAudited}, counts: Changes{Unverified: 1}},
+		},
+		"account that left the organization is resolved out of scope": {
+			prev: prevState(firstSeen, old, oldB),
+			run:  Run{Time: day2, Findings: []checks.Finding{old}, Cells: cells(OutcomeFindings, "", cellA), Accounts: []string{a}},
+			want: want{changes: map[string]Change{"ri-old": ChangeOngoing}, resolved: map[string]string{"ri-b": ReasonOutOfScope}, counts: Changes{Ongoing: 1, Resolved: 1}},
+		},
+		"account missing from a partial scope is unverified, not resolved": {
+			prev: prevState(firstSeen, old, oldB),
+			run: Run{Time: day2, Findings: []checks.Finding{old}, Cells: cells(OutcomeFindings, "", cellA), Accounts: []string{a},
+				PartialScope: true},
+			want: want{changes: map[string]Change{"ri-old": ChangeOngoing}, unverified: map[string]string{"ri-b": CodeNotAudited}, counts: Changes{Ongoing: 1, Unverified: 1}},
+		},
+		"unverified carried last run and seen again keeps its first seen": {
+			prev: func() *State {
+				s := prevState(firstSeen, old)
+				s.Findings[0].Unverified = true
+				return s
+			}(),
+			run:  Run{Time: day2, Findings: []checks.Finding{old}, Cells: cells(OutcomeFindings, "", cellA), Accounts: []string{a, b}},
+			want: want{changes: map[string]Change{"ri-old": ChangeOngoing}, firstSeen: map[string]time.Time{"ri-old": firstSeen}, counts: Changes{Ongoing: 1}},
+		},
+		"suppressed finding counts as suppressed only": {
+			prev: prevState(firstSeen, old),
+			run: Run{Time: day2, Findings: []checks.Finding{old, finding(ec2, a, r, "ri-new", checks.Critical)}, Cells: cells(OutcomeFindings, "", cellA),
+				Accounts: []string{a, b}, Suppressions: &Suppressions{Rules: []Rule{{Check: ec2, ResourceID: "ri-new", Reason: "x", Owner: "y", Expires: day2}}}},
+			want: want{changes: map[string]Change{"ri-old": ChangeOngoing, "ri-new": ChangeNew}, counts: Changes{Ongoing: 1, Suppressed: 1}},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			d := Diff(tc.prev, tc.run)
+			if d.Changes != tc.want.counts {
+				t.Errorf("changes = %+v, want %+v", d.Changes, tc.want.counts)
+			}
+			for _, f := range d.Findings {
+				key := f.ResourceID
+				if f.Region != r {
+					key = f.Region + "/" + key
+				}
+				if c, ok := tc.want.changes[key]; !ok || f.Change != c {
+					t.Errorf("%s %s: change %s, want %s", f.Region, f.ResourceID, f.Change, c)
+				}
+				if fs, ok := tc.want.firstSeen[f.ResourceID]; ok && !f.FirstSeen.Equal(fs) {
+					t.Errorf("%s: first seen %s, want %s", f.ResourceID, f.FirstSeen, fs)
+				}
+				if want := checks.DaysLeft(f.FirstSeen, tc.run.Time); f.AgeDays != want {
+					t.Errorf("%s: age %d days, want %d", f.ResourceID, f.AgeDays, want)
+				}
+			}
+			gotResolved := map[string]string{}
+			for _, r := range d.Resolved {
+				gotResolved[r.ResourceID] = r.ResolvedReason
+				if !r.FirstSeen.Equal(firstSeen) || r.Reason != "reason of "+r.ResourceID {
+					t.Errorf("resolved %s lost its data: %+v", r.ResourceID, r)
+				}
+			}
+			gotUnverified := map[string]string{}
+			for _, u := range d.Unverified {
+				gotUnverified[u.ResourceID] = u.Code
+				if u.Error == "" || u.Reason != "reason of "+u.ResourceID || !u.LastSeen.Equal(day1) {
+					t.Errorf("unverified %s lost its data or error: %+v", u.ResourceID, u)
+				}
+			}
+			if len(gotResolved)+len(tc.want.resolved) > 0 && !reflect.DeepEqual(gotResolved, tc.want.resolved) {
+				t.Errorf("resolved = %v, want %v", gotResolved, tc.want.resolved)
+			}
+			if len(gotUnverified)+len(tc.want.unverified) > 0 && !reflect.DeepEqual(gotUnverified, tc.want.unverified) {
+				t.Errorf("unverified = %v, want %v", gotUnverified, tc.want.unverified)
+			}
+			// A retried run reads the same previous state: the same diff.
+			if again := Diff(tc.prev, tc.run); !reflect.DeepEqual(again, d) {
+				t.Errorf("retried run gave another diff")
+			}
+		})
+	}
+}
+
+// An unverified finding is carried in the state, so the run after settles it: resolved once its cell runs clean.
+func TestUnverifiedCarriedThenResolved(t *testing.T) {
+	const a, r, ec2 = "111111111111", "us-east-1", "ec2-reserved-instances"
+	old := finding(ec2, a, r, "ri-old", checks.Warning)
+	prev := prevState(day1, old)
+	failing := Run{ID: "day2", Time: day2, Cells: cells(OutcomeError, "Throttling", [3]string{a, r, ec2}), Accounts: []string{a}}
+	d2 := Diff(prev, failing)
+	s2 := NewState(failing, d2)
+	if len(s2.Findings) != 1 || !s2.Findings[0].Unverified || s2.Counts.Unverified != 1 || s2.Counts.Warning != 0 {
+		t.Fatalf("day 2 state should carry the unverified finding outside the severity counts: %+v", s2)
+	}
+	day3 := day2.AddDate(0, 0, 1)
+	clean := Run{ID: "day3", Time: day3, Cells: cells(OutcomeClean, "", [3]string{a, r, ec2}), Accounts: []string{a}}
+	d3 := Diff(s2, clean)
+	if d3.Changes.Resolved != 1 || d3.Resolved[0].ResourceID != "ri-old" || !d3.Resolved[0].LastSeen.Equal(day1) {
+		t.Fatalf("day 3 should resolve the carried finding: %+v", d3)
+	}
+}
+
+func TestNewStateCounts(t *testing.T) {
+	const a, b, r, ec2 = "111111111111", "222222222222", "us-east-1", "ec2-reserved-instances"
+	fs := []checks.Finding{finding(ec2, a, r, "1", checks.Critical), finding(ec2, a, r, "2", checks.Warning),
+		finding(ec2, a, r, "3", checks.Notice), finding(ec2, a, r, "4", checks.Critical)}
+	run := Run{ID: "x", Time: day2, Findings: fs, Accounts: []string{a, b},
+		Cells:        append(cells(OutcomeFindings, "", [3]string{a, r, ec2}), cells(OutcomeError, "AccessDenied", [3]string{b, r, ec2})...),
+		Suppressions: &Suppressions{Rules: []Rule{{Check: ec2, ResourceID: "4", Reason: "x", Owner: "y", Expires: day2}}}}
+	s := NewState(run, Diff(nil, run))
+	want := Counts{Critical: 1, Warning: 1, Notice: 1, New: 3, Suppressed: 1, AccountsAudited: 1, AccountsInScope: 2}
+	if s.Counts != want {
+		t.Errorf("counts = %+v, want %+v", s.Counts, want)
+	}
+	if !s.Findings[3].Suppressed || s.Findings[0].Suppressed {
+		t.Errorf("suppressed flags wrong: %+v", s.Findings)
+	}
+}
