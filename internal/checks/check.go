@@ -132,6 +132,12 @@ type Finding struct {
 	ConsoleURL   string     `json:"console_url,omitempty"`
 	// Details holds the check's Columns, by name.
 	Details map[string]string `json:"details,omitempty"`
+
+	// Memory: what the runs before this one knew of the finding, filled by the job from internal/history. All three
+	// are empty when the run has no history to compare with. Checks never set them.
+	Change    string     `json:"change,omitempty"`     // new, escalated or ongoing
+	FirstSeen *time.Time `json:"first_seen,omitempty"` // carried forward from the run that first found it
+	AgeDays   *int       `json:"age_days,omitempty"`   // whole days from FirstSeen to this run
 }
 
 func (t Target) finding(check, resourceType, id string) Finding {

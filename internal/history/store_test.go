@@ -186,6 +186,8 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 	}
 	full.Check, full.Severity, full.AccountID, full.Region, full.ResourceID = "ec2-reserved-instances", checks.Critical, "111111111111", "us-east-1", "ri-1"
 	full.ExpiresAt, full.DaysLeft = &exp, &days
+	age := 9
+	full.FirstSeen, full.AgeDays = &exp, &age
 	full.ConsoleURL = "https://console.aws.amazon.com/ec2/home?region=us-east-1#ReservedInstances:reservedInstancesId=ri-1&x=1"
 	full.Details = map[string]string{"Renewal": "ri-1 renewed", "Empty": "", "Stack ID": "arn:aws:cloudformation:us-east-1:111111111111:stack/ri-1/u"}
 	other := finding("cloudformation-failed-stacks", "222222222222", "eu-west-1", "s", checks.Notice)
@@ -206,8 +208,13 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got, s) {
-		t.Errorf("round trip changed the state:\n got %+v\nwant %+v", got, s)
+	// The finding's memory fields are one run's view of the history, derived anew each run (Entry keeps FirstSeen):
+	// they are not stored.
+	want := *s
+	want.Findings = append([]Entry(nil), s.Findings...)
+	want.Findings[0].Finding.Change, want.Findings[0].Finding.FirstSeen, want.Findings[0].Finding.AgeDays = "", nil, nil
+	if !reflect.DeepEqual(got, &want) {
+		t.Errorf("round trip changed the state:\n got %+v\nwant %+v", got, &want)
 	}
 	sum, err := ReadSummary(bytes.NewReader(buf.Bytes()))
 	if err != nil || sum != s.Summary() {

@@ -1,5 +1,5 @@
 // Package report turns a fan-out result into what people read: the JSON result, the SNS digest and the Excel
-// workbook. It imports internal/checks and internal/crossaccount, nothing above them.
+// workbook. It imports internal/checks, internal/crossaccount and internal/history, nothing above them.
 package report
 
 import (
@@ -9,6 +9,7 @@ import (
 
 	"github.com/orgaudit/orgaudit/internal/checks"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
+	"github.com/orgaudit/orgaudit/internal/history"
 )
 
 // Result is the job's answer: the Lambda's return value and the CLI's -json output.
@@ -48,9 +49,42 @@ type Result struct {
 	APIRetries    int            `json:"api_retries"`
 	RetriesByCode map[string]int `json:"retries_by_code,omitempty"`
 
+	// Memory: what the run knew of the one before it (internal/history). PreviousRunID is empty on a first run, and
+	// NoPrevious then says why there was nothing to compare with ("no previous run to compare with: ..."); Changes
+	// is nil when history was not used at all (-no-history).
+	PreviousRunID   string     `json:"previous_run_id,omitempty"`
+	PreviousRunTime *time.Time `json:"previous_run_time,omitempty"`
+	NoPrevious      string     `json:"no_previous,omitempty"`
+	Changes         *Changes   `json:"changes,omitempty"`
+	// Resolved are the previous run's findings that are gone from a cell that ran cleanly (or whose account left the
+	// scope); Unverified those whose cell failed or was cut this run: never called fixed.
+	Resolved   []history.Resolved   `json:"resolved,omitempty"`
+	Unverified []history.Unverified `json:"unverified,omitempty"`
+	// Suppressed findings are left out of Findings, the counts and the subject; they are listed here and in the
+	// workbook's Suppressed sheet with the rule that matched.
+	Suppressed []SuppressedFinding `json:"suppressed,omitempty"`
+	// SuppressionRules says which rules expired since the previous run, expire within 7 days, or matched nothing.
+	SuppressionRules history.SuppressionReport `json:"-"`
+	// Warnings are problems that changed what the run could say but did not stop it (a bad suppressions file, an
+	// unreadable history); the digest's first lines repeat them.
+	Warnings []string `json:"warnings,omitempty"`
+	// Trend is one summary per stored run of the last 90 days, oldest first, this run included: the Trend sheet.
+	Trend []history.Summary `json:"-"`
+	// DigestChangesOnly shows open items in the digest only as counts per check (-digest changes, AUDIT_DIGEST).
+	DigestChangesOnly bool `json:"-"`
+
 	// Cells back the Coverage sheet; they are left out of the JSON, which at ten thousand accounts would pass the
 	// Lambda response limit. Their counts are in Coverage.
 	Cells []crossaccount.Cell `json:"-"`
+}
+
+// Changes counts the diff against the previous run; suppressed findings count only under Suppressed.
+type Changes = history.Changes
+
+// SuppressedFinding is a finding a suppression rule holds back, with the rule.
+type SuppressedFinding struct {
+	checks.Finding
+	Suppression *history.Suppression `json:"suppression"`
 }
 
 // AccountCounts says how many accounts were in scope and how each fared. An account is audited when every one of
