@@ -2,11 +2,13 @@ package report
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/orgaudit/orgaudit/internal/checks"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
+	"github.com/orgaudit/orgaudit/internal/history"
 )
 
 // MaxDigestBytes keeps the digest under SNS's 256 KiB message limit (262,144 bytes for the message; the subject is
@@ -27,29 +29,90 @@ const (
 	maxListBytes    = 2_000 // the lists of checks and of regions on the scope line
 )
 
-// Subject is the email subject: ASCII, one line, under SNS's 100 characters, with the counts and the coverage.
+// maxSubject is the subject's length: SNS takes fewer than 100 characters.
+const maxSubject = 99
+
+// Subject is the email subject: ASCII, one line, under SNS's 100 characters. With a previous run to compare with it
+// leads with the change ("3 new, 1 fixed"), then the counts, then the coverage; on a run with nothing to compare with
+// it says "no previous run" instead of calling every finding new; without history it is the counts and the coverage.
+// When the numbers are too long for one subject, the pieces that matter least go first: the notice count, the
+// unverified count, the escalated count, "no previous run", the warning count. PARTIAL, the new and fixed counts, the
+// critical count and the coverage always stay.
 func Subject(r *Result) string {
 	crit, warn, notice := r.Totals()
 	coverage := fmt.Sprintf("%d/%d accounts", r.Accounts.Audited, r.Accounts.Total)
 	if r.OwnAccountOnly {
 		coverage = "own account only" // "1/1 accounts" would read as the whole organization
 	}
-	s := fmt.Sprintf("orgaudit %s: %d critical, %d warning, %d notice | %s", r.AsOf.Format("2006-01-02"), crit, warn, notice, coverage)
-	if r.Partial {
-		s = "PARTIAL " + s
+	type piece struct {
+		text string
+		drop int // 0 never; the lower, the sooner
 	}
-	return asciiLine(s, 99)
+	var change []piece
+	switch {
+	case r.compared():
+		ch := r.Changes
+		change = append(change, piece{fmt.Sprintf("%d new", ch.New), 0})
+		if ch.Escalated > 0 {
+			change = append(change, piece{fmt.Sprintf("%d worse", ch.Escalated), 3})
+		}
+		change = append(change, piece{fmt.Sprintf("%d fixed", ch.Resolved), 0})
+		if ch.Unverified > 0 {
+			change = append(change, piece{fmt.Sprintf("%d unverified", ch.Unverified), 2})
+		}
+	case r.NoPrevious != "":
+		change = append(change, piece{"no previous run", 4})
+	}
+	counts := []piece{{fmt.Sprintf("%d critical", crit), 0}, {fmt.Sprintf("%d warning", warn), 5}, {fmt.Sprintf("%d notice", notice), 1}}
+	groups := [][]piece{change, counts, {{coverage, 0}}}
+	render := func(dropBelow int) string {
+		var parts []string
+		for _, g := range groups {
+			var kept []string
+			for _, p := range g {
+				if p.drop == 0 || p.drop > dropBelow {
+					kept = append(kept, p.text)
+				}
+			}
+			if len(kept) > 0 {
+				parts = append(parts, strings.Join(kept, ", "))
+			}
+		}
+		s := fmt.Sprintf("orgaudit %s: %s", r.AsOf.Format("2006-01-02"), strings.Join(parts, " | "))
+		if r.Partial {
+			s = "PARTIAL " + s
+		}
+		return s
+	}
+	s := render(0)
+	for drop := 1; len(s) > maxSubject && drop <= 5; drop++ {
+		s = render(drop)
+	}
+	return asciiLine(s, maxSubject)
 }
 
-// Digest is the plain-text email body, grouped by severity, then what was not audited and why. The whole of it,
-// header included, never exceeds limit bytes: findings past it are counted as "N more in the workbook", failures
-// past the not-audited section's share as "N more failures". Every piece of AWS text in it goes through Inline and
-// sits after the digest's own text on its line, so none can forge a line or drive the reader's terminal.
+// compared says the run has a previous run to compare with, so its findings' changes mean something. A first run's
+// findings are all "new" to the diff; the digest and the subject must not say so.
+func (r *Result) compared() bool { return r.Changes != nil && r.PreviousRunID != "" }
+
+// Digest is the plain-text email body. Its first lines are the run's warnings (a suppressions file not applied, a
+// history not read), then the header, then what changed since the previous run: "NEW OR WORSE SINCE <date>",
+// "FIXED", "COULD NOT RE-CHECK"; then the findings still open, by severity with their age (only counts per check
+// with DigestChangesOnly); then what was not audited and why; then the suppressions (rules expired since the
+// previous run or expiring within 7 days). A run with nothing to compare with says why once and lists its findings
+// by severity, as a run without history does.
+//
+// The whole of it, header included, never exceeds limit bytes: each section has a share of what the header leaves
+// and counts what did not fit ("N more ..."); the sections the reader must not miss (not audited, could not
+// re-check, suppressions) take their shares first, so a flood of findings cannot crowd them out. Every piece of AWS
+// text (and of the suppressions file) goes through Inline and sits after the digest's own text on its line, so none
+// can forge a line or drive the reader's terminal.
 func Digest(r *Result, limit int) string {
 	if limit <= 0 {
 		limit = MaxDigestBytes
 	}
 	var head strings.Builder
+	head.WriteString(warningsSection(r.Warnings, min(maxWarningsBytes, limit/8)))
 	crit, warn, notice := r.Totals()
 	fmt.Fprintf(&head, "orgaudit run %s, as of %s\n", field(r.RunID, maxNameBytes), r.AsOf.Format("2006-01-02 15:04 UTC"))
 	if r.Partial {
@@ -62,7 +125,19 @@ func Digest(r *Result, limit int) string {
 		r.Accounts.Total, r.Accounts.Audited, r.Accounts.Partial, r.Accounts.Failed, r.Accounts.Skipped)
 	fmt.Fprintf(&head, "Coverage: %d of %d account/region/check cells ran (%d with findings, %d clean, %d failed)\n",
 		r.Coverage.Findings+r.Coverage.Clean, r.Coverage.Cells, r.Coverage.Findings, r.Coverage.Clean, r.Coverage.Errors)
-	fmt.Fprintf(&head, "Findings: %d critical, %d warning, %d notice\n", crit, warn, notice)
+	fmt.Fprintf(&head, "Findings: %d critical, %d warning, %d notice", crit, warn, notice)
+	if n := len(r.Suppressed); n > 0 {
+		fmt.Fprintf(&head, " (%d more suppressed, not counted)", n)
+	}
+	head.WriteString("\n")
+	switch {
+	case r.compared():
+		ch := r.Changes
+		fmt.Fprintf(&head, "Since the previous run (%s, %s): %d new, %d worse, %d still open, %d fixed, %d could not be re-checked\n",
+			field(r.PreviousRunID, maxNameBytes), r.previousWhen("2006-01-02 15:04 UTC"), ch.New, ch.Escalated, ch.Ongoing, ch.Resolved, ch.Unverified)
+	case r.NoPrevious != "" && !warned(r.Warnings, r.NoPrevious):
+		fmt.Fprintf(&head, "History: %s\n", field(r.NoPrevious, maxWarningBytes))
+	}
 	if loc := r.Report; loc != nil {
 		switch {
 		case loc.URL != "":
@@ -82,56 +157,305 @@ func Digest(r *Result, limit int) string {
 		}
 	}
 
-	notAudited := notAuditedSection(r, min(maxNotAuditedBytes, (limit-head.Len())/4))
-	findings := findingsSection(r.Findings, limit-head.Len()-len(notAudited))
-	return fit(head.String()+findings+notAudited, limit)
+	// Shares are taken in the order of what the reader must not miss; each section's unused share stays for the
+	// ones after it.
+	rest := limit - head.Len()
+	take := func(s string) string { rest -= len(s); return s }
+	notAudited := take(notAuditedSection(r, min(maxNotAuditedBytes, rest/4)))
+	suppressions := take(suppressionsSection(r, min(maxSuppressionsBytes, rest/8)))
+	unverified := take(unverifiedSection(r, min(maxUnverifiedBytes, rest/4)))
+	if !r.compared() {
+		all := func(*checks.Finding) bool { return true }
+		open := findingsSection(r.Findings, rest, all, severityHeading, openLine(false), moreFindings)
+		return fit(head.String()+unverified+open+notAudited+suppressions, limit)
+	}
+	changed := take(newOrWorseSection(r, rest*2/3))
+	fixed := take(fixedSection(r, rest/2))
+	var open string
+	if r.DigestChangesOnly {
+		open = openCountsSection(r, rest)
+	} else {
+		open = findingsSection(r.Findings, rest, stillOpen, func(sev checks.Severity, n int) string {
+			return fmt.Sprintf("\n%s, STILL OPEN (%d)\n", strings.ToUpper(string(sev)), n)
+		}, openLine(true), moreStillOpen)
+		if open == noFindings {
+			open = "\nStill open from before: nothing.\n"
+		}
+	}
+	return fit(head.String()+changed+fixed+unverified+open+notAudited+suppressions, limit)
 }
 
-// findingsSection lists findings most severe first while they fit in budget bytes, the line that counts the rest
-// included. It stops at the first finding that does not fit, so what is left out is always the least severe.
-func findingsSection(fs []checks.Finding, budget int) string {
-	if len(fs) == 0 {
-		return "\nNo findings.\n"
+// Bounds on the sections that are not findings, for the same reason as maxNotAuditedBytes.
+const (
+	maxWarningsBytes     = 8_000
+	maxWarningBytes      = 1_000 // one warning, or why there is nothing to compare with
+	maxSuppressionsBytes = 20_000
+	maxUnverifiedBytes   = 60_000
+)
+
+// previousWhen is the previous run's time in layout, or "date unknown".
+func (r *Result) previousWhen(layout string) string {
+	if r.PreviousRunTime == nil || r.PreviousRunTime.IsZero() {
+		return "date unknown"
+	}
+	return r.PreviousRunTime.UTC().Format(layout)
+}
+
+// warned says whether one of the warnings already says s, so the digest says it once.
+func warned(warnings []string, s string) bool {
+	for _, w := range warnings {
+		if strings.Contains(w, s) || strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// warningsSection is the digest's first lines: what changed what the run could say without stopping it.
+func warningsSection(warnings []string, limit int) string {
+	var b strings.Builder
+	writeLines(&b, len(warnings), func(i int) string { return "Warning: " + field(warnings[i], maxWarningBytes) + "\n" }, limit,
+		func(n int) string { return fmt.Sprintf("Warning: %d more warnings in the JSON result\n", n) })
+	return b.String()
+}
+
+// stillOpen says a finding was open at the previous run too: ongoing, or a change the job did not fill.
+func stillOpen(f *checks.Finding) bool {
+	return f.Change != string(history.ChangeNew) && f.Change != string(history.ChangeEscalated)
+}
+
+func severityHeading(sev checks.Severity, n int) string {
+	return fmt.Sprintf("\n%s (%d)\n", strings.ToUpper(string(sev)), n)
+}
+
+// openLine is a finding's line in the open sections, with its age when the run has a previous one to count from.
+func openLine(withAge bool) func(*checks.Finding) string {
+	return func(f *checks.Finding) string {
+		age := ""
+		if withAge && f.AgeDays != nil {
+			age = openFor(*f.AgeDays)
+		}
+		return "- " + findingLine(f, age)
+	}
+}
+
+func openFor(days int) string {
+	switch days {
+	case 0:
+		return "open less than a day"
+	case 1:
+		return "open 1 day"
+	}
+	return fmt.Sprintf("open %d days", days)
+}
+
+// findingsSection lists the findings keep selects, most severe first, while they fit in budget bytes, the line that
+// counts the rest included. It stops at the first finding that does not fit, so what is left out is always the
+// least severe.
+func findingsSection(fs []checks.Finding, budget int, keep func(*checks.Finding) bool, heading func(checks.Severity, int) string,
+	line func(*checks.Finding) string, more func(int) string) string {
+	total := 0
+	bySeverity := make([]int, len(checks.Severities))
+	for i := range fs {
+		if keep(&fs[i]) {
+			total++
+			if rank := fs[i].Severity.Rank(); rank < len(bySeverity) {
+				bySeverity[rank]++
+			}
+		}
+	}
+	if total == 0 {
+		return noFindings
 	}
 	var b strings.Builder
-	reserve := len(moreFindings(len(fs)))
+	reserve := len(more(total))
 	written := 0
 	fits := func(s string) bool { return b.Len()+len(s)+reserve <= budget }
 severities:
-	for _, sev := range checks.Severities {
-		n := 0
-		for _, f := range fs {
-			if f.Severity == sev {
-				n++
-			}
-		}
+	for rank, sev := range checks.Severities {
+		n := bySeverity[rank]
 		if n == 0 {
 			continue
 		}
-		header := fmt.Sprintf("\n%s (%d)\n", strings.ToUpper(string(sev)), n)
+		header := heading(sev, n)
 		if !fits(header) {
 			break
 		}
 		b.WriteString(header)
-		for _, f := range fs {
-			if f.Severity != sev {
+		for i := range fs {
+			f := &fs[i]
+			if f.Severity != sev || !keep(f) {
 				continue
 			}
-			line := findingLine(f)
-			if !fits(line) {
+			l := line(f)
+			if !fits(l) {
 				break severities
 			}
-			b.WriteString(line)
+			b.WriteString(l)
 			written++
 		}
 	}
-	if rest := len(fs) - written; rest > 0 {
-		b.WriteString(moreFindings(rest))
+	if rest := total - written; rest > 0 {
+		b.WriteString(more(rest))
 	}
 	return b.String()
 }
 
-func moreFindings(n int) string { return fmt.Sprintf("\n... %d more in the workbook\n", n) }
+const noFindings = "\nNo findings.\n"
+
+func moreFindings(n int) string  { return fmt.Sprintf("\n... %d more in the workbook\n", n) }
+func moreStillOpen(n int) string { return fmt.Sprintf("\n... %d more still open in the workbook\n", n) }
+
+// newOrWorseSection lists the findings that are new since the previous run or escalated from a lower severity, most
+// severe first, each saying which, in at most budget bytes.
+func newOrWorseSection(r *Result, budget int) string {
+	since := r.previousWhen("2006-01-02")
+	changed := func(f *checks.Finding) bool { return !stillOpen(f) }
+	heading := fmt.Sprintf("\nNEW OR WORSE SINCE %s", since)
+	var b strings.Builder
+	n := 0
+	for i := range r.Findings {
+		if changed(&r.Findings[i]) {
+			n++
+		}
+	}
+	if n == 0 {
+		return heading + ": none\n"
+	}
+	fmt.Fprintf(&b, "%s (%d)\n", heading, n)
+	idx := bySeverity(len(r.Findings), func(i int) checks.Severity { return r.Findings[i].Severity }, func(i int) bool { return changed(&r.Findings[i]) })
+	writeLines(&b, len(idx), func(i int) string {
+		f := &r.Findings[idx[i]]
+		what := string(f.Severity) + ", new"
+		if f.Change == string(history.ChangeEscalated) {
+			what = string(f.Severity) + ", escalated"
+			if from, ok := r.EscalatedFrom[history.IdentityOf(*f)]; ok {
+				what = fmt.Sprintf("%s, escalated from %s", f.Severity, from)
+			}
+		}
+		return fmt.Sprintf("- %s: %s", what, findingLine(f, ""))
+	}, budget, func(n int) string {
+		return fmt.Sprintf("... %d more new or worse in the workbook (column Change)\n", n)
+	})
+	return b.String()
+}
+
+// fixedSection lists the previous run's findings that are gone from cells that ran cleanly this run.
+func fixedSection(r *Result, budget int) string {
+	if len(r.Resolved) == 0 {
+		return "\nFIXED: none\n"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nFIXED (%d)\n", len(r.Resolved))
+	idx := bySeverity(len(r.Resolved), func(i int) checks.Severity { return r.Resolved[i].Severity }, nil)
+	writeLines(&b, len(idx), func(i int) string {
+		f := &r.Resolved[idx[i]]
+		return fmt.Sprintf("- was %s: %s: %s, %s\n", f.Severity, findingWhere(&f.Finding), field(f.ResolvedReason, maxReasonBytes),
+			strings.TrimPrefix(openFor(f.AgeDays), "open ")+" open")
+	}, budget, func(n int) string { return fmt.Sprintf("... %d more fixed in the workbook's Resolved sheet\n", n) })
+	return b.String()
+}
+
+// unverifiedSection lists the previous run's findings whose cells failed this run: never called fixed, with this
+// run's error.
+func unverifiedSection(r *Result, budget int) string {
+	if len(r.Unverified) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nCOULD NOT RE-CHECK (%d found before; their checks failed this run, so they are not called fixed)\n", len(r.Unverified))
+	idx := bySeverity(len(r.Unverified), func(i int) checks.Severity { return r.Unverified[i].Severity }, nil)
+	writeLines(&b, len(idx), func(i int) string {
+		u := &r.Unverified[idx[i]]
+		return fmt.Sprintf("- %s when last seen %s: %s; this run: %s - %s\n", u.Severity, u.LastSeen.UTC().Format("2006-01-02"),
+			findingWhere(&u.Finding), field(u.Code, maxNameBytes), field(u.Error, maxMessageBytes))
+	}, budget, func(n int) string { return fmt.Sprintf("... %d more in the workbook's Unverified sheet\n", n) })
+	return b.String()
+}
+
+// openCountsSection counts the findings still open from before, per check and severity: -digest changes.
+func openCountsSection(r *Result, budget int) string {
+	counts := map[string]*CheckCounts{}
+	var order []*CheckCounts
+	for _, c := range r.Counts {
+		cc := &CheckCounts{Check: c.Check, Title: c.Title}
+		counts[c.Check] = cc
+		order = append(order, cc)
+	}
+	total := 0
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		cc := counts[f.Check]
+		if cc == nil || !stillOpen(f) {
+			continue
+		}
+		total++
+		switch f.Severity {
+		case checks.Critical:
+			cc.Critical++
+		case checks.Warning:
+			cc.Warning++
+		case checks.Notice:
+			cc.Notice++
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nSTILL OPEN FROM BEFORE (%d, counted per check; the workbook lists them)\n", total)
+	writeLines(&b, len(order), func(i int) string {
+		c := order[i]
+		return fmt.Sprintf("- %s: %d critical, %d warning, %d notice\n", field(c.Check, maxNameBytes), c.Critical, c.Warning, c.Notice)
+	}, budget, func(n int) string { return fmt.Sprintf("... %d more checks in the workbook's Summary sheet\n", n) })
+	return b.String()
+}
+
+// suppressionsSection counts the suppressed findings and names the rules that expired since the previous run and
+// those that expire within a week: a suppression is a decision someone must revisit.
+func suppressionsSection(r *Result, budget int) string {
+	rules := r.SuppressionRules
+	if len(r.Suppressed) == 0 && len(rules.ExpiredSinceLast) == 0 && len(rules.ExpiringSoon) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nSUPPRESSED: %d findings, not counted above (the workbook's Suppressed sheet lists them with their rules)\n", len(r.Suppressed))
+	type ruleLine struct {
+		what string
+		rule history.Rule
+	}
+	var lines []ruleLine
+	for _, rule := range rules.ExpiredSinceLast {
+		lines = append(lines, ruleLine{"expired " + rule.Expires.Format(time.DateOnly) + ", suppresses no more", rule})
+	}
+	for _, rule := range rules.ExpiringSoon {
+		lines = append(lines, ruleLine{"expires at the end of " + rule.Expires.Format(time.DateOnly), rule})
+	}
+	writeLines(&b, len(lines), func(i int) string {
+		l := lines[i]
+		return fmt.Sprintf("- rule at line %d %s: %s - %s (owner %s)\n", l.rule.Line, l.what, ruleScope(l.rule),
+			field(l.rule.Reason, maxReasonBytes), field(l.rule.Owner, maxNameBytes))
+	}, budget, func(n int) string {
+		return fmt.Sprintf("... %d more rules expired or expiring, in the workbook's Suppressed sheet\n", n)
+	})
+	return b.String()
+}
+
+// ruleScope says what a rule names, "any" for what it leaves open.
+func ruleScope(r history.Rule) string {
+	orAny := func(s string) string { return nameOr(field(s, maxNameBytes), "any") }
+	return fmt.Sprintf("[%s] account %s, region %s, resource %s", field(r.Check, maxNameBytes), orAny(r.AccountID), orAny(r.Region),
+		orAny(r.ResourceID))
+}
+
+// bySeverity returns the indexes i < n that keep selects (all when nil), most severe first, in their order otherwise.
+func bySeverity(n int, sev func(int) checks.Severity, keep func(int) bool) []int {
+	idx := make([]int, 0, n)
+	for i := range n {
+		if keep == nil || keep(i) {
+			idx = append(idx, i)
+		}
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return sev(idx[a]).Rank() < sev(idx[b]).Rank() })
+	return idx
+}
 
 // fit is the last guard of the limit, for a limit smaller than the digest's fixed parts: it cuts whole lines from
 // the end and says so.
@@ -144,15 +468,10 @@ func fit(s string, limit int) string {
 	return truncate(s[:cut]+note, limit)
 }
 
-// findingLine says what, where, and why in one line an engineer can act on.
-func findingLine(f checks.Finding) string {
+// findingLine says what, where, and why in one line an engineer can act on; age, when set, follows the state.
+func findingLine(f *checks.Finding, age string) string {
 	var b strings.Builder
-	id := field(f.ResourceID, maxNameBytes)
-	fmt.Fprintf(&b, "- %s (%s) %s [%s] %s", nameOr(field(f.AccountName, maxNameBytes), "-"), field(f.AccountID, maxNameBytes),
-		field(f.Region, maxNameBytes), field(f.Check, maxNameBytes), id)
-	if name := field(f.ResourceName, maxNameBytes); name != "" && name != id {
-		fmt.Fprintf(&b, " %q", name)
-	}
+	b.WriteString(findingWhere(f))
 	if p := field(f.Details["Product"], maxNameBytes); p != "" {
 		fmt.Fprintf(&b, " product %q %s", p, field(f.Details["Version"], maxNameBytes))
 	}
@@ -166,10 +485,25 @@ func findingLine(f checks.Finding) string {
 	} else {
 		fmt.Fprintf(&b, ": %s", field(f.Status, maxNameBytes))
 	}
+	if age != "" {
+		fmt.Fprintf(&b, ", %s", age)
+	}
 	if reason := field(f.Reason, maxReasonBytes); reason != "" {
 		fmt.Fprintf(&b, " - %s", reason)
 	}
 	b.WriteString("\n")
+	return b.String()
+}
+
+// findingWhere names a finding's account, region, check and resource.
+func findingWhere(f *checks.Finding) string {
+	var b strings.Builder
+	id := field(f.ResourceID, maxNameBytes)
+	fmt.Fprintf(&b, "%s (%s) %s [%s] %s", nameOr(field(f.AccountName, maxNameBytes), "-"), field(f.AccountID, maxNameBytes),
+		field(f.Region, maxNameBytes), field(f.Check, maxNameBytes), id)
+	if name := field(f.ResourceName, maxNameBytes); name != "" && name != id {
+		fmt.Fprintf(&b, " %q", name)
+	}
 	return b.String()
 }
 

@@ -63,6 +63,15 @@ type Result struct {
 	// Suppressed findings are left out of Findings, the counts and the subject; they are listed here and in the
 	// workbook's Suppressed sheet with the rule that matched.
 	Suppressed []SuppressedFinding `json:"suppressed,omitempty"`
+	// ResolvedOmitted, UnverifiedOmitted and SuppressedOmitted count the rows of those lists left out of this JSON to
+	// fit a size limit (FitJSON); Changes still counts them all, the workbook lists them.
+	ResolvedOmitted   int `json:"resolved_omitted,omitempty"`
+	UnverifiedOmitted int `json:"unverified_omitted,omitempty"`
+	SuppressedOmitted int `json:"suppressed_omitted,omitempty"`
+	// EscalatedFrom is the severity the previous run gave each escalated finding (history.Tracked's
+	// PreviousSeverity), by identity, so the digest can say "escalated from warning". A finding's own fields say only
+	// that it escalated.
+	EscalatedFrom map[history.Identity]checks.Severity `json:"-"`
 	// SuppressionRules says which rules expired since the previous run, expire within 7 days, or matched nothing.
 	SuppressionRules history.SuppressionReport `json:"-"`
 	// Warnings are problems that changed what the run could say but did not stop it (a bad suppressions file, an
@@ -208,15 +217,20 @@ func (r *Result) Totals() (critical, warning, notice int) {
 }
 
 // Omitted counts the rows FitJSON left out.
-type Omitted struct{ Findings, Errors, Skipped int }
+type Omitted struct{ Findings, Errors, Skipped, Resolved, Unverified, Suppressed int }
 
 // Any says something was left out.
-func (o Omitted) Any() bool { return o.Findings+o.Errors+o.Skipped > 0 }
+func (o Omitted) Any() bool {
+	return o.Findings+o.Errors+o.Skipped+o.Resolved+o.Unverified+o.Suppressed > 0
+}
 
-// FitJSON returns r as JSON of at most limit bytes and what it left out. It leaves out, as it must and
-// in this order, the least severe findings, then the last errors, then the last skipped accounts, each with its
-// count in the JSON (FindingsOmitted, ErrorsOmitted, SkippedOmitted): the counts (accounts, coverage, per check)
-// are always whole, and the workbook has every row. r is not changed.
+// FitJSON returns r as JSON of at most limit bytes and what it left out. It leaves out, as it must and in this
+// order, the last suppressed findings (accepted, with an owner), the last resolved ones (good news), the least severe
+// open findings, the last unverified ones, the last errors, then the last skipped accounts: what the run could not
+// read goes last, as an auditor must never drop it before what it could. Each list's count of rows left out is in
+// the JSON (SuppressedOmitted, ResolvedOmitted, FindingsOmitted, UnverifiedOmitted, ErrorsOmitted, SkippedOmitted):
+// the counts (accounts, coverage, per check, changes) are always whole, and the workbook has every row. r is not
+// changed.
 func FitJSON(r *Result, limit int) ([]byte, Omitted, error) {
 	b, err := json.Marshal(r)
 	if err != nil || len(b) <= limit {
@@ -228,7 +242,14 @@ func FitJSON(r *Result, limit int) ([]byte, Omitted, error) {
 		n   int
 		cut func(keep int)
 	}{
+		{len(r.Suppressed), func(keep int) {
+			trimmed.Suppressed, trimmed.SuppressedOmitted = r.Suppressed[:keep], len(r.Suppressed)-keep
+		}},
+		{len(r.Resolved), func(keep int) { trimmed.Resolved, trimmed.ResolvedOmitted = r.Resolved[:keep], len(r.Resolved)-keep }},
 		{len(r.Findings), func(keep int) { trimmed.Findings, trimmed.FindingsOmitted = r.Findings[:keep], len(r.Findings)-keep }},
+		{len(r.Unverified), func(keep int) {
+			trimmed.Unverified, trimmed.UnverifiedOmitted = r.Unverified[:keep], len(r.Unverified)-keep
+		}},
 		{len(r.Errors), func(keep int) { trimmed.Errors, trimmed.ErrorsOmitted = r.Errors[:keep], len(r.Errors)-keep }},
 		{len(r.Skipped), func(keep int) { trimmed.Skipped, trimmed.SkippedOmitted = r.Skipped[:keep], len(r.Skipped)-keep }},
 	}
@@ -238,9 +259,14 @@ func FitJSON(r *Result, limit int) ([]byte, Omitted, error) {
 			keep = max(min(keep*limit/len(b), keep-keep/10-1), 0)
 			l.cut(keep)
 			if b, err = json.Marshal(&trimmed); err != nil || len(b) <= limit {
-				return b, Omitted{trimmed.FindingsOmitted, trimmed.ErrorsOmitted, trimmed.SkippedOmitted}, err
+				return b, trimmed.omitted(), err
 			}
 		}
 	}
-	return nil, Omitted{}, fmt.Errorf("the result is %d bytes without any findings, errors or skipped accounts; the limit is %d", len(b), limit)
+	return nil, Omitted{}, fmt.Errorf("the result is %d bytes without any findings, errors, skipped accounts, resolved, unverified or suppressed findings; the limit is %d", len(b), limit)
+}
+
+func (r *Result) omitted() Omitted {
+	return Omitted{Findings: r.FindingsOmitted, Errors: r.ErrorsOmitted, Skipped: r.SkippedOmitted,
+		Resolved: r.ResolvedOmitted, Unverified: r.UnverifiedOmitted, Suppressed: r.SuppressedOmitted}
 }
