@@ -157,7 +157,8 @@ func TestWorkbookTypesAndFormulaText(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	want := []string{"Summary", "service-catalog-products", "cloudformation-failed-stacks", "ec2-reserved-instances", "rds-reserved-instances", "Coverage"}
+	want := []string{"Summary", "service-catalog-products", "cloudformation-failed-stacks", "ec2-reserved-instances", "rds-reserved-instances",
+		ResolvedSheet, UnverifiedSheet, SuppressedSheet, TrendSheet, "Coverage"}
 	if got := f.GetSheetList(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("sheets %v, want %v", got, want)
 	}
@@ -166,8 +167,8 @@ func TestWorkbookTypesAndFormulaText(t *testing.T) {
 		t.Fatalf("rows %d, %v", len(rows), err)
 	}
 	for i, name := range evil {
-		for _, col := range []string{"E", "H"} { // Resource ID, Reason
-			cell := fmt.Sprintf("%s%d", col, i+2)
+		for _, col := range []string{"Resource ID", "Reason"} {
+			cell := cellAt(t, f, "cloudformation-failed-stacks", col, i+2)
 			formula, _ := f.GetCellFormula("cloudformation-failed-stacks", cell)
 			v, _ := f.GetCellValue("cloudformation-failed-stacks", cell)
 			typ, _ := f.GetCellType("cloudformation-failed-stacks", cell)
@@ -187,22 +188,23 @@ func TestWorkbookTypesAndFormulaText(t *testing.T) {
 			t.Errorf("service catalog %s (%s): formula %q value %q, want the text %q", col, cell, formula, v, want)
 		}
 	}
-	if formula, _ := f.GetCellFormula("Coverage", "H3"); formula != "" {
+	if formula, _ := f.GetCellFormula("Coverage", cellAt(t, f, "Coverage", "Message", 3)); formula != "" {
 		t.Errorf("coverage message became a formula %q", formula)
 	}
 	// Days left is a number and Expires a real date.
-	typ, _ := f.GetCellType("ec2-reserved-instances", "H2")
-	raw, _ := f.GetCellValue("ec2-reserved-instances", "H2", excelize.Options{RawCellValue: true})
+	daysLeft, expires := cellAt(t, f, "ec2-reserved-instances", "Days left", 2), cellAt(t, f, "ec2-reserved-instances", "Expires (UTC)", 2)
+	typ, _ := f.GetCellType("ec2-reserved-instances", daysLeft)
+	raw, _ := f.GetCellValue("ec2-reserved-instances", daysLeft, excelize.Options{RawCellValue: true})
 	if typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber || raw != "18" {
 		t.Errorf("days left: type %v raw %q, want the number 18", typ, raw)
 	}
-	rawDate, _ := f.GetCellValue("ec2-reserved-instances", "I2", excelize.Options{RawCellValue: true})
-	shown, _ := f.GetCellValue("ec2-reserved-instances", "I2")
+	rawDate, _ := f.GetCellValue("ec2-reserved-instances", expires, excelize.Options{RawCellValue: true})
+	shown, _ := f.GetCellValue("ec2-reserved-instances", expires)
 	if rawDate != "46366.5" || shown != "2026-12-10 12:00" {
 		t.Errorf("expires: raw %q shown %q, want the Excel serial 46366.5 shown as 2026-12-10 12:00", rawDate, shown)
 	}
 	// The console link is our HYPERLINK formula and nothing else.
-	link, _ := f.GetCellFormula("cloudformation-failed-stacks", "N2")
+	link, _ := f.GetCellFormula("cloudformation-failed-stacks", cellAt(t, f, "cloudformation-failed-stacks", "Console", 2))
 	if link != `HYPERLINK("https://console.aws.amazon.com/cloudformation/home?i=0","open")` {
 		t.Errorf("console link formula %q", link)
 	}
@@ -214,6 +216,22 @@ func TestWorkbookTypesAndFormulaText(t *testing.T) {
 	if err != nil || len(tables) != 1 || tables[0].Range != "A1:H3" {
 		t.Errorf("coverage table (autofilter) %+v %v", tables, err)
 	}
+}
+
+// cellAt is the cell in row of the column headed header (row 1): tests find cells by the header written, never by a
+// letter that a column added later would move.
+func cellAt(t *testing.T, f *excelize.File, sheet, header string, row int) string {
+	t.Helper()
+	rows, err := f.GetRows(sheet)
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("sheet %s: %v", sheet, err)
+	}
+	j := slices.Index(rows[0], header)
+	if j < 0 {
+		t.Fatalf("sheet %s has no column %q: %q", sheet, header, rows[0])
+	}
+	cell, _ := excelize.CoordinatesToCellName(j+1, row)
+	return cell
 }
 
 func TestFitJSONKeepsTheMostSevere(t *testing.T) {

@@ -16,19 +16,33 @@ import (
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
 )
 
-// Sheet names besides one per check (named after the check).
+// Sheet names besides one per check (named after the check). The memory sheets are always there, saying so when
+// the run had nothing to compare with, so a reader or a script finds them by name every day.
 const (
-	SummarySheet  = "Summary"
-	CoverageSheet = "Coverage"
+	SummarySheet    = "Summary"
+	CoverageSheet   = "Coverage"
+	ResolvedSheet   = "Resolved"
+	UnverifiedSheet = "Unverified"
+	SuppressedSheet = "Suppressed"
+	TrendSheet      = "Trend"
 )
 
-// FindingColumns are the columns every check sheet starts with; the check's own Columns follow, then Console.
+// The memory columns of every check sheet: how the finding relates to the previous run (new, escalated, ongoing),
+// when a run first found it (a date) and how many days it has been open (a number). Empty when the run has no history.
+const (
+	ChangeColumn    = "Change"
+	FirstSeenColumn = "First seen"
+	AgeColumn       = "Age (days)"
+)
+
+// FindingColumns are the columns every check sheet starts with (Change next to Severity, to filter on; First seen and
+// Age after Reason); the check's own Columns follow, then Console.
 func FindingColumns(c checks.Check) []string {
-	cols := []string{"Severity", "Account ID", "Account name", "Region", "Resource ID", "Resource name", "Status"}
+	cols := []string{"Severity", ChangeColumn, "Account ID", "Account name", "Region", "Resource ID", "Resource name", "Status"}
 	if e, ok := c.(checks.Expiring); ok && e.ReportsExpiry() {
 		cols = append(cols, "Days left", "Expires (UTC)")
 	}
-	cols = append(cols, "Reason")
+	cols = append(cols, "Reason", FirstSeenColumn, AgeColumn)
 	cols = append(cols, c.Columns()...)
 	return append(cols, "Console")
 }
@@ -39,7 +53,18 @@ var CoverageColumns = []string{"Account ID", "Account name", "Region", "Check", 
 // cellStyles are the styles of one fill, by the kind of value. Every data cell is aligned to the top, so a row that
 // grows for one wrapped cell still reads across; wrap is for text wider than its column's cap.
 type cellStyles struct {
-	text, date, number, wrap int
+	text, date, day, number, wrap int
+}
+
+// day is a calendar date, shown without a time: a suppression rule's last day.
+type day struct{ time.Time }
+
+// cellValue is v as excelize writes it.
+func cellValue(v any) any {
+	if d, ok := v.(day); ok {
+		return d.Time
+	}
+	return v
 }
 
 // of picks the style for v; wrap says whether text wraps in its column.
@@ -49,6 +74,8 @@ func (c cellStyles) of(v any, wrap bool) int {
 		return c.number
 	case time.Time:
 		return c.date
+	case day:
+		return c.day
 	}
 	if wrap {
 		return c.wrap
@@ -65,7 +92,7 @@ type styles struct {
 
 func newStyles(f *excelize.File) (*styles, error) {
 	s := &styles{sev: map[checks.Severity]cellStyles{}}
-	dateFmt := "yyyy-mm-dd hh:mm"
+	dateFmt, dayFmt := "yyyy-mm-dd hh:mm", "yyyy-mm-dd"
 	var err error
 	mk := func(st *excelize.Style) int {
 		if err != nil {
@@ -81,6 +108,7 @@ func newStyles(f *excelize.File) (*styles, error) {
 		return cellStyles{
 			text:   mk(&excelize.Style{Fill: fill, Alignment: top}),
 			date:   mk(&excelize.Style{Fill: fill, Alignment: top, CustomNumFmt: &dateFmt}),
+			day:    mk(&excelize.Style{Fill: fill, Alignment: top, CustomNumFmt: &dayFmt}),
 			number: mk(&excelize.Style{Fill: fill, Alignment: top, NumFmt: 1}),
 			wrap:   mk(&excelize.Style{Fill: fill, Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}}),
 		}
@@ -165,6 +193,8 @@ func valueWidth(v any) float64 {
 		return textWidth(strconv.Itoa(v))
 	case time.Time:
 		return textWidth(dateShown)
+	case day:
+		return textWidth(time.DateOnly)
 	case nil:
 		return 0
 	}
@@ -284,7 +314,8 @@ func Workbook(r *Result, cs []checks.Check) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// WriteWorkbook writes a Summary sheet, one sheet per check and a Coverage sheet. Rows are streamed, so memory stays
+// WriteWorkbook writes a Summary sheet, one sheet per check, the memory sheets (Resolved, Unverified, Suppressed,
+// Trend) and a Coverage sheet. Rows are streamed, so memory stays
 // flat with the number of findings. Text from AWS is always written as a string cell, never as a formula.
 func WriteWorkbook(w io.Writer, r *Result, cs []checks.Check) error {
 	f := excelize.NewFile()
@@ -300,6 +331,9 @@ func WriteWorkbook(w io.Writer, r *Result, cs []checks.Check) error {
 		if err := writeCheckSheet(f, st, c, r.Findings); err != nil {
 			return fmt.Errorf("sheet %s: %w", c.Name(), err)
 		}
+	}
+	if err := writeMemorySheets(f, st, r, cs); err != nil {
+		return err
 	}
 	if err := writeCoverageSheet(f, st, r.Cells); err != nil {
 		return fmt.Errorf("coverage sheet: %w", err)
@@ -400,6 +434,18 @@ func FindingValue(fd *checks.Finding, col string) any {
 		return ""
 	case "Console":
 		return fd.ConsoleURL
+	case ChangeColumn:
+		return fd.Change
+	case FirstSeenColumn:
+		if fd.FirstSeen != nil {
+			return fd.FirstSeen.UTC()
+		}
+		return ""
+	case AgeColumn:
+		if fd.AgeDays != nil {
+			return *fd.AgeDays
+		}
+		return ""
 	}
 	return fd.Details[col]
 }
@@ -534,8 +580,9 @@ func writeSummarySheet(f *excelize.File, st *styles, r *Result) error {
 		[]any{"Cells clean", r.Coverage.Clean},
 		[]any{"Cells failed", r.Coverage.Errors},
 		[]any{"Findings critical / warning / notice", fmt.Sprintf("%d / %d / %d", crit, warn, notice)},
-		[]any{},
 	)
+	rows = append(rows, memoryRows(r)...)
+	rows = append(rows, []any{})
 	header("Check", "Critical", "Warning", "Notice", "Title")
 	for _, c := range r.Counts {
 		rows = append(rows, []any{c.Check, c.Critical, c.Warning, c.Notice, c.Title})
@@ -576,7 +623,7 @@ func writeSummarySheet(f *excelize.File, st *styles, r *Result) error {
 		lines := 1
 		for j, v := range row {
 			cell := cellName(j+1, i+1)
-			if err := f.SetCellValue(SummarySheet, cell, v); err != nil {
+			if err := f.SetCellValue(SummarySheet, cell, cellValue(v)); err != nil {
 				return err
 			}
 			last, l := cell, fit.lines(j, v)
@@ -613,6 +660,28 @@ func writeSummarySheet(f *excelize.File, st *styles, r *Result) error {
 		}
 	}
 	return nil
+}
+
+// memoryRows are the Summary's lines about the previous run, the diff, the suppressions and the warnings.
+func memoryRows(r *Result) [][]any {
+	rows := [][]any{{"Suppressed findings (not counted)", len(r.Suppressed)}}
+	if r.compared() {
+		ch := r.Changes
+		rows = append(rows,
+			[]any{"Previous run", r.PreviousRunID},
+			[]any{"Previous run time (UTC)", r.previousWhen("2006-01-02 15:04")},
+			[]any{"New / worse / still open", fmt.Sprintf("%d / %d / %d", ch.New, ch.Escalated, ch.Ongoing)},
+			[]any{"Resolved / could not re-check", fmt.Sprintf("%d / %d", ch.Resolved, ch.Unverified)})
+		if r.PreviousRunTime != nil {
+			rows[2][1] = r.PreviousRunTime.UTC()
+		}
+	} else {
+		rows = append(rows, []any{"Previous run", r.memoryNote()})
+	}
+	for _, w := range r.Warnings {
+		rows = append(rows, []any{"Warning", w})
+	}
+	return rows
 }
 
 func cellName(col, row int) string {
