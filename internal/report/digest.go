@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -350,8 +351,8 @@ func fixedSection(r *Result, budget int) string {
 	idx := bySeverity(len(r.Resolved), func(i int) checks.Severity { return r.Resolved[i].Severity }, nil)
 	writeLines(&b, len(idx), func(i int) string {
 		f := &r.Resolved[idx[i]]
-		return fmt.Sprintf("- was %s: %s: %s, %s\n", f.Severity, findingWhere(&f.Finding), field(f.ResolvedReason, maxReasonBytes),
-			strings.TrimPrefix(openFor(f.AgeDays), "open ")+" open")
+		return fmt.Sprintf("- was %s: %s: %s (%s)\n", f.Severity, findingWhere(&f.Finding), field(f.ResolvedReason, maxReasonBytes),
+			openFor(f.AgeDays))
 	}, budget, func(n int) string { return fmt.Sprintf("... %d more fixed in the workbook's Resolved sheet\n", n) })
 	return b.String()
 }
@@ -399,6 +400,10 @@ func openCountsSection(r *Result, budget int) string {
 			cc.Notice++
 		}
 	}
+	if total == 0 {
+		return "\nStill open from before: nothing.\n"
+	}
+	order = slices.DeleteFunc(order, func(c *CheckCounts) bool { return c.Critical+c.Warning+c.Notice == 0 })
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nSTILL OPEN FROM BEFORE (%d, counted per check; the workbook lists them)\n", total)
 	writeLines(&b, len(order), func(i int) string {
