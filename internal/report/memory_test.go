@@ -16,13 +16,13 @@ import (
 // the way the job fills it. Its want* fields name what each section must show, by resource id; tests derive every
 // expected figure from them.
 type memory struct {
-	r                                                        *Result
-	days                                                     [3]time.Time // the runs: first, previous, today
+	r                                                         *Result
+	days                                                      [3]time.Time // the runs: first, previous, today
 	wantNew, wantOngoing, wantFixed, wantGone, wantSuppressed []string
-	wantEscalated                                            map[string]checks.Severity // resource id: from
-	wantUnverified                                           map[string]string          // resource id: this run's code
-	ongoingAge                                               int
-	expiredRule, expiringRule, staleRule                     history.Rule
+	wantEscalated                                             map[string]checks.Severity // resource id: from
+	wantUnverified                                            map[string]string          // resource id: this run's code
+	ongoingAge                                                int
+	expiredRule, expiringRule, staleRule                      history.Rule
 }
 
 const (
