@@ -1,11 +1,17 @@
 package report
 
 import (
+	"archive/zip"
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/orgaudit/orgaudit/internal/checks"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
@@ -533,5 +539,295 @@ func TestDigestMemorySectionsStayUnderLimit(t *testing.T) {
 				t.Errorf("limit %d: line %d forged: %q", limit, i+1, l)
 			}
 		}
+	}
+}
+
+// rowOf is the 1-based row of sheet whose column header holds value, or 0.
+func rowOf(t *testing.T, f *excelize.File, sheet, header, value string) int {
+	t.Helper()
+	rows, err := f.GetRows(sheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := slices.Index(rows[0], header)
+	for i, row := range rows {
+		if j >= 0 && j < len(row) && row[j] == value {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+func cellText(t *testing.T, f *excelize.File, sheet, header string, row int, raw bool) string {
+	t.Helper()
+	v, err := f.GetCellValue(sheet, cellAt(t, f, sheet, header, row), excelize.Options{RawCellValue: raw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func openWorkbook(t *testing.T, r *Result) (*excelize.File, []byte) {
+	t.Helper()
+	b, err := Workbook(r, checks.All())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f, b
+}
+
+// TestWorkbookWithMemory reads the scenario's third day back from the workbook: the memory columns on the check
+// sheets (a real date and a number), the Resolved, Unverified and Suppressed sheets with the rules below, and the
+// Trend sheet with its chart.
+func TestWorkbookWithMemory(t *testing.T) {
+	t.Parallel()
+	m := memoryScenario(t)
+	f, b := openWorkbook(t, m.r)
+
+	for _, fd := range m.r.Findings {
+		row := rowOf(t, f, fd.Check, "Resource ID", fd.ResourceID)
+		if row == 0 {
+			t.Fatalf("%s not on sheet %s", fd.ResourceID, fd.Check)
+		}
+		if got := cellText(t, f, fd.Check, ChangeColumn, row, false); got != fd.Change {
+			t.Errorf("%s: change %q, want %q", fd.ResourceID, got, fd.Change)
+		}
+		if got := cellText(t, f, fd.Check, FirstSeenColumn, row, false); got != fd.FirstSeen.Format("2006-01-02 15:04") {
+			t.Errorf("%s: first seen shows %q, want the date %s", fd.ResourceID, got, fd.FirstSeen.Format("2006-01-02 15:04"))
+		}
+		age := cellAt(t, f, fd.Check, AgeColumn, row)
+		typ, _ := f.GetCellType(fd.Check, age)
+		if raw := cellText(t, f, fd.Check, AgeColumn, row, true); raw != fmt.Sprint(*fd.AgeDays) || typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
+			t.Errorf("%s: age %q (type %v), want the number %d", fd.ResourceID, raw, typ, *fd.AgeDays)
+		}
+	}
+	for _, id := range m.wantOngoing {
+		row := rowOf(t, f, stackCheck, "Resource ID", id)
+		if got := cellText(t, f, stackCheck, AgeColumn, row, true); got != fmt.Sprint(m.ongoingAge) {
+			t.Errorf("%s: age %s, want %d", id, got, m.ongoingAge)
+		}
+		if got := cellText(t, f, stackCheck, FirstSeenColumn, row, false); got != m.days[0].Format("2006-01-02 15:04") {
+			t.Errorf("%s: first seen %s, want the first run's %s", id, got, m.days[0])
+		}
+	}
+
+	resolved, _ := f.GetRows(ResolvedSheet)
+	if slices.Index(resolved[0], "Resolved reason") < 0 {
+		t.Fatalf("Resolved header %q", resolved[0])
+	}
+	for _, want := range []struct {
+		ids    []string
+		reason string
+	}{{m.wantFixed, history.ReasonGone}, {m.wantGone, history.ReasonOutOfScope}} {
+		for _, id := range want.ids {
+			row := rowOf(t, f, ResolvedSheet, "Resource ID", id)
+			if row == 0 || cellText(t, f, ResolvedSheet, "Resolved reason", row, false) != want.reason ||
+				cellText(t, f, ResolvedSheet, "Last seen", row, false) != m.days[1].Format("2006-01-02 15:04") {
+				t.Errorf("resolved %s: row %d %q", id, row, resolved[max(row-1, 0)])
+			}
+		}
+	}
+	if !strings.Contains(sheetText(t, f, ResolvedSheet), fmt.Sprintf("%d findings of the previous run are gone", len(m.wantFixed)+len(m.wantGone))) {
+		t.Errorf("Resolved sheet does not say what it compared with:\n%s", sheetText(t, f, ResolvedSheet))
+	}
+	for id, code := range m.wantUnverified {
+		row := rowOf(t, f, UnverifiedSheet, "Resource ID", id)
+		if row == 0 || cellText(t, f, UnverifiedSheet, "Error code", row, false) != code {
+			t.Errorf("unverified %s: row %d", id, row)
+		}
+	}
+
+	for _, id := range m.wantSuppressed {
+		row := rowOf(t, f, SuppressedSheet, "Resource ID", id)
+		rule := m.expiringRule
+		if row == 0 || cellText(t, f, SuppressedSheet, "Suppression reason", row, false) != rule.Reason ||
+			cellText(t, f, SuppressedSheet, "Owner", row, false) != rule.Owner ||
+			cellText(t, f, SuppressedSheet, "Suppressed through", row, false) != rule.Expires.Format(time.DateOnly) ||
+			cellText(t, f, SuppressedSheet, "Rule line", row, false) != fmt.Sprint(rule.Line) {
+			t.Errorf("suppressed %s: row %d", id, row)
+		}
+		if rowOf(t, f, stackCheck, "Resource ID", id) != 0 {
+			t.Errorf("suppressed %s is on its check sheet", id)
+		}
+	}
+	// The rules a person must look at, below the suppressed findings, by line: state in the second column.
+	sup, _ := f.GetRows(SuppressedSheet)
+	states := map[int]string{}
+	for i, row := range sup {
+		if len(row) > 1 && i > len(m.wantSuppressed) {
+			var line int
+			if _, err := fmt.Sscan(row[0], &line); err == nil {
+				states[line] = row[1]
+			}
+		}
+	}
+	wantStates := map[int]string{m.expiredRule.Line: "expired since the previous run", m.expiringRule.Line: "expires within 7 days",
+		m.staleRule.Line: "matched nothing (stale)"}
+	if fmt.Sprint(states) != fmt.Sprint(wantStates) {
+		t.Errorf("rules below the suppressed findings %v, want %v", states, wantStates)
+	}
+
+	trend, _ := f.GetRows(TrendSheet)
+	for i, s := range m.r.Trend {
+		row := i + 2
+		for col, want := range map[string]int{"Critical": s.Counts.Critical, "Warning": s.Counts.Warning, "Notice": s.Counts.Notice,
+			"New": s.Counts.New, "Resolved": s.Counts.Resolved, "Accounts audited": s.Counts.AccountsAudited} {
+			if got := cellText(t, f, TrendSheet, col, row, true); got != fmt.Sprint(want) {
+				t.Errorf("trend row %d %s: %s, want %d", row, col, got, want)
+			}
+		}
+		if got := cellText(t, f, TrendSheet, "Run time (UTC)", row, false); got != s.RunTime.Format("2006-01-02 15:04") {
+			t.Errorf("trend row %d: run time %q", row, got)
+		}
+	}
+	if len(trend) < len(m.r.Trend)+1 {
+		t.Errorf("trend has %d rows for %d runs", len(trend)-1, len(m.r.Trend))
+	}
+	chart := zipFile(t, b, "xl/charts/chart1.xml")
+	if !strings.Contains(chart, "<lineChart>") || strings.Count(chart, "<ser>") != 5 ||
+		!strings.Contains(chart, fmt.Sprintf("&#39;Trend&#39;!$B$2:$B$%d", len(m.r.Trend)+1)) || !strings.Contains(chart, `<a:srgbClr val="C00000">`) {
+		t.Errorf("trend chart: want a line chart of five series over the three runs:\n%.2000s", chart)
+	}
+}
+
+// TestWorkbookWithoutHistory: the memory columns are empty and the memory sheets say why, rather than being absent or
+// reading as "nothing was fixed".
+func TestWorkbookWithoutHistory(t *testing.T) {
+	t.Parallel()
+	r, _ := renderScenario()
+	f, b := openWorkbook(t, r)
+	for _, fd := range r.Findings[:3] {
+		row := rowOf(t, f, fd.Check, "Resource ID", fd.ResourceID)
+		for _, col := range []string{ChangeColumn, FirstSeenColumn, AgeColumn} {
+			if v := cellText(t, f, fd.Check, col, row, true); v != "" {
+				t.Errorf("%s %s: %q without history", fd.ResourceID, col, v)
+			}
+		}
+	}
+	for sheet, want := range map[string]string{ResolvedSheet: "Nothing can be called resolved: this run did not use history.",
+		UnverifiedSheet: "Nothing to re-check: this run did not use history.", TrendSheet: "No trend: this run did not use history.",
+		SuppressedSheet: "0 findings suppressed"} {
+		if !strings.Contains(sheetText(t, f, sheet), want) {
+			t.Errorf("%s says:\n%s\nwant %q", sheet, sheetText(t, f, sheet), want)
+		}
+	}
+	if zipFile(t, b, "xl/charts/chart1.xml") != "" {
+		t.Error("a chart of no runs")
+	}
+	r.NoPrevious = "no previous run to compare with: no run stored before this one"
+	f, _ = openWorkbook(t, r)
+	if want := "Nothing can be called resolved: " + r.NoPrevious; !strings.Contains(sheetText(t, f, ResolvedSheet), want) {
+		t.Errorf("first run's Resolved sheet:\n%s\nwant %q", sheetText(t, f, ResolvedSheet), want)
+	}
+}
+
+func sheetText(t *testing.T, f *excelize.File, sheet string) string {
+	t.Helper()
+	rows, err := f.GetRows(sheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, row := range rows {
+		lines = append(lines, strings.Join(row, " | "))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// zipFile is one part of an .xlsx, or "" when it is absent.
+func zipFile(t *testing.T, b []byte, name string) string {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, zf := range zr.File {
+		if zf.Name == name {
+			rc, err := zf.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rc.Close()
+			data, err := io.ReadAll(rc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(data)
+		}
+	}
+	return ""
+}
+
+// TestFitJSONTrimsMemoryLists: the lists of the diff are trimmed too, with their counts in the JSON, suppressed and
+// resolved ones before any open finding, unverified ones only after every open finding, as errors are.
+func TestFitJSONTrimsMemoryLists(t *testing.T) {
+	t.Parallel()
+	const n = 3000
+	var fs []checks.Finding
+	for i := range n {
+		fs = append(fs, finding(i, checks.Severities[i*3/n], stackCheck))
+	}
+	failures := []crossaccount.Failure{{AccountID: prodID, Code: "AccessDenied", Message: "denied"}}
+	r := Build("big", asOf, []string{"eu-west-1"}, checks.All(), fanOut(fs, nil, failures))
+	prev := asOf.AddDate(0, 0, -1)
+	r.PreviousRunID, r.PreviousRunTime, r.Changes = "run-1", &prev, &Changes{Ongoing: n, Resolved: n, Unverified: n, Suppressed: n}
+	for i := range n {
+		r.Resolved = append(r.Resolved, history.Resolved{Finding: finding(n+i, checks.Warning, stackCheck), FirstSeen: prev, LastSeen: prev, ResolvedReason: history.ReasonGone})
+		r.Unverified = append(r.Unverified, history.Unverified{Finding: finding(2*n+i, checks.Critical, stackCheck), FirstSeen: prev, LastSeen: prev, Code: "AccessDenied", Error: "denied"})
+		r.Suppressed = append(r.Suppressed, SuppressedFinding{Finding: finding(3*n+i, checks.Notice, stackCheck), Suppression: &history.Suppression{Reason: "accepted", Owner: "o", Expires: "2026-12-31"}})
+	}
+	full, _, err := FitJSON(r, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := func(mut func(*Result)) int {
+		c := *r
+		mut(&c)
+		b, err := json.Marshal(&c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(b)
+	}
+	withoutSuppressedAndResolved := size(func(c *Result) { c.Suppressed, c.Resolved = nil, nil })
+	withoutFindingsToo := size(func(c *Result) { c.Suppressed, c.Resolved, c.Findings = nil, nil, []checks.Finding{} })
+	for _, tc := range []struct {
+		name  string
+		limit int
+		check func(got Result, o Omitted) bool
+	}{
+		{"some suppressed cut", len(full) - 1000, func(got Result, o Omitted) bool {
+			return o.Suppressed > 0 && o.Suppressed < n && o.Resolved+o.Findings+o.Unverified == 0
+		}},
+		{"suppressed and resolved out, some findings", withoutSuppressedAndResolved - 1000, func(got Result, o Omitted) bool {
+			return o.Suppressed == n && o.Resolved == n && o.Findings > 0 && o.Findings < n && o.Unverified == 0
+		}},
+		{"every finding out, some unverified", withoutFindingsToo - 1000, func(got Result, o Omitted) bool {
+			return o.Findings == n && o.Unverified > 0 && o.Unverified < n && o.Errors == 0 && len(got.Errors) == 1
+		}},
+	} {
+		b, o, err := FitJSON(r, tc.limit)
+		if err != nil || len(b) > tc.limit {
+			t.Fatalf("%s: %d bytes over %d, %v", tc.name, len(b), tc.limit, err)
+		}
+		var got Result
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatal(err)
+		}
+		if !tc.check(got, o) || got.SuppressedOmitted != o.Suppressed || got.ResolvedOmitted != o.Resolved || got.UnverifiedOmitted != o.Unverified ||
+			len(got.Suppressed)+got.SuppressedOmitted != n || len(got.Resolved)+got.ResolvedOmitted != n || len(got.Unverified)+got.UnverifiedOmitted != n ||
+			*got.Changes != *r.Changes {
+			t.Errorf("%s: omitted %+v; in the JSON %d suppressed (+%d), %d resolved (+%d), %d findings (+%d), %d unverified (+%d)", tc.name, o,
+				len(got.Suppressed), got.SuppressedOmitted, len(got.Resolved), got.ResolvedOmitted, len(got.Findings), got.FindingsOmitted,
+				len(got.Unverified), got.UnverifiedOmitted)
+		}
+	}
+	if len(r.Suppressed) != n || r.SuppressedOmitted != 0 {
+		t.Error("FitJSON must not change the result it was given")
 	}
 }

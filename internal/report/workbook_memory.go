@@ -364,7 +364,8 @@ func writeTrendSheet(f *excelize.File, st *styles, r *Result) error {
 		name, _ := excelize.ColumnNumberToName(j + 2)
 		series = append(series, excelize.ChartSeries{
 			Name: fmt.Sprintf("'%s'!$%s$1", TrendSheet, name), Categories: ref(1), Values: ref(j + 2),
-			Line:   excelize.LineOptions{Width: 2, Fill: fill},
+			Line:   excelize.LineOptions{Width: 2},
+			Fill:   fill, // a line chart draws its series line in the series fill
 			Marker: excelize.ChartMarker{Symbol: "circle", Size: 5, Fill: fill},
 		})
 	}
