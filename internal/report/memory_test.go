@@ -699,7 +699,7 @@ func TestWorkbookWithMemory(t *testing.T) {
 // reading as "nothing was fixed".
 func TestWorkbookWithoutHistory(t *testing.T) {
 	t.Parallel()
-	r, _ := renderScenario()
+	r, _ := renderPlainScenario()
 	f, b := openWorkbook(t, r)
 	for _, fd := range r.Findings[:3] {
 		row := rowOf(t, f, fd.Check, "Resource ID", fd.ResourceID)

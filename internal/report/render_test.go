@@ -62,6 +62,25 @@ func TestWorkbookAsAPersonSeesIt(t *testing.T) {
 		}
 	}
 
+	// The memory: every finding's first-seen date, the resolved and unverified findings' last-seen dates, the
+	// suppression's last day, each run of the trend, and the chart's title.
+	for _, fd := range r.Findings {
+		if !strings.Contains(text, fd.FirstSeen.UTC().Format("2006-01-02 15:04")) {
+			t.Errorf("%s %s: first seen %s not shown as a date", fd.Check, fd.ResourceID, fd.FirstSeen.UTC().Format("2006-01-02 15:04"))
+		}
+	}
+	for _, want := range []string{r.Resolved[0].LastSeen.Format("2006-01-02 15:04"), r.Suppressed[0].Suppression.Expires, "Findings per run",
+		"matched nothing (stale)", "expired since the previous run", "expires within 7 days"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("%q is not on any page", want)
+		}
+	}
+	for _, s := range r.Trend {
+		if !strings.Contains(text, s.RunTime.Format("2006-01-02 15:04")) {
+			t.Errorf("trend run %s at %s not shown", s.RunID, s.RunTime.Format("2006-01-02 15:04"))
+		}
+	}
+
 	// Every status, of a stack, a provisioned product or its last record, is shown whole: a cut one leaves a
 	// different word behind (UPDATE_ROLLBACK_ for UPDATE_ROLLBACK_FAILED).
 	shown := countWords(text)
@@ -117,7 +136,8 @@ func TestWorkbookAsAPersonSeesIt(t *testing.T) {
 			t.Errorf("page %d is %.0f x %.0f pt: portrait, want landscape", i+1, p[0], p[1])
 		}
 	}
-	sheets := map[string][]string{CoverageSheet: CoverageColumns}
+	sheets := map[string][]string{CoverageSheet: CoverageColumns, ResolvedSheet: ResolvedColumns, UnverifiedSheet: UnverifiedColumns,
+		SuppressedSheet: SuppressedColumns, TrendSheet: TrendColumns}
 	for _, c := range checks.All() {
 		sheets[c.Name()] = FindingColumns(c)
 	}

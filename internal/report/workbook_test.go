@@ -14,6 +14,7 @@ import (
 
 	"github.com/orgaudit/orgaudit/internal/checks"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
+	"github.com/orgaudit/orgaudit/internal/history"
 )
 
 // TestWorkbookLayout holds, without a spreadsheet application, what the render test sees: the as-of date is
@@ -41,7 +42,8 @@ func TestWorkbookLayout(t *testing.T) {
 		t.Errorf("the Summary's as-of row %d reads %q, want the date %s", i+1, rows[max(i, 0)], r.AsOf.Format("2006-01-02 15:04"))
 	}
 
-	sheets := map[string][]string{CoverageSheet: CoverageColumns}
+	sheets := map[string][]string{CoverageSheet: CoverageColumns, ResolvedSheet: ResolvedColumns, UnverifiedSheet: UnverifiedColumns,
+		SuppressedSheet: SuppressedColumns, TrendSheet: TrendColumns}
 	for _, c := range checks.All() {
 		sheets[c.Name()] = FindingColumns(c)
 	}
@@ -109,9 +111,79 @@ func TestWrappedLines(t *testing.T) {
 	}
 }
 
-// renderScenario is a small organization's findings in every status AWS documents for the values we show, with
-// long reasons, record errors and messages made of numbered words so a test can tell cut text from wrapped text.
+// renderScenario is renderPlainScenario with memory: the findings' changes and ages, resolved, unverified and
+// suppressed findings with long text, the suppression rules a person must look at, and a trend of ten runs.
 func renderScenario() (*Result, [][]string) {
+	r, long := renderPlainScenario()
+	prev := r.AsOf.AddDate(0, 0, -1)
+	r.PreviousRunID, r.PreviousRunTime = "20261121T080000Z", &prev
+	ch := Changes{}
+	changes := []history.Change{history.ChangeOngoing, history.ChangeNew, history.ChangeEscalated}
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		change := changes[i%len(changes)]
+		age := (i * 7) % 200
+		if change == history.ChangeNew {
+			age = 0
+		}
+		first := r.AsOf.AddDate(0, 0, -age)
+		f.Change, f.FirstSeen, f.AgeDays = string(change), &first, &age
+		switch change {
+		case history.ChangeNew:
+			ch.New++
+		case history.ChangeEscalated:
+			ch.Escalated++
+		default:
+			ch.Ongoing++
+		}
+	}
+	text := func(prefix string, n int) string {
+		var words []string
+		for i := 1; i <= n; i++ {
+			words = append(words, fmt.Sprintf("%s%02d", prefix, i))
+		}
+		long = append(long, words)
+		return strings.Join(words, " ")
+	}
+	old := func(i int, check string) checks.Finding {
+		f := r.Findings[i]
+		f.ResourceID, f.ResourceName = fmt.Sprintf("gone-%02d", i), fmt.Sprintf("gone-%02d", i)
+		f.Change, f.FirstSeen, f.AgeDays = "", nil, nil
+		f.Check, f.Reason, f.Details = check, "reason of "+f.ResourceID, map[string]string{"Offering": "convertible All Upfront"}
+		return f
+	}
+	first := r.AsOf.AddDate(0, 0, -40)
+	r.Resolved = []history.Resolved{
+		{Finding: old(0, "cloudformation-failed-stacks"), FirstSeen: first, LastSeen: prev, AgeDays: 40, ResolvedReason: history.ReasonGone},
+		{Finding: old(1, "cloudformation-failed-stacks"), FirstSeen: first, LastSeen: prev, AgeDays: 40, ResolvedReason: history.ReasonOutOfScope},
+	}
+	r.Unverified = []history.Unverified{{Finding: old(2, "service-catalog-products"), FirstSeen: first, LastSeen: prev, AgeDays: 40,
+		Code: "AccessDenied", Error: text("unverifiedword", 30)}}
+	rule := history.Rule{Check: "ec2-reserved-instances", ResourceID: "ri-keep-*", Reason: "renewal approved, PO 4411", Owner: "finops@example.com",
+		Expires: r.AsOf.AddDate(0, 0, 5).Truncate(24 * time.Hour), Line: 2}
+	sup := old(3, "ec2-reserved-instances")
+	sup.ResourceID = "ri-keep-01"
+	r.Suppressed = []SuppressedFinding{{Finding: sup, Suppression: &history.Suppression{Reason: rule.Reason, Owner: rule.Owner,
+		Expires: rule.Expires.Format(time.DateOnly), Line: rule.Line}}}
+	stale := history.Rule{Check: "rds-reserved-instances", AccountID: "100000000003", Reason: text("rulereasonword", 20), Owner: "dba@example.com",
+		Expires: r.AsOf.AddDate(0, 3, 0).Truncate(24 * time.Hour), Line: 8}
+	expired := history.Rule{Check: "cloudformation-failed-stacks", Region: "eu-west-1", Reason: "freeze over", Owner: "sre@example.com",
+		Expires: prev.Truncate(24 * time.Hour), Line: 14}
+	r.SuppressionRules = history.SuppressionReport{ExpiringSoon: []history.Rule{rule}, Stale: []history.Rule{stale},
+		Expired: []history.Rule{expired}, ExpiredSinceLast: []history.Rule{expired}}
+	ch.Resolved, ch.Unverified, ch.Suppressed = len(r.Resolved), len(r.Unverified), len(r.Suppressed)
+	r.Changes = &ch
+	crit, warn, notice := r.Totals()
+	for d := 9; d >= 0; d-- {
+		r.Trend = append(r.Trend, history.Summary{RunID: fmt.Sprintf("run-%d", d), RunTime: r.AsOf.AddDate(0, 0, -d), Counts: history.Counts{
+			Critical: crit + d%4, Warning: warn + d%3, Notice: notice, New: d % 5, Resolved: d % 3, AccountsAudited: 7, AccountsInScope: 8}})
+	}
+	return r, long
+}
+
+// renderPlainScenario is a small organization's findings in every status AWS documents for the values we show, with
+// long reasons, record errors and messages made of numbered words so a test can tell cut text from wrapped text.
+func renderPlainScenario() (*Result, [][]string) {
 	asOf := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
 	longText := func(prefix string, n int) (string, []string) {
 		var words []string
