@@ -94,7 +94,7 @@ func TestDemoJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if got := strings.Join(f.GetSheetList(), ","); got != "Summary,service-catalog-products,cloudformation-failed-stacks,ec2-reserved-instances,rds-reserved-instances,Coverage" {
+	if got := strings.Join(f.GetSheetList(), ","); got != "Summary,service-catalog-products,cloudformation-failed-stacks,ec2-reserved-instances,rds-reserved-instances,Resolved,Unverified,Suppressed,Trend,Coverage" {
 		t.Errorf("sheets %s", got)
 	}
 }
