@@ -31,6 +31,8 @@ func TestMain(m *testing.M) {
 func runMain(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
+	// Without -bucket, run keeps history in .orgaudit in the working directory: never the source tree's.
+	cmd.Dir = t.TempDir()
 	cmd.Env = append([]string{"ORGAUDIT_TEST_MAIN=1", "HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH"),
 		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true"}, env...)
 	var out, errb bytes.Buffer
