@@ -25,7 +25,9 @@ var (
 	todayRun     = demoAsOf.Add(8 * time.Hour)
 )
 
-func keyOf(f checks.Finding) string { return f.Check + "/" + f.AccountID + "/" + f.Region + "/" + f.ResourceID }
+func keyOf(f checks.Finding) string {
+	return f.Check + "/" + f.AccountID + "/" + f.Region + "/" + f.ResourceID
+}
 
 func sortedKeys[T any](items []T, key func(T) string) []string {
 	out := []string{}
