@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/history"
 	"github.com/orgaudit/orgaudit/internal/report"
 )
 
@@ -169,6 +171,8 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{}, {"audit-everything"}, {"run", "-accounts", "12345"}, {"run", "-expiry-days", "30/7/60"}, {"run", "-checks", "nope"},
 		{"run", "extra"}, {"run", "-as-of", "tomorrow"}, {"run", "-regions", "all,eu-west-1"}, {"run", "-concurrency", "0"},
 		{"run", "-topic", "not-an-arn"}, {"run", "-lapsed-days", "0"}, {"run", "-lapsed-days", "367"}, {"run", "-bogus-flag"}, {"demo", "-as-of", "x"}, {"demo", "extra"},
+		{"run", "-digest", "short"}, {"run", "-suppressions", "https://example.com/s.yaml"}, {"run", "-suppressions", "s3://bucket"},
+		{"suppressions"}, {"suppressions", "lint", "x.yaml"}, {"suppressions", "check"}, {"suppressions", "check", "/no/such/file.yaml"},
 	}
 	for _, args := range cases {
 		var stdout, stderr bytes.Buffer
@@ -288,5 +292,26 @@ func TestTopicWithoutBucketMailsNoLocalPath(t *testing.T) {
 	}
 	if !strings.Contains(stderr, out) {
 		t.Errorf("the CLI must still say where it wrote the workbook: %s", stderr)
+	}
+}
+
+// TestRunFlagsKeepHistoryLocallyWithoutABucket: without -bucket, history goes to .orgaudit unless -state-dir says
+// where; with -bucket, to the bucket unless -state-dir says otherwise.
+func TestRunFlagsKeepHistoryLocallyWithoutABucket(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "r.xlsx")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-out", out}, history.DefaultStateDir},
+		{[]string{"-out", out, "-state-dir", "/var/lib/orgaudit"}, "/var/lib/orgaudit"},
+		{[]string{"-out", out, "-bucket", "my-reports"}, ""},
+		{[]string{"-out", out, "-bucket", "my-reports", "-state-dir", "here"}, "here"},
+	} {
+		rf, err := parseRunFlags(c.args, io.Discard)
+		if err != nil || rf.settings.StateDir != c.want {
+			t.Errorf("%v: state dir %q, want %q (%v)", c.args, rf.settings.StateDir, c.want, err)
+		}
 	}
 }
