@@ -356,3 +356,29 @@ func TestBadSuppressionsFileNeverSilencesTheAudit(t *testing.T) {
 		})
 	}
 }
+
+// TestHistoryThatCannotBeStoredIsAWarningNotAFailedRun: the audit and its digest stand; the warning says the next
+// run will compare with an earlier one.
+func TestHistoryThatCannotBeStoredIsAWarningNotAFailedRun(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	first := runDay(t, awssim.Demo(demoAsOf), yesterdayRun, dir, "")
+	// A directory where today's state must go: the rename into place fails.
+	todayID, _ := demoSettings().Identity(todayRun)
+	blocker := filepath.Join(dir, filepath.FromSlash(history.Key(todayRun, todayID)), "in-the-way")
+	if err := os.MkdirAll(blocker, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sim := startSim(t, awssim.Demo(demoAsOf))
+	s := demoSettings()
+	s.StateDir, s.RunTime = dir, todayRun
+	out, err := audit.Run(context.Background(), sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion), s, audit.Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatalf("a history write failed the run: %v", err)
+	}
+	r := out.Result
+	if len(r.Warnings) != 1 || !strings.HasPrefix(r.Warnings[0], "run history not stored, so the next run compares with an earlier one: store run state ") ||
+		r.PreviousRunID != first.RunID || !r.Published {
+		t.Errorf("warnings %q previous %q published %v", r.Warnings, r.PreviousRunID, r.Published)
+	}
+}
