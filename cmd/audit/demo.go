@@ -7,9 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/orgaudit/orgaudit/deploy/cloudformation"
 	"github.com/orgaudit/orgaudit/internal/audit"
@@ -56,16 +55,27 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	sim, cfg, err := startDemo(asOf)
+	// The organization as it was yesterday, then as it is today, with history in a temporary directory: today's
+	// digest shows what changed overnight.
+	stateDir, err := os.MkdirTemp("", "orgaudit-demo-")
+	if err != nil {
+		fmt.Fprintf(stderr, "audit demo: %v\n", err)
+		return exitFail
+	}
+	defer os.RemoveAll(stateDir)
+	yesterday := asOf.AddDate(0, 0, -1)
+	if _, err := runDemoDay(ctx, awssim.DemoYesterday(asOf), yesterday, asOf, stateDir, *concurrency, logger, ""); err != nil {
+		fmt.Fprintf(stderr, "audit demo: yesterday's run: %s\n", errText(err))
+		return exitFail
+	}
+	sim, err := startDemo(awssim.Demo(asOf), asOf)
 	if err != nil {
 		fmt.Fprintf(stderr, "audit demo: %v\n", err)
 		return exitFail
 	}
 	defer sim.Close()
-	s := demoSettings(asOf)
-	s.LinkRoleARN = sim.TemplateRole("LinkSigningRole").ARN
-	s.Concurrency = *concurrency
-	res, runErr := audit.Run(ctx, cfg, s, audit.Options{Logger: logger, WorkbookPath: *out})
+	res, runErr := audit.Run(ctx, sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion),
+		demoSettings(sim, asOf, stateDir, *concurrency), audit.Options{Logger: logger, WorkbookPath: *out})
 	if res == nil {
 		fmt.Fprintf(stderr, "audit demo: %s\n", errText(runErr))
 		return exitFail
@@ -85,22 +95,38 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	return finish(res, runErr, true, stdout, stderr)
 }
 
-// startDemo starts the simulator and returns an SDK configuration pointed at it with the management account's
-// credentials.
-func startDemo(asOf time.Time) (*awssim.Server, aws.Config, error) {
-	org := awssim.Demo(asOf)
+// runDemoDay runs the job once against org as of asOf, keeping history in stateDir.
+func runDemoDay(ctx context.Context, org *awssim.Organization, asOf, suppressionsAsOf time.Time, stateDir string, concurrency int, logger *slog.Logger, workbook string) (*audit.Output, error) {
+	sim, err := startDemo(org, suppressionsAsOf)
+	if err != nil {
+		return nil, err
+	}
+	defer sim.Close()
+	return audit.Run(ctx, sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion), demoSettings(sim, asOf, stateDir, concurrency),
+		audit.Options{Logger: logger, WorkbookPath: workbook})
+}
+
+// startDemo starts the simulator of org, with the demo's suppressions file in the report bucket, enforcing IAM as
+// the templates deploy it.
+func startDemo(org *awssim.Organization, suppressionsAsOf time.Time) (*awssim.Server, error) {
 	sim := awssim.New(org)
 	// IAM as the templates deploy it: every call is allowed or refused by the roles a real deployment would have.
 	if err := sim.EnforceTemplates(awssim.DemoDeployment(org, cloudformation.Management, cloudformation.MemberRole, awssim.DemoKMSKeyARN)); err != nil {
-		return nil, aws.Config{}, fmt.Errorf("deploy the templates in the simulated organization: %w", err)
+		return nil, fmt.Errorf("deploy the templates in the simulated organization: %w", err)
 	}
 	if err := sim.Start(); err != nil {
-		return nil, aws.Config{}, fmt.Errorf("start simulated organization: %w", err)
+		return nil, fmt.Errorf("start simulated organization: %w", err)
 	}
-	return sim, sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion), nil
+	if err := sim.PutObject(awssim.DemoBucket, audit.SuppressionsKey(audit.Defaults().Prefix), []byte(awssim.DemoSuppressions(suppressionsAsOf))); err != nil {
+		sim.Close()
+		return nil, fmt.Errorf("put the suppressions file: %w", err)
+	}
+	return sim, nil
 }
 
-func demoSettings(asOf time.Time) audit.Settings {
+// demoSettings are a deployment's, as the template sets them: the suppressions file where the Lambda looks for it.
+// History is kept in stateDir rather than the bucket, which lives only as long as one day's simulator.
+func demoSettings(sim *awssim.Server, asOf time.Time, stateDir string, concurrency int) audit.Settings {
 	s := audit.Defaults()
 	s.RoleName = awssim.DemoRoleName
 	s.ExternalID = awssim.DemoExternalID
@@ -109,6 +135,10 @@ func demoSettings(asOf time.Time) audit.Settings {
 	s.TopicARN = awssim.DemoTopicARN()
 	s.S3PathStyle = true
 	s.KMSKeyID = awssim.DemoKMSKeyARN
-	s.AsOf = asOf
+	s.LinkRoleARN = sim.TemplateRole("LinkSigningRole").ARN
+	s.AsOf, s.RunTime = asOf, asOf
+	s.Concurrency = concurrency
+	s.StateDir = stateDir
+	s.Suppressions, s.SuppressionsIfExists = "s3://"+s.Bucket+"/"+audit.SuppressionsKey(s.Prefix), true
 	return s
 }

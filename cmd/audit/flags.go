@@ -10,6 +10,7 @@ import (
 
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/history"
 )
 
 // runFlags are the flags of `audit run`, parsed into Settings.
@@ -25,7 +26,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	rf := &runFlags{}
 	fs := flag.NewFlagSet("audit run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var regions, accounts, exclude, checkNames, expiry, asOf string
+	var regions, accounts, exclude, checkNames, expiry, asOf, stateDir string
 	fs.StringVar(&s.RoleName, "role", s.RoleName, "role to assume in member accounts")
 	fs.StringVar(&s.ExternalID, "external-id", "", "ExternalId the member role's trust policy requires")
 	fs.StringVar(&s.SessionName, "session-name", s.SessionName, "role session name, as member accounts' CloudTrail shows it")
@@ -53,6 +54,10 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&s.RetryMode, "retry-mode", s.RetryMode, "SDK retry mode: standard or adaptive")
 	fs.IntVar(&s.MaxAttempts, "max-attempts", s.MaxAttempts, "attempts per API call before a cell is recorded as failed")
 	fs.BoolVar(&rf.json, "json", false, "print the JSON result instead of the digest")
+	fs.StringVar(&stateDir, "state-dir", "", "keep run history in this directory (default "+history.DefaultStateDir+" without -bucket; with -bucket, history is in the bucket)")
+	fs.BoolVar(&s.NoHistory, "no-history", false, "ignore run history: no comparison with the previous run, nothing stored")
+	fs.StringVar(&s.Suppressions, "suppressions", "", "suppressions file (YAML): a path or s3://bucket/key")
+	fs.StringVar(&s.Digest, "digest", s.Digest, "digest form: full, or changes (open items only as counts per check)")
 	if err := fs.Parse(args); err != nil {
 		return nil, usageError{err}
 	}
@@ -71,6 +76,10 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 			return nil, usageError{err}
 		}
 		s.AsOf = t
+	}
+	s.StateDir = stateDir
+	if stateDir == "" && s.Bucket == "" {
+		s.StateDir = history.DefaultStateDir
 	}
 	if err := s.Validate(); err != nil {
 		return nil, usageError{err}

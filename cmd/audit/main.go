@@ -31,6 +31,7 @@ commands:
   demo   run the whole job against a built-in simulated organization (no AWS account needed)
   run    audit a real AWS Organization with the SDK's default configuration (profiles, SSO, env)
   simulate  run the job on a generated organization of any size with injected faults, and print the figures
+  suppressions check FILE  validate a suppressions file offline
 
 Run "audit <command> -h" for the command's flags. Under AWS Lambda the binary serves the scheduled job instead.
 `
@@ -58,6 +59,8 @@ func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runCommand(ctx, args[1:], stdout, stderr)
 	case "simulate":
 		return simulateCommand(ctx, args[1:], stdout, stderr)
+	case "suppressions":
+		return suppressionsCommand(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

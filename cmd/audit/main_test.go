@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/history"
 	"github.com/orgaudit/orgaudit/internal/report"
 )
 
@@ -31,6 +33,8 @@ func TestMain(m *testing.M) {
 func runMain(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
+	// Without -bucket, run keeps history in .orgaudit in the working directory: never the source tree's.
+	cmd.Dir = t.TempDir()
 	cmd.Env = append([]string{"ORGAUDIT_TEST_MAIN=1", "HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH"),
 		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true"}, env...)
 	var out, errb bytes.Buffer
@@ -89,6 +93,14 @@ func TestDemoJSON(t *testing.T) {
 	if !r.Published || r.Report == nil || r.Report.Bucket != awssim.DemoBucket || r.Report.URLExpiresAt == nil || r.Report.Path != out {
 		t.Errorf("delivery %+v published %v", r.Report, r.Published)
 	}
+	// The demo ran yesterday's organization first: today's result knows what changed, exactly as declared.
+	ch := awssim.DemoChanges
+	if r.PreviousRunID != "20261121T000000Z" || r.Changes == nil || r.Changes.New != len(ch.New) || r.Changes.Escalated != len(ch.Escalated) ||
+		r.Changes.Resolved != len(ch.Resolved) || r.Changes.Unverified != len(ch.Unverified) || r.Changes.Suppressed != len(awssim.DemoSuppressed) ||
+		len(r.Resolved) != len(ch.Resolved) || len(r.Unverified) != len(ch.Unverified) || len(r.Suppressed) != len(awssim.DemoSuppressed) {
+		t.Errorf("memory: previous %q changes %+v resolved %d unverified %d suppressed %d; want %+v", r.PreviousRunID, r.Changes,
+			len(r.Resolved), len(r.Unverified), len(r.Suppressed), ch)
+	}
 	f, err := excelize.OpenFile(out)
 	if err != nil {
 		t.Fatal(err)
@@ -104,6 +116,11 @@ func TestDemoPrintsTheDigestSNSReceived(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := runCLI(context.Background(), []string{"demo", "-out", filepath.Join(t.TempDir(), "d.xlsx"), "-as-of", "2026-11-22"}, &stdout, &stderr)
 	n := awssim.DemoSeverityCounts()
+	// The demo's suppressions file holds back its findings: counted nowhere.
+	for _, key := range awssim.DemoSuppressed {
+		check, rest, _ := strings.Cut(key, "/")
+		n[awssim.DemoFindings[check][rest]]--
+	}
 	subject := fmt.Sprintf("Subject: orgaudit 2026-11-22: %d critical, %d warning, %d notice | 12/13 accounts\n", n["critical"], n["warning"], n["notice"])
 	if code != exitOK || !strings.HasPrefix(stdout.String(), subject) {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
@@ -154,6 +171,8 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{}, {"audit-everything"}, {"run", "-accounts", "12345"}, {"run", "-expiry-days", "30/7/60"}, {"run", "-checks", "nope"},
 		{"run", "extra"}, {"run", "-as-of", "tomorrow"}, {"run", "-regions", "all,eu-west-1"}, {"run", "-concurrency", "0"},
 		{"run", "-topic", "not-an-arn"}, {"run", "-lapsed-days", "0"}, {"run", "-lapsed-days", "367"}, {"run", "-bogus-flag"}, {"demo", "-as-of", "x"}, {"demo", "extra"},
+		{"run", "-digest", "short"}, {"run", "-suppressions", "https://example.com/s.yaml"}, {"run", "-suppressions", "s3://bucket"},
+		{"suppressions"}, {"suppressions", "lint", "x.yaml"}, {"suppressions", "check"}, {"suppressions", "check", "/no/such/file.yaml"},
 	}
 	for _, args := range cases {
 		var stdout, stderr bytes.Buffer
@@ -273,5 +292,26 @@ func TestTopicWithoutBucketMailsNoLocalPath(t *testing.T) {
 	}
 	if !strings.Contains(stderr, out) {
 		t.Errorf("the CLI must still say where it wrote the workbook: %s", stderr)
+	}
+}
+
+// TestRunFlagsKeepHistoryLocallyWithoutABucket: without -bucket, history goes to .orgaudit unless -state-dir says
+// where; with -bucket, to the bucket unless -state-dir says otherwise.
+func TestRunFlagsKeepHistoryLocallyWithoutABucket(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "r.xlsx")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-out", out}, history.DefaultStateDir},
+		{[]string{"-out", out, "-state-dir", "/var/lib/orgaudit"}, "/var/lib/orgaudit"},
+		{[]string{"-out", out, "-bucket", "my-reports"}, ""},
+		{[]string{"-out", out, "-bucket", "my-reports", "-state-dir", "here"}, "here"},
+	} {
+		rf, err := parseRunFlags(c.args, io.Discard)
+		if err != nil || rf.settings.StateDir != c.want {
+			t.Errorf("%v: state dir %q, want %q (%v)", c.args, rf.settings.StateDir, c.want, err)
+		}
 	}
 }

@@ -276,6 +276,10 @@ func testBootstrap(t *testing.T, argv []string) {
 		if res.RunID != ev.runID || len(res.Findings) != ev.findings || !res.Published || res.Report == nil || res.Report.Key == "" {
 			t.Errorf("%s: run %s, %d findings, published %v, report %+v", ev.name, res.RunID, len(res.Findings), res.Published, res.Report)
 		}
+		// The second scheduled run compares with the first, read back from the bucket as the execution role may.
+		if ev.name == "eventbridge" && (res.PreviousRunID != events[0].runID || res.Changes == nil || res.Changes.Ongoing != all || len(res.Warnings) != 0) {
+			t.Errorf("%s: previous run %q (no_previous %q) changes %+v warnings %q, want %s", ev.name, res.PreviousRunID, res.NoPrevious, res.Changes, res.Warnings, events[0].runID)
+		}
 		if resp, err := http.Get(res.Report.URL); err != nil || resp.StatusCode != http.StatusOK {
 			t.Errorf("%s: the emailed link does not download: %v %v", ev.name, resp, err)
 		} else {

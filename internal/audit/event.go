@@ -39,6 +39,11 @@ type Override struct {
 	Concurrency     int      `json:"concurrency,omitempty"`
 	DryRun          *bool    `json:"dry_run,omitempty"`
 	RunID           string   `json:"run_id,omitempty"`
+	// NoHistory runs without memory: a one-off (a narrowed scope, another as_of) that should neither be compared
+	// with the daily runs nor become the baseline the next daily run compares with.
+	NoHistory *bool `json:"no_history,omitempty"`
+	// Digest is full or changes.
+	Digest string `json:"digest,omitempty"`
 }
 
 // eventBridgeScheduled is the documented envelope of a scheduled event.
@@ -206,6 +211,12 @@ func (e Event) Apply(s Settings) (Settings, error) {
 	}
 	if o.RunID != "" {
 		s.RunID = o.RunID
+	}
+	if o.NoHistory != nil {
+		s.NoHistory = *o.NoHistory
+	}
+	if o.Digest != "" {
+		s.Digest = o.Digest
 	}
 	s.Trigger = TriggerManual
 	if e.Kind == "scheduled" || e.Kind == "scheduler" {

@@ -46,6 +46,9 @@ func TestDecodeEvent(t *testing.T) {
 		{name: "bad run id", raw: `{"run_id":"../../etc"}`, wantErr: "run id"},
 		{name: "lapsed days", raw: `{"lapsed_days":45}`, kind: "manual", runID: "20261122T093000Z", check: func(s Settings) bool { return s.LapsedDays == 45 }},
 		{name: "bad lapsed days", raw: `{"lapsed_days":0}`, wantErr: "lapsed days"},
+		{name: "no history, changes digest", raw: `{"no_history":true,"digest":"changes"}`, kind: "manual", runID: "20261122T093000Z",
+			check: func(s Settings) bool { return s.NoHistory && s.Digest == DigestChanges }},
+		{name: "bad digest", raw: `{"digest":"short"}`, wantErr: `digest "short" must be full or changes`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -94,6 +97,32 @@ func TestFromEnv(t *testing.T) {
 	for _, want := range []string{"AUDIT_CONCURRENCY", "AUDIT_EXPIRY_DAYS", "AUDIT_DRY_RUN", "AUDIT_LAPSED_DAYS"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not name %s", err, want)
+		}
+	}
+	// History and suppressions: the bucket's own suppressions.yaml when it exists, unless one is named or "none".
+	if s.Suppressions != "s3://reports-bucket/orgaudit/suppressions.yaml" || !s.SuppressionsIfExists || s.NoHistory || s.Digest != DigestFull {
+		t.Errorf("suppressions %q if exists %v no history %v digest %q", s.Suppressions, s.SuppressionsIfExists, s.NoHistory, s.Digest)
+	}
+	for value, want := range map[string]string{"s3://other-bucket/team/rules.yaml": "s3://other-bucket/team/rules.yaml", "none": ""} {
+		env["AUDIT_SUPPRESSIONS"], env["AUDIT_DIGEST"], env["AUDIT_NO_HISTORY"] = value, "changes", "true"
+		s, err := FromEnv(func(k string) string { return env[k] })
+		if err != nil || s.Suppressions != want || s.SuppressionsIfExists || !s.NoHistory || s.Digest != DigestChanges {
+			t.Errorf("AUDIT_SUPPRESSIONS=%s: %q if exists %v no history %v digest %q, err %v", value, s.Suppressions, s.SuppressionsIfExists, s.NoHistory, s.Digest, err)
+		}
+	}
+	for _, c := range []struct {
+		env  map[string]string
+		want []string
+	}{
+		{map[string]string{"AUDIT_SUPPRESSIONS": "s3://Bad_Bucket/x", "AUDIT_DIGEST": "brief"}, []string{`suppressions file "s3://Bad_Bucket/x"`, `digest "brief"`}},
+		{map[string]string{"AUDIT_SUPPRESSIONS": "https://example.com/rules.yaml"}, []string{"want a local path or s3://bucket/key"}},
+		{map[string]string{"AUDIT_NO_HISTORY": "sometimes"}, []string{"AUDIT_NO_HISTORY"}},
+	} {
+		_, err = FromEnv(func(k string) string { return c.env[k] })
+		for _, want := range c.want {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%v: error %v does not name %s", c.env, err, want)
+			}
 		}
 	}
 	defaults, err := FromEnv(func(string) string { return "" })

@@ -15,6 +15,14 @@ var LambdaLogActions = []string{"logs:CreateLogStream", "logs:PutLogEvents"}
 // retries to the function's on-failure destination (management.yaml's FailedRunsQueue). No code of ours calls them.
 var LambdaDestinationActions = []string{"sqs:SendMessage"}
 
+// HistoryActions are what the run's memory calls on the report bucket (internal/history's S3 store and the
+// suppressions file): reading and writing <prefix>/history/*, listing that prefix, reading <prefix>/suppressions.yaml
+// (and listing its name). HistoryKMSActions are added with a KMS key: the states are written with it, and read back.
+var (
+	HistoryActions    = []string{"s3:GetObject", "s3:ListBucket", "s3:PutObject"}
+	HistoryKMSActions = []string{"kms:Decrypt", "kms:GenerateDataKey"}
+)
+
 // MemberRoleActions are exactly what the job calls with a member account's role: every check's reads and the
 // enabled-region lookup. deploy/cloudformation/member-role.yaml grants this set and nothing else; a test holds them
 // equal, so a check that forgets to declare an action fails it.
@@ -33,9 +41,9 @@ func MemberRoleActions() []string {
 func ExecutionRoleActions(withKMS bool) []string {
 	out := append(append(append([]string{}, crossaccount.ManagementActions...), delivery.Actions...), LambdaLogActions...)
 	out = append(append(out, delivery.TopicKMSActions...), LambdaDestinationActions...)
-	out = append(out, MemberRoleActions()...)
+	out = append(append(out, MemberRoleActions()...), HistoryActions...)
 	if withKMS {
-		out = append(out, delivery.KMSActions...)
+		out = append(append(out, delivery.KMSActions...), HistoryKMSActions...)
 	}
 	return sortedSet(out)
 }

@@ -53,6 +53,32 @@ func runEveryPath(t *testing.T, d awssim.Deployment) (sim *awssim.Server, eviden
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sim.Close() })
+	// A suppressions file where the Lambda looks by default, with a rule that matches: it is listed, read and applied.
+	if err := sim.PutObject(awssim.DemoBucket, audit.SuppressionsKey("orgaudit"), []byte(everyPathSuppressions)); err != nil {
+		t.Fatal(err)
+	}
+	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
+	s := fullDelivery(sim)
+	s.Suppressions, s.SuppressionsIfExists = "s3://"+awssim.DemoBucket+"/"+audit.SuppressionsKey(s.Prefix), true
+	var seen strings.Builder
+	var logs lockedBuilder
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	// What a person sees of a result beyond its JSON: the digest's warnings and its "no previous run" line, as the
+	// report renders them, verbatim (the JSON escapes the quotes in AWS's messages).
+	shown := func(out *audit.Output) {
+		for _, w := range out.Result.Warnings {
+			fmt.Fprintf(&seen, "warning: %s\n", w)
+		}
+		fmt.Fprintf(&seen, "%s\n", out.Result.NoPrevious)
+	}
+	// Yesterday's run stores the history today's reads: its previous state, the trend's heads.
+	yesterday := s
+	yesterday.RunTime = s.RunTime.Add(-24 * time.Hour)
+	out, err := audit.Run(context.Background(), cfg, yesterday, audit.Options{Logger: logger})
+	fmt.Fprintf(&seen, "yesterday: err %v\n", err)
+	if out != nil {
+		shown(out)
+	}
 	var snsDown atomic.Bool
 	snsDown.Store(true)
 	sim.SetIntercept(func(ctx context.Context, c awssim.Call) *awssim.Fault {
@@ -61,11 +87,6 @@ func runEveryPath(t *testing.T, d awssim.Deployment) (sim *awssim.Server, eviden
 		}
 		return nil
 	})
-	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
-	s := fullDelivery(sim)
-	var seen strings.Builder
-	var logs lockedBuilder
-	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	// Three invocations of one run: the first publish fails (the marker is released), the retry publishes, and a
 	// further retry finds the marker published.
 	for i := 0; i < 3; i++ {
@@ -74,6 +95,7 @@ func runEveryPath(t *testing.T, d awssim.Deployment) (sim *awssim.Server, eviden
 		if out != nil {
 			b, _ := json.Marshal(out.Result)
 			fmt.Fprintf(&seen, "%s\n%s\n", b, out.Digest)
+			shown(out)
 			if i == 1 && out.Result.Report != nil && out.Result.Report.URL != "" {
 				resp, err := http.Get(out.Result.Report.URL)
 				if err != nil {
@@ -97,6 +119,16 @@ func runEveryPath(t *testing.T, d awssim.Deployment) (sim *awssim.Server, eviden
 	return sim, seen.String() + logs.String()
 }
 
+// everyPathSuppressions suppresses the management account's expiring reservation.
+const everyPathSuppressions = `suppressions:
+  - check: ec2-reserved-instances
+    account_id: "111111111111"
+    resource_id: ri-0mgmt*
+    reason: renewal approved, PO 4411
+    owner: finops@example.com
+    expires: 2026-12-31
+`
+
 // notTheCodes are actions a template grants that no code of ours calls: the Lambda runtime writes the logs, Lambda
 // sends an invocation that failed after its retries to the on-failure queue (both with the execution role, so the
 // role must allow them, but no run of ours can show them used or refused), and EventBridge Scheduler invokes the
@@ -116,6 +148,12 @@ func TestTemplatesGrantExactlyWhatTheCodeUses(t *testing.T) {
 	}
 	if !strings.Contains(evidence, "link: 200") {
 		t.Fatalf("the emailed link did not download:\n%.3000s", evidence)
+	}
+	// Every path of the memory ran: today's run compared with yesterday's and applied the suppressions file.
+	for _, want := range []string{`"previous_run_id":"20261121T080000Z"`, `"suppression":{"reason":"renewal approved, PO 4411"`} {
+		if !strings.Contains(evidence, want) {
+			t.Errorf("the runs never showed %s:\n%.3000s", want, evidence)
+		}
 	}
 	granted := sim.Granted()
 	for _, r := range sim.TemplateRoles() {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -106,7 +107,11 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 		// The caller's identity unknown, or the organization unreadable with nothing to fall back to: no cell ran.
 		return nil, &NothingAuditedError{Err: err}
 	}
+	// One client for the report bucket, made when first needed: history, suppressions and delivery share it.
+	bucket := sync.OnceValues(func() (*s3.Client, error) { return bucketClient(ctx, cfg, s) })
+	mem := recallRun(ctx, cfg, s, bucket, fan, runID, runTime, asOf, log)
 	res := report.Build(runID, asOf, regions, selected, fan)
+	mem.apply(res, s)
 	// Counted again at the end, so delivery's retries are in the result too.
 	defer func() { res.APIRetries, res.RetriesByCode = retries.counts() }()
 	out := &Output{Result: res}
@@ -124,7 +129,7 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 		res.Report = &report.Location{Path: opts.WorkbookPath}
 	}
 	var deliveryErr error
-	var bucket *s3.Client
+	var client *s3.Client
 	switch {
 	case s.DryRun || s.Bucket == "":
 		if res.Report == nil {
@@ -135,14 +140,14 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 			res.Report.NotUploaded = "dry run"
 		}
 	default:
-		if bucket, deliveryErr = bucketClient(ctx, cfg, s); deliveryErr == nil {
-			deliveryErr = upload(ctx, cfg, bucket, s, res, out, runTime, log)
+		if client, deliveryErr = bucket(); deliveryErr == nil {
+			deliveryErr = upload(ctx, cfg, client, s, res, out, runTime, log)
 		}
 	}
 	out.Subject = report.Subject(res)
 	out.Digest = report.Digest(res, report.MaxDigestBytes)
 	if !s.DryRun && deliveryErr == nil && s.TopicARN != "" {
-		deliveryErr = publishOnce(ctx, bucket, snsClient(cfg, s.TopicARN), s, res, out, runTime, opts.Now(), log)
+		deliveryErr = publishOnce(ctx, client, snsClient(cfg, s.TopicARN), s, res, out, runTime, opts.Now(), log)
 	}
 	if deliveryErr != nil {
 		log.ErrorContext(ctx, "delivery failed", "err", deliveryErr)

@@ -25,6 +25,7 @@ import (
 
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/checks"
 	"github.com/orgaudit/orgaudit/internal/mototest"
 )
 
@@ -133,11 +134,40 @@ func TestContractWithMoto(t *testing.T) {
 	s.Regions = []string{"us-east-1"}
 	s.Bucket, s.TopicARN, s.S3PathStyle = bucket, aws.ToString(topic.TopicArn), true
 	s.AsOf = demoAsOf
+	// Suppressions where the Lambda looks for them: absent yesterday (listed, not found: no warning), present today.
+	s.Suppressions, s.SuppressionsIfExists = "s3://"+bucket+"/"+audit.SuppressionsKey(s.Prefix), true
+	// Yesterday's run stores its state in moto's S3 (no digest: the queue is for today's); today's reads it back with
+	// moto's ListObjectsV2 (prefix, start-after) and ranged GETs.
+	yesterday := s
+	yesterday.TopicARN, yesterday.RunTime = "", demoAsOf.Add(-16*time.Hour)
+	first, err := audit.Run(ctx, cfg, yesterday, audit.Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Result.NoPrevious == "" || len(first.Result.Warnings) != 0 {
+		t.Fatalf("first run: no_previous %q warnings %q", first.Result.NoPrevious, first.Result.Warnings)
+	}
+	motoS3 := s3.NewFromConfig(mgmt, func(o *s3.Options) { o.UsePathStyle = true })
+	rules := "suppressions:\n  - check: ec2-reserved-instances\n    account_id: \"" + members[0] + "\"\n    resource_id: ri-*\n" +
+		"    reason: renewal approved\n    owner: finops@example.com\n    expires: 2026-12-31\n"
+	if _, err := motoS3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(audit.SuppressionsKey(s.Prefix)), Body: strings.NewReader(rules)}); err != nil {
+		t.Fatal(err)
+	}
+	s.RunTime = demoAsOf.Add(8 * time.Hour)
 	out, err := audit.Run(ctx, cfg, s, audit.Options{Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := out.Result
+	if r.PreviousRunID != first.Result.RunID || r.Changes == nil || r.Changes.New != 0 || r.Changes.Ongoing != len(r.Findings) ||
+		len(r.Trend) != 2 || len(r.Suppressed) != 1 || r.Suppressed[0].AccountID != members[0] || len(r.Warnings) != 0 {
+		t.Fatalf("memory in moto: previous %q (want %q) no_previous %q changes %+v trend %d suppressed %+v warnings %q",
+			r.PreviousRunID, first.Result.RunID, r.NoPrevious, r.Changes, len(r.Trend), r.Suppressed, r.Warnings)
+	}
+	stored, err := motoS3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(s.Prefix + "/history/")})
+	if err != nil || len(stored.Contents) != 2 {
+		t.Fatalf("history in moto: %+v %v", stored, err)
+	}
 
 	// Every moto account audited, each through its own identity, and the simulator's part authorized by the templates.
 	if den := sim.Denials(); len(den) != 0 || len(sim.Granted()) == 0 {
@@ -147,7 +177,11 @@ func TestContractWithMoto(t *testing.T) {
 		t.Fatalf("accounts %+v coverage %+v errors %+v", r.Accounts, r.Coverage, r.Errors)
 	}
 	found := map[string]bool{}
-	for _, f := range r.Findings {
+	all := append([]checks.Finding{}, r.Findings...)
+	for _, f := range r.Suppressed {
+		all = append(all, f.Finding)
+	}
+	for _, f := range all {
 		if f.Check == "cloudformation-failed-stacks" {
 			t.Errorf("healthy moto stack reported: %+v", f)
 		}

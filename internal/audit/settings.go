@@ -73,7 +73,28 @@ type Settings struct {
 	// Trigger is what started the run: scheduled, manual (a Lambda invocation with an override) or cli. It is part
 	// of the digest's exactly-once marker, so a manual run never answers for a scheduled one.
 	Trigger string
+	// StateDir keeps run history in this local directory instead of the report bucket (the CLI's -state-dir, by
+	// default .orgaudit when there is no -bucket; the demo's is temporary). Empty with no bucket: no history.
+	StateDir string
+	// NoHistory ignores history: nothing read, nothing stored, no diff (Result.Changes nil).
+	NoHistory bool
+	// Suppressions is the suppressions file: a local path or s3://bucket/key; empty for none.
+	Suppressions string
+	// SuppressionsIfExists makes a missing Suppressions file mean "no suppressions" rather than a warning: the
+	// Lambda's default, <prefix>/suppressions.yaml in the report bucket, need not exist.
+	SuppressionsIfExists bool
+	// Digest is full (every open item) or changes (open items only as counts per check).
+	Digest string
 }
+
+// Digest forms.
+const (
+	DigestFull    = "full"
+	DigestChanges = "changes"
+)
+
+// SuppressionsKey is the Lambda's default suppressions file, under the report prefix.
+func SuppressionsKey(prefix string) string { return strings.Trim(prefix, "/") + "/suppressions.yaml" }
 
 // Triggers of a run.
 const (
@@ -88,7 +109,7 @@ func Defaults() Settings {
 	return Settings{RoleName: DefaultRoleName, SessionName: "orgaudit", ExpiryDays: l.Expiry, StuckAfter: l.StuckAfter, LapsedDays: l.LapsedDays,
 		Concurrency: DefaultConcurrency, Prefix: "orgaudit", URLExpiry: delivery.MaxPresignExpiry,
 		RetryMode: RetryStandard, MaxAttempts: 8, MaxBackoff: 20 * time.Second, Trigger: TriggerCLI,
-		AllowOwnAccountFallback: true}
+		AllowOwnAccountFallback: true, Digest: DigestFull}
 }
 
 var (
@@ -206,6 +227,17 @@ func (s Settings) Validate() error {
 	if s.RunID != "" && !runID.MatchString(s.RunID) {
 		bad("run id %q may hold only letters, digits and _.-", s.RunID)
 	}
+	if s.Digest != DigestFull && s.Digest != DigestChanges {
+		bad("digest %q must be %s or %s", s.Digest, DigestFull, DigestChanges)
+	}
+	if s.Suppressions != "" {
+		if err := validSuppressionsLocation(s.Suppressions); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.StateDir != "" && strings.ContainsFunc(s.StateDir, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		bad("state directory %q holds a control character", s.StateDir)
+	}
 	return errors.Join(errs...)
 }
 
@@ -223,6 +255,35 @@ func validPrefix(prefix string) error {
 		}
 	}
 	return nil
+}
+
+// validSuppressionsLocation accepts a local path or s3://bucket/key.
+func validSuppressionsLocation(loc string) error {
+	if strings.ContainsFunc(loc, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return fmt.Errorf("suppressions file %q holds a control character", loc)
+	}
+	rest, ok := strings.CutPrefix(loc, "s3://")
+	if !ok {
+		if strings.Contains(loc, "://") {
+			return fmt.Errorf("suppressions file %q: want a local path or s3://bucket/key", loc)
+		}
+		return nil
+	}
+	bucket, key, _ := strings.Cut(rest, "/")
+	if !bucketName.MatchString(bucket) || key == "" || strings.HasSuffix(key, "/") {
+		return fmt.Errorf("suppressions file %q: want s3://bucket/key naming one object", loc)
+	}
+	return nil
+}
+
+// ParseS3Location splits s3://bucket/key; ok is false for a local path.
+func ParseS3Location(loc string) (bucket, key string, ok bool) {
+	rest, ok := strings.CutPrefix(loc, "s3://")
+	if !ok {
+		return "", "", false
+	}
+	bucket, key, _ = strings.Cut(rest, "/")
+	return bucket, key, true
 }
 
 // validKMSKey accepts what S3 takes as SSEKMSKeyId: a key id, an alias name, or the ARN of either.
@@ -299,6 +360,8 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 	str("AUDIT_LINK_ROLE_ARN", &s.LinkRoleARN)
 	str("AUDIT_BUCKET_REGION", &s.BucketRegion)
 	str("AUDIT_RETRY_MODE", &s.RetryMode)
+	str("AUDIT_SUPPRESSIONS", &s.Suppressions)
+	str("AUDIT_DIGEST", &s.Digest)
 	if v := getenv("AUDIT_EXPIRY_DAYS"); v != "" {
 		d, err := checks.ParseExpiryDays(v)
 		if err != nil {
@@ -325,7 +388,7 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 			*dst = n
 		}
 	}
-	for name, dst := range map[string]*bool{"AUDIT_DRY_RUN": &s.DryRun, "AUDIT_S3_PATH_STYLE": &s.S3PathStyle} {
+	for name, dst := range map[string]*bool{"AUDIT_DRY_RUN": &s.DryRun, "AUDIT_S3_PATH_STYLE": &s.S3PathStyle, "AUDIT_NO_HISTORY": &s.NoHistory} {
 		if v := getenv(name); v != "" {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
@@ -336,6 +399,13 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return s, err
+	}
+	switch {
+	case s.Suppressions == "none":
+		s.Suppressions = ""
+	case s.Suppressions == "" && s.Bucket != "":
+		// The deployment's own file, read only when someone has put it there.
+		s.Suppressions, s.SuppressionsIfExists = "s3://"+s.Bucket+"/"+SuppressionsKey(s.Prefix), true
 	}
 	s = s.Normalized()
 	return s, s.Validate()

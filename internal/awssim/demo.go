@@ -2,6 +2,7 @@ package awssim
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -252,4 +253,75 @@ func Demo(asOf time.Time) *Organization {
 		ID: "o-demo0rgaud1", ManagementAccountID: DemoManagementAccount, PageSize: 3,
 		Accounts: []*Account{mgmt, shared, network, data, compute, dev, staging, security, sandbox, closed, analytics, payments, logArchive, identity},
 	}
+}
+
+// DemoSuppressions is the demo's suppressions file, as a person would put it at <prefix>/suppressions.yaml in the
+// report bucket: one rule, for the payments account's rolled-back API stack (a glob, as rules may be). It expires 90
+// days after asOf.
+func DemoSuppressions(asOf time.Time) string {
+	return `suppressions:
+  - check: cloudformation-failed-stacks
+    account_id: "131313131313"
+    resource_id: payments-a*
+    region: us-east-1
+    reason: rollback accepted until the memory limit is raised, CHG-2291
+    owner: payments-team@example.com
+    expires: ` + asOf.UTC().AddDate(0, 0, 90).Format(time.DateOnly) + "\n"
+}
+
+// DemoSuppressed lists, as DemoChanges keys them (check/account/region/resource), the findings DemoSuppressions
+// holds back.
+var DemoSuppressed = []string{"cloudformation-failed-stacks/131313131313/us-east-1/payments-api"}
+
+// DemoChanges is what a run on Demo(asOf) finds changed since a run on DemoYesterday(asOf), keyed as DemoFindings:
+// the explicit differences DemoYesterday makes, and nothing else.
+var DemoChanges = struct {
+	New, Escalated, Deescalated, Resolved, Unverified []string
+	// OutOfScope are the resolved ones whose account is no longer active.
+	OutOfScope []string
+}{
+	// The VPN gateway stack failed this morning.
+	New: []string{"cloudformation-failed-stacks/333333333333/eu-west-1/vpn-gateway"},
+	// A day closer to its end, the 30-day RDS reservation crossed from notice into warning.
+	Escalated: []string{"rds-reserved-instances/121212121212/af-south-1/ri-analytics-030d"},
+	// Renewed overnight (the queued reservation was bought): critical yesterday, a notice today. Ongoing.
+	Deescalated: []string{"ec2-reserved-instances/555555555555/eu-west-1/ri-0compute0000renew"},
+	// The transit-routes stack was fixed (deleted); the closed project's stack went with its account.
+	Resolved:   []string{"cloudformation-failed-stacks/333333333333/eu-west-1/transit-routes", "cloudformation-failed-stacks/101010101010/us-east-1/project-teardown"},
+	OutOfScope: []string{"cloudformation-failed-stacks/101010101010/us-east-1/project-teardown"},
+	// The legacy sandbox's audit role was deleted today, so its failed stack cannot be re-checked: never "fixed".
+	Unverified: []string{"cloudformation-failed-stacks/999999999999/us-east-1/legacy-app"},
+}
+
+// DemoYesterday is the demo organization as it was the day before asOf: Demo(asOf - 1 day) with the differences
+// DemoChanges describes, so that `audit demo` can show a day's changes.
+func DemoYesterday(asOf time.Time) *Organization {
+	yesterday := asOf.UTC().AddDate(0, 0, -1)
+	org := Demo(yesterday)
+	day := time.Date(yesterday.Year(), yesterday.Month(), yesterday.Day(), 12, 0, 0, 0, time.UTC)
+	network := org.account("333333333333").Regions["eu-west-1"]
+	// The VPN gateway stack did not exist yet; transit-routes was still failed.
+	network.Stacks = slices.DeleteFunc(network.Stacks, func(s Stack) bool { return s.Name == "vpn-gateway" })
+	network.Stacks = append(network.Stacks, Stack{Name: "transit-routes", Status: "UPDATE_ROLLBACK_FAILED",
+		Reason: "The following resource(s) failed to update: [RouteTable]", Created: day.AddDate(0, 0, -200), Updated: yesterday.Add(-3 * time.Hour)})
+	// The renewal of ri-0compute0000renew was not yet queued.
+	compute := org.account("555555555555").Regions["eu-west-1"]
+	compute.ReservedInstances = slices.DeleteFunc(compute.ReservedInstances, func(r ReservedInstance) bool { return r.ID == "ri-0compute000queued" })
+	// ri-analytics-030d ends on the same date as today: 31 days from yesterday.
+	for i, r := range org.account("121212121212").Regions["af-south-1"].ReservedDBInstances {
+		if r.ID == "ri-analytics-030d" {
+			org.account("121212121212").Regions["af-south-1"].ReservedDBInstances[i].Start = r.Start.AddDate(0, 0, 1)
+		}
+	}
+	// The legacy sandbox still had its audit role, and a failed stack.
+	sandbox := org.account(DemoMissingRole)
+	sandbox.Roles = map[string]Role{DemoRoleName: {ExternalID: DemoExternalID}}
+	sandbox.Regions["us-east-1"].Stacks = []Stack{{Name: "legacy-app", Status: "ROLLBACK_COMPLETE",
+		Reason: "The following resource(s) failed to create: [LoadBalancer]", Created: day.AddDate(0, 0, -30)}}
+	// The closed project was still active, with a stack failing to delete.
+	closed := org.account(DemoSuspended)
+	closed.State = "ACTIVE"
+	closed.Regions["us-east-1"].Stacks = []Stack{{Name: "project-teardown", Status: "DELETE_FAILED",
+		Reason: "The bucket you tried to delete is not empty", Created: day.AddDate(0, 0, -60), Updated: yesterday.Add(-2 * time.Hour)}}
+	return org
 }

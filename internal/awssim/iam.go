@@ -454,13 +454,22 @@ func accessDenied(service, msg string) *Fault {
 
 // check evaluates p's identity policy for action on resource, recording the outcome.
 func (st *iamState) check(service string, p principal, action, resource string) *Fault {
+	return st.checkWith(service, p, action, resource, nil)
+}
+
+// checkWith is check with service-specific condition keys beside the global ones (S3's s3:prefix).
+func (st *iamState) checkWith(service string, p principal, action, resource string, keys map[string]string) *Fault {
 	role := st.roleOf(p)
 	var pols []*policy.Policy
 	key := ""
 	if role != nil {
 		pols, key = role.policies, role.Key()
 	}
-	d := evaluate(pols, evalRequest{action: action, resource: resource, context: st.requestContext(p, resource)})
+	ctx := st.requestContext(p, resource)
+	for k, v := range keys {
+		ctx[k] = v
+	}
+	d := evaluate(pols, evalRequest{action: action, resource: resource, context: ctx})
 	if d == allowed {
 		st.mu.Lock()
 		st.granted[Grant{Role: key, Action: action, Resource: resource}] = true
@@ -578,6 +587,7 @@ func (s *Server) authorizeS3(r *http.Request, p principal, region string) *Fault
 	bucket, key, _ := strings.Cut(path, "/")
 	object := "arn:" + s.org.partition() + ":s3:::" + bucket + "/" + key
 	var action, resource string
+	var keys map[string]string
 	switch {
 	case key != "" && r.Method == http.MethodPut:
 		action, resource = "s3:PutObject", object
@@ -589,10 +599,16 @@ func (s *Server) authorizeS3(r *http.Request, p principal, region string) *Fault
 		action, resource = "s3:GetBucketLocation", "arn:"+s.org.partition()+":s3:::"+bucket
 	case key == "" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		action, resource = "s3:ListBucket", "arn:"+s.org.partition()+":s3:::"+bucket
+		// A listing carries the s3:prefix condition key only when it names a prefix, as S3 sets it; a policy that
+		// limits listing to a prefix refuses one without.
+		// https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html
+		if q := r.URL.Query(); q.Has("prefix") {
+			keys = map[string]string{"s3:prefix": q.Get("prefix")}
+		}
 	default:
 		return &Fault{Status: 500, Code: "InternalError", Message: "awssim: no IAM action is mapped for S3 " + r.Method + " " + r.URL.Path}
 	}
-	if f := st.check("s3", p, action, resource); f != nil {
+	if f := st.checkWith("s3", p, action, resource, keys); f != nil {
 		return f
 	}
 	switch action {

@@ -3,6 +3,7 @@ package awssim_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -264,5 +265,48 @@ func TestEncryptedTopicWantsThePublishersKeyPermissions(t *testing.T) {
 	}
 	if removed != 2 {
 		t.Errorf("the execution role's EncryptDigest held %d actions, want kms:Decrypt and kms:GenerateDataKey", removed)
+	}
+}
+
+// TestListingIsLimitedToTheHistoryPrefix: the execution role may list only the history and the suppressions file's
+// own name (s3:prefix, from the request's prefix parameter), and read history with a ranged GET.
+func TestListingIsLimitedToTheHistoryPrefix(t *testing.T) {
+	t.Parallel()
+	sim := enforcedDemo(t)
+	if err := sim.PutObject(awssim.DemoBucket, "orgaudit/history/2026/11/22/r1.json.gz", []byte("state")); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	client := s3.NewFromConfig(sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion), func(o *s3.Options) { o.UsePathStyle = true })
+	for prefix, allowed := range map[string]bool{
+		"orgaudit/history/": true, "orgaudit/history/2026/11/": true, "orgaudit/suppressions.yaml": true,
+		"": false, "orgaudit/": false, "orgaudit/published/": false, "other/history/": false, "orgaudit/suppressions.yaml.bak": false,
+	} {
+		in := &s3.ListObjectsV2Input{Bucket: aws.String(awssim.DemoBucket)}
+		if prefix != "" {
+			in.Prefix = aws.String(prefix)
+		}
+		_, err := client.ListObjectsV2(ctx, in)
+		if allowed && err != nil {
+			t.Errorf("prefix %q: %v", prefix, err)
+		}
+		if !allowed {
+			if err == nil {
+				t.Errorf("prefix %q: listed", prefix)
+				continue
+			}
+			if e := apiError(t, err); e.ErrorCode() != "AccessDenied" || !strings.Contains(e.ErrorMessage(), "s3:ListBucket") {
+				t.Errorf("prefix %q: %s %q", prefix, e.ErrorCode(), e.ErrorMessage())
+			}
+		}
+	}
+	got, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(awssim.DemoBucket), Key: aws.String("orgaudit/history/2026/11/22/r1.json.gz"), Range: aws.String("bytes=0-1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, _ := io.ReadAll(got.Body)
+	got.Body.Close()
+	if string(head) != "st" {
+		t.Errorf("ranged GET read %q", head)
 	}
 }

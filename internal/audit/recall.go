@@ -1,0 +1,234 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/crossaccount"
+	"github.com/orgaudit/orgaudit/internal/history"
+	"github.com/orgaudit/orgaudit/internal/report"
+)
+
+// The job's memory: between the fan-out and the report, the run reads the previous run's state and the suppressions
+// file, diffs, and stores its own state. Nothing here fails a run: an unreadable history is a first run that says
+// why, a bad suppressions file is no suppressions and a warning, a failed write is a warning.
+
+// recall is what the memory stage learned, laid onto the result once report.Build has counted.
+type recall struct {
+	store    history.Store // nil: no history kept
+	run      history.Run
+	delta    history.Delta
+	used     bool // history was read (Changes are meaningful)
+	noPrev   string
+	warnings []string
+	trend    []history.Summary
+}
+
+// recallRun reads history and suppressions and diffs fan against them. It takes the suppressed findings out of
+// fan.Findings and gives the rest their memory (change, first seen, age), so that report.Build, which counts
+// fan.Findings, counts only what is open; apply then fills the result's memory fields.
+func recallRun(ctx context.Context, cfg aws.Config, s Settings, bucket func() (*s3.Client, error), fan *crossaccount.Result,
+	runID string, runTime, asOf time.Time, log *slog.Logger) *recall {
+	m := &recall{}
+	rules, warn := loadSuppressions(ctx, cfg, s, bucket, runTime)
+	if warn != "" {
+		log.WarnContext(ctx, "suppressions not applied", "file", s.Suppressions, "err", warn)
+		m.warnings = append(m.warnings, "suppressions not applied: "+warn)
+	}
+	m.run = history.Run{ID: runID, Time: runTime, AsOf: asOf, Findings: fan.Findings, Cells: historyCells(fan.Cells),
+		Accounts: accountIDs(fan.Accounts), PartialScope: fan.OwnAccountOnly || len(s.Accounts) > 0, Suppressions: rules}
+
+	var prev *history.State
+	if !s.NoHistory {
+		store, err := historyStore(s, bucket)
+		switch {
+		case err != nil:
+			m.used, m.noPrev = true, "no previous run to compare with: "+err.Error()
+			log.ErrorContext(ctx, "run history unavailable", "err", err)
+		case store != nil:
+			m.store, m.used = store, true
+			if prev, err = store.Previous(ctx, runTime, runID); err != nil {
+				m.noPrev = err.Error()
+				var un *history.Unavailable
+				if errors.As(err, &un) && un.Kind == history.NoneStored {
+					log.InfoContext(ctx, "no previous run", "where", store.Where())
+				} else {
+					log.WarnContext(ctx, "previous run unreadable; comparing with nothing", "err", err)
+				}
+			}
+		}
+	}
+	m.delta = history.Diff(prev, m.run)
+
+	kept := make([]checks.Finding, 0, len(m.delta.Findings))
+	for _, t := range m.delta.Findings {
+		if t.Suppression != nil {
+			continue
+		}
+		f := t.Finding
+		if m.used {
+			first, age := t.FirstSeen, t.AgeDays
+			f.Change, f.FirstSeen, f.AgeDays = string(t.Change), &first, &age
+		}
+		kept = append(kept, f)
+	}
+	fan.Findings = kept
+
+	if m.store != nil {
+		state := history.NewState(m.run, m.delta)
+		trend, err := m.store.Recent(ctx, runTime.Add(-history.DefaultLookback), runTime)
+		if err != nil {
+			log.WarnContext(ctx, "trend incomplete", "err", err)
+			m.warnings = append(m.warnings, "trend incomplete: "+err.Error())
+		}
+		m.trend = append(trend, state.Summary())
+		if !s.DryRun {
+			// Stored before the digest is published, so a retried invocation of this run (after a failed publish)
+			// reads the same previous run and overwrites this same entry. A failed write does not fail the run: the
+			// audit and its digest are right today, and failing would hold the digest back (or make Lambda audit the
+			// organization again); tomorrow's run compares with the last run stored, and this warning says why.
+			if err := m.store.Put(ctx, state); err != nil {
+				log.ErrorContext(ctx, "run history not stored", "err", err)
+				m.warnings = append(m.warnings, "run history not stored, so the next run compares with an earlier one: "+err.Error())
+			} else {
+				log.InfoContext(ctx, "run history stored", "where", m.store.Where(), "findings", len(state.Findings))
+			}
+		}
+	}
+	return m
+}
+
+// apply fills res's memory fields. res was built from the fan-out recallRun filtered, so its counts leave out the
+// suppressed findings.
+func (m *recall) apply(res *report.Result, s Settings) {
+	d := m.delta
+	res.Warnings = append(res.Warnings, m.warnings...)
+	res.DigestChangesOnly = s.Digest == DigestChanges
+	res.SuppressionRules = d.Suppressions
+	for _, t := range d.Findings {
+		if t.Suppression != nil {
+			res.Suppressed = append(res.Suppressed, report.SuppressedFinding{Finding: t.Finding, Suppression: t.Suppression})
+		}
+	}
+	if !m.used {
+		return
+	}
+	changes := d.Changes
+	res.Changes = &changes
+	res.NoPrevious = m.noPrev
+	res.PreviousRunID = d.PreviousRunID
+	if !d.PreviousRunTime.IsZero() {
+		t := d.PreviousRunTime
+		res.PreviousRunTime = &t
+	}
+	res.Resolved, res.Unverified, res.Trend = d.Resolved, d.Unverified, m.trend
+}
+
+// historyStore is where this run's history lives: a state directory when one is set (the CLI without a bucket, the
+// demo), else the report bucket, else nowhere (nil).
+func historyStore(s Settings, bucket func() (*s3.Client, error)) (history.Store, error) {
+	switch {
+	case s.StateDir != "":
+		return history.NewDirStore(s.StateDir, 0), nil
+	case s.Bucket != "":
+		client, err := bucket()
+		if err != nil {
+			return nil, fmt.Errorf("report bucket %s: %w", s.Bucket, err)
+		}
+		return history.NewS3Store(client, history.S3Location{Bucket: s.Bucket, Prefix: s.Prefix, KMSKeyID: s.KMSKeyID}), nil
+	}
+	return nil, nil
+}
+
+// loadSuppressions reads the suppressions file. It returns nil rules and why when the file cannot be used; a missing
+// file that need not exist (SuppressionsIfExists) is no rules and no warning.
+func loadSuppressions(ctx context.Context, cfg aws.Config, s Settings, bucket func() (*s3.Client, error), runTime time.Time) (*history.Suppressions, string) {
+	if s.Suppressions == "" {
+		return nil, ""
+	}
+	body, err := openSuppressions(ctx, cfg, s, bucket)
+	if err != nil {
+		return nil, s.Suppressions + ": " + err.Error()
+	}
+	if body == nil {
+		return nil, ""
+	}
+	defer body.Close()
+	rules, err := history.ReadSuppressions(body, runTime, checks.Names())
+	if err != nil {
+		return nil, s.Suppressions + ": " + err.Error()
+	}
+	return rules, ""
+}
+
+// openSuppressions opens the file; nil and no error when it is missing and need not exist.
+func openSuppressions(ctx context.Context, cfg aws.Config, s Settings, bucket func() (*s3.Client, error)) (io.ReadCloser, error) {
+	b, key, isS3 := ParseS3Location(s.Suppressions)
+	if !isS3 {
+		f, err := os.Open(s.Suppressions)
+		if errors.Is(err, fs.ErrNotExist) && s.SuppressionsIfExists {
+			return nil, nil
+		}
+		return f, err
+	}
+	client, err := suppressionsClient(ctx, cfg, s, b, bucket)
+	if err != nil {
+		return nil, err
+	}
+	if s.SuppressionsIfExists {
+		// Asked by listing its exact name, not by a GET: without s3:ListBucket S3 answers a GET of a missing key
+		// with 403 AccessDenied, not 404, and a deployment without the file would warn every day. The role may
+		// list only this name and the history prefix.
+		out, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(b), Prefix: aws.String(key), MaxKeys: aws.Int32(1)})
+		if err != nil {
+			return nil, err
+		}
+		if len(out.Contents) == 0 || aws.ToString(out.Contents[0].Key) != key {
+			return nil, nil
+		}
+	}
+	out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String(key)})
+	if err != nil {
+		return nil, err
+	}
+	return out.Body, nil
+}
+
+// suppressionsClient is an S3 client for the suppressions file's bucket: the report bucket's own client, or one in
+// the other bucket's region.
+func suppressionsClient(ctx context.Context, cfg aws.Config, s Settings, b string, bucket func() (*s3.Client, error)) (*s3.Client, error) {
+	if b == s.Bucket && bucket != nil {
+		return bucket()
+	}
+	o := s
+	o.Bucket, o.BucketRegion = b, ""
+	return bucketClient(ctx, cfg, o)
+}
+
+func historyCells(cells []crossaccount.Cell) []history.Cell {
+	out := make([]history.Cell, len(cells))
+	for i, c := range cells {
+		out[i] = history.Cell{AccountID: c.AccountID, Region: c.Region, Check: c.Check, Outcome: history.Outcome(c.Outcome), Code: c.Code, Message: c.Message}
+	}
+	return out
+}
+
+// accountIDs are the accounts the run set out to audit: those it audited and those it failed to; skipped ones
+// (suspended, closed) are out of scope.
+func accountIDs(accounts []crossaccount.Account) []string {
+	out := make([]string, len(accounts))
+	for i, a := range accounts {
+		out[i] = a.ID
+	}
+	return out
+}
