@@ -121,9 +121,13 @@ func TestDemoPrintsTheDigestSNSReceived(t *testing.T) {
 		check, rest, _ := strings.Cut(key, "/")
 		n[awssim.DemoFindings[check][rest]]--
 	}
-	subject := fmt.Sprintf("Subject: orgaudit 2026-11-22: %d critical, %d warning, %d notice | 12/13 accounts\n", n["critical"], n["warning"], n["notice"])
+	// The demo runs yesterday's organization first, so today's subject leads with what changed; the least urgent
+	// parts (unverified, notice) make way to keep it under SNS's 100 characters.
+	ch := awssim.DemoChanges
+	subject := fmt.Sprintf("Subject: orgaudit 2026-11-22: %d new, %d worse, %d fixed | %d critical, %d warning | 12/13 accounts\n",
+		len(ch.New), len(ch.Escalated), len(ch.Resolved), n["critical"], n["warning"])
 	if code != exitOK || !strings.HasPrefix(stdout.String(), subject) {
-		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+		t.Fatalf("exit %d, want %q\n%s\n%s", code, subject, stdout.String(), stderr.String())
 	}
 }
 

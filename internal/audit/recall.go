@@ -132,6 +132,14 @@ func (m *recall) apply(res *report.Result, s Settings) {
 		res.PreviousRunTime = &t
 	}
 	res.Resolved, res.Unverified, res.Trend = d.Resolved, d.Unverified, m.trend
+	for _, t := range d.Findings {
+		if t.Change == history.ChangeEscalated && t.Suppression == nil {
+			if res.EscalatedFrom == nil {
+				res.EscalatedFrom = map[history.Identity]checks.Severity{}
+			}
+			res.EscalatedFrom[history.IdentityOf(t.Finding)] = t.PreviousSeverity
+		}
+	}
 }
 
 // historyStore is where this run's history lives: a state directory when one is set (the CLI without a bucket, the

@@ -113,6 +113,15 @@ func TestTwoDemoDaysGiveExactlyTheDeclaredChanges(t *testing.T) {
 			t.Errorf("%s: %v, want %v", change, got, sorted(want))
 		}
 	}
+	// The digest says from which severity each escalated finding rose.
+	for _, f := range res.Findings {
+		if f.Change != string(history.ChangeEscalated) {
+			continue
+		}
+		if from, ok := res.EscalatedFrom[history.IdentityOf(f)]; !ok || from.Rank() <= f.Severity.Rank() {
+			t.Errorf("escalated %s (%s): previous severity %q", keyOf(f), f.Severity, from)
+		}
+	}
 	for _, f := range res.Findings {
 		if slices.Contains(awssim.DemoChanges.Deescalated, keyOf(f)) && (f.Change != string(history.ChangeOngoing) || f.Severity != checks.Notice) {
 			t.Errorf("renewed reservation: %s %s, want ongoing notice", f.Change, f.Severity)
