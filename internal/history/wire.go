@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/orgaudit/orgaudit/internal/checks"
 )
@@ -351,13 +352,37 @@ func writeTable(w *jsonWriter, n int, names []string, cols []*colBuilder) {
 	if len(plain) == 0 {
 		return
 	}
+	// Each plain value is written without the bytes it shares with its column's previous value: after references,
+	// links and ARNs of one check differ only in their last part. plain_shared says how many, row by row like plain.
 	size := 0
 	for _, c := range plain {
 		size += len(c.arena)
 	}
 	w.raw(`,"plain_bytes":`)
 	w.int(int64(size))
-	w.raw(`,"plain":[`)
+	shared := make([]int, n*len(plain))
+	for k, c := range plain {
+		prev := 0
+		for row := range n {
+			start, end := prev, c.ends[row]
+			if row > 0 {
+				prevStart := 0
+				if row > 1 {
+					prevStart = c.ends[row-2]
+				}
+				shared[row*len(plain)+k] = sharedPrefix(c.arena[prevStart:start], c.arena[start:end])
+			}
+			prev = end
+		}
+	}
+	w.raw(`,"plain_shared":[`)
+	for i, k := range shared {
+		if i > 0 {
+			w.buf = append(w.buf, ',')
+		}
+		w.int(int64(k))
+	}
+	w.raw(`],"plain":[`)
 	starts := make([]int, len(plain))
 	for row := range n {
 		for k, c := range plain {
@@ -365,11 +390,28 @@ func writeTable(w *jsonWriter, n int, names []string, cols []*colBuilder) {
 				w.buf = append(w.buf, ',')
 			}
 			end := c.ends[row]
-			w.bytes(c.arena[starts[k]:end])
+			w.bytes(c.arena[starts[k]+shared[row*len(plain)+k] : end])
 			starts[k] = end
 		}
 	}
 	w.raw("]")
+}
+
+// sharedPrefix is how many leading bytes b repeats of a, when that is worth a number.
+func sharedPrefix(a, b []byte) int {
+	n := min(len(a), len(b))
+	i := 0
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	// Never split a UTF-8 sequence: the rest is written as a JSON string of its own.
+	for i > 0 && i < len(b) && !utf8.RuneStart(b[i]) {
+		i--
+	}
+	if i < 4 {
+		return 0
+	}
+	return i
 }
 
 // timeText formats times once per distinct value: a state holds a handful of run times and one expiry per day.
@@ -586,6 +628,8 @@ type wireTable struct {
 	plain []string
 	// plainBytes is the plain values' length, a hint for reading them.
 	plainBytes int
+	shared     []int // from plain_shared, which precedes plain
+	plainRead  bool
 	// A group's own keys.
 	check   string
 	days    []int
@@ -684,7 +728,17 @@ func readTable(r *jsonReader) *wireTable {
 				t.cols = append(t.cols, readColumn(r, t.rowHint()))
 			}
 		case "plain":
-			t.plain = readPlain(r, t.rowHint()*plainColumns(t.cols), t.plainBytes)
+			t.plain = readPlain(r, t.rowHint()*plainColumns(t.cols), t.plainBytes, plainColumns(t.cols), t.shared)
+			t.plainRead = true
+		case "plain_shared":
+			if t.plainRead {
+				r.fail("plain_shared after plain")
+			}
+			t.shared = make([]int, 0, t.rowHint()*plainColumns(t.cols))
+			r.expect('[')
+			for first := true; r.more(']', &first); {
+				t.shared = append(t.shared, int(r.int(32)))
+			}
 		case "plain_bytes":
 			t.plainBytes = int(r.int(32))
 		case "check":
@@ -749,7 +803,7 @@ func readColumn(r *jsonReader, rows int) wireColumn {
 }
 
 // readPlain reads an array of strings into one allocation: the values live exactly as long as the state.
-func readPlain(r *jsonReader, hint, bytes int) []string {
+func readPlain(r *jsonReader, hint, bytes, width int, shared []int) []string {
 	if bytes > cap(r.arena) && bytes <= 1<<30 {
 		r.arena = make([]byte, 0, bytes)
 	}
@@ -757,8 +811,35 @@ func readPlain(r *jsonReader, hint, bytes int) []string {
 	ends := make([]int, 0, hint)
 	r.expect('[')
 	for first := true; r.more(']', &first); {
+		i := len(ends)
+		if shared != nil && width > 0 {
+			if i >= len(shared) {
+				r.fail("more plain values than plain_shared")
+				break
+			}
+			// The previous value of the same column, already in the arena.
+			if k := shared[i]; k > 0 {
+				if i < width {
+					r.fail("first plain value shares %d bytes with nothing", k)
+					break
+				}
+				start := 0
+				if i > width {
+					start = ends[i-width-1]
+				}
+				if prev := arena[start:ends[i-width]]; k <= len(prev) {
+					arena = append(arena, prev[:k]...)
+				} else {
+					r.fail("plain value shares %d bytes of a %d-byte value", k, len(prev))
+					break
+				}
+			}
+		}
 		arena = r.appendString(arena)
 		ends = append(ends, len(arena))
+	}
+	if shared != nil && len(shared) != len(ends) {
+		r.fail("%d plain values for %d plain_shared", len(ends), len(shared))
 	}
 	r.arena = arena
 	all := string(arena)
@@ -799,7 +880,6 @@ func readState(src io.Reader) (*State, error) {
 		case "counts":
 			r.counts(&s.Counts)
 		case "accounts":
-			s.Accounts = []string{}
 			r.expect('[')
 			for first := true; r.more(']', &first); {
 				s.Accounts = append(s.Accounts, r.string(&scratch))
@@ -808,7 +888,7 @@ func readState(src io.Reader) (*State, error) {
 			cells = readTable(r)
 		case "finding_count":
 			findingCount = int(r.int(32))
-			if findingCount >= 0 && findingCount <= maxRows {
+			if findingCount > 0 && findingCount <= maxRows {
 				s.Findings = make([]Entry, 0, findingCount)
 			}
 		case "findings":
@@ -894,6 +974,9 @@ func cellsOf(t *wireTable) ([]Cell, error) {
 		if t.cols[i].name != name {
 			return nil, fmt.Errorf("column %d is %q, want %q", i, t.cols[i].name, name)
 		}
+	}
+	if t.n == 0 {
+		return nil, nil
 	}
 	out := make([]Cell, t.n)
 	c := t.cols
