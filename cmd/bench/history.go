@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"slices"
 	"time"
 
@@ -44,6 +45,12 @@ func writeReadHistory(args []string) int {
 	}
 	run := history.Run{ID: res.RunID, Time: res.AsOf, AsOf: res.AsOf, Findings: res.Findings, Cells: cells, Accounts: accounts}
 	state := history.NewState(run, history.Diff(nil, run))
+	if path := os.Getenv("BENCH_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	stop := samplePeakHeap()
 	began := time.Now()
 	var buf bytes.Buffer

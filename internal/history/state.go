@@ -119,8 +119,8 @@ func (e *FormatError) Error() string {
 
 func (e *FormatError) Unwrap() error { return e.Err }
 
-// Encode writes s as gzip JSON (the layout is in wire.go). BestSpeed: deflate at the default level costs five times
-// as much for 7% less (BenchmarkEncodeDecode100k, TestSize100k).
+// Encode writes s as gzip JSON (the layout is in wire.go). BestSpeed: the default level takes 4.5 times as long to
+// deflate 100,000 findings for 11% less (4.29 MB against 4.83 MB; BenchmarkEncodeDecode100k, TestSize100k).
 func Encode(w io.Writer, s *State) error {
 	if s.Version == 0 {
 		s.Version = Version
