@@ -3,6 +3,7 @@
 //
 //	go run ./cmd/bench                                  # 100, 1,000 and 10,000 accounts; 100 at concurrency 1; workbook
 //	go run ./cmd/bench -accounts 1000 -workbook 0       # one scenario
+//	go run ./cmd/bench -accounts 100 -serial 0 -workbook 0   # run history against the streamed workbook, 5 runs each
 //	go run ./cmd/bench -smoke                           # a seconds-long run of every part, for CI
 package main
 
@@ -38,6 +39,8 @@ func child(args []string) (int, bool) {
 		return runJob(args[2:]), true
 	case "workbook":
 		return writeWorkbook(args[2:]), true
+	case "history":
+		return writeReadHistory(args[2:]), true
 	}
 	return 0, false
 }
@@ -54,6 +57,8 @@ func orchestrate(args []string) int {
 	concurrency := fs.Int("concurrency", 0, "concurrency of the job (0: the job's default)")
 	serial := fs.Int("serial", 100, "accounts of the concurrency-1 run (0: skip)")
 	workbookRows := fs.Int("workbook", 100000, "findings in the workbook benchmark (0: skip)")
+	historyRows := fs.Int("history", 100000, "findings in the run-history benchmark (0: skip)")
+	repeat := fs.Int("repeat", 5, "runs of the history benchmark and of the streamed workbook it is compared with")
 	smoke := fs.Bool("smoke", false, "tiny sizes: check every part runs, measure nothing")
 	functionMemory := fs.Int("function-memory", 256, "act as a Lambda function of this many MB (Go's memory limit follows, as in Lambda); 0: no limit")
 	if err := fs.Parse(args); err != nil {
@@ -67,6 +72,7 @@ func orchestrate(args []string) int {
 	}
 	if *smoke {
 		*accountsFlag, *serial, *workbookRows, *latency = "20", 10, 2000, time.Millisecond
+		*historyRows, *repeat = 2000, 1
 	}
 	var scenarios []scenario
 	for _, a := range strings.Split(*accountsFlag, ",") {
@@ -105,6 +111,12 @@ func orchestrate(args []string) int {
 	if *workbookRows > 0 {
 		if err := benchWorkbook(*workbookRows); err != nil {
 			fmt.Fprintf(os.Stderr, "bench: workbook: %v\n", err)
+			return 1
+		}
+	}
+	if *historyRows > 0 && *repeat > 0 {
+		if err := benchHistory(*historyRows, *repeat); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: history: %v\n", err)
 			return 1
 		}
 	}

@@ -133,7 +133,7 @@ func TestStorePrevious(t *testing.T) {
 					t.Fatal(err)
 				}
 				raw(Key(day1, "day1"), regzipped(t, buf.Bytes(), func(b []byte) []byte {
-					return bytes.Replace(b, []byte(`"version":1`), []byte(`"version":99`), 1)
+					return bytes.Replace(b, fmt.Appendf(nil, `"version":%d`, Version), []byte(`"version":99`), 1)
 				}))
 				got, err := st.Previous(ctx, day2, "day2")
 				var u *Unavailable

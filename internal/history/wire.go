@@ -1,454 +1,1172 @@
 package history
 
 import (
+	"encoding/json"
 	"fmt"
-	"math"
+	"io"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/orgaudit/orgaudit/internal/checks"
 )
 
-// The stored findings are column-wise, grouped by check: a state of 100,000 findings written as 100,000 JSON objects
-// is 90 MB before compression and 12 MB after, and takes seconds to write and read. As columns, repeated values
-// (accounts, regions, statuses, severities, dates, most details) become small integers into a per-column dictionary
-// and the JSON decoder reads long arrays of numbers and strings. The in-memory State keeps plain Entries; only this
-// file knows the layout.
+// The stored state is JSON, written and read by hand (jsonio.go), with the findings column-wise, grouped by check.
+// 100,000 findings written as 100,000 JSON objects are 90 MB before compression; as columns, repeated values
+// (accounts, regions, statuses, severities, dates, most details) are written once per column with a small integer
+// per row. The in-memory State keeps plain Entries; only this file knows the layout:
+//
+//	{"version":2,"run_id":…,"run_time":…,"as_of":…,"previous_run_id":…,"counts":{…},   the head, read by ReadSummary
+//	 "accounts":[…],
+//	 "cells":{"n":N,"columns":[COLUMN…],"plain":[…]},
+//	 "finding_count":N,
+//	 "findings":[{"check":…,"n":N,"columns":[COLUMN…],"plain":[…],"days_left":[…],"flags":[…],"has_detail":[…]}…]}
+//
+// A COLUMN is {"name":…,"dict":[…],"index":[…]} (row i's value is dict[index[i]]; a dictionary of one value and no
+// index means every row) or {"name":…,"plain":true}: a column of mostly unique values (ids, reasons) whose values
+// sit in the table's "plain" array, row by row across all plain columns. Row by row, so a value that repeats part of
+// another of the same finding (a console link holding the stack ARN) is within gzip's 32 KB window of it.
+//
+// A finding's columns are findingColumns, then one per detail key. days_left (null for none), flags and has_detail
+// (bit k: the finding has detail key k, so an empty value is not confused with an absent one) are omitted when
+// every row would hold the same nothing.
 
-// wireState is State as encoded. Its head (up to Counts) matches State's so ReadSummary reads either.
-type wireState struct {
-	Version       int         `json:"version"`
-	RunID         string      `json:"run_id"`
-	RunTime       time.Time   `json:"run_time"`
-	AsOf          time.Time   `json:"as_of"`
-	PreviousRunID string      `json:"previous_run_id,omitempty"`
-	Counts        Counts      `json:"counts"`
-	Accounts      []string    `json:"accounts"`
-	Cells         wireCells   `json:"cells"`
-	Findings      []wireGroup `json:"findings"`
-}
-
-// wireCells holds the cells as columns; messages only for the cells that have one.
-type wireCells struct {
-	N       int       `json:"n"`
-	Account strColumn `json:"account_id"`
-	Region  strColumn `json:"region"`
-	Check   strColumn `json:"check"`
-	Outcome strColumn `json:"outcome"`
-	Code    strColumn `json:"code"`
-	Message strColumn `json:"message"`
-}
-
-// wireGroup is the findings of one check.
-type wireGroup struct {
-	Check        string      `json:"check"`
-	N            int         `json:"n"`
-	Severity     strColumn   `json:"severity"`
-	AccountID    strColumn   `json:"account_id"`
-	AccountName  strColumn   `json:"account_name"`
-	Region       strColumn   `json:"region"`
-	ResourceType strColumn   `json:"resource_type"`
-	ResourceID   strColumn   `json:"resource_id"`
-	ResourceName strColumn   `json:"resource_name"`
-	Status       strColumn   `json:"status"`
-	Reason       strColumn   `json:"reason"`
-	ExpiresAt    strColumn   `json:"expires_at"` // RFC 3339, "" for none
-	DaysLeft     []int64     `json:"days_left"`  // noDays for none
-	ConsoleURL   strColumn   `json:"console_url"`
-	FirstSeen    strColumn   `json:"first_seen"`
-	LastSeen     strColumn   `json:"last_seen"`
-	Flags        []uint8     `json:"flags,omitempty"`
-	DetailKeys   []string    `json:"detail_keys,omitempty"`
-	Details      []strColumn `json:"details,omitempty"`
-	// HasDetail says, per finding, which DetailKeys it has (bit i for key i), so an empty value is not confused with
-	// an absent one; omitted when every finding has every key.
-	HasDetail []uint64 `json:"has_detail,omitempty"`
-}
+// findingColumns are the fixed columns of a group, in order; the details' columns follow.
+var findingColumns = [...]string{"severity", "account_id", "account_name", "region", "resource_type", "resource_id",
+	"resource_name", "status", "reason", "expires_at", "console_url", "first_seen", "last_seen"}
 
 const (
-	noDays         = math.MinInt32
+	colSeverity = iota
+	colAccountID
+	colAccountName
+	colRegion
+	colResourceType
+	colResourceID
+	colResourceName
+	colStatus
+	colReason
+	colExpiresAt
+	colConsoleURL
+	colFirstSeen
+	colLastSeen
+	nFindingColumns
+)
+
+var cellColumns = [...]string{"account_id", "region", "check", "outcome", "code", "message"}
+
+const (
 	flagUnverified = 1 << 0
 	flagSuppressed = 1 << 1
 	flagNilDetails = 1 << 2
 	maxDetailKeys  = 64
+	// maxRows bounds any table's row count, so a damaged count cannot ask for unbounded memory.
+	maxRows = 10_000_000
 )
 
-// strColumn is a column of strings: a dictionary and one index per row when values repeat, else the values.
-type strColumn struct {
-	Dict   []string `json:"dict,omitempty"`
-	Index  []int32  `json:"index,omitempty"`
-	Values []string `json:"values,omitempty"`
-}
-
-// columnBuilder dictionary-codes a column while the dictionary stays under half the rows, and falls back to plain
-// values past that, so unique ids cost no map lookups after the first few hundred rows.
-type columnBuilder struct {
-	dict   map[string]int32
-	col    strColumn
-	n, max int
-	plain  bool
-}
-
-func newColumn(rows int) *columnBuilder {
-	return &columnBuilder{dict: map[string]int32{}, max: rows/2 + 1, col: strColumn{Index: make([]int32, 0, rows)}}
-}
-
-func (b *columnBuilder) add(s string) {
-	b.n++
-	if b.plain {
-		b.col.Values = append(b.col.Values, s)
-		return
-	}
-	i, ok := b.dict[s]
-	if !ok {
-		if len(b.col.Dict) >= b.max {
-			b.plain = true
-			b.col.Values = make([]string, 0, cap(b.col.Index))
-			for _, j := range b.col.Index {
-				b.col.Values = append(b.col.Values, b.col.Dict[j])
-			}
-			b.col.Values = append(b.col.Values, s)
-			b.col.Dict, b.col.Index, b.dict = nil, nil, nil
-			return
-		}
-		i = int32(len(b.col.Dict))
-		b.dict[s] = i
-		b.col.Dict = append(b.col.Dict, s)
-	}
-	b.col.Index = append(b.col.Index, i)
-}
-
-func (b *columnBuilder) done() strColumn {
-	if b.n == 0 {
-		return strColumn{}
-	}
-	// A column of one value everywhere needs no index: a dictionary of one with an empty index means "all rows".
-	if !b.plain && len(b.col.Dict) == 1 {
-		return strColumn{Dict: b.col.Dict}
-	}
-	return b.col
-}
-
-// reader returns row i's value, checking the column's shape once.
-func (c strColumn) reader(n int, name string) (func(i int) string, error) {
-	switch {
-	case n == 0:
-		return func(int) string { return "" }, nil
-	case c.Values != nil:
-		if len(c.Values) != n {
-			return nil, fmt.Errorf("column %s has %d values for %d rows", name, len(c.Values), n)
-		}
-		return func(i int) string { return c.Values[i] }, nil
-	case len(c.Dict) == 1 && len(c.Index) == 0:
-		return func(int) string { return c.Dict[0] }, nil
-	case len(c.Index) == n:
-		for _, j := range c.Index {
-			if j < 0 || int(j) >= len(c.Dict) {
-				return nil, fmt.Errorf("column %s indexes %d past its dictionary of %d", name, j, len(c.Dict))
-			}
-		}
-		return func(i int) string { return c.Dict[c.Index[i]] }, nil
-	}
-	return nil, fmt.Errorf("column %s has %d indexes for %d rows", name, len(c.Index), n)
-}
-
-// Values that repeat a finding's resource id, region or account id (console links, stack ARNs, reasons) are stored
-// with those replaced by one-byte markers: columnar storage puts the id far from its repeats, out of gzip's window,
-// so without this each link would cost its id twice. A stored value starting with tmplPrefix is a template; one
-// starting with litPrefix is a literal that happened to hold a marker byte. Both expansions are exact inverses.
+// Values that repeat their finding's resource id, region or account id (console links, stack ARNs, reasons) are
+// stored with those replaced by a reference: DEL (0x7f, which JSON writes as one byte) and a letter. A DEL of the
+// value itself is doubled. Without this, a link holding its id is unique per row; with it, most links of a check
+// are one dictionary entry.
 const (
-	litPrefix  = "\x1b"
-	tmplPrefix = "\x1c"
-	markers    = "\x1b\x1c\x1d\x1e\x1f"
-	markID     = "\x1f"
-	markRegion = "\x1e"
-	markAcct   = "\x1d"
+	refMark    = 0x7f
+	refID      = 'i'
+	refRegion  = 'r'
+	refAccount = 'a'
 )
 
 type templater struct{ id, region, account string }
 
-func newTemplater(f checks.Finding) templater {
-	t := templater{f.ResourceID, f.Region, f.AccountID}
-	for _, s := range []*string{&t.id, &t.region, &t.account} {
-		if strings.ContainsAny(*s, markers) {
-			*s = ""
+func templaterOf(f *checks.Finding) templater { return templater{f.ResourceID, f.Region, f.AccountID} }
+
+// refSources are the references a column looks for. Looking costs a substring search per value and reference, so
+// a column stops looking for a reference its first rows never held (refTrial): a value then stored whole is still
+// exact, only larger.
+type refSources struct {
+	rows int
+	hits [3]int
+	off  [3]bool
+}
+
+const refTrial = 256
+
+func (rs *refSources) seen(code byte) {
+	switch code {
+	case refID:
+		rs.hits[0]++
+	case refRegion:
+		rs.hits[1]++
+	case refAccount:
+		rs.hits[2]++
+	}
+}
+
+func (rs *refSources) row() {
+	rs.rows++
+	if rs.rows == refTrial {
+		for i, h := range rs.hits {
+			rs.off[i] = h == 0
+		}
+	}
+}
+
+// next finds the earliest reference in v, the longest where two start together.
+func (t *templater) next(v string, rs *refSources) (at, n int, code byte) {
+	at = -1
+	for i, r := range [...]struct {
+		s    string
+		code byte
+	}{{t.id, refID}, {t.region, refRegion}, {t.account, refAccount}} {
+		if r.s == "" || rs.off[i] || len(r.s) > len(v) {
+			continue
+		}
+		if j := strings.Index(v, r.s); j >= 0 && (at < 0 || j < at || j == at && len(r.s) > n) {
+			at, n, code = j, len(r.s), r.code
+		}
+	}
+	return at, n, code
+}
+
+// compact appends v's stored form to dst; ok is false when the stored form is v itself (nothing appended).
+func (t *templater) compact(dst []byte, v string, rs *refSources) ([]byte, bool) {
+	rs.row()
+	at, n, code := t.next(v, rs)
+	if at < 0 && strings.IndexByte(v, refMark) < 0 {
+		return dst, false
+	}
+	for {
+		lit := v
+		if at >= 0 {
+			lit = v[:at]
+		}
+		for {
+			i := strings.IndexByte(lit, refMark)
+			if i < 0 {
+				break
+			}
+			dst = append(dst, lit[:i+1]...)
+			dst = append(dst, refMark)
+			lit = lit[i+1:]
+		}
+		dst = append(dst, lit...)
+		if at < 0 {
+			return dst, true
+		}
+		rs.seen(code)
+		dst = append(dst, refMark, code)
+		v = v[at+n:]
+		at, n, code = t.next(v, rs)
+	}
+}
+
+// expand appends the value stored as v to dst.
+func (t *templater) expand(dst []byte, v string) ([]byte, error) {
+	for {
+		i := strings.IndexByte(v, refMark)
+		if i < 0 {
+			return append(dst, v...), nil
+		}
+		dst = append(dst, v[:i]...)
+		if i+1 == len(v) {
+			return dst, fmt.Errorf("stored value ends in a reference mark")
+		}
+		switch v[i+1] {
+		case refID:
+			dst = append(dst, t.id...)
+		case refRegion:
+			dst = append(dst, t.region...)
+		case refAccount:
+			dst = append(dst, t.account...)
+		case refMark:
+			dst = append(dst, refMark)
+		default:
+			return dst, fmt.Errorf("stored value holds an unknown reference %q", v[i+1])
+		}
+		v = v[i+2:]
+	}
+}
+
+// colBuilder dictionary-codes a column while its values repeat, and switches to plain values when they do not, so
+// unique ids cost no map lookups after the first thousand rows.
+type colBuilder struct {
+	dict  map[string]int32
+	keys  []string
+	index []int32
+	plain bool
+	arena []byte // plain values, back to back
+	ends  []int  // end of each row's value in arena
+	rows  int
+	max   int
+	refs  refSources
+	// last is the previous row's value and index: runs of one value cost a comparison.
+	last    string
+	lastIdx int32
+}
+
+func newColBuilder(rows int) *colBuilder {
+	return &colBuilder{dict: map[string]int32{}, index: make([]int32, 0, rows), max: rows/2 + 1}
+}
+
+// admit says whether a new dictionary entry is worth it: not past half the rows, nor when nearly every value so far
+// was new.
+func (b *colBuilder) admit() bool {
+	return len(b.keys) < b.max && !(b.rows >= 1024 && len(b.keys)*8 > b.rows*7)
+}
+
+func (b *colBuilder) toPlain() {
+	b.plain = true
+	b.ends = make([]int, 0, cap(b.index))
+	// Sized from the rows so far, so the arena is allocated about once.
+	size := 0
+	for _, i := range b.index {
+		size += len(b.keys[i])
+	}
+	if done := len(b.index); done > 0 {
+		b.arena = make([]byte, 0, size/done*cap(b.index)*9/8+1024)
+	}
+	for _, i := range b.index {
+		b.arena = append(b.arena, b.keys[i]...)
+		b.ends = append(b.ends, len(b.arena))
+	}
+	b.dict, b.keys, b.index = nil, nil, nil
+}
+
+// lookup finds s in the dictionary: the previous value, a scan of a small dictionary, or the map.
+func (b *colBuilder) lookup(s string) (int32, bool) {
+	if s == b.last && b.rows > 1 {
+		return b.lastIdx, true
+	}
+	if len(b.keys) <= 8 {
+		for i, k := range b.keys {
+			if k == s {
+				return int32(i), true
+			}
+		}
+		return 0, false
+	}
+	i, ok := b.dict[s]
+	return i, ok
+}
+
+func (b *colBuilder) lookupBytes(v []byte) (int32, bool) {
+	if string(v) == b.last && b.rows > 1 {
+		return b.lastIdx, true
+	}
+	if len(b.keys) <= 8 {
+		for i, k := range b.keys {
+			if k == string(v) {
+				return int32(i), true
+			}
+		}
+		return 0, false
+	}
+	i, ok := b.dict[string(v)]
+	return i, ok
+}
+
+func (b *colBuilder) add(s string) {
+	b.rows++
+	if !b.plain {
+		i, ok := b.lookup(s)
+		if !ok && b.admit() {
+			i, ok = int32(len(b.keys)), true
+			b.dict[s] = i
+			b.keys = append(b.keys, s)
+		}
+		if ok {
+			b.index = append(b.index, i)
+			b.last, b.lastIdx = b.keys[i], i
+			return
+		}
+		b.toPlain()
+	}
+	b.arena = append(b.arena, s...)
+	b.ends = append(b.ends, len(b.arena))
+}
+
+func (b *colBuilder) addBytes(v []byte) {
+	b.rows++
+	if !b.plain {
+		i, ok := b.lookupBytes(v)
+		if !ok && b.admit() {
+			s := string(v)
+			i, ok = int32(len(b.keys)), true
+			b.dict[s] = i
+			b.keys = append(b.keys, s)
+		}
+		if ok {
+			b.index = append(b.index, i)
+			b.last, b.lastIdx = b.keys[i], i
+			return
+		}
+		b.toPlain()
+	}
+	b.arena = append(b.arena, v...)
+	b.ends = append(b.ends, len(b.arena))
+}
+
+// addTemplated adds v in its stored form (see templater); scratch is reused between calls.
+func (b *colBuilder) addTemplated(t *templater, v string, scratch *[]byte) {
+	out, changed := t.compact((*scratch)[:0], v, &b.refs)
+	*scratch = out
+	if changed {
+		b.addBytes(out)
+	} else {
+		b.add(v)
+	}
+}
+
+// writeTable writes a table's n, columns and plain values, leaving its object open for the caller's own keys.
+func writeTable(w *jsonWriter, n int, names []string, cols []*colBuilder) {
+	w.raw(`{"n":`)
+	w.int(int64(n))
+	w.raw(`,"columns":[`)
+	var plain []*colBuilder
+	for i, c := range cols {
+		if i > 0 {
+			w.raw(",")
+		}
+		w.raw(`{"name":`)
+		w.str(names[i])
+		if c.plain {
+			w.raw(`,"plain":true}`)
+			plain = append(plain, c)
+			continue
+		}
+		w.raw(`,"dict":`)
+		w.strings(c.keys)
+		if len(c.keys) > 1 {
+			w.raw(`,"index":[`)
+			for j, v := range c.index {
+				if j > 0 {
+					w.buf = append(w.buf, ',')
+				}
+				w.int(int64(v))
+			}
+			w.raw("]")
+		}
+		w.raw("}")
+	}
+	w.raw("]")
+	if len(plain) == 0 {
+		return
+	}
+	// Each plain value is written without the bytes it shares with its column's previous value: after references,
+	// links and ARNs of one check differ only in their last part. plain_shared says how many, row by row like plain.
+	size := 0
+	for _, c := range plain {
+		size += len(c.arena)
+	}
+	w.raw(`,"plain_bytes":`)
+	w.int(int64(size))
+	shared := make([]int, n*len(plain))
+	for k, c := range plain {
+		prev := 0
+		for row := range n {
+			start, end := prev, c.ends[row]
+			if row > 0 {
+				prevStart := 0
+				if row > 1 {
+					prevStart = c.ends[row-2]
+				}
+				shared[row*len(plain)+k] = sharedPrefix(c.arena[prevStart:start], c.arena[start:end])
+			}
+			prev = end
+		}
+	}
+	w.raw(`,"plain_shared":[`)
+	for i, k := range shared {
+		if i > 0 {
+			w.buf = append(w.buf, ',')
+		}
+		w.int(int64(k))
+	}
+	w.raw(`],"plain":[`)
+	starts := make([]int, len(plain))
+	for row := range n {
+		for k, c := range plain {
+			if row > 0 || k > 0 {
+				w.buf = append(w.buf, ',')
+			}
+			end := c.ends[row]
+			w.bytes(c.arena[starts[k]+shared[row*len(plain)+k] : end])
+			starts[k] = end
+		}
+	}
+	w.raw("]")
+}
+
+// sharedPrefix is how many leading bytes b repeats of a, when that is worth a number.
+func sharedPrefix(a, b []byte) int {
+	n := min(len(a), len(b))
+	i := 0
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	// Never split a UTF-8 sequence: the rest is written as a JSON string of its own.
+	for i > 0 && i < len(b) && !utf8.RuneStart(b[i]) {
+		i--
+	}
+	if i < 4 {
+		return 0
+	}
+	return i
+}
+
+// timeText formats times once per distinct value: a state holds a handful of run times and one expiry per day.
+type timeText struct {
+	last     time.Time
+	lastText string
+	seen     map[time.Time]string
+}
+
+func (tt *timeText) format(t time.Time) string {
+	if t == tt.last && tt.lastText != "" {
+		return tt.lastText
+	}
+	s, ok := tt.seen[t]
+	if !ok {
+		if tt.seen == nil {
+			tt.seen = map[time.Time]string{}
+		}
+		s = t.UTC().Format(time.RFC3339Nano)
+		tt.seen[t] = s
+	}
+	tt.last, tt.lastText = t, s
+	return s
+}
+
+// stateHead is State's head, written by encoding/json (it is small) with State's own field names.
+type stateHead struct {
+	Version       int       `json:"version"`
+	RunID         string    `json:"run_id"`
+	RunTime       time.Time `json:"run_time"`
+	AsOf          time.Time `json:"as_of"`
+	PreviousRunID string    `json:"previous_run_id,omitempty"`
+	Counts        Counts    `json:"counts"`
+}
+
+func writeState(out io.Writer, s *State) error {
+	head, err := json.Marshal(stateHead{Version: s.Version, RunID: s.RunID, RunTime: s.RunTime, AsOf: s.AsOf,
+		PreviousRunID: s.PreviousRunID, Counts: s.Counts})
+	if err != nil {
+		return err
+	}
+	w := newJSONWriter(out)
+	w.buf = append(w.buf, head[:len(head)-1]...)
+	w.raw(`,"accounts":`)
+	w.strings(s.Accounts)
+
+	w.raw(`,"cells":`)
+	n := len(s.Cells)
+	cols := make([]*colBuilder, len(cellColumns))
+	for i := range cols {
+		cols[i] = newColBuilder(n)
+	}
+	for _, c := range s.Cells {
+		cols[0].add(c.AccountID)
+		cols[1].add(c.Region)
+		cols[2].add(c.Check)
+		cols[3].add(string(c.Outcome))
+		cols[4].add(c.Code)
+		cols[5].add(c.Message)
+	}
+	writeTable(w, n, cellColumns[:], cols)
+	w.raw("}")
+
+	w.raw(`,"finding_count":`)
+	w.int(int64(len(s.Findings)))
+	w.raw(`,"findings":[`)
+	byCheck := map[string][]int{}
+	var order []string
+	for i := range s.Findings {
+		c := s.Findings[i].Check
+		if _, ok := byCheck[c]; !ok {
+			order = append(order, c)
+		}
+		byCheck[c] = append(byCheck[c], i)
+	}
+	for i, check := range order {
+		if i > 0 {
+			w.raw(",")
+		}
+		if err := writeGroup(w, check, s.Findings, byCheck[check]); err != nil {
+			return err
+		}
+	}
+	w.raw("]}\n")
+	return w.flush()
+}
+
+func writeGroup(w *jsonWriter, check string, entries []Entry, rows []int) error {
+	n := len(rows)
+	keyIndex := map[string]int{}
+	var keys []string
+	for _, r := range rows {
+		for k := range entries[r].Details {
+			if _, ok := keyIndex[k]; !ok {
+				keyIndex[k] = len(keys)
+				keys = append(keys, k)
+			}
+		}
+	}
+	if len(keys) > maxDetailKeys {
+		return fmt.Errorf("check %s has %d detail columns, the state holds at most %d", check, len(keys), maxDetailKeys)
+	}
+	// Sorted, so a state does not depend on map order.
+	slices.Sort(keys)
+	names := append(findingColumns[:len(findingColumns):len(findingColumns)], keys...)
+	cols := make([]*colBuilder, len(names))
+	for i := range cols {
+		cols[i] = newColBuilder(n)
+	}
+	details := cols[nFindingColumns:]
+	days := make([]*int, 0, n)
+	flags := make([]uint8, n)
+	has := make([]uint64, n)
+	all := uint64(1)<<len(keys) - 1
+	anyDays, anyFlag, partial := false, false, false
+	var scratch []byte
+	var expires, seen timeText
+	for row, r := range rows {
+		e := &entries[r]
+		t := templaterOf(&e.Finding)
+		cols[colSeverity].add(string(e.Severity))
+		cols[colAccountID].add(e.AccountID)
+		cols[colAccountName].add(e.AccountName)
+		cols[colRegion].add(e.Region)
+		cols[colResourceType].add(e.ResourceType)
+		cols[colResourceID].add(e.ResourceID)
+		cols[colResourceName].addTemplated(&t, e.ResourceName, &scratch)
+		cols[colStatus].add(e.Status)
+		cols[colReason].addTemplated(&t, e.Reason, &scratch)
+		if e.ExpiresAt != nil {
+			cols[colExpiresAt].add(expires.format(*e.ExpiresAt))
+		} else {
+			cols[colExpiresAt].add("")
+		}
+		cols[colConsoleURL].addTemplated(&t, e.ConsoleURL, &scratch)
+		cols[colFirstSeen].add(formatSeen(&seen, e.FirstSeen))
+		cols[colLastSeen].add(formatSeen(&seen, e.LastSeen))
+		days = append(days, e.DaysLeft)
+		anyDays = anyDays || e.DaysLeft != nil
+		var f uint8
+		if e.Unverified {
+			f |= flagUnverified
+		}
+		if e.Suppressed {
+			f |= flagSuppressed
+		}
+		if e.Details == nil {
+			f |= flagNilDetails
+		}
+		flags[row] = f
+		anyFlag = anyFlag || f != 0
+		for k, key := range keys {
+			v, ok := e.Details[key]
+			if ok {
+				has[row] |= 1 << k
+			}
+			details[k].addTemplated(&t, v, &scratch)
+		}
+		partial = partial || has[row] != all
+	}
+	writeTable(w, n, names, cols)
+	w.raw(`,"check":`)
+	w.str(check)
+	if anyDays {
+		w.raw(`,"days_left":[`)
+		for i, d := range days {
+			if i > 0 {
+				w.buf = append(w.buf, ',')
+			}
+			if d == nil {
+				w.raw("null")
+			} else {
+				w.int(int64(*d))
+			}
+		}
+		w.raw("]")
+	}
+	if anyFlag {
+		w.raw(`,"flags":[`)
+		for i, f := range flags {
+			if i > 0 {
+				w.buf = append(w.buf, ',')
+			}
+			w.int(int64(f))
+		}
+		w.raw("]")
+	}
+	if partial {
+		w.raw(`,"has_detail":[`)
+		for i, h := range has {
+			if i > 0 {
+				w.buf = append(w.buf, ',')
+			}
+			w.uint(h)
+		}
+		w.raw("]")
+	}
+	w.raw("}")
+	return nil
+}
+
+// formatSeen writes a zero time as "", which a state never holds otherwise.
+func formatSeen(tt *timeText, t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return tt.format(t)
+}
+
+// wireTable is a table as read, before its rows become Cells or Entries.
+type wireTable struct {
+	n     int
+	cols  []wireColumn
+	plain []string
+	// plainBytes is the plain values' length, a hint for reading them.
+	plainBytes int
+	shared     []int // from plain_shared, which precedes plain
+	plainRead  bool
+	// A group's own keys.
+	check   string
+	days    []int
+	hasDays []bool // days[i] is set; nil when no row has days left
+	flags   []uint8
+	has     []uint64
+}
+
+type wireColumn struct {
+	name        string
+	dict        []string
+	index       []int32
+	plain       bool
+	slot, width int      // for a plain column: its place among the table's plain columns, and their number
+	values      []string // the table's plain values
+}
+
+func (c *wireColumn) at(i int) string {
+	switch {
+	case c.plain:
+		return c.values[i*c.width+c.slot]
+	case c.index == nil:
+		return c.dict[0]
+	}
+	return c.dict[c.index[i]]
+}
+
+// resolve checks the table's shape, so rows can be read without further checks.
+func (t *wireTable) resolve() error {
+	if t.n < 0 || t.n > maxRows {
+		return fmt.Errorf("table of %d rows", t.n)
+	}
+	width := 0
+	for i := range t.cols {
+		c := &t.cols[i]
+		switch {
+		case c.plain:
+			c.slot = width
+			width++
+		case t.n == 0:
+		case len(c.dict) == 0:
+			return fmt.Errorf("column %s has no values", c.name)
+		case len(c.dict) == 1 && c.index == nil:
+		case len(c.index) != t.n:
+			return fmt.Errorf("column %s has %d indexes for %d rows", c.name, len(c.index), t.n)
+		default:
+			for _, j := range c.index {
+				if j < 0 || int(j) >= len(c.dict) {
+					return fmt.Errorf("column %s indexes %d past its dictionary of %d", c.name, j, len(c.dict))
+				}
+			}
+		}
+	}
+	if len(t.plain) != width*t.n {
+		return fmt.Errorf("%d plain values for %d rows of %d plain columns", len(t.plain), t.n, width)
+	}
+	for i := range t.cols {
+		t.cols[i].width, t.cols[i].values = width, t.plain
+	}
+	if t.days != nil && len(t.days) != t.n || t.flags != nil && len(t.flags) != t.n || t.has != nil && len(t.has) != t.n {
+		return fmt.Errorf("columns disagree on the number of rows (%d)", t.n)
+	}
+	return nil
+}
+
+// rowHint is n when it has been read and is sane, for sizing what follows it.
+func (t *wireTable) rowHint() int {
+	if t.n < 0 || t.n > maxRows {
+		return 0
+	}
+	return t.n
+}
+
+func plainColumns(cols []wireColumn) int {
+	k := 0
+	for _, c := range cols {
+		if c.plain {
+			k++
+		}
+	}
+	return k
+}
+
+// readTable reads a table or a group.
+func readTable(r *jsonReader) *wireTable {
+	t := &wireTable{}
+	var scratch []byte
+	r.expect('{')
+	for first := true; r.more('}', &first); {
+		switch string(r.key(scratch)) {
+		case "n":
+			t.n = int(r.int(32))
+		case "columns":
+			r.expect('[')
+			for first := true; r.more(']', &first); {
+				t.cols = append(t.cols, readColumn(r, t.rowHint()))
+			}
+		case "plain":
+			t.plain = readPlain(r, t.rowHint()*plainColumns(t.cols), t.plainBytes, plainColumns(t.cols), t.shared)
+			t.plainRead = true
+		case "plain_shared":
+			if t.plainRead {
+				r.fail("plain_shared after plain")
+			}
+			t.shared = make([]int, 0, t.rowHint()*plainColumns(t.cols))
+			r.expect('[')
+			for first := true; r.more(']', &first); {
+				t.shared = append(t.shared, int(r.int(32)))
+			}
+		case "plain_bytes":
+			t.plainBytes = int(r.int(32))
+		case "check":
+			t.check = r.string(&scratch)
+		case "days_left":
+			t.days, t.hasDays = []int{}, []bool{}
+			r.expect('[')
+			for first := true; r.more(']', &first); {
+				if r.peek() == 'n' {
+					r.null()
+					t.days, t.hasDays = append(t.days, 0), append(t.hasDays, false)
+					continue
+				}
+				t.days, t.hasDays = append(t.days, int(r.int(64))), append(t.hasDays, true)
+			}
+		case "flags":
+			t.flags = []uint8{}
+			r.expect('[')
+			for first := true; r.more(']', &first); {
+				t.flags = append(t.flags, uint8(r.int(8)))
+			}
+		case "has_detail":
+			t.has = []uint64{}
+			r.expect('[')
+			for first := true; r.more(']', &first); {
+				t.has = append(t.has, r.uint64())
+			}
+		default:
+			r.skip(0)
 		}
 	}
 	return t
 }
 
-func (t templater) compact(v string) string {
-	if strings.ContainsAny(v, markers) {
-		return litPrefix + v
-	}
-	out := v
-	for _, r := range [...][2]string{{t.id, markID}, {t.region, markRegion}, {t.account, markAcct}} {
-		if r[0] != "" && strings.Contains(out, r[0]) {
-			out = strings.ReplaceAll(out, r[0], r[1])
+func readColumn(r *jsonReader, rows int) wireColumn {
+	var c wireColumn
+	var scratch []byte
+	r.expect('{')
+	for first := true; r.more('}', &first); {
+		switch string(r.key(scratch)) {
+		case "name":
+			c.name = r.string(&scratch)
+		case "plain":
+			c.plain = r.bool()
+		case "dict":
+			c.dict = []string{}
+			r.expect('[')
+			for first := true; r.more(']', &first); {
+				c.dict = append(c.dict, r.string(&scratch))
+			}
+		case "index":
+			c.index = make([]int32, 0, rows)
+			r.expect('[')
+			for first := true; r.more(']', &first); {
+				c.index = append(c.index, int32(r.int(32)))
+			}
+		default:
+			r.skip(0)
 		}
 	}
-	if out == v {
-		return v
-	}
-	return tmplPrefix + out
+	return c
 }
 
-func (t templater) expand(v string) string {
-	switch {
-	case strings.HasPrefix(v, litPrefix):
-		return v[1:]
-	case !strings.HasPrefix(v, tmplPrefix):
-		return v
+// readPlain reads an array of strings into one allocation: the values live exactly as long as the state.
+func readPlain(r *jsonReader, hint, bytes, width int, shared []int) []string {
+	if bytes > cap(r.arena) && bytes <= 1<<30 {
+		r.arena = make([]byte, 0, bytes)
 	}
-	out := v[1:]
-	for _, r := range [...][2]string{{t.account, markAcct}, {t.region, markRegion}, {t.id, markID}} {
-		out = strings.ReplaceAll(out, r[1], r[0])
+	arena := r.arena[:0]
+	ends := make([]int, 0, hint)
+	r.expect('[')
+	for first := true; r.more(']', &first); {
+		i := len(ends)
+		if shared != nil && width > 0 {
+			if i >= len(shared) {
+				r.fail("more plain values than plain_shared")
+				break
+			}
+			// The previous value of the same column, already in the arena.
+			if k := shared[i]; k > 0 {
+				if i < width {
+					r.fail("first plain value shares %d bytes with nothing", k)
+					break
+				}
+				start := 0
+				if i > width {
+					start = ends[i-width-1]
+				}
+				if prev := arena[start:ends[i-width]]; k <= len(prev) {
+					arena = append(arena, prev[:k]...)
+				} else {
+					r.fail("plain value shares %d bytes of a %d-byte value", k, len(prev))
+					break
+				}
+			}
+		}
+		arena = r.appendString(arena)
+		ends = append(ends, len(arena))
+	}
+	if shared != nil && len(shared) != len(ends) {
+		r.fail("%d plain values for %d plain_shared", len(ends), len(shared))
+	}
+	r.arena = arena
+	all := string(arena)
+	out := make([]string, len(ends))
+	start := 0
+	for i, end := range ends {
+		out[i] = all[start:end]
+		start = end
 	}
 	return out
 }
 
-func formatTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339Nano)
-}
-
-func parseTime(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	return time.Parse(time.RFC3339Nano, s)
-}
-
-func toWire(s *State) (*wireState, error) {
-	w := &wireState{Version: s.Version, RunID: s.RunID, RunTime: s.RunTime, AsOf: s.AsOf, PreviousRunID: s.PreviousRunID,
-		Counts: s.Counts, Accounts: s.Accounts}
-	n := len(s.Cells)
-	cols := [6]*columnBuilder{newColumn(n), newColumn(n), newColumn(n), newColumn(n), newColumn(n), newColumn(n)}
-	for _, c := range s.Cells {
-		for i, v := range []string{c.AccountID, c.Region, c.Check, string(c.Outcome), c.Code, c.Message} {
-			cols[i].add(v)
-		}
-	}
-	w.Cells = wireCells{n, cols[0].done(), cols[1].done(), cols[2].done(), cols[3].done(), cols[4].done(), cols[5].done()}
-
-	byCheck := map[string][]int{}
-	var order []string
-	for i, e := range s.Findings {
-		if _, ok := byCheck[e.Check]; !ok {
-			order = append(order, e.Check)
-		}
-		byCheck[e.Check] = append(byCheck[e.Check], i)
-	}
-	for _, check := range order {
-		g, err := groupToWire(check, s.Findings, byCheck[check])
-		if err != nil {
-			return nil, err
-		}
-		w.Findings = append(w.Findings, g)
-	}
-	return w, nil
-}
-
-func groupToWire(check string, entries []Entry, rows []int) (wireGroup, error) {
-	n := len(rows)
-	g := wireGroup{Check: check, N: n, DaysLeft: make([]int64, 0, n), Flags: make([]uint8, 0, n)}
-	keyIndex := map[string]int{}
-	for _, r := range rows {
-		for k := range entries[r].Details {
-			if _, ok := keyIndex[k]; !ok {
-				keyIndex[k] = len(g.DetailKeys)
-				g.DetailKeys = append(g.DetailKeys, k)
+// readState reads what writeState wrote. A state of another version is a *FormatError with its version, read
+// before anything else.
+func readState(src io.Reader) (*State, error) {
+	r := newJSONReader(src)
+	s := &State{}
+	var scratch []byte
+	var cells *wireTable
+	var groups []*wireTable
+	findingCount := -1
+	r.expect('{')
+	for first := true; r.more('}', &first); {
+		switch string(r.key(scratch)) {
+		case "version":
+			s.Version = int(r.int(32))
+			if r.err == nil && s.Version != Version {
+				return nil, &FormatError{Version: s.Version}
 			}
-		}
-	}
-	if len(g.DetailKeys) > maxDetailKeys {
-		return g, fmt.Errorf("check %s has %d detail columns, the state holds at most %d", check, len(g.DetailKeys), maxDetailKeys)
-	}
-	slices.Sort(g.DetailKeys)
-	for i, k := range g.DetailKeys {
-		keyIndex[k] = i
-	}
-	names := []string{"severity", "account_id", "account_name", "region", "resource_type", "resource_id", "resource_name",
-		"status", "reason", "expires_at", "console_url", "first_seen", "last_seen"}
-	cols := make([]*columnBuilder, len(names))
-	for i := range cols {
-		cols[i] = newColumn(n)
-	}
-	details := make([]*columnBuilder, len(g.DetailKeys))
-	for i := range details {
-		details[i] = newColumn(n)
-	}
-	has := make([]uint64, n)
-	all := uint64(1)<<len(g.DetailKeys) - 1
-	partial, anyFlag := false, false
-	for row, r := range rows {
-		e := entries[r]
-		days := int64(noDays)
-		if e.DaysLeft != nil {
-			days = int64(*e.DaysLeft)
-		}
-		expires := ""
-		if e.ExpiresAt != nil {
-			expires = e.ExpiresAt.UTC().Format(time.RFC3339Nano)
-		}
-		tm := newTemplater(e.Finding)
-		for i, v := range [...]string{string(e.Severity), e.AccountID, e.AccountName, e.Region, e.ResourceType, e.ResourceID,
-			tm.compact(e.ResourceName), e.Status, tm.compact(e.Reason), expires, tm.compact(e.ConsoleURL), formatTime(e.FirstSeen), formatTime(e.LastSeen)} {
-			cols[i].add(v)
-		}
-		g.DaysLeft = append(g.DaysLeft, days)
-		var flags uint8
-		if e.Unverified {
-			flags |= flagUnverified
-		}
-		if e.Suppressed {
-			flags |= flagSuppressed
-		}
-		if e.Details == nil {
-			flags |= flagNilDetails
-		}
-		anyFlag = anyFlag || flags != 0
-		g.Flags = append(g.Flags, flags)
-		for i, k := range g.DetailKeys {
-			v, ok := e.Details[k]
-			if ok {
-				has[row] |= 1 << i
+		case "run_id":
+			s.RunID = r.string(&scratch)
+		case "run_time":
+			s.RunTime = r.time(&scratch)
+		case "as_of":
+			s.AsOf = r.time(&scratch)
+		case "previous_run_id":
+			s.PreviousRunID = r.string(&scratch)
+		case "counts":
+			r.counts(&s.Counts)
+		case "accounts":
+			r.expect('[')
+			for first := true; r.more(']', &first); {
+				s.Accounts = append(s.Accounts, r.string(&scratch))
 			}
-			details[i].add(tm.compact(v))
+		case "cells":
+			cells = readTable(r)
+		case "finding_count":
+			findingCount = int(r.int(32))
+			if findingCount > 0 && findingCount <= maxRows {
+				s.Findings = make([]Entry, 0, findingCount)
+			}
+		case "findings":
+			r.expect('[')
+			for first := true; r.more(']', &first); {
+				g := readTable(r)
+				if r.err != nil {
+					break
+				}
+				if err := appendGroup(r, g, &s.Findings); err != nil {
+					return nil, &FormatError{Err: fmt.Errorf("findings of %s: %w", g.check, err)}
+				}
+				groups = append(groups, g)
+			}
+		default:
+			r.skip(0)
 		}
-		partial = partial || has[row] != all
 	}
-	col := func(i int) strColumn { return cols[i].done() }
-	g.Severity, g.AccountID, g.AccountName, g.Region, g.ResourceType, g.ResourceID, g.ResourceName, g.Status, g.Reason,
-		g.ExpiresAt, g.ConsoleURL, g.FirstSeen, g.LastSeen = col(0), col(1), col(2), col(3), col(4), col(5), col(6), col(7),
-		col(8), col(9), col(10), col(11), col(12)
-	for _, d := range details {
-		g.Details = append(g.Details, d.done())
+	r.end()
+	if r.err != nil {
+		return nil, &FormatError{Err: fmt.Errorf("json: %w", r.err)}
 	}
-	if partial {
-		g.HasDetail = has
+	if s.Version != Version {
+		return nil, &FormatError{Version: s.Version}
 	}
-	if !anyFlag {
-		g.Flags = nil
+	if findingCount != len(s.Findings) {
+		return nil, &FormatError{Err: fmt.Errorf("state counts %d findings and holds %d", findingCount, len(s.Findings))}
 	}
-	return g, nil
-}
-
-func fromWire(w *wireState) (*State, error) {
-	s := &State{Version: w.Version, RunID: w.RunID, RunTime: w.RunTime, AsOf: w.AsOf, PreviousRunID: w.PreviousRunID,
-		Counts: w.Counts, Accounts: w.Accounts}
-	n := w.Cells.N
-	if n < 0 {
-		return nil, fmt.Errorf("cells: %d rows", n)
-	}
-	var get [6]func(int) string
-	for i, c := range []strColumn{w.Cells.Account, w.Cells.Region, w.Cells.Check, w.Cells.Outcome, w.Cells.Code, w.Cells.Message} {
-		f, err := c.reader(n, "cells")
-		if err != nil {
-			return nil, err
-		}
-		get[i] = f
-	}
-	s.Cells = make([]Cell, n)
-	for i := range n {
-		s.Cells[i] = Cell{AccountID: get[0](i), Region: get[1](i), Check: get[2](i), Outcome: Outcome(get[3](i)), Code: get[4](i), Message: get[5](i)}
-	}
-	total := 0
-	for _, g := range w.Findings {
-		total += g.N
-	}
-	s.Findings = make([]Entry, 0, total)
-	for _, g := range w.Findings {
-		if err := groupFromWire(g, &s.Findings); err != nil {
-			return nil, fmt.Errorf("findings of %s: %w", g.Check, err)
+	if cells != nil {
+		var err error
+		if s.Cells, err = cellsOf(cells); err != nil {
+			return nil, &FormatError{Err: fmt.Errorf("cells: %w", err)}
 		}
 	}
 	return s, nil
 }
 
-func groupFromWire(g wireGroup, out *[]Entry) error {
-	n := g.N
-	if n < 0 {
-		return fmt.Errorf("%d rows", n)
+func (r *jsonReader) null() {
+	var tmp [8]byte
+	if text := r.literal(tmp[:0]); string(text) != "null" {
+		r.fail("%q is not null", text)
 	}
-	cols := []strColumn{g.Severity, g.AccountID, g.AccountName, g.Region, g.ResourceType, g.ResourceID, g.ResourceName,
-		g.Status, g.Reason, g.ExpiresAt, g.ConsoleURL, g.FirstSeen, g.LastSeen}
-	get := make([]func(int) string, len(cols))
-	for i, c := range cols {
-		f, err := c.reader(n, fmt.Sprint("#", i))
-		if err != nil {
-			return err
-		}
-		get[i] = f
+}
+
+func (r *jsonReader) time(scratch *[]byte) time.Time {
+	*scratch = r.appendString((*scratch)[:0])
+	var t time.Time
+	if err := t.UnmarshalText(*scratch); err != nil {
+		r.fail("%v", err)
 	}
-	if len(g.DaysLeft) != n || (g.Flags != nil && len(g.Flags) != n) || (g.HasDetail != nil && len(g.HasDetail) != n) {
-		return fmt.Errorf("columns disagree on the number of rows (%d)", n)
-	}
-	if len(g.Details) != len(g.DetailKeys) || len(g.DetailKeys) > maxDetailKeys {
-		return fmt.Errorf("%d detail columns for %d detail keys", len(g.Details), len(g.DetailKeys))
-	}
-	details := make([]func(int) string, len(g.Details))
-	for i, c := range g.Details {
-		f, err := c.reader(n, g.DetailKeys[i])
-		if err != nil {
-			return err
-		}
-		details[i] = f
-	}
-	// Times repeat (a handful of run times, one expiry per reservation), so each distinct text is parsed once.
-	times := map[string]time.Time{}
-	when := func(s string) (time.Time, error) {
-		if t, ok := times[s]; ok {
-			return t, nil
-		}
-		t, err := parseTime(s)
-		if err != nil {
-			return t, err
-		}
-		times[s] = t
-		return t, nil
-	}
-	for i := range n {
-		e := Entry{Finding: checks.Finding{Check: g.Check, Severity: checks.Severity(get[0](i)), AccountID: get[1](i),
-			AccountName: get[2](i), Region: get[3](i), ResourceType: get[4](i), ResourceID: get[5](i),
-			Status: get[7](i)}}
-		tm := newTemplater(e.Finding)
-		e.ResourceName, e.Reason, e.ConsoleURL = tm.expand(get[6](i)), tm.expand(get[8](i)), tm.expand(get[10](i))
-		if s := get[9](i); s != "" {
-			t, err := parseTime(s)
-			if err != nil {
-				return err
+	return t
+}
+
+// counts reads Counts by its JSON field names, which encoding/json wrote.
+func (r *jsonReader) counts(c *Counts) {
+	v := reflect.ValueOf(c).Elem()
+	var scratch []byte
+	r.expect('{')
+	for first := true; r.more('}', &first); {
+		name := string(r.key(scratch))
+		found := false
+		for i := range v.NumField() {
+			if tag, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ","); tag == name && v.Field(i).CanInt() {
+				v.Field(i).SetInt(r.int(64))
+				found = true
+				break
 			}
-			e.ExpiresAt = &t
 		}
-		if d := g.DaysLeft[i]; d != noDays {
-			v := int(d)
-			e.DaysLeft = &v
+		if !found {
+			r.skip(0)
 		}
-		var err error
-		if e.FirstSeen, err = when(get[11](i)); err != nil {
+	}
+}
+
+func cellsOf(t *wireTable) ([]Cell, error) {
+	if err := t.resolve(); err != nil {
+		return nil, err
+	}
+	if len(t.cols) != len(cellColumns) {
+		return nil, fmt.Errorf("%d columns, want %d", len(t.cols), len(cellColumns))
+	}
+	for i, name := range cellColumns {
+		if t.cols[i].name != name {
+			return nil, fmt.Errorf("column %d is %q, want %q", i, t.cols[i].name, name)
+		}
+	}
+	if t.n == 0 {
+		return nil, nil
+	}
+	out := make([]Cell, t.n)
+	c := t.cols
+	for i := range out {
+		out[i] = Cell{AccountID: c[0].at(i), Region: c[1].at(i), Check: c[2].at(i), Outcome: Outcome(c[3].at(i)),
+			Code: c[4].at(i), Message: c[5].at(i)}
+	}
+	return out, nil
+}
+
+// timeColumn parses a column of times once per dictionary entry. Row i's time is at(i); ok is false for "".
+type timeColumn struct {
+	c     *wireColumn
+	times []time.Time
+	set   []bool
+}
+
+func newTimeColumn(c *wireColumn, n int) (*timeColumn, error) {
+	tc := &timeColumn{c: c}
+	src := c.dict
+	if c.plain {
+		src = make([]string, n)
+		for i := range n {
+			src[i] = c.at(i)
+		}
+	}
+	tc.times, tc.set = make([]time.Time, len(src)), make([]bool, len(src))
+	for i, s := range src {
+		if s == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", c.name, err)
+		}
+		tc.times[i], tc.set[i] = t, true
+	}
+	return tc, nil
+}
+
+func (tc *timeColumn) at(i int) (time.Time, bool) {
+	j := i
+	switch {
+	case tc.c.plain:
+	case tc.c.index == nil:
+		j = 0
+	default:
+		j = int(tc.c.index[i])
+	}
+	return tc.times[j], tc.set[j]
+}
+
+// appendGroup turns a group's columns into Entries.
+func appendGroup(r *jsonReader, g *wireTable, out *[]Entry) error {
+	if err := g.resolve(); err != nil {
+		return err
+	}
+	n := g.n
+	if len(g.cols) < nFindingColumns {
+		return fmt.Errorf("%d columns, want at least %d", len(g.cols), nFindingColumns)
+	}
+	for i, name := range findingColumns {
+		if g.cols[i].name != name {
+			return fmt.Errorf("column %d is %q, want %q", i, g.cols[i].name, name)
+		}
+	}
+	cols := g.cols[:nFindingColumns]
+	details := g.cols[nFindingColumns:]
+	if len(details) > maxDetailKeys {
+		return fmt.Errorf("%d detail columns, the state holds at most %d", len(details), maxDetailKeys)
+	}
+	var times [3]*timeColumn
+	for i, col := range [...]int{colExpiresAt, colFirstSeen, colLastSeen} {
+		tc, err := newTimeColumn(&cols[col], n)
+		if err != nil {
 			return err
 		}
-		if e.LastSeen, err = when(get[12](i)); err != nil {
-			return err
+		times[i] = tc
+	}
+	if n == 0 {
+		return nil
+	}
+
+	// Templated columns are expanded into one buffer per group, converted to a string once at the end.
+	templated := make([]*wireColumn, 0, 3+len(details))
+	templated = append(templated, &cols[colResourceName], &cols[colReason], &cols[colConsoleURL])
+	for i := range details {
+		templated = append(templated, &details[i])
+	}
+	values := make([][]string, len(templated))
+	type fix struct {
+		p          *string
+		start, end int
+	}
+	buf := r.arena[:0]
+	var fixes []fix
+	for k, c := range templated {
+		vals := make([]string, n)
+		values[k] = vals
+		var marked []bool // per dictionary entry
+		if !c.plain {
+			marked = make([]bool, len(c.dict))
+			for j, v := range c.dict {
+				marked[j] = strings.IndexByte(v, refMark) >= 0
+			}
 		}
+		for i := range n {
+			v := c.at(i)
+			vals[i] = v
+			switch {
+			case c.plain:
+				if strings.IndexByte(v, refMark) < 0 {
+					continue
+				}
+			case c.index == nil:
+				if !marked[0] {
+					continue
+				}
+			case !marked[c.index[i]]:
+				continue
+			}
+			t := templater{cols[colResourceID].at(i), cols[colRegion].at(i), cols[colAccountID].at(i)}
+			start := len(buf)
+			var err error
+			if buf, err = t.expand(buf, v); err != nil {
+				return fmt.Errorf("column %s: %w", c.name, err)
+			}
+			fixes = append(fixes, fix{&vals[i], start, len(buf)})
+		}
+	}
+	r.arena = buf
+	expanded := string(buf)
+	for _, f := range fixes {
+		*f.p = expanded[f.start:f.end]
+	}
+
+	// Pointers to expiries and days left come from one array each instead of one allocation per finding.
+	nExpires, nDays := 0, 0
+	for i := range n {
+		if _, ok := times[0].at(i); ok {
+			nExpires++
+		}
+	}
+	for _, set := range g.hasDays {
+		if set {
+			nDays++
+		}
+	}
+	expiries, daysLeft := make([]time.Time, 0, nExpires), make([]int, 0, nDays)
+
+	base := len(*out)
+	*out = slices.Grow(*out, n)[:base+n]
+	entries := (*out)[base:]
+	resourceName, reason, consoleURL, detailValues := values[0], values[1], values[2], values[3:]
+	for i := range n {
+		e := &entries[i]
+		e.Check = g.check
+		e.Severity = checks.Severity(cols[colSeverity].at(i))
+		e.AccountID = cols[colAccountID].at(i)
+		e.AccountName = cols[colAccountName].at(i)
+		e.Region = cols[colRegion].at(i)
+		e.ResourceType = cols[colResourceType].at(i)
+		e.ResourceID = cols[colResourceID].at(i)
+		e.ResourceName = resourceName[i]
+		e.Status = cols[colStatus].at(i)
+		e.Reason = reason[i]
+		e.ConsoleURL = consoleURL[i]
+		if t, ok := times[0].at(i); ok {
+			expiries = append(expiries, t)
+			e.ExpiresAt = &expiries[len(expiries)-1]
+		}
+		if g.hasDays != nil && g.hasDays[i] {
+			daysLeft = append(daysLeft, g.days[i])
+			e.DaysLeft = &daysLeft[len(daysLeft)-1]
+		}
+		e.FirstSeen, _ = times[1].at(i)
+		e.LastSeen, _ = times[2].at(i)
 		var flags uint8
-		if g.Flags != nil {
-			flags = g.Flags[i]
+		if g.flags != nil {
+			flags = g.flags[i]
 		}
 		e.Unverified, e.Suppressed = flags&flagUnverified != 0, flags&flagSuppressed != 0
 		if flags&flagNilDetails == 0 {
 			e.Details = make(map[string]string, len(details))
-			for k, get := range details {
-				if g.HasDetail == nil || g.HasDetail[i]&(1<<k) != 0 {
-					e.Details[g.DetailKeys[k]] = tm.expand(get(i))
+			for k := range details {
+				if g.has == nil || g.has[i]&(1<<k) != 0 {
+					e.Details[details[k].name] = detailValues[k][i]
 				}
 			}
 		}
-		*out = append(*out, e)
 	}
 	return nil
 }
