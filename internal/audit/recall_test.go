@@ -1,9 +1,12 @@
 package audit_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -255,13 +258,35 @@ func TestMissingOrCorruptHistoryIsAFirstRunThatSaysWhy(t *testing.T) {
 }
 
 // otherVersionState is a state a later build might write.
+// otherVersionState is a state this build did not write: a real one whose version field says 99, as a state from a
+// newer (or much older) orgaudit would.
 func otherVersionState(t *testing.T) []byte {
 	t.Helper()
-	var b strings.Builder
-	if err := history.Encode(&b, &history.State{Version: 99, RunID: "yesterday", RunTime: yesterdayRun}); err != nil {
+	var enc bytes.Buffer
+	if err := history.Encode(&enc, &history.State{RunID: "yesterday", RunTime: yesterdayRun}); err != nil {
 		t.Fatal(err)
 	}
-	return []byte(b.String())
+	zr, err := gzip.NewReader(&enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	field := fmt.Appendf(nil, `"version":%d`, history.Version)
+	if !bytes.Contains(plain, field) {
+		t.Fatalf("state has no %s field: %.200s", field, plain)
+	}
+	var out bytes.Buffer
+	zw := gzip.NewWriter(&out)
+	if _, err := zw.Write(bytes.Replace(plain, field, []byte(`"version":99`), 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
 }
 
 // TestRetriedRunComputesTheSameDiffAndOverwritesItsEntry: three invocations of one scheduled run (as Lambda retries
