@@ -17,6 +17,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/checks"
 	"github.com/orgaudit/orgaudit/internal/history"
 	"github.com/orgaudit/orgaudit/internal/report"
 )
@@ -84,8 +85,8 @@ func TestDemoJSON(t *testing.T) {
 			t.Errorf("reservation finding without expiry: %+v", f)
 		}
 	}
-	if len(perCheck) != 4 {
-		t.Errorf("findings per check %v, want all four", perCheck)
+	if len(perCheck) != len(checks.All()) {
+		t.Errorf("findings per check %v, want every one of %s", perCheck, strings.Join(checks.Names(), ", "))
 	}
 	if len(r.Errors) != 1 || r.Errors[0].AccountID != awssim.DemoMissingRole || r.Errors[0].Code != "AccessDenied" {
 		t.Errorf("errors %+v", r.Errors)

@@ -25,6 +25,7 @@ const maxNotAuditedBytes = 60_000
 const (
 	maxNameBytes    = 200   // names, ids, versions, statuses, codes
 	maxReasonBytes  = 400   // a finding's reason
+	maxDetailBytes  = 400   // what a check adds to its finding's line (DigestDetail)
 	maxMessageBytes = 300   // a failure's error message
 	maxScopeBytes   = 1_000 // the scope in words
 	maxListBytes    = 2_000 // the lists of checks and of regions on the scope line
@@ -167,7 +168,7 @@ func Digest(r *Result, limit int) string {
 	unverified := take(unverifiedSection(r, min(maxUnverifiedBytes, rest/4)))
 	if !r.compared() {
 		all := func(*checks.Finding) bool { return true }
-		open := findingsSection(r.Findings, rest, all, severityHeading, openLine(false), moreFindings)
+		open := findingsSection(r.Findings, rest, all, severityHeading, r.openLine(false), moreFindings)
 		return fit(head.String()+unverified+open+notAudited+suppressions, limit)
 	}
 	changed := take(newOrWorseSection(r, rest*2/3))
@@ -178,7 +179,7 @@ func Digest(r *Result, limit int) string {
 	} else {
 		open = findingsSection(r.Findings, rest, stillOpen, func(sev checks.Severity, n int) string {
 			return fmt.Sprintf("\n%s, STILL OPEN (%d)\n", strings.ToUpper(string(sev)), n)
-		}, openLine(true), moreStillOpen)
+		}, r.openLine(true), moreStillOpen)
 		if open == noFindings {
 			open = "\nStill open from before: nothing.\n"
 		}
@@ -230,13 +231,13 @@ func severityHeading(sev checks.Severity, n int) string {
 }
 
 // openLine is a finding's line in the open sections, with its age when the run has a previous one to count from.
-func openLine(withAge bool) func(*checks.Finding) string {
+func (r *Result) openLine(withAge bool) func(*checks.Finding) string {
 	return func(f *checks.Finding) string {
 		age := ""
 		if withAge && f.AgeDays != nil {
 			age = openFor(*f.AgeDays)
 		}
-		return "- " + findingLine(f, age)
+		return "- " + r.findingLine(f, age)
 	}
 }
 
@@ -334,7 +335,7 @@ func newOrWorseSection(r *Result, budget int) string {
 				what = fmt.Sprintf("%s, escalated from %s", f.Severity, from)
 			}
 		}
-		return fmt.Sprintf("- %s: %s", what, findingLine(f, ""))
+		return fmt.Sprintf("- %s: %s", what, r.findingLine(f, ""))
 	}, budget, func(n int) string {
 		return fmt.Sprintf("... %d more new or worse in the workbook (column Change)\n", n)
 	})
@@ -474,11 +475,13 @@ func fit(s string, limit int) string {
 }
 
 // findingLine says what, where, and why in one line an engineer can act on; age, when set, follows the state.
-func findingLine(f *checks.Finding, age string) string {
+func (r *Result) findingLine(f *checks.Finding, age string) string {
 	var b strings.Builder
 	b.WriteString(findingWhere(f))
-	if p := field(f.Details["Product"], maxNameBytes); p != "" {
-		fmt.Fprintf(&b, " product %q %s", p, field(f.Details["Version"], maxNameBytes))
+	if c, ok := r.check(f.Check); ok {
+		if d := field(c.DigestDetail(f), maxDetailBytes); d != "" {
+			b.WriteString(" " + d)
+		}
 	}
 	if f.DaysLeft != nil {
 		if *f.DaysLeft < 0 {

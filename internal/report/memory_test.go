@@ -475,7 +475,7 @@ func TestDigestMemorySectionsStayUnderLimit(t *testing.T) {
 	const n = 4000
 	var fs []checks.Finding
 	for i := range 2 * n {
-		f := finding(i, checks.Severities[i%3], checks.All()[i%4].Name())
+		f := finding(i, checks.Severities[i%3], checks.All()[i%len(checks.All())].Name())
 		f.AccountName, f.Reason = evil, evil+long("reason", 100)
 		age := i % 40
 		f.AgeDays, f.Change = &age, string(history.ChangeOngoing)
