@@ -168,7 +168,7 @@ func Digest(r *Result, limit int) string {
 	unverified := take(unverifiedSection(r, min(maxUnverifiedBytes, rest/4)))
 	if !r.compared() {
 		all := func(*checks.Finding) bool { return true }
-		open := findingsSection(r.Findings, rest, all, severityHeading, r.openLine(false), moreFindings)
+		open := r.findingsSection(rest, all, severityHeading, r.openLine(false), moreFindings)
 		return fit(head.String()+unverified+open+notAudited+suppressions, limit)
 	}
 	changed := take(newOrWorseSection(r, rest*2/3))
@@ -177,7 +177,7 @@ func Digest(r *Result, limit int) string {
 	if r.DigestChangesOnly {
 		open = openCountsSection(r, rest)
 	} else {
-		open = findingsSection(r.Findings, rest, stillOpen, func(sev checks.Severity, n int) string {
+		open = r.findingsSection(rest, stillOpen, func(sev checks.Severity, n int) string {
 			return fmt.Sprintf("\n%s, STILL OPEN (%d)\n", strings.ToUpper(string(sev)), n)
 		}, r.openLine(true), moreStillOpen)
 		if open == noFindings {
@@ -251,11 +251,12 @@ func openFor(days int) string {
 	return fmt.Sprintf("open %d days", days)
 }
 
-// findingsSection lists the findings keep selects, most severe first, while they fit in budget bytes, the line that
-// counts the rest included. It stops at the first finding that does not fit, so what is left out is always the
-// least severe.
-func findingsSection(fs []checks.Finding, budget int, keep func(*checks.Finding) bool, heading func(checks.Severity, int) string,
+// findingsSection lists the findings keep selects, most severe first and, within a severity, the commitments together,
+// soonest end first (digestOrder), while they fit in budget bytes, the line that counts the rest included. It stops at
+// the first finding that does not fit, so what is left out is always the least severe.
+func (r *Result) findingsSection(budget int, keep func(*checks.Finding) bool, heading func(checks.Severity, int) string,
 	line func(*checks.Finding) string, more func(int) string) string {
+	fs := r.Findings
 	total := 0
 	bySeverity := make([]int, len(checks.Severities))
 	for i := range fs {
@@ -272,6 +273,7 @@ func findingsSection(fs []checks.Finding, budget int, keep func(*checks.Finding)
 	var b strings.Builder
 	reserve := len(more(total))
 	written := 0
+	order := r.digestOrder(len(fs), func(i int) *checks.Finding { return &fs[i] }, nil)
 	fits := func(s string) bool { return b.Len()+len(s)+reserve <= budget }
 severities:
 	for rank, sev := range checks.Severities {
@@ -284,7 +286,7 @@ severities:
 			break
 		}
 		b.WriteString(header)
-		for i := range fs {
+		for _, i := range order {
 			f := &fs[i]
 			if f.Severity != sev || !keep(f) {
 				continue
@@ -325,7 +327,7 @@ func newOrWorseSection(r *Result, budget int) string {
 		return heading + ": none\n"
 	}
 	fmt.Fprintf(&b, "%s (%d)\n", heading, n)
-	idx := bySeverity(len(r.Findings), func(i int) checks.Severity { return r.Findings[i].Severity }, func(i int) bool { return changed(&r.Findings[i]) })
+	idx := r.digestOrder(len(r.Findings), func(i int) *checks.Finding { return &r.Findings[i] }, func(i int) bool { return changed(&r.Findings[i]) })
 	writeLines(&b, len(idx), func(i int) string {
 		f := &r.Findings[idx[i]]
 		what := string(f.Severity) + ", new"
@@ -449,6 +451,44 @@ func ruleScope(r history.Rule) string {
 	orAny := func(s string) string { return nameOr(field(s, maxNameBytes), "any") }
 	return fmt.Sprintf("[%s] account %s, region %s, resource %s", field(r.Check, maxNameBytes), orAny(r.AccountID), orAny(r.Region),
 		orAny(r.ResourceID))
+}
+
+// digestOrder returns the indexes i < n that keep selects (all when nil), most severe first; within a severity the
+// commitments (findings of checks whose Layout reports expiry) come first, together whatever their account, soonest
+// end first, a commitment AWS gave no end last; the rest keep their order (SortFindings': account by account).
+func (r *Result) digestOrder(n int, finding func(int) *checks.Finding, keep func(int) bool) []int {
+	idx := bySeverity(n, func(i int) checks.Severity { return finding(i).Severity }, keep)
+	commitment := map[string]bool{}
+	for _, name := range r.Checks {
+		if c, ok := r.check(name); ok {
+			commitment[name] = c.Layout().Expiry
+		}
+	}
+	isCommitment := func(f *checks.Finding) bool {
+		if v, ok := commitment[f.Check]; ok {
+			return v
+		}
+		c, ok := r.check(f.Check)
+		return ok && c.Layout().Expiry
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		fa, fb := finding(idx[a]), finding(idx[b])
+		if ra, rb := fa.Severity.Rank(), fb.Severity.Rank(); ra != rb {
+			return ra < rb
+		}
+		ca, cb := isCommitment(fa), isCommitment(fb)
+		if ca != cb {
+			return ca
+		}
+		if !ca {
+			return false
+		}
+		if (fa.ExpiresAt == nil) != (fb.ExpiresAt == nil) {
+			return fb.ExpiresAt == nil
+		}
+		return fa.ExpiresAt != nil && fa.ExpiresAt.Before(*fb.ExpiresAt)
+	})
+	return idx
 }
 
 // bySeverity returns the indexes i < n that keep selects (all when nil), most severe first, in their order otherwise.

@@ -396,7 +396,7 @@ func Workbook(r *Result, cs []checks.Check) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// WriteWorkbook writes a Summary sheet, one sheet per check, the memory sheets (Resolved, Unverified, Suppressed,
+// WriteWorkbook writes a Summary sheet, the Commitments sheet, one sheet per check, the memory sheets (Resolved, Unverified, Suppressed,
 // Trend) and a Coverage sheet. Rows are streamed, so memory stays
 // flat with the number of findings. Text from AWS is always written as a string cell, never as a formula.
 func WriteWorkbook(w io.Writer, r *Result, cs []checks.Check) error {
@@ -408,6 +408,9 @@ func WriteWorkbook(w io.Writer, r *Result, cs []checks.Check) error {
 	}
 	if err := f.SetSheetName("Sheet1", SummarySheet); err != nil {
 		return fmt.Errorf("summary sheet: %w", err)
+	}
+	if err := writeCommitmentsSheet(f, st, r, cs); err != nil {
+		return fmt.Errorf("commitments sheet: %w", err)
 	}
 	for _, c := range cs {
 		if err := writeCheckSheet(f, st, c, r.Findings); err != nil {

@@ -43,8 +43,8 @@ func TestWorkbookLayout(t *testing.T) {
 		t.Errorf("the Summary's as-of row %d reads %q, want the date %s", i+1, rows[max(i, 0)], r.AsOf.Format("2006-01-02 15:04"))
 	}
 
-	sheets := map[string][]string{CoverageSheet: CoverageColumns, ResolvedSheet: ResolvedColumns, UnverifiedSheet: UnverifiedColumns,
-		SuppressedSheet: SuppressedColumns, TrendSheet: TrendColumns}
+	sheets := map[string][]string{CommitmentsSheet: CommitmentColumns, CoverageSheet: CoverageColumns, ResolvedSheet: ResolvedColumns,
+		UnverifiedSheet: UnverifiedColumns, SuppressedSheet: SuppressedColumns, TrendSheet: TrendColumns}
 	// A column's cap is what its check declared, or the default.
 	caps := map[string][]float64{}
 	for _, c := range checks.All() {
