@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/checks"
 	"github.com/orgaudit/orgaudit/internal/history"
 	"github.com/orgaudit/orgaudit/internal/report"
 )
@@ -84,8 +86,8 @@ func TestDemoJSON(t *testing.T) {
 			t.Errorf("reservation finding without expiry: %+v", f)
 		}
 	}
-	if len(perCheck) != 4 {
-		t.Errorf("findings per check %v, want all four", perCheck)
+	if len(perCheck) != len(checks.All()) {
+		t.Errorf("findings per check %v, want every one of %s", perCheck, strings.Join(checks.Names(), ", "))
 	}
 	if len(r.Errors) != 1 || r.Errors[0].AccountID != awssim.DemoMissingRole || r.Errors[0].Code != "AccessDenied" {
 		t.Errorf("errors %+v", r.Errors)
@@ -106,8 +108,10 @@ func TestDemoJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if got := strings.Join(f.GetSheetList(), ","); got != "Summary,service-catalog-products,cloudformation-failed-stacks,ec2-reserved-instances,rds-reserved-instances,Resolved,Unverified,Suppressed,Trend,Coverage" {
-		t.Errorf("sheets %s", got)
+	want := append(append([]string{report.SummarySheet, report.CommitmentsSheet}, checks.Names()...), report.ResolvedSheet, report.UnverifiedSheet,
+		report.SuppressedSheet, report.TrendSheet, report.CoverageSheet)
+	if got := f.GetSheetList(); !slices.Equal(got, want) {
+		t.Errorf("sheets %v, want %v", got, want)
 	}
 }
 

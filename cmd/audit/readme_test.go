@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/orgaudit/orgaudit/internal/audit"
+	"github.com/orgaudit/orgaudit/internal/checks"
 )
 
 // readmeActions reads the actions listed between <!-- name:start --> and <!-- name:end -->.
@@ -51,5 +52,35 @@ func TestReadmeListsExactlyTheIAMActionsTheCodeCalls(t *testing.T) {
 	}
 	if !strings.Contains(readme, "go run ./cmd/audit demo") || !strings.Contains(readme, "./.ci/run") {
 		t.Error("README must open with the demo and test commands")
+	}
+}
+
+// TestReadmeCheckTableIsTheRegistry: the README's table of checks names every registered check, in the registry's
+// order, and nothing else, so a new check cannot land undocumented.
+func TestReadmeCheckTableIsTheRegistry(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	start := strings.Index(readme, "| check | finds |")
+	if start < 0 {
+		t.Fatal("README has no table headed | check | finds |")
+	}
+	var got []string
+	for _, line := range strings.Split(readme[start:], "\n")[2:] {
+		if !strings.HasPrefix(line, "|") {
+			break
+		}
+		m := regexp.MustCompile("^\\| `([a-z0-9-]+)` \\|").FindStringSubmatch(line)
+		if m == nil {
+			t.Errorf("README check table row does not start with a check name: %q", line)
+			continue
+		}
+		got = append(got, m[1])
+	}
+	if want := checks.Names(); !slices.Equal(got, want) {
+		t.Errorf("README's check table lists %v, the registry %v", got, want)
 	}
 }

@@ -210,11 +210,18 @@ func syntheticResult(n int) *report.Result {
 			AccountName: fmt.Sprintf("acct-%05d", i/20), Region: allRegions[i%4], ResourceID: fmt.Sprintf("res-%07d", i),
 			ResourceName: fmt.Sprintf("name-%d", i), Status: "CREATE_FAILED", Reason: "The following resource(s) failed to create: [Bucket]",
 			ConsoleURL: "https://console.aws.amazon.com/cloudformation/home?region=us-east-1", Details: map[string]string{}}
-		if _, ok := c.(checks.Expiring); ok {
+		if c.Layout().Expiry {
 			f.DaysLeft, f.ExpiresAt = &days, &end
 		}
-		for _, col := range c.Columns() {
-			f.Details[col] = "value of " + col
+		for _, col := range c.Layout().Columns {
+			switch col.Kind {
+			case checks.KindDate:
+				f.Details[col.Name] = checks.DetailTime(end)
+			case checks.KindNumber:
+				f.Details[col.Name] = fmt.Sprint(1 + i%20)
+			default:
+				f.Details[col.Name] = "value of " + col.Name
+			}
 		}
 		res.Findings = append(res.Findings, f)
 	}

@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/orgaudit/orgaudit/internal/checks"
 )
 
 func main() {
@@ -86,7 +88,8 @@ func orchestrate(args []string) int {
 	if *serial > 0 {
 		scenarios = append(scenarios, scenario{accounts: *serial, concurrency: 1})
 	}
-	fmt.Printf("latency %s per call, %d regions × 4 checks per account, %s, acting as a %d MB function\n\n", *latency, *regions, machine(), *functionMemory)
+	fmt.Printf("latency %s per call, %d regions × %d checks per account, %s, acting as a %d MB function\n\n", *latency, *regions, len(checks.All()), machine(),
+		*functionMemory)
 	fmt.Println("| accounts | concurrency | cells | API calls | wall | lower bound | wall ÷ bound | peak heap | peak RSS | findings |")
 	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	var results []jobResult

@@ -123,11 +123,10 @@ func TestContractWithMoto(t *testing.T) {
 		}
 		return aws.ToString(id.Account), aws.ToString(id.Arn), nil
 	})
-	endpoints := audit.ServiceEndpoints{"Service Catalog": sim.URL(), "EC2": sim.URL(), "RDS": sim.URL()}
-	for k, v := range motoEndpoints {
-		endpoints[k] = v
-	}
-	cfg := audit.WithServiceEndpoints(*base, endpoints)
+	// What moto answers goes to moto, every other service (every check's but CloudFormation's) to the simulator, so a
+	// check added later is audited here without this test naming its service.
+	cfg := base.Copy()
+	cfg.ConfigSources = append([]interface{}{splitEndpoints{moto: motoEndpoints, rest: sim.URL()}}, cfg.ConfigSources...)
 
 	s := audit.Defaults()
 	s.RoleName = "OrganizationAccountAccessRole"
@@ -173,7 +172,8 @@ func TestContractWithMoto(t *testing.T) {
 	if den := sim.Denials(); len(den) != 0 || len(sim.Granted()) == 0 {
 		t.Errorf("denied %+v, granted %d", den, len(sim.Granted()))
 	}
-	if r.Accounts.Total != 4 || r.Accounts.Audited != 4 || len(r.Errors) != 0 || r.Coverage.Cells != 16 {
+	accounts := 1 + len(members)
+	if r.Accounts.Total != accounts || r.Accounts.Audited != accounts || len(r.Errors) != 0 || r.Coverage.Cells != accounts*len(s.Regions)*len(checks.All()) {
 		t.Fatalf("accounts %+v coverage %+v errors %+v", r.Accounts, r.Coverage, r.Errors)
 	}
 	found := map[string]bool{}
@@ -268,4 +268,17 @@ func receiveOne(t *testing.T, cfg aws.Config, queueURL string) snsEnvelope {
 		t.Fatal(err)
 	}
 	return env
+}
+
+// splitEndpoints sends the services moto names to moto and every other one to rest.
+type splitEndpoints struct {
+	moto audit.ServiceEndpoints
+	rest string
+}
+
+func (e splitEndpoints) GetServiceBaseEndpoint(ctx context.Context, sdkID string) (string, bool, error) {
+	if u, ok, err := e.moto.GetServiceBaseEndpoint(ctx, sdkID); ok || err != nil {
+		return u, ok, err
+	}
+	return e.rest, true, nil
 }

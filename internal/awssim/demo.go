@@ -249,10 +249,14 @@ func Demo(asOf time.Time) *Organization {
 	logArchive := acct("141414141414", "log-archive", std())
 	identity := acct("151515151515", "identity", std())
 
-	return &Organization{
+	org := &Organization{
 		ID: "o-demo0rgaud1", ManagementAccountID: DemoManagementAccount, PageSize: 3,
 		Accounts: []*Account{mgmt, shared, network, data, compute, dev, staging, security, sandbox, closed, analytics, payments, logArchive, identity},
 	}
+	for _, add := range demoData {
+		add(org, day)
+	}
+	return org
 }
 
 // DemoSuppressions is the demo's suppressions file, as a person would put it at <prefix>/suppressions.yaml in the

@@ -53,7 +53,7 @@ var throttleCodes = map[string]Fault{
 // errors of their API references), ExpiredToken for the query ones, HTTP 403 both.
 func expiredToken(service string) *Fault {
 	code := "ExpiredToken"
-	if protocols[service].json {
+	if protocols[service].isJSON() {
 		code = "ExpiredTokenException"
 	}
 	return &Fault{Status: 403, Code: code, Message: "The security token included in the request is expired"}

@@ -82,6 +82,16 @@ func Generate(o GenerateOptions) *Organization {
 		}
 		for _, name := range regions {
 			a.Regions[name] = generateRegion(rng("region", i, name), id, name, day)
+			for _, g := range generatedData {
+				if g.perRegion != nil {
+					g.perRegion(rng("region", i, name, g.service), a, name, day)
+				}
+			}
+		}
+		for _, g := range generatedData {
+			if g.perAccount != nil {
+				g.perAccount(rng("account", i, g.service), a, day)
+			}
 		}
 		if i == 0 {
 			home := a.Regions[o.Regions[0]]

@@ -438,6 +438,9 @@ const snsKMS = "sns-kms"
 // accessDenied is each service's own refusal, as botocore models it (or AWS's common AccessDenied where it does
 // not): awsJson services answer AccessDeniedException, SNS AuthorizationError, EC2 UnauthorizedOperation.
 func accessDenied(service, msg string) *Fault {
+	if d := protocols[service].denied; d.Code != "" {
+		return &Fault{Status: d.Status, Code: d.Code, Message: msg}
+	}
 	switch service {
 	case "organizations", "servicecatalog":
 		return &Fault{Status: 400, Code: "AccessDeniedException", Message: msg}

@@ -44,6 +44,10 @@ type Region struct {
 	ReservedDBInstances []ReservedDBInstance
 	Topics              []string // SNS topic names
 	Buckets             []string // S3 bucket names, created in the shared in-process S3
+
+	// Reservations are the reserved nodes and instances of the services that sell them by the node (ElastiCache,
+	// OpenSearch, Redshift, MemoryDB), by service as the simulator names it: one field for all of them.
+	Reservations map[string][]Reservation
 }
 
 type ProvisionedProduct struct {
@@ -122,4 +126,19 @@ func (o *Organization) pageSize(requested int) int {
 		n = requested
 	}
 	return n
+}
+
+// Reservation is a reserved node or instance of a service that reports StartTime and Duration (seconds), not an end:
+// ElastiCache, OpenSearch, Redshift and MemoryDB share this shape, each naming the fields its own way on the wire.
+type Reservation struct {
+	ID, OfferingID string
+	Name           string // OpenSearch's ReservationName
+	Type           string // cache node, instance or node type
+	Count          int
+	Start          time.Time
+	Duration       int // seconds
+	State          string
+	// ProductDescription is ElastiCache's engine ("redis"); OfferingType the payment option ("All Upfront").
+	ProductDescription, OfferingType string
+	FixedPrice, UsagePrice           float64
 }

@@ -324,7 +324,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		proto.writeError(w, s.requestID(), op, &Fault{Status: 400, Code: "InvalidAction", Message: fmt.Sprintf("awssim does not implement %s %s", service, op)})
 		return
 	}
-	if !globalServices[service] {
+	if !globalServices[service] && !proto.global {
 		req.region = req.account.Regions[region]
 		if req.region == nil {
 			proto.writeError(w, s.requestID(), op, regionNotEnabled(service, region))
@@ -354,7 +354,7 @@ func regionNotEnabled(service, region string) *Fault {
 // UnrecognizedClientException, query protocols InvalidClientTokenId, both with HTTP 403 as AWS's Common Errors
 // reference gives (https://docs.aws.amazon.com/awsconsolehelpdocs/latest/gsg/common-errors.html).
 func unrecognizedClient(service string) *Fault {
-	if protocols[service].json {
+	if protocols[service].isJSON() {
 		return &Fault{Status: 403, Code: "UnrecognizedClientException", Message: "The security token included in the request is invalid."}
 	}
 	return &Fault{Status: 403, Code: "InvalidClientTokenId", Message: "The security token included in the request is invalid."}

@@ -18,7 +18,18 @@ type protocol struct {
 	json      bool
 	ec2       bool
 	namespace string // XML namespace of query answers
+	// rest maps a restJson1 request's method and path, "POST /DescribeSavingsPlans", to its operation. Its query
+	// string is the request's form; its body, JSON, the handler's to decode.
+	rest map[string]string
+	// global services answer in any region and hold their data on the account, not on a region.
+	global bool
+	// denied is the service's refusal of a caller without the permission, its message left to fill; empty for AWS's
+	// common AccessDenied (HTTP 403).
+	denied Fault
 }
+
+// isJSON says the protocol answers in JSON: awsJson1_0, awsJson1_1 or restJson1.
+func (p protocol) isJSON() bool { return p.json || p.rest != nil }
 
 var protocols = map[string]protocol{
 	"organizations":  {json: true},
@@ -32,6 +43,13 @@ var protocols = map[string]protocol{
 
 // operation names the call: the X-Amz-Target suffix for awsJson1_1, the Action form field for query protocols.
 func (p protocol) operation(r *http.Request, body []byte) (string, url.Values, error) {
+	if p.rest != nil {
+		op, ok := p.rest[r.Method+" "+r.URL.Path]
+		if !ok {
+			return "", nil, fmt.Errorf("%w: no operation at %s %s", errNoOperation, r.Method, r.URL.Path)
+		}
+		return op, r.URL.Query(), nil
+	}
 	if p.json {
 		target := r.Header.Get("X-Amz-Target")
 		_, op, ok := strings.Cut(target, ".")
@@ -53,13 +71,13 @@ func (p protocol) operation(r *http.Request, body []byte) (string, url.Values, e
 
 func (p protocol) writeResult(w http.ResponseWriter, requestID, op string, out any) {
 	switch {
-	case p.json:
+	case p.isJSON():
 		b, err := json.Marshal(out)
 		if err != nil {
 			p.writeError(w, requestID, op, &Fault{Status: 500, Code: "InternalFailure", Message: err.Error()})
 			return
 		}
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.Header().Set("Content-Type", p.contentType())
 		w.Header().Set("X-Amzn-RequestId", requestID)
 		_, _ = w.Write(b)
 	case p.ec2:
@@ -96,12 +114,16 @@ func (p protocol) writeError(w http.ResponseWriter, requestID, op string, f *Fau
 		status = 400
 	}
 	switch {
-	case p.json:
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	case p.isJSON():
+		w.Header().Set("Content-Type", p.contentType())
 		w.Header().Set("X-Amzn-RequestId", requestID)
 		w.Header().Set("X-Amzn-ErrorType", f.Code)
 		w.WriteHeader(status)
-		b, _ := json.Marshal(map[string]string{"__type": f.Code, "message": f.Message})
+		body := map[string]string{"__type": f.Code, "message": f.Message}
+		if p.rest != nil {
+			body = map[string]string{"message": f.Message} // restJson1 names the error in X-Amzn-ErrorType only
+		}
+		b, _ := json.Marshal(body)
 		_, _ = w.Write(b)
 	case p.ec2:
 		w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
@@ -119,6 +141,13 @@ func (p protocol) writeError(w http.ResponseWriter, requestID, op string, f *Fau
 		fmt.Fprintf(w, `<ErrorResponse xmlns="%s"><Error><Type>%s</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,
 			p.namespace, kind, xmlEscape(f.Code), xmlEscape(f.Message), requestID)
 	}
+}
+
+func (p protocol) contentType() string {
+	if p.rest != nil {
+		return "application/json"
+	}
+	return "application/x-amz-json-1.1"
 }
 
 // stripOuter drops the element xml.Marshal wraps a struct in, keeping its children.

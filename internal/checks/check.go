@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,9 +22,141 @@ type Check interface {
 	Title() string
 	// Actions are the IAM actions Run calls; the member role grants exactly the union of these.
 	Actions() []string
-	// Columns name the check-specific details each finding carries, in sheet order.
-	Columns() []string
+	// Layout declares how reports show the findings: whether they expire, and the columns their Details fill.
+	Layout() Layout
+	// DigestDetail is what the digest's line for f says after the resource: the one detail an engineer acts on
+	// (a product and its version), or "". The report folds it to one line and bounds it.
+	DigestDetail(f *Finding) string
 	Run(ctx context.Context, t Target) ([]Finding, error)
+}
+
+// Layout is how reports show a check's findings, declared by the check beside the calls that fill them: a report
+// renders any check from it without knowing the check.
+type Layout struct {
+	// Expiry says the findings are commitments that end (ExpiresAt, DaysLeft): the check's sheet shows Days left and
+	// Expires, and the workbook's Commitments sheet lists them with every other check's.
+	Expiry bool
+	// Kind names what one finding is in a list that mixes checks, "EC2 reserved instance".
+	Kind string
+	// Columns are the Details each finding carries, in sheet order. A finding holds no detail not named here.
+	Columns []Column
+}
+
+// Column is one detail of a check's findings as a sheet shows it.
+type Column struct {
+	Name string
+	Kind ColumnKind
+	// Width is the most the column may take, in Excel's unit (widths of the digit 0); wider text wraps. Zero takes
+	// the report's default. The column is otherwise fitted to what it holds.
+	Width float64
+	// Role says what the column means beside other checks' columns, for views that mix checks; "" for none.
+	Role ColumnRole
+}
+
+// ColumnKind says how a detail's text is written: Details are strings, a cell has a type.
+type ColumnKind string
+
+const (
+	// KindText is written as it is, always a text cell.
+	KindText ColumnKind = "text"
+	// KindDate holds RFC 3339 text, written as a real date.
+	KindDate ColumnKind = "date"
+	// KindNumber holds a decimal number, written as a number.
+	KindNumber ColumnKind = "number"
+	// KindLink holds an https URL, written as a hyperlink.
+	KindLink ColumnKind = "link"
+)
+
+// ColumnRole names a column's meaning across checks. The commitment checks (Layout.Expiry) share these, so the
+// Commitments sheet shows every kind of commitment in the same columns.
+type ColumnRole string
+
+const (
+	// RoleType is what was bought: an instance or node type, a plan type.
+	RoleType ColumnRole = "type"
+	// RoleCount is how many units were bought (KindNumber).
+	RoleCount ColumnRole = "count"
+	// RoleCommitment is the money committed per hour, in USD (KindNumber): a Savings Plan's commitment.
+	RoleCommitment ColumnRole = "commitment"
+	// RoleRenewal says what takes over at the end, "" when nothing does.
+	RoleRenewal ColumnRole = "renewal"
+)
+
+// textColumn, dateColumn and numberColumn declare columns tersely in the checks' files.
+func textColumn(name string) Column   { return Column{Name: name, Kind: KindText} }
+func dateColumn(name string) Column   { return Column{Name: name, Kind: KindDate} }
+func numberColumn(name string) Column { return Column{Name: name, Kind: KindNumber} }
+
+func (c Column) as(r ColumnRole) Column { c.Role = r; return c }
+func (c Column) wide(w float64) Column  { c.Width = w; return c }
+
+// Column is the declared column named name, or nil.
+func (l Layout) Column(name string) *Column {
+	return l.column(func(c Column) bool { return c.Name == name })
+}
+
+// WithRole is the column that plays r, or nil.
+func (l Layout) WithRole(r ColumnRole) *Column {
+	return l.column(func(c Column) bool { return c.Role == r })
+}
+
+func (l Layout) column(match func(Column) bool) *Column {
+	for i := range l.Columns {
+		if match(l.Columns[i]) {
+			return &l.Columns[i]
+		}
+	}
+	return nil
+}
+
+// DetailTime formats a time for a KindDate detail.
+func DetailTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// CheckDeclared reports what in f its check c did not declare: a detail that is not one of c's columns, a value its
+// column's kind cannot read, an expiry on a check that does not report one. Reports rely on all three.
+func CheckDeclared(c Check, f *Finding) error {
+	l := c.Layout()
+	var problems []string
+	if f.Check != c.Name() {
+		problems = append(problems, fmt.Sprintf("finding of check %q", f.Check))
+	}
+	keys := make([]string, 0, len(f.Details))
+	for k := range f.Details {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := f.Details[k]
+		col := l.Column(k)
+		if col == nil {
+			problems = append(problems, fmt.Sprintf("detail %q is not a declared column", k))
+			continue
+		}
+		if v == "" {
+			continue
+		}
+		switch col.Kind {
+		case KindDate:
+			if _, err := time.Parse(time.RFC3339, v); err != nil {
+				problems = append(problems, fmt.Sprintf("date column %q holds %q, not RFC 3339", k, v))
+			}
+		case KindNumber:
+			if _, err := strconv.ParseFloat(v, 64); err != nil {
+				problems = append(problems, fmt.Sprintf("number column %q holds %q", k, v))
+			}
+		case KindLink:
+			if !strings.HasPrefix(v, "https://") {
+				problems = append(problems, fmt.Sprintf("link column %q holds %q, not an https URL", k, v))
+			}
+		}
+	}
+	if !l.Expiry && (f.ExpiresAt != nil || f.DaysLeft != nil) {
+		problems = append(problems, "an expiry on a check whose Layout says it reports none")
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("check %s, %s: %s", c.Name(), f.ResourceID, strings.Join(problems, "; "))
+	}
+	return nil
 }
 
 // Target is where a check runs: one account, one region, with credentials already set up for that account.
@@ -130,7 +263,7 @@ type Finding struct {
 	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
 	DaysLeft     *int       `json:"days_left,omitempty"`
 	ConsoleURL   string     `json:"console_url,omitempty"`
-	// Details holds the check's Columns, by name.
+	// Details holds the check's Layout columns, by name, as text in each column's kind.
 	Details map[string]string `json:"details,omitempty"`
 
 	// Memory: what the runs before this one knew of the finding, filled by the job from internal/history. All three
@@ -174,7 +307,22 @@ func daysOrMax(d *int) int {
 
 // All returns every check in report order. The order is the registry: sheets, digest sections and -checks follow it.
 func All() []Check {
-	return []Check{ServiceCatalogProducts{}, CloudFormationFailedStacks{}, EC2ReservedInstances{}, RDSReservedInstances{}}
+	return []Check{
+		ServiceCatalogProducts{},
+		CloudFormationFailedStacks{},
+		EC2ReservedInstances{},
+		RDSReservedInstances{},
+	}
+}
+
+// ByName is the registered check of that name.
+func ByName(name string) (Check, bool) {
+	for _, c := range All() {
+		if c.Name() == name {
+			return c, true
+		}
+	}
+	return nil, false
 }
 
 // Names lists the registered check names.
@@ -302,9 +450,3 @@ func consoleHost(partition string) string {
 	}
 	return "console.aws.amazon.com"
 }
-
-// Expiring is implemented by checks whose findings carry an expiry date, so reports show Expires and Days left.
-type Expiring interface{ ReportsExpiry() bool }
-
-func (EC2ReservedInstances) ReportsExpiry() bool { return true }
-func (RDSReservedInstances) ReportsExpiry() bool { return true }

@@ -23,9 +23,12 @@ type CloudFormationFailedStacks struct{}
 func (CloudFormationFailedStacks) Name() string      { return "cloudformation-failed-stacks" }
 func (CloudFormationFailedStacks) Title() string     { return "CloudFormation stacks failed or stuck" }
 func (CloudFormationFailedStacks) Actions() []string { return []string{"cloudformation:ListStacks"} }
-func (CloudFormationFailedStacks) Columns() []string {
-	return []string{"Stack ID", "Root stack", "Nested failures", "Service Catalog product", "Last updated"}
+func (CloudFormationFailedStacks) Layout() Layout {
+	return Layout{Kind: "stack", Columns: []Column{
+		textColumn("Stack ID"), textColumn("Root stack"), textColumn("Nested failures").wide(60), textColumn("Service Catalog product"),
+		dateColumn("Last updated")}}
 }
+func (CloudFormationFailedStacks) DigestDetail(*Finding) string { return "" }
 
 // stackSeverity is the explicit failure filter. UPDATE_ROLLBACK_COMPLETE and IMPORT_ROLLBACK_COMPLETE are healthy
 // stacks whose last update or import failed, so they are only notices. The transitional statuses are findings only
@@ -157,7 +160,7 @@ func (c CloudFormationFailedStacks) group(t Target, stacks []cfntypes.StackSumma
 			updated = s.CreationTime
 		}
 		if updated != nil {
-			f.Details["Last updated"] = updated.UTC().Format("2006-01-02T15:04:05Z")
+			f.Details["Last updated"] = DetailTime(*updated)
 		}
 		f.ConsoleURL = fmt.Sprintf("https://%s/cloudformation/home?region=%s#/stacks/stackinfo?stackId=%s", consoleHost(t.Partition), t.Region, url.QueryEscape(id))
 		out = append(out, f)

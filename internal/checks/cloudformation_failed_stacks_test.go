@@ -87,6 +87,7 @@ func TestCloudFormationFailedStacks(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := CloudFormationFailedStacks{}.run(context.Background(), c.fake, testTarget(t, "2026-11-22T00:00:00Z"))
+			declared(t, CloudFormationFailedStacks{}, got)
 			if c.wantErr != "" {
 				if awserr.APICode(err) != c.wantErr {
 					t.Fatalf("err = %v, want %s", err, c.wantErr)

@@ -25,9 +25,12 @@ type ec2ReservedInstancesAPI interface {
 func (EC2ReservedInstances) Name() string      { return "ec2-reserved-instances" }
 func (EC2ReservedInstances) Title() string     { return "EC2 reserved instances expiring or lapsed" }
 func (EC2ReservedInstances) Actions() []string { return []string{"ec2:DescribeReservedInstances"} }
-func (EC2ReservedInstances) Columns() []string {
-	return []string{"Instance type", "Count", "Platform", "Scope", "Availability zone", "Offering", "Start", "Renewal"}
+func (EC2ReservedInstances) Layout() Layout {
+	return Layout{Expiry: true, Kind: "EC2 reserved instance", Columns: []Column{
+		textColumn("Instance type").as(RoleType), numberColumn("Count").as(RoleCount), textColumn("Platform"), textColumn("Scope"),
+		textColumn("Availability zone"), textColumn("Offering"), dateColumn("Start"), textColumn("Renewal").as(RoleRenewal).wide(60)}}
 }
+func (EC2ReservedInstances) DigestDetail(*Finding) string { return "" }
 
 func (c EC2ReservedInstances) Run(ctx context.Context, t Target) ([]Finding, error) {
 	return c.run(ctx, ec2.NewFromConfig(t.Config), t)
@@ -84,7 +87,7 @@ func (c EC2ReservedInstances) run(ctx context.Context, api ec2ReservedInstancesA
 		f.Details["Availability zone"] = aws.ToString(ri.AvailabilityZone)
 		f.Details["Offering"] = fmt.Sprintf("%s %s", ri.OfferingClass, ri.OfferingType)
 		if ri.Start != nil {
-			f.Details["Start"] = ri.Start.UTC().Format(time.RFC3339)
+			f.Details["Start"] = DetailTime(*ri.Start)
 		}
 		if renewal != nil {
 			q := *renewal

@@ -104,6 +104,7 @@ func TestEC2ReservedInstances(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			tg := testTarget(t, "2026-11-22T00:00:00Z")
 			got, err := EC2ReservedInstances{}.run(context.Background(), c.fake, tg)
+			declared(t, EC2ReservedInstances{}, got)
 			if c.wantErr != "" {
 				if awserr.APICode(err) != c.wantErr {
 					t.Fatalf("err = %v, want %s", err, c.wantErr)

@@ -19,9 +19,12 @@ type RDSReservedInstances struct{}
 func (RDSReservedInstances) Name() string      { return "rds-reserved-instances" }
 func (RDSReservedInstances) Title() string     { return "RDS reserved DB instances expiring or lapsed" }
 func (RDSReservedInstances) Actions() []string { return []string{"rds:DescribeReservedDBInstances"} }
-func (RDSReservedInstances) Columns() []string {
-	return []string{"DB instance class", "Count", "Engine", "Multi-AZ", "Offering", "Start", "Lease ID", "Renewal"}
+func (RDSReservedInstances) Layout() Layout {
+	return Layout{Expiry: true, Kind: "RDS reserved DB instance", Columns: []Column{
+		textColumn("DB instance class").as(RoleType), numberColumn("Count").as(RoleCount), textColumn("Engine"), textColumn("Multi-AZ"),
+		textColumn("Offering"), dateColumn("Start"), textColumn("Lease ID"), textColumn("Renewal").as(RoleRenewal).wide(60)}}
 }
+func (RDSReservedInstances) DigestDetail(*Finding) string { return "" }
 
 // RDS reports State as a plain string; these are the values its user guide names.
 const (
@@ -101,7 +104,7 @@ func (c RDSReservedInstances) run(ctx context.Context, api rds.DescribeReservedD
 		f.Details["Multi-AZ"] = fmt.Sprint(aws.ToBool(ri.MultiAZ))
 		f.Details["Offering"] = aws.ToString(ri.OfferingType)
 		if ri.StartTime != nil {
-			f.Details["Start"] = ri.StartTime.UTC().Format(time.RFC3339)
+			f.Details["Start"] = DetailTime(*ri.StartTime)
 		}
 		f.Details["Lease ID"] = aws.ToString(ri.LeaseId)
 		if renewal != nil {

@@ -90,6 +90,7 @@ func TestRDSReservedInstances(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := RDSReservedInstances{}.run(context.Background(), c.fake, testTarget(t, "2026-11-22T00:00:00Z"))
+			declared(t, RDSReservedInstances{}, got)
 			if c.fake.calls != c.wantCalls {
 				t.Errorf("%d calls, want %d", c.fake.calls, c.wantCalls)
 			}

@@ -29,8 +29,19 @@ func (ServiceCatalogProducts) Title() string { return "Service Catalog provision
 func (ServiceCatalogProducts) Actions() []string {
 	return []string{"servicecatalog:SearchProvisionedProducts", "servicecatalog:DescribeRecord", "servicecatalog:DescribeProvisioningArtifact"}
 }
-func (ServiceCatalogProducts) Columns() []string {
-	return []string{"Product", "Version", "Version description", "Type", "Last record", "Record status", "Record errors", "Stuck since"}
+func (ServiceCatalogProducts) Layout() Layout {
+	return Layout{Kind: "provisioned product", Columns: []Column{
+		textColumn("Product"), textColumn("Version"), textColumn("Version description"), textColumn("Type"), textColumn("Last record"),
+		textColumn("Record status"), textColumn("Record errors").wide(60), dateColumn("Stuck since")}}
+}
+
+// DigestDetail names the product and its version: a broken product is usually one version's fault. The name is
+// quoted as it reads, not escaped: the report folds the whole to one line of the words a person would see.
+func (ServiceCatalogProducts) DigestDetail(f *Finding) string {
+	if p := strings.Join(strings.Fields(f.Details["Product"]), " "); p != "" {
+		return `product "` + p + `" ` + f.Details["Version"]
+	}
+	return ""
 }
 
 func (c ServiceCatalogProducts) Run(ctx context.Context, t Target) ([]Finding, error) {
@@ -115,7 +126,7 @@ func (c ServiceCatalogProducts) inspect(ctx context.Context, api serviceCatalogA
 		}
 		f.Severity = Warning
 		f.Reason = fmt.Sprintf("stuck for %s (threshold %s)", roundAge(age), roundAge(t.Limits.StuckAfter))
-		f.Details["Stuck since"] = since.UTC().Format(time.RFC3339)
+		f.Details["Stuck since"] = DetailTime(since)
 	}
 	if msg := oneLine(aws.ToString(pp.StatusMessage)); msg != "" {
 		f.Reason = joinReason(f.Reason, msg)

@@ -106,6 +106,7 @@ func TestServiceCatalogProducts(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := ServiceCatalogProducts{}.run(context.Background(), c.fake, testTarget(t, asOf))
+			declared(t, ServiceCatalogProducts{}, got)
 			if c.wantErr != "" {
 				if err == nil || awserr.APICode(err) != c.wantErr {
 					t.Fatalf("err = %v, want code %s", err, c.wantErr)
@@ -173,6 +174,7 @@ func TestServiceCatalogArtifactLookupFailureIsShown(t *testing.T) {
 		records: map[string]sctypes.RecordDetail{"r": {RecordId: aws.String("r")}},
 		pages:   [][]sctypes.ProvisionedProductAttribute{{pp("pp-1", sctypes.ProvisionedProductStatusError, "r"), pp("pp-2", sctypes.ProvisionedProductStatusError, "r")}}}
 	got, err := ServiceCatalogProducts{}.run(context.Background(), fake, testTarget(t, "2026-11-22T00:00:00Z"))
+	declared(t, ServiceCatalogProducts{}, got)
 	if err != nil || len(got) != 2 {
 		t.Fatalf("got %d findings, %v", len(got), err)
 	}

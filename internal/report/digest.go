@@ -25,6 +25,7 @@ const maxNotAuditedBytes = 60_000
 const (
 	maxNameBytes    = 200   // names, ids, versions, statuses, codes
 	maxReasonBytes  = 400   // a finding's reason
+	maxDetailBytes  = 400   // what a check adds to its finding's line (DigestDetail)
 	maxMessageBytes = 300   // a failure's error message
 	maxScopeBytes   = 1_000 // the scope in words
 	maxListBytes    = 2_000 // the lists of checks and of regions on the scope line
@@ -167,7 +168,7 @@ func Digest(r *Result, limit int) string {
 	unverified := take(unverifiedSection(r, min(maxUnverifiedBytes, rest/4)))
 	if !r.compared() {
 		all := func(*checks.Finding) bool { return true }
-		open := findingsSection(r.Findings, rest, all, severityHeading, openLine(false), moreFindings)
+		open := r.findingsSection(rest, all, severityHeading, r.openLine(false), moreFindings)
 		return fit(head.String()+unverified+open+notAudited+suppressions, limit)
 	}
 	changed := take(newOrWorseSection(r, rest*2/3))
@@ -176,9 +177,9 @@ func Digest(r *Result, limit int) string {
 	if r.DigestChangesOnly {
 		open = openCountsSection(r, rest)
 	} else {
-		open = findingsSection(r.Findings, rest, stillOpen, func(sev checks.Severity, n int) string {
+		open = r.findingsSection(rest, stillOpen, func(sev checks.Severity, n int) string {
 			return fmt.Sprintf("\n%s, STILL OPEN (%d)\n", strings.ToUpper(string(sev)), n)
-		}, openLine(true), moreStillOpen)
+		}, r.openLine(true), moreStillOpen)
 		if open == noFindings {
 			open = "\nStill open from before: nothing.\n"
 		}
@@ -230,13 +231,13 @@ func severityHeading(sev checks.Severity, n int) string {
 }
 
 // openLine is a finding's line in the open sections, with its age when the run has a previous one to count from.
-func openLine(withAge bool) func(*checks.Finding) string {
+func (r *Result) openLine(withAge bool) func(*checks.Finding) string {
 	return func(f *checks.Finding) string {
 		age := ""
 		if withAge && f.AgeDays != nil {
 			age = openFor(*f.AgeDays)
 		}
-		return "- " + findingLine(f, age)
+		return "- " + r.findingLine(f, age)
 	}
 }
 
@@ -250,11 +251,12 @@ func openFor(days int) string {
 	return fmt.Sprintf("open %d days", days)
 }
 
-// findingsSection lists the findings keep selects, most severe first, while they fit in budget bytes, the line that
-// counts the rest included. It stops at the first finding that does not fit, so what is left out is always the
-// least severe.
-func findingsSection(fs []checks.Finding, budget int, keep func(*checks.Finding) bool, heading func(checks.Severity, int) string,
+// findingsSection lists the findings keep selects, most severe first and, within a severity, the commitments together,
+// soonest end first (digestOrder), while they fit in budget bytes, the line that counts the rest included. It stops at
+// the first finding that does not fit, so what is left out is always the least severe.
+func (r *Result) findingsSection(budget int, keep func(*checks.Finding) bool, heading func(checks.Severity, int) string,
 	line func(*checks.Finding) string, more func(int) string) string {
+	fs := r.Findings
 	total := 0
 	bySeverity := make([]int, len(checks.Severities))
 	for i := range fs {
@@ -271,6 +273,7 @@ func findingsSection(fs []checks.Finding, budget int, keep func(*checks.Finding)
 	var b strings.Builder
 	reserve := len(more(total))
 	written := 0
+	order := r.digestOrder(len(fs), func(i int) *checks.Finding { return &fs[i] }, nil)
 	fits := func(s string) bool { return b.Len()+len(s)+reserve <= budget }
 severities:
 	for rank, sev := range checks.Severities {
@@ -283,7 +286,7 @@ severities:
 			break
 		}
 		b.WriteString(header)
-		for i := range fs {
+		for _, i := range order {
 			f := &fs[i]
 			if f.Severity != sev || !keep(f) {
 				continue
@@ -324,7 +327,7 @@ func newOrWorseSection(r *Result, budget int) string {
 		return heading + ": none\n"
 	}
 	fmt.Fprintf(&b, "%s (%d)\n", heading, n)
-	idx := bySeverity(len(r.Findings), func(i int) checks.Severity { return r.Findings[i].Severity }, func(i int) bool { return changed(&r.Findings[i]) })
+	idx := r.digestOrder(len(r.Findings), func(i int) *checks.Finding { return &r.Findings[i] }, func(i int) bool { return changed(&r.Findings[i]) })
 	writeLines(&b, len(idx), func(i int) string {
 		f := &r.Findings[idx[i]]
 		what := string(f.Severity) + ", new"
@@ -334,7 +337,7 @@ func newOrWorseSection(r *Result, budget int) string {
 				what = fmt.Sprintf("%s, escalated from %s", f.Severity, from)
 			}
 		}
-		return fmt.Sprintf("- %s: %s", what, findingLine(f, ""))
+		return fmt.Sprintf("- %s: %s", what, r.findingLine(f, ""))
 	}, budget, func(n int) string {
 		return fmt.Sprintf("... %d more new or worse in the workbook (column Change)\n", n)
 	})
@@ -450,6 +453,44 @@ func ruleScope(r history.Rule) string {
 		orAny(r.ResourceID))
 }
 
+// digestOrder returns the indexes i < n that keep selects (all when nil), most severe first; within a severity the
+// commitments (findings of checks whose Layout reports expiry) come first, together whatever their account, soonest
+// end first, a commitment AWS gave no end last; the rest keep their order (SortFindings': account by account).
+func (r *Result) digestOrder(n int, finding func(int) *checks.Finding, keep func(int) bool) []int {
+	idx := bySeverity(n, func(i int) checks.Severity { return finding(i).Severity }, keep)
+	commitment := map[string]bool{}
+	for _, name := range r.Checks {
+		if c, ok := r.check(name); ok {
+			commitment[name] = c.Layout().Expiry
+		}
+	}
+	isCommitment := func(f *checks.Finding) bool {
+		if v, ok := commitment[f.Check]; ok {
+			return v
+		}
+		c, ok := r.check(f.Check)
+		return ok && c.Layout().Expiry
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		fa, fb := finding(idx[a]), finding(idx[b])
+		if ra, rb := fa.Severity.Rank(), fb.Severity.Rank(); ra != rb {
+			return ra < rb
+		}
+		ca, cb := isCommitment(fa), isCommitment(fb)
+		if ca != cb {
+			return ca
+		}
+		if !ca {
+			return false
+		}
+		if (fa.ExpiresAt == nil) != (fb.ExpiresAt == nil) {
+			return fb.ExpiresAt == nil
+		}
+		return fa.ExpiresAt != nil && fa.ExpiresAt.Before(*fb.ExpiresAt)
+	})
+	return idx
+}
+
 // bySeverity returns the indexes i < n that keep selects (all when nil), most severe first, in their order otherwise.
 func bySeverity(n int, sev func(int) checks.Severity, keep func(int) bool) []int {
 	idx := make([]int, 0, n)
@@ -474,11 +515,13 @@ func fit(s string, limit int) string {
 }
 
 // findingLine says what, where, and why in one line an engineer can act on; age, when set, follows the state.
-func findingLine(f *checks.Finding, age string) string {
+func (r *Result) findingLine(f *checks.Finding, age string) string {
 	var b strings.Builder
 	b.WriteString(findingWhere(f))
-	if p := field(f.Details["Product"], maxNameBytes); p != "" {
-		fmt.Fprintf(&b, " product %q %s", p, field(f.Details["Version"], maxNameBytes))
+	if c, ok := r.check(f.Check); ok {
+		if d := field(c.DigestDetail(f), maxDetailBytes); d != "" {
+			b.WriteString(" " + d)
+		}
 	}
 	if f.DaysLeft != nil {
 		if *f.DaysLeft < 0 {

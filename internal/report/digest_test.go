@@ -28,7 +28,7 @@ func TestDigestWholeSizeStaysUnderLimit(t *testing.T) {
 	cs := checks.All()
 	var fs []checks.Finding
 	for i := range 5000 {
-		f := finding(i, checks.Severities[i%3], cs[i%4].Name())
+		f := finding(i, checks.Severities[i%3], cs[i%len(cs)].Name())
 		f.AccountName, f.ResourceName, f.Reason = long("name", 500), long("resource", 500), long("reason", 2000)
 		f.Details["Product"], f.Details["Version"] = long("product", 500), long("v1.0", 500)
 		fs = append(fs, f)
@@ -37,7 +37,7 @@ func TestDigestWholeSizeStaysUnderLimit(t *testing.T) {
 	var failures []crossaccount.Failure
 	for i := range 5000 {
 		failures = append(failures, crossaccount.Failure{AccountID: fmt.Sprintf("%012d", i), AccountName: long("acct", 500),
-			Region: "eu-west-1", Check: cs[i%4].Name(), Code: "AccessDenied", Message: long("denied", 5000)})
+			Region: "eu-west-1", Check: cs[i%len(cs)].Name(), Code: "AccessDenied", Message: long("denied", 5000)})
 	}
 	var regions []string
 	for i := range 30_000 {

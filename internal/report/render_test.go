@@ -69,7 +69,7 @@ func TestWorkbookAsAPersonSeesIt(t *testing.T) {
 			t.Errorf("%s %s: first seen %s not shown as a date", fd.Check, fd.ResourceID, fd.FirstSeen.UTC().Format("2006-01-02 15:04"))
 		}
 	}
-	for _, want := range []string{r.Resolved[0].LastSeen.Format("2006-01-02 15:04"), r.Suppressed[0].Suppression.Expires, "Findings per run",
+	for _, want := range []string{r.Resolved[0].LastSeen.Format("2006-01-02 15:04"), r.Suppressed[0].Suppression.Expires, "Findings per run", "Commitments ending per month",
 		"matched nothing (stale)", "expired since the previous run", "expires within 7 days"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("%q is not on any page", want)
@@ -136,8 +136,8 @@ func TestWorkbookAsAPersonSeesIt(t *testing.T) {
 			t.Errorf("page %d is %.0f x %.0f pt: portrait, want landscape", i+1, p[0], p[1])
 		}
 	}
-	sheets := map[string][]string{CoverageSheet: CoverageColumns, ResolvedSheet: ResolvedColumns, UnverifiedSheet: UnverifiedColumns,
-		SuppressedSheet: SuppressedColumns, TrendSheet: TrendColumns}
+	sheets := map[string][]string{CommitmentsSheet: CommitmentColumns, CoverageSheet: CoverageColumns, ResolvedSheet: ResolvedColumns,
+		UnverifiedSheet: UnverifiedColumns, SuppressedSheet: SuppressedColumns, TrendSheet: TrendColumns}
 	for _, c := range checks.All() {
 		sheets[c.Name()] = FindingColumns(c)
 	}

@@ -82,9 +82,20 @@ type Result struct {
 	// DigestChangesOnly shows open items in the digest only as counts per check (-digest changes, AUDIT_DIGEST).
 	DigestChangesOnly bool `json:"-"`
 
+	// checks are the checks the run ran, by name: how the digest shows their findings (Layout, DigestDetail).
+	checks map[string]checks.Check
+
 	// Cells back the Coverage sheet; they are left out of the JSON, which at ten thousand accounts would pass the
 	// Lambda response limit. Their counts are in Coverage.
 	Cells []crossaccount.Cell `json:"-"`
+}
+
+// check is the check that found f: one the run ran, or else the registry's of that name (a Result decoded from JSON).
+func (r *Result) check(name string) (checks.Check, bool) {
+	if c, ok := r.checks[name]; ok {
+		return c, true
+	}
+	return checks.ByName(name)
 }
 
 // Changes counts the diff against the previous run; suppressed findings count only under Suppressed.
@@ -154,7 +165,9 @@ func Build(runID string, asOf time.Time, regions []string, cs []checks.Check, fa
 		r.Skipped = []crossaccount.Skipped{}
 	}
 	byCheck := map[string]*CheckCounts{}
+	r.checks = map[string]checks.Check{}
 	for _, c := range cs {
+		r.checks[c.Name()] = c
 		r.Checks = append(r.Checks, c.Name())
 		r.Counts = append(r.Counts, CheckCounts{Check: c.Name(), Title: c.Title()})
 	}

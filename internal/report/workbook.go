@@ -35,16 +35,72 @@ const (
 	AgeColumn       = "Age (days)"
 )
 
-// FindingColumns are the columns every check sheet starts with (Change next to Severity, to filter on; First seen and
-// Age after Reason); the check's own Columns follow, then Console.
+// FindingColumns names the columns of c's sheet: those every check sheet starts with (Change next to Severity, to
+// filter on; Days left and Expires for a check whose findings expire; First seen and Age after Reason), then the
+// columns c's Layout declares, then Console.
 func FindingColumns(c checks.Check) []string {
-	cols := []string{"Severity", ChangeColumn, "Account ID", "Account name", "Region", "Resource ID", "Resource name", "Status"}
-	if e, ok := c.(checks.Expiring); ok && e.ReportsExpiry() {
-		cols = append(cols, "Days left", "Expires (UTC)")
+	cols := sheetColumns(c)
+	names := make([]string, len(cols))
+	for i, col := range cols {
+		names[i] = col.Name
 	}
-	cols = append(cols, "Reason", FirstSeenColumn, AgeColumn)
-	cols = append(cols, c.Columns()...)
-	return append(cols, "Console")
+	return names
+}
+
+// sheetColumn is one column of a check sheet: a field every finding has, or one of the check's declared details.
+type sheetColumn struct {
+	checks.Column
+	detail bool
+}
+
+// sheetColumns are c's sheet's columns with their kinds; see FindingColumns.
+func sheetColumns(c checks.Check) []sheetColumn {
+	l := c.Layout()
+	field := func(name string, kind checks.ColumnKind) sheetColumn {
+		return sheetColumn{Column: checks.Column{Name: name, Kind: kind}}
+	}
+	var cols []sheetColumn
+	for _, name := range []string{"Severity", ChangeColumn, "Account ID", "Account name", "Region", "Resource ID", "Resource name", "Status"} {
+		cols = append(cols, field(name, checks.KindText))
+	}
+	if l.Expiry {
+		cols = append(cols, field("Days left", checks.KindNumber), field("Expires (UTC)", checks.KindDate))
+	}
+	cols = append(cols, field("Reason", checks.KindText), field(FirstSeenColumn, checks.KindDate), field(AgeColumn, checks.KindNumber))
+	for _, col := range l.Columns {
+		cols = append(cols, sheetColumn{Column: col, detail: true})
+	}
+	return append(cols, field("Console", checks.KindLink))
+}
+
+// value is what fd holds in the column: a detail's text is read as its column's kind declares.
+func (col sheetColumn) value(fd *checks.Finding) any {
+	if col.detail {
+		return typedDetail(fd.Details[col.Name], col.Kind)
+	}
+	return FindingValue(fd, col.Name)
+}
+
+// typedDetail reads a detail's text as its column's kind: a date from RFC 3339, a whole or decimal number. Text that
+// does not read as its kind stays text, so a cell never loses what the check wrote.
+func typedDetail(v string, kind checks.ColumnKind) any {
+	if v == "" {
+		return ""
+	}
+	switch kind {
+	case checks.KindDate:
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			return t.UTC()
+		}
+	case checks.KindNumber:
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+		if x, err := strconv.ParseFloat(v, 64); err == nil {
+			return x
+		}
+	}
+	return v
 }
 
 // CoverageColumns are the Coverage sheet's columns.
@@ -53,7 +109,7 @@ var CoverageColumns = []string{"Account ID", "Account name", "Region", "Check", 
 // cellStyles are the styles of one fill, by the kind of value. Every data cell is aligned to the top, so a row that
 // grows for one wrapped cell still reads across; wrap is for text wider than its column's cap.
 type cellStyles struct {
-	text, date, day, number, wrap int
+	text, date, day, number, decimal, wrap int
 }
 
 // day is a calendar date, shown without a time: a suppression rule's last day.
@@ -72,6 +128,8 @@ func (c cellStyles) of(v any, wrap bool) int {
 	switch v.(type) {
 	case int:
 		return c.number
+	case float64:
+		return c.decimal
 	case time.Time:
 		return c.date
 	case day:
@@ -92,7 +150,8 @@ type styles struct {
 
 func newStyles(f *excelize.File) (*styles, error) {
 	s := &styles{sev: map[checks.Severity]cellStyles{}}
-	dateFmt, dayFmt := "yyyy-mm-dd hh:mm", "yyyy-mm-dd"
+	// A decimal shows at least two places and at most four: USD per hour runs from 0.0125 to thousands.
+	dateFmt, dayFmt, decimalFmt := "yyyy-mm-dd hh:mm", "yyyy-mm-dd", "#,##0.00##"
 	var err error
 	mk := func(st *excelize.Style) int {
 		if err != nil {
@@ -102,15 +161,16 @@ func newStyles(f *excelize.File) (*styles, error) {
 		id, err = f.NewStyle(st)
 		return id
 	}
-	// Each fill in four kinds: text, a date, a whole number, wrapped text.
+	// Each fill in six kinds: text, a date and time, a date, a whole number, a decimal, wrapped text.
 	kinds := func(fill excelize.Fill) cellStyles {
 		top := &excelize.Alignment{Vertical: "top"}
 		return cellStyles{
-			text:   mk(&excelize.Style{Fill: fill, Alignment: top}),
-			date:   mk(&excelize.Style{Fill: fill, Alignment: top, CustomNumFmt: &dateFmt}),
-			day:    mk(&excelize.Style{Fill: fill, Alignment: top, CustomNumFmt: &dayFmt}),
-			number: mk(&excelize.Style{Fill: fill, Alignment: top, NumFmt: 1}),
-			wrap:   mk(&excelize.Style{Fill: fill, Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}}),
+			text:    mk(&excelize.Style{Fill: fill, Alignment: top}),
+			date:    mk(&excelize.Style{Fill: fill, Alignment: top, CustomNumFmt: &dateFmt}),
+			day:     mk(&excelize.Style{Fill: fill, Alignment: top, CustomNumFmt: &dayFmt}),
+			number:  mk(&excelize.Style{Fill: fill, Alignment: top, NumFmt: 1}),
+			decimal: mk(&excelize.Style{Fill: fill, Alignment: top, CustomNumFmt: &decimalFmt}),
+			wrap:    mk(&excelize.Style{Fill: fill, Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}}),
 		}
 	}
 	solid := func(colour string) excelize.Fill {
@@ -191,6 +251,8 @@ func valueWidth(v any) float64 {
 		return textWidth(v)
 	case int:
 		return textWidth(strconv.Itoa(v))
+	case float64:
+		return textWidth(strconv.FormatFloat(v, 'f', 4, 64)) * 1.25 // thousands separators
 	case time.Time:
 		return textWidth(dateShown)
 	case day:
@@ -205,6 +267,8 @@ func valueWidth(v any) float64 {
 // writer must set widths ahead of the rows, so a sheet's rows are seen twice, never held.
 type columnFit struct {
 	widths []float64
+	// caps are the columns' declared widest (checks.Column.Width), by index; maxColumnWidth where none is.
+	caps map[int]float64
 }
 
 func newColumnFit(header []string) *columnFit {
@@ -213,6 +277,24 @@ func newColumnFit(header []string) *columnFit {
 		c.widths[j] = max(minColumnWidth, textWidth(h)*1.1+headerPadding) // headers are bold
 	}
 	return c
+}
+
+// capAt makes w, when set, column j's widest.
+func (c *columnFit) capAt(j int, w float64) {
+	if w <= 0 {
+		return
+	}
+	if c.caps == nil {
+		c.caps = map[int]float64{}
+	}
+	c.caps[j] = max(w, minColumnWidth)
+}
+
+func (c *columnFit) limit(j int) float64 {
+	if w, ok := c.caps[j]; ok {
+		return w
+	}
+	return maxColumnWidth
 }
 
 func (c *columnFit) see(j int, v any) {
@@ -224,12 +306,12 @@ func (c *columnFit) see(j int, v any) {
 
 // width is column j's width, capped.
 func (c *columnFit) width(j int) float64 {
-	return min(c.widths[j], maxColumnWidth)
+	return min(c.widths[j], c.limit(j))
 }
 
 // wraps says whether some value in column j is wider than its column and must wrap.
 func (c *columnFit) wraps(j int) bool {
-	return c.widths[j] > maxColumnWidth
+	return c.widths[j] > c.limit(j)
 }
 
 // lines is how many lines v takes in column j: one, unless it is text wider than the column, which wraps.
@@ -314,7 +396,7 @@ func Workbook(r *Result, cs []checks.Check) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// WriteWorkbook writes a Summary sheet, one sheet per check, the memory sheets (Resolved, Unverified, Suppressed,
+// WriteWorkbook writes a Summary sheet, the Commitments sheet, one sheet per check, the memory sheets (Resolved, Unverified, Suppressed,
 // Trend) and a Coverage sheet. Rows are streamed, so memory stays
 // flat with the number of findings. Text from AWS is always written as a string cell, never as a formula.
 func WriteWorkbook(w io.Writer, r *Result, cs []checks.Check) error {
@@ -326,6 +408,9 @@ func WriteWorkbook(w io.Writer, r *Result, cs []checks.Check) error {
 	}
 	if err := f.SetSheetName("Sheet1", SummarySheet); err != nil {
 		return fmt.Errorf("summary sheet: %w", err)
+	}
+	if err := writeCommitmentsSheet(f, st, r, cs); err != nil {
+		return fmt.Errorf("commitments sheet: %w", err)
 	}
 	for _, c := range cs {
 		if err := writeCheckSheet(f, st, c, r.Findings); err != nil {
@@ -356,13 +441,16 @@ func writeCheckSheet(f *excelize.File, st *styles, c checks.Check, all []checks.
 	if err := setupPrint(f, c.Name(), true); err != nil {
 		return err
 	}
-	cols := FindingColumns(c)
-	fit := newColumnFit(cols)
+	cols := sheetColumns(c)
+	fit := newColumnFit(FindingColumns(c))
+	for j, col := range cols {
+		fit.capAt(j, col.Width)
+	}
 	for i := range all {
 		if fd := &all[i]; fd.Check == c.Name() {
 			for j, col := range cols {
-				if col != "Console" {
-					fit.see(j, FindingValue(fd, col))
+				if col.Kind != checks.KindLink {
+					fit.see(j, col.value(fd))
 				}
 			}
 		}
@@ -371,7 +459,7 @@ func writeCheckSheet(f *excelize.File, st *styles, c checks.Check, all []checks.
 	if err != nil {
 		return err
 	}
-	if err := startSheet(sw, st, cols, fit); err != nil {
+	if err := startSheet(sw, st, FindingColumns(c), fit); err != nil {
 		return err
 	}
 	// One row of cells, reused: SetRow takes *Cell, so no cell is boxed afresh for every row.
@@ -400,10 +488,11 @@ func writeCheckSheet(f *excelize.File, st *styles, c checks.Check, all []checks.
 			return err
 		}
 	}
-	return endSheet(sw, cols, n, tableName(c.Name()))
+	return endSheet(sw, FindingColumns(c), n, tableName(c.Name()))
 }
 
-// FindingValue is what a finding holds in one of its sheet's columns: text, a whole number of days, or a UTC time.
+// FindingValue is what a finding holds in one of its sheet's columns: text, a whole number of days, or a UTC time;
+// a check's detail as the check wrote it, text.
 func FindingValue(fd *checks.Finding, col string) any {
 	switch col {
 	case "Severity":
@@ -451,12 +540,13 @@ func FindingValue(fd *checks.Finding, col string) any {
 }
 
 // findingCell styles a finding's value by its severity and its kind: numbers and dates keep their number formats,
-// text wider than its column wraps. It also says how many lines the cell takes.
-func findingCell(fd *checks.Finding, col string, j int, sty cellStyles, st *styles, fit *columnFit) (excelize.Cell, int) {
-	if col == "Console" {
-		return linkCell(fd.ConsoleURL, st), 1
+// text wider than its column wraps, a link is a hyperlink. It also says how many lines the cell takes.
+func findingCell(fd *checks.Finding, col sheetColumn, j int, sty cellStyles, st *styles, fit *columnFit) (excelize.Cell, int) {
+	v := col.value(fd)
+	if col.Kind == checks.KindLink {
+		url, _ := v.(string)
+		return linkCell(url, st), 1
 	}
-	v := FindingValue(fd, col)
 	lines := fit.lines(j, v)
 	return excelize.Cell{StyleID: sty.of(v, lines > 1), Value: v}, lines
 }

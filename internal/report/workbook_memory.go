@@ -46,7 +46,9 @@ func listValue(fd *checks.Finding, col string, byName map[string]checks.Check) a
 func details(fd *checks.Finding, c checks.Check) string {
 	var keys []string
 	if c != nil {
-		keys = c.Columns()
+		for _, col := range c.Layout().Columns {
+			keys = append(keys, col.Name)
+		}
 	} else {
 		for k := range fd.Details {
 			keys = append(keys, k)
