@@ -19,6 +19,7 @@ import (
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awserr"
 	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/checks"
 )
 
 // lambdaErrorType is the errorType aws-lambda-go reports for a handler's error: the name of its Go type, the pointer
@@ -31,8 +32,19 @@ func lambdaErrorType(err error) string {
 	return t.Name()
 }
 
-// checkServices are the services the checks call; denying them all leaves nothing audited.
-var checkServices = []string{"servicecatalog", "cloudformation", "ec2", "rds"}
+// checkServices are the services the checks call, by the prefix of the IAM actions each declares (the simulator's
+// service names are the SigV4 signing names, which those prefixes are); denying them all leaves nothing audited.
+var checkServices = func() []string {
+	var out []string
+	for _, c := range checks.All() {
+		for _, a := range c.Actions() {
+			if prefix, _, _ := strings.Cut(a, ":"); !slices.Contains(out, prefix) {
+				out = append(out, prefix)
+			}
+		}
+	}
+	return out
+}()
 
 // TestLambdaErrorTypeTellsFailuresApart: an operator reading an invocation's errorType (the on-failure destination,
 // a log query, an alarm's message) learns which of the four failures it was without reading the message, and

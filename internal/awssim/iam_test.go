@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/memorydb"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -69,6 +70,7 @@ func TestRefusalsInEachServicesOwnShape(t *testing.T) {
 		"cloudformation": {func() error { _, err := cloudformation.NewFromConfig(cfg).ListStacks(ctx, nil); return err }, "AccessDenied", "cloudformation:ListStacks"},
 		"rds":            {func() error { _, err := rds.NewFromConfig(cfg).DescribeReservedDBInstances(ctx, nil); return err }, "AccessDenied", "rds:DescribeReservedDBInstances"},
 		"ec2":            {func() error { _, err := ec2.NewFromConfig(cfg).DescribeReservedInstances(ctx, nil); return err }, "UnauthorizedOperation", "ec2:DescribeReservedInstances"},
+		"memorydb":       {func() error { _, err := memorydb.NewFromConfig(cfg).DescribeReservedNodes(ctx, nil); return err }, "AccessDeniedException", "memorydb:DescribeReservedNodes"},
 		"sns": {func() error {
 			_, err := sns.NewFromConfig(cfg).Publish(ctx, &sns.PublishInput{TopicArn: aws.String(awssim.DemoTopicARN()), Message: aws.String("x")})
 			return err
