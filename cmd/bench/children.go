@@ -115,8 +115,13 @@ func runJob(args []string) int {
 		return 1
 	}
 	r := out.Result
-	_ = json.NewEncoder(os.Stdout).Encode(jobResult{Accounts: r.Accounts.Total, Concurrency: s.Concurrency, Cells: r.Coverage.Cells,
-		Findings: len(r.Findings), Errors: r.Coverage.Errors, Wall: wall, PeakHeap: peakHeap, PeakRSS: peakRSS(), WorkbookBytes: len(out.Workbook)})
+	cellsByCheck := map[string]int{}
+	for _, c := range r.Cells {
+		cellsByCheck[c.Check]++
+	}
+	_ = json.NewEncoder(os.Stdout).Encode(jobResult{Accounts: r.Accounts.Total, Audited: r.Accounts.Audited, Concurrency: s.Concurrency,
+		Cells: r.Coverage.Cells, CellsByCheck: cellsByCheck, Findings: len(r.Findings), Errors: r.Coverage.Errors, Wall: wall,
+		PeakHeap: peakHeap, PeakRSS: peakRSS(), WorkbookBytes: len(out.Workbook)})
 	return 0
 }
 

@@ -88,8 +88,8 @@ func orchestrate(args []string) int {
 	if *serial > 0 {
 		scenarios = append(scenarios, scenario{accounts: *serial, concurrency: 1})
 	}
-	fmt.Printf("latency %s per call, %d regions × %d checks per account, %s, acting as a %d MB function\n\n", *latency, *regions, len(checks.All()), machine(),
-		*functionMemory)
+	fmt.Printf("latency %s per call, %d regions, the registry's %d checks (cells and calls per check below), %s, acting as a %d MB function\n\n",
+		*latency, *regions, len(checks.All()), machine(), *functionMemory)
 	fmt.Println("| accounts | concurrency | cells | API calls | wall | lower bound | wall ÷ bound | peak heap | peak RSS | findings |")
 	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	var results []jobResult
@@ -107,6 +107,10 @@ func orchestrate(args []string) int {
 	fmt.Println()
 	for _, r := range results {
 		fmt.Printf("calls at %d accounts (concurrency %d): %s\n", r.Accounts, r.Concurrency, formatCalls(r.Stats.Calls))
+		if err := printPerCheck(r, checks.All()); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %d accounts: %v\n", r.Accounts, err)
+			return 1
+		}
 		fmt.Printf("  lower bound = max(%d calls × %s ÷ %d, serial chain of %d calls: GetCallerIdentity, %d ListAccounts pages, AssumeRole, the longest per-account stream of %d)\n",
 			r.Stats.TotalCalls, *latency, r.Concurrency, r.Chain, r.Stats.Calls["organizations.ListAccounts"], r.Stats.LongestStream)
 	}
@@ -149,13 +153,16 @@ func speedup(results []jobResult) {
 
 // jobResult is what a job child reports.
 type jobResult struct {
-	Accounts, Concurrency, Cells, Findings, Errors int
-	Wall                                           time.Duration
-	PeakHeap, PeakRSS                              uint64
-	WorkbookBytes                                  int
-	Stats                                          simStats      `json:"-"`
-	Chain                                          int           `json:"-"`
-	LowerBound                                     time.Duration `json:"-"`
+	Accounts, Audited, Concurrency, Cells, Findings, Errors int
+	// CellsByCheck counts the run's cells per check: a regional check has one per account and region, a global one
+	// (Savings Plans) one per account.
+	CellsByCheck      map[string]int
+	Wall              time.Duration
+	PeakHeap, PeakRSS uint64
+	WorkbookBytes     int
+	Stats             simStats      `json:"-"`
+	Chain             int           `json:"-"`
+	LowerBound        time.Duration `json:"-"`
 }
 
 type simStats struct {
@@ -210,6 +217,46 @@ func measure(sc scenario, latency time.Duration, regions int) (jobResult, error)
 	byWork := time.Duration(r.Stats.TotalCalls) * latency / time.Duration(r.Concurrency)
 	r.LowerBound = max(byWork, time.Duration(r.Chain)*latency)
 	return r, nil
+}
+
+// checkCalls attributes the simulator's calls ("service.Operation") to the checks whose IAM actions
+// ("service:Operation") name them; the rest (listing, roles, history, delivery) are the job's own.
+func checkCalls(calls map[string]int, cs []checks.Check) (byCheck map[string]int, own int) {
+	byCheck = map[string]int{}
+	owner := map[string]string{}
+	for _, c := range cs {
+		for _, a := range c.Actions() {
+			owner[strings.Replace(a, ":", ".", 1)] = c.Name()
+		}
+	}
+	for op, n := range calls {
+		if name, ok := owner[op]; ok {
+			byCheck[name] += n
+		} else {
+			own += n
+		}
+	}
+	return byCheck, own
+}
+
+// printPerCheck shows where a run's cells and calls went, check by check, from the registry and the simulator's
+// counts. A check with no cells or no calls did not run as the bench means it to: an error, not a quiet table.
+func printPerCheck(r jobResult, cs []checks.Check) error {
+	byCheck, own := checkCalls(r.Stats.Calls, cs)
+	fmt.Printf("  per check (%d audited accounts): ", r.Audited)
+	var parts, missing []string
+	for _, c := range cs {
+		cells, calls := r.CellsByCheck[c.Name()], byCheck[c.Name()]
+		if cells == 0 || calls == 0 {
+			missing = append(missing, fmt.Sprintf("%s (%d cells, %d calls)", c.Name(), cells, calls))
+		}
+		parts = append(parts, fmt.Sprintf("%s %d cells / %d calls", c.Name(), cells, calls))
+	}
+	fmt.Printf("%s; the job's own calls (organization, roles, history, delivery) %d\n", strings.Join(parts, ", "), own)
+	if len(missing) > 0 {
+		return fmt.Errorf("checks that made no cells or no calls: %s", strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 func mib(b uint64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }

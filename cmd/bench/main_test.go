@@ -2,7 +2,10 @@ package main
 
 import (
 	"os"
+	"strings"
 	"testing"
+
+	"github.com/orgaudit/orgaudit/internal/checks"
 )
 
 // TestMain lets this test binary serve as the bench's child processes, so the smoke run below needs no build of its own.
@@ -18,5 +21,29 @@ func TestMain(m *testing.M) {
 func TestSmoke(t *testing.T) {
 	if code := orchestrate([]string{"-smoke"}); code != 0 {
 		t.Fatalf("bench -smoke exited %d", code)
+	}
+}
+
+// TestCheckCalls: every call the simulator counts goes to the check whose IAM action names it, or to the job's own
+// (organization, roles, delivery); the registry decides, so a new check is counted without an edit here.
+func TestCheckCalls(t *testing.T) {
+	cs := checks.All()
+	calls := map[string]int{"organizations.ListAccounts": 3, "sts.AssumeRole": 5, "s3.PutObject": 2}
+	wantOwn := 3 + 5 + 2
+	want := map[string]int{}
+	for i, c := range cs {
+		for _, a := range c.Actions() {
+			calls[strings.Replace(a, ":", ".", 1)] += 10 + i
+			want[c.Name()] += 10 + i
+		}
+	}
+	byCheck, own := checkCalls(calls, cs)
+	if own != wantOwn || len(byCheck) != len(cs) {
+		t.Fatalf("own %d, want %d; per check %v", own, wantOwn, byCheck)
+	}
+	for name, n := range want {
+		if byCheck[name] != n {
+			t.Errorf("%s: %d calls, want %d", name, byCheck[name], n)
+		}
 	}
 }
