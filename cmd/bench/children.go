@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -121,7 +122,7 @@ func runJob(args []string) int {
 	}
 	_ = json.NewEncoder(os.Stdout).Encode(jobResult{Accounts: r.Accounts.Total, Audited: r.Accounts.Audited, Concurrency: s.Concurrency,
 		Cells: r.Coverage.Cells, CellsByCheck: cellsByCheck, Findings: len(r.Findings), Errors: r.Coverage.Errors, Wall: wall,
-		PeakHeap: peakHeap, PeakRSS: peakRSS(), WorkbookBytes: len(out.Workbook)})
+		PeakHeap: peakHeap, PeakRSS: peakRSS(), WorkbookBytes: len(out.Workbook), JobCPU: selfCPU()})
 	return 0
 }
 
@@ -148,6 +149,15 @@ func samplePeakHeap() (stop func() uint64) {
 		}
 	}()
 	return func() uint64 { close(done); <-finished; return peak.Load() }
+}
+
+// selfCPU is this process's user and system time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // peakRSS is the process's high-water mark of resident memory (VmHWM).

@@ -113,6 +113,11 @@ func orchestrate(args []string) int {
 		}
 		fmt.Printf("  lower bound = max(%d calls × %s ÷ %d, serial chain of %d calls: GetCallerIdentity, %d ListAccounts pages, AssumeRole, the longest per-account stream of %d)\n",
 			r.Stats.TotalCalls, *latency, r.Concurrency, r.Chain, r.Stats.Calls["organizations.ListAccounts"], r.Stats.LongestStream)
+		// The run is CPU-bound on a small machine that also hosts the simulator: the CPU both took, and how busy the
+		// machine was, tell a slow run on a shared machine from a slower job.
+		fmt.Printf("  CPU: job %s (%.0f µs per call), simulator %s (%.0f µs per call), of %s wall on %s; load average %s before the run\n",
+			r.JobCPU.Round(time.Millisecond), perCall(r.JobCPU, r.Stats.TotalCalls), r.SimCPU.Round(time.Millisecond), perCall(r.SimCPU, r.Stats.TotalCalls),
+			r.Wall.Round(time.Millisecond), machine(), r.LoadBefore)
 	}
 	speedup(results)
 	if *workbookRows > 0 {
@@ -160,9 +165,13 @@ type jobResult struct {
 	Wall              time.Duration
 	PeakHeap, PeakRSS uint64
 	WorkbookBytes     int
-	Stats             simStats      `json:"-"`
-	Chain             int           `json:"-"`
-	LowerBound        time.Duration `json:"-"`
+	// JobCPU is the job process's user and system time.
+	JobCPU     time.Duration
+	Stats      simStats      `json:"-"`
+	SimCPU     time.Duration `json:"-"`
+	LoadBefore string        `json:"-"`
+	Chain      int           `json:"-"`
+	LowerBound time.Duration `json:"-"`
 }
 
 type simStats struct {
@@ -193,6 +202,8 @@ func measure(sc scenario, latency time.Duration, regions int) (jobResult, error)
 	if err := json.Unmarshal([]byte(line), &ready); err != nil {
 		return jobResult{}, err
 	}
+	// The simulator's CPU counts from here: building the organization is not answering the job.
+	loadBefore, simCPUBefore := loadAverage(), processCPU(sim.Process.Pid)
 	job := exec.Command(self, "job", "-url", ready.URL, "-concurrency", fmt.Sprint(sc.concurrency), "-regions", strings.Join(ready.Regions, ","))
 	job.Env = append(os.Environ(), "BENCH_ACCESS_KEY="+ready.AccessKey, "BENCH_SECRET_KEY="+ready.SecretKey)
 	job.Stderr = os.Stderr
@@ -212,6 +223,7 @@ func measure(sc scenario, latency time.Duration, regions int) (jobResult, error)
 	if err := json.NewDecoder(resp.Body).Decode(&r.Stats); err != nil {
 		return jobResult{}, err
 	}
+	r.SimCPU, r.LoadBefore = processCPU(sim.Process.Pid)-simCPUBefore, loadBefore
 	// Deliveries (two S3 writes and a publish) follow the audit and are part of the chain too.
 	r.Chain = 1 + r.Stats.Calls["organizations.ListAccounts"] + 1 + r.Stats.LongestStream + r.Stats.Calls["s3.PutObject"] + r.Stats.Calls["sns.Publish"]
 	byWork := time.Duration(r.Stats.TotalCalls) * latency / time.Duration(r.Concurrency)
@@ -257,6 +269,47 @@ func printPerCheck(r jobResult, cs []checks.Check) error {
 		return fmt.Errorf("checks that made no cells or no calls: %s", strings.Join(missing, ", "))
 	}
 	return nil
+}
+
+func perCall(d time.Duration, calls int) float64 {
+	if calls == 0 {
+		return 0
+	}
+	return float64(d.Microseconds()) / float64(calls)
+}
+
+// processCPU is a live process's user and system time so far, from /proc/<pid>/stat (utime and stime, fields 14 and
+// 15, in clock ticks of 1/100 s on Linux); zero where it cannot be read.
+func processCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) is in parentheses and may hold spaces: count fields after its closing one.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// loadAverage is the machine's 1, 5 and 15 minute load averages.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func mib(b uint64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
