@@ -312,6 +312,7 @@ func All() []Check {
 		CloudFormationFailedStacks{},
 		EC2ReservedInstances{},
 		RDSReservedInstances{},
+		ElastiCacheReservedNodes{},
 	}
 }
 
