@@ -313,6 +313,7 @@ func All() []Check {
 		EC2ReservedInstances{},
 		RDSReservedInstances{},
 		ElastiCacheReservedNodes{},
+		RedshiftReservedNodes{},
 	}
 }
 
