@@ -142,7 +142,7 @@ func TestFaultMatrix200Accounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertAccounted(t, clean.Result, active, 3, 4)
+	assertAccounted(t, clean.Result, active, 3, len(checks.All()))
 	assertAgreement(t, clean)
 	if clean.Result.APIRetries != 0 {
 		t.Errorf("a fault-free run retried %d times", clean.Result.APIRetries)
@@ -182,7 +182,7 @@ func TestFaultMatrix200Accounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := out.Result
-	assertAccounted(t, res, active, 3, 4)
+	assertAccounted(t, res, active, 3, len(checks.All()))
 	assertAgreement(t, out)
 	allowed := map[string]bool{"AccessDenied": true, "InternalFailure": true, "InternalError": true, "ServiceUnavailable": true,
 		"InvalidClientTokenId": true, "UnrecognizedClientException": true, "AuthFailure": true}

@@ -141,4 +141,6 @@ type Reservation struct {
 	// ProductDescription is ElastiCache's engine ("redis"); OfferingType the payment option ("All Upfront").
 	ProductDescription, OfferingType string
 	FixedPrice, UsagePrice           float64
+	// Class is Redshift's ReservedNodeOfferingType: Regular or Upgradable.
+	Class string
 }

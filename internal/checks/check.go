@@ -312,6 +312,8 @@ func All() []Check {
 		CloudFormationFailedStacks{},
 		EC2ReservedInstances{},
 		RDSReservedInstances{},
+		ElastiCacheReservedNodes{},
+		RedshiftReservedNodes{},
 	}
 }
 
