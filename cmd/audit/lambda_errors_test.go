@@ -19,6 +19,7 @@ import (
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awserr"
 	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/checks"
 )
 
 // lambdaErrorType is the errorType aws-lambda-go reports for a handler's error: the name of its Go type, the pointer
@@ -31,8 +32,19 @@ func lambdaErrorType(err error) string {
 	return t.Name()
 }
 
-// checkServices are the services the checks call; denying them all leaves nothing audited.
-var checkServices = []string{"servicecatalog", "cloudformation", "ec2", "rds"}
+// checkServices are the services the checks call, by their IAM prefixes (each also its SigV4 signing name); denying
+// them all leaves nothing audited.
+var checkServices = func() []string {
+	var out []string
+	for _, c := range checks.All() {
+		for _, a := range c.Actions() {
+			if s, _, _ := strings.Cut(a, ":"); !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}()
 
 // TestLambdaErrorTypeTellsFailuresApart: an operator reading an invocation's errorType (the on-failure destination,
 // a log query, an alarm's message) learns which of the four failures it was without reading the message, and
