@@ -319,6 +319,7 @@ func All() []Check {
 		EC2ReservedInstances{},
 		RDSReservedInstances{},
 		SavingsPlans{},
+		OpenSearchReservedInstances{},
 	}
 }
 
