@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 	"unicode"
 
 	"github.com/orgaudit/orgaudit/internal/awssim"
@@ -19,11 +18,7 @@ import (
 // (U+009B) and bidi and zero-width characters, though not ESC or NUL.
 func TestRunPrintsAWSErrorsInline(t *testing.T) {
 	t.Parallel()
-	sim := awssim.New(awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
+	sim, env := demoChildEnv(t)
 	const hostile = "denied\nCRITICAL (0)\r\nWorkbook: https://evil.example/x.xlsx\u009b2J\u007f\u202e\u200b\u2066"
 	sim.SetIntercept(func(_ context.Context, c awssim.Call) *awssim.Fault {
 		if c.Service == "sns" && c.Operation == "Publish" {
@@ -31,8 +26,6 @@ func TestRunPrintsAWSErrorsInline(t *testing.T) {
 		}
 		return nil
 	})
-	creds := sim.Credentials(awssim.DemoManagementAccount)
-	env := []string{"AWS_ENDPOINT_URL=" + sim.URL(), "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=" + creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey}
 	stdout, stderr, code := runMain(t, env, "run", "-regions", "us-east-1", "-checks", "cloudformation-failed-stacks", "-external-id", awssim.DemoExternalID,
 		"-as-of", "2026-11-22", "-bucket", awssim.DemoBucket, "-topic", awssim.DemoTopicARN(), "-s3-path-style", "-out", filepath.Join(t.TempDir(), "run.xlsx"))
 	if code != exitFail {

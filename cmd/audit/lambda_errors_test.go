@@ -32,14 +32,14 @@ func lambdaErrorType(err error) string {
 	return t.Name()
 }
 
-// checkServices are the services the checks call, by the prefix of the IAM actions each declares (the simulator's
-// service names are the SigV4 signing names, which those prefixes are); denying them all leaves nothing audited.
+// checkServices are the services the checks call, by the prefix of their IAM actions (each service's SigV4 signing
+// name, which the simulator goes by); denying them all leaves nothing audited.
 var checkServices = func() []string {
 	var out []string
 	for _, c := range checks.All() {
 		for _, a := range c.Actions() {
-			if prefix, _, _ := strings.Cut(a, ":"); !slices.Contains(out, prefix) {
-				out = append(out, prefix)
+			if service, _, _ := strings.Cut(a, ":"); !slices.Contains(out, service) {
+				out = append(out, service)
 			}
 		}
 	}

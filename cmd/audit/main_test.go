@@ -139,13 +139,7 @@ func TestDemoPrintsTheDigestSNSReceived(t *testing.T) {
 // AWS_* environment, as a platform engineer's shell would be.
 func TestRunUsesTheSDKDefaultConfiguration(t *testing.T) {
 	t.Parallel()
-	sim := awssim.New(awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	creds := sim.Credentials(awssim.DemoManagementAccount)
-	env := []string{"AWS_ENDPOINT_URL=" + sim.URL(), "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=" + creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey}
+	sim, env := demoChildEnv(t)
 	out := filepath.Join(t.TempDir(), "run.xlsx")
 	stdout, stderr, code := runMain(t, env, "run", "-regions", "all", "-external-id", awssim.DemoExternalID, "-as-of", "2026-11-22",
 		"-bucket", awssim.DemoBucket, "-topic", awssim.DemoTopicARN(), "-s3-path-style", "-out", out, "-json", "-concurrency", "4")
@@ -245,13 +239,7 @@ func TestUsageErrorsSayWhy(t *testing.T) {
 // not one AWS call made, rather than after the whole audit.
 func TestRunRefusesAnUnwritableOutBeforeAuditing(t *testing.T) {
 	t.Parallel()
-	sim := awssim.New(awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	creds := sim.Credentials(awssim.DemoManagementAccount)
-	env := []string{"AWS_ENDPOINT_URL=" + sim.URL(), "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=" + creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey}
+	sim, env := demoChildEnv(t)
 	out := filepath.Join(t.TempDir(), "no-such-dir", "run.xlsx")
 	_, stderr, code := runMain(t, env, "run", "-external-id", awssim.DemoExternalID, "-out", out)
 	if code != exitUsage || !strings.Contains(stderr, out) {
@@ -278,13 +266,7 @@ func TestDemoRefusesAnUnwritableOutBeforeAuditing(t *testing.T) {
 // uploaded; the path it was written to on the CLI's machine is no one else's business, and never in the mail.
 func TestTopicWithoutBucketMailsNoLocalPath(t *testing.T) {
 	t.Parallel()
-	sim := awssim.New(awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	creds := sim.Credentials(awssim.DemoManagementAccount)
-	env := []string{"AWS_ENDPOINT_URL=" + sim.URL(), "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=" + creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey}
+	sim, env := demoChildEnv(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "run.xlsx")
 	_, stderr, code := runMain(t, env, "run", "-external-id", awssim.DemoExternalID, "-as-of", "2026-11-22", "-topic", awssim.DemoTopicARN(), "-out", out)
@@ -322,4 +304,18 @@ func TestRunFlagsKeepHistoryLocallyWithoutABucket(t *testing.T) {
 			t.Errorf("%v: state dir %q, want %q (%v)", c.args, rf.settings.StateDir, c.want, err)
 		}
 	}
+}
+
+// demoChildEnv starts the demo organization (as of 2026-11-22) for a child process of the CLI and returns the
+// standard AWS_* environment that points the SDK's default configuration at it, signed as the management account.
+func demoChildEnv(t *testing.T) (*awssim.Server, []string) {
+	t.Helper()
+	sim := awssim.New(awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
+	creds := sim.Credentials(awssim.DemoManagementAccount)
+	return sim, []string{"AWS_ENDPOINT_URL=" + sim.URL(), "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=" + creds.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey}
 }

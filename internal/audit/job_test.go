@@ -129,22 +129,22 @@ func TestDemoOrganizationEndToEnd(t *testing.T) {
 	if len(res.Skipped) != 1 || res.Skipped[0].AccountID != awssim.DemoSuspended || !strings.Contains(res.Skipped[0].Reason, "SUSPENDED") {
 		t.Errorf("skipped %+v", res.Skipped)
 	}
-	// Every check in every enabled region of each readable account, and one cell per check ("all" regions) for the
-	// account whose role is missing.
+	// Every check in every enabled region of each readable account (an account-wide check once), and one cell per
+	// check ("all" regions, or "global") for the account whose role is missing.
 	cells, active := 0, 0
 	for _, a := range awssim.Demo(demoAsOf).Accounts {
 		switch {
 		case a.State != "ACTIVE":
 		case a.ID == awssim.DemoMissingRole:
 			active++
-			cells += len(checks.All())
+			cells += crossaccount.CellsPerAccount(checks.All(), 1)
 		default:
 			active++
-			cells += len(a.Regions) * len(checks.All())
+			cells += crossaccount.CellsPerAccount(checks.All(), len(a.Regions))
 		}
 	}
 	if res.Accounts != (report.AccountCounts{Total: active, Audited: active - 1, Failed: 1, Skipped: 1}) || res.Coverage.Cells != cells ||
-		res.Coverage.Errors != len(checks.All()) {
+		res.Coverage.Errors != crossaccount.CellsPerAccount(checks.All(), 1) {
 		t.Errorf("accounts %+v coverage %+v", res.Accounts, res.Coverage)
 	}
 

@@ -138,7 +138,7 @@ func TestNamedAccountOutsideTheOrganization(t *testing.T) {
 			}
 		}
 	}
-	perAccount := len(s.Regions) * len(checks.All())
+	perAccount := crossaccount.CellsPerAccount(checks.All(), len(s.Regions))
 	if strangerCells != perAccount || r.Accounts.Total != 2 || r.Accounts.Failed != 1 || r.Coverage.Errors != perAccount {
 		t.Errorf("%d cells of the stranger (want %d), accounts %+v, coverage %+v", strangerCells, perAccount, r.Accounts, r.Coverage)
 	}

@@ -27,6 +27,18 @@ type Account struct {
 	// Regions are the regions enabled in the account, with what each holds. A call to any other region fails the way
 	// AWS fails for a region that is not opted in.
 	Regions map[string]*Region
+	// SavingsPlans belong to the account, not to a region: Savings Plans is a global service.
+	SavingsPlans []SavingsPlan
+}
+
+// SavingsPlan is one plan as DescribeSavingsPlans reports it. Commitment and Upfront are decimal text, as on the wire.
+type SavingsPlan struct {
+	ID, OfferingID, Description, State string
+	Type, InstanceFamily, Region       string // EC2Instance plans name a family and region
+	PaymentOption, Currency            string
+	Commitment, Upfront                string
+	Start, End                         time.Time
+	Term                               int64 // seconds
 }
 
 // Role is an assumable role. An empty ExternalID means the trust policy has no sts:ExternalId condition.
@@ -141,4 +153,6 @@ type Reservation struct {
 	// ProductDescription is ElastiCache's engine ("redis"); OfferingType the payment option ("All Upfront").
 	ProductDescription, OfferingType string
 	FixedPrice, UsagePrice           float64
+	// Class is Redshift's ReservedNodeOfferingType: Regular or Upgradable.
+	Class string
 }

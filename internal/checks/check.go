@@ -40,7 +40,13 @@ type Layout struct {
 	Kind string
 	// Columns are the Details each finding carries, in sheet order. A finding holds no detail not named here.
 	Columns []Column
+	// AccountWide says the check reads what an account holds once, not per region (Savings Plans): it runs once per
+	// account, with Target.Region (and so its findings' Region) GlobalRegion, and coverage counts it as one cell.
+	AccountWide bool
 }
+
+// GlobalRegion is the Region of an account-wide check's target, findings and cell: what it reads is in no region.
+const GlobalRegion = "global"
 
 // Column is one detail of a check's findings as a sheet shows it.
 type Column struct {
@@ -312,6 +318,10 @@ func All() []Check {
 		CloudFormationFailedStacks{},
 		EC2ReservedInstances{},
 		RDSReservedInstances{},
+		ElastiCacheReservedNodes{},
+		RedshiftReservedNodes{},
+		SavingsPlans{},
+		OpenSearchReservedInstances{},
 		MemoryDBReservedNodes{},
 	}
 }

@@ -24,6 +24,8 @@ func TestRepeatedPageTokenIsAnError(t *testing.T) {
 		account, region    string
 	}{
 		{checks.RDSReservedInstances{}, "rds", "DescribeReservedDBInstances", "444444444444", "us-east-1"},
+		{checks.ElastiCacheReservedNodes{}, "elasticache", "DescribeReservedCacheNodes", "444444444444", "eu-west-1"},
+		{checks.RedshiftReservedNodes{}, "redshift", "DescribeReservedNodes", "121212121212", "us-east-1"},
 		{checks.CloudFormationFailedStacks{}, "cloudformation", "ListStacks", "333333333333", "eu-west-1"},
 		{checks.ServiceCatalogProducts{}, "servicecatalog", "SearchProvisionedProducts", "222222222222", "us-east-1"},
 	}

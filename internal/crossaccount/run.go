@@ -214,7 +214,7 @@ func (r *run) notInOrganization(ctx context.Context, a Account) {
 	r.res.Accounts = append(r.res.Accounts, a)
 	r.mu.Unlock()
 	regions := r.opts.Regions
-	r.record(a, regions, "", CodeNotInOrganization, "not audited: not in the organization")
+	r.record(a, regions, true, CodeNotInOrganization, "not audited: not in the organization")
 }
 
 func (r *run) setScope(s string) {
@@ -223,22 +223,35 @@ func (r *run) setScope(s string) {
 	r.mu.Unlock()
 }
 
-// setUp gets the account's credentials and regions, then queues its region × check cells.
+// setUp gets the account's credentials and regions, then queues its cells: each account-wide check once, each
+// regional check in each region.
 func (r *run) setUp(ctx context.Context, a Account) {
 	if ctx.Err() != nil {
-		r.fail(ctx, a, r.opts.Regions, "", errNotStarted)
+		r.fail(ctx, a, r.opts.Regions, true, errNotStarted)
 		return
 	}
 	cfg, err := accountConfig(ctx, r.base, r.sts, r.opts.Role, a)
 	if err != nil {
-		r.fail(ctx, a, r.opts.Regions, "", err)
+		r.fail(ctx, a, r.opts.Regions, true, err)
 		return
+	}
+	target := func(region string, cfg aws.Config) checks.Target {
+		return checks.Target{AccountID: a.ID, AccountName: a.Name, Partition: a.Partition, Region: region,
+			Config: cfg, AsOf: r.opts.AsOf, Limits: r.opts.Limits}
+	}
+	// An account-wide check needs no region list, so it runs even when the list cannot be read; its client keeps the
+	// job's region, from which the SDK resolves the service's endpoint in the account's partition.
+	for _, c := range r.opts.Checks {
+		if c.Layout().AccountWide {
+			t := target(checks.GlobalRegion, cfg.Copy())
+			r.queue.push(func() { r.check(ctx, c, t) }, true)
+		}
 	}
 	regions := r.opts.Regions
 	if len(regions) == 1 && regions[0] == AllRegions {
 		regions, err = enabledRegions(ctx, cfg)
 		if err != nil {
-			r.fail(ctx, a, []string{AllRegions}, "", err)
+			r.fail(ctx, a, []string{AllRegions}, false, err)
 			return
 		}
 	}
@@ -246,11 +259,26 @@ func (r *run) setUp(ctx context.Context, a Account) {
 		rcfg := cfg.Copy()
 		rcfg.Region = region
 		for _, c := range r.opts.Checks {
-			t := checks.Target{AccountID: a.ID, AccountName: a.Name, Partition: a.Partition, Region: region,
-				Config: rcfg, AsOf: r.opts.AsOf, Limits: r.opts.Limits}
-			r.queue.push(func() { r.check(ctx, c, t) }, true)
+			if !c.Layout().AccountWide {
+				t := target(region, rcfg)
+				r.queue.push(func() { r.check(ctx, c, t) }, true)
+			}
 		}
 	}
+}
+
+// CellsPerAccount is how many cells auditing one account with cs in regions regions holds: each regional check in
+// each region, each account-wide check once.
+func CellsPerAccount(cs []checks.Check, regions int) int {
+	n := 0
+	for _, c := range cs {
+		if c.Layout().AccountWide {
+			n++
+		} else {
+			n += regions
+		}
+	}
+	return n
 }
 
 func (r *run) check(ctx context.Context, c checks.Check, t checks.Target) {
@@ -284,23 +312,31 @@ func (r *run) check(ctx context.Context, c checks.Check, t checks.Target) {
 	}
 }
 
-// fail records one failure of an account's set-up and marks every cell it prevented.
-func (r *run) fail(ctx context.Context, a Account, regions []string, check string, err error) {
+// fail records one failure of an account's set-up and marks every cell it prevented: the regional checks' in
+// regions, and the account-wide checks' too when accountWide says the failure stopped them.
+func (r *run) fail(ctx context.Context, a Account, regions []string, accountWide bool, err error) {
 	code, msg := classify(ctx, err)
 	r.log.WarnContext(ctx, "account not audited", "account_id", a.ID, "code", code, "err", err)
-	r.record(a, regions, check, code, msg)
+	r.record(a, regions, accountWide, code, msg)
 }
 
-// record adds one failure of an account and an error cell for each region × check it prevented.
-func (r *run) record(a Account, regions []string, check, code, msg string) {
+// record adds one failure of an account and an error cell for each region × regional check it prevented, and, when
+// accountWide, for each account-wide check.
+func (r *run) record(a Account, regions []string, accountWide bool, code, msg string) {
 	region := ""
 	if len(regions) == 1 && regions[0] == AllRegions {
 		region = AllRegions
 	}
 	r.mu.Lock()
-	r.res.Failures = append(r.res.Failures, Failure{AccountID: a.ID, AccountName: a.Name, Region: region, Check: check, Code: code, Message: msg})
-	for _, reg := range regions {
-		for _, c := range r.opts.Checks {
+	r.res.Failures = append(r.res.Failures, Failure{AccountID: a.ID, AccountName: a.Name, Region: region, Code: code, Message: msg})
+	for _, c := range r.opts.Checks {
+		if c.Layout().AccountWide {
+			if accountWide {
+				r.res.Cells = append(r.res.Cells, Cell{AccountID: a.ID, AccountName: a.Name, Region: checks.GlobalRegion, Check: c.Name(), Outcome: OutcomeError, Code: code, Message: msg})
+			}
+			continue
+		}
+		for _, reg := range regions {
 			r.res.Cells = append(r.res.Cells, Cell{AccountID: a.ID, AccountName: a.Name, Region: reg, Check: c.Name(), Outcome: OutcomeError, Code: code, Message: msg})
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -95,8 +96,9 @@ func TestConcurrencyLimitHoldsAndDoesNotChangeTheResult(t *testing.T) {
 			active++
 		}
 	}
-	// Every active account is audited in every region by every check, as a cell: findings, clean or an error.
-	if o := options(5); cellKeys(serial) != cellKeys(wide) || len(serial.Findings) != len(wide.Findings) || len(wide.Cells) != active*len(o.Regions)*len(o.Checks) {
+	// Every active account is audited in every region by every regional check, and once by every account-wide one, as
+	// a cell: findings, clean or an error.
+	if o := options(5); cellKeys(serial) != cellKeys(wide) || len(serial.Findings) != len(wide.Findings) || len(wide.Cells) != active*crossaccount.CellsPerAccount(o.Checks, len(o.Regions)) {
 		t.Errorf("the limit changed the result:\n%s\n%s", cellKeys(serial), cellKeys(wide))
 	}
 }
@@ -187,4 +189,102 @@ func TestRoleARNUsesTheAccountPartition(t *testing.T) {
 	if got := role.RoleARN(crossaccount.Account{ID: "123456789012", Partition: "aws-us-gov"}); got != "arn:aws-us-gov:iam::123456789012:role/OrgAuditReadOnly" {
 		t.Errorf("role arn %s", got)
 	}
+}
+
+// TestAccountWideCheckIsOneCellPerAccount: a check whose Layout says it is account-wide (Savings Plans) runs once per
+// account, whatever the regions, as the cell of region "global"; its calls are signed for the one region its service
+// answers in; and it still runs when the account's regions cannot be listed. Counts come from the registry.
+func TestAccountWideCheckIsOneCellPerAccount(t *testing.T) {
+	t.Parallel()
+	wide := map[string]bool{}
+	for _, c := range checks.All() {
+		if c.Layout().AccountWide {
+			wide[c.Name()] = true
+		}
+	}
+	if len(wide) == 0 {
+		t.Fatal("no account-wide check is registered: this test would prove nothing")
+	}
+	active := 0
+	for _, a := range awssim.Demo(asOf).Accounts {
+		if a.State == "ACTIVE" {
+			active++
+		}
+	}
+	for name, regions := range map[string][]string{"one region": {"eu-west-1"}, "three regions": {"us-east-1", "eu-west-1", "ap-southeast-2"}} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sim, cfg := setup(t)
+			var signedFor sync.Map
+			sim.SetIntercept(func(ctx context.Context, c awssim.Call) *awssim.Fault {
+				if c.Service == "savingsplans" {
+					signedFor.Store(c.Region, true)
+				}
+				return nil
+			})
+			o := options(4)
+			o.Regions = regions
+			r, err := crossaccount.Run(context.Background(), cfg, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			perAccount := map[string]int{}
+			for _, c := range r.Cells {
+				if wide[c.Check] {
+					perAccount[c.AccountID+"/"+c.Check]++
+					if c.Region != checks.GlobalRegion {
+						t.Errorf("account-wide cell in region %q: %+v", c.Region, c)
+					}
+				}
+			}
+			if len(perAccount) != active*len(wide) || len(r.Cells) != active*crossaccount.CellsPerAccount(o.Checks, len(regions)) {
+				t.Errorf("%d account-wide cells over %d accounts, %d cells in all; want one per account and check, %d in all",
+					len(perAccount), active, len(r.Cells), active*crossaccount.CellsPerAccount(o.Checks, len(regions)))
+			}
+			for k, n := range perAccount {
+				if n != 1 {
+					t.Errorf("%s: %d cells, want 1", k, n)
+				}
+			}
+			for _, f := range r.Findings {
+				if wide[f.Check] && f.Region != checks.GlobalRegion {
+					t.Errorf("account-wide finding in region %q: %+v", f.Region, f)
+				}
+			}
+			signedFor.Range(func(k, _ any) bool {
+				if k != "us-east-1" {
+					t.Errorf("Savings Plans called signed for %v: the aws partition's global endpoint is signed for us-east-1", k)
+				}
+				return true
+			})
+		})
+	}
+	t.Run("regions unreadable", func(t *testing.T) {
+		t.Parallel()
+		sim, cfg := setup(t)
+		sim.SetIntercept(func(ctx context.Context, c awssim.Call) *awssim.Fault {
+			if c.Operation == "DescribeRegions" && c.AccountID == "555555555555" {
+				return &awssim.Fault{Status: 403, Code: "UnauthorizedOperation", Message: "denied"}
+			}
+			return nil
+		})
+		o := options(4)
+		o.Regions = []string{crossaccount.AllRegions}
+		r, err := crossaccount.Run(context.Background(), cfg, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, c := range r.Cells {
+			if c.AccountID == "555555555555" {
+				got = append(got, c.Region+"/"+c.Check+"="+string(c.Outcome))
+				if wide[c.Check] == (c.Outcome == crossaccount.OutcomeError) {
+					t.Errorf("the region list is not the account-wide check's to need: %+v", c)
+				}
+			}
+		}
+		if len(got) != crossaccount.CellsPerAccount(o.Checks, 1) {
+			t.Errorf("cells %v: want each regional check once in region %q and each account-wide one once", got, crossaccount.AllRegions)
+		}
+	})
 }

@@ -1,0 +1,95 @@
+package awssim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+)
+
+// Redshift speaks the query protocol: its answers sit in DescribeReservedNodesResult under the namespace of
+// botocore's model (redshift 2012-12-01). Like the other query services it throttles with Throttling, HTTP 400.
+func init() {
+	const year = 365 * 24 * 3600
+	registerService("redshift", protocol{namespace: "http://redshift.amazonaws.com/doc/2012-12-01/"},
+		Fault{Status: 400, Code: "Throttling", Message: "Rate exceeded"})
+	registerOperation("redshift", "DescribeReservedNodes", "redshift:DescribeReservedNodes", describeReservedNodes)
+
+	DemoFindings["redshift-reserved-nodes"] = map[string]string{
+		"121212121212/us-east-1/rs-analytics-006": "critical", "121212121212/us-east-1/rs-analytics-018": "notice",
+		"121212121212/us-east-1/rs-analytics-040": "notice", "121212121212/us-east-1/rs-analytics-lapsd": "critical",
+	}
+	registerDemo(func(org *Organization, day func(int) time.Time) {
+		node := func(id, typ string, count, endDay int, state string) Reservation {
+			return Reservation{ID: id, OfferingID: pseudoUUID("offer-" + id), Type: typ, Count: count, Start: day(endDay).Add(-year * time.Second),
+				Duration: year, State: state, OfferingType: "All Upfront", FixedPrice: 9400, Class: "Regular"}
+		}
+		renewal := node("rs-analytics-018r", "ra3.xlplus", 2, 0, "pending-payment")
+		renewal.Start = day(-1) // bought outright yesterday for the one ending in 18 days
+		upgradable := node("rs-analytics-040", "dc2.large", 8, 40, "active")
+		upgradable.Class, upgradable.OfferingType, upgradable.FixedPrice, upgradable.UsagePrice = "Upgradable", "No Upfront", 0, 0.25
+		holdReservations(org.account("121212121212").Regions["us-east-1"], "redshift",
+			node("rs-analytics-006", "ra3.4xlarge", 4, 6, "active"),
+			node("rs-analytics-018", "ra3.xlplus", 2, 18, "active"),
+			upgradable,
+			node("rs-analytics-lapsd", "ra3.16xlarge", 2, -12, "retired"), // lapsed twelve days ago, not renewed
+			node("rs-analytics-250", "ra3.4xlarge", 4, 250, "active"),
+			node("rs-analytics-xchg", "dc2.8xlarge", 2, 10, "exchanging"), // being exchanged: the new one carries on
+			renewal,
+		)
+	})
+	registerGenerated(generated{service: "redshift", perRegion: func(r *rand.Rand, a *Account, region string, day func(int) time.Time) {
+		for k := 0; k < r.IntN(2); k++ {
+			end := day(r.IntN(400) - 5)
+			holdReservations(a.Regions[region], "redshift", Reservation{ID: fmt.Sprintf("rs-%s-%s-%d", a.ID[6:], region, k),
+				OfferingID: "offer-rs-generated", Type: "ra3.xlplus", Count: 1 + r.IntN(4), Start: end.Add(-year * time.Second),
+				Duration: year, State: "active", OfferingType: "All Upfront", FixedPrice: 9400, Class: "Regular"})
+		}
+	}})
+}
+
+type xmlReservedNode struct {
+	ReservedNodeId           string
+	ReservedNodeOfferingId   string
+	NodeType                 string
+	StartTime                string
+	Duration                 int
+	FixedPrice               float64
+	UsagePrice               float64
+	CurrencyCode             string
+	NodeCount                int
+	State                    string
+	OfferingType             string
+	RecurringCharges         []xmlRecurringCharge `xml:"RecurringCharges>RecurringCharge"`
+	ReservedNodeOfferingType string               `xml:",omitempty"`
+}
+
+func describeReservedNodes(s *Server, r *request) (any, *Fault) {
+	max := 100
+	if v := r.form.Get("MaxRecords"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 20 || n > 100 {
+			return nil, &Fault{Status: 400, Code: "InvalidParameterValue", Message: "MaxRecords must be between 20 and 100"}
+		}
+		max = n
+	}
+	items, next, f := page(s, r, r.region.Reservations["redshift"], r.form.Get("Marker"), s.org.pageSize(max))
+	if f != nil {
+		f.Code = "InvalidParameterValue"
+		return nil, f
+	}
+	out := struct {
+		ReservedNodes []xmlReservedNode `xml:"ReservedNodes>ReservedNode"`
+		Marker        string            `xml:",omitempty"`
+	}{Marker: next}
+	for _, n := range items {
+		node := xmlReservedNode{ReservedNodeId: n.ID, ReservedNodeOfferingId: n.OfferingID, NodeType: n.Type, StartTime: isoTime(n.Start),
+			Duration: n.Duration, FixedPrice: n.FixedPrice, CurrencyCode: "USD", NodeCount: n.Count, State: n.State,
+			OfferingType: n.OfferingType, ReservedNodeOfferingType: n.Class}
+		if n.UsagePrice > 0 {
+			node.RecurringCharges = []xmlRecurringCharge{{RecurringChargeAmount: n.UsagePrice, RecurringChargeFrequency: "Hourly"}}
+		}
+		out.ReservedNodes = append(out.ReservedNodes, node)
+	}
+	return out, nil
+}

@@ -1,0 +1,88 @@
+package checks
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/elasticache"
+	ectypes "github.com/aws/aws-sdk-go-v2/service/elasticache/types"
+)
+
+// ElastiCacheReservedNodes finds active reserved cache nodes about to expire and those that lapsed unrenewed within
+// Limits.LapsedDays. ElastiCache has no queued purchases: a renewal is a reservation bought outright.
+type ElastiCacheReservedNodes struct{}
+
+func (ElastiCacheReservedNodes) Name() string { return "elasticache-reserved-nodes" }
+func (ElastiCacheReservedNodes) Title() string {
+	return "ElastiCache reserved nodes expiring or lapsed"
+}
+func (ElastiCacheReservedNodes) Actions() []string {
+	return []string{"elasticache:DescribeReservedCacheNodes"}
+}
+func (ElastiCacheReservedNodes) Layout() Layout {
+	return Layout{Expiry: true, Kind: "ElastiCache reserved node", Columns: []Column{
+		textColumn("Cache node type").as(RoleType), numberColumn("Count").as(RoleCount), textColumn("Engine"),
+		textColumn("Offering"), textColumn("Term"), dateColumn("Start"), numberColumn("Upfront per node (USD)"),
+		numberColumn("Hourly per node (USD)"), numberColumn("Commitment (USD/h)").as(RoleCommitment), textColumn("Offering ID"),
+		textColumn("Renewal").as(RoleRenewal).wide(60)}}
+}
+func (ElastiCacheReservedNodes) DigestDetail(*Finding) string { return "" }
+
+// ElastiCache reports State as a plain string; these are the values its console and CLI show.
+var elastiCacheStates = termStates{active: "active", pending: "payment-pending", retired: "retired"}
+
+func (c ElastiCacheReservedNodes) Run(ctx context.Context, t Target) ([]Finding, error) {
+	return c.run(ctx, elasticache.NewFromConfig(t.Config), t)
+}
+
+func (c ElastiCacheReservedNodes) run(ctx context.Context, api elasticache.DescribeReservedCacheNodesAPIClient, t Target) ([]Finding, error) {
+	// Every state comes back unfiltered (the API filters by type, duration, engine and offering, not state); a renewal
+	// can sit on any page, so the whole listing is read first.
+	var nodes []ectypes.ReservedCacheNode
+	pages := elasticache.NewDescribeReservedCacheNodesPaginator(api, &elasticache.DescribeReservedCacheNodesInput{})
+	tokens := NewPageTokens("DescribeReservedCacheNodes")
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err == nil {
+			err = tokens.Next(page.Marker)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("describe reserved cache nodes: %w", err)
+		}
+		nodes = append(nodes, page.ReservedCacheNodes...)
+	}
+	items := make([]termReservation, len(nodes))
+	for i, n := range nodes {
+		items[i] = termReservation{ID: aws.ToString(n.ReservedCacheNodeId), Type: aws.ToString(n.CacheNodeType), State: aws.ToString(n.State),
+			Match: aws.ToString(n.ProductDescription), Count: aws.ToInt32(n.CacheNodeCount), Start: n.StartTime, Duration: n.Duration}
+	}
+	var out []Finding
+	for _, tf := range termFindings(t, c.Name(), "AWS::ElastiCache::ReservedCacheNode", "nodes", elastiCacheStates, items) {
+		f, n := tf.Finding, nodes[tf.item]
+		f.Details["Cache node type"] = aws.ToString(n.CacheNodeType)
+		f.Details["Count"] = fmt.Sprint(aws.ToInt32(n.CacheNodeCount))
+		f.Details["Engine"] = aws.ToString(n.ProductDescription)
+		f.Details["Offering"] = aws.ToString(n.OfferingType)
+		f.Details["Term"] = termText(n.Duration)
+		if n.StartTime != nil {
+			f.Details["Start"] = DetailTime(*n.StartTime)
+		}
+		if n.FixedPrice != nil {
+			f.Details["Upfront per node (USD)"] = priceText(*n.FixedPrice)
+		}
+		var recurring []recurringCharge
+		for _, rc := range n.RecurringCharges {
+			recurring = append(recurring, recurringCharge{amount: rc.RecurringChargeAmount, frequency: rc.RecurringChargeFrequency})
+		}
+		if n.UsagePrice != nil || len(recurring) > 0 {
+			hourly := hourlyCharges(n.UsagePrice, recurring)
+			f.Details["Hourly per node (USD)"] = priceText(hourly)
+			f.Details["Commitment (USD/h)"] = priceText(hourly * float64(aws.ToInt32(n.CacheNodeCount)))
+		}
+		f.Details["Offering ID"] = aws.ToString(n.ReservedCacheNodesOfferingId)
+		f.ConsoleURL = fmt.Sprintf("https://%s/elasticache/home?region=%s#/reserved-nodes", consoleHost(t.Partition), t.Region)
+		out = append(out, f)
+	}
+	return out, nil
+}

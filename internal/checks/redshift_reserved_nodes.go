@@ -1,0 +1,88 @@
+package checks
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/redshift"
+	rstypes "github.com/aws/aws-sdk-go-v2/service/redshift/types"
+)
+
+// RedshiftReservedNodes finds active reserved nodes about to expire and those that lapsed unrenewed within
+// Limits.LapsedDays. Redshift has no queued purchases: a renewal is a reservation bought outright.
+type RedshiftReservedNodes struct{}
+
+func (RedshiftReservedNodes) Name() string      { return "redshift-reserved-nodes" }
+func (RedshiftReservedNodes) Title() string     { return "Redshift reserved nodes expiring or lapsed" }
+func (RedshiftReservedNodes) Actions() []string { return []string{"redshift:DescribeReservedNodes"} }
+func (RedshiftReservedNodes) Layout() Layout {
+	return Layout{Expiry: true, Kind: "Redshift reserved node", Columns: []Column{
+		textColumn("Node type").as(RoleType), numberColumn("Count").as(RoleCount), textColumn("Offering"),
+		textColumn("Offering class"), textColumn("Term"), dateColumn("Start"), numberColumn("Upfront per node"),
+		numberColumn("Hourly per node"), textColumn("Currency"), numberColumn("Commitment (USD/h)").as(RoleCommitment),
+		textColumn("Offering ID"), textColumn("Renewal").as(RoleRenewal).wide(60)}}
+}
+func (RedshiftReservedNodes) DigestDetail(*Finding) string { return "" }
+
+// Redshift's states, as its API reference lists them. payment-failed and exchanging (being traded for another
+// reservation, which carries the capacity on) neither expire nor renew anything.
+var redshiftStates = termStates{active: "active", pending: "pending-payment", retired: "retired"}
+
+func (c RedshiftReservedNodes) Run(ctx context.Context, t Target) ([]Finding, error) {
+	return c.run(ctx, redshift.NewFromConfig(t.Config), t)
+}
+
+func (c RedshiftReservedNodes) run(ctx context.Context, api redshift.DescribeReservedNodesAPIClient, t Target) ([]Finding, error) {
+	// The API filters by nothing but an id; a renewal can sit on any page, so the whole listing is read first.
+	var nodes []rstypes.ReservedNode
+	pages := redshift.NewDescribeReservedNodesPaginator(api, &redshift.DescribeReservedNodesInput{})
+	tokens := NewPageTokens("DescribeReservedNodes")
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err == nil {
+			err = tokens.Next(page.Marker)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("describe reserved nodes: %w", err)
+		}
+		nodes = append(nodes, page.ReservedNodes...)
+	}
+	items := make([]termReservation, len(nodes))
+	for i, n := range nodes {
+		items[i] = termReservation{ID: aws.ToString(n.ReservedNodeId), Type: aws.ToString(n.NodeType), State: aws.ToString(n.State),
+			Count: aws.ToInt32(n.NodeCount), Start: n.StartTime, Duration: n.Duration}
+	}
+	var out []Finding
+	for _, tf := range termFindings(t, c.Name(), "AWS::Redshift::ReservedNode", "nodes", redshiftStates, items) {
+		f, n := tf.Finding, nodes[tf.item]
+		f.Details["Node type"] = aws.ToString(n.NodeType)
+		f.Details["Count"] = fmt.Sprint(aws.ToInt32(n.NodeCount))
+		f.Details["Offering"] = aws.ToString(n.OfferingType)
+		f.Details["Offering class"] = string(n.ReservedNodeOfferingType)
+		f.Details["Term"] = termText(n.Duration)
+		if n.StartTime != nil {
+			f.Details["Start"] = DetailTime(*n.StartTime)
+		}
+		if n.FixedPrice != nil {
+			f.Details["Upfront per node"] = priceText(*n.FixedPrice)
+		}
+		f.Details["Currency"] = aws.ToString(n.CurrencyCode)
+		var recurring []recurringCharge
+		for _, rc := range n.RecurringCharges {
+			recurring = append(recurring, recurringCharge{amount: rc.RecurringChargeAmount, frequency: rc.RecurringChargeFrequency})
+		}
+		if n.UsagePrice != nil || len(recurring) > 0 {
+			hourly := hourlyCharges(n.UsagePrice, recurring)
+			f.Details["Hourly per node"] = priceText(hourly)
+			// The Commitments sheet adds commitments up in USD: one priced in another currency is shown, not added.
+			if cur := aws.ToString(n.CurrencyCode); cur == "" || cur == "USD" {
+				f.Details["Commitment (USD/h)"] = priceText(hourly * float64(aws.ToInt32(n.NodeCount)))
+			}
+		}
+		f.Details["Offering ID"] = aws.ToString(n.ReservedNodeOfferingId)
+		f.ConsoleURL = fmt.Sprintf("https://%s/redshiftv2/home?region=%s#reserved-nodes", consoleHost(t.Partition), t.Region)
+		out = append(out, f)
+	}
+	return out, nil
+}

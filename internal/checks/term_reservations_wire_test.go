@@ -1,0 +1,64 @@
+package checks_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/checks"
+)
+
+// TestReservedNodesOverTheWire runs the ElastiCache and Redshift checks through the real SDK against the demo's
+// simulated query answers: every page is read, and what a buyer needs arrives from the wire shapes (the recurring
+// hourly charge, the offering class, the currency), not only from the fakes' Go values.
+func TestReservedNodesOverTheWire(t *testing.T) {
+	t.Parallel()
+	asOf := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	sim := awssim.New(awssim.Demo(asOf))
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	cases := []struct {
+		check           checks.Check
+		account, region string
+		id              string
+		want            map[string]string
+	}{
+		{checks.ElastiCacheReservedNodes{}, "444444444444", "eu-west-1", "ec-data-redis-004", map[string]string{
+			"Cache node type": "cache.r7g.large", "Count": "2", "Engine": "redis", "Offering": "Partial Upfront", "Term": "1 year",
+			"Upfront per node (USD)": "1014", "Hourly per node (USD)": "0.116", "Commitment (USD/h)": "0.232", "Offering ID": "offer-ec-data-redis-004"}},
+		{checks.RedshiftReservedNodes{}, "121212121212", "us-east-1", "rs-analytics-040", map[string]string{
+			"Node type": "dc2.large", "Count": "8", "Offering": "No Upfront", "Offering class": "Upgradable", "Term": "1 year",
+			"Upfront per node": "0", "Hourly per node": "0.25", "Currency": "USD", "Commitment (USD/h)": "2"}},
+	}
+	for _, c := range cases {
+		tg := checks.Target{AccountID: c.account, Partition: "aws", Region: c.region, Config: sim.Config(c.account, c.region), AsOf: asOf,
+			Limits: checks.DefaultLimits()}
+		got, err := c.check.Run(context.Background(), tg)
+		if err != nil {
+			t.Fatalf("%s: %v", c.check.Name(), err)
+		}
+		want := awssim.DemoFindings[c.check.Name()]
+		found := map[string]checks.Finding{}
+		for _, f := range got {
+			found[f.ResourceID] = f
+			if err := checks.CheckDeclared(c.check, &f); err != nil {
+				t.Error(err)
+			}
+			if sev, ok := want[c.account+"/"+c.region+"/"+f.ResourceID]; !ok || sev != string(f.Severity) {
+				t.Errorf("%s: %s is %s (%s), the demo declares %q", c.check.Name(), f.ResourceID, f.Severity, f.Reason, sev)
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("%s: %d findings, the demo declares %d", c.check.Name(), len(got), len(want))
+		}
+		f := found[c.id]
+		for k, v := range c.want {
+			if f.Details[k] != v {
+				t.Errorf("%s %s: %s = %q, want %q", c.check.Name(), c.id, k, f.Details[k], v)
+			}
+		}
+	}
+}
