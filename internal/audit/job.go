@@ -118,7 +118,7 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 	log.InfoContext(ctx, "audit finished", "accounts_total", res.Accounts.Total, "accounts_audited", res.Accounts.Audited,
 		"cells", res.Coverage.Cells, "cells_failed", res.Coverage.Errors, "findings", len(res.Findings), "partial", res.Partial)
 
-	out.Workbook, err = report.Workbook(res, selected)
+	out.Workbook, err = buildWorkbook(res, selected)
 	if err != nil {
 		return out, &DeliveryFailedError{fmt.Errorf("build workbook: %w", err)}
 	}
