@@ -244,8 +244,8 @@ func snsClient(cfg aws.Config, topicARN string) *sns.Client {
 
 // publishOnce hands the digest to delivery, which alone decides whether this invocation of the run sends it.
 func publishOnce(ctx context.Context, bucket *s3.Client, topic *sns.Client, s Settings, res *report.Result, out *Output, runTime, now time.Time, log *slog.Logger) error {
-	d := delivery.Digest{TopicARN: s.TopicARN, Subject: out.Subject, Body: out.Digest, RunID: res.RunID, Trigger: s.Trigger,
-		Now: func() time.Time { return now }}
+	d := delivery.Digest{TopicARN: s.TopicARN, Subject: out.Subject, Body: out.Digest, Claim: delivery.Claim{RunID: res.RunID, Trigger: s.Trigger,
+		Now: func() time.Time { return now }}}
 	if s.Bucket != "" {
 		d.Bucket, d.MarkerKey = s.Bucket, delivery.MarkerKey(s.Prefix, runTime, s.Trigger, res.RunID)
 	}

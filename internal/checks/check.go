@@ -256,10 +256,13 @@ func (s Severity) Rank() int {
 
 // Finding is one thing that needs attention.
 type Finding struct {
-	Check        string     `json:"check"`
-	Severity     Severity   `json:"severity"`
-	AccountID    string     `json:"account_id"`
-	AccountName  string     `json:"account_name"`
+	Check       string   `json:"check"`
+	Severity    Severity `json:"severity"`
+	AccountID   string   `json:"account_id"`
+	AccountName string   `json:"account_name"`
+	// Owner and OU are the account's (crossaccount.Account), stamped by the fan-out; checks never set them.
+	Owner        string     `json:"owner"`
+	OU           string     `json:"ou"`
 	Region       string     `json:"region"`
 	ResourceType string     `json:"resource_type"`
 	ResourceID   string     `json:"resource_id"`

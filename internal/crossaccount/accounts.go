@@ -18,6 +18,13 @@ type Account struct {
 	ID        string `json:"id"`
 	Name      string `json:"name"`
 	Partition string `json:"partition"`
+	// OU is the account's path in the organization, "Root/Workloads/Prod"; empty when the organization was not
+	// walked (named accounts, own account only).
+	OU string `json:"ou"`
+	// Owner is whom the account's findings go to: its owner tag's value (an email address or a team name), else its
+	// OU path. OwnerNote says why the tag was not used when it could not be read.
+	Owner     string `json:"owner"`
+	OwnerNote string `json:"owner_note,omitempty"`
 	// Self marks the account the job runs in: audited with the job's own credentials, never by assuming a role
 	// into itself.
 	Self bool `json:"self,omitempty"`

@@ -24,6 +24,8 @@ const AllRegions = "all"
 type Cell struct {
 	AccountID   string  `json:"account_id"`
 	AccountName string  `json:"account_name"`
+	Owner       string  `json:"owner"`
+	OU          string  `json:"ou"`
 	Region      string  `json:"region"`
 	Check       string  `json:"check"`
 	Outcome     Outcome `json:"outcome"`
@@ -37,6 +39,8 @@ type Cell struct {
 type Failure struct {
 	AccountID   string `json:"account_id"`
 	AccountName string `json:"account_name"`
+	Owner       string `json:"owner"`
+	OU          string `json:"ou"`
 	Region      string `json:"region"`
 	Check       string `json:"check"`
 	Code        string `json:"code"`
@@ -47,6 +51,8 @@ type Failure struct {
 type Skipped struct {
 	AccountID   string `json:"account_id"`
 	AccountName string `json:"account_name"`
+	Owner       string `json:"owner"`
+	OU          string `json:"ou"`
 	Reason      string `json:"reason"`
 }
 

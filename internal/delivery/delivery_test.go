@@ -100,9 +100,9 @@ func TestTakersOfAStaleClaimCannotBothWin(t *testing.T) {
 	ctx := context.Background()
 	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
 	store := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
-	d := delivery.Digest{TopicARN: awssim.DemoTopicARN(), Subject: "orgaudit test", Body: "body", RunID: "r1", Trigger: "scheduled",
+	d := delivery.Digest{TopicARN: awssim.DemoTopicARN(), Subject: "orgaudit test", Body: "body", Claim: delivery.Claim{RunID: "r1", Trigger: "scheduled",
 		Bucket: awssim.DemoBucket, MarkerKey: delivery.MarkerKey("orgaudit", now, "scheduled", "r1"),
-		Now: func() time.Time { return now.Add(delivery.DefaultLease + time.Second) }}
+		Now: func() time.Time { return now.Add(delivery.DefaultLease + time.Second) }}}
 	stale, _ := json.Marshal(delivery.Marker{RunID: "r1", Trigger: "scheduled", State: delivery.StatePublishing, ClaimedAt: now})
 	if _, err := store.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(d.Bucket), Key: aws.String(d.MarkerKey), Body: bytes.NewReader(stale)}); err != nil {
 		t.Fatal(err)

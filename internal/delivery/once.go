@@ -52,8 +52,14 @@ type MarkerStore interface {
 // Digest is one run's digest and where its marker lives.
 type Digest struct {
 	TopicARN, Subject, Body string
-	// Bucket and MarkerKey hold the claim. Without a bucket there is nowhere to record one, and the digest is
-	// published unguarded.
+	Claim
+}
+
+// Claim is where one message of a run records that it was sent: every message a run sends (the organization's
+// digest, each owner's, each email) has a marker of its own, so a retry sends only what was not yet sent.
+type Claim struct {
+	// Bucket and MarkerKey hold the claim. Without a bucket there is nowhere to record one, and the message is
+	// sent unguarded.
 	Bucket, MarkerKey string
 	RunID, Trigger    string
 	// Lease is DefaultLease when zero.
@@ -90,8 +96,16 @@ type Sent struct {
 // conditional overwrite (If-Match on the ETag read back), so two takers cannot both win. A failed publish releases
 // the claim so a retry may publish; a successful one marks it published, so it is never taken over.
 func PublishOnce(ctx context.Context, store MarkerStore, pub Publisher, d Digest) (Sent, error) {
+	return SendOnce(ctx, store, d.Claim, func(ctx context.Context) (string, error) {
+		return Publish(ctx, pub, d.TopicARN, d.Subject, d.Body)
+	})
+}
+
+// SendOnce is PublishOnce for any message: send is called at most once among every invocation of the run that
+// claims c, and returns the message's id.
+func SendOnce(ctx context.Context, store MarkerStore, d Claim, send func(context.Context) (string, error)) (Sent, error) {
 	if d.Bucket == "" {
-		id, err := Publish(ctx, pub, d.TopicARN, d.Subject, d.Body)
+		id, err := send(ctx)
 		if err != nil {
 			return Sent{}, err
 		}
@@ -110,7 +124,7 @@ func PublishOnce(ctx context.Context, store MarkerStore, pub Publisher, d Digest
 	}
 	// The holder gives up well within its lease, so a claim older than the lease is never still publishing.
 	pubCtx, cancel := context.WithTimeout(ctx, d.Lease/2)
-	id, err := Publish(pubCtx, pub, d.TopicARN, d.Subject, d.Body)
+	id, err := send(pubCtx)
 	cancel()
 	settle, cancelSettle := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
 	defer cancelSettle()
@@ -131,7 +145,7 @@ func PublishOnce(ctx context.Context, store MarkerStore, pub Publisher, d Digest
 
 // claim takes the run's marker: created when absent, taken over when stale. A non-empty outcome means another
 // invocation has it. A marker that vanishes between the two calls (released by a failed publish) is claimed afresh.
-func claim(ctx context.Context, store MarkerStore, d Digest, at time.Time) (etag string, outcome Outcome, tookOver bool, err error) {
+func claim(ctx context.Context, store MarkerStore, d Claim, at time.Time) (etag string, outcome Outcome, tookOver bool, err error) {
 	mine := Marker{RunID: d.RunID, Trigger: d.Trigger, State: StatePublishing, ClaimedAt: at}
 	for range 3 {
 		etag, err = putMarker(ctx, store, d, mine, nil, aws.String("*"))
@@ -171,7 +185,7 @@ func claim(ctx context.Context, store MarkerStore, d Digest, at time.Time) (etag
 }
 
 // putMarker writes m if the marker matches ifMatch (an ETag) or, with ifNoneMatch "*", does not exist.
-func putMarker(ctx context.Context, store MarkerStore, d Digest, m Marker, ifMatch, ifNoneMatch *string) (string, error) {
+func putMarker(ctx context.Context, store MarkerStore, d Claim, m Marker, ifMatch, ifNoneMatch *string) (string, error) {
 	body, err := json.Marshal(m)
 	if err != nil {
 		return "", err
@@ -189,7 +203,7 @@ func putMarker(ctx context.Context, store MarkerStore, d Digest, m Marker, ifMat
 
 // readMarker reads the marker and its ETag. A marker that cannot be parsed reads as a claim of the zero time, so a
 // damaged marker is stale and never blocks the run forever.
-func readMarker(ctx context.Context, store MarkerStore, d Digest) (Marker, string, error) {
+func readMarker(ctx context.Context, store MarkerStore, d Claim) (Marker, string, error) {
 	out, err := store.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(d.Bucket), Key: aws.String(d.MarkerKey)})
 	if err != nil {
 		return Marker{}, "", err
@@ -207,7 +221,7 @@ func readMarker(ctx context.Context, store MarkerStore, d Digest) (Marker, strin
 }
 
 // release removes this invocation's claim after a failed publish, so a retry of the run may publish.
-func release(ctx context.Context, store MarkerStore, d Digest) error {
+func release(ctx context.Context, store MarkerStore, d Claim) error {
 	if _, err := store.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(d.Bucket), Key: aws.String(d.MarkerKey)}); err != nil {
 		return fmt.Errorf("release s3://%s/%s: %w", d.Bucket, d.MarkerKey, err)
 	}
