@@ -5,6 +5,8 @@ package delivery
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -151,6 +153,22 @@ func Publish(ctx context.Context, api Publisher, topicARN, subject, body string)
 // never answer for a scheduled run that happens to share its id.
 func MarkerKey(prefix string, runDate time.Time, trigger, runID string) string {
 	return path.Join(strings.Trim(prefix, "/"), "published", runDate.UTC().Format("2006/01/02"), trigger+"-"+runID+".json")
+}
+
+// MessageMarkerKey is where a run records that one more of its messages went out (an owner's digest, an email):
+// beside the run's MarkerKey, prefix/published/YYYY/MM/DD/<trigger>-<run id>/<message>.json. A message name may be
+// anything (an owner is an email address or a team name), so it is kept readable where S3 keys are safe and made
+// unique by a hash of the whole name.
+func MessageMarkerKey(prefix string, runDate time.Time, trigger, runID, message string) string {
+	safe := []byte(message)
+	for i, c := range safe {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '@') {
+			safe[i] = '-'
+		}
+	}
+	sum := sha256.Sum256([]byte(message))
+	name := string(safe[:min(len(safe), 100)]) + "-" + hex.EncodeToString(sum[:6]) + ".json"
+	return path.Join(strings.Trim(prefix, "/"), "published", runDate.UTC().Format("2006/01/02"), trigger+"-"+runID, name)
 }
 
 // BucketRegion finds the region a bucket lives in, for clients and presigned links addressed there rather than the

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -135,5 +136,20 @@ func TestTakersOfAStaleClaimCannotBothWin(t *testing.T) {
 	var m delivery.Marker
 	if err != nil || json.Unmarshal(body, &m) != nil || m.State != delivery.StatePublished || m.MessageID != sim.Published()[0].MessageID {
 		t.Errorf("marker after publishing: %s (%v)", body, err)
+	}
+}
+
+func TestMessageMarkerKeysAreDistinctAndSafe(t *testing.T) {
+	day := time.Date(2026, 11, 23, 6, 0, 0, 0, time.UTC)
+	seen := map[string]string{delivery.MarkerKey("orgaudit", day, "scheduled", "r1"): "the run's digest"}
+	for _, m := range []string{"owner/team-a", "owner/Team A", "owner/team_a", "owner/ops@example.com", "email/organization", "owner/../../x", "owner/" + strings.Repeat("é", 200)} {
+		k := delivery.MessageMarkerKey("orgaudit/", day, "scheduled", "r1", m)
+		if prev, dup := seen[k]; dup {
+			t.Fatalf("%q and %q share marker key %s", m, prev, k)
+		}
+		seen[k] = m
+		if !strings.HasPrefix(k, "orgaudit/published/2026/11/23/scheduled-r1/") || strings.Contains(k, "..") || len(k) > 1024 {
+			t.Errorf("marker key for %q is %q: want it under the run's folder, with no '..', within S3's 1024 bytes", m, k)
+		}
 	}
 }
