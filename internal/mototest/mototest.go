@@ -17,8 +17,10 @@ import (
 // RequireEnv makes a missing moto_server a test failure instead of a skip; CI sets it.
 const RequireEnv = "ORGAUDIT_REQUIRE_MOTO"
 
-// Start runs moto_server on a free loopback port and stops it when the test ends. It returns the endpoint URL.
-func Start(t testing.TB) string {
+// Start runs moto_server on a free loopback port and stops it when the test ends. It returns the endpoint URL. env
+// ("KEY=value") is added to moto_server's environment: REQUESTS_CA_BUNDLE, for one, makes moto's HTTPS deliveries
+// (SNS to an https endpoint, through Python requests) trust a test's own certificate.
+func Start(t testing.TB, env ...string) string {
 	t.Helper()
 	path, err := exec.LookPath("moto_server")
 	if err != nil {
@@ -29,7 +31,7 @@ func Start(t testing.TB) string {
 	}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		url, stop, err := launch(path)
+		url, stop, err := launch(path, env)
 		if err == nil {
 			t.Cleanup(stop)
 			return url
@@ -42,7 +44,7 @@ func Start(t testing.TB) string {
 
 // launch picks a free port, starts moto on it and waits until it answers. The port can be taken between picking and
 // binding, so Start retries.
-func launch(path string) (string, func(), error) {
+func launch(path string, env []string) (string, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err
@@ -52,6 +54,9 @@ func launch(path string) (string, func(), error) {
 	var logs syncBuffer
 	cmd := exec.Command(path, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
 	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	if err := cmd.Start(); err != nil {
 		return "", nil, err
 	}
