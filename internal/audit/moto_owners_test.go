@@ -19,20 +19,24 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
 	"github.com/orgaudit/orgaudit/internal/audit"
+	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/mototest"
 )
 
@@ -538,4 +542,55 @@ func TestMotoOwnersWorld(t *testing.T) {
 		}
 		t.Logf("moto ses: message %s kept whole (%d bytes), destinations %v", emails[0].ID, len(emails[0].RawData), emails[0].Destinations)
 	})
+}
+
+// motoJob is the job's configuration against the world: Organizations, STS, CloudFormation, SNS, S3, SQS and SESv2
+// answered by moto, every other service by the simulator, which holds a reservation ending in three days in every
+// account (so every owner has a finding) and identifies moto's credentials through moto's STS.
+func motoJob(t *testing.T, w *motoWorld) (aws.Config, audit.Settings, *awssim.Server) {
+	t.Helper()
+	ctx := context.Background()
+	const bucket = "orgaudit-reports-owners"
+	if _, err := s3.NewFromConfig(w.Mgmt, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	simOrg := &awssim.Organization{ID: "o-motoowners", ManagementAccountID: motoManagementAccount, PageSize: 2}
+	day := func(n int) time.Time { return demoAsOf.AddDate(0, 0, n).Add(12 * time.Hour) }
+	for _, a := range w.Accounts {
+		simOrg.Accounts = append(simOrg.Accounts, &awssim.Account{ID: a.ID, State: "ACTIVE", Regions: map[string]*awssim.Region{"us-east-1": {
+			ReservedInstances: []awssim.ReservedInstance{{ID: "ri-" + a.ID, InstanceType: "m6i.large", State: "active", Count: 1, Scope: "Region",
+				ProductDescription: "Linux/UNIX", Tenancy: "default", Start: day(-362), End: day(3), Duration: 31536000}},
+		}}})
+	}
+	d := demoDeployment(simOrg)
+	d.Region, d.Bucket, d.TopicARN = "us-east-1", bucket, w.TopicARN
+	roles, err := awssim.LoadTemplateRoles(simOrg, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Aliases = map[string]string{"OrganizationAccountAccessRole": awssim.DemoRoleName}
+	for _, r := range roles {
+		if r.LogicalID == "ExecutionRole" {
+			d.Aliases["arn:aws:sts::"+motoManagementAccount+":user/moto"] = r.Name
+		}
+	}
+	sim := startSimWith(t, simOrg, d)
+	sim.SetKeyResolver(func(ctx context.Context, key, token string) (string, string, error) {
+		cfg := w.Mgmt.Copy()
+		cfg.Credentials = credentials.NewStaticCredentialsProvider(key, "unused-by-moto", token)
+		id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		if err != nil {
+			return "", "", err
+		}
+		return aws.ToString(id.Account), aws.ToString(id.Arn), nil
+	})
+	cfg := w.Mgmt.Copy()
+	cfg.ConfigSources = append([]interface{}{splitEndpoints{moto: w.Endpoints, rest: sim.URL()}}, cfg.ConfigSources...)
+
+	s := audit.Defaults()
+	s.RoleName = "OrganizationAccountAccessRole"
+	s.Regions = []string{"us-east-1"}
+	s.Bucket, s.TopicARN, s.S3PathStyle = bucket, w.TopicARN, true
+	s.AsOf, s.RunTime = demoAsOf, demoAsOf.Add(8*time.Hour)
+	return cfg, s, sim
 }
