@@ -16,7 +16,20 @@ const (
 	DemoBucket            = "orgaudit-reports-111111111111"
 	DemoMissingRole       = "999999999999"
 	DemoSuspended         = "101010101010"
+	// DemoOwnerTagKey is the tag the demo's accounts name their owners with: the job's default.
+	DemoOwnerTagKey = "orgaudit:owner"
+	// DemoUnreadableTags is the account whose tags a service control policy keeps from the job.
+	DemoUnreadableTags = "121212121212"
 )
+
+// DemoOwners is whom each active account of Demo belongs to, as an audit must find: the owner tag's value, else the
+// OU path (the security accounts and staging have no tag; analytics' tag cannot be read).
+var DemoOwners = map[string]string{
+	"111111111111": "Root", "222222222222": "platform-team", "333333333333": "platform-team", "444444444444": "data-team@example.com",
+	"555555555555": "platform-team", "666666666666": "dev-team@example.com", "777777777777": "Root/Workloads/Dev",
+	"888888888888": "Root/Security", "999999999999": "sandbox-owners", "121212121212": "Root/Workloads/Prod",
+	"131313131313": "payments-team@example.com", "141414141414": "Root/Security", "151515151515": "Root/Security",
+}
 
 // DemoFindings is what Demo holds that an audit must find, as of any date: check → account/region/resource →
 // severity ("critical", "warning" or "notice"). It sits beside the data so a change to one shows in the other; the
@@ -249,9 +262,32 @@ func Demo(asOf time.Time) *Organization {
 	logArchive := acct("141414141414", "log-archive", std())
 	identity := acct("151515151515", "identity", std())
 
+	// The OU tree and the owners: teams tag their accounts with DemoOwnerTagKey (a team name or an address); the
+	// security accounts and staging carry no tag and are owned by their OU, and analytics' tags cannot be read.
+	for ou, accounts := range map[string][]*Account{
+		"Infrastructure": {shared, network}, "Security": {security, logArchive, identity}, "Sandbox": {sandbox, closed},
+		"Workloads/Prod": {data, compute, analytics, payments}, "Workloads/Dev": {dev, staging},
+	} {
+		for _, a := range accounts {
+			a.OU = ou
+		}
+	}
+	for owner, accounts := range map[string][]*Account{
+		"platform-team": {shared, network, compute}, "data-team@example.com": {data},
+		"payments-team@example.com": {payments}, "dev-team@example.com": {dev}, "sandbox-owners": {sandbox, closed},
+	} {
+		for _, a := range accounts {
+			a.Tags = map[string]string{DemoOwnerTagKey: owner, "cost-center": "cc-" + a.ID[:4]}
+		}
+	}
+	analytics.Tags = map[string]string{DemoOwnerTagKey: "analytics-team@example.com"}
+	analytics.TagFault = "AccessDeniedException" // a service control policy denies reading its tags
 	org := &Organization{
 		ID: "o-demo0rgaud1", ManagementAccountID: DemoManagementAccount, PageSize: 3,
 		Accounts: []*Account{mgmt, shared, network, data, compute, dev, staging, security, sandbox, closed, analytics, payments, logArchive, identity},
+		// Organizations meters the management account: a walk that went faster, or tag reads that did not pace
+		// themselves, would be answered TooManyRequestsException.
+		RequestRate: 50, RequestBurst: 20,
 	}
 	for _, add := range demoData {
 		add(org, day)

@@ -23,6 +23,11 @@ type GenerateOptions struct {
 	PageSize           int
 	AsOf               time.Time
 	Seed               uint64
+	// OUs spreads the member accounts over this many OUs below the root, Unit-00, Unit-01, …, in turn; the management
+	// account stays in the root.
+	OUs int
+	// OwnerTagKey, when set, tags every member account with it: the owner of the account's OU, team-NN@example.com.
+	OwnerTagKey string
 }
 
 // GeneratedTopicName and GeneratedBucket are where a generated organization's job delivers.
@@ -91,6 +96,13 @@ func Generate(o GenerateOptions) *Organization {
 		for _, g := range generatedData {
 			if g.perAccount != nil {
 				g.perAccount(rng("account", i, g.service), a, day)
+			}
+		}
+		if i > 0 && o.OUs > 0 {
+			unit := (i - 1) % o.OUs
+			a.OU = fmt.Sprintf("Unit-%02d", unit)
+			if o.OwnerTagKey != "" {
+				a.Tags = map[string]string{o.OwnerTagKey: fmt.Sprintf("team-%02d@example.com", unit)}
 			}
 		}
 		if i == 0 {

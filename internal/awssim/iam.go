@@ -530,17 +530,33 @@ func (st *iamState) trusts(p principal, roleARN string, form map[string][]string
 // iamActions maps each operation the simulator answers to its IAM action and the resource it acts on. An empty
 // action needs no permission.
 var iamActions = map[string]func(r *request) (action, resource string){
-	"sts.GetCallerIdentity":                       func(*request) (string, string) { return "", "" },
-	"sts.AssumeRole":                              func(r *request) (string, string) { return "sts:AssumeRole", r.form.Get("RoleArn") },
-	"organizations.ListAccounts":                  anyResource("organizations:ListAccounts"),
-	"servicecatalog.SearchProvisionedProducts":    anyResource("servicecatalog:SearchProvisionedProducts"),
-	"servicecatalog.DescribeRecord":               anyResource("servicecatalog:DescribeRecord"),
-	"servicecatalog.DescribeProvisioningArtifact": anyResource("servicecatalog:DescribeProvisioningArtifact"),
-	"cloudformation.ListStacks":                   anyResource("cloudformation:ListStacks"),
-	"ec2.DescribeRegions":                         anyResource("ec2:DescribeRegions"),
-	"ec2.DescribeReservedInstances":               anyResource("ec2:DescribeReservedInstances"),
-	"rds.DescribeReservedDBInstances":             anyResource("rds:DescribeReservedDBInstances"),
-	"sns.Publish":                                 func(r *request) (string, string) { return "sns:Publish", r.form.Get("TopicArn") },
+	"sts.GetCallerIdentity":                          func(*request) (string, string) { return "", "" },
+	"sts.AssumeRole":                                 func(r *request) (string, string) { return "sts:AssumeRole", r.form.Get("RoleArn") },
+	"organizations.ListAccounts":                     anyResource("organizations:ListAccounts"),
+	"organizations.ListRoots":                        anyResource("organizations:ListRoots"),
+	"organizations.ListOrganizationalUnitsForParent": anyResource("organizations:ListOrganizationalUnitsForParent"),
+	"organizations.ListAccountsForParent":            anyResource("organizations:ListAccountsForParent"),
+	"organizations.ListTagsForResource":              orgTagResource,
+	"servicecatalog.SearchProvisionedProducts":       anyResource("servicecatalog:SearchProvisionedProducts"),
+	"servicecatalog.DescribeRecord":                  anyResource("servicecatalog:DescribeRecord"),
+	"servicecatalog.DescribeProvisioningArtifact":    anyResource("servicecatalog:DescribeProvisioningArtifact"),
+	"cloudformation.ListStacks":                      anyResource("cloudformation:ListStacks"),
+	"ec2.DescribeRegions":                            anyResource("ec2:DescribeRegions"),
+	"ec2.DescribeReservedInstances":                  anyResource("ec2:DescribeReservedInstances"),
+	"rds.DescribeReservedDBInstances":                anyResource("rds:DescribeReservedDBInstances"),
+	"sns.Publish":                                    func(r *request) (string, string) { return "sns:Publish", r.form.Get("TopicArn") },
+}
+
+// orgTagResource is the resource ListTagsForResource acts on: the account's ARN for an account id, else any.
+func orgTagResource(r *request) (string, string) {
+	var in struct {
+		ResourceID string `json:"ResourceId"`
+	}
+	_ = decodeJSON(r.body, &in)
+	if r.org != nil && accountIDPattern.MatchString(in.ResourceID) {
+		return "organizations:ListTagsForResource", r.org.accountARN(in.ResourceID)
+	}
+	return "organizations:ListTagsForResource", "*"
 }
 
 func anyResource(action string) func(*request) (string, string) {

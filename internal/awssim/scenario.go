@@ -15,6 +15,16 @@ type Organization struct {
 	// RepeatToken lists operations that answer every page asked for with a token by handing that same token back,
 	// as a faulty backend can: a client that follows it blindly reads the same page forever.
 	RepeatToken []string
+	// OUs are paths of OUs below the root ("Workloads/Prod") that exist even when no account sits in them; an
+	// account's OU makes its path exist too.
+	OUs []string
+	// DelegatedAdmins are member accounts registered as delegated administrators: they may read the organization as
+	// the management account does.
+	DelegatedAdmins []string
+	// RequestRate and RequestBurst meter each calling account's Organizations requests (a token bucket): past them
+	// Organizations answers TooManyRequestsException. Zero RequestRate means no limit.
+	RequestRate  float64
+	RequestBurst int
 }
 
 // Account is one member (or the management) account.
@@ -29,6 +39,14 @@ type Account struct {
 	Regions map[string]*Region
 	// SavingsPlans belong to the account, not to a region: Savings Plans is a global service.
 	SavingsPlans []SavingsPlan
+	// OU is the account's OU path below the root, "Workloads/Prod"; empty for an account in the root.
+	OU string
+	// Tags are the account's Organizations tags. Their values may be anything a scenario needs (long, unicode,
+	// control characters): AWS validates what TagResource accepts, an auditor must survive what it reads.
+	Tags map[string]string
+	// TagFault, when set, is what ListTagsForResource answers for this account on every attempt:
+	// AccessDeniedException or TooManyRequestsException.
+	TagFault string
 }
 
 // SavingsPlan is one plan as DescribeSavingsPlans reports it. Commitment and Upfront are decimal text, as on the wire.

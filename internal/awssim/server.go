@@ -88,8 +88,11 @@ type Server struct {
 	uploads   []Upload
 	calls     map[string]int // service.Operation → count
 	streams   map[string]int // service/account/region → count: the longest is the chain no concurrency shortens
-	requestN  atomic.Uint64
-	conns     atomic.Int64
+	orgMeter
+	treeOnce sync.Once
+	orgTree  *orgTree
+	requestN atomic.Uint64
+	conns    atomic.Int64
 
 	ln  net.Listener
 	srv *http.Server
@@ -271,6 +274,7 @@ type request struct {
 	form    url.Values
 	body    []byte
 	now     time.Time
+	org     *Organization
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -299,7 +303,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		proto.writeError(w, s.requestID(), op, &Fault{Status: 400, Code: "InvalidAction", Message: err.Error()})
 		return
 	}
-	req := &request{call: Call{Service: service, Operation: op, Region: region}, form: form, body: body, now: s.now()}
+	req := &request{call: Call{Service: service, Operation: op, Region: region}, form: form, body: body, now: s.now(), org: s.org}
 	if op == "AssumeRole" {
 		if a, err := arn.Parse(form.Get("RoleArn")); err == nil {
 			req.call.Target = a.AccountID

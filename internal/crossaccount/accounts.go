@@ -43,18 +43,59 @@ func (f Filter) allows(id string) bool {
 	return !slices.Contains(f.Exclude, id)
 }
 
-// listAccounts pages through the organization and hands over each account as its page arrives, so auditing starts
-// before the last page. Accounts not ACTIVE are reported as skipped; the retired Status field is never read.
-func listAccounts(ctx context.Context, api organizations.ListAccountsAPIClient, filter Filter, active func(Account), skipped func(Skipped)) error {
-	pages := organizations.NewListAccountsPaginator(api, &organizations.ListAccountsInput{})
-	tokens := checks.NewPageTokens("ListAccounts")
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
+// organizationAPI is what the walk calls: the organization's roots, each parent's OUs and each parent's accounts.
+type organizationAPI interface {
+	organizations.ListRootsAPIClient
+	organizations.ListOrganizationalUnitsForParentAPIClient
+	organizations.ListAccountsForParentAPIClient
+}
+
+// walkOrganization walks the OU tree depth first from each root and hands over each account as its page arrives, with
+// its OU path ("Root/Workloads/Prod"), so auditing starts before the walk ends. Its calls grow with the OUs (one
+// listing of OUs and one of accounts per parent, 20 to a page), never with a call per account. Accounts not ACTIVE are
+// reported as skipped; the retired Status field is never read. The first listing that fails ends the walk: what
+// arrived is audited, and the error says the account list is incomplete.
+func walkOrganization(ctx context.Context, api organizationAPI, filter Filter, sink walkSink) error {
+	roots := organizations.NewListRootsPaginator(api, &organizations.ListRootsInput{})
+	tokens := checks.NewPageTokens("ListRoots")
+	for roots.HasMorePages() {
+		page, err := roots.NextPage(ctx)
 		if err != nil {
-			return fmt.Errorf("list accounts: %w", err)
+			return fmt.Errorf("list roots: %w", err)
+		}
+		for _, root := range page.Roots {
+			if err := walkParent(ctx, api, aws.ToString(root.Id), cleanText(aws.ToString(root.Name)), filter, sink); err != nil {
+				return err
+			}
+		}
+		if err := tokens.Next(page.NextToken); err != nil {
+			return fmt.Errorf("list roots: %w", err)
+		}
+	}
+	return nil
+}
+
+// walkSink is told of what the walk finds: every account id the organization holds (listed, whatever the filter and
+// state), and, of those the filter allows, each active account and each skipped one.
+type walkSink struct {
+	listed  func(id string)
+	active  func(Account)
+	skipped func(Skipped)
+}
+
+// walkParent lists the accounts of one root or OU at path, then walks its OUs. An OU's children are listed whole
+// before the first is walked: a few names per OU, while its accounts stream.
+func walkParent(ctx context.Context, api organizationAPI, parentID, path string, filter Filter, sink walkSink) error {
+	accounts := organizations.NewListAccountsForParentPaginator(api, &organizations.ListAccountsForParentInput{ParentId: aws.String(parentID)})
+	tokens := checks.NewPageTokens("ListAccountsForParent")
+	for accounts.HasMorePages() {
+		page, err := accounts.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list accounts of %s: %w", path, err)
 		}
 		for _, a := range page.Accounts {
 			id := aws.ToString(a.Id)
+			sink.listed(id)
 			if !filter.allows(id) {
 				continue
 			}
@@ -63,14 +104,35 @@ func listAccounts(ctx context.Context, api organizations.ListAccountsAPIClient, 
 				if state == "" {
 					state = "unknown"
 				}
-				skipped(Skipped{AccountID: id, AccountName: aws.ToString(a.Name), Reason: "account state is " + state})
+				sink.skipped(Skipped{AccountID: id, AccountName: aws.ToString(a.Name), OU: path, Reason: "account state is " + state})
 				continue
 			}
-			active(Account{ID: id, Name: aws.ToString(a.Name), Partition: partitionOf(aws.ToString(a.Arn))})
+			sink.active(Account{ID: id, Name: aws.ToString(a.Name), Partition: partitionOf(aws.ToString(a.Arn)), OU: path})
 		}
-		// The page itself is sound; only the way on is not, so its accounts are audited before the listing fails.
+		// The page itself is sound; only the way on is not, so its accounts are audited before the walk fails.
 		if err := tokens.Next(page.NextToken); err != nil {
-			return fmt.Errorf("list accounts: %w", err)
+			return fmt.Errorf("list accounts of %s: %w", path, err)
+		}
+	}
+	type child struct{ id, name string }
+	var children []child
+	ous := organizations.NewListOrganizationalUnitsForParentPaginator(api, &organizations.ListOrganizationalUnitsForParentInput{ParentId: aws.String(parentID)})
+	tokens = checks.NewPageTokens("ListOrganizationalUnitsForParent")
+	for ous.HasMorePages() {
+		page, err := ous.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list OUs of %s: %w", path, err)
+		}
+		for _, ou := range page.OrganizationalUnits {
+			children = append(children, child{aws.ToString(ou.Id), aws.ToString(ou.Name)})
+		}
+		if err := tokens.Next(page.NextToken); err != nil {
+			return fmt.Errorf("list OUs of %s: %w", path, err)
+		}
+	}
+	for _, c := range children {
+		if err := walkParent(ctx, api, c.id, path+"/"+cleanText(c.name), filter, sink); err != nil {
+			return err
 		}
 	}
 	return nil

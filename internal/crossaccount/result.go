@@ -72,4 +72,7 @@ type Result struct {
 	Cells          []Cell
 	Findings       []checks.Finding
 	Failures       []Failure
+	// OwnerTags are the owner tags to keep for the next run: those read now and those still cached, by account id.
+	OwnerTags  []OwnerTag
+	OwnerStats OwnerStats
 }

@@ -39,6 +39,8 @@ type Options struct {
 	// AllowOwnAccountFallback: when the organization cannot be listed and no accounts are named, audit the caller's
 	// own account and say "own account only". Without it such a run fails with OrganizationUnreadableError.
 	AllowOwnAccountFallback bool
+	// Owners say how each account's owner is found (owners.go).
+	Owners OwnerOptions
 }
 
 // OrganizationUnreadableError is a run that could not list the organization, named no accounts, and may not fall
@@ -46,7 +48,7 @@ type Options struct {
 type OrganizationUnreadableError struct{ Err error }
 
 func (e *OrganizationUnreadableError) Error() string {
-	return "the organization's accounts could not be listed (organizations:ListAccounts), and no accounts are named: " + awserr.Code(e.Err) + ": " + awserr.Message(e.Err)
+	return "the organization's accounts could not be listed (organizations:ListRoots, ListOrganizationalUnitsForParent, ListAccountsForParent), and no accounts are named: " + awserr.Code(e.Err) + ": " + awserr.Message(e.Err)
 }
 func (e *OrganizationUnreadableError) Unwrap() error { return e.Err }
 
@@ -55,18 +57,23 @@ func (e *OrganizationUnreadableError) Unwrap() error { return e.Err }
 var MemberActions = []string{"ec2:DescribeRegions"}
 
 // ManagementActions are what the fan-out calls with the job's own credentials, beside the checks' own for the
-// account it runs in. sts:GetCallerIdentity needs no permission.
-var ManagementActions = []string{"organizations:ListAccounts", "sts:AssumeRole"}
+// account it runs in: the walk of the OU tree, the owner tags, and the member roles. sts:GetCallerIdentity needs no
+// permission.
+var ManagementActions = []string{"organizations:ListRoots", "organizations:ListOrganizationalUnitsForParent",
+	"organizations:ListAccountsForParent", "organizations:ListTagsForResource", "sts:AssumeRole"}
 
 // CodeNotInOrganization marks the cells of an account named in the settings that the organization does not hold.
 const CodeNotInOrganization = "NotInOrganization"
 
 type run struct {
-	base  aws.Config
-	sts   *sts.Client
-	opts  Options
-	log   *slog.Logger
-	queue *queue
+	base   aws.Config
+	sts    *sts.Client
+	opts   Options
+	log    *slog.Logger
+	queue  *queue
+	owners *owners
+	// walked says the walk saw the whole organization.
+	walked bool
 
 	mu  sync.Mutex
 	res Result
@@ -87,6 +94,7 @@ func Run(ctx context.Context, base aws.Config, opts Options) (*Result, error) {
 		opts.Logger = slog.Default()
 	}
 	r := &run{base: base, sts: sts.NewFromConfig(base), opts: opts, log: opts.Logger, queue: newQueue()}
+	r.owners = newOwners(ctx, base, opts.Owners, opts.Logger)
 	me, err := r.sts.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		return nil, fmt.Errorf("get caller identity: %w", err)
@@ -113,12 +121,39 @@ func Run(ctx context.Context, base aws.Config, opts Options) (*Result, error) {
 		})
 	}
 	_ = g.Wait()
+	tags, stats := r.owners.finish(r.res.Accounts, r.res.Skipped, r.walked)
 	if r.fatal != nil {
 		return nil, r.fatal
 	}
+	r.res.OwnerTags, r.res.OwnerStats = tags, stats
 	r.res.Partial = ctx.Err() != nil
 	sortResult(&r.res)
+	stampOwners(&r.res)
 	return &r.res, nil
+}
+
+// stampOwners gives every cell, failure and finding its account's owner and OU, once the owners are known (their
+// tags are read beside the audit). The strings are the account's own, so ten thousand accounts' cells share them.
+func stampOwners(res *Result) {
+	byID := make(map[string]*Account, len(res.Accounts))
+	for i := range res.Accounts {
+		byID[res.Accounts[i].ID] = &res.Accounts[i]
+	}
+	for i := range res.Cells {
+		if a := byID[res.Cells[i].AccountID]; a != nil {
+			res.Cells[i].Owner, res.Cells[i].OU = a.Owner, a.OU
+		}
+	}
+	for i := range res.Failures {
+		if a := byID[res.Failures[i].AccountID]; a != nil {
+			res.Failures[i].Owner, res.Failures[i].OU = a.Owner, a.OU
+		}
+	}
+	for i := range res.Findings {
+		if a := byID[res.Findings[i].AccountID]; a != nil {
+			res.Findings[i].Owner, res.Findings[i].OU = a.Owner, a.OU
+		}
+	}
 }
 
 // classify names a failure; once the audit's context is done, whatever it cut short is the deadline's doing.
@@ -150,6 +185,9 @@ func (r *run) produce(ctx context.Context, self Account) {
 		r.mu.Lock()
 		r.res.Accounts = append(r.res.Accounts, a)
 		r.mu.Unlock()
+		if a.OU != "" {
+			r.owners.see(a.ID)
+		}
 		r.queue.push(func() { r.setUp(ctx, a) }, false)
 	}
 	skip := func(s Skipped) {
@@ -161,9 +199,13 @@ func (r *run) produce(ctx context.Context, self Account) {
 	var started int
 	// listed holds every id the organization answered with, active or not, to tell a named account it does not hold.
 	listed := map[string]bool{}
-	err := listAccounts(ctx, organizations.NewFromConfig(r.base), r.opts.Filter,
-		func(a Account) { started++; listed[a.ID] = true; start(a) },
-		func(s Skipped) { listed[s.AccountID] = true; skip(s) })
+	err := walkOrganization(ctx, organizations.NewFromConfig(r.base), r.opts.Filter, walkSink{
+		listed:  r.owners.listed,
+		active:  func(a Account) { started++; listed[a.ID] = true; start(a) },
+		skipped: func(s Skipped) { listed[s.AccountID] = true; skip(s) },
+	})
+	r.walked = err == nil
+	r.owners.walkEnded()
 	switch {
 	case err == nil:
 		r.setScope("organization")

@@ -86,8 +86,19 @@ type State struct {
 	Counts        Counts    `json:"counts"`
 	// Accounts are the ids of the accounts in scope: a later run tells "left the organization" from "not audited".
 	Accounts []string `json:"accounts"`
-	Cells    []Cell   `json:"cells"`
-	Findings []Entry  `json:"findings"`
+	// OwnerTags are the accounts' owner tags as last read, carried from run to run so each run reads only a budget
+	// of them. A state written before owners were kept has none: the next run reads them afresh.
+	OwnerTags []OwnerTag `json:"owner_tags,omitempty"`
+	Cells     []Cell     `json:"cells"`
+	Findings  []Entry    `json:"findings"`
+}
+
+// OwnerTag is one account's owner tag as a run read it: the value when the account has the tag (Found), and when.
+type OwnerTag struct {
+	AccountID string    `json:"account_id"`
+	Value     string    `json:"value,omitempty"`
+	Found     bool      `json:"found,omitempty"`
+	ReadAt    time.Time `json:"read_at"`
 }
 
 // Summary is the head of a stored state: enough for the Trend sheet and for choosing the previous run.

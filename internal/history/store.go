@@ -24,6 +24,9 @@ type Store interface {
 	// Recent returns the summaries of the stored runs whose run time is in [from, to), oldest first. It reads
 	// only each state's head. Runs it cannot read are left out and named in the error, beside the rest.
 	Recent(ctx context.Context, from, to time.Time) ([]Summary, error)
+	// PreviousOwnerTags returns the owner tags of the run Previous would return, reading the state only as far as
+	// them, so a run learns its owners before it audits. Errors are Previous's.
+	PreviousOwnerTags(ctx context.Context, runTime time.Time, runID string) ([]OwnerTag, error)
 	// Where names the store in messages: s3://bucket/prefix/history/ or a directory.
 	Where() string
 }
@@ -162,9 +165,44 @@ func dayOfKey(key string) (string, bool) {
 // time (runs named by an event), so the run time is read from each candidate's head — a ranged GET of its first
 // bytes — and only the chosen state is read whole.
 func (s *store) Previous(ctx context.Context, runTime time.Time, runID string) (*State, error) {
+	key, err := s.previousKey(ctx, runTime, runID)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := s.open(ctx, key, false)
+	if err != nil {
+		return nil, unavailable(s.where(key), err)
+	}
+	defer rc.Close()
+	st, err := Decode(rc)
+	if err != nil {
+		return nil, unavailable(s.where(key), err)
+	}
+	return st, nil
+}
+
+func (s *store) PreviousOwnerTags(ctx context.Context, runTime time.Time, runID string) ([]OwnerTag, error) {
+	key, err := s.previousKey(ctx, runTime, runID)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := s.open(ctx, key, false)
+	if err != nil {
+		return nil, unavailable(s.where(key), err)
+	}
+	defer rc.Close()
+	tags, err := ReadOwnerTags(rc)
+	if err != nil {
+		return nil, unavailable(s.where(key), err)
+	}
+	return tags, nil
+}
+
+// previousKey finds the key of the previous run's state.
+func (s *store) previousKey(ctx context.Context, runTime time.Time, runID string) (string, error) {
 	keys, err := s.list(ctx, runTime.Add(-s.lookback), runTime)
 	if err != nil {
-		return nil, &Unavailable{Kind: Unreadable, Where: s.Where(), Err: err}
+		return "", &Unavailable{Kind: Unreadable, Where: s.Where(), Err: err}
 	}
 	byDay := map[string][]string{}
 	var days []string
@@ -187,7 +225,7 @@ func (s *store) Previous(ctx context.Context, runTime time.Time, runID string) (
 			if h.err != nil {
 				// Its run time is unknown, so it may be the previous run: comparing with an older one instead
 				// would call new what that run saw.
-				return nil, unavailable(s.where(h.key), h.err)
+				return "", unavailable(s.where(h.key), h.err)
 			}
 			if !h.summary.RunTime.Before(runTime) || h.summary.RunID == runID {
 				continue
@@ -200,18 +238,9 @@ func (s *store) Previous(ctx context.Context, runTime time.Time, runID string) (
 		if best == nil {
 			continue
 		}
-		rc, err := s.open(ctx, best.key, false)
-		if err != nil {
-			return nil, unavailable(s.where(best.key), err)
-		}
-		defer rc.Close()
-		st, err := Decode(rc)
-		if err != nil {
-			return nil, unavailable(s.where(best.key), err)
-		}
-		return st, nil
+		return best.key, nil
 	}
-	return nil, &Unavailable{Kind: NoneStored, Where: s.Where(), LookbackDays: int(s.lookback.Hours() / 24)}
+	return "", &Unavailable{Kind: NoneStored, Where: s.Where(), LookbackDays: int(s.lookback.Hours() / 24)}
 }
 
 func unavailable(where string, err error) *Unavailable {

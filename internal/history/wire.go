@@ -1,6 +1,7 @@
 package history
 
 import (
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,6 +21,8 @@ import (
 //
 //	{"version":2,"run_id":…,"run_time":…,"as_of":…,"previous_run_id":…,"counts":{…},   the head, read by ReadSummary
 //	 "accounts":[…],
+//	 "owner_tags":[{"account_id":…,"value":…,"found":true,"read_at":…}…],         omitted when there are none
+//	 "account_owners":[{"account_id":…,"owner":…,"ou":…}…],                        the findings' owner and OU, by account
 //	 "cells":{"n":N,"columns":[COLUMN…],"plain":[…]},
 //	 "finding_count":N,
 //	 "findings":[{"check":…,"n":N,"columns":[COLUMN…],"plain":[…],"days_left":[…],"flags":[…],"has_detail":[…]}…]}
@@ -28,6 +31,9 @@ import (
 // index means every row) or {"name":…,"plain":true}: a column of mostly unique values (ids, reasons) whose values
 // sit in the table's "plain" array, row by row across all plain columns. Row by row, so a value that repeats part of
 // another of the same finding (a console link holding the stack ARN) is within gzip's 32 KB window of it.
+//
+// owner_tags and account_owners came after version 2 was first written: a state without it reads as one with no tags, and a reader that
+// does not know it skips it, so the version did not change. It sits before the cells, so ReadOwnerTags stops there.
 //
 // A finding's columns are findingColumns, then one per detail key. days_left (null for none), flags and has_detail
 // (bit k: the finding has detail key k, so an empty value is not confused with an absent one) are omitted when
@@ -457,6 +463,52 @@ func writeState(out io.Writer, s *State) error {
 	w.buf = append(w.buf, head[:len(head)-1]...)
 	w.raw(`,"accounts":`)
 	w.strings(s.Accounts)
+	if len(s.OwnerTags) > 0 {
+		w.raw(`,"owner_tags":[`)
+		for i, t := range s.OwnerTags {
+			if i > 0 {
+				w.raw(",")
+			}
+			w.raw(`{"account_id":`)
+			w.str(t.AccountID)
+			w.raw(`,"value":`)
+			w.str(t.Value)
+			if t.Found {
+				w.raw(`,"found":true`)
+			}
+			w.raw(`,"read_at":`)
+			w.str(t.ReadAt.UTC().Format(time.RFC3339Nano))
+			w.raw("}")
+		}
+		w.raw("]")
+	}
+	// A finding's owner and OU are its account's, so they are stored once per account, not per finding.
+	type ownerOU struct{ owner, ou string }
+	owners := map[string]ownerOU{}
+	var ownerOrder []string
+	for i := range s.Findings {
+		f := &s.Findings[i]
+		if _, ok := owners[f.AccountID]; !ok && (f.Owner != "" || f.OU != "") {
+			owners[f.AccountID] = ownerOU{f.Owner, f.OU}
+			ownerOrder = append(ownerOrder, f.AccountID)
+		}
+	}
+	if len(ownerOrder) > 0 {
+		w.raw(`,"account_owners":[`)
+		for i, id := range ownerOrder {
+			if i > 0 {
+				w.raw(",")
+			}
+			w.raw(`{"account_id":`)
+			w.str(id)
+			w.raw(`,"owner":`)
+			w.str(owners[id].owner)
+			w.raw(`,"ou":`)
+			w.str(owners[id].ou)
+			w.raw("}")
+		}
+		w.raw("]")
+	}
 
 	w.raw(`,"cells":`)
 	n := len(s.Cells)
@@ -861,6 +913,7 @@ func readState(src io.Reader) (*State, error) {
 	var cells *wireTable
 	var groups []*wireTable
 	findingCount := -1
+	var accountOwners map[string][2]string
 	r.expect('{')
 	for first := true; r.more('}', &first); {
 		switch string(r.key(scratch)) {
@@ -884,6 +937,10 @@ func readState(src io.Reader) (*State, error) {
 			for first := true; r.more(']', &first); {
 				s.Accounts = append(s.Accounts, r.string(&scratch))
 			}
+		case "owner_tags":
+			s.OwnerTags = r.ownerTags()
+		case "account_owners":
+			accountOwners = r.accountOwners()
 		case "cells":
 			cells = readTable(r)
 		case "finding_count":
@@ -917,6 +974,11 @@ func readState(src io.Reader) (*State, error) {
 	if findingCount != len(s.Findings) {
 		return nil, &FormatError{Err: fmt.Errorf("state counts %d findings and holds %d", findingCount, len(s.Findings))}
 	}
+	for i := range s.Findings {
+		if o, ok := accountOwners[s.Findings[i].AccountID]; ok {
+			s.Findings[i].Owner, s.Findings[i].OU = o[0], o[1]
+		}
+	}
 	if cells != nil {
 		var err error
 		if s.Cells, err = cellsOf(cells); err != nil {
@@ -924,6 +986,102 @@ func readState(src io.Reader) (*State, error) {
 		}
 	}
 	return s, nil
+}
+
+// ownerTags reads the owner_tags array; a key it does not know is skipped, for a later writer's sake.
+func (r *jsonReader) ownerTags() []OwnerTag {
+	var out []OwnerTag
+	var scratch []byte
+	r.expect('[')
+	for first := true; r.more(']', &first); {
+		var t OwnerTag
+		r.expect('{')
+		for first := true; r.more('}', &first); {
+			switch string(r.key(scratch)) {
+			case "account_id":
+				t.AccountID = r.string(&scratch)
+			case "value":
+				t.Value = r.string(&scratch)
+			case "found":
+				t.Found = r.bool()
+			case "read_at":
+				t.ReadAt = r.time(&scratch)
+			default:
+				r.skip(0)
+			}
+		}
+		if r.err != nil {
+			return nil
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// accountOwners reads the account_owners array: account id → owner, OU.
+func (r *jsonReader) accountOwners() map[string][2]string {
+	out := map[string][2]string{}
+	var scratch []byte
+	r.expect('[')
+	for first := true; r.more(']', &first); {
+		var id string
+		var o [2]string
+		r.expect('{')
+		for first := true; r.more('}', &first); {
+			switch string(r.key(scratch)) {
+			case "account_id":
+				id = r.string(&scratch)
+			case "owner":
+				o[0] = r.string(&scratch)
+			case "ou":
+				o[1] = r.string(&scratch)
+			default:
+				r.skip(0)
+			}
+		}
+		if r.err != nil {
+			return nil
+		}
+		out[id] = o
+	}
+	return out
+}
+
+// ReadOwnerTags reads only the owner tags of a state written by Encode: it stops at the cells, which follow them, so
+// a run can learn its owners before it audits without decoding the previous run's findings.
+func ReadOwnerTags(src io.Reader) ([]OwnerTag, error) {
+	zr, err := gzip.NewReader(src)
+	if err != nil {
+		return nil, &FormatError{Err: fmt.Errorf("gzip: %w", err)}
+	}
+	defer zr.Close()
+	r := newJSONReader(zr)
+	var scratch []byte
+	var tags []OwnerTag
+	r.expect('{')
+	for first := true; r.more('}', &first); {
+		key := string(r.key(scratch))
+		switch key {
+		case "version":
+			if v := int(r.int(32)); r.err == nil && v != Version {
+				return nil, &FormatError{Version: v}
+			}
+		case "owner_tags":
+			tags = r.ownerTags()
+		case "account_owners", "cells", "finding_count", "findings":
+			return tags, readErr(r)
+		default:
+			r.skip(0)
+		}
+	}
+	return tags, readErr(r)
+}
+
+func readErr(r *jsonReader) error {
+	if r.err != nil {
+		return &FormatError{Err: fmt.Errorf("json: %w", r.err)}
+	}
+	return nil
 }
 
 func (r *jsonReader) null() {
