@@ -121,6 +121,9 @@ func Digest(r *Result, limit int) string {
 		fmt.Fprintf(&head, "PARTIAL: the deadline stopped the audit; %d cells were not audited (code %s in the Coverage sheet)\n",
 			deadlineCells(r), crossaccount.CodeDeadline)
 	}
+	if r.Owner != "" {
+		fmt.Fprintf(&head, "Owner: %s (this digest holds only the accounts of this owner)\n", field(r.Owner, maxNameBytes))
+	}
 	fmt.Fprintf(&head, "Scope: %s; checks: %s; regions: %s\n", field(r.Scope, maxScopeBytes), listField(r.Checks, maxListBytes),
 		listField(r.Regions, maxListBytes))
 	fmt.Fprintf(&head, "Accounts: %d in scope, %d fully audited, %d partly, %d not audited; %d skipped\n",
@@ -156,6 +159,9 @@ func Digest(r *Result, limit int) string {
 			}
 		case loc.NotUploaded != "":
 			fmt.Fprintf(&head, "Workbook: not uploaded (%s)\n", Inline(loc.NotUploaded))
+		case loc.ConsoleURL != "":
+			// An owner's digest: the workbook holds every owner's accounts, so no presigned link (ForOwner).
+			fmt.Fprintf(&head, "Workbook (the whole organization's, for those who may read the bucket): %s\n", Inline(loc.ConsoleURL))
 		}
 	}
 

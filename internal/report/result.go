@@ -15,6 +15,8 @@ import (
 // Result is the job's answer: the Lambda's return value and the CLI's -json output.
 type Result struct {
 	RunID string `json:"run_id"`
+	// Owner is set on an owner's result (ForOwner): everything in it is that owner's accounts'.
+	Owner string `json:"owner,omitempty"`
 	// Partial says the deadline stopped the audit before every cell ran; the stopped cells are errors with code
 	// Deadline.
 	Partial bool      `json:"partial"`
@@ -88,6 +90,9 @@ type Result struct {
 	// Cells back the Coverage sheet; they are left out of the JSON, which at ten thousand accounts would pass the
 	// Lambda response limit. Their counts are in Coverage.
 	Cells []crossaccount.Cell `json:"-"`
+	// AccountList are the accounts in scope (with their owner and OU), which Accounts counts; left out of the JSON
+	// for the same reason as Cells.
+	AccountList []crossaccount.Account `json:"-"`
 }
 
 // check is the check that found f: one the run ran, or else the registry's of that name (a Result decoded from JSON).
@@ -164,13 +169,21 @@ func Build(runID string, asOf time.Time, regions []string, cs []checks.Check, fa
 	if r.Skipped == nil {
 		r.Skipped = []crossaccount.Skipped{}
 	}
-	byCheck := map[string]*CheckCounts{}
 	r.checks = map[string]checks.Check{}
 	for _, c := range cs {
 		r.checks[c.Name()] = c
 		r.Checks = append(r.Checks, c.Name())
 		r.Counts = append(r.Counts, CheckCounts{Check: c.Name(), Title: c.Title()})
 	}
+	r.AccountList = fan.Accounts
+	r.countFindings()
+	r.countCoverage(fan.Accounts)
+	return r
+}
+
+// countFindings fills Counts (one entry per check, already named) from Findings.
+func (r *Result) countFindings() {
+	byCheck := map[string]*CheckCounts{}
 	for i := range r.Counts {
 		byCheck[r.Counts[i].Check] = &r.Counts[i]
 	}
@@ -188,8 +201,12 @@ func Build(runID string, asOf time.Time, regions []string, cs []checks.Check, fa
 			cc.Notice++
 		}
 	}
+}
+
+// countCoverage fills Coverage from Cells, and Accounts from accounts (those in scope) and Skipped.
+func (r *Result) countCoverage(accounts []crossaccount.Account) {
 	ok, bad := map[string]int{}, map[string]int{}
-	for _, c := range fan.Cells {
+	for _, c := range r.Cells {
 		r.Coverage.Cells++
 		switch c.Outcome {
 		case crossaccount.OutcomeFindings:
@@ -203,9 +220,9 @@ func Build(runID string, asOf time.Time, regions []string, cs []checks.Check, fa
 			bad[c.AccountID]++
 		}
 	}
-	r.Accounts.Total = len(fan.Accounts)
-	r.Accounts.Skipped = len(fan.Skipped)
-	for _, a := range fan.Accounts {
+	r.Accounts.Total = len(accounts)
+	r.Accounts.Skipped = len(r.Skipped)
+	for _, a := range accounts {
 		switch {
 		case bad[a.ID] == 0 && ok[a.ID] > 0:
 			r.Accounts.Audited++
@@ -216,7 +233,6 @@ func Build(runID string, asOf time.Time, regions []string, cs []checks.Check, fa
 			r.Accounts.Failed++
 		}
 	}
-	return r
 }
 
 // Totals counts all findings by severity.
