@@ -16,7 +16,7 @@ import (
 // ownedScenario is an organization of four owners and one account without an owner. Each account has one cell per
 // check in one region; what each account holds follows from its index, so the expected counts below are derived.
 type ownedAccount struct {
-	id, name, owner string
+	id, name, owner   string
 	critical, warning int  // findings
 	failed            int  // failed cells (the first ones of its checks)
 	skipped           bool // suspended: no cells
