@@ -47,6 +47,9 @@ type Result struct {
 	// PublishInProgress says another invocation of this run holds a live claim on the digest (publishing now, or
 	// died less than a lease ago), so this one did not publish.
 	PublishInProgress bool `json:"publish_in_progress,omitempty"`
+	// OwnerDigests says what the run did about the owners' digests of their own; nil when it published none (no
+	// topic, a dry run).
+	OwnerDigests *OwnerDigests `json:"owner_digests,omitempty"`
 	// APIRetries counts the SDK's retries (throttling, 5xx), by the error that caused them.
 	APIRetries    int            `json:"api_retries"`
 	RetriesByCode map[string]int `json:"retries_by_code,omitempty"`
@@ -101,6 +104,26 @@ func (r *Result) check(name string) (checks.Check, bool) {
 		return c, true
 	}
 	return checks.ByName(name)
+}
+
+// OwnerDigests is what became of the owners' digests: each owner with findings or failed cells (Owners) gets one,
+// up to Cap a run; the rest are named in the organization's digest.
+type OwnerDigests struct {
+	Owners int `json:"owners"`
+	Cap    int `json:"cap"`
+	// Sent this invocation; AlreadySent by another invocation of the run; InProgress held by a live claim of another.
+	Sent        int                  `json:"sent"`
+	AlreadySent int                  `json:"already_sent"`
+	InProgress  int                  `json:"in_progress"`
+	Failed      []OwnerDigestFailure `json:"failed,omitempty"`
+	// PastCap are the owners past the cap, most severe first: no digest of their own this run.
+	PastCap []string `json:"past_cap,omitempty"`
+}
+
+// OwnerDigestFailure is an owner's digest that could not be sent; a retry of the run sends it.
+type OwnerDigestFailure struct {
+	Owner string `json:"owner"`
+	Error string `json:"error"`
 }
 
 // Changes counts the diff against the previous run; suppressed findings count only under Suppressed.
