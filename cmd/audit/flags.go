@@ -58,6 +58,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.BoolVar(&s.NoHistory, "no-history", false, "ignore run history: no comparison with the previous run, nothing stored")
 	fs.StringVar(&s.Suppressions, "suppressions", "", "suppressions file (YAML): a path or s3://bucket/key")
 	fs.StringVar(&s.Digest, "digest", s.Digest, "digest form: full, or changes (open items only as counts per check)")
+	fs.IntVar(&s.OwnerDigests, "owner-digests", s.OwnerDigests, "most owner digests a run publishes beside the organization's, most severe owners first (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return nil, usageError{err}
 	}

@@ -144,10 +144,15 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 			deliveryErr = upload(ctx, cfg, client, s, res, out, runTime, log)
 		}
 	}
+	publish := !s.DryRun && deliveryErr == nil && s.TopicARN != ""
+	var owners []string
+	if publish {
+		owners = planOwnerDigests(res, s) // before the digest, which names the owners past the cap
+	}
 	out.Subject = report.Subject(res)
 	out.Digest = report.Digest(res, report.MaxDigestBytes)
-	if !s.DryRun && deliveryErr == nil && s.TopicARN != "" {
-		deliveryErr = publishOnce(ctx, client, snsClient(cfg, s.TopicARN), s, res, out, runTime, opts.Now(), log)
+	if publish {
+		deliveryErr = publishDigests(ctx, client, snsClient(cfg, s.TopicARN), s, res, owners, runTime, opts.Now(), log)
 	}
 	if deliveryErr != nil {
 		log.ErrorContext(ctx, "delivery failed", "err", deliveryErr)
@@ -240,37 +245,6 @@ func snsClient(cfg aws.Config, topicARN string) *sns.Client {
 			o.Region = a.Region
 		}
 	})
-}
-
-// publishOnce hands the digest to delivery, which alone decides whether this invocation of the run sends it.
-func publishOnce(ctx context.Context, bucket *s3.Client, topic *sns.Client, s Settings, res *report.Result, out *Output, runTime, now time.Time, log *slog.Logger) error {
-	d := delivery.Digest{TopicARN: s.TopicARN, Subject: out.Subject, Body: out.Digest, Claim: delivery.Claim{RunID: res.RunID, Trigger: s.Trigger,
-		Now: func() time.Time { return now }}}
-	if s.Bucket != "" {
-		d.Bucket, d.MarkerKey = s.Bucket, delivery.MarkerKey(s.Prefix, runTime, s.Trigger, res.RunID)
-	}
-	sent, err := delivery.PublishOnce(ctx, bucket, topic, d)
-	if err != nil {
-		if res.Report != nil && res.Report.Key != "" {
-			return fmt.Errorf("%w (the workbook is in s3://%s/%s)", err, res.Report.Bucket, res.Report.Key)
-		}
-		return err
-	}
-	switch sent.Outcome {
-	case delivery.Published:
-		res.Published, res.MessageID = true, sent.MessageID
-		log.InfoContext(ctx, "digest published", "topic_arn", s.TopicARN, "message_id", sent.MessageID, "took_over_stale_claim", sent.TookOver)
-		if sent.MarkErr != nil {
-			log.WarnContext(ctx, "digest published but its marker not marked published", "marker", d.MarkerKey, "err", sent.MarkErr)
-		}
-	case delivery.AlreadyPublished:
-		res.AlreadyPublished = true
-		log.InfoContext(ctx, "digest already published by another invocation of this run", "marker", d.MarkerKey)
-	case delivery.InProgress:
-		res.PublishInProgress = true
-		log.WarnContext(ctx, "another invocation of this run holds a live claim on its digest; not publishing", "marker", d.MarkerKey)
-	}
-	return nil
 }
 
 // RequestRunID names a manual run after the Lambda request that started it. Lambda retries a failed asynchronous

@@ -27,6 +27,7 @@ import (
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/checks"
 	"github.com/orgaudit/orgaudit/internal/mototest"
+	"github.com/orgaudit/orgaudit/internal/report"
 )
 
 // motoManagementAccount is the account moto answers as for credentials it did not issue.
@@ -212,9 +213,15 @@ func TestContractWithMoto(t *testing.T) {
 	if !r.Published || r.MessageID == "" {
 		t.Fatalf("not published: %+v", r)
 	}
+	// The queue is an sqs subscription, so it received the sqs body of the json message: the Notice.
 	msg := receiveOne(t, mgmt, queue)
-	if msg.Subject != out.Subject || msg.Message != out.Digest || msg.MessageId != r.MessageID {
-		t.Errorf("SNS delivered subject %q id %s, want %q id %s; body equal: %v", msg.Subject, msg.MessageId, out.Subject, r.MessageID, msg.Message == out.Digest)
+	var notice report.Notice
+	if err := json.Unmarshal([]byte(msg.Message), &notice); err != nil {
+		t.Fatalf("the sqs body is not a notice: %v\n%s", err, msg.Message)
+	}
+	if msg.Subject != out.Subject || msg.MessageId != r.MessageID || notice.Schema != report.NoticeSchema || notice.RunID != r.RunID ||
+		notice.Audience != report.AudienceOrganization || notice.Accounts != r.Accounts || notice.Coverage != r.Coverage {
+		t.Errorf("SNS delivered subject %q id %s notice %+v, want %q id %s", msg.Subject, msg.MessageId, notice, out.Subject, r.MessageID)
 	}
 }
 

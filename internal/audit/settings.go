@@ -85,7 +85,18 @@ type Settings struct {
 	SuppressionsIfExists bool
 	// Digest is full (every open item) or changes (open items only as counts per check).
 	Digest string
+	// OwnerDigests caps the owners' digests of their own a run publishes beside the organization's (most severe
+	// owners first); the organization's digest names the owners past it. 0 sends none.
+	OwnerDigests int
 }
+
+// DefaultOwnerDigests is the default cap on owner digests a run: a hundred publishes and claims fit in the delivery
+// margin, and an organization with more owners than that reads their names in its own digest.
+const DefaultOwnerDigests = 100
+
+// maxOwnerDigests bounds the cap: every owner digest is a claim and a publish, one after another, within the
+// invocation's delivery margin.
+const maxOwnerDigests = 1000
 
 // Digest forms.
 const (
@@ -109,7 +120,7 @@ func Defaults() Settings {
 	return Settings{RoleName: DefaultRoleName, SessionName: "orgaudit", ExpiryDays: l.Expiry, StuckAfter: l.StuckAfter, LapsedDays: l.LapsedDays,
 		Concurrency: DefaultConcurrency, Prefix: "orgaudit", URLExpiry: delivery.MaxPresignExpiry,
 		RetryMode: RetryStandard, MaxAttempts: 8, MaxBackoff: 20 * time.Second, Trigger: TriggerCLI,
-		AllowOwnAccountFallback: true, Digest: DigestFull}
+		AllowOwnAccountFallback: true, Digest: DigestFull, OwnerDigests: DefaultOwnerDigests}
 }
 
 var (
@@ -180,6 +191,9 @@ func (s Settings) Validate() error {
 	}
 	if err := s.Limits().Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if s.OwnerDigests < 0 || s.OwnerDigests > maxOwnerDigests {
+		bad("owner digests must be between 0 and %d, got %d", maxOwnerDigests, s.OwnerDigests)
 	}
 	if s.Concurrency < 1 || s.Concurrency > 512 {
 		bad("concurrency must be between 1 and 512, got %d", s.Concurrency)
@@ -379,7 +393,8 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 			*dst = d
 		}
 	}
-	for name, dst := range map[string]*int{"AUDIT_CONCURRENCY": &s.Concurrency, "AUDIT_MAX_ATTEMPTS": &s.MaxAttempts, "AUDIT_LAPSED_DAYS": &s.LapsedDays} {
+	for name, dst := range map[string]*int{"AUDIT_CONCURRENCY": &s.Concurrency, "AUDIT_MAX_ATTEMPTS": &s.MaxAttempts, "AUDIT_LAPSED_DAYS": &s.LapsedDays,
+		"AUDIT_OWNER_DIGESTS": &s.OwnerDigests} {
 		if v := getenv(name); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil {

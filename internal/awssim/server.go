@@ -57,9 +57,34 @@ type KeyResolver func(ctx context.Context, accessKeyID, sessionToken string) (ac
 // honour ctx) and returns a Fault to fail the call, or nil to let it through.
 type Intercept func(ctx context.Context, c Call) *Fault
 
-// Message is one SNS Publish the server accepted.
+// Message is one SNS Publish the server accepted. Body is what an email subscription receives: the message, or with
+// MessageStructure json its "email" body, else its "default". Raw is the Message parameter as published.
 type Message struct {
 	TopicARN, Subject, Body, MessageID string
+	Raw                                string
+	// Structure is the MessageStructure ("json" or empty); Bodies are the per-protocol bodies of a json message, by
+	// protocol ("default", "email", "sqs", "lambda", "https", ...).
+	Structure string
+	Bodies    map[string]string
+	// Attributes are the message attributes, by name.
+	Attributes map[string]MessageAttribute
+}
+
+// MessageAttribute is one SNS message attribute as published.
+type MessageAttribute struct {
+	DataType, StringValue string
+	BinaryValue           []byte
+}
+
+// For is the body a subscription of protocol receives: its own body of a json message, else the default.
+func (m Message) For(protocol string) string {
+	if m.Structure != "json" {
+		return m.Raw
+	}
+	if b, ok := m.Bodies[protocol]; ok {
+		return b
+	}
+	return m.Bodies["default"]
 }
 
 // Upload is one S3 PutObject the server accepted, with the encryption the client asked for.

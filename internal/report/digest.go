@@ -80,7 +80,7 @@ func Subject(r *Result) string {
 				parts = append(parts, strings.Join(kept, ", "))
 			}
 		}
-		s := fmt.Sprintf("orgaudit %s: %s", r.AsOf.Format("2006-01-02"), strings.Join(parts, " | "))
+		s := fmt.Sprintf("orgaudit %s%s: %s", r.AsOf.Format("2006-01-02"), subjectOwner(r.Owner), strings.Join(parts, " | "))
 		if r.Partial {
 			s = "PARTIAL " + s
 		}
@@ -91,6 +91,25 @@ func Subject(r *Result) string {
 		s = render(drop)
 	}
 	return asciiLine(s, maxSubject)
+}
+
+// maxSubjectOwner bounds the owner in an owner's subject, so the counts and the coverage still fit.
+const maxSubjectOwner = 30
+
+// subjectOwner names the owner of an owner's digest in its subject, in what SNS takes there (printable ASCII): a
+// person subscribed to several owners tells their mails apart.
+func subjectOwner(owner string) string {
+	if owner == "" {
+		return ""
+	}
+	o := asciiLine(Inline(owner), 4*maxSubjectOwner)
+	if len(o) > maxSubjectOwner {
+		o = o[:maxSubjectOwner-3] + "..."
+	}
+	if o == "" {
+		o = "an owner"
+	}
+	return " for " + o
 }
 
 // compared says the run has a previous run to compare with, so its findings' changes mean something. A first run's
@@ -120,6 +139,9 @@ func Digest(r *Result, limit int) string {
 	if r.Partial {
 		fmt.Fprintf(&head, "PARTIAL: the deadline stopped the audit; %d cells were not audited (code %s in the Coverage sheet)\n",
 			deadlineCells(r), crossaccount.CodeDeadline)
+	}
+	if r.Owner != "" {
+		fmt.Fprintf(&head, "Owner: %s (this digest holds only the accounts of this owner)\n", field(r.Owner, maxNameBytes))
 	}
 	fmt.Fprintf(&head, "Scope: %s; checks: %s; regions: %s\n", field(r.Scope, maxScopeBytes), listField(r.Checks, maxListBytes),
 		listField(r.Regions, maxListBytes))
@@ -156,6 +178,9 @@ func Digest(r *Result, limit int) string {
 			}
 		case loc.NotUploaded != "":
 			fmt.Fprintf(&head, "Workbook: not uploaded (%s)\n", Inline(loc.NotUploaded))
+		case loc.ConsoleURL != "":
+			// An owner's digest: the workbook holds every owner's accounts, so no presigned link (ForOwner).
+			fmt.Fprintf(&head, "Workbook (the whole organization's, for those who may read the bucket): %s\n", Inline(loc.ConsoleURL))
 		}
 	}
 
@@ -164,6 +189,7 @@ func Digest(r *Result, limit int) string {
 	rest := limit - head.Len()
 	take := func(s string) string { rest -= len(s); return s }
 	notAudited := take(notAuditedSection(r, min(maxNotAuditedBytes, rest/4)))
+	notAudited += take(pastCapSection(r, min(maxPastCapBytes, rest/8)))
 	suppressions := take(suppressionsSection(r, min(maxSuppressionsBytes, rest/8)))
 	unverified := take(unverifiedSection(r, min(maxUnverifiedBytes, rest/4)))
 	if !r.compared() {
@@ -189,6 +215,7 @@ func Digest(r *Result, limit int) string {
 
 // Bounds on the sections that are not findings, for the same reason as maxNotAuditedBytes.
 const (
+	maxPastCapBytes      = 8_000
 	maxWarningsBytes     = 8_000
 	maxWarningBytes      = 1_000 // one warning, or why there is nothing to compare with
 	maxSuppressionsBytes = 20_000
@@ -211,6 +238,20 @@ func warned(warnings []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// pastCapSection names the owners who got no digest of their own this run, the cap being reached, so whoever reads
+// the organization's digest can forward their part.
+func pastCapSection(r *Result, limit int) string {
+	od := r.OwnerDigests
+	if od == nil || len(od.PastCap) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nOWNERS WITHOUT A DIGEST OF THEIR OWN (%d past the cap of %d owner digests a run)\n", len(od.PastCap), od.Cap)
+	writeLines(&b, len(od.PastCap), func(i int) string { return "- " + field(od.PastCap[i], maxNameBytes) + "\n" }, limit,
+		func(n int) string { return fmt.Sprintf("... %d more owners in the JSON result\n", n) })
+	return b.String()
 }
 
 // warningsSection is the digest's first lines: what changed what the run could say without stopping it.

@@ -15,6 +15,8 @@ import (
 // Result is the job's answer: the Lambda's return value and the CLI's -json output.
 type Result struct {
 	RunID string `json:"run_id"`
+	// Owner is set on an owner's result (ForOwner): everything in it is that owner's accounts'.
+	Owner string `json:"owner,omitempty"`
 	// Partial says the deadline stopped the audit before every cell ran; the stopped cells are errors with code
 	// Deadline.
 	Partial bool      `json:"partial"`
@@ -45,6 +47,9 @@ type Result struct {
 	// PublishInProgress says another invocation of this run holds a live claim on the digest (publishing now, or
 	// died less than a lease ago), so this one did not publish.
 	PublishInProgress bool `json:"publish_in_progress,omitempty"`
+	// OwnerDigests says what the run did about the owners' digests of their own; nil when it published none (no
+	// topic, a dry run).
+	OwnerDigests *OwnerDigests `json:"owner_digests,omitempty"`
 	// APIRetries counts the SDK's retries (throttling, 5xx), by the error that caused them.
 	APIRetries    int            `json:"api_retries"`
 	RetriesByCode map[string]int `json:"retries_by_code,omitempty"`
@@ -88,6 +93,9 @@ type Result struct {
 	// Cells back the Coverage sheet; they are left out of the JSON, which at ten thousand accounts would pass the
 	// Lambda response limit. Their counts are in Coverage.
 	Cells []crossaccount.Cell `json:"-"`
+	// AccountList are the accounts in scope (with their owner and OU), which Accounts counts; left out of the JSON
+	// for the same reason as Cells.
+	AccountList []crossaccount.Account `json:"-"`
 }
 
 // check is the check that found f: one the run ran, or else the registry's of that name (a Result decoded from JSON).
@@ -96,6 +104,26 @@ func (r *Result) check(name string) (checks.Check, bool) {
 		return c, true
 	}
 	return checks.ByName(name)
+}
+
+// OwnerDigests is what became of the owners' digests: each owner with findings or failed cells (Owners) gets one,
+// up to Cap a run; the rest are named in the organization's digest.
+type OwnerDigests struct {
+	Owners int `json:"owners"`
+	Cap    int `json:"cap"`
+	// Sent this invocation; AlreadySent by another invocation of the run; InProgress held by a live claim of another.
+	Sent        int                  `json:"sent"`
+	AlreadySent int                  `json:"already_sent"`
+	InProgress  int                  `json:"in_progress"`
+	Failed      []OwnerDigestFailure `json:"failed,omitempty"`
+	// PastCap are the owners past the cap, most severe first: no digest of their own this run.
+	PastCap []string `json:"past_cap,omitempty"`
+}
+
+// OwnerDigestFailure is an owner's digest that could not be sent; a retry of the run sends it.
+type OwnerDigestFailure struct {
+	Owner string `json:"owner"`
+	Error string `json:"error"`
 }
 
 // Changes counts the diff against the previous run; suppressed findings count only under Suppressed.
@@ -164,13 +192,21 @@ func Build(runID string, asOf time.Time, regions []string, cs []checks.Check, fa
 	if r.Skipped == nil {
 		r.Skipped = []crossaccount.Skipped{}
 	}
-	byCheck := map[string]*CheckCounts{}
 	r.checks = map[string]checks.Check{}
 	for _, c := range cs {
 		r.checks[c.Name()] = c
 		r.Checks = append(r.Checks, c.Name())
 		r.Counts = append(r.Counts, CheckCounts{Check: c.Name(), Title: c.Title()})
 	}
+	r.AccountList = fan.Accounts
+	r.countFindings()
+	r.countCoverage(fan.Accounts)
+	return r
+}
+
+// countFindings fills Counts (one entry per check, already named) from Findings.
+func (r *Result) countFindings() {
+	byCheck := map[string]*CheckCounts{}
 	for i := range r.Counts {
 		byCheck[r.Counts[i].Check] = &r.Counts[i]
 	}
@@ -188,8 +224,12 @@ func Build(runID string, asOf time.Time, regions []string, cs []checks.Check, fa
 			cc.Notice++
 		}
 	}
+}
+
+// countCoverage fills Coverage from Cells, and Accounts from accounts (those in scope) and Skipped.
+func (r *Result) countCoverage(accounts []crossaccount.Account) {
 	ok, bad := map[string]int{}, map[string]int{}
-	for _, c := range fan.Cells {
+	for _, c := range r.Cells {
 		r.Coverage.Cells++
 		switch c.Outcome {
 		case crossaccount.OutcomeFindings:
@@ -203,9 +243,9 @@ func Build(runID string, asOf time.Time, regions []string, cs []checks.Check, fa
 			bad[c.AccountID]++
 		}
 	}
-	r.Accounts.Total = len(fan.Accounts)
-	r.Accounts.Skipped = len(fan.Skipped)
-	for _, a := range fan.Accounts {
+	r.Accounts.Total = len(accounts)
+	r.Accounts.Skipped = len(r.Skipped)
+	for _, a := range accounts {
 		switch {
 		case bad[a.ID] == 0 && ok[a.ID] > 0:
 			r.Accounts.Audited++
@@ -216,7 +256,6 @@ func Build(runID string, asOf time.Time, regions []string, cs []checks.Check, fa
 			r.Accounts.Failed++
 		}
 	}
-	return r
 }
 
 // Totals counts all findings by severity.

@@ -1,0 +1,142 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+
+	"github.com/orgaudit/orgaudit/internal/checks"
+)
+
+// NoticeSchema names the shape of Notice. A reader checks it; a change that could break one (a field renamed,
+// removed or given another meaning) takes a new version, while new fields may join this one.
+const NoticeSchema = "orgaudit.notice/v1"
+
+// Audiences of a digest: the message attribute "audience" subscriptions filter on, and Notice's audience.
+const (
+	AudienceOrganization = "organization"
+	AudienceOwner        = "owner"
+)
+
+// Audience is whom r is for: the organization, or one owner (ForOwner).
+func Audience(r *Result) string {
+	if r.Owner != "" {
+		return AudienceOwner
+	}
+	return AudienceOrganization
+}
+
+// maxNoticeFindings is how many of the most severe findings a Notice carries; the workbook has them all.
+const maxNoticeFindings = 20
+
+// Notice is the digest for automation (the sqs and lambda bodies): the run, whom it is for, the counts, the changes,
+// the most severe findings and where the workbook is. Text from AWS is cut to bounds, so a Notice stays small
+// (about 20 KB at most) whatever the organization holds.
+type Notice struct {
+	Schema   string    `json:"schema"`
+	RunID    string    `json:"run_id"`
+	AsOf     time.Time `json:"as_of"`
+	Audience string    `json:"audience"`
+	Owner    string    `json:"owner,omitempty"`
+	// Partial: the deadline stopped the audit before every cell ran.
+	Partial  bool           `json:"partial"`
+	Accounts AccountCounts  `json:"accounts"`
+	Coverage CoverageCounts `json:"coverage"`
+	Findings SeverityCounts `json:"findings"`
+	// Changes are against PreviousRunID; absent without history, and on a first run (nothing to compare with).
+	Changes       *Changes `json:"changes,omitempty"`
+	PreviousRunID string   `json:"previous_run_id,omitempty"`
+	// TopFindings are the most severe open findings, most severe first; TopFindingsOmitted counts the rest.
+	TopFindings        []NoticeFinding `json:"top_findings"`
+	TopFindingsOmitted int             `json:"top_findings_omitted"`
+	Workbook           *NoticeWorkbook `json:"workbook,omitempty"`
+	// OwnersPastCap are the owners who got no digest of their own (the organization's notice only).
+	OwnersPastCap int `json:"owners_past_cap,omitempty"`
+}
+
+// SeverityCounts counts open findings by severity; Suppressed ones are apart.
+type SeverityCounts struct {
+	Critical   int `json:"critical"`
+	Warning    int `json:"warning"`
+	Notice     int `json:"notice"`
+	Suppressed int `json:"suppressed"`
+}
+
+// NoticeFinding is one finding in a Notice.
+type NoticeFinding struct {
+	Severity     checks.Severity `json:"severity"`
+	Check        string          `json:"check"`
+	AccountID    string          `json:"account_id"`
+	AccountName  string          `json:"account_name,omitempty"`
+	Owner        string          `json:"owner,omitempty"`
+	OU           string          `json:"ou,omitempty"`
+	Region       string          `json:"region"`
+	ResourceType string          `json:"resource_type"`
+	ResourceID   string          `json:"resource_id"`
+	ResourceName string          `json:"resource_name,omitempty"`
+	Status       string          `json:"status,omitempty"`
+	Reason       string          `json:"reason,omitempty"`
+	ExpiresAt    *time.Time      `json:"expires_at,omitempty"`
+	DaysLeft     *int            `json:"days_left,omitempty"`
+	// Change is new, escalated or ongoing when the run compared with a previous one.
+	Change     string `json:"change,omitempty"`
+	ConsoleURL string `json:"console_url,omitempty"`
+}
+
+// NoticeWorkbook is where the workbook is. URL, a presigned link, is only in the organization's notice (ForOwner
+// leaves it out); NotUploaded says why there is none.
+type NoticeWorkbook struct {
+	Bucket       string     `json:"bucket,omitempty"`
+	Key          string     `json:"key,omitempty"`
+	URL          string     `json:"url,omitempty"`
+	URLExpiresAt *time.Time `json:"url_expires_at,omitempty"`
+	ConsoleURL   string     `json:"console_url,omitempty"`
+	NotUploaded  string     `json:"not_uploaded,omitempty"`
+}
+
+// NoticeOf is r's Notice.
+func NoticeOf(r *Result) Notice {
+	crit, warn, notice := r.Totals()
+	n := Notice{Schema: NoticeSchema, RunID: r.RunID, AsOf: r.AsOf, Audience: Audience(r), Owner: r.Owner, Partial: r.Partial,
+		Accounts: r.Accounts, Coverage: r.Coverage,
+		Findings:    SeverityCounts{Critical: crit, Warning: warn, Notice: notice, Suppressed: len(r.Suppressed)},
+		TopFindings: []NoticeFinding{}}
+	if r.compared() {
+		ch := *r.Changes
+		n.Changes, n.PreviousRunID = &ch, r.PreviousRunID
+	}
+	for i := range r.Findings[:min(len(r.Findings), maxNoticeFindings)] {
+		f := &r.Findings[i]
+		n.TopFindings = append(n.TopFindings, NoticeFinding{Severity: f.Severity, Check: f.Check,
+			AccountID: truncate(f.AccountID, maxNameBytes), AccountName: truncate(f.AccountName, maxNameBytes),
+			Owner: truncate(f.Owner, maxNameBytes), OU: truncate(f.OU, maxScopeBytes), Region: truncate(f.Region, maxNameBytes),
+			ResourceType: truncate(f.ResourceType, maxNameBytes), ResourceID: truncate(f.ResourceID, maxNameBytes),
+			ResourceName: truncate(f.ResourceName, maxNameBytes), Status: truncate(f.Status, maxNameBytes),
+			Reason: truncate(f.Reason, maxReasonBytes), ExpiresAt: f.ExpiresAt, DaysLeft: f.DaysLeft, Change: f.Change,
+			ConsoleURL: truncate(f.ConsoleURL, maxURLBytes)})
+	}
+	n.TopFindingsOmitted = len(r.Findings) - len(n.TopFindings)
+	if loc := r.Report; loc != nil {
+		n.Workbook = &NoticeWorkbook{Bucket: loc.Bucket, Key: loc.Key, URL: loc.URL, URLExpiresAt: loc.URLExpiresAt,
+			ConsoleURL: loc.ConsoleURL, NotUploaded: loc.NotUploaded}
+	}
+	if r.OwnerDigests != nil && r.Owner == "" {
+		n.OwnersPastCap = len(r.OwnerDigests.PastCap)
+	}
+	return n
+}
+
+// maxURLBytes bounds a console link a check wrote; a presigned workbook link (some 1,500 bytes with a session
+// token) is ours and is not cut.
+const maxURLBytes = 2_000
+
+// NoticeJSON is r's Notice as compact JSON.
+func NoticeJSON(r *Result) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(NoticeOf(r)); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
