@@ -118,8 +118,8 @@ func TestMessageReadsBackAsAClientReadsIt(t *testing.T) {
 	text := "Findings: 1 critical\n- acct (111122223333) eu-west-1 [check] " + strings.Repeat("x", 300) + "\nZürich\n"
 	html := "<!DOCTYPE html><html><body><p>" + strings.Repeat("Zürich ", 200) + "</p></body></html>"
 	m := Message{
-		From: mail.Address{Name: "orgaudit", Address: "audit@example.com"},
-		To:   []mail.Address{{Address: "platform@example.com"}, {Name: "Équipe FinOps", Address: "finops@example.com"}},
+		From:    mail.Address{Name: "orgaudit", Address: "audit@example.com"},
+		To:      []mail.Address{{Address: "platform@example.com"}, {Name: "Équipe FinOps", Address: "finops@example.com"}},
 		Subject: subject, Date: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC), Text: text, HTML: html,
 		Attachments: []Attachment{{Filename: "orgaudit-20261122T080000Z.xlsx", ContentType: xlsxType, Data: book}},
 		Headers:     [][2]string{{"X-Orgaudit-Run-Id", "20261122T080000Z"}},
@@ -212,7 +212,9 @@ func TestMessageRefusesWhatWouldForgeHeaders(t *testing.T) {
 }
 
 // base64Reader decodes a base64 body whose lines end in CRLF.
-func base64Reader(r io.Reader) io.Reader { return base64.NewDecoder(base64.StdEncoding, newlineDropper{r}) }
+func base64Reader(r io.Reader) io.Reader {
+	return base64.NewDecoder(base64.StdEncoding, newlineDropper{r})
+}
 
 type newlineDropper struct{ r io.Reader }
 
