@@ -543,6 +543,10 @@ var iamActions = map[string]func(r *request) (action, resource string){
 	"sns.Publish":                                 func(r *request) (string, string) { return "sns:Publish", r.form.Get("TopicArn") },
 }
 
+// iamAlso are further actions an operation needs beyond its iamActions entry, each on its own resource: SES's
+// SendEmail with raw content is ses:SendEmail and ses:SendRawEmail on the sending identity.
+var iamAlso = map[string][]func(r *request) (action, resource string){}
+
 func anyResource(action string) func(*request) (string, string) {
 	return func(*request) (string, string) { return action, "*" }
 }
@@ -564,6 +568,12 @@ func (s *Server) authorize(req *request) *Fault {
 	}
 	if f := st.check(req.call.Service, req.caller, action, resource); f != nil {
 		return f
+	}
+	for _, more := range iamAlso[name] {
+		a, res := more(req)
+		if f := st.check(req.call.Service, req.caller, a, res); f != nil {
+			return f
+		}
 	}
 	// A topic encrypted with a KMS key takes a message only from a publisher allowed to use the key.
 	// https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
