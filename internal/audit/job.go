@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -146,8 +147,13 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 	}
 	out.Subject = report.Subject(res)
 	out.Digest = report.Digest(res, report.MaxDigestBytes)
-	if !s.DryRun && deliveryErr == nil && s.TopicARN != "" {
+	uploaded := deliveryErr == nil
+	if !s.DryRun && uploaded && s.TopicARN != "" {
 		deliveryErr = publishOnce(ctx, client, snsClient(cfg, s.TopicARN), s, res, out, runTime, opts.Now(), log)
+	}
+	// Email goes last, whatever became of the digest: each message is its own, and one failure stops no other.
+	if !s.DryRun && uploaded && s.EmailOn() {
+		deliveryErr = errors.Join(deliveryErr, emailAll(ctx, cfg, client, s, res, out, selected, runTime, opts.Now(), log))
 	}
 	if deliveryErr != nil {
 		log.ErrorContext(ctx, "delivery failed", "err", deliveryErr)

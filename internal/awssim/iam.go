@@ -42,7 +42,8 @@ const DemoKMSKeyARN = "arn:aws:kms:us-east-1:111111111111:key/1f2e3d4c-5b6a-4978
 func DemoDeployment(org *Organization, management, memberRole []byte, kmsKeyARN string) Deployment {
 	d := Deployment{Management: management, MemberRole: memberRole, Region: DemoHomeRegion,
 		ManagementParameters: map[string]string{"CodeBucket": "orgaudit-artifacts", "ScheduleTimezone": "UTC", "OrganizationId": org.ID,
-			"MemberRoleName": DemoRoleName, "ExternalId": DemoExternalID, "KmsKeyArn": kmsKeyARN},
+			"MemberRoleName": DemoRoleName, "ExternalId": DemoExternalID, "KmsKeyArn": kmsKeyARN,
+			"EmailFrom": DemoEmailFrom, "EmailTo": DemoEmailTo},
 		MemberParameters: map[string]string{"ManagementAccountId": org.ManagementAccountID, "OrganizationId": org.ID,
 			"RoleName": DemoRoleName, "ExternalId": DemoExternalID},
 	}

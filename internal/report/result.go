@@ -47,6 +47,8 @@ type Result struct {
 	// PublishInProgress says another invocation of this run holds a live claim on the digest (publishing now, or
 	// died less than a lease ago), so this one did not publish.
 	PublishInProgress bool `json:"publish_in_progress,omitempty"`
+	// Emailed lists the run's emails through SES, the organization's first, then each owner's.
+	Emailed []Emailed `json:"emailed,omitempty"`
 	// APIRetries counts the SDK's retries (throttling, 5xx), by the error that caused them.
 	APIRetries    int            `json:"api_retries"`
 	RetriesByCode map[string]int `json:"retries_by_code,omitempty"`
