@@ -57,7 +57,7 @@ const (
 // HTML is the digest as an email's HTML part: the same sections as Digest, as tables grouped by severity with
 // colour, each resource linked to its console page, and the workbook's link. It is written for mail clients: tables
 // for layout and inline CSS only. Every piece of AWS text goes through Inline (no line breaks, controls, bidi or
-// zero-width characters) and html/template's escaping, and a link is written only when it is an https URL, so
+// zero-width characters) and html/template's escaping, and a link is written only when it is an http(s) URL, so
 // nothing from AWS can add markup, run script or point a link elsewhere.
 func HTML(r *Result, o MailOptions) (string, error) {
 	if o.MaxRows <= 0 {
@@ -149,7 +149,7 @@ func (r *Result) htmlPage(o MailOptions) htmlPage {
 	}
 	p.Workbook = htmlWorkbook{Attached: field(o.Attached, maxNameBytes), NotAttached: field(o.NotAttached, maxReasonBytes)}
 	if loc := r.Report; loc != nil {
-		p.Workbook.URL, p.Workbook.ConsoleURL = httpsURL(loc.URL), httpsURL(loc.ConsoleURL)
+		p.Workbook.URL, p.Workbook.ConsoleURL = webURL(loc.URL), webURL(loc.ConsoleURL)
 		if loc.URLExpiresAt != nil && p.Workbook.URL != "" {
 			p.Workbook.Expiry = "valid until " + loc.URLExpiresAt.UTC().Format("2006-01-02 15:04 UTC")
 			if loc.URLNote != "" {
@@ -179,10 +179,11 @@ func (r *Result) htmlPage(o MailOptions) htmlPage {
 	return p
 }
 
-// httpsURL is u when it is an absolute https URL, else "": only such links are written.
-func httpsURL(u string) string {
+// webURL is u when it is an absolute https URL (or http, as an S3-compatible endpoint or the simulator signs the
+// workbook's link), else "": only such links are written, never javascript:, data: or a relative one.
+func webURL(u string) string {
 	parsed, err := url.Parse(u)
-	if err != nil || parsed.Scheme != "https" || parsed.Host == "" || strings.ContainsAny(u, " \t\r\n") {
+	if err != nil || (parsed.Scheme != "https" && parsed.Scheme != "http") || parsed.Host == "" || strings.ContainsAny(u, " \t\r\n") {
 		return ""
 	}
 	return u
@@ -214,7 +215,7 @@ func (r *Result) findingCells(f *checks.Finding, age string) []htmlCell {
 		{Text: accountText(f.AccountName, f.AccountID)},
 		{Text: field(f.Region, maxNameBytes)},
 		{Text: field(f.Check, maxNameBytes)},
-		{Text: resource, Link: httpsURL(f.ConsoleURL)},
+		{Text: resource, Link: webURL(f.ConsoleURL)},
 		{Text: detail},
 		{Text: state, Bold: f.DaysLeft != nil},
 		{Text: field(f.Reason, maxReasonBytes)},
@@ -308,7 +309,7 @@ func (r *Result) fixedHTML(rows int) htmlSection {
 		}
 		f := &r.Resolved[i]
 		s.Rows = append(s.Rows, []htmlCell{{Text: string(f.Severity), Color: severityColors[f.Severity][0]}, {Text: accountText(f.AccountName, f.AccountID)},
-			{Text: field(f.Region, maxNameBytes)}, {Text: field(f.Check, maxNameBytes)}, {Text: field(f.ResourceID, maxNameBytes), Link: httpsURL(f.ConsoleURL)},
+			{Text: field(f.Region, maxNameBytes)}, {Text: field(f.Check, maxNameBytes)}, {Text: field(f.ResourceID, maxNameBytes), Link: webURL(f.ConsoleURL)},
 			{Text: field(f.ResolvedReason, maxReasonBytes)}, {Text: openFor(f.AgeDays)}})
 	}
 	return s
@@ -329,7 +330,7 @@ func (r *Result) unverifiedHTML(rows int) []htmlSection {
 		u := &r.Unverified[i]
 		s.Rows = append(s.Rows, []htmlCell{{Text: string(u.Severity), Color: severityColors[u.Severity][0]}, {Text: u.LastSeen.UTC().Format("2006-01-02")},
 			{Text: accountText(u.AccountName, u.AccountID)}, {Text: field(u.Region, maxNameBytes)}, {Text: field(u.Check, maxNameBytes)},
-			{Text: field(u.ResourceID, maxNameBytes), Link: httpsURL(u.ConsoleURL)},
+			{Text: field(u.ResourceID, maxNameBytes), Link: webURL(u.ConsoleURL)},
 			{Text: field(u.Code, maxNameBytes) + " - " + field(u.Error, maxMessageBytes)}})
 	}
 	return []htmlSection{s}
