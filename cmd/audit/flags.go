@@ -26,7 +26,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	rf := &runFlags{}
 	fs := flag.NewFlagSet("audit run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var regions, accounts, exclude, checkNames, expiry, asOf, stateDir string
+	var regions, accounts, exclude, checkNames, expiry, asOf, stateDir, emailTo string
 	fs.StringVar(&s.RoleName, "role", s.RoleName, "role to assume in member accounts")
 	fs.StringVar(&s.ExternalID, "external-id", "", "ExternalId the member role's trust policy requires")
 	fs.StringVar(&s.SessionName, "session-name", s.SessionName, "role session name, as member accounts' CloudTrail shows it")
@@ -59,6 +59,9 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&s.Suppressions, "suppressions", "", "suppressions file (YAML): a path or s3://bucket/key")
 	fs.StringVar(&s.Digest, "digest", s.Digest, "digest form: full, or changes (open items only as counts per check)")
 	fs.IntVar(&s.OwnerDigests, "owner-digests", s.OwnerDigests, "most owner digests a run publishes beside the organization's, most severe owners first (0: none)")
+	fs.StringVar(&s.EmailFrom, "email-from", "", `send the digest with the workbook through SES from this verified address ("orgaudit <audit@example.com>"); with -email-to`)
+	fs.StringVar(&emailTo, "email-to", "", "email the digest and workbook to these addresses, comma-separated; owners whose owner is an address get their own")
+	fs.StringVar(&s.EmailRegion, "email-region", "", "the SES region the sender's identity is verified in (default: the SDK configuration's region)")
 	if err := fs.Parse(args); err != nil {
 		return nil, usageError{err}
 	}
@@ -66,6 +69,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 		return nil, usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
 	s.Regions, s.Accounts, s.ExcludeAccounts, s.Checks = audit.SplitList(regions), audit.SplitList(accounts), audit.SplitList(exclude), audit.SplitList(checkNames)
+	s.EmailTo = audit.SplitList(emailTo)
 	d, err := checks.ParseExpiryDays(expiry)
 	if err != nil {
 		return nil, usageError{err}

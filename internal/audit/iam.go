@@ -37,13 +37,14 @@ func MemberRoleActions() []string {
 // ExecutionRoleActions are what the Lambda's own role needs: listing the organization and assuming member roles,
 // delivery (to a topic encrypted with KMS, as the template's is), its logs and on-failure destination, and the member
 // reads too, because the account the job runs in is audited with the job's own credentials (a service-managed
-// StackSet never deploys to the management account).
-func ExecutionRoleActions(withKMS bool) []string {
+// StackSet never deploys to the management account). withOptional adds what the optional deliveries need: the
+// report bucket's KMS key, and email through SES.
+func ExecutionRoleActions(withOptional bool) []string {
 	out := append(append(append([]string{}, crossaccount.ManagementActions...), delivery.Actions...), LambdaLogActions...)
 	out = append(append(out, delivery.TopicKMSActions...), LambdaDestinationActions...)
 	out = append(append(out, MemberRoleActions()...), HistoryActions...)
-	if withKMS {
-		out = append(append(out, delivery.KMSActions...), HistoryKMSActions...)
+	if withOptional {
+		out = append(append(append(out, delivery.KMSActions...), HistoryKMSActions...), delivery.EmailActions...)
 	}
 	return sortedSet(out)
 }

@@ -33,6 +33,7 @@ func fullDelivery(sim *awssim.Server) audit.Settings {
 	s.LinkRoleARN = sim.TemplateRole("LinkSigningRole").ARN
 	s.RunTime = time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
 	s.MaxBackoff = time.Millisecond
+	s.EmailFrom, s.EmailTo = "orgaudit <"+awssim.DemoEmailFrom+">", []string{awssim.DemoEmailTo}
 	return s
 }
 

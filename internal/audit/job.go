@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -144,7 +145,8 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 			deliveryErr = upload(ctx, cfg, client, s, res, out, runTime, log)
 		}
 	}
-	publish := !s.DryRun && deliveryErr == nil && s.TopicARN != ""
+	uploaded := deliveryErr == nil
+	publish := !s.DryRun && uploaded && s.TopicARN != ""
 	var owners []string
 	if publish {
 		owners = planOwnerDigests(res, s) // before the digest, which names the owners past the cap
@@ -153,6 +155,10 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 	out.Digest = report.Digest(res, report.MaxDigestBytes)
 	if publish {
 		deliveryErr = publishDigests(ctx, client, snsClient(cfg, s.TopicARN), s, res, owners, runTime, opts.Now(), log)
+	}
+	// Email goes last, whatever became of the digest: each message is its own, and one failure stops no other.
+	if !s.DryRun && uploaded && s.EmailOn() {
+		deliveryErr = errors.Join(deliveryErr, emailAll(ctx, cfg, client, s, res, out, selected, runTime, opts.Now(), log))
 	}
 	if deliveryErr != nil {
 		log.ErrorContext(ctx, "delivery failed", "err", deliveryErr)

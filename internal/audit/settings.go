@@ -5,6 +5,7 @@ package audit
 import (
 	"errors"
 	"fmt"
+	"net/mail"
 	"regexp"
 	"slices"
 	"strconv"
@@ -88,6 +89,13 @@ type Settings struct {
 	// OwnerDigests caps the owners' digests of their own a run publishes beside the organization's (most severe
 	// owners first); the organization's digest names the owners past it. 0 sends none.
 	OwnerDigests int
+	// EmailFrom and EmailTo turn on email through SES: the organization's email, with the workbook, goes from
+	// EmailFrom (an address, optionally with a display name, of a verified SES identity) to EmailTo, and each owner
+	// whose owner value is an email address gets an email of their own. Email is off unless both are set.
+	EmailFrom string
+	EmailTo   []string
+	// EmailRegion is the SES region the identity is verified in; empty is the SDK configuration's region.
+	EmailRegion string
 }
 
 // DefaultOwnerDigests is the default cap on owner digests a run: a hundred publishes and claims fit in the delivery
@@ -97,6 +105,9 @@ const DefaultOwnerDigests = 100
 // maxOwnerDigests bounds the cap: every owner digest is a claim and a publish, one after another, within the
 // invocation's delivery margin.
 const maxOwnerDigests = 1000
+
+// EmailOn says the run emails its digest through SES.
+func (s Settings) EmailOn() bool { return s.EmailFrom != "" && len(s.EmailTo) > 0 }
 
 // Digest forms.
 const (
@@ -144,6 +155,7 @@ const maxAsOfYearsAhead = 10
 // is audited once, whichever way it came (flags, environment, event).
 func (s Settings) Normalized() Settings {
 	s.Regions, s.Accounts, s.ExcludeAccounts, s.Checks = dedupe(s.Regions), dedupe(s.Accounts), dedupe(s.ExcludeAccounts), dedupe(s.Checks)
+	s.EmailTo = dedupe(s.EmailTo)
 	return s
 }
 
@@ -251,6 +263,58 @@ func (s Settings) Validate() error {
 	}
 	if s.StateDir != "" && strings.ContainsFunc(s.StateDir, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		bad("state directory %q holds a control character", s.StateDir)
+	}
+	if err := s.validEmail(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// emailAddress is an address SES sends to or from: ASCII only (SES does not support SMTPUTF8; a domain beyond ASCII
+// is written in Punycode), a local part and a domain of dot-separated labels.
+var emailAddress = regexp.MustCompile("^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+
+// IsEmailAddress says whether s is one plain email address SES can send to: an owner's value that is one gets an
+// email of its own.
+func IsEmailAddress(s string) bool { return len(s) <= 254 && emailAddress.MatchString(s) }
+
+// ParseEmailFrom reads the sender: an address, or a display name and an address ("orgaudit <audit@example.com>").
+func ParseEmailFrom(s string) (*mail.Address, error) {
+	a, err := mail.ParseAddress(s)
+	if err != nil || !IsEmailAddress(a.Address) {
+		return nil, fmt.Errorf("email from %q is not an email address SES can send from (ASCII, like orgaudit@example.com or \"orgaudit <orgaudit@example.com>\")", s)
+	}
+	return a, nil
+}
+
+func (s Settings) validEmail() error {
+	var errs []error
+	switch {
+	case s.EmailFrom == "" && len(s.EmailTo) == 0:
+		if s.EmailRegion != "" {
+			errs = append(errs, errors.New("email region given without -email-from and -email-to"))
+		}
+		return errors.Join(errs...)
+	case s.EmailFrom == "":
+		errs = append(errs, errors.New("email to is given without email from: name the sender (-email-from, AUDIT_EMAIL_FROM)"))
+	case len(s.EmailTo) == 0:
+		errs = append(errs, errors.New("email from is given without email to: name the recipients (-email-to, AUDIT_EMAIL_TO)"))
+	}
+	if s.EmailFrom != "" {
+		if _, err := ParseEmailFrom(s.EmailFrom); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, to := range s.EmailTo {
+		if !IsEmailAddress(to) {
+			errs = append(errs, fmt.Errorf("email to %q is not an email address SES can send to (ASCII, like platform-team@example.com)", to))
+		}
+	}
+	if len(s.EmailTo) > delivery.MaxEmailRecipients {
+		errs = append(errs, fmt.Errorf("email to names %d addresses; SES takes at most %d per message", len(s.EmailTo), delivery.MaxEmailRecipients))
+	}
+	if s.EmailRegion != "" && !regionName.MatchString(s.EmailRegion) {
+		errs = append(errs, fmt.Errorf("email region %q is not a region name like eu-west-1", s.EmailRegion))
 	}
 	return errors.Join(errs...)
 }
@@ -376,6 +440,9 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 	str("AUDIT_RETRY_MODE", &s.RetryMode)
 	str("AUDIT_SUPPRESSIONS", &s.Suppressions)
 	str("AUDIT_DIGEST", &s.Digest)
+	str("AUDIT_EMAIL_FROM", &s.EmailFrom)
+	list("AUDIT_EMAIL_TO", &s.EmailTo)
+	str("AUDIT_EMAIL_REGION", &s.EmailRegion)
 	if v := getenv("AUDIT_EXPIRY_DAYS"); v != "" {
 		d, err := checks.ParseExpiryDays(v)
 		if err != nil {

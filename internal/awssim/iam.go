@@ -42,7 +42,8 @@ const DemoKMSKeyARN = "arn:aws:kms:us-east-1:111111111111:key/1f2e3d4c-5b6a-4978
 func DemoDeployment(org *Organization, management, memberRole []byte, kmsKeyARN string) Deployment {
 	d := Deployment{Management: management, MemberRole: memberRole, Region: DemoHomeRegion,
 		ManagementParameters: map[string]string{"CodeBucket": "orgaudit-artifacts", "ScheduleTimezone": "UTC", "OrganizationId": org.ID,
-			"MemberRoleName": DemoRoleName, "ExternalId": DemoExternalID, "KmsKeyArn": kmsKeyARN},
+			"MemberRoleName": DemoRoleName, "ExternalId": DemoExternalID, "KmsKeyArn": kmsKeyARN,
+			"EmailFrom": DemoEmailFrom, "EmailTo": DemoEmailTo},
 		MemberParameters: map[string]string{"ManagementAccountId": org.ManagementAccountID, "OrganizationId": org.ID,
 			"RoleName": DemoRoleName, "ExternalId": DemoExternalID},
 	}
@@ -559,6 +560,10 @@ func orgTagResource(r *request) (string, string) {
 	return "organizations:ListTagsForResource", "*"
 }
 
+// iamAlso are further actions an operation needs beyond its iamActions entry, each on its own resource: SES's
+// SendEmail with raw content is ses:SendEmail and ses:SendRawEmail on the sending identity.
+var iamAlso = map[string][]func(r *request) (action, resource string){}
+
 func anyResource(action string) func(*request) (string, string) {
 	return func(*request) (string, string) { return action, "*" }
 }
@@ -580,6 +585,12 @@ func (s *Server) authorize(req *request) *Fault {
 	}
 	if f := st.check(req.call.Service, req.caller, action, resource); f != nil {
 		return f
+	}
+	for _, more := range iamAlso[name] {
+		a, res := more(req)
+		if f := st.check(req.call.Service, req.caller, a, res); f != nil {
+			return f
+		}
 	}
 	// A topic encrypted with a KMS key takes a message only from a publisher allowed to use the key.
 	// https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html

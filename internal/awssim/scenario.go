@@ -74,6 +74,12 @@ type Region struct {
 	ReservedDBInstances []ReservedDBInstance
 	Topics              []string // SNS topic names
 	Buckets             []string // S3 bucket names, created in the shared in-process S3
+	// EmailIdentities are the SES identities verified in the region: email addresses and domains. SES sends from an
+	// address only when it or its domain is verified.
+	EmailIdentities []string
+	// SESProductionAccess says the account is out of the SES sandbox in the region; in the sandbox, where every
+	// account starts, SES sends only to verified identities and the mailbox simulator.
+	SESProductionAccess bool
 
 	// Reservations are the reserved nodes and instances of the services that sell them by the node (ElastiCache,
 	// OpenSearch, Redshift, MemoryDB), by service as the simulator names it: one field for all of them.

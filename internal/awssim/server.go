@@ -110,6 +110,7 @@ type Server struct {
 	mu        sync.Mutex
 	keys      map[string]principal // access key id → principal
 	published []Message
+	emails    []Email
 	uploads   []Upload
 	calls     map[string]int // service.Operation → count
 	streams   map[string]int // service/account/region → count: the longest is the chain no concurrency shortens
@@ -318,9 +319,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "awssim: cannot tell the service of this request from its SigV4 credential scope", http.StatusBadRequest)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 4<<20))
+	limit := proto.maxBody
+	if limit == 0 {
+		limit = defaultMaxBody
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
 		proto.writeError(w, s.requestID(), "", &Fault{Status: 400, Code: "InvalidRequest", Message: err.Error()})
+		return
+	}
+	if int64(len(body)) > limit {
+		proto.writeError(w, s.requestID(), "", &Fault{Status: 413, Code: "RequestEntityTooLarge", Message: fmt.Sprintf("awssim reads at most %d bytes of a %s request", limit, service)})
 		return
 	}
 	op, form, err := proto.operation(r, body)

@@ -11,7 +11,7 @@ import (
 
 // cfnTemplate resolves the parts of a CloudFormation template the simulator enforces: its IAM roles. It knows exactly
 // the intrinsic functions the project's templates use (!Ref, !Sub, !GetAtt, !If, !Not, !Equals, !And, !Or,
-// !Condition) and the physical ids of the resource types they reference, and fails on anything else, so a template
+// !Condition, !Select, !Split) and the physical ids of the resource types they reference, and fails on anything else, so a template
 // change the simulator cannot read is an error rather than a policy silently read wrong.
 type cfnTemplate struct {
 	name       string
@@ -152,6 +152,8 @@ func (t *cfnTemplate) resolve(n *yaml.Node) (any, error) {
 		return c, nil
 	case "!Not", "!Equals", "!And", "!Or":
 		return t.logical(n)
+	case "!Split", "!Select":
+		return t.list(n)
 	case "!!str", "!!int", "!!bool", "!!float", "!!null", "!!map", "!!seq":
 	default:
 		return nil, fmt.Errorf("line %d: the simulator does not understand %s", n.Line, n.Tag)
@@ -249,6 +251,40 @@ func (t *cfnTemplate) logical(n *yaml.Node) (any, error) {
 		return all, nil
 	}
 	return any, nil
+}
+
+// list evaluates !Split [delimiter, text] and !Select [index, list].
+func (t *cfnTemplate) list(n *yaml.Node) (any, error) {
+	if n.Kind != yaml.SequenceNode || len(n.Content) != 2 {
+		return nil, fmt.Errorf("line %d: %s takes two values", n.Line, n.Tag)
+	}
+	a, err := t.resolve(n.Content[0])
+	if err != nil {
+		return nil, err
+	}
+	b, err := t.resolve(n.Content[1])
+	if err != nil {
+		return nil, err
+	}
+	if n.Tag == "!Split" {
+		delim, ok1 := a.(string)
+		text, ok2 := b.(string)
+		if !ok1 || !ok2 || delim == "" {
+			return nil, fmt.Errorf("line %d: !Split takes a delimiter and a string", n.Line)
+		}
+		var out []any
+		for _, part := range strings.Split(text, delim) {
+			out = append(out, part)
+		}
+		return out, nil
+	}
+	index, ok1 := a.(int)
+	items, ok2 := b.([]any)
+	if !ok1 || !ok2 || index < 0 || index >= len(items) {
+		// CloudFormation refuses a template whose !Select reaches past its list.
+		return nil, fmt.Errorf("line %d: !Select %v of %v is out of range", n.Line, a, b)
+	}
+	return items[index], nil
 }
 
 func (t *cfnTemplate) ref(name string) (any, error) {

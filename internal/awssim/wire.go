@@ -26,7 +26,12 @@ type protocol struct {
 	// denied is the service's refusal of a caller without the permission, its message left to fill; empty for AWS's
 	// common AccessDenied (HTTP 403).
 	denied Fault
+	// maxBody is the most of a request the simulator reads; zero is defaultMaxBody. SES takes 40 MB messages.
+	maxBody int64
 }
+
+// defaultMaxBody bounds a request to the services whose requests are small (lists and describes, a digest).
+const defaultMaxBody = 4 << 20
 
 // isJSON says the protocol answers in JSON: awsJson1_0, awsJson1_1 or restJson1.
 func (p protocol) isJSON() bool { return p.json || p.rest != nil }

@@ -1,5 +1,5 @@
-// Package delivery puts the workbook in S3 and the digest on SNS. It imports only internal/awserr, which classifies
-// AWS's errors.
+// Package delivery puts the workbook in S3, the digest on SNS and emails through SES, each message exactly once. It
+// imports only internal/awserr, which classifies AWS's errors.
 package delivery
 
 import (

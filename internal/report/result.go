@@ -50,6 +50,8 @@ type Result struct {
 	// OwnerDigests says what the run did about the owners' digests of their own; nil when it published none (no
 	// topic, a dry run).
 	OwnerDigests *OwnerDigests `json:"owner_digests,omitempty"`
+	// Emailed lists the run's emails through SES, the organization's first, then each owner's.
+	Emailed []Emailed `json:"emailed,omitempty"`
 	// APIRetries counts the SDK's retries (throttling, 5xx), by the error that caused them.
 	APIRetries    int            `json:"api_retries"`
 	RetriesByCode map[string]int `json:"retries_by_code,omitempty"`

@@ -1,0 +1,246 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"mime/multipart"
+	"net/mail"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/orgaudit/orgaudit/deploy/cloudformation"
+	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/crossaccount"
+	"github.com/orgaudit/orgaudit/internal/delivery"
+	"github.com/orgaudit/orgaudit/internal/report"
+)
+
+// ReadEmail is a message read back as a mail client reads it.
+type ReadEmail struct {
+	Header      mail.Header
+	Subject     string
+	Text, HTML  string
+	Attachments map[string][]byte
+}
+
+// readEmail parses raw with net/mail and mime/multipart: headers, the text and HTML alternatives (quoted-printable
+// decoded) and the base64 attachments by file name.
+func readEmail(t testing.TB, raw []byte) ReadEmail {
+	t.Helper()
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("net/mail cannot read the email: %v", err)
+	}
+	e := ReadEmail{Header: msg.Header, Attachments: map[string][]byte{}}
+	if e.Subject, err = new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(r io.Reader, contentType string)
+	walk = func(r io.Reader, contentType string) {
+		mt, params, err := mime.ParseMediaType(contentType)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(mt, "multipart/") {
+			t.Fatalf("unexpected %s", mt)
+		}
+		mr := multipart.NewReader(r, params["boundary"])
+		for {
+			part, err := mr.NextPart()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			ct := part.Header.Get("Content-Type")
+			pt, _, _ := mime.ParseMediaType(ct)
+			switch {
+			case strings.HasPrefix(pt, "multipart/"):
+				walk(part, ct)
+			case part.FileName() != "":
+				data, err := io.ReadAll(base64.NewDecoder(base64.StdEncoding, part))
+				if err != nil {
+					t.Fatal(err)
+				}
+				e.Attachments[part.FileName()] = data
+			default:
+				body, err := io.ReadAll(part)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if pt == "text/html" {
+					e.HTML = string(body)
+				} else {
+					e.Text = strings.ReplaceAll(string(body), "\r\n", "\n")
+				}
+			}
+		}
+	}
+	walk(msg.Body, msg.Header.Get("Content-Type"))
+	return e
+}
+
+func ownedFinding(i int, owner string, sev checks.Severity) checks.Finding {
+	return checks.Finding{Check: "cloudformation-failed-stacks", Severity: sev, AccountID: fmt.Sprintf("%012d", 200000000000+i),
+		AccountName: fmt.Sprintf("acct-%d", i), Region: "us-east-1", ResourceType: "stack", ResourceID: fmt.Sprintf("stack-%d", i),
+		Status: "UPDATE_ROLLBACK_FAILED", Reason: "failed", Owner: owner, Details: map[string]string{}}
+}
+
+// ownedResult is a run over three owners' accounts: two owners that are addresses (one whose domain SES has not
+// verified, in the sandbox), and a team name.
+func ownedResult() *report.Result {
+	owners := []string{"team-a@" + awssim.DemoEmailDomain, "Team B", "ops@elsewhere.example", "team-a@" + awssim.DemoEmailDomain}
+	fan := &crossaccount.Result{Scope: "organization"}
+	for i, owner := range owners {
+		f := ownedFinding(i, owner, checks.Severities[i%len(checks.Severities)])
+		fan.Findings = append(fan.Findings, f)
+		fan.Accounts = append(fan.Accounts, crossaccount.Account{ID: f.AccountID, Name: f.AccountName, Owner: owner})
+		fan.Cells = append(fan.Cells, crossaccount.Cell{AccountID: f.AccountID, AccountName: f.AccountName, Region: f.Region, Check: f.Check,
+			Outcome: crossaccount.OutcomeFindings, Findings: 1, Owner: owner})
+	}
+	return report.Build("owned-run", time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC), []string{"us-east-1"}, checks.All(), fan)
+}
+
+// TestEmailsGoToEachOwnerWithOnlyTheirAccounts: beside the organization's email, each owner that is an address gets
+// one email with a workbook of only their accounts, under a claim of its own; an owner SES refuses (an unverified
+// recipient in the sandbox) fails alone, and a retry of the run sends only what was not sent.
+func TestEmailsGoToEachOwnerWithOnlyTheirAccounts(t *testing.T) {
+	t.Parallel()
+	org := awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC))
+	sim := awssim.New(org)
+	if err := sim.EnforceTemplates(awssim.DemoDeployment(org, cloudformation.Management, cloudformation.MemberRole, awssim.DemoKMSKeyARN)); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
+	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
+	bucket := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	s := Defaults()
+	s.Bucket, s.EmailFrom, s.EmailTo = awssim.DemoBucket, awssim.DemoEmailFrom, []string{awssim.DemoEmailTo}
+	runTime := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	send := func() (*report.Result, error) {
+		res := ownedResult()
+		wb, err := buildWorkbook(res, checks.All())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res, emailAll(context.Background(), cfg, bucket, s, res, &Output{Result: res, Workbook: wb}, checks.All(), runTime, runTime, log)
+	}
+	res, err := send()
+	var rejected *sestypes.MessageRejected
+	if !errors.As(err, &rejected) || !strings.Contains(err.Error(), "the email to owner ops@elsewhere.example") {
+		t.Fatalf("err %v, want the unverified owner's MessageRejected", err)
+	}
+	outcomes := map[string]string{}
+	for _, e := range res.Emailed {
+		outcomes[e.Audience+"/"+e.Owner] = e.Outcome
+	}
+	want := map[string]string{"organization/": report.EmailSent, "owner/team-a@example.com": report.EmailSent, "owner/ops@elsewhere.example": report.EmailFailed}
+	if fmt.Sprint(outcomes) != fmt.Sprint(want) {
+		t.Fatalf("emailed %v, want %v", outcomes, want)
+	}
+	sent := sim.Emails()
+	if len(sent) != 2 {
+		t.Fatalf("%d emails, want the organization's and team-a's", len(sent))
+	}
+	team := readEmail(t, sent[1].Raw)
+	if sent[1].To[0] != "team-a@example.com" || team.Header.Get("To") != "<team-a@example.com>" {
+		t.Errorf("owner email to %v, header %q", sent[1].To, team.Header.Get("To"))
+	}
+	book := team.Attachments["orgaudit-owned-run.xlsx"]
+	f, err := excelize.OpenReader(bytes.NewReader(book))
+	if err != nil {
+		t.Fatalf("the owner's workbook does not open: %v", err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows("cloudformation-failed-stacks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := fmt.Sprint(rows)
+	if !strings.Contains(text, "stack-0") || !strings.Contains(text, "stack-3") || strings.Contains(text, "stack-1") || strings.Contains(text, "stack-2") {
+		t.Errorf("team-a's workbook holds other owners' stacks or lacks its own: %v", rows)
+	}
+	if strings.Contains(team.Text, "stack-1") || strings.Contains(team.HTML, "stack-2") || !strings.Contains(team.HTML, "stack-3") {
+		t.Errorf("team-a's digest names other owners' accounts")
+	}
+	for _, marker := range []string{"email/organization", "email/owner/team-a@example.com"} {
+		key := delivery.MessageMarkerKey(s.Prefix, runTime, s.Trigger, "owned-run", marker)
+		if _, err := bucket.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)}); err != nil {
+			t.Errorf("no marker for %s: %v", marker, err)
+		}
+	}
+	t.Logf("organization email %d bytes, team-a's %d bytes (workbook %d bytes)", len(sent[0].Raw), len(sent[1].Raw), len(book))
+
+	// The retry: the owner's address is verified now. Only its email goes out.
+	org.Accounts[0].Regions[awssim.DemoHomeRegion].EmailIdentities = append(org.Accounts[0].Regions[awssim.DemoHomeRegion].EmailIdentities, "ops@elsewhere.example")
+	res, err = send()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes = map[string]string{}
+	for _, e := range res.Emailed {
+		outcomes[e.Audience+"/"+e.Owner] = e.Outcome
+	}
+	want = map[string]string{"organization/": report.EmailAlreadySent, "owner/team-a@example.com": report.EmailAlreadySent, "owner/ops@elsewhere.example": report.EmailSent}
+	if fmt.Sprint(outcomes) != fmt.Sprint(want) || len(sim.Emails()) != 3 {
+		t.Errorf("retry emailed %v (%d emails in all), want %v", outcomes, len(sim.Emails()), want)
+	}
+}
+
+// TestEmailWithoutTheAttachmentWhenTooLarge: a workbook that would take the message past the limit stays out; both
+// parts say so and point at the link; a message that still does not fit lists fewer rows.
+func TestEmailWithoutTheAttachmentWhenTooLarge(t *testing.T) {
+	t.Parallel()
+	res := ownedResult()
+	link := "https://orgaudit-reports.s3.amazonaws.com/orgaudit/2026/11/22/orgaudit-owned-run.xlsx?X-Amz-Signature=abc"
+	res.Report = &report.Location{URL: link}
+	wb, err := buildWorkbook(res, checks.All())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := email{audience: report.AudienceOrganization, to: []string{awssim.DemoEmailTo}, res: res, workbook: wb}
+	from := mail.Address{Name: "orgaudit", Address: awssim.DemoEmailFrom}
+	full, opts, err := composeEmail(from, e, time.Now(), delivery.MaxEmailBytes)
+	if err != nil || opts.Attached == "" {
+		t.Fatalf("a small workbook is attached: %v %+v", err, opts)
+	}
+	limit := len(full) // the workbook attached, the message is 4/3 of its raw size: past the limit
+	raw, opts, err := composeEmail(from, e, time.Now(), limit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := readEmail(t, raw)
+	if len(got.Attachments) != 0 || opts.Attached != "" || !strings.Contains(opts.NotAttached, "over the") {
+		t.Fatalf("attached %v, options %+v", len(got.Attachments), opts)
+	}
+	if !strings.HasPrefix(got.Text, "The workbook is not attached (with it the message would be") || !strings.Contains(got.Text, link) {
+		t.Errorf("the text part must say why and give the link:\n%.600s", got.Text)
+	}
+	if !strings.Contains(got.HTML, "The workbook is not attached</b>") || !strings.Contains(got.HTML, "Download the workbook") {
+		t.Errorf("the HTML part must say why and give the link")
+	}
+	if _, _, err := composeEmail(from, e, time.Now(), 100); err == nil {
+		t.Error("a limit nothing fits in must be an error")
+	}
+	t.Logf("with the workbook %d bytes encoded; without it %d (limit %d)", mailEncoded(full), mailEncoded(raw), limit)
+}
+
+func mailEncoded(raw []byte) int { return base64.StdEncoding.EncodedLen(len(raw)) }

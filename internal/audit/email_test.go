@@ -1,0 +1,144 @@
+package audit_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/orgaudit/orgaudit/internal/audit"
+	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/report"
+)
+
+// TestEmailCarriesTheWorkbook: with -email-from and -email-to the run mails the digest through SES as text and HTML
+// with the workbook attached, byte for byte the one uploaded; a retried invocation of the run does not mail again.
+func TestEmailCarriesTheWorkbook(t *testing.T) {
+	t.Parallel()
+	sim := startSim(t, awssim.Demo(demoAsOf))
+	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
+	s := demoSettings()
+	s.RunTime = demoAsOf.Add(8 * time.Hour)
+	s.EmailFrom, s.EmailTo = awssim.DemoEmailFrom, []string{awssim.DemoEmailTo}
+	out, err := audit.Run(context.Background(), cfg, s, audit.Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := sim.Emails()
+	if len(sent) != 1 || !slices.Equal(sent[0].To, []string{awssim.DemoEmailTo}) || sent[0].From != awssim.DemoEmailFrom {
+		t.Fatalf("emails %+v", sent)
+	}
+	e := audit.ReadEmailForTest(t, sent[0].Raw)
+	if e.Subject != out.Subject || e.Header.Get("From") != `"orgaudit" <`+awssim.DemoEmailFrom+`>` {
+		t.Errorf("subject %q from %q", e.Subject, e.Header.Get("From"))
+	}
+	name := "orgaudit-" + out.Result.RunID + ".xlsx"
+	book := e.Attachments[name]
+	if !bytes.Equal(book, out.Workbook) {
+		t.Fatalf("attachment %q is %d bytes, the workbook %d", name, len(book), len(out.Workbook))
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(book))
+	if err != nil {
+		t.Fatalf("the attached workbook does not open: %v", err)
+	}
+	if idx, _ := f.GetSheetIndex("Summary"); idx < 0 {
+		t.Errorf("the attached workbook has no Summary sheet: %v", f.GetSheetList())
+	}
+	f.Close()
+	wantText := report.EmailText(out.Result, report.MailOptions{Attached: name})
+	if e.Text != wantText || !strings.Contains(e.Text, "Findings: ") {
+		t.Errorf("text part:\n%.800s\nwant:\n%.800s", e.Text, wantText)
+	}
+	for _, want := range []string{"The workbook is attached:", "CRITICAL (", "Download the workbook", "Not audited ("} {
+		if !strings.Contains(e.HTML, want) {
+			t.Errorf("the HTML part lacks %q", want)
+		}
+	}
+	em := out.Result.Emailed
+	if len(em) != 1 || em[0].Outcome != report.EmailSent || em[0].MessageID != sent[0].MessageID || !em[0].Attached || em[0].Audience != report.AudienceOrganization {
+		t.Errorf("result says %+v", em)
+	}
+	t.Logf("email %d bytes (%d encoded), workbook %d bytes attached", len(sent[0].Raw), em[0].Bytes, len(book))
+
+	again, err := audit.Run(context.Background(), cfg, s, audit.Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(sim.Emails()); n != 1 || again.Result.Emailed[0].Outcome != report.EmailAlreadySent {
+		t.Errorf("the retry sent %d emails in all, result %+v", n, again.Result.Emailed)
+	}
+}
+
+// TestEmailFailureFailsDeliveryAfterTheDigest: SES refusing the message (a recipient the sandboxed account has not
+// verified) fails the run as a DeliveryFailedError with SES's own error, after the digest and workbook went out.
+func TestEmailFailureFailsDeliveryAfterTheDigest(t *testing.T) {
+	t.Parallel()
+	sim := startSim(t, awssim.Demo(demoAsOf))
+	s := demoSettings()
+	s.EmailFrom, s.EmailTo = awssim.DemoEmailFrom, []string{"cto@elsewhere.example"}
+	out, err := audit.Run(context.Background(), sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion), s, audit.Options{Logger: quietLogger()})
+	var failed *audit.DeliveryFailedError
+	var rejected *sestypes.MessageRejected
+	if !errors.As(err, &failed) || !errors.As(err, &rejected) || !strings.Contains(err.Error(), "cto@elsewhere.example") {
+		t.Fatalf("err %v, want a DeliveryFailedError from SES's MessageRejected", err)
+	}
+	if len(sim.Published()) != 1 || len(sim.Workbooks()) != 1 || !out.Result.Published {
+		t.Errorf("the digest and workbook must go out first: %d published, %d workbooks", len(sim.Published()), len(sim.Workbooks()))
+	}
+	if em := out.Result.Emailed; len(em) != 1 || em[0].Outcome != report.EmailFailed || !strings.Contains(em[0].Error, "MessageRejected") {
+		t.Errorf("result says %+v", em)
+	}
+}
+
+func TestEmailSettingsAreValidated(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		from, region string
+		to           []string
+		want         string
+	}{
+		"from without to":      {from: "a@example.com", want: "without email to"},
+		"to without from":      {to: []string{"a@example.com"}, want: "without email from"},
+		"bad from":             {from: "not an address", to: []string{"a@example.com"}, want: `email from "not an address"`},
+		"header injection":     {from: "a@example.com\r\nBcc: x@evil.example", to: []string{"a@example.com"}, want: "email from"},
+		"non-ASCII recipient":  {from: "a@example.com", to: []string{"zoë@example.com"}, want: `email to "zoë@example.com"`},
+		"recipient no domain":  {from: "a@example.com", to: []string{"a@localhost"}, want: `email to "a@localhost"`},
+		"bad region":           {from: "a@example.com", to: []string{"a@example.com"}, region: "mars", want: `email region "mars"`},
+		"region without email": {region: "eu-west-1", want: "email region given without"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := audit.Defaults()
+			s.EmailFrom, s.EmailTo, s.EmailRegion = c.from, c.to, c.region
+			if err := s.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("Validate() = %v, want %q", err, c.want)
+			}
+		})
+	}
+	many := make([]string, 51)
+	for i := range many {
+		many[i] = string(rune('a'+i%26)) + strings.Repeat("x", i) + "@example.com"
+	}
+	s := audit.Defaults()
+	s.EmailFrom, s.EmailTo = "a@example.com", many
+	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "at most 50") {
+		t.Errorf("51 recipients: %v", err)
+	}
+	env := map[string]string{"AUDIT_EMAIL_FROM": "orgaudit <audit@example.com>", "AUDIT_EMAIL_TO": "a@example.com, b@example.com,a@example.com",
+		"AUDIT_EMAIL_REGION": "eu-west-1"}
+	got, err := audit.FromEnv(func(k string) string { return env[k] })
+	if err != nil || got.EmailFrom != "orgaudit <audit@example.com>" || !slices.Equal(got.EmailTo, []string{"a@example.com", "b@example.com"}) ||
+		got.EmailRegion != "eu-west-1" || !got.EmailOn() {
+		t.Errorf("FromEnv: %+v %v", got, err)
+	}
+	if _, err := audit.FromEnv(func(k string) string { return map[string]string{"AUDIT_EMAIL_TO": "a@example.com"}[k] }); err == nil {
+		t.Error("AUDIT_EMAIL_TO alone must be an error")
+	}
+}

@@ -1,0 +1,4 @@
+package audit
+
+// ReadEmailForTest is readEmail for the package's external tests.
+var ReadEmailForTest = readEmail

@@ -1,0 +1,538 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"net/url"
+	"strings"
+
+	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/crossaccount"
+	"github.com/orgaudit/orgaudit/internal/history"
+)
+
+// MailOptions say what became of the workbook in one email, and how many rows its HTML may list.
+type MailOptions struct {
+	// Attached is the attached workbook's file name; empty when it is not attached.
+	Attached string
+	// NotAttached says why a workbook that exists is not attached (too large for the message): the email then
+	// points at the link.
+	NotAttached string
+	// MaxRows bounds each section of the HTML; zero is DefaultHTMLRows.
+	MaxRows int
+}
+
+// DefaultHTMLRows bounds each section of the HTML email. The text digest, held to MaxDigestBytes with lines of at
+// least some 45 bytes (account id, region, check, resource), never lists 6,000 findings, so the HTML shows every one
+// the text part shows; a sender that must make the message smaller asks for fewer.
+const DefaultHTMLRows = 6_000
+
+// EmailText is the plain-text part of an email: what became of the workbook, then the digest.
+func EmailText(r *Result, o MailOptions) string {
+	note := ""
+	switch {
+	case o.Attached != "":
+		note = fmt.Sprintf("The workbook is attached: %s\n", field(o.Attached, maxNameBytes))
+	case o.NotAttached != "":
+		note = fmt.Sprintf("The workbook is not attached (%s); the link below opens it.\n", field(o.NotAttached, maxReasonBytes))
+	}
+	return note + Digest(r, MaxDigestBytes-len(note))
+}
+
+// Severity colours: text on white, and the tint behind a section's heading.
+var severityColors = map[checks.Severity][2]string{
+	checks.Critical: {"#b42318", "#fef3f2"},
+	checks.Warning:  {"#b54708", "#fffaeb"},
+	checks.Notice:   {"#175cd3", "#eff8ff"},
+}
+
+const (
+	neutralColor = "#344054"
+	neutralTint  = "#f2f4f7"
+	goodColor    = "#067647"
+	goodTint     = "#ecfdf3"
+)
+
+// HTML is the digest as an email's HTML part: the same sections as Digest, as tables grouped by severity with
+// colour, each resource linked to its console page, and the workbook's link. It is written for mail clients: tables
+// for layout and inline CSS only. Every piece of AWS text goes through Inline (no line breaks, controls, bidi or
+// zero-width characters) and html/template's escaping, and a link is written only when it is an http(s) URL, so
+// nothing from AWS can add markup, run script or point a link elsewhere.
+func HTML(r *Result, o MailOptions) (string, error) {
+	if o.MaxRows <= 0 {
+		o.MaxRows = DefaultHTMLRows
+	}
+	p := r.htmlPage(o)
+	var b bytes.Buffer
+	if err := htmlTemplate.Execute(&b, p); err != nil {
+		return "", fmt.Errorf("render the HTML digest: %w", err)
+	}
+	return b.String(), nil
+}
+
+type htmlPage struct {
+	Subject, Title, RunLine, Partial string
+	Warnings                         []string
+	Stats                            []htmlStat
+	Lines                            []string
+	Workbook                         htmlWorkbook
+	Sections                         []htmlSection
+}
+
+type htmlStat struct{ Label, Value, Color, Tint string }
+
+type htmlWorkbook struct {
+	Attached, NotAttached, URL, Expiry, ConsoleURL, NotUploaded string
+}
+
+type htmlSection struct {
+	Title, Color, Tint, Note string
+	Columns                  []string
+	Rows                     [][]htmlCell
+	More, Empty              string
+}
+
+type htmlCell struct {
+	Text, Link, Color string
+	Bold              bool
+}
+
+func (r *Result) htmlPage(o MailOptions) htmlPage {
+	crit, warn, notice := r.Totals()
+	p := htmlPage{Subject: Subject(r), Title: "orgaudit " + r.AsOf.Format("2006-01-02"),
+		RunLine: fmt.Sprintf("Run %s, as of %s", field(r.RunID, maxNameBytes), r.AsOf.Format("2006-01-02 15:04 UTC"))}
+	if r.Partial {
+		p.Partial = fmt.Sprintf("PARTIAL: the deadline stopped the audit; %d cells were not audited (code %s in the Coverage sheet).",
+			deadlineCells(r), crossaccount.CodeDeadline)
+	}
+	for _, w := range r.Warnings {
+		p.Warnings = append(p.Warnings, field(w, maxWarningBytes))
+	}
+	if r.NoPrevious != "" && !r.compared() && !warned(r.Warnings, r.NoPrevious) {
+		p.Warnings = append(p.Warnings, field(r.NoPrevious, maxWarningBytes))
+	}
+	stat := func(label string, n int, sev checks.Severity) htmlStat {
+		c := severityColors[sev]
+		if n == 0 {
+			c = [2]string{neutralColor, neutralTint}
+		}
+		return htmlStat{Label: label, Value: fmt.Sprint(n), Color: c[0], Tint: c[1]}
+	}
+	p.Stats = []htmlStat{stat("critical", crit, checks.Critical), stat("warning", warn, checks.Warning), stat("notice", notice, checks.Notice)}
+	accounts := htmlStat{Label: "accounts audited", Value: fmt.Sprintf("%d/%d", r.Accounts.Audited, r.Accounts.Total), Color: goodColor, Tint: goodTint}
+	if r.Accounts.Audited < r.Accounts.Total {
+		accounts.Color, accounts.Tint = severityColors[checks.Critical][0], severityColors[checks.Critical][1]
+	}
+	if r.OwnAccountOnly {
+		accounts.Value, accounts.Label = "own", "account only"
+	}
+	p.Stats = append(p.Stats, accounts)
+	if r.compared() {
+		ch := r.Changes
+		p.Stats = append(p.Stats, htmlStat{Label: "new or worse", Value: fmt.Sprint(ch.New + ch.Escalated), Color: neutralColor, Tint: neutralTint},
+			htmlStat{Label: "fixed", Value: fmt.Sprint(ch.Resolved), Color: goodColor, Tint: goodTint})
+	}
+	p.Lines = append(p.Lines,
+		fmt.Sprintf("Scope: %s; checks: %s; regions: %s", field(r.Scope, maxScopeBytes), listField(r.Checks, maxListBytes), listField(r.Regions, maxListBytes)),
+		fmt.Sprintf("Accounts: %d in scope, %d fully audited, %d partly, %d not audited; %d skipped",
+			r.Accounts.Total, r.Accounts.Audited, r.Accounts.Partial, r.Accounts.Failed, r.Accounts.Skipped),
+		fmt.Sprintf("Coverage: %d of %d account/region/check cells ran (%d with findings, %d clean, %d failed)",
+			r.Coverage.Findings+r.Coverage.Clean, r.Coverage.Cells, r.Coverage.Findings, r.Coverage.Clean, r.Coverage.Errors))
+	if n := len(r.Suppressed); n > 0 {
+		p.Lines = append(p.Lines, fmt.Sprintf("%d more findings suppressed, not counted", n))
+	}
+	if r.compared() {
+		ch := r.Changes
+		p.Lines = append(p.Lines, fmt.Sprintf("Since the previous run (%s, %s): %d new, %d worse, %d still open, %d fixed, %d could not be re-checked",
+			field(r.PreviousRunID, maxNameBytes), r.previousWhen("2006-01-02 15:04 UTC"), ch.New, ch.Escalated, ch.Ongoing, ch.Resolved, ch.Unverified))
+	}
+	p.Workbook = htmlWorkbook{Attached: field(o.Attached, maxNameBytes), NotAttached: field(o.NotAttached, maxReasonBytes)}
+	if loc := r.Report; loc != nil {
+		p.Workbook.URL, p.Workbook.ConsoleURL = webURL(loc.URL), webURL(loc.ConsoleURL)
+		if loc.URLExpiresAt != nil && p.Workbook.URL != "" {
+			p.Workbook.Expiry = "valid until " + loc.URLExpiresAt.UTC().Format("2006-01-02 15:04 UTC")
+			if loc.URLNote != "" {
+				p.Workbook.Expiry += "; " + field(loc.URLNote, maxReasonBytes)
+			}
+		}
+		if loc.URL == "" && loc.NotUploaded != "" {
+			p.Workbook.NotUploaded = field(loc.NotUploaded, maxReasonBytes)
+		}
+	}
+
+	rows := o.MaxRows
+	if r.compared() {
+		p.Sections = append(p.Sections, r.newOrWorseHTML(rows), r.fixedHTML(rows))
+		p.Sections = append(p.Sections, r.unverifiedHTML(rows)...)
+		if r.DigestChangesOnly {
+			p.Sections = append(p.Sections, r.openCountsHTML())
+		} else {
+			p.Sections = append(p.Sections, r.severityHTML(rows, stillOpen, ", still open", true)...)
+		}
+	} else {
+		p.Sections = append(p.Sections, r.unverifiedHTML(rows)...)
+		p.Sections = append(p.Sections, r.severityHTML(rows, func(*checks.Finding) bool { return true }, "", false)...)
+	}
+	p.Sections = append(p.Sections, r.notAuditedHTML(rows)...)
+	p.Sections = append(p.Sections, r.suppressionsHTML(rows)...)
+	return p
+}
+
+// webURL is u when it is an absolute https URL (or http, as an S3-compatible endpoint or the simulator signs the
+// workbook's link), else "": only such links are written, never javascript:, data: or a relative one.
+func webURL(u string) string {
+	parsed, err := url.Parse(u)
+	if err != nil || (parsed.Scheme != "https" && parsed.Scheme != "http") || parsed.Host == "" || strings.ContainsAny(u, " \t\r\n") {
+		return ""
+	}
+	return u
+}
+
+var findingColumns = []string{"Account", "Region", "Check", "Resource", "Detail", "State", "Reason"}
+
+// findingCells are a finding's cells under findingColumns; age, when set, follows the state.
+func (r *Result) findingCells(f *checks.Finding, age string) []htmlCell {
+	detail := ""
+	if c, ok := r.check(f.Check); ok {
+		detail = field(c.DigestDetail(f), maxDetailBytes)
+	}
+	state := field(f.Status, maxNameBytes)
+	if f.DaysLeft != nil {
+		state = fmt.Sprintf("%d days left", *f.DaysLeft)
+		if *f.DaysLeft < 0 {
+			state = "lapsed"
+		}
+	}
+	if age != "" {
+		state += ", " + age
+	}
+	resource := field(f.ResourceID, maxNameBytes)
+	if name := field(f.ResourceName, maxNameBytes); name != "" && name != resource {
+		resource += fmt.Sprintf(" %q", name)
+	}
+	return []htmlCell{
+		{Text: accountText(f.AccountName, f.AccountID)},
+		{Text: field(f.Region, maxNameBytes)},
+		{Text: field(f.Check, maxNameBytes)},
+		{Text: resource, Link: webURL(f.ConsoleURL)},
+		{Text: detail},
+		{Text: state, Bold: f.DaysLeft != nil},
+		{Text: field(f.Reason, maxReasonBytes)},
+	}
+}
+
+func accountText(name, id string) string {
+	return fmt.Sprintf("%s (%s)", nameOr(field(name, maxNameBytes), "-"), field(id, maxNameBytes))
+}
+
+// severityHTML is one section per severity of the findings keep selects, in the digest's order.
+func (r *Result) severityHTML(rows int, keep func(*checks.Finding) bool, suffix string, withAge bool) []htmlSection {
+	fs := r.Findings
+	order := r.digestOrder(len(fs), func(i int) *checks.Finding { return &fs[i] }, func(i int) bool { return keep(&fs[i]) })
+	var out []htmlSection
+	for _, sev := range checks.Severities {
+		colors := severityColors[sev]
+		s := htmlSection{Color: colors[0], Tint: colors[1], Columns: findingColumns}
+		n := 0
+		for _, i := range order {
+			f := &fs[i]
+			if f.Severity != sev {
+				continue
+			}
+			n++
+			if len(s.Rows) < rows {
+				age := ""
+				if withAge && f.AgeDays != nil {
+					age = openFor(*f.AgeDays)
+				}
+				s.Rows = append(s.Rows, r.findingCells(f, age))
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		s.Title = fmt.Sprintf("%s%s (%d)", strings.ToUpper(string(sev)), strings.ToUpper(suffix), n)
+		if more := n - len(s.Rows); more > 0 {
+			s.More = fmt.Sprintf("%d more in the workbook", more)
+		}
+		out = append(out, s)
+	}
+	if len(out) == 0 {
+		if withAge {
+			return []htmlSection{{Title: "Still open from before", Color: goodColor, Tint: goodTint, Empty: "Nothing."}}
+		}
+		return []htmlSection{{Title: "Findings", Color: goodColor, Tint: goodTint, Empty: "No findings."}}
+	}
+	return out
+}
+
+func (r *Result) newOrWorseHTML(rows int) htmlSection {
+	s := htmlSection{Title: "New or worse since " + r.previousWhen("2006-01-02"), Color: neutralColor, Tint: neutralTint,
+		Columns: append([]string{"Change"}, findingColumns...)}
+	changed := func(i int) bool { return !stillOpen(&r.Findings[i]) }
+	idx := r.digestOrder(len(r.Findings), func(i int) *checks.Finding { return &r.Findings[i] }, changed)
+	for _, i := range idx {
+		if len(s.Rows) == rows {
+			break
+		}
+		f := &r.Findings[i]
+		what := string(f.Severity) + ", new"
+		if f.Change == string(history.ChangeEscalated) {
+			what = string(f.Severity) + ", escalated"
+			if from, ok := r.EscalatedFrom[history.IdentityOf(*f)]; ok {
+				what = fmt.Sprintf("%s, escalated from %s", f.Severity, from)
+			}
+		}
+		s.Rows = append(s.Rows, append([]htmlCell{{Text: what, Color: severityColors[f.Severity][0], Bold: true}}, r.findingCells(f, "")...))
+	}
+	s.Title += fmt.Sprintf(" (%d)", len(idx))
+	if len(idx) == 0 {
+		s.Empty = "None."
+	}
+	if more := len(idx) - len(s.Rows); more > 0 {
+		s.More = fmt.Sprintf("%d more new or worse in the workbook (column Change)", more)
+	}
+	return s
+}
+
+func (r *Result) fixedHTML(rows int) htmlSection {
+	s := htmlSection{Title: fmt.Sprintf("Fixed (%d)", len(r.Resolved)), Color: goodColor, Tint: goodTint,
+		Columns: []string{"Was", "Account", "Region", "Check", "Resource", "Why it is gone", "Open for"}}
+	if len(r.Resolved) == 0 {
+		s.Empty = "None."
+	}
+	for _, i := range bySeverity(len(r.Resolved), func(i int) checks.Severity { return r.Resolved[i].Severity }, nil) {
+		if len(s.Rows) == rows {
+			s.More = fmt.Sprintf("%d more fixed in the workbook's Resolved sheet", len(r.Resolved)-rows)
+			break
+		}
+		f := &r.Resolved[i]
+		s.Rows = append(s.Rows, []htmlCell{{Text: string(f.Severity), Color: severityColors[f.Severity][0]}, {Text: accountText(f.AccountName, f.AccountID)},
+			{Text: field(f.Region, maxNameBytes)}, {Text: field(f.Check, maxNameBytes)}, {Text: field(f.ResourceID, maxNameBytes), Link: webURL(f.ConsoleURL)},
+			{Text: field(f.ResolvedReason, maxReasonBytes)}, {Text: openFor(f.AgeDays)}})
+	}
+	return s
+}
+
+func (r *Result) unverifiedHTML(rows int) []htmlSection {
+	if len(r.Unverified) == 0 {
+		return nil
+	}
+	s := htmlSection{Title: fmt.Sprintf("Could not re-check (%d)", len(r.Unverified)), Color: severityColors[checks.Warning][0],
+		Tint: severityColors[checks.Warning][1], Note: "Found before; their checks failed this run, so they are not called fixed.",
+		Columns: []string{"Severity", "Last seen", "Account", "Region", "Check", "Resource", "This run"}}
+	for _, i := range bySeverity(len(r.Unverified), func(i int) checks.Severity { return r.Unverified[i].Severity }, nil) {
+		if len(s.Rows) == rows {
+			s.More = fmt.Sprintf("%d more in the workbook's Unverified sheet", len(r.Unverified)-rows)
+			break
+		}
+		u := &r.Unverified[i]
+		s.Rows = append(s.Rows, []htmlCell{{Text: string(u.Severity), Color: severityColors[u.Severity][0]}, {Text: u.LastSeen.UTC().Format("2006-01-02")},
+			{Text: accountText(u.AccountName, u.AccountID)}, {Text: field(u.Region, maxNameBytes)}, {Text: field(u.Check, maxNameBytes)},
+			{Text: field(u.ResourceID, maxNameBytes), Link: webURL(u.ConsoleURL)},
+			{Text: field(u.Code, maxNameBytes) + " - " + field(u.Error, maxMessageBytes)}})
+	}
+	return []htmlSection{s}
+}
+
+func (r *Result) openCountsHTML() htmlSection {
+	s := htmlSection{Title: "Still open from before, counted per check", Color: neutralColor, Tint: neutralTint,
+		Note: "The workbook lists them.", Columns: []string{"Check", "Critical", "Warning", "Notice"}}
+	counts := map[string]*CheckCounts{}
+	var order []*CheckCounts
+	for _, c := range r.Counts {
+		cc := &CheckCounts{Check: c.Check}
+		counts[c.Check], order = cc, append(order, cc)
+	}
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		if cc := counts[f.Check]; cc != nil && stillOpen(f) {
+			switch f.Severity {
+			case checks.Critical:
+				cc.Critical++
+			case checks.Warning:
+				cc.Warning++
+			case checks.Notice:
+				cc.Notice++
+			}
+		}
+	}
+	for _, c := range order {
+		if c.Critical+c.Warning+c.Notice > 0 {
+			s.Rows = append(s.Rows, []htmlCell{{Text: field(c.Check, maxNameBytes)}, {Text: fmt.Sprint(c.Critical)}, {Text: fmt.Sprint(c.Warning)},
+				{Text: fmt.Sprint(c.Notice)}})
+		}
+	}
+	if len(s.Rows) == 0 {
+		s.Empty = "Nothing."
+	}
+	return s
+}
+
+func (r *Result) notAuditedHTML(rows int) []htmlSection {
+	if len(r.Errors) == 0 && len(r.Skipped) == 0 {
+		return []htmlSection{{Title: "Not audited", Color: goodColor, Tint: goodTint, Empty: "Nothing: every account in scope was read."}}
+	}
+	var out []htmlSection
+	if len(r.Errors) > 0 {
+		colors := severityColors[checks.Critical]
+		s := htmlSection{Title: fmt.Sprintf("Not audited (%d failures, %d of %d cells)", len(r.Errors), r.Coverage.Errors, r.Coverage.Cells),
+			Color: colors[0], Tint: colors[1], Columns: []string{"Account", "Region", "Check", "Code", "Message"}}
+		for i, e := range r.Errors {
+			if i == rows {
+				s.More = fmt.Sprintf("%d more failures in the workbook's Coverage sheet", len(r.Errors)-rows)
+				break
+			}
+			account, region, check := "the account list", "", ""
+			if e.AccountID != "" {
+				account, region, check = accountText(e.AccountName, e.AccountID), field(e.Region, maxNameBytes), field(e.Check, maxNameBytes)
+				if region == "" || region == crossaccount.AllRegions {
+					region = "all regions"
+				}
+				if check == "" {
+					check = "all checks"
+				}
+			}
+			s.Rows = append(s.Rows, []htmlCell{{Text: account}, {Text: region}, {Text: check}, {Text: field(e.Code, maxNameBytes), Bold: true},
+				{Text: field(e.Message, maxMessageBytes)}})
+		}
+		out = append(out, s)
+	}
+	if len(r.Skipped) > 0 {
+		s := htmlSection{Title: fmt.Sprintf("Skipped (%d accounts, not active)", len(r.Skipped)), Color: neutralColor, Tint: neutralTint,
+			Columns: []string{"Account", "Why"}}
+		for i, sk := range r.Skipped {
+			if i == rows {
+				s.More = fmt.Sprintf("%d more skipped", len(r.Skipped)-rows)
+				break
+			}
+			s.Rows = append(s.Rows, []htmlCell{{Text: accountText(sk.AccountName, sk.AccountID)}, {Text: field(sk.Reason, maxReasonBytes)}})
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func (r *Result) suppressionsHTML(rows int) []htmlSection {
+	rules := r.SuppressionRules
+	if len(r.Suppressed) == 0 && len(rules.ExpiredSinceLast) == 0 && len(rules.ExpiringSoon) == 0 {
+		return nil
+	}
+	s := htmlSection{Title: fmt.Sprintf("Suppressed: %d findings, not counted above", len(r.Suppressed)), Color: neutralColor, Tint: neutralTint,
+		Note: "The workbook's Suppressed sheet lists them with their rules.", Columns: []string{"Rule", "When", "Scope", "Reason", "Owner"}}
+	add := func(rule history.Rule, when string) {
+		if len(s.Rows) == rows {
+			s.More = "more rules expired or expiring, in the workbook's Suppressed sheet"
+			return
+		}
+		s.Rows = append(s.Rows, []htmlCell{{Text: fmt.Sprintf("line %d", rule.Line)}, {Text: when, Bold: true}, {Text: ruleScope(rule)},
+			{Text: field(rule.Reason, maxReasonBytes)}, {Text: field(rule.Owner, maxNameBytes)}})
+	}
+	for _, rule := range rules.ExpiredSinceLast {
+		add(rule, "expired "+rule.Expires.Format("2006-01-02")+", suppresses no more")
+	}
+	for _, rule := range rules.ExpiringSoon {
+		add(rule, "expires at the end of "+rule.Expires.Format("2006-01-02"))
+	}
+	if len(s.Rows) == 0 {
+		s.Columns = nil
+	}
+	return []htmlSection{s}
+}
+
+// htmlTemplate is laid out with tables and inline styles only: most mail clients drop <style> blocks and ignore
+// modern CSS layout.
+var htmlTemplate = template.Must(template.New("digest").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Subject}}</title>
+</head>
+<body style="margin:0;padding:0;background-color:#f2f4f7;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background-color:#f2f4f7;">
+<tr><td align="center" style="padding:16px 8px;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:1100px;background-color:#ffffff;border:1px solid #d0d5dd;font-family:Arial,Helvetica,sans-serif;font-size:14px;line-height:20px;color:#101828;">
+<tr><td style="padding:20px 24px;background-color:#232f3e;color:#ffffff;">
+<div style="font-size:22px;line-height:28px;font-weight:bold;">{{.Title}}</div>
+<div style="font-size:13px;color:#d0d5dd;">{{.RunLine}}</div>
+</td></tr>
+{{- if .Partial}}
+<tr><td style="padding:12px 24px;background-color:#fef3f2;color:#b42318;font-weight:bold;border-bottom:1px solid #fecdca;">{{.Partial}}</td></tr>
+{{- end}}
+{{- range .Warnings}}
+<tr><td style="padding:10px 24px;background-color:#fffaeb;color:#93370d;border-bottom:1px solid #fedf89;"><b>Warning:</b> {{.}}</td></tr>
+{{- end}}
+<tr><td style="padding:16px 24px 8px 24px;">
+<table role="presentation" cellpadding="0" cellspacing="0" border="0"><tr>
+{{- range .Stats}}
+<td style="padding:0 8px 8px 0;"><table role="presentation" cellpadding="0" cellspacing="0" border="0"><tr><td style="padding:8px 14px;background-color:{{.Tint}};border-left:4px solid {{.Color}};">
+<div style="font-size:22px;line-height:26px;font-weight:bold;color:{{.Color}};">{{.Value}}</div>
+<div style="font-size:12px;color:#475467;">{{.Label}}</div>
+</td></tr></table></td>
+{{- end}}
+</tr></table>
+</td></tr>
+<tr><td style="padding:0 24px 8px 24px;font-size:13px;color:#475467;">
+{{- range .Lines}}
+<div>{{.}}</div>
+{{- end}}
+</td></tr>
+<tr><td style="padding:8px 24px 16px 24px;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"><tr><td style="padding:12px 16px;background-color:#f9fafb;border:1px solid #eaecf0;">
+{{- with .Workbook}}
+{{- if .Attached}}
+<div><b>The workbook is attached:</b> {{.Attached}}</div>
+{{- else if .NotAttached}}
+<div><b>The workbook is not attached</b> ({{.NotAttached}}); the link below opens it.</div>
+{{- end}}
+{{- if .URL}}
+<div style="padding-top:8px;"><a href="{{.URL}}" style="display:inline-block;padding:8px 14px;background-color:#175cd3;color:#ffffff;text-decoration:none;font-weight:bold;">Download the workbook</a> <span style="font-size:12px;color:#475467;">{{.Expiry}}</span></div>
+{{- end}}
+{{- if .ConsoleURL}}
+<div style="padding-top:8px;font-size:13px;">When the link has expired: <a href="{{.ConsoleURL}}" style="color:#175cd3;">the workbook in the S3 console</a></div>
+{{- end}}
+{{- if .NotUploaded}}
+<div>Workbook not uploaded ({{.NotUploaded}}).</div>
+{{- end}}
+{{- end}}
+</td></tr></table>
+</td></tr>
+{{- range .Sections}}
+<tr><td style="padding:8px 24px 16px 24px;">
+<div style="padding:8px 12px;background-color:{{.Tint}};border-left:4px solid {{.Color}};color:{{.Color}};font-size:16px;font-weight:bold;">{{.Title}}</div>
+{{- if .Note}}
+<div style="padding:6px 12px 0 12px;font-size:13px;color:#475467;">{{.Note}}</div>
+{{- end}}
+{{- if .Empty}}
+<div style="padding:6px 12px;color:#475467;">{{.Empty}}</div>
+{{- end}}
+{{- if .Rows}}
+<table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
+<tr>
+{{- range .Columns}}
+<th align="left" style="padding:6px 8px;border-bottom:2px solid #d0d5dd;color:#475467;font-weight:bold;">{{.}}</th>
+{{- end}}
+</tr>
+{{- range .Rows}}
+<tr>
+{{- range .}}
+<td valign="top" style="padding:5px 8px;border-bottom:1px solid #eaecf0;{{if .Color}}color:{{.Color}};{{end}}{{if .Bold}}font-weight:bold;{{end}}">{{if .Link}}<a href="{{.Link}}" style="color:#175cd3;">{{.Text}}</a>{{else}}{{.Text}}{{end}}</td>
+{{- end}}
+</tr>
+{{- end}}
+</table>
+{{- end}}
+{{- if .More}}
+<div style="padding:6px 12px;font-size:13px;color:#475467;">... {{.More}}</div>
+{{- end}}
+</td></tr>
+{{- end}}
+<tr><td style="padding:12px 24px;border-top:1px solid #eaecf0;font-size:12px;color:#667085;">Every account &times; region &times; check ends as findings, clean, or an error with its AWS code; the workbook's Coverage sheet lists each one. Sent by orgaudit.</td></tr>
+</table>
+</td></tr>
+</table>
+</body>
+</html>
+`))
