@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -34,10 +35,12 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/mototest"
+	"github.com/orgaudit/orgaudit/internal/report"
 )
 
 // The owners' world in moto 5.2.1, what the owner routing (issue 11) is tested against. What moto does, read in its
@@ -593,4 +596,186 @@ func motoJob(t *testing.T, w *motoWorld) (aws.Config, audit.Settings, *awssim.Se
 	s.Bucket, s.TopicARN, s.S3PathStyle = bucket, w.TopicARN, true
 	s.AsOf, s.RunTime = demoAsOf, demoAsOf.Add(8*time.Hour)
 	return cfg, s, sim
+}
+
+// chatCard is a custom notification as the Amazon Q Developer in chat applications guide defines it
+// (https://docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html), written here from the guide and not
+// from our renderer, so a field the renderer misnames fails the strict decode.
+type chatCard struct {
+	Version string `json:"version"`
+	Source  string `json:"source"`
+	ID      string `json:"id,omitempty"`
+	Content struct {
+		TextType    string   `json:"textType"`
+		Title       string   `json:"title"`
+		Description string   `json:"description"`
+		NextSteps   []string `json:"nextSteps,omitempty"`
+		Keywords    []string `json:"keywords,omitempty"`
+	} `json:"content"`
+	Metadata json.RawMessage `json:"metadata,omitempty"`
+}
+
+func decodeStrict(t *testing.T, what, body string, v any) {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("%s: %v\n%s", what, err, body)
+	}
+}
+
+// TestContractWithMotoOwners runs the job against the owners' world in moto: the OU walk and owner tags from moto's
+// Organizations, one digest per owner routed by moto's SNS filter policies to that owner's queue in the sqs shape,
+// the organization's to its queue and, in the chat shape, to an https listener, and the emails with their workbooks
+// kept by moto's SES.
+func TestContractWithMotoOwners(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newMotoWorld(t)
+	cfg, s, sim := motoJob(t, w)
+	s.EmailFrom, s.EmailTo = w.Sender, []string{w.Recipient}
+	out, err := audit.Run(ctx, cfg, s, audit.Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := out.Result
+	if den := sim.Denials(); len(den) != 0 {
+		t.Errorf("denied %+v", den)
+	}
+	if r.Accounts.Total != len(w.Accounts) || r.Accounts.Audited != len(w.Accounts) || len(r.Errors) != 0 {
+		t.Fatalf("accounts %+v errors %+v", r.Accounts, r.Errors)
+	}
+
+	// Owners and OUs as moto's tags and tree give them: every account has one finding (its reservation).
+	accountsOf := map[string]map[string]bool{} // owner → account ids
+	ownerOf := map[string]string{}
+	for _, a := range w.Accounts {
+		if accountsOf[a.owner()] == nil {
+			accountsOf[a.owner()] = map[string]bool{}
+		}
+		accountsOf[a.owner()][a.ID] = true
+		ownerOf[a.ID] = a.owner()
+	}
+	byAccount := map[string]motoAccount{}
+	for _, a := range w.Accounts {
+		byAccount[a.ID] = a
+	}
+	if len(r.Findings) != len(w.Accounts) {
+		t.Fatalf("%d findings, want one per account (%d)", len(r.Findings), len(w.Accounts))
+	}
+	for _, f := range r.Findings {
+		if a := byAccount[f.AccountID]; f.Owner != a.owner() || f.OU != a.OU {
+			t.Errorf("finding in %s (%s): owner %q ou %q, want %q %q", a.Name, f.AccountID, f.Owner, f.OU, a.owner(), a.OU)
+		}
+	}
+
+	// Each owner's queue: exactly its owner's notice, with only its accounts.
+	received := map[string]int{}
+	for _, owner := range w.owners() {
+		got := drainQueue(t, w.Mgmt, w.OwnerQueues[owner])
+		received[owner] = len(got)
+		if len(got) != 1 {
+			t.Errorf("queue of %s: %d messages, want 1: %+v", owner, len(got), got)
+			continue
+		}
+		m := got[0]
+		if m.MessageAttributes["audience"].Value != "owner" || m.MessageAttributes["owner"].Value != owner {
+			t.Errorf("queue of %s: attributes %+v", owner, m.MessageAttributes)
+		}
+		var n report.Notice
+		decodeStrict(t, "notice of "+owner, m.Message, &n)
+		seen := map[string]bool{}
+		for _, f := range n.TopFindings {
+			seen[f.AccountID] = true
+			if ownerOf[f.AccountID] != owner || f.Owner != owner {
+				t.Errorf("notice of %s holds a finding of %s (owner %q)", owner, f.AccountID, f.Owner)
+			}
+		}
+		if n.Schema != report.NoticeSchema || n.RunID != r.RunID || n.Audience != report.AudienceOwner || n.Owner != owner ||
+			n.Accounts.Total != len(accountsOf[owner]) || len(seen) != len(accountsOf[owner]) || n.TopFindingsOmitted != 0 {
+			t.Errorf("notice of %s: %+v, want its %d accounts", owner, n, len(accountsOf[owner]))
+		}
+	}
+
+	// The organization's queue: exactly the organization's notice, every account in it.
+	orgMsgs := drainQueue(t, w.Mgmt, w.OrgQueue)
+	if len(orgMsgs) != 1 {
+		t.Fatalf("organization queue: %d messages, want 1: %+v", len(orgMsgs), orgMsgs)
+	}
+	var orgNotice report.Notice
+	decodeStrict(t, "organization notice", orgMsgs[0].Message, &orgNotice)
+	if orgMsgs[0].MessageId != r.MessageID || orgMsgs[0].Subject != out.Subject || orgNotice.Audience != report.AudienceOrganization ||
+		orgNotice.Owner != "" || orgNotice.RunID != r.RunID || orgNotice.Accounts != r.Accounts || len(orgNotice.TopFindings) != len(w.Accounts) {
+		t.Errorf("organization notice %+v (message %s, want %s)", orgNotice, orgMsgs[0].MessageId, r.MessageID)
+	}
+	if od := r.OwnerDigests; od == nil || od.Sent != len(w.owners()) || len(od.Failed) != 0 || len(od.PastCap) != 0 {
+		t.Errorf("owner digests %+v, want %d sent", od, len(w.owners()))
+	}
+
+	// The https listener, subscribed to the organization's audience: exactly the organization's chat card.
+	posts := w.Chat.received()
+	if len(posts) != 1 {
+		t.Fatalf("chat listener: %d posts, want 1: %+v", len(posts), posts)
+	}
+	var card chatCard
+	decodeStrict(t, "chat card", posts[0].Message, &card)
+	if card.Version != "1.0" || card.Source != "custom" || card.Content.TextType != "client-markdown" || card.Content.Description == "" ||
+		card.Content.Title != report.ChatOf(r).Content.Title || posts[0].MessageId != r.MessageID {
+		t.Errorf("chat card %+v (message %s, want %s)", card, posts[0].MessageId, r.MessageID)
+	}
+
+	// SES: the organization's email and the one owner whose owner is an address, each with a workbook that opens.
+	emails := sentEmails(t, w.URL)
+	want := map[string]string{w.Recipient: ""} // recipient → owner
+	for _, owner := range w.owners() {
+		if strings.Contains(owner, "@") {
+			want[owner] = owner
+		}
+	}
+	if len(emails) != len(want) || len(r.Emailed) != len(want) {
+		t.Fatalf("moto's SES holds %d emails, the result lists %+v; want %d", len(emails), r.Emailed, len(want))
+	}
+	sizes := map[string]int{}
+	for _, e := range emails {
+		h, files := mimeAttachments(t, e.RawData)
+		to, err := mail.ParseAddress(h.Get("To"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		owner, ok := want[to.Address]
+		if !ok || e.Source != w.Sender || h.Get("X-Orgaudit-Run-Id") != r.RunID {
+			t.Errorf("email %s from %s to %s (run %s): not one the run sends", e.ID, e.Source, to.Address, h.Get("X-Orgaudit-Run-Id"))
+			continue
+		}
+		delete(want, to.Address)
+		if len(files) != 1 {
+			t.Errorf("email to %s: attachments %v, want the workbook", to.Address, files)
+			continue
+		}
+		for name, wb := range files {
+			if owner == "" && !bytes.Equal(wb, out.Workbook) {
+				t.Errorf("organization's email: attachment %s is not the run's workbook (%d bytes, want %d)", name, len(wb), len(out.Workbook))
+			}
+			x, err := excelize.OpenReader(bytes.NewReader(wb))
+			if err != nil {
+				t.Fatalf("email to %s: %s does not open: %v", to.Address, name, err)
+			}
+			cov, err := x.GetRows("Coverage")
+			x.Close()
+			if err != nil {
+				t.Fatalf("email to %s: %s: %v", to.Address, name, err)
+			}
+			// Owners' workbooks hold only their accounts: the Coverage sheet names each account it covers.
+			for id, o := range ownerOf {
+				if holds := strings.Contains(fmt.Sprint(cov), id); owner != "" && holds != (o == owner) {
+					t.Errorf("workbook of %s: account %s (owner %s) present %v", owner, id, o, holds)
+				}
+			}
+			sizes[to.Address] = len(wb)
+		}
+	}
+
+	t.Logf("queues: %d owner queues + 1 organization queue; messages received per owner: %v; organization queue: %d; chat posts: %d",
+		len(w.OwnerQueues), received, len(orgMsgs), len(posts))
+	t.Logf("emails in moto's SES: %d; attachment sizes (bytes): %v", len(emails), sizes)
 }

@@ -238,6 +238,8 @@ func assumeInMoto(t *testing.T, mgmt aws.Config, account string) aws.Config {
 	return cfg
 }
 
+// subscribeQueue subscribes a queue to the organization's digest: the filter policy leaves out the owners' digests,
+// which every account's owner (here its OU path, Root) also gets.
 func subscribeQueue(t *testing.T, cfg aws.Config, topicARN string) string {
 	t.Helper()
 	ctx := context.Background()
@@ -250,7 +252,8 @@ func subscribeQueue(t *testing.T, cfg aws.Config, topicARN string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sns.NewFromConfig(cfg).Subscribe(ctx, &sns.SubscribeInput{TopicArn: aws.String(topicARN), Protocol: aws.String("sqs"), Endpoint: aws.String(attrs.Attributes["QueueArn"])}); err != nil {
+	if _, err := sns.NewFromConfig(cfg).Subscribe(ctx, &sns.SubscribeInput{TopicArn: aws.String(topicARN), Protocol: aws.String("sqs"), Endpoint: aws.String(attrs.Attributes["QueueArn"]),
+		Attributes: map[string]string{"FilterPolicy": `{"audience":["organization"]}`}}); err != nil {
 		t.Fatal(err)
 	}
 	return aws.ToString(created.QueueUrl)
