@@ -249,3 +249,38 @@ func TestLargeDigestFitsOneMessage(t *testing.T) {
 			m.Attributes["owner"].StringValue, size, len(m.For("email")), len(m.For("sqs")), len(m.For("https")))
 	}
 }
+
+func TestOwnerDigestsSetting(t *testing.T) {
+	t.Parallel()
+	env := func(v string) func(string) string {
+		return func(name string) string {
+			if name == "AUDIT_OWNER_DIGESTS" {
+				return v
+			}
+			return ""
+		}
+	}
+	for v, want := range map[string]int{"": audit.DefaultOwnerDigests, "0": 0, "250": 250} {
+		s, err := audit.FromEnv(env(v))
+		if err != nil || s.OwnerDigests != want {
+			t.Errorf("AUDIT_OWNER_DIGESTS=%q: %d %v, want %d", v, s.OwnerDigests, err, want)
+		}
+	}
+	for _, v := range []string{"-1", "1001", "many"} {
+		if _, err := audit.FromEnv(env(v)); err == nil || !strings.Contains(err.Error(), "owner digests") && !strings.Contains(err.Error(), "AUDIT_OWNER_DIGESTS") {
+			t.Errorf("AUDIT_OWNER_DIGESTS=%q: %v", v, err)
+		}
+	}
+	// With the cap at 0 no owner digest is planned, and the organization's digest names nobody.
+	sim := startSim(t, awssim.Demo(demoAsOf))
+	s := eventSettings(t, scheduledEvent)
+	s.OwnerDigests = 0
+	res := routedResult(t, "run-none")
+	runTime := demoAsOf.Add(8 * time.Hour)
+	if err := audit.PublishDigestsOf(context.Background(), sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion), s, res, runTime, runTime); err != nil {
+		t.Fatal(err)
+	}
+	if got := byOwner(t, sim); len(got) != 1 || got[""] != 1 || res.OwnerDigests != nil {
+		t.Errorf("cap 0: messages %v, owner digests %+v", got, res.OwnerDigests)
+	}
+}
