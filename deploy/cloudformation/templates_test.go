@@ -12,6 +12,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/orgaudit/orgaudit/internal/audit"
+	"github.com/orgaudit/orgaudit/internal/delivery"
+	"github.com/orgaudit/orgaudit/internal/report"
 )
 
 type template struct {
@@ -510,5 +512,20 @@ func TestDigestTopicIsEncryptedAndAlarmsCanStillPublish(t *testing.T) {
 		if !found {
 			t.Errorf("the execution role must be allowed %s on %s to publish", action, keyID)
 		}
+	}
+}
+
+// TestEmailSubscriptionGetsOnlyTheOrganizationsDigest: the stack's email subscription filters on the audience
+// attribute the job publishes, so the owners' digests go only to the subscriptions that ask for them.
+func TestEmailSubscriptionGetsOnlyTheOrganizationsDigest(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, "management.yaml")
+	props := get(tpl.root, "Resources", "DigestEmailSubscription", "Properties")
+	if scope := get(props, "FilterPolicyScope"); scope == nil || scope.Value != "MessageAttributes" {
+		t.Errorf("filter policy scope %v, want MessageAttributes", scope)
+	}
+	audience := get(props, "FilterPolicy", delivery.AttrAudience)
+	if audience == nil || len(audience.Content) != 1 || audience.Content[0].Value != report.AudienceOrganization {
+		t.Errorf("filter policy on %s: %v, want [%s]", delivery.AttrAudience, audience, report.AudienceOrganization)
 	}
 }

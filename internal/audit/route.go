@@ -58,13 +58,15 @@ func snsMessage(topicARN string, r *report.Result) (delivery.Message, error) {
 		if err != nil {
 			return delivery.Message{}, err
 		}
-		over := size - delivery.MaxMessageBytes
-		if over <= 0 {
+		if size <= delivery.MaxMessageBytes {
 			return m, nil
 		}
-		// The digest is in the message twice, and escaping its line breaks and quotes makes each copy a little
-		// larger than its text: cut each by half the excess and a sixteenth more.
-		budget = min(budget, len(digest)) - over/2 - over/16 - 64
+		// The digest is in the message twice, each copy a little larger once JSON escapes its quotes: what the
+		// rest of the message leaves, shared by the two copies at this digest's rate of growth, is its next budget.
+		copies := size - m.SizeWithout(delivery.ProtocolDefault, delivery.ProtocolEmail)
+		room := delivery.MaxMessageBytes - (size - copies)
+		next := int(float64(room) / float64(copies) * float64(len(digest)) * 0.99)
+		budget = min(next, len(digest)-1)
 		if budget < 1_000 {
 			break
 		}

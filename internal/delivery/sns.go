@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -65,6 +66,20 @@ func (m Message) Size() (int, error) {
 		return 0, err
 	}
 	return len(s) + AttributesSize(m.Attributes), nil
+}
+
+// SizeWithout is Size with the bodies of protocols left out: what the rest of the message costs.
+func (m Message) SizeWithout(protocols ...string) int {
+	rest := m
+	rest.Bodies = map[string]string{}
+	for p, b := range m.Bodies {
+		if !slices.Contains(protocols, p) {
+			rest.Bodies[p] = b
+		}
+	}
+	rest.Bodies[ProtocolDefault] = ""
+	n, _ := rest.Size()
+	return n
 }
 
 // AttributesSize is what String attributes count against MaxMessageBytes.

@@ -1,0 +1,115 @@
+package report
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/crossaccount"
+)
+
+// hostileResult is a large result whose AWS text tries every trick: markdown, Slack control sequences, line breaks,
+// backticks, and lengths far past any bound.
+func hostileResult(t *testing.T) *Result {
+	t.Helper()
+	cs := checks.All()
+	evil := "`<!channel>` *bold* _it_ ~strike~ [link](https://evil.example) # heading\n> quote <https://evil.example|click>"
+	var fs []checks.Finding
+	for i := range 5000 {
+		f := finding(i, checks.Severities[i%3], cs[i%len(cs)].Name())
+		f.AccountName, f.ResourceID, f.Reason = strings.Repeat(evil, 20), strings.Repeat("id", 500), strings.Repeat(evil, 200)
+		f.Owner, f.Change = "team", "new"
+		fs = append(fs, f)
+	}
+	checks.SortFindings(fs)
+	var cells []crossaccount.Cell
+	for i := range 100 {
+		cells = append(cells, crossaccount.Cell{AccountID: fs[i].AccountID, Region: "eu-west-1", Check: cs[0].Name(), Outcome: crossaccount.OutcomeError,
+			Code: crossaccount.CodeDeadline, Owner: "team"})
+	}
+	r := Build("run-hostile", asOf, []string{"eu-west-1"}, cs, fanOut(fs, cells, nil))
+	r.Partial = true
+	r.Changes, r.PreviousRunID = &Changes{New: 5000}, "run-before"
+	r.Report = &Location{ConsoleURL: "https://s3.console.aws.amazon.com/s3/object/b?prefix=k", URL: "https://b.s3.amazonaws.com/k?X-Amz-Signature=" + strings.Repeat("f", 2000)}
+	r.OwnerDigests = &OwnerDigests{Owners: 300, Cap: 100, PastCap: []string{"x"}}
+	return r
+}
+
+func TestChatCardStaysWithinLimits(t *testing.T) {
+	t.Parallel()
+	r := hostileResult(t)
+	for _, res := range []*Result{r, ForOwner(r, "team")} {
+		b, err := ChatJSON(res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var card ChatNotification
+		if err := json.Unmarshal(b, &card); err != nil {
+			t.Fatal(err)
+		}
+		c := card.Content
+		if card.Version != "1.0" || card.Source != "custom" || c.TextType != "client-markdown" {
+			t.Errorf("envelope %+v", card)
+		}
+		if n := utf8.RuneCountInString(c.Title); n > maxChatTitle || n == 0 {
+			t.Errorf("title %d characters: %q", n, c.Title)
+		}
+		if n := utf8.RuneCountInString(c.Description); n > maxChatDescription || !strings.Contains(c.Description, "more in the workbook") {
+			t.Errorf("description %d characters:\n%s", n, c.Description)
+		}
+		if len(c.NextSteps) == 0 || len(c.NextSteps) > maxChatNextSteps || len(c.Keywords) == 0 || len(c.Keywords) > maxChatKeywords {
+			t.Errorf("next steps %q keywords %q", c.NextSteps, c.Keywords)
+		}
+		for _, s := range c.NextSteps {
+			if utf8.RuneCountInString(s) > maxChatNextStep || strings.Contains(s, "X-Amz-Signature") {
+				t.Errorf("next step %q", s)
+			}
+		}
+		for _, k := range c.Keywords {
+			if utf8.RuneCountInString(k) > maxChatKeyword {
+				t.Errorf("keyword %q", k)
+			}
+		}
+		// AWS text never shapes the card: no Slack control sequence, and every line's code spans closed, so the
+		// markdown around them is ours.
+		for _, line := range strings.Split(c.Description, "\n") {
+			if strings.ContainsAny(line, "<>") || strings.Count(line, "`")%2 != 0 {
+				t.Errorf("line %q", line)
+			}
+		}
+		if len(b) > 16_000 {
+			t.Errorf("chat card %d bytes", len(b))
+		}
+	}
+}
+
+func TestNoticeIsSmallAndVersioned(t *testing.T) {
+	t.Parallel()
+	r := hostileResult(t)
+	b, err := NoticeJSON(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n Notice
+	if err := json.Unmarshal(b, &n); err != nil {
+		t.Fatal(err)
+	}
+	if n.Schema != NoticeSchema || n.RunID != r.RunID || n.Audience != AudienceOrganization || n.Owner != "" || !n.Partial ||
+		len(n.TopFindings) != maxNoticeFindings || n.TopFindingsOmitted != len(r.Findings)-maxNoticeFindings ||
+		n.Changes == nil || n.Changes.New != 5000 || n.Workbook == nil || n.Workbook.URL != r.Report.URL || n.OwnersPastCap != 1 {
+		t.Errorf("notice %+v", n)
+	}
+	crit, warn, notice := r.Totals()
+	if n.Findings != (SeverityCounts{Critical: crit, Warning: warn, Notice: notice}) || n.Accounts != r.Accounts || n.Coverage != r.Coverage {
+		t.Errorf("counts %+v %+v %+v", n.Findings, n.Accounts, n.Coverage)
+	}
+	if n.TopFindings[0].Severity != checks.Critical || len(b) > 40_000 {
+		t.Errorf("first %+v; %d bytes", n.TopFindings[0], len(b))
+	}
+	owner, err := NoticeJSON(ForOwner(r, "team"))
+	if err != nil || !strings.Contains(string(owner), `"audience":"owner","owner":"team"`) || strings.Contains(string(owner), "X-Amz-Signature") {
+		t.Errorf("owner notice: %v\n%.300s", err, owner)
+	}
+}
