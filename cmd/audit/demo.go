@@ -8,6 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/orgaudit/orgaudit/deploy/cloudformation"
@@ -80,12 +83,25 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "audit demo: %s\n", errText(runErr))
 		return exitFail
 	}
+	// The organization's email as the simulated SES received it, for a person to open in a mail reader.
+	emailPath := strings.TrimSuffix(*out, filepath.Ext(*out)) + ".eml"
+	emailNote := ""
+	for _, m := range sim.Emails() {
+		if slices.Contains(m.To, awssim.DemoEmailTo) {
+			if err := os.WriteFile(emailPath, m.Raw, 0o644); err != nil {
+				fmt.Fprintf(stderr, "audit demo: write the email: %v\n", err)
+				return exitFail
+			}
+			emailNote = fmt.Sprintf("; the email SES received, HTML digest and workbook attached, to %s", emailPath)
+			break
+		}
+	}
 	if !*asJSON {
 		// Print the digest as SNS received it, not as we meant to send it.
 		for _, m := range sim.Published() {
 			fmt.Fprintf(stdout, "Subject: %s\n\n%s\n", m.Subject, m.Body)
 		}
-		fmt.Fprintf(stdout, "(workbook written to %s; the simulated organization's links stop working when the demo exits)\n", *out)
+		fmt.Fprintf(stdout, "(workbook written to %s%s; the simulated organization's links stop working when the demo exits)\n", *out, emailNote)
 		if runErr != nil {
 			fmt.Fprintf(stderr, "audit demo: %s\n", errText(runErr))
 			return exitFail
@@ -140,5 +156,7 @@ func demoSettings(sim *awssim.Server, asOf time.Time, stateDir string, concurren
 	s.Concurrency = concurrency
 	s.StateDir = stateDir
 	s.Suppressions, s.SuppressionsIfExists = "s3://"+s.Bucket+"/"+audit.SuppressionsKey(s.Prefix), true
+	// Email through the simulated SES, whose sandboxed account has verified the demo's domain.
+	s.EmailFrom, s.EmailTo = awssim.DemoEmailFrom, []string{awssim.DemoEmailTo}
 	return s
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/mail"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -95,6 +96,9 @@ func TestDemoJSON(t *testing.T) {
 	if !r.Published || r.Report == nil || r.Report.Bucket != awssim.DemoBucket || r.Report.URLExpiresAt == nil || r.Report.Path != out {
 		t.Errorf("delivery %+v published %v", r.Report, r.Published)
 	}
+	if len(r.Emailed) == 0 || r.Emailed[0].Audience != report.AudienceOrganization || r.Emailed[0].Outcome != report.EmailSent || !r.Emailed[0].Attached {
+		t.Errorf("emailed %+v", r.Emailed)
+	}
 	// The demo ran yesterday's organization first: today's result knows what changed, exactly as declared.
 	ch := awssim.DemoChanges
 	if r.PreviousRunID != "20261121T000000Z" || r.Changes == nil || r.Changes.New != len(ch.New) || r.Changes.Escalated != len(ch.Escalated) ||
@@ -118,7 +122,18 @@ func TestDemoJSON(t *testing.T) {
 func TestDemoPrintsTheDigestSNSReceived(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
-	code := runCLI(context.Background(), []string{"demo", "-out", filepath.Join(t.TempDir(), "d.xlsx"), "-as-of", "2026-11-22"}, &stdout, &stderr)
+	dir := t.TempDir()
+	code := runCLI(context.Background(), []string{"demo", "-out", filepath.Join(dir, "d.xlsx"), "-as-of", "2026-11-22"}, &stdout, &stderr)
+	// The organization's email, as the simulated SES received it, is beside the workbook for a mail reader to open.
+	eml, err := os.ReadFile(filepath.Join(dir, "d.eml"))
+	if err != nil || !strings.Contains(stdout.String(), "the email SES received, HTML digest and workbook attached, to "+filepath.Join(dir, "d.eml")) {
+		t.Errorf("no email beside the workbook: %v\n%s", err, stdout.String())
+	}
+	msg, err := mail.ReadMessage(bytes.NewReader(eml))
+	if err != nil || msg.Header.Get("To") != "<"+awssim.DemoEmailTo+">" || !bytes.Contains(eml, []byte("filename=orgaudit-20261122T000000Z.xlsx")) ||
+		!bytes.Contains(eml, []byte("text/html")) {
+		t.Errorf("the demo's email is not the organization's with its workbook: %v %v", err, msg)
+	}
 	n := awssim.DemoSeverityCounts()
 	// The demo's suppressions file holds back its findings: counted nowhere.
 	for _, key := range awssim.DemoSuppressed {

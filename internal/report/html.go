@@ -96,6 +96,8 @@ type htmlSection struct {
 type htmlCell struct {
 	Text, Link, Color string
 	Bold              bool
+	// NoWrap keeps a short value (a region) on one line.
+	NoWrap bool
 }
 
 func (r *Result) htmlPage(o MailOptions) htmlPage {
@@ -213,11 +215,11 @@ func (r *Result) findingCells(f *checks.Finding, age string) []htmlCell {
 	}
 	return []htmlCell{
 		{Text: accountText(f.AccountName, f.AccountID)},
-		{Text: field(f.Region, maxNameBytes)},
+		{Text: field(f.Region, maxNameBytes), NoWrap: true},
 		{Text: field(f.Check, maxNameBytes)},
 		{Text: resource, Link: webURL(f.ConsoleURL)},
 		{Text: detail},
-		{Text: state, Bold: f.DaysLeft != nil},
+		{Text: state, Bold: f.DaysLeft != nil, NoWrap: f.DaysLeft != nil},
 		{Text: field(f.Reason, maxReasonBytes)},
 	}
 }
@@ -518,7 +520,7 @@ var htmlTemplate = template.Must(template.New("digest").Parse(`<!DOCTYPE html>
 {{- range .Rows}}
 <tr>
 {{- range .}}
-<td valign="top" style="padding:5px 8px;border-bottom:1px solid #eaecf0;{{if .Color}}color:{{.Color}};{{end}}{{if .Bold}}font-weight:bold;{{end}}">{{if .Link}}<a href="{{.Link}}" style="color:#175cd3;">{{.Text}}</a>{{else}}{{.Text}}{{end}}</td>
+<td valign="top" style="padding:5px 8px;border-bottom:1px solid #eaecf0;{{if .Color}}color:{{.Color}};{{end}}{{if .Bold}}font-weight:bold;{{end}}{{if .NoWrap}}white-space:nowrap;{{end}}">{{if .Link}}<a href="{{.Link}}" style="color:#175cd3;">{{.Text}}</a>{{else}}{{.Text}}{{end}}</td>
 {{- end}}
 </tr>
 {{- end}}
