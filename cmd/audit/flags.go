@@ -58,6 +58,9 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.BoolVar(&s.NoHistory, "no-history", false, "ignore run history: no comparison with the previous run, nothing stored")
 	fs.StringVar(&s.Suppressions, "suppressions", "", "suppressions file (YAML): a path or s3://bucket/key")
 	fs.StringVar(&s.Digest, "digest", s.Digest, "digest form: full, or changes (open items only as counts per check)")
+	fs.StringVar(&s.OwnerTagKey, "owner-tag", s.OwnerTagKey, `account tag naming each account's owner ("" reads no tags: owners are OU paths)`)
+	fs.IntVar(&s.OwnerTagBudget, "owner-tag-budget", s.OwnerTagBudget, "most owner tags read in one run (oldest first; the rest come from run history)")
+	fs.Float64Var(&s.OwnerTagRate, "owner-tag-rate", s.OwnerTagRate, "owner tag reads per second")
 	if err := fs.Parse(args); err != nil {
 		return nil, usageError{err}
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
@@ -85,6 +86,11 @@ type Settings struct {
 	SuppressionsIfExists bool
 	// Digest is full (every open item) or changes (open items only as counts per check).
 	Digest string
+	// OwnerTagKey is the account tag naming each account's owner; empty reads no tags (every account is owned by its
+	// OU path). OwnerTagBudget bounds the tag reads of one run, OwnerTagRate their pace (per second).
+	OwnerTagKey    string
+	OwnerTagBudget int
+	OwnerTagRate   float64
 }
 
 // Digest forms.
@@ -109,8 +115,19 @@ func Defaults() Settings {
 	return Settings{RoleName: DefaultRoleName, SessionName: "orgaudit", ExpiryDays: l.Expiry, StuckAfter: l.StuckAfter, LapsedDays: l.LapsedDays,
 		Concurrency: DefaultConcurrency, Prefix: "orgaudit", URLExpiry: delivery.MaxPresignExpiry,
 		RetryMode: RetryStandard, MaxAttempts: 8, MaxBackoff: 20 * time.Second, Trigger: TriggerCLI,
-		AllowOwnAccountFallback: true, Digest: DigestFull}
+		AllowOwnAccountFallback: true, Digest: DigestFull,
+		OwnerTagKey: crossaccount.DefaultOwnerTagKey, OwnerTagBudget: crossaccount.DefaultOwnerTagBudget, OwnerTagRate: crossaccount.DefaultOwnerTagRate}
 }
+
+// maxOwnerTagBudget and maxOwnerTagRate bound the owner tag settings: Organizations holds at most 10,000 accounts by
+// quota, and a rate past a few dozen a second only buys TooManyRequestsException.
+const (
+	maxOwnerTagBudget = 10_000
+	maxOwnerTagRate   = 50
+)
+
+// tagKey is an Organizations tag key as botocore's model gives it (TagKey: 1 to 128 characters of these).
+var tagKey = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
 
 var (
 	accountID  = regexp.MustCompile(`^\d{12}$`)
@@ -238,6 +255,15 @@ func (s Settings) Validate() error {
 	if s.StateDir != "" && strings.ContainsFunc(s.StateDir, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		bad("state directory %q holds a control character", s.StateDir)
 	}
+	if s.OwnerTagKey != "" && (!tagKey.MatchString(s.OwnerTagKey) || utf8.RuneCountInString(s.OwnerTagKey) > 128) {
+		bad("owner tag key %q must be 1 to 128 letters, digits, spaces or _.:/=+-@", s.OwnerTagKey)
+	}
+	if s.OwnerTagBudget < 0 || s.OwnerTagBudget > maxOwnerTagBudget {
+		bad("owner tag budget %d must be 0 to %d", s.OwnerTagBudget, maxOwnerTagBudget)
+	}
+	if !(s.OwnerTagRate > 0 && s.OwnerTagRate <= maxOwnerTagRate) {
+		bad("owner tag rate %v must be above 0 and at most %d a second", s.OwnerTagRate, maxOwnerTagRate)
+	}
 	return errors.Join(errs...)
 }
 
@@ -362,6 +388,16 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 	str("AUDIT_RETRY_MODE", &s.RetryMode)
 	str("AUDIT_SUPPRESSIONS", &s.Suppressions)
 	str("AUDIT_DIGEST", &s.Digest)
+	if v, ok := lookup(getenv, "AUDIT_OWNER_TAG"); ok {
+		s.OwnerTagKey = v // "none": read no owner tags
+	}
+	if v := strings.TrimSpace(getenv("AUDIT_OWNER_TAG_RATE")); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("AUDIT_OWNER_TAG_RATE: %q is not a number", v))
+		}
+		s.OwnerTagRate = r
+	}
 	if v := getenv("AUDIT_EXPIRY_DAYS"); v != "" {
 		d, err := checks.ParseExpiryDays(v)
 		if err != nil {
@@ -379,7 +415,8 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 			*dst = d
 		}
 	}
-	for name, dst := range map[string]*int{"AUDIT_CONCURRENCY": &s.Concurrency, "AUDIT_MAX_ATTEMPTS": &s.MaxAttempts, "AUDIT_LAPSED_DAYS": &s.LapsedDays} {
+	for name, dst := range map[string]*int{"AUDIT_CONCURRENCY": &s.Concurrency, "AUDIT_MAX_ATTEMPTS": &s.MaxAttempts, "AUDIT_LAPSED_DAYS": &s.LapsedDays,
+		"AUDIT_OWNER_TAG_BUDGET": &s.OwnerTagBudget} {
 		if v := getenv(name); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil {
@@ -409,6 +446,18 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 	}
 	s = s.Normalized()
 	return s, s.Validate()
+}
+
+// lookup reads a variable that may turn its feature off: "none" is set, to nothing; unset or blank is not set.
+func lookup(getenv func(string) string, name string) (string, bool) {
+	v := strings.TrimSpace(getenv(name))
+	switch {
+	case v == "none":
+		return "", true
+	case v == "":
+		return "", false
+	}
+	return v, true
 }
 
 // dedupe keeps the first of each item, in order.
