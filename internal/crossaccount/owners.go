@@ -43,7 +43,8 @@ const DefaultOwnerTagRate = 10.0
 // ownerTagBurst reads start at once: a small organization's tags are read before its audit ends.
 const ownerTagBurst = 5
 
-// ownerTagGrace is how long reads may go on once the audit has ended, before those not done wait for the next run.
+// ownerTagGrace is how long reads may go on once the audit has ended, when that is enough to finish them; otherwise
+// they stop with the audit, and those not done wait for the next run.
 const ownerTagGrace = time.Second
 
 // ownerTagAttempts bounds the SDK's attempts per read: a tag that still throttles after them waits for another run
@@ -251,10 +252,15 @@ func (o *owners) finish(accounts []Account, skipped []Skipped, listed bool) ([]O
 		o.walked = true
 		o.cond.Broadcast()
 	}
+	// Reads that the grace can finish are waited for; more than that wait for the next run, cut off now.
+	wait := ownerTagGrace
+	if time.Duration(float64(len(o.pending))/o.opts.Rate*float64(time.Second)) > ownerTagGrace {
+		wait = 0
+	}
 	o.mu.Unlock()
 	done := make(chan struct{})
 	go func() { o.wg.Wait(); close(done) }()
-	grace := time.NewTimer(ownerTagGrace)
+	grace := time.NewTimer(wait)
 	select {
 	case <-done:
 	case <-grace.C:
