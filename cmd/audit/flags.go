@@ -62,6 +62,9 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&s.EmailFrom, "email-from", "", `send the digest with the workbook through SES from this verified address ("orgaudit <audit@example.com>"); with -email-to`)
 	fs.StringVar(&emailTo, "email-to", "", "email the digest and workbook to these addresses, comma-separated; owners whose owner is an address get their own")
 	fs.StringVar(&s.EmailRegion, "email-region", "", "the SES region the sender's identity is verified in (default: the SDK configuration's region)")
+	fs.StringVar(&s.OwnerTagKey, "owner-tag", s.OwnerTagKey, `account tag naming each account's owner ("" reads no tags: owners are OU paths)`)
+	fs.IntVar(&s.OwnerTagBudget, "owner-tag-budget", s.OwnerTagBudget, "most owner tags read in one run (oldest first; the rest come from run history)")
+	fs.Float64Var(&s.OwnerTagRate, "owner-tag-rate", s.OwnerTagRate, "owner tag reads per second")
 	if err := fs.Parse(args); err != nil {
 		return nil, usageError{err}
 	}

@@ -67,7 +67,7 @@ func TestDeliveredRunNeverFailsForItsResponseSize(t *testing.T) {
 	t.Logf("%d error cells: %d errors in a %d-byte response, %d omitted", wantErrors, len(res.Errors), len(raw), res.ErrorsOmitted)
 }
 
-// TestLambdaFailsWhenTheOrganizationCannotBeListed: the function's role lost organizations:ListAccounts (here it runs
+// TestLambdaFailsWhenTheOrganizationCannotBeListed: the function's role cannot walk the organization (here it runs
 // in a member account, which AWS denies the call). A run of its own account mailed as "1/1 accounts" would hide the
 // loss, so the invocation fails, nothing is mailed, and the alarm fires. Named accounts still run.
 func TestLambdaFailsWhenTheOrganizationCannotBeListed(t *testing.T) {
@@ -89,7 +89,7 @@ func TestLambdaFailsWhenTheOrganizationCannotBeListed(t *testing.T) {
 	load := func() (aws.Config, error) { return sim.Config(member, "us-east-1"), nil }
 	handle := newLambdaHandler(func(k string) string { return env[k] }, load)
 	_, err := handle(context.Background(), json.RawMessage(`{"source":"aws.scheduler","scheduled_time":"2026-11-22T08:00:00Z"}`))
-	if err == nil || !strings.Contains(err.Error(), "organizations:ListAccounts") || !strings.Contains(err.Error(), "AccessDenied") {
+	if err == nil || !strings.Contains(err.Error(), "organizations:ListRoots") || !strings.Contains(err.Error(), "AccessDenied") {
 		t.Fatalf("err = %v", err)
 	}
 	// Lambda's errorType says nothing was audited; the cause is still there for errors.As.

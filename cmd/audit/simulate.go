@@ -25,11 +25,11 @@ var faultPlans = map[string]func(seed uint64, latency time.Duration) *awssim.Fau
 	// standard: what a large organization gives on a bad day.
 	"standard": func(seed uint64, latency time.Duration) *awssim.FaultPlan {
 		return &awssim.FaultPlan{Seed: seed, Latency: latency, ThrottleRate: 0.3, ThrottleBurst: 2, ServerErrorRate: 0.03,
-			DenyAssumeRate: 0.05, ThrottleOps: []string{"ListAccounts"}}
+			DenyAssumeRate: 0.05, ThrottleOps: []string{"ListAccountsForParent"}}
 	},
 	// throttle: throttling only, every call answered after retries; findings must equal a "none" run's.
 	"throttle": func(seed uint64, latency time.Duration) *awssim.FaultPlan {
-		return &awssim.FaultPlan{Seed: seed, Latency: latency, ThrottleRate: 0.4, ThrottleBurst: 3, ThrottleOps: []string{"ListAccounts", "Publish", "PutObject"}}
+		return &awssim.FaultPlan{Seed: seed, Latency: latency, ThrottleRate: 0.4, ThrottleBurst: 3, ThrottleOps: []string{"ListAccountsForParent", "Publish", "PutObject"}}
 	},
 }
 

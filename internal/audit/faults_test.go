@@ -151,7 +151,7 @@ func TestFaultMatrix200Accounts(t *testing.T) {
 
 	// Throttling with every service's own code, each call failing three times before it is answered: the retries
 	// must give exactly the fault-free result.
-	throttle := &awssim.FaultPlan{Seed: 3, ThrottleRate: 0.4, ThrottleBurst: 3, ThrottleOps: []string{"ListAccounts", "Publish", "PutObject"}}
+	throttle := &awssim.FaultPlan{Seed: 3, ThrottleRate: 0.4, ThrottleBurst: 3, ThrottleOps: []string{"ListAccountsForParent", "Publish", "PutObject"}}
 	throttled, _, err := runGenerated(t, o, s, throttle, context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -96,6 +96,8 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 
 	log := opts.Logger.With("run_id", runID)
 	log.InfoContext(ctx, "audit started", "as_of", asOf.Format(time.RFC3339), "regions", regions, "checks", len(selected), "concurrency", s.Concurrency)
+	// One client for the report bucket, made when first needed: history, suppressions and delivery share it.
+	bucket := sync.OnceValues(func() (*s3.Client, error) { return bucketClient(ctx, cfg, s) })
 	fan, err := crossaccount.Run(auditCtx, cfg, crossaccount.Options{
 		Role:    crossaccount.Role{Name: s.RoleName, ExternalID: s.ExternalID, SessionName: s.SessionName},
 		Regions: regions, Checks: selected,
@@ -103,13 +105,13 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 		Concurrency: s.Concurrency, AsOf: asOf,
 		Limits: s.Limits(),
 		Logger: log, Progress: opts.Progress, AllowOwnAccountFallback: s.AllowOwnAccountFallback,
+		Owners: crossaccount.OwnerOptions{TagKey: s.OwnerTagKey, Budget: s.OwnerTagBudget, Rate: s.OwnerTagRate, Now: opts.Now,
+			Cached: recallOwnerTags(ctx, s, bucket, runTime, runID, log)},
 	})
 	if err != nil {
 		// The caller's identity unknown, or the organization unreadable with nothing to fall back to: no cell ran.
 		return nil, &NothingAuditedError{Err: err}
 	}
-	// One client for the report bucket, made when first needed: history, suppressions and delivery share it.
-	bucket := sync.OnceValues(func() (*s3.Client, error) { return bucketClient(ctx, cfg, s) })
 	mem := recallRun(ctx, cfg, s, bucket, fan, runID, runTime, asOf, log)
 	res := report.Build(runID, asOf, regions, selected, fan)
 	mem.apply(res, s)

@@ -34,6 +34,37 @@ type recall struct {
 	trend    []history.Summary
 }
 
+// recallOwnerTags reads the owner tags the previous run kept, before the audit, which reads only a budget of them
+// afresh. Nothing here fails the run: without them every tag is due, and the budget bounds the reads.
+func recallOwnerTags(ctx context.Context, s Settings, bucket func() (*s3.Client, error), runTime time.Time, runID string, log *slog.Logger) map[string]crossaccount.OwnerTag {
+	if s.NoHistory || s.OwnerTagKey == "" {
+		return nil
+	}
+	store, err := historyStore(s, bucket)
+	if err != nil || store == nil {
+		return nil
+	}
+	tags, err := store.PreviousOwnerTags(ctx, runTime, runID)
+	if err != nil {
+		log.InfoContext(ctx, "no owner tags from run history", "err", err)
+		return nil
+	}
+	out := make(map[string]crossaccount.OwnerTag, len(tags))
+	for _, t := range tags {
+		out[t.AccountID] = crossaccount.OwnerTag{AccountID: t.AccountID, Value: t.Value, Found: t.Found, ReadAt: t.ReadAt}
+	}
+	return out
+}
+
+// historyOwnerTags are the tags to keep, as the history stores them.
+func historyOwnerTags(tags []crossaccount.OwnerTag) []history.OwnerTag {
+	out := make([]history.OwnerTag, len(tags))
+	for i, t := range tags {
+		out[i] = history.OwnerTag{AccountID: t.AccountID, Value: t.Value, Found: t.Found, ReadAt: t.ReadAt}
+	}
+	return out
+}
+
 // recallRun reads history and suppressions and diffs fan against them. It takes the suppressed findings out of
 // fan.Findings and gives the rest their memory (change, first seen, age), so that report.Build, which counts
 // fan.Findings, counts only what is open; apply then fills the result's memory fields.
@@ -86,6 +117,7 @@ func recallRun(ctx context.Context, cfg aws.Config, s Settings, bucket func() (*
 
 	if m.store != nil {
 		state := history.NewState(m.run, m.delta)
+		state.OwnerTags = historyOwnerTags(fan.OwnerTags)
 		trend, err := m.store.Recent(ctx, runTime.Add(-history.DefaultLookback), runTime)
 		if err != nil {
 			log.WarnContext(ctx, "trend incomplete", "err", err)

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
@@ -96,6 +97,11 @@ type Settings struct {
 	EmailTo   []string
 	// EmailRegion is the SES region the identity is verified in; empty is the SDK configuration's region.
 	EmailRegion string
+	// OwnerTagKey is the account tag naming each account's owner; empty reads no tags (every account is owned by its
+	// OU path). OwnerTagBudget bounds the tag reads of one run, OwnerTagRate their pace (per second).
+	OwnerTagKey    string
+	OwnerTagBudget int
+	OwnerTagRate   float64
 }
 
 // DefaultOwnerDigests is the default cap on owner digests a run: a hundred publishes and claims fit in the delivery
@@ -131,8 +137,19 @@ func Defaults() Settings {
 	return Settings{RoleName: DefaultRoleName, SessionName: "orgaudit", ExpiryDays: l.Expiry, StuckAfter: l.StuckAfter, LapsedDays: l.LapsedDays,
 		Concurrency: DefaultConcurrency, Prefix: "orgaudit", URLExpiry: delivery.MaxPresignExpiry,
 		RetryMode: RetryStandard, MaxAttempts: 8, MaxBackoff: 20 * time.Second, Trigger: TriggerCLI,
-		AllowOwnAccountFallback: true, Digest: DigestFull, OwnerDigests: DefaultOwnerDigests}
+		AllowOwnAccountFallback: true, Digest: DigestFull, OwnerDigests: DefaultOwnerDigests,
+		OwnerTagKey: crossaccount.DefaultOwnerTagKey, OwnerTagBudget: crossaccount.DefaultOwnerTagBudget, OwnerTagRate: crossaccount.DefaultOwnerTagRate}
 }
+
+// maxOwnerTagBudget and maxOwnerTagRate bound the owner tag settings: Organizations holds at most 10,000 accounts by
+// quota, and a rate past a few dozen a second only buys TooManyRequestsException.
+const (
+	maxOwnerTagBudget = 10_000
+	maxOwnerTagRate   = 50
+)
+
+// tagKey is an Organizations tag key as botocore's model gives it (TagKey: 1 to 128 characters of these).
+var tagKey = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
 
 var (
 	accountID  = regexp.MustCompile(`^\d{12}$`)
@@ -263,6 +280,15 @@ func (s Settings) Validate() error {
 	}
 	if s.StateDir != "" && strings.ContainsFunc(s.StateDir, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		bad("state directory %q holds a control character", s.StateDir)
+	}
+	if s.OwnerTagKey != "" && (!tagKey.MatchString(s.OwnerTagKey) || utf8.RuneCountInString(s.OwnerTagKey) > 128) {
+		bad("owner tag key %q must be 1 to 128 letters, digits, spaces or _.:/=+-@", s.OwnerTagKey)
+	}
+	if s.OwnerTagBudget < 0 || s.OwnerTagBudget > maxOwnerTagBudget {
+		bad("owner tag budget %d must be 0 to %d", s.OwnerTagBudget, maxOwnerTagBudget)
+	}
+	if !(s.OwnerTagRate > 0 && s.OwnerTagRate <= maxOwnerTagRate) {
+		bad("owner tag rate %v must be above 0 and at most %d a second", s.OwnerTagRate, maxOwnerTagRate)
 	}
 	if err := s.validEmail(); err != nil {
 		errs = append(errs, err)
@@ -443,6 +469,16 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 	str("AUDIT_EMAIL_FROM", &s.EmailFrom)
 	list("AUDIT_EMAIL_TO", &s.EmailTo)
 	str("AUDIT_EMAIL_REGION", &s.EmailRegion)
+	if v, ok := lookup(getenv, "AUDIT_OWNER_TAG"); ok {
+		s.OwnerTagKey = v // "none": read no owner tags
+	}
+	if v := strings.TrimSpace(getenv("AUDIT_OWNER_TAG_RATE")); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("AUDIT_OWNER_TAG_RATE: %q is not a number", v))
+		}
+		s.OwnerTagRate = r
+	}
 	if v := getenv("AUDIT_EXPIRY_DAYS"); v != "" {
 		d, err := checks.ParseExpiryDays(v)
 		if err != nil {
@@ -461,7 +497,7 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		}
 	}
 	for name, dst := range map[string]*int{"AUDIT_CONCURRENCY": &s.Concurrency, "AUDIT_MAX_ATTEMPTS": &s.MaxAttempts, "AUDIT_LAPSED_DAYS": &s.LapsedDays,
-		"AUDIT_OWNER_DIGESTS": &s.OwnerDigests} {
+		"AUDIT_OWNER_DIGESTS": &s.OwnerDigests, "AUDIT_OWNER_TAG_BUDGET": &s.OwnerTagBudget} {
 		if v := getenv(name); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil {
@@ -491,6 +527,18 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 	}
 	s = s.Normalized()
 	return s, s.Validate()
+}
+
+// lookup reads a variable that may turn its feature off: "none" is set, to nothing; unset or blank is not set.
+func lookup(getenv func(string) string, name string) (string, bool) {
+	v := strings.TrimSpace(getenv(name))
+	switch {
+	case v == "none":
+		return "", true
+	case v == "":
+		return "", false
+	}
+	return v, true
 }
 
 // dedupe keeps the first of each item, in order.

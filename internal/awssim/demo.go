@@ -287,7 +287,7 @@ func Demo(asOf time.Time) *Organization {
 		Accounts: []*Account{mgmt, shared, network, data, compute, dev, staging, security, sandbox, closed, analytics, payments, logArchive, identity},
 		// Organizations meters the management account: a walk that went faster, or tag reads that did not pace
 		// themselves, would be answered TooManyRequestsException.
-		RequestRate: 50, RequestBurst: 20,
+		RequestRate: 20, RequestBurst: 30,
 	}
 	for _, add := range demoData {
 		add(org, day)

@@ -74,8 +74,8 @@ func TestWalkCallsGrowWithOUsNotAccounts(t *testing.T) {
 
 func ownerOptions(budget int, cached map[string]crossaccount.OwnerTag) crossaccount.Options {
 	o := options(8)
-	// 20 a second: under what the demo's Organizations allows beside the walk (awssim.Demo's RequestRate).
-	o.Owners = crossaccount.OwnerOptions{TagKey: awssim.DemoOwnerTagKey, Budget: budget, Rate: 20, Cached: cached,
+	// The default rate: under what the demo's Organizations allows beside the walk (awssim.Demo's RequestRate).
+	o.Owners = crossaccount.OwnerOptions{TagKey: awssim.DemoOwnerTagKey, Budget: budget, Cached: cached,
 		Now: func() time.Time { return asOf.Add(time.Hour) }}
 	return o
 }
@@ -235,6 +235,7 @@ func TestOwnerTagReadsAreRateBoundedAndThrottlingIsRetried(t *testing.T) {
 	t.Parallel()
 	org := awssim.Demo(asOf)
 	org.Accounts[2].TagFault = "TooManyRequestsException" // network: throttles on every attempt
+	org.RequestRate = 0                                   // the intercept below is the throttle here
 	sim := awssim.New(org)
 	if err := sim.Start(); err != nil {
 		t.Fatal(err)
@@ -261,13 +262,13 @@ func TestOwnerTagReadsAreRateBoundedAndThrottlingIsRetried(t *testing.T) {
 	})
 	const rate = 20.0
 	o := ownerOptions(crossaccount.DefaultOwnerTagBudget, nil)
-	o.Owners.Rate = rate
+	o.Owners.Rate, o.Owners.Burst = rate, 1 // one read at a time, so every other call is a retry's
 	r, err := crossaccount.Run(context.Background(), base, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	reads := len(r.Accounts)
-	if span := times[len(times)-1].Sub(times[0]); span < time.Duration(float64(len(times)-2)/rate*float64(time.Second)) {
+	if span := times[len(times)-1].Sub(times[0]); span < time.Duration(float64(reads-3)/rate*float64(time.Second)) {
 		t.Errorf("%d answered reads in %s: faster than %v a second", len(times), span, rate)
 	}
 	var network crossaccount.Account
@@ -278,6 +279,11 @@ func TestOwnerTagReadsAreRateBoundedAndThrottlingIsRetried(t *testing.T) {
 	}
 	if network.Owner != "Root/Infrastructure" || !strings.Contains(network.OwnerNote, "TooManyRequestsException") {
 		t.Errorf("the account whose tags always throttle: %+v", network)
+	}
+	for _, a := range r.Accounts {
+		if a.OwnerNote != "" {
+			t.Logf("%s %s", a.ID, a.OwnerNote)
+		}
 	}
 	// Every other read was answered on its second attempt: one throttled, one retried.
 	if st := r.OwnerStats; st.Read != reads-2 || st.Failed != 2 {

@@ -34,6 +34,8 @@ type Result struct {
 	// has them all. Findings are sorted most severe first, so the ones left out are the least.
 	FindingsOmitted int                    `json:"findings_omitted,omitempty"`
 	Errors          []crossaccount.Failure `json:"errors"`
+	// Owners count each owner's accounts, findings and failed cells (owners.go), most critical first.
+	Owners []OwnerCounts `json:"owners"`
 	// ErrorsOmitted and SkippedOmitted count the last errors and skipped accounts left out of this JSON to fit a
 	// size limit, once every finding is out; Accounts and Coverage still count them, the workbook lists them.
 	ErrorsOmitted  int                    `json:"errors_omitted,omitempty"`
@@ -203,6 +205,10 @@ func Build(runID string, asOf time.Time, regions []string, cs []checks.Check, fa
 	r.AccountList = fan.Accounts
 	r.countFindings()
 	r.countCoverage(fan.Accounts)
+	r.Owners = ownerCounts(fan, r.Findings)
+	if w := ownerWarning(fan.OwnerStats); w != "" {
+		r.Warnings = append(r.Warnings, w)
+	}
 	return r
 }
 

@@ -35,6 +35,13 @@ const (
 	AgeColumn       = "Age (days)"
 )
 
+// The owner columns of every check sheet and the Coverage sheet: whom the account belongs to (its owner tag, else
+// its OU path) and where it sits in the organization.
+const (
+	OwnerColumn = "Owner"
+	OUColumn    = "OU"
+)
+
 // FindingColumns names the columns of c's sheet: those every check sheet starts with (Change next to Severity, to
 // filter on; Days left and Expires for a check whose findings expire; First seen and Age after Reason), then the
 // columns c's Layout declares, then Console.
@@ -60,7 +67,7 @@ func sheetColumns(c checks.Check) []sheetColumn {
 		return sheetColumn{Column: checks.Column{Name: name, Kind: kind}}
 	}
 	var cols []sheetColumn
-	for _, name := range []string{"Severity", ChangeColumn, "Account ID", "Account name", "Region", "Resource ID", "Resource name", "Status"} {
+	for _, name := range []string{"Severity", ChangeColumn, "Account ID", "Account name", OwnerColumn, OUColumn, "Region", "Resource ID", "Resource name", "Status"} {
 		cols = append(cols, field(name, checks.KindText))
 	}
 	if l.Expiry {
@@ -104,7 +111,7 @@ func typedDetail(v string, kind checks.ColumnKind) any {
 }
 
 // CoverageColumns are the Coverage sheet's columns.
-var CoverageColumns = []string{"Account ID", "Account name", "Region", "Check", "Outcome", "Findings", "Error code", "Message"}
+var CoverageColumns = []string{"Account ID", "Account name", OwnerColumn, OUColumn, "Region", "Check", "Outcome", "Findings", "Error code", "Message"}
 
 // cellStyles are the styles of one fill, by the kind of value. Every data cell is aligned to the top, so a row that
 // grows for one wrapped cell still reads across; wrap is for text wider than its column's cap.
@@ -501,6 +508,10 @@ func FindingValue(fd *checks.Finding, col string) any {
 		return fd.AccountID
 	case "Account name":
 		return fd.AccountName
+	case OwnerColumn:
+		return fd.Owner
+	case OUColumn:
+		return fd.OU
 	case "Region":
 		return fd.Region
 	case "Resource ID":
@@ -568,8 +579,8 @@ func writeCoverageSheet(f *excelize.File, st *styles, cells []crossaccount.Cell)
 	if err := setupPrint(f, CoverageSheet, true); err != nil {
 		return err
 	}
-	values := func(c *crossaccount.Cell) [8]any {
-		return [8]any{c.AccountID, c.AccountName, c.Region, c.Check, string(c.Outcome), c.Findings, c.Code, c.Message}
+	values := func(c *crossaccount.Cell) [10]any {
+		return [10]any{c.AccountID, c.AccountName, c.Owner, c.OU, c.Region, c.Check, string(c.Outcome), c.Findings, c.Code, c.Message}
 	}
 	fit := newColumnFit(CoverageColumns)
 	for i := range cells {
@@ -676,6 +687,13 @@ func writeSummarySheet(f *excelize.File, st *styles, r *Result) error {
 	header("Check", "Critical", "Warning", "Notice", "Title")
 	for _, c := range r.Counts {
 		rows = append(rows, []any{c.Check, c.Critical, c.Warning, c.Notice, c.Title})
+	}
+	if len(r.Owners) > 0 {
+		rows = append(rows, []any{})
+		header("Owner", "Critical", "Warning", "Notice", "Failed cells", "Accounts", "Tag unread")
+		for _, o := range r.Owners {
+			rows = append(rows, []any{Inline(o.Owner), o.Critical, o.Warning, o.Notice, o.FailedCells, o.Accounts, o.TagUnread})
+		}
 	}
 	if len(r.Skipped) > 0 {
 		rows = append(rows, []any{})
