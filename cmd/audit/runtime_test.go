@@ -277,7 +277,9 @@ func testBootstrap(t *testing.T, argv []string) {
 			t.Errorf("%s: run %s, %d findings, published %v, report %+v", ev.name, res.RunID, len(res.Findings), res.Published, res.Report)
 		}
 		// The second scheduled run compares with the first, read back from the bucket as the execution role may.
-		if ev.name == "eventbridge" && (res.PreviousRunID != events[0].runID || res.Changes == nil || res.Changes.Ongoing != all || len(res.Warnings) != 0) {
+		// The one warning every demo run gives is the account whose owner tag cannot be read.
+		ownerOnly := len(res.Warnings) == 1 && strings.HasPrefix(res.Warnings[0], "owner tags of 1 account could not be read")
+		if ev.name == "eventbridge" && (res.PreviousRunID != events[0].runID || res.Changes == nil || res.Changes.Ongoing != all || !ownerOnly) {
 			t.Errorf("%s: previous run %q (no_previous %q) changes %+v warnings %q, want %s", ev.name, res.PreviousRunID, res.NoPrevious, res.Changes, res.Warnings, events[0].runID)
 		}
 		if resp, err := http.Get(res.Report.URL); err != nil || resp.StatusCode != http.StatusOK {

@@ -124,8 +124,9 @@ func assertAgreement(t *testing.T, out *audit.Output) {
 		t.Fatal(err)
 	}
 	byOutcome := map[string]int{}
+	outcome := slices.Index(rows[0], "Outcome")
 	for _, r := range rows[1:] {
-		byOutcome[r[4]]++
+		byOutcome[r[outcome]]++
 	}
 	sheet := fmt.Sprint(byOutcome["findings"], byOutcome["clean"], byOutcome["error"], len(rows)-1)
 	if js := fmt.Sprint(res.Coverage.Findings, res.Coverage.Clean, res.Coverage.Errors, res.Coverage.Cells); sheet != js {

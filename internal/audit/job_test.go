@@ -148,6 +148,34 @@ func TestDemoOrganizationEndToEnd(t *testing.T) {
 		t.Errorf("accounts %+v coverage %+v", res.Accounts, res.Coverage)
 	}
 
+	// Every finding and error names its account's owner (its team's tag, else its OU path) and OU; the account whose
+	// tags cannot be read is owned by its OU, and the warnings say so.
+	for _, f := range res.Findings {
+		if f.Owner != awssim.DemoOwners[f.AccountID] || f.OU == "" {
+			t.Errorf("finding %s/%s: owner %q OU %q, want owner %q", f.AccountID, f.ResourceID, f.Owner, f.OU, awssim.DemoOwners[f.AccountID])
+		}
+	}
+	for _, e := range res.Errors {
+		if e.AccountID != "" && (e.Owner != awssim.DemoOwners[e.AccountID] || e.OU == "") {
+			t.Errorf("error %+v: want owner %q", e, awssim.DemoOwners[e.AccountID])
+		}
+	}
+	if !slices.Contains(res.Warnings, "owner tags of 1 account could not be read (1 unreadable): their OU path stands as their owner") {
+		t.Errorf("warnings %q: the account whose tags cannot be read is not said", res.Warnings)
+	}
+	owned := map[string]int{}
+	for _, owner := range awssim.DemoOwners {
+		owned[owner]++
+	}
+	for _, o := range res.Owners {
+		if o.Accounts != owned[o.Owner] {
+			t.Errorf("owner %q: %d accounts, the demo gives them %d", o.Owner, o.Accounts, owned[o.Owner])
+		}
+	}
+	if len(res.Owners) != len(owned) {
+		t.Errorf("%d owners counted, the demo has %d", len(res.Owners), len(owned))
+	}
+
 	// The workbook in S3 is the one built, encrypted, and holds every finding and every coverage row.
 	uploads := sim.Workbooks()
 	if len(uploads) != 1 || uploads[0].ServerSideEncryption != "aws:kms" || res.Report == nil || uploads[0].Key != res.Report.Key {
@@ -237,9 +265,20 @@ func checkWorkbook(t *testing.T, b []byte, res *report.Result) {
 	if len(rows)-1 != len(res.Cells) {
 		t.Fatalf("coverage rows %d, cells %d", len(rows)-1, len(res.Cells))
 	}
+	col := map[string]int{}
+	for j, h := range rows[0] {
+		col[h] = j
+	}
+	at := func(r []string, header string) string {
+		if j, ok := col[header]; ok && j < len(r) {
+			return r[j]
+		}
+		return ""
+	}
 	for i, c := range res.Cells {
 		r := rows[i+1]
-		if r[0] != c.AccountID || r[2] != c.Region || r[3] != c.Check || r[4] != string(c.Outcome) || (c.Code != "" && r[6] != c.Code) {
+		if at(r, "Account ID") != c.AccountID || at(r, "Region") != c.Region || at(r, "Check") != c.Check || at(r, "Outcome") != string(c.Outcome) ||
+			(c.Code != "" && at(r, "Error code") != c.Code) || at(r, report.OwnerColumn) != c.Owner || at(r, report.OUColumn) != c.OU || c.OU == "" {
 			t.Errorf("coverage row %d %v != %+v", i+2, r, c)
 		}
 	}
@@ -259,12 +298,12 @@ func TestMemberAccountAuditsItselfAndSaysSo(t *testing.T) {
 	// The code says what kind of refusal, AWS's message what a person can act on: here IAM's, naming the action.
 	var refusal string
 	for _, d := range sim.Denials() {
-		if d.Action == "organizations:ListAccounts" {
+		if d.Action == "organizations:ListRoots" {
 			refusal = d.Code + ": " + d.Message
 		}
 	}
-	if !strings.Contains(refusal, "is not authorized to perform: organizations:ListAccounts") {
-		t.Fatalf("the member role was not refused organizations:ListAccounts: %+v", sim.Denials())
+	if !strings.Contains(refusal, "is not authorized to perform: organizations:ListRoots") {
+		t.Fatalf("the member role was not refused organizations:ListRoots: %+v", sim.Denials())
 	}
 	if !strings.Contains(r.Scope, "own account only") || !strings.Contains(r.Scope, "333333333333") || !strings.Contains(r.Scope, refusal) {
 		t.Errorf("scope %q, want the account and %q", r.Scope, refusal)

@@ -285,9 +285,10 @@ func Demo(asOf time.Time) *Organization {
 	org := &Organization{
 		ID: "o-demo0rgaud1", ManagementAccountID: DemoManagementAccount, PageSize: 3,
 		Accounts: []*Account{mgmt, shared, network, data, compute, dev, staging, security, sandbox, closed, analytics, payments, logArchive, identity},
-		// Organizations meters the management account: a walk that went faster, or tag reads that did not pace
-		// themselves, would be answered TooManyRequestsException.
-		RequestRate: 20, RequestBurst: 30,
+		// Organizations meters the management account: tag reads that did not pace themselves would be answered
+		// TooManyRequestsException. The meter leaves room for a few runs back to back (the tests run many on one
+		// organization), each a walk of 17 calls at the simulator's speed and 13 tag reads.
+		RequestRate: 100, RequestBurst: 100,
 	}
 	for _, add := range demoData {
 		add(org, day)

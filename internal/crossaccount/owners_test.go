@@ -291,3 +291,40 @@ func TestOwnerTagReadsAreRateBoundedAndThrottlingIsRetried(t *testing.T) {
 	}
 	t.Logf("%d accounts: %d tag calls, %d answered over %s at %v a second", reads, n, len(times), times[len(times)-1].Sub(times[0]).Round(time.Millisecond), rate)
 }
+
+// TestHostileOwnerTagIsOneCleanLine: a tag value with line separators, escape sequences, bidi overrides and more
+// than AWS's 256 characters becomes one line a person and a routing key can hold; an empty one leaves the OU.
+func TestHostileOwnerTagIsOneCleanLine(t *testing.T) {
+	t.Parallel()
+	org := awssim.Demo(asOf)
+	org.RequestRate = 0
+	for _, a := range org.Accounts {
+		switch a.ID {
+		case "777777777777":
+			a.Tags = map[string]string{awssim.DemoOwnerTagKey: " ops\u2028team\x1b[31m\u202e\u200b " + strings.Repeat("é", 300)}
+		case "888888888888":
+			a.Tags = map[string]string{awssim.DemoOwnerTagKey: " \t\u200b"}
+		}
+	}
+	sim := awssim.New(org)
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
+	r, err := crossaccount.Run(context.Background(), sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion), ownerOptions(100, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range r.Accounts {
+		switch a.ID {
+		case "777777777777":
+			if want := "ops team[31m " + strings.Repeat("é", 256-len("ops team[31m ")); a.Owner != want {
+				t.Errorf("owner %q, want %q", a.Owner, want)
+			}
+		case "888888888888":
+			if a.Owner != "Root/Security" || !strings.Contains(a.OwnerNote, "empty") {
+				t.Errorf("an empty owner tag: %+v", a)
+			}
+		}
+	}
+}

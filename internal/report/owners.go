@@ -85,5 +85,9 @@ func ownerWarning(st crossaccount.OwnerStats) string {
 	if st.OverBudget > 0 {
 		why = append(why, fmt.Sprintf("%d not read yet within this run's budget", st.OverBudget))
 	}
-	return fmt.Sprintf("owner tags of %d accounts could not be read (%s): their OU path stands as their owner", st.Unknown, strings.Join(why, ", "))
+	accounts := "accounts"
+	if st.Unknown == 1 {
+		accounts = "account"
+	}
+	return fmt.Sprintf("owner tags of %d %s could not be read (%s): their OU path stands as their owner", st.Unknown, accounts, strings.Join(why, ", "))
 }
