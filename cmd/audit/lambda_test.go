@@ -54,8 +54,8 @@ func TestDeliveredRunNeverFailsForItsResponseSize(t *testing.T) {
 		t.Fatalf("a delivered run failed the invocation: %v", err)
 	}
 	res := decodeResult(t, string(raw))
-	if len(raw) > maxResponseBytes || !res.Published || len(sim.Published()) != 1 {
-		t.Fatalf("response %d bytes (limit %d), published %v, %d digests", len(raw), maxResponseBytes, res.Published, len(sim.Published()))
+	if len(raw) > maxResponseBytes || !res.Published || len(sim.Digests()) != 1 {
+		t.Fatalf("response %d bytes (limit %d), published %v, %d digests", len(raw), maxResponseBytes, res.Published, len(sim.Digests()))
 	}
 	// Every cell failed and is counted; the errors left out of the response are counted too.
 	if res.Coverage.Cells != wantCells || res.Coverage.Errors != wantErrors || res.Accounts.Total != o.Accounts || res.Accounts.Partial != o.Accounts {
@@ -97,7 +97,7 @@ func TestLambdaFailsWhenTheOrganizationCannotBeListed(t *testing.T) {
 	if lambdaErrorType(err) != "NothingAuditedError" || !errors.As(err, &unreadable) {
 		t.Errorf("errorType %q, organization unreadable %v", lambdaErrorType(err), unreadable != nil)
 	}
-	if n := len(sim.Published()); n != 0 {
+	if n := len(sim.Digests()); n != 0 {
 		t.Fatalf("%d digests mailed for an organization that could not be read", n)
 	}
 

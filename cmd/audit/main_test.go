@@ -166,7 +166,7 @@ func TestRunUsesTheSDKDefaultConfiguration(t *testing.T) {
 	for _, n := range awssim.DemoSeverityCounts() {
 		want += n
 	}
-	if len(r.Findings) != want || r.Accounts.Audited != 12 || !r.Published || len(sim.Published()) != 1 {
+	if len(r.Findings) != want || r.Accounts.Audited != 12 || !r.Published || len(sim.Digests()) != 1 {
 		t.Errorf("findings %d accounts %+v published %v", len(r.Findings), r.Accounts, r.Published)
 	}
 	if _, err := os.Stat(out); err != nil {
@@ -225,7 +225,7 @@ func TestLambdaHandler(t *testing.T) {
 		!strings.Contains(err.Error(), `account id "1234"`) || !strings.Contains(err.Error(), "unknown check everything") {
 		t.Errorf("malformed manual event: %v", err)
 	}
-	if n := len(sim.Published()); n != 1 {
+	if n := len(sim.Digests()); n != 1 {
 		t.Errorf("%d digests published, want only the scheduled run's", n)
 	}
 	broken := newLambdaHandler(func(k string) string { return map[string]string{"AUDIT_CONCURRENCY": "lots"}[k] }, load)
@@ -288,7 +288,7 @@ func TestTopicWithoutBucketMailsNoLocalPath(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	msgs := sim.Published()
+	msgs := sim.Digests()
 	if len(msgs) != 1 {
 		t.Fatalf("%d digests", len(msgs))
 	}

@@ -287,7 +287,7 @@ func testBootstrap(t *testing.T, argv []string) {
 		} else {
 			resp.Body.Close()
 		}
-		if n, u := len(sim.Published()), len(sim.Workbooks()); n != i+1 || u != i+1 {
+		if n, u := len(sim.Digests()), len(sim.Workbooks()); n != i+1 || u != i+1 {
 			t.Errorf("%s: %d digests and %d workbooks after %d invocations", ev.name, n, u, i+1)
 		}
 	}
@@ -306,7 +306,7 @@ func testBootstrap(t *testing.T, argv []string) {
 	}
 
 	// Runs that fail say how in the errorType the Runtime API receives.
-	digests, workbooks := len(sim.Published()), len(sim.Workbooks())
+	digests, workbooks := len(sim.Digests()), len(sim.Workbooks())
 	var failing sync.Map // service name → the fault it answers with
 	sim.SetIntercept(func(_ context.Context, c awssim.Call) *awssim.Fault {
 		if f, ok := failing.Load(c.Service); ok && (c.Service != "sns" || c.Operation == "Publish") {
@@ -340,7 +340,7 @@ func testBootstrap(t *testing.T, argv []string) {
 	if d := sim.Denials(); len(d) != 0 {
 		t.Errorf("the deployed roles refused the function: %+v", d)
 	}
-	if n, u := len(sim.Published()), len(sim.Workbooks()); n != digests || u != workbooks {
+	if n, u := len(sim.Digests()), len(sim.Workbooks()); n != digests || u != workbooks {
 		t.Errorf("%d digests and %d workbooks, want %d and %d: a rejected event published something", n, u, digests, workbooks)
 	}
 	// The function logs JSON lines through lambdacontext's handler, each with the request id.

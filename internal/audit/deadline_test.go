@@ -71,7 +71,7 @@ func TestDeadlineDeliversAPartialReport(t *testing.T) {
 	if !strings.HasPrefix(out.Subject, "PARTIAL orgaudit") || !strings.Contains(out.Digest, "PARTIAL: the deadline stopped the audit") {
 		t.Errorf("subject %q", out.Subject)
 	}
-	if !res.Published || len(sim.Workbooks()) != 1 || len(sim.Published()) != 1 {
+	if !res.Published || len(sim.Workbooks()) != 1 || len(sim.Digests()) != 1 {
 		t.Errorf("a partial report must still be delivered: published %v, %d workbooks", res.Published, len(sim.Workbooks()))
 	}
 	assertAgreement(t, out)
@@ -128,12 +128,15 @@ func TestRetriedRunSendsOneDigest(t *testing.T) {
 
 	snsDown.Store(false)
 	out, err = run()
-	if err != nil || !out.Result.Published || len(sim.Published()) != 1 {
-		t.Fatalf("retry: err %v published %v, %d digests", err, out.Result.Published, len(sim.Published()))
+	if err != nil || !out.Result.Published || len(sim.Digests()) != 1 {
+		t.Fatalf("retry: err %v published %v, %d digests", err, out.Result.Published, len(sim.Digests()))
 	}
 	out, err = run()
-	if err != nil || out.Result.Published || !out.Result.AlreadyPublished || len(sim.Published()) != 1 {
-		t.Fatalf("second retry: err %v published %v already %v, %d digests", err, out.Result.Published, out.Result.AlreadyPublished, len(sim.Published()))
+	if err != nil || out.Result.Published || !out.Result.AlreadyPublished || len(sim.Digests()) != 1 {
+		t.Fatalf("second retry: err %v published %v already %v, %d digests", err, out.Result.Published, out.Result.AlreadyPublished, len(sim.Digests()))
+	}
+	if r := sim.Repeated(); len(r) > 0 {
+		t.Errorf("within one run, sent more than once: %v", r)
 	}
 }
 

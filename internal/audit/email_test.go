@@ -30,10 +30,12 @@ func TestEmailCarriesTheWorkbook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sent := sim.Emails()
-	if len(sent) != 1 || !slices.Equal(sent[0].To, []string{awssim.DemoEmailTo}) || sent[0].From != awssim.DemoEmailFrom {
-		t.Fatalf("emails %+v", sent)
+	// The demo's owners whose owner tag is an address get their own email beside the organization's.
+	sent := emailsTo(sim, awssim.DemoEmailTo)
+	if len(sent) != 1 || sent[0].From != awssim.DemoEmailFrom {
+		t.Fatalf("%d emails to %s, want 1 from %s", len(sent), awssim.DemoEmailTo, awssim.DemoEmailFrom)
 	}
+	total := len(sim.Emails())
 	e := audit.ReadEmailForTest(t, sent[0].Raw)
 	if e.Subject != out.Subject || e.Header.Get("From") != `"orgaudit" <`+awssim.DemoEmailFrom+`>` {
 		t.Errorf("subject %q from %q", e.Subject, e.Header.Get("From"))
@@ -61,18 +63,39 @@ func TestEmailCarriesTheWorkbook(t *testing.T) {
 		}
 	}
 	em := out.Result.Emailed
-	if len(em) != 1 || em[0].Outcome != report.EmailSent || em[0].MessageID != sent[0].MessageID || !em[0].Attached || em[0].Audience != report.AudienceOrganization {
-		t.Errorf("result says %+v", em)
+	if len(em) != total || em[0].Outcome != report.EmailSent || em[0].MessageID != sent[0].MessageID || !em[0].Attached || em[0].Audience != report.AudienceOrganization {
+		t.Errorf("%d emails sent, result says %+v", total, em)
 	}
-	t.Logf("email %d bytes (%d encoded), workbook %d bytes attached", len(sent[0].Raw), em[0].Bytes, len(book))
+	for _, e := range em[1:] {
+		if e.Audience != report.AudienceOwner || e.Outcome != report.EmailSent || !slices.Equal(e.To, []string{e.Owner}) {
+			t.Errorf("owner email: %+v", e)
+		}
+	}
+	t.Logf("email %d bytes (%d encoded), workbook %d bytes attached; %d owner emails", len(sent[0].Raw), em[0].Bytes, len(book), total-1)
 
 	again, err := audit.Run(context.Background(), cfg, s, audit.Options{Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(sim.Emails()); n != 1 || again.Result.Emailed[0].Outcome != report.EmailAlreadySent {
-		t.Errorf("the retry sent %d emails in all, result %+v", n, again.Result.Emailed)
+	if n := len(sim.Emails()); n != total {
+		t.Errorf("the retry sent %d emails, want none", n-total)
 	}
+	for _, e := range again.Result.Emailed {
+		if e.Outcome != report.EmailAlreadySent {
+			t.Errorf("the retry says %+v", e)
+		}
+	}
+}
+
+// emailsTo are the emails the simulated SES was given for exactly these recipients.
+func emailsTo(sim *awssim.Server, to ...string) []awssim.Email {
+	var out []awssim.Email
+	for _, e := range sim.Emails() {
+		if slices.Equal(e.To, to) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // TestEmailFailureFailsDeliveryAfterTheDigest: SES refusing the message (a recipient the sandboxed account has not
@@ -88,11 +111,18 @@ func TestEmailFailureFailsDeliveryAfterTheDigest(t *testing.T) {
 	if !errors.As(err, &failed) || !errors.As(err, &rejected) || !strings.Contains(err.Error(), "cto@elsewhere.example") {
 		t.Fatalf("err %v, want a DeliveryFailedError from SES's MessageRejected", err)
 	}
-	if len(sim.Published()) != 1 || len(sim.Workbooks()) != 1 || !out.Result.Published {
-		t.Errorf("the digest and workbook must go out first: %d published, %d workbooks", len(sim.Published()), len(sim.Workbooks()))
+	if len(sim.Digests()) != 1 || len(sim.Workbooks()) != 1 || !out.Result.Published {
+		t.Errorf("the digest and workbook must go out first: %d published, %d workbooks", len(sim.Digests()), len(sim.Workbooks()))
 	}
-	if em := out.Result.Emailed; len(em) != 1 || em[0].Outcome != report.EmailFailed || !strings.Contains(em[0].Error, "MessageRejected") {
+	// The organization's email failed; each owner's went out all the same.
+	em := out.Result.Emailed
+	if len(em) < 2 || em[0].Audience != report.AudienceOrganization || em[0].Outcome != report.EmailFailed || !strings.Contains(em[0].Error, "MessageRejected") {
 		t.Errorf("result says %+v", em)
+	}
+	for _, e := range em[1:] {
+		if e.Outcome != report.EmailSent || len(emailsTo(sim, e.Owner)) != 1 {
+			t.Errorf("owner email: %+v", e)
+		}
 	}
 }
 

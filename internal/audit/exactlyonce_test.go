@@ -54,18 +54,21 @@ func TestPublishCutByTheDeadlineIsRetried(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second) // the invocation's deadline
 	defer cancel()
 	out, err := audit.Run(ctx, cfg, s, audit.Options{Logger: quietLogger()})
-	if err == nil || out == nil || out.Result.Published || len(sim.Published()) != 0 {
+	if err == nil || out == nil || out.Result.Published || len(sim.Digests()) != 0 {
 		t.Fatalf("the cut publish must fail the invocation: err %v", err)
 	}
 
 	hang.Store(false)
 	out, err = audit.Run(context.Background(), cfg, s, audit.Options{Logger: quietLogger()})
-	if err != nil || !out.Result.Published || out.Result.AlreadyPublished || len(sim.Published()) != 1 {
-		t.Fatalf("retry after the cut: err %v published %v already %v, %d digests", err, out.Result.Published, out.Result.AlreadyPublished, len(sim.Published()))
+	if err != nil || !out.Result.Published || out.Result.AlreadyPublished || len(sim.Digests()) != 1 {
+		t.Fatalf("retry after the cut: err %v published %v already %v, %d digests", err, out.Result.Published, out.Result.AlreadyPublished, len(sim.Digests()))
 	}
 	out, err = audit.Run(context.Background(), cfg, s, audit.Options{Logger: quietLogger()})
-	if err != nil || out.Result.Published || !out.Result.AlreadyPublished || len(sim.Published()) != 1 {
-		t.Fatalf("a further retry must not mail again: err %v published %v, %d digests", err, out.Result.Published, len(sim.Published()))
+	if err != nil || out.Result.Published || !out.Result.AlreadyPublished || len(sim.Digests()) != 1 {
+		t.Fatalf("a further retry must not mail again: err %v published %v, %d digests", err, out.Result.Published, len(sim.Digests()))
+	}
+	if r := sim.Repeated(); len(r) > 0 {
+		t.Errorf("within one run, sent more than once: %v", r)
 	}
 }
 
@@ -95,16 +98,19 @@ func TestStaleClaimIsTakenOver(t *testing.T) {
 	crashed.Store(false)
 
 	out, err := audit.Run(context.Background(), cfg, s, at(delivery.DefaultLease/4))
-	if err != nil || out.Result.Published || len(sim.Published()) != 0 {
-		t.Fatalf("a fresh claim was taken over: err %v published %v, %d digests", err, out.Result.Published, len(sim.Published()))
+	if err != nil || out.Result.Published || len(sim.Digests()) != 0 {
+		t.Fatalf("a fresh claim was taken over: err %v published %v, %d digests", err, out.Result.Published, len(sim.Digests()))
 	}
 	out, err = audit.Run(context.Background(), cfg, s, at(delivery.DefaultLease+time.Minute))
-	if err != nil || !out.Result.Published || len(sim.Published()) != 1 {
-		t.Fatalf("after the lease: err %v published %v, %d digests", err, out.Result.Published, len(sim.Published()))
+	if err != nil || !out.Result.Published || len(sim.Digests()) != 1 {
+		t.Fatalf("after the lease: err %v published %v, %d digests", err, out.Result.Published, len(sim.Digests()))
 	}
 	out, err = audit.Run(context.Background(), cfg, s, at(3*delivery.DefaultLease))
-	if err != nil || out.Result.Published || !out.Result.AlreadyPublished || len(sim.Published()) != 1 {
-		t.Fatalf("a published run was taken over again: err %v published %v, %d digests", err, out.Result.Published, len(sim.Published()))
+	if err != nil || out.Result.Published || !out.Result.AlreadyPublished || len(sim.Digests()) != 1 {
+		t.Fatalf("a published run was taken over again: err %v published %v, %d digests", err, out.Result.Published, len(sim.Digests()))
+	}
+	if r := sim.Repeated(); len(r) > 0 {
+		t.Errorf("within one run, sent more than once: %v", r)
 	}
 }
 
@@ -120,7 +126,7 @@ func TestManualRunsDoNotShareTheScheduledMarker(t *testing.T) {
 	}
 	published := func(want int, what string) {
 		t.Helper()
-		if n := len(sim.Published()); n != want {
+		if n := len(sim.Digests()); n != want {
 			t.Fatalf("%s: %d digests, want %d", what, n, want)
 		}
 	}
@@ -151,7 +157,7 @@ func TestManualRunsDoNotShareTheScheduledMarker(t *testing.T) {
 		t.Fatalf("scheduled run: err %v published %v", err, out.Result.Published)
 	}
 	published(4, "the scheduled run after a manual one of the same id")
-	for _, m := range sim.Published() {
+	for _, m := range sim.Digests() {
 		if !strings.HasPrefix(m.Subject, "orgaudit ") {
 			t.Errorf("subject %q", m.Subject)
 		}

@@ -82,7 +82,7 @@ func runTextOrg(t *testing.T, jsonText, xmlText string) (subject, digest string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	msgs := sim.Published()
+	msgs := sim.Digests()
 	if len(msgs) != 1 || msgs[0].Body != out.Digest {
 		t.Fatalf("published %d messages", len(msgs))
 	}

@@ -216,7 +216,7 @@ func TestDemoOrganizationEndToEnd(t *testing.T) {
 	checkLink(t, sim, res.Report.URL, nil, http.StatusForbidden)
 
 	// SNS received exactly the digest.
-	msgs := sim.Published()
+	msgs := sim.Digests()
 	if len(msgs) != 1 || msgs[0].Subject != out.Subject || msgs[0].Body != out.Digest || !res.Published || res.MessageID != msgs[0].MessageID {
 		t.Fatalf("published %+v", msgs)
 	}

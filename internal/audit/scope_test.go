@@ -39,8 +39,8 @@ func TestDeliveryGoesToTheRegionsOfTopicAndBucket(t *testing.T) {
 	if err != nil {
 		t.Fatalf("delivery to another region: %v", err)
 	}
-	if !out.Result.Published || len(sim.Published()) != 1 || len(sim.Workbooks()) != 1 {
-		t.Fatalf("published %v, %d digests, %d workbooks", out.Result.Published, len(sim.Published()), len(sim.Workbooks()))
+	if !out.Result.Published || len(sim.Digests()) != 1 || len(sim.Workbooks()) != 1 {
+		t.Fatalf("published %v, %d digests, %d workbooks", out.Result.Published, len(sim.Digests()), len(sim.Workbooks()))
 	}
 	link, err := url.Parse(out.Result.Report.URL)
 	if err != nil || !strings.Contains(link.Query().Get("X-Amz-Credential"), "/"+home+"/s3/") {

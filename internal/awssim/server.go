@@ -245,6 +245,37 @@ func (s *Server) Published() []Message {
 	return append([]Message(nil), s.published...)
 }
 
+// Digests are the published messages meant for the whole organization (attribute audience=organization, or none at
+// all): the digest its list reads, beside each owner's own.
+func (s *Server) Digests() []Message {
+	var out []Message
+	for _, m := range s.Published() {
+		if a, ok := m.Attributes["audience"]; !ok || a.StringValue == "organization" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Repeated names every audience (the organization, or "owner <value>") that received more than one message, with
+// how many: what exactly-once forbids within a run.
+func (s *Server) Repeated() map[string]int {
+	seen := map[string]int{}
+	for _, m := range s.Published() {
+		who := "organization"
+		if m.Attributes["audience"].StringValue == "owner" {
+			who = "owner " + m.Attributes["owner"].StringValue
+		}
+		seen[who]++
+	}
+	for who, n := range seen {
+		if n < 2 {
+			delete(seen, who)
+		}
+	}
+	return seen
+}
+
 // Uploads returns the S3 objects written so far, oldest first.
 func (s *Server) Uploads() []Upload {
 	s.mu.Lock()
