@@ -11,10 +11,10 @@ import (
 // The chat body (the https protocol's) is a custom notification of Amazon Q Developer in chat applications (formerly
 // AWS Chatbot), which shows it in Slack or Microsoft Teams:
 // https://docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html. version must be "1.0", source "custom",
-// and client-markdown is the only textType: the client's own markdown. The guide's schema bounds each field; these
-// bounds sit well inside it, and the description inside Slack's 3,000 characters for one block of text, so no client
-// cuts or drops the card: a title of 150 characters, a description of 3,000, at most 3 next steps of 300 and at most
-// 5 keywords of 30.
+// and client-markdown is the only textType: the client's own markdown. The parts of the guide we could read name no
+// length limit for its fields, so these bounds are our own, chosen small enough that no client should cut or drop
+// the card: the description within Slack's 3,000 characters for one block of text, a title of 150 characters, at
+// most 3 next steps of 300 and at most 5 keywords of 30. Check them against the guide's schema when it can be read.
 const (
 	chatVersion        = "1.0"
 	chatSource         = "custom"
