@@ -25,6 +25,9 @@ type Account struct {
 	// OU path. OwnerNote says why the tag was not used when it could not be read.
 	Owner     string `json:"owner"`
 	OwnerNote string `json:"owner_note,omitempty"`
+	// OwnerUnknown says why the owner tag is not known this run, so the OU stands as owner: OwnerUnreadable or
+	// OwnerUnread; empty when the tag is known or there is none to read.
+	OwnerUnknown string `json:"owner_unknown,omitempty"`
 	// Self marks the account the job runs in: audited with the job's own credentials, never by assuming a role
 	// into itself.
 	Self bool `json:"self,omitempty"`

@@ -82,6 +82,28 @@ type OwnerOptions struct {
 }
 
 // OwnerStats say what the run did about owner tags.
+// Why an account's owner tag is not known this run (Account.OwnerUnknown).
+const (
+	OwnerUnreadable = "unreadable" // its read failed, with nothing cached
+	OwnerUnread     = "unread"     // no budget or time was left to read it
+)
+
+// OwnerStatsOf counts, of accounts, those whose owner tag is not known and why: the stats of a narrower set than the
+// run's (one owner's accounts). Read and Failed, counts of calls, are left zero.
+func OwnerStatsOf(accounts []Account) OwnerStats {
+	var st OwnerStats
+	for _, a := range accounts {
+		switch a.OwnerUnknown {
+		case OwnerUnreadable:
+			st.Unknown++
+		case OwnerUnread:
+			st.Unknown++
+			st.OverBudget++
+		}
+	}
+	return st
+}
+
 type OwnerStats struct {
 	// Read counts the ListTagsForResource reads that answered; Failed those that did not.
 	Read, Failed int
@@ -307,6 +329,7 @@ func (o *owners) finish(accounts []Account, skipped []Skipped, listed bool) ([]O
 		case o.failed[a.ID] != nil:
 			err := o.failed[a.ID]
 			a.Owner, a.OwnerNote = a.OU, "owner tag unreadable ("+awserr.Code(err)+": "+awserr.Message(err)+"): owned by its OU"
+			a.OwnerUnknown = OwnerUnreadable
 			o.stats.Unknown++
 		default:
 			a.Owner, a.OwnerNote = a.OU, "owner tag not read yet (this run's budget of tag reads was spent): owned by its OU"
@@ -316,6 +339,7 @@ func (o *owners) finish(accounts []Account, skipped []Skipped, listed bool) ([]O
 			if notRead[a.ID] {
 				a.OwnerNote = "owner tag not read yet (the audit ended first): owned by its OU"
 			}
+			a.OwnerUnknown = OwnerUnread
 			o.stats.Unknown++
 			o.stats.OverBudget++
 		}

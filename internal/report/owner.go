@@ -94,7 +94,7 @@ func ForOwner(res *Result, owner string) *Result {
 		RunID: res.RunID, Owner: owner, Partial: res.Partial, AsOf: res.AsOf, Scope: res.Scope, OwnAccountOnly: res.OwnAccountOnly,
 		Checks: res.Checks, Regions: res.Regions, APIRetries: res.APIRetries, RetriesByCode: res.RetriesByCode,
 		PreviousRunID: res.PreviousRunID, PreviousRunTime: res.PreviousRunTime, NoPrevious: res.NoPrevious,
-		Warnings: res.Warnings, DigestChangesOnly: res.DigestChangesOnly, checks: res.checks,
+		DigestChangesOnly: res.DigestChangesOnly, checks: res.checks,
 		Findings:    keepMine(res.Findings, mine, func(f checks.Finding) string { return f.AccountID }),
 		Errors:      keepMine(res.Errors, mine, func(e crossaccount.Failure) string { return e.AccountID }),
 		Skipped:     keepMine(res.Skipped, mine, func(s crossaccount.Skipped) string { return s.AccountID }),
@@ -103,6 +103,17 @@ func ForOwner(res *Result, owner string) *Result {
 		Resolved:    keepMine(res.Resolved, mine, func(x history.Resolved) string { return x.AccountID }),
 		Unverified:  keepMine(res.Unverified, mine, func(x history.Unverified) string { return x.AccountID }),
 		Suppressed:  keepMine(res.Suppressed, mine, func(x SuppressedFinding) string { return x.AccountID }),
+	}
+	// The run's warnings stay, as they change what the digest can say, but the count of unknown owner tags is the
+	// owner's own: another owner's unreadable tag is not this owner's concern.
+	for _, w := range res.Warnings {
+		if w != res.ownerWarning {
+			r.Warnings = append(r.Warnings, w)
+		}
+	}
+	if w := ownerWarning(crossaccount.OwnerStatsOf(r.AccountList)); w != "" {
+		r.Warnings = append(r.Warnings, w)
+		r.ownerWarning = w
 	}
 	if loc := res.Report; loc != nil {
 		r.Report = &Location{Bucket: loc.Bucket, Key: loc.Key, ConsoleURL: loc.ConsoleURL, Path: loc.Path, NotUploaded: loc.NotUploaded}

@@ -249,3 +249,42 @@ func TestForOwnerWithoutAccountsOrHistory(t *testing.T) {
 		t.Errorf("owners of an empty result: %q", Owners(&Result{}))
 	}
 }
+
+// TestOwnerDigestCountsOnlyItsOwnUnknownTags: the run's warning counts every account whose owner tag is not known; an
+// owner's digest says only its own accounts' (an unreadable tag, a tag left for a later run), and nothing when all of
+// its tags were read. The run's other warnings stay in every digest.
+func TestOwnerDigestCountsOnlyItsOwnUnknownTags(t *testing.T) {
+	t.Parallel()
+	fan := &crossaccount.Result{Scope: "organization", OwnerStats: crossaccount.OwnerStats{Unknown: 3, OverBudget: 1}}
+	for _, a := range []crossaccount.Account{
+		{ID: "111111111111", Owner: "team-a", OU: "Root/A"},
+		{ID: "222222222222", Owner: "Root/B", OU: "Root/B", OwnerUnknown: crossaccount.OwnerUnreadable},
+		{ID: "333333333333", Owner: "Root/B", OU: "Root/B", OwnerUnknown: crossaccount.OwnerUnread},
+		{ID: "444444444444", Owner: "Root/C", OU: "Root/C", OwnerUnknown: crossaccount.OwnerUnreadable},
+	} {
+		fan.Accounts = append(fan.Accounts, a)
+		fan.Cells = append(fan.Cells, crossaccount.Cell{AccountID: a.ID, Owner: a.Owner, OU: a.OU, Region: "eu-west-1",
+			Check: checks.All()[0].Name(), Outcome: crossaccount.OutcomeError, Code: "AccessDenied"})
+	}
+	r := Build("run-warnings", asOf, []string{"eu-west-1"}, checks.All(), fan)
+	r.Warnings = append(r.Warnings, "the suppressions file could not be read")
+	runWide := "owner tags of 3 accounts could not be read (2 unreadable, 1 not read yet within this run's budget): their OU path stands as their owner"
+	if !slices.Contains(r.Warnings, runWide) {
+		t.Fatalf("run warnings %q, want %q", r.Warnings, runWide)
+	}
+	for owner, want := range map[string][]string{
+		"team-a": {"the suppressions file could not be read"},
+		"Root/B": {"the suppressions file could not be read",
+			"owner tags of 2 accounts could not be read (1 unreadable, 1 not read yet within this run's budget): their OU path stands as their owner"},
+		"Root/C": {"the suppressions file could not be read",
+			"owner tags of 1 account could not be read (1 unreadable): their OU path stands as their owner"},
+	} {
+		got := ForOwner(r, owner)
+		if !slices.Equal(got.Warnings, want) {
+			t.Errorf("%s: warnings %q, want %q", owner, got.Warnings, want)
+		}
+		if d := Digest(got, MaxDigestBytes); strings.Contains(d, "owner tags of 3") {
+			t.Errorf("%s's digest counts other owners' tags:\n%s", owner, d)
+		}
+	}
+}

@@ -94,6 +94,10 @@ type Result struct {
 	// checks are the checks the run ran, by name: how the digest shows their findings (Layout, DigestDetail).
 	checks map[string]checks.Check
 
+	// ownerWarning is the one of Warnings that counts the run's unknown owner tags; an owner's digest counts only its
+	// own accounts' instead (ForOwner).
+	ownerWarning string
+
 	// Cells back the Coverage sheet; they are left out of the JSON, which at ten thousand accounts would pass the
 	// Lambda response limit. Their counts are in Coverage.
 	Cells []crossaccount.Cell `json:"-"`
@@ -208,6 +212,7 @@ func Build(runID string, asOf time.Time, regions []string, cs []checks.Check, fa
 	r.Owners = ownerCounts(fan, r.Findings)
 	if w := ownerWarning(fan.OwnerStats); w != "" {
 		r.Warnings = append(r.Warnings, w)
+		r.ownerWarning = w
 	}
 	return r
 }
