@@ -269,18 +269,7 @@ func (s *Server) parent(id string) (*ouNode, *Fault) {
 }
 
 func listOUsForParent(s *Server, r *request) (any, *Fault) {
-	parentID, token, maxResults, f := decodeListInput(r)
-	if f != nil {
-		return nil, f
-	}
-	if f := s.orgReader(r); f != nil {
-		return nil, f
-	}
-	n, f := s.parent(parentID)
-	if f != nil {
-		return nil, f
-	}
-	items, next, f := listPage(s, r, n.children, token, maxResults)
+	items, next, f := childPage(s, r, func(n *ouNode) []*ouNode { return n.children })
 	if f != nil {
 		return nil, f
 	}
@@ -295,22 +284,28 @@ func listOUsForParent(s *Server, r *request) (any, *Fault) {
 }
 
 func listAccountsForParent(s *Server, r *request) (any, *Fault) {
-	parentID, token, maxResults, f := decodeListInput(r)
-	if f != nil {
-		return nil, f
-	}
-	if f := s.orgReader(r); f != nil {
-		return nil, f
-	}
-	n, f := s.parent(parentID)
-	if f != nil {
-		return nil, f
-	}
-	items, next, f := listPage(s, r, n.accounts, token, maxResults)
+	items, next, f := childPage(s, r, func(n *ouNode) []*Account { return n.accounts })
 	if f != nil {
 		return nil, f
 	}
 	return accountsOut(s, items, next), nil
+}
+
+// childPage answers the two ...ForParent lists alike: the input checked, the caller allowed to read the
+// organization, the parent found, and one page of what of stands under it.
+func childPage[T any](s *Server, r *request, of func(*ouNode) []T) ([]T, string, *Fault) {
+	parentID, token, maxResults, f := decodeListInput(r)
+	if f != nil {
+		return nil, "", f
+	}
+	if f := s.orgReader(r); f != nil {
+		return nil, "", f
+	}
+	n, f := s.parent(parentID)
+	if f != nil {
+		return nil, "", f
+	}
+	return listPage(s, r, of(n), token, maxResults)
 }
 
 var accountIDPattern = regexp.MustCompile(`^\d{12}$`)

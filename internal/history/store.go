@@ -165,37 +165,30 @@ func dayOfKey(key string) (string, bool) {
 // time (runs named by an event), so the run time is read from each candidate's head — a ranged GET of its first
 // bytes — and only the chosen state is read whole.
 func (s *store) Previous(ctx context.Context, runTime time.Time, runID string) (*State, error) {
-	key, err := s.previousKey(ctx, runTime, runID)
-	if err != nil {
-		return nil, err
-	}
-	rc, err := s.open(ctx, key, false)
-	if err != nil {
-		return nil, unavailable(s.where(key), err)
-	}
-	defer rc.Close()
-	st, err := Decode(rc)
-	if err != nil {
-		return nil, unavailable(s.where(key), err)
-	}
-	return st, nil
+	return readPrevious(ctx, s, runTime, runID, Decode)
 }
 
 func (s *store) PreviousOwnerTags(ctx context.Context, runTime time.Time, runID string) ([]OwnerTag, error) {
+	return readPrevious(ctx, s, runTime, runID, ReadOwnerTags)
+}
+
+// readPrevious finds the state Previous would read and reads it with read: whole, or only as far as read needs.
+func readPrevious[T any](ctx context.Context, s *store, runTime time.Time, runID string, read func(io.Reader) (T, error)) (T, error) {
+	var none T
 	key, err := s.previousKey(ctx, runTime, runID)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
 	rc, err := s.open(ctx, key, false)
 	if err != nil {
-		return nil, unavailable(s.where(key), err)
+		return none, unavailable(s.where(key), err)
 	}
 	defer rc.Close()
-	tags, err := ReadOwnerTags(rc)
+	v, err := read(rc)
 	if err != nil {
-		return nil, unavailable(s.where(key), err)
+		return none, unavailable(s.where(key), err)
 	}
-	return tags, nil
+	return v, nil
 }
 
 // previousKey finds the key of the previous run's state.

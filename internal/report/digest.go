@@ -435,14 +435,7 @@ func openCountsSection(r *Result, budget int) string {
 			continue
 		}
 		total++
-		switch f.Severity {
-		case checks.Critical:
-			cc.Critical++
-		case checks.Warning:
-			cc.Warning++
-		case checks.Notice:
-			cc.Notice++
-		}
+		cc.count(f.Severity)
 	}
 	if total == 0 {
 		return "\nStill open from before: nothing.\n"

@@ -350,14 +350,7 @@ func (r *Result) openCountsHTML() htmlSection {
 	for i := range r.Findings {
 		f := &r.Findings[i]
 		if cc := counts[f.Check]; cc != nil && stillOpen(f) {
-			switch f.Severity {
-			case checks.Critical:
-				cc.Critical++
-			case checks.Warning:
-				cc.Warning++
-			case checks.Notice:
-				cc.Notice++
-			}
+			cc.count(f.Severity)
 		}
 	}
 	for _, c := range order {

@@ -170,6 +170,18 @@ type CheckCounts struct {
 	Notice   int    `json:"notice"`
 }
 
+// count adds one finding of severity sev.
+func (cc *CheckCounts) count(sev checks.Severity) {
+	switch sev {
+	case checks.Critical:
+		cc.Critical++
+	case checks.Warning:
+		cc.Warning++
+	case checks.Notice:
+		cc.Notice++
+	}
+}
+
 // Location is where the workbook went.
 type Location struct {
 	Bucket       string     `json:"bucket,omitempty"`
@@ -228,14 +240,7 @@ func (r *Result) countFindings() {
 		if cc == nil {
 			continue
 		}
-		switch f.Severity {
-		case checks.Critical:
-			cc.Critical++
-		case checks.Warning:
-			cc.Warning++
-		case checks.Notice:
-			cc.Notice++
-		}
+		cc.count(f.Severity)
 	}
 }
 
