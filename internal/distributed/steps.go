@@ -64,6 +64,8 @@ func Plan(ctx context.Context, cfg aws.Config, base audit.Settings, ev PlanEvent
 	if s.RunID == "" && s.RunTime.IsZero() && opts.RequestID != "" {
 		s.RunID = audit.RequestRunID(opts.RequestID)
 	}
+	// The run's own objects are how one step hands its work to the next, so they are written even in a dry run,
+	// which the report step honours as the single mode does: no workbook, history or digest goes out.
 	if s.Bucket == "" {
 		return nil, &audit.InvalidSettingsError{Err: errors.New("a distributed run keeps its manifest and partial results in the report bucket: AUDIT_BUCKET is required")}
 	}
