@@ -109,17 +109,20 @@ func TestStateMachineFollowsTheStepContract(t *testing.T) {
 	// own failure handed to a report.
 	m := states["Shards"]
 	for path, want := range map[string]string{
-		"Type":                                  `"Map"`,
-		"ItemProcessor/ProcessorConfig":         `{"ExecutionType":"STANDARD","Mode":"DISTRIBUTED"}`,
-		"ItemReader":                            `{"Parameters":{"Bucket.$":"$.manifest.bucket","Key.$":"$.manifest.key"},"ReaderConfig":{"InputType":"JSON"},"Resource":"arn:aws:states:::s3:getObject"}`,
-		"ItemSelector":                          `{"run.$":"$.run","shard.$":"$$.Map.Item.Value","step":"shard"}`,
-		"MaxConcurrency":                        `100`,
-		"ToleratedFailurePercentage":            `100`,
-		"ResultPath":                            `"$.map"`,
-		"Next":                                  `"Report"`,
-		"Catch":                                 `[{"ErrorEquals":["States.ALL"],"Next":"ReportAfterMapFailed","ResultPath":"$.map_error"}]`,
-		"ItemProcessor/StartAt":                 `"Shard"`,
-		"ItemProcessor/States/Shard/End":        `true`,
+		"Type":                           `"Map"`,
+		"ItemProcessor/ProcessorConfig":  `{"ExecutionType":"STANDARD","Mode":"DISTRIBUTED"}`,
+		"ItemReader":                     `{"Parameters":{"Bucket.$":"$.manifest.bucket","Key.$":"$.manifest.key"},"ReaderConfig":{"InputType":"JSON"},"Resource":"arn:aws:states:::s3:getObject"}`,
+		"ItemSelector":                   `{"run.$":"$.run","shard.$":"$$.Map.Item.Value","step":"shard"}`,
+		"MaxConcurrency":                 `100`,
+		"ToleratedFailurePercentage":     `100`,
+		"ResultPath":                     `"$.map"`,
+		"Next":                           `"Report"`,
+		"Catch":                          `[{"ErrorEquals":["States.ALL"],"Next":"ReportAfterMapFailed","ResultPath":"$.map_error"}]`,
+		"ItemProcessor/StartAt":          `"Shard"`,
+		"ItemProcessor/States/Shard/End": `true`,
+		// A shard's failure, after its retries, is an item of the map's output that names the shard and the error.
+		"ItemProcessor/States/Shard/Catch":      `[{"ErrorEquals":["States.ALL"],"Next":"ShardFailed","ResultPath":"$.error"}]`,
+		"ItemProcessor/States/ShardFailed":      `{"End":true,"Parameters":{"error.$":"$.error","index.$":"$.shard.index","step":"shard"},"Type":"Pass"}`,
 		"ItemProcessor/States/Shard/Parameters": `{"FunctionName":"` + fn + `","Payload.$":"$"}`,
 	} {
 		if got := asJSON(at(m, strings.Split(path, "/")...)); got != want {
