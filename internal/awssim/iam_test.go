@@ -343,7 +343,7 @@ func TestTemplateResolverReadsEitherMode(t *testing.T) {
 	if s := got["SchedulerRole"]; len(s) != 1 || s[0] != " lambda:InvokeFunction" {
 		t.Errorf("single mode: the scheduler may %v", s)
 	}
-	if slices.ContainsFunc(got["ExecutionRole"], func(a string) bool { return strings.HasPrefix(a, "WriteRunParts ") }) {
+	if slices.ContainsFunc(got["ExecutionRole"], func(a string) bool { return strings.HasPrefix(a, "DistributedRuns ") }) {
 		t.Errorf("single mode: the function may write run parts: %v", got["ExecutionRole"])
 	}
 
@@ -363,7 +363,7 @@ func TestTemplateResolverReadsEitherMode(t *testing.T) {
 	if s := got["SchedulerRole"]; len(s) != 1 || s[0] != " states:StartExecution" {
 		t.Errorf("distributed mode: the scheduler may %v", s)
 	}
-	for _, a := range []string{"WriteRunParts s3:GetObject", "WriteRunParts s3:PutObject"} {
+	for _, a := range []string{"DistributedRuns s3:GetObject", "DistributedRuns s3:PutObject"} {
 		if !slices.Contains(got["ExecutionRole"], a) {
 			t.Errorf("distributed mode: the function may not %s: %v", a, got["ExecutionRole"])
 		}
