@@ -122,7 +122,7 @@ func TestStateMachineFollowsTheStepContract(t *testing.T) {
 		"ItemProcessor/States/Shard/End": `true`,
 		// A shard's failure, after its retries, is an item of the map's output that names the shard and the error.
 		"ItemProcessor/States/Shard/Catch":      `[{"ErrorEquals":["States.ALL"],"Next":"ShardFailed","ResultPath":"$.error"}]`,
-		"ItemProcessor/States/ShardFailed":      `{"End":true,"Parameters":{"error.$":"$.error","index.$":"$.shard.index","step":"shard"},"Type":"Pass"}`,
+		"ItemProcessor/States/ShardFailed":      `{"End":true,"Parameters":{"Cause.$":"$.error.Cause","Error.$":"$.error.Error","index.$":"$.shard.index","step":"shard"},"Type":"Pass"}`,
 		"ItemProcessor/States/Shard/Parameters": `{"FunctionName":"` + fn + `","Payload.$":"$"}`,
 	} {
 		if got := asJSON(at(m, strings.Split(path, "/")...)); got != want {

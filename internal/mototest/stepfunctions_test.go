@@ -187,14 +187,14 @@ func TestTemplatesStateMachineRunsOnMoto(t *testing.T) {
 		}
 		failed, _ := json.Marshal(results[1])
 		var item struct {
-			Step  string
-			Index int
-			Error struct{ Error, Cause string }
+			Step         string
+			Index        int
+			Error, Cause string
 		}
 		// moto 5.2.1 drops SendTaskFailure's cause (stepfunctions/responses.py passes only the error on), so the
 		// cause is checked when it arrives; AWS hands it on.
-		if err := json.Unmarshal(failed, &item); err != nil || item.Step != "shard" || item.Index != 1 || item.Error.Error != "shardFailed" ||
-			(item.Error.Cause != "" && !strings.Contains(item.Error.Cause, "shard 1: every account's role refused")) {
+		if err := json.Unmarshal(failed, &item); err != nil || item.Step != "shard" || item.Index != 1 || item.Error != "shardFailed" ||
+			(item.Cause != "" && !strings.Contains(item.Cause, "shard 1: every account's role refused")) {
 			t.Errorf("the failed shard's item %s, want its index and the handler's error", failed)
 		}
 		t.Logf("with shard 1 failed the execution %s and the report got %s", out.Status, failed)
