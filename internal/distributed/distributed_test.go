@@ -2,6 +2,7 @@ package distributed_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -259,7 +260,7 @@ func TestDistributedEqualsSingle(t *testing.T) {
 func TestFailedShardIsReportedNotAudited(t *testing.T) {
 	t.Parallel()
 	base := deployment(t)
-	_, singleCfg := startSim(t)
+	singleSim, singleCfg := startSim(t)
 	want := single(t, singleCfg, base)
 
 	sim, cfg := startSim(t)
@@ -291,14 +292,24 @@ func TestFailedShardIsReportedNotAudited(t *testing.T) {
 		t.Errorf("accounts %+v (single %+v), coverage %+v", res.Accounts, want.Result.Accounts, res.Coverage)
 	}
 	failedCells := 0
+	var kept, wantKept []history.Cell
+	for _, c := range cells(t, singleSim, want.Result.RunID) {
+		if !lost[c.AccountID] {
+			wantKept = append(wantKept, c)
+		}
+	}
 	for _, c := range cells(t, sim, p.out.Run.RunID) {
 		if !lost[c.AccountID] {
+			kept = append(kept, c)
 			continue
 		}
 		failedCells++
 		if c.Outcome != history.Outcome(crossaccount.OutcomeError) || c.Code != distributed.CodeShardFailed || !strings.Contains(c.Message, cause) {
 			t.Errorf("cell of the failed shard: %+v", c)
 		}
+	}
+	if !slices.Equal(kept, wantKept) || len(kept) == 0 {
+		t.Errorf("the other shards' %d cells differ from the single run's %d", len(kept), len(wantKept))
 	}
 	if wantFailed := len(shard.Accounts) * crossaccount.CellsPerAccount(checks.All(), 1); failedCells != wantFailed {
 		t.Errorf("%d cells of the failed shard's %d accounts, want %d", failedCells, len(shard.Accounts), wantFailed)
@@ -318,8 +329,8 @@ func TestFailedShardIsReportedNotAudited(t *testing.T) {
 	if gotFindings != wantFindings {
 		t.Errorf("%d findings of the audited shards, the single run found %d there", gotFindings, wantFindings)
 	}
-	t.Logf("shard %d of %d failed: its %d accounts' %d cells are %s with the Map's cause; %d findings of the others kept",
-		failed, len(p.shards), len(shard.Accounts), failedCells, distributed.CodeShardFailed, gotFindings)
+	t.Logf("shard %d of %d failed: its %d accounts' %d cells are %s with the Map's cause; the others' %d cells and %d findings as the single run's",
+		failed, len(p.shards), len(shard.Accounts), failedCells, distributed.CodeShardFailed, len(kept), gotFindings)
 }
 
 func TestBadStepEventIsInvalidEvent(t *testing.T) {
@@ -369,4 +380,110 @@ func differing(got, want map[string]any) []string {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// TestMapFailureNamesItsCause: the Map state failed as a whole, so the report gets no "map" but the Map's error; a
+// shard whose partial result was written is merged all the same, and one without is not audited, with that error.
+func TestMapFailureNamesItsCause(t *testing.T) {
+	t.Parallel()
+	base := deployment(t)
+	sim, cfg := startSim(t)
+	p := plan(t, sim, cfg, base)
+	for i := range p.shards[1:] {
+		p.shard(t, cfg, base, i+1)
+	}
+	raw, _ := json.Marshal(map[string]any{"step": "report", "run": p.out.Run, "manifest": p.out.Manifest,
+		"map_error": map[string]string{"Error": "States.ExceedToleratedFailureThreshold", "Cause": "The specified tolerated failure threshold was exceeded"}})
+	ev, err := distributed.DecodeStep(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, out, err := distributed.Report(context.Background(), cfg, base, *ev.(*distributed.ReportEvent), options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Shards != len(p.shards) || sum.ShardsFailed != 1 {
+		t.Fatalf("report says %d shards, %d failed; want %d, 1", sum.Shards, sum.ShardsFailed, len(p.shards))
+	}
+	var first distributed.Shard
+	_ = json.Unmarshal(p.shards[0], &first)
+	for _, e := range out.Result.Errors {
+		if e.AccountID == first.Accounts[0].ID && !strings.Contains(e.Message, "the Map failed: States.ExceedToleratedFailureThreshold: The specified tolerated failure threshold was exceeded") {
+			t.Errorf("the failed shard's error does not name the Map's: %+v", e)
+		}
+	}
+	if out.Result.Accounts.Failed < len(first.Accounts) {
+		t.Errorf("accounts %+v: the failed shard's %d are not all failed", out.Result.Accounts, len(first.Accounts))
+	}
+}
+
+// TestMergeDropsAPartialItCannotReadWhole: a partial result cut short, or another run's, adds nothing; the shard is
+// then reported failed.
+func TestMergeDropsAPartialItCannotReadWhole(t *testing.T) {
+	t.Parallel()
+	acct := crossaccount.Account{ID: "222222222222", Name: "shared", Partition: "aws", OU: "Root", Owner: "Root"}
+	res := &crossaccount.Result{Accounts: []crossaccount.Account{acct}}
+	for _, c := range checks.All() {
+		res.Cells = append(res.Cells, crossaccount.Cell{AccountID: acct.ID, Region: "eu-west-1", Check: c.Name(), Outcome: crossaccount.OutcomeClean})
+	}
+	var whole bytes.Buffer
+	if err := distributed.WritePartial(&whole, "run-1", 0, res); err != nil {
+		t.Fatal(err)
+	}
+	shard := distributed.Shard{Index: 0, Accounts: []crossaccount.Account{acct}}
+	var cut bytes.Buffer
+	{
+		// The same records, one cell fewer than the header counts.
+		short := *res
+		short.Cells = short.Cells[:len(short.Cells)-1]
+		var b bytes.Buffer
+		_ = distributed.WritePartial(&b, "run-1", 0, &short)
+		cut = b
+	}
+	for name, c := range map[string]struct {
+		body  []byte
+		runID string
+	}{
+		"truncated gzip":     {whole.Bytes()[:whole.Len()/2], "run-1"},
+		"another run's":      {whole.Bytes(), "run-2"},
+		"not gzip":           {[]byte(`{"header":{}}`), "run-1"},
+		"fewer than it says": {rewriteHeader(t, cut.Bytes(), len(res.Cells)), "run-1"},
+	} {
+		m := distributed.NewMerger(c.runID, []string{"eu-west-1"}, checks.All(), crossaccount.Result{Scope: "organization"})
+		if err := m.Add(shard, bytes.NewReader(c.body)); err == nil {
+			t.Errorf("%s: merged", name)
+			continue
+		}
+		m.Failed(shard, "unreadable")
+		got := m.Result()
+		if len(got.Cells) != len(res.Cells) || got.Cells[0].Code != distributed.CodeShardFailed || len(got.Accounts) != 1 {
+			t.Errorf("%s: the merge kept %d cells (%+v), %d accounts", name, len(got.Cells), got.Cells, len(got.Accounts))
+		}
+	}
+	m := distributed.NewMerger("run-1", []string{"eu-west-1"}, checks.All(), crossaccount.Result{})
+	if err := m.Add(shard, bytes.NewReader(whole.Bytes())); err != nil || len(m.Result().Cells) != len(res.Cells) {
+		t.Fatalf("the whole partial: %v", err)
+	}
+}
+
+// rewriteHeader re-encodes a partial with its header's cell count set to cells.
+func rewriteHeader(t *testing.T, gz []byte, cells int) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := io.ReadAll(zr)
+	lines := bytes.SplitN(plain, []byte("\n"), 2)
+	var head map[string]map[string]any
+	if err := json.Unmarshal(lines[0], &head); err != nil {
+		t.Fatal(err)
+	}
+	head["header"]["cells"] = cells
+	h, _ := json.Marshal(head)
+	var out bytes.Buffer
+	zw := gzip.NewWriter(&out)
+	_, _ = zw.Write(append(append(h, '\n'), lines[1]...))
+	_ = zw.Close()
+	return out.Bytes()
 }
