@@ -4,11 +4,14 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/json"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -16,6 +19,7 @@ import (
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -69,36 +73,8 @@ func TestTemplatesDeployOnMoto(t *testing.T) {
 		"ManagementAccountId": account, "OrganizationId": "o-a1b2c3d4e5", "ExternalId": "orgaudit-7f3a9c",
 	})
 
-	for _, s := range []struct {
-		stack *deployed
-		file  string
-	}{{management, "management.yaml"}, {member, "member-role.yaml"}} {
-		tpl := load(t, s.file)
-		res := get(tpl.root, "Resources")
-		var want, skipped []string
-		for i := 0; i < len(res.Content); i += 2 {
-			id, typ := res.Content[i].Value, get(res.Content[i+1], "Type").Value
-			if slices.Contains(motoSkips, typ) {
-				skipped = append(skipped, id+" ("+typ+")")
-				continue
-			}
-			want = append(want, id)
-		}
-		sort.Strings(want)
-		if got, blank := s.stack.resourceIDs(); !slices.Equal(got, want) || blank != len(skipped) {
-			t.Errorf("%s on moto created %v and skipped %d, want %v and %d skipped", s.file, got, blank, want, len(skipped))
-		}
-		for i := 0; i < len(get(tpl.root, "Outputs").Content); i += 2 {
-			if out := get(tpl.root, "Outputs").Content[i].Value; s.stack.outputs[out] == "" {
-				t.Errorf("%s: output %s missing: %v", s.file, out, s.stack.outputs)
-			}
-		}
-		if len(skipped) == 0 {
-			skipped = []string{"none"}
-		}
-		t.Logf("%s: CREATE_COMPLETE on moto with %d resources; not implemented by moto, so not created: %s",
-			s.file, len(want), strings.Join(skipped, ", "))
-	}
+	checkCreated(t, management, "management.yaml", false)
+	checkCreated(t, member, "member-role.yaml", false)
 
 	// What the resources hold, read back from the services.
 	topic, err := sns.NewFromConfig(cfg).GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: aws.String(management.outputs["DigestTopicArn"])})
@@ -140,6 +116,75 @@ func TestTemplatesDeployOnMoto(t *testing.T) {
 	if rule := enc.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault; rule.SSEAlgorithm != s3types.ServerSideEncryptionAes256 {
 		t.Errorf("report bucket without a key: encryption %+v", rule)
 	}
+
+	// The distributed mode: the state machine, as the function's name, running as its own role, with the deployment's
+	// MaxConcurrency in its definition.
+	dist := createStack(t, client, "orgaudit-distributed", cloudformation.Management, map[string]string{
+		"CodeBucket": codeBucket, "ScheduleTimezone": "UTC", "OrganizationId": "o-a1b2c3d4e5", "KmsKeyArn": kmsKey,
+		"FunctionName": "orgaudit-dist", "ExecutionRoleName": "orgaudit-dist", "Mode": "distributed", "MaxConcurrency": "40", "ShardSize": "25",
+	})
+	checkCreated(t, dist, "management.yaml", true)
+	sm, err := sfn.NewFromConfig(cfg).DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(dist.outputs["StateMachineArn"])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(sm.Name) != "orgaudit-dist" || !strings.HasPrefix(aws.ToString(sm.RoleArn), "arn:aws:iam::"+account+":role/orgaudit-distributed-StateMachineRole") {
+		t.Errorf("state machine %s runs as %s", aws.ToString(sm.Name), aws.ToString(sm.RoleArn))
+	}
+	var def struct {
+		States map[string]struct {
+			MaxConcurrency int
+			Parameters     struct{ FunctionName string }
+		}
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(sm.Definition)), &def); err != nil {
+		t.Fatalf("the deployed definition: %v", err)
+	}
+	if def.States["Shards"].MaxConcurrency != 40 || def.States["Plan"].Parameters.FunctionName != "arn:aws:lambda:eu-west-1:"+account+":function:orgaudit-dist" {
+		t.Errorf("deployed definition %s", aws.ToString(sm.Definition))
+	}
+}
+
+// checkCreated requires the stack to hold every resource of its template that moto implements and the mode creates,
+// and every output the mode declares. moto lists each resource it skipped, and each its condition left out, as a
+// blank entry.
+func checkCreated(t *testing.T, stack *deployed, file string, distributed bool) {
+	t.Helper()
+	tpl := load(t, file)
+	created := func(n *yaml.Node) bool {
+		c := get(n, "Condition")
+		return c == nil || c.Value != "Distributed" || distributed
+	}
+	res := get(tpl.root, "Resources")
+	var want, skipped []string
+	left := 0
+	for i := 0; i < len(res.Content); i += 2 {
+		id, typ := res.Content[i].Value, get(res.Content[i+1], "Type").Value
+		switch {
+		case !created(res.Content[i+1]):
+			left++
+		case slices.Contains(motoSkips, typ):
+			skipped = append(skipped, id+" ("+typ+")")
+		default:
+			want = append(want, id)
+		}
+	}
+	sort.Strings(want)
+	if got, blank := stack.resourceIDs(); !slices.Equal(got, want) || blank != len(skipped)+left {
+		t.Errorf("%s on moto created %v and left %d blank, want %v and %d skipped + %d left out by conditions", file, got, blank, want, len(skipped), left)
+	}
+	outs := get(tpl.root, "Outputs")
+	for i := 0; i < len(outs.Content); i += 2 {
+		out := outs.Content[i].Value
+		if _, ok := stack.outputs[out]; ok != created(outs.Content[i+1]) || (ok && stack.outputs[out] == "") {
+			t.Errorf("%s: output %s present %v, want %v: %v", file, out, ok, created(outs.Content[i+1]), stack.outputs)
+		}
+	}
+	if len(skipped) == 0 {
+		skipped = []string{"none"}
+	}
+	t.Logf("%s (distributed %v): CREATE_COMPLETE on moto with %d resources; not implemented by moto, so not created: %s",
+		file, distributed, len(want), strings.Join(skipped, ", "))
 }
 
 type deployed struct {

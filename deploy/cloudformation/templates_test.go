@@ -229,9 +229,18 @@ func TestExecutionRoleGrantsExactlyWhatTheJobCalls(t *testing.T) {
 	if want := audit.ExecutionRoleActions(true); !slices.Equal(got, want) {
 		t.Errorf("execution role allows %v; the job calls %v", got, want)
 	}
-	scheduler := tpl.allowedActions(t, "SchedulerRole")
-	if !slices.Equal(scheduler, []string{"lambda:InvokeFunction"}) {
-		t.Errorf("scheduler role allows %v", scheduler)
+	// The scheduler may start a run and nothing else: invoke the function, or start the state machine in the
+	// distributed mode.
+	st := get(tpl.root, "Resources", "SchedulerRole", "Properties", "Policies").Content[0]
+	statements := get(st, "PolicyDocument", "Statement").Content
+	if len(statements) != 1 || statements[0].Tag != "!If" || statements[0].Content[0].Value != "Distributed" {
+		t.Fatalf("the scheduler role's one statement must depend on the mode: %+v", statements)
+	}
+	for i, want := range []string{"states:StartExecution !Ref AuditStateMachine", "lambda:InvokeFunction !GetAtt AuditFunction.Arn"} {
+		branch := statements[0].Content[1+i]
+		if got := get(branch, "Action").Value + " " + get(branch, "Resource").Tag + " " + get(branch, "Resource").Value; got != want {
+			t.Errorf("scheduler role allows %s, want %s", got, want)
+		}
 	}
 }
 
@@ -378,11 +387,15 @@ func TestParametersRejectWhatWouldBreakTheDeployment(t *testing.T) {
 	}
 }
 
+// In the single mode the function reserves a concurrency of exactly 1, so that two runs never overlap; in the
+// distributed mode as many as the map runs shards at once.
 func TestFunctionNeverRunsTwiceAtOnce(t *testing.T) {
 	t.Parallel()
 	fn := get(load(t, "management.yaml").root, "Resources", "AuditFunction", "Properties")
-	if rc := get(fn, "ReservedConcurrentExecutions"); rc == nil || rc.Value != "1" {
-		t.Errorf("the function must reserve a concurrency of exactly 1 so that two runs never overlap, got %+v", rc)
+	rc := get(fn, "ReservedConcurrentExecutions")
+	if rc == nil || rc.Tag != "!If" || len(rc.Content) != 3 || rc.Content[0].Value != "Distributed" ||
+		rc.Content[1].Tag != "!Ref" || rc.Content[1].Value != "MaxConcurrency" || rc.Content[2].Value != "1" {
+		t.Errorf("reserved concurrency must be !If [Distributed, !Ref MaxConcurrency, 1], got %+v", rc)
 	}
 }
 

@@ -112,7 +112,62 @@ func LoadTemplateRoles(org *Organization, d Deployment) ([]*TemplateRole, error)
 // template encrypts (topic ARN → key ARN).
 func loadDeployment(org *Organization, d Deployment) ([]*TemplateRole, map[string]string, error) {
 	partition := org.partition()
-	physical := func(t *cfnTemplate, id string) (string, map[string]string, error) {
+	physical := physicalIDs(org, d)
+	var out []*TemplateRole
+	topicKeys := map[string]string{}
+	for _, tpl := range []struct {
+		file   string
+		body   []byte
+		params map[string]string
+		member bool
+	}{{"management.yaml", d.Management, d.ManagementParameters, false}, {"member-role.yaml", d.MemberRole, d.MemberParameters, true}} {
+		t, err := parseDeployed(org, d, tpl.file, tpl.body, tpl.params, tpl.member)
+		if err != nil {
+			return nil, nil, err
+		}
+		t.physical = physical
+		ids, err := t.resourcesOfType("AWS::IAM::Role")
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(ids) == 0 {
+			return nil, nil, fmt.Errorf("%s: no IAM role", tpl.file)
+		}
+		for _, id := range ids {
+			r, err := loadRole(t, id, tpl.member)
+			if err != nil {
+				return nil, nil, err
+			}
+			out = append(out, r)
+		}
+		topics, err := t.resourcesOfType("AWS::SNS::Topic")
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, id := range topics {
+			key, err := t.property(id, "KmsMasterKeyId")
+			if err != nil {
+				return nil, nil, err
+			}
+			if key == nil {
+				continue
+			}
+			topic, _, err := physical(t, id)
+			if err != nil {
+				return nil, nil, err
+			}
+			a, _ := arn.Parse(topic)
+			topicKeys[topic] = kmsKeyARN(partition, a.Region, a.AccountID, fmt.Sprint(key))
+		}
+	}
+	return out, topicKeys, nil
+}
+
+// physicalIDs gives a resource's Ref and attributes from its type and resolved properties, as CloudFormation names
+// them in the deployment.
+func physicalIDs(org *Organization, d Deployment) func(t *cfnTemplate, id string) (string, map[string]string, error) {
+	partition := org.partition()
+	return func(t *cfnTemplate, id string) (string, map[string]string, error) {
 		typ := yget(t.root, "Resources", id, "Type").Value
 		prop := func(key string) (string, error) {
 			v, err := t.property(id, key)
@@ -160,6 +215,11 @@ func loadDeployment(org *Organization, d Deployment) ([]*TemplateRole, map[strin
 			// A key the stack creates: its id is AWS's to choose; the simulator's is stable per stack and resource.
 			keyID := pseudoUUID(account + "/" + region + "/" + t.pseudo["AWS::StackName"] + "/" + id)
 			return keyID, map[string]string{"KeyId": keyID, "Arn": fmt.Sprintf("arn:%s:kms:%s:%s:key/%s", partition, region, account, keyID)}, nil
+		case "AWS::StepFunctions::StateMachine":
+			// Ref is the state machine's ARN.
+			name, err := prop("StateMachineName")
+			arn := fmt.Sprintf("arn:%s:states:%s:%s:stateMachine:%s", partition, region, account, name)
+			return arn, map[string]string{"Arn": arn, "Name": name}, err
 		case "AWS::SQS::Queue":
 			name := t.pseudo["AWS::StackName"] + "-" + id
 			if yget(t.root, "Resources", id, "Properties", "QueueName") != nil {
@@ -174,51 +234,16 @@ func loadDeployment(org *Organization, d Deployment) ([]*TemplateRole, map[strin
 		}
 		return "", nil, fmt.Errorf("%s: the simulator knows no physical id for %s (%s)", t.name, id, typ)
 	}
-	var out []*TemplateRole
-	topicKeys := map[string]string{}
-	for _, tpl := range []struct {
-		file   string
-		body   []byte
-		params map[string]string
-		member bool
-	}{{"management.yaml", d.Management, d.ManagementParameters, false}, {"member-role.yaml", d.MemberRole, d.MemberParameters, true}} {
-		pseudo := map[string]string{"AWS::Partition": partition, "AWS::Region": d.Region, "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": "orgaudit"}
-		if !tpl.member {
-			pseudo["AWS::AccountId"] = org.ManagementAccountID
-		}
-		t, err := parseTemplate(tpl.file, tpl.body, tpl.params, pseudo)
-		if err != nil {
-			return nil, nil, err
-		}
-		t.physical = physical
-		ids := t.resourcesOfType("AWS::IAM::Role")
-		if len(ids) == 0 {
-			return nil, nil, fmt.Errorf("%s: no IAM role", tpl.file)
-		}
-		for _, id := range ids {
-			r, err := loadRole(t, id, tpl.member)
-			if err != nil {
-				return nil, nil, err
-			}
-			out = append(out, r)
-		}
-		for _, id := range t.resourcesOfType("AWS::SNS::Topic") {
-			key, err := t.property(id, "KmsMasterKeyId")
-			if err != nil {
-				return nil, nil, err
-			}
-			if key == nil {
-				continue
-			}
-			topic, _, err := physical(t, id)
-			if err != nil {
-				return nil, nil, err
-			}
-			a, _ := arn.Parse(topic)
-			topicKeys[topic] = kmsKeyARN(partition, a.Region, a.AccountID, fmt.Sprint(key))
-		}
+}
+
+// parseDeployed parses one of the deployment's templates with its parameters and the pseudo parameters of the stack
+// (a member stack's account is each member's, so it has none).
+func parseDeployed(org *Organization, d Deployment, file string, body []byte, params map[string]string, member bool) (*cfnTemplate, error) {
+	pseudo := map[string]string{"AWS::Partition": org.partition(), "AWS::Region": d.Region, "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": "orgaudit"}
+	if !member {
+		pseudo["AWS::AccountId"] = org.ManagementAccountID
 	}
-	return out, topicKeys, nil
+	return parseTemplate(file, body, params, pseudo)
 }
 
 func loadRole(t *cfnTemplate, id string, member bool) (*TemplateRole, error) {

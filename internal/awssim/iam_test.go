@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -310,5 +312,60 @@ func TestListingIsLimitedToTheHistoryPrefix(t *testing.T) {
 	got.Body.Close()
 	if string(head) != "st" {
 		t.Errorf("ranged GET read %q", head)
+	}
+}
+
+// TestTemplateResolverReadsEitherMode: the management template's roles depend on its Mode. In the single mode the
+// state machine's role is not created and the schedule invokes the function; in the distributed mode the state
+// machine's role exists, the schedule may start the state machine only, and the function may write its run parts.
+func TestTemplateResolverReadsEitherMode(t *testing.T) {
+	t.Parallel()
+	org := awssim.Demo(time.Now())
+	actions := func(roles []*awssim.TemplateRole) map[string][]string {
+		out := map[string][]string{}
+		for _, r := range roles {
+			out[r.LogicalID] = nil
+			for _, a := range r.Actions {
+				out[r.LogicalID] = append(out[r.LogicalID], a.Sid+" "+a.Action)
+			}
+		}
+		return out
+	}
+	single := awssim.DemoDeployment(org, templates.Management, templates.MemberRole, awssim.DemoKMSKeyARN)
+	roles, err := awssim.LoadTemplateRoles(org, single)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := actions(roles)
+	if _, ok := got["StateMachineRole"]; ok {
+		t.Errorf("single mode created the state machine's role: %v", got["StateMachineRole"])
+	}
+	if s := got["SchedulerRole"]; len(s) != 1 || s[0] != " lambda:InvokeFunction" {
+		t.Errorf("single mode: the scheduler may %v", s)
+	}
+	if slices.ContainsFunc(got["ExecutionRole"], func(a string) bool { return strings.HasPrefix(a, "DistributedRuns ") }) {
+		t.Errorf("single mode: the function may write run parts: %v", got["ExecutionRole"])
+	}
+
+	distributed := single
+	distributed.ManagementParameters = maps.Clone(single.ManagementParameters)
+	distributed.ManagementParameters["Mode"] = "distributed"
+	roles, err = awssim.LoadTemplateRoles(org, distributed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = actions(roles)
+	want := []string{"InvokeSteps lambda:InvokeFunction", "ReadManifests s3:GetObject", "DecryptManifests kms:Decrypt",
+		"StartMapChildren states:StartExecution", "ManageMapChildren states:DescribeExecution", "ManageMapChildren states:StopExecution"}
+	if !slices.Equal(got["StateMachineRole"], want) {
+		t.Errorf("distributed mode: the state machine may %v, want %v", got["StateMachineRole"], want)
+	}
+	if s := got["SchedulerRole"]; len(s) != 1 || s[0] != " states:StartExecution" {
+		t.Errorf("distributed mode: the scheduler may %v", s)
+	}
+	for _, a := range []string{"DistributedRuns s3:GetObject", "DistributedRuns s3:PutObject"} {
+		if !slices.Contains(got["ExecutionRole"], a) {
+			t.Errorf("distributed mode: the function may not %s: %v", a, got["ExecutionRole"])
+		}
 	}
 }

@@ -79,16 +79,27 @@ func yget(n *yaml.Node, keys ...string) *yaml.Node {
 	return n
 }
 
-// resourcesOfType lists the logical ids of resources of one type, in template order.
-func (t *cfnTemplate) resourcesOfType(typ string) []string {
+// resourcesOfType lists the logical ids of the resources of one type the deployment creates, in template order: a
+// resource whose Condition is false is not created.
+func (t *cfnTemplate) resourcesOfType(typ string) ([]string, error) {
 	var out []string
 	res := yget(t.root, "Resources")
 	for i := 0; res != nil && i < len(res.Content); i += 2 {
-		if ty := yget(res.Content[i+1], "Type"); ty != nil && ty.Value == typ {
-			out = append(out, res.Content[i].Value)
+		if ty := yget(res.Content[i+1], "Type"); ty == nil || ty.Value != typ {
+			continue
 		}
+		if c := yget(res.Content[i+1], "Condition"); c != nil {
+			created, ok := t.conditions[c.Value]
+			if !ok {
+				return nil, fmt.Errorf("%s: %s names unknown condition %q", t.name, res.Content[i].Value, c.Value)
+			}
+			if !created {
+				continue
+			}
+		}
+		out = append(out, res.Content[i].Value)
 	}
-	return out
+	return out, nil
 }
 
 // property resolves one property of a resource; nil when it is absent.

@@ -41,7 +41,10 @@ func startSim(t *testing.T) (*awssim.Server, aws.Config) {
 	t.Helper()
 	org := awssim.Demo(asOf)
 	sim := awssim.New(org)
-	if err := sim.EnforceTemplates(awssim.DemoDeployment(org, cloudformation.Management, cloudformation.MemberRole, awssim.DemoKMSKeyARN)); err != nil {
+	// Deployed in the distributed mode: only it lets the function read and write its run parts.
+	d := awssim.DemoDeployment(org, cloudformation.Management, cloudformation.MemberRole, awssim.DemoKMSKeyARN)
+	d.ManagementParameters["Mode"] = "distributed"
+	if err := sim.EnforceTemplates(d); err != nil {
 		t.Fatal(err)
 	}
 	if err := sim.Start(); err != nil {

@@ -54,9 +54,9 @@ func launch(path string, env []string) (string, func(), error) {
 	var logs syncBuffer
 	cmd := exec.Command(path, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
 	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if len(env) > 0 {
-		cmd.Env = append(os.Environ(), env...)
-	}
+	// moto's own clients (Step Functions' interpreter reading S3 or sending to SQS, for one) call the server on
+	// MOTO_PORT, 5000 unless told.
+	cmd.Env = append(append(os.Environ(), fmt.Sprintf("MOTO_PORT=%d", port)), env...)
 	if err := cmd.Start(); err != nil {
 		return "", nil, err
 	}

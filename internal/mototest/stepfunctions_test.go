@@ -1,0 +1,202 @@
+package mototest_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	templates "github.com/orgaudit/orgaudit/deploy/cloudformation"
+	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/mototest"
+)
+
+// shardFailed stands for a typed error of the handler: its type name is the task's Error.
+type shardFailed struct{ index int }
+
+func (e *shardFailed) Error() string {
+	return fmt.Sprintf("shard %d: every account's role refused", e.index)
+}
+
+// TestTemplatesStateMachineRunsOnMoto runs the management template's own state machine definition, resolved with a
+// distributed deployment's parameters, on moto's interpreter, with a worker standing in for the function's steps:
+// plan writes a manifest of three shards to moto's S3, the Distributed Map reads it with ItemReader and hands each
+// shard to the worker, and the report step receives the map's output. A second run fails one shard: the report still
+// runs and learns which shard failed and why.
+func TestTemplatesStateMachineRunsOnMoto(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := mototest.Start(t)
+
+	org := awssim.Demo(time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC))
+	d := awssim.DemoDeployment(org, templates.Management, templates.MemberRole, "")
+	d.ManagementParameters = maps.Clone(d.ManagementParameters)
+	d.ManagementParameters["Mode"] = "distributed"
+	definition, err := awssim.StateMachineDefinition(org, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(url),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIAMOTOSTEPS0000001", "moto-secret", "")}
+	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	const bucket, manifestKey = "orgaudit-reports", "orgaudit/runs/2026/11/22/scheduler-20261122T080000Z/manifest.json"
+	shards := []map[string]any{
+		{"index": 0, "accounts": []map[string]string{{"id": "111111111111"}, {"id": "222222222222"}}},
+		{"index": 1, "accounts": []map[string]string{{"id": "333333333333"}, {"id": "444444444444"}}},
+		{"index": 2, "accounts": []map[string]string{{"id": "555555555555"}}},
+	}
+
+	run := func(t *testing.T, failShard int) (*sfn.DescribeExecutionOutput, []json.RawMessage) {
+		mototest.Reset(t, url)
+		mototest.EnableStepFunctions(t, url)
+		if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+			t.Fatal(err)
+		}
+		sqsc, sfnc := sqs.NewFromConfig(cfg), sfn.NewFromConfig(cfg)
+		q, err := sqsc.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("orgaudit-steps")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		swapped, n, err := mototest.SwapLambdaTasks(definition, aws.ToString(q.QueueUrl))
+		if err != nil || n != 4 {
+			t.Fatalf("swapped %d Lambda tasks (%v), want plan, shard, report and report-after-map-failed", n, err)
+		}
+		sm, err := sfnc.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("orgaudit"), Definition: aws.String(swapped),
+			RoleArn: aws.String("arn:aws:iam::123456789012:role/orgaudit-StateMachineRole")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &mototest.Worker{SQS: sqsc, SFN: sfnc, Queue: aws.ToString(q.QueueUrl), Invoke: func(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
+			var ev struct {
+				Step  string
+				Run   map[string]any
+				Shard struct{ Index int }
+			}
+			if err := json.Unmarshal(payload, &ev); err != nil {
+				return nil, err
+			}
+			switch ev.Step {
+			case "plan":
+				body, _ := json.Marshal(shards)
+				if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(manifestKey), Body: strings.NewReader(string(body))}); err != nil {
+					return nil, err
+				}
+				return json.Marshal(map[string]any{"step": "plan", "run": map[string]any{"run_id": "20261122T080000Z"},
+					"manifest": map[string]string{"bucket": bucket, "key": manifestKey}, "shards": len(shards), "accounts": 5})
+			case "shard":
+				if ev.Shard.Index == failShard {
+					return nil, &shardFailed{ev.Shard.Index}
+				}
+				return json.Marshal(map[string]any{"step": "shard", "index": ev.Shard.Index, "run_id": ev.Run["run_id"]})
+			case "report":
+				return json.Marshal(map[string]any{"run_id": ev.Run["run_id"], "reported": true})
+			}
+			return nil, errors.New("unknown step " + ev.Step)
+		}}
+		wctx, stop := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- w.Run(wctx) }()
+		out, err := mototest.Execute(ctx, sfnc, aws.ToString(sm.StateMachineArn), `{"source":"aws.scheduler","scheduled_time":"2026-11-22T08:00:00Z"}`, 2*time.Minute)
+		stop()
+		if werr := <-done; werr != nil {
+			t.Errorf("worker: %v", werr)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out, w.Payloads()
+	}
+
+	steps := func(payloads []json.RawMessage) (plan, report map[string]any, shardEvents []map[string]any) {
+		for _, p := range payloads {
+			var ev map[string]any
+			if err := json.Unmarshal(p, &ev); err != nil {
+				t.Fatal(err)
+			}
+			switch ev["step"] {
+			case "plan":
+				plan = ev
+			case "report":
+				report = ev
+			case "shard":
+				shardEvents = append(shardEvents, ev)
+			}
+		}
+		return plan, report, shardEvents
+	}
+
+	t.Run("every shard", func(t *testing.T) {
+		out, payloads := run(t, -1)
+		if out.Status != sfntypes.ExecutionStatusSucceeded {
+			t.Fatalf("execution %s: %s %s", out.Status, aws.ToString(out.Error), aws.ToString(out.Cause))
+		}
+		plan, report, shardEvents := steps(payloads)
+		if got := fmt.Sprint(plan["event"]); !strings.Contains(got, "aws.scheduler") {
+			t.Errorf("plan got the execution's input as %v", plan["event"])
+		}
+		if len(shardEvents) != len(shards) {
+			t.Fatalf("%d shard events, want %d: %s", len(shardEvents), len(shards), payloads)
+		}
+		for _, ev := range shardEvents {
+			shard := ev["shard"].(map[string]any)
+			i := int(shard["index"].(float64))
+			want, _ := json.Marshal(shards[i])
+			if got, _ := json.Marshal(shard); string(got) != string(want) || fmt.Sprint(ev["run"]) != "map[run_id:20261122T080000Z]" {
+				t.Errorf("shard event %v, want the manifest's item %s and plan's run", ev, want)
+			}
+		}
+		if report == nil || report["map"] == nil || report["map_error"] != nil || fmt.Sprint(report["manifest"]) != "map[bucket:"+bucket+" key:"+manifestKey+"]" {
+			t.Fatalf("report event %v", report)
+		}
+		if results := report["map"].([]any); len(results) != len(shards) {
+			t.Errorf("the report got %d shard results, want %d: %v", len(results), len(shards), results)
+		}
+		var output struct{ Reported bool }
+		if err := json.Unmarshal([]byte(aws.ToString(out.Output)), &output); err != nil || !output.Reported {
+			t.Errorf("execution output %s, want the report's", aws.ToString(out.Output))
+		}
+		t.Logf("moto ran plan, %d shards through the Distributed Map's ItemReader, and the report: %s", len(shardEvents), aws.ToString(out.Output))
+	})
+
+	t.Run("a failed shard", func(t *testing.T) {
+		out, payloads := run(t, 1)
+		if out.Status != sfntypes.ExecutionStatusSucceeded {
+			t.Fatalf("execution %s: %s %s", out.Status, aws.ToString(out.Error), aws.ToString(out.Cause))
+		}
+		_, report, shardEvents := steps(payloads)
+		if len(shardEvents) != len(shards) || report == nil {
+			t.Fatalf("%d shard events, report %v", len(shardEvents), report)
+		}
+		// The map's output names the failed shard and its error, as the worker failed the task (Lambda's errorType and
+		// error response); the other shards' results are there too.
+		results, _ := report["map"].([]any)
+		if len(results) != len(shards) || report["map_error"] != nil {
+			t.Fatalf("the report got map %v, map_error %v", report["map"], report["map_error"])
+		}
+		failed, _ := json.Marshal(results[1])
+		var item struct {
+			Step         string
+			Index        int
+			Error, Cause string
+		}
+		// moto 5.2.1 drops SendTaskFailure's cause (stepfunctions/responses.py passes only the error on), so the
+		// cause is checked when it arrives; AWS hands it on.
+		if err := json.Unmarshal(failed, &item); err != nil || item.Step != "shard" || item.Index != 1 || item.Error != "shardFailed" ||
+			(item.Cause != "" && !strings.Contains(item.Cause, "shard 1: every account's role refused")) {
+			t.Errorf("the failed shard's item %s, want its index and the handler's error", failed)
+		}
+		t.Logf("with shard 1 failed the execution %s and the report got %s", out.Status, failed)
+	})
+}
