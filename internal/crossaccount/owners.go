@@ -35,17 +35,20 @@ const DefaultOwnerTagBudget = 500
 // DefaultOwnerTagRate is the reads per second, after a first burst of ownerTagBurst. Organizations answers
 // TooManyRequestsException ("another request is already in progress") to callers that go faster than it meters, and
 // the meter is shared with every other tool the management account runs (Control Tower, account factories, SSO), so
-// the job keeps to a few a second. The reads run beside the audit and stop when it ends (after ownerTagGrace for
-// those under way): a small organization is read whole in its first run, a large one a part per run (140 reads in a
-// 14 s audit of 1,000 accounts), never lengthening the run by more than the grace.
+// the job keeps to a few a second. The reads run beside the audit and stop when it ends (after ownerTagGrace, when
+// that finishes them): a small organization is read whole in its first run, a large one a part per run (140 reads in
+// a 14 s audit of 1,000 accounts), never lengthening the run by more than the grace.
 const DefaultOwnerTagRate = 10.0
 
 // ownerTagBurst reads start at once: a small organization's tags are read before its audit ends.
 const ownerTagBurst = 5
 
 // ownerTagGrace is how long reads may go on once the audit has ended, when that is enough to finish them; otherwise
-// they stop with the audit, and those not done wait for the next run.
-const ownerTagGrace = time.Second
+// they stop with the audit, and those not done wait for the next run. Five seconds at the default rate finish the
+// reads of an organization of up to about 55 accounts in its first run, however quickly its audit ran; a second
+// left a small organization's owners to how fast the machine happened to be (a loaded one cut some reads short, so
+// the same organization got other owners from one run to the next).
+const ownerTagGrace = 5 * time.Second
 
 // ownerTagAttempts bounds the SDK's attempts per read: a tag that still throttles after them waits for another run
 // rather than holding this one.
