@@ -43,6 +43,8 @@ func child(args []string) (int, bool) {
 		return writeWorkbook(args[2:]), true
 	case "history":
 		return writeReadHistory(args[2:]), true
+	case "cpusplit":
+		return cpuSplitCommand(args[2:]), true
 	}
 	return 0, false
 }
@@ -55,7 +57,8 @@ func orchestrate(args []string) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	accountsFlag := fs.String("accounts", "100,1000,10000", "organization sizes, comma-separated")
 	latency := fs.Duration("latency", 20*time.Millisecond, "latency of every API call")
-	regions := fs.Int("regions", 4, "regions per account")
+	regions := fs.Int("regions", 4, "regions per account (at most 17, the regions enabled by default)")
+	listRegions := fs.Bool("list-regions", false, `audit with regions "all", as the template's default: each account's enabled regions listed (ec2:DescribeRegions)`)
 	concurrency := fs.Int("concurrency", 0, "concurrency of the job (0: the job's default)")
 	serial := fs.Int("serial", 100, "accounts of the concurrency-1 run (0: skip)")
 	workbookRows := fs.Int("workbook", 100000, "findings in the workbook benchmark (0: skip)")
@@ -94,7 +97,7 @@ func orchestrate(args []string) int {
 	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	var results []jobResult
 	for _, sc := range scenarios {
-		r, err := measure(sc, *latency, *regions)
+		r, err := measure(sc, *latency, *regions, *listRegions)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "bench: %d accounts: %v\n", sc.accounts, err)
 			return 1
@@ -115,8 +118,8 @@ func orchestrate(args []string) int {
 			r.Stats.TotalCalls, *latency, r.Concurrency, r.Chain, walkCalls(r.Stats.Calls), r.Stats.LongestStream)
 		// The run is CPU-bound on a small machine that also hosts the simulator: the CPU both took, and how busy the
 		// machine was, tell a slow run on a shared machine from a slower job.
-		fmt.Printf("  CPU: job %s (%.0f µs per call), simulator %s (%.0f µs per call), of %s wall on %s; load average %s before the run\n",
-			r.JobCPU.Round(time.Millisecond), perCall(r.JobCPU, r.Stats.TotalCalls), r.SimCPU.Round(time.Millisecond), perCall(r.SimCPU, r.Stats.TotalCalls),
+		fmt.Printf("  CPU: job %s (%.0f µs and %.1f KiB allocated per call), simulator %s (%.0f µs per call), of %s wall on %s; load average %s before the run\n",
+			r.JobCPU.Round(time.Millisecond), perCall(r.JobCPU, r.Stats.TotalCalls), float64(r.Allocated)/1024/float64(max(r.Stats.TotalCalls, 1)), r.SimCPU.Round(time.Millisecond), perCall(r.SimCPU, r.Stats.TotalCalls),
 			r.Wall.Round(time.Millisecond), machine(), r.LoadBefore)
 	}
 	speedup(results)
@@ -165,8 +168,9 @@ type jobResult struct {
 	Wall              time.Duration
 	PeakHeap, PeakRSS uint64
 	WorkbookBytes     int
-	// JobCPU is the job process's user and system time.
+	// JobCPU is the job process's user and system time; Allocated its heap allocations, in bytes.
 	JobCPU     time.Duration
+	Allocated  uint64
 	Stats      simStats      `json:"-"`
 	SimCPU     time.Duration `json:"-"`
 	LoadBefore string        `json:"-"`
@@ -181,7 +185,7 @@ type simStats struct {
 }
 
 // measure runs one scenario: the simulator in one child process, the job in another.
-func measure(sc scenario, latency time.Duration, regions int) (jobResult, error) {
+func measure(sc scenario, latency time.Duration, regions int, listRegions bool) (jobResult, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return jobResult{}, err
@@ -204,7 +208,8 @@ func measure(sc scenario, latency time.Duration, regions int) (jobResult, error)
 	}
 	// The simulator's CPU counts from here: building the organization is not answering the job.
 	loadBefore, simCPUBefore := loadAverage(), processCPU(sim.Process.Pid)
-	job := exec.Command(self, "job", "-url", ready.URL, "-concurrency", fmt.Sprint(sc.concurrency), "-regions", strings.Join(ready.Regions, ","))
+	job := exec.Command(self, "job", "-url", ready.URL, "-concurrency", fmt.Sprint(sc.concurrency), "-regions", strings.Join(ready.Regions, ","),
+		"-list-regions="+strconv.FormatBool(listRegions))
 	job.Env = append(os.Environ(), "BENCH_ACCESS_KEY="+ready.AccessKey, "BENCH_SECRET_KEY="+ready.SecretKey)
 	job.Stderr = os.Stderr
 	out, err := job.Output()
