@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/checks"
 )
 
@@ -66,9 +67,24 @@ func orchestrate(args []string) int {
 	repeat := fs.Int("repeat", 5, "runs of the history benchmark and of the streamed workbook it is compared with")
 	smoke := fs.Bool("smoke", false, "tiny sizes: check every part runs, measure nothing")
 	functionMemory := fs.Int("function-memory", 256, "act as a Lambda function of this many MB (Go's memory limit follows, as in Lambda); 0: no limit")
+	model := fs.Bool("model", false, "the latency model only: profile a real run, then single and distributed mode on a virtual clock")
+	var mo modelOptions
+	fs.IntVar(&mo.ProfileAccounts, "model-profile-accounts", 200, "accounts of the real run the model's profile is measured from")
+	fs.IntVar(&mo.Accounts, "model-accounts", 10000, "accounts in the model")
+	fs.IntVar(&mo.Regions, "model-regions", 17, "regions in the model")
+	fs.DurationVar(&mo.Latency, "model-latency", 100*time.Millisecond, "latency per call in the model")
+	fs.DurationVar(&mo.CPUPerCall, "model-cpu", 0, "CPU per call in the model (0: measured by the profile run)")
+	fs.IntVar(&mo.MemoryMB, "model-memory", 512, "each function's memory, MB (CPU follows: 1,769 MB is one vCPU)")
+	fs.IntVar(&mo.Concurrency, "model-concurrency", audit.DefaultConcurrency, "each function's concurrency limit")
+	fs.IntVar(&mo.ShardSize, "model-shard-size", 50, "accounts a shard")
+	fs.IntVar(&mo.MaxConcurrency, "model-max-concurrency", 100, "the Map's MaxConcurrency")
+	fs.DurationVar(&mo.StepOverhead, "model-step-overhead", time.Second, "assumed overhead of each Lambda step (dispatch, invoke, cold start)")
+	fs.DurationVar(&mo.ReportStep, "model-report", time.Minute, "the report step's time (the report benchmark's figure)")
+	fs.BoolVar(&mo.ReportMeasured, "model-report-measured", false, "-model-report is a measured figure, not a placeholder")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	mo.Sizes = []int{1000, 2000, 5000, 10000, 20000}
 	if *functionMemory > 0 {
 		// Children inherit the environment: each acts as a function of this size.
 		os.Setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", strconv.Itoa(*functionMemory))
@@ -78,6 +94,14 @@ func orchestrate(args []string) int {
 	if *smoke {
 		*accountsFlag, *serial, *workbookRows, *latency = "20", 10, 2000, time.Millisecond
 		*historyRows, *repeat = 2000, 1
+		mo.ProfileAccounts, mo.Accounts, mo.Sizes = 20, 300, []int{100, 300}
+	}
+	if *model {
+		if err := benchModel(mo); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: model: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 	var scenarios []scenario
 	for _, a := range strings.Split(*accountsFlag, ",") {

@@ -24,6 +24,13 @@ func TestSmoke(t *testing.T) {
 	}
 }
 
+// TestSmokeModel runs the latency model at tiny sizes: its profile run against the simulator, both modes, the table.
+func TestSmokeModel(t *testing.T) {
+	if code := orchestrate([]string{"-smoke", "-model"}); code != 0 {
+		t.Fatalf("bench -smoke -model exited %d", code)
+	}
+}
+
 // TestCheckCalls: every call the simulator counts goes to the check whose IAM action names it, or to the job's own
 // (organization, roles, delivery); the registry decides, so a new check is counted without an edit here.
 func TestCheckCalls(t *testing.T) {
