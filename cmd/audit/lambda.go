@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/orgaudit/orgaudit/internal/audit"
+	"github.com/orgaudit/orgaudit/internal/distributed"
 	"github.com/orgaudit/orgaudit/internal/report"
 )
 
@@ -44,6 +45,19 @@ func lambdaHandler(logger *slog.Logger, getenv func(string) string, loadConfig f
 		}
 		if cfgErr != nil {
 			return nil, &audit.InvalidSettingsError{Err: fmt.Errorf("load AWS configuration: %w", cfgErr)}
+		}
+		if distributed.IsStepEvent(raw) {
+			// One step of a distributed run, as the state machine asks for it.
+			opts := distributed.Options{Logger: logger}
+			if lc, ok := lambdacontext.FromContext(ctx); ok {
+				opts.RequestID = lc.AwsRequestID
+			}
+			out, err := distributed.HandleStep(ctx, cfg, base, raw, opts)
+			if err != nil {
+				logger.ErrorContext(ctx, "step failed", "err", err)
+				return nil, err
+			}
+			return out, nil
 		}
 		ev, err := audit.DecodeEvent(raw)
 		if err != nil {

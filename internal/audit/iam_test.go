@@ -117,6 +117,12 @@ func runEveryPath(t *testing.T, d awssim.Deployment) (sim *awssim.Server, eviden
 		}
 		snsDown.Store(false)
 	}
+	// The same day's run an hour later, distributed: the plan, the shards and the report read and write their own
+	// objects under <prefix>/runs/.
+	dist := s
+	dist.ShardSize = 5
+	schedule := fmt.Sprintf(`{"source":"aws.scheduler","scheduled_time":%q}`, s.RunTime.Add(time.Hour).Format(time.RFC3339))
+	seen.WriteString(runDistributed(sim, cfg, dist, schedule, logger))
 	return sim, seen.String() + logs.String()
 }
 
@@ -151,7 +157,9 @@ func TestTemplatesGrantExactlyWhatTheCodeUses(t *testing.T) {
 		t.Fatalf("the emailed link did not download:\n%.3000s", evidence)
 	}
 	// Every path of the memory ran: today's run compared with yesterday's and applied the suppressions file.
-	for _, want := range []string{`"previous_run_id":"20261121T080000Z"`, `"suppression":{"reason":"renewal approved, PO 4411"`} {
+	// And the distributed run's report merged every shard and delivered.
+	for _, want := range []string{`"previous_run_id":"20261121T080000Z"`, `"suppression":{"reason":"renewal approved, PO 4411"`,
+		`{"step":"report","run_id":"20261122T090000Z","partial":false,"shards":3,"shards_failed":0`} {
 		if !strings.Contains(evidence, want) {
 			t.Errorf("the runs never showed %s:\n%.3000s", want, evidence)
 		}

@@ -59,6 +59,48 @@ func (s Settings) Identity(now time.Time) (runID string, runTime time.Time) {
 // delivery failed; findings, failed cells and a partial audit alone are not errors. The error is an
 // *InvalidSettingsError, *NothingAuditedError or *DeliveryFailedError, unwrapped, so Lambda's errorType names it.
 func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output, error) {
+	// The audit stops a margin before the deadline so the workbook and digest still go out.
+	ctx, cancelDelivery := withTimeout(ctx, s.Timeout)
+	defer cancelDelivery()
+	j, err := Prepare(ctx, cfg, s, opts)
+	if err != nil {
+		return nil, err
+	}
+	auditCtx, cancelAudit := AuditContext(ctx, j.s.DeliveryMargin)
+	defer cancelAudit()
+	j.log.InfoContext(ctx, "audit started", "as_of", j.AsOf.Format(time.RFC3339), "regions", j.Regions, "checks", len(j.Checks), "concurrency", j.s.Concurrency)
+	fanOpts := j.FanOptions()
+	fanOpts.Owners.Cached = j.RecallOwnerTags(ctx)
+	fan, err := crossaccount.Run(auditCtx, j.cfg, fanOpts)
+	if err != nil {
+		// The caller's identity unknown, or the organization unreadable with nothing to fall back to: no cell ran.
+		return nil, &NothingAuditedError{Err: err}
+	}
+	return j.Finish(ctx, fan)
+}
+
+// Job is one run prepared: its settings validated, its identity (run id, run time, as-of) fixed, its checks and
+// regions resolved, and the SDK configured with the run's retries. Run is a Job's fan-out and Finish; a distributed
+// run's steps share the same Job, each step its own part.
+type Job struct {
+	s       Settings
+	opts    Options
+	cfg     aws.Config
+	retries *retryCounter
+	log     *slog.Logger
+	// One client for the report bucket, made when first needed: history, suppressions and delivery share it.
+	bucket func() (*s3.Client, error)
+
+	RunID   string
+	RunTime time.Time
+	AsOf    time.Time
+	// Regions are the regions asked for: names, or ["all"]; the configuration's region when none are set.
+	Regions []string
+	Checks  []checks.Check
+}
+
+// Prepare validates s and fixes the run's identity. The error is an *InvalidSettingsError.
+func Prepare(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Job, error) {
 	s = s.Normalized()
 	if err := s.Validate(); err != nil {
 		return nil, &InvalidSettingsError{fmt.Errorf("invalid settings: %w", err)}
@@ -70,48 +112,64 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 		opts.Now = time.Now
 	}
 	started := opts.Now().UTC()
-	asOf := s.AsOf
-	if asOf.IsZero() {
-		asOf = started
+	j := &Job{s: s, opts: opts, retries: &retryCounter{}, AsOf: s.AsOf}
+	if j.AsOf.IsZero() {
+		j.AsOf = started
 	}
-	runID, runTime := s.Identity(started)
-	selected, err := checks.Select(s.Checks)
-	if err != nil {
+	j.RunID, j.RunTime = s.Identity(started)
+	var err error
+	if j.Checks, err = checks.Select(s.Checks); err != nil {
 		return nil, &InvalidSettingsError{err}
 	}
-	regions := s.Regions
-	if len(regions) == 0 {
-		regions = []string{cfg.Region}
+	j.Regions = s.Regions
+	if len(j.Regions) == 0 {
+		j.Regions = []string{cfg.Region}
 	}
-	retries := &retryCounter{}
-	cfg = cfg.Copy()
-	cfg.Retryer = retryerFor(s, retries)
-	cfg.HTTPClient = sharedHTTPClient(cfg.HTTPClient, s.Concurrency)
+	j.cfg = cfg.Copy()
+	j.cfg.Retryer = retryerFor(s, j.retries)
+	j.cfg.HTTPClient = sharedHTTPClient(j.cfg.HTTPClient, s.Concurrency)
+	j.log = opts.Logger.With("run_id", j.RunID)
+	j.bucket = sync.OnceValues(func() (*s3.Client, error) { return bucketClient(ctx, j.cfg, s) })
+	return j, nil
+}
 
-	// The audit stops a margin before the deadline so the workbook and digest still go out.
-	ctx, cancelDelivery := withTimeout(ctx, s.Timeout)
-	defer cancelDelivery()
-	auditCtx, cancelAudit := auditContext(ctx, s.DeliveryMargin)
-	defer cancelAudit()
+// Settings are the job's settings, normalized.
+func (j *Job) Settings() Settings { return j.s }
 
-	log := opts.Logger.With("run_id", runID)
-	log.InfoContext(ctx, "audit started", "as_of", asOf.Format(time.RFC3339), "regions", regions, "checks", len(selected), "concurrency", s.Concurrency)
-	// One client for the report bucket, made when first needed: history, suppressions and delivery share it.
-	bucket := sync.OnceValues(func() (*s3.Client, error) { return bucketClient(ctx, cfg, s) })
-	fan, err := crossaccount.Run(auditCtx, cfg, crossaccount.Options{
+// Config is the SDK configuration the job's calls go through, with its retries.
+func (j *Job) Config() aws.Config { return j.cfg }
+
+// Logger logs with the run's id.
+func (j *Job) Logger() *slog.Logger { return j.log }
+
+// Bucket is the report bucket's client, in the bucket's own region.
+func (j *Job) Bucket() (*s3.Client, error) { return j.bucket() }
+
+// FanOptions are the fan-out's options for this run; the owner tags the history kept are RecallOwnerTags'.
+func (j *Job) FanOptions() crossaccount.Options {
+	s := j.s
+	return crossaccount.Options{
 		Role:    crossaccount.Role{Name: s.RoleName, ExternalID: s.ExternalID, SessionName: s.SessionName},
-		Regions: regions, Checks: selected,
+		Regions: j.Regions, Checks: j.Checks,
 		Filter:      crossaccount.Filter{Only: s.Accounts, Exclude: s.ExcludeAccounts},
-		Concurrency: s.Concurrency, AsOf: asOf,
+		Concurrency: s.Concurrency, AsOf: j.AsOf,
 		Limits: s.Limits(),
-		Logger: log, Progress: opts.Progress, AllowOwnAccountFallback: s.AllowOwnAccountFallback,
-		Owners: crossaccount.OwnerOptions{TagKey: s.OwnerTagKey, Budget: s.OwnerTagBudget, Rate: s.OwnerTagRate, Now: opts.Now,
-			Cached: recallOwnerTags(ctx, s, bucket, runTime, runID, log)},
-	})
-	if err != nil {
-		// The caller's identity unknown, or the organization unreadable with nothing to fall back to: no cell ran.
-		return nil, &NothingAuditedError{Err: err}
+		Logger: j.log, Progress: j.opts.Progress, AllowOwnAccountFallback: s.AllowOwnAccountFallback,
+		Owners: crossaccount.OwnerOptions{TagKey: s.OwnerTagKey, Budget: s.OwnerTagBudget, Rate: s.OwnerTagRate, Now: j.opts.Now},
 	}
+}
+
+// RecallOwnerTags are the owner tags the previous run kept; nil when there is no history to read them from.
+func (j *Job) RecallOwnerTags(ctx context.Context) map[string]crossaccount.OwnerTag {
+	return recallOwnerTags(ctx, j.s, j.bucket, j.RunTime, j.RunID, j.log)
+}
+
+// Finish does everything after the fan-out: memory (history, diff, suppressions), the result, the workbook, the
+// digests and email, and delivery, exactly once. Its errors are Run's.
+func (j *Job) Finish(ctx context.Context, fan *crossaccount.Result) (*Output, error) {
+	cfg, s, opts, log, bucket, runID, runTime, asOf, regions, selected := j.cfg, j.s, j.opts, j.log, j.bucket, j.RunID, j.RunTime, j.AsOf, j.Regions, j.Checks
+	retries := j.retries
+	var err error
 	mem := recallRun(ctx, cfg, s, bucket, fan, runID, runTime, asOf, log)
 	res := report.Build(runID, asOf, regions, selected, fan)
 	mem.apply(res, s)
@@ -180,8 +238,9 @@ func withTimeout(ctx context.Context, timeout time.Duration) (context.Context, c
 	return context.WithTimeout(ctx, timeout)
 }
 
-// auditContext ends the audit a margin before ctx's deadline, for building and delivering the report.
-func auditContext(ctx context.Context, margin time.Duration) (context.Context, context.CancelFunc) {
+// AuditContext ends the audit a margin before ctx's deadline, for building and delivering the report (or, in a
+// shard, writing its partial result). Zero margin is defaultMargin's.
+func AuditContext(ctx context.Context, margin time.Duration) (context.Context, context.CancelFunc) {
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		return context.WithCancel(ctx)

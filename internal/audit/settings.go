@@ -102,7 +102,18 @@ type Settings struct {
 	OwnerTagKey    string
 	OwnerTagBudget int
 	OwnerTagRate   float64
+	// ShardSize is how many accounts one shard of a distributed run audits (internal/distributed).
+	ShardSize int
 }
+
+// DefaultShardSize is the accounts of one shard of a distributed run: at 150 calls an account and a few hundred
+// milliseconds a call, fifty accounts end well inside one invocation's 15 minutes. maxShardSize keeps a shard, which
+// Step Functions hands to its Lambda as the state's input, far under the 256 KB payload limit (about 150 bytes an
+// account).
+const (
+	DefaultShardSize = 50
+	maxShardSize     = 1000
+)
 
 // DefaultOwnerDigests is the default cap on owner digests a run: a hundred publishes and claims fit in the delivery
 // margin, and an organization with more owners than that reads their names in its own digest.
@@ -138,6 +149,7 @@ func Defaults() Settings {
 		Concurrency: DefaultConcurrency, Prefix: "orgaudit", URLExpiry: delivery.MaxPresignExpiry,
 		RetryMode: RetryStandard, MaxAttempts: 8, MaxBackoff: 20 * time.Second, Trigger: TriggerCLI,
 		AllowOwnAccountFallback: true, Digest: DigestFull, OwnerDigests: DefaultOwnerDigests,
+		ShardSize:   DefaultShardSize,
 		OwnerTagKey: crossaccount.DefaultOwnerTagKey, OwnerTagBudget: crossaccount.DefaultOwnerTagBudget, OwnerTagRate: crossaccount.DefaultOwnerTagRate}
 }
 
@@ -220,6 +232,9 @@ func (s Settings) Validate() error {
 	}
 	if err := s.Limits().Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if s.ShardSize < 1 || s.ShardSize > maxShardSize {
+		bad("shard size must be between 1 and %d, got %d", maxShardSize, s.ShardSize)
 	}
 	if s.OwnerDigests < 0 || s.OwnerDigests > maxOwnerDigests {
 		bad("owner digests must be between 0 and %d, got %d", maxOwnerDigests, s.OwnerDigests)
@@ -497,7 +512,7 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		}
 	}
 	for name, dst := range map[string]*int{"AUDIT_CONCURRENCY": &s.Concurrency, "AUDIT_MAX_ATTEMPTS": &s.MaxAttempts, "AUDIT_LAPSED_DAYS": &s.LapsedDays,
-		"AUDIT_OWNER_DIGESTS": &s.OwnerDigests, "AUDIT_OWNER_TAG_BUDGET": &s.OwnerTagBudget} {
+		"AUDIT_OWNER_DIGESTS": &s.OwnerDigests, "AUDIT_OWNER_TAG_BUDGET": &s.OwnerTagBudget, "AUDIT_SHARD_SIZE": &s.ShardSize} {
 		if v := getenv(name); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil {

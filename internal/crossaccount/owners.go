@@ -243,18 +243,18 @@ func (o *owners) readTag(ctx context.Context, id string) (OwnerTag, error) {
 	return tag, nil
 }
 
-// finish waits for the reads (bounded by the budget, the rate and ctx), then gives each account its owner and returns
+// finish waits for the reads (bounded by the budget, the rate, grace and ctx), then gives each account its owner and returns
 // the tags to keep: this run's reads, and the cached ones of accounts still in the organization. listed says the walk
 // saw the whole organization, so a cached account it did not see has left.
-func (o *owners) finish(accounts []Account, skipped []Skipped, listed bool) ([]OwnerTag, OwnerStats) {
+func (o *owners) finish(accounts []Account, skipped []Skipped, listed bool, limit time.Duration) ([]OwnerTag, OwnerStats) {
 	o.mu.Lock()
 	if !o.walked {
 		o.walked = true
 		o.cond.Broadcast()
 	}
 	// Reads that the grace can finish are waited for; more than that wait for the next run, cut off now.
-	wait := ownerTagGrace
-	if time.Duration(float64(len(o.pending))/o.opts.Rate*float64(time.Second)) > ownerTagGrace {
+	wait := limit
+	if time.Duration(float64(len(o.pending))/o.opts.Rate*float64(time.Second)) > limit {
 		wait = 0
 	}
 	o.mu.Unlock()

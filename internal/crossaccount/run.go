@@ -74,6 +74,9 @@ type run struct {
 	owners *owners
 	// walked says the walk saw the whole organization.
 	walked bool
+	// listOnly walks without auditing (List); notListed are the named accounts the organization does not hold.
+	listOnly  bool
+	notListed map[string]bool
 
 	mu  sync.Mutex
 	res Result
@@ -84,6 +87,101 @@ type run struct {
 // Run audits every account in scope and returns what each cell found. The error is only for a run that could not
 // start at all (the caller's own identity is unknown); everything else is recorded in the Result.
 func Run(ctx context.Context, base aws.Config, opts Options) (*Result, error) {
+	r, self, err := begin(ctx, base, opts)
+	if err != nil {
+		return nil, err
+	}
+	r.queue.hold()
+	go r.produce(ctx, self)
+	r.work()
+	tags, stats := r.owners.finish(r.res.Accounts, r.res.Skipped, r.walked, ownerTagGrace)
+	if r.fatal != nil {
+		return nil, r.fatal
+	}
+	r.res.OwnerTags, r.res.OwnerStats = tags, stats
+	r.res.Partial = ctx.Err() != nil
+	Settle(&r.res)
+	return &r.res, nil
+}
+
+// Listing is the organization as a distributed run's plan sees it: the accounts to audit, each with its OU and
+// owner, and in Rest everything else the report must say (scope, skipped accounts, named accounts the organization
+// does not hold with their error cells, a failure of the listing, the owner tags to keep and their stats).
+type Listing struct {
+	Audit []Account
+	Rest  Result
+}
+
+// maxListOwnerWait bounds how long List waits for the owner tag reads its budget allows. With no audit beside them
+// the reads are all the plan does, so it waits for them (500 reads at 10 a second take 50 s), leaving half of what
+// the invocation has left.
+const maxListOwnerWait = 2 * time.Minute
+
+// List walks the organization and reads owner tags as Run does, without auditing: the plan of a distributed run.
+// Its errors are Run's: the caller's identity unknown, or an OrganizationUnreadableError.
+func List(ctx context.Context, base aws.Config, opts Options) (*Listing, error) {
+	r, self, err := begin(ctx, base, opts)
+	if err != nil {
+		return nil, err
+	}
+	r.listOnly = true
+	r.queue.hold()
+	r.produce(ctx, self)
+	wait := maxListOwnerWait
+	if deadline, ok := ctx.Deadline(); ok {
+		wait = min(wait, time.Until(deadline)/2)
+	}
+	tags, stats := r.owners.finish(r.res.Accounts, r.res.Skipped, r.walked, wait)
+	if r.fatal != nil {
+		return nil, r.fatal
+	}
+	l := &Listing{}
+	var rest []Account
+	for _, a := range r.res.Accounts {
+		if r.notListed[a.ID] {
+			rest = append(rest, a)
+		} else {
+			l.Audit = append(l.Audit, a)
+		}
+	}
+	slices.SortFunc(l.Audit, func(a, b Account) int { return strings.Compare(a.ID, b.ID) })
+	r.res.Accounts = rest
+	r.res.OwnerTags, r.res.OwnerStats = tags, stats
+	r.res.Partial = ctx.Err() != nil
+	Settle(&r.res)
+	l.Rest = r.res
+	return l, nil
+}
+
+// RunAccounts audits exactly accounts, as listed before (by List, for one shard of a distributed run): no walk and
+// no owner tags, each account keeping the OU and owner it comes with. The error is only for a run that could not
+// start (the caller's own identity is unknown).
+func RunAccounts(ctx context.Context, base aws.Config, opts Options, accounts []Account) (*Result, error) {
+	opts.Owners = OwnerOptions{}
+	r, self, err := begin(ctx, base, opts)
+	if err != nil {
+		return nil, err
+	}
+	r.queue.hold()
+	go func() {
+		defer r.queue.release()
+		for _, a := range accounts {
+			a.Self = a.ID == self.ID
+			r.mu.Lock()
+			r.res.Accounts = append(r.res.Accounts, a)
+			r.mu.Unlock()
+			r.queue.push(func() { r.setUp(ctx, a) }, false)
+		}
+	}()
+	r.work()
+	r.res.Scope = "accounts"
+	r.res.Partial = ctx.Err() != nil
+	Settle(&r.res)
+	return &r.res, nil
+}
+
+// begin prepares a fan-out and learns who the caller is.
+func begin(ctx context.Context, base aws.Config, opts Options) (*run, Account, error) {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 16
 	}
@@ -93,22 +191,23 @@ func Run(ctx context.Context, base aws.Config, opts Options) (*Result, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	r := &run{base: base, sts: sts.NewFromConfig(base), opts: opts, log: opts.Logger, queue: newQueue()}
+	r := &run{base: base, sts: sts.NewFromConfig(base), opts: opts, log: opts.Logger, queue: newQueue(), notListed: map[string]bool{}}
 	r.owners = newOwners(ctx, base, opts.Owners, opts.Logger)
 	me, err := r.sts.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return nil, fmt.Errorf("get caller identity: %w", err)
+		r.owners.stop()
+		return nil, Account{}, fmt.Errorf("get caller identity: %w", err)
 	}
-	self := Account{ID: aws.ToString(me.Account), Partition: partitionOf(aws.ToString(me.Arn)), Self: true}
+	return r, Account{ID: aws.ToString(me.Account), Partition: partitionOf(aws.ToString(me.Arn)), Self: true}, nil
+}
 
-	r.queue.hold()
-	go r.produce(ctx, self)
-
+// work runs the queue to its end.
+func (r *run) work() {
 	// The limit is a fixed set of workers over one queue: a goroutine per task would grow a fresh stack through the
 	// SDK's deep middleware for every call, which cost a twentieth of the run's CPU. Not errgroup.WithContext: one
 	// task's failure must never cancel its neighbours.
 	var g errgroup.Group
-	for range opts.Concurrency {
+	for range r.opts.Concurrency {
 		g.Go(func() error {
 			for {
 				task, ok := r.queue.next()
@@ -121,15 +220,13 @@ func Run(ctx context.Context, base aws.Config, opts Options) (*Result, error) {
 		})
 	}
 	_ = g.Wait()
-	tags, stats := r.owners.finish(r.res.Accounts, r.res.Skipped, r.walked)
-	if r.fatal != nil {
-		return nil, r.fatal
-	}
-	r.res.OwnerTags, r.res.OwnerStats = tags, stats
-	r.res.Partial = ctx.Err() != nil
-	sortResult(&r.res)
-	stampOwners(&r.res)
-	return &r.res, nil
+}
+
+// Settle orders a result and gives every row its account's owner and OU: the last step of Run, and of a merge of
+// several runs' results.
+func Settle(res *Result) {
+	sortResult(res)
+	stampOwners(res)
 }
 
 // stampOwners gives every cell, failure and finding its account's owner and OU, once the owners are known (their
@@ -188,7 +285,9 @@ func (r *run) produce(ctx context.Context, self Account) {
 		if a.OU != "" {
 			r.owners.see(a.ID)
 		}
-		r.queue.push(func() { r.setUp(ctx, a) }, false)
+		if !r.listOnly {
+			r.queue.push(func() { r.setUp(ctx, a) }, false)
+		}
 	}
 	skip := func(s Skipped) {
 		r.log.InfoContext(ctx, "account skipped", "account_id", s.AccountID, "reason", s.Reason)
@@ -254,6 +353,7 @@ func (r *run) notInOrganization(ctx context.Context, a Account) {
 	r.log.WarnContext(ctx, "account not audited", "account_id", a.ID, "code", CodeNotInOrganization)
 	r.mu.Lock()
 	r.res.Accounts = append(r.res.Accounts, a)
+	r.notListed[a.ID] = true
 	r.mu.Unlock()
 	regions := r.opts.Regions
 	r.record(a, regions, true, CodeNotInOrganization, "not audited: not in the organization")
@@ -365,27 +465,34 @@ func (r *run) fail(ctx context.Context, a Account, regions []string, accountWide
 // record adds one failure of an account and an error cell for each region × regional check it prevented, and, when
 // accountWide, for each account-wide check.
 func (r *run) record(a Account, regions []string, accountWide bool, code, msg string) {
-	region := ""
-	if len(regions) == 1 && regions[0] == AllRegions {
-		region = AllRegions
-	}
 	r.mu.Lock()
-	r.res.Failures = append(r.res.Failures, Failure{AccountID: a.ID, AccountName: a.Name, Region: region, Code: code, Message: msg})
-	for _, c := range r.opts.Checks {
-		if c.Layout().AccountWide {
-			if accountWide {
-				r.res.Cells = append(r.res.Cells, Cell{AccountID: a.ID, AccountName: a.Name, Region: checks.GlobalRegion, Check: c.Name(), Outcome: OutcomeError, Code: code, Message: msg})
-			}
-			continue
-		}
-		for _, reg := range regions {
-			r.res.Cells = append(r.res.Cells, Cell{AccountID: a.ID, AccountName: a.Name, Region: reg, Check: c.Name(), Outcome: OutcomeError, Code: code, Message: msg})
-		}
-	}
+	r.res.NotAudited(a, regions, r.opts.Checks, accountWide, code, msg)
 	done := len(r.res.Cells)
 	r.mu.Unlock()
 	if r.opts.Progress != nil {
 		r.opts.Progress(done)
+	}
+}
+
+// NotAudited records that a was not audited, with code and msg: one failure of the account, and an error cell for
+// each region × regional check of cs, and, when accountWide, for each account-wide check. regions ["all"] stands for
+// the regions that could not be listed.
+func (res *Result) NotAudited(a Account, regions []string, cs []checks.Check, accountWide bool, code, msg string) {
+	region := ""
+	if len(regions) == 1 && regions[0] == AllRegions {
+		region = AllRegions
+	}
+	res.Failures = append(res.Failures, Failure{AccountID: a.ID, AccountName: a.Name, Region: region, Code: code, Message: msg})
+	for _, c := range cs {
+		if c.Layout().AccountWide {
+			if accountWide {
+				res.Cells = append(res.Cells, Cell{AccountID: a.ID, AccountName: a.Name, Region: checks.GlobalRegion, Check: c.Name(), Outcome: OutcomeError, Code: code, Message: msg})
+			}
+			continue
+		}
+		for _, reg := range regions {
+			res.Cells = append(res.Cells, Cell{AccountID: a.ID, AccountName: a.Name, Region: reg, Check: c.Name(), Outcome: OutcomeError, Code: code, Message: msg})
+		}
 	}
 }
 

@@ -191,3 +191,21 @@ func BucketRegion(ctx context.Context, client *s3.Client, bucket string) (string
 	}
 	return "", fmt.Errorf("find the region of bucket %s: %w", bucket, err)
 }
+
+// RunObject is one of a distributed run's own objects: its manifest, plan or a shard's partial result.
+type RunObject struct {
+	Bucket, Key, KMSKeyID, ContentType string
+}
+
+// PutRunObject writes body with server-side encryption, as the workbook is written.
+func PutRunObject(ctx context.Context, client *s3.Client, o RunObject, body []byte) error {
+	in := &s3.PutObjectInput{Bucket: aws.String(o.Bucket), Key: aws.String(o.Key), Body: bytes.NewReader(body),
+		ContentType: aws.String(o.ContentType), ServerSideEncryption: s3types.ServerSideEncryptionAes256}
+	if o.KMSKeyID != "" {
+		in.ServerSideEncryption, in.SSEKMSKeyId = s3types.ServerSideEncryptionAwsKms, aws.String(o.KMSKeyID)
+	}
+	if _, err := client.PutObject(ctx, in); err != nil {
+		return fmt.Errorf("put s3://%s/%s: %w", o.Bucket, o.Key, err)
+	}
+	return nil
+}

@@ -1,0 +1,369 @@
+package distributed_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/orgaudit/orgaudit/deploy/cloudformation"
+	"github.com/orgaudit/orgaudit/internal/audit"
+	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/crossaccount"
+	"github.com/orgaudit/orgaudit/internal/distributed"
+	"github.com/orgaudit/orgaudit/internal/history"
+	"github.com/orgaudit/orgaudit/internal/report"
+)
+
+var (
+	asOf    = time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	runTime = time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
+	now     = func() time.Time { return runTime.Add(3 * time.Minute) }
+	// schedule is the Scheduler's input for runTime, as the template fills it.
+	schedule = fmt.Sprintf(`{"source":"aws.scheduler","scheduled_time":%q}`, runTime.Format(time.RFC3339))
+)
+
+// shardSize is small, so the demo's accounts make several shards.
+const shardSize = 3
+
+func startSim(t *testing.T) (*awssim.Server, aws.Config) {
+	t.Helper()
+	org := awssim.Demo(asOf)
+	sim := awssim.New(org)
+	if err := sim.EnforceTemplates(awssim.DemoDeployment(org, cloudformation.Management, cloudformation.MemberRole, awssim.DemoKMSKeyARN)); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
+	return sim, sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
+}
+
+// deployment is the Lambda's settings as the template sets them on the demo, with small shards.
+func deployment(t *testing.T) audit.Settings {
+	t.Helper()
+	env := map[string]string{"AUDIT_ROLE_NAME": awssim.DemoRoleName, "AUDIT_EXTERNAL_ID": awssim.DemoExternalID, "AUDIT_REGIONS": "all",
+		"AUDIT_BUCKET": awssim.DemoBucket, "AUDIT_TOPIC_ARN": awssim.DemoTopicARN(), "AUDIT_S3_PATH_STYLE": "true",
+		"AUDIT_BUCKET_REGION": awssim.DemoHomeRegion, "AUDIT_KMS_KEY_ID": awssim.DemoKMSKeyARN, "AUDIT_CONCURRENCY": "8",
+		"AUDIT_MAX_BACKOFF": "1ms", "AUDIT_SHARD_SIZE": fmt.Sprint(shardSize)}
+	s, err := audit.FromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.AsOf = asOf
+	return s
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func options() distributed.Options { return distributed.Options{Logger: quiet(), Now: now} }
+
+// single runs the schedule's run in single mode.
+func single(t *testing.T, cfg aws.Config, base audit.Settings) *audit.Output {
+	t.Helper()
+	ev, err := audit.DecodeEvent([]byte(schedule))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ev.Apply(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := audit.Run(context.Background(), cfg, s, audit.Options{Logger: quiet(), Now: now})
+	if err != nil {
+		t.Fatalf("single run: %v", err)
+	}
+	return out
+}
+
+// step sends one step event through the handler's entry, as the state machine does.
+func step(t *testing.T, cfg aws.Config, base audit.Settings, ev any) json.RawMessage {
+	t.Helper()
+	raw, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !distributed.IsStepEvent(raw) {
+		t.Fatalf("%s is not a step event", raw)
+	}
+	out, err := distributed.HandleStep(context.Background(), cfg, base, raw, options())
+	if err != nil {
+		t.Fatalf("step %s: %v", raw, err)
+	}
+	return out
+}
+
+// planned is a run the plan step fixed, and its manifest's shards as the Map reads them.
+type planned struct {
+	out    distributed.PlanOutput
+	shards []json.RawMessage
+}
+
+func plan(t *testing.T, sim *awssim.Server, cfg aws.Config, base audit.Settings) planned {
+	t.Helper()
+	var p planned
+	if err := json.Unmarshal(step(t, cfg, base, map[string]any{"step": "plan", "event": json.RawMessage(schedule)}), &p.out); err != nil {
+		t.Fatal(err)
+	}
+	body, err := sim.Object(p.out.Manifest.Bucket, p.out.Manifest.Key)
+	if err != nil {
+		t.Fatalf("manifest: %v", err)
+	}
+	if err := json.Unmarshal(body, &p.shards); err != nil {
+		t.Fatalf("manifest %s: %v", body, err)
+	}
+	return p
+}
+
+// shard runs the Map's iteration of item i: the ItemSelector's event.
+func (p planned) shard(t *testing.T, cfg aws.Config, base audit.Settings, i int) json.RawMessage {
+	t.Helper()
+	return step(t, cfg, base, map[string]any{"step": "shard", "run": p.out.Run, "shard": p.shards[i]})
+}
+
+func (p planned) report(t *testing.T, cfg aws.Config, base audit.Settings, mapOut []json.RawMessage) *audit.Output {
+	t.Helper()
+	raw, _ := json.Marshal(map[string]any{"step": "report", "run": p.out.Run, "manifest": p.out.Manifest, "map": mapOut})
+	ev, err := distributed.DecodeStep(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, out, err := distributed.Report(context.Background(), cfg, base, *ev.(*distributed.ReportEvent), options())
+	if err != nil {
+		t.Fatalf("report: %v", err)
+	}
+	if b, _ := json.Marshal(sum); len(b) > 4<<10 {
+		t.Errorf("the report's answer is %d bytes: %s", len(b), b)
+	}
+	return out
+}
+
+// comparable is a result without what differs between two deliveries of the same run: the link and its expiry, the
+// message id, the retries.
+func comparable(t *testing.T, r *report.Result) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"report", "message_id", "api_retries", "retries_by_code"} {
+		delete(m, k)
+	}
+	return m
+}
+
+// withoutLink is a digest without its lines that carry the run's presigned link.
+func withoutLink(digest string) string {
+	var keep []string
+	for _, l := range strings.Split(digest, "\n") {
+		if !strings.Contains(l, "X-Amz-") && !strings.Contains(l, "expires") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
+// cells are the run's cells as its history keeps them.
+func cells(t *testing.T, sim *awssim.Server, runID string) []history.Cell {
+	t.Helper()
+	body, err := sim.Object(awssim.DemoBucket, "orgaudit/"+history.Key(runTime, runID))
+	if err != nil {
+		t.Fatalf("history of %s: %v", runID, err)
+	}
+	st, err := history.Decode(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Cells
+}
+
+func TestDistributedEqualsSingle(t *testing.T) {
+	t.Parallel()
+	base := deployment(t)
+	singleSim, singleCfg := startSim(t)
+	want := single(t, singleCfg, base)
+
+	sim, cfg := startSim(t)
+	p := plan(t, sim, cfg, base)
+	// Total counts the accounts in scope, skipped ones (suspended, closed) apart.
+	if wantShards := (want.Result.Accounts.Total + shardSize - 1) / shardSize; p.out.Accounts != want.Result.Accounts.Total ||
+		p.out.Shards != wantShards || len(p.shards) != wantShards || wantShards < 3 {
+		t.Fatalf("plan made %d shards (manifest %d) of %d accounts; want %d of %d", p.out.Shards, len(p.shards), p.out.Accounts, wantShards, shardSize)
+	}
+	if p.out.Run.RunID != want.Result.RunID || !p.out.Run.AsOf.Equal(asOf) {
+		t.Fatalf("plan fixed run %+v; the single run is %s", p.out.Run, want.Result.RunID)
+	}
+	var mapOut []json.RawMessage
+	for i := range p.shards {
+		mapOut = append(mapOut, p.shard(t, cfg, base, i))
+	}
+	got := p.report(t, cfg, base, mapOut)
+
+	if d := differing(comparable(t, got.Result), comparable(t, want.Result)); len(d) != 0 {
+		t.Errorf("the distributed result differs from the single run's in %v", d)
+	}
+	if got.Subject != want.Subject || withoutLink(got.Digest) != withoutLink(want.Digest) {
+		t.Errorf("digest differs:\n got %s\n%s\nwant %s\n%s", got.Subject, got.Digest, want.Subject, want.Digest)
+	}
+	if g, w := cells(t, sim, p.out.Run.RunID), cells(t, singleSim, want.Result.RunID); !slices.Equal(g, w) || len(g) == 0 {
+		t.Errorf("cells differ: %d distributed, %d single", len(g), len(w))
+	}
+	if len(sim.Digests()) != 1 || len(singleSim.Digests()) != 1 || len(sim.Published()) != len(singleSim.Published()) {
+		t.Errorf("published %d (%d digests) distributed, %d (%d digests) single", len(sim.Published()), len(sim.Digests()), len(singleSim.Published()), len(singleSim.Digests()))
+	}
+	t.Logf("%d accounts in %d shards of %d: %d cells, %d findings, %d messages; equal to the single run", p.out.Accounts, p.out.Shards, shardSize,
+		got.Result.Coverage.Cells, len(got.Result.Findings), len(sim.Published()))
+
+	// A retried shard and a retried report change nothing and send nothing twice.
+	published := len(sim.Published())
+	if again := p.shard(t, cfg, base, 1); !bytes.Equal(again, mapOut[1]) {
+		t.Errorf("retried shard answered %s, first %s", again, mapOut[1])
+	}
+	retried := p.report(t, cfg, base, mapOut)
+	// What differs is only that the deliveries were found already made.
+	g, w := comparable(t, retried.Result), comparable(t, got.Result)
+	for _, m := range []map[string]any{g, w} {
+		delete(m, "published")
+		delete(m, "already_published")
+		delete(m, "owner_digests")
+	}
+	if d := differing(g, w); len(d) != 0 {
+		t.Errorf("the retried report differs in %v", d)
+	}
+	if len(sim.Published()) != published || len(sim.Repeated()) != 0 || !retried.Result.AlreadyPublished {
+		t.Errorf("the retries published %d more (repeated %v, already published %v)", len(sim.Published())-published, sim.Repeated(), retried.Result.AlreadyPublished)
+	}
+	if d := sim.Denials(); len(d) != 0 {
+		t.Errorf("the template refused the steps: %+v", d)
+	}
+}
+
+func TestFailedShardIsReportedNotAudited(t *testing.T) {
+	t.Parallel()
+	base := deployment(t)
+	_, singleCfg := startSim(t)
+	want := single(t, singleCfg, base)
+
+	sim, cfg := startSim(t)
+	p := plan(t, sim, cfg, base)
+	const failed = 1
+	const cause = "Lambda.Unknown: The cause could not be determined because Lambda did not return an error type."
+	var mapOut []json.RawMessage
+	for i := range p.shards {
+		if i == failed {
+			// The shard's step never ran to its end: the Map's entry is the iteration's error.
+			mapOut = append(mapOut, json.RawMessage(`{"Error":"Lambda.Unknown","Cause":"The cause could not be determined because Lambda did not return an error type."}`))
+			continue
+		}
+		mapOut = append(mapOut, p.shard(t, cfg, base, i))
+	}
+	got := p.report(t, cfg, base, mapOut)
+	var shard distributed.Shard
+	if err := json.Unmarshal(p.shards[failed], &shard); err != nil {
+		t.Fatal(err)
+	}
+	lost := map[string]bool{}
+	for _, a := range shard.Accounts {
+		lost[a.ID] = true
+	}
+	// Every account of the failed shard is counted and each of its cells says why; every other account is as the
+	// single run found it.
+	res := got.Result
+	if res.Accounts.Total != want.Result.Accounts.Total || res.Coverage.Cells != res.Coverage.Findings+res.Coverage.Clean+res.Coverage.Errors {
+		t.Errorf("accounts %+v (single %+v), coverage %+v", res.Accounts, want.Result.Accounts, res.Coverage)
+	}
+	failedCells := 0
+	for _, c := range cells(t, sim, p.out.Run.RunID) {
+		if !lost[c.AccountID] {
+			continue
+		}
+		failedCells++
+		if c.Outcome != history.Outcome(crossaccount.OutcomeError) || c.Code != distributed.CodeShardFailed || !strings.Contains(c.Message, cause) {
+			t.Errorf("cell of the failed shard: %+v", c)
+		}
+	}
+	if wantFailed := len(shard.Accounts) * crossaccount.CellsPerAccount(checks.All(), 1); failedCells != wantFailed {
+		t.Errorf("%d cells of the failed shard's %d accounts, want %d", failedCells, len(shard.Accounts), wantFailed)
+	}
+	gotFindings, wantFindings := 0, 0
+	for _, f := range res.Findings {
+		if lost[f.AccountID] {
+			t.Errorf("a finding of an account not audited: %+v", f)
+		}
+		gotFindings++
+	}
+	for _, f := range want.Result.Findings {
+		if !lost[f.AccountID] {
+			wantFindings++
+		}
+	}
+	if gotFindings != wantFindings {
+		t.Errorf("%d findings of the audited shards, the single run found %d there", gotFindings, wantFindings)
+	}
+	t.Logf("shard %d of %d failed: its %d accounts' %d cells are %s with the Map's cause; %d findings of the others kept",
+		failed, len(p.shards), len(shard.Accounts), failedCells, distributed.CodeShardFailed, gotFindings)
+}
+
+func TestBadStepEventIsInvalidEvent(t *testing.T) {
+	t.Parallel()
+	base := deployment(t)
+	for name, raw := range map[string]string{
+		"unknown step":          `{"step":"audit"}`,
+		"step not a string":     `{"step":1}`,
+		"unknown field":         `{"step":"plan","event":{},"extra":true}`,
+		"bad inner event":       `{"step":"plan","event":{"regions":"eu-west-1"}}`,
+		"shard without run":     `{"step":"shard","shard":{"index":0,"accounts":[{"id":"111111111111"}]}}`,
+		"shard of no accounts":  `{"step":"shard","run":{"run_id":"r","run_time":"2026-11-22T08:00:00Z","as_of":"2026-11-22T00:00:00Z","trigger":"scheduled"},"shard":{"index":0,"accounts":[]}}`,
+		"bad account id":        `{"step":"shard","run":{"run_id":"r","run_time":"2026-11-22T08:00:00Z","as_of":"2026-11-22T00:00:00Z","trigger":"scheduled"},"shard":{"index":0,"accounts":[{"id":"12"}]}}`,
+		"report without bucket": `{"step":"report","run":{"run_id":"r","run_time":"2026-11-22T08:00:00Z","as_of":"2026-11-22T00:00:00Z","trigger":"scheduled"},"manifest":{"key":"k"}}`,
+		"report elsewhere":      `{"step":"report","run":{"run_id":"r","run_time":"2026-11-22T08:00:00Z","as_of":"2026-11-22T00:00:00Z","trigger":"scheduled"},"manifest":{"bucket":"other","key":"orgaudit/runs/x"}}`,
+		"map not an array":      `{"step":"report","run":{"run_id":"r","run_time":"2026-11-22T08:00:00Z","as_of":"2026-11-22T00:00:00Z","trigger":"scheduled"},"manifest":{"bucket":"b","key":"k"},"map":{}}`,
+		"trailing data":         `{"step":"plan"} {}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, err := distributed.HandleStep(context.Background(), aws.Config{Region: "eu-west-1"}, base, []byte(raw), options())
+			var invalid *audit.InvalidEventError
+			if !errors.As(err, &invalid) || err != error(invalid) {
+				t.Fatalf("%s: got %T %v, want an unwrapped *audit.InvalidEventError", raw, err, err)
+			}
+		})
+	}
+}
+
+// differing names the fields of two results that differ, with both values.
+func differing(got, want map[string]any) []string {
+	var out []string
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			out = append(out, k+": only in got")
+		}
+	}
+	for k, w := range want {
+		if g := mustJSON(got[k]); g != mustJSON(w) {
+			out = append(out, fmt.Sprintf("%s: got %.400s, want %.400s", k, g, mustJSON(w)))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
