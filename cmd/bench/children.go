@@ -75,21 +75,7 @@ func runJob(args []string) int {
 	regions := fs.String("regions", "", "the organization's regions, the first its home")
 	listRegions := fs.Bool("list-regions", false, `audit regions "all"`)
 	_ = fs.Parse(args)
-	cfg := aws.NewConfig()
-	cfg.Region = "us-east-1"
-	cfg.BaseEndpoint = aws.String(*url)
-	cfg.Credentials = credentials.NewStaticCredentialsProvider(os.Getenv("BENCH_ACCESS_KEY"), os.Getenv("BENCH_SECRET_KEY"), "")
-	s := audit.Defaults()
-	s.RoleName, s.ExternalID = awssim.DemoRoleName, awssim.DemoExternalID
-	s.Regions = audit.SplitList(*regions)
-	o := awssim.GenerateOptions{Regions: s.Regions}
-	s.Bucket, s.TopicARN, s.S3PathStyle = awssim.GeneratedBucket, awssim.GeneratedTopicARN(o), true
-	if *listRegions {
-		s.Regions = []string{crossaccount.AllRegions}
-	}
-	if *concurrency > 0 {
-		s.Concurrency = *concurrency
-	}
+	cfg, s := jobSettings(*url, *regions, *listRegions, *concurrency)
 	// As the Lambda entry point does, from the function memory the bench was told to act as.
 	audit.ApplyLambdaMemoryLimit(os.Getenv)
 	if path := os.Getenv("BENCH_CPUPROFILE"); path != "" {
@@ -133,6 +119,26 @@ func runJob(args []string) int {
 		Cells: r.Coverage.Cells, CellsByCheck: cellsByCheck, Findings: len(r.Findings), Errors: r.Coverage.Errors, Wall: wall,
 		PeakHeap: peakHeap, PeakRSS: peakRSS(), WorkbookBytes: len(out.Workbook), JobCPU: selfCPU(), Allocated: allocatedBytes()})
 	return 0
+}
+
+// jobSettings are the job's configuration and settings against the bench's simulator, as a deployment's would be.
+func jobSettings(url, regions string, listRegions bool, concurrency int) (*aws.Config, audit.Settings) {
+	cfg := aws.NewConfig()
+	cfg.Region = "us-east-1"
+	cfg.BaseEndpoint = aws.String(url)
+	cfg.Credentials = credentials.NewStaticCredentialsProvider(os.Getenv("BENCH_ACCESS_KEY"), os.Getenv("BENCH_SECRET_KEY"), "")
+	s := audit.Defaults()
+	s.RoleName, s.ExternalID = awssim.DemoRoleName, awssim.DemoExternalID
+	s.Regions = audit.SplitList(regions)
+	o := awssim.GenerateOptions{Regions: s.Regions}
+	s.Bucket, s.TopicARN, s.S3PathStyle = awssim.GeneratedBucket, awssim.GeneratedTopicARN(o), true
+	if listRegions {
+		s.Regions = []string{crossaccount.AllRegions}
+	}
+	if concurrency > 0 {
+		s.Concurrency = concurrency
+	}
+	return cfg, s
 }
 
 // samplePeakHeap samples the live heap every 2ms until stopped; it returns the highest value seen.

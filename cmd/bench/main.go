@@ -44,6 +44,10 @@ func child(args []string) (int, bool) {
 		return writeWorkbook(args[2:]), true
 	case "history":
 		return writeReadHistory(args[2:]), true
+	case "shards":
+		return produceShards(args[2:]), true
+	case "report":
+		return runReportStep(args[2:]), true
 	case "cpusplit":
 		return cpuSplitCommand(args[2:]), true
 	}
@@ -80,7 +84,10 @@ func orchestrate(args []string) int {
 	fs.IntVar(&mo.MaxConcurrency, "model-max-concurrency", 100, "the Map's MaxConcurrency")
 	fs.DurationVar(&mo.StepOverhead, "model-step-overhead", time.Second, "assumed overhead of each Lambda step (dispatch, invoke, cold start)")
 	fs.DurationVar(&mo.ReportStep, "model-report", time.Minute, "the report step's time (the report benchmark's figure)")
+	fs.DurationVar(&mo.PlanOwnerWait, "model-plan-owner-wait", 2*time.Minute, "the plan step's wait for unread owner tags after the walk (2m: a first run, none in history; 0: all recalled)")
 	fs.BoolVar(&mo.ReportMeasured, "model-report-measured", false, "-model-report is a measured figure, not a placeholder")
+	reportAccounts := fs.Int("report-accounts", 0, "the report step benchmark: accounts of the distributed run whose partial results it merges (0: skip)")
+	reportRegions := fs.Int("report-regions", 17, "regions of the report step benchmark's run (regions \"all\")")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -95,6 +102,16 @@ func orchestrate(args []string) int {
 		*accountsFlag, *serial, *workbookRows, *latency = "20", 10, 2000, time.Millisecond
 		*historyRows, *repeat = 2000, 1
 		mo.ProfileAccounts, mo.Accounts, mo.Sizes = 20, 300, []int{100, 300}
+		if *reportAccounts > 0 {
+			*reportAccounts, *reportRegions = 60, 2
+		}
+	}
+	if *reportAccounts > 0 {
+		if err := benchReportStep(*reportAccounts, *reportRegions, *latency, true, *repeat); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: report step: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 	if *model {
 		if err := benchModel(mo); err != nil {

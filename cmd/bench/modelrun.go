@@ -18,6 +18,9 @@ type distModel struct {
 	// StepOverhead is what each Lambda step costs beyond its calls: the Map's dispatch of a child execution, the
 	// invoke, a cold start. An assumption, not a measurement (none is possible here), counted in the bound too.
 	StepOverhead time.Duration
+	// PlanOwnerWait is how long plan waits, after the walk, for owner tags still unread: up to crossaccount's
+	// two minutes when no run history holds them (a first run), nothing once they are all recalled.
+	PlanOwnerWait time.Duration
 	// ReportStep is the report step's own time: merge, history, workbook, digest (measured by the report benchmark,
 	// or a placeholder); its delivery calls are added from the profile.
 	ReportStep time.Duration
@@ -42,7 +45,7 @@ func simulateDistributed(d distModel) distOutcome {
 	p, call := d.Fn.Profile, perCallChain(d.Fn)
 	pages := (d.Accounts + p.AccountsPerPage - 1) / p.AccountsPerPage
 	// Plan: GetCallerIdentity and the walk, then the manifest and the plan object (two PutObject).
-	out := distOutcome{Plan: d.StepOverhead + time.Duration(p.WalkFixed+pages+2)*call}
+	out := distOutcome{Plan: d.StepOverhead + time.Duration(p.WalkFixed+pages+2)*call + d.PlanOwnerWait}
 	type shardRun struct {
 		wall          time.Duration
 		calls         int
@@ -171,7 +174,7 @@ func fmtDur(d time.Duration) string {
 // modelOptions are the latency model's settings (flags -model-*).
 type modelOptions struct {
 	ProfileAccounts, Accounts, Regions, Concurrency, MemoryMB, ShardSize, MaxConcurrency int
-	Latency, CPUPerCall, StepOverhead, ReportStep                                        time.Duration
+	Latency, CPUPerCall, StepOverhead, ReportStep, PlanOwnerWait                         time.Duration
 	ReportMeasured                                                                       bool
 	Sizes                                                                                []int
 }
@@ -201,8 +204,8 @@ func benchModel(o modelOptions) error {
 		r.Accounts, sim, p)
 	fmt.Printf("  CPU per call %s (measured: the job's CPU %s ÷ %d calls, workbook and delivery included, %s)\n",
 		cpu.Round(time.Microsecond), r.JobCPU.Round(time.Millisecond), r.Stats.TotalCalls, machine())
-	fmt.Printf("  %d accounts × %d regions at %s a call; each function %d MB (%.2f vCPU), concurrency %d; shards of %d, MaxConcurrency %d; %s overhead per step (assumed: dispatch, invoke, cold start); report step %s (%s)\n\n",
-		o.Accounts, o.Regions, o.Latency, o.MemoryMB, lambdaCPU(o.MemoryMB), o.Concurrency, o.ShardSize, o.MaxConcurrency, o.StepOverhead, o.ReportStep, reportNote)
+	fmt.Printf("  %d accounts × %d regions at %s a call; each function %d MB (%.2f vCPU), concurrency %d; shards of %d, MaxConcurrency %d; %s overhead per step (assumed: dispatch, invoke, cold start); plan waits %s for owner tags; report step %s (%s)\n\n",
+		o.Accounts, o.Regions, o.Latency, o.MemoryMB, lambdaCPU(o.MemoryMB), o.Concurrency, o.ShardSize, o.MaxConcurrency, o.StepOverhead, o.PlanOwnerWait, o.ReportStep, reportNote)
 	fn := fnModel{Concurrency: o.Concurrency, Latency: o.Latency, CPUPerCall: cpu, VCPU: lambdaCPU(o.MemoryMB), Profile: p.withRegions(o.Regions)}
 	// The report's work grows with the cells it merges and renders: other sizes scale the given figure by cells.
 	cells := func(accounts, regions int) float64 {
@@ -214,7 +217,7 @@ func benchModel(o modelOptions) error {
 		f.Accounts, f.Profile = accounts, p.withRegions(regions)
 		report := time.Duration(float64(o.ReportStep) * cells(accounts, regions) / cells(o.Accounts, o.Regions))
 		return simulateSingle(f, report), simulateDistributed(distModel{Accounts: accounts, ShardSize: o.ShardSize,
-			MaxConcurrency: o.MaxConcurrency, Fn: f, StepOverhead: o.StepOverhead, ReportStep: report})
+			MaxConcurrency: o.MaxConcurrency, Fn: f, StepOverhead: o.StepOverhead, ReportStep: report, PlanOwnerWait: o.PlanOwnerWait})
 	}
 	s, d := run(o.Accounts, o.Regions)
 	fmt.Println("| mode | calls | wall | lower bound | wall ÷ bound | of which |")
