@@ -83,9 +83,9 @@ func orchestrate(args []string) int {
 	fs.IntVar(&mo.ShardSize, "model-shard-size", 50, "accounts a shard")
 	fs.IntVar(&mo.MaxConcurrency, "model-max-concurrency", 100, "the Map's MaxConcurrency")
 	fs.DurationVar(&mo.StepOverhead, "model-step-overhead", time.Second, "assumed overhead of each Lambda step (dispatch, invoke, cold start)")
-	fs.DurationVar(&mo.ReportStep, "model-report", time.Minute, "the report step's time (the report benchmark's figure)")
 	fs.DurationVar(&mo.PlanOwnerWait, "model-plan-owner-wait", 2*time.Minute, "the plan step's wait for unread owner tags after the walk (2m: a first run, none in history; 0: all recalled)")
-	fs.BoolVar(&mo.ReportMeasured, "model-report-measured", false, "-model-report is a measured figure, not a placeholder")
+	fs.DurationVar(&mo.ReportCPU, "model-report-cpu", measuredReportCPU, "the whole report step's CPU, measured by -report-accounts")
+	fs.IntVar(&mo.ReportCells, "model-report-cells", measuredReportCells, "the cells of the run -model-report-cpu was measured on (the model scales by cells)")
 	reportAccounts := fs.Int("report-accounts", 0, "the report step benchmark: accounts of the distributed run whose partial results it merges (0: skip)")
 	reportRegions := fs.Int("report-regions", 17, "regions of the report step benchmark's run (regions \"all\")")
 	if err := fs.Parse(args); err != nil {
