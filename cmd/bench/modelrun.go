@@ -29,10 +29,10 @@ type distModel struct {
 type distOutcome struct {
 	Plan, Map, Report, Total, Bound time.Duration
 	// MapBound is the Map's own part of Bound.
-	MapBound time.Duration
-	Shards                          int
-	ShardWall                       time.Duration // the longest shard, overhead included
-	Calls                           int
+	MapBound  time.Duration
+	Shards    int
+	ShardWall time.Duration // the longest shard, overhead included
+	Calls     int
 }
 
 // perCallChain is one call on a chain: its CPU on one virtual core, then its latency.
