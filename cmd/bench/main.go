@@ -87,6 +87,7 @@ func orchestrate(args []string) int {
 	fs.DurationVar(&mo.ReportCPU, "model-report-cpu", measuredReportCPU, "the whole report step's CPU, measured by -report-accounts")
 	fs.IntVar(&mo.ReportCells, "model-report-cells", measuredReportCells, "the cells of the run -model-report-cpu was measured on (the model scales by cells)")
 	reportAccounts := fs.Int("report-accounts", 0, "the report step benchmark: accounts of the distributed run whose partial results it merges (0: skip)")
+	reportShardSize := fs.Int("report-shard-size", 0, "accounts a shard in the report step benchmark's run (0: the default, 50)")
 	reportRegions := fs.Int("report-regions", 17, "regions of the report step benchmark's run (regions \"all\")")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -103,11 +104,11 @@ func orchestrate(args []string) int {
 		*historyRows, *repeat = 2000, 1
 		mo.ProfileAccounts, mo.Accounts, mo.Sizes = 20, 300, []int{100, 300}
 		if *reportAccounts > 0 {
-			*reportAccounts, *reportRegions = 60, 2
+			*reportAccounts, *reportRegions, *reportShardSize = 20, 2, 8
 		}
 	}
 	if *reportAccounts > 0 {
-		if err := benchReportStep(*reportAccounts, *reportRegions, *latency, true, *repeat); err != nil {
+		if err := benchReportStep(*reportAccounts, *reportRegions, *reportShardSize, *latency, true, *repeat); err != nil {
 			fmt.Fprintf(os.Stderr, "bench: report step: %v\n", err)
 			return 1
 		}

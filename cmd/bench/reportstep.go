@@ -45,8 +45,12 @@ func produceShards(args []string) int {
 	url := fs.String("url", "", "simulator endpoint")
 	regions := fs.String("regions", "", "the organization's regions")
 	listRegions := fs.Bool("list-regions", false, `audit regions "all"`)
+	shardSize := fs.Int("shard-size", 0, "accounts a shard (0: the default)")
 	_ = fs.Parse(args)
 	cfg, s := jobSettings(*url, *regions, *listRegions, 0)
+	if *shardSize > 0 {
+		s.ShardSize = *shardSize
+	}
 	ctx, began := context.Background(), time.Now()
 	opts := distributed.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	plan, err := distributed.Plan(ctx, *cfg, s, distributed.PlanEvent{Step: distributed.StepPlan}, opts)
@@ -228,7 +232,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 // benchReportStep produces a distributed run's partial results for accounts × regions against the simulator at
 // latency, then measures the merge and the whole report step, each in a fresh process, repeat times each.
-func benchReportStep(accounts, regions int, latency time.Duration, listRegions bool, repeat int) error {
+func benchReportStep(accounts, regions, shardSize int, latency time.Duration, listRegions bool, repeat int) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -251,7 +255,7 @@ func benchReportStep(accounts, regions int, latency time.Duration, listRegions b
 	}
 	common := []string{"-url", ready.URL, "-regions", strings.Join(ready.Regions, ","), "-list-regions=" + fmt.Sprint(listRegions)}
 	env := append(os.Environ(), "BENCH_ACCESS_KEY="+ready.AccessKey, "BENCH_SECRET_KEY="+ready.SecretKey)
-	produce := exec.Command(self, append([]string{"shards"}, common...)...)
+	produce := exec.Command(self, append([]string{"shards", "-shard-size", fmt.Sprint(shardSize)}, common...)...)
 	produce.Env, produce.Stderr = env, os.Stderr
 	// The producer is not the function under measurement: no memory limit for it.
 	produce.Env = append(produce.Env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=")
@@ -269,6 +273,8 @@ func benchReportStep(accounts, regions int, latency time.Duration, listRegions b
 	fmt.Println("| part | run | wall | CPU | peak heap | peak RSS | cells | findings | partial results | error |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	// The whole step last: it delivers, and a second delivery of the same run is (rightly) not a publish again.
+	// A run that failed is printed with its error, and the benchmark fails after the table: a failure is a finding.
+	var failed []string
 	for _, mode := range []string{"merge", "step"} {
 		for i := range repeat {
 			cmd := exec.Command(self, append([]string{"report", "-mode", mode}, common...)...)
@@ -283,7 +289,15 @@ func benchReportStep(accounts, regions int, latency time.Duration, listRegions b
 			}
 			fmt.Printf("| %s | %d | %s | %s | %s | %s | %d | %d | %s | %s |\n", map[string]string{"merge": "merge alone", "step": "whole report step"}[mode], i+1,
 				r.Wall.Round(time.Millisecond), r.CPU.Round(time.Millisecond), mib(r.PeakHeap), mib(r.PeakRSS), r.Cells, r.Findings, mib(uint64(r.PartialBytes)), r.Err)
+			if r.Err != "" {
+				failed = append(failed, fmt.Sprintf("%s run %d: %s", mode, i+1, r.Err))
+			} else if mode == "merge" && r.Cells < run.Cells {
+				failed = append(failed, fmt.Sprintf("merge run %d: %d cells, the shards wrote %d", i+1, r.Cells, run.Cells))
+			}
 		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%s", strings.Join(failed, "; "))
 	}
 	return nil
 }
