@@ -26,10 +26,15 @@ import (
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/crossaccount"
 	"github.com/orgaudit/orgaudit/internal/report"
 )
 
-var allRegions = []string{"us-east-1", "eu-west-1", "ap-southeast-2", "eu-central-1", "us-west-2", "ap-northeast-1"}
+// allRegions are the 17 regions enabled by default in every account (those that need no opt-in), the first six in
+// the order earlier figures used: https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html
+var allRegions = []string{"us-east-1", "eu-west-1", "ap-southeast-2", "eu-central-1", "us-west-2", "ap-northeast-1",
+	"us-east-2", "us-west-1", "ca-central-1", "eu-west-2", "eu-west-3", "eu-north-1", "ap-south-1", "ap-northeast-2",
+	"ap-northeast-3", "ap-southeast-1", "sa-east-1"}
 
 type simReady struct {
 	URL, AccessKey, SecretKey string
@@ -67,20 +72,10 @@ func runJob(args []string) int {
 	fs := flag.NewFlagSet("bench job", flag.ExitOnError)
 	url := fs.String("url", "", "simulator endpoint")
 	concurrency := fs.Int("concurrency", 0, "0: the default")
-	regions := fs.String("regions", "", "regions")
+	regions := fs.String("regions", "", "the organization's regions, the first its home")
+	listRegions := fs.Bool("list-regions", false, `audit regions "all"`)
 	_ = fs.Parse(args)
-	cfg := aws.NewConfig()
-	cfg.Region = "us-east-1"
-	cfg.BaseEndpoint = aws.String(*url)
-	cfg.Credentials = credentials.NewStaticCredentialsProvider(os.Getenv("BENCH_ACCESS_KEY"), os.Getenv("BENCH_SECRET_KEY"), "")
-	s := audit.Defaults()
-	s.RoleName, s.ExternalID = awssim.DemoRoleName, awssim.DemoExternalID
-	s.Regions = audit.SplitList(*regions)
-	o := awssim.GenerateOptions{Regions: s.Regions}
-	s.Bucket, s.TopicARN, s.S3PathStyle = awssim.GeneratedBucket, awssim.GeneratedTopicARN(o), true
-	if *concurrency > 0 {
-		s.Concurrency = *concurrency
-	}
+	cfg, s := jobSettings(*url, *regions, *listRegions, *concurrency)
 	// As the Lambda entry point does, from the function memory the bench was told to act as.
 	audit.ApplyLambdaMemoryLimit(os.Getenv)
 	if path := os.Getenv("BENCH_CPUPROFILE"); path != "" {
@@ -122,8 +117,28 @@ func runJob(args []string) int {
 	}
 	_ = json.NewEncoder(os.Stdout).Encode(jobResult{Accounts: r.Accounts.Total, Audited: r.Accounts.Audited, Concurrency: s.Concurrency,
 		Cells: r.Coverage.Cells, CellsByCheck: cellsByCheck, Findings: len(r.Findings), Errors: r.Coverage.Errors, Wall: wall,
-		PeakHeap: peakHeap, PeakRSS: peakRSS(), WorkbookBytes: len(out.Workbook), JobCPU: selfCPU()})
+		PeakHeap: peakHeap, PeakRSS: peakRSS(), WorkbookBytes: len(out.Workbook), JobCPU: selfCPU(), Allocated: allocatedBytes()})
 	return 0
+}
+
+// jobSettings are the job's configuration and settings against the bench's simulator, as a deployment's would be.
+func jobSettings(url, regions string, listRegions bool, concurrency int) (*aws.Config, audit.Settings) {
+	cfg := aws.NewConfig()
+	cfg.Region = "us-east-1"
+	cfg.BaseEndpoint = aws.String(url)
+	cfg.Credentials = credentials.NewStaticCredentialsProvider(os.Getenv("BENCH_ACCESS_KEY"), os.Getenv("BENCH_SECRET_KEY"), "")
+	s := audit.Defaults()
+	s.RoleName, s.ExternalID = awssim.DemoRoleName, awssim.DemoExternalID
+	s.Regions = audit.SplitList(regions)
+	o := awssim.GenerateOptions{Regions: s.Regions}
+	s.Bucket, s.TopicARN, s.S3PathStyle = awssim.GeneratedBucket, awssim.GeneratedTopicARN(o), true
+	if listRegions {
+		s.Regions = []string{crossaccount.AllRegions}
+	}
+	if concurrency > 0 {
+		s.Concurrency = concurrency
+	}
+	return cfg, s
 }
 
 // samplePeakHeap samples the live heap every 2ms until stopped; it returns the highest value seen.
@@ -149,6 +164,13 @@ func samplePeakHeap() (stop func() uint64) {
 		}
 	}()
 	return func() uint64 { close(done); <-finished; return peak.Load() }
+}
+
+// allocatedBytes is what the process has allocated on the heap so far: steadier than CPU on a shared machine.
+func allocatedBytes() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }
 
 // selfCPU is this process's user and system time so far.

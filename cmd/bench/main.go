@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/checks"
 )
 
@@ -43,6 +44,12 @@ func child(args []string) (int, bool) {
 		return writeWorkbook(args[2:]), true
 	case "history":
 		return writeReadHistory(args[2:]), true
+	case "shards":
+		return produceShards(args[2:]), true
+	case "report":
+		return runReportStep(args[2:]), true
+	case "cpusplit":
+		return cpuSplitCommand(args[2:]), true
 	}
 	return 0, false
 }
@@ -55,7 +62,8 @@ func orchestrate(args []string) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	accountsFlag := fs.String("accounts", "100,1000,10000", "organization sizes, comma-separated")
 	latency := fs.Duration("latency", 20*time.Millisecond, "latency of every API call")
-	regions := fs.Int("regions", 4, "regions per account")
+	regions := fs.Int("regions", 4, "regions per account (at most 17, the regions enabled by default)")
+	listRegions := fs.Bool("list-regions", false, `audit with regions "all", as the template's default: each account's enabled regions listed (ec2:DescribeRegions)`)
 	concurrency := fs.Int("concurrency", 0, "concurrency of the job (0: the job's default)")
 	serial := fs.Int("serial", 100, "accounts of the concurrency-1 run (0: skip)")
 	workbookRows := fs.Int("workbook", 100000, "findings in the workbook benchmark (0: skip)")
@@ -63,9 +71,28 @@ func orchestrate(args []string) int {
 	repeat := fs.Int("repeat", 5, "runs of the history benchmark and of the streamed workbook it is compared with")
 	smoke := fs.Bool("smoke", false, "tiny sizes: check every part runs, measure nothing")
 	functionMemory := fs.Int("function-memory", 256, "act as a Lambda function of this many MB (Go's memory limit follows, as in Lambda); 0: no limit")
+	model := fs.Bool("model", false, "the latency model only: profile a real run, then single and distributed mode on a virtual clock")
+	var mo modelOptions
+	fs.IntVar(&mo.ProfileAccounts, "model-profile-accounts", 200, "accounts of the real run the model's profile is measured from")
+	fs.IntVar(&mo.Accounts, "model-accounts", 10000, "accounts in the model")
+	fs.IntVar(&mo.Regions, "model-regions", 17, "regions in the model")
+	fs.DurationVar(&mo.Latency, "model-latency", 100*time.Millisecond, "latency per call in the model")
+	fs.DurationVar(&mo.CPUPerCall, "model-cpu", 0, "CPU per call in the model (0: measured by the profile run)")
+	fs.IntVar(&mo.MemoryMB, "model-memory", 512, "each function's memory, MB (CPU follows: 1,769 MB is one vCPU)")
+	fs.IntVar(&mo.Concurrency, "model-concurrency", audit.DefaultConcurrency, "each function's concurrency limit")
+	fs.IntVar(&mo.ShardSize, "model-shard-size", 50, "accounts a shard")
+	fs.IntVar(&mo.MaxConcurrency, "model-max-concurrency", 100, "the Map's MaxConcurrency")
+	fs.DurationVar(&mo.StepOverhead, "model-step-overhead", time.Second, "assumed overhead of each Lambda step (dispatch, invoke, cold start)")
+	fs.DurationVar(&mo.PlanOwnerWait, "model-plan-owner-wait", 2*time.Minute, "the plan step's wait for unread owner tags after the walk (2m: a first run, none in history; 0: all recalled)")
+	fs.DurationVar(&mo.ReportCPU, "model-report-cpu", measuredReportCPU, "the whole report step's CPU, measured by -report-accounts")
+	fs.IntVar(&mo.ReportCells, "model-report-cells", measuredReportCells, "the cells of the run -model-report-cpu was measured on (the model scales by cells)")
+	reportAccounts := fs.Int("report-accounts", 0, "the report step benchmark: accounts of the distributed run whose partial results it merges (0: skip)")
+	reportShardSize := fs.Int("report-shard-size", 0, "accounts a shard in the report step benchmark's run (0: the default, 50)")
+	reportRegions := fs.Int("report-regions", 17, "regions of the report step benchmark's run (regions \"all\")")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	mo.Sizes = []int{1000, 2000, 5000, 10000, 20000}
 	if *functionMemory > 0 {
 		// Children inherit the environment: each acts as a function of this size.
 		os.Setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", strconv.Itoa(*functionMemory))
@@ -75,6 +102,24 @@ func orchestrate(args []string) int {
 	if *smoke {
 		*accountsFlag, *serial, *workbookRows, *latency = "20", 10, 2000, time.Millisecond
 		*historyRows, *repeat = 2000, 1
+		mo.ProfileAccounts, mo.Accounts, mo.Sizes = 20, 300, []int{100, 300}
+		if *reportAccounts > 0 {
+			*reportAccounts, *reportRegions, *reportShardSize = 20, 2, 8
+		}
+	}
+	if *reportAccounts > 0 {
+		if err := benchReportStep(*reportAccounts, *reportRegions, *reportShardSize, *latency, true, *repeat); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: report step: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	if *model {
+		if err := benchModel(mo); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: model: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 	var scenarios []scenario
 	for _, a := range strings.Split(*accountsFlag, ",") {
@@ -94,7 +139,7 @@ func orchestrate(args []string) int {
 	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	var results []jobResult
 	for _, sc := range scenarios {
-		r, err := measure(sc, *latency, *regions)
+		r, err := measure(sc, *latency, *regions, *listRegions)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "bench: %d accounts: %v\n", sc.accounts, err)
 			return 1
@@ -115,8 +160,8 @@ func orchestrate(args []string) int {
 			r.Stats.TotalCalls, *latency, r.Concurrency, r.Chain, walkCalls(r.Stats.Calls), r.Stats.LongestStream)
 		// The run is CPU-bound on a small machine that also hosts the simulator: the CPU both took, and how busy the
 		// machine was, tell a slow run on a shared machine from a slower job.
-		fmt.Printf("  CPU: job %s (%.0f µs per call), simulator %s (%.0f µs per call), of %s wall on %s; load average %s before the run\n",
-			r.JobCPU.Round(time.Millisecond), perCall(r.JobCPU, r.Stats.TotalCalls), r.SimCPU.Round(time.Millisecond), perCall(r.SimCPU, r.Stats.TotalCalls),
+		fmt.Printf("  CPU: job %s (%.0f µs and %.1f KiB allocated per call), simulator %s (%.0f µs per call), of %s wall on %s; load average %s before the run\n",
+			r.JobCPU.Round(time.Millisecond), perCall(r.JobCPU, r.Stats.TotalCalls), float64(r.Allocated)/1024/float64(max(r.Stats.TotalCalls, 1)), r.SimCPU.Round(time.Millisecond), perCall(r.SimCPU, r.Stats.TotalCalls),
 			r.Wall.Round(time.Millisecond), machine(), r.LoadBefore)
 	}
 	speedup(results)
@@ -165,8 +210,9 @@ type jobResult struct {
 	Wall              time.Duration
 	PeakHeap, PeakRSS uint64
 	WorkbookBytes     int
-	// JobCPU is the job process's user and system time.
+	// JobCPU is the job process's user and system time; Allocated its heap allocations, in bytes.
 	JobCPU     time.Duration
+	Allocated  uint64
 	Stats      simStats      `json:"-"`
 	SimCPU     time.Duration `json:"-"`
 	LoadBefore string        `json:"-"`
@@ -181,7 +227,7 @@ type simStats struct {
 }
 
 // measure runs one scenario: the simulator in one child process, the job in another.
-func measure(sc scenario, latency time.Duration, regions int) (jobResult, error) {
+func measure(sc scenario, latency time.Duration, regions int, listRegions bool) (jobResult, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return jobResult{}, err
@@ -204,7 +250,8 @@ func measure(sc scenario, latency time.Duration, regions int) (jobResult, error)
 	}
 	// The simulator's CPU counts from here: building the organization is not answering the job.
 	loadBefore, simCPUBefore := loadAverage(), processCPU(sim.Process.Pid)
-	job := exec.Command(self, "job", "-url", ready.URL, "-concurrency", fmt.Sprint(sc.concurrency), "-regions", strings.Join(ready.Regions, ","))
+	job := exec.Command(self, "job", "-url", ready.URL, "-concurrency", fmt.Sprint(sc.concurrency), "-regions", strings.Join(ready.Regions, ","),
+		"-list-regions="+strconv.FormatBool(listRegions))
 	job.Env = append(os.Environ(), "BENCH_ACCESS_KEY="+ready.AccessKey, "BENCH_SECRET_KEY="+ready.SecretKey)
 	job.Stderr = os.Stderr
 	out, err := job.Output()

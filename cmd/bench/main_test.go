@@ -24,6 +24,21 @@ func TestSmoke(t *testing.T) {
 	}
 }
 
+// TestSmokeModel runs the latency model at tiny sizes: its profile run against the simulator, both modes, the table.
+func TestSmokeModel(t *testing.T) {
+	if code := orchestrate([]string{"-smoke", "-model"}); code != 0 {
+		t.Fatalf("bench -smoke -model exited %d", code)
+	}
+}
+
+// TestSmokeReportStep runs the report step benchmark at tiny sizes: plan and shards against the simulator, then the
+// merge alone and the whole report step in fresh processes.
+func TestSmokeReportStep(t *testing.T) {
+	if code := orchestrate([]string{"-smoke", "-report-accounts", "1"}); code != 0 {
+		t.Fatalf("bench -smoke -report-accounts exited %d", code)
+	}
+}
+
 // TestCheckCalls: every call the simulator counts goes to the check whose IAM action names it, or to the job's own
 // (organization, roles, delivery); the registry decides, so a new check is counted without an edit here.
 func TestCheckCalls(t *testing.T) {
