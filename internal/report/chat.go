@@ -111,7 +111,7 @@ func ChatOf(r *Result) ChatNotification {
 		}
 	}
 	if r.Coverage.Errors > 0 {
-		step(fmt.Sprintf("See why %d cells could not be read: the workbook's Coverage sheet", r.Coverage.Errors))
+		step(fmt.Sprintf("See why %d cells could not be read: the workbook's %s", r.Coverage.Errors, r.coverageSheets()))
 	}
 	if r.compared() && r.Changes.New+r.Changes.Escalated > 0 {
 		step(fmt.Sprintf("Fix or suppress the %d new or worse findings", r.Changes.New+r.Changes.Escalated))

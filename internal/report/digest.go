@@ -137,8 +137,8 @@ func Digest(r *Result, limit int) string {
 	crit, warn, notice := r.Totals()
 	fmt.Fprintf(&head, "orgaudit run %s, as of %s\n", field(r.RunID, maxNameBytes), r.AsOf.Format("2006-01-02 15:04 UTC"))
 	if r.Partial {
-		fmt.Fprintf(&head, "PARTIAL: the deadline stopped the audit; %d cells were not audited (code %s in the Coverage sheet)\n",
-			deadlineCells(r), crossaccount.CodeDeadline)
+		fmt.Fprintf(&head, "PARTIAL: the deadline stopped the audit; %d cells were not audited (code %s in the %s)\n",
+			deadlineCells(r), crossaccount.CodeDeadline, r.coverageSheets())
 	}
 	if r.Owner != "" {
 		fmt.Fprintf(&head, "Owner: %s (this digest holds only the accounts of this owner)\n", field(r.Owner, maxNameBytes))
@@ -397,7 +397,9 @@ func fixedSection(r *Result, budget int) string {
 		f := &r.Resolved[idx[i]]
 		return fmt.Sprintf("- was %s: %s: %s (%s)\n", f.Severity, findingWhere(&f.Finding), field(f.ResolvedReason, maxReasonBytes),
 			openFor(f.AgeDays))
-	}, budget, func(n int) string { return fmt.Sprintf("... %d more fixed in the workbook's Resolved sheet\n", n) })
+	}, budget, func(n int) string {
+		return fmt.Sprintf("... %d more fixed in the workbook's %s\n", n, r.memorySheets(ResolvedSheet))
+	})
 	return b.String()
 }
 
@@ -414,7 +416,9 @@ func unverifiedSection(r *Result, budget int) string {
 		u := &r.Unverified[idx[i]]
 		return fmt.Sprintf("- %s when last seen %s: %s; this run: %s - %s\n", u.Severity, u.LastSeen.UTC().Format("2006-01-02"),
 			findingWhere(&u.Finding), field(u.Code, maxNameBytes), field(u.Error, maxMessageBytes))
-	}, budget, func(n int) string { return fmt.Sprintf("... %d more in the workbook's Unverified sheet\n", n) })
+	}, budget, func(n int) string {
+		return fmt.Sprintf("... %d more in the workbook's %s\n", n, r.memorySheets(UnverifiedSheet))
+	})
 	return b.String()
 }
 
@@ -458,7 +462,8 @@ func suppressionsSection(r *Result, budget int) string {
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nSUPPRESSED: %d findings, not counted above (the workbook's Suppressed sheet lists them with their rules)\n", len(r.Suppressed))
+	fmt.Fprintf(&b, "\nSUPPRESSED: %d findings, not counted above (the workbook's %s lists them with their rules)\n", len(r.Suppressed),
+		r.memorySheets(SuppressedSheet))
 	type ruleLine struct {
 		what string
 		rule history.Rule
@@ -475,7 +480,7 @@ func suppressionsSection(r *Result, budget int) string {
 		return fmt.Sprintf("- rule at line %d %s: %s - %s (owner %s)\n", l.rule.Line, l.what, ruleScope(l.rule),
 			field(l.rule.Reason, maxReasonBytes), field(l.rule.Owner, maxNameBytes))
 	}, budget, func(n int) string {
-		return fmt.Sprintf("... %d more rules expired or expiring, in the workbook's Suppressed sheet\n", n)
+		return fmt.Sprintf("... %d more rules expired or expiring, in the workbook's %s\n", n, r.memorySheets(SuppressedSheet))
 	})
 	return b.String()
 }
@@ -607,7 +612,9 @@ func notAuditedSection(r *Result, limit int) string {
 		if len(r.Skipped) > 0 {
 			reserve += len(moreSkipped(len(r.Skipped)))
 		}
-		writeLines(&b, len(r.Errors), func(i int) string { return failureLine(r.Errors[i]) }, limit-reserve, moreFailures)
+		writeLines(&b, len(r.Errors), func(i int) string { return failureLine(r.Errors[i]) }, limit-reserve, func(n int) string {
+			return moreFailures(n, r.coverageSheets())
+		})
 	}
 	if len(r.Skipped) > 0 {
 		b.WriteString(skippedHead)
@@ -634,8 +641,9 @@ func writeLines(b *strings.Builder, n int, line func(i int) string, limit int, m
 	}
 }
 
-func moreFailures(n int) string {
-	return fmt.Sprintf("... %d more failures in the workbook's Coverage sheet\n", n)
+// moreFailures counts the failures left out; sheets names where the workbook lists them.
+func moreFailures(n int, sheets string) string {
+	return fmt.Sprintf("... %d more failures in the workbook's %s\n", n, sheets)
 }
 
 func moreSkipped(n int) string { return fmt.Sprintf("... %d more skipped\n", n) }

@@ -105,8 +105,8 @@ func (r *Result) htmlPage(o MailOptions) htmlPage {
 	p := htmlPage{Subject: Subject(r), Title: "orgaudit " + r.AsOf.Format("2006-01-02"),
 		RunLine: fmt.Sprintf("Run %s, as of %s", field(r.RunID, maxNameBytes), r.AsOf.Format("2006-01-02 15:04 UTC"))}
 	if r.Partial {
-		p.Partial = fmt.Sprintf("PARTIAL: the deadline stopped the audit; %d cells were not audited (code %s in the Coverage sheet).",
-			deadlineCells(r), crossaccount.CodeDeadline)
+		p.Partial = fmt.Sprintf("PARTIAL: the deadline stopped the audit; %d cells were not audited (code %s in the %s).",
+			deadlineCells(r), crossaccount.CodeDeadline, r.coverageSheets())
 	}
 	for _, w := range r.Warnings {
 		p.Warnings = append(p.Warnings, field(w, maxWarningBytes))
@@ -306,7 +306,7 @@ func (r *Result) fixedHTML(rows int) htmlSection {
 	}
 	for _, i := range bySeverity(len(r.Resolved), func(i int) checks.Severity { return r.Resolved[i].Severity }, nil) {
 		if len(s.Rows) == rows {
-			s.More = fmt.Sprintf("%d more fixed in the workbook's Resolved sheet", len(r.Resolved)-rows)
+			s.More = fmt.Sprintf("%d more fixed in the workbook's %s", len(r.Resolved)-rows, r.memorySheets(ResolvedSheet))
 			break
 		}
 		f := &r.Resolved[i]
@@ -326,7 +326,7 @@ func (r *Result) unverifiedHTML(rows int) []htmlSection {
 		Columns: []string{"Severity", "Last seen", "Account", "Region", "Check", "Resource", "This run"}}
 	for _, i := range bySeverity(len(r.Unverified), func(i int) checks.Severity { return r.Unverified[i].Severity }, nil) {
 		if len(s.Rows) == rows {
-			s.More = fmt.Sprintf("%d more in the workbook's Unverified sheet", len(r.Unverified)-rows)
+			s.More = fmt.Sprintf("%d more in the workbook's %s", len(r.Unverified)-rows, r.memorySheets(UnverifiedSheet))
 			break
 		}
 		u := &r.Unverified[i]
@@ -376,7 +376,7 @@ func (r *Result) notAuditedHTML(rows int) []htmlSection {
 			Color: colors[0], Tint: colors[1], Columns: []string{"Account", "Region", "Check", "Code", "Message"}}
 		for i, e := range r.Errors {
 			if i == rows {
-				s.More = fmt.Sprintf("%d more failures in the workbook's Coverage sheet", len(r.Errors)-rows)
+				s.More = fmt.Sprintf("%d more failures in the workbook's %s", len(r.Errors)-rows, r.coverageSheets())
 				break
 			}
 			account, region, check := "the account list", "", ""
@@ -415,10 +415,10 @@ func (r *Result) suppressionsHTML(rows int) []htmlSection {
 		return nil
 	}
 	s := htmlSection{Title: fmt.Sprintf("Suppressed: %d findings, not counted above", len(r.Suppressed)), Color: neutralColor, Tint: neutralTint,
-		Note: "The workbook's Suppressed sheet lists them with their rules.", Columns: []string{"Rule", "When", "Scope", "Reason", "Owner"}}
+		Note: fmt.Sprintf("The workbook's %s lists them with their rules.", r.memorySheets(SuppressedSheet)), Columns: []string{"Rule", "When", "Scope", "Reason", "Owner"}}
 	add := func(rule history.Rule, when string) {
 		if len(s.Rows) == rows {
-			s.More = "more rules expired or expiring, in the workbook's Suppressed sheet"
+			s.More = "more rules expired or expiring, in the workbook's " + r.memorySheets(SuppressedSheet)
 			return
 		}
 		s.Rows = append(s.Rows, []htmlCell{{Text: fmt.Sprintf("line %d", rule.Line)}, {Text: when, Bold: true}, {Text: ruleScope(rule)},

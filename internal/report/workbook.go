@@ -403,9 +403,10 @@ func Workbook(r *Result, cs []checks.Check) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// WriteWorkbook writes a Summary sheet, the Commitments sheet, one sheet per check, the memory sheets (Resolved, Unverified, Suppressed,
-// Trend) and a Coverage sheet. Rows are streamed, so memory stays
-// flat with the number of findings. Text from AWS is always written as a string cell, never as a formula.
+// WriteWorkbook writes a Summary sheet, the Commitments sheet, one sheet per check, the memory sheets (Resolved,
+// Unverified, Suppressed, Trend) and a Coverage sheet. Rows are streamed, so memory stays flat with the number of
+// findings; a list longer than a sheet holds continues on "Name (2)", "Name (3)"... Text from AWS is always written
+// as a string cell, never as a formula.
 func WriteWorkbook(w io.Writer, r *Result, cs []checks.Check) error {
 	f := excelize.NewFile()
 	defer f.Close()
@@ -416,21 +417,32 @@ func WriteWorkbook(w io.Writer, r *Result, cs []checks.Check) error {
 	if err := f.SetSheetName("Sheet1", SummarySheet); err != nil {
 		return fmt.Errorf("summary sheet: %w", err)
 	}
-	if err := writeCommitmentsSheet(f, st, r, cs); err != nil {
+	// A list longer than a sheet holds continues on further sheets; the Summary names them.
+	var continued continuedSheets
+	names, err := writeCommitmentsSheet(f, st, r, cs)
+	if err != nil {
 		return fmt.Errorf("commitments sheet: %w", err)
 	}
+	continued.add(names)
 	for _, c := range cs {
-		if err := writeCheckSheet(f, st, c, r.Findings); err != nil {
+		names, err := writeCheckSheet(f, st, c, r.Findings)
+		if err != nil {
 			return fmt.Errorf("sheet %s: %w", c.Name(), err)
 		}
+		continued.add(names)
 	}
-	if err := writeMemorySheets(f, st, r, cs); err != nil {
+	lists, err := writeMemorySheets(f, st, r, cs)
+	if err != nil {
 		return err
 	}
-	if err := writeCoverageSheet(f, st, r.Cells); err != nil {
+	for _, names := range lists {
+		continued.add(names)
+	}
+	if names, err = writeCoverageSheet(f, st, r.Cells); err != nil {
 		return fmt.Errorf("coverage sheet: %w", err)
 	}
-	if err := writeSummarySheet(f, st, r); err != nil {
+	continued.add(names)
+	if err := writeSummarySheet(f, st, r, continued); err != nil {
 		return fmt.Errorf("summary sheet: %w", err)
 	}
 	if _, err := f.WriteTo(w); err != nil {
@@ -440,34 +452,24 @@ func WriteWorkbook(w io.Writer, r *Result, cs []checks.Check) error {
 }
 
 // writeCheckSheet writes c's findings, read in place from all findings: copying them out per check would hold a
-// second copy of every finding while the workbook is built.
-func writeCheckSheet(f *excelize.File, st *styles, c checks.Check, all []checks.Finding) error {
-	if _, err := f.NewSheet(c.Name()); err != nil {
-		return err
-	}
-	if err := setupPrint(f, c.Name(), true); err != nil {
-		return err
-	}
+// second copy of every finding while the workbook is built. Findings are found by a scan that goes on from the last
+// one written, so the list is read once however many sheets it takes.
+func writeCheckSheet(f *excelize.File, st *styles, c checks.Check, all []checks.Finding) ([]string, error) {
 	cols := sheetColumns(c)
 	fit := newColumnFit(FindingColumns(c))
 	for j, col := range cols {
 		fit.capAt(j, col.Width)
 	}
+	n := 0
 	for i := range all {
 		if fd := &all[i]; fd.Check == c.Name() {
+			n++
 			for j, col := range cols {
 				if col.Kind != checks.KindLink {
 					fit.see(j, col.value(fd))
 				}
 			}
 		}
-	}
-	sw, err := f.NewStreamWriter(c.Name())
-	if err != nil {
-		return err
-	}
-	if err := startSheet(sw, st, FindingColumns(c), fit); err != nil {
-		return err
 	}
 	// One row of cells, reused: SetRow takes *Cell, so no cell is boxed afresh for every row.
 	cells := make([]excelize.Cell, len(cols))
@@ -476,26 +478,24 @@ func writeCheckSheet(f *excelize.File, st *styles, c checks.Check, all []checks.
 		row[j] = &cells[j]
 	}
 	opts := []excelize.RowOpts{{}}
-	n := 0
-	for i := range all {
-		fd := &all[i]
-		if fd.Check != c.Name() {
-			continue
-		}
-		sty := st.sev[fd.Severity]
-		lines := 1
-		for j, col := range cols {
-			var l int
-			cells[j], l = findingCell(fd, col, j, sty, st, fit)
-			lines = max(lines, l)
-		}
-		n++
-		opts[0].Height = rowHeight(lines)
-		if err := sw.SetRow(cellName(1, n+1), row, opts...); err != nil {
-			return err
-		}
-	}
-	return endSheet(sw, FindingColumns(c), n, tableName(c.Name()))
+	next := 0 // index into all after the last finding written
+	return writePagedSheet(f, st, pagedSheet{name: c.Name(), table: tableName(c.Name()), cols: FindingColumns(c), fit: fit, n: n,
+		row: func(sw *excelize.StreamWriter, rowNum, _ int) error {
+			for all[next].Check != c.Name() {
+				next++
+			}
+			fd := &all[next]
+			next++
+			sty := st.sev[fd.Severity]
+			lines := 1
+			for j, col := range cols {
+				var l int
+				cells[j], l = findingCell(fd, col, j, sty, st, fit)
+				lines = max(lines, l)
+			}
+			opts[0].Height = rowHeight(lines)
+			return sw.SetRow(cellName(1, rowNum), row, opts...)
+		}})
 }
 
 // FindingValue is what a finding holds in one of its sheet's columns: text, a whole number of days, or a UTC time;
@@ -572,13 +572,7 @@ func linkCell(url string, st *styles) excelize.Cell {
 	return excelize.Cell{StyleID: st.link, Formula: fmt.Sprintf(`HYPERLINK("%s","open")`, q), Value: "open"}
 }
 
-func writeCoverageSheet(f *excelize.File, st *styles, cells []crossaccount.Cell) error {
-	if _, err := f.NewSheet(CoverageSheet); err != nil {
-		return err
-	}
-	if err := setupPrint(f, CoverageSheet, true); err != nil {
-		return err
-	}
+func writeCoverageSheet(f *excelize.File, st *styles, cells []crossaccount.Cell) ([]string, error) {
 	values := func(c *crossaccount.Cell) [10]any {
 		return [10]any{c.AccountID, c.AccountName, c.Owner, c.OU, c.Region, c.Check, string(c.Outcome), c.Findings, c.Code, c.Message}
 	}
@@ -588,37 +582,28 @@ func writeCoverageSheet(f *excelize.File, st *styles, cells []crossaccount.Cell)
 			fit.see(j, v)
 		}
 	}
-	sw, err := f.NewStreamWriter(CoverageSheet)
-	if err != nil {
-		return err
-	}
-	if err := startSheet(sw, st, CoverageColumns, fit); err != nil {
-		return err
-	}
 	out := make([]excelize.Cell, len(CoverageColumns))
 	row := make([]any, len(out))
 	for j := range out {
 		row[j] = &out[j]
 	}
 	opts := []excelize.RowOpts{{}}
-	for i := range cells {
-		c := &cells[i]
-		s := st.plain
-		if c.Outcome == crossaccount.OutcomeError {
-			s = st.errorRow
-		}
-		lines := 1
-		for j, v := range values(c) {
-			l := fit.lines(j, v)
-			lines = max(lines, l)
-			out[j] = excelize.Cell{StyleID: s.of(v, l > 1), Value: v}
-		}
-		opts[0].Height = rowHeight(lines)
-		if err := sw.SetRow(cellName(1, i+2), row, opts...); err != nil {
-			return err
-		}
-	}
-	return endSheet(sw, CoverageColumns, len(cells), "Coverage")
+	return writePagedSheet(f, st, pagedSheet{name: CoverageSheet, table: "Coverage", cols: CoverageColumns, fit: fit, n: len(cells),
+		row: func(sw *excelize.StreamWriter, rowNum, i int) error {
+			c := &cells[i]
+			s := st.plain
+			if c.Outcome == crossaccount.OutcomeError {
+				s = st.errorRow
+			}
+			lines := 1
+			for j, v := range values(c) {
+				l := fit.lines(j, v)
+				lines = max(lines, l)
+				out[j] = excelize.Cell{StyleID: s.of(v, l > 1), Value: v}
+			}
+			opts[0].Height = rowHeight(lines)
+			return sw.SetRow(cellName(1, rowNum), row, opts...)
+		}})
 }
 
 // startSheet sets the columns' widths, freezes the header row and writes it; all must precede the data rows in a
@@ -655,7 +640,7 @@ func endSheet(sw *excelize.StreamWriter, cols []string, rows int, name string) e
 // writeSummarySheet writes the run's figures, its counts by check and the accounts it skipped. Each cell's style
 // follows its value (a date is formatted as a date wherever it sits) and header rows are styled by the row they were
 // written at, so a row added later cannot move a style onto the wrong cell.
-func writeSummarySheet(f *excelize.File, st *styles, r *Result) error {
+func writeSummarySheet(f *excelize.File, st *styles, r *Result, continued continuedSheets) error {
 	crit, warn, notice := r.Totals()
 	var rows [][]any
 	headers := map[int]bool{} // indexes into rows
@@ -682,6 +667,7 @@ func writeSummarySheet(f *excelize.File, st *styles, r *Result) error {
 		[]any{"Cells failed", r.Coverage.Errors},
 		[]any{"Findings critical / warning / notice", fmt.Sprintf("%d / %d / %d", crit, warn, notice)},
 	)
+	rows = append(rows, continued.summaryRows()...)
 	rows = append(rows, memoryRows(r)...)
 	rows = append(rows, []any{})
 	header("Check", "Critical", "Warning", "Notice", "Title")

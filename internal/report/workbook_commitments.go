@@ -136,16 +136,13 @@ func endingByMonth(asOf time.Time, cs []commitment) (rows []monthRow, lapsed int
 	return rows, lapsed
 }
 
+// chartRows are the rows the month chart spans from the month table's header: it is 300 pixels high, a row 20.
+const chartRows = 16
+
 // writeCommitmentsSheet streams the list, then notes, the month table and, beside it, a bar chart of the commitments
-// ending per month. The chart is added before the stream starts: a stream writer keeps a drawing the sheet already
-// has, and cannot add one.
-func writeCommitmentsSheet(f *excelize.File, st *styles, r *Result, cs []checks.Check) error {
-	if _, err := f.NewSheet(CommitmentsSheet); err != nil {
-		return err
-	}
-	if err := setupPrint(f, CommitmentsSheet, true); err != nil {
-		return err
-	}
+// ending per month, on the list's last sheet. The chart is added before the stream starts: a stream writer keeps a
+// drawing the sheet already has, and cannot add one.
+func writeCommitmentsSheet(f *excelize.File, st *styles, r *Result, cs []checks.Check) ([]string, error) {
 	list := commitments(r, cs)
 	months, lapsed := endingByMonth(r.AsOf, list)
 	notes := []string{fmt.Sprintf("%d commitments end within %s or lapsed unrenewed: the findings of %s, soonest end first.",
@@ -177,79 +174,76 @@ func writeCommitmentsSheet(f *excelize.File, st *styles, r *Result, cs []checks.
 		}
 	}
 
-	// Rows: the list's header and rows (at least one, as endSheet's table), a blank row, the notes, a blank row, the
-	// month table's header and its rows.
-	notesRow := max(len(list)+1, 2) + 2
-	monthHeader := notesRow + len(notes) + 1
-	ref := func(col, from, to int) string {
-		name, _ := excelize.ColumnNumberToName(col)
-		if from == to {
-			return fmt.Sprintf("'%s'!$%s$%d", CommitmentsSheet, name, from)
-		}
-		return fmt.Sprintf("'%s'!$%s$%d:$%s$%d", CommitmentsSheet, name, from, name, to)
-	}
-	bars := excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"2F75B5"}}
-	if err := f.AddChart(CommitmentsSheet, cellName(len(MonthColumns)+2, monthHeader), &excelize.Chart{
-		Type: excelize.Col,
-		Series: []excelize.ChartSeries{{Name: ref(2, monthHeader, monthHeader), Fill: bars,
-			Categories: ref(1, monthHeader+1, monthHeader+len(months)), Values: ref(2, monthHeader+1, monthHeader+len(months))}},
-		Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "Commitments ending per month"}}},
-		Legend:    excelize.ChartLegend{Position: "none"},
-		Dimension: excelize.ChartDimension{Width: 600, Height: 300},
-		YAxis:     excelize.ChartAxis{MajorGridLines: true},
-	}); err != nil {
-		return err
-	}
-
-	sw, err := f.NewStreamWriter(CommitmentsSheet)
-	if err != nil {
-		return err
-	}
-	if err := startSheet(sw, st, CommitmentColumns, fit); err != nil {
-		return err
-	}
+	// Below the list's table on its last sheet: a blank row, the notes, a blank row, the month table's header and its
+	// rows, the chart beside them reaching further down.
+	monthHeaderAt := func(below int) int { return below + len(notes) + 1 }
+	tailRows := 1 + len(notes) + 1 + max(1+len(months), chartRows)
 	opts := []excelize.RowOpts{{}}
-	for i, c := range list {
-		vals := c.values()
-		sty := st.sev[c.f.Severity]
-		row := make([]any, len(vals))
-		lines := 1
-		for j, v := range vals {
-			if j == len(vals)-1 {
-				row[j] = linkCell(c.f.ConsoleURL, st)
-				continue
+	return writePagedSheet(f, st, pagedSheet{name: CommitmentsSheet, table: "Commitments", cols: CommitmentColumns, fit: fit, n: len(list),
+		tailRows: tailRows,
+		row: func(sw *excelize.StreamWriter, rowNum, i int) error {
+			c := list[i]
+			vals := c.values()
+			sty := st.sev[c.f.Severity]
+			row := make([]any, len(vals))
+			lines := 1
+			for j, v := range vals {
+				if j == len(vals)-1 {
+					row[j] = linkCell(c.f.ConsoleURL, st)
+					continue
+				}
+				l := fit.lines(j, v)
+				lines = max(lines, l)
+				row[j] = excelize.Cell{StyleID: sty.of(v, l > 1), Value: v}
 			}
-			l := fit.lines(j, v)
-			lines = max(lines, l)
-			row[j] = excelize.Cell{StyleID: sty.of(v, l > 1), Value: v}
-		}
-		opts[0].Height = rowHeight(lines)
-		if err := sw.SetRow(cellName(1, i+2), row, opts...); err != nil {
-			return err
-		}
-	}
-	for k, note := range notes {
-		if err := sw.SetRow(cellName(1, notesRow+k), []any{excelize.Cell{StyleID: st.plain.text, Value: note}}); err != nil {
-			return err
-		}
-	}
-	header := make([]any, len(MonthColumns))
-	for j, h := range MonthColumns {
-		header[j] = excelize.Cell{StyleID: st.header, Value: h}
-	}
-	if err := sw.SetRow(cellName(1, monthHeader), header); err != nil {
-		return err
-	}
-	for k, vals := range monthValues {
-		row := make([]any, len(vals))
-		for j, v := range vals {
-			row[j] = excelize.Cell{StyleID: st.plain.of(v, false), Value: v}
-		}
-		if err := sw.SetRow(cellName(1, monthHeader+1+k), row); err != nil {
-			return err
-		}
-	}
-	return endSheet(sw, CommitmentColumns, len(list), "Commitments")
+			opts[0].Height = rowHeight(lines)
+			return sw.SetRow(cellName(1, rowNum), row, opts...)
+		},
+		prepare: func(sheet string, below int) error {
+			monthHeader := monthHeaderAt(below)
+			ref := func(col, from, to int) string {
+				name, _ := excelize.ColumnNumberToName(col)
+				if from == to {
+					return fmt.Sprintf("'%s'!$%s$%d", sheet, name, from)
+				}
+				return fmt.Sprintf("'%s'!$%s$%d:$%s$%d", sheet, name, from, name, to)
+			}
+			bars := excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"2F75B5"}}
+			return f.AddChart(sheet, cellName(len(MonthColumns)+2, monthHeader), &excelize.Chart{
+				Type: excelize.Col,
+				Series: []excelize.ChartSeries{{Name: ref(2, monthHeader, monthHeader), Fill: bars,
+					Categories: ref(1, monthHeader+1, monthHeader+len(months)), Values: ref(2, monthHeader+1, monthHeader+len(months))}},
+				Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "Commitments ending per month"}}},
+				Legend:    excelize.ChartLegend{Position: "none"},
+				Dimension: excelize.ChartDimension{Width: 600, Height: 300},
+				YAxis:     excelize.ChartAxis{MajorGridLines: true},
+			})
+		},
+		tail: func(sw *excelize.StreamWriter, _ string, below int) error {
+			for k, note := range notes {
+				if err := sw.SetRow(cellName(1, below+k), []any{excelize.Cell{StyleID: st.plain.text, Value: note}}); err != nil {
+					return err
+				}
+			}
+			monthHeader := monthHeaderAt(below)
+			header := make([]any, len(MonthColumns))
+			for j, h := range MonthColumns {
+				header[j] = excelize.Cell{StyleID: st.header, Value: h}
+			}
+			if err := sw.SetRow(cellName(1, monthHeader), header); err != nil {
+				return err
+			}
+			for k, vals := range monthValues {
+				row := make([]any, len(vals))
+				for j, v := range vals {
+					row[j] = excelize.Cell{StyleID: st.plain.of(v, false), Value: v}
+				}
+				if err := sw.SetRow(cellName(1, monthHeader+1+k), row); err != nil {
+					return err
+				}
+			}
+			return nil
+		}})
 }
 
 // commitmentChecks names the checks whose findings are commitments.

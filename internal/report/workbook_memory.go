@@ -77,13 +77,18 @@ type listSheet struct {
 	below [][]any
 }
 
-func writeListSheet(f *excelize.File, st *styles, ls listSheet) error {
-	if _, err := f.NewSheet(ls.name); err != nil {
-		return err
+// tailRows are the rows below the table on the list's last sheet: a blank row and the notes, then a blank row and
+// the second block.
+func (ls listSheet) tailRows() int {
+	n := 1 + len(ls.notes)
+	if len(ls.below) > 0 {
+		n += 1 + len(ls.below)
 	}
-	if err := setupPrint(f, ls.name, true); err != nil {
-		return err
-	}
+	return n
+}
+
+// writeListSheet writes ls, on as many sheets as its rows take, and returns their names.
+func writeListSheet(f *excelize.File, st *styles, ls listSheet) ([]string, error) {
 	fit := newColumnFit(ls.cols)
 	for i := range ls.n {
 		vals, _ := ls.row(i)
@@ -99,15 +104,8 @@ func writeListSheet(f *excelize.File, st *styles, ls listSheet) error {
 			fit.see(j, v)
 		}
 	}
-	sw, err := f.NewStreamWriter(ls.name)
-	if err != nil {
-		return err
-	}
-	if err := startSheet(sw, st, ls.cols, fit); err != nil {
-		return err
-	}
 	opts := []excelize.RowOpts{{}}
-	write := func(rowNum int, vals []any, sty cellStyles) error {
+	write := func(sw *excelize.StreamWriter, rowNum int, vals []any, sty cellStyles) error {
 		out := make([]any, len(vals))
 		lines := 1
 		for j, v := range vals {
@@ -118,47 +116,47 @@ func writeListSheet(f *excelize.File, st *styles, ls listSheet) error {
 		opts[0].Height = rowHeight(lines)
 		return sw.SetRow(cellName(1, rowNum), out, opts...)
 	}
-	for i := range ls.n {
-		vals, sev := ls.row(i)
-		sty, ok := st.sev[sev]
-		if !ok {
-			sty = st.plain
-		}
-		if err := write(i+2, vals, sty); err != nil {
-			return err
-		}
-	}
-	// The table covers the header and at least one row (endSheet's rule), so what follows starts after both and a
-	// blank row.
-	next := max(ls.n+1, 2) + 2
-	for _, note := range ls.notes {
-		// A note is not measured: it runs across the empty cells to its right rather than widening column A.
-		if err := sw.SetRow(cellName(1, next), []any{excelize.Cell{StyleID: st.plain.text, Value: note}}); err != nil {
-			return err
-		}
-		next++
-	}
-	if len(ls.below) > 0 {
-		next++
-		header := make([]any, len(ls.below[0]))
-		for j, v := range ls.below[0] {
-			header[j] = excelize.Cell{StyleID: st.header, Value: v}
-		}
-		if err := sw.SetRow(cellName(1, next), header); err != nil {
-			return err
-		}
-		for k, row := range ls.below[1:] {
-			if err := write(next+1+k, row, st.plain); err != nil {
+	return writePagedSheet(f, st, pagedSheet{name: ls.name, table: ls.table, cols: ls.cols, fit: fit, n: ls.n, tailRows: ls.tailRows(),
+		row: func(sw *excelize.StreamWriter, rowNum, i int) error {
+			vals, sev := ls.row(i)
+			sty, ok := st.sev[sev]
+			if !ok {
+				sty = st.plain
+			}
+			return write(sw, rowNum, vals, sty)
+		},
+		tail: func(sw *excelize.StreamWriter, _ string, next int) error {
+			for _, note := range ls.notes {
+				// A note is not measured: it runs across the empty cells to its right rather than widening column A.
+				if err := sw.SetRow(cellName(1, next), []any{excelize.Cell{StyleID: st.plain.text, Value: note}}); err != nil {
+					return err
+				}
+				next++
+			}
+			if len(ls.below) == 0 {
+				return nil
+			}
+			next++
+			header := make([]any, len(ls.below[0]))
+			for j, v := range ls.below[0] {
+				header[j] = excelize.Cell{StyleID: st.header, Value: v}
+			}
+			if err := sw.SetRow(cellName(1, next), header); err != nil {
 				return err
 			}
-		}
-	}
-	return endSheet(sw, ls.cols, ls.n, ls.table)
+			for k, row := range ls.below[1:] {
+				if err := write(sw, next+1+k, row, st.plain); err != nil {
+					return err
+				}
+			}
+			return nil
+		}})
 }
 
-// writeMemorySheets writes Resolved, Unverified, Suppressed and Trend. Each says, below its table, what it compared
-// with or why it could not: an empty Resolved sheet on a first run must not read as "nothing was fixed".
-func writeMemorySheets(f *excelize.File, st *styles, r *Result, cs []checks.Check) error {
+// writeMemorySheets writes Resolved, Unverified, Suppressed and Trend, and returns the sheets each list took. Each
+// says, below its table, what it compared with or why it could not: an empty Resolved sheet on a first run must not
+// read as "nothing was fixed". Trend is one row per stored run of history.DefaultLookback: never near a sheet's limit.
+func writeMemorySheets(f *excelize.File, st *styles, r *Result, cs []checks.Check) ([][]string, error) {
 	byName := map[string]checks.Check{}
 	for _, c := range checks.All() {
 		byName[c.Name()] = c
@@ -166,6 +164,23 @@ func writeMemorySheets(f *excelize.File, st *styles, r *Result, cs []checks.Chec
 	for _, c := range cs {
 		byName[c.Name()] = c
 	}
+	var sheets [][]string
+	for _, ls := range memoryLists(r, byName) {
+		names, err := writeListSheet(f, st, ls)
+		if err != nil {
+			return nil, fmt.Errorf("%s sheet: %w", ls.name, err)
+		}
+		sheets = append(sheets, names)
+	}
+	if err := writeTrendSheet(f, st, r); err != nil {
+		return nil, fmt.Errorf("trend sheet: %w", err)
+	}
+	return sheets, nil
+}
+
+// memoryLists are the Resolved, Unverified and Suppressed sheets of r, with their notes; byName finds a finding's
+// check for its Details column.
+func memoryLists(r *Result, byName map[string]checks.Check) []listSheet {
 	base := func(fd *checks.Finding) []any {
 		vals := make([]any, 0, len(SuppressedColumns))
 		for _, col := range listColumns {
@@ -211,15 +226,7 @@ func writeMemorySheets(f *excelize.File, st *styles, r *Result, cs []checks.Chec
 			return vals, x.Severity
 		}}
 	suppressed.notes, suppressed.below = suppressionNotes(r)
-	for _, ls := range []listSheet{resolved, unverified, suppressed} {
-		if err := writeListSheet(f, st, ls); err != nil {
-			return fmt.Errorf("%s sheet: %w", ls.name, err)
-		}
-	}
-	if err := writeTrendSheet(f, st, r); err != nil {
-		return fmt.Errorf("trend sheet: %w", err)
-	}
-	return nil
+	return []listSheet{resolved, unverified, suppressed}
 }
 
 // memoryNote says what the run was compared with, or why with nothing.
