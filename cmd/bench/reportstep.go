@@ -202,6 +202,7 @@ func mergeOnly(ctx context.Context, cfg aws.Config, ev distributed.ReportEvent) 
 		return nil, 0, err
 	}
 	m := distributed.NewMerger(ev.Run.RunID, ev.Run.Regions, cs, plan.Rest)
+	m.ExpectShards(len(shards))
 	var size int64
 	for _, sh := range shards {
 		body, err := getObject(ctx, cfg, ev.Manifest.Bucket, distributed.PartialKey(prefix, ev.Run, sh.Index))

@@ -220,6 +220,7 @@ func Report(ctx context.Context, cfg aws.Config, base audit.Settings, ev ReportE
 		return nil, nil, &audit.InvalidEventError{Err: fmt.Errorf("the plan object is run %s's, not %s's", plan.Run.RunID, ev.Run.RunID)}
 	}
 	m := NewMerger(ev.Run.RunID, j.Regions, j.Checks, plan.Rest)
+	m.ExpectShards(plan.Shards)
 	shards := 0
 	err = st.eachShard(ctx, ev.Manifest.Key, func(sh Shard) {
 		shards++
