@@ -37,6 +37,9 @@ type Call struct {
 	Region    string
 	// Target is the account a call reaches into when it is not the caller's own: the role's account for AssumeRole.
 	Target string
+	// Resource is the one resource a call names, where an intercept needs to tell calls apart by it: the account
+	// whose tags ListTagsForResource reads.
+	Resource string
 }
 
 // Fault is an error answer in the service's own protocol.
@@ -369,9 +372,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := &request{call: Call{Service: service, Operation: op, Region: region}, form: form, body: body, now: s.now(), org: s.org}
-	if op == "AssumeRole" {
+	switch op {
+	case "AssumeRole":
 		if a, err := arn.Parse(form.Get("RoleArn")); err == nil {
 			req.call.Target = a.AccountID
+		}
+	case "ListTagsForResource":
+		var in struct{ ResourceId string }
+		if service == "organizations" && json.Unmarshal(body, &in) == nil {
+			req.call.Resource = in.ResourceId
 		}
 	}
 	s.count(req.call)
