@@ -114,7 +114,7 @@ func decodeEvent(raw []byte) (Event, error) {
 	switch source {
 	case "aws.events":
 		var e eventBridgeScheduled
-		if err := strictDecode(raw, &e); err != nil {
+		if err := DecodeStrict(raw, &e); err != nil {
 			return Event{}, fmt.Errorf("EventBridge event: %w", err)
 		}
 		if e.DetailType != "Scheduled Event" {
@@ -133,7 +133,7 @@ func decodeEvent(raw []byte) (Event, error) {
 		return ev, nil
 	case "aws.scheduler":
 		var e schedulerInput
-		if err := strictDecode(raw, &e); err != nil {
+		if err := DecodeStrict(raw, &e); err != nil {
 			return Event{}, fmt.Errorf("Scheduler event: %w", err)
 		}
 		t, err := time.Parse(time.RFC3339, e.ScheduledTime)
@@ -143,7 +143,7 @@ func decodeEvent(raw []byte) (Event, error) {
 		return Event{Kind: "scheduler", ScheduledTime: t.UTC()}, nil
 	case "":
 		var o Override
-		if err := strictDecode(raw, &o); err != nil {
+		if err := DecodeStrict(raw, &o); err != nil {
 			return Event{}, fmt.Errorf("manual event: %w", err)
 		}
 		return Event{Kind: "manual", Override: o}, nil
@@ -151,7 +151,9 @@ func decodeEvent(raw []byte) (Event, error) {
 	return Event{}, fmt.Errorf("event source %q is not one orgaudit handles (aws.events, aws.scheduler, or none for a manual run)", source)
 }
 
-func strictDecode(raw []byte, v any) error {
+// DecodeStrict decodes one JSON object into v as every event is read: an unknown field or anything after the object
+// is an error, so a misspelt override is refused rather than ignored.
+func DecodeStrict(raw []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 
 	"github.com/orgaudit/orgaudit/internal/audit"
@@ -88,10 +87,10 @@ func decodeStep(raw []byte) (any, error) {
 	switch probe.Step {
 	case StepPlan:
 		var ev PlanEvent
-		return &ev, strictDecode(raw, &ev)
+		return &ev, audit.DecodeStrict(raw, &ev)
 	case StepShard:
 		var ev ShardEvent
-		if err := strictDecode(raw, &ev); err != nil {
+		if err := audit.DecodeStrict(raw, &ev); err != nil {
 			return nil, err
 		}
 		if ev.Shard.Index < 0 || len(ev.Shard.Accounts) == 0 {
@@ -105,7 +104,7 @@ func decodeStep(raw []byte) (any, error) {
 		return &ev, nil
 	case StepReport:
 		var ev ReportEvent
-		if err := strictDecode(raw, &ev); err != nil {
+		if err := audit.DecodeStrict(raw, &ev); err != nil {
 			return nil, err
 		}
 		if ev.Manifest.Bucket == "" || ev.Manifest.Key == "" {
@@ -114,18 +113,6 @@ func decodeStep(raw []byte) (any, error) {
 		return &ev, nil
 	}
 	return nil, fmt.Errorf("step %q is not one of %s, %s, %s", probe.Step, StepPlan, StepShard, StepReport)
-}
-
-func strictDecode(raw []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("trailing data after the JSON object")
-	}
-	return nil
 }
 
 // mapEntry is what the report reads of one Map entry: a shard's answer, or the error its iteration ended with. Read
