@@ -3,10 +3,8 @@ package checks
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/memorydb"
@@ -31,11 +29,7 @@ func (MemoryDBReservedNodes) DigestDetail(*Finding) string { return "" }
 
 // MemoryDB reports State as a plain string. Its references name no values; these are the ones its reservations share
 // with ElastiCache's, which MemoryDB's reserved nodes follow.
-const (
-	memorydbActive         = "active"
-	memorydbPaymentPending = "payment-pending"
-	memorydbRetired        = "retired"
-)
+var memorydbStates = termStates{active: "active", pending: "payment-pending", retired: "retired"}
 
 func (c MemoryDBReservedNodes) Run(ctx context.Context, t Target) ([]Finding, error) {
 	return c.run(ctx, memorydb.NewFromConfig(t.Config), t)
@@ -43,7 +37,7 @@ func (c MemoryDBReservedNodes) Run(ctx context.Context, t Target) ([]Finding, er
 
 func (c MemoryDBReservedNodes) run(ctx context.Context, api memorydb.DescribeReservedNodesAPIClient, t Target) ([]Finding, error) {
 	// Every state comes back unfiltered; a renewal can sit on any page, so the whole listing is read first.
-	var ending, renewals []memorydbtypes.ReservedNode
+	var nodes []memorydbtypes.ReservedNode
 	pages := memorydb.NewDescribeReservedNodesPaginator(api, &memorydb.DescribeReservedNodesInput{})
 	tokens := NewPageTokens("DescribeReservedNodes")
 	for pages.HasMorePages() {
@@ -54,57 +48,19 @@ func (c MemoryDBReservedNodes) run(ctx context.Context, api memorydb.DescribeRes
 		if err != nil {
 			return nil, fmt.Errorf("describe memorydb reserved nodes: %w", err)
 		}
-		for _, n := range page.ReservedNodes {
-			switch aws.ToString(n.State) {
-			case memorydbActive:
-				ending = append(ending, n)
-				if memorydbDated(n) {
-					renewals = append(renewals, n)
-				}
-			case memorydbPaymentPending:
-				if memorydbDated(n) {
-					renewals = append(renewals, n)
-				}
-			case memorydbRetired:
-				if memorydbDated(n) && lapsedWithin(t.AsOf, memorydbEnd(n), t.Limits) {
-					ending = append(ending, n)
-				}
-			}
-		}
+		nodes = append(nodes, page.ReservedNodes...)
 	}
-	// Earliest end first, so each renewal is matched to the reservation it was most likely bought for; undated last.
-	sort.SliceStable(ending, func(i, j int) bool {
-		a, b := ending[i], ending[j]
-		if memorydbDated(a) != memorydbDated(b) {
-			return memorydbDated(a)
-		}
-		return memorydbDated(a) && memorydbEnd(a).Before(memorydbEnd(b))
-	})
-	used := map[string]bool{}
+	items := make([]termReservation, len(nodes))
+	for i, n := range nodes {
+		items[i] = memorydbReservation(n)
+	}
 	var out []Finding
-	for _, n := range ending {
-		f := t.finding(c.Name(), "AWS::MemoryDB::ReservedNode", aws.ToString(n.ReservationId))
-		f.Status = aws.ToString(n.State)
-		dated := memorydbDated(n)
-		var renewal *memorydbtypes.ReservedNode
-		if dated {
-			renewal = memorydbRenewalFor(n, renewals, used, t)
-		}
-		ended := dated && !memorydbEnd(n).After(t.AsOf)
-		switch {
-		case !dated:
-			unknownExpiry(&f, "StartTime or Duration")
-		case ended && renewal != nil && renewal.NodeCount >= n.NodeCount:
-			continue // lapsed and bought again: nothing to do
-		case ended:
-			notRenewed(&f, t.AsOf, memorydbEnd(n))
-		case !expiryFinding(&f, t.AsOf, memorydbEnd(n), t.Limits):
-			continue
-		}
+	for _, tf := range termFindings(t, c.Name(), "AWS::MemoryDB::ReservedNode", "nodes", memorydbStates, items) {
+		f, n := tf.Finding, nodes[tf.item]
 		f.Details["Node type"] = aws.ToString(n.NodeType)
 		f.Details["Count"] = strconv.Itoa(int(n.NodeCount))
 		f.Details["Offering"] = aws.ToString(n.OfferingType)
-		f.Details["Term"] = memorydbTerm(n.Duration)
+		f.Details["Term"] = termText(items[tf.item].Duration)
 		if n.StartTime != nil {
 			f.Details["Start"] = DetailTime(*n.StartTime)
 		}
@@ -114,49 +70,21 @@ func (c MemoryDBReservedNodes) run(ctx context.Context, api memorydb.DescribeRes
 		}
 		f.Details["Offering ID"] = aws.ToString(n.ReservedNodesOfferingId)
 		f.Details["ARN"] = aws.ToString(n.ARN)
-		if renewal != nil {
-			q := *renewal
-			id := aws.ToString(q.ReservationId)
-			f.Details["Renewal"] = fmt.Sprintf("%s: %d × %s from %s (%s)", id, q.NodeCount, aws.ToString(q.NodeType), q.StartTime.UTC().Format("2006-01-02"), aws.ToString(q.State))
-			f.Reason = strings.TrimSuffix(f.Reason, ", not renewed") // renewed, if only in part
-			if q.NodeCount >= n.NodeCount {
-				f.Severity = Notice
-				f.Reason += fmt.Sprintf("; renewal bought (%s)", id)
-			} else {
-				f.Reason += fmt.Sprintf("; renewal bought for only %d of %d nodes (%s)", q.NodeCount, n.NodeCount, id)
-			}
-		}
 		f.ConsoleURL = fmt.Sprintf("https://%s/memorydb/home?region=%s#/reserved-nodes", consoleHost(t.Partition), t.Region)
 		out = append(out, f)
 	}
 	return out, nil
 }
 
-// memorydbRenewalFor finds an unused, dated reservation of the same node type that was bought within renewalWindow
-// and outlasts n, and marks it used.
-func memorydbRenewalFor(n memorydbtypes.ReservedNode, candidates []memorydbtypes.ReservedNode, used map[string]bool, t Target) *memorydbtypes.ReservedNode {
-	end := memorydbEnd(n)
-	from, to := renewalWindow(t.AsOf, end, t.Limits)
-	for i, q := range candidates {
-		id := aws.ToString(q.ReservationId)
-		if used[id] || id == aws.ToString(n.ReservationId) || aws.ToString(q.NodeType) != aws.ToString(n.NodeType) {
-			continue
-		}
-		if !q.StartTime.Before(from) && !q.StartTime.After(to) && memorydbEnd(q).After(end) {
-			used[id] = true
-			return &candidates[i]
-		}
+// memorydbReservation is n as the shared commitment rules read it. Duration is a plain integer in MemoryDB's SDK, so
+// a missing one reads as zero: no Duration, for the rules, and no end.
+func memorydbReservation(n memorydbtypes.ReservedNode) termReservation {
+	r := termReservation{ID: aws.ToString(n.ReservationId), Type: aws.ToString(n.NodeType), State: aws.ToString(n.State),
+		Count: n.NodeCount, Start: n.StartTime}
+	if n.Duration > 0 {
+		r.Duration = aws.Int32(n.Duration)
 	}
-	return nil
-}
-
-// memorydbDated says AWS reported what the end is computed from; Duration is a plain integer in the SDK, so a missing
-// one reads as zero.
-func memorydbDated(n memorydbtypes.ReservedNode) bool { return n.StartTime != nil && n.Duration > 0 }
-
-// memorydbEnd computes the end of a reservation: MemoryDB reports no end, only StartTime and Duration in seconds.
-func memorydbEnd(n memorydbtypes.ReservedNode) time.Time {
-	return n.StartTime.Add(time.Duration(n.Duration) * time.Second)
+	return r
 }
 
 // memorydbHourly sums the recurring charges billed by the hour; ok is false when there are none to show.
@@ -170,18 +98,4 @@ func memorydbHourly(charges []memorydbtypes.RecurringCharge) (float64, bool) {
 		}
 	}
 	return sum, ok
-}
-
-// memorydbTerm words a reservation's Duration in seconds as its offering is sold: whole years of 365 days, else days.
-func memorydbTerm(seconds int32) string {
-	const year = 365 * 24 * 3600
-	switch {
-	case seconds <= 0:
-		return ""
-	case seconds == year:
-		return "1 year"
-	case seconds%year == 0:
-		return fmt.Sprintf("%d years", seconds/year)
-	}
-	return fmt.Sprintf("%d days", seconds/(24*3600))
 }

@@ -60,14 +60,14 @@ func TestMemoryDBEnd(t *testing.T) {
 	}
 	for _, c := range cases {
 		n := mdbNode("x", "active", mustTime(t, c.start), c.seconds)
-		if got := memorydbEnd(n); !got.Equal(mustTime(t, c.want)) {
+		if got := memorydbReservation(n).end(); !got.Equal(mustTime(t, c.want)) {
 			t.Errorf("%s + %d s = %v, want %s", c.start, c.seconds, got, c.want)
 		}
 	}
-	if got, want := memorydbTerm(memorydbYear), "1 year"; got != want {
+	if got, want := termText(aws.Int32(memorydbYear)), "1 year"; got != want {
 		t.Errorf("term %q, want %q", got, want)
 	}
-	if got, want := memorydbTerm(3*memorydbYear), "3 years"; got != want {
+	if got, want := termText(aws.Int32(3*memorydbYear)), "3 years"; got != want {
 		t.Errorf("term %q, want %q", got, want)
 	}
 }

@@ -3,10 +3,7 @@ package checks
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/opensearch"
@@ -35,11 +32,7 @@ func (OpenSearchReservedInstances) Layout() Layout {
 func (OpenSearchReservedInstances) DigestDetail(*Finding) string { return "" }
 
 // OpenSearch reports State as a plain string; these are the values its developer guide shows.
-const (
-	osActive         = "active"
-	osPaymentPending = "payment-pending"
-	osRetired        = "retired"
-)
+var osStates = termStates{active: "active", pending: "payment-pending", retired: "retired"}
 
 func (c OpenSearchReservedInstances) Run(ctx context.Context, t Target) ([]Finding, error) {
 	return c.run(ctx, opensearch.NewFromConfig(t.Config), t)
@@ -47,7 +40,7 @@ func (c OpenSearchReservedInstances) Run(ctx context.Context, t Target) ([]Findi
 
 func (c OpenSearchReservedInstances) run(ctx context.Context, api opensearch.DescribeReservedInstancesAPIClient, t Target) ([]Finding, error) {
 	// Every state comes back unfiltered; a renewal can sit on any page, so the whole listing is read first.
-	var ending, renewals []ostypes.ReservedInstance
+	var reserved []ostypes.ReservedInstance
 	pages := opensearch.NewDescribeReservedInstancesPaginator(api, &opensearch.DescribeReservedInstancesInput{})
 	tokens := NewPageTokens("DescribeReservedInstances")
 	for pages.HasMorePages() {
@@ -58,56 +51,16 @@ func (c OpenSearchReservedInstances) run(ctx context.Context, api opensearch.Des
 		if err != nil {
 			return nil, fmt.Errorf("describe opensearch reserved instances: %w", err)
 		}
-		for _, ri := range page.ReservedInstances {
-			dated := ri.StartTime != nil && ri.Duration > 0
-			switch aws.ToString(ri.State) {
-			case osActive:
-				ending = append(ending, ri)
-				if dated {
-					renewals = append(renewals, ri)
-				}
-			case osPaymentPending:
-				if dated {
-					renewals = append(renewals, ri)
-				}
-			case osRetired:
-				if dated && lapsedWithin(t.AsOf, osEnd(ri), t.Limits) {
-					ending = append(ending, ri)
-				}
-			}
-		}
+		reserved = append(reserved, page.ReservedInstances...)
 	}
-	// Earliest end first, so each renewal is matched to the reservation it was most likely bought for; undated last.
-	sort.SliceStable(ending, func(i, j int) bool {
-		a, b := ending[i], ending[j]
-		da, db := a.StartTime != nil && a.Duration > 0, b.StartTime != nil && b.Duration > 0
-		if da != db {
-			return da
-		}
-		return da && osEnd(a).Before(osEnd(b))
-	})
-	used := map[string]bool{}
+	items := make([]termReservation, len(reserved))
+	for i, ri := range reserved {
+		items[i] = osReservation(ri)
+	}
 	var out []Finding
-	for _, ri := range ending {
-		f := t.finding(c.Name(), "AWS::OpenSearchService::ReservedInstance", aws.ToString(ri.ReservedInstanceId))
-		f.Status = aws.ToString(ri.State)
+	for _, tf := range termFindings(t, c.Name(), "AWS::OpenSearchService::ReservedInstance", "instances", osStates, items) {
+		f, ri := tf.Finding, reserved[tf.item]
 		f.ResourceName = aws.ToString(ri.ReservationName)
-		var renewal *ostypes.ReservedInstance
-		dated := ri.StartTime != nil && ri.Duration > 0
-		ended := dated && !osEnd(ri).After(t.AsOf)
-		if dated {
-			renewal = osRenewalFor(ri, renewals, used, t)
-		}
-		switch {
-		case !dated:
-			unknownExpiry(&f, "StartTime or Duration")
-		case ended && renewal != nil && renewal.InstanceCount >= ri.InstanceCount:
-			continue // lapsed and bought again: nothing to do
-		case ended:
-			notRenewed(&f, t.AsOf, osEnd(ri))
-		case !expiryFinding(&f, t.AsOf, osEnd(ri), t.Limits):
-			continue
-		}
 		f.Details["Instance type"] = string(ri.InstanceType)
 		f.Details["Count"] = fmt.Sprint(ri.InstanceCount)
 		f.Details["Reservation name"] = aws.ToString(ri.ReservationName)
@@ -123,43 +76,19 @@ func (c OpenSearchReservedInstances) run(ctx context.Context, api opensearch.Des
 		}
 		f.Details["Currency"] = aws.ToString(ri.CurrencyCode)
 		f.Details["Offering ID"] = aws.ToString(ri.ReservedInstanceOfferingId)
-		if renewal != nil {
-			q := *renewal
-			id := aws.ToString(q.ReservedInstanceId)
-			f.Details["Renewal"] = fmt.Sprintf("%s: %d × %s from %s (%s)", id, q.InstanceCount, q.InstanceType, q.StartTime.UTC().Format("2006-01-02"), aws.ToString(q.State))
-			f.Reason = strings.TrimSuffix(f.Reason, ", not renewed") // renewed, if only in part
-			if q.InstanceCount >= ri.InstanceCount {
-				f.Severity = Notice
-				f.Reason += fmt.Sprintf("; renewal bought (%s)", id)
-			} else {
-				f.Reason += fmt.Sprintf("; renewal bought for only %d of %d instances (%s)", q.InstanceCount, ri.InstanceCount, id)
-			}
-		}
 		f.ConsoleURL = fmt.Sprintf("https://%s/aos/home?region=%s#opensearch/reserved-instances", consoleHost(t.Partition), t.Region)
 		out = append(out, f)
 	}
 	return out, nil
 }
 
-// osRenewalFor finds an unused, dated reservation of the same instance type that was bought within renewalWindow and
-// outlasts ri, and marks it used.
-func osRenewalFor(ri ostypes.ReservedInstance, candidates []ostypes.ReservedInstance, used map[string]bool, t Target) *ostypes.ReservedInstance {
-	end := osEnd(ri)
-	from, to := renewalWindow(t.AsOf, end, t.Limits)
-	for i, q := range candidates {
-		id := aws.ToString(q.ReservedInstanceId)
-		if used[id] || id == aws.ToString(ri.ReservedInstanceId) || q.InstanceType != ri.InstanceType {
-			continue
-		}
-		if !q.StartTime.Before(from) && !q.StartTime.After(to) && osEnd(q).After(end) {
-			used[id] = true
-			return &candidates[i]
-		}
+// osReservation is ri as the shared commitment rules read it. Duration is a plain integer in OpenSearch's SDK, so a
+// missing one reads as zero: no Duration, for the rules, and no end.
+func osReservation(ri ostypes.ReservedInstance) termReservation {
+	r := termReservation{ID: aws.ToString(ri.ReservedInstanceId), Type: string(ri.InstanceType), State: aws.ToString(ri.State),
+		Count: ri.InstanceCount, Start: ri.StartTime}
+	if ri.Duration > 0 {
+		r.Duration = aws.Int32(ri.Duration)
 	}
-	return nil
-}
-
-// osEnd computes the end of a reservation: OpenSearch reports no end, only StartTime and Duration in seconds.
-func osEnd(ri ostypes.ReservedInstance) time.Time {
-	return ri.StartTime.Add(time.Duration(ri.Duration) * time.Second)
+	return r
 }

@@ -46,7 +46,7 @@ func TestOpenSearchEnd(t *testing.T) {
 	t.Parallel()
 	// A one-year term from 2027-03-01 runs 365 days: through the leap day, ending 2028-02-29, not 2028-03-01.
 	leap := osRI("leap", "active", mustTime(t, "2027-03-01T00:00:00Z"), 31536000, 1)
-	if got := osEnd(leap); !got.Equal(mustTime(t, "2028-02-29T00:00:00Z")) {
+	if got := osReservation(leap).end(); !got.Equal(mustTime(t, "2028-02-29T00:00:00Z")) {
 		t.Errorf("end = %v: StartTime + Duration seconds", got)
 	}
 	tg := testTarget(t, "2028-02-22T09:00:00Z")
