@@ -67,7 +67,11 @@ type Result struct {
 	Scope string
 	// OwnAccountOnly says the organization could not be listed and only the caller's own account was audited.
 	OwnAccountOnly bool
-	Accounts       []Account
+	// ListingIncomplete says why the walk of the organization stopped part way (a listing that still failed after the
+	// SDK's retries, a repeated page token): the accounts it did not reach were not looked at, so they neither left
+	// nor were fixed. Empty when the walk saw the whole organization, or when none was walked.
+	ListingIncomplete string
+	Accounts          []Account
 	Skipped        []Skipped
 	Cells          []Cell
 	Findings       []checks.Finding

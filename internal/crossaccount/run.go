@@ -343,6 +343,7 @@ func (r *run) produce(ctx context.Context, self Account) {
 		r.setScope("organization (account list incomplete)")
 		r.mu.Lock()
 		r.res.Failures = append(r.res.Failures, Failure{Code: code, Message: "account list incomplete: " + msg})
+		r.res.ListingIncomplete = code + ": " + msg
 		r.mu.Unlock()
 	}
 }
