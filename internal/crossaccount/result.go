@@ -72,10 +72,10 @@ type Result struct {
 	// nor were fixed. Empty when the walk saw the whole organization, or when none was walked.
 	ListingIncomplete string
 	Accounts          []Account
-	Skipped        []Skipped
-	Cells          []Cell
-	Findings       []checks.Finding
-	Failures       []Failure
+	Skipped           []Skipped
+	Cells             []Cell
+	Findings          []checks.Finding
+	Failures          []Failure
 	// OwnerTags are the owner tags to keep for the next run: those read now and those still cached, by account id.
 	OwnerTags  []OwnerTag
 	OwnerStats OwnerStats
