@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -42,8 +43,10 @@ type jsonParented struct {
 // ouNode is one node of the tree: the root or an OU.
 type ouNode struct {
 	id, name, arn, path string // path: the model's Path, o-…/r-…/ou-…/
-	children            []*ouNode
-	accounts            []*Account
+	// under is the node's OU path below the root, as Account.OU names it: "" for the root.
+	under    string
+	children []*ouNode
+	accounts []*Account
 }
 
 // orgTree is the organization's OU tree, built once from the accounts' OU paths (Account.OU) and Organization.OUs.
@@ -76,7 +79,7 @@ func buildTree(o *Organization) *orgTree {
 		}
 		parent := place(parentPath)
 		id := o.OUID(path)
-		n := &ouNode{id: id, name: name, arn: prefix + "ou/" + o.ID + "/" + id, path: parent.path + id + "/"}
+		n := &ouNode{id: id, name: name, arn: prefix + "ou/" + o.ID + "/" + id, path: parent.path + id + "/", under: path}
 		parent.children = append(parent.children, n)
 		byPath[path], t.nodes[id] = n, n
 		return n
@@ -305,7 +308,41 @@ func childPage[T any](s *Server, r *request, of func(*ouNode) []T) ([]T, string,
 	if f != nil {
 		return nil, "", f
 	}
-	return listPage(s, r, of(n), token, maxResults)
+	fault, broken := s.org.ListingFaults[n.under]
+	broken = broken && fault.Operation == r.call.Operation
+	size := min(s.org.pageSize(maxResults), 20)
+	if broken && !fault.RepeatToken && pageIndex(token, size) >= fault.Page {
+		return nil, "", listingFault(fault.Code)
+	}
+	items, next, f := listPage(s, r, of(n), token, maxResults)
+	if f == nil && broken && fault.RepeatToken && token != "" && pageIndex(token, size) >= fault.Page {
+		next = token
+	}
+	return items, next, f
+}
+
+// pageIndex is which page (0 the first) token asks for, pages being size long; a token the server did not issue
+// counts as the first, and listPage refuses it.
+func pageIndex(token string, size int) int {
+	n, err := strconv.Atoi(strings.TrimPrefix(token, "page-"))
+	if err != nil || size <= 0 {
+		return 0
+	}
+	return n / size
+}
+
+// listingFault is the answer of a broken listing: the model's ServiceException with HTTP 500 (a server fault, which
+// the SDK retries), the organization's throttling answer, or any other code of the operation as a client error.
+func listingFault(code string) *Fault {
+	switch code {
+	case "ServiceException":
+		return &Fault{Status: 500, Code: code, Message: "Organizations can't complete your request because of an internal service error. Try again later."}
+	case "TooManyRequestsException":
+		f := throttleCodes["organizations"]
+		return &f
+	default:
+		return &Fault{Status: 400, Code: code, Message: "You can't list this parent's children now (simulated " + code + ")."}
+	}
 }
 
 var accountIDPattern = regexp.MustCompile(`^\d{12}$`)

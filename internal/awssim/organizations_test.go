@@ -2,6 +2,7 @@ package awssim
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
@@ -224,5 +225,54 @@ func TestOrganizationsThrottlesPastItsRate(t *testing.T) {
 		if _, err := retrying.ListRoots(ctx, nil); err != nil {
 			t.Fatalf("a retrying client: %v", err)
 		}
+	}
+}
+
+// TestListingFaultBreaksOneParentPartWay: a ListingFault fails one parent's listing from a given page on and leaves
+// every other parent alone. A ServiceException is HTTP 500 on every attempt, so a retrying client still fails after
+// the page before it arrived; a repeated token hands the asked-for token back, which a client must catch itself.
+func TestListingFaultBreaksOneParentPartWay(t *testing.T) {
+	t.Parallel()
+	org := Demo(asOf)
+	org.ListingFaults = map[string]ListingFault{
+		"Workloads/Prod": {Operation: "ListAccountsForParent", Code: "ServiceException", Page: 1},
+		"":               {Operation: "ListOrganizationalUnitsForParent", Page: 1, RepeatToken: true},
+	}
+	s := orgSim(t, org)
+	ctx := context.Background()
+	cfg := s.Config(DemoManagementAccount, DemoHomeRegion)
+	const attempts = 3
+	cfg.Retryer = func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts, o.MaxBackoff = attempts, time.Millisecond })
+	}
+	client := organizations.NewFromConfig(cfg)
+
+	prod := organizations.NewListAccountsForParentPaginator(client, &organizations.ListAccountsForParentInput{ParentId: aws.String(org.OUID("Workloads/Prod"))})
+	first, err := prod.NextPage(ctx)
+	if err != nil || len(first.Accounts) != org.PageSize {
+		t.Fatalf("the page before the fault: %d accounts, err %v; want a whole page of %d", len(first.Accounts), err, org.PageSize)
+	}
+	before := s.Calls()["organizations.ListAccountsForParent"]
+	_, err = prod.NextPage(ctx)
+	var status interface{ HTTPStatusCode() int }
+	if code(err) != "ServiceException" || !errors.As(err, &status) || status.HTTPStatusCode() != 500 {
+		t.Fatalf("the broken page: err %v, want ServiceException with HTTP 500", err)
+	}
+	if n := s.Calls()["organizations.ListAccountsForParent"] - before; n != attempts {
+		t.Errorf("%d attempts at the broken page, want the SDK's %d: the fault persists past its retries", n, attempts)
+	}
+	dev, err := client.ListAccountsForParent(ctx, &organizations.ListAccountsForParentInput{ParentId: aws.String(org.OUID("Workloads/Dev"))})
+	if err != nil || len(dev.Accounts) != 2 {
+		t.Errorf("another OU: %d accounts, err %v", len(dev.Accounts), err)
+	}
+
+	root := aws.String(org.RootID())
+	p0, err := client.ListOrganizationalUnitsForParent(ctx, &organizations.ListOrganizationalUnitsForParentInput{ParentId: root})
+	if err != nil || p0.NextToken == nil {
+		t.Fatalf("the root's first page of OUs: %+v, err %v", p0, err)
+	}
+	p1, err := client.ListOrganizationalUnitsForParent(ctx, &organizations.ListOrganizationalUnitsForParentInput{ParentId: root, NextToken: p0.NextToken})
+	if err != nil || aws.ToString(p1.NextToken) != aws.ToString(p0.NextToken) || len(p1.OrganizationalUnits) == 0 {
+		t.Errorf("the repeated page: %d OUs, token %q after %q, err %v", len(p1.OrganizationalUnits), aws.ToString(p1.NextToken), aws.ToString(p0.NextToken), err)
 	}
 }

@@ -25,6 +25,24 @@ type Organization struct {
 	// Organizations answers TooManyRequestsException. Zero RequestRate means no limit.
 	RequestRate  float64
 	RequestBurst int
+	// ListingFaults break the listing of one parent part way, by its OU path below the root ("Workloads/Prod"; ""
+	// for the root itself): the organization as a walk sees it when Organizations fails mid-tree.
+	ListingFaults map[string]ListingFault
+}
+
+// ListingFault is how the listing of one parent fails. From page Page (0 is the first) on, every attempt of
+// Operation on that parent answers Code, or, with RepeatToken, hands the page's own token back. The pages before it
+// arrive whole, so a walk has audited part of the parent when it breaks.
+type ListingFault struct {
+	// Operation is ListAccountsForParent or ListOrganizationalUnitsForParent.
+	Operation string
+	// Code is an error of the operation's model: ServiceException (HTTP 500, a "fault" in botocore's model, so the
+	// SDK retries it and still fails when it persists), TooManyRequestsException, AccessDeniedException, ....
+	Code string
+	Page int
+	// RepeatToken answers the pages from Page on (Page at least 1: the first page is asked for with no token) with
+	// the token they were asked for, as a faulty backend can.
+	RepeatToken bool
 }
 
 // Account is one member (or the management) account.
