@@ -77,7 +77,7 @@ func recallRun(ctx context.Context, cfg aws.Config, s Settings, bucket func() (*
 		m.warnings = append(m.warnings, "suppressions not applied: "+warn)
 	}
 	m.run = history.Run{ID: runID, Time: runTime, AsOf: asOf, Findings: fan.Findings, Cells: historyCells(fan.Cells),
-		Accounts: accountIDs(fan.Accounts), PartialScope: fan.OwnAccountOnly || len(s.Accounts) > 0, Suppressions: rules}
+		Accounts: accountIDs(fan.Accounts), Scope: historyScope(fan, s), Suppressions: rules}
 
 	var prev *history.State
 	if !s.NoHistory {
@@ -261,6 +261,14 @@ func historyCells(cells []crossaccount.Cell) []history.Cell {
 		out[i] = history.Cell{AccountID: c.AccountID, Region: c.Region, Check: c.Check, Outcome: history.Outcome(c.Outcome), Code: c.Code, Message: c.Message}
 	}
 	return out
+}
+
+// historyScope is how this run chose its accounts, so the diff resolves the findings only of an account a whole
+// listing no longer holds, or holds closed, and carries those of an account this run did not look at: one the
+// broken listing did not reach, or one left out by choice.
+func historyScope(fan *crossaccount.Result, s Settings) history.Scope {
+	return history.Scope{ListedWhole: fan.ListedWhole, Listed: fan.Listed, ListingError: fan.ListingIncomplete,
+		Only: s.Accounts, Exclude: s.ExcludeAccounts}
 }
 
 // accountIDs are the accounts the run set out to audit: those it audited and those it failed to; skipped ones

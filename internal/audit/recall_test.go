@@ -136,7 +136,7 @@ func TestTwoDemoDaysGiveExactlyTheDeclaredChanges(t *testing.T) {
 	for _, r := range res.Resolved {
 		want := history.ReasonGone
 		if slices.Contains(awssim.DemoChanges.OutOfScope, keyOf(r.Finding)) {
-			want = history.ReasonOutOfScope
+			want = history.ReasonInactive("SUSPENDED") // the closed project's account is listed suspended
 		}
 		if r.ResolvedReason != want || !r.FirstSeen.Equal(yesterdayRun) {
 			t.Errorf("resolved %s: reason %q first seen %v, want %q %v", keyOf(r.Finding), r.ResolvedReason, r.FirstSeen, want, yesterdayRun)
@@ -425,6 +425,141 @@ func withoutOwnerWarning(ws []string) []string {
 		if !strings.HasPrefix(w, "owner tags of ") {
 			out = append(out, w)
 		}
+	}
+	return out
+}
+
+// TestOnlyWhatTheRunLookedAtChangesState runs the demo organization three days running: whole, then narrowed (the
+// walk broken part way by Organizations, or accounts left out by choice), then whole again. The second run resolves
+// nothing of the accounts it did not look at: their findings are carried as unverified with why, keep their first
+// seen date and age, and stay in the stored state, so the third run calls them ongoing since the first, not new.
+func TestOnlyWhatTheRunLookedAtChangesState(t *testing.T) {
+	t.Parallel()
+	everyOther := func(a *awssim.Account) bool { return a.ID != awssim.DemoManagementAccount }
+	for name, c := range map[string]struct {
+		narrow      func(*awssim.Organization, *audit.Settings)
+		notLooked   func(*awssim.Account) bool // the accounts the second run does not look at
+		code, error string
+		byChoice    bool
+	}{
+		// Depth first and by name, Workloads/Prod is the last OU listed; its second page (of the page size's 3)
+		// fails on every attempt, after the first page's accounts arrived.
+		"ServiceException past the retries": {
+			narrow: func(o *awssim.Organization, _ *audit.Settings) {
+				o.ListingFaults = map[string]awssim.ListingFault{"Workloads/Prod": {Operation: "ListAccountsForParent", Code: "ServiceException", Page: 1}}
+			},
+			notLooked: func(a *awssim.Account) bool { return a.ID == "131313131313" },
+			code:      "AccountListIncomplete", error: "ServiceException",
+		},
+		// The root's second page of OUs hands its token back: no OU is walked, only the root's own account.
+		"repeated page token": {
+			narrow: func(o *awssim.Organization, _ *audit.Settings) {
+				o.ListingFaults = map[string]awssim.ListingFault{"": {Operation: "ListOrganizationalUnitsForParent", Page: 1, RepeatToken: true}}
+			},
+			notLooked: everyOther,
+			code:      "AccountListIncomplete", error: "RepeatedPageToken",
+		},
+		"exclude-accounts": {
+			narrow: func(_ *awssim.Organization, s *audit.Settings) {
+				s.ExcludeAccounts = []string{"131313131313", "444444444444"}
+			},
+			notLooked: func(a *awssim.Account) bool { return a.ID == "131313131313" || a.ID == "444444444444" },
+			code:      "AccountNotSelected", error: "by choice", byChoice: true,
+		},
+		"accounts": {
+			narrow:    func(_ *awssim.Organization, s *audit.Settings) { s.Accounts = []string{awssim.DemoManagementAccount} },
+			notLooked: everyOther,
+			code:      "AccountNotSelected", error: "by choice", byChoice: true,
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			day := func(n int) (*awssim.Organization, time.Time) {
+				return awssim.Demo(demoAsOf.AddDate(0, 0, n)), demoAsOf.AddDate(0, 0, n).Add(8 * time.Hour)
+			}
+			org, run1 := day(0)
+			first := runScoped(t, org, run1, dir, nil).Result
+			notLooked := map[string]bool{}
+			for _, a := range org.Accounts {
+				if c.notLooked(a) {
+					notLooked[a.ID] = true
+				}
+			}
+			var carried []string
+			for _, f := range first.Findings {
+				if notLooked[f.AccountID] {
+					carried = append(carried, keyOf(f))
+				}
+			}
+			if len(carried) == 0 {
+				t.Fatalf("the scenario must leave out accounts with findings: none of %d", len(first.Findings))
+			}
+
+			org, run2 := day(1)
+			s2 := func(s *audit.Settings) { c.narrow(org, s) }
+			out := runScoped(t, org, run2, dir, s2)
+			second := out.Result
+			t.Logf("%s: subject of the second run: %s", name, out.Subject)
+			for _, r := range second.Resolved {
+				if notLooked[r.AccountID] {
+					t.Errorf("resolved %s (%s) although its account was not looked at", keyOf(r.Finding), r.ResolvedReason)
+				}
+			}
+			got := sortedKeys(second.Unverified, func(u history.Unverified) string { return keyOf(u.Finding) })
+			if !slices.Equal(got, sorted(carried)) {
+				t.Errorf("unverified %v, want the findings of the accounts not looked at %v", got, sorted(carried))
+			}
+			for _, u := range second.Unverified {
+				if u.Code != c.code || !strings.Contains(u.Error, c.error) || !u.FirstSeen.Equal(run1) || u.AgeDays != 1 {
+					t.Errorf("unverified %s: %s %q first seen %v age %d; want %s %q, %v, 1", keyOf(u.Finding), u.Code, u.Error, u.FirstSeen, u.AgeDays, c.code, c.error, run1)
+				}
+			}
+			if second.Changes == nil || second.Changes.New != 0 || second.Changes.Unverified != len(carried) {
+				t.Errorf("changes %+v, want nothing new and %d unverified", second.Changes, len(carried))
+			}
+			// The stored counts: the accounts the broken listing did not reach stay in scope, unaudited; accounts
+			// left out by choice are out of this run's scope.
+			inScope1, inScope2 := first.Trend[len(first.Trend)-1].Counts.AccountsInScope, second.Trend[len(second.Trend)-1].Counts.AccountsInScope
+			if !c.byChoice && inScope2 != inScope1 {
+				t.Errorf("accounts in scope %d, the first run's %d: an account the listing did not reach is still in scope", inScope2, inScope1)
+			}
+			if c.byChoice && inScope2 != second.Accounts.Total {
+				t.Errorf("accounts in scope %d, want this run's %d", inScope2, second.Accounts.Total)
+			}
+			if audited := second.Trend[len(second.Trend)-1].Counts.AccountsAudited; audited > second.Accounts.Audited {
+				t.Errorf("%d accounts counted audited, the run audited %d", audited, second.Accounts.Audited)
+			}
+
+			org, run3 := day(2)
+			third := runScoped(t, org, run3, dir, nil).Result
+			if third.Changes == nil || third.Changes.New != 0 || third.Changes.Resolved != 0 || third.Changes.Unverified != 0 {
+				t.Errorf("third run: changes %+v, want every finding ongoing", third.Changes)
+			}
+			for _, f := range third.Findings {
+				if notLooked[f.AccountID] && (f.Change != string(history.ChangeOngoing) || f.FirstSeen == nil || !f.FirstSeen.Equal(run1) || *f.AgeDays != 2) {
+					t.Errorf("third run: %s is %s, first seen %v; want ongoing since %v", keyOf(f), f.Change, f.FirstSeen, run1)
+				}
+			}
+		})
+	}
+}
+
+// runScoped runs the job on org at runTime (as of its date) with history in stateDir, its settings changed by
+// change, and a short backoff: a listing that fails on every attempt is retried, not waited on.
+func runScoped(t *testing.T, org *awssim.Organization, runTime time.Time, stateDir string, change func(*audit.Settings)) *audit.Output {
+	t.Helper()
+	s := demoSettings()
+	s.AsOf = time.Date(runTime.Year(), runTime.Month(), runTime.Day(), 0, 0, 0, 0, time.UTC)
+	s.RunTime, s.StateDir, s.MaxBackoff = runTime, stateDir, time.Millisecond
+	if change != nil {
+		change(&s)
+	}
+	sim := startSim(t, org)
+	out, err := audit.Run(context.Background(), sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion), s,
+		audit.Options{Logger: quietLogger(), Now: func() time.Time { return runTime.Add(time.Minute) }})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

@@ -78,10 +78,10 @@ func walkOrganization(ctx context.Context, api organizationAPI, filter Filter, s
 	return nil
 }
 
-// walkSink is told of what the walk finds: every account id the organization holds (listed, whatever the filter and
-// state), and, of those the filter allows, each active account and each skipped one.
+// walkSink is told of what the walk finds: every account id the organization holds with its state (listed, whatever
+// the filter), and, of those the filter allows, each active account and each skipped one.
 type walkSink struct {
-	listed  func(id string)
+	listed  func(id string, state orgtypes.AccountState)
 	active  func(Account)
 	skipped func(Skipped)
 }
@@ -98,7 +98,7 @@ func walkParent(ctx context.Context, api organizationAPI, parentID, path string,
 		}
 		for _, a := range page.Accounts {
 			id := aws.ToString(a.Id)
-			sink.listed(id)
+			sink.listed(id, a.State)
 			if !filter.allows(id) {
 				continue
 			}

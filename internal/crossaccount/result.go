@@ -71,11 +71,16 @@ type Result struct {
 	// SDK's retries, a repeated page token): the accounts it did not reach were not looked at, so they neither left
 	// nor were fixed. Empty when the walk saw the whole organization, or when none was walked.
 	ListingIncomplete string
-	Accounts          []Account
-	Skipped           []Skipped
-	Cells             []Cell
-	Findings          []checks.Finding
-	Failures          []Failure
+	// Listed is every account the walk listed, whatever the filter, by id: its state as Organizations gives it
+	// (ACTIVE, SUSPENDED, ...). ListedWhole says the walk went to the end, so an account missing from Listed is not
+	// in the organization. Both let the history tell an account that left from one this run did not look at.
+	Listed      map[string]string
+	ListedWhole bool
+	Accounts    []Account
+	Skipped     []Skipped
+	Cells       []Cell
+	Findings    []checks.Finding
+	Failures    []Failure
 	// OwnerTags are the owner tags to keep for the next run: those read now and those still cached, by account id.
 	OwnerTags  []OwnerTag
 	OwnerStats OwnerStats

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"golang.org/x/sync/errgroup"
 
@@ -298,12 +299,21 @@ func (r *run) produce(ctx context.Context, self Account) {
 	var started int
 	// listed holds every id the organization answered with, active or not, to tell a named account it does not hold.
 	listed := map[string]bool{}
+	r.res.Listed = map[string]string{}
 	err := walkOrganization(ctx, organizations.NewFromConfig(r.base), r.opts.Filter, walkSink{
-		listed:  r.owners.listed,
+		listed: func(id string, state orgtypes.AccountState) {
+			r.owners.listed(id)
+			r.mu.Lock()
+			r.res.Listed[id] = string(state)
+			r.mu.Unlock()
+		},
 		active:  func(a Account) { started++; listed[a.ID] = true; start(a) },
 		skipped: func(s Skipped) { listed[s.AccountID] = true; skip(s) },
 	})
 	r.walked = err == nil
+	r.mu.Lock()
+	r.res.ListedWhole = r.walked
+	r.mu.Unlock()
 	r.owners.walkEnded()
 	switch {
 	case err == nil:

@@ -1,6 +1,8 @@
 package history
 
 import (
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/orgaudit/orgaudit/internal/checks"
@@ -15,8 +17,12 @@ const (
 	ChangeOngoing   Change = "ongoing"   // present at the same or a higher severity
 )
 
-// ReasonOutOfScope is the resolved reason of a finding whose account left the organization or is no longer active.
+// ReasonOutOfScope begins the resolved reason of a finding whose account the organization no longer holds active;
+// the rest says which: ReasonLeft, or the state the account was listed in (ReasonInactive).
 const ReasonOutOfScope = "account no longer in scope"
+
+// ReasonLeft is the resolved reason of a finding whose account a whole listing of the organization did not hold.
+const ReasonLeft = ReasonOutOfScope + ": left the organization"
 
 // ReasonGone is the resolved reason of a finding its cell no longer reports.
 const ReasonGone = "no longer found"
@@ -24,6 +30,18 @@ const ReasonGone = "no longer found"
 // CodeNotAudited is the error code of an unverified finding whose cell did not run at all this run: its check or
 // region was not selected, or its account was not in a partial scope.
 const CodeNotAudited = "NotAudited"
+
+// Codes of unverified findings whose account this run did not audit, by why.
+const (
+	// CodeListIncomplete: the listing of the organization stopped part way before it reached the account; the error
+	// is the listing's.
+	CodeListIncomplete = "AccountListIncomplete"
+	// CodeNotSelected: the run left the account out by choice (named other accounts, or excluded it).
+	CodeNotSelected = "AccountNotSelected"
+	// CodeNotActive: the account was listed in a state that is neither active nor closing (PENDING_ACTIVATION, or a
+	// state this build does not know).
+	CodeNotActive = "AccountNotActive"
+)
 
 // Identity is what makes two runs' findings the same finding: check + account + region + resource type + resource
 // id. No check today emits two findings for one resource id in one cell; the resource type is the kind that keeps a
@@ -47,12 +65,78 @@ type Run struct {
 	Cells    []Cell
 	// Accounts are the ids of the accounts this run set out to audit.
 	Accounts []string
-	// PartialScope says Accounts is not the whole active organization (the organization could not be listed and
-	// only the caller's account was audited, or accounts were named): an account missing from it did not leave, so
-	// its findings are unverified, never resolved.
-	PartialScope bool
+	// Scope says how Accounts were chosen, for the findings of the accounts missing from them.
+	Scope Scope
 	// Suppressions are matched against Findings at Time; nil for none.
 	Suppressions *Suppressions
+}
+
+// Scope is how a run chose its accounts: from a listing of the organization, whole or broken part way, narrowed by
+// choice. Only an account that a whole listing did not hold, or listed closed, has its findings resolved; any other
+// account missing from Run.Accounts keeps them, unverified, with why. The zero Scope knows no listing: every such
+// account is unverified.
+type Scope struct {
+	// ListedWhole says the organization was listed to the end this run, so Listed holds every account it has.
+	ListedWhole bool
+	// Listed is every account the listing answered with, whatever the choice, by id: its state as Organizations
+	// gives it (ACTIVE, SUSPENDED, PENDING_CLOSURE, CLOSED, PENDING_ACTIVATION).
+	Listed map[string]string
+	// ListingError is why the listing stopped part way ("ServiceException: ..."): the error of the findings of the
+	// accounts it did not reach.
+	ListingError string
+	// Only and Exclude are the run's choice: when Only is set, only those accounts; never those in Exclude.
+	Only, Exclude []string
+}
+
+// Account states that take an account out of the organization's audit for good (AWS Organizations' AccountState).
+const (
+	stateActive         = "ACTIVE"
+	stateSuspended      = "SUSPENDED"
+	statePendingClosure = "PENDING_CLOSURE"
+	stateClosed         = "CLOSED"
+	statePending        = "PENDING_ACTIVATION"
+)
+
+// ReasonInactive is the resolved reason of a finding whose account was listed suspended, closing or closed.
+func ReasonInactive(state string) string {
+	word := map[string]string{stateSuspended: "suspended", statePendingClosure: "closing", stateClosed: "closed"}[state]
+	if word == "" {
+		word = "not active"
+	}
+	return ReasonOutOfScope + ": " + word + " (state " + state + ")"
+}
+
+// absent says what becomes of a previous finding of account, which this run did not audit: resolved with reason
+// when the listing shows the account gone or closed, else unverified with code and msg.
+func (s Scope) absent(account string) (reason, code, msg string) {
+	state, listed := s.Listed[account]
+	switch {
+	case listed && state != stateActive:
+		switch state {
+		case stateSuspended, statePendingClosure, stateClosed:
+			return ReasonInactive(state), "", ""
+		case statePending:
+			return "", CodeNotActive, "account not audited this run: not active yet (state " + state + ")"
+		default:
+			return "", CodeNotActive, "account not audited this run: account state " + strconv.Quote(state) + " not recognised"
+		}
+	case s.ListedWhole && !listed:
+		return ReasonLeft, "", ""
+	case len(s.Only) > 0 && !slices.Contains(s.Only, account):
+		return "", CodeNotSelected, "account not audited this run, by choice: the run names other accounts"
+	case slices.Contains(s.Exclude, account):
+		return "", CodeNotSelected, "account not audited this run, by choice: the run excludes it"
+	case !s.ListedWhole && !listed && s.ListingError != "":
+		return "", CodeListIncomplete, "account not listed this run, the listing of the organization stopped part way: " + s.ListingError
+	default:
+		return "", CodeNotAudited, "account not audited this run"
+	}
+}
+
+// unlisted says account is in the run's scope but the broken listing did not reach it: in scope, not audited.
+func (s Scope) unlisted(account string) bool {
+	_, code, _ := s.absent(account)
+	return code == CodeListIncomplete
 }
 
 // Tracked is a current finding with what the diff learned about it.
@@ -107,6 +191,9 @@ type Delta struct {
 	Resolved   []Resolved
 	Unverified []Unverified
 	Changes    Changes
+	// NotListed are the accounts of the previous run's scope that this run's broken listing did not reach: still in
+	// scope, not audited. NewState keeps them in the scope it stores.
+	NotListed []string
 	// Suppressions says which rules expired, expire soon or matched nothing; zero without suppressions.
 	Suppressions SuppressionReport
 }
@@ -178,13 +265,13 @@ func Diff(prev *State, cur Run) Delta {
 		}
 		age := ageDays(p.FirstSeen, cur.Time)
 		if !inScope[p.AccountID] {
-			if cur.PartialScope {
+			if reason, code, msg := cur.Scope.absent(p.AccountID); reason != "" {
+				d.Resolved = append(d.Resolved, Resolved{Finding: p.Finding, FirstSeen: p.FirstSeen, LastSeen: p.LastSeen,
+					AgeDays: age, ResolvedReason: reason})
+			} else {
 				d.Unverified = append(d.Unverified, Unverified{Finding: p.Finding, FirstSeen: p.FirstSeen, LastSeen: p.LastSeen,
-					AgeDays: age, Code: CodeNotAudited, Error: "account not audited this run"})
-				continue
+					AgeDays: age, Code: code, Error: msg})
 			}
-			d.Resolved = append(d.Resolved, Resolved{Finding: p.Finding, FirstSeen: p.FirstSeen, LastSeen: p.LastSeen,
-				AgeDays: age, ResolvedReason: ReasonOutOfScope})
 			continue
 		}
 		c, ok := cells[cellKey{p.AccountID, p.Region, p.Check}]
@@ -205,6 +292,11 @@ func Diff(prev *State, cur Run) Delta {
 		}
 	}
 	d.Changes.Resolved, d.Changes.Unverified = len(d.Resolved), len(d.Unverified)
+	for _, a := range prev.Accounts {
+		if !inScope[a] && cur.Scope.unlisted(a) {
+			d.NotListed = append(d.NotListed, a)
+		}
+	}
 	return d
 }
 
@@ -216,8 +308,14 @@ func ageDays(firstSeen, now time.Time) int {
 // NewState is the state this run stores: every current finding with its first_seen, and the unverified ones carried
 // with their last known data, so the run that next reads their cells can settle them.
 func NewState(cur Run, d Delta) *State {
+	// The accounts the broken listing did not reach stay in the scope stored, so the run after a second broken one
+	// still counts them, and AccountsInScope is not the few that were listed.
+	accounts := cur.Accounts
+	if len(d.NotListed) > 0 {
+		accounts = append(slices.Clip(cur.Accounts), d.NotListed...)
+	}
 	s := &State{Version: Version, RunID: cur.ID, RunTime: cur.Time, AsOf: cur.AsOf, PreviousRunID: d.PreviousRunID,
-		Accounts: cur.Accounts, Cells: cur.Cells, Findings: make([]Entry, 0, len(d.Findings)+len(d.Unverified))}
+		Accounts: accounts, Cells: cur.Cells, Findings: make([]Entry, 0, len(d.Findings)+len(d.Unverified))}
 	c := &s.Counts
 	for _, t := range d.Findings {
 		s.Findings = append(s.Findings, Entry{Finding: t.Finding, FirstSeen: t.FirstSeen, LastSeen: cur.Time, Suppressed: t.Suppression != nil})
@@ -246,7 +344,7 @@ func NewState(cur Run, d Delta) *State {
 			bad[cell.AccountID]++
 		}
 	}
-	c.AccountsInScope = len(cur.Accounts)
+	c.AccountsInScope = len(accounts)
 	for _, a := range cur.Accounts {
 		if ok[a] > 0 && bad[a] == 0 {
 			c.AccountsAudited++

@@ -2,6 +2,7 @@ package history
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,15 +114,57 @@ func TestDiff(t *testing.T) {
 			run:  Run{Time: day2, Cells: cells(OutcomeClean, "", [3]string{a, r, "rds-reserved-instances"}), Accounts: []string{a, b}},
 			want: want{unverified: map[string]string{"ri-old": CodeNotAudited}, counts: Changes{Unverified: 1}},
 		},
-		"account that left the organization is resolved out of scope": {
-			prev: prevState(firstSeen, old, oldB),
-			run:  Run{Time: day2, Findings: []checks.Finding{old}, Cells: cells(OutcomeFindings, "", cellA), Accounts: []string{a}},
-			want: want{changes: map[string]Change{"ri-old": ChangeOngoing}, resolved: map[string]string{"ri-b": ReasonOutOfScope}, counts: Changes{Ongoing: 1, Resolved: 1}},
-		},
-		"account missing from a partial scope is unverified, not resolved": {
+		"account a whole listing did not hold left the organization": {
 			prev: prevState(firstSeen, old, oldB),
 			run: Run{Time: day2, Findings: []checks.Finding{old}, Cells: cells(OutcomeFindings, "", cellA), Accounts: []string{a},
-				PartialScope: true},
+				Scope: Scope{ListedWhole: true, Listed: map[string]string{a: "ACTIVE"}}},
+			want: want{changes: map[string]Change{"ri-old": ChangeOngoing}, resolved: map[string]string{"ri-b": ReasonLeft}, counts: Changes{Ongoing: 1, Resolved: 1}},
+		},
+		"account listed closed is resolved with its state": {
+			prev: prevState(firstSeen, old, oldB),
+			run: Run{Time: day2, Findings: []checks.Finding{old}, Cells: cells(OutcomeFindings, "", cellA), Accounts: []string{a},
+				Scope: Scope{ListedWhole: true, Listed: map[string]string{a: "ACTIVE", b: "CLOSED"}}},
+			want: want{changes: map[string]Change{"ri-old": ChangeOngoing}, resolved: map[string]string{"ri-b": ReasonOutOfScope + ": closed (state CLOSED)"}, counts: Changes{Ongoing: 1, Resolved: 1}},
+		},
+		"account listed suspended by a broken listing is resolved with its state": {
+			prev: prevState(firstSeen, old, oldB),
+			run: Run{Time: day2, Findings: []checks.Finding{old}, Cells: cells(OutcomeFindings, "", cellA), Accounts: []string{a},
+				Scope: Scope{Listed: map[string]string{a: "ACTIVE", b: "SUSPENDED"}, ListingError: "ServiceException: internal"}},
+			want: want{changes: map[string]Change{"ri-old": ChangeOngoing}, resolved: map[string]string{"ri-b": ReasonOutOfScope + ": suspended (state SUSPENDED)"}, counts: Changes{Ongoing: 1, Resolved: 1}},
+		},
+		"account listed in a state no document names is unverified, not dropped": {
+			prev: prevState(firstSeen, old, oldB),
+			run: Run{Time: day2, Findings: []checks.Finding{old}, Cells: cells(OutcomeFindings, "", cellA), Accounts: []string{a},
+				Scope: Scope{ListedWhole: true, Listed: map[string]string{a: "ACTIVE", b: "HIBERNATING"}}},
+			want: want{changes: map[string]Change{"ri-old": ChangeOngoing}, unverified: map[string]string{"ri-b": CodeNotActive}, counts: Changes{Ongoing: 1, Unverified: 1}},
+		},
+		"account a broken listing did not reach is unverified with the listing's error": {
+			prev: prevState(firstSeen, old, oldB),
+			run: Run{Time: day2, Findings: []checks.Finding{old}, Cells: cells(OutcomeFindings, "", cellA), Accounts: []string{a},
+				Scope: Scope{Listed: map[string]string{a: "ACTIVE"}, ListingError: "ServiceException: internal"}},
+			want: want{changes: map[string]Change{"ri-old": ChangeOngoing}, unverified: map[string]string{"ri-b": CodeListIncomplete}, counts: Changes{Ongoing: 1, Unverified: 1}},
+		},
+		"account excluded is unverified by choice": {
+			prev: prevState(firstSeen, old, oldB),
+			run: Run{Time: day2, Findings: []checks.Finding{old}, Cells: cells(OutcomeFindings, "", cellA), Accounts: []string{a},
+				Scope: Scope{ListedWhole: true, Listed: map[string]string{a: "ACTIVE", b: "ACTIVE"}, Exclude: []string{b}}},
+			want: want{changes: map[string]Change{"ri-old": ChangeOngoing}, unverified: map[string]string{"ri-b": CodeNotSelected}, counts: Changes{Ongoing: 1, Unverified: 1}},
+		},
+		"account not named is unverified by choice, even when the listing broke": {
+			prev: prevState(firstSeen, old, oldB),
+			run: Run{Time: day2, Findings: []checks.Finding{old}, Cells: cells(OutcomeFindings, "", cellA), Accounts: []string{a},
+				Scope: Scope{Listed: map[string]string{a: "ACTIVE"}, ListingError: "ServiceException: internal", Only: []string{a}}},
+			want: want{changes: map[string]Change{"ri-old": ChangeOngoing}, unverified: map[string]string{"ri-b": CodeNotSelected}, counts: Changes{Ongoing: 1, Unverified: 1}},
+		},
+		"account excluded that a whole listing did not hold left the organization": {
+			prev: prevState(firstSeen, old, oldB),
+			run: Run{Time: day2, Findings: []checks.Finding{old}, Cells: cells(OutcomeFindings, "", cellA), Accounts: []string{a},
+				Scope: Scope{ListedWhole: true, Listed: map[string]string{a: "ACTIVE"}, Exclude: []string{b}}},
+			want: want{changes: map[string]Change{"ri-old": ChangeOngoing}, resolved: map[string]string{"ri-b": ReasonLeft}, counts: Changes{Ongoing: 1, Resolved: 1}},
+		},
+		"account missing when no listing is known is unverified, not resolved": {
+			prev: prevState(firstSeen, old, oldB),
+			run:  Run{Time: day2, Findings: []checks.Finding{old}, Cells: cells(OutcomeFindings, "", cellA), Accounts: []string{a}},
 			want: want{changes: map[string]Change{"ri-old": ChangeOngoing}, unverified: map[string]string{"ri-b": CodeNotAudited}, counts: Changes{Ongoing: 1, Unverified: 1}},
 		},
 		"unverified carried last run and seen again keeps its first seen": {
@@ -171,8 +214,12 @@ func TestDiff(t *testing.T) {
 			gotUnverified := map[string]string{}
 			for _, u := range d.Unverified {
 				gotUnverified[u.ResourceID] = u.Code
-				if u.Error == "" || u.Reason != "reason of "+u.ResourceID || !u.LastSeen.Equal(day1) {
+				if u.Error == "" || u.Reason != "reason of "+u.ResourceID || !u.LastSeen.Equal(day1) || !u.FirstSeen.Equal(firstSeen) ||
+					u.AgeDays != checks.DaysLeft(firstSeen, tc.run.Time) {
 					t.Errorf("unverified %s lost its data or error: %+v", u.ResourceID, u)
+				}
+				if u.Code == CodeListIncomplete && !strings.Contains(u.Error, tc.run.Scope.ListingError) {
+					t.Errorf("unverified %s: error %q, want the listing's %q", u.ResourceID, u.Error, tc.run.Scope.ListingError)
 				}
 			}
 			if len(gotResolved)+len(tc.want.resolved) > 0 && !reflect.DeepEqual(gotResolved, tc.want.resolved) {
@@ -222,5 +269,45 @@ func TestNewStateCounts(t *testing.T) {
 	}
 	if !s.Findings[3].Suppressed || s.Findings[0].Suppressed {
 		t.Errorf("suppressed flags wrong: %+v", s.Findings)
+	}
+}
+
+// TestBrokenListingKeepsTheScopeItDidNotReach: the accounts a broken listing did not reach stay in the stored scope and
+// its count, their findings carried; the next whole listing settles them, and one that no longer holds an account
+// resolves its findings as having left.
+func TestBrokenListingKeepsTheScopeItDidNotReach(t *testing.T) {
+	const a, b, c, r, ec2 = "111111111111", "222222222222", "333333333333", "us-east-1", "ec2-reserved-instances"
+	fb, fc := finding(ec2, b, r, "ri-b", checks.Critical), finding(ec2, c, r, "ri-c", checks.Warning)
+	run1 := Run{ID: "day1", Time: day1, Findings: []checks.Finding{fb, fc}, Accounts: []string{a, b, c},
+		Cells: cells(OutcomeFindings, "", [3]string{a, r, ec2}, [3]string{b, r, ec2}, [3]string{c, r, ec2}),
+		Scope: Scope{ListedWhole: true, Listed: map[string]string{a: "ACTIVE", b: "ACTIVE", c: "ACTIVE"}}}
+	s1 := NewState(run1, Diff(nil, run1))
+	broken := Run{ID: "day2", Time: day2, Accounts: []string{a}, Cells: cells(OutcomeClean, "", [3]string{a, r, ec2}),
+		Scope: Scope{Listed: map[string]string{a: "ACTIVE"}, ListingError: "RepeatedPageToken: ListOrganizationalUnitsForParent"}}
+	d2 := Diff(s1, broken)
+	s2 := NewState(broken, d2)
+	if d2.Changes.Resolved != 0 || d2.Changes.Unverified != 2 || !reflect.DeepEqual(d2.NotListed, []string{b, c}) {
+		t.Fatalf("broken listing: changes %+v not listed %v", d2.Changes, d2.NotListed)
+	}
+	if s2.Counts.AccountsInScope != 3 || s2.Counts.AccountsAudited != 1 || len(s2.Findings) != 2 || !s2.Findings[0].Unverified {
+		t.Fatalf("stored after the broken listing: counts %+v, %d findings", s2.Counts, len(s2.Findings))
+	}
+	// Broken again: the accounts stay in scope from the stored state, not only from the run before it.
+	day3 := day2.AddDate(0, 0, 1)
+	again := broken
+	again.ID, again.Time = "day3", day3
+	s3 := NewState(again, Diff(s2, again))
+	if s3.Counts.AccountsInScope != 3 || len(s3.Findings) != 2 || !s3.Findings[0].FirstSeen.Equal(day1) {
+		t.Fatalf("stored after a second broken listing: counts %+v, findings %+v", s3.Counts, s3.Findings)
+	}
+	// Whole again: b still has its finding (ongoing since day 1), c is no longer in the organization.
+	day4 := day3.AddDate(0, 0, 1)
+	whole := Run{ID: "day4", Time: day4, Findings: []checks.Finding{fb}, Accounts: []string{a, b},
+		Cells: cells(OutcomeClean, "", [3]string{a, r, ec2}, [3]string{b, r, ec2}),
+		Scope: Scope{ListedWhole: true, Listed: map[string]string{a: "ACTIVE", b: "ACTIVE"}}}
+	d4 := Diff(s3, whole)
+	if d4.Findings[0].Change != ChangeOngoing || !d4.Findings[0].FirstSeen.Equal(day1) || d4.Changes.Resolved != 1 ||
+		d4.Resolved[0].ResolvedReason != ReasonLeft || len(d4.NotListed) != 0 || NewState(whole, d4).Counts.AccountsInScope != 2 {
+		t.Errorf("whole listing after broken ones: %+v", d4)
 	}
 }

@@ -7,15 +7,17 @@
 //	rules, err := history.ReadSuppressions(r, runTime, checks.Names()) // err: *InvalidError; go on with rules == nil
 //	prev, err := store.Previous(ctx, runTime, runID)                    // err: *Unavailable, never fatal; prev == nil
 //	delta := history.Diff(prev, history.Run{ID: runID, Time: runTime, AsOf: asOf, Findings: fan.Findings,
-//		Cells: cells, Accounts: ids, PartialScope: fan.OwnAccountOnly || named, Suppressions: rules})
+//		Cells: cells, Accounts: ids, Scope: scope, Suppressions: rules})
 //	state := history.NewState(run, delta)
 //	trend, err := store.Recent(ctx, runTime.Add(-history.DefaultLookback), runTime) // then append state.Summary()
 //	err = store.Put(ctx, state) // not on a dry run
 //
 // Identity is check + account + region + resource type + resource id. A finding gone from a cell that ran (clean or
 // with other findings) is resolved; gone from a cell that failed, was cut by the deadline or did not run, it is
-// unverified and carried in the state until a run settles it; an account absent from a complete scope resolves its
-// findings as "account no longer in scope". Diff is a pure function, so a retried run (same run id and time, same
+// unverified and carried in the state until a run settles it. Of an account the run did not audit, only one that a
+// whole listing of the organization no longer holds, or lists closed, resolves its findings ("account no longer in
+// scope: left the organization", "...: suspended (state SUSPENDED)"); one the listing did not reach, or that the run
+// left out by choice, carries them as unverified (Scope). Diff is a pure function, so a retried run (same run id and time, same
 // previous state) computes the same diff and Put overwrites the same entry.
 //
 // States are gzip JSON at history/YYYY/MM/DD/<run id>.json.gz (dated by the run time, UTC), column-wise by check

@@ -118,8 +118,13 @@ func memoryScenario(t *testing.T) memory {
 		return out
 	}
 	run := func(i int, fs []checks.Finding, cells []crossaccount.Cell, accounts []string, sup *history.Suppressions) history.Run {
+		// Each run lists the organization whole, every account of it active: one missing from it left.
+		listed := map[string]string{}
+		for _, a := range accounts {
+			listed[a] = "ACTIVE"
+		}
 		return history.Run{ID: fmt.Sprintf("run-%d", i), Time: m.days[i], AsOf: m.days[i], Findings: fs, Cells: historyCells(cells),
-			Accounts: accounts, Suppressions: sup}
+			Accounts: accounts, Scope: history.Scope{ListedWhole: true, Listed: listed}, Suppressions: sup}
 	}
 	all := []string{prodID, devID, leftID, failingID}
 	r0 := run(0, []checks.Finding{ongoing}, cellsOf([]checks.Finding{ongoing}), all, nil)
@@ -357,7 +362,7 @@ func TestDigestWithMemory(t *testing.T) {
 		}
 	}
 	for _, id := range m.wantGone {
-		if l := lineFor(fixed, id); !strings.Contains(l, ": "+history.ReasonOutOfScope) {
+		if l := lineFor(fixed, id); !strings.Contains(l, ": "+history.ReasonLeft) {
 			t.Errorf("out of scope %s: line %q", id, l)
 		}
 	}
@@ -623,7 +628,7 @@ func TestWorkbookWithMemory(t *testing.T) {
 	for _, want := range []struct {
 		ids    []string
 		reason string
-	}{{m.wantFixed, history.ReasonGone}, {m.wantGone, history.ReasonOutOfScope}} {
+	}{{m.wantFixed, history.ReasonGone}, {m.wantGone, history.ReasonLeft}} {
 		for _, id := range want.ids {
 			row := rowOf(t, f, ResolvedSheet, "Resource ID", id)
 			if row == 0 || cellText(t, f, ResolvedSheet, "Resolved reason", row, false) != want.reason ||
