@@ -510,6 +510,9 @@ func TestOnlyWhatTheRunLookedAtChangesState(t *testing.T) {
 			if !slices.Equal(got, sorted(carried)) {
 				t.Errorf("unverified %v, want the findings of the accounts not looked at %v", got, sorted(carried))
 			}
+			if len(second.Unverified) > 0 {
+				t.Logf("%s: an unverified finding's error: %s: %s", name, second.Unverified[0].Code, second.Unverified[0].Error)
+			}
 			for _, u := range second.Unverified {
 				if u.Code != c.code || !strings.Contains(u.Error, c.error) || !u.FirstSeen.Equal(run1) || u.AgeDays != 1 {
 					t.Errorf("unverified %s: %s %q first seen %v age %d; want %s %q, %v, 1", keyOf(u.Finding), u.Code, u.Error, u.FirstSeen, u.AgeDays, c.code, c.error, run1)

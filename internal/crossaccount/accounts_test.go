@@ -2,9 +2,13 @@ package crossaccount_test
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
@@ -55,6 +59,59 @@ func TestRepeatedWalkPageTokenIsSaid(t *testing.T) {
 			}
 			if listing == nil || listing.Code != "RepeatedPageToken" || !strings.Contains(listing.Message, op) {
 				t.Errorf("listing failure %+v (of %d failures)", listing, len(r.Failures))
+			}
+		})
+	}
+}
+
+// TestWalkSaysWhatItListed: the walk hands over every account it listed with its state, whatever the filter, and
+// whether it listed the organization whole, so the history can tell an account that left from one the run did not
+// look at. A listing that fails part way (ServiceException on every attempt at Workloads/Prod's second page) lists
+// the accounts before it and not one after.
+func TestWalkSaysWhatItListed(t *testing.T) {
+	t.Parallel()
+	const excluded, beyond = "444444444444", "131313131313" // beyond: on Workloads/Prod's second page
+	for name, fault := range map[string]*awssim.ListingFault{
+		"whole":  nil,
+		"broken": {Operation: "ListAccountsForParent", Code: "ServiceException", Page: 1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			org := awssim.Demo(asOf)
+			if fault != nil {
+				org.ListingFaults = map[string]awssim.ListingFault{"Workloads/Prod": *fault}
+			}
+			sim := awssim.New(org)
+			if err := sim.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = sim.Close() })
+			cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
+			cfg.Retryer = func() aws.Retryer {
+				return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts, o.MaxBackoff = 3, time.Millisecond })
+			}
+			opts := options(4)
+			opts.Filter = crossaccount.Filter{Exclude: []string{excluded}}
+			l, err := crossaccount.List(context.Background(), cfg, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]string{}
+			for _, a := range org.Accounts {
+				if fault == nil || a.ID != beyond {
+					want[a.ID] = a.State
+				}
+			}
+			if got := l.Rest.Listed; !maps.Equal(got, want) || l.Rest.ListedWhole != (fault == nil) {
+				t.Errorf("listed %v (whole %v), want %v (whole %v)", got, l.Rest.ListedWhole, want, fault == nil)
+			}
+			if fault != nil && !strings.HasPrefix(l.Rest.ListingIncomplete, "ServiceException: ") {
+				t.Errorf("listing incomplete %q, want the listing's error", l.Rest.ListingIncomplete)
+			}
+			for _, a := range l.Audit {
+				if a.ID == excluded {
+					t.Errorf("excluded account %s is to be audited", a.ID)
+				}
 			}
 		})
 	}

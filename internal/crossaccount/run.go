@@ -299,7 +299,9 @@ func (r *run) produce(ctx context.Context, self Account) {
 	var started int
 	// listed holds every id the organization answered with, active or not, to tell a named account it does not hold.
 	listed := map[string]bool{}
+	r.mu.Lock()
 	r.res.Listed = map[string]string{}
+	r.mu.Unlock()
 	err := walkOrganization(ctx, organizations.NewFromConfig(r.base), r.opts.Filter, walkSink{
 		listed: func(id string, state orgtypes.AccountState) {
 			r.owners.listed(id)
