@@ -54,10 +54,13 @@ func ChatOf(r *Result) ChatNotification {
 	var d strings.Builder
 	line := func(format string, a ...any) { fmt.Fprintf(&d, format+"\n", a...) }
 	if r.Partial {
-		line("*PARTIAL*: the deadline stopped the audit; %d cells were not audited", deadlineCells(r))
+		line("*PARTIAL*: %s", r.partialStatement(chatCode))
 	}
 	if r.Owner != "" {
 		line("*Owner:* %s (only this owner's accounts)", chatCode(r.Owner, maxNameBytes))
+	}
+	if r.Narrowed != "" {
+		line("*Scope:* narrowed by choice (%s)", strings.NewReplacer("`", "'", "<", "‹", ">", "›", "*", "", "_", " ").Replace(field(r.Narrowed, maxScopeBytes)))
 	}
 	line("*Findings:* %d critical, %d warning, %d notice", crit, warn, notice)
 	if r.compared() {
