@@ -716,4 +716,3 @@ func asciiLine(s string, n int) string {
 
 // RunDate is the date part used in object keys and titles.
 func RunDate(t time.Time) string { return t.UTC().Format("2006-01-02") }
-

@@ -43,9 +43,9 @@ type Notice struct {
 	Partial        bool            `json:"partial"`
 	PartialReasons []PartialReason `json:"partial_reasons,omitempty"`
 	Narrowed       string          `json:"narrowed,omitempty"`
-	Accounts AccountCounts  `json:"accounts"`
-	Coverage CoverageCounts `json:"coverage"`
-	Findings SeverityCounts `json:"findings"`
+	Accounts       AccountCounts   `json:"accounts"`
+	Coverage       CoverageCounts  `json:"coverage"`
+	Findings       SeverityCounts  `json:"findings"`
 	// Changes are against PreviousRunID; absent without history, and on a first run (nothing to compare with).
 	Changes       *Changes `json:"changes,omitempty"`
 	PreviousRunID string   `json:"previous_run_id,omitempty"`

@@ -42,8 +42,8 @@ func partialScenario(accounts, nChecks int, fail func(account, check int) string
 // partialOutputs are what every output of r says about its completeness, read back as a reader would.
 type partialOutputs struct {
 	subject, digest, html, chat, summary string
-	notice                                Notice
-	result                                Result
+	notice                               Notice
+	result                               Result
 }
 
 func readPartial(t *testing.T, r *Result) partialOutputs {
