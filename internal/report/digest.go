@@ -93,6 +93,11 @@ func Subject(r *Result) string {
 	for drop := 1; len(s) > maxSubject && drop <= 5; drop++ {
 		s = render(drop)
 	}
+	if len(s) > maxSubject && r.listingIncomplete() {
+		// Seven-digit counts and a hundred thousand accounts: the short form, rather than a word cut in two.
+		groups[2][0].text = fmt.Sprintf("%d/%d accounts, list cut", r.Accounts.Audited, r.Accounts.Total)
+		s = render(5)
+	}
 	return asciiLine(s, maxSubject)
 }
 

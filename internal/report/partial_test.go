@@ -182,6 +182,18 @@ func TestBrokenListingIsPartialEverywhere(t *testing.T) {
 	if p := o.notice.PartialReasons[0]; p.Error != listing {
 		t.Errorf("notice reason %+v, want the listing's error", p)
 	}
+	// Large counts still fit whole: the words are shortened, never cut.
+	for _, n := range []int{33, 10_000, 99_999} {
+		big := *r
+		big.PreviousRunID, big.Changes = "run-0", &Changes{New: 123, Escalated: 4, Resolved: 66, Unverified: 1234}
+		big.Counts = []CheckCounts{{Critical: 1234, Warning: 5678, Notice: 91011}}
+		big.Accounts = AccountCounts{Audited: n - 1, Total: n}
+		s := Subject(&big)
+		if len(s) >= 100 || !strings.HasPrefix(s, "PARTIAL ") || !(strings.HasSuffix(s, fmt.Sprintf("%d/%d accounts, list incomplete", n-1, n)) ||
+			strings.HasSuffix(s, fmt.Sprintf("%d/%d accounts, list cut", n-1, n))) {
+			t.Errorf("%d accounts: subject %q (%d)", n, s, len(s))
+		}
+	}
 }
 
 // TestOwnAccountOnlyIsPartial: the organization could not be listed, so only the caller's account ran.
