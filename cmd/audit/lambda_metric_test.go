@@ -87,9 +87,11 @@ func TestLambdaWritesThePartialRunMetric(t *testing.T) {
 		name, event string
 		partial     bool
 		reasons     []string
+		narrowed    string
 	}{
-		{"partial", `{"run_id":"partial-1","no_history":true}`, true, []string{report.PartialCellsFailed}},
-		{"complete", `{"run_id":"complete-1","no_history":true,"exclude_accounts":["` + awssim.DemoMissingRole + `"]}`, false, nil},
+		{"partial", `{"run_id":"partial-1","no_history":true}`, true, []string{report.PartialCellsFailed}, ""},
+		{"complete", `{"run_id":"complete-1","no_history":true,"exclude_accounts":["` + awssim.DemoMissingRole + `"]}`, false, nil,
+			"1 account excluded"},
 	}
 	for _, c := range cases {
 		stdout.Reset()
@@ -99,8 +101,8 @@ func TestLambdaWritesThePartialRunMetric(t *testing.T) {
 		}
 		res := decodeResult(t, string(raw))
 		lines := partialMetrics(t, stdout.String())
-		if len(lines) != 1 || res.Partial != c.partial {
-			t.Fatalf("%s: result partial %v, %d metric lines:\n%s", c.name, res.Partial, len(lines), stdout.String())
+		if len(lines) != 1 || res.Partial != c.partial || res.Narrowed != c.narrowed {
+			t.Fatalf("%s: result partial %v narrowed %q, %d metric lines:\n%s", c.name, res.Partial, res.Narrowed, len(lines), stdout.String())
 		}
 		want := 0.0
 		if c.partial {

@@ -60,7 +60,8 @@ func ChatOf(r *Result) ChatNotification {
 		line("*Owner:* %s (only this owner's accounts)", chatCode(r.Owner, maxNameBytes))
 	}
 	if r.Narrowed != "" {
-		line("*Scope:* narrowed by choice (%s)", strings.NewReplacer("`", "'", "<", "‹", ">", "›", "*", "", "_", " ").Replace(field(r.Narrowed, maxScopeBytes)))
+		// The job's own words (Settings.Narrowing: counts of accounts and checks), no AWS text.
+		line("*Scope:* narrowed by choice (%s)", field(r.Narrowed, maxScopeBytes))
 	}
 	line("*Findings:* %d critical, %d warning, %d notice", crit, warn, notice)
 	if r.compared() {
