@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -24,15 +26,17 @@ const maxResponseBytes = 5_500_000
 func newLambdaHandler(getenv func(string) string, loadConfig func() (aws.Config, error)) func(context.Context, json.RawMessage) (json.RawMessage, error) {
 	logger := lambdacontext.NewLogger()
 	slog.SetDefault(logger)
-	return lambdaHandler(logger, getenv, loadConfig)
+	return lambdaHandler(logger, os.Stdout, getenv, loadConfig)
 }
 
-// lambdaHandler is the handler logging to logger.
-func lambdaHandler(logger *slog.Logger, getenv func(string) string, loadConfig func() (aws.Config, error)) func(context.Context, json.RawMessage) (json.RawMessage, error) {
+// lambdaHandler is the handler logging to logger and writing each run's partial-run metric to metrics (standard
+// output under Lambda, which the embedded metric format needs: audit.WritePartialMetric).
+func lambdaHandler(logger *slog.Logger, metrics io.Writer, getenv func(string) string, loadConfig func() (aws.Config, error)) func(context.Context, json.RawMessage) (json.RawMessage, error) {
 	if limit := audit.ApplyLambdaMemoryLimit(getenv); limit > 0 {
 		logger.Info("memory limit set from the function's memory size", "limit_bytes", limit)
 	}
 	base, envErr := audit.FromEnv(getenv)
+	functionName := getenv("AWS_LAMBDA_FUNCTION_NAME")
 	var cfg aws.Config
 	var cfgErr error
 	if envErr == nil {
@@ -56,6 +60,15 @@ func lambdaHandler(logger *slog.Logger, getenv func(string) string, loadConfig f
 			if err != nil {
 				logger.ErrorContext(ctx, "step failed", "err", err)
 				return nil, err
+			}
+			// The report step finishes a distributed run: its metric is the run's, as a single run's is.
+			var step struct {
+				Step    string `json:"step"`
+				RunID   string `json:"run_id"`
+				Partial bool   `json:"partial"`
+			}
+			if json.Unmarshal(out, &step) == nil && step.Step == distributed.StepReport {
+				writePartialMetric(ctx, logger, metrics, audit.PartialRun{FunctionName: functionName, RunID: step.RunID, Partial: step.Partial})
 			}
 			return out, nil
 		}
@@ -83,6 +96,15 @@ func lambdaHandler(logger *slog.Logger, getenv func(string) string, loadConfig f
 		}
 		log.InfoContext(ctx, "invocation", attrs...)
 		out, err := audit.Run(ctx, cfg, s, audit.Options{Logger: logger})
+		if out != nil {
+			// Whatever became of delivery: the operator learns of a partial run from the alarm on this metric.
+			r := out.Result
+			p := audit.PartialRun{FunctionName: functionName, RunID: r.RunID, Partial: r.Partial}
+			for _, reason := range r.PartialReasons {
+				p.Reasons = append(p.Reasons, reason.Reason)
+			}
+			writePartialMetric(ctx, log, metrics, p)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -91,7 +113,7 @@ func lambdaHandler(logger *slog.Logger, getenv func(string) string, loadConfig f
 			// The run is delivered: failing now would only make Lambda run it again. Answer with the counts alone.
 			log.ErrorContext(ctx, "result does not fit Lambda's response limit even trimmed; answering with its counts", "err", err)
 			r := out.Result
-			return json.Marshal(map[string]any{"run_id": r.RunID, "partial": r.Partial, "accounts": r.Accounts, "coverage": r.Coverage,
+			return json.Marshal(map[string]any{"run_id": r.RunID, "partial": r.Partial, "partial_reasons": r.PartialReasons, "accounts": r.Accounts, "coverage": r.Coverage,
 				"counts": r.Counts, "published": r.Published, "already_published": r.AlreadyPublished, "error": err.Error()})
 		}
 		if omitted.Any() {
@@ -99,6 +121,14 @@ func lambdaHandler(logger *slog.Logger, getenv func(string) string, loadConfig f
 				"findings_omitted", omitted.Findings, "errors_omitted", omitted.Errors, "skipped_omitted", omitted.Skipped)
 		}
 		return b, nil
+	}
+}
+
+// writePartialMetric writes the run's metric line; a failure is logged, never the invocation's: the run is delivered.
+func writePartialMetric(ctx context.Context, log *slog.Logger, w io.Writer, p audit.PartialRun) {
+	p.At = time.Now()
+	if err := audit.WritePartialMetric(w, p); err != nil {
+		log.ErrorContext(ctx, "partial-run metric not written", "err", err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"reflect"
 	"slices"
@@ -152,7 +153,7 @@ func TestLambdaLogsCarryTheRunsID(t *testing.T) {
 		"AUDIT_TOPIC_ARN": awssim.DemoTopicARN(), "AUDIT_S3_PATH_STYLE": "true"}
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	handle := lambdaHandler(logger, func(k string) string { return env[k] }, func() (aws.Config, error) {
+	handle := lambdaHandler(logger, io.Discard, func(k string) string { return env[k] }, func() (aws.Config, error) {
 		return sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion), nil
 	})
 	raw, err := handle(context.Background(), json.RawMessage(`{"version":"0","id":"1","detail-type":"Scheduled Event","source":"aws.events",`+
@@ -248,7 +249,7 @@ func TestReplayedEventIsLoggedAsSuch(t *testing.T) {
 	env := map[string]string{"AUDIT_EXTERNAL_ID": awssim.DemoExternalID, "AUDIT_REGIONS": "us-east-1", "AUDIT_CHECKS": "cloudformation-failed-stacks"}
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
-	handle := lambdaHandler(logger, func(k string) string { return env[k] }, func() (aws.Config, error) {
+	handle := lambdaHandler(logger, io.Discard, func(k string) string { return env[k] }, func() (aws.Config, error) {
 		return sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion), nil
 	})
 	if _, err := handle(context.Background(), json.RawMessage(`{"version":"0","id":"1","detail-type":"Scheduled Event","source":"aws.events",`+

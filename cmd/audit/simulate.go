@@ -102,7 +102,13 @@ func simulateCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	crit, warn, notice := r.Totals()
 	fmt.Fprintf(stdout, "simulated organization: %d accounts, regions %s, faults %q, latency %s, concurrency %d, seed %d\n",
 		*accounts, strings.Join(s.Regions, ","), *faults, *latency, *concurrency, *seed)
-	fmt.Fprintf(stdout, "wall time:        %s%s\n", wall.Round(time.Millisecond), map[bool]string{true: " (PARTIAL: deadline)", false: ""}[r.Partial])
+	cut := ""
+	for _, p := range r.PartialReasons {
+		if p.Reason == report.PartialDeadline {
+			cut = " (PARTIAL: deadline)"
+		}
+	}
+	fmt.Fprintf(stdout, "wall time:        %s%s\n", wall.Round(time.Millisecond), cut)
 	fmt.Fprintf(stdout, "accounts:         %d in scope, %d audited, %d partly, %d not audited, %d skipped\n",
 		r.Accounts.Total, r.Accounts.Audited, r.Accounts.Partial, r.Accounts.Failed, r.Accounts.Skipped)
 	// What the run owed: every in-scope account in every region with every check. Anything short is a silent drop.

@@ -549,3 +549,63 @@ func TestEmailSubscriptionGetsOnlyTheOrganizationsDigest(t *testing.T) {
 		t.Errorf("filter policy %v, want %v", policy, want)
 	}
 }
+
+// TestPartialRunsAlarmWatchesTheMetricTheCodeWrites: the alarm on partial runs watches exactly the namespace, metric and
+// dimension the function writes (audit.WritePartialMetric), for this stack's function, and notifies whom the stack's
+// other alarms notify. The metric costs no permission: the execution role is never granted cloudwatch:PutMetricData.
+func TestPartialRunsAlarmWatchesTheMetricTheCodeWrites(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, "management.yaml")
+	res := get(tpl.root, "Resources")
+	var watching []string
+	otherActions := map[string]bool{}
+	for i := 0; i < len(res.Content); i += 2 {
+		name, r := res.Content[i].Value, res.Content[i+1]
+		if get(r, "Type").Value != "AWS::CloudWatch::Alarm" {
+			continue
+		}
+		p := get(r, "Properties")
+		if get(p, "Namespace").Value != audit.MetricNamespace {
+			for _, a := range get(p, "AlarmActions").Content {
+				otherActions[a.Tag+" "+a.Value] = true
+			}
+			continue
+		}
+		watching = append(watching, name)
+		if got := get(p, "MetricName").Value; got != audit.MetricPartialRuns {
+			t.Errorf("%s watches %s/%s; the function writes %s", name, audit.MetricNamespace, got, audit.MetricPartialRuns)
+		}
+		dims := get(p, "Dimensions").Content
+		if len(dims) != 1 || get(dims[0], "Name").Value != audit.MetricDimension {
+			t.Errorf("%s's dimensions %v; the function writes the one dimension %s", name, dims, audit.MetricDimension)
+		} else if v := get(dims[0], "Value"); v.Tag != "!Ref" || get(res, v.Value, "Type").Value != "AWS::Lambda::Function" {
+			t.Errorf("%s's %s is %s %s; the function writes its own name there (AWS_LAMBDA_FUNCTION_NAME)", name, audit.MetricDimension, v.Tag, v.Value)
+		}
+		// One partial run, the metric 1, must raise it; a complete run's 0 must not.
+		threshold, op := get(p, "Threshold").Value, get(p, "ComparisonOperator").Value
+		if threshold != "1" || op != "GreaterThanOrEqualToThreshold" || get(p, "TreatMissingData").Value != "notBreaching" {
+			t.Errorf("%s: %s %s; one partial run (1) must alarm, a complete one (0) or none must not", name, op, threshold)
+		}
+		var actions []string
+		for _, a := range get(p, "AlarmActions").Content {
+			actions = append(actions, a.Tag+" "+a.Value)
+		}
+		if len(actions) == 0 {
+			t.Errorf("%s notifies no one", name)
+		}
+		for _, a := range actions {
+			if !otherActions[a] {
+				t.Errorf("%s notifies %s; the stack's other alarms notify %v", name, a, otherActions)
+			}
+		}
+	}
+	if len(watching) != 1 {
+		t.Errorf("%d alarms watch the namespace %s (%v), want one", len(watching), audit.MetricNamespace, watching)
+	}
+	for _, st := range tpl.statementsOf("ExecutionRole") {
+		if a := get(st, "Action"); a != nil && (a.Value == "cloudwatch:PutMetricData" ||
+			slices.ContainsFunc(a.Content, func(n *yaml.Node) bool { return n.Value == "cloudwatch:PutMetricData" })) {
+			t.Error("the execution role is granted cloudwatch:PutMetricData; the metric is written to the log and needs none")
+		}
+	}
+}

@@ -157,8 +157,9 @@ func TestManualRunsDoNotShareTheScheduledMarker(t *testing.T) {
 		t.Fatalf("scheduled run: err %v published %v", err, out.Result.Published)
 	}
 	published(4, "the scheduled run after a manual one of the same id")
+	// The demo's account without the audit role makes every run of it partial.
 	for _, m := range sim.Digests() {
-		if !strings.HasPrefix(m.Subject, "orgaudit ") {
+		if !strings.HasPrefix(m.Subject, "PARTIAL orgaudit ") {
 			t.Errorf("subject %q", m.Subject)
 		}
 	}

@@ -114,6 +114,11 @@ func assertAgreement(t *testing.T, out *audit.Output) {
 	if !strings.Contains(out.Subject, fmt.Sprintf("| %d/%d accounts", res.Accounts.Audited, res.Accounts.Total)) {
 		t.Errorf("subject %q vs accounts %+v", out.Subject, res.Accounts)
 	}
+	// Partial whenever some cell did not run, and the subject and the digest say so when the JSON does.
+	if res.Coverage.Errors > 0 && !res.Partial || strings.HasPrefix(out.Subject, "PARTIAL ") != res.Partial ||
+		strings.Contains(out.Digest, "\nPARTIAL: ") != res.Partial {
+		t.Errorf("partial %v (%d cells failed), subject %q, digest:\n%.600s", res.Partial, res.Coverage.Errors, out.Subject, out.Digest)
+	}
 	f, err := excelize.OpenReader(bytes.NewReader(out.Workbook))
 	if err != nil {
 		t.Fatal(err)
@@ -209,8 +214,10 @@ func TestFaultMatrix200Accounts(t *testing.T) {
 			t.Errorf("cell %s: %s, fault-free %s", k, v, cleanCells[k])
 		}
 	}
-	if !res.Published || len(sim.Workbooks()) != 1 || res.Partial {
-		t.Errorf("published %v workbooks %d partial %v", res.Published, len(sim.Workbooks()), res.Partial)
+	// Failed cells make the run partial, for that reason alone: nothing was cut by the deadline.
+	if !res.Published || len(sim.Workbooks()) != 1 || !res.Partial || len(res.PartialReasons) != 1 ||
+		res.PartialReasons[0].Reason != report.PartialCellsFailed || res.PartialReasons[0].Cells != res.Coverage.Errors {
+		t.Errorf("published %v workbooks %d partial %v %+v", res.Published, len(sim.Workbooks()), res.Partial, res.PartialReasons)
 	}
 	// One connection pool for the whole run: a pool per SDK client would open thousands and exhaust file descriptors.
 	if n := sim.Connections(); n > 4*(s.Concurrency+4) {

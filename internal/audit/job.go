@@ -172,12 +172,14 @@ func (j *Job) Finish(ctx context.Context, fan *crossaccount.Result) (*Output, er
 	var err error
 	mem := recallRun(ctx, cfg, s, bucket, fan, runID, runTime, asOf, log)
 	res := report.Build(runID, asOf, regions, selected, fan)
+	res.Narrowed = s.Narrowing(selected)
 	mem.apply(res, s)
 	// Counted again at the end, so delivery's retries are in the result too.
 	defer func() { res.APIRetries, res.RetriesByCode = retries.counts() }()
 	out := &Output{Result: res}
 	log.InfoContext(ctx, "audit finished", "accounts_total", res.Accounts.Total, "accounts_audited", res.Accounts.Audited,
-		"cells", res.Coverage.Cells, "cells_failed", res.Coverage.Errors, "findings", len(res.Findings), "partial", res.Partial)
+		"cells", res.Coverage.Cells, "cells_failed", res.Coverage.Errors, "findings", len(res.Findings), "partial", res.Partial,
+		"deadline", fan.Partial)
 
 	out.Workbook, err = buildWorkbook(res, selected)
 	if err != nil {

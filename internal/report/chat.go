@@ -54,10 +54,14 @@ func ChatOf(r *Result) ChatNotification {
 	var d strings.Builder
 	line := func(format string, a ...any) { fmt.Fprintf(&d, format+"\n", a...) }
 	if r.Partial {
-		line("*PARTIAL*: the deadline stopped the audit; %d cells were not audited", deadlineCells(r))
+		line("*PARTIAL*: %s", r.partialStatement(chatCode))
 	}
 	if r.Owner != "" {
 		line("*Owner:* %s (only this owner's accounts)", chatCode(r.Owner, maxNameBytes))
+	}
+	if r.Narrowed != "" {
+		// The job's own words (Settings.Narrowing: counts of accounts and checks), no AWS text.
+		line("*Scope:* narrowed by choice (%s)", field(r.Narrowed, maxScopeBytes))
 	}
 	line("*Findings:* %d critical, %d warning, %d notice", crit, warn, notice)
 	if r.compared() {

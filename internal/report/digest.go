@@ -38,13 +38,16 @@ const maxSubject = 99
 // leads with the change ("3 new, 1 fixed"), then the counts, then the coverage; on a run with nothing to compare with
 // it says "no previous run" instead of calling every finding new; without history it is the counts and the coverage.
 // When the numbers are too long for one subject, the pieces that matter least go first: the notice count, the
-// unverified count, the escalated count, "no previous run", the warning count. PARTIAL, the new and fixed counts, the
-// critical count and the coverage always stay.
+// unverified count, the escalated count, "no previous run", the warning count. PARTIAL (Result.Partial: something the
+// run set out to audit was not), the new and fixed counts, the critical count and the coverage always stay.
 func Subject(r *Result) string {
 	crit, warn, notice := r.Totals()
 	coverage := fmt.Sprintf("%d/%d accounts", r.Accounts.Audited, r.Accounts.Total)
-	if r.OwnAccountOnly {
+	switch {
+	case r.OwnAccountOnly:
 		coverage = "own account only" // "1/1 accounts" would read as the whole organization
+	case r.listingIncomplete():
+		coverage += ", list incomplete" // the total is what the walk reached, not the organization
 	}
 	type piece struct {
 		text string
@@ -89,6 +92,11 @@ func Subject(r *Result) string {
 	s := render(0)
 	for drop := 1; len(s) > maxSubject && drop <= 5; drop++ {
 		s = render(drop)
+	}
+	if len(s) > maxSubject && r.listingIncomplete() {
+		// Seven-digit counts and a hundred thousand accounts: the short form, rather than a word cut in two.
+		groups[2][0].text = fmt.Sprintf("%d/%d accounts, list cut", r.Accounts.Audited, r.Accounts.Total)
+		s = render(5)
 	}
 	return asciiLine(s, maxSubject)
 }
@@ -137,13 +145,13 @@ func Digest(r *Result, limit int) string {
 	crit, warn, notice := r.Totals()
 	fmt.Fprintf(&head, "orgaudit run %s, as of %s\n", field(r.RunID, maxNameBytes), r.AsOf.Format("2006-01-02 15:04 UTC"))
 	if r.Partial {
-		fmt.Fprintf(&head, "PARTIAL: the deadline stopped the audit; %d cells were not audited (code %s in the %s)\n",
-			deadlineCells(r), crossaccount.CodeDeadline, r.coverageSheets())
+		// The verdict leads with what was not audited, before any count a reader could take for the whole.
+		fmt.Fprintf(&head, "PARTIAL: %s\n", r.partialStatement(field))
 	}
 	if r.Owner != "" {
 		fmt.Fprintf(&head, "Owner: %s (this digest holds only the accounts of this owner)\n", field(r.Owner, maxNameBytes))
 	}
-	fmt.Fprintf(&head, "Scope: %s; checks: %s; regions: %s\n", field(r.Scope, maxScopeBytes), listField(r.Checks, maxListBytes),
+	fmt.Fprintf(&head, "Scope: %s; checks: %s; regions: %s\n", r.scopeWords(), listField(r.Checks, maxListBytes),
 		listField(r.Regions, maxListBytes))
 	fmt.Fprintf(&head, "Accounts: %d in scope, %d fully audited, %d partly, %d not audited; %d skipped\n",
 		r.Accounts.Total, r.Accounts.Audited, r.Accounts.Partial, r.Accounts.Failed, r.Accounts.Skipped)
@@ -192,10 +200,18 @@ func Digest(r *Result, limit int) string {
 	notAudited += take(pastCapSection(r, min(maxPastCapBytes, rest/8)))
 	suppressions := take(suppressionsSection(r, min(maxSuppressionsBytes, rest/8)))
 	unverified := take(unverifiedSection(r, min(maxUnverifiedBytes, rest/4)))
+	// On a partial run what was not audited comes before any finding, so that no "nothing found" reads as the whole.
+	first, last := "", notAudited
+	if r.Partial {
+		first, last = notAudited, ""
+	}
 	if !r.compared() {
 		all := func(*checks.Finding) bool { return true }
 		open := r.findingsSection(rest, all, severityHeading, r.openLine(false), moreFindings)
-		return fit(head.String()+unverified+open+notAudited+suppressions, limit)
+		if open == noFindings {
+			open = "\n" + r.noFindingsWords("No findings.") + "\n"
+		}
+		return fit(head.String()+first+unverified+open+last+suppressions, limit)
 	}
 	changed := take(newOrWorseSection(r, rest*2/3))
 	fixed := take(fixedSection(r, rest/2))
@@ -207,10 +223,10 @@ func Digest(r *Result, limit int) string {
 			return fmt.Sprintf("\n%s, STILL OPEN (%d)\n", strings.ToUpper(string(sev)), n)
 		}, r.openLine(true), moreStillOpen)
 		if open == noFindings {
-			open = "\nStill open from before: nothing.\n"
+			open = "\n" + r.noFindingsWords("Still open from before: nothing.") + "\n"
 		}
 	}
-	return fit(head.String()+changed+fixed+unverified+open+notAudited+suppressions, limit)
+	return fit(head.String()+first+changed+fixed+unverified+open+last+suppressions, limit)
 }
 
 // Bounds on the sections that are not findings, for the same reason as maxNotAuditedBytes.
@@ -442,7 +458,7 @@ func openCountsSection(r *Result, budget int) string {
 		cc.count(f.Severity)
 	}
 	if total == 0 {
-		return "\nStill open from before: nothing.\n"
+		return "\n" + r.noFindingsWords("Still open from before: nothing.") + "\n"
 	}
 	order = slices.DeleteFunc(order, func(c *CheckCounts) bool { return c.Critical+c.Warning+c.Notice == 0 })
 	var b strings.Builder
@@ -598,6 +614,10 @@ func findingWhere(f *checks.Finding) string {
 // count what did not fit always included): failures first, then the accounts skipped.
 func notAuditedSection(r *Result, limit int) string {
 	if len(r.Errors) == 0 && len(r.Skipped) == 0 {
+		if r.Partial {
+			// Nothing failed that a line could name (only the caller's account was in reach): say what was missed.
+			return "\nNOT AUDITED: " + r.partialStatement(field) + "\n"
+		}
 		return "\nNot audited: nothing; every account in scope was read.\n"
 	}
 	var b strings.Builder
@@ -701,13 +721,3 @@ func asciiLine(s string, n int) string {
 
 // RunDate is the date part used in object keys and titles.
 func RunDate(t time.Time) string { return t.UTC().Format("2006-01-02") }
-
-func deadlineCells(r *Result) int {
-	n := 0
-	for _, c := range r.Cells {
-		if c.Code == crossaccount.CodeDeadline {
-			n++
-		}
-	}
-	return n
-}

@@ -105,8 +105,7 @@ func (r *Result) htmlPage(o MailOptions) htmlPage {
 	p := htmlPage{Subject: Subject(r), Title: "orgaudit " + r.AsOf.Format("2006-01-02"),
 		RunLine: fmt.Sprintf("Run %s, as of %s", field(r.RunID, maxNameBytes), r.AsOf.Format("2006-01-02 15:04 UTC"))}
 	if r.Partial {
-		p.Partial = fmt.Sprintf("PARTIAL: the deadline stopped the audit; %d cells were not audited (code %s in the %s).",
-			deadlineCells(r), crossaccount.CodeDeadline, r.coverageSheets())
+		p.Partial = "PARTIAL: " + r.partialStatement(field) + "."
 	}
 	for _, w := range r.Warnings {
 		p.Warnings = append(p.Warnings, field(w, maxWarningBytes))
@@ -136,7 +135,7 @@ func (r *Result) htmlPage(o MailOptions) htmlPage {
 			htmlStat{Label: "fixed", Value: fmt.Sprint(ch.Resolved), Color: goodColor, Tint: goodTint})
 	}
 	p.Lines = append(p.Lines,
-		fmt.Sprintf("Scope: %s; checks: %s; regions: %s", field(r.Scope, maxScopeBytes), listField(r.Checks, maxListBytes), listField(r.Regions, maxListBytes)),
+		fmt.Sprintf("Scope: %s; checks: %s; regions: %s", r.scopeWords(), listField(r.Checks, maxListBytes), listField(r.Regions, maxListBytes)),
 		fmt.Sprintf("Accounts: %d in scope, %d fully audited, %d partly, %d not audited; %d skipped",
 			r.Accounts.Total, r.Accounts.Audited, r.Accounts.Partial, r.Accounts.Failed, r.Accounts.Skipped),
 		fmt.Sprintf("Coverage: %d of %d account/region/check cells ran (%d with findings, %d clean, %d failed)",
@@ -164,6 +163,12 @@ func (r *Result) htmlPage(o MailOptions) htmlPage {
 	}
 
 	rows := o.MaxRows
+	// On a partial run what was not audited comes first, as in the text digest.
+	notAudited := r.notAuditedHTML(rows)
+	if r.Partial {
+		p.Sections = append(p.Sections, notAudited...)
+		notAudited = nil
+	}
 	if r.compared() {
 		p.Sections = append(p.Sections, r.newOrWorseHTML(rows), r.fixedHTML(rows))
 		p.Sections = append(p.Sections, r.unverifiedHTML(rows)...)
@@ -176,7 +181,7 @@ func (r *Result) htmlPage(o MailOptions) htmlPage {
 		p.Sections = append(p.Sections, r.unverifiedHTML(rows)...)
 		p.Sections = append(p.Sections, r.severityHTML(rows, func(*checks.Finding) bool { return true }, "", false)...)
 	}
-	p.Sections = append(p.Sections, r.notAuditedHTML(rows)...)
+	p.Sections = append(p.Sections, notAudited...)
 	p.Sections = append(p.Sections, r.suppressionsHTML(rows)...)
 	return p
 }
@@ -261,10 +266,15 @@ func (r *Result) severityHTML(rows int, keep func(*checks.Finding) bool, suffix 
 		out = append(out, s)
 	}
 	if len(out) == 0 {
-		if withAge {
-			return []htmlSection{{Title: "Still open from before", Color: goodColor, Tint: goodTint, Empty: "Nothing."}}
+		// Green says "all clear", which a partial run cannot say.
+		color, tint := goodColor, goodTint
+		if r.Partial {
+			color, tint = neutralColor, neutralTint
 		}
-		return []htmlSection{{Title: "Findings", Color: goodColor, Tint: goodTint, Empty: "No findings."}}
+		if withAge {
+			return []htmlSection{{Title: "Still open from before", Color: color, Tint: tint, Empty: r.noFindingsWords("Nothing.")}}
+		}
+		return []htmlSection{{Title: "Findings", Color: color, Tint: tint, Empty: r.noFindingsWords("No findings.")}}
 	}
 	return out
 }
@@ -360,13 +370,17 @@ func (r *Result) openCountsHTML() htmlSection {
 		}
 	}
 	if len(s.Rows) == 0 {
-		s.Empty = "Nothing."
+		s.Empty = r.noFindingsWords("Nothing.")
 	}
 	return s
 }
 
 func (r *Result) notAuditedHTML(rows int) []htmlSection {
 	if len(r.Errors) == 0 && len(r.Skipped) == 0 {
+		if r.Partial {
+			colors := severityColors[checks.Critical]
+			return []htmlSection{{Title: "Not audited", Color: colors[0], Tint: colors[1], Empty: r.partialStatement(field) + "."}}
+		}
 		return []htmlSection{{Title: "Not audited", Color: goodColor, Tint: goodTint, Empty: "Nothing: every account in scope was read."}}
 	}
 	var out []htmlSection

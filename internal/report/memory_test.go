@@ -213,8 +213,16 @@ func TestSubjectLeadsWithChange(t *testing.T) {
 	if full := changes + fmt.Sprintf(", %d notice", notice) + coverage; len(full) < 100 {
 		t.Fatalf("the scenario's full subject %q fits; this test wants one that does not", full)
 	}
-	if got, want := Subject(r), changes+coverage; got != want {
+	// The scenario's failed cell makes the run partial; as complete, only the notice count is left out.
+	complete := *r
+	complete.Partial, complete.PartialReasons = false, nil
+	if got, want := Subject(&complete), changes+coverage; got != want {
 		t.Errorf("subject\n got %q\nwant %q", got, want)
+	}
+	// PARTIAL always stays: the unverified count, which matters least after the notice count, makes room for it.
+	partial := "PARTIAL " + strings.Replace(changes, fmt.Sprintf(", %d unverified", len(m.wantUnverified)), "", 1) + coverage
+	if got := Subject(r); !r.Partial || got != partial {
+		t.Errorf("partial subject\n got %q\nwant %q", got, partial)
 	}
 	// Suppressed findings are not counted: the scenario's only notice is suppressed.
 	if notice != 0 || len(m.wantSuppressed) != 1 {
@@ -222,7 +230,7 @@ func TestSubjectLeadsWithChange(t *testing.T) {
 	}
 
 	// Nothing escalated or unverified: those pieces are left out rather than shown as zero; new and fixed stay.
-	quiet := *r
+	quiet := complete
 	quiet.Changes = &Changes{New: 0, Resolved: 0, Ongoing: 3}
 	if got, want := Subject(&quiet), fmt.Sprintf("orgaudit %s: 0 new, 0 fixed | %d critical, %d warning, %d notice | %d/%d accounts",
 		asOf.Format(time.DateOnly), crit, warn, notice, r.Accounts.Audited, r.Accounts.Total); got != want {
@@ -317,8 +325,9 @@ func TestDigestWithMemory(t *testing.T) {
 		t.Errorf("first line %q, want the warning", first)
 	}
 	since := m.days[1].Format(time.DateOnly)
-	headings := []string{"Warning: ", "orgaudit run ", "NEW OR WORSE SINCE " + since, "FIXED (", "COULD NOT RE-CHECK (", "CRITICAL, STILL OPEN (",
-		"NOT AUDITED (", "SUPPRESSED: "}
+	// The scenario's failed cell makes the run partial: what was not audited leads, before the changes.
+	headings := []string{"Warning: ", "orgaudit run ", "PARTIAL: 1 of ", "NOT AUDITED (", "NEW OR WORSE SINCE " + since, "FIXED (", "COULD NOT RE-CHECK (",
+		"CRITICAL, STILL OPEN (", "SUPPRESSED: "}
 	at := -1
 	for _, h := range headings {
 		i := strings.Index(d, "\n"+h)

@@ -38,11 +38,14 @@ type Notice struct {
 	AsOf     time.Time `json:"as_of"`
 	Audience string    `json:"audience"`
 	Owner    string    `json:"owner,omitempty"`
-	// Partial: the deadline stopped the audit before every cell ran.
-	Partial  bool           `json:"partial"`
-	Accounts AccountCounts  `json:"accounts"`
-	Coverage CoverageCounts `json:"coverage"`
-	Findings SeverityCounts `json:"findings"`
+	// Partial: something the run set out to audit was not audited; PartialReasons say what and why, as the result's
+	// do. Narrowed says how the run was narrowed by choice, which is not partial.
+	Partial        bool            `json:"partial"`
+	PartialReasons []PartialReason `json:"partial_reasons,omitempty"`
+	Narrowed       string          `json:"narrowed,omitempty"`
+	Accounts       AccountCounts   `json:"accounts"`
+	Coverage       CoverageCounts  `json:"coverage"`
+	Findings       SeverityCounts  `json:"findings"`
 	// Changes are against PreviousRunID; absent without history, and on a first run (nothing to compare with).
 	Changes       *Changes `json:"changes,omitempty"`
 	PreviousRunID string   `json:"previous_run_id,omitempty"`
@@ -101,6 +104,11 @@ func NoticeOf(r *Result) Notice {
 		Accounts: r.Accounts, Coverage: r.Coverage,
 		Findings:    SeverityCounts{Critical: crit, Warning: warn, Notice: notice, Suppressed: len(r.Suppressed)},
 		TopFindings: []NoticeFinding{}}
+	for _, p := range r.PartialReasons {
+		n.PartialReasons = append(n.PartialReasons, PartialReason{Reason: truncate(p.Reason, maxNameBytes), Cells: p.Cells,
+			Error: truncate(p.Error, maxMessageBytes), Detail: truncate(p.Detail, maxReasonBytes)})
+	}
+	n.Narrowed = truncate(r.Narrowed, maxScopeBytes)
 	if r.compared() {
 		ch := *r.Changes
 		n.Changes, n.PreviousRunID = &ch, r.PreviousRunID

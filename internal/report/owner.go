@@ -91,7 +91,7 @@ func ForOwner(res *Result, owner string) *Result {
 	}
 
 	r := &Result{
-		RunID: res.RunID, Owner: owner, Partial: res.Partial, AsOf: res.AsOf, Scope: res.Scope, OwnAccountOnly: res.OwnAccountOnly,
+		RunID: res.RunID, Owner: owner, AsOf: res.AsOf, Scope: res.Scope, Narrowed: res.Narrowed, OwnAccountOnly: res.OwnAccountOnly,
 		Checks: res.Checks, Regions: res.Regions, APIRetries: res.APIRetries, RetriesByCode: res.RetriesByCode,
 		PreviousRunID: res.PreviousRunID, PreviousRunTime: res.PreviousRunTime, NoPrevious: res.NoPrevious,
 		DigestChangesOnly: res.DigestChangesOnly, checks: res.checks,
@@ -154,6 +154,14 @@ func ForOwner(res *Result, owner string) *Result {
 		}
 	}
 	r.countCoverage(accounts)
+	// Partial for this owner's cells, and for what concerns every owner (the organization listed in part or not at
+	// all); another owner's failed cells are not this owner's gap. A result decoded from JSON has no cells to judge
+	// by, so it keeps the run's verdict.
+	if len(res.Cells) == 0 {
+		r.Partial, r.PartialReasons = res.Partial, res.PartialReasons
+	} else {
+		r.setPartial(runWide(res.PartialReasons))
+	}
 	if res.Changes != nil {
 		ch := Changes{Resolved: len(r.Resolved), Unverified: len(r.Unverified), Suppressed: len(r.Suppressed)}
 		for _, f := range r.Findings {

@@ -17,11 +17,15 @@ type Result struct {
 	RunID string `json:"run_id"`
 	// Owner is set on an owner's result (ForOwner): everything in it is that owner's accounts'.
 	Owner string `json:"owner,omitempty"`
-	// Partial says the deadline stopped the audit before every cell ran; the stopped cells are errors with code
-	// Deadline.
-	Partial bool      `json:"partial"`
-	AsOf    time.Time `json:"as_of"`
-	Scope   string    `json:"scope"`
+	// Partial says something the run set out to audit was not audited; PartialReasons say what and why (partial.go).
+	// Both are set once, by Build (ForOwner for an owner's result), and every output reads them.
+	Partial        bool            `json:"partial"`
+	PartialReasons []PartialReason `json:"partial_reasons,omitempty"`
+	AsOf           time.Time       `json:"as_of"`
+	Scope          string          `json:"scope"`
+	// Narrowed says how the run was narrowed by choice (named accounts, excluded accounts, some checks): not partial,
+	// as it audited what it was asked to, but every output says its scope was narrowed. Empty when it was not.
+	Narrowed string `json:"narrowed,omitempty"`
 	// OwnAccountOnly says the organization could not be listed and only the caller's account was audited.
 	OwnAccountOnly bool             `json:"own_account_only,omitempty"`
 	Checks         []string         `json:"checks"`
@@ -200,7 +204,7 @@ type Location struct {
 // Build summarises a fan-out.
 func Build(runID string, asOf time.Time, regions []string, cs []checks.Check, fan *crossaccount.Result) *Result {
 	r := &Result{
-		RunID: runID, AsOf: asOf.UTC(), Scope: fan.Scope, OwnAccountOnly: fan.OwnAccountOnly, Regions: regions, Partial: fan.Partial,
+		RunID: runID, AsOf: asOf.UTC(), Scope: fan.Scope, OwnAccountOnly: fan.OwnAccountOnly, Regions: regions,
 		Findings: fan.Findings, Errors: fan.Failures, Skipped: fan.Skipped, Cells: fan.Cells,
 	}
 	if r.Findings == nil {
@@ -221,6 +225,7 @@ func Build(runID string, asOf time.Time, regions []string, cs []checks.Check, fa
 	r.AccountList = fan.Accounts
 	r.countFindings()
 	r.countCoverage(fan.Accounts)
+	r.setPartial(runWideReasons(fan.ListingIncomplete, fan.OwnAccountOnly))
 	r.Owners = ownerCounts(fan, r.Findings)
 	if w := ownerWarning(fan.OwnerStats); w != "" {
 		r.Warnings = append(r.Warnings, w)

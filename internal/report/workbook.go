@@ -653,7 +653,7 @@ func writeSummarySheet(f *excelize.File, st *styles, r *Result, continued contin
 		[]any{"Run ID", r.RunID},
 		[]any{"Complete", completeness(r)},
 		[]any{"As of (UTC)", r.AsOf},
-		[]any{"Scope", r.Scope},
+		[]any{"Scope", r.scopeWords()},
 		[]any{"Checks", strings.Join(r.Checks, ", ")},
 		[]any{"Regions", strings.Join(r.Regions, ", ")},
 		[]any{"Accounts in scope", r.Accounts.Total},
@@ -788,9 +788,10 @@ func tableName(check string) string {
 	return "Findings_" + strings.ReplaceAll(check, "-", "_")
 }
 
+// completeness is the Summary's verdict, in the digests' words: "yes", or PARTIAL and what was not audited.
 func completeness(r *Result) string {
 	if r.Partial {
-		return "PARTIAL: the deadline stopped the audit; see cells with code Deadline in Coverage"
+		return "PARTIAL: " + r.partialStatement(field)
 	}
 	return "yes"
 }
