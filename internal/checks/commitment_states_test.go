@@ -8,12 +8,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	ectypes "github.com/aws/aws-sdk-go-v2/service/elasticache/types"
 	memorydbtypes "github.com/aws/aws-sdk-go-v2/service/memorydb/types"
 	ostypes "github.com/aws/aws-sdk-go-v2/service/opensearch/types"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
-	sptypes "github.com/aws/aws-sdk-go-v2/service/savingsplans/types"
-	ectypes "github.com/aws/aws-sdk-go-v2/service/elasticache/types"
 	rstypes "github.com/aws/aws-sdk-go-v2/service/redshift/types"
+	sptypes "github.com/aws/aws-sdk-go-v2/service/savingsplans/types"
 )
 
 // TestEC2ModifiedReservationEndedEarly: AWS retires a modified reservation with End set to the modification time
