@@ -51,8 +51,8 @@ var DemoFindings = map[string]map[string]string{
 		"111111111111/us-east-1/ri-0mgmt00000000045": "notice", "555555555555/eu-west-1/ri-0compute0000renew": "notice",
 		"555555555555/eu-west-1/ri-0compute00modified": "warning", "555555555555/eu-west-1/ri-0compute000000025": "warning",
 		"555555555555/eu-west-1/ri-0compute00expir09": "notice", "777777777777/eu-west-1/ri-0staging00lapsed": "critical",
-		"777777777777/eu-west-1/ri-0staging00lapsd2": "warning", // lapsed; its renewal's payment is still pending
-		"888888888888/ap-southeast-2/ri-0security0000059": "notice",
+		"777777777777/eu-west-1/ri-0staging00lapsd2":       "warning", // lapsed; its renewal's payment is still pending
+		"888888888888/ap-southeast-2/ri-0security0000059":  "notice",
 		"888888888888/ap-southeast-2/ri-0security00unpaid": "critical", // payment failed yesterday
 		"888888888888/ap-southeast-2/ri-0security00frozen": "warning",  // a state no document names
 	},

@@ -18,7 +18,7 @@ func init() {
 	DemoFindings["redshift-reserved-nodes"] = map[string]string{
 		"121212121212/us-east-1/rs-analytics-006": "critical", "121212121212/us-east-1/rs-analytics-018": "notice",
 		"121212121212/us-east-1/rs-analytics-040": "notice", "121212121212/us-east-1/rs-analytics-lapsd": "critical",
-		"121212121212/us-east-1/rs-analytics-009": "notice",   // renewed by a purchase spelled payment-pending
+		"121212121212/us-east-1/rs-analytics-009":  "notice",   // renewed by a purchase spelled payment-pending
 		"121212121212/us-east-1/rs-analytics-unpd": "critical", // payment failed yesterday
 	}
 	registerDemo(func(org *Organization, day func(int) time.Time) {

@@ -17,13 +17,13 @@ func init() {
 	registerOperation("savingsplans", "DescribeSavingsPlans", "savingsplans:DescribeSavingsPlans", describeSavingsPlans)
 	registerDemo(demoSavingsPlans)
 	DemoFindings["savings-plans"] = map[string]string{
-		"111111111111/global/" + demoPlanID("mgmt-c7g"):           "critical", // a queued renewal for only half the commitment
-		"555555555555/global/" + demoPlanID("compute-2025"):       "notice",   // renewed by a queued plan on the next page
-		"555555555555/global/" + demoPlanID("compute-m6i"):        "warning",
-		"555555555555/global/" + demoPlanID("compute-sagemaker"):  "notice",
-		"555555555555/global/" + demoPlanID("compute-unpaid"):     "critical", // payment failed
-		"777777777777/global/" + demoPlanID("staging-lapsed"):     "critical", // ended nine days ago, not renewed
-		"121212121212/global/" + demoPlanID("analytics-database"): "warning",
+		"111111111111/global/" + demoPlanID("mgmt-c7g"):            "critical", // a queued renewal for only half the commitment
+		"555555555555/global/" + demoPlanID("compute-2025"):        "notice",   // renewed by a queued plan on the next page
+		"555555555555/global/" + demoPlanID("compute-m6i"):         "warning",
+		"555555555555/global/" + demoPlanID("compute-sagemaker"):   "notice",
+		"555555555555/global/" + demoPlanID("compute-unpaid"):      "critical", // payment failed
+		"777777777777/global/" + demoPlanID("staging-lapsed"):      "critical", // ended nine days ago, not renewed
+		"121212121212/global/" + demoPlanID("analytics-database"):  "warning",
 		"121212121212/global/" + demoPlanID("analytics-sagemaker"): "warning", // lapsed; its renewal's payment is pending
 		"121212121212/global/" + demoPlanID("analytics-suspended"): "warning", // a state no document names
 	}
