@@ -473,15 +473,13 @@ func paymentFailed(f *Finding, start *time.Time) {
 }
 
 // stateNotRecognised words a commitment in a state the check does not know (or an empty one): a warning with its
-// data, never dropped, since the audit cannot tell whether it is in effect. end, when known, is its end.
-func stateNotRecognised(f *Finding, asOf time.Time, state string, end *time.Time) {
+// data, never dropped, since the audit cannot tell whether it is in effect. end, when known, is when its term ends,
+// said in the reason only: a commitment that may not be in effect does not count among those expiring.
+func stateNotRecognised(f *Finding, state string, end *time.Time) {
 	f.Severity = Warning
 	f.Reason = fmt.Sprintf("state %q not recognised: neither counted as in effect nor as ended", state)
 	if end != nil {
-		endUTC := end.UTC()
-		days := DaysLeft(asOf, endUTC)
-		f.ExpiresAt, f.DaysLeft = &endUTC, &days
-		f.Reason += "; its term ends " + endUTC.Format("2006-01-02")
+		f.Reason += "; its term ends " + end.UTC().Format("2006-01-02")
 	}
 }
 

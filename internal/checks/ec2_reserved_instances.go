@@ -126,7 +126,7 @@ func (c EC2ReservedInstances) run(ctx context.Context, api ec2ReservedInstancesA
 	for _, ri := range unknown {
 		f := t.finding(c.Name(), "AWS::EC2::ReservedInstances", aws.ToString(ri.ReservedInstancesId))
 		f.Status = string(ri.State)
-		stateNotRecognised(&f, t.AsOf, string(ri.State), ri.End)
+		stateNotRecognised(&f, string(ri.State), ri.End)
 		c.details(&f, t, ri)
 		findings = append(findings, f)
 	}

@@ -180,7 +180,7 @@ func (c SavingsPlans) run(ctx context.Context, api savingsPlansAPI, t Target) ([
 		if p.ends {
 			end = &p.end
 		}
-		stateNotRecognised(&f, t.AsOf, string(p.State), end)
+		stateNotRecognised(&f, string(p.State), end)
 		out = append(out, f)
 	}
 	return out, nil

@@ -157,7 +157,7 @@ func termFindings(t Target, check, resourceType, unit string, states termStates,
 			e := r.end()
 			end = &e
 		}
-		stateNotRecognised(&f, t.AsOf, r.State, end)
+		stateNotRecognised(&f, r.State, end)
 		out = append(out, termFinding{Finding: f, item: i, renewal: -1})
 	}
 	return out
