@@ -118,3 +118,50 @@ func TestCommitmentsOverTheWireMatchTheDemo(t *testing.T) {
 		}
 	}
 }
+
+// TestGeneratedModificationsAreNotLapses: in a generated organization, every reservation AWS retired at a
+// modification is left out and its replacement judged on its own, and every one retired at its end is reported.
+func TestGeneratedModificationsAreNotLapses(t *testing.T) {
+	t.Parallel()
+	asOf := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	org := awssim.Generate(awssim.GenerateOptions{Accounts: 100, Regions: []string{"eu-west-1"}, AsOf: asOf, Seed: 7})
+	sim := awssim.New(org)
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	modified, lapsed := 0, 0
+	for _, a := range org.Accounts {
+		reg := a.Regions["eu-west-1"]
+		if reg == nil || len(reg.ReservedInstances) == 0 || a.State != "ACTIVE" {
+			continue
+		}
+		tg := checks.Target{AccountID: a.ID, Partition: "aws", Region: "eu-west-1", Config: sim.Config(a.ID, "eu-west-1"), AsOf: asOf,
+			Limits: checks.DefaultLimits()}
+		got, err := checks.EC2ReservedInstances{}.Run(context.Background(), tg)
+		if err != nil {
+			t.Fatalf("%s: %v", a.ID, err)
+		}
+		found := map[string]checks.Finding{}
+		for _, f := range got {
+			found[f.ResourceID] = f
+		}
+		for _, ri := range reg.ReservedInstances {
+			if ri.State != "retired" {
+				continue
+			}
+			f, reported := found[ri.ID]
+			if ri.End.Before(ri.Start.Add(time.Duration(ri.Duration)*time.Second - time.Hour)) {
+				modified++
+				if reported {
+					t.Errorf("%s: %s retired at a modification, reported %s %q", a.ID, ri.ID, f.Severity, f.Reason)
+				}
+			} else if lapsed++; !reported || f.Severity != checks.Critical {
+				t.Errorf("%s: %s lapsed at its end, reported %v %+v", a.ID, ri.ID, reported, f)
+			}
+		}
+	}
+	if modified == 0 {
+		t.Errorf("the generated organization holds no modified reservation (and %d lapsed ones)", lapsed)
+	}
+}
