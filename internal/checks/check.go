@@ -420,7 +420,8 @@ func expiryFinding(f *Finding, asOf, end time.Time, l Limits) bool {
 
 // lapsedWithin says whether a reservation that ended at end, as of asOf, is still news: ended, and at most
 // l.LapsedDays calendar days ago. One whose end is still ahead but which AWS retired was exchanged or modified: its
-// capacity lives on in another reservation.
+// capacity lives on in another reservation. (EC2 reports such a one with End at the exchange or modification, in the
+// past: endedEarly tells it from a lapse.)
 func lapsedWithin(asOf, end time.Time, l Limits) bool {
 	return !end.After(asOf) && DaysLeft(asOf, end) >= -l.LapsedDays
 }

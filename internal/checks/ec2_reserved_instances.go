@@ -15,7 +15,8 @@ import (
 
 // EC2ReservedInstances finds active reservations about to expire and those that lapsed unrenewed within
 // Limits.LapsedDays. Expiry comes from End, not Start + Duration: a modified reservation gets a new Start but keeps
-// the original End.
+// the original End, and the original it replaced is retired with End at the modification, which ended it early
+// rather than lapsed (endedEarly).
 type EC2ReservedInstances struct{}
 
 type ec2ReservedInstancesAPI interface {

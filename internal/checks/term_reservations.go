@@ -8,11 +8,12 @@ import (
 )
 
 // termReservation is what the commitment checks need of a reservation whose service reports StartTime and Duration
-// (seconds) but no end, as ElastiCache and Redshift do: the check maps its SDK type onto it and this file decides
-// what is expiring, lapsed or renewed, the same way for every such service (and the way RDS does).
+// (seconds) but no end, as RDS, ElastiCache, Redshift, OpenSearch and MemoryDB do: the check maps its SDK type onto it
+// and this file decides what is expiring, lapsed, ended early or renewed, the same way for every such service.
 type termReservation struct {
 	ID, Type, State string
-	// Match is what else a renewal must share beside Type (ElastiCache's engine); "" when nothing.
+	// Match is what else a renewal must share beside Type (ElastiCache's engine, RDS's engine and deployment); ""
+	// when nothing.
 	Match    string
 	Count    int32
 	Start    *time.Time
