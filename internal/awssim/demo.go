@@ -51,7 +51,10 @@ var DemoFindings = map[string]map[string]string{
 		"111111111111/us-east-1/ri-0mgmt00000000045": "notice", "555555555555/eu-west-1/ri-0compute0000renew": "notice",
 		"555555555555/eu-west-1/ri-0compute00modified": "warning", "555555555555/eu-west-1/ri-0compute000000025": "warning",
 		"555555555555/eu-west-1/ri-0compute00expir09": "notice", "777777777777/eu-west-1/ri-0staging00lapsed": "critical",
-		"888888888888/ap-southeast-2/ri-0security0000059": "notice",
+		"777777777777/eu-west-1/ri-0staging00lapsd2":       "warning", // lapsed; its renewal's payment is still pending
+		"888888888888/ap-southeast-2/ri-0security0000059":  "notice",
+		"888888888888/ap-southeast-2/ri-0security00unpaid": "critical", // payment failed yesterday
+		"888888888888/ap-southeast-2/ri-0security00frozen": "warning",  // a state no document names
 	},
 	"rds-reserved-instances": {
 		"444444444444/us-east-1/ri-data-pg-001": "critical", "444444444444/us-east-1/ri-data-pg-003": "warning",
@@ -79,9 +82,11 @@ func DemoTopicARN() string {
 
 // Demo builds the demo organization relative to asOf, so the same findings appear whatever the date: 14 accounts in
 // up to 4 regions, every finding kind, a stuck product and one whose change is already failing, a nested failed stack
-// and one stuck rolling back, a renewed (queued), a renewed (bought outright) and a modified EC2 reservation, EC2 and
-// RDS reservations that lapsed unrenewed and one retired early by an exchange, RDS reservations over several pages,
-// a suspended account and an account without the audit role.
+// and one stuck rolling back, a renewed (queued), a renewed (bought outright) and a modified EC2 reservation (the
+// original retired at the modification, as AWS reports it), EC2 and RDS reservations that lapsed unrenewed, one
+// renewed by a purchase whose payment is pending and one retired early by an exchange, every documented EC2
+// reservation state and one no document names, RDS reservations over several pages, a suspended account and an
+// account without the audit role.
 func Demo(asOf time.Time) *Organization {
 	asOf = asOf.UTC()
 	day := func(n int) time.Time { // noon UTC n calendar days after the as-of date
@@ -174,11 +179,14 @@ func Demo(asOf time.Time) *Organization {
 	}
 
 	compute := acct("555555555555", "compute-prod", std())
-	modifiedStart := day(-100) // modified 100 days ago: a new Start, the original End
+	// Modified five days ago, four c6i.xlarge into two c6i.2xlarge: AWS retired the original with End at that moment
+	// (ended early, not lapsed: no finding) and the new one runs from then to the original's end, judged on its own.
+	modified := modifyReservation(ec2RI("ri-0compute00modfrom", "c6i.xlarge", 4, day(12).Add(-year*time.Second), day(12), "active"), day(-5),
+		ReservedInstance{ID: "ri-0compute00modified", InstanceType: "c6i.2xlarge", Count: 2})
 	compute.Regions["eu-west-1"].ReservedInstances = []ReservedInstance{
 		ec2RI("ri-0compute0000renew", "m6i.xlarge", 4, day(5).Add(-year*time.Second), day(5), "active"),
 		ec2RI("ri-0compute000queued", "m6i.xlarge", 4, day(5), day(5).Add(year*time.Second), "queued"),
-		ec2RI("ri-0compute00modified", "c6i.2xlarge", 2, modifiedStart, day(12), "active"),
+		modified[0], modified[1],
 		ec2RI("ri-0compute000000025", "r6i.large", 6, day(25).Add(-year*time.Second), day(25), "active"),
 		ec2RI("ri-0compute000000400", "r6i.2xlarge", 6, day(-10), day(400), "active"),
 		ec2RI("ri-0compute00retired", "m5.large", 1, day(-400), day(-35), "retired"), // lapsed too long ago to be news
@@ -216,16 +224,28 @@ func Demo(asOf time.Time) *Organization {
 	}
 
 	staging := acct("777777777777", "workloads-staging", std())
+	convertible := ec2RI("ri-0staging0exchngd", "c6i.large", 2, day(-165), day(200), "active")
+	convertible.OfferingClass = "convertible"
+	// Exchanged twenty days ago for a Convertible reservation of the next generation: retired then (End at the
+	// exchange), its capacity carried on by the new one.
+	exchanged := modifyReservation(convertible, day(-20), ReservedInstance{ID: "ri-0staging0xchgnew", InstanceType: "c7i.large", Count: 2})
 	staging.Regions["eu-west-1"].ReservedInstances = []ReservedInstance{
 		// AWS retired it at its end four days ago and nothing replaced it.
 		ec2RI("ri-0staging00lapsed", "m6i.large", 3, day(-4).Add(-year*time.Second), day(-4), "retired"),
-		// Retired early by an exchange: its end is still ahead, its capacity lives on elsewhere.
-		ec2RI("ri-0staging0exchngd", "c6i.large", 2, day(-165), day(200), "retired"),
+		exchanged[0], exchanged[1],
+		// Lapsed two days ago and bought again yesterday, but the payment has not gone through yet.
+		ec2RI("ri-0staging00lapsd2", "t3.medium", 2, day(-2).Add(-year*time.Second), day(-2), "retired"),
+		ec2RI("ri-0staging00renew2", "t3.medium", 2, day(-1), day(-1).Add(year*time.Second), "payment-pending"),
 	}
 
 	security := acct("888888888888", "security-audit", std())
 	security.Regions["ap-southeast-2"].ReservedInstances = []ReservedInstance{
 		ec2RI("ri-0security0000059", "m6g.large", 1, day(59).Add(-year*time.Second), day(59), "active"),
+		// A queued renewal deleted before it started renews nothing; a purchase whose payment failed is not in effect.
+		ec2RI("ri-0security0deleted", "m6g.large", 1, day(59), day(59).Add(year*time.Second), "queued-deleted"),
+		ec2RI("ri-0security00unpaid", "r6g.large", 2, day(-1), day(-1).Add(year*time.Second), "payment-failed"),
+		// A state no document names: reported as not recognised, never dropped.
+		ec2RI("ri-0security00frozen", "c6g.large", 1, day(-30), day(-30).Add(year*time.Second), "frozen-by-support"),
 	}
 
 	sandbox := acct(DemoMissingRole, "legacy-sandbox", std())

@@ -3,6 +3,7 @@ package awssim
 import (
 	"fmt"
 	"sort"
+	"time"
 )
 
 func init() {
@@ -83,6 +84,24 @@ func describeReservedInstances(s *Server, r *request) (any, *Fault) {
 		})
 	}
 	return out, nil
+}
+
+// modifyReservation does to ri what a successful ModifyReservedInstances (or a Convertible exchange) does, at the
+// moment at (EC2 User Guide, "Modify Reserved Instances"): the original is retired, its end date becoming the start
+// date of the new reservation, and each new reservation starts then and ends when the original would have. The new
+// ones keep the full Duration of the original's term, so their End lies before Start + Duration, as does the
+// retired original's. into gives each new reservation's id, instance type and count; the rest is the original's.
+func modifyReservation(ri ReservedInstance, at time.Time, into ...ReservedInstance) []ReservedInstance {
+	retired := ri
+	retired.State, retired.End = "retired", at
+	out := []ReservedInstance{retired}
+	for _, n := range into {
+		m := ri
+		m.ID, m.InstanceType, m.Count = n.ID, n.InstanceType, n.Count
+		m.State, m.Start = "active", at
+		out = append(out, m)
+	}
+	return out
 }
 
 // documentedRIStates are the values the API reference gives for the state filter. queued and queued-deleted are

@@ -153,9 +153,22 @@ func generateRegion(r *rand.Rand, account, region string, day func(int) time.Tim
 	}
 	for k := 0; k < r.IntN(3); k++ {
 		end := day(r.IntN(400) - 5)
-		reg.ReservedInstances = append(reg.ReservedInstances, ReservedInstance{ID: fmt.Sprintf("ri-%s%s%d", account[6:], region[len(region)-1:], k),
+		ri := ReservedInstance{ID: fmt.Sprintf("ri-%s%s%d", account[6:], region[len(region)-1:], k),
 			InstanceType: "m6i.large", State: "active", Count: 1 + r.IntN(4), Scope: "Region", ProductDescription: "Linux/UNIX",
-			Tenancy: "default", OfferingClass: "standard", OfferingType: "No Upfront", Start: end.Add(-year * time.Second), End: end, Duration: year})
+			Tenancy: "default", OfferingClass: "standard", OfferingType: "No Upfront", Start: end.Add(-year * time.Second), End: end, Duration: year}
+		switch {
+		case end.Before(day(0)):
+			ri.State = "retired" // AWS retires a reservation at its end: yesterday or before is past whatever the as-of hour
+			reg.ReservedInstances = append(reg.ReservedInstances, ri)
+		case k == 1 && end.After(day(40)):
+			// The second reservation, when far enough from its end, was modified three days ago into a zonal one: the
+			// original retired then, as AWS reports it. No extra draw, so nothing else generated changes.
+			mod := modifyReservation(ri, day(-3), ReservedInstance{ID: ri.ID + "m", InstanceType: ri.InstanceType, Count: ri.Count})
+			mod[1].Scope, mod[1].AvailabilityZone = "Availability Zone", region+"a"
+			reg.ReservedInstances = append(reg.ReservedInstances, mod...)
+		default:
+			reg.ReservedInstances = append(reg.ReservedInstances, ri)
+		}
 	}
 	for k := 0; k < r.IntN(4); k++ {
 		end := day(r.IntN(400) - 5)

@@ -19,6 +19,8 @@ func init() {
 		"444444444444/eu-west-1/mdb-data-004d": "critical", "444444444444/eu-west-1/mdb-data-021d": "warning",
 		"444444444444/eu-west-1/mdb-data-055d": "notice", "444444444444/eu-west-1/mdb-data-renew": "notice",
 		"444444444444/eu-west-1/mdb-data-lapsd": "critical",
+		// MemoryDB documents no states: one its reservations do not share with ElastiCache's is not recognised.
+		"444444444444/eu-west-1/mdb-data-held": "warning",
 	}
 }
 
@@ -93,9 +95,9 @@ func memorydbNode(id, typ string, count int, start time.Time, state string) Rese
 		State: state, OfferingType: "All Upfront", FixedPrice: 2721.6 * float64(count)}
 }
 
-// memorydbDemo puts eight reservations in the data platform's eu-west-1, three pages at the demo's page size: one
+// memorydbDemo puts nine reservations in the data platform's eu-west-1, three pages at the demo's page size: one
 // for each severity, one renewed by a purchase bought outright two days ago, one that lapsed unrenewed nine days ago,
-// and two no audit reports (ends in 300 days; lapsed 90 days ago).
+// one in a state no document names, and two no audit reports (ends in 300 days; lapsed 90 days ago).
 func memorydbDemo(org *Organization, day func(int) time.Time) {
 	const year = 31536000 * time.Second
 	reg := org.account("444444444444").Regions["eu-west-1"]
@@ -111,6 +113,7 @@ func memorydbDemo(org *Organization, day func(int) time.Time) {
 		memorydbNode("mdb-data-old", "db.t4g.small", 1, day(-90).Add(-year), "retired"),
 		memorydbNode("mdb-data-055d", "db.r6g.2xlarge", 1, day(55).Add(-year), "active"),
 		memorydbNode("mdb-data-renewal", "db.r7g.large", 2, day(-2), "payment-pending"),
+		memorydbNode("mdb-data-held", "db.r6g.large", 1, day(-40), "on-hold"),
 	}
 }
 

@@ -18,14 +18,29 @@ func init() {
 	DemoFindings["redshift-reserved-nodes"] = map[string]string{
 		"121212121212/us-east-1/rs-analytics-006": "critical", "121212121212/us-east-1/rs-analytics-018": "notice",
 		"121212121212/us-east-1/rs-analytics-040": "notice", "121212121212/us-east-1/rs-analytics-lapsd": "critical",
+		"121212121212/us-east-1/rs-analytics-009":  "notice",   // renewed by a purchase spelled payment-pending
+		"121212121212/us-east-1/rs-analytics-unpd": "critical", // payment failed yesterday
 	}
 	registerDemo(func(org *Organization, day func(int) time.Time) {
 		node := func(id, typ string, count, endDay int, state string) Reservation {
 			return Reservation{ID: id, OfferingID: pseudoUUID("offer-" + id), Type: typ, Count: count, Start: day(endDay).Add(-year * time.Second),
 				Duration: year, State: state, OfferingType: "All Upfront", FixedPrice: 9400, Class: "Regular"}
 		}
+		// Bought outright yesterday for the one ending in 18 days: pending-payment, as the API reference spells it.
 		renewal := node("rs-analytics-018r", "ra3.xlplus", 2, 0, "pending-payment")
-		renewal.Start = day(-1) // bought outright yesterday for the one ending in 18 days
+		renewal.Start = day(-1)
+		// And for the one ending in 9 days, payment-pending, as the CLI's own examples spell it.
+		renewal9 := node("rs-analytics-009r", "ra3.large", 2, 0, "payment-pending")
+		renewal9.Start = day(-2)
+		unpaid := node("rs-analytics-unpd", "ra3.large", 2, 0, "payment-failed")
+		unpaid.Start = day(-1)
+		// A DC1 node exchanged ten days ago (AcceptReservedNodeExchange: same term, payment and node count): retired
+		// with its term still ahead, its capacity carried on by the DC2 node that replaced it.
+		dc1 := node("rs-analytics-dc1", "dc1.large", 2, 250, "retired")
+		dc1.Class = "Upgradable"
+		dc2 := node("rs-analytics-dc2", "dc2.large", 2, 250, "active")
+		dc2.Start = day(-10)
+		dc2.Duration = int(day(250).Sub(day(-10)) / time.Second)
 		upgradable := node("rs-analytics-040", "dc2.large", 8, 40, "active")
 		upgradable.Class, upgradable.OfferingType, upgradable.FixedPrice, upgradable.UsagePrice = "Upgradable", "No Upfront", 0, 0.25
 		holdReservations(org.account("121212121212").Regions["us-east-1"], "redshift",
@@ -36,6 +51,7 @@ func init() {
 			node("rs-analytics-250", "ra3.4xlarge", 4, 250, "active"),
 			node("rs-analytics-xchg", "dc2.8xlarge", 2, 10, "exchanging"), // being exchanged: the new one carries on
 			renewal,
+			node("rs-analytics-009", "ra3.large", 2, 9, "active"), renewal9, unpaid, dc1, dc2,
 		)
 	})
 	registerGenerated(generated{service: "redshift", perRegion: func(r *rand.Rand, a *Account, region string, day func(int) time.Time) {

@@ -17,13 +17,15 @@ func init() {
 	registerOperation("savingsplans", "DescribeSavingsPlans", "savingsplans:DescribeSavingsPlans", describeSavingsPlans)
 	registerDemo(demoSavingsPlans)
 	DemoFindings["savings-plans"] = map[string]string{
-		"111111111111/global/" + demoPlanID("mgmt-c7g"):           "critical", // a queued renewal for only half the commitment
-		"555555555555/global/" + demoPlanID("compute-2025"):       "notice",   // renewed by a queued plan on the next page
-		"555555555555/global/" + demoPlanID("compute-m6i"):        "warning",
-		"555555555555/global/" + demoPlanID("compute-sagemaker"):  "notice",
-		"555555555555/global/" + demoPlanID("compute-unpaid"):     "critical", // payment failed
-		"777777777777/global/" + demoPlanID("staging-lapsed"):     "critical", // ended nine days ago, not renewed
-		"121212121212/global/" + demoPlanID("analytics-database"): "warning",
+		"111111111111/global/" + demoPlanID("mgmt-c7g"):            "critical", // a queued renewal for only half the commitment
+		"555555555555/global/" + demoPlanID("compute-2025"):        "notice",   // renewed by a queued plan on the next page
+		"555555555555/global/" + demoPlanID("compute-m6i"):         "warning",
+		"555555555555/global/" + demoPlanID("compute-sagemaker"):   "notice",
+		"555555555555/global/" + demoPlanID("compute-unpaid"):      "critical", // payment failed
+		"777777777777/global/" + demoPlanID("staging-lapsed"):      "critical", // ended nine days ago, not renewed
+		"121212121212/global/" + demoPlanID("analytics-database"):  "warning",
+		"121212121212/global/" + demoPlanID("analytics-sagemaker"): "warning", // lapsed; its renewal's payment is pending
+		"121212121212/global/" + demoPlanID("analytics-suspended"): "warning", // a state no document names
 	}
 	registerGenerated(generated{service: "savingsplans", perAccount: generateSavingsPlans})
 }
@@ -128,8 +130,9 @@ func ec2InstancePlan(p SavingsPlan, family, region string) SavingsPlan {
 }
 
 // demoSavingsPlans: an expiring plan renewed by a queued one on a later page (PageSize 3), one renewed only in part,
-// one that lapsed unrenewed and one that lapsed too long ago to be news, a payment that failed, and plans far from
-// their end.
+// one that lapsed unrenewed and one that lapsed too long ago to be news, one lapsed whose renewal's payment is
+// pending, a payment that failed, plans returned, being returned and a queued purchase deleted, one in a state no
+// document names, and plans far from their end: every documented state.
 func demoSavingsPlans(org *Organization, day func(int) time.Time) {
 	org.account("111111111111").SavingsPlans = []SavingsPlan{
 		ec2InstancePlan(savingsPlan("mgmt-c7g", "EC2Instance", "active", day(2), "1.00"), "c7g", "us-east-1"),
@@ -145,13 +148,24 @@ func demoSavingsPlans(org *Organization, day func(int) time.Time) {
 		savingsPlan("compute-sagemaker", "SageMaker", "active", day(55), "0.80"),
 		savingsPlan("compute-2025-renewal", "Compute", "queued", day(6).Add(savingsPlanYear), "12.50"),
 	}
+	// Returned within the return window (ReturnSavingsPlan), one on its way back, and a queued purchase deleted:
+	// ended on purpose, none a lapse and none a renewal of the plan that lapsed.
+	returned := savingsPlan("staging-returned", "Compute", "returned", day(-6).Add(savingsPlanYear), "2.00")
+	returning := savingsPlan("staging-returning", "Compute", "pending-return", day(-1).Add(savingsPlanYear), "2.00")
 	org.account("777777777777").SavingsPlans = []SavingsPlan{
 		savingsPlan("staging-lapsed", "Compute", "retired", day(-9), "2.00"),
 		savingsPlan("staging-old", "Compute", "retired", day(-45), "2.00"), // lapsed too long ago to be news
+		returned, returning,
+		savingsPlan("staging-deleted", "Compute", "queued-deleted", day(-9).Add(savingsPlanYear), "2.00"),
 	}
 	analytics := savingsPlan("analytics-database", "Database", "active", day(30), "1.75")
 	analytics.PaymentOption, analytics.Upfront = "Partial Upfront", "7665.00"
-	org.account("121212121212").SavingsPlans = []SavingsPlan{analytics}
+	org.account("121212121212").SavingsPlans = []SavingsPlan{analytics,
+		// Ended three days ago; bought again yesterday, payment still pending.
+		savingsPlan("analytics-sagemaker", "SageMaker", "retired", day(-3), "0.60"),
+		savingsPlan("analytics-sagemaker-renewal", "SageMaker", "payment-pending", day(-1).Add(savingsPlanYear), "0.60"),
+		savingsPlan("analytics-suspended", "Compute", "suspended", day(120), "0.90"),
+	}
 }
 
 // generateSavingsPlans gives an account up to three Compute plans ending within the next 400 days (or just past,

@@ -420,7 +420,8 @@ func expiryFinding(f *Finding, asOf, end time.Time, l Limits) bool {
 
 // lapsedWithin says whether a reservation that ended at end, as of asOf, is still news: ended, and at most
 // l.LapsedDays calendar days ago. One whose end is still ahead but which AWS retired was exchanged or modified: its
-// capacity lives on in another reservation.
+// capacity lives on in another reservation. (EC2 reports such a one with End at the exchange or modification, in the
+// past: endedEarly tells it from a lapse.)
 func lapsedWithin(asOf, end time.Time, l Limits) bool {
 	return !end.After(asOf) && DaysLeft(asOf, end) >= -l.LapsedDays
 }
@@ -448,11 +449,39 @@ func renewalWindow(asOf, end time.Time, l Limits) (from, to time.Time) {
 	return end.AddDate(0, 0, -l.Expiry[2]), to.Add(24 * time.Hour)
 }
 
-// unknownExpiry marks an active reservation whose expiry AWS did not report: a warning, never a silent skip, since a
-// reservation the audit could not date is not one it can call safe.
+// unknownExpiry marks a reservation, active or retired, whose expiry AWS did not report in a form the audit reads: a
+// warning, never a silent skip, since a reservation the audit could not date is not one it can call safe (nor, once
+// retired, one it can call ended on purpose).
 func unknownExpiry(f *Finding, missing string) {
 	f.Severity = Warning
-	f.Reason = "expiry unknown: AWS reported no " + missing + " for this active reservation"
+	f.Reason = "expiry unknown: AWS reported no " + missing + " for this " + f.Status + " reservation"
+}
+
+// recentPurchase says whether a purchase that was to start at start is still news: at most Limits.LapsedDays calendar
+// days ago, or ahead.
+func recentPurchase(t Target, start time.Time) bool {
+	return !start.Before(t.AsOf.AddDate(0, 0, -t.Limits.LapsedDays))
+}
+
+// paymentFailed words a purchase whose payment failed: it is not in effect, though its buyer may count on it. start
+// is when it was to start; nil when AWS did not say.
+func paymentFailed(f *Finding, start *time.Time) {
+	f.Severity = Critical
+	f.Reason = "payment failed: the purchase is not in effect"
+	if start != nil {
+		f.Reason = "payment failed: the purchase due to start " + start.UTC().Format("2006-01-02") + " is not in effect"
+	}
+}
+
+// stateNotRecognised words a commitment in a state the check does not know (or an empty one): a warning with its
+// data, never dropped, since the audit cannot tell whether it is in effect. end, when known, is when its term ends,
+// said in the reason only: a commitment that may not be in effect does not count among those expiring.
+func stateNotRecognised(f *Finding, state string, end *time.Time) {
+	f.Severity = Warning
+	f.Reason = fmt.Sprintf("state %q not recognised: neither counted as in effect nor as ended", state)
+	if end != nil {
+		f.Reason += "; its term ends " + end.UTC().Format("2006-01-02")
+	}
 }
 
 func consoleHost(partition string) string {

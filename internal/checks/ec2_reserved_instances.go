@@ -15,7 +15,8 @@ import (
 
 // EC2ReservedInstances finds active reservations about to expire and those that lapsed unrenewed within
 // Limits.LapsedDays. Expiry comes from End, not Start + Duration: a modified reservation gets a new Start but keeps
-// the original End.
+// the original End, and the original it replaced is retired with End at the modification, which ended it early
+// rather than lapsed (endedEarly).
 type EC2ReservedInstances struct{}
 
 type ec2ReservedInstancesAPI interface {
@@ -44,18 +45,29 @@ func (c EC2ReservedInstances) run(ctx context.Context, api ec2ReservedInstancesA
 	if err != nil {
 		return nil, fmt.Errorf("describe reserved instances: %w", err)
 	}
-	var ending, renewals []ec2types.ReservedInstances
+	var ending, renewals, failed, unknown []ec2types.ReservedInstances
 	for _, ri := range out.ReservedInstances {
 		switch ri.State {
 		case ec2types.ReservedInstanceStateActive:
 			ending = append(ending, ri)
 			renewals = append(renewals, ri)
 		case ec2types.ReservedInstanceStateRetired:
-			if ri.End != nil && lapsedWithin(t.AsOf, *ri.End, t.Limits) {
+			// AWS sets a retired reservation's End to when it ended. One that ended early, modified or exchanged, is
+			// no lapse: its successor carries its capacity on and is judged on its own. Without an End it is
+			// reported with its expiry unknown.
+			if ri.End == nil || lapsedWithin(t.AsOf, *ri.End, t.Limits) && !endedEarly(ri, out.ReservedInstances) {
 				ending = append(ending, ri)
 			}
 		case ec2types.ReservedInstanceStateQueued, ec2types.ReservedInstanceStatePaymentPending:
 			renewals = append(renewals, ri)
+		case ec2types.ReservedInstanceStatePaymentFailed:
+			if ri.Start == nil || recentPurchase(t, *ri.Start) {
+				failed = append(failed, ri)
+			}
+		case ec2types.ReservedInstanceStateQueuedDeleted:
+			// A queued purchase deleted before it started: never in effect, on purpose, and renews nothing.
+		default:
+			unknown = append(unknown, ri)
 		}
 	}
 	// Earliest end first, so each renewal is matched to the reservation it was most likely bought for.
@@ -70,25 +82,19 @@ func (c EC2ReservedInstances) run(ctx context.Context, api ec2ReservedInstancesA
 		if ri.End != nil {
 			renewal = renewalFor(ri, renewals, used, t)
 		}
+		covered := renewal != nil && aws.ToInt32(renewal.InstanceCount) >= aws.ToInt32(ri.InstanceCount)
+		pending := renewal != nil && renewal.State == ec2types.ReservedInstanceStatePaymentPending
 		switch {
 		case ri.End == nil:
 			unknownExpiry(&f, "End")
-		case ended && renewal != nil && aws.ToInt32(renewal.InstanceCount) >= aws.ToInt32(ri.InstanceCount):
+		case ended && covered && !pending:
 			continue // lapsed and bought again: nothing to do
 		case ended:
 			notRenewed(&f, t.AsOf, *ri.End)
 		case !expiryFinding(&f, t.AsOf, *ri.End, t.Limits):
 			continue
 		}
-		f.Details["Instance type"] = string(ri.InstanceType)
-		f.Details["Count"] = fmt.Sprint(aws.ToInt32(ri.InstanceCount))
-		f.Details["Platform"] = string(ri.ProductDescription)
-		f.Details["Scope"] = string(ri.Scope)
-		f.Details["Availability zone"] = aws.ToString(ri.AvailabilityZone)
-		f.Details["Offering"] = fmt.Sprintf("%s %s", ri.OfferingClass, ri.OfferingType)
-		if ri.Start != nil {
-			f.Details["Start"] = DetailTime(*ri.Start)
-		}
+		c.details(&f, t, ri)
 		if renewal != nil {
 			q := *renewal
 			id := aws.ToString(q.ReservedInstancesId)
@@ -98,17 +104,94 @@ func (c EC2ReservedInstances) run(ctx context.Context, api ec2ReservedInstancesA
 			}
 			f.Details["Renewal"] = fmt.Sprintf("%s: %d × %s from %s (%s)", id, aws.ToInt32(q.InstanceCount), q.InstanceType, aws.ToTime(q.Start).UTC().Format("2006-01-02"), how)
 			f.Reason = strings.TrimSuffix(f.Reason, ", not renewed") // renewed, if only in part
-			if aws.ToInt32(q.InstanceCount) >= aws.ToInt32(ri.InstanceCount) {
+			switch {
+			case covered && ended:
+				f.Severity = Warning // lapsed: covered only once the renewal's payment goes through
+				f.Reason += fmt.Sprintf("; renewal %s (%s)", how, id)
+			case covered:
 				f.Severity = Notice
 				f.Reason += fmt.Sprintf("; renewal %s (%s)", how, id)
-			} else {
+			default:
 				f.Reason += fmt.Sprintf("; renewal %s for only %d of %d instances (%s)", how, aws.ToInt32(q.InstanceCount), aws.ToInt32(ri.InstanceCount), id)
 			}
 		}
-		f.ConsoleURL = fmt.Sprintf("https://%s/ec2/home?region=%s#ReservedInstances:reservedInstancesId=%s", consoleHost(t.Partition), t.Region, url.QueryEscape(f.ResourceID))
+		findings = append(findings, f)
+	}
+	for _, ri := range failed {
+		f := t.finding(c.Name(), "AWS::EC2::ReservedInstances", aws.ToString(ri.ReservedInstancesId))
+		f.Status = string(ri.State)
+		paymentFailed(&f, ri.Start)
+		c.details(&f, t, ri)
+		findings = append(findings, f)
+	}
+	for _, ri := range unknown {
+		f := t.finding(c.Name(), "AWS::EC2::ReservedInstances", aws.ToString(ri.ReservedInstancesId))
+		f.Status = string(ri.State)
+		stateNotRecognised(&f, string(ri.State), ri.End)
+		c.details(&f, t, ri)
 		findings = append(findings, f)
 	}
 	return findings, nil
+}
+
+// details fills what every finding says of reservation ri.
+func (c EC2ReservedInstances) details(f *Finding, t Target, ri ec2types.ReservedInstances) {
+	f.Details["Instance type"] = string(ri.InstanceType)
+	f.Details["Count"] = fmt.Sprint(aws.ToInt32(ri.InstanceCount))
+	f.Details["Platform"] = string(ri.ProductDescription)
+	f.Details["Scope"] = string(ri.Scope)
+	f.Details["Availability zone"] = aws.ToString(ri.AvailabilityZone)
+	f.Details["Offering"] = fmt.Sprintf("%s %s", ri.OfferingClass, ri.OfferingType)
+	if ri.Start != nil {
+		f.Details["Start"] = DetailTime(*ri.Start)
+	}
+	f.ConsoleURL = fmt.Sprintf("https://%s/ec2/home?region=%s#ReservedInstances:reservedInstancesId=%s", consoleHost(t.Partition), t.Region, url.QueryEscape(f.ResourceID))
+}
+
+// endedEarly says whether retired reservation ri ended before its term, modified or exchanged, rather than at its
+// end. AWS retires the original of a modification with End set to the modification time, which is the Start of the
+// reservation that replaces it (EC2 User Guide, "Modify Reserved Instances"), as an exchange does; the replacement
+// keeps the original's end, or takes a new term, so ri's End lies before Start + Duration. Both are needed: a
+// modified reservation keeps the full Duration from its new Start, so when it in turn reaches its end unrenewed, its
+// End lies before Start + Duration too, with nothing starting there; and a renewal queued for ri starts at its End,
+// but as a purchase of ri's own configuration with a full term of its own, which is not a replacement.
+func endedEarly(ri ec2types.ReservedInstances, all []ec2types.ReservedInstances) bool {
+	if ri.End == nil || ri.Start == nil || ri.Duration == nil {
+		return false
+	}
+	const slack = time.Hour // modifications take effect on the hour
+	end := *ri.End
+	if !end.Before(ri.Start.Add(time.Duration(*ri.Duration)*time.Second - slack)) {
+		return false // retired at the end of its term
+	}
+	for _, q := range all {
+		if aws.ToString(q.ReservedInstancesId) == aws.ToString(ri.ReservedInstancesId) || q.Start == nil || q.End == nil || q.Duration == nil {
+			continue
+		}
+		switch q.State {
+		case ec2types.ReservedInstanceStateActive, ec2types.ReservedInstanceStateRetired:
+		default:
+			continue // never in effect, or not yet: replaces nothing
+		}
+		if d := q.Start.Sub(end); d < -slack || d > slack {
+			continue
+		}
+		fullTerm := !q.End.Before(q.Start.Add(time.Duration(*q.Duration)*time.Second - slack))
+		if fullTerm && sameConfiguration(q, ri) {
+			continue // a renewal bought for ri, not its replacement
+		}
+		return true
+	}
+	return false
+}
+
+// sameConfiguration says whether q could renew ri: the same instance type, platform, scope, tenancy and, for a zonal
+// reservation, zone.
+func sameConfiguration(q, ri ec2types.ReservedInstances) bool {
+	if q.InstanceType != ri.InstanceType || q.ProductDescription != ri.ProductDescription || q.Scope != ri.Scope || q.InstanceTenancy != ri.InstanceTenancy {
+		return false
+	}
+	return ri.Scope != ec2types.ScopeAvailabilityZone || aws.ToString(q.AvailabilityZone) == aws.ToString(ri.AvailabilityZone)
 }
 
 // renewalFor finds an unused reservation of the same kind that takes over from ri, and marks it used: a queued
@@ -120,11 +203,7 @@ func renewalFor(ri ec2types.ReservedInstances, candidates []ec2types.ReservedIns
 	ended := !end.After(t.AsOf)
 	for i, q := range candidates {
 		id := aws.ToString(q.ReservedInstancesId)
-		if used[id] || id == aws.ToString(ri.ReservedInstancesId) || q.Start == nil || q.InstanceType != ri.InstanceType ||
-			q.ProductDescription != ri.ProductDescription || q.Scope != ri.Scope || q.InstanceTenancy != ri.InstanceTenancy {
-			continue
-		}
-		if ri.Scope == ec2types.ScopeAvailabilityZone && aws.ToString(q.AvailabilityZone) != aws.ToString(ri.AvailabilityZone) {
+		if used[id] || id == aws.ToString(ri.ReservedInstancesId) || q.Start == nil || !sameConfiguration(q, ri) {
 			continue
 		}
 		gap := q.Start.Sub(end)

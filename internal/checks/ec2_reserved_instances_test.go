@@ -39,7 +39,11 @@ func TestEC2ReservedInstances(t *testing.T) {
 	asOf := mustTime(t, "2026-11-22T00:00:00Z")
 	day := func(n int) time.Time { return asOf.AddDate(0, 0, n).Add(12 * time.Hour) }
 	year := 365 * 24 * time.Hour
-	modified := ec2RI("ri-modified", "active", day(-30), day(12), 2) // Start moved by a modification; End kept
+	// Modified 30 days ago: AWS retired the original with End at that moment and started the new one then, with the
+	// original's End and the full Duration.
+	modified := ec2RI("ri-modified", "active", day(-30), day(12), 2)
+	modifiedFrom := ec2RI("ri-modified-from", "retired", day(12).Add(-year), day(-30), 4)
+	modifiedFrom.InstanceType = "m6i.medium"
 	partial := ec2RI("ri-partial", "active", day(3).Add(-year), day(3), 4)
 	partial.InstanceType = "c6i.large"
 	partialQueued := ec2RI("ri-partial-q", "queued", day(3), day(3).Add(year), 2)
@@ -61,8 +65,10 @@ func TestEC2ReservedInstances(t *testing.T) {
 		ec2RI("ri-lapsed", "retired", day(-4).Add(-year), day(-4), 2),
 		typed(ec2RI("ri-lapsed-30", "retired", day(-30).Add(-year), day(-30), 1), "c5.large"),
 		typed(ec2RI("ri-lapsed-31", "retired", day(-31).Add(-year), day(-31), 1), "c5.large"),
-		// Retired early (exchanged or modified): its end is ahead, its capacity lives on in another reservation.
-		ec2RI("ri-exchanged", "retired", day(-165), day(200), 2),
+		// Exchanged two days ago: AWS retired it with End at the exchange, when the new one starts; ended early,
+		// not lapsed. The new one, of another type, is judged on its own.
+		ec2RI("ri-exchanged", "retired", day(-165), day(-2), 2),
+		typed(ec2RI("ri-exchanged-for", "active", day(-2), day(200), 2), "m7i.large"),
 		// Lapsed, then bought again late: renewed, nothing to do.
 		typed(ec2RI("ri-lapsed-renewed", "retired", day(-3).Add(-year), day(-3), 1), "x2idn.large"),
 		typed(ec2RI("ri-late", "active", day(-1), day(-1).Add(year), 1), "x2idn.large"),
@@ -75,8 +81,9 @@ func TestEC2ReservedInstances(t *testing.T) {
 		// Zonal reservations renew only in their own zone.
 		zonal(typed(ec2RI("ri-zonal", "active", day(4).Add(-year), day(4), 1), "i4i.large"), "eu-west-1a"),
 		zonal(typed(ec2RI("ri-zonal-other", "active", day(-1), day(-1).Add(year), 1), "i4i.large"), "eu-west-1b"),
-		// Never an expiring reservation of its own: payment failed, or queued and withdrawn.
+		// Payment failed: not in effect, and reported while recent; a queued purchase deleted is neither.
 		typed(ec2RI("ri-payment-failed", "payment-failed", day(-1), day(5), 1), "m7g.large"),
+		typed(ec2RI("ri-queued-deleted", "queued-deleted", day(3), day(368), 1), "m7g.large"),
 	}
 	cases := []struct {
 		name    string
@@ -89,14 +96,15 @@ func TestEC2ReservedInstances(t *testing.T) {
 		{name: "expiry, renewal and modification", fake: &fakeEC2{ris: []ec2types.ReservedInstances{
 			ec2RI("ri-renewed", "active", day(5).Add(-year), day(5), 4),
 			ec2RI("ri-queued", "queued", day(5), day(5).Add(year), 4),
-			modified, partial, partialQueued, otherType,
+			modified, modifiedFrom, partial, partialQueued, otherType,
 			ec2RI("ri-far", "active", day(-10), day(200), 1),
 			ec2RI("ri-60", "active", day(60).Add(-year), day(60), 1),
 			undated,
 		}}, want: map[string]Severity{"ri-renewed": Notice, "ri-modified": Warning, "ri-partial": Critical, "ri-60": Notice, "ri-undated": Warning},
 			days: map[string]int{"ri-renewed": 5, "ri-modified": 12, "ri-partial": 3, "ri-60": 60}},
 		{name: "lapsed, retired early and bought outright", fake: &fakeEC2{ris: lapsedCase},
-			want: map[string]Severity{"ri-lapsed": Critical, "ri-lapsed-30": Critical, "ri-bought": Notice, "ri-sibling": Warning, "ri-zonal": Critical},
+			want: map[string]Severity{"ri-lapsed": Critical, "ri-lapsed-30": Critical, "ri-bought": Notice, "ri-sibling": Warning, "ri-zonal": Critical,
+				"ri-payment-failed": Critical},
 			days: map[string]int{"ri-lapsed": -4, "ri-lapsed-30": -30, "ri-bought": 9, "ri-sibling": 20, "ri-zonal": 4}},
 		{name: "api error", fake: &fakeEC2{err: &smithy.GenericAPIError{Code: "UnauthorizedOperation"}}, wantErr: "UnauthorizedOperation"},
 	}
@@ -132,6 +140,12 @@ func TestEC2ReservedInstances(t *testing.T) {
 				if id == "ri-undated" {
 					if f := m[id]; f.Severity != sev || f.DaysLeft != nil || !strings.Contains(f.Reason, "expiry unknown") {
 						t.Errorf("undated reservation: %+v", f)
+					}
+					continue
+				}
+				if id == "ri-payment-failed" {
+					if f := m[id]; f.Severity != sev || f.Reason != "payment failed: the purchase due to start 2026-11-21 is not in effect" {
+						t.Errorf("payment failed: %+v", f)
 					}
 					continue
 				}

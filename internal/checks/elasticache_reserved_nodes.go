@@ -29,8 +29,9 @@ func (ElastiCacheReservedNodes) Layout() Layout {
 }
 func (ElastiCacheReservedNodes) DigestDetail(*Finding) string { return "" }
 
-// ElastiCache reports State as a plain string; these are the values its console and CLI show.
-var elastiCacheStates = termStates{active: "active", pending: "payment-pending", retired: "retired"}
+// ElastiCache reports State as a plain string its references do not enumerate; these are the values its console and
+// CLI show. Any other is reported as not recognised.
+var elastiCacheStates = termStates{"active": roleActive, "payment-pending": rolePending, "retired": roleRetired}
 
 func (c ElastiCacheReservedNodes) Run(ctx context.Context, t Target) ([]Finding, error) {
 	return c.run(ctx, elasticache.NewFromConfig(t.Config), t)

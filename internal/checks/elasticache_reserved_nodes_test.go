@@ -62,9 +62,10 @@ func TestElastiCacheReservedNodes(t *testing.T) {
 		{name: "empty", fake: &fakeElastiCache{}, want: map[string]Severity{}, wantCalls: 1},
 		{name: "several pages", fake: &fakeElastiCache{pages: [][]ectypes.ReservedCacheNode{
 			{cacheNode("d7", "active", startFor(7), yearSeconds), cacheNode("d8", "active", startFor(8), yearSeconds)},
+			// ElastiCache documents no payment-failed state: like any state the check does not know, it is a warning.
 			{cacheNode("retired", "retired", startFor(-5), yearSeconds), cacheNode("failed", "payment-failed", startFor(3), yearSeconds)},
 			{cacheNode("d31", "active", startFor(31), yearSeconds), cacheNode("d61", "active", startFor(61), yearSeconds), undated},
-		}}, want: map[string]Severity{"d7": Critical, "d8": Warning, "d31": Notice, "undated": Warning, "retired": Critical}, wantCalls: 3},
+		}}, want: map[string]Severity{"d7": Critical, "d8": Warning, "d31": Notice, "undated": Warning, "retired": Critical, "failed": Warning}, wantCalls: 3},
 		{name: "lapsed, retired early and renewed", fake: &fakeElastiCache{pages: [][]ectypes.ReservedCacheNode{
 			// AWS retires a reservation at its end: unrenewed, it is the most urgent finding, not a vanished row.
 			{cacheNode("lapsed", "retired", startFor(-4), yearSeconds), cacheNode("lapsed-30", "retired", startFor(-30), yearSeconds),
@@ -117,7 +118,7 @@ func TestElastiCacheReservedNodes(t *testing.T) {
 				t.Errorf("lapsed: %q %d %q", f.Reason, *f.DaysLeft, f.Status)
 			}
 			if f, ok := m["bought"]; ok && (!strings.HasPrefix(f.Details["Renewal"], "bought-new: 2 × cache.r6g.xlarge from 2026-11-20 (payment-pending)") ||
-				!strings.HasSuffix(f.Reason, "; renewal bought (bought-new)")) {
+				!strings.HasSuffix(f.Reason, "; renewal bought, payment pending (bought-new)")) {
 				t.Errorf("renewal bought outright: %q %v", f.Reason, f.Details)
 			}
 			if f, ok := m["partial"]; ok && (!strings.Contains(f.Reason, "renewal bought for only 1 of 4 nodes (partial-new)") || f.Details["Renewal"] == "") {

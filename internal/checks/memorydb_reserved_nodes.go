@@ -28,8 +28,8 @@ func (MemoryDBReservedNodes) Layout() Layout {
 func (MemoryDBReservedNodes) DigestDetail(*Finding) string { return "" }
 
 // MemoryDB reports State as a plain string. Its references name no values; these are the ones its reservations share
-// with ElastiCache's, which MemoryDB's reserved nodes follow.
-var memorydbStates = termStates{active: "active", pending: "payment-pending", retired: "retired"}
+// with ElastiCache's, which MemoryDB's reserved nodes follow. Any other is reported as not recognised.
+var memorydbStates = termStates{"active": roleActive, "payment-pending": rolePending, "retired": roleRetired}
 
 func (c MemoryDBReservedNodes) Run(ctx context.Context, t Target) ([]Finding, error) {
 	return c.run(ctx, memorydb.NewFromConfig(t.Config), t)

@@ -163,7 +163,7 @@ func TestMemoryDBReservedNodes(t *testing.T) {
 				t.Errorf("lapsed: %q %d %q", f.Reason, *f.DaysLeft, f.Status)
 			}
 			if c.wantRepl {
-				if f := m["bought"]; !strings.HasPrefix(f.Details["Renewal"], "bought-new: 2 × db.x2g.large from") || !strings.Contains(f.Reason, "renewal bought (bought-new)") {
+				if f := m["bought"]; !strings.HasPrefix(f.Details["Renewal"], "bought-new: 2 × db.x2g.large from") || !strings.Contains(f.Reason, "renewal bought, payment pending (bought-new)") {
 					t.Errorf("renewal bought outright: %q %v", f.Reason, f.Details)
 				}
 				if f := m["partial"]; !strings.Contains(f.Reason, "only 1 of 4 nodes (partial-new)") {

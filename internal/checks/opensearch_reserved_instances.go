@@ -31,8 +31,9 @@ func (OpenSearchReservedInstances) Layout() Layout {
 }
 func (OpenSearchReservedInstances) DigestDetail(*Finding) string { return "" }
 
-// OpenSearch reports State as a plain string; these are the values its developer guide shows.
-var osStates = termStates{active: "active", pending: "payment-pending", retired: "retired"}
+// OpenSearch reports State as a plain string its API reference does not enumerate; these are the values its developer
+// guide shows. Any other is reported as not recognised.
+var osStates = termStates{"active": roleActive, "payment-pending": rolePending, "retired": roleRetired}
 
 func (c OpenSearchReservedInstances) Run(ctx context.Context, t Target) ([]Finding, error) {
 	return c.run(ctx, opensearch.NewFromConfig(t.Config), t)

@@ -3,9 +3,7 @@ package checks
 import (
 	"context"
 	"fmt"
-	"sort"
-	"strings"
-	"time"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
@@ -26,12 +24,9 @@ func (RDSReservedInstances) Layout() Layout {
 }
 func (RDSReservedInstances) DigestDetail(*Finding) string { return "" }
 
-// RDS reports State as a plain string; these are the values its user guide names.
-const (
-	rdsActive         = "active"
-	rdsPaymentPending = "payment-pending"
-	rdsRetired        = "retired"
-)
+// RDS reports State as a plain string its references do not enumerate; these are the values its user guide names.
+// Any other is reported as not recognised.
+var rdsStates = termStates{"active": roleActive, "payment-pending": rolePending, "retired": roleRetired}
 
 func (c RDSReservedInstances) Run(ctx context.Context, t Target) ([]Finding, error) {
 	return c.run(ctx, rds.NewFromConfig(t.Config), t)
@@ -39,7 +34,7 @@ func (c RDSReservedInstances) Run(ctx context.Context, t Target) ([]Finding, err
 
 func (c RDSReservedInstances) run(ctx context.Context, api rds.DescribeReservedDBInstancesAPIClient, t Target) ([]Finding, error) {
 	// Every state comes back unfiltered; a renewal can sit on any page, so the whole listing is read first.
-	var ending, renewals []rdstypes.ReservedDBInstance
+	var reserved []rdstypes.ReservedDBInstance
 	pages := rds.NewDescribeReservedDBInstancesPaginator(api, &rds.DescribeReservedDBInstancesInput{})
 	tokens := NewPageTokens("DescribeReservedDBInstances")
 	for pages.HasMorePages() {
@@ -50,54 +45,15 @@ func (c RDSReservedInstances) run(ctx context.Context, api rds.DescribeReservedD
 		if err != nil {
 			return nil, fmt.Errorf("describe reserved db instances: %w", err)
 		}
-		for _, ri := range page.ReservedDBInstances {
-			dated := ri.StartTime != nil && ri.Duration != nil
-			switch aws.ToString(ri.State) {
-			case rdsActive:
-				ending = append(ending, ri)
-				if dated {
-					renewals = append(renewals, ri)
-				}
-			case rdsPaymentPending:
-				if dated {
-					renewals = append(renewals, ri)
-				}
-			case rdsRetired:
-				if dated && lapsedWithin(t.AsOf, rdsEnd(ri), t.Limits) {
-					ending = append(ending, ri)
-				}
-			}
-		}
+		reserved = append(reserved, page.ReservedDBInstances...)
 	}
-	// Earliest end first, so each renewal is matched to the reservation it was most likely bought for; undated last.
-	sort.SliceStable(ending, func(i, j int) bool {
-		a, b := ending[i], ending[j]
-		if (a.StartTime == nil || a.Duration == nil) != (b.StartTime == nil || b.Duration == nil) {
-			return b.StartTime == nil || b.Duration == nil
-		}
-		return a.StartTime != nil && a.Duration != nil && rdsEnd(a).Before(rdsEnd(b))
-	})
-	used := map[string]bool{}
+	items := make([]termReservation, len(reserved))
+	for i, ri := range reserved {
+		items[i] = rdsReservation(ri)
+	}
 	var out []Finding
-	for _, ri := range ending {
-		f := t.finding(c.Name(), "AWS::RDS::ReservedDBInstance", aws.ToString(ri.ReservedDBInstanceId))
-		f.Status = aws.ToString(ri.State)
-		var renewal *rdstypes.ReservedDBInstance
-		dated := ri.StartTime != nil && ri.Duration != nil
-		ended := dated && !rdsEnd(ri).After(t.AsOf)
-		if dated {
-			renewal = rdsRenewalFor(ri, renewals, used, t)
-		}
-		switch {
-		case !dated:
-			unknownExpiry(&f, "StartTime or Duration")
-		case ended && renewal != nil && aws.ToInt32(renewal.DBInstanceCount) >= aws.ToInt32(ri.DBInstanceCount):
-			continue // lapsed and bought again: nothing to do
-		case ended:
-			notRenewed(&f, t.AsOf, rdsEnd(ri))
-		case !expiryFinding(&f, t.AsOf, rdsEnd(ri), t.Limits):
-			continue
-		}
+	for _, tf := range termFindings(t, c.Name(), "AWS::RDS::ReservedDBInstance", "instances", rdsStates, items) {
+		f, ri := tf.Finding, reserved[tf.item]
 		f.Details["DB instance class"] = aws.ToString(ri.DBInstanceClass)
 		f.Details["Count"] = fmt.Sprint(aws.ToInt32(ri.DBInstanceCount))
 		f.Details["Engine"] = aws.ToString(ri.ProductDescription)
@@ -107,44 +63,16 @@ func (c RDSReservedInstances) run(ctx context.Context, api rds.DescribeReservedD
 			f.Details["Start"] = DetailTime(*ri.StartTime)
 		}
 		f.Details["Lease ID"] = aws.ToString(ri.LeaseId)
-		if renewal != nil {
-			q := *renewal
-			id := aws.ToString(q.ReservedDBInstanceId)
-			f.Details["Renewal"] = fmt.Sprintf("%s: %d × %s from %s (%s)", id, aws.ToInt32(q.DBInstanceCount), aws.ToString(q.DBInstanceClass), q.StartTime.UTC().Format("2006-01-02"), aws.ToString(q.State))
-			f.Reason = strings.TrimSuffix(f.Reason, ", not renewed") // renewed, if only in part
-			if aws.ToInt32(q.DBInstanceCount) >= aws.ToInt32(ri.DBInstanceCount) {
-				f.Severity = Notice
-				f.Reason += fmt.Sprintf("; renewal bought (%s)", id)
-			} else {
-				f.Reason += fmt.Sprintf("; renewal bought for only %d of %d instances (%s)", aws.ToInt32(q.DBInstanceCount), aws.ToInt32(ri.DBInstanceCount), id)
-			}
-		}
 		f.ConsoleURL = fmt.Sprintf("https://%s/rds/home?region=%s#reserved-instances:", consoleHost(t.Partition), t.Region)
 		out = append(out, f)
 	}
 	return out, nil
 }
 
-// rdsRenewalFor finds an unused, dated reservation of the same class, engine and deployment that was bought within
-// renewalWindow and outlasts ri, and marks it used.
-func rdsRenewalFor(ri rdstypes.ReservedDBInstance, candidates []rdstypes.ReservedDBInstance, used map[string]bool, t Target) *rdstypes.ReservedDBInstance {
-	end := rdsEnd(ri)
-	from, to := renewalWindow(t.AsOf, end, t.Limits)
-	for i, q := range candidates {
-		id := aws.ToString(q.ReservedDBInstanceId)
-		if used[id] || id == aws.ToString(ri.ReservedDBInstanceId) || aws.ToString(q.DBInstanceClass) != aws.ToString(ri.DBInstanceClass) ||
-			aws.ToString(q.ProductDescription) != aws.ToString(ri.ProductDescription) || aws.ToBool(q.MultiAZ) != aws.ToBool(ri.MultiAZ) {
-			continue
-		}
-		if !q.StartTime.Before(from) && !q.StartTime.After(to) && rdsEnd(q).After(end) {
-			used[id] = true
-			return &candidates[i]
-		}
-	}
-	return nil
-}
-
-// rdsEnd computes the end of a reservation: RDS reports no end, only StartTime and Duration in seconds.
-func rdsEnd(ri rdstypes.ReservedDBInstance) time.Time {
-	return ri.StartTime.Add(time.Duration(aws.ToInt32(ri.Duration)) * time.Second)
+// rdsReservation is ri as the shared commitment rules read it: RDS reports no end, only StartTime and Duration in
+// seconds, and a renewal must match the engine and the deployment as well as the class.
+func rdsReservation(ri rdstypes.ReservedDBInstance) termReservation {
+	return termReservation{ID: aws.ToString(ri.ReservedDBInstanceId), Type: aws.ToString(ri.DBInstanceClass), State: aws.ToString(ri.State),
+		Match: aws.ToString(ri.ProductDescription) + "|" + strconv.FormatBool(aws.ToBool(ri.MultiAZ)),
+		Count: aws.ToInt32(ri.DBInstanceCount), Start: ri.StartTime, Duration: ri.Duration}
 }

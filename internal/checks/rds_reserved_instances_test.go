@@ -38,11 +38,11 @@ func rdsRI(id, state string, start time.Time, seconds int32) rdstypes.ReservedDB
 func TestRDSEnd(t *testing.T) {
 	t.Parallel()
 	ri := rdsRI("x", "active", mustTime(t, "2025-12-10T12:00:00Z"), 31536000)
-	if got := rdsEnd(ri); !got.Equal(mustTime(t, "2026-12-10T12:00:00Z")) {
+	if got := rdsReservation(ri).end(); !got.Equal(mustTime(t, "2026-12-10T12:00:00Z")) {
 		t.Errorf("end = %v: StartTime + Duration seconds", got)
 	}
 	three := rdsRI("y", "active", mustTime(t, "2024-02-29T00:00:00Z"), 94608000) // 3 × 365 days, across a leap day
-	if got := rdsEnd(three); !got.Equal(mustTime(t, "2027-02-28T00:00:00Z")) {
+	if got := rdsReservation(three).end(); !got.Equal(mustTime(t, "2027-02-28T00:00:00Z")) {
 		t.Errorf("3-year end = %v", got)
 	}
 }

@@ -25,9 +25,12 @@ func (RedshiftReservedNodes) Layout() Layout {
 }
 func (RedshiftReservedNodes) DigestDetail(*Finding) string { return "" }
 
-// Redshift's states, as its API reference lists them. payment-failed and exchanging (being traded for another
-// reservation, which carries the capacity on) neither expire nor renew anything.
-var redshiftStates = termStates{active: "active", pending: "pending-payment", retired: "retired"}
+// Redshift's states, as its API reference lists them (ReservedNode.State). The pending state is pending-payment there
+// and payment-pending in the CLI's own examples: a renewal in either spelling counts. exchanging (being traded for
+// another reservation, which carries the capacity on, AcceptReservedNodeExchange) neither expires nor renews
+// anything; the node it leaves behind is retired with its term still ahead, which the rules read as ended early.
+var redshiftStates = termStates{"active": roleActive, "pending-payment": rolePending, "payment-pending": rolePending,
+	"retired": roleRetired, "payment-failed": roleFailed, "exchanging": roleWithdrawn}
 
 func (c RedshiftReservedNodes) Run(ctx context.Context, t Target) ([]Finding, error) {
 	return c.run(ctx, redshift.NewFromConfig(t.Config), t)

@@ -71,7 +71,8 @@ func TestRedshiftReservedNodes(t *testing.T) {
 				typed(redshiftNode("lapsed-renewed", "retired", startFor(-3), yearSeconds), "dc2.large", 3),
 				typed(redshiftNode("late", "active", asOf.AddDate(0, 0, -1), yearSeconds), "dc2.large", 3)},
 			// Renewed by a purchase pending payment on another page; a sibling bought long before renews nothing; a
-			// failed payment renews nothing; one for fewer nodes is named but keeps the severity.
+			// failed payment renews nothing, and is reported while recent; one for fewer nodes is named but keeps the
+			// severity.
 			{typed(redshiftNode("bought", "active", startFor(9), yearSeconds), "ra3.xlplus", 3),
 				typed(redshiftNode("sibling", "active", startFor(20), yearSeconds), "ra3.16xlarge", 3),
 				typed(redshiftNode("sibling-old", "active", asOf.AddDate(0, 0, -200), yearSeconds), "ra3.16xlarge", 3),
@@ -81,7 +82,7 @@ func TestRedshiftReservedNodes(t *testing.T) {
 				typed(redshiftNode("unpaid-new", "payment-failed", asOf.AddDate(0, 0, -2), yearSeconds), "dc2.8xlarge", 3),
 				typed(redshiftNode("partial-new", "active", asOf.AddDate(0, 0, -1), yearSeconds), "ra3.large", 2)},
 		}}, want: map[string]Severity{"lapsed": Critical, "lapsed-30": Critical, "bought": Notice, "sibling": Warning, "unpaid": Warning,
-			"partial": Critical}, wantCalls: 4},
+			"partial": Critical, "unpaid-new": Critical}, wantCalls: 4},
 		{name: "api error", fake: &fakeRedshift{err: &smithy.GenericAPIError{Code: "DependentServiceUnavailableFault"}}, wantErr: "DependentServiceUnavailableFault", wantCalls: 1},
 	}
 	for _, c := range cases {
@@ -113,7 +114,7 @@ func TestRedshiftReservedNodes(t *testing.T) {
 				t.Errorf("lapsed: %q %d %q", f.Reason, *f.DaysLeft, f.Status)
 			}
 			if f, ok := m["bought"]; ok && (!strings.HasPrefix(f.Details["Renewal"], "bought-new: 3 × ra3.xlplus from 2026-11-20 (pending-payment)") ||
-				!strings.HasSuffix(f.Reason, "; renewal bought (bought-new)")) {
+				!strings.HasSuffix(f.Reason, "; renewal bought, payment pending (bought-new)")) {
 				t.Errorf("renewal bought outright: %q %v", f.Reason, f.Details)
 			}
 			if f, ok := m["partial"]; ok && !strings.Contains(f.Reason, "renewal bought for only 2 of 4 nodes (partial-new)") {

@@ -67,7 +67,7 @@ type savingsPlan struct {
 func (c SavingsPlans) run(ctx context.Context, api savingsPlansAPI, t Target) ([]Finding, error) {
 	// Every state comes back unfiltered (the states filter would drop nothing the check wants); a renewal can sit on
 	// any page, so the whole listing is read first. The SDK has no paginator for this operation.
-	var ending, renewals, unpaid []savingsPlan
+	var ending, renewals, unpaid, unknown []savingsPlan
 	tokens := NewPageTokens("DescribeSavingsPlans")
 	in := &savingsplans.DescribeSavingsPlansInput{}
 	for {
@@ -91,15 +91,22 @@ func (c SavingsPlans) run(ctx context.Context, api savingsPlansAPI, t Target) ([
 					renewals = append(renewals, p)
 				}
 			case sptypes.SavingsPlanStateRetired:
-				if p.ends && lapsedWithin(t.AsOf, p.end, t.Limits) {
+				// Without a readable end it is reported with its expiry unknown; one whose end is still ahead did
+				// not lapse.
+				if !p.ends || lapsedWithin(t.AsOf, p.end, t.Limits) {
 					ending = append(ending, p)
 				}
 			case sptypes.SavingsPlanStatePaymentFailed:
 				// A purchase whose payment failed is not in effect; one that was to start more than LapsedDays ago
 				// is history.
-				if !p.hasStart || !p.start.Before(t.AsOf.AddDate(0, 0, -t.Limits.LapsedDays)) {
+				if !p.hasStart || recentPurchase(t, p.start) {
 					unpaid = append(unpaid, p)
 				}
+			case sptypes.SavingsPlanStateQueuedDeleted, sptypes.SavingsPlanStatePendingReturn, sptypes.SavingsPlanStateReturned:
+				// Ended, or being ended, on purpose: a queued purchase deleted before it started, a plan returned
+				// (ReturnSavingsPlan) or on its way back. None is a lapse, and none renews anything.
+			default:
+				unknown = append(unknown, p)
 			}
 		}
 		if page.NextToken == nil || *page.NextToken == "" {
@@ -124,10 +131,12 @@ func (c SavingsPlans) run(ctx context.Context, api savingsPlansAPI, t Target) ([
 			renewal = savingsPlanRenewalFor(p, renewals, used, t)
 		}
 		ended := p.ends && !p.end.After(t.AsOf)
+		covered := renewal != nil && covers(renewal, p)
+		pending := renewal != nil && renewal.State == sptypes.SavingsPlanStatePaymentPending
 		switch {
 		case !p.ends:
 			unknownExpiry(&f, "end")
-		case ended && renewal != nil && covers(renewal, p):
+		case ended && covered && !pending:
 			continue // lapsed and bought again: nothing to do
 		case ended:
 			notRenewed(&f, t.AsOf, p.end)
@@ -143,10 +152,14 @@ func (c SavingsPlans) run(ctx context.Context, api savingsPlansAPI, t Target) ([
 			}
 			f.Details["Renewal"] = fmt.Sprintf("%s: %s %s/h from %s (%s)", id, q.SavingsPlanType, aws.ToString(q.Commitment), q.start.UTC().Format("2006-01-02"), how)
 			f.Reason = strings.TrimSuffix(f.Reason, ", not renewed") // renewed, if only in part
-			if covers(q, p) {
+			switch {
+			case covered && ended:
+				f.Severity = Warning // lapsed: covered only once the renewal's payment goes through
+				f.Reason += fmt.Sprintf("; renewal %s (%s)", how, id)
+			case covered:
 				f.Severity = Notice
 				f.Reason += fmt.Sprintf("; renewal %s (%s)", how, id)
-			} else {
+			default:
 				f.Reason += fmt.Sprintf("; renewal %s commits only %s of %s per hour (%s)", how, aws.ToString(q.Commitment), aws.ToString(p.Commitment), id)
 			}
 		}
@@ -159,6 +172,15 @@ func (c SavingsPlans) run(ctx context.Context, api savingsPlansAPI, t Target) ([
 		if p.hasStart {
 			f.Reason = "payment failed: the plan due to start " + p.start.UTC().Format("2006-01-02") + " is not in effect"
 		}
+		out = append(out, f)
+	}
+	for _, p := range unknown {
+		f := c.finding(t, p)
+		var end *time.Time
+		if p.ends {
+			end = &p.end
+		}
+		stateNotRecognised(&f, string(p.State), end)
 		out = append(out, f)
 	}
 	return out, nil

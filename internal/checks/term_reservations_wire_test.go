@@ -2,6 +2,7 @@ package checks_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,5 +61,107 @@ func TestReservedNodesOverTheWire(t *testing.T) {
 				t.Errorf("%s %s: %s = %q, want %q", c.check.Name(), c.id, k, f.Details[k], v)
 			}
 		}
+	}
+}
+
+// TestCommitmentsOverTheWireMatchTheDemo: the commitment checks, through the real SDK against the demo, find exactly
+// what the demo declares in the accounts that hold every documented state, an unknown one, a modified and an
+// exchanged reservation (neither reported) and lapses renewed only pending payment.
+func TestCommitmentsOverTheWireMatchTheDemo(t *testing.T) {
+	t.Parallel()
+	asOf := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	sim := awssim.New(awssim.Demo(asOf))
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	cases := []struct {
+		check           checks.Check
+		account, region string
+	}{
+		{checks.EC2ReservedInstances{}, "555555555555", "eu-west-1"},
+		{checks.EC2ReservedInstances{}, "777777777777", "eu-west-1"},
+		{checks.EC2ReservedInstances{}, "888888888888", "ap-southeast-2"},
+		{checks.SavingsPlans{}, "777777777777", "us-east-1"},
+		{checks.SavingsPlans{}, "121212121212", "us-east-1"},
+		{checks.RedshiftReservedNodes{}, "121212121212", "us-east-1"},
+		{checks.MemoryDBReservedNodes{}, "444444444444", "eu-west-1"},
+	}
+	for _, c := range cases {
+		tg := checks.Target{AccountID: c.account, Partition: "aws", Region: c.region, Config: sim.Config(c.account, c.region), AsOf: asOf,
+			Limits: checks.DefaultLimits()}
+		got, err := c.check.Run(context.Background(), tg)
+		if err != nil {
+			t.Fatalf("%s: %v", c.check.Name(), err)
+		}
+		region := c.region
+		if c.check.Layout().AccountWide {
+			region = "global"
+		}
+		want := map[string]string{}
+		for k, sev := range awssim.DemoFindings[c.check.Name()] {
+			if strings.HasPrefix(k, c.account+"/"+region+"/") {
+				want[strings.TrimPrefix(k, c.account+"/"+region+"/")] = sev
+			}
+		}
+		for _, f := range got {
+			if err := checks.CheckDeclared(c.check, &f); err != nil {
+				t.Error(err)
+			}
+			if sev, ok := want[f.ResourceID]; !ok || sev != string(f.Severity) {
+				t.Errorf("%s %s: %s is %s (%s), the demo declares %q", c.check.Name(), c.account, f.ResourceID, f.Severity, f.Reason, sev)
+			}
+			delete(want, f.ResourceID)
+		}
+		for id, sev := range want {
+			t.Errorf("%s %s: %s (%s) not found", c.check.Name(), c.account, id, sev)
+		}
+	}
+}
+
+// TestGeneratedModificationsAreNotLapses: in a generated organization, every reservation AWS retired at a
+// modification is left out and its replacement judged on its own, and every one retired at its end is reported.
+func TestGeneratedModificationsAreNotLapses(t *testing.T) {
+	t.Parallel()
+	asOf := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	org := awssim.Generate(awssim.GenerateOptions{Accounts: 100, Regions: []string{"eu-west-1"}, AsOf: asOf, Seed: 7})
+	sim := awssim.New(org)
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	modified, lapsed := 0, 0
+	for _, a := range org.Accounts {
+		reg := a.Regions["eu-west-1"]
+		if reg == nil || len(reg.ReservedInstances) == 0 || a.State != "ACTIVE" {
+			continue
+		}
+		tg := checks.Target{AccountID: a.ID, Partition: "aws", Region: "eu-west-1", Config: sim.Config(a.ID, "eu-west-1"), AsOf: asOf,
+			Limits: checks.DefaultLimits()}
+		got, err := checks.EC2ReservedInstances{}.Run(context.Background(), tg)
+		if err != nil {
+			t.Fatalf("%s: %v", a.ID, err)
+		}
+		found := map[string]checks.Finding{}
+		for _, f := range got {
+			found[f.ResourceID] = f
+		}
+		for _, ri := range reg.ReservedInstances {
+			if ri.State != "retired" {
+				continue
+			}
+			f, reported := found[ri.ID]
+			if ri.End.Before(ri.Start.Add(time.Duration(ri.Duration)*time.Second - time.Hour)) {
+				modified++
+				if reported {
+					t.Errorf("%s: %s retired at a modification, reported %s %q", a.ID, ri.ID, f.Severity, f.Reason)
+				}
+			} else if lapsed++; !reported || f.Severity != checks.Critical {
+				t.Errorf("%s: %s lapsed at its end, reported %v %+v", a.ID, ri.ID, reported, f)
+			}
+		}
+	}
+	if modified == 0 {
+		t.Errorf("the generated organization holds no modified reservation (and %d lapsed ones)", lapsed)
 	}
 }
