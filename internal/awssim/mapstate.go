@@ -45,6 +45,10 @@ type Child struct {
 	Cause  string
 }
 
+// moto's interpreter checks each state's output against the quota too, but it drops SendTaskFailure's cause, so
+// failed shards there carry none of Lambda's error text, and it takes minutes for a map of 2,000 items: the quota a
+// map's failures reach is shown with this model.
+//
 // MapStateOutput is the output of the Map state named state of definition, entered with input, whose items are
 // items and whose processor's task ended as children[i] for item i: what the next state gets. It models the subset
 // of the Amazon States Language the management template's map uses: ItemSelector (paths into the state's input and
