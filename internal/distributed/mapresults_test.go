@@ -102,6 +102,7 @@ func TestReportReadsTheResultWritersResults(t *testing.T) {
 	for name, key := range map[string]string{
 		"outside the results": base.Prefix + "/history/manifest.json",
 		"not a manifest":      dir + "/SUCCEEDED_0.json",
+		"climbing out":        distributed.MapResultsPrefix(base.Prefix) + "/../../history/manifest.json",
 	} {
 		bad, _ := json.Marshal(map[string]any{"step": "report", "run": p.out.Run, "manifest": p.out.Manifest,
 			"map": map[string]any{"MapRunArn": "x", "ResultWriterDetails": map[string]string{"Bucket": awssim.DemoBucket, "Key": key}}})

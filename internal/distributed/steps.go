@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"path"
 	"strings"
 	"time"
@@ -207,7 +208,8 @@ func Report(ctx context.Context, cfg aws.Config, base audit.Settings, ev ReportE
 	}
 	if written != nil {
 		dir := MapResultsPrefix(s.Prefix) + "/"
-		if written.Bucket != s.Bucket || !strings.HasPrefix(written.Key, dir) || path.Base(written.Key) != "manifest.json" {
+		if written.Bucket != s.Bucket || !strings.HasPrefix(written.Key, dir) || path.Clean(written.Key) != written.Key ||
+			path.Base(written.Key) != "manifest.json" {
 			return nil, nil, &audit.InvalidEventError{Err: fmt.Errorf("the Map's results s3://%s/%s are not under s3://%s/%s",
 				written.Bucket, written.Key, s.Bucket, dir)}
 		}
@@ -224,10 +226,11 @@ func Report(ctx context.Context, cfg aws.Config, base audit.Settings, ev ReportE
 	st := store{client: client, bucket: s.Bucket, kmsKeyID: s.KMSKeyID}
 	if written != nil {
 		// Unreadable results lose only the causes: a shard without a partial result is still reported not audited.
-		if causes, err = st.mapCauses(ctx, written.Key); err != nil {
-			log.WarnContext(ctx, "the Map's results are unreadable; failed shards are reported without their causes", "key", written.Key, "err", err)
-			causes = map[int]string{}
+		read, err := st.mapCauses(ctx, written.Key)
+		if err != nil {
+			log.WarnContext(ctx, "the Map's results are unreadable; failed shards are reported without the causes not read", "key", written.Key, "err", err)
 		}
+		maps.Copy(causes, read)
 	}
 	var plan planObject
 	if err := st.getJSON(ctx, PlanKey(s.Prefix, ev.Run), &plan); err != nil {
@@ -315,7 +318,7 @@ func (st store) mapCauses(ctx context.Context, key string) (map[int]string, erro
 	causes := map[int]string{}
 	for _, status := range []string{"FAILED", "SUCCEEDED"} {
 		for _, f := range man.ResultFiles[status] {
-			if !strings.HasPrefix(f.Key, dir) {
+			if !strings.HasPrefix(f.Key, dir) || path.Clean(f.Key) != f.Key {
 				return causes, fmt.Errorf("result file %s is not beside its manifest %s", f.Key, key)
 			}
 			if err := st.eachResult(ctx, f.Key, func(e resultEntry) { addCause(causes, e) }); err != nil {
