@@ -77,11 +77,33 @@ func TestMapOutputStaysUnderThePayloadQuota(t *testing.T) {
 	}
 	delete(def["States"].(map[string]any)["Shards"].(map[string]any), "ResultWriter")
 	before, _ := json.Marshal(def)
-	_, err = mapOutput(t, string(before), 2000)
+	_, exceeded := mapOutput(t, string(before), 2000)
 	var se *awssim.StatesError
-	if !errors.As(err, &se) || se.Name != awssim.DataLimitExceeded {
-		t.Fatalf("without the ResultWriter, 2,000 failed shards: %v, want %s", err, awssim.DataLimitExceeded)
+	if !errors.As(exceeded, &se) || se.Name != awssim.DataLimitExceeded {
+		t.Fatalf("without the ResultWriter, 2,000 failed shards: %v, want %s", exceeded, awssim.DataLimitExceeded)
+	}
+	// What the model collects is what moto's interpreter collected from the same definition before the ResultWriter
+	// (TestTemplatesStateMachineRunsOnMoto then): each failed shard as the ShardFailed state's output.
+	small, err := mapOutput(t, string(before), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var collected struct {
+		Map []struct {
+			Step         string
+			Index        int
+			Error, Cause string
+		} `json:"map"`
+		Run distributed.Run `json:"run"`
+	}
+	if err := json.Unmarshal(small, &collected); err != nil || len(collected.Map) != 3 || collected.Run.RunID != run.RunID {
+		t.Fatalf("3 failed shards collected as %.300s (%v)", small, err)
+	}
+	for i, item := range collected.Map {
+		if item.Step != "shard" || item.Index != i || item.Error != "DeliveryFailedError" || item.Cause != lambdaCause {
+			t.Errorf("item %d: %+v, want the ShardFailed state's output", i, item)
+		}
 	}
 	t.Logf("10,000 accounts, 2,000 shards, all failed: the map's output is %d bytes (%d at 200 shards); without the ResultWriter %v",
-		len(at2000), len(at200), err)
+		len(at2000), len(at200), exceeded)
 }
