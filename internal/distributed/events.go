@@ -38,8 +38,9 @@ type ShardEvent struct {
 	Shard Shard  `json:"shard"`
 }
 
-// ReportEvent merges and delivers a run. Map is the Map state's output, one entry per shard in the manifest's
-// order; MapError is the Map state's own error when it failed as a whole.
+// ReportEvent merges and delivers a run. Map is the Map state's output: where its ResultWriter wrote the shards'
+// results (or, from a state machine without one, one entry per shard in the manifest's order); MapError is the Map
+// state's own error when it failed as a whole.
 type ReportEvent struct {
 	Step     string          `json:"step"`
 	Run      Run             `json:"run"`
