@@ -57,7 +57,8 @@ func TestStateMachineFollowsTheStepContract(t *testing.T) {
 	t.Parallel()
 	tpl := load(t, "management.yaml")
 	const fn = "arn:aws:lambda:eu-west-1:123456789012:function:orgaudit"
-	def := definition(t, tpl, map[string]string{"AWS::Partition": "aws", "AuditFunction.Arn": fn, "MaxConcurrency": "100"})
+	def := definition(t, tpl, map[string]string{"AWS::Partition": "aws", "AuditFunction.Arn": fn, "MaxConcurrency": "100",
+		"ReportBucket": "orgaudit-reports", "ReportPrefix": "orgaudit"})
 	if def["StartAt"] != "Plan" {
 		t.Errorf("StartAt %v", def["StartAt"])
 	}
@@ -105,8 +106,9 @@ func TestStateMachineFollowsTheStepContract(t *testing.T) {
 		t.Errorf("the steps do not run plan, shards, report: %s", asJSON(states))
 	}
 
-	// The map: distributed, over plan's manifest, each item a shard event, every failure tolerated, its output or its
-	// own failure handed to a report.
+	// The map: distributed, over plan's manifest, each item a shard event, every failure tolerated, its results
+	// written to S3 (under the run objects, which the function reads) so that its output stays the results' manifest
+	// whatever the shard count, and that output or its own failure handed to a report.
 	m := states["Shards"]
 	for path, want := range map[string]string{
 		"Type":                           `"Map"`,
@@ -116,6 +118,7 @@ func TestStateMachineFollowsTheStepContract(t *testing.T) {
 		"MaxConcurrency":                 `100`,
 		"ToleratedFailurePercentage":     `100`,
 		"ResultPath":                     `"$.map"`,
+		"ResultWriter":                   `{"Parameters":{"Bucket":"orgaudit-reports","Prefix":"orgaudit/runs/map-results"},"Resource":"arn:aws:states:::s3:putObject"}`,
 		"Next":                           `"Report"`,
 		"Catch":                          `[{"ErrorEquals":["States.ALL"],"Next":"ReportAfterMapFailed","ResultPath":"$.map_error"}]`,
 		"ItemProcessor/StartAt":          `"Shard"`,
@@ -135,8 +138,8 @@ func TestStateMachineFollowsTheStepContract(t *testing.T) {
 	}
 }
 
-// TestStateMachineRoleIsLeastPrivilege: the state machine's role may invoke the function, read the manifests, and
-// run the map's child executions of this state machine; nothing else, and only in the distributed mode.
+// TestStateMachineRoleIsLeastPrivilege: the state machine's role may invoke the function, read the manifests, write the map's results,
+// and run the map's child executions of this state machine; nothing else, and only in the distributed mode.
 func TestStateMachineRoleIsLeastPrivilege(t *testing.T) {
 	t.Parallel()
 	tpl := load(t, "management.yaml")
@@ -155,17 +158,31 @@ func TestStateMachineRoleIsLeastPrivilege(t *testing.T) {
 	if len(trust) != 1 || get(trust[0], "Principal", "Service").Value != "states.amazonaws.com" || get(trust[0], "Condition", "StringEquals", "aws:SourceAccount") == nil {
 		t.Errorf("the state machine's role must trust Step Functions of this account only: %+v", trust)
 	}
-	want := []string{"kms:Decrypt", "lambda:InvokeFunction", "s3:GetObject", "states:DescribeExecution", "states:StartExecution", "states:StopExecution"}
+	want := []string{"kms:Decrypt", "kms:GenerateDataKey", "lambda:InvokeFunction", "s3:AbortMultipartUpload", "s3:GetObject",
+		"s3:ListMultipartUploadParts", "s3:PutObject", "states:DescribeExecution", "states:StartExecution", "states:StopExecution"}
 	if got := tpl.allowedActions(t, "StateMachineRole"); !slices.Equal(got, want) {
 		t.Errorf("the state machine's role allows %v, want %v", got, want)
 	}
+	// s3:GetObject twice: the manifests the ItemReader reads, and the map results the ResultWriter writes.
+	var reads []string
+	for _, st := range tpl.statementsOf("StateMachineRole") {
+		if a := get(st, "Action"); a != nil && (a.Value == "s3:GetObject" || slices.ContainsFunc(a.Content, func(n *yaml.Node) bool { return n.Value == "s3:GetObject" })) {
+			reads = append(reads, get(st, "Resource").Value)
+		}
+	}
+	if want := []string{"${ReportBucket.Arn}/${ReportPrefix}/runs/*/manifest.json", "${ReportBucket.Arn}/${ReportPrefix}/runs/map-results/*"}; !slices.Equal(reads, want) {
+		t.Errorf("the state machine's role reads %v, want %v", reads, want)
+	}
 	for action, on := range map[string]string{
-		"lambda:InvokeFunction":    "!GetAtt AuditFunction.Arn",
-		"s3:GetObject":             "!Sub ${ReportBucket.Arn}/${ReportPrefix}/runs/*/manifest.json",
-		"kms:Decrypt":              "!Ref KmsKeyArn",
-		"states:StartExecution":    "!Sub arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${FunctionName}",
-		"states:DescribeExecution": "!Sub arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${FunctionName}/*",
-		"states:StopExecution":     "!Sub arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${FunctionName}/*",
+		"lambda:InvokeFunction":       "!GetAtt AuditFunction.Arn",
+		"s3:PutObject":                "!Sub ${ReportBucket.Arn}/${ReportPrefix}/runs/map-results/*",
+		"s3:AbortMultipartUpload":     "!Sub ${ReportBucket.Arn}/${ReportPrefix}/runs/map-results/*",
+		"s3:ListMultipartUploadParts": "!Sub ${ReportBucket.Arn}/${ReportPrefix}/runs/map-results/*",
+		"kms:Decrypt":                 "!Ref KmsKeyArn",
+		"kms:GenerateDataKey":         "!Ref KmsKeyArn",
+		"states:StartExecution":       "!Sub arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${FunctionName}",
+		"states:DescribeExecution":    "!Sub arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${FunctionName}/*",
+		"states:StopExecution":        "!Sub arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${FunctionName}/*",
 	} {
 		if got := tpl.grantedOn(t, "StateMachineRole", action); got != on {
 			t.Errorf("the state machine's role allows %s on %s, want %s", action, got, on)

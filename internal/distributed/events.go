@@ -38,8 +38,9 @@ type ShardEvent struct {
 	Shard Shard  `json:"shard"`
 }
 
-// ReportEvent merges and delivers a run. Map is the Map state's output, one entry per shard in the manifest's
-// order; MapError is the Map state's own error when it failed as a whole.
+// ReportEvent merges and delivers a run. Map is the Map state's output: where its ResultWriter wrote the shards'
+// results (or, from a state machine without one, one entry per shard in the manifest's order); MapError is the Map
+// state's own error when it failed as a whole.
 type ReportEvent struct {
 	Step     string          `json:"step"`
 	Run      Run             `json:"run"`
@@ -113,6 +114,35 @@ func decodeStep(raw []byte) (any, error) {
 		return &ev, nil
 	}
 	return nil, fmt.Errorf("step %q is not one of %s, %s, %s", probe.Step, StepPlan, StepShard, StepReport)
+}
+
+// mapWritten is the Map state's output when its ResultWriter wrote the children's results to S3: the map run, and
+// the manifest of the result files.
+// https://docs.aws.amazon.com/step-functions/latest/dg/input-output-resultwriter.html
+type mapWritten struct {
+	MapRunArn           string `json:"MapRunArn"`
+	ResultWriterDetails *struct {
+		Bucket string `json:"Bucket"`
+		Key    string `json:"Key"`
+	} `json:"ResultWriterDetails"`
+}
+
+// decodeMap reads the report event's "map": the ResultWriter's details (an object), or, from an execution started
+// before the state machine wrote its results to S3, the array of the children's outputs, read into causes.
+func decodeMap(raw json.RawMessage) (causes map[int]string, written *Object, err error) {
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 || t[0] != '{' {
+		causes, err = mapErrors(raw)
+		return causes, nil, err
+	}
+	var w mapWritten
+	if err := json.Unmarshal(t, &w); err != nil {
+		return nil, nil, fmt.Errorf(`"map" is not the Map's ResultWriter output: %w`, err)
+	}
+	if w.ResultWriterDetails == nil || w.ResultWriterDetails.Bucket == "" || w.ResultWriterDetails.Key == "" {
+		return nil, nil, errors.New(`"map" has no ResultWriterDetails with a bucket and a key`)
+	}
+	return map[int]string{}, &Object{Bucket: w.ResultWriterDetails.Bucket, Key: w.ResultWriterDetails.Key}, nil
 }
 
 // mapEntry is what the report reads of one Map entry: a shard's answer, or the error its iteration ended with. Read

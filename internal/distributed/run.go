@@ -66,6 +66,12 @@ func runDir(prefix string, r Run) string {
 	return path.Join(strings.Trim(prefix, "/"), "runs", r.RunTime.UTC().Format("2006/01/02"), r.Trigger+"-"+r.RunID)
 }
 
+// MapResultsPrefix is where the state machine's ResultWriter writes the Map's results (management.yaml): one
+// <map run id>/ folder of result files and their manifest.json a run.
+func MapResultsPrefix(prefix string) string {
+	return path.Join(strings.Trim(prefix, "/"), "runs", "map-results")
+}
+
 // ManifestKey, PlanKey and PartialKey are where a run's objects live.
 func ManifestKey(prefix string, r Run) string { return runDir(prefix, r) + "/manifest.json" }
 func PlanKey(prefix string, r Run) string     { return runDir(prefix, r) + "/plan.json" }

@@ -1,6 +1,7 @@
 package distributed
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -8,6 +9,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -198,9 +202,17 @@ func Report(ctx context.Context, cfg aws.Config, base audit.Settings, ev ReportE
 		return nil, nil, &audit.InvalidEventError{Err: fmt.Errorf("manifest s3://%s/%s is not run %s's (s3://%s/%s)",
 			ev.Manifest.Bucket, ev.Manifest.Key, ev.Run.RunID, s.Bucket, ManifestKey(s.Prefix, ev.Run))}
 	}
-	causes, err := mapErrors(ev.Map)
+	causes, written, err := decodeMap(ev.Map)
 	if err != nil {
 		return nil, nil, &audit.InvalidEventError{Err: err}
+	}
+	if written != nil {
+		dir := MapResultsPrefix(s.Prefix) + "/"
+		if written.Bucket != s.Bucket || !strings.HasPrefix(written.Key, dir) || path.Clean(written.Key) != written.Key ||
+			path.Base(written.Key) != "manifest.json" {
+			return nil, nil, &audit.InvalidEventError{Err: fmt.Errorf("the Map's results s3://%s/%s are not under s3://%s/%s",
+				written.Bucket, written.Key, s.Bucket, dir)}
+		}
 	}
 	j, err := audit.Prepare(ctx, cfg, s, opts.job())
 	if err != nil {
@@ -212,6 +224,14 @@ func Report(ctx context.Context, cfg aws.Config, base audit.Settings, ev ReportE
 		return nil, nil, &audit.DeliveryFailedError{Err: err}
 	}
 	st := store{client: client, bucket: s.Bucket, kmsKeyID: s.KMSKeyID}
+	if written != nil {
+		// Unreadable results lose only the causes: a shard without a partial result is still reported not audited.
+		read, err := st.mapCauses(ctx, written.Key)
+		if err != nil {
+			log.WarnContext(ctx, "the Map's results are unreadable; failed shards are reported without the causes not read", "key", written.Key, "err", err)
+		}
+		maps.Copy(causes, read)
+	}
 	var plan planObject
 	if err := st.getJSON(ctx, PlanKey(s.Prefix, ev.Run), &plan); err != nil {
 		return nil, nil, &audit.NothingAuditedError{Err: err}
@@ -252,6 +272,120 @@ func Report(ctx context.Context, cfg aws.Config, base audit.Settings, ev ReportE
 		Accounts: r.Accounts, Coverage: r.Coverage, Findings: len(r.Findings), Published: r.Published,
 		AlreadyPublished: r.AlreadyPublished, Report: r.Report}
 	return sum, out, runErr
+}
+
+// Bounds on what the ResultWriter wrote: its manifest lists a few files; one child's entry holds its input and
+// output, each under Step Functions' 256 KiB payload quota, and its error.
+const (
+	maxResultManifestBytes = 1 << 20
+	maxResultEntryBytes    = 1 << 20
+)
+
+// resultManifest is the ResultWriter's manifest.json: the result files by the children's status.
+type resultManifest struct {
+	DestinationBucket string `json:"DestinationBucket"`
+	MapRunArn         string `json:"MapRunArn"`
+	ResultFiles       map[string][]struct {
+		Key  string `json:"Key"`
+		Size int64  `json:"Size"`
+	} `json:"ResultFiles"`
+}
+
+// resultEntry is one child execution in a result file: its input and output as JSON text, and, had it failed, its
+// error. The shard it ran names its index in the output (the shard step's answer, or the ShardFailed state's) or,
+// failing that, in its input (the shard event).
+type resultEntry struct {
+	Input  string `json:"Input"`
+	Output string `json:"Output"`
+	Error  string `json:"Error"`
+	Cause  string `json:"Cause"`
+}
+
+// mapCauses reads the causes of the failed shards from the ResultWriter's results: the manifest at key, then each
+// result file it lists, one entry at a time.
+func (st store) mapCauses(ctx context.Context, key string) (map[int]string, error) {
+	body, err := st.get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	var man resultManifest
+	err = json.NewDecoder(io.LimitReader(body, maxResultManifestBytes)).Decode(&man)
+	body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("decode s3://%s/%s: %w", st.bucket, key, err)
+	}
+	dir := path.Dir(key) + "/"
+	causes := map[int]string{}
+	for _, status := range []string{"FAILED", "SUCCEEDED"} {
+		for _, f := range man.ResultFiles[status] {
+			if !strings.HasPrefix(f.Key, dir) || path.Clean(f.Key) != f.Key {
+				return causes, fmt.Errorf("result file %s is not beside its manifest %s", f.Key, key)
+			}
+			if err := st.eachResult(ctx, f.Key, func(e resultEntry) { addCause(causes, e) }); err != nil {
+				return causes, err
+			}
+		}
+	}
+	return causes, nil
+}
+
+// eachResult streams a result file (a JSON array of child executions), refusing an entry past maxResultEntryBytes.
+func (st store) eachResult(ctx context.Context, key string, fn func(resultEntry)) error {
+	body, err := st.get(ctx, key)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	dec := json.NewDecoder(bufio.NewReaderSize(body, 64<<10))
+	if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+		return fmt.Errorf("result file s3://%s/%s is not a JSON array", st.bucket, key)
+	}
+	for i := 0; dec.More(); i++ {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return fmt.Errorf("result file s3://%s/%s entry %d: %w", st.bucket, key, i, err)
+		}
+		if len(raw) > maxResultEntryBytes {
+			return fmt.Errorf("result file s3://%s/%s entry %d: %d bytes, over %d", st.bucket, key, i, len(raw), maxResultEntryBytes)
+		}
+		var e resultEntry
+		if err := json.Unmarshal(raw, &e); err != nil {
+			return fmt.Errorf("result file s3://%s/%s entry %d: %w", st.bucket, key, i, err)
+		}
+		fn(e)
+	}
+	_, err = dec.Token()
+	return err
+}
+
+// addCause records the error of a child that failed, or whose shard step failed and was caught, under its shard.
+func addCause(causes map[int]string, e resultEntry) {
+	var out struct {
+		Index *int   `json:"index"`
+		Error string `json:"Error"`
+		Cause string `json:"Cause"`
+	}
+	_ = json.Unmarshal([]byte(e.Output), &out)
+	name, cause := e.Error, e.Cause
+	if name == "" && cause == "" {
+		name, cause = out.Error, out.Cause
+	}
+	if name == "" && cause == "" {
+		return // a shard that answered: its partial result says the rest
+	}
+	idx := out.Index
+	if idx == nil {
+		var in struct {
+			Shard struct {
+				Index *int `json:"index"`
+			} `json:"shard"`
+		}
+		_ = json.Unmarshal([]byte(e.Input), &in)
+		idx = in.Shard.Index
+	}
+	if idx != nil {
+		causes[*idx] = statesCause(name, cause)
+	}
 }
 
 // addFrom streams the partial result at key into the merge.

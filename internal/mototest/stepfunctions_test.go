@@ -51,7 +51,8 @@ func TestTemplatesStateMachineRunsOnMoto(t *testing.T) {
 	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(url),
 		Credentials: credentials.NewStaticCredentialsProvider("AKIAMOTOSTEPS0000001", "moto-secret", "")}
 	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
-	const bucket, manifestKey = "orgaudit-reports", "orgaudit/runs/2026/11/22/scheduler-20261122T080000Z/manifest.json"
+	// The report bucket the deployment names: the definition's ResultWriter writes the map's results there.
+	const bucket, manifestKey = awssim.DemoBucket, "orgaudit/runs/2026/11/22/scheduler-20261122T080000Z/manifest.json"
 	shards := []map[string]any{
 		{"index": 0, "accounts": []map[string]string{{"id": "111111111111"}, {"id": "222222222222"}}},
 		{"index": 1, "accounts": []map[string]string{{"id": "333333333333"}, {"id": "444444444444"}}},
@@ -160,9 +161,7 @@ func TestTemplatesStateMachineRunsOnMoto(t *testing.T) {
 		if report == nil || report["map"] == nil || report["map_error"] != nil || fmt.Sprint(report["manifest"]) != "map[bucket:"+bucket+" key:"+manifestKey+"]" {
 			t.Fatalf("report event %v", report)
 		}
-		if results := report["map"].([]any); len(results) != len(shards) {
-			t.Errorf("the report got %d shard results, want %d: %v", len(results), len(shards), results)
-		}
+		mapResults(t, s3c, report)
 		var output struct{ Reported bool }
 		if err := json.Unmarshal([]byte(aws.ToString(out.Output)), &output); err != nil || !output.Reported {
 			t.Errorf("execution output %s, want the report's", aws.ToString(out.Output))
@@ -179,24 +178,40 @@ func TestTemplatesStateMachineRunsOnMoto(t *testing.T) {
 		if len(shardEvents) != len(shards) || report == nil {
 			t.Fatalf("%d shard events, report %v", len(shardEvents), report)
 		}
-		// The map's output names the failed shard and its error, as the worker failed the task (Lambda's errorType and
-		// error response); the other shards' results are there too.
-		results, _ := report["map"].([]any)
-		if len(results) != len(shards) || report["map_error"] != nil {
-			t.Fatalf("the report got map %v, map_error %v", report["map"], report["map_error"])
+		// The failed shard is caught inside its child, so the map succeeds and hands the report where its results
+		// are, as with every shard answering.
+		if report["map_error"] != nil {
+			t.Fatalf("the report got map_error %v", report["map_error"])
 		}
-		failed, _ := json.Marshal(results[1])
-		var item struct {
-			Step         string
-			Index        int
-			Error, Cause string
-		}
-		// moto 5.2.1 drops SendTaskFailure's cause (stepfunctions/responses.py passes only the error on), so the
-		// cause is checked when it arrives; AWS hands it on.
-		if err := json.Unmarshal(failed, &item); err != nil || item.Step != "shard" || item.Index != 1 || item.Error != "shardFailed" ||
-			(item.Cause != "" && !strings.Contains(item.Cause, "shard 1: every account's role refused")) {
-			t.Errorf("the failed shard's item %s, want its index and the handler's error", failed)
-		}
-		t.Logf("with shard 1 failed the execution %s and the report got %s", out.Status, failed)
+		files := mapResults(t, s3c, report)
+		t.Logf("with shard 1 failed the execution %s and the report got %v (result files %v)", out.Status, report["map"], files)
 	})
+}
+
+// mapResults checks that the report got the ResultWriter's output, not the children's outputs: the map run and the
+// manifest.json it wrote under the run objects' map-results prefix, which moto's S3 holds. It returns the manifest's
+// result files. moto 5.2.1's ResultWriter writes the manifest with no result files ("TODO: generate result files" in
+// its resource_eval_s3.py) where AWS writes SUCCEEDED_n.json and FAILED_n.json beside it; the report's reading of
+// those is tested on the simulator (internal/distributed TestReportReadsTheResultWritersResults).
+func mapResults(t *testing.T, s3c *s3.Client, report map[string]any) map[string]any {
+	t.Helper()
+	m, _ := report["map"].(map[string]any)
+	details, _ := m["ResultWriterDetails"].(map[string]any)
+	key, _ := details["Key"].(string)
+	if m["MapRunArn"] == nil || details["Bucket"] != awssim.DemoBucket || !strings.HasPrefix(key, "orgaudit/runs/map-results/") || !strings.HasSuffix(key, "/manifest.json") {
+		t.Fatalf("the report got map %v, want the ResultWriter's details under orgaudit/runs/map-results/", report["map"])
+	}
+	obj, err := s3c.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(awssim.DemoBucket), Key: aws.String(key)})
+	if err != nil {
+		t.Fatalf("the ResultWriter's manifest: %v", err)
+	}
+	defer obj.Body.Close()
+	var manifest struct {
+		MapRunArn   string
+		ResultFiles map[string]any
+	}
+	if err := json.NewDecoder(obj.Body).Decode(&manifest); err != nil || manifest.MapRunArn != m["MapRunArn"] {
+		t.Fatalf("the ResultWriter's manifest %+v (%v), want map run %v", manifest, err, m["MapRunArn"])
+	}
+	return manifest.ResultFiles
 }
