@@ -355,7 +355,10 @@ func TestTemplateResolverReadsEitherMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = actions(roles)
-	want := []string{"InvokeSteps lambda:InvokeFunction", "ReadManifests s3:GetObject", "DecryptManifests kms:Decrypt",
+	// The Map's ResultWriter writes each shard's result beside the run's objects, under the bucket's key.
+	want := []string{"InvokeSteps lambda:InvokeFunction", "ReadManifests s3:GetObject",
+		"WriteMapResults s3:AbortMultipartUpload", "WriteMapResults s3:GetObject", "WriteMapResults s3:ListMultipartUploadParts",
+		"WriteMapResults s3:PutObject", "EncryptRunObjects kms:Decrypt", "EncryptRunObjects kms:GenerateDataKey",
 		"StartMapChildren states:StartExecution", "ManageMapChildren states:DescribeExecution", "ManageMapChildren states:StopExecution"}
 	if !slices.Equal(got["StateMachineRole"], want) {
 		t.Errorf("distributed mode: the state machine may %v, want %v", got["StateMachineRole"], want)
