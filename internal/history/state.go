@@ -159,7 +159,7 @@ func Decode(r io.Reader) (*State, error) {
 		return nil, &FormatError{Err: fmt.Errorf("gzip: %w", err)}
 	}
 	defer zr.Close()
-	s, err := readState(zr)
+	s, err := readState(zr, defaultLimits)
 	if err != nil {
 		return nil, err
 	}
@@ -167,6 +167,25 @@ func Decode(r io.Reader) (*State, error) {
 		return nil, &FormatError{Err: errors.New("state names no run id or run time")}
 	}
 	return s, nil
+}
+
+// cappedReader reads r up to left bytes, then fails: unlike io.LimitReader, a stream cut there is an error, not an
+// end.
+type cappedReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *cappedReader) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		return 0, fmt.Errorf("the head of the state is longer than %d bytes", headLimit)
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
 }
 
 // ReadSummary reads only the head of a state: it stops decoding at the first field after counts, so a state of
@@ -177,7 +196,8 @@ func ReadSummary(r io.Reader) (Summary, error) {
 		return Summary{}, &FormatError{Err: fmt.Errorf("gzip: %w", err)}
 	}
 	defer zr.Close()
-	dec := json.NewDecoder(zr)
+	// The head is a few hundred bytes: reading past headLimit is a state to refuse, not one to inflate further.
+	dec := json.NewDecoder(&cappedReader{r: zr, left: headLimit})
 	var head struct {
 		Version int `json:"version"`
 		Summary

@@ -69,6 +69,9 @@ const (
 	maxDetailKeys  = 64
 	// maxRows bounds any table's row count, so a damaged count cannot ask for unbounded memory.
 	maxRows = 10_000_000
+	// maxHint bounds what a count read from the state may size before the rows behind it are read: past it, arrays
+	// grow as their elements arrive, each of which the stream had to hold.
+	maxHint = 1 << 16
 )
 
 // Values that repeat their finding's resource id, region or account id (console links, stack ARNs, reasons) are
@@ -166,8 +169,12 @@ func (t *templater) compact(dst []byte, v string, rs *refSources) ([]byte, bool)
 	}
 }
 
-// expand appends the value stored as v to dst.
-func (t *templater) expand(dst []byte, v string) ([]byte, error) {
+// expand appends the value stored as v to dst, refusing a value that would expand past limit bytes: every
+// reference repeats a whole id, so a short stored value can stand for a long one.
+func (t *templater) expand(dst []byte, v string, limit int) ([]byte, error) {
+	if expandedLen(t, v) > limit {
+		return dst, fmt.Errorf("a stored value expands past %d bytes", limit)
+	}
 	for {
 		i := strings.IndexByte(v, refMark)
 		if i < 0 {
@@ -188,6 +195,29 @@ func (t *templater) expand(dst []byte, v string) ([]byte, error) {
 			dst = append(dst, refMark)
 		default:
 			return dst, fmt.Errorf("stored value holds an unknown reference %q", v[i+1])
+		}
+		v = v[i+2:]
+	}
+}
+
+// expandedLen is the length v expands to, counted without building it.
+func expandedLen(t *templater, v string) int {
+	n := 0
+	for {
+		i := strings.IndexByte(v, refMark)
+		if i < 0 || i+1 == len(v) {
+			return n + len(v)
+		}
+		n += i
+		switch v[i+1] {
+		case refID:
+			n += len(t.id)
+		case refRegion:
+			n += len(t.region)
+		case refAccount:
+			n += len(t.account)
+		default:
+			n++
 		}
 		v = v[i+2:]
 	}
@@ -747,12 +777,27 @@ func (t *wireTable) resolve() error {
 	return nil
 }
 
-// rowHint is n when it has been read and is sane, for sizing what follows it.
+// rowHint is n when it has been read and is sane, for sizing what follows it: at most maxHint, since n is only what
+// the state claims.
 func (t *wireTable) rowHint() int {
 	if t.n < 0 || t.n > maxRows {
 		return 0
 	}
-	return t.n
+	return min(t.n, maxHint)
+}
+
+// rowsBacked checks a table's claimed rows against what the reader has read before allocating them: every row the
+// writer makes holds at least a byte of its own (an index or a plain value of the column that tells it from the
+// others), so rows past the bytes read are a claim no state backs; and each row's cost is charged.
+func (r *jsonReader) rowsBacked(n int, rowCost int64) error {
+	r.rows += int64(n)
+	if r.rows > r.read() {
+		return fmt.Errorf("%d rows claimed after %d bytes of state", r.rows, r.read())
+	}
+	if !r.charge(int64(n) * rowCost) {
+		return r.err
+	}
+	return nil
 }
 
 func plainColumns(cols []wireColumn) int {
@@ -767,7 +812,7 @@ func plainColumns(cols []wireColumn) int {
 
 // readTable reads a table or a group.
 func readTable(r *jsonReader) *wireTable {
-	t := &wireTable{}
+	t := &wireTable{plainBytes: -1}
 	var scratch []byte
 	r.expect('{')
 	for first := true; r.more('}', &first); {
@@ -786,19 +831,22 @@ func readTable(r *jsonReader) *wireTable {
 			if t.plainRead {
 				r.fail("plain_shared after plain")
 			}
-			t.shared = make([]int, 0, t.rowHint()*plainColumns(t.cols))
+			t.shared = make([]int, 0, min(t.rowHint()*plainColumns(t.cols), maxHint))
 			r.expect('[')
-			for first := true; r.more(']', &first); {
+			for first := true; r.more(']', &first) && r.charge(8); {
 				t.shared = append(t.shared, int(r.int(32)))
 			}
 		case "plain_bytes":
 			t.plainBytes = int(r.int(32))
+			if t.plainBytes < 0 {
+				r.fail("plain_bytes %d", t.plainBytes)
+			}
 		case "check":
 			t.check = r.string(&scratch)
 		case "days_left":
 			t.days, t.hasDays = []int{}, []bool{}
 			r.expect('[')
-			for first := true; r.more(']', &first); {
+			for first := true; r.more(']', &first) && r.charge(9); {
 				if r.peek() == 'n' {
 					r.null()
 					t.days, t.hasDays = append(t.days, 0), append(t.hasDays, false)
@@ -809,13 +857,13 @@ func readTable(r *jsonReader) *wireTable {
 		case "flags":
 			t.flags = []uint8{}
 			r.expect('[')
-			for first := true; r.more(']', &first); {
+			for first := true; r.more(']', &first) && r.charge(1); {
 				t.flags = append(t.flags, uint8(r.int(8)))
 			}
 		case "has_detail":
 			t.has = []uint64{}
 			r.expect('[')
-			for first := true; r.more(']', &first); {
+			for first := true; r.more(']', &first) && r.charge(8); {
 				t.has = append(t.has, r.uint64())
 			}
 		default:
@@ -844,7 +892,7 @@ func readColumn(r *jsonReader, rows int) wireColumn {
 		case "index":
 			c.index = make([]int32, 0, rows)
 			r.expect('[')
-			for first := true; r.more(']', &first); {
+			for first := true; r.more(']', &first) && r.charge(4); {
 				c.index = append(c.index, int32(r.int(32)))
 			}
 		default:
@@ -854,15 +902,19 @@ func readColumn(r *jsonReader, rows int) wireColumn {
 	return c
 }
 
-// readPlain reads an array of strings into one allocation: the values live exactly as long as the state.
+// readPlain reads an array of strings into one allocation: the values live exactly as long as the state. bytes is
+// their length as plain_bytes declares it (-1 when absent): the arena is charged and sized by it, and may not pass it.
 func readPlain(r *jsonReader, hint, bytes, width int, shared []int) []string {
-	if bytes > cap(r.arena) && bytes <= 1<<30 {
+	if bytes >= 0 && !r.charge(int64(bytes)) {
+		return nil
+	}
+	if bytes > cap(r.arena) {
 		r.arena = make([]byte, 0, bytes)
 	}
 	arena := r.arena[:0]
-	ends := make([]int, 0, hint)
+	ends := make([]int, 0, min(hint, maxHint))
 	r.expect('[')
-	for first := true; r.more(']', &first); {
+	for first := true; r.more(']', &first) && r.charge(8+stringHeader); {
 		i := len(ends)
 		if shared != nil && width > 0 {
 			if i >= len(shared) {
@@ -887,7 +939,14 @@ func readPlain(r *jsonReader, hint, bytes, width int, shared []int) []string {
 				}
 			}
 		}
+		before := len(arena)
 		arena = r.appendString(arena)
+		switch {
+		case bytes < 0:
+			r.charge(int64(len(arena) - before))
+		case len(arena) > bytes:
+			r.fail("plain values longer than plain_bytes %d", bytes)
+		}
 		ends = append(ends, len(arena))
 	}
 	if shared != nil && len(shared) != len(ends) {
@@ -906,8 +965,8 @@ func readPlain(r *jsonReader, hint, bytes, width int, shared []int) []string {
 
 // readState reads what writeState wrote. A state of another version is a *FormatError with its version, read
 // before anything else.
-func readState(src io.Reader) (*State, error) {
-	r := newJSONReader(src)
+func readState(src io.Reader, lim decodeLimits) (*State, error) {
+	r := newJSONReader(src, lim)
 	s := &State{}
 	var scratch []byte
 	var cells *wireTable
@@ -934,7 +993,7 @@ func readState(src io.Reader) (*State, error) {
 			r.counts(&s.Counts)
 		case "accounts":
 			r.expect('[')
-			for first := true; r.more(']', &first); {
+			for first := true; r.more(']', &first) && r.charge(stringHeader); {
 				s.Accounts = append(s.Accounts, r.string(&scratch))
 			}
 		case "owner_tags":
@@ -945,15 +1004,23 @@ func readState(src io.Reader) (*State, error) {
 			cells = readTable(r)
 		case "finding_count":
 			findingCount = int(r.int(32))
-			if findingCount > 0 && findingCount <= maxRows {
-				s.Findings = make([]Entry, 0, findingCount)
+			if findingCount < 0 || findingCount > maxRows {
+				r.fail("finding_count %d", findingCount)
 			}
+			// Sized by the claim only as far as maxHint: the groups' rows grow it as they are read.
+			s.Findings = make([]Entry, 0, min(findingCount, maxHint))
 		case "findings":
+			if findingCount < 0 {
+				r.fail("findings before finding_count")
+			}
 			r.expect('[')
 			for first := true; r.more(']', &first); {
 				g := readTable(r)
 				if r.err != nil {
 					break
+				}
+				if g.n > findingCount-len(s.Findings) {
+					return nil, &FormatError{Err: fmt.Errorf("findings of %s: %d more rows than finding_count %d", g.check, g.n, findingCount)}
 				}
 				if err := appendGroup(r, g, &s.Findings); err != nil {
 					return nil, &FormatError{Err: fmt.Errorf("findings of %s: %w", g.check, err)}
@@ -981,7 +1048,7 @@ func readState(src io.Reader) (*State, error) {
 	}
 	if cells != nil {
 		var err error
-		if s.Cells, err = cellsOf(cells); err != nil {
+		if s.Cells, err = cellsOf(r, cells); err != nil {
 			return nil, &FormatError{Err: fmt.Errorf("cells: %w", err)}
 		}
 	}
@@ -993,7 +1060,7 @@ func (r *jsonReader) ownerTags() []OwnerTag {
 	var out []OwnerTag
 	var scratch []byte
 	r.expect('[')
-	for first := true; r.more(']', &first); {
+	for first := true; r.more(']', &first) && r.charge(ownerTagSize); {
 		var t OwnerTag
 		r.expect('{')
 		for first := true; r.more('}', &first); {
@@ -1023,7 +1090,7 @@ func (r *jsonReader) accountOwners() map[string][2]string {
 	out := map[string][2]string{}
 	var scratch []byte
 	r.expect('[')
-	for first := true; r.more(']', &first); {
+	for first := true; r.more(']', &first) && r.charge(accountOwnerSize); {
 		var id string
 		var o [2]string
 		r.expect('{')
@@ -1055,7 +1122,7 @@ func ReadOwnerTags(src io.Reader) ([]OwnerTag, error) {
 		return nil, &FormatError{Err: fmt.Errorf("gzip: %w", err)}
 	}
 	defer zr.Close()
-	r := newJSONReader(zr)
+	r := newJSONReader(zr, defaultLimits)
 	var scratch []byte
 	var tags []OwnerTag
 	r.expect('{')
@@ -1121,7 +1188,20 @@ func (r *jsonReader) counts(c *Counts) {
 	}
 }
 
-func cellsOf(t *wireTable) ([]Cell, error) {
+// What a decoded row of each kind costs beside its strings, for charge.
+var (
+	cellSize         = int64(reflect.TypeFor[Cell]().Size())
+	entrySize        = int64(reflect.TypeFor[Entry]().Size())
+	ownerTagSize     = int64(reflect.TypeFor[OwnerTag]().Size())
+	accountOwnerSize = int64(reflect.TypeFor[[2]string]().Size()) + 2*stringHeader + 16
+	timeSize         = int64(reflect.TypeFor[time.Time]().Size())
+)
+
+// detailCost is what one detail of one finding costs in its map, beside its strings (a map slot of two strings and
+// its share of the buckets).
+const detailCost = 48
+
+func cellsOf(r *jsonReader, t *wireTable) ([]Cell, error) {
 	if err := t.resolve(); err != nil {
 		return nil, err
 	}
@@ -1135,6 +1215,9 @@ func cellsOf(t *wireTable) ([]Cell, error) {
 	}
 	if t.n == 0 {
 		return nil, nil
+	}
+	if err := r.rowsBacked(t.n, cellSize); err != nil {
+		return nil, err
 	}
 	out := make([]Cell, t.n)
 	c := t.cols
@@ -1206,6 +1289,15 @@ func appendGroup(r *jsonReader, g *wireTable, out *[]Entry) error {
 	if len(details) > maxDetailKeys {
 		return fmt.Errorf("%d detail columns, the state holds at most %d", len(details), maxDetailKeys)
 	}
+	// Everything a row becomes: its Entry, its templated values, its details' map, its three times (parsed once
+	// per row for a plain column) and an expiry and days left.
+	rowCost := entrySize + int64(3+len(details))*stringHeader + 3*(stringHeader+timeSize+1) + timeSize + 8
+	if len(details) > 0 {
+		rowCost += 48 + int64(len(details))*detailCost
+	}
+	if err := r.rowsBacked(g.n, rowCost); err != nil {
+		return err
+	}
 	var times [3]*timeColumn
 	for i, col := range [...]int{colExpiresAt, colFirstSeen, colLastSeen} {
 		tc, err := newTimeColumn(&cols[col], n)
@@ -1259,8 +1351,11 @@ func appendGroup(r *jsonReader, g *wireTable, out *[]Entry) error {
 			t := templater{cols[colResourceID].at(i), cols[colRegion].at(i), cols[colAccountID].at(i)}
 			start := len(buf)
 			var err error
-			if buf, err = t.expand(buf, v); err != nil {
+			if buf, err = t.expand(buf, v, r.lim.str); err != nil {
 				return fmt.Errorf("column %s: %w", c.name, err)
+			}
+			if !r.charge(int64(len(buf) - start)) {
+				return r.err
 			}
 			fixes = append(fixes, fix{&vals[i], start, len(buf)})
 		}
