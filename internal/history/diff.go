@@ -53,6 +53,8 @@ type Run struct {
 	PartialScope bool
 	// Suppressions are matched against Findings at Time; nil for none.
 	Suppressions *Suppressions
+	// Organization is whose run it is, recorded in its state.
+	Organization Organization
 }
 
 // Tracked is a current finding with what the diff learned about it.
@@ -217,7 +219,7 @@ func ageDays(firstSeen, now time.Time) int {
 // with their last known data, so the run that next reads their cells can settle them.
 func NewState(cur Run, d Delta) *State {
 	s := &State{Version: Version, RunID: cur.ID, RunTime: cur.Time, AsOf: cur.AsOf, PreviousRunID: d.PreviousRunID,
-		Accounts: cur.Accounts, Cells: cur.Cells, Findings: make([]Entry, 0, len(d.Findings)+len(d.Unverified))}
+		Organization: cur.Organization, Accounts: cur.Accounts, Cells: cur.Cells, Findings: make([]Entry, 0, len(d.Findings)+len(d.Unverified))}
 	c := &s.Counts
 	for _, t := range d.Findings {
 		s.Findings = append(s.Findings, Entry{Finding: t.Finding, FirstSeen: t.FirstSeen, LastSeen: cur.Time, Suppressed: t.Suppression != nil})

@@ -84,6 +84,8 @@ type State struct {
 	AsOf          time.Time `json:"as_of"`
 	PreviousRunID string    `json:"previous_run_id,omitempty"`
 	Counts        Counts    `json:"counts"`
+	// Organization is whose run it was; zero in a state written before states named it (see Lineage).
+	Organization Organization `json:"organization"`
 	// Accounts are the ids of the accounts in scope: a later run tells "left the organization" from "not audited".
 	Accounts []string `json:"accounts"`
 	// OwnerTags are the accounts' owner tags as last read, carried from run to run so each run reads only a budget
@@ -107,11 +109,13 @@ type Summary struct {
 	RunTime time.Time `json:"run_time"`
 	AsOf    time.Time `json:"as_of"`
 	Counts  Counts    `json:"counts"`
+	// Organization chooses the previous run; the Trend sheet holds one organization's runs and does not show it.
+	Organization Organization `json:"-"`
 }
 
 // Summary returns the state's head.
 func (s *State) Summary() Summary {
-	return Summary{RunID: s.RunID, RunTime: s.RunTime, AsOf: s.AsOf, Counts: s.Counts}
+	return Summary{RunID: s.RunID, RunTime: s.RunTime, AsOf: s.AsOf, Counts: s.Counts, Organization: s.Organization}
 }
 
 // FormatError says a stored state cannot be used: not gzip, not JSON, or of another version.
@@ -208,7 +212,7 @@ func ReadSummary(r io.Reader) (Summary, error) {
 	} else if tok != json.Delim('{') {
 		return fail(fmt.Errorf("state is not an object"))
 	}
-	headFields := []string{"version", "run_id", "run_time", "as_of", "previous_run_id", "counts"}
+	headFields := []string{"version", "run_id", "run_time", "as_of", "previous_run_id", "counts", "organization"}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -230,6 +234,10 @@ func ReadSummary(r io.Reader) (Summary, error) {
 			err2 = dec.Decode(&head.AsOf)
 		case "counts":
 			err2 = dec.Decode(&head.Counts)
+		case "organization":
+			if err2 = dec.Decode(&head.Organization); err2 == nil {
+				err2 = head.Organization.validate()
+			}
 		default:
 			var skip json.RawMessage
 			err2 = dec.Decode(&skip)

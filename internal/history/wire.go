@@ -481,11 +481,18 @@ type stateHead struct {
 	AsOf          time.Time `json:"as_of"`
 	PreviousRunID string    `json:"previous_run_id,omitempty"`
 	Counts        Counts    `json:"counts"`
+	// After counts, so a reader written before it (which stops its head at the first key it does not know) still
+	// reads the counts.
+	Organization *Organization `json:"organization,omitempty"`
 }
 
 func writeState(out io.Writer, s *State) error {
+	var org *Organization
+	if s.Organization != (Organization{}) {
+		org = &s.Organization
+	}
 	head, err := json.Marshal(stateHead{Version: s.Version, RunID: s.RunID, RunTime: s.RunTime, AsOf: s.AsOf,
-		PreviousRunID: s.PreviousRunID, Counts: s.Counts})
+		PreviousRunID: s.PreviousRunID, Counts: s.Counts, Organization: org})
 	if err != nil {
 		return err
 	}
@@ -991,6 +998,8 @@ func readState(src io.Reader, lim decodeLimits) (*State, error) {
 			s.PreviousRunID = r.string(&scratch)
 		case "counts":
 			r.counts(&s.Counts)
+		case "organization":
+			r.organization(&s.Organization)
 		case "accounts":
 			r.expect('[')
 			for first := true; r.more(']', &first) && r.charge(stringHeader); {
@@ -1053,6 +1062,29 @@ func readState(src io.Reader, lim decodeLimits) (*State, error) {
 		}
 	}
 	return s, nil
+}
+
+// organization reads whose state it is, and checks it before anything quotes it.
+func (r *jsonReader) organization(o *Organization) {
+	var scratch []byte
+	r.expect('{')
+	for first := true; r.more('}', &first); {
+		switch string(r.key(scratch)) {
+		case "id":
+			o.ID = r.string(&scratch)
+		case "management_account_id":
+			o.ManagementAccountID = r.string(&scratch)
+		case "caller_account_id":
+			o.CallerAccountID = r.string(&scratch)
+		default:
+			r.skip(0)
+		}
+	}
+	if r.err == nil {
+		if err := o.validate(); err != nil {
+			r.fail("%v", err)
+		}
+	}
 }
 
 // ownerTags reads the owner_tags array; a key it does not know is skipped, for a later writer's sake.
