@@ -10,6 +10,7 @@ import (
 
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/history"
 	"github.com/orgaudit/orgaudit/internal/report"
 )
 
@@ -84,5 +85,35 @@ func TestDefaultStateDirKeepsOrganizationsApart(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, org, "history")); err != nil {
 			t.Errorf("no history directory of %s: %v", org, err)
 		}
+	}
+}
+
+// TestBadHistoryEntryFallsBackWithAWarning: an unreadable entry between two runs is passed over for the run before
+// it, and the result says so among its warnings (which the digest shows), rather than the run becoming a first run
+// that calls every finding new.
+func TestBadHistoryEntryFallsBackWithAWarning(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	first := runDay(t, awssim.Demo(demoAsOf), yesterdayRun.Add(-24*time.Hour), dir, "")
+	p := filepath.Join(dir, filepath.FromSlash(history.Key(yesterdayRun, "broken")))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte("not gzip"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := runDay(t, awssim.Demo(demoAsOf), todayRun, dir, "")
+	if res.PreviousRunID != first.RunID || res.NoPrevious != "" {
+		t.Fatalf("previous %q (no previous %q), want %q, the run before the broken entry", res.PreviousRunID, res.NoPrevious, first.RunID)
+	}
+	found := false
+	for _, w := range res.Warnings {
+		found = found || strings.Contains(w, "broken.json.gz") && strings.Contains(w, "compared with run "+first.RunID)
+	}
+	if !found {
+		t.Errorf("no warning names the entry passed over: %q", res.Warnings)
+	}
+	if res.Changes == nil || res.Changes.Ongoing == 0 {
+		t.Errorf("changes %+v: the findings the earlier run saw are not ongoing", res.Changes)
 	}
 }
