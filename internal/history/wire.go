@@ -20,6 +20,7 @@ import (
 // per row. The in-memory State keeps plain Entries; only this file knows the layout:
 //
 //	{"version":2,"run_id":…,"run_time":…,"as_of":…,"previous_run_id":…,"counts":{…},   the head, read by ReadSummary
+//	 "organization":{"id":"o-…","management_account_id":…,"caller_account_id":…},  omitted when unknown: end of the head
 //	 "accounts":[…],
 //	 "owner_tags":[{"account_id":…,"value":…,"found":true,"read_at":…}…],         omitted when there are none
 //	 "account_owners":[{"account_id":…,"owner":…,"ou":…}…],                        the findings' owner and OU, by account
@@ -34,6 +35,13 @@ import (
 //
 // owner_tags and account_owners came after version 2 was first written: a state without it reads as one with no tags, and a reader that
 // does not know it skips it, so the version did not change. It sits before the cells, so ReadOwnerTags stops there.
+// organization came later still, the same way: after counts, so an older ReadSummary (which ends the head at the
+// first key it does not know) still reads the counts; a state without it names no organization (Lineage says when
+// such a state is taken).
+//
+// Reading is bounded (decodeLimits in jsonio.go): the inflated size, each string, each literal, the rows a table
+// claims against the bytes read before them, and the memory the decoded state would hold, each checked before the
+// allocation it guards.
 //
 // A finding's columns are findingColumns, then one per detail key. days_left (null for none), flags and has_detail
 // (bit k: the finding has detail key k, so an empty value is not confused with an absent one) are omitted when
@@ -72,6 +80,8 @@ const (
 	// maxHint bounds what a count read from the state may size before the rows behind it are read: past it, arrays
 	// grow as their elements arrive, each of which the stream had to hold.
 	maxHint = 1 << 16
+	// maxPlainHint bounds the plain values' arena sized from plain_bytes before they are read.
+	maxPlainHint = 32 << 20
 )
 
 // Values that repeat their finding's resource id, region or account id (console links, stack ARNs, reasons) are
@@ -915,8 +925,9 @@ func readPlain(r *jsonReader, hint, bytes, width int, shared []int) []string {
 	if bytes >= 0 && !r.charge(int64(bytes)) {
 		return nil
 	}
-	if bytes > cap(r.arena) {
-		r.arena = make([]byte, 0, bytes)
+	// Sized by the claim up to maxPlainHint: past it the arena grows as values arrive.
+	if size := min(bytes, maxPlainHint); size > cap(r.arena) {
+		r.arena = make([]byte, 0, size)
 	}
 	arena := r.arena[:0]
 	ends := make([]int, 0, min(hint, maxHint))
