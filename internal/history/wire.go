@@ -1027,8 +1027,7 @@ func readState(src io.Reader, lim decodeLimits) (*State, error) {
 			if findingCount < 0 || findingCount > maxRows {
 				r.fail("finding_count %d", findingCount)
 			}
-			// Sized by the claim only as far as maxHint: the groups' rows grow it as they are read.
-			s.Findings = make([]Entry, 0, min(findingCount, maxHint))
+			// s.Findings is not sized by the claim: the groups' rows grow it as they are read (appendGroup).
 		case "findings":
 			if findingCount < 0 {
 				r.fail("findings before finding_count")
@@ -1042,7 +1041,7 @@ func readState(src io.Reader, lim decodeLimits) (*State, error) {
 				if g.n > findingCount-len(s.Findings) {
 					return nil, &FormatError{Err: fmt.Errorf("findings of %s: %d more rows than finding_count %d", g.check, g.n, findingCount)}
 				}
-				if err := appendGroup(r, g, &s.Findings); err != nil {
+				if err := appendGroup(r, g, &s.Findings, findingCount); err != nil {
 					return nil, &FormatError{Err: fmt.Errorf("findings of %s: %w", g.check, err)}
 				}
 				groups = append(groups, g)
@@ -1314,7 +1313,7 @@ func (tc *timeColumn) at(i int) (time.Time, bool) {
 }
 
 // appendGroup turns a group's columns into Entries.
-func appendGroup(r *jsonReader, g *wireTable, out *[]Entry) error {
+func appendGroup(r *jsonReader, g *wireTable, out *[]Entry, total int) error {
 	if err := g.resolve(); err != nil {
 		return err
 	}
@@ -1424,7 +1423,13 @@ func appendGroup(r *jsonReader, g *wireTable, out *[]Entry) error {
 	expiries, daysLeft := make([]time.Time, 0, nExpires), make([]int, 0, nDays)
 
 	base := len(*out)
-	*out = slices.Grow(*out, n)[:base+n]
+	if cap(*out)-base < n {
+		// Toward the total the state claims, in one step where it can: but only as far as four times the rows
+		// read, which the stream backs (rowsBacked), not as far as a claim.
+		want := max(base+n, min(total, 4*(base+n)))
+		*out = slices.Grow(*out, want-base)
+	}
+	*out = (*out)[:base+n]
 	entries := (*out)[base:]
 	resourceName, reason, consoleURL, detailValues := values[0], values[1], values[2], values[3:]
 	for i := range n {
