@@ -87,7 +87,8 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	}
 	s.StateDir = stateDir
 	if stateDir == "" && s.Bucket == "" {
-		s.StateDir = history.DefaultStateDir
+		// One directory per organization under it: a working directory may audit several.
+		s.StateDir, s.StateDirByOrganization = history.DefaultStateDir, true
 	}
 	if err := s.Validate(); err != nil {
 		return nil, usageError{err}

@@ -301,23 +301,25 @@ func TestTopicWithoutBucketMailsNoLocalPath(t *testing.T) {
 	}
 }
 
-// TestRunFlagsKeepHistoryLocallyWithoutABucket: without -bucket, history goes to .orgaudit unless -state-dir says
-// where; with -bucket, to the bucket unless -state-dir says otherwise.
+// TestRunFlagsKeepHistoryLocallyWithoutABucket: without -bucket, history goes to .orgaudit, a directory per
+// organization, unless -state-dir says where; with -bucket, to the bucket unless -state-dir says otherwise.
 func TestRunFlagsKeepHistoryLocallyWithoutABucket(t *testing.T) {
 	t.Parallel()
 	out := filepath.Join(t.TempDir(), "r.xlsx")
 	for _, c := range []struct {
-		args []string
-		want string
+		args  []string
+		want  string
+		byOrg bool
 	}{
-		{[]string{"-out", out}, history.DefaultStateDir},
-		{[]string{"-out", out, "-state-dir", "/var/lib/orgaudit"}, "/var/lib/orgaudit"},
-		{[]string{"-out", out, "-bucket", "my-reports"}, ""},
-		{[]string{"-out", out, "-bucket", "my-reports", "-state-dir", "here"}, "here"},
+		{[]string{"-out", out}, history.DefaultStateDir, true},
+		{[]string{"-out", out, "-state-dir", "/var/lib/orgaudit"}, "/var/lib/orgaudit", false},
+		{[]string{"-out", out, "-bucket", "my-reports"}, "", false},
+		{[]string{"-out", out, "-bucket", "my-reports", "-state-dir", "here"}, "here", false},
 	} {
 		rf, err := parseRunFlags(c.args, io.Discard)
-		if err != nil || rf.settings.StateDir != c.want {
-			t.Errorf("%v: state dir %q, want %q (%v)", c.args, rf.settings.StateDir, c.want, err)
+		if err != nil || rf.settings.StateDir != c.want || rf.settings.StateDirByOrganization != c.byOrg {
+			t.Errorf("%v: state dir %q (by organization %v), want %q (%v) (%v)", c.args, rf.settings.StateDir,
+				rf.settings.StateDirByOrganization, c.want, c.byOrg, err)
 		}
 	}
 }

@@ -40,11 +40,13 @@ func recallOwnerTags(ctx context.Context, s Settings, bucket func() (*s3.Client,
 	if s.NoHistory || s.OwnerTagKey == "" {
 		return nil
 	}
-	store, err := historyStore(s, bucket)
+	// The organization is not known before the walk: the latest run's tags, of whichever organization, are kept
+	// by account id and the fan-out keeps only those of accounts its walk lists.
+	store, err := historyStore(s, bucket, history.Organization{})
 	if err != nil || store == nil {
 		return nil
 	}
-	tags, err := store.PreviousOwnerTags(ctx, runTime, runID)
+	tags, err := store.PreviousOwnerTags(ctx, runTime, runID, history.Organization{})
 	if err != nil {
 		log.InfoContext(ctx, "no owner tags from run history", "err", err)
 		return nil
@@ -77,18 +79,30 @@ func recallRun(ctx context.Context, cfg aws.Config, s Settings, bucket func() (*
 		m.warnings = append(m.warnings, "suppressions not applied: "+warn)
 	}
 	m.run = history.Run{ID: runID, Time: runTime, AsOf: asOf, Findings: fan.Findings, Cells: historyCells(fan.Cells),
-		Accounts: accountIDs(fan.Accounts), Scope: historyScope(fan, s), Suppressions: rules}
+		Accounts: accountIDs(fan.Accounts), Scope: historyScope(fan, s), Suppressions: rules,
+		Organization: history.Organization(fan.Organization)}
+	lineage := history.Lineage{Organization: m.run.Organization, Accounts: m.run.Accounts}
 
 	var prev *history.State
 	if !s.NoHistory {
-		store, err := historyStore(s, bucket)
+		store, err := historyStore(s, bucket, m.run.Organization)
 		switch {
 		case err != nil:
 			m.used, m.noPrev = true, "no previous run to compare with: "+err.Error()
 			log.ErrorContext(ctx, "run history unavailable", "err", err)
 		case store != nil:
 			m.store, m.used = store, true
-			if prev, err = store.Previous(ctx, runTime, runID); err != nil {
+			prev, err = store.Previous(ctx, runTime, runID, lineage)
+			// Entries passed over for an earlier run (unreadable, another organization's) are said in the digest.
+			var caveats *history.Caveats
+			if errors.As(err, &caveats) {
+				for _, note := range caveats.Notes {
+					log.WarnContext(ctx, "stored run passed over", "previous_run_id", caveats.RunID, "note", note)
+					m.warnings = append(m.warnings, "run history: compared with run "+caveats.RunID+": "+note)
+				}
+				err = nil
+			}
+			if err != nil {
 				m.noPrev = err.Error()
 				var un *history.Unavailable
 				if errors.As(err, &un) && un.Kind == history.NoneStored {
@@ -118,7 +132,7 @@ func recallRun(ctx context.Context, cfg aws.Config, s Settings, bucket func() (*
 	if m.store != nil {
 		state := history.NewState(m.run, m.delta)
 		state.OwnerTags = historyOwnerTags(fan.OwnerTags)
-		trend, err := m.store.Recent(ctx, runTime.Add(-history.DefaultLookback), runTime)
+		trend, err := m.store.Recent(ctx, runTime.Add(-history.DefaultLookback), runTime, m.run.Organization)
 		if err != nil {
 			log.WarnContext(ctx, "trend incomplete", "err", err)
 			m.warnings = append(m.warnings, "trend incomplete: "+err.Error())
@@ -174,10 +188,12 @@ func (m *recall) apply(res *report.Result, s Settings) {
 	}
 }
 
-// historyStore is where this run's history lives: a state directory when one is set (the CLI without a bucket, the
-// demo), else the report bucket, else nowhere (nil).
-func historyStore(s Settings, bucket func() (*s3.Client, error)) (history.Store, error) {
+// historyStore is where org's history lives: a state directory when one is set (the CLI without a bucket, the
+// demo; a directory per organization under the CLI's default), else the report bucket, else nowhere (nil).
+func historyStore(s Settings, bucket func() (*s3.Client, error), org history.Organization) (history.Store, error) {
 	switch {
+	case s.StateDir != "" && s.StateDirByOrganization:
+		return history.NewOrganizationDirStore(s.StateDir, org, 0), nil
 	case s.StateDir != "":
 		return history.NewDirStore(s.StateDir, 0), nil
 	case s.Bucket != "":

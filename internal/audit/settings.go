@@ -78,6 +78,10 @@ type Settings struct {
 	// StateDir keeps run history in this local directory instead of the report bucket (the CLI's -state-dir, by
 	// default .orgaudit when there is no -bucket; the demo's is temporary). Empty with no bucket: no history.
 	StateDir string
+	// StateDirByOrganization keeps each organization's history in a directory of its own under StateDir
+	// (history.NewOrganizationDirStore): the CLI's default directory, shared by whatever is audited from one working
+	// directory.
+	StateDirByOrganization bool
 	// NoHistory ignores history: nothing read, nothing stored, no diff (Result.Changes nil).
 	NoHistory bool
 	// Suppressions is the suppressions file: a local path or s3://bucket/key; empty for none.

@@ -67,6 +67,9 @@ func walkOrganization(ctx context.Context, api organizationAPI, filter Filter, s
 			return fmt.Errorf("list roots: %w", err)
 		}
 		for _, root := range page.Roots {
+			if sink.root != nil {
+				sink.root(aws.ToString(root.Arn))
+			}
 			if err := walkParent(ctx, api, aws.ToString(root.Id), cleanText(aws.ToString(root.Name)), filter, sink); err != nil {
 				return err
 			}
@@ -81,6 +84,8 @@ func walkOrganization(ctx context.Context, api organizationAPI, filter Filter, s
 // walkSink is told of what the walk finds: every account id the organization holds with its state (listed, whatever
 // the filter), and, of those the filter allows, each active account and each skipped one.
 type walkSink struct {
+	// root is told each root's ARN, which names the organization.
+	root    func(arn string)
 	listed  func(id string, state orgtypes.AccountState)
 	active  func(Account)
 	skipped func(Skipped)

@@ -67,6 +67,9 @@ type Result struct {
 	Scope string
 	// OwnAccountOnly says the organization could not be listed and only the caller's own account was audited.
 	OwnAccountOnly bool
+	// Organization is whose accounts these are: its id and management account once the walk listed its root, and
+	// the caller's account always.
+	Organization Organization
 	// ListingIncomplete says why the walk of the organization stopped part way (a listing that still failed after the
 	// SDK's retries, a repeated page token): the accounts it did not reach were not looked at, so they neither left
 	// nor were fixed. Empty when the walk saw the whole organization, or when none was walked.

@@ -199,7 +199,21 @@ func begin(ctx context.Context, base aws.Config, opts Options) (*run, Account, e
 		r.owners.stop()
 		return nil, Account{}, fmt.Errorf("get caller identity: %w", err)
 	}
+	r.res.Organization.CallerAccountID = aws.ToString(me.Account)
 	return r, Account{ID: aws.ToString(me.Account), Partition: partitionOf(aws.ToString(me.Arn)), Self: true}, nil
+}
+
+// learnOrganization records the organization a root's ARN names. An ARN of another shape leaves it unknown, as for
+// a run that could not list the organization: its history is then the caller's, never another organization's.
+func (r *run) learnOrganization(ctx context.Context, rootARN string) {
+	o, ok := organizationOfRoot(rootARN)
+	if !ok {
+		r.log.WarnContext(ctx, "root ARN names no organization", "arn", rootARN)
+		return
+	}
+	r.mu.Lock()
+	r.res.Organization.ID, r.res.Organization.ManagementAccountID = o.ID, o.ManagementAccountID
+	r.mu.Unlock()
 }
 
 // work runs the queue to its end.
@@ -303,6 +317,7 @@ func (r *run) produce(ctx context.Context, self Account) {
 	r.res.Listed = map[string]string{}
 	r.mu.Unlock()
 	err := walkOrganization(ctx, organizations.NewFromConfig(r.base), r.opts.Filter, walkSink{
+		root: func(arn string) { r.learnOrganization(ctx, arn) },
 		listed: func(id string, state orgtypes.AccountState) {
 			r.owners.listed(id)
 			r.mu.Lock()

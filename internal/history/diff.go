@@ -69,6 +69,8 @@ type Run struct {
 	Scope Scope
 	// Suppressions are matched against Findings at Time; nil for none.
 	Suppressions *Suppressions
+	// Organization is whose run it is, recorded in its state.
+	Organization Organization
 }
 
 // Scope is how a run chose its accounts: from a listing of the organization, whole or broken part way, narrowed by
@@ -315,7 +317,7 @@ func NewState(cur Run, d Delta) *State {
 		accounts = append(slices.Clip(cur.Accounts), d.NotListed...)
 	}
 	s := &State{Version: Version, RunID: cur.ID, RunTime: cur.Time, AsOf: cur.AsOf, PreviousRunID: d.PreviousRunID,
-		Accounts: accounts, Cells: cur.Cells, Findings: make([]Entry, 0, len(d.Findings)+len(d.Unverified))}
+		Organization: cur.Organization, Accounts: accounts, Cells: cur.Cells, Findings: make([]Entry, 0, len(d.Findings)+len(d.Unverified))}
 	c := &s.Counts
 	for _, t := range d.Findings {
 		s.Findings = append(s.Findings, Entry{Finding: t.Finding, FirstSeen: t.FirstSeen, LastSeen: cur.Time, Suppressed: t.Suppression != nil})

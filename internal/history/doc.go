@@ -5,11 +5,12 @@
 // A run uses it in this order:
 //
 //	rules, err := history.ReadSuppressions(r, runTime, checks.Names()) // err: *InvalidError; go on with rules == nil
-//	prev, err := store.Previous(ctx, runTime, runID)                    // err: *Unavailable, never fatal; prev == nil
+//	prev, err := store.Previous(ctx, runTime, runID, history.Lineage{Organization: org, Accounts: ids})
+//		// err: *Unavailable, never fatal, prev == nil; or *Caveats beside prev: entries passed over, to warn of
 //	delta := history.Diff(prev, history.Run{ID: runID, Time: runTime, AsOf: asOf, Findings: fan.Findings,
-//		Cells: cells, Accounts: ids, Scope: scope, Suppressions: rules})
+//		Cells: cells, Accounts: ids, Scope: scope, Suppressions: rules, Organization: org})
 //	state := history.NewState(run, delta)
-//	trend, err := store.Recent(ctx, runTime.Add(-history.DefaultLookback), runTime) // then append state.Summary()
+//	trend, err := store.Recent(ctx, runTime.Add(-history.DefaultLookback), runTime, org) // then append state.Summary()
 //	err = store.Put(ctx, state) // not on a dry run
 //
 // Identity is check + account + region + resource type + resource id. A finding gone from a cell that ran (clean or

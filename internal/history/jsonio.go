@@ -137,6 +137,28 @@ func appendJSONBytes(b []byte, s []byte) []byte {
 	return append(b, '"')
 }
 
+// decodeLimits bound what a stored state can make a reader inflate, hold and spend time on. Anyone who may write the
+// history prefix (or a local state directory) writes what the next run decodes, and a megabyte of gzip inflates to a
+// gibibyte: every limit is checked before the memory it guards is allocated, and a state past one is refused as
+// unreadable (the run falls back to the run before it). Each is several times what the largest state the writer makes
+// needs: 100,000 findings inflate to 16 MB of JSON, decode to about 100 MB, and hold no string over a few kilobytes.
+type decodeLimits struct {
+	// stream is the most inflated bytes of JSON one state may hold.
+	stream int64
+	// str is the longest string, after escapes and references are expanded.
+	str int
+	// decoded is the most memory the decoded state may hold, as charge estimates it from each allocation.
+	decoded int64
+}
+
+var defaultLimits = decodeLimits{stream: 128 << 20, str: 1 << 20, decoded: 384 << 20}
+
+// headLimit bounds the inflated bytes ReadSummary reads: the head is a few hundred bytes.
+const headLimit = 1 << 20
+
+// maxLiteral is the longest number or true/false/null: 20 digits and a sign hold any int64.
+const maxLiteral = 32
+
 // jsonReader reads JSON text from a stream through a buffer that grows only to hold one token. Errors stick: after
 // the first, every method returns zero values and err says what went wrong where.
 type jsonReader struct {
@@ -148,10 +170,30 @@ type jsonReader struct {
 	err  error
 	// arena is reused by readers of many strings (plain values, expanded templates), which copy it out once.
 	arena []byte
+	lim   decodeLimits
+	// used is the memory charged so far against lim.decoded; rows the table rows read so far (rowsBacked).
+	used, rows int64
 }
 
-func newJSONReader(r io.Reader) *jsonReader {
-	return &jsonReader{src: r, buf: make([]byte, 0, 256<<10)}
+func newJSONReader(r io.Reader, lim decodeLimits) *jsonReader {
+	return &jsonReader{src: r, buf: make([]byte, 0, 256<<10), lim: lim}
+}
+
+// read is how many bytes of the stream have been consumed.
+func (r *jsonReader) read() int64 { return r.base + int64(r.pos) }
+
+// charge counts n bytes of memory the decoded state is about to hold, and fails (reporting false) past the limit, so
+// the caller allocates nothing.
+func (r *jsonReader) charge(n int64) bool {
+	if r.err != nil {
+		return false
+	}
+	if n < 0 || n > r.lim.decoded-r.used {
+		r.fail("the state would hold more than %d MiB decoded", r.lim.decoded>>20)
+		return false
+	}
+	r.used += n
+	return true
 }
 
 func (r *jsonReader) fail(format string, args ...any) {
@@ -176,6 +218,10 @@ func (r *jsonReader) fill() bool {
 	for tries := 0; tries < 100; tries++ {
 		n, err := r.src.Read(r.buf[len(r.buf):cap(r.buf)])
 		r.buf = r.buf[:len(r.buf)+n]
+		if r.lim.stream > 0 && r.base+int64(len(r.buf)) > r.lim.stream {
+			r.err = fmt.Errorf("the state inflates past %d MiB", r.lim.stream>>20)
+			return false
+		}
 		if err == io.EOF {
 			r.eof = true
 			return n > 0
@@ -249,6 +295,7 @@ func (r *jsonReader) key(scratch []byte) []byte {
 // appendString reads a JSON string and appends its value to dst.
 func (r *jsonReader) appendString(dst []byte) []byte {
 	r.expect('"')
+	start := len(dst)
 	for r.err == nil {
 		i := r.pos
 		for i < len(r.buf) {
@@ -256,6 +303,11 @@ func (r *jsonReader) appendString(dst []byte) []byte {
 				break
 			}
 			i++
+		}
+		// Checked before the bytes are kept: a gibibyte string is refused at its first megabyte.
+		if len(dst)-start+(i-r.pos) > r.lim.str {
+			r.fail("a string longer than %d bytes", r.lim.str)
+			return dst
 		}
 		dst = append(dst, r.buf[r.pos:i]...)
 		r.pos = i
@@ -355,11 +407,17 @@ func (r *jsonReader) hex4() rune {
 	return v
 }
 
-// string reads a JSON string as a new string.
+// string reads a JSON string as a new string, charged to the decoded state.
 func (r *jsonReader) string(scratch *[]byte) string {
 	*scratch = r.appendString((*scratch)[:0])
+	if !r.charge(int64(len(*scratch)) + stringHeader) {
+		return ""
+	}
 	return string(*scratch)
 }
+
+// stringHeader is what a string costs beside its bytes.
+const stringHeader = 16
 
 // literal reads a number or true/false/null as its text.
 func (r *jsonReader) literal(scratch []byte) []byte {
@@ -368,6 +426,10 @@ func (r *jsonReader) literal(scratch []byte) []byte {
 		for r.pos < len(r.buf) {
 			c := r.buf[r.pos]
 			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || c == '-' || c == '+' || c == '.' || c == 'E') {
+				return scratch
+			}
+			if len(scratch) == maxLiteral {
+				r.fail("a literal longer than %d bytes", maxLiteral)
 				return scratch
 			}
 			scratch = append(scratch, c)
@@ -390,6 +452,10 @@ func (r *jsonReader) digits() (v uint64, ok bool) {
 				return v, n > 0
 			}
 			d := uint64(c - '0')
+			if n == maxLiteral {
+				r.fail("a number longer than %d digits", maxLiteral)
+				return 0, false
+			}
 			if v > (math.MaxUint64-d)/10 {
 				r.fail("integer out of range")
 				return 0, false

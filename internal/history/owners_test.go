@@ -69,11 +69,11 @@ func TestOwnerTagsAreKeptAndOlderStatesStillLoad(t *testing.T) {
 			if err := store.Put(ctx, s); err != nil {
 				t.Fatal(err)
 			}
-			got, err := store.PreviousOwnerTags(ctx, at.Add(24*time.Hour), "run-2")
+			got, err := store.PreviousOwnerTags(ctx, at.Add(24*time.Hour), "run-2", Organization{})
 			if err != nil || !reflect.DeepEqual(got, tags) {
 				t.Fatalf("previous owner tags %+v %v", got, err)
 			}
-			if _, err := store.PreviousOwnerTags(ctx, at, "run-1"); err == nil {
+			if _, err := store.PreviousOwnerTags(ctx, at, "run-1", Organization{}); err == nil {
 				t.Error("a run's own state is not its previous one")
 			}
 		})

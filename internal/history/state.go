@@ -84,6 +84,8 @@ type State struct {
 	AsOf          time.Time `json:"as_of"`
 	PreviousRunID string    `json:"previous_run_id,omitempty"`
 	Counts        Counts    `json:"counts"`
+	// Organization is whose run it was; zero in a state written before states named it (see Lineage).
+	Organization Organization `json:"organization"`
 	// Accounts are the ids of the accounts in scope: a later run tells "left the organization" from "not audited".
 	Accounts []string `json:"accounts"`
 	// OwnerTags are the accounts' owner tags as last read, carried from run to run so each run reads only a budget
@@ -107,11 +109,13 @@ type Summary struct {
 	RunTime time.Time `json:"run_time"`
 	AsOf    time.Time `json:"as_of"`
 	Counts  Counts    `json:"counts"`
+	// Organization chooses the previous run; the Trend sheet holds one organization's runs and does not show it.
+	Organization Organization `json:"-"`
 }
 
 // Summary returns the state's head.
 func (s *State) Summary() Summary {
-	return Summary{RunID: s.RunID, RunTime: s.RunTime, AsOf: s.AsOf, Counts: s.Counts}
+	return Summary{RunID: s.RunID, RunTime: s.RunTime, AsOf: s.AsOf, Counts: s.Counts, Organization: s.Organization}
 }
 
 // FormatError says a stored state cannot be used: not gzip, not JSON, or of another version.
@@ -159,7 +163,7 @@ func Decode(r io.Reader) (*State, error) {
 		return nil, &FormatError{Err: fmt.Errorf("gzip: %w", err)}
 	}
 	defer zr.Close()
-	s, err := readState(zr)
+	s, err := readState(zr, defaultLimits)
 	if err != nil {
 		return nil, err
 	}
@@ -167,6 +171,25 @@ func Decode(r io.Reader) (*State, error) {
 		return nil, &FormatError{Err: errors.New("state names no run id or run time")}
 	}
 	return s, nil
+}
+
+// cappedReader reads r up to left bytes, then fails: unlike io.LimitReader, a stream cut there is an error, not an
+// end.
+type cappedReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *cappedReader) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		return 0, fmt.Errorf("the head of the state is longer than %d bytes", headLimit)
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
 }
 
 // ReadSummary reads only the head of a state: it stops decoding at the first field after counts, so a state of
@@ -177,7 +200,8 @@ func ReadSummary(r io.Reader) (Summary, error) {
 		return Summary{}, &FormatError{Err: fmt.Errorf("gzip: %w", err)}
 	}
 	defer zr.Close()
-	dec := json.NewDecoder(zr)
+	// The head is a few hundred bytes: reading past headLimit is a state to refuse, not one to inflate further.
+	dec := json.NewDecoder(&cappedReader{r: zr, left: headLimit})
 	var head struct {
 		Version int `json:"version"`
 		Summary
@@ -188,7 +212,7 @@ func ReadSummary(r io.Reader) (Summary, error) {
 	} else if tok != json.Delim('{') {
 		return fail(fmt.Errorf("state is not an object"))
 	}
-	headFields := []string{"version", "run_id", "run_time", "as_of", "previous_run_id", "counts"}
+	headFields := []string{"version", "run_id", "run_time", "as_of", "previous_run_id", "counts", "organization"}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -210,6 +234,10 @@ func ReadSummary(r io.Reader) (Summary, error) {
 			err2 = dec.Decode(&head.AsOf)
 		case "counts":
 			err2 = dec.Decode(&head.Counts)
+		case "organization":
+			if err2 = dec.Decode(&head.Organization); err2 == nil {
+				err2 = head.Organization.validate()
+			}
 		default:
 			var skip json.RawMessage
 			err2 = dec.Decode(&skip)

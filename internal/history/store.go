@@ -17,16 +17,22 @@ import (
 type Store interface {
 	// Put stores s under its run time's date and run id; the same run again overwrites its own entry.
 	Put(ctx context.Context, s *State) error
-	// Previous returns the latest stored run whose run time is earlier than runTime, other than runID. When there
-	// is none it can use (none stored, unreadable, another version, the store unreachable) it returns a nil state
-	// and an *Unavailable that says why; the caller proceeds as a first run and shows the error.
-	Previous(ctx context.Context, runTime time.Time, runID string) (*State, error)
-	// Recent returns the summaries of the stored runs whose run time is in [from, to), oldest first. It reads
-	// only each state's head. Runs it cannot read are left out and named in the error, beside the rest.
-	Recent(ctx context.Context, from, to time.Time) ([]Summary, error)
-	// PreviousOwnerTags returns the owner tags of the run Previous would return, reading the state only as far as
-	// them, so a run learns its owners before it audits. Errors are Previous's.
-	PreviousOwnerTags(ctx context.Context, runTime time.Time, runID string) ([]OwnerTag, error)
+	// Previous returns the latest stored run of the run's organization (Lineage) whose run time is earlier than
+	// runTime, other than runID. Entries it cannot use (unreadable, another version, another organization's) are
+	// passed over for the run before them: then the state comes with a *Caveats error that names them, a warning for
+	// the run to show, not a failure. When there is none it can use (none stored, none readable, the store
+	// unreachable) it returns a nil state and an *Unavailable that says why; the caller proceeds as a first run and
+	// shows the error.
+	Previous(ctx context.Context, runTime time.Time, runID string, l Lineage) (*State, error)
+	// Recent returns the summaries of org's stored runs (and of states that name no organization) whose run time
+	// is in [from, to), oldest first. It reads only each state's head. Runs it cannot read are left out and named in
+	// the error, beside the rest.
+	Recent(ctx context.Context, from, to time.Time, org Organization) ([]Summary, error)
+	// PreviousOwnerTags returns the owner tags of the run Previous would return for org, reading the state only as
+	// far as them, so a run learns its owners before it audits. A zero org (not known before the audit) takes the
+	// latest run of any organization: tags are kept by account id, unique across AWS, and the fan-out keeps only
+	// those of accounts its walk lists. Errors are Previous's.
+	PreviousOwnerTags(ctx context.Context, runTime time.Time, runID string, org Organization) ([]OwnerTag, error)
 	// Where names the store in messages: s3://bucket/prefix/history/ or a directory.
 	Where() string
 }
@@ -48,6 +54,9 @@ const (
 	NoneStored  UnavailableKind = "none stored"
 	Unreadable  UnavailableKind = "unreadable"
 	OtherFormat UnavailableKind = "incompatible version"
+	// OtherOrganization: the stored runs are another organization's (or, naming none, share no account with this
+	// run).
+	OtherOrganization UnavailableKind = "another organization's"
 )
 
 // Unavailable is why a run has no previous state: never fatal.
@@ -64,7 +73,7 @@ func (e *Unavailable) Error() string {
 	switch e.Kind {
 	case NoneStored:
 		return fmt.Sprintf("no previous run to compare with: none stored in %s in the last %d days", e.Where, e.LookbackDays)
-	case OtherFormat:
+	case OtherFormat, OtherOrganization:
 		return fmt.Sprintf("no previous run to compare with: %s: %v", e.Where, e.Err)
 	}
 	return fmt.Sprintf("no previous run to compare with: %s is unreadable: %v", e.Where, e.Err)
@@ -160,42 +169,56 @@ func dayOfKey(key string) (string, bool) {
 	return rest[:10], true
 }
 
-// Previous lists the lookback window once, then reads heads day by day from the run's date backwards, stopping at
-// the first day that holds an earlier run: the key holds the date but not the time, and a run id need not be a
-// time (runs named by an event), so the run time is read from each candidate's head — a ranged GET of its first
-// bytes — and only the chosen state is read whole.
-func (s *store) Previous(ctx context.Context, runTime time.Time, runID string) (*State, error) {
-	return readPrevious(ctx, s, runTime, runID, Decode)
+// Caveats come with a previous run that was not simply the latest stored one: the entries passed over on the way
+// to it, each with why (unreadable, another version, another organization's), or a note on how it was taken. The
+// run compares with the state and shows each note as a warning.
+type Caveats struct {
+	RunID string
+	Notes []string
 }
 
-func (s *store) PreviousOwnerTags(ctx context.Context, runTime time.Time, runID string) ([]OwnerTag, error) {
-	return readPrevious(ctx, s, runTime, runID, ReadOwnerTags)
+func (c *Caveats) Error() string {
+	return fmt.Sprintf("compared with run %s: %s", c.RunID, strings.Join(c.Notes, "; "))
+}
+
+// maxPassedOver bounds the entries Previous reads whole and passes over before it gives up: each read is bounded
+// (decodeLimits), and so is their number.
+const maxPassedOver = 8
+
+// Previous lists the lookback window once, then reads heads day by day from the run's date backwards: the key holds
+// the date but not the time, and a run id need not be a time (runs named by an event), so the run time and
+// organization are read from each candidate's head (a ranged GET of its first bytes), and only the chosen state is
+// read whole. An entry that cannot be used is passed over for the one before it, and named: comparing with an older
+// run calls new what only the unreadable one saw, which is true of what this run can tell; comparing with none would
+// call everything new and forget every first-seen date.
+func (s *store) Previous(ctx context.Context, runTime time.Time, runID string, l Lineage) (*State, error) {
+	return readPrevious(ctx, s, runTime, runID, l, Decode, func(st *State, legacy bool) string {
+		if legacy && !l.sharesAccount(st) {
+			return "names no organization and holds none of this run's accounts"
+		}
+		return ""
+	})
+}
+
+func (s *store) PreviousOwnerTags(ctx context.Context, runTime time.Time, runID string, org Organization) ([]OwnerTag, error) {
+	return readPrevious(ctx, s, runTime, runID, Lineage{Organization: org}, ReadOwnerTags, nil)
+}
+
+// candidate is a stored run that may be the previous one, from its head.
+type candidate struct {
+	key     string
+	summary Summary
+	legacy  bool
 }
 
 // readPrevious finds the state Previous would read and reads it with read: whole, or only as far as read needs.
-func readPrevious[T any](ctx context.Context, s *store, runTime time.Time, runID string, read func(io.Reader) (T, error)) (T, error) {
+// refuse, when set, says why a state read whole is not the run's after all ("" when it is).
+func readPrevious[T any](ctx context.Context, s *store, runTime time.Time, runID string, l Lineage,
+	read func(io.Reader) (T, error), refuse func(T, bool) string) (T, error) {
 	var none T
-	key, err := s.previousKey(ctx, runTime, runID)
-	if err != nil {
-		return none, err
-	}
-	rc, err := s.open(ctx, key, false)
-	if err != nil {
-		return none, unavailable(s.where(key), err)
-	}
-	defer rc.Close()
-	v, err := read(rc)
-	if err != nil {
-		return none, unavailable(s.where(key), err)
-	}
-	return v, nil
-}
-
-// previousKey finds the key of the previous run's state.
-func (s *store) previousKey(ctx context.Context, runTime time.Time, runID string) (string, error) {
 	keys, err := s.list(ctx, runTime.Add(-s.lookback), runTime)
 	if err != nil {
-		return "", &Unavailable{Kind: Unreadable, Where: s.Where(), Err: err}
+		return none, &Unavailable{Kind: Unreadable, Where: s.Where(), Err: err}
 	}
 	byDay := map[string][]string{}
 	var days []string
@@ -211,29 +234,99 @@ func (s *store) previousKey(ctx context.Context, runTime time.Time, runID string
 		byDay[day] = append(byDay[day], k)
 	}
 	sort.Sort(sort.Reverse(sort.StringSlice(days)))
+	var notes []string
+	var first *Unavailable // the newest entry passed over, for the error when none is usable
+	passOver := func(u *Unavailable) {
+		notes = append(notes, u.Where+": "+u.Err.Error())
+		if first == nil {
+			first = u
+		}
+	}
+	giveUp := func() (T, error) {
+		if len(notes) > 1 {
+			return none, &Unavailable{Kind: first.Kind, Where: first.Where, Err: fmt.Errorf("%w (and %d more entries passed over: %s)", first.Err, len(notes)-1, strings.Join(notes[1:], "; "))}
+		}
+		return none, first
+	}
+	read0 := 0
 	for _, day := range days {
-		var best *headResult
-		results := s.heads(ctx, byDay[day])
-		for i, h := range results {
+		var cands []candidate
+		// Another organization's runs of this day, noted only if later than the run chosen: the ones before it
+		// were never in the way.
+		var others []candidate
+		for _, h := range s.heads(ctx, byDay[day]) {
 			if h.err != nil {
-				// Its run time is unknown, so it may be the previous run: comparing with an older one instead
-				// would call new what that run saw.
-				return "", unavailable(s.where(h.key), h.err)
+				passOver(unavailable(s.where(h.key), h.err))
+				continue
 			}
 			if !h.summary.RunTime.Before(runTime) || h.summary.RunID == runID {
 				continue
 			}
-			if best == nil || h.summary.RunTime.After(best.summary.RunTime) ||
-				(h.summary.RunTime.Equal(best.summary.RunTime) && h.summary.RunID > best.summary.RunID) {
-				best = &results[i]
+			mine, legacy := l.whose(h.summary.Organization)
+			if !mine && !legacy {
+				others = append(others, candidate{key: h.key, summary: h.summary})
+				continue
+			}
+			cands = append(cands, candidate{key: h.key, summary: h.summary, legacy: legacy})
+		}
+		// Latest first; of two at one time, the greater run id, as before.
+		sort.Slice(cands, func(i, j int) bool {
+			a, b := cands[i].summary, cands[j].summary
+			if !a.RunTime.Equal(b.RunTime) {
+				return a.RunTime.After(b.RunTime)
+			}
+			return a.RunID > b.RunID
+		})
+		otherOrganization := func(after time.Time) {
+			for _, o := range others {
+				if o.summary.RunTime.After(after) {
+					passOver(&Unavailable{Kind: OtherOrganization, Where: s.where(o.key),
+						Err: fmt.Errorf("the stored run is %s's (run %s), this run is %s's", o.summary.Organization, o.summary.RunID, l.Organization)})
+				}
 			}
 		}
-		if best == nil {
-			continue
+		for _, c := range cands {
+			if read0 == maxPassedOver {
+				return giveUp()
+			}
+			read0++
+			v, err := readKey(ctx, s, c.key, read)
+			if err != nil {
+				passOver(unavailable(s.where(c.key), err))
+				continue
+			}
+			if refuse != nil {
+				if why := refuse(v, c.legacy); why != "" {
+					passOver(&Unavailable{Kind: OtherOrganization, Where: s.where(c.key), Err: fmt.Errorf("the stored run %s %s", c.summary.RunID, why)})
+					continue
+				}
+			}
+			otherOrganization(c.summary.RunTime)
+			if c.legacy && l.Organization.Key() != "" {
+				notes = append(notes, fmt.Sprintf("%s was stored before runs named their organization and is taken as %s's", s.where(c.key), l.Organization))
+			}
+			if len(notes) > 0 {
+				return v, &Caveats{RunID: c.summary.RunID, Notes: notes}
+			}
+			return v, nil
 		}
-		return best.key, nil
+		otherOrganization(time.Time{})
 	}
-	return "", &Unavailable{Kind: NoneStored, Where: s.Where(), LookbackDays: int(s.lookback.Hours() / 24)}
+	if first != nil {
+		return giveUp()
+	}
+	return none, &Unavailable{Kind: NoneStored, Where: s.Where(), LookbackDays: int(s.lookback.Hours() / 24)}
+}
+
+// readKey reads one stored state with read.
+func readKey[T any](ctx context.Context, s *store, key string, read func(io.Reader) (T, error)) (T, error) {
+	var none T
+	rc, err := s.open(ctx, key, false)
+	if err != nil {
+		return none, err
+	}
+	defer rc.Close()
+	return read(rc)
 }
 
 func unavailable(where string, err error) *Unavailable {
@@ -244,7 +337,7 @@ func unavailable(where string, err error) *Unavailable {
 	return &Unavailable{Kind: Unreadable, Where: where, Err: err}
 }
 
-func (s *store) Recent(ctx context.Context, from, to time.Time) ([]Summary, error) {
+func (s *store) Recent(ctx context.Context, from, to time.Time, org Organization) ([]Summary, error) {
 	keys, err := s.list(ctx, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("list run history in %s: %w", s.Where(), err)
@@ -262,7 +355,9 @@ func (s *store) Recent(ctx context.Context, from, to time.Time) ([]Summary, erro
 		case h.err != nil:
 			errs = append(errs, fmt.Errorf("%s: %w", s.where(h.key), h.err))
 		case !h.summary.RunTime.Before(from) && h.summary.RunTime.Before(to):
-			out = append(out, h.summary)
+			if mine, legacy := (Lineage{Organization: org}).whose(h.summary.Organization); mine || legacy {
+				out = append(out, h.summary)
+			}
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {

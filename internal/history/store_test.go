@@ -67,7 +67,7 @@ func TestStorePrevious(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			t.Run("none stored", func(t *testing.T) {
 				st, _ := open(t)
-				s, err := st.Previous(ctx, day2, "day2")
+				s, err := st.Previous(ctx, day2, "day2", Lineage{})
 				var u *Unavailable
 				if s != nil || !errors.As(err, &u) || u.Kind != NoneStored || !strings.HasPrefix(err.Error(), "no previous run to compare with: ") {
 					t.Fatalf("got %v, %v", s, err)
@@ -85,11 +85,11 @@ func TestStorePrevious(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				got, err := st.Previous(ctx, day2, "day2")
+				got, err := st.Previous(ctx, day2, "day2", Lineage{})
 				if err != nil || got.RunID != "zz-early" {
 					t.Fatalf("previous = %v, %v; want zz-early", got, err)
 				}
-				got, err = st.Previous(ctx, day2.Add(-6*time.Hour), "x")
+				got, err = st.Previous(ctx, day2.Add(-6*time.Hour), "x", Lineage{})
 				if err != nil || got.RunID != "prev" {
 					t.Fatalf("previous = %v, %v; want prev (the day before, latest)", got, err)
 				}
@@ -103,7 +103,7 @@ func TestStorePrevious(t *testing.T) {
 					t.Fatal(err)
 				}
 				for attempt := range 2 {
-					prev, err := st.Previous(ctx, day2, "day2")
+					prev, err := st.Previous(ctx, day2, "day2", Lineage{})
 					if err != nil || prev.RunID != "day1" {
 						t.Fatalf("attempt %d: previous = %v, %v", attempt, prev, err)
 					}
@@ -111,7 +111,7 @@ func TestStorePrevious(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				sums, err := st.Recent(ctx, day1.AddDate(0, 0, -1), day2.Add(time.Minute))
+				sums, err := st.Recent(ctx, day1.AddDate(0, 0, -1), day2.Add(time.Minute), Organization{})
 				if err != nil || len(sums) != 2 || sums[0].RunID != "day1" || sums[1].RunID != "day2" {
 					t.Fatalf("history should hold one entry per run: %+v, %v", sums, err)
 				}
@@ -119,7 +119,7 @@ func TestStorePrevious(t *testing.T) {
 			t.Run("corrupt previous state", func(t *testing.T) {
 				st, raw := open(t)
 				raw(Key(day1, "day1"), []byte("not gzip"))
-				s, err := st.Previous(ctx, day2, "day2")
+				s, err := st.Previous(ctx, day2, "day2", Lineage{})
 				var u *Unavailable
 				if s != nil || !errors.As(err, &u) || u.Kind != Unreadable || !strings.Contains(err.Error(), "day1.json.gz") {
 					t.Fatalf("got %v, %v", s, err)
@@ -135,7 +135,7 @@ func TestStorePrevious(t *testing.T) {
 				raw(Key(day1, "day1"), regzipped(t, buf.Bytes(), func(b []byte) []byte {
 					return bytes.Replace(b, fmt.Appendf(nil, `"version":%d`, Version), []byte(`"version":99`), 1)
 				}))
-				got, err := st.Previous(ctx, day2, "day2")
+				got, err := st.Previous(ctx, day2, "day2", Lineage{})
 				var u *Unavailable
 				if got != nil || !errors.As(err, &u) || u.Kind != OtherFormat || !strings.Contains(err.Error(), "version 99") {
 					t.Fatalf("got %v, %v", got, err)
@@ -149,7 +149,7 @@ func TestStorePrevious(t *testing.T) {
 					}
 				}
 				raw(Key(day1, "broken"), []byte("x"))
-				sums, err := st.Recent(ctx, day1.AddDate(0, 0, -1), day2)
+				sums, err := st.Recent(ctx, day1.AddDate(0, 0, -1), day2, Organization{})
 				if len(sums) != 2 || sums[0].RunID != "r1" || sums[1].RunID != "r0" || err == nil || !strings.Contains(err.Error(), "broken") {
 					t.Fatalf("recent = %+v, %v", sums, err)
 				}

@@ -20,6 +20,7 @@ import (
 // per row. The in-memory State keeps plain Entries; only this file knows the layout:
 //
 //	{"version":2,"run_id":…,"run_time":…,"as_of":…,"previous_run_id":…,"counts":{…},   the head, read by ReadSummary
+//	 "organization":{"id":"o-…","management_account_id":…,"caller_account_id":…},  omitted when unknown: end of the head
 //	 "accounts":[…],
 //	 "owner_tags":[{"account_id":…,"value":…,"found":true,"read_at":…}…],         omitted when there are none
 //	 "account_owners":[{"account_id":…,"owner":…,"ou":…}…],                        the findings' owner and OU, by account
@@ -34,6 +35,13 @@ import (
 //
 // owner_tags and account_owners came after version 2 was first written: a state without it reads as one with no tags, and a reader that
 // does not know it skips it, so the version did not change. It sits before the cells, so ReadOwnerTags stops there.
+// organization came later still, the same way: after counts, so an older ReadSummary (which ends the head at the
+// first key it does not know) still reads the counts; a state without it names no organization (Lineage says when
+// such a state is taken).
+//
+// Reading is bounded (decodeLimits in jsonio.go): the inflated size, each string, each literal, the rows a table
+// claims against the bytes read before them, and the memory the decoded state would hold, each checked before the
+// allocation it guards.
 //
 // A finding's columns are findingColumns, then one per detail key. days_left (null for none), flags and has_detail
 // (bit k: the finding has detail key k, so an empty value is not confused with an absent one) are omitted when
@@ -69,6 +77,11 @@ const (
 	maxDetailKeys  = 64
 	// maxRows bounds any table's row count, so a damaged count cannot ask for unbounded memory.
 	maxRows = 10_000_000
+	// maxHint bounds what a count read from the state may size before the rows behind it are read: past it, arrays
+	// grow as their elements arrive, each of which the stream had to hold.
+	maxHint = 1 << 16
+	// maxPlainHint bounds the plain values' arena sized from plain_bytes before they are read.
+	maxPlainHint = 32 << 20
 )
 
 // Values that repeat their finding's resource id, region or account id (console links, stack ARNs, reasons) are
@@ -166,8 +179,12 @@ func (t *templater) compact(dst []byte, v string, rs *refSources) ([]byte, bool)
 	}
 }
 
-// expand appends the value stored as v to dst.
-func (t *templater) expand(dst []byte, v string) ([]byte, error) {
+// expand appends the value stored as v to dst, refusing a value that would expand past limit bytes: every
+// reference repeats a whole id, so a short stored value can stand for a long one.
+func (t *templater) expand(dst []byte, v string, limit int) ([]byte, error) {
+	if expandedLen(t, v) > limit {
+		return dst, fmt.Errorf("a stored value expands past %d bytes", limit)
+	}
 	for {
 		i := strings.IndexByte(v, refMark)
 		if i < 0 {
@@ -188,6 +205,29 @@ func (t *templater) expand(dst []byte, v string) ([]byte, error) {
 			dst = append(dst, refMark)
 		default:
 			return dst, fmt.Errorf("stored value holds an unknown reference %q", v[i+1])
+		}
+		v = v[i+2:]
+	}
+}
+
+// expandedLen is the length v expands to, counted without building it.
+func expandedLen(t *templater, v string) int {
+	n := 0
+	for {
+		i := strings.IndexByte(v, refMark)
+		if i < 0 || i+1 == len(v) {
+			return n + len(v)
+		}
+		n += i
+		switch v[i+1] {
+		case refID:
+			n += len(t.id)
+		case refRegion:
+			n += len(t.region)
+		case refAccount:
+			n += len(t.account)
+		default:
+			n++
 		}
 		v = v[i+2:]
 	}
@@ -451,11 +491,18 @@ type stateHead struct {
 	AsOf          time.Time `json:"as_of"`
 	PreviousRunID string    `json:"previous_run_id,omitempty"`
 	Counts        Counts    `json:"counts"`
+	// After counts, so a reader written before it (which stops its head at the first key it does not know) still
+	// reads the counts.
+	Organization *Organization `json:"organization,omitempty"`
 }
 
 func writeState(out io.Writer, s *State) error {
+	var org *Organization
+	if s.Organization != (Organization{}) {
+		org = &s.Organization
+	}
 	head, err := json.Marshal(stateHead{Version: s.Version, RunID: s.RunID, RunTime: s.RunTime, AsOf: s.AsOf,
-		PreviousRunID: s.PreviousRunID, Counts: s.Counts})
+		PreviousRunID: s.PreviousRunID, Counts: s.Counts, Organization: org})
 	if err != nil {
 		return err
 	}
@@ -747,12 +794,27 @@ func (t *wireTable) resolve() error {
 	return nil
 }
 
-// rowHint is n when it has been read and is sane, for sizing what follows it.
+// rowHint is n when it has been read and is sane, for sizing what follows it: at most maxHint, since n is only what
+// the state claims.
 func (t *wireTable) rowHint() int {
 	if t.n < 0 || t.n > maxRows {
 		return 0
 	}
-	return t.n
+	return min(t.n, maxHint)
+}
+
+// rowsBacked checks a table's claimed rows against what the reader has read before allocating them: every row the
+// writer makes holds at least a byte of its own (an index or a plain value of the column that tells it from the
+// others), so rows past the bytes read are a claim no state backs; and each row's cost is charged.
+func (r *jsonReader) rowsBacked(n int, rowCost int64) error {
+	r.rows += int64(n)
+	if r.rows > r.read() {
+		return fmt.Errorf("%d rows claimed after %d bytes of state", r.rows, r.read())
+	}
+	if !r.charge(int64(n) * rowCost) {
+		return r.err
+	}
+	return nil
 }
 
 func plainColumns(cols []wireColumn) int {
@@ -767,7 +829,7 @@ func plainColumns(cols []wireColumn) int {
 
 // readTable reads a table or a group.
 func readTable(r *jsonReader) *wireTable {
-	t := &wireTable{}
+	t := &wireTable{plainBytes: -1}
 	var scratch []byte
 	r.expect('{')
 	for first := true; r.more('}', &first); {
@@ -786,19 +848,22 @@ func readTable(r *jsonReader) *wireTable {
 			if t.plainRead {
 				r.fail("plain_shared after plain")
 			}
-			t.shared = make([]int, 0, t.rowHint()*plainColumns(t.cols))
+			t.shared = make([]int, 0, min(t.rowHint()*plainColumns(t.cols), maxHint))
 			r.expect('[')
-			for first := true; r.more(']', &first); {
+			for first := true; r.more(']', &first) && r.charge(8); {
 				t.shared = append(t.shared, int(r.int(32)))
 			}
 		case "plain_bytes":
 			t.plainBytes = int(r.int(32))
+			if t.plainBytes < 0 {
+				r.fail("plain_bytes %d", t.plainBytes)
+			}
 		case "check":
 			t.check = r.string(&scratch)
 		case "days_left":
 			t.days, t.hasDays = []int{}, []bool{}
 			r.expect('[')
-			for first := true; r.more(']', &first); {
+			for first := true; r.more(']', &first) && r.charge(9); {
 				if r.peek() == 'n' {
 					r.null()
 					t.days, t.hasDays = append(t.days, 0), append(t.hasDays, false)
@@ -809,13 +874,13 @@ func readTable(r *jsonReader) *wireTable {
 		case "flags":
 			t.flags = []uint8{}
 			r.expect('[')
-			for first := true; r.more(']', &first); {
+			for first := true; r.more(']', &first) && r.charge(1); {
 				t.flags = append(t.flags, uint8(r.int(8)))
 			}
 		case "has_detail":
 			t.has = []uint64{}
 			r.expect('[')
-			for first := true; r.more(']', &first); {
+			for first := true; r.more(']', &first) && r.charge(8); {
 				t.has = append(t.has, r.uint64())
 			}
 		default:
@@ -844,7 +909,7 @@ func readColumn(r *jsonReader, rows int) wireColumn {
 		case "index":
 			c.index = make([]int32, 0, rows)
 			r.expect('[')
-			for first := true; r.more(']', &first); {
+			for first := true; r.more(']', &first) && r.charge(4); {
 				c.index = append(c.index, int32(r.int(32)))
 			}
 		default:
@@ -854,15 +919,20 @@ func readColumn(r *jsonReader, rows int) wireColumn {
 	return c
 }
 
-// readPlain reads an array of strings into one allocation: the values live exactly as long as the state.
+// readPlain reads an array of strings into one allocation: the values live exactly as long as the state. bytes is
+// their length as plain_bytes declares it (-1 when absent): the arena is charged and sized by it, and may not pass it.
 func readPlain(r *jsonReader, hint, bytes, width int, shared []int) []string {
-	if bytes > cap(r.arena) && bytes <= 1<<30 {
-		r.arena = make([]byte, 0, bytes)
+	if bytes >= 0 && !r.charge(int64(bytes)) {
+		return nil
+	}
+	// Sized by the claim up to maxPlainHint: past it the arena grows as values arrive.
+	if size := min(bytes, maxPlainHint); size > cap(r.arena) {
+		r.arena = make([]byte, 0, size)
 	}
 	arena := r.arena[:0]
-	ends := make([]int, 0, hint)
+	ends := make([]int, 0, min(hint, maxHint))
 	r.expect('[')
-	for first := true; r.more(']', &first); {
+	for first := true; r.more(']', &first) && r.charge(8+stringHeader); {
 		i := len(ends)
 		if shared != nil && width > 0 {
 			if i >= len(shared) {
@@ -887,7 +957,14 @@ func readPlain(r *jsonReader, hint, bytes, width int, shared []int) []string {
 				}
 			}
 		}
+		before := len(arena)
 		arena = r.appendString(arena)
+		switch {
+		case bytes < 0:
+			r.charge(int64(len(arena) - before))
+		case len(arena) > bytes:
+			r.fail("plain values longer than plain_bytes %d", bytes)
+		}
 		ends = append(ends, len(arena))
 	}
 	if shared != nil && len(shared) != len(ends) {
@@ -906,8 +983,8 @@ func readPlain(r *jsonReader, hint, bytes, width int, shared []int) []string {
 
 // readState reads what writeState wrote. A state of another version is a *FormatError with its version, read
 // before anything else.
-func readState(src io.Reader) (*State, error) {
-	r := newJSONReader(src)
+func readState(src io.Reader, lim decodeLimits) (*State, error) {
+	r := newJSONReader(src, lim)
 	s := &State{}
 	var scratch []byte
 	var cells *wireTable
@@ -932,9 +1009,11 @@ func readState(src io.Reader) (*State, error) {
 			s.PreviousRunID = r.string(&scratch)
 		case "counts":
 			r.counts(&s.Counts)
+		case "organization":
+			r.organization(&s.Organization)
 		case "accounts":
 			r.expect('[')
-			for first := true; r.more(']', &first); {
+			for first := true; r.more(']', &first) && r.charge(stringHeader); {
 				s.Accounts = append(s.Accounts, r.string(&scratch))
 			}
 		case "owner_tags":
@@ -945,17 +1024,24 @@ func readState(src io.Reader) (*State, error) {
 			cells = readTable(r)
 		case "finding_count":
 			findingCount = int(r.int(32))
-			if findingCount > 0 && findingCount <= maxRows {
-				s.Findings = make([]Entry, 0, findingCount)
+			if findingCount < 0 || findingCount > maxRows {
+				r.fail("finding_count %d", findingCount)
 			}
+			// s.Findings is not sized by the claim: the groups' rows grow it as they are read (appendGroup).
 		case "findings":
+			if findingCount < 0 {
+				r.fail("findings before finding_count")
+			}
 			r.expect('[')
 			for first := true; r.more(']', &first); {
 				g := readTable(r)
 				if r.err != nil {
 					break
 				}
-				if err := appendGroup(r, g, &s.Findings); err != nil {
+				if g.n > findingCount-len(s.Findings) {
+					return nil, &FormatError{Err: fmt.Errorf("findings of %s: %d more rows than finding_count %d", g.check, g.n, findingCount)}
+				}
+				if err := appendGroup(r, g, &s.Findings, findingCount); err != nil {
 					return nil, &FormatError{Err: fmt.Errorf("findings of %s: %w", g.check, err)}
 				}
 				groups = append(groups, g)
@@ -981,11 +1067,34 @@ func readState(src io.Reader) (*State, error) {
 	}
 	if cells != nil {
 		var err error
-		if s.Cells, err = cellsOf(cells); err != nil {
+		if s.Cells, err = cellsOf(r, cells); err != nil {
 			return nil, &FormatError{Err: fmt.Errorf("cells: %w", err)}
 		}
 	}
 	return s, nil
+}
+
+// organization reads whose state it is, and checks it before anything quotes it.
+func (r *jsonReader) organization(o *Organization) {
+	var scratch []byte
+	r.expect('{')
+	for first := true; r.more('}', &first); {
+		switch string(r.key(scratch)) {
+		case "id":
+			o.ID = r.string(&scratch)
+		case "management_account_id":
+			o.ManagementAccountID = r.string(&scratch)
+		case "caller_account_id":
+			o.CallerAccountID = r.string(&scratch)
+		default:
+			r.skip(0)
+		}
+	}
+	if r.err == nil {
+		if err := o.validate(); err != nil {
+			r.fail("%v", err)
+		}
+	}
 }
 
 // ownerTags reads the owner_tags array; a key it does not know is skipped, for a later writer's sake.
@@ -993,7 +1102,7 @@ func (r *jsonReader) ownerTags() []OwnerTag {
 	var out []OwnerTag
 	var scratch []byte
 	r.expect('[')
-	for first := true; r.more(']', &first); {
+	for first := true; r.more(']', &first) && r.charge(ownerTagSize); {
 		var t OwnerTag
 		r.expect('{')
 		for first := true; r.more('}', &first); {
@@ -1023,7 +1132,7 @@ func (r *jsonReader) accountOwners() map[string][2]string {
 	out := map[string][2]string{}
 	var scratch []byte
 	r.expect('[')
-	for first := true; r.more(']', &first); {
+	for first := true; r.more(']', &first) && r.charge(accountOwnerSize); {
 		var id string
 		var o [2]string
 		r.expect('{')
@@ -1055,7 +1164,7 @@ func ReadOwnerTags(src io.Reader) ([]OwnerTag, error) {
 		return nil, &FormatError{Err: fmt.Errorf("gzip: %w", err)}
 	}
 	defer zr.Close()
-	r := newJSONReader(zr)
+	r := newJSONReader(zr, defaultLimits)
 	var scratch []byte
 	var tags []OwnerTag
 	r.expect('{')
@@ -1121,7 +1230,20 @@ func (r *jsonReader) counts(c *Counts) {
 	}
 }
 
-func cellsOf(t *wireTable) ([]Cell, error) {
+// What a decoded row of each kind costs beside its strings, for charge.
+var (
+	cellSize         = int64(reflect.TypeFor[Cell]().Size())
+	entrySize        = int64(reflect.TypeFor[Entry]().Size())
+	ownerTagSize     = int64(reflect.TypeFor[OwnerTag]().Size())
+	accountOwnerSize = int64(reflect.TypeFor[[2]string]().Size()) + 2*stringHeader + 16
+	timeSize         = int64(reflect.TypeFor[time.Time]().Size())
+)
+
+// detailCost is what one detail of one finding costs in its map, beside its strings (a map slot of two strings and
+// its share of the buckets).
+const detailCost = 48
+
+func cellsOf(r *jsonReader, t *wireTable) ([]Cell, error) {
 	if err := t.resolve(); err != nil {
 		return nil, err
 	}
@@ -1135,6 +1257,9 @@ func cellsOf(t *wireTable) ([]Cell, error) {
 	}
 	if t.n == 0 {
 		return nil, nil
+	}
+	if err := r.rowsBacked(t.n, cellSize); err != nil {
+		return nil, err
 	}
 	out := make([]Cell, t.n)
 	c := t.cols
@@ -1188,7 +1313,7 @@ func (tc *timeColumn) at(i int) (time.Time, bool) {
 }
 
 // appendGroup turns a group's columns into Entries.
-func appendGroup(r *jsonReader, g *wireTable, out *[]Entry) error {
+func appendGroup(r *jsonReader, g *wireTable, out *[]Entry, total int) error {
 	if err := g.resolve(); err != nil {
 		return err
 	}
@@ -1205,6 +1330,15 @@ func appendGroup(r *jsonReader, g *wireTable, out *[]Entry) error {
 	details := g.cols[nFindingColumns:]
 	if len(details) > maxDetailKeys {
 		return fmt.Errorf("%d detail columns, the state holds at most %d", len(details), maxDetailKeys)
+	}
+	// Everything a row becomes: its Entry, its templated values, its details' map, its three times (parsed once
+	// per row for a plain column) and an expiry and days left.
+	rowCost := entrySize + int64(3+len(details))*stringHeader + 3*(stringHeader+timeSize+1) + timeSize + 8
+	if len(details) > 0 {
+		rowCost += 48 + int64(len(details))*detailCost
+	}
+	if err := r.rowsBacked(g.n, rowCost); err != nil {
+		return err
 	}
 	var times [3]*timeColumn
 	for i, col := range [...]int{colExpiresAt, colFirstSeen, colLastSeen} {
@@ -1259,8 +1393,11 @@ func appendGroup(r *jsonReader, g *wireTable, out *[]Entry) error {
 			t := templater{cols[colResourceID].at(i), cols[colRegion].at(i), cols[colAccountID].at(i)}
 			start := len(buf)
 			var err error
-			if buf, err = t.expand(buf, v); err != nil {
+			if buf, err = t.expand(buf, v, r.lim.str); err != nil {
 				return fmt.Errorf("column %s: %w", c.name, err)
+			}
+			if !r.charge(int64(len(buf) - start)) {
+				return r.err
 			}
 			fixes = append(fixes, fix{&vals[i], start, len(buf)})
 		}
@@ -1286,7 +1423,13 @@ func appendGroup(r *jsonReader, g *wireTable, out *[]Entry) error {
 	expiries, daysLeft := make([]time.Time, 0, nExpires), make([]int, 0, nDays)
 
 	base := len(*out)
-	*out = slices.Grow(*out, n)[:base+n]
+	if cap(*out)-base < n {
+		// Toward the total the state claims, in one step where it can: but only as far as four times the rows
+		// read, which the stream backs (rowsBacked), not as far as a claim.
+		want := max(base+n, min(total, 4*(base+n)))
+		*out = slices.Grow(*out, want-base)
+	}
+	*out = (*out)[:base+n]
 	entries := (*out)[base:]
 	resourceName, reason, consoleURL, detailValues := values[0], values[1], values[2], values[3:]
 	for i := range n {
