@@ -30,6 +30,9 @@ type Options struct {
 	Progress func(done int)
 	// WorkbookPath, when set, also writes the workbook to this local file.
 	WorkbookPath string
+	// RequestID is the Lambda request that started a manual run. Lambda retries a failed invocation with the same
+	// request id, so a retry finds what its first attempt recorded: the date its objects are keyed by.
+	RequestID string
 }
 
 // Output is a finished run.
@@ -259,7 +262,7 @@ func defaultMargin(left time.Duration) time.Duration {
 
 // upload puts the workbook in S3; the digest, which links to it, is published after.
 func upload(ctx context.Context, cfg aws.Config, client *s3.Client, s Settings, res *report.Result, out *Output, runTime time.Time, log *slog.Logger) error {
-	key := delivery.Key(s.Prefix, runTime, res.RunID)
+	key := delivery.Key(s.Prefix, runTime, s.Trigger, res.RunID)
 	signer, note := cfg.Credentials, ""
 	if s.LinkRoleARN != "" {
 		link, err := delivery.AssumeLinkSigner(ctx, sts.NewFromConfig(cfg), s.LinkRoleARN, s.SessionName)
@@ -284,6 +287,10 @@ func upload(ctx context.Context, cfg aws.Config, client *s3.Client, s Settings, 
 		loc.Path = res.Report.Path
 	}
 	res.Report = loc
+	if up.Key != key {
+		// An earlier invocation of this run wrote (and may have linked) the first: it stays as it was.
+		log.InfoContext(ctx, "the run's workbook is already stored; this invocation's goes beside it", "taken", key)
+	}
 	log.InfoContext(ctx, "workbook uploaded", "bucket", up.Bucket, "key", up.Key, "url_expires_at", expires.Format(time.RFC3339))
 	return nil
 }
