@@ -82,7 +82,12 @@ func lambdaHandler(logger *slog.Logger, getenv func(string) string, loadConfig f
 			attrs = append(attrs, "replay_name", ev.ReplayName)
 		}
 		log.InfoContext(ctx, "invocation", attrs...)
-		out, err := audit.Run(ctx, cfg, s, audit.Options{Logger: logger})
+		opts := audit.Options{Logger: logger}
+		if lc, ok := lambdacontext.FromContext(ctx); ok {
+			// A retry of this invocation finds the date its first attempt recorded under the request id.
+			opts.RequestID = lc.AwsRequestID
+		}
+		out, err := audit.Run(ctx, cfg, s, opts)
 		if err != nil {
 			return nil, err
 		}
