@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -98,9 +99,10 @@ func TestManualRetryAcrossMidnightKeepsItsDate(t *testing.T) {
 	t.Parallel()
 	sim := startSim(t, awssim.Demo(demoAsOf))
 	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
-	failPublish := true
+	var failPublish atomic.Bool
+	failPublish.Store(true)
 	sim.SetIntercept(func(_ context.Context, c awssim.Call) *awssim.Fault {
-		if failPublish && c.Operation == "Publish" {
+		if failPublish.Load() && c.Operation == "Publish" {
 			return &awssim.Fault{Status: 500, Code: "InternalError", Message: "SNS is down"}
 		}
 		return nil
@@ -117,7 +119,7 @@ func TestManualRetryAcrossMidnightKeepsItsDate(t *testing.T) {
 	if _, err := attempt(before); err == nil {
 		t.Fatal("the first attempt must fail to publish")
 	}
-	failPublish = false
+	failPublish.Store(false)
 	out, err := attempt(before.Add(30 * time.Minute))
 	if err != nil || !out.Result.Published {
 		t.Fatalf("retry: err %v", err)
