@@ -95,7 +95,12 @@ func lambdaHandler(logger *slog.Logger, metrics io.Writer, getenv func(string) s
 			attrs = append(attrs, "replay_name", ev.ReplayName)
 		}
 		log.InfoContext(ctx, "invocation", attrs...)
-		out, err := audit.Run(ctx, cfg, s, audit.Options{Logger: logger})
+		opts := audit.Options{Logger: logger}
+		if lc, ok := lambdacontext.FromContext(ctx); ok {
+			// A retry of this invocation finds the date its first attempt recorded under the request id.
+			opts.RequestID = lc.AwsRequestID
+		}
+		out, err := audit.Run(ctx, cfg, s, opts)
 		if out != nil {
 			// Whatever became of delivery: the operator learns of a partial run from the alarm on this metric.
 			r := out.Result

@@ -115,7 +115,7 @@ func TestRetriedRunSendsOneDigest(t *testing.T) {
 	}
 
 	out, err := run()
-	key := "orgaudit/2026/11/22/orgaudit-20261122T080000Z.xlsx"
+	key := "orgaudit/2026/11/22/orgaudit-scheduled-20261122T080000Z.xlsx"
 	if err == nil || !strings.Contains(err.Error(), "s3://"+awssim.DemoBucket+"/"+key) || out.Result.Published {
 		t.Fatalf("failed publish: err %v", err)
 	}

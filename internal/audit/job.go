@@ -30,6 +30,9 @@ type Options struct {
 	Progress func(done int)
 	// WorkbookPath, when set, also writes the workbook to this local file.
 	WorkbookPath string
+	// RequestID is the Lambda request that started a manual run. Lambda retries a failed invocation with the same
+	// request id, so a retry finds what its first attempt recorded: the date its objects are keyed by.
+	RequestID string
 }
 
 // Output is a finished run.
@@ -66,6 +69,7 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 	if err != nil {
 		return nil, err
 	}
+	j.keepFirstDate(ctx)
 	auditCtx, cancelAudit := AuditContext(ctx, j.s.DeliveryMargin)
 	defer cancelAudit()
 	j.log.InfoContext(ctx, "audit started", "as_of", j.AsOf.Format(time.RFC3339), "regions", j.Regions, "checks", len(j.Checks), "concurrency", j.s.Concurrency)
@@ -131,6 +135,33 @@ func Prepare(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Jo
 	j.log = opts.Logger.With("run_id", j.RunID)
 	j.bucket = sync.OnceValues(func() (*s3.Client, error) { return bucketClient(ctx, j.cfg, s) })
 	return j, nil
+}
+
+// keepFirstDate dates a retried manual invocation by its first attempt. Lambda retries an invocation with the same
+// request id and event, and a manual event has no time of its own: without the record a retry after midnight UTC
+// would key its workbook, history and markers by another day, and mail the digest a second time. A record that
+// cannot be written or read leaves the run dated by its own clock, and the log says so: the audit still delivers.
+func (j *Job) keepFirstDate(ctx context.Context) {
+	s, requestID := j.s, j.opts.RequestID
+	if s.Trigger != TriggerManual || requestID == "" || s.Bucket == "" || s.DryRun {
+		return
+	}
+	client, err := j.bucket()
+	if err != nil {
+		j.log.WarnContext(ctx, "first attempt not recorded; this invocation is dated by its own clock", "err", err)
+		return
+	}
+	key := delivery.AttemptKey(s.Prefix, s.Trigger, requestID)
+	first, retried, err := delivery.FirstAttempt(ctx, client, s.Bucket, key,
+		delivery.Attempt{RequestID: requestID, Trigger: s.Trigger, RunID: j.RunID, RunTime: j.RunTime})
+	if err != nil {
+		j.log.WarnContext(ctx, "first attempt not recorded; this invocation is dated by its own clock", "err", err)
+		return
+	}
+	if retried && !first.RunTime.Equal(j.RunTime) {
+		j.log.InfoContext(ctx, "a retry of an earlier invocation: dated by its first attempt", "run_time", first.RunTime.Format(time.RFC3339))
+		j.RunTime = first.RunTime.UTC()
+	}
 }
 
 // Settings are the job's settings, normalized.
@@ -261,7 +292,7 @@ func defaultMargin(left time.Duration) time.Duration {
 
 // upload puts the workbook in S3; the digest, which links to it, is published after.
 func upload(ctx context.Context, cfg aws.Config, client *s3.Client, s Settings, res *report.Result, out *Output, runTime time.Time, log *slog.Logger) error {
-	key := delivery.Key(s.Prefix, runTime, res.RunID)
+	key := delivery.Key(s.Prefix, runTime, s.Trigger, res.RunID)
 	signer, note := cfg.Credentials, ""
 	if s.LinkRoleARN != "" {
 		link, err := delivery.AssumeLinkSigner(ctx, sts.NewFromConfig(cfg), s.LinkRoleARN, s.SessionName)
@@ -286,6 +317,10 @@ func upload(ctx context.Context, cfg aws.Config, client *s3.Client, s Settings, 
 		loc.Path = res.Report.Path
 	}
 	res.Report = loc
+	if up.Key != key {
+		// An earlier invocation of this run wrote (and may have linked) the first: it stays as it was.
+		log.InfoContext(ctx, "the run's workbook is already stored; this invocation's goes beside it", "taken", key)
+	}
 	log.InfoContext(ctx, "workbook uploaded", "bucket", up.Bucket, "key", up.Key, "url_expires_at", expires.Format(time.RFC3339))
 	return nil
 }

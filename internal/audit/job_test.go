@@ -181,7 +181,7 @@ func TestDemoOrganizationEndToEnd(t *testing.T) {
 	if len(uploads) != 1 || uploads[0].ServerSideEncryption != "aws:kms" || res.Report == nil || uploads[0].Key != res.Report.Key {
 		t.Fatalf("uploads %+v report %+v", uploads, res.Report)
 	}
-	if res.Report.Key != "orgaudit/2026/11/22/orgaudit-20261122T080000Z.xlsx" {
+	if res.Report.Key != "orgaudit/2026/11/22/orgaudit-cli-20261122T080000Z.xlsx" {
 		t.Errorf("key %q", res.Report.Key)
 	}
 	stored, err := sim.Object(awssim.DemoBucket, res.Report.Key)

@@ -95,7 +95,7 @@ func TestBadHistoryEntryFallsBackWithAWarning(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	first := runDay(t, awssim.Demo(demoAsOf), yesterdayRun.Add(-24*time.Hour), dir, "")
-	p := filepath.Join(dir, filepath.FromSlash(history.Key(yesterdayRun, "broken")))
+	p := filepath.Join(dir, filepath.FromSlash(history.Key(yesterdayRun, "", "broken")))
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -132,6 +132,7 @@ func recallRun(ctx context.Context, cfg aws.Config, s Settings, bucket func() (*
 	if m.store != nil {
 		state := history.NewState(m.run, m.delta)
 		state.OwnerTags = historyOwnerTags(fan.OwnerTags)
+		state.Trigger = s.Trigger
 		trend, err := m.store.Recent(ctx, runTime.Add(-history.DefaultLookback), runTime, m.run.Organization)
 		if err != nil {
 			log.WarnContext(ctx, "trend incomplete", "err", err)

@@ -226,7 +226,7 @@ func TestMissingOrCorruptHistoryIsAFirstRunThatSaysWhy(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			if c.stored != "" {
-				p := filepath.Join(dir, filepath.FromSlash(history.Key(yesterdayRun, "yesterday")))
+				p := filepath.Join(dir, filepath.FromSlash(history.Key(yesterdayRun, "", "yesterday")))
 				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 					t.Fatal(err)
 				}
@@ -250,7 +250,7 @@ func TestMissingOrCorruptHistoryIsAFirstRunThatSaysWhy(t *testing.T) {
 			if res.Changes == nil || res.Changes.New != len(res.Findings) || len(res.Resolved)+len(res.Unverified) != 0 {
 				t.Errorf("changes %+v resolved %d unverified %d", res.Changes, len(res.Resolved), len(res.Unverified))
 			}
-			if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(history.Key(todayRun, res.RunID)))); err != nil {
+			if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(history.Key(todayRun, audit.TriggerCLI, res.RunID)))); err != nil {
 				t.Errorf("this run's state was not stored: %v", err)
 			}
 		})
@@ -330,8 +330,8 @@ func TestRetriedRunComputesTheSameDiffAndOverwritesItsEntry(t *testing.T) {
 			}
 		}
 	}
-	want := map[string]int{s.Prefix + "/" + history.Key(yesterdayRun, first.RunID): 1, s.Prefix + "/" + history.Key(todayRun, results[0].RunID): 3}
-	if len(keys) != len(want) || keys[s.Prefix+"/"+history.Key(todayRun, results[0].RunID)] != 3 {
+	want := map[string]int{s.Prefix + "/" + history.Key(yesterdayRun, audit.TriggerCLI, first.RunID): 1, s.Prefix + "/" + history.Key(todayRun, audit.TriggerCLI, results[0].RunID): 3}
+	if len(keys) != len(want) || keys[s.Prefix+"/"+history.Key(todayRun, audit.TriggerCLI, results[0].RunID)] != 3 {
 		t.Errorf("history writes %v, want %v", keys, want)
 	}
 }
@@ -352,7 +352,7 @@ func TestDryRunReadsHistoryAndNoHistoryIgnoresIt(t *testing.T) {
 	if out.Result.PreviousRunID != first.RunID {
 		t.Errorf("dry run compared with %q, want %q", out.Result.PreviousRunID, first.RunID)
 	}
-	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(history.Key(todayRun, out.Result.RunID)))); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(history.Key(todayRun, audit.TriggerCLI, out.Result.RunID)))); err == nil {
 		t.Error("a dry run stored its state")
 	}
 	s.DryRun, s.NoHistory = false, true
@@ -363,7 +363,7 @@ func TestDryRunReadsHistoryAndNoHistoryIgnoresIt(t *testing.T) {
 	if r := out.Result; r.Changes != nil || r.PreviousRunID != "" || r.NoPrevious != "" || r.Findings[0].Change != "" || r.Findings[0].FirstSeen != nil {
 		t.Errorf("-no-history used history: changes %+v previous %q finding %+v", r.Changes, r.PreviousRunID, r.Findings[0])
 	}
-	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(history.Key(todayRun, out.Result.RunID)))); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(history.Key(todayRun, audit.TriggerCLI, out.Result.RunID)))); err == nil {
 		t.Error("-no-history stored its state")
 	}
 }
@@ -399,7 +399,7 @@ func TestHistoryThatCannotBeStoredIsAWarningNotAFailedRun(t *testing.T) {
 	first := runDay(t, awssim.Demo(demoAsOf), yesterdayRun, dir, "")
 	// A directory where today's state must go: the rename into place fails.
 	todayID, _ := demoSettings().Identity(todayRun)
-	blocker := filepath.Join(dir, filepath.FromSlash(history.Key(todayRun, todayID)), "in-the-way")
+	blocker := filepath.Join(dir, filepath.FromSlash(history.Key(todayRun, audit.TriggerCLI, todayID)), "in-the-way")
 	if err := os.MkdirAll(blocker, 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -307,6 +307,20 @@ func (s *Server) Object(bucket, key string) ([]byte, error) {
 	return io.ReadAll(obj.Contents)
 }
 
+// Keys lists the keys under prefix, as the bucket's owner sees them: no IAM, no call counted.
+func (s *Server) Keys(bucket, prefix string) ([]string, error) {
+	p := gofakes3.NewPrefix(&prefix, nil)
+	list, err := s.s3backend.ListBucket(bucket, &p, gofakes3.ListBucketPage{})
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(list.Contents))
+	for _, o := range list.Contents {
+		keys = append(keys, o.Key)
+	}
+	return keys, nil
+}
+
 // PutObject stores an object as someone other than the job would (a person uploading the suppressions file): no
 // IAM, no Upload recorded.
 func (s *Server) PutObject(bucket, key string, body []byte) error {
@@ -578,13 +592,30 @@ func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, key, region str
 		writeS3Error(w, f)
 		return
 	}
-	if op == "PutObject" {
+	if op != "PutObject" {
+		s.s3.ServeHTTP(w, r)
+		return
+	}
+	// Only a write S3 accepted is an upload: a conditional write that lost (412) wrote nothing.
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	s.s3.ServeHTTP(rec, r)
+	if rec.status == http.StatusOK {
 		bucket, objKey, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 		s.mu.Lock()
 		s.uploads = append(s.uploads, Upload{Bucket: bucket, Key: objKey, ServerSideEncryption: r.Header.Get("X-Amz-Server-Side-Encryption")})
 		s.mu.Unlock()
 	}
-	s.s3.ServeHTTP(w, r)
+}
+
+// statusRecorder remembers the status an answer was sent with.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
 }
 
 // redirectToBucketRegion answers as S3 does for where a bucket lives: every answer about the bucket carries

@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/orgaudit/orgaudit/internal/awserr"
 )
 
 // Actions are the IAM actions delivery calls with a deployment's role; KMSActions are added when the workbook is
@@ -55,27 +57,72 @@ type Uploaded struct {
 	URLNote string
 }
 
-// Key is prefix/YYYY/MM/DD/orgaudit-<run id>.xlsx.
-func Key(prefix string, runDate time.Time, runID string) string {
-	return path.Join(strings.Trim(prefix, "/"), runDate.UTC().Format("2006/01/02"), "orgaudit-"+runID+".xlsx")
+// Key is prefix/YYYY/MM/DD/orgaudit-<trigger>-<run id>.xlsx. The trigger is in it as in the digest's MarkerKey, so a
+// manual run given the scheduled run's id never writes where the scheduled run's digest links.
+func Key(prefix string, runDate time.Time, trigger, runID string) string {
+	return path.Join(strings.Trim(prefix, "/"), runDate.UTC().Format("2006/01/02"), "orgaudit-"+trigger+"-"+runID+".xlsx")
 }
 
-// PutWorkbook uploads body with server-side encryption and returns a presigned GET link. The link's stated expiry is
-// the true one, read back from the signed URL: a URL signed with temporary credentials stops working when they
-// expire, so it is signed for no longer than they have left.
+// MaxWorkbookCopies bounds the workbooks one run keeps beside each other: its first, and one for each later
+// invocation of the same run (a Lambda retry, a duplicate delivery, a replayed schedule).
+const MaxWorkbookCopies = 20
+
+// besideKey is the key of a run's n-th workbook: "….xlsx", then "…(2).xlsx", "…(3).xlsx". Parentheses are among
+// S3's safe key characters and never in a run id, so a copy's key is never another run's first.
+func besideKey(key string, n int) string {
+	if n <= 1 {
+		return key
+	}
+	return strings.TrimSuffix(key, ".xlsx") + "(" + strconv.Itoa(n) + ").xlsx"
+}
+
+// PutWorkbook uploads body with server-side encryption and returns a presigned GET link. A workbook is never
+// replaced: a digest or an email may already link it. It is written only where no object is (If-None-Match: *), and
+// when the run's key is taken, by an earlier invocation of the same run, it goes beside it (besideKey), so each
+// digest's link opens the workbook that digest describes. The link's stated expiry is the true one, read back from
+// the signed URL: a URL signed with temporary credentials stops working when they expire, so it is signed for no
+// longer than they have left.
 func PutWorkbook(ctx context.Context, client *s3.Client, creds aws.CredentialsProvider, up Upload, body []byte) (*Uploaded, error) {
-	in := &s3.PutObjectInput{
-		Bucket: aws.String(up.Bucket), Key: aws.String(up.Key), Body: bytes.NewReader(body),
-		ContentType:          aws.String(ContentType),
-		ContentDisposition:   aws.String(fmt.Sprintf("attachment; filename=%q", up.Filename)),
-		ServerSideEncryption: s3types.ServerSideEncryptionAes256,
+	key, filename, err := putNew(ctx, client, up, body)
+	if err != nil {
+		return nil, err
 	}
-	if up.KMSKeyID != "" {
-		in.ServerSideEncryption, in.SSEKMSKeyId = s3types.ServerSideEncryptionAwsKms, aws.String(up.KMSKeyID)
+	up.Key, up.Filename = key, filename
+	return presign(ctx, client, creds, up)
+}
+
+// putNew writes body at the first of up.Key's copies (besideKey) that holds nothing yet, and returns that key and the
+// name browsers save it under.
+func putNew(ctx context.Context, client *s3.Client, up Upload, body []byte) (key, filename string, err error) {
+	for n := 1; n <= MaxWorkbookCopies; n++ {
+		key, filename = besideKey(up.Key, n), up.Filename
+		if n > 1 {
+			filename = strings.TrimSuffix(filename, ".xlsx") + "(" + strconv.Itoa(n) + ").xlsx"
+		}
+		in := &s3.PutObjectInput{
+			Bucket: aws.String(up.Bucket), Key: aws.String(key), Body: bytes.NewReader(body), IfNoneMatch: aws.String("*"),
+			ContentType:          aws.String(ContentType),
+			ContentDisposition:   aws.String(fmt.Sprintf("attachment; filename=%q", filename)),
+			ServerSideEncryption: s3types.ServerSideEncryptionAes256,
+		}
+		if up.KMSKeyID != "" {
+			in.ServerSideEncryption, in.SSEKMSKeyId = s3types.ServerSideEncryptionAwsKms, aws.String(up.KMSKeyID)
+		}
+		_, err = client.PutObject(ctx, in)
+		if err == nil {
+			return key, filename, nil
+		}
+		// 412: the key holds a workbook. 409: another write to it was in flight, which may have taken it; the next
+		// key is as good, and never overwrites.
+		if !awserr.ConditionFailed(err) {
+			return "", "", fmt.Errorf("put s3://%s/%s: %w", up.Bucket, key, err)
+		}
 	}
-	if _, err := client.PutObject(ctx, in); err != nil {
-		return nil, fmt.Errorf("put s3://%s/%s: %w", up.Bucket, up.Key, err)
-	}
+	return "", "", fmt.Errorf("put s3://%s/%s: the run already has %d workbooks there, none of which may be replaced; give the run a new id", up.Bucket, up.Key, MaxWorkbookCopies)
+}
+
+// presign signs a GET of up.Key for as long as up asks and the signing credentials allow.
+func presign(ctx context.Context, client *s3.Client, creds aws.CredentialsProvider, up Upload) (*Uploaded, error) {
 	expiry := up.URLExpiry
 	if expiry <= 0 || expiry > MaxPresignExpiry {
 		expiry = MaxPresignExpiry

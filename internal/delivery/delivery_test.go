@@ -24,8 +24,8 @@ import (
 func TestKey(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
-	for prefix, want := range map[string]string{"orgaudit": "orgaudit/2026/11/22/orgaudit-r1.xlsx", "/a/b/": "a/b/2026/11/22/orgaudit-r1.xlsx", "": "2026/11/22/orgaudit-r1.xlsx"} {
-		if got := delivery.Key(prefix, at, "r1"); got != want {
+	for prefix, want := range map[string]string{"orgaudit": "orgaudit/2026/11/22/orgaudit-manual-r1.xlsx", "/a/b/": "a/b/2026/11/22/orgaudit-manual-r1.xlsx", "": "2026/11/22/orgaudit-manual-r1.xlsx"} {
+		if got := delivery.Key(prefix, at, "manual", "r1"); got != want {
 			t.Errorf("Key(%q) = %q, want %q", prefix, got, want)
 		}
 	}

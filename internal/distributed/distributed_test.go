@@ -190,7 +190,7 @@ var linkValidity = regexp.MustCompile(`^\s*\(link valid until \d{4}-\d{2}-\d{2} 
 // cells are the run's cells as its history keeps them.
 func cells(t *testing.T, sim *awssim.Server, runID string) []history.Cell {
 	t.Helper()
-	body, err := sim.Object(awssim.DemoBucket, "orgaudit/"+history.Key(runTime, runID))
+	body, err := sim.Object(awssim.DemoBucket, "orgaudit/"+history.Key(runTime, audit.TriggerScheduled, runID))
 	if err != nil {
 		t.Fatalf("history of %s: %v", runID, err)
 	}

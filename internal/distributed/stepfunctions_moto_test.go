@@ -71,7 +71,7 @@ func TestDistributedRunOnMotosInterpreter(t *testing.T) {
 	}
 	state := func(t *testing.T, runID string) history.State {
 		t.Helper()
-		obj, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(base.Bucket), Key: aws.String(base.Prefix + "/" + history.Key(runTime, runID))})
+		obj, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(base.Bucket), Key: aws.String(base.Prefix + "/" + history.Key(runTime, audit.TriggerScheduled, runID))})
 		if err != nil {
 			t.Fatalf("history of %s: %v", runID, err)
 		}

@@ -14,8 +14,8 @@ import (
 // DefaultStateDir is where the CLI keeps history without a bucket.
 const DefaultStateDir = ".orgaudit"
 
-// NewDirStore keeps history in dir (history/YYYY/MM/DD/<run id>.json.gz beneath it). lookback bounds how far back
-// Previous looks; 0 means DefaultLookback.
+// NewDirStore keeps history in dir (history/YYYY/MM/DD/<trigger>-<run id>.json.gz beneath it, as Key names it).
+// lookback bounds how far back Previous looks; 0 means DefaultLookback.
 func NewDirStore(dir string, lookback time.Duration) Store {
 	if lookback <= 0 {
 		lookback = DefaultLookback

@@ -28,8 +28,8 @@ func TestPreviousFallsBackPastBadEntry(t *testing.T) {
 			if err := Encode(&buf, stateAt("cut", day1.Add(time.Hour), f)); err != nil {
 				t.Fatal(err)
 			}
-			raw(Key(day1, "cut"), regzipped(t, buf.Bytes(), func(b []byte) []byte { return b[:len(b)-40] }))
-			raw(Key(day1, "garbage"), []byte("not gzip"))
+			raw(Key(day1, "", "cut"), regzipped(t, buf.Bytes(), func(b []byte) []byte { return b[:len(b)-40] }))
+			raw(Key(day1, "", "garbage"), []byte("not gzip"))
 			got, err := st.Previous(ctx, day2, "day2", Lineage{})
 			if got == nil || got.RunID != "good" {
 				t.Fatalf("previous = %v, %v; want the run before the bad entries", got, err)

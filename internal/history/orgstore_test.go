@@ -32,7 +32,7 @@ func TestOrganizationDirStore(t *testing.T) {
 	if err := b.Put(ctx, bState); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(base, orgB.ID, Key(day2, "b1"))); err != nil {
+	if _, err := os.Stat(filepath.Join(base, orgB.ID, Key(day2, "", "b1"))); err != nil {
 		t.Fatalf("B's state is not in B's directory: %v", err)
 	}
 

@@ -86,6 +86,9 @@ type State struct {
 	Counts        Counts    `json:"counts"`
 	// Organization is whose run it was; zero in a state written before states named it (see Lineage).
 	Organization Organization `json:"organization"`
+	// Trigger is what started the run (scheduled, manual, cli). It names the state's key beside the run id (Key),
+	// and the key is where it is kept: the encoding does not hold it, so a state read back has none.
+	Trigger string `json:"-"`
 	// Accounts are the ids of the accounts in scope: a later run tells "left the organization" from "not audited".
 	Accounts []string `json:"accounts"`
 	// OwnerTags are the accounts' owner tags as last read, carried from run to run so each run reads only a budget

@@ -13,9 +13,10 @@ import (
 )
 
 // Store keeps run states: in the report bucket (NewS3Store) or a local directory (NewDirStore), both under
-// history/YYYY/MM/DD/<run id>.json.gz, dated by the run time (UTC).
+// history/YYYY/MM/DD/<trigger>-<run id>.json.gz (Key), dated by the run time (UTC).
 type Store interface {
-	// Put stores s under its run time's date and run id; the same run again overwrites its own entry.
+	// Put stores s under its run time's date, trigger and run id; the same run again overwrites its own entry, and
+	// no other run's.
 	Put(ctx context.Context, s *State) error
 	// Previous returns the latest stored run of the run's organization (Lineage) whose run time is earlier than
 	// runTime, other than runID. Entries it cannot use (unreadable, another version, another organization's) are
@@ -81,9 +82,16 @@ func (e *Unavailable) Error() string {
 
 func (e *Unavailable) Unwrap() error { return e.Err }
 
-// Key is the store-relative name of a run's state: history/YYYY/MM/DD/<run id>.json.gz.
-func Key(runTime time.Time, runID string) string {
-	return "history/" + runTime.UTC().Format("2006/01/02") + "/" + runID + ".json.gz"
+// Key is the store-relative name of a run's state: history/YYYY/MM/DD/<trigger>-<run id>.json.gz. The trigger is in
+// it as in the digest's marker, so a manual run given the scheduled run's id keeps a state of its own rather than
+// writing over the scheduled run's. States written before triggers named keys (history/YYYY/MM/DD/<run id>.json.gz,
+// what an empty trigger names) are read as any other.
+func Key(runTime time.Time, trigger, runID string) string {
+	name := runID
+	if trigger != "" {
+		name = trigger + "-" + runID
+	}
+	return "history/" + runTime.UTC().Format("2006/01/02") + "/" + name + ".json.gz"
 }
 
 // ValidRunID rejects run ids that cannot name one file: empty, a path separator, "..", control characters.
@@ -116,11 +124,16 @@ func (s *store) Put(ctx context.Context, st *State) error {
 	if err := ValidRunID(st.RunID); err != nil {
 		return err
 	}
+	if st.Trigger != "" {
+		if err := ValidRunID(st.Trigger); err != nil {
+			return fmt.Errorf("trigger: %w", err)
+		}
+	}
 	var buf bytes.Buffer
 	if err := Encode(&buf, st); err != nil {
 		return err
 	}
-	key := Key(st.RunTime, st.RunID)
+	key := Key(st.RunTime, st.Trigger, st.RunID)
 	if err := s.put(ctx, key, buf.Bytes()); err != nil {
 		return fmt.Errorf("store run state %s: %w", s.where(key), err)
 	}
@@ -157,7 +170,7 @@ func (s *store) heads(ctx context.Context, keys []string) []headResult {
 	return out
 }
 
-// dayOfKey reads the date out of history/YYYY/MM/DD/<id>.json.gz; ok is false for anything else.
+// dayOfKey reads the date out of history/YYYY/MM/DD/<name>.json.gz; ok is false for anything else.
 func dayOfKey(key string) (string, bool) {
 	rest, ok := strings.CutPrefix(key, "history/")
 	if !ok || len(rest) < len("2006/01/02/x.json.gz") || !strings.HasSuffix(rest, ".json.gz") || strings.Count(rest, "/") != 3 {
@@ -222,10 +235,11 @@ func readPrevious[T any](ctx context.Context, s *store, runTime time.Time, runID
 	}
 	byDay := map[string][]string{}
 	var days []string
-	own := Key(runTime, runID)
+	// The run's own state (stored by an earlier invocation of it) is not the previous run: its head says the same
+	// run time. Its key is not known here, as the run's trigger is not.
 	for _, k := range keys {
 		day, ok := dayOfKey(k)
-		if !ok || k == own {
+		if !ok {
 			continue
 		}
 		if _, seen := byDay[day]; !seen {

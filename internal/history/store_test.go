@@ -118,7 +118,7 @@ func TestStorePrevious(t *testing.T) {
 			})
 			t.Run("corrupt previous state", func(t *testing.T) {
 				st, raw := open(t)
-				raw(Key(day1, "day1"), []byte("not gzip"))
+				raw(Key(day1, "", "day1"), []byte("not gzip"))
 				s, err := st.Previous(ctx, day2, "day2", Lineage{})
 				var u *Unavailable
 				if s != nil || !errors.As(err, &u) || u.Kind != Unreadable || !strings.Contains(err.Error(), "day1.json.gz") {
@@ -132,7 +132,7 @@ func TestStorePrevious(t *testing.T) {
 				if err := Encode(&buf, s); err != nil {
 					t.Fatal(err)
 				}
-				raw(Key(day1, "day1"), regzipped(t, buf.Bytes(), func(b []byte) []byte {
+				raw(Key(day1, "", "day1"), regzipped(t, buf.Bytes(), func(b []byte) []byte {
 					return bytes.Replace(b, fmt.Appendf(nil, `"version":%d`, Version), []byte(`"version":99`), 1)
 				}))
 				got, err := st.Previous(ctx, day2, "day2", Lineage{})
@@ -148,7 +148,7 @@ func TestStorePrevious(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				raw(Key(day1, "broken"), []byte("x"))
+				raw(Key(day1, "", "broken"), []byte("x"))
 				sums, err := st.Recent(ctx, day1.AddDate(0, 0, -1), day2, Organization{})
 				if len(sums) != 2 || sums[0].RunID != "r1" || sums[1].RunID != "r0" || err == nil || !strings.Contains(err.Error(), "broken") {
 					t.Fatalf("recent = %+v, %v", sums, err)
