@@ -520,6 +520,16 @@ func (st *iamState) checkWith(service string, p principal, action, resource stri
 	return f
 }
 
+// allows says whether p's policies allow action on resource, without recording a grant or a denial: for the answers
+// a service shapes by what the caller could do (S3's 403 for a missing key), not for the request's own action.
+func (st *iamState) allows(p principal, action, resource string) bool {
+	role := st.roleOf(p)
+	if role == nil {
+		return false
+	}
+	return evaluate(role.policies, evalRequest{action: action, resource: resource, context: st.requestContext(p, resource)}) == allowed
+}
+
 // trusts evaluates the trust policy of the template role roleARN names, if it is one; roles only the organization's
 // data knows are left to the AssumeRole handler.
 func (st *iamState) trusts(p principal, roleARN string, form map[string][]string) *Fault {
