@@ -106,9 +106,8 @@ func sendEmailOnce(ctx context.Context, client *sesv2.Client, bucket *s3.Client,
 			case delivery.AlreadyPublished:
 				rec.Outcome = report.EmailAlreadySent
 				log.InfoContext(ctx, "email already sent by another invocation of this run", "audience", e.audience, "owner", e.owner)
-			case delivery.InProgress:
-				rec.Outcome = report.EmailInProgress
-				log.WarnContext(ctx, "another invocation of this run holds a live claim on this email; not sending", "audience", e.audience, "owner", e.owner)
+			default:
+				err = fmt.Errorf("sending it ended %q, which this job does not know", sent.Outcome)
 			}
 		}
 	}
