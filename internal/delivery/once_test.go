@@ -2,8 +2,8 @@ package delivery_test
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
