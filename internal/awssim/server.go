@@ -113,10 +113,13 @@ type Server struct {
 	mu        sync.Mutex
 	keys      map[string]principal // access key id → principal
 	published []Message
-	emails    []Email
-	uploads   []Upload
-	calls     map[string]int // service.Operation → count
-	streams   map[string]int // service/account/region → count: the longest is the chain no concurrency shortens
+	// subscriptions are the topics' subscriptions (Subscribe, or the enforced templates').
+	subscriptions []Subscription
+	alarms        []TemplateAlarm // the enforced management template's
+	emails        []Email
+	uploads       []Upload
+	calls         map[string]int // service.Operation → count
+	streams       map[string]int // service/account/region → count: the longest is the chain no concurrency shortens
 	orgMeter
 	treeOnce sync.Once
 	orgTree  *orgTree
