@@ -4,7 +4,6 @@ package cloudformation_test
 
 import (
 	"os"
-	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -13,8 +12,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/orgaudit/orgaudit/internal/audit"
-	"github.com/orgaudit/orgaudit/internal/delivery"
-	"github.com/orgaudit/orgaudit/internal/report"
 )
 
 type template struct {
@@ -529,23 +526,74 @@ func TestDigestTopicIsEncryptedAndAlarmsCanStillPublish(t *testing.T) {
 	}
 }
 
-// TestEmailSubscriptionGetsOnlyTheOrganizationsDigest: the stack's email subscription filters on the audience
-// attribute the job publishes, so the owners' digests go only to the subscriptions that ask for them.
-func TestEmailSubscriptionGetsOnlyTheOrganizationsDigest(t *testing.T) {
+// TestEmailSubscriptionTakesEveryAlarm: the operator's subscription has no filter policy, since SNS matches none
+// against a CloudWatch alarm, which carries no message attributes; owners' digests go to a topic of their own, which
+// no alarm notifies. FilterPolicy {} is SNS's "no filter policy", and FilterPolicyScope stays, so a stack that had the
+// old filter updates the confirmed subscription in place (CloudFormation cannot remove a scope: it sends null, which
+// SNS refuses). What SNS delivers is TestOperatorGetsEveryAlarmAndTheOrganizationsDigest's (internal/audit).
+func TestEmailSubscriptionTakesEveryAlarm(t *testing.T) {
 	t.Parallel()
 	tpl := load(t, "management.yaml")
-	props := get(tpl.root, "Resources", "DigestEmailSubscription", "Properties")
+	sub := get(tpl.root, "Resources", "DigestEmailSubscription")
+	props := get(sub, "Properties")
+	if topic := get(props, "TopicArn"); topic == nil || topic.Tag != "!Ref" || topic.Value != "DigestTopic" {
+		t.Errorf("the email subscription is to %v, want the digest topic", topic)
+	}
 	if scope := get(props, "FilterPolicyScope"); scope == nil || scope.Value != "MessageAttributes" {
-		t.Errorf("filter policy scope %v, want MessageAttributes", scope)
+		t.Errorf("filter policy scope %v, want MessageAttributes kept (removing it fails the update of an existing stack)", scope)
 	}
-	// What it lets through is TestEmailSubscriptionFilterPassesAlarms's, on moto: the organization's digest and the
-	// alarms, which have no attributes.
-	var policy map[string][]any
-	if err := get(props, "FilterPolicy").Decode(&policy); err != nil {
-		t.Fatal(err)
+	var policy map[string]any
+	if err := get(props, "FilterPolicy").Decode(&policy); err != nil || policy == nil || len(policy) != 0 {
+		t.Errorf("filter policy %v (%v), want {}: no filter lets an alarm through", policy, err)
 	}
-	want := map[string][]any{delivery.AttrAudience: {map[string]any{"exists": false}, report.AudienceOrganization}}
-	if !reflect.DeepEqual(policy, want) {
-		t.Errorf("filter policy %v, want %v", policy, want)
+	if dep := get(sub, "DependsOn"); dep == nil || dep.Value != "AuditFunction" {
+		t.Errorf("the subscription's filter must come off after the function sends owners' digests to their topic: DependsOn %v", dep)
+	}
+	owners := get(tpl.root, "Resources", "OwnerDigestTopic", "Properties")
+	if key := get(owners, "KmsMasterKeyId"); owners == nil || key == nil || key.Tag != "!GetAtt" || key.Value != "DigestTopicKey.Arn" {
+		t.Errorf("the owners' topic must exist, encrypted with the digest topic's key: %v", owners)
+	}
+	env := get(tpl.root, "Resources", "AuditFunction", "Properties", "Environment", "Variables", "AUDIT_OWNER_TOPIC_ARN")
+	if env == nil || env.Tag != "!Ref" || env.Value != "OwnerDigestTopic" {
+		t.Errorf("AUDIT_OWNER_TOPIC_ARN %v, want !Ref OwnerDigestTopic", env)
+	}
+	if get(tpl.root, "Outputs", "OwnerDigestTopicArn") == nil {
+		t.Error("output OwnerDigestTopicArn missing: owners subscribe there")
+	}
+	// Every alarm notifies the operator's topic, and none the owners'.
+	res := get(tpl.root, "Resources")
+	alarms := 0
+	for i := 0; i < len(res.Content); i += 2 {
+		if get(res.Content[i+1], "Type").Value != "AWS::CloudWatch::Alarm" {
+			continue
+		}
+		alarms++
+		actions := get(res.Content[i+1], "Properties", "AlarmActions")
+		if actions == nil || !slices.ContainsFunc(actions.Content, func(n *yaml.Node) bool { return n.Tag == "!Ref" && n.Value == "DigestTopic" }) {
+			t.Errorf("alarm %s does not notify the digest topic", res.Content[i].Value)
+		}
+		if actions != nil && slices.ContainsFunc(actions.Content, func(n *yaml.Node) bool { return n.Value == "OwnerDigestTopic" }) {
+			t.Errorf("alarm %s notifies the owners' topic", res.Content[i].Value)
+		}
+	}
+	if alarms == 0 {
+		t.Error("no alarm")
+	}
+}
+
+// TestUpdateNeedsNoNewParameter: an existing stack updated to this template with its previous parameter values must
+// deploy, so every parameter added since the first release has a default; these are the ones it always required.
+func TestUpdateNeedsNoNewParameter(t *testing.T) {
+	t.Parallel()
+	params := get(load(t, "management.yaml").root, "Parameters")
+	var required []string
+	for i := 0; i < len(params.Content); i += 2 {
+		if get(params.Content[i+1], "Default") == nil {
+			required = append(required, params.Content[i].Value)
+		}
+	}
+	slices.Sort(required)
+	if want := []string{"CodeBucket", "OrganizationId", "ScheduleTimezone"}; !slices.Equal(required, want) {
+		t.Errorf("parameters without a default %v, want %v: a new one fails the update of every existing stack", required, want)
 	}
 }

@@ -121,7 +121,7 @@ func publishDigests(ctx context.Context, bucket *s3.Client, topic *sns.Client, s
 	var failed []error
 	for _, owner := range owners {
 		oc := claim(delivery.MessageMarkerKey(s.Prefix, runTime, s.Trigger, res.RunID, "owner/"+owner))
-		sent, err := sendOwnerDigest(ctx, bucket, topic, s.TopicARN, res, owner, oc)
+		sent, err := sendOwnerDigest(ctx, bucket, topic, s.ownerDigestTopic(), res, owner, oc)
 		if err != nil {
 			log.ErrorContext(ctx, "owner digest not published", "owner", owner, "err", err)
 			od.Failed = append(od.Failed, report.OwnerDigestFailure{Owner: owner, Error: err.Error()})
@@ -147,6 +147,17 @@ func publishDigests(ctx context.Context, bucket *s3.Client, topic *sns.Client, s
 		return fmt.Errorf("%d of %d owner digests not published; a retry of the run sends them: %w", len(failed), len(owners), errors.Join(failed...))
 	}
 	return nil
+}
+
+// ownerDigestTopic is where owners' digests go: their own topic, so that the operator's subscription to the digest
+// topic, which must take every alarm and so can have no filter policy (SNS matches none against an alarm, which
+// carries no attributes), never gets them. Without one they share the digest topic, told apart by the audience
+// attribute, as before the template had a topic for them.
+func (s Settings) ownerDigestTopic() string {
+	if s.OwnerTopicARN != "" {
+		return s.OwnerTopicARN
+	}
+	return s.TopicARN
 }
 
 // sendOwnerDigest renders owner's digest and sends it under its claim.
