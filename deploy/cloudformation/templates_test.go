@@ -8,10 +8,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/orgaudit/orgaudit/internal/audit"
+	"github.com/orgaudit/orgaudit/internal/delivery"
+	"github.com/orgaudit/orgaudit/internal/distributed"
+	"github.com/orgaudit/orgaudit/internal/history"
 )
 
 type template struct {
@@ -231,8 +235,11 @@ func TestExecutionRoleGrantsExactlyWhatTheJobCalls(t *testing.T) {
 	// distributed mode.
 	st := get(tpl.root, "Resources", "SchedulerRole", "Properties", "Policies").Content[0]
 	statements := get(st, "PolicyDocument", "Statement").Content
-	if len(statements) != 1 || statements[0].Tag != "!If" || statements[0].Content[0].Value != "Distributed" {
-		t.Fatalf("the scheduler role's one statement must depend on the mode: %+v", statements)
+	if len(statements) != 2 || statements[0].Tag != "!If" || statements[0].Content[0].Value != "Distributed" {
+		t.Fatalf("the scheduler role's first statement must depend on the mode, its second record missed runs: %+v", statements)
+	}
+	if dlq := statements[1]; get(dlq, "Action").Value != "sqs:SendMessage" || get(dlq, "Resource").Value != "MissedRunsQueue.Arn" {
+		t.Errorf("the scheduler role's second statement must only send to the schedule's dead-letter queue: %s %s", get(dlq, "Action").Value, get(dlq, "Resource").Value)
 	}
 	for i, want := range []string{"states:StartExecution !Ref AuditStateMachine", "lambda:InvokeFunction !GetAtt AuditFunction.Arn"} {
 		branch := statements[0].Content[1+i]
@@ -595,5 +602,105 @@ func TestUpdateNeedsNoNewParameter(t *testing.T) {
 	slices.Sort(required)
 	if want := []string{"CodeBucket", "OrganizationId", "ScheduleTimezone"}; !slices.Equal(required, want) {
 		t.Errorf("parameters without a default %v, want %v: a new one fails the update of every existing stack", required, want)
+	}
+}
+
+// TestScheduleHasADeadLetterQueueThatAlarms: a start the schedule could not make (in the distributed mode,
+// StartExecution refused or throttled past Scheduler's retries) goes to an encrypted standard queue the schedule's
+// role may send to, and an alarm on that queue notifies the operator's topic. Without it a missed run is lost
+// silently: no execution, so no execution alarm.
+func TestScheduleHasADeadLetterQueueThatAlarms(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, "management.yaml")
+	dlq := get(tpl.root, "Resources", "DailySchedule", "Properties", "Target", "DeadLetterConfig", "Arn")
+	if dlq == nil || dlq.Tag != "!GetAtt" || !strings.HasSuffix(dlq.Value, ".Arn") {
+		t.Fatalf("the schedule's target has no dead-letter queue: %v", dlq)
+	}
+	queue := strings.TrimSuffix(dlq.Value, ".Arn")
+	props := get(tpl.root, "Resources", queue, "Properties")
+	if get(tpl.root, "Resources", queue, "Type").Value != "AWS::SQS::Queue" || get(props, "SqsManagedSseEnabled").Value != "true" || get(props, "FifoQueue") != nil {
+		t.Errorf("%s must be an encrypted standard queue (Scheduler takes no FIFO queue)", queue)
+	}
+	if get(tpl.root, "Resources", queue, "Condition") != nil {
+		t.Errorf("%s must exist in both modes", queue)
+	}
+	// The schedule's role sends to it: https://docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html
+	sends := false
+	for _, st := range get(get(tpl.root, "Resources", "SchedulerRole", "Properties", "Policies").Content[0], "PolicyDocument", "Statement").Content {
+		if a := get(st, "Action"); a != nil && a.Value == "sqs:SendMessage" && get(st, "Resource").Value == dlq.Value {
+			sends = true
+		}
+	}
+	if !sends {
+		t.Errorf("the schedule's role may not send to %s", queue)
+	}
+	alarmed := false
+	res := get(tpl.root, "Resources")
+	for i := 0; i < len(res.Content); i += 2 {
+		a := res.Content[i+1]
+		if get(a, "Type").Value != "AWS::CloudWatch::Alarm" || get(a, "Condition") != nil {
+			continue
+		}
+		p := get(a, "Properties")
+		dims := get(p, "Dimensions")
+		if get(p, "Namespace").Value != "AWS/SQS" || dims == nil || len(dims.Content) != 1 {
+			continue
+		}
+		if v := get(dims.Content[0], "Value"); v.Tag == "!GetAtt" && v.Value == queue+".QueueName" &&
+			get(p, "AlarmActions").Content[0].Value == "DigestTopic" && get(p, "Threshold").Value == "1" {
+			alarmed = true
+		}
+	}
+	if !alarmed {
+		t.Errorf("no alarm on %s's depth notifies the digest topic", queue)
+	}
+}
+
+// TestLifecycleNeverExpiresSuppressions: the bucket's expiry rules cover every object the job writes (workbooks,
+// delivery markers, history, a distributed run's parts), and none covers <prefix>/suppressions.yaml, which people
+// write and which a rule on the whole prefix deleted after ReportRetentionDays, bringing back every suppressed finding.
+func TestLifecycleNeverExpiresSuppressions(t *testing.T) {
+	t.Parallel()
+	const prefix = "orgaudit"
+	rules := get(load(t, "management.yaml").root, "Resources", "ReportBucket", "Properties", "LifecycleConfiguration", "Rules")
+	var expiring []string
+	aborts := false
+	for _, r := range rules.Content {
+		if get(r, "Filter") != nil || get(r, "TagFilters") != nil {
+			t.Fatalf("rule %s: only Prefix is read here", get(r, "Id").Value)
+		}
+		p := get(r, "Prefix")
+		if p == nil || p.Tag != "!Sub" {
+			t.Fatalf("rule %s: want a !Sub prefix under ${ReportPrefix}, got %v", get(r, "Id").Value, p)
+		}
+		resolved := strings.ReplaceAll(p.Value, "${ReportPrefix}", prefix)
+		if get(r, "ExpirationInDays") != nil || get(r, "Expiration") != nil || get(r, "ExpirationDate") != nil {
+			expiring = append(expiring, resolved)
+		} else if get(r, "AbortIncompleteMultipartUpload") != nil && resolved == prefix+"/" {
+			aborts = true
+		}
+	}
+	covered := func(key string) bool {
+		return slices.ContainsFunc(expiring, func(p string) bool { return strings.HasPrefix(key, p) })
+	}
+	if key := audit.SuppressionsKey(prefix); covered(key) {
+		t.Errorf("%s expires: rules %q", key, expiring)
+	}
+	day := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
+	run := distributed.Run{RunID: "r1", RunTime: day, Trigger: "scheduled"}
+	for _, key := range []string{
+		delivery.Key(prefix, day, "r1"),
+		delivery.MarkerKey(prefix, day, "scheduled", "r1"),
+		delivery.MessageMarkerKey(prefix, day, "scheduled", "r1", "owner/team-a"),
+		prefix + "/" + history.Key(day, "r1"),
+		distributed.ManifestKey(prefix, run),
+		distributed.PartialKey(prefix, run, 3),
+	} {
+		if !covered(key) {
+			t.Errorf("%s never expires: rules %q", key, expiring)
+		}
+	}
+	if !aborts {
+		t.Error("incomplete uploads under the prefix are never aborted")
 	}
 }

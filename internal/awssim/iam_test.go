@@ -340,7 +340,7 @@ func TestTemplateResolverReadsEitherMode(t *testing.T) {
 	if _, ok := got["StateMachineRole"]; ok {
 		t.Errorf("single mode created the state machine's role: %v", got["StateMachineRole"])
 	}
-	if s := got["SchedulerRole"]; len(s) != 1 || s[0] != " lambda:InvokeFunction" {
+	if s := got["SchedulerRole"]; !slices.Equal(s, []string{" lambda:InvokeFunction", "RecordMissedRuns sqs:SendMessage"}) {
 		t.Errorf("single mode: the scheduler may %v", s)
 	}
 	if slices.ContainsFunc(got["ExecutionRole"], func(a string) bool { return strings.HasPrefix(a, "DistributedRuns ") }) {
@@ -360,7 +360,7 @@ func TestTemplateResolverReadsEitherMode(t *testing.T) {
 	if !slices.Equal(got["StateMachineRole"], want) {
 		t.Errorf("distributed mode: the state machine may %v, want %v", got["StateMachineRole"], want)
 	}
-	if s := got["SchedulerRole"]; len(s) != 1 || s[0] != " states:StartExecution" {
+	if s := got["SchedulerRole"]; !slices.Equal(s, []string{" states:StartExecution", "RecordMissedRuns sqs:SendMessage"}) {
 		t.Errorf("distributed mode: the scheduler may %v", s)
 	}
 	for _, a := range []string{"DistributedRuns s3:GetObject", "DistributedRuns s3:PutObject"} {
