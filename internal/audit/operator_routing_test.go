@@ -40,6 +40,7 @@ func TestOperatorGetsEveryAlarmAndTheOrganizationsDigest(t *testing.T) {
 					t.Fatalf("the demo run sent no owner digest (%+v): the test would prove nothing about them", od)
 				}
 				wantDigests = 1
+				checkOwnersTopic(t, sim, out.Result.OwnerDigests.Sent)
 			}
 			alarms := sim.TemplateAlarms()
 			if len(alarms) == 0 {
@@ -54,6 +55,9 @@ func TestOperatorGetsEveryAlarmAndTheOrganizationsDigest(t *testing.T) {
 				}
 			}
 			got := sim.Delivered("email", operatorEmail)
+			for _, m := range got {
+				t.Logf("%s received %q (audience %q)", operatorEmail, m.Subject, m.Attributes["audience"].StringValue)
+			}
 			alarmsGot, digests := map[string]int{}, 0
 			for _, m := range got {
 				switch aud := m.Attributes["audience"].StringValue; {
@@ -87,4 +91,34 @@ func operatorSettings() audit.Settings {
 	s := demoSettings()
 	s.OwnerTopicARN = awssim.DemoOwnerTopicARN()
 	return s
+}
+
+// checkOwnersTopic: every owner's digest went to the owners' topic, where an owner's filtered subscription gets its
+// own digest and nobody else's; the operator's topic carries none.
+func checkOwnersTopic(t *testing.T, sim *awssim.Server, sent int) {
+	t.Helper()
+	var owners []string
+	for _, m := range sim.Published() {
+		aud := m.Attributes["audience"].StringValue
+		switch {
+		case aud == report.AudienceOwner && m.TopicARN == awssim.DemoOwnerTopicARN():
+			owners = append(owners, m.Attributes["owner"].StringValue)
+		case aud == report.AudienceOwner:
+			t.Errorf("an owner's digest went to %s, not the owners' topic", m.TopicARN)
+		case m.TopicARN != awssim.DemoTopicARN():
+			t.Errorf("%q (audience %q) went to %s", m.Subject, aud, m.TopicARN)
+		}
+	}
+	if len(owners) != sent || sent == 0 {
+		t.Fatalf("%d owners' digests on the owners' topic, the run sent %d", len(owners), sent)
+	}
+	const team = "owner-subscriber@example.com"
+	if err := sim.Subscribe(awssim.Subscription{TopicARN: awssim.DemoOwnerTopicARN(), Protocol: "email", Endpoint: team,
+		FilterPolicyScope: "MessageAttributes", FilterPolicy: `{"owner":["` + owners[0] + `"]}`}); err != nil {
+		t.Fatal(err)
+	}
+	got := sim.Delivered("email", team)
+	if len(got) != 1 || got[0].Attributes["owner"].StringValue != owners[0] {
+		t.Errorf("the subscriber of owner %q received %d messages, want its own digest once", owners[0], len(got))
+	}
 }
