@@ -215,7 +215,7 @@ func claim(ctx context.Context, store MarkerStore, d Claim) (etag string, at tim
 				// Taken over, or claimed afresh after a release: that claim is judged from the start.
 				continue
 			}
-			// Unchanged for a whole lease: its holder gives up within half of one, so it died.
+			// Unchanged until its lease ended: its holder gives up within half of one, so it died.
 			at = d.Now().UTC()
 			mine.ClaimedAt = at
 		}
@@ -233,7 +233,9 @@ func claim(ctx context.Context, store MarkerStore, d Claim) (etag string, at tim
 		return "", at, "", false, fmt.Errorf("take over %s: %w", where, err)
 	}
 	if gone != nil {
-		return "", at, "", false, fmt.Errorf("claim %s: the marker kept vanishing and reappearing, last read: %w", where, gone)
+		// A marker the create finds but no read does: either it kept being released and claimed again, or the read is
+		// refused outright, which S3 answers with the same 403.
+		return "", at, "", false, fmt.Errorf("claim %s: the marker exists, yet reading it answers as if it did not: %w", where, gone)
 	}
 	return "", at, "", false, fmt.Errorf("claim %s: the marker kept changing under us", where)
 }

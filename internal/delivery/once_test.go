@@ -27,12 +27,19 @@ type claimWorld struct {
 	now   time.Time
 }
 
-func newClaimWorld(t *testing.T) claimWorld {
+func newClaimWorld(t *testing.T, without ...awssim.PolicyAction) claimWorld {
 	t.Helper()
 	now := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
 	org := awssim.Demo(now)
 	sim := awssim.New(org)
-	if err := sim.EnforceTemplates(awssim.DemoDeployment(org, templates.Management, templates.MemberRole, awssim.DemoKMSKeyARN)); err != nil {
+	d := awssim.DemoDeployment(org, templates.Management, templates.MemberRole, awssim.DemoKMSKeyARN)
+	for _, a := range without {
+		var err error
+		if d, err = d.Without(a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sim.EnforceTemplates(d); err != nil {
 		t.Fatal(err)
 	}
 	if err := sim.Start(); err != nil {
@@ -182,4 +189,19 @@ func TestLiveClaimPastTheDeadlineFailsTheRun(t *testing.T) {
 	if m := w.marker(t, d); m.State != delivery.StatePublishing || !m.ClaimedAt.Equal(w.now.Add(-10*time.Second)) {
 		t.Errorf("the holder's marker was changed: %+v", m)
 	}
+}
+
+// TestRefusedMarkerReadIsNoSuccess: a role that may not read the marker gets 403 for it whether it exists or not, as
+// for a marker that vanished. The claim's bounded rounds end that with an error, never a success nor a second digest.
+func TestRefusedMarkerReadIsNoSuccess(t *testing.T) {
+	t.Parallel()
+	w := newClaimWorld(t, awssim.PolicyAction{Template: "management.yaml", Role: "ExecutionRole", Sid: "SettleDigestMarker", Action: "s3:GetObject"})
+	d := w.digest()
+	w.holdClaim(t, d, 10*time.Second, delivery.StatePublishing)
+	d.Wait = func(context.Context, time.Duration) error { t.Error("waited for a claim it could not read"); return nil }
+	sent, err := delivery.PublishOnce(context.Background(), w.store, w.topic, d)
+	if err == nil || sent.Outcome != "" || len(w.sim.Published()) != 0 || !awserr.IsAccessDenied(err) {
+		t.Fatalf("an unreadable marker: %+v, %v, %d digests; want the refusal as the error", sent, err, len(w.sim.Published()))
+	}
+	t.Log(err)
 }
