@@ -198,7 +198,10 @@ func TestRefusedMarkerReadIsNoSuccess(t *testing.T) {
 	w := newClaimWorld(t, awssim.PolicyAction{Template: "management.yaml", Role: "ExecutionRole", Sid: "SettleDigestMarker", Action: "s3:GetObject"})
 	d := w.digest()
 	w.holdClaim(t, d, 10*time.Second, delivery.StatePublishing)
-	d.Wait = func(context.Context, time.Duration) error { t.Error("waited for a claim it could not read"); return nil }
+	d.Wait = func(context.Context, time.Duration) error {
+		t.Error("waited for a claim it could not read")
+		return nil
+	}
 	sent, err := delivery.PublishOnce(context.Background(), w.store, w.topic, d)
 	if err == nil || sent.Outcome != "" || len(w.sim.Published()) != 0 || !awserr.IsAccessDenied(err) {
 		t.Fatalf("an unreadable marker: %+v, %v, %d digests; want the refusal as the error", sent, err, len(w.sim.Published()))
