@@ -122,3 +122,30 @@ func checkOwnersTopic(t *testing.T, sim *awssim.Server, sent int) {
 		t.Errorf("the subscriber of owner %q received %d messages, want its own digest once", owners[0], len(got))
 	}
 }
+
+// TestOwnerTopicIsValidated: the owners' topic is read from AUDIT_OWNER_TOPIC_ARN, and must be an SNS topic beside
+// the digest topic (one client publishes both, and SNS answers only for its own region).
+func TestOwnerTopicIsValidated(t *testing.T) {
+	t.Parallel()
+	s, err := audit.FromEnv(func(k string) string {
+		return map[string]string{"AUDIT_TOPIC_ARN": awssim.DemoTopicARN(), "AUDIT_OWNER_TOPIC_ARN": awssim.DemoOwnerTopicARN()}[k]
+	})
+	if err != nil || s.OwnerTopicARN != awssim.DemoOwnerTopicARN() {
+		t.Fatalf("AUDIT_OWNER_TOPIC_ARN: %q, %v", s.OwnerTopicARN, err)
+	}
+	for name, c := range map[string]struct{ topic, owner, want string }{
+		"not an ARN":       {awssim.DemoTopicARN(), "owners", "is not an SNS topic ARN"},
+		"not SNS":          {awssim.DemoTopicARN(), "arn:aws:sqs:us-east-1:111111111111:owners", "is not an SNS topic ARN"},
+		"no digest topic":  {"", awssim.DemoOwnerTopicARN(), "without a digest topic"},
+		"another region":   {awssim.DemoTopicARN(), "arn:aws:sns:eu-west-1:111111111111:owners", "must be in the digest topic's account and region"},
+		"another account":  {awssim.DemoTopicARN(), "arn:aws:sns:us-east-1:222222222222:owners", "must be in the digest topic's account and region"},
+		"beside the topic": {awssim.DemoTopicARN(), awssim.DemoOwnerTopicARN(), ""},
+	} {
+		s := demoSettings()
+		s.TopicARN, s.OwnerTopicARN = c.topic, c.owner
+		err := s.Validate()
+		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("%s: %v, want %q", name, err, c.want)
+		}
+	}
+}
