@@ -38,8 +38,8 @@ type Deployment struct {
 const DemoKMSKeyARN = "arn:aws:kms:us-east-1:111111111111:key/1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9"
 
 // DemoDeployment deploys the templates for a Demo or Generated organization: the demo role and ExternalId, the
-// organization's id, and the bucket and topic its management account holds. kmsKeyARN, when set, is the report
-// bucket's key.
+// organization's id, and the bucket and topics (the digest's, then the owners') its management account holds.
+// kmsKeyARN, when set, is the report bucket's key.
 func DemoDeployment(org *Organization, management, memberRole []byte, kmsKeyARN string) Deployment {
 	d := Deployment{Management: management, MemberRole: memberRole, Region: DemoHomeRegion,
 		ManagementParameters: map[string]string{"CodeBucket": "orgaudit-artifacts", "ScheduleTimezone": "UTC", "OrganizationId": org.ID,
@@ -50,10 +50,15 @@ func DemoDeployment(org *Organization, management, memberRole []byte, kmsKeyARN 
 	}
 	if m := org.account(org.ManagementAccountID); m != nil {
 		for name, r := range m.Regions {
-			if len(r.Buckets) > 0 && len(r.Topics) > 1 {
+			if len(r.Buckets) > 0 && len(r.Topics) > 0 {
 				d.Region, d.Bucket = name, r.Buckets[0]
 				d.TopicARN = fmt.Sprintf("arn:%s:sns:%s:%s:%s", org.partition(), name, m.ID, r.Topics[0])
-				d.OwnerTopicARN = fmt.Sprintf("arn:%s:sns:%s:%s:%s", org.partition(), name, m.ID, r.Topics[1])
+				// An organization holding one topic deploys the owners' topic as that one: the shape of a job run
+				// without an owner topic, whose owners' digests share the digest topic.
+				d.OwnerTopicARN = d.TopicARN
+				if len(r.Topics) > 1 {
+					d.OwnerTopicARN = fmt.Sprintf("arn:%s:sns:%s:%s:%s", org.partition(), name, m.ID, r.Topics[1])
+				}
 			}
 		}
 	}
