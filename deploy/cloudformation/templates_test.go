@@ -646,8 +646,10 @@ func TestScheduleHasADeadLetterQueueThatAlarms(t *testing.T) {
 		if get(p, "Namespace").Value != "AWS/SQS" || dims == nil || len(dims.Content) != 1 {
 			continue
 		}
-		if v := get(dims.Content[0], "Value"); v.Tag == "!GetAtt" && v.Value == queue+".QueueName" &&
-			get(p, "AlarmActions").Content[0].Value == "DigestTopic" && get(p, "Threshold").Value == "1" {
+		actions := get(p, "AlarmActions")
+		if v := get(dims.Content[0], "Value"); v != nil && v.Tag == "!GetAtt" && v.Value == queue+".QueueName" && actions != nil &&
+			slices.ContainsFunc(actions.Content, func(n *yaml.Node) bool { return n.Tag == "!Ref" && n.Value == "DigestTopic" }) &&
+			get(p, "Threshold").Value == "1" {
 			alarmed = true
 		}
 	}
