@@ -148,7 +148,7 @@ func demoSettings(sim *awssim.Server, asOf time.Time, stateDir string, concurren
 	s.ExternalID = awssim.DemoExternalID
 	s.Regions = []string{"all"}
 	s.Bucket = awssim.DemoBucket
-	s.TopicARN = awssim.DemoTopicARN()
+	s.TopicARN, s.OwnerTopicARN = awssim.DemoTopicARN(), awssim.DemoOwnerTopicARN()
 	s.S3PathStyle = true
 	s.KMSKeyID = awssim.DemoKMSKeyARN
 	s.LinkRoleARN = sim.TemplateRole("LinkSigningRole").ARN

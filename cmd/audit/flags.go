@@ -44,6 +44,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&s.Prefix, "prefix", s.Prefix, "S3 key prefix for the workbook")
 	fs.StringVar(&s.KMSKeyID, "kms-key-id", "", "KMS key for the workbook's server-side encryption (default SSE-S3)")
 	fs.StringVar(&s.TopicARN, "topic", "", "SNS topic ARN for the digest")
+	fs.StringVar(&s.OwnerTopicARN, "owner-topic", "", "SNS topic ARN for owners' digests (default: the digest topic, told apart by the audience attribute)")
 	fs.DurationVar(&s.URLExpiry, "url-expiry", s.URLExpiry, "how long the presigned workbook link should work (at most 168h)")
 	fs.StringVar(&s.BucketRegion, "bucket-region", "", "the bucket's region (default: asked of S3 with HeadBucket)")
 	fs.StringVar(&s.LinkRoleARN, "link-role-arn", "", "role to assume for signing the workbook link, which then lives as long as its session (default: sign with your own credentials)")

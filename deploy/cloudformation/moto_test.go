@@ -84,14 +84,25 @@ func TestTemplatesDeployOnMoto(t *testing.T) {
 	if got := topic.Attributes["KmsMasterKeyId"]; got == "" || got != management.outputs["DigestTopicKeyArn"] {
 		t.Errorf("digest topic encrypted with %q, want the stack's key %q", got, management.outputs["DigestTopicKeyArn"])
 	}
-	queue, err := sqs.NewFromConfig(cfg).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(management.outputs["FailedRunsQueueUrl"]),
-		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll}})
+	owners, err := sns.NewFromConfig(cfg).GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: aws.String(management.outputs["OwnerDigestTopicArn"])})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if queue.Attributes["SqsManagedSseEnabled"] != "true" || queue.Attributes["MessageRetentionPeriod"] != "1209600" {
-		t.Errorf("failed-runs queue attributes %v", queue.Attributes)
+	if got := owners.Attributes["KmsMasterKeyId"]; got != management.outputs["DigestTopicKeyArn"] || management.outputs["OwnerDigestTopicArn"] == management.outputs["DigestTopicArn"] {
+		t.Errorf("owners' topic %s encrypted with %q, want a topic of its own with the stack's key", management.outputs["OwnerDigestTopicArn"], got)
 	}
+	for _, out := range []string{"FailedRunsQueueUrl", "MissedRunsQueueUrl"} {
+		queue, err := sqs.NewFromConfig(cfg).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(management.outputs[out]),
+			AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if queue.Attributes["SqsManagedSseEnabled"] != "true" || queue.Attributes["MessageRetentionPeriod"] != "1209600" || queue.Attributes["FifoQueue"] == "true" {
+			t.Errorf("%s queue attributes %v", out, queue.Attributes)
+		}
+	}
+	// moto's CloudFormation creates the bucket without its LifecycleConfiguration (GetBucketLifecycleConfiguration
+	// answers NoSuchLifecycleConfiguration), so the expiry rules are TestLifecycleNeverExpiresSuppressions's.
 	enc, err := s3c.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(management.outputs["ReportBucketName"])})
 	if err != nil {
 		t.Fatal(err)

@@ -4,17 +4,18 @@ package cloudformation_test
 
 import (
 	"os"
-	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/delivery"
-	"github.com/orgaudit/orgaudit/internal/report"
+	"github.com/orgaudit/orgaudit/internal/distributed"
+	"github.com/orgaudit/orgaudit/internal/history"
 )
 
 type template struct {
@@ -234,8 +235,11 @@ func TestExecutionRoleGrantsExactlyWhatTheJobCalls(t *testing.T) {
 	// distributed mode.
 	st := get(tpl.root, "Resources", "SchedulerRole", "Properties", "Policies").Content[0]
 	statements := get(st, "PolicyDocument", "Statement").Content
-	if len(statements) != 1 || statements[0].Tag != "!If" || statements[0].Content[0].Value != "Distributed" {
-		t.Fatalf("the scheduler role's one statement must depend on the mode: %+v", statements)
+	if len(statements) != 2 || statements[0].Tag != "!If" || statements[0].Content[0].Value != "Distributed" {
+		t.Fatalf("the scheduler role's first statement must depend on the mode, its second record missed runs: %+v", statements)
+	}
+	if dlq := statements[1]; get(dlq, "Action").Value != "sqs:SendMessage" || get(dlq, "Resource").Value != "MissedRunsQueue.Arn" {
+		t.Errorf("the scheduler role's second statement must only send to the schedule's dead-letter queue: %s %s", get(dlq, "Action").Value, get(dlq, "Resource").Value)
 	}
 	for i, want := range []string{"states:StartExecution !Ref AuditStateMachine", "lambda:InvokeFunction !GetAtt AuditFunction.Arn"} {
 		branch := statements[0].Content[1+i]
@@ -529,24 +533,177 @@ func TestDigestTopicIsEncryptedAndAlarmsCanStillPublish(t *testing.T) {
 	}
 }
 
-// TestEmailSubscriptionGetsOnlyTheOrganizationsDigest: the stack's email subscription filters on the audience
-// attribute the job publishes, so the owners' digests go only to the subscriptions that ask for them.
-func TestEmailSubscriptionGetsOnlyTheOrganizationsDigest(t *testing.T) {
+// TestEmailSubscriptionTakesEveryAlarm: the operator's subscription has no filter policy, since SNS matches none
+// against a CloudWatch alarm, which carries no message attributes; owners' digests go to a topic of their own, which
+// no alarm notifies. FilterPolicy {} is SNS's "no filter policy", and FilterPolicyScope stays, so a stack that had the
+// old filter updates the confirmed subscription in place (CloudFormation cannot remove a scope: it sends null, which
+// SNS refuses). What SNS delivers is TestOperatorGetsEveryAlarmAndTheOrganizationsDigest's (internal/audit).
+func TestEmailSubscriptionTakesEveryAlarm(t *testing.T) {
 	t.Parallel()
 	tpl := load(t, "management.yaml")
-	props := get(tpl.root, "Resources", "DigestEmailSubscription", "Properties")
+	sub := get(tpl.root, "Resources", "DigestEmailSubscription")
+	props := get(sub, "Properties")
+	if topic := get(props, "TopicArn"); topic == nil || topic.Tag != "!Ref" || topic.Value != "DigestTopic" {
+		t.Errorf("the email subscription is to %v, want the digest topic", topic)
+	}
 	if scope := get(props, "FilterPolicyScope"); scope == nil || scope.Value != "MessageAttributes" {
-		t.Errorf("filter policy scope %v, want MessageAttributes", scope)
+		t.Errorf("filter policy scope %v, want MessageAttributes kept (removing it fails the update of an existing stack)", scope)
 	}
-	// What it lets through is TestEmailSubscriptionFilterPassesAlarms's, on moto: the organization's digest and the
-	// alarms, which have no attributes.
-	var policy map[string][]any
-	if err := get(props, "FilterPolicy").Decode(&policy); err != nil {
-		t.Fatal(err)
+	var policy map[string]any
+	if err := get(props, "FilterPolicy").Decode(&policy); err != nil || policy == nil || len(policy) != 0 {
+		t.Errorf("filter policy %v (%v), want {}: no filter lets an alarm through", policy, err)
 	}
-	want := map[string][]any{delivery.AttrAudience: {map[string]any{"exists": false}, report.AudienceOrganization}}
-	if !reflect.DeepEqual(policy, want) {
-		t.Errorf("filter policy %v, want %v", policy, want)
+	if dep := get(sub, "DependsOn"); dep == nil || dep.Value != "AuditFunction" {
+		t.Errorf("the subscription's filter must come off after the function sends owners' digests to their topic: DependsOn %v", dep)
+	}
+	owners := get(tpl.root, "Resources", "OwnerDigestTopic", "Properties")
+	if key := get(owners, "KmsMasterKeyId"); owners == nil || key == nil || key.Tag != "!GetAtt" || key.Value != "DigestTopicKey.Arn" {
+		t.Errorf("the owners' topic must exist, encrypted with the digest topic's key: %v", owners)
+	}
+	env := get(tpl.root, "Resources", "AuditFunction", "Properties", "Environment", "Variables", "AUDIT_OWNER_TOPIC_ARN")
+	if env == nil || env.Tag != "!Ref" || env.Value != "OwnerDigestTopic" {
+		t.Errorf("AUDIT_OWNER_TOPIC_ARN %v, want !Ref OwnerDigestTopic", env)
+	}
+	if get(tpl.root, "Outputs", "OwnerDigestTopicArn") == nil {
+		t.Error("output OwnerDigestTopicArn missing: owners subscribe there")
+	}
+	// Every alarm notifies the operator's topic, and none the owners'.
+	res := get(tpl.root, "Resources")
+	alarms := 0
+	for i := 0; i < len(res.Content); i += 2 {
+		if get(res.Content[i+1], "Type").Value != "AWS::CloudWatch::Alarm" {
+			continue
+		}
+		alarms++
+		actions := get(res.Content[i+1], "Properties", "AlarmActions")
+		if actions == nil || !slices.ContainsFunc(actions.Content, func(n *yaml.Node) bool { return n.Tag == "!Ref" && n.Value == "DigestTopic" }) {
+			t.Errorf("alarm %s does not notify the digest topic", res.Content[i].Value)
+		}
+		if actions != nil && slices.ContainsFunc(actions.Content, func(n *yaml.Node) bool { return n.Value == "OwnerDigestTopic" }) {
+			t.Errorf("alarm %s notifies the owners' topic", res.Content[i].Value)
+		}
+	}
+	if alarms == 0 {
+		t.Error("no alarm")
+	}
+}
+
+// TestUpdateNeedsNoNewParameter: an existing stack updated to this template with its previous parameter values must
+// deploy, so every parameter added since the first release has a default; these are the ones it always required.
+func TestUpdateNeedsNoNewParameter(t *testing.T) {
+	t.Parallel()
+	params := get(load(t, "management.yaml").root, "Parameters")
+	var required []string
+	for i := 0; i < len(params.Content); i += 2 {
+		if get(params.Content[i+1], "Default") == nil {
+			required = append(required, params.Content[i].Value)
+		}
+	}
+	slices.Sort(required)
+	if want := []string{"CodeBucket", "OrganizationId", "ScheduleTimezone"}; !slices.Equal(required, want) {
+		t.Errorf("parameters without a default %v, want %v: a new one fails the update of every existing stack", required, want)
+	}
+}
+
+// TestScheduleHasADeadLetterQueueThatAlarms: a start the schedule could not make (in the distributed mode,
+// StartExecution refused or throttled past Scheduler's retries) goes to an encrypted standard queue the schedule's
+// role may send to, and an alarm on that queue notifies the operator's topic. Without it a missed run is lost
+// silently: no execution, so no execution alarm.
+func TestScheduleHasADeadLetterQueueThatAlarms(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, "management.yaml")
+	dlq := get(tpl.root, "Resources", "DailySchedule", "Properties", "Target", "DeadLetterConfig", "Arn")
+	if dlq == nil || dlq.Tag != "!GetAtt" || !strings.HasSuffix(dlq.Value, ".Arn") {
+		t.Fatalf("the schedule's target has no dead-letter queue: %v", dlq)
+	}
+	queue := strings.TrimSuffix(dlq.Value, ".Arn")
+	props := get(tpl.root, "Resources", queue, "Properties")
+	if get(tpl.root, "Resources", queue, "Type").Value != "AWS::SQS::Queue" || get(props, "SqsManagedSseEnabled").Value != "true" || get(props, "FifoQueue") != nil {
+		t.Errorf("%s must be an encrypted standard queue (Scheduler takes no FIFO queue)", queue)
+	}
+	if get(tpl.root, "Resources", queue, "Condition") != nil {
+		t.Errorf("%s must exist in both modes", queue)
+	}
+	// The schedule's role sends to it: https://docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html
+	sends := false
+	for _, st := range get(get(tpl.root, "Resources", "SchedulerRole", "Properties", "Policies").Content[0], "PolicyDocument", "Statement").Content {
+		if a := get(st, "Action"); a != nil && a.Value == "sqs:SendMessage" && get(st, "Resource").Value == dlq.Value {
+			sends = true
+		}
+	}
+	if !sends {
+		t.Errorf("the schedule's role may not send to %s", queue)
+	}
+	alarmed := false
+	res := get(tpl.root, "Resources")
+	for i := 0; i < len(res.Content); i += 2 {
+		a := res.Content[i+1]
+		if get(a, "Type").Value != "AWS::CloudWatch::Alarm" || get(a, "Condition") != nil {
+			continue
+		}
+		p := get(a, "Properties")
+		dims := get(p, "Dimensions")
+		if get(p, "Namespace").Value != "AWS/SQS" || dims == nil || len(dims.Content) != 1 {
+			continue
+		}
+		actions := get(p, "AlarmActions")
+		if v := get(dims.Content[0], "Value"); v != nil && v.Tag == "!GetAtt" && v.Value == queue+".QueueName" && actions != nil &&
+			slices.ContainsFunc(actions.Content, func(n *yaml.Node) bool { return n.Tag == "!Ref" && n.Value == "DigestTopic" }) &&
+			get(p, "Threshold").Value == "1" {
+			alarmed = true
+		}
+	}
+	if !alarmed {
+		t.Errorf("no alarm on %s's depth notifies the digest topic", queue)
+	}
+}
+
+// TestLifecycleNeverExpiresSuppressions: the bucket's expiry rules cover every object the job writes (workbooks,
+// delivery markers, history, a distributed run's parts), and none covers <prefix>/suppressions.yaml, which people
+// write and which a rule on the whole prefix deleted after ReportRetentionDays, bringing back every suppressed finding.
+func TestLifecycleNeverExpiresSuppressions(t *testing.T) {
+	t.Parallel()
+	const prefix = "orgaudit"
+	rules := get(load(t, "management.yaml").root, "Resources", "ReportBucket", "Properties", "LifecycleConfiguration", "Rules")
+	var expiring []string
+	aborts := false
+	for _, r := range rules.Content {
+		if get(r, "Filter") != nil || get(r, "TagFilters") != nil {
+			t.Fatalf("rule %s: only Prefix is read here", get(r, "Id").Value)
+		}
+		p := get(r, "Prefix")
+		if p == nil || p.Tag != "!Sub" {
+			t.Fatalf("rule %s: want a !Sub prefix under ${ReportPrefix}, got %v", get(r, "Id").Value, p)
+		}
+		resolved := strings.ReplaceAll(p.Value, "${ReportPrefix}", prefix)
+		if get(r, "ExpirationInDays") != nil || get(r, "Expiration") != nil || get(r, "ExpirationDate") != nil {
+			expiring = append(expiring, resolved)
+		} else if get(r, "AbortIncompleteMultipartUpload") != nil && resolved == prefix+"/" {
+			aborts = true
+		}
+	}
+	covered := func(key string) bool {
+		return slices.ContainsFunc(expiring, func(p string) bool { return strings.HasPrefix(key, p) })
+	}
+	if key := audit.SuppressionsKey(prefix); covered(key) {
+		t.Errorf("%s expires: rules %q", key, expiring)
+	}
+	day := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
+	run := distributed.Run{RunID: "r1", RunTime: day, Trigger: "scheduled"}
+	for _, key := range []string{
+		delivery.Key(prefix, day, "scheduled", "r1"),
+		delivery.MarkerKey(prefix, day, "scheduled", "r1"),
+		delivery.MessageMarkerKey(prefix, day, "scheduled", "r1", "owner/team-a"),
+		prefix + "/" + history.Key(day, "scheduled", "r1"),
+		distributed.ManifestKey(prefix, run),
+		distributed.PartialKey(prefix, run, 3),
+	} {
+		if !covered(key) {
+			t.Errorf("%s never expires: rules %q", key, expiring)
+		}
+	}
+	if !aborts {
+		t.Error("incomplete uploads under the prefix are never aborted")
 	}
 }
 

@@ -34,7 +34,7 @@ type email struct {
 // digest of their own accounts, with a workbook of only those), each under its own exactly-once claim. One failure
 // stops nothing: every email is attempted and the errors are returned together.
 func emailAll(ctx context.Context, cfg aws.Config, bucket *s3.Client, s Settings, res *report.Result, out *Output, selected []checks.Check,
-	runTime, now time.Time, log *slog.Logger) error {
+	runTime time.Time, clock func() time.Time, log *slog.Logger) error {
 	from, err := ParseEmailFrom(s.EmailFrom)
 	if err != nil {
 		return err
@@ -70,7 +70,7 @@ func emailAll(ctx context.Context, cfg aws.Config, bucket *s3.Client, s Settings
 				continue
 			}
 		}
-		if err := sendEmailOnce(ctx, client, bucket, s, *from, e, runTime, now, res, log); err != nil {
+		if err := sendEmailOnce(ctx, client, bucket, s, *from, e, runTime, clock, res, log); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -79,13 +79,16 @@ func emailAll(ctx context.Context, cfg aws.Config, bucket *s3.Client, s Settings
 
 // sendEmailOnce composes e and hands it to SES unless another invocation of the run has or is doing so, recording
 // the outcome in res.
-func sendEmailOnce(ctx context.Context, client *sesv2.Client, bucket *s3.Client, s Settings, from mail.Address, e email, runTime, now time.Time,
+//
+// The claim is dated by the clock as it runs (it may follow a wait for another invocation's lease), the email by the
+// time it is composed.
+func sendEmailOnce(ctx context.Context, client *sesv2.Client, bucket *s3.Client, s Settings, from mail.Address, e email, runTime time.Time, clock func() time.Time,
 	res *report.Result, log *slog.Logger) error {
 	rec := report.Emailed{Audience: e.audience, Owner: e.owner, To: e.to}
-	raw, opts, err := composeEmail(from, e, now, delivery.MaxEmailBytes)
+	raw, opts, err := composeEmail(from, e, clock(), delivery.MaxEmailBytes)
 	rec.Attached, rec.NotAttached, rec.Bytes = opts.Attached != "", opts.NotAttached, orgmail.EncodedSize(raw)
 	if err == nil {
-		claim := delivery.Claim{RunID: res.RunID, Trigger: s.Trigger, Now: func() time.Time { return now }}
+		claim := delivery.Claim{RunID: res.RunID, Trigger: s.Trigger, Now: clock}
 		if s.Bucket != "" && bucket != nil {
 			claim.Bucket, claim.MarkerKey = s.Bucket, delivery.MessageMarkerKey(s.Prefix, runTime, s.Trigger, res.RunID, e.marker)
 		}
@@ -106,9 +109,8 @@ func sendEmailOnce(ctx context.Context, client *sesv2.Client, bucket *s3.Client,
 			case delivery.AlreadyPublished:
 				rec.Outcome = report.EmailAlreadySent
 				log.InfoContext(ctx, "email already sent by another invocation of this run", "audience", e.audience, "owner", e.owner)
-			case delivery.InProgress:
-				rec.Outcome = report.EmailInProgress
-				log.WarnContext(ctx, "another invocation of this run holds a live claim on this email; not sending", "audience", e.audience, "owner", e.owner)
+			default:
+				err = fmt.Errorf("sending it ended %q, which this job does not know", sent.Outcome)
 			}
 		}
 	}

@@ -141,7 +141,7 @@ func TestEmailsGoToEachOwnerWithOnlyTheirAccounts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return res, emailAll(context.Background(), cfg, bucket, s, res, &Output{Result: res, Workbook: wb}, checks.All(), runTime, runTime, log)
+		return res, emailAll(context.Background(), cfg, bucket, s, res, &Output{Result: res, Workbook: wb}, checks.All(), runTime, func() time.Time { return runTime }, log)
 	}
 	res, err := send()
 	var rejected *sestypes.MessageRejected

@@ -22,5 +22,5 @@ func PublishDigestsOf(ctx context.Context, cfg aws.Config, s Settings, res *repo
 	if err != nil {
 		return err
 	}
-	return publishDigests(ctx, bucket, snsClient(cfg, s.TopicARN), s, res, owners, runTime, now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return publishDigests(ctx, bucket, snsClient(cfg, s.TopicARN), s, res, owners, runTime, func() time.Time { return now }, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }

@@ -247,11 +247,11 @@ func (j *Job) Finish(ctx context.Context, fan *crossaccount.Result) (*Output, er
 	out.Subject = report.Subject(res)
 	out.Digest = report.Digest(res, report.MaxDigestBytes)
 	if publish {
-		deliveryErr = publishDigests(ctx, client, snsClient(cfg, s.TopicARN), s, res, owners, runTime, opts.Now(), log)
+		deliveryErr = publishDigests(ctx, client, snsClient(cfg, s.TopicARN), s, res, owners, runTime, opts.Now, log)
 	}
 	// Email goes last, whatever became of the digest: each message is its own, and one failure stops no other.
 	if !s.DryRun && uploaded && s.EmailOn() {
-		deliveryErr = errors.Join(deliveryErr, emailAll(ctx, cfg, client, s, res, out, selected, runTime, opts.Now(), log))
+		deliveryErr = errors.Join(deliveryErr, emailAll(ctx, cfg, client, s, res, out, selected, runTime, opts.Now, log))
 	}
 	if deliveryErr != nil {
 		log.ErrorContext(ctx, "delivery failed", "err", deliveryErr)

@@ -567,6 +567,9 @@ func motoJob(t *testing.T, w *motoWorld) (aws.Config, audit.Settings, *awssim.Se
 	}
 	d := demoDeployment(simOrg)
 	d.Region, d.Bucket, d.TopicARN = "us-east-1", bucket, w.TopicARN
+	// The owners' world routes every digest on one topic by filter policies (the job without an owner topic, as the
+	// CLI's default): the template's owners' topic is that topic too.
+	d.OwnerTopicARN = w.TopicARN
 	roles, err := awssim.LoadTemplateRoles(simOrg, d)
 	if err != nil {
 		t.Fatal(err)

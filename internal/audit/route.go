@@ -77,10 +77,13 @@ func snsMessage(topicARN string, r *report.Result) (delivery.Message, error) {
 // publishDigests sends the organization's digest, then each planned owner's. A failed organization digest stops
 // there (a retry of the run sends everything); a failed owner digest is recorded and the others still go out, and
 // the run fails so that a retry sends the ones that did not.
+//
+// Claims are dated by the wall clock as it runs, not by the run's start: a claim may wait out another invocation's
+// lease, and the claim it then makes must be dated when it is made.
 func publishDigests(ctx context.Context, bucket *s3.Client, topic *sns.Client, s Settings, res *report.Result, owners []string,
-	runTime, now time.Time, log *slog.Logger) error {
+	runTime time.Time, now func() time.Time, log *slog.Logger) error {
 	claim := func(marker string) delivery.Claim {
-		c := delivery.Claim{RunID: res.RunID, Trigger: s.Trigger, Now: func() time.Time { return now }}
+		c := delivery.Claim{RunID: res.RunID, Trigger: s.Trigger, Now: now}
 		if s.Bucket != "" {
 			c.Bucket, c.MarkerKey = s.Bucket, marker
 		}
@@ -110,16 +113,15 @@ func publishDigests(ctx context.Context, bucket *s3.Client, topic *sns.Client, s
 	case delivery.AlreadyPublished:
 		res.AlreadyPublished = true
 		log.InfoContext(ctx, "digest already published by another invocation of this run", "marker", orgClaim.MarkerKey)
-	case delivery.InProgress:
-		res.PublishInProgress = true
-		log.WarnContext(ctx, "another invocation of this run holds a live claim on its digest; not publishing", "marker", orgClaim.MarkerKey)
+	default:
+		return fmt.Errorf("publishing the digest ended %q, which this job does not know", sent.Outcome)
 	}
 
 	od := res.OwnerDigests
 	var failed []error
 	for _, owner := range owners {
 		oc := claim(delivery.MessageMarkerKey(s.Prefix, runTime, s.Trigger, res.RunID, "owner/"+owner))
-		sent, err := sendOwnerDigest(ctx, bucket, topic, s.TopicARN, res, owner, oc)
+		sent, err := sendOwnerDigest(ctx, bucket, topic, s.ownerDigestTopic(), res, owner, oc)
 		if err != nil {
 			log.ErrorContext(ctx, "owner digest not published", "owner", owner, "err", err)
 			od.Failed = append(od.Failed, report.OwnerDigestFailure{Owner: owner, Error: err.Error()})
@@ -135,15 +137,27 @@ func publishDigests(ctx context.Context, bucket *s3.Client, topic *sns.Client, s
 			}
 		case delivery.AlreadyPublished:
 			od.AlreadySent++
-		case delivery.InProgress:
-			od.InProgress++
-			log.WarnContext(ctx, "another invocation of this run holds a live claim on an owner digest; not publishing", "owner", owner)
+		default:
+			err := fmt.Errorf("publishing it ended %q, which this job does not know", sent.Outcome)
+			od.Failed = append(od.Failed, report.OwnerDigestFailure{Owner: owner, Error: err.Error()})
+			failed = append(failed, fmt.Errorf("owner %q: %w", owner, err))
 		}
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("%d of %d owner digests not published; a retry of the run sends them: %w", len(failed), len(owners), errors.Join(failed...))
 	}
 	return nil
+}
+
+// ownerDigestTopic is where owners' digests go: their own topic, so that the operator's subscription to the digest
+// topic, which must take every alarm and so can have no filter policy (SNS matches none against an alarm, which
+// carries no attributes), never gets them. Without one they share the digest topic, told apart by the audience
+// attribute, as before the template had a topic for them.
+func (s Settings) ownerDigestTopic() string {
+	if s.OwnerTopicARN != "" {
+		return s.OwnerTopicARN
+	}
+	return s.TopicARN
 }
 
 // sendOwnerDigest renders owner's digest and sends it under its claim.

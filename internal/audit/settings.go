@@ -94,6 +94,9 @@ type Settings struct {
 	// OwnerDigests caps the owners' digests of their own a run publishes beside the organization's (most severe
 	// owners first); the organization's digest names the owners past it. 0 sends none.
 	OwnerDigests int
+	// OwnerTopicARN takes owners' digests, apart from the organization's on TopicARN, whose subscribers (the
+	// operator) must not get them; empty: TopicARN, where only their message attributes tell them apart.
+	OwnerTopicARN string
 	// EmailFrom and EmailTo turn on email through SES: the organization's email, with the workbook, goes from
 	// EmailFrom (an address, optionally with a display name, of a verified SES identity) to EmailTo, and each owner
 	// whose owner value is an email address gets an email of their own. Email is off unless both are set.
@@ -261,6 +264,21 @@ func (s Settings) Validate() error {
 	if s.TopicARN != "" {
 		if a, err := arn.Parse(s.TopicARN); err != nil || a.Service != "sns" || a.Resource == "" {
 			bad("topic %q is not an SNS topic ARN", s.TopicARN)
+		}
+	}
+	if s.OwnerTopicARN != "" {
+		// One SNS client publishes both, and SNS answers only for topics of its own region.
+		a, err := arn.Parse(s.OwnerTopicARN)
+		d, derr := arn.Parse(s.TopicARN)
+		switch {
+		case err != nil || a.Service != "sns" || a.Resource == "":
+			bad("owner topic %q is not an SNS topic ARN", s.OwnerTopicARN)
+		case s.TopicARN == "":
+			bad("owner topic %q is set without a digest topic", s.OwnerTopicARN)
+		case derr == nil && (a.Region != d.Region || a.AccountID != d.AccountID):
+			bad("owner topic %q must be in the digest topic's account and region (%s, %s)", s.OwnerTopicARN, d.AccountID, d.Region)
+		default:
+			// A topic of its own beside the digest topic (a malformed digest topic is reported above).
 		}
 	}
 	if s.LinkRoleARN != "" {
@@ -480,6 +498,7 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 	str("AUDIT_PREFIX", &s.Prefix)
 	str("AUDIT_KMS_KEY_ID", &s.KMSKeyID)
 	str("AUDIT_TOPIC_ARN", &s.TopicARN)
+	str("AUDIT_OWNER_TOPIC_ARN", &s.OwnerTopicARN)
 	str("AUDIT_LINK_ROLE_ARN", &s.LinkRoleARN)
 	str("AUDIT_BUCKET_REGION", &s.BucketRegion)
 	str("AUDIT_RETRY_MODE", &s.RetryMode)

@@ -13,9 +13,11 @@ const (
 	DemoExternalID        = "orgaudit-demo"
 	DemoHomeRegion        = "us-east-1"
 	DemoTopicName         = "orgaudit-digest"
-	DemoBucket            = "orgaudit-reports-111111111111"
-	DemoMissingRole       = "999999999999"
-	DemoSuspended         = "101010101010"
+	// DemoOwnerTopicName is the owners' digest topic: owners' digests go apart from the operator's.
+	DemoOwnerTopicName = "orgaudit-owner-digests"
+	DemoBucket         = "orgaudit-reports-111111111111"
+	DemoMissingRole    = "999999999999"
+	DemoSuspended      = "101010101010"
 	// DemoOwnerTagKey is the tag the demo's accounts name their owners with: the job's default.
 	DemoOwnerTagKey = "orgaudit:owner"
 	// DemoUnreadableTags is the account whose tags a service control policy keeps from the job.
@@ -80,6 +82,11 @@ func DemoTopicARN() string {
 	return fmt.Sprintf("arn:aws:sns:%s:%s:%s", DemoHomeRegion, DemoManagementAccount, DemoTopicName)
 }
 
+// DemoOwnerTopicARN is the SNS topic the demo publishes owners' digests to.
+func DemoOwnerTopicARN() string {
+	return fmt.Sprintf("arn:aws:sns:%s:%s:%s", DemoHomeRegion, DemoManagementAccount, DemoOwnerTopicName)
+}
+
 // Demo builds the demo organization relative to asOf, so the same findings appear whatever the date: 14 accounts in
 // up to 4 regions, every finding kind, a stuck product and one whose change is already failing, a nested failed stack
 // and one stuck rolling back, a renewed (queued), a renewed (bought outright) and a modified EC2 reservation (the
@@ -130,7 +137,7 @@ func Demo(asOf time.Time) *Organization {
 
 	mgmt := acct(DemoManagementAccount, "management", std())
 	mgmt.Roles = nil // the job audits the account it runs in with its own credentials
-	mgmt.Regions["us-east-1"].Topics = []string{DemoTopicName}
+	mgmt.Regions["us-east-1"].Topics = []string{DemoTopicName, DemoOwnerTopicName}
 	mgmt.Regions["us-east-1"].Buckets = []string{DemoBucket}
 	mgmt.Regions["us-east-1"].ReservedInstances = []ReservedInstance{
 		ec2RI("ri-0mgmt00000000045", "t3.large", 2, day(45).Add(-year*time.Second), day(45), "active"),

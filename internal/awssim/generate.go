@@ -32,8 +32,9 @@ type GenerateOptions struct {
 
 // GeneratedTopicName and GeneratedBucket are where a generated organization's job delivers.
 const (
-	GeneratedTopicName = "orgaudit-digest"
-	GeneratedBucket    = "orgaudit-reports-generated"
+	GeneratedTopicName      = "orgaudit-digest"
+	GeneratedOwnerTopicName = "orgaudit-owner-digests"
+	GeneratedBucket         = "orgaudit-reports-generated"
 )
 
 // GeneratedManagementAccount is the first account of every generated organization.
@@ -42,6 +43,11 @@ const GeneratedManagementAccount = "200000000000"
 // GeneratedTopicARN is the generated organization's digest topic.
 func GeneratedTopicARN(o GenerateOptions) string {
 	return fmt.Sprintf("arn:aws:sns:%s:%s:%s", o.Regions[0], GeneratedManagementAccount, GeneratedTopicName)
+}
+
+// GeneratedOwnerTopicARN is the generated organization's owners' digest topic.
+func GeneratedOwnerTopicARN(o GenerateOptions) string {
+	return fmt.Sprintf("arn:aws:sns:%s:%s:%s", o.Regions[0], GeneratedManagementAccount, GeneratedOwnerTopicName)
 }
 
 var failedStatuses = []string{"CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED", "UPDATE_FAILED",
@@ -107,7 +113,7 @@ func Generate(o GenerateOptions) *Organization {
 		}
 		if i == 0 {
 			home := a.Regions[o.Regions[0]]
-			home.Topics, home.Buckets = []string{GeneratedTopicName}, []string{GeneratedBucket}
+			home.Topics, home.Buckets = []string{GeneratedTopicName, GeneratedOwnerTopicName}, []string{GeneratedBucket}
 		}
 		if i == 1 && o.LargeAccountStacks > 0 {
 			home := a.Regions[o.Regions[0]]

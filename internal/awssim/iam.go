@@ -1,6 +1,7 @@
 package awssim
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -25,8 +26,8 @@ type Deployment struct {
 	// Parameters of each stack; those with a default in the template may be left out.
 	ManagementParameters, MemberParameters map[string]string
 	// Region is where the management stack is deployed; Bucket and TopicARN are what CloudFormation named its report
-	// bucket and digest topic.
-	Region, Bucket, TopicARN string
+	// bucket and digest topic, OwnerTopicARN its owners' digest topic (OwnerDigestTopic).
+	Region, Bucket, TopicARN, OwnerTopicARN string
 	// Aliases evaluate principals the templates do not create as one of the templates' roles: a principal ARN, or
 	// the name of a role whose sessions sign, mapped to a template role's name. The moto contract test maps moto's
 	// OrganizationAccountAccessRole to the member role this way.
@@ -37,8 +38,8 @@ type Deployment struct {
 const DemoKMSKeyARN = "arn:aws:kms:us-east-1:111111111111:key/1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9"
 
 // DemoDeployment deploys the templates for a Demo or Generated organization: the demo role and ExternalId, the
-// organization's id, and the bucket and topic its management account holds. kmsKeyARN, when set, is the report
-// bucket's key.
+// organization's id, and the bucket and topics (the digest's, then the owners') its management account holds.
+// kmsKeyARN, when set, is the report bucket's key.
 func DemoDeployment(org *Organization, management, memberRole []byte, kmsKeyARN string) Deployment {
 	d := Deployment{Management: management, MemberRole: memberRole, Region: DemoHomeRegion,
 		ManagementParameters: map[string]string{"CodeBucket": "orgaudit-artifacts", "ScheduleTimezone": "UTC", "OrganizationId": org.ID,
@@ -52,6 +53,12 @@ func DemoDeployment(org *Organization, management, memberRole []byte, kmsKeyARN 
 			if len(r.Buckets) > 0 && len(r.Topics) > 0 {
 				d.Region, d.Bucket = name, r.Buckets[0]
 				d.TopicARN = fmt.Sprintf("arn:%s:sns:%s:%s:%s", org.partition(), name, m.ID, r.Topics[0])
+				// An organization holding one topic deploys the owners' topic as that one: the shape of a job run
+				// without an owner topic, whose owners' digests share the digest topic.
+				d.OwnerTopicARN = d.TopicARN
+				if len(r.Topics) > 1 {
+					d.OwnerTopicARN = fmt.Sprintf("arn:%s:sns:%s:%s:%s", org.partition(), name, m.ID, r.Topics[1])
+				}
 			}
 		}
 	}
@@ -201,10 +208,14 @@ func physicalIDs(org *Organization, d Deployment) func(t *cfnTemplate, id string
 			}
 			return d.Bucket, map[string]string{"Arn": "arn:" + partition + ":s3:::" + d.Bucket}, nil
 		case "AWS::SNS::Topic":
-			if d.TopicARN == "" {
+			topic := d.TopicARN
+			if id == "OwnerDigestTopic" {
+				topic = d.OwnerTopicARN
+			}
+			if topic == "" {
 				return "", nil, fmt.Errorf("%s: the deployment names no topic for %s", t.name, id)
 			}
-			return d.TopicARN, map[string]string{"TopicArn": d.TopicARN}, nil
+			return topic, map[string]string{"TopicArn": topic, "TopicName": topic[strings.LastIndex(topic, ":")+1:]}, nil
 		case "AWS::Logs::LogGroup":
 			name, err := prop("LogGroupName")
 			return name, map[string]string{"Arn": fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s:*", partition, region, account, name)}, err
@@ -311,7 +322,92 @@ func (s *Server) EnforceTemplates(d Deployment) error {
 		st.roles[r.Name] = r
 	}
 	s.iam = st
+	subs, alarms, err := loadNotifications(s.org, d)
+	if err != nil {
+		return err
+	}
+	for _, sub := range subs {
+		if err := s.Subscribe(sub); err != nil {
+			return fmt.Errorf("management.yaml: %w", err)
+		}
+	}
+	s.mu.Lock()
+	s.alarms = alarms
+	s.mu.Unlock()
 	return nil
+}
+
+// TemplateAlarm is one CloudWatch alarm the management template creates, and the topics its actions notify.
+type TemplateAlarm struct {
+	LogicalID string
+	Actions   []string
+}
+
+// TemplateAlarms lists the enforced management template's alarms, in template order.
+func (s *Server) TemplateAlarms() []TemplateAlarm {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]TemplateAlarm(nil), s.alarms...)
+}
+
+// loadNotifications reads the management template's SNS subscriptions and its alarms' actions (AlarmActions,
+// OKActions, InsufficientDataActions), as deployed.
+func loadNotifications(org *Organization, d Deployment) ([]Subscription, []TemplateAlarm, error) {
+	t, err := parseDeployed(org, d, "management.yaml", d.Management, d.ManagementParameters, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	t.physical = physicalIDs(org, d)
+	str := func(id, key string) (string, error) {
+		v, err := t.property(id, key)
+		if err != nil || v == nil {
+			return "", err
+		}
+		if s, ok := v.(string); ok {
+			return s, nil
+		}
+		b, err := json.Marshal(v)
+		return string(b), err
+	}
+	ids, err := t.resourcesOfType("AWS::SNS::Subscription")
+	if err != nil {
+		return nil, nil, err
+	}
+	var subs []Subscription
+	for _, id := range ids {
+		var sub Subscription
+		for key, dst := range map[string]*string{"TopicArn": &sub.TopicARN, "Protocol": &sub.Protocol, "Endpoint": &sub.Endpoint,
+			"FilterPolicy": &sub.FilterPolicy, "FilterPolicyScope": &sub.FilterPolicyScope} {
+			if *dst, err = str(id, key); err != nil {
+				return nil, nil, err
+			}
+		}
+		subs = append(subs, sub)
+	}
+	ids, err = t.resourcesOfType("AWS::CloudWatch::Alarm")
+	if err != nil {
+		return nil, nil, err
+	}
+	var alarms []TemplateAlarm
+	for _, id := range ids {
+		a := TemplateAlarm{LogicalID: id}
+		for _, key := range []string{"AlarmActions", "OKActions", "InsufficientDataActions"} {
+			v, err := t.property(id, key)
+			if err != nil {
+				return nil, nil, err
+			}
+			list, _ := v.([]any)
+			for _, action := range list {
+				s, ok := action.(string)
+				if !ok {
+					return nil, nil, fmt.Errorf("management.yaml: %s.%s holds %v, not an ARN", id, key, action)
+				}
+				a.Actions = append(a.Actions, s)
+			}
+		}
+		alarms = append(alarms, a)
+	}
+	return subs, alarms, nil
 }
 
 // TemplateRoles lists the enforced roles; nil when enforcement is off.
@@ -518,6 +614,16 @@ func (st *iamState) checkWith(service string, p principal, action, resource stri
 	st.denied = append(st.denied, Denial{Principal: p.arn, Role: key, Action: action, Resource: resource, Code: f.Code, Message: f.Message})
 	st.mu.Unlock()
 	return f
+}
+
+// allows says whether p's policies allow action on resource, without recording a grant or a denial: for the answers
+// a service shapes by what the caller could do (S3's 403 for a missing key), not for the request's own action.
+func (st *iamState) allows(p principal, action, resource string) bool {
+	role := st.roleOf(p)
+	if role == nil {
+		return false
+	}
+	return evaluate(role.policies, evalRequest{action: action, resource: resource, context: st.requestContext(p, resource)}) == allowed
 }
 
 // trusts evaluates the trust policy of the template role roleARN names, if it is one; roles only the organization's

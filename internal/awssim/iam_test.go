@@ -340,7 +340,7 @@ func TestTemplateResolverReadsEitherMode(t *testing.T) {
 	if _, ok := got["StateMachineRole"]; ok {
 		t.Errorf("single mode created the state machine's role: %v", got["StateMachineRole"])
 	}
-	if s := got["SchedulerRole"]; len(s) != 1 || s[0] != " lambda:InvokeFunction" {
+	if s := got["SchedulerRole"]; !slices.Equal(s, []string{" lambda:InvokeFunction", "RecordMissedRuns sqs:SendMessage"}) {
 		t.Errorf("single mode: the scheduler may %v", s)
 	}
 	if slices.ContainsFunc(got["ExecutionRole"], func(a string) bool { return strings.HasPrefix(a, "DistributedRuns ") }) {
@@ -363,12 +363,62 @@ func TestTemplateResolverReadsEitherMode(t *testing.T) {
 	if !slices.Equal(got["StateMachineRole"], want) {
 		t.Errorf("distributed mode: the state machine may %v, want %v", got["StateMachineRole"], want)
 	}
-	if s := got["SchedulerRole"]; len(s) != 1 || s[0] != " states:StartExecution" {
+	if s := got["SchedulerRole"]; !slices.Equal(s, []string{" states:StartExecution", "RecordMissedRuns sqs:SendMessage"}) {
 		t.Errorf("distributed mode: the scheduler may %v", s)
 	}
 	for _, a := range []string{"DistributedRuns s3:GetObject", "DistributedRuns s3:PutObject"} {
 		if !slices.Contains(got["ExecutionRole"], a) {
 			t.Errorf("distributed mode: the function may not %s: %v", a, got["ExecutionRole"])
 		}
+	}
+}
+
+// TestMissingKeyIsForbiddenWithoutListBucket: S3 answers a GET or HEAD of a missing key with 403 AccessDenied to a
+// caller without s3:ListBucket on the bucket, and 404 NoSuchKey to one with it. The execution role may list only
+// under s3:prefix conditions, which a GET does not carry, so a marker it may read answers 403 once it is gone.
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_Permissions
+func TestMissingKeyIsForbiddenWithoutListBucket(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const marker = "orgaudit/published/2026/11/22/scheduled-r1.json"
+	for name, enforced := range map[string]bool{"enforced": true, "unenforced": false} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var sim *awssim.Server
+			if enforced {
+				sim = enforcedDemo(t)
+			} else {
+				sim = awssim.New(awssim.Demo(time.Now()))
+				if err := sim.Start(); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = sim.Close() })
+			}
+			client := s3.NewFromConfig(sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion), func(o *s3.Options) { o.UsePathStyle = true })
+			wantCode, wantStatus := "NoSuchKey", 404
+			if enforced {
+				wantCode, wantStatus = "AccessDenied", 403
+			}
+			_, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(awssim.DemoBucket), Key: aws.String(marker)})
+			if e := apiError(t, err); e.ErrorCode() != wantCode {
+				t.Errorf("GET of a missing marker: %s %q, want %s", e.ErrorCode(), e.ErrorMessage(), wantCode)
+			}
+			_, err = client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(awssim.DemoBucket), Key: aws.String(marker)})
+			var re interface{ HTTPStatusCode() int }
+			if !errors.As(err, &re) || re.HTTPStatusCode() != wantStatus {
+				t.Errorf("HEAD of a missing marker: %v, want status %d", err, wantStatus)
+			}
+			if err := sim.PutObject(awssim.DemoBucket, marker, []byte(`{}`)); err != nil {
+				t.Fatal(err)
+			}
+			got, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(awssim.DemoBucket), Key: aws.String(marker)})
+			if err != nil {
+				t.Fatalf("GET of the marker once it exists: %v", err)
+			}
+			got.Body.Close()
+			if enforced && len(sim.Denials()) != 0 {
+				t.Errorf("the 403 for a missing key is S3's answer, not a denial of the GET: %+v", sim.Denials())
+			}
+		})
 	}
 }

@@ -113,10 +113,13 @@ type Server struct {
 	mu        sync.Mutex
 	keys      map[string]principal // access key id → principal
 	published []Message
-	emails    []Email
-	uploads   []Upload
-	calls     map[string]int // service.Operation → count
-	streams   map[string]int // service/account/region → count: the longest is the chain no concurrency shortens
+	// subscriptions are the topics' subscriptions (Subscribe, or the enforced templates').
+	subscriptions []Subscription
+	alarms        []TemplateAlarm // the enforced management template's
+	emails        []Email
+	uploads       []Upload
+	calls         map[string]int // service.Operation → count
+	streams       map[string]int // service/account/region → count: the longest is the chain no concurrency shortens
 	orgMeter
 	treeOnce sync.Once
 	orgTree  *orgTree
@@ -592,6 +595,10 @@ func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, key, region str
 		writeS3Error(w, f)
 		return
 	}
+	if f := s.missingKeyUnlisted(r, p, op); f != nil {
+		writeS3Error(w, f)
+		return
+	}
 	if op != "PutObject" {
 		s.s3.ServeHTTP(w, r)
 		return
@@ -616,6 +623,32 @@ type statusRecorder struct {
 func (r *statusRecorder) WriteHeader(code int) {
 	r.status = code
 	r.ResponseWriter.WriteHeader(code)
+}
+
+// missingKeyUnlisted answers a GET or HEAD of a key that does not exist as S3 does for a caller without
+// s3:ListBucket on the bucket: 403 AccessDenied, not 404 NoSuchKey, so that such a caller cannot learn which keys
+// exist. Only a grant that holds for this request counts: a ListBucket limited by s3:prefix does not, since a GET
+// carries no prefix. Without IAM enforcement every caller may list, and S3 answers 404.
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_Permissions
+func (s *Server) missingKeyUnlisted(r *http.Request, p principal, op string) *Fault {
+	if s.iam == nil || op != "GetObject" && op != "HeadObject" {
+		return nil
+	}
+	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	obj, err := s.s3backend.HeadObject(bucket, key)
+	if err == nil {
+		if obj.Contents != nil {
+			_ = obj.Contents.Close()
+		}
+		return nil
+	}
+	if !gofakes3.HasErrorCode(err, gofakes3.ErrNoSuchKey) {
+		return nil
+	}
+	if s.iam.allows(p, "s3:ListBucket", "arn:"+s.org.partition()+":s3:::"+bucket) {
+		return nil
+	}
+	return &Fault{Status: 403, Code: "AccessDenied", Message: "Access Denied"}
 }
 
 // redirectToBucketRegion answers as S3 does for where a bucket lives: every answer about the bucket carries

@@ -194,3 +194,205 @@ func printableASCII(s string) bool {
 	}
 	return true
 }
+
+// Subscription is one subscription to a simulated topic: what the templates create (AWS::SNS::Subscription) or a
+// test adds. Delivery is computed from what was published, so a subscription sees every message of its topic.
+type Subscription struct {
+	TopicARN, Protocol, Endpoint string
+	// FilterPolicy is the subscription's filter policy as JSON, empty for none. Only FilterPolicyScope
+	// MessageAttributes (SNS's default) is modelled.
+	FilterPolicy, FilterPolicyScope string
+
+	filter []attributeFilter
+}
+
+// attributeFilter is one key of a filter policy: the attribute's name and the conditions, any of which matches.
+type attributeFilter struct {
+	name       string
+	conditions []filterCondition
+}
+
+// filterCondition is one entry of a key's list: an exact string, {"prefix": s}, or {"exists": b}.
+type filterCondition struct {
+	equals, prefix *string
+	exists         *bool
+}
+
+// parseFilterPolicy reads a MessageAttributes filter policy. Operators the simulator does not model (numeric,
+// anything-but, suffix, equals-ignore-case, cidr, $or, nested keys) are an error rather than a guess.
+// https://docs.aws.amazon.com/sns/latest/dg/sns-subscription-filter-policies.html
+func parseFilterPolicy(policy string) ([]attributeFilter, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(policy), &raw); err != nil {
+		return nil, fmt.Errorf("filter policy is not a JSON object: %w", err)
+	}
+	var out []attributeFilter
+	for name, v := range raw {
+		var list []json.RawMessage
+		if err := json.Unmarshal(v, &list); err != nil || len(list) == 0 {
+			return nil, fmt.Errorf("filter policy key %q: want a non-empty list of conditions (nested keys are not modelled)", name)
+		}
+		f := attributeFilter{name: name}
+		for _, c := range list {
+			var s string
+			if json.Unmarshal(c, &s) == nil {
+				f.conditions = append(f.conditions, filterCondition{equals: &s})
+				continue
+			}
+			var op map[string]json.RawMessage
+			if json.Unmarshal(c, &op) != nil || len(op) != 1 {
+				return nil, fmt.Errorf("filter policy key %q: condition %s is not modelled by the simulator", name, c)
+			}
+			var cond filterCondition
+			switch {
+			case op["exists"] != nil:
+				var b bool
+				if json.Unmarshal(op["exists"], &b) != nil {
+					return nil, fmt.Errorf("filter policy key %q: exists takes true or false", name)
+				}
+				cond.exists = &b
+			case op["prefix"] != nil:
+				var p string
+				if json.Unmarshal(op["prefix"], &p) != nil {
+					return nil, fmt.Errorf("filter policy key %q: prefix takes a string", name)
+				}
+				cond.prefix = &p
+			default:
+				return nil, fmt.Errorf("filter policy key %q: condition %s is not modelled by the simulator", name, c)
+			}
+			f.conditions = append(f.conditions, cond)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// matches applies the filter to a message's attributes as SNS does: every key must match, a key by any of its
+// conditions. A message without attributes matches no filter policy at all, not even {"exists": false}: "exists":
+// false only matches if at least one attribute is present (the SNS developer guide, Key matching). String and
+// String.Array attributes are matched by value; other types match only exists.
+// https://docs.aws.amazon.com/sns/latest/dg/attribute-key-matching.html
+func (sub Subscription) matches(attrs map[string]MessageAttribute) bool {
+	if len(sub.filter) == 0 {
+		return true
+	}
+	if len(attrs) == 0 {
+		return false
+	}
+	for _, f := range sub.filter {
+		a, present := attrs[f.name]
+		values := attributeValues(a)
+		ok := false
+		for _, c := range f.conditions {
+			switch {
+			case c.exists != nil:
+				ok = present == *c.exists
+			case c.equals != nil:
+				ok = slices.Contains(values, *c.equals)
+			case c.prefix != nil:
+				ok = slices.ContainsFunc(values, func(v string) bool { return strings.HasPrefix(v, *c.prefix) })
+			default:
+				ok = false
+			}
+			if ok {
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// attributeValues are the string values a filter compares an attribute with: a String's value, each string of a
+// String.Array, none for other types.
+func attributeValues(a MessageAttribute) []string {
+	switch a.DataType {
+	case "String":
+		return []string{a.StringValue}
+	case "String.Array":
+		var arr []any
+		_ = json.Unmarshal([]byte(a.StringValue), &arr)
+		var out []string
+		for _, v := range arr {
+			if s, ok := v.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	default:
+		return nil
+	}
+}
+
+// Subscribe adds a subscription to a topic the organization's data holds, with its filter policy checked.
+func (s *Server) Subscribe(sub Subscription) error {
+	parsed, err := arn.Parse(sub.TopicARN)
+	if err != nil || parsed.Service != "sns" {
+		return fmt.Errorf("subscribe: %q is not a topic ARN", sub.TopicARN)
+	}
+	if owner := s.org.account(parsed.AccountID); owner == nil || owner.Regions[parsed.Region] == nil || !slices.Contains(owner.Regions[parsed.Region].Topics, parsed.Resource) {
+		return fmt.Errorf("subscribe: topic %s does not exist", sub.TopicARN)
+	}
+	switch sub.FilterPolicyScope {
+	case "", "MessageAttributes":
+	default:
+		return fmt.Errorf("subscribe %s to %s: FilterPolicyScope %q is not modelled by the simulator", sub.Endpoint, sub.TopicARN, sub.FilterPolicyScope)
+	}
+	if sub.FilterPolicy != "" {
+		if sub.filter, err = parseFilterPolicy(sub.FilterPolicy); err != nil {
+			return fmt.Errorf("subscribe %s to %s: %w", sub.Endpoint, sub.TopicARN, err)
+		}
+	}
+	s.mu.Lock()
+	s.subscriptions = append(s.subscriptions, sub)
+	s.mu.Unlock()
+	return nil
+}
+
+// Subscriptions lists the topics' subscriptions, in the order they were made.
+func (s *Server) Subscriptions() []Subscription {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Subscription(nil), s.subscriptions...)
+}
+
+// Delivered is what SNS delivered to one endpoint of a protocol, oldest first: every published message of a topic it
+// subscribes to that its filter policy lets through, with Body the protocol's body.
+func (s *Server) Delivered(protocol, endpoint string) []Message {
+	var out []Message
+	subs := s.Subscriptions()
+	for _, m := range s.Published() {
+		for _, sub := range subs {
+			if sub.Protocol == protocol && sub.Endpoint == endpoint && sub.TopicARN == m.TopicARN && sub.matches(m.Attributes) {
+				m.Body = m.For(protocol)
+				out = append(out, m)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// AlarmFired publishes what CloudWatch sends to each of an alarm's actions when it goes to ALARM: a JSON body, the
+// subject "ALARM: ...", and no message attributes at all.
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html
+func (s *Server) AlarmFired(alarmName string, topicARNs ...string) error {
+	for _, topic := range topicARNs {
+		parsed, err := arn.Parse(topic)
+		if err != nil || parsed.Service != "sns" {
+			return fmt.Errorf("alarm %s: action %q is not a topic ARN", alarmName, topic)
+		}
+		if owner := s.org.account(parsed.AccountID); owner == nil || owner.Regions[parsed.Region] == nil || !slices.Contains(owner.Regions[parsed.Region].Topics, parsed.Resource) {
+			return fmt.Errorf("alarm %s: topic %s does not exist", alarmName, topic)
+		}
+		body, _ := json.Marshal(map[string]string{"AlarmName": alarmName, "NewStateValue": "ALARM", "OldStateValue": "OK"})
+		subject := fmt.Sprintf("ALARM: %q in %s", alarmName, parsed.Region)
+		m := Message{TopicARN: topic, Subject: subject, Body: string(body), Raw: string(body), MessageID: pseudoUUID(topic + subject + randomHex(8))}
+		s.mu.Lock()
+		s.published = append(s.published, m)
+		s.mu.Unlock()
+	}
+	return nil
+}

@@ -3,8 +3,10 @@ package awssim
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -85,5 +87,63 @@ func TestPublishStructuredMessage(t *testing.T) {
 	}
 	if n := len(s.Published()); n != 2 {
 		t.Errorf("%d published; the refused ones must not be", n)
+	}
+}
+
+// TestFilterPolicyNeverMatchesAnEmptyAttributeSet: SNS matches no filter policy against a message without
+// attributes, not even {"exists": false} ("exists": false only matches if at least one attribute is present; the SNS
+// developer guide, Key matching). A CloudWatch alarm carries no attributes, so such a filter drops every alarm.
+func TestFilterPolicyNeverMatchesAnEmptyAttributeSet(t *testing.T) {
+	t.Parallel()
+	s := New(Demo(time.Now()))
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const list, all = "ops@example.com", "everything@example.com"
+	for _, sub := range []Subscription{
+		{TopicARN: DemoTopicARN(), Protocol: "email", Endpoint: list, FilterPolicyScope: "MessageAttributes",
+			FilterPolicy: `{"audience":[{"exists":false},"organization"]}`},
+		{TopicARN: DemoTopicARN(), Protocol: "email", Endpoint: all},
+	} {
+		if err := s.Subscribe(sub); err != nil {
+			t.Fatal(err)
+		}
+	}
+	client := sns.NewFromConfig(s.Config(DemoManagementAccount, DemoHomeRegion))
+	attr := func(v string) snstypes.MessageAttributeValue {
+		return snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+	}
+	for body, attrs := range map[string]map[string]snstypes.MessageAttributeValue{
+		"organization digest":  {"audience": attr("organization")},
+		"owner digest":         {"audience": attr("owner"), "owner": attr("payments")},
+		"other attribute only": {"source": attr("test")},
+		"no attributes":        nil,
+	} {
+		if _, err := client.Publish(context.Background(), &sns.PublishInput{TopicArn: aws.String(DemoTopicARN()), Message: aws.String(body), MessageAttributes: attrs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AlarmFired("orgaudit-errors", DemoTopicARN()); err != nil {
+		t.Fatal(err)
+	}
+	bodies := func(endpoint string) []string {
+		var out []string
+		for _, m := range s.Delivered("email", endpoint) {
+			out = append(out, m.Body)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got, want := bodies(list), []string{"organization digest", "other attribute only"}; !slices.Equal(got, want) {
+		t.Errorf("the filtered list received %q, want %q: neither the attribute-less message nor the alarm", got, want)
+	}
+	if got := bodies(all); len(got) != 5 {
+		t.Errorf("the unfiltered subscription received %d messages, want all 5: %q", len(got), got)
+	}
+	for _, bad := range []string{`{"n":[{"numeric":[">",1]}]}`, `{"a":[{"anything-but":"x"}]}`, `{"a":{"b":["c"]}}`, `{"a":[]}`, `[]`} {
+		if err := s.Subscribe(Subscription{TopicARN: DemoTopicARN(), Protocol: "email", Endpoint: "x@example.com", FilterPolicy: bad}); err == nil {
+			t.Errorf("filter policy %s was taken, which the simulator does not model", bad)
+		}
 	}
 }

@@ -22,6 +22,15 @@ import (
 // claim left by a crash is free by the time a retry that audited for a few minutes comes to publish.
 const DefaultLease = 3 * time.Minute
 
+// takeoverReserve is what a run needs after waiting out another's lease: read the marker again, overwrite it,
+// publish and mark it published. A run with less time than the rest of the lease and this fails instead of waiting.
+const takeoverReserve = 30 * time.Second
+
+// maxClaimRounds bounds the claim's rounds (create, read, wait or take over): each round ends because the marker
+// changed under us (released, taken over by another, settled), which a handful of invocations of one run cannot
+// keep doing.
+const maxClaimRounds = 6
+
 // releaseTimeout bounds the calls that settle a claim after the publish (release or mark published). They run on a
 // context of their own: the invocation's may be what just expired.
 const releaseTimeout = 5 * time.Second
@@ -66,6 +75,24 @@ type Claim struct {
 	Lease time.Duration
 	// Now is the clock claims are dated and judged by; time.Now when nil.
 	Now func() time.Time
+	// Wait waits out the rest of another invocation's live claim; a timer on ctx when nil.
+	Wait func(ctx context.Context, d time.Duration) error
+}
+
+// ClaimHeldError: another invocation of the run holds a live claim on the message, and its lease ends too late
+// for this invocation to wait it out and take over. The message may never be sent if that invocation died, so
+// this is the run's failure: Lambda retries it (and the function's error alarm fires), and the retry finds the
+// message sent or the claim stale.
+type ClaimHeldError struct {
+	Bucket, MarkerKey string
+	ClaimedAt         time.Time
+	// LeaseLeft is how long the claim stays live; TimeLeft how long this invocation had.
+	LeaseLeft, TimeLeft time.Duration
+}
+
+func (e *ClaimHeldError) Error() string {
+	return fmt.Sprintf("s3://%s/%s is claimed by another invocation of the run since %s; its lease ends in %s, and this invocation has %s: a retry sends the message if that invocation did not",
+		e.Bucket, e.MarkerKey, e.ClaimedAt.UTC().Format(time.RFC3339), e.LeaseLeft.Round(time.Second), e.TimeLeft.Round(time.Second))
 }
 
 // Outcome is what PublishOnce did.
@@ -76,8 +103,6 @@ const (
 	Published Outcome = "published"
 	// AlreadyPublished: another invocation of the run sent it.
 	AlreadyPublished Outcome = "already_published"
-	// InProgress: another invocation holds a live claim and is publishing now, or died within the lease.
-	InProgress Outcome = "in_progress"
 )
 
 // Sent is the outcome of PublishOnce.
@@ -91,10 +116,13 @@ type Sent struct {
 	MarkErr error
 }
 
-// PublishOnce sends the digest unless another invocation of this run has or is doing so. Of several invocations
-// exactly one publishes: a claim is a conditional create (If-None-Match: *), and a stale claim is taken over by a
-// conditional overwrite (If-Match on the ETag read back), so two takers cannot both win. A failed publish releases
-// the claim so a retry may publish; a successful one marks it published, so it is never taken over.
+// PublishOnce sends the digest unless another invocation of this run has sent it. Of several invocations exactly
+// one publishes: a claim is a conditional create (If-None-Match: *), and a stale claim is taken over by a
+// conditional overwrite (If-Match on the ETag read back), so two takers cannot both win. A live claim of another
+// invocation is waited out: if its holder published meanwhile the digest is sent; if the claim is unchanged after
+// the lease its holder died, and the claim is taken over; when the invocation has not the time to wait, it fails
+// with ClaimHeldError, never reports success for a digest nobody may send. A failed publish releases the claim so a
+// retry may publish; a successful one marks it published, so it is never taken over.
 func PublishOnce(ctx context.Context, store MarkerStore, pub Publisher, d Digest) (Sent, error) {
 	return SendOnce(ctx, store, d.Claim, func(ctx context.Context) (string, error) {
 		return Publish(ctx, pub, d.TopicARN, d.Subject, d.Body)
@@ -117,8 +145,10 @@ func SendOnce(ctx context.Context, store MarkerStore, d Claim, send func(context
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	claimedAt := d.Now().UTC()
-	etag, outcome, tookOver, err := claim(ctx, store, d, claimedAt)
+	if d.Wait == nil {
+		d.Wait = sleep
+	}
+	etag, claimedAt, outcome, tookOver, err := claim(ctx, store, d)
 	if err != nil || outcome != "" {
 		return Sent{Outcome: outcome}, err
 	}
@@ -143,45 +173,106 @@ func SendOnce(ctx context.Context, store MarkerStore, d Claim, send func(context
 	return sent, nil
 }
 
-// claim takes the run's marker: created when absent, taken over when stale. A non-empty outcome means another
-// invocation has it. A marker that vanishes between the two calls (released by a failed publish) is claimed afresh.
-func claim(ctx context.Context, store MarkerStore, d Claim, at time.Time) (etag string, outcome Outcome, tookOver bool, err error) {
-	mine := Marker{RunID: d.RunID, Trigger: d.Trigger, State: StatePublishing, ClaimedAt: at}
-	for range 3 {
+// claim takes the run's marker: created when absent, taken over when stale or when it stays unchanged while this
+// invocation waits out its lease. A non-empty outcome means another invocation published. A marker that vanishes
+// (released by a failed publish) is claimed afresh: S3 answers a read of it NoSuchKey, or 403 to a caller without
+// an unconditioned s3:ListBucket, which is how the function's role is made.
+func claim(ctx context.Context, store MarkerStore, d Claim) (etag string, at time.Time, outcome Outcome, tookOver bool, err error) {
+	where := fmt.Sprintf("s3://%s/%s", d.Bucket, d.MarkerKey)
+	var gone error // the last read that found no marker, for the error if it never settles
+	for range maxClaimRounds {
+		at = d.Now().UTC()
+		mine := Marker{RunID: d.RunID, Trigger: d.Trigger, State: StatePublishing, ClaimedAt: at}
 		etag, err = putMarker(ctx, store, d, mine, nil, aws.String("*"))
 		if err == nil {
-			return etag, "", false, nil
+			return etag, at, "", false, nil
 		}
 		if !awserr.ConditionFailed(err) {
-			return "", "", false, fmt.Errorf("claim s3://%s/%s: %w", d.Bucket, d.MarkerKey, err)
+			return "", at, "", false, fmt.Errorf("claim %s: %w", where, err)
 		}
 		held, heldETag, err := readMarker(ctx, store, d)
-		if isNotFound(err) {
+		if markerGone(err) {
+			gone = err
 			continue
 		}
 		if err != nil {
-			return "", "", false, fmt.Errorf("read claim s3://%s/%s: %w", d.Bucket, d.MarkerKey, err)
+			return "", at, "", false, fmt.Errorf("read claim %s: %w", where, err)
 		}
 		if held.State == StatePublished {
-			return "", AlreadyPublished, false, nil
+			return "", at, AlreadyPublished, false, nil
 		}
-		// A claim from the future (another clock) is as live as a fresh one.
 		if age := at.Sub(held.ClaimedAt); age < d.Lease {
-			return "", InProgress, false, nil
+			afterETag, done, err := waitOut(ctx, store, d, held, age)
+			switch {
+			case markerGone(err):
+				gone = err
+				continue
+			case err != nil:
+				return "", at, "", false, err
+			case done:
+				return "", at, AlreadyPublished, false, nil
+			case afterETag != heldETag:
+				// Taken over, or claimed afresh after a release: that claim is judged from the start.
+				continue
+			}
+			// Unchanged until its lease ended: its holder gives up within half of one, so it died.
+			at = d.Now().UTC()
+			mine.ClaimedAt = at
 		}
 		etag, err = putMarker(ctx, store, d, mine, aws.String(heldETag), nil)
 		switch {
 		case err == nil:
-			return etag, "", true, nil
+			return etag, at, "", true, nil
 		case awserr.ConditionFailed(err):
-			// Another taker won the race, or the holder settled its claim meanwhile: either way it is theirs.
-			return "", InProgress, false, nil
-		case isNotFound(err):
+			// Another taker won the race, or the holder settled its claim meanwhile: judge the marker again.
+			continue
+		case markerGone(err):
+			gone = err
 			continue
 		}
-		return "", "", false, fmt.Errorf("take over s3://%s/%s: %w", d.Bucket, d.MarkerKey, err)
+		return "", at, "", false, fmt.Errorf("take over %s: %w", where, err)
 	}
-	return "", "", false, fmt.Errorf("claim s3://%s/%s: the marker kept changing under us", d.Bucket, d.MarkerKey)
+	if gone != nil {
+		// A marker the create finds but no read does: either it kept being released and claimed again, or the read is
+		// refused outright, which S3 answers with the same 403.
+		return "", at, "", false, fmt.Errorf("claim %s: the marker exists, yet reading it answers as if it did not: %w", where, gone)
+	}
+	return "", at, "", false, fmt.Errorf("claim %s: the marker kept changing under us", where)
+}
+
+// waitOut waits for the rest of held's lease (age old, by this invocation's clock) and reads the marker again,
+// reporting whether it was published meanwhile. A claim dated in the future (another clock) is waited a whole
+// lease. Without the time to wait and still publish, it returns ClaimHeldError.
+func waitOut(ctx context.Context, store MarkerStore, d Claim, held Marker, age time.Duration) (etag string, published bool, err error) {
+	left := d.Lease - max(age, 0)
+	if deadline, ok := ctx.Deadline(); ok {
+		if until := time.Until(deadline); until < left+takeoverReserve {
+			return "", false, &ClaimHeldError{Bucket: d.Bucket, MarkerKey: d.MarkerKey, ClaimedAt: held.ClaimedAt, LeaseLeft: left, TimeLeft: until}
+		}
+	}
+	if err := d.Wait(ctx, left); err != nil {
+		return "", false, fmt.Errorf("wait out the claim on s3://%s/%s: %w", d.Bucket, d.MarkerKey, err)
+	}
+	after, etag, err := readMarker(ctx, store, d)
+	if err != nil {
+		if markerGone(err) {
+			return "", false, err
+		}
+		return "", false, fmt.Errorf("read claim s3://%s/%s after its lease: %w", d.Bucket, d.MarkerKey, err)
+	}
+	return etag, after.State == StatePublished, nil
+}
+
+// sleep waits d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-t.C:
+		return nil
+	}
 }
 
 // putMarker writes m if the marker matches ifMatch (an ETag) or, with ifNoneMatch "*", does not exist.
@@ -233,4 +324,12 @@ func isNotFound(err error) bool {
 	var nsk *s3types.NoSuchKey
 	code := awserr.APICode(err)
 	return errors.As(err, &nsk) || code == "NoSuchKey" || code == "NotFound"
+}
+
+// markerGone reports whether a read of the marker found none: NoSuchKey, or 403 AccessDenied, which is how S3 answers
+// a missing key to a caller without an unconditioned s3:ListBucket (the function may list only its history). A
+// refusal of the GET itself also reads 403; the caller's bounded rounds end that with the error.
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_Permissions
+func markerGone(err error) bool {
+	return err != nil && (isNotFound(err) || awserr.IsAccessDenied(err))
 }
