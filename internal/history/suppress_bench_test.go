@@ -31,8 +31,10 @@ func suppressionsFileOfSize(size int, pattern func(i int) string) string {
 func BenchmarkSuppressionsMatch10000Findings1MiB(b *testing.B) {
 	for name, pattern := range map[string]func(int) string{
 		"other bytes": func(i int) string { return fmt.Sprintf("*%d-x*", i) },
-		"own bytes":   func(i int) string { return "*" + strings.Repeat("0", 5+i%100) + "*" + strings.Repeat("0", 1+i/100) + "*" },
-		"exact ids":   func(i int) string { return fmt.Sprintf("ri-0abc%08dx", i) },
+		"own bytes": func(i int) string {
+			return "*" + strings.Repeat("0", 5+i%100) + "*" + strings.Repeat("0", 1+i/100) + "*"
+		},
+		"exact ids": func(i int) string { return fmt.Sprintf("ri-0abc%08dx", i) },
 	} {
 		b.Run(name, func(b *testing.B) {
 			s, err := ParseSuppressions([]byte(suppressionsFileOfSize(MaxSuppressionsBytes, pattern)), runAt, nil)
