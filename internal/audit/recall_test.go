@@ -376,6 +376,9 @@ func TestBadSuppressionsFileNeverSilencesTheAudit(t *testing.T) {
 	for name, c := range map[string]struct{ loc, want string }{
 		"unknown field": {loc: writeFile(t, "bad.yaml", bad), want: fmt.Sprintf(`line %d: rule 1: unknown field "team"`, teamLine)},
 		"missing file":  {loc: filepath.Join(t.TempDir(), "none.yaml"), want: "no such file"},
+		// A megabyte of brackets once took the function's memory before the digest was sent.
+		"nested brackets": {loc: writeFile(t, "deep.yaml", strings.Repeat("[", history.MaxSuppressionsBytes/2)+strings.Repeat("]", history.MaxSuppressionsBytes/2)),
+			want: "line 1: the file nests deeper than"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
