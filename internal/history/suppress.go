@@ -403,20 +403,20 @@ func ParseSuppressions(data []byte, now time.Time, knownChecks []string) (*Suppr
 	if body.Kind != yaml.MappingNode {
 		return nil, &InvalidError{Problems: []Problem{{Line: body.Line, Message: "want a mapping with the key suppressions"}}}
 	}
-	var problems []Problem
+	var problems problemList
 	var list *yaml.Node
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(body.Content); i += 2 {
 		k, v := body.Content[i], body.Content[i+1]
 		switch key := k.Value; {
 		case k.Kind != yaml.ScalarNode:
-			problems = append(problems, Problem{Line: k.Line, Message: "a key must be a plain name"})
+			problems.add(Problem{Line: k.Line, Message: "a key must be a plain name"})
 		case seen[key]:
-			problems = append(problems, Problem{Line: k.Line, Message: fmt.Sprintf("field %q given twice", key)})
+			problems.add(Problem{Line: k.Line, Message: fmt.Sprintf("field %q given twice", key)})
 		case key == "suppressions":
 			list = v
 		default:
-			problems = append(problems, Problem{Line: k.Line, Message: fmt.Sprintf("unknown field %q (the file holds only suppressions)", key)})
+			problems.add(Problem{Line: k.Line, Message: fmt.Sprintf("unknown field %q (the file holds only suppressions)", key)})
 		}
 		seen[k.Value] = true
 	}
@@ -426,16 +426,20 @@ func ParseSuppressions(data []byte, now time.Time, knownChecks []string) (*Suppr
 	case list.Kind == yaml.SequenceNode:
 		items = list.Content
 	case list.Kind == yaml.AliasNode:
-		problems = append(problems, Problem{Line: list.Line, Message: "suppressions is an alias: write the list out"})
+		problems.add(Problem{Line: list.Line, Message: "suppressions is an alias: write the list out"})
 	default:
-		problems = append(problems, Problem{Line: list.Line, Message: "suppressions must be a list of rules"})
+		problems.add(Problem{Line: list.Line, Message: "suppressions must be a list of rules"})
 	}
 	today := dayOf(now)
 	for i, item := range items {
 		at := item.Line
 		where := fmt.Sprintf("rule %d: ", i+1)
 		add := func(line int, msg string, args ...any) {
-			problems = append(problems, Problem{Line: line, Message: where + fmt.Sprintf(msg, args...)})
+			if problems.full() {
+				problems.more++
+				return
+			}
+			problems.add(Problem{Line: line, Message: where + fmt.Sprintf(msg, args...)})
 		}
 		doc, ok := ruleValues(item, add)
 		if !ok {
@@ -472,10 +476,37 @@ func ParseSuppressions(data []byte, now time.Time, knownChecks []string) (*Suppr
 		}
 		s.Rules = append(s.Rules, r)
 	}
-	if len(problems) > 0 {
-		return nil, &InvalidError{Problems: problems}
+	if len(problems.list) > 0 {
+		return nil, &InvalidError{Problems: problems.done()}
 	}
 	return s, nil
+}
+
+// MaxSuppressionsProblems is how many problems a refused file lists: the reasons go into the digest's warning, and
+// a file of 60,000 bad rules needs its first few named, not a megabyte of them.
+const MaxSuppressionsProblems = 50
+
+// problemList keeps the first MaxSuppressionsProblems problems and counts the rest.
+type problemList struct {
+	list []Problem
+	more int
+}
+
+func (p *problemList) full() bool { return len(p.list) >= MaxSuppressionsProblems }
+
+func (p *problemList) add(pr Problem) {
+	if p.full() {
+		p.more++
+		return
+	}
+	p.list = append(p.list, pr)
+}
+
+func (p *problemList) done() []Problem {
+	if p.more > 0 {
+		return append(p.list, Problem{Message: fmt.Sprintf("and %d more problems", p.more)})
+	}
+	return p.list
 }
 
 // parseOneDocument parses the file's only document; nil for a file with none.

@@ -160,3 +160,17 @@ func interleaved(rs []Rule) []Rule {
 	}
 	return out
 }
+
+// TestSuppressionsProblemsAreBounded: a file of thousands of bad rules names the first few problems and counts the
+// rest: the reasons become the digest's warning.
+func TestSuppressionsProblemsAreBounded(t *testing.T) {
+	file := "suppressions:\n" + strings.Repeat("- a\n", 5000)
+	_, err := ParseSuppressions([]byte(file), runAt, nil)
+	var inv *InvalidError
+	if !errors.As(err, &inv) {
+		t.Fatalf("want *InvalidError, got %v", err)
+	}
+	if len(inv.Problems) != MaxSuppressionsProblems+1 || inv.Problems[MaxSuppressionsProblems].Message != fmt.Sprintf("and %d more problems", 5000-MaxSuppressionsProblems) {
+		t.Errorf("%d problems, the last %+v", len(inv.Problems), inv.Problems[len(inv.Problems)-1])
+	}
+}
