@@ -386,6 +386,10 @@ func TestBadSuppressionsFileNeverSilencesTheAudit(t *testing.T) {
 			if ws := withoutOwnerWarning(res.Warnings); len(ws) != 1 || !strings.HasPrefix(ws[0], "suppressions not applied: "+c.loc+": ") || !strings.Contains(ws[0], c.want) {
 				t.Errorf("warnings %q, want one naming %s and %q", res.Warnings, c.loc, c.want)
 			}
+			// The digest leads with it, so the person who wrote the file learns why nothing was suppressed.
+			if digest := report.Digest(res, report.MaxDigestBytes); !strings.Contains(digest, "suppressions not applied: "+c.loc+": ") {
+				t.Errorf("the digest does not say the suppressions were not applied:\n%.600s", digest)
+			}
 			n := awssim.DemoSeverityCounts()
 			if len(res.Suppressed) != 0 || len(res.Findings) != n["critical"]+n["warning"]+n["notice"] {
 				t.Errorf("suppressed %d, findings %d: the audit was silenced", len(res.Suppressed), len(res.Findings))
