@@ -41,10 +41,55 @@ func main() {
 		lambda.Start(newLambdaHandler(os.Getenv, loadAWSConfig))
 		return
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go watchSignals(sigs, cancel, os.Stderr, os.Exit)
 	code := runCLI(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
+	var stopped *stoppedError
+	if errors.As(context.Cause(ctx), &stopped) {
+		fmt.Fprintf(os.Stderr, "audit: %s\n", stopped)
+		code = stopped.exitCode()
+	}
 	os.Exit(code)
+}
+
+// watchSignals turns the first SIGINT or SIGTERM into the run's cancellation, which every stage honours (the audit's
+// calls, the owner tag reads, the report and delivery), and a second one into an exit at once: a person pressing
+// Ctrl-C twice means it.
+func watchSignals(sigs <-chan os.Signal, cancel context.CancelCauseFunc, stderr io.Writer, exit func(int)) {
+	first := <-sigs
+	fmt.Fprintf(stderr, "\naudit: %s: stopping (send it again to exit at once)\n", signalName(first))
+	cancel(&stoppedError{sig: first})
+	second := <-sigs
+	fmt.Fprintf(stderr, "audit: %s: exiting now\n", signalName(second))
+	exit((&stoppedError{sig: second}).exitCode())
+}
+
+// stoppedError is the run's cancellation by a signal.
+type stoppedError struct{ sig os.Signal }
+
+func (e *stoppedError) Error() string {
+	return "stopped by " + signalName(e.sig) + " before it finished; what it had not yet delivered was not delivered"
+}
+
+// exitCode is the shell's for a process ended by the signal: 128 and its number (130 for SIGINT, 143 for SIGTERM).
+func (e *stoppedError) exitCode() int {
+	if s, ok := e.sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return exitFail
+}
+
+func signalName(s os.Signal) string {
+	switch s {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	default:
+		return s.String()
+	}
 }
 
 func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {

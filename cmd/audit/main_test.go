@@ -242,10 +242,14 @@ func TestUsageErrorsSayWhy(t *testing.T) {
 		"account 444444444444 is both included and excluded":     {"run", "-accounts", "333333333333,444444444444", "-exclude-accounts", "444444444444"},
 		"as-of 1999-12-31T00:00:00Z must lie between 2000-01-01": {"run", "-as-of", "1999-12-31"},
 		"as-of 2126-01-01T00:00:00Z must lie between 2000-01-01": {"run", "-as-of", "2126-01-01"},
+		// The zero time is what "no -as-of" is held as inside: it must not pass as "now".
+		"as-of 0001-01-01T00:00:00Z must lie between 2000-01-01":   {"run", "-as-of", "0001-01-01"},
+		"as-of 0001-01-01T00:00:00Z must lie between 2000-01-01 ":  {"demo", "-as-of", "0001-01-01T00:00:00Z"},
+		"as-of 0001-01-01T00:00:00Z must lie between 2000-01-01  ": {"suppressions", "check", "-as-of", "0001-01-01", "none.yaml"},
 	}
 	for want, args := range cases {
 		var stdout, stderr bytes.Buffer
-		if code := runCLI(context.Background(), args, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), want) {
+		if code := runCLI(context.Background(), args, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), strings.TrimSpace(want)) {
 			t.Errorf("%v: exit %d, stderr %q, want %q", args, code, stderr.String(), want)
 		}
 	}

@@ -48,8 +48,9 @@ func emailAll(ctx context.Context, cfg aws.Config, bucket *s3.Client, s Settings
 		}
 	})
 	emails := []email{{audience: report.AudienceOrganization, marker: "email/organization", to: s.EmailTo, res: res, workbook: out.Workbook}}
+	addresses := ownerAddresses(res)
 	for _, owner := range report.Owners(res) {
-		if !IsEmailAddress(owner) {
+		if !addresses[owner] || !IsEmailAddress(owner) {
 			continue
 		}
 		e := email{audience: report.AudienceOwner, owner: owner, marker: "email/owner/" + owner, to: []string{owner}}
@@ -75,6 +76,19 @@ func emailAll(ctx context.Context, cfg aws.Config, bucket *s3.Client, s Settings
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// ownerAddresses are the owners that may be mailed: those whose every account is owned through an owner tag that
+// is exactly that one address (crossaccount.Account.OwnerEmail). An owner named by an OU path is never one, nor one
+// whose name an OU path shares with a tag: the accounts under that OU would be mailed to it.
+func ownerAddresses(res *report.Result) map[string]bool {
+	out := map[string]bool{}
+	for _, a := range res.AccountList {
+		if ok, seen := out[a.Owner]; !seen || ok {
+			out[a.Owner] = a.OwnerEmail != "" && a.OwnerEmail == a.Owner
+		}
+	}
+	return out
 }
 
 // sendEmailOnce composes e and hands it to SES unless another invocation of the run has or is doing so, recording

@@ -201,6 +201,9 @@ func (j *Job) Finish(ctx context.Context, fan *crossaccount.Result) (*Output, er
 	cfg, s, opts, log, bucket, runID, runTime, asOf, regions, selected := j.cfg, j.s, j.opts, j.log, j.bucket, j.RunID, j.RunTime, j.AsOf, j.Regions, j.Checks
 	retries := j.retries
 	var err error
+	if err := stopped(ctx); err != nil {
+		return nil, err
+	}
 	mem := recallRun(ctx, cfg, s, bucket, fan, runID, runTime, asOf, log)
 	res := report.Build(runID, asOf, regions, selected, fan)
 	res.Narrowed = s.Narrowing(selected)
@@ -212,9 +215,15 @@ func (j *Job) Finish(ctx context.Context, fan *crossaccount.Result) (*Output, er
 		"cells", res.Coverage.Cells, "cells_failed", res.Coverage.Errors, "findings", len(res.Findings), "partial", res.Partial,
 		"deadline", fan.Partial)
 
+	if err := stopped(ctx); err != nil {
+		return nil, err
+	}
 	out.Workbook, err = buildWorkbook(res, selected)
 	if err != nil {
 		return out, &DeliveryFailedError{fmt.Errorf("build workbook: %w", err)}
+	}
+	if err := stopped(ctx); err != nil {
+		return nil, err
 	}
 	if opts.WorkbookPath != "" {
 		if err := os.WriteFile(opts.WorkbookPath, out.Workbook, 0o644); err != nil {
@@ -261,6 +270,16 @@ func (j *Job) Finish(ctx context.Context, fan *crossaccount.Result) (*Output, er
 		return out, &NothingAuditedError{Cells: res.Coverage.Cells}
 	}
 	return out, nil
+}
+
+// stopped is why a run must go no further: its context ended (the CLI was interrupted, or the run's own deadline
+// passed, when nothing more would reach anyone). A workbook of 10,000 accounts takes a minute to build, and a
+// person who pressed Ctrl-C is not waiting for it.
+func stopped(ctx context.Context) error {
+	if ctx.Err() == nil {
+		return nil
+	}
+	return &DeliveryFailedError{fmt.Errorf("stopped before delivery: %w", context.Cause(ctx))}
 }
 
 // withTimeout bounds ctx by timeout when one is set (the CLI's -timeout); Lambda's ctx carries its own deadline.

@@ -376,12 +376,19 @@ func TestBadSuppressionsFileNeverSilencesTheAudit(t *testing.T) {
 	for name, c := range map[string]struct{ loc, want string }{
 		"unknown field": {loc: writeFile(t, "bad.yaml", bad), want: fmt.Sprintf(`line %d: rule 1: unknown field "team"`, teamLine)},
 		"missing file":  {loc: filepath.Join(t.TempDir(), "none.yaml"), want: "no such file"},
+		// A megabyte of brackets once took the function's memory before the digest was sent.
+		"nested brackets": {loc: writeFile(t, "deep.yaml", strings.Repeat("[", history.MaxSuppressionsBytes/2)+strings.Repeat("]", history.MaxSuppressionsBytes/2)),
+			want: "line 1: the file nests deeper than"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			res := runDay(t, awssim.Demo(demoAsOf), todayRun, t.TempDir(), c.loc)
 			if ws := withoutOwnerWarning(res.Warnings); len(ws) != 1 || !strings.HasPrefix(ws[0], "suppressions not applied: "+c.loc+": ") || !strings.Contains(ws[0], c.want) {
 				t.Errorf("warnings %q, want one naming %s and %q", res.Warnings, c.loc, c.want)
+			}
+			// The digest leads with it, so the person who wrote the file learns why nothing was suppressed.
+			if digest := report.Digest(res, report.MaxDigestBytes); !strings.Contains(digest, "suppressions not applied: "+c.loc+": ") {
+				t.Errorf("the digest does not say the suppressions were not applied:\n%.600s", digest)
 			}
 			n := awssim.DemoSeverityCounts()
 			if len(res.Suppressed) != 0 || len(res.Findings) != n["critical"]+n["warning"]+n["notice"] {

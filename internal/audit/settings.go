@@ -446,16 +446,21 @@ func (s Settings) Limits() checks.Limits {
 	return checks.Limits{Expiry: s.ExpiryDays, StuckAfter: s.StuckAfter, LapsedDays: s.LapsedDays}
 }
 
-// ParseAsOf reads a UTC date (2026-11-22, taken as its first instant) or an RFC 3339 time.
+// ParseAsOf reads a UTC date (2026-11-22, taken as its first instant) or an RFC 3339 time, within the bounds
+// Validate applies: 0001-01-01 is the zero time, which Settings.AsOf holds for "now", so it must be refused here,
+// where it is still a date someone typed.
 func ParseAsOf(s string) (time.Time, error) {
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t.UTC(), nil
-	}
-	t, err := time.Parse(time.RFC3339, s)
+	t, err := time.Parse("2006-01-02", s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("as-of %q: want a date like 2026-11-22 or an RFC 3339 time", s)
+		if t, err = time.Parse(time.RFC3339, s); err != nil {
+			return time.Time{}, fmt.Errorf("as-of %q: want a date like 2026-11-22 or an RFC 3339 time", s)
+		}
 	}
-	return t.UTC(), nil
+	t = t.UTC()
+	if t.Before(minAsOf) || t.After(time.Now().AddDate(maxAsOfYearsAhead, 0, 0)) {
+		return time.Time{}, fmt.Errorf("as-of %s must lie between %s and %d years from now", t.Format(time.RFC3339), minAsOf.Format("2006-01-02"), maxAsOfYearsAhead)
+	}
+	return t, nil
 }
 
 // SplitList reads "a,b c" into its items; empty input is an empty list.

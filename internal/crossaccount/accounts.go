@@ -28,6 +28,9 @@ type Account struct {
 	// OwnerUnknown says why the owner tag is not known this run, so the OU stands as owner: OwnerUnreadable or
 	// OwnerUnread; empty when the tag is known or there is none to read.
 	OwnerUnknown string `json:"owner_unknown,omitempty"`
+	// OwnerEmail is Owner when the owner tag's value is exactly one email address, so the owner may be mailed;
+	// empty otherwise, and always for an OU path, which reads as an address when an OU is named like one.
+	OwnerEmail string `json:"owner_email,omitempty"`
 	// Self marks the account the job runs in: audited with the job's own credentials, never by assuming a role
 	// into itself.
 	Self bool `json:"self,omitempty"`

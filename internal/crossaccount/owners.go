@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/mail"
 	"slices"
 	"strings"
 	"sync"
@@ -322,6 +323,9 @@ func (o *owners) finish(accounts []Account, skipped []Skipped, listed bool, limi
 			a.Owner = a.OU
 		case ok && t.Found && cleanText(t.Value) != "":
 			a.Owner = cleanText(t.Value)
+			if isOneAddress(a.Owner) {
+				a.OwnerEmail = a.Owner
+			}
 			if err := o.failed[a.ID]; err != nil {
 				a.OwnerNote = fmt.Sprintf("owner tag as read %s; this run's read failed: %s", t.ReadAt.UTC().Format(time.DateOnly), awserr.Code(err))
 			}
@@ -365,6 +369,14 @@ func (o *owners) finish(accounts []Account, skipped []Skipped, listed bool, limi
 	}
 	slices.SortFunc(keep, func(a, b OwnerTag) int { return strings.Compare(a.AccountID, b.AccountID) })
 	return keep, o.stats
+}
+
+// isOneAddress says whether an owner tag's value is exactly one email address, as RFC 5322 reads it: not a list,
+// not a display name with an address in it ("Ops <ops@example.com>" names a person, and mailing the address inside
+// would be a guess).
+func isOneAddress(v string) bool {
+	a, err := mail.ParseAddress(v)
+	return err == nil && a.Name == "" && a.Address == v
 }
 
 // cleanText is a name from Organizations (a tag value, an OU name) as one line a person reads and a routing key can

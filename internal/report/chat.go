@@ -128,7 +128,9 @@ func ChatOf(r *Result) ChatNotification {
 		c.Keywords = append(c.Keywords, "partial")
 	}
 	if r.Owner != "" {
-		if k := truncateRunes(Inline(r.Owner), maxChatKeyword); k != "" {
+		// A keyword is not a code span: the owner tag's value is cleaned of what could end one or open a control
+		// sequence, as AWS text in the card is.
+		if k := truncateRunes(chatSafe.Replace(Inline(r.Owner)), maxChatKeyword); k != "" {
 			c.Keywords = append(c.Keywords, k)
 		}
 	}
@@ -154,9 +156,12 @@ func chatCode(s string, n int) string {
 	if s == "" {
 		return "`-`"
 	}
-	s = strings.NewReplacer("`", "'", "<", "‹", ">", "›").Replace(s)
-	return "`" + s + "`"
+	return "`" + chatSafe.Replace(s) + "`"
 }
+
+// chatSafe replaces, in text from AWS, the characters that would end a code span (`) or open a Slack control
+// sequence (< >) with look-alikes.
+var chatSafe = strings.NewReplacer("`", "'", "<", "‹", ">", "›")
 
 // truncateRunes cuts s to at most n characters, marking the cut: the chat clients count characters, not bytes.
 func truncateRunes(s string, n int) string {
