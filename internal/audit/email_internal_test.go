@@ -100,7 +100,7 @@ func ownedFinding(i int, owner string, sev checks.Severity) checks.Finding {
 		Status: "UPDATE_ROLLBACK_FAILED", Reason: "failed", Owner: owner, Details: map[string]string{}}
 }
 
-// ownedResult is a run over three owners' accounts: two owners that are addresses (one whose domain SES has not
+// ownedResult is a run over three owners' accounts: two owners whose tags are addresses (one whose domain SES has not
 // verified, in the sandbox), and a team name.
 func ownedResult() *report.Result {
 	owners := []string{"team-a@" + awssim.DemoEmailDomain, "Team B", "ops@elsewhere.example", "team-a@" + awssim.DemoEmailDomain}
@@ -108,7 +108,12 @@ func ownedResult() *report.Result {
 	for i, owner := range owners {
 		f := ownedFinding(i, owner, checks.Severities[i%len(checks.Severities)])
 		fan.Findings = append(fan.Findings, f)
-		fan.Accounts = append(fan.Accounts, crossaccount.Account{ID: f.AccountID, Name: f.AccountName, Owner: owner})
+		a := crossaccount.Account{ID: f.AccountID, Name: f.AccountName, Owner: owner}
+		if strings.Contains(owner, "@") {
+			// The owner tag holds exactly this address, as the walk found it (crossaccount's owners).
+			a.OwnerEmail = owner
+		}
+		fan.Accounts = append(fan.Accounts, a)
 		fan.Cells = append(fan.Cells, crossaccount.Cell{AccountID: f.AccountID, AccountName: f.AccountName, Region: f.Region, Check: f.Check,
 			Outcome: crossaccount.OutcomeFindings, Findings: 1, Owner: owner})
 	}
