@@ -18,6 +18,7 @@ import (
 	"github.com/orgaudit/orgaudit/deploy/cloudformation"
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/delivery"
 )
 
 // demoDeployment is the shipped templates deployed for org, with the demo's KMS key on the report bucket.
@@ -99,7 +100,12 @@ func runEveryPath(t *testing.T, d awssim.Deployment) (sim *awssim.Server, eviden
 	// Three invocations of one run: the first publish fails (the marker is released), the retry publishes, and a
 	// further retry finds the marker published.
 	for i := 0; i < 3; i++ {
-		out, err := audit.Run(context.Background(), cfg, s, audit.Options{Logger: logger})
+		// Each invocation has a deadline, as Lambda's do, shorter than a claim's lease: where a refused action leaves
+		// a claim standing (no s3:DeleteObject to release it), the retry fails with ClaimHeldError at once instead of
+		// waiting the lease out.
+		ctx, cancel := context.WithTimeout(context.Background(), invocationTimeout)
+		out, err := audit.Run(ctx, cfg, s, audit.Options{Logger: logger})
+		cancel()
 		fmt.Fprintf(&seen, "run %d: err %v\n", i, err)
 		if out != nil {
 			b, _ := json.Marshal(out.Result)
@@ -152,6 +158,10 @@ const everyPathSuppressions = `suppressions:
 func notTheCodes(r *awssim.TemplateRole, action string) bool {
 	return r.LogicalID == "SchedulerRole" || r.LogicalID == "StateMachineRole" || slices.Contains(audit.LambdaLogActions, action) || slices.Contains(audit.LambdaDestinationActions, action)
 }
+
+// invocationTimeout is the deadline of each invocation runEveryPath makes: ample for a run of the demo under the race
+// detector, and short of a claim's lease plus what a run keeps to take a claim over.
+const invocationTimeout = delivery.DefaultLease - time.Minute
 
 // TestTemplatesGrantExactlyWhatTheCodeUses runs every delivery path under enforcement and holds each role's
 // allowed actions equal to the set the simulator authorized for it: nothing missing (the run would have been
