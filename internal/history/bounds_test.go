@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -99,5 +101,35 @@ func TestDecodeRefusesStringBomb(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// TestDecodeChargesSharedPrefixes: a plain value that shares a prefix with the one before it is rebuilt from that
+// prefix, new memory the decoder must charge before it copies: a few kilobytes of plain_shared claiming the whole
+// previous value, again and again and without plain_bytes, may not grow the arena past the decoded limit.
+func TestDecodeChargesSharedPrefixes(t *testing.T) {
+	const rows = 20000
+	long := strings.Repeat("a", fuzzLimits.str-96)
+	var b strings.Builder
+	fmt.Fprintf(&b, `{"version":2,"run_id":"r","run_time":"2026-11-22T08:00:00Z","cells":{"n":%d,"columns":[{"name":"account_id","plain":true}],"plain_shared":[0`, rows)
+	for range rows - 1 {
+		fmt.Fprintf(&b, ",%d", len(long))
+	}
+	b.WriteString(`],"plain":["` + long + `"`)
+	for range rows - 1 {
+		b.WriteString(`,""`)
+	}
+	b.WriteString(`]}}`)
+	raw := []byte(b.String())
+	err, _, allocated := measure(func() error { _, err := readState(bytes.NewReader(raw), fuzzLimits); return err })
+	t.Logf("%d bytes claiming %d MiB of shared prefixes: %v, %d MiB allocated", len(raw), rows*len(long)>>20, err, allocated>>20)
+	var fe *FormatError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "decoded") {
+		t.Errorf("error %v, want a *FormatError for the decoded limit", err)
+	}
+	// The arena grows by append, a quarter at a time once large, so it allocates about five times what it ends
+	// holding; unbounded, the copies allocated 546 MiB here.
+	if limit := 8 * fuzzLimits.decoded; allocated > uint64(limit) {
+		t.Errorf("allocated %d MiB to refuse it, want at most %d", allocated>>20, limit>>20)
 	}
 }

@@ -950,6 +950,14 @@ func readPlain(r *jsonReader, hint, bytes, width int, shared []int) []string {
 					start = ends[i-width-1]
 				}
 				if prev := arena[start:ends[i-width]]; k <= len(prev) {
+					// The copy is new memory: charged, or held to plain_bytes, before it is made.
+					if bytes < 0 && !r.charge(int64(k)) {
+						break
+					}
+					if bytes >= 0 && len(arena)+k > bytes {
+						r.fail("plain values longer than plain_bytes %d", bytes)
+						break
+					}
 					arena = append(arena, prev[:k]...)
 				} else {
 					r.fail("plain value shares %d bytes of a %d-byte value", k, len(prev))
