@@ -166,9 +166,9 @@ func generateRegion(r *rand.Rand, account, region string, day func(int) time.Tim
 		case end.Before(day(0)):
 			ri.State = "retired" // AWS retires a reservation at its end: yesterday or before is past whatever the as-of hour
 			reg.ReservedInstances = append(reg.ReservedInstances, ri)
-		case k == 1 && end.After(day(40)):
-			// The second reservation, when far enough from its end, was modified three days ago into a zonal one: the
-			// original retired then, as AWS reports it. No extra draw, so nothing else generated changes.
+		case k == 1 && end.After(day(40)) && ri.Start.Before(day(-3)):
+			// The second reservation, when far enough from its end and begun before, was modified three days ago into a
+			// zonal one: the original retired then, as AWS reports it. No extra draw, so nothing else generated changes.
 			mod := modifyReservation(ri, day(-3), ReservedInstance{ID: ri.ID + "m", InstanceType: ri.InstanceType, Count: ri.Count})
 			mod[1].Scope, mod[1].AvailabilityZone = "Availability Zone", region+"a"
 			reg.ReservedInstances = append(reg.ReservedInstances, mod...)

@@ -31,25 +31,35 @@ func TestEC2ModifiedReservationEndedEarly(t *testing.T) {
 	original.InstanceType = "c6i.xlarge"
 	successor := ec2RI("ri-successor", "active", day(-5), day(12), 2)
 	successor.InstanceType = "c6i.2xlarge"
-	// Modified 200 days ago, then left to reach its end four days ago with nothing after it.
-	earlier := ec2RI("ri-earlier", "retired", day(-4).Add(-year), day(-200), 1)
+	// Modified 20 days ago (within the lapsed window, so only the rule keeps it out), then left to reach its end four
+	// days ago with nothing after it but an unrelated purchase half an hour later.
+	earlier := ec2RI("ri-earlier", "retired", day(-4).Add(-year), day(-20), 1)
 	earlier.InstanceType = "r6i.large"
-	modifiedLapsed := ec2RI("ri-mod-lapsed", "retired", day(-200), day(-4), 1)
+	modifiedLapsed := ec2RI("ri-mod-lapsed", "retired", day(-20), day(-4), 1)
 	modifiedLapsed.InstanceType = "r6i.large"
+	unrelated := ec2RI("ri-unrelated", "active", day(-4).Add(30*time.Minute), day(-4).Add(30*time.Minute+year), 1)
+	unrelated.InstanceType = "t3.micro"
+	// Two Convertible reservations exchanged 3 days ago into one of the same type holding both: a new full term.
+	mergedA := ec2RI("ri-merged-a", "retired", day(-200), day(-3), 2)
+	mergedB := ec2RI("ri-merged-b", "retired", day(-150), day(-3), 2)
+	merged := ec2RI("ri-merged", "active", day(-3), day(-3).Add(year), 4)
+	for _, ri := range []*ec2types.ReservedInstances{&mergedA, &mergedB, &merged} {
+		ri.InstanceType, ri.OfferingClass = "m6i.large", ec2types.OfferingClassTypeConvertible
+	}
 	// Exchanged 3 days ago for a Convertible reservation of another family with a new three-year term.
 	exchanged := ec2RI("ri-exchanged", "retired", day(-100), day(-3), 2)
 	exchanged.InstanceType, exchanged.OfferingClass = "m5.large", ec2types.OfferingClassTypeConvertible
 	exchangedFor := ec2RI("ri-exchanged-for", "active", day(-3), day(-3).Add(3*year), 2)
 	exchangedFor.InstanceType, exchangedFor.OfferingClass, exchangedFor.Duration = "m7i.large", ec2types.OfferingClassTypeConvertible, aws.Int64(94608000)
 
-	fake := &fakeEC2{ris: []ec2types.ReservedInstances{original, successor, earlier, modifiedLapsed, exchanged, exchangedFor}}
+	fake := &fakeEC2{ris: []ec2types.ReservedInstances{original, successor, earlier, modifiedLapsed, unrelated, exchanged, exchangedFor, mergedA, mergedB, merged}}
 	got, err := EC2ReservedInstances{}.run(context.Background(), fake, testTarget(t, "2026-11-22T00:00:00Z"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	declared(t, EC2ReservedInstances{}, got)
 	m := byID(got)
-	for _, id := range []string{"ri-original", "ri-earlier", "ri-exchanged"} {
+	for _, id := range []string{"ri-original", "ri-earlier", "ri-exchanged", "ri-merged-a", "ri-merged-b"} {
 		if f, ok := m[id]; ok {
 			t.Errorf("%s ended early (modified or exchanged), yet reported: %s %q", id, f.Severity, f.Reason)
 		}
@@ -188,6 +198,14 @@ func TestLapsedRenewalPendingPayment(t *testing.T) {
 	got, err = SavingsPlans{}.run(ctx, &fakeSavingsPlans{pages: [][]sptypes.SavingsPlan{{
 		sp("old", "retired", lapsedAt.Add(-year), lapsedAt, "1.00"), sp("new", "payment-pending", renewedAt, renewedAt.Add(year), "1.00")}}}, tg)
 	check("savings-plans", got, err, Warning)
+	// A renewal queued to start later leaves a gap until it does: the lapse stays a warning, never silenced.
+	startsLater := asOf.AddDate(0, 0, 20)
+	got, err = EC2ReservedInstances{}.run(ctx, &fakeEC2{ris: []ec2types.ReservedInstances{
+		ec2RI("old", "retired", lapsedAt.Add(-year), lapsedAt, 1), ec2RI("new", "queued", startsLater, startsLater.Add(year), 1)}}, tg)
+	check("ec2, renewal queued to start in 20 days", got, err, Warning)
+	got, err = SavingsPlans{}.run(ctx, &fakeSavingsPlans{pages: [][]sptypes.SavingsPlan{{
+		sp("old", "retired", lapsedAt.Add(-year), lapsedAt, "1.00"), sp("new", "queued", startsLater, startsLater.Add(year), "1.00")}}}, tg)
+	check("savings-plans, renewal queued to start in 20 days", got, err, Warning)
 	// Once active, the renewal settles it: nothing to report.
 	got, err = RedshiftReservedNodes{}.run(ctx, &fakeRedshift{pages: [][]rstypes.ReservedNode{{
 		redshiftNode("old", "retired", lapsedAt.Add(-year), yearSeconds), redshiftNode("new", "active", renewedAt, yearSeconds)}}}, tg)

@@ -83,7 +83,8 @@ func (c EC2ReservedInstances) run(ctx context.Context, api ec2ReservedInstancesA
 			renewal = renewalFor(ri, renewals, used, t)
 		}
 		covered := renewal != nil && aws.ToInt32(renewal.InstanceCount) >= aws.ToInt32(ri.InstanceCount)
-		pending := renewal != nil && renewal.State == ec2types.ReservedInstanceStatePaymentPending
+		// Lapsed, the gap lasts until the renewal is in effect: queued to start later, or its payment pending.
+		pending := renewal != nil && renewal.State != ec2types.ReservedInstanceStateActive
 		switch {
 		case ri.End == nil:
 			unknownExpiry(&f, "End")
@@ -106,7 +107,7 @@ func (c EC2ReservedInstances) run(ctx context.Context, api ec2ReservedInstancesA
 			f.Reason = strings.TrimSuffix(f.Reason, ", not renewed") // renewed, if only in part
 			switch {
 			case covered && ended:
-				f.Severity = Warning // lapsed: covered only once the renewal's payment goes through
+				f.Severity = Warning // lapsed: covered only once the renewal is in effect
 				f.Reason += fmt.Sprintf("; renewal %s (%s)", how, id)
 			case covered:
 				f.Severity = Notice
@@ -150,22 +151,24 @@ func (c EC2ReservedInstances) details(f *Finding, t Target, ri ec2types.Reserved
 
 // endedEarly says whether retired reservation ri ended before its term, modified or exchanged, rather than at its
 // end. AWS retires the original of a modification with End set to the modification time, which is the Start of the
-// reservation that replaces it (EC2 User Guide, "Modify Reserved Instances"), as an exchange does; the replacement
-// keeps the original's end, or takes a new term, so ri's End lies before Start + Duration. Both are needed: a
-// modified reservation keeps the full Duration from its new Start, so when it in turn reaches its end unrenewed, its
-// End lies before Start + Duration too, with nothing starting there; and a renewal queued for ri starts at its End,
-// but as a purchase of ri's own configuration with a full term of its own, which is not a replacement.
+// reservation that replaces it (EC2 User Guide, "Modify Reserved Instances": "Its end date is the start date of the
+// new reservation, and the end date of the new reservation is the same as the end date of the original"), as an
+// exchange of Convertible reservations does. So a replacement starts at the very instant ri ended, and is either a
+// modification's successor (it keeps ri's end, short of a term of its own) or a Convertible reservation ri was
+// exchanged for (a new term, perhaps of the same type when several were merged). Anything else starting then, or
+// near then, is a purchase of its own: a modified reservation that in turn reaches its end unrenewed also ends before
+// Start + Duration, and a purchase that happens to start beside that end must not hide the lapse.
 func endedEarly(ri ec2types.ReservedInstances, all []ec2types.ReservedInstances) bool {
 	if ri.End == nil || ri.Start == nil || ri.Duration == nil {
 		return false
 	}
-	const slack = time.Hour // modifications take effect on the hour
+	const slack = time.Hour // a term's end as AWS stamps it, to the hour
 	end := *ri.End
 	if !end.Before(ri.Start.Add(time.Duration(*ri.Duration)*time.Second - slack)) {
 		return false // retired at the end of its term
 	}
 	for _, q := range all {
-		if aws.ToString(q.ReservedInstancesId) == aws.ToString(ri.ReservedInstancesId) || q.Start == nil || q.End == nil || q.Duration == nil {
+		if aws.ToString(q.ReservedInstancesId) == aws.ToString(ri.ReservedInstancesId) || q.Start == nil || !q.Start.Equal(end) {
 			continue
 		}
 		switch q.State {
@@ -173,14 +176,11 @@ func endedEarly(ri ec2types.ReservedInstances, all []ec2types.ReservedInstances)
 		default:
 			continue // never in effect, or not yet: replaces nothing
 		}
-		if d := q.Start.Sub(end); d < -slack || d > slack {
-			continue
+		exchanged := ri.OfferingClass == ec2types.OfferingClassTypeConvertible && q.OfferingClass == ec2types.OfferingClassTypeConvertible
+		successor := q.End != nil && q.Duration != nil && q.End.Before(q.Start.Add(time.Duration(*q.Duration)*time.Second-slack))
+		if exchanged || successor {
+			return true
 		}
-		fullTerm := !q.End.Before(q.Start.Add(time.Duration(*q.Duration)*time.Second - slack))
-		if fullTerm && sameConfiguration(q, ri) {
-			continue // a renewal bought for ri, not its replacement
-		}
-		return true
 	}
 	return false
 }

@@ -132,7 +132,8 @@ func (c SavingsPlans) run(ctx context.Context, api savingsPlansAPI, t Target) ([
 		}
 		ended := p.ends && !p.end.After(t.AsOf)
 		covered := renewal != nil && covers(renewal, p)
-		pending := renewal != nil && renewal.State == sptypes.SavingsPlanStatePaymentPending
+		// Lapsed, the gap lasts until the renewal is in effect: queued to start later, or its payment pending.
+		pending := renewal != nil && renewal.State != sptypes.SavingsPlanStateActive
 		switch {
 		case !p.ends:
 			unknownExpiry(&f, "end")
@@ -154,7 +155,7 @@ func (c SavingsPlans) run(ctx context.Context, api savingsPlansAPI, t Target) ([
 			f.Reason = strings.TrimSuffix(f.Reason, ", not renewed") // renewed, if only in part
 			switch {
 			case covered && ended:
-				f.Severity = Warning // lapsed: covered only once the renewal's payment goes through
+				f.Severity = Warning // lapsed: covered only once the renewal is in effect
 				f.Reason += fmt.Sprintf("; renewal %s (%s)", how, id)
 			case covered:
 				f.Severity = Notice
