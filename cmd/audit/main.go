@@ -47,7 +47,8 @@ func main() {
 	go watchSignals(sigs, cancel, os.Stderr, os.Exit)
 	code := runCLI(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	var stopped *stoppedError
-	if errors.As(context.Cause(ctx), &stopped) {
+	// A signal that came after the run had finished stopped nothing: its exit code stands.
+	if code != exitOK && errors.As(context.Cause(ctx), &stopped) {
 		fmt.Fprintf(os.Stderr, "audit: %s\n", stopped)
 		code = stopped.exitCode()
 	}
