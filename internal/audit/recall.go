@@ -79,7 +79,7 @@ func recallRun(ctx context.Context, cfg aws.Config, s Settings, bucket func() (*
 		m.warnings = append(m.warnings, "suppressions not applied: "+warn)
 	}
 	m.run = history.Run{ID: runID, Time: runTime, AsOf: asOf, Findings: fan.Findings, Cells: historyCells(fan.Cells),
-		Accounts: accountIDs(fan.Accounts), Scope: historyScope(fan, s), Suppressions: rules,
+		Accounts: accountIDs(fan), Scope: historyScope(fan, s), Suppressions: rules,
 		Organization: history.Organization(fan.Organization)}
 	lineage := history.Lineage{Organization: m.run.Organization, Accounts: m.run.Accounts}
 
@@ -289,11 +289,15 @@ func historyScope(fan *crossaccount.Result, s Settings) history.Scope {
 }
 
 // accountIDs are the accounts the run set out to audit: those it audited and those it failed to; skipped ones
-// (suspended, closed) are out of scope.
-func accountIDs(accounts []crossaccount.Account) []string {
-	out := make([]string, len(accounts))
-	for i, a := range accounts {
-		out[i] = a.ID
+// (suspended, closed) are out of scope, and so is an account named with -accounts that a whole listing of the
+// organization did not hold: it left, and its findings are resolved as such rather than carried run after run.
+func accountIDs(fan *crossaccount.Result) []string {
+	out := make([]string, 0, len(fan.Accounts))
+	for _, a := range fan.Accounts {
+		if _, listed := fan.Listed[a.ID]; fan.ListedWhole && !listed {
+			continue
+		}
+		out = append(out, a.ID)
 	}
 	return out
 }

@@ -573,3 +573,36 @@ func runScoped(t *testing.T, org *awssim.Organization, runTime time.Time, stateD
 	}
 	return out
 }
+
+// TestNamedAccountThatLeftIsResolved: an account named with -accounts that a whole listing of the organization no
+// longer holds has left it; its findings are resolved as such, not carried as could-not-re-check run after run.
+func TestNamedAccountThatLeftIsResolved(t *testing.T) {
+	t.Parallel()
+	const leaver = "131313131313"
+	dir := t.TempDir()
+	org := awssim.Demo(demoAsOf)
+	first := runScoped(t, org, demoAsOf.Add(8*time.Hour), dir, nil).Result
+	var had []string
+	for _, f := range first.Findings {
+		if f.AccountID == leaver {
+			had = append(had, keyOf(f))
+		}
+	}
+	if len(had) == 0 {
+		t.Fatalf("the scenario needs findings in %s", leaver)
+	}
+	next := awssim.Demo(demoAsOf.AddDate(0, 0, 1))
+	next.Accounts = slices.DeleteFunc(next.Accounts, func(a *awssim.Account) bool { return a.ID == leaver })
+	second := runScoped(t, next, demoAsOf.AddDate(0, 0, 1).Add(8*time.Hour), dir, func(s *audit.Settings) {
+		s.Accounts = []string{awssim.DemoManagementAccount, leaver}
+	}).Result
+	var left []string
+	for _, r := range second.Resolved {
+		if r.AccountID == leaver && r.ResolvedReason == history.ReasonLeft {
+			left = append(left, keyOf(r.Finding))
+		}
+	}
+	if !slices.Equal(sorted(left), sorted(had)) {
+		t.Errorf("resolved as left %v, want %v; unverified %d", left, had, len(second.Unverified))
+	}
+}
