@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -181,4 +182,39 @@ func FuzzPartialReader(f *testing.F) {
 			t.Fatalf("sized %d cells, %d findings", cap(res.Cells), cap(res.Findings))
 		}
 	})
+}
+
+// TestPartialClaimingTooManyFindingsIsRefusedFirst: no header bounds findings by its cells (a cell may have many), so a
+// corrupt partial claiming 10^9 of them, streamed from a few kilobytes of gzip, was merged finding by finding until
+// its count ran out. It is refused at its header, before any finding is merged, and the shard is reported failed.
+// Not parallel: it measures the process's allocations.
+func TestPartialClaimingTooManyFindingsIsRefusedFirst(t *testing.T) {
+	a := acct("111111111111")
+	shard := distributed.Shard{Index: 0, Accounts: []crossaccount.Account{a}}
+	var plain bytes.Buffer
+	plain.WriteString(`{"header":{"run_id":"run-1","index":0,"accounts":1,"cells":1,"findings":1000000000,"failures":0}}` + "\n")
+	plain.WriteString(`{"account":{"id":"111111111111"}}` + "\n")
+	plain.WriteString(`{"cell":{"account_id":"111111111111","region":"eu-west-1","check":"savings-plans","outcome":"findings","findings":1000000000}}` + "\n")
+	for i := range 50_000 {
+		fmt.Fprintf(&plain, `{"finding":{"check":"savings-plans","account_id":"111111111111","region":"eu-west-1","resource_id":"sp-%d"}}`+"\n", i)
+	}
+	body := gz2(t, plain.Bytes())
+	m := distributed.NewMerger("run-1", []string{"eu-west-1"}, checks.All(), crossaccount.Result{})
+	m.ExpectShards(1)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	err := m.Add(shard, bytes.NewReader(body))
+	runtime.ReadMemStats(&after)
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("%d-byte partial: %v; %d bytes allocated", len(body), err, alloc)
+	if err == nil || !strings.Contains(err.Error(), "header says 1000000000 findings") {
+		t.Errorf("merged, or refused for another reason: %v", err)
+	}
+	if alloc > 4<<20 {
+		t.Errorf("allocated %d bytes before refusing the partial", alloc)
+	}
+	if res := m.Result(); len(res.Findings) != 0 {
+		t.Errorf("kept %d findings of a refused partial", len(res.Findings))
+	}
 }

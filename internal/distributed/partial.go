@@ -151,7 +151,7 @@ func (m *Merger) Add(shard Shard, r io.Reader) (err error) {
 	// records after.
 	// With regions "all", each account's regions are its own enabled ones, so the run's list does not bound them.
 	cellsPer := crossaccount.CellsPerAccount(m.checks, max(len(m.regions), maxRegionsPerAccount))
-	if err := checkHeader(h, len(shard.Accounts), cellsPer); err != nil {
+	if err := checkHeader(h, len(shard.Accounts), cellsPer, maxMergedFindings-len(res.Findings)); err != nil {
 		return err
 	}
 	// The shard's accounts, each to be found once in the partial; an account another shard already brought is
@@ -252,13 +252,19 @@ const maxReserveRows = 1 << 21
 // maxRegionsPerAccount bounds the regions one account is audited in: AWS's largest partition has under 40.
 const maxRegionsPerAccount = 64
 
+// maxMergedFindings bounds the findings of a whole run: no check bounds its findings in a cell, so a header's claim
+// is bounded by what the run can keep. The run's state (internal/history) refuses a finding_count past 10 million,
+// so a run with more could not be recorded however it was merged.
+const maxMergedFindings = 10_000_000
+
 // maxRecordBytes bounds one line of a partial result: the decoder holds a whole record, and no account, cell,
 // finding or failure the job writes comes near it.
 const maxRecordBytes = 1 << 20
 
 // checkHeader refuses a header whose counts could not be the shard's: exactly its accounts, at most every check in
-// every region of each (cellsPer an account), at most one failure a cell and one an account, and no negative count.
-func checkHeader(h *partialHeader, accounts, cellsPer int) error {
+// every region of each (cellsPer an account), at most one failure a cell and one an account, no more findings than the
+// run has room for (findingsRoom), and no negative count.
+func checkHeader(h *partialHeader, accounts, cellsPer, findingsRoom int) error {
 	switch {
 	case h.Accounts != accounts:
 		return fmt.Errorf("its header says %d accounts; the shard has %d", h.Accounts, accounts)
@@ -268,6 +274,9 @@ func checkHeader(h *partialHeader, accounts, cellsPer int) error {
 		return fmt.Errorf("its header says %d failures; %d cells of %d accounts have at most %d", h.Failures, h.Cells, accounts, h.Cells+accounts)
 	case h.Findings < 0:
 		return fmt.Errorf("its header says %d findings", h.Findings)
+	case h.Findings > findingsRoom:
+		return fmt.Errorf("its header says %d findings; the run has room for %d more (at most %d in all)", h.Findings,
+			findingsRoom, maxMergedFindings)
 	}
 	return nil
 }

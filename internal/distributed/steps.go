@@ -336,26 +336,51 @@ func (st store) eachResult(ctx context.Context, key string, fn func(resultEntry)
 		return err
 	}
 	defer body.Close()
-	dec := json.NewDecoder(bufio.NewReaderSize(body, 64<<10))
+	return eachEntry(body, "s3://"+st.bucket+"/"+key, fn)
+}
+
+// eachEntry decodes the result file named name from r, one entry at a time. The decoder holds a whole entry, so the
+// reader under it stops at maxResultEntryBytes past the entry's start: an entry past the bound is refused before it
+// is buffered whole.
+func eachEntry(r io.Reader, name string, fn func(resultEntry)) error {
+	lim := &entryLimit{r: bufio.NewReaderSize(r, 64<<10), max: maxResultEntryBytes}
+	dec := json.NewDecoder(lim)
 	if t, err := dec.Token(); err != nil || t != json.Delim('[') {
-		return fmt.Errorf("result file s3://%s/%s is not a JSON array", st.bucket, key)
+		return fmt.Errorf("result file %s is not a JSON array", name)
 	}
-	for i := 0; dec.More(); i++ {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return fmt.Errorf("result file s3://%s/%s entry %d: %w", st.bucket, key, i, err)
-		}
-		if len(raw) > maxResultEntryBytes {
-			return fmt.Errorf("result file s3://%s/%s entry %d: %d bytes, over %d", st.bucket, key, i, len(raw), maxResultEntryBytes)
+	for i := 0; ; i++ {
+		lim.start = dec.InputOffset()
+		if !dec.More() {
+			break
 		}
 		var e resultEntry
-		if err := json.Unmarshal(raw, &e); err != nil {
-			return fmt.Errorf("result file s3://%s/%s entry %d: %w", st.bucket, key, i, err)
+		if err := dec.Decode(&e); err != nil {
+			return fmt.Errorf("result file %s entry %d: %w", name, i, err)
 		}
 		fn(e)
 	}
-	_, err = dec.Token()
-	return err
+	if _, err := dec.Token(); err != nil {
+		return fmt.Errorf("result file %s: %w", name, err)
+	}
+	return nil
+}
+
+// entryLimit serves its reader's bytes up to max past start (the offset where the entry being decoded begins), then
+// fails: a decoder asking for more holds an entry longer than max.
+type entryLimit struct {
+	r           io.Reader
+	read, start int64
+	max         int64
+}
+
+func (l *entryLimit) Read(p []byte) (int, error) {
+	room := l.start + l.max - l.read
+	if room <= 0 {
+		return 0, fmt.Errorf("an entry longer than %d bytes", l.max)
+	}
+	n, err := l.r.Read(p[:min(int64(len(p)), room)])
+	l.read += int64(n)
+	return n, err
 }
 
 // addCause records the error of a child that failed, or whose shard step failed and was caught, under its shard.
