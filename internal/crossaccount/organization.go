@@ -1,6 +1,7 @@
 package crossaccount
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -18,6 +19,10 @@ type Organization struct {
 	CallerAccountID string `json:"caller_account_id,omitempty"`
 }
 
+// organizationID is Organization.Id's pattern in the Organizations API reference: the history refuses a state whose
+// organization does not match it, so an id that does not is no organization's here either.
+var organizationID = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+
 // organizationOfRoot reads the organization from a root's ARN,
 // arn:<partition>:organizations::<management account id>:root/o-<id>/r-<id> (the Organizations API reference,
 // Root.Arn); ok is false for anything else.
@@ -27,7 +32,7 @@ func organizationOfRoot(rootARN string) (o Organization, ok bool) {
 		return Organization{}, false
 	}
 	parts := strings.Split(a.Resource, "/")
-	if len(parts) != 3 || parts[0] != "root" || !strings.HasPrefix(parts[1], "o-") || !strings.HasPrefix(parts[2], "r-") {
+	if len(parts) != 3 || parts[0] != "root" || !organizationID.MatchString(parts[1]) || !strings.HasPrefix(parts[2], "r-") {
 		return Organization{}, false
 	}
 	return Organization{ID: parts[1], ManagementAccountID: a.AccountID}, true

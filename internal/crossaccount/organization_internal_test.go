@@ -13,6 +13,9 @@ func TestOrganizationOfRoot(t *testing.T) {
 		"arn:aws:organizations::111122223333:ou/o-exampleorgid/ou-ab12-abcdefgh":     {},
 		"arn:aws:iam::111122223333:root/o-exampleorgid/r-ab12":                       {},
 		"arn:aws:organizations:::root/o-exampleorgid/r-ab12":                         {},
+		// Not Organization.Id's pattern, which the history holds stored states to: no organization.
+		"arn:aws:organizations::111122223333:root/o-Short/r-ab12": {},
+		"arn:aws:organizations::111122223333:root/o-/r-ab12":      {},
 		"r-ab12": {},
 		"":       {},
 	} {
