@@ -80,6 +80,9 @@ func (l Lineage) whose(stored Organization) (mine, legacy bool) {
 		return true, false
 	case stored.Key() == "":
 		return false, true
+	case l.Organization.ID == "" && stored.ID != "" && stored.ManagementAccountID == l.Organization.CallerAccountID:
+		// The management account, whose listing of the roots failed this run: the organization it manages is its own.
+		return true, false
 	}
 	return stored.Key() == l.Organization.Key(), false
 }

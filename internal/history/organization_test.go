@@ -57,8 +57,9 @@ func TestPreviousIsOfTheRunsOrganization(t *testing.T) {
 				!strings.HasPrefix(err.Error(), "no previous run to compare with: ") || !strings.Contains(err.Error(), "the stored run is o-bbbbbbbbbb's") {
 				t.Fatalf("previous of C = %v, %v; want none, saying whose the stored run is", got, err)
 			}
-			// A run that could not list its organization is its caller account's history, apart from both.
-			unknown := Organization{CallerAccountID: "111111111111"}
+			// A run that could not list its organization is its caller account's history, apart from both (a member
+			// account's: the management account's own organization stays its own, see below).
+			unknown := Organization{CallerAccountID: "333333333333"}
 			if got, err = st.Previous(ctx, day2, "u1", Lineage{Organization: unknown}); got != nil || !errors.As(err, &u) || u.Kind != OtherOrganization {
 				t.Fatalf("previous of an unknown organization = %v, %v", got, err)
 			}
@@ -114,5 +115,23 @@ func TestStoredOrganizationIsChecked(t *testing.T) {
 		if _, err := ReadSummary(bytes.NewReader(buf.Bytes())); err == nil {
 			t.Errorf("ReadSummary took organization %+v", bad)
 		}
+	}
+}
+
+// TestManagementAccountKnowsItsOrganizationsRuns: a run from the management account whose listing of the roots failed
+// knows no organization id, only its caller; the runs of the organization that account manages are still its own,
+// never "another organization's", while another organization's stay apart.
+func TestManagementAccountKnowsItsOrganizationsRuns(t *testing.T) {
+	t.Parallel()
+	unknown := Lineage{Organization: Organization{CallerAccountID: orgA.ManagementAccountID}}
+	if mine, legacy := unknown.whose(orgA); !mine || legacy {
+		t.Errorf("the management account's own organization: mine %v legacy %v, want mine", mine, legacy)
+	}
+	if mine, _ := unknown.whose(orgB); mine {
+		t.Errorf("another organization's run taken as the management account's own")
+	}
+	member := Lineage{Organization: Organization{CallerAccountID: "333333333333"}}
+	if mine, _ := member.whose(orgA); mine {
+		t.Errorf("a member account's run took the organization's run as its own")
 	}
 }
