@@ -174,3 +174,48 @@ func TestSuppressionsProblemsAreBounded(t *testing.T) {
 		t.Errorf("%d problems, the last %+v", len(inv.Problems), inv.Problems[len(inv.Problems)-1])
 	}
 }
+
+// TestSuppressionsLinesAfterABlockScalarAreScanned: a block scalar holds only the lines indented at least as far as
+// its content (YAML 1.2 §8.1.1.1: from the first non-empty line, or from the header's indentation indicator); a line
+// indented less ends it and is structure. In `- a: |` the scalar's owner is the key at column 2, so a line at column 2
+// is the next key, not text: a 1 MB flow sequence there once went past the scan and cost the parser 121 MB.
+func TestSuppressionsLinesAfterABlockScalarAreScanned(t *testing.T) {
+	deep := MaxSuppressionsDepth + 1
+	bomb := strings.Repeat("[", deep) + strings.Repeat("]", deep)
+	wide := "[" + strings.Repeat("a,", MaxSuppressionsEntries+1) + "a]"
+	cases := map[string]string{
+		"compact key, detected":        "- a: |\n   text\n  b: " + bomb + "\n",
+		"compact key, empty scalar":    "- a: |\n  b: " + bomb + "\n",
+		"compact key, indicator":       "- a: |1\n   text\n  b: " + bomb + "\n",
+		"indicator after chomping":     "- a: >-1\n   text\n  b: " + bomb + "\n",
+		"spaces before the first line": "a: |\n      \n    text\n  b: " + bomb + "\n",
+		"comment ends it":              "a: |\n  text\n# c\n b: " + bomb + "\n",
+		"nested compact entries":       "- - |\n    text\n  - " + bomb + "\n",
+		"top level":                    "|\n text\n" + bomb + "\n",
+	}
+	for name, file := range cases {
+		t.Run(name, func(t *testing.T) {
+			refused(t, file, "nests deeper than", "line ")
+		})
+	}
+	t.Run("entries", func(t *testing.T) {
+		refused(t, "- a: |\n   text\n  b: "+wide, "more than", "entries")
+	})
+	// The other side: every line indented as far as the content is text, blank or less indented ones too, and an
+	// indicator below the first line's indentation keeps the less indented lines that follow.
+	t.Run("text", func(t *testing.T) {
+		open := strings.Repeat("[", deep)
+		file := "suppressions:\n  - check: ec2-reserved-instances\n" +
+			"    reason: |2-\n          " + open + "\n\n  \n        - - - - - - - - - - - - - - - - - - - - x\n      " + open + "\n" +
+			"    owner: >\n\n        " + open + "\n        # " + open + "\n" +
+			"    expires: 2026-12-31\n"
+		s, err := ParseSuppressions([]byte(file), runAt, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Rules) != 1 || s.Rules[0].Reason != open+"\n\n\n  - - - - - - - - - - - - - - - - - - - - x\n"+open ||
+			s.Rules[0].Owner != open+" # "+open {
+			t.Errorf("rules = %+v", s.Rules)
+		}
+	})
+}

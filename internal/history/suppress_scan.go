@@ -12,27 +12,56 @@ import "fmt"
 //     scalar cannot hold them.
 //   - Block collections: each deeper indentation on the stack of open indentations, plus each compact "- " entry
 //     and "? " key on the line (`- - - x` nests three lists on one line).
-//   - Text is skipped: comments, quoted scalars (which may span lines) and block scalars (| and >, whose lines are
-//     anything more indented than the line that opened them). A bracket inside a plain scalar in block context
+//   - Text is skipped: comments, quoted scalars (which may span lines) and block scalars (| and >: the lines indented
+//     at least as far as their content, as the parser reads them). A bracket inside a plain scalar in block context
 //     (`reason: see [ticket`) is text too.
 //
 // Anchors and aliases are not expanded by the parser the file meets (gopkg.in/yaml.v3 keeps an alias as a node) and
 // the reader refuses an alias wherever it stands, so "billion laughs" costs one node per alias written: the entry
 // count bounds it.
 func scanShape(data []byte) *Problem {
-	s := shapeScanner{data: data, line: 1, blockParent: -1}
+	s := shapeScanner{data: data, line: 1}
 	return s.scan()
 }
 
 type shapeScanner struct {
-	data    []byte
-	i, line int
-	flow    int   // open flow collections
-	indents []int // open block indentations, strictly increasing
-	compact int   // compact "- " and "? " entries on this line
-	entries int
-	// blockParent is the indentation of the line that opened a block scalar, -1 when none is open.
-	blockParent int
+	data      []byte
+	i, line   int
+	lineStart int   // where the current line begins in data
+	flow      int   // open flow collections
+	indents   []int // open block indentations, strictly increasing
+	compact   int   // compact "- " and "? " entries on this line
+	entries   int
+	block     blockScalar
+}
+
+// blockScalar is the open block scalar, whose lines the scan skips. It follows YAML 1.2 §8.1.1 as gopkg.in/yaml.v3
+// reads it: the content is indented owner+m, m from the header's indentation indicator, or else as far as the first
+// non-empty line or the widest empty line before it, at least owner+1 and at least 1. The first line indented less
+// ends the scalar and is structure. Skipping a line the parser reads as structure would let it past the limits, so
+// where the scan cannot know the owner exactly it takes a column no less than the parser's: lines it then scans
+// that were text only count for more.
+type blockScalar struct {
+	open    bool
+	owner   int // indentation of the collection that holds the scalar, or a column past it
+	indent  int // the content's indentation, 0 until known
+	leading int // the widest empty line before the first non-empty one
+}
+
+// holds says whether a line indented col belongs to the scalar, and closes the scalar at the first that does not.
+func (b *blockScalar) holds(col int, empty bool) bool {
+	if b.indent == 0 {
+		if empty {
+			b.leading = max(b.leading, col)
+			return true
+		}
+		b.indent = max(b.leading, col, b.owner+1, 1)
+	}
+	if empty || col >= b.indent {
+		return true
+	}
+	b.open = false
+	return false
 }
 
 func (s *shapeScanner) scan() *Problem {
@@ -51,15 +80,12 @@ func (s *shapeScanner) scanLine() *Problem {
 		col++
 	}
 	rest := s.i + col
-	blank := rest == len(s.data) || s.data[rest] == '\n' || s.data[rest] == '\r' || s.data[rest] == '#'
-	if s.blockParent >= 0 {
-		if blank || col > s.blockParent {
-			s.skipLine()
-			return nil
-		}
-		s.blockParent = -1
+	empty := rest == len(s.data) || s.data[rest] == '\n' || s.data[rest] == '\r'
+	if s.block.open && s.block.holds(col, empty) {
+		s.skipLine()
+		return nil
 	}
-	if blank {
+	if empty || s.data[rest] == '#' {
 		s.skipLine()
 		return nil
 	}
@@ -80,12 +106,16 @@ func (s *shapeScanner) scanLine() *Problem {
 // scanTokens reads the rest of one line (and past it, through a quoted scalar or an open flow collection's lines).
 func (s *shapeScanner) scanTokens(col int) *Problem {
 	nodeStart := true // where a new node may begin: a collection, a quoted scalar, a block scalar
+	// In block context: the column where the current node began (-1 before it does), and the indentation of the
+	// collection a block scalar here would belong to: the last "- " or "? " entry, or the key before the last ':'.
+	// With neither on the line, the owner is indented no further than the line.
+	nodeCol, owner := -1, col
 	for s.i < len(s.data) {
 		c := s.data[s.i]
 		switch {
 		case c == '\n':
+			s.lineBreakAt(s.i)
 			s.i++
-			s.line++
 			if s.flow == 0 {
 				return nil
 			}
@@ -101,6 +131,9 @@ func (s *shapeScanner) scanTokens(col int) *Problem {
 		next := byte(' ')
 		if s.i+1 < len(s.data) {
 			next = s.data[s.i+1]
+		}
+		if nodeStart && s.flow == 0 && nodeCol < 0 {
+			nodeCol = s.i - s.lineStart
 		}
 		switch {
 		case nodeStart && (c == '[' || c == '{'), s.flow > 0 && (c == '[' || c == '{'):
@@ -130,6 +163,9 @@ func (s *shapeScanner) scanTokens(col int) *Problem {
 			s.skipSingleQuoted()
 			nodeStart = false
 		case nodeStart && (c == '-' || c == '?') && isBreakOrSpace(next):
+			if s.flow == 0 {
+				owner, nodeCol = s.i-s.lineStart, -1
+			}
 			s.i++
 			if c == '?' || s.flow == 0 {
 				s.compact++
@@ -141,6 +177,9 @@ func (s *shapeScanner) scanTokens(col int) *Problem {
 				return p
 			}
 		case c == ':' && (isBreakOrSpace(next) || s.flow > 0 && isFlowIndicator(next)):
+			if s.flow == 0 {
+				owner, nodeCol = nodeCol, -1
+			}
 			s.i++
 			if p := s.entry(); p != nil {
 				return p
@@ -152,7 +191,10 @@ func (s *shapeScanner) scanTokens(col int) *Problem {
 				s.i++
 			}
 		case nodeStart && s.flow == 0 && (c == '|' || c == '>'):
-			s.blockParent = col
+			s.block = blockScalar{open: true, owner: owner}
+			if m := s.indentationIndicator(); m > 0 {
+				s.block.indent = max(owner, 0) + m
+			}
 			s.skipLine()
 			return nil
 		default:
@@ -178,13 +220,38 @@ func (s *shapeScanner) checkDepth() *Problem {
 	return nil
 }
 
+// indentationIndicator reads the header of the block scalar whose indicator is at s.i: an indentation indicator (1
+// to 9) and a chomping indicator (+ or -), each optional, in either order (YAML 1.2 §8.1.1). It returns the
+// indentation indicator, 0 when there is none. A header the parser refuses stops it there, so what follows does not
+// matter.
+func (s *shapeScanner) indentationIndicator() int {
+	m, chomping := 0, false
+	for j := s.i + 1; j < len(s.data); j++ {
+		switch c := s.data[j]; {
+		case c >= '1' && c <= '9' && m == 0:
+			m = int(c - '0')
+		case (c == '+' || c == '-') && !chomping:
+			chomping = true
+		default:
+			return m
+		}
+	}
+	return m
+}
+
+// lineBreakAt counts the line break at data[at].
+func (s *shapeScanner) lineBreakAt(at int) {
+	s.line++
+	s.lineStart = at + 1
+}
+
 func (s *shapeScanner) skipLine() {
 	for s.i < len(s.data) && s.data[s.i] != '\n' {
 		s.i++
 	}
 	if s.i < len(s.data) {
+		s.lineBreakAt(s.i)
 		s.i++
-		s.line++
 	}
 }
 
@@ -201,12 +268,12 @@ func (s *shapeScanner) skipDoubleQuoted() {
 		switch s.data[s.i] {
 		case '\\':
 			if s.i+1 < len(s.data) && s.data[s.i+1] == '\n' {
-				s.line++
+				s.lineBreakAt(s.i + 1)
 			}
 			s.i += 2
 			continue
 		case '\n':
-			s.line++
+			s.lineBreakAt(s.i)
 		case '"':
 			s.i++
 			return
@@ -220,7 +287,7 @@ func (s *shapeScanner) skipSingleQuoted() {
 	for s.i < len(s.data) {
 		switch s.data[s.i] {
 		case '\n':
-			s.line++
+			s.lineBreakAt(s.i)
 		case '\'':
 			if s.i+1 < len(s.data) && s.data[s.i+1] == '\'' {
 				s.i += 2
