@@ -6,8 +6,8 @@ type Emailed struct {
 	Audience string   `json:"audience"`
 	Owner    string   `json:"owner,omitempty"`
 	To       []string `json:"to"`
-	// Outcome is sent, already_sent (another invocation of the run sent it), in_progress (another invocation holds
-	// its claim) or failed.
+	// Outcome is sent, already_sent (another invocation of the run sent it) or failed. A live claim of another
+	// invocation is waited out, never an outcome.
 	Outcome   string `json:"outcome"`
 	MessageID string `json:"message_id,omitempty"`
 	// Attached says the workbook went with the email; NotAttached why not, when it did not.
@@ -22,6 +22,5 @@ type Emailed struct {
 const (
 	EmailSent        = "sent"
 	EmailAlreadySent = "already_sent"
-	EmailInProgress  = "in_progress"
 	EmailFailed      = "failed"
 )

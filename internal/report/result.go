@@ -50,9 +50,6 @@ type Result struct {
 	MessageID      string                 `json:"message_id,omitempty"`
 	// AlreadyPublished says another invocation of this run sent the digest, so this one did not.
 	AlreadyPublished bool `json:"already_published,omitempty"`
-	// PublishInProgress says another invocation of this run holds a live claim on the digest (publishing now, or
-	// died less than a lease ago), so this one did not publish.
-	PublishInProgress bool `json:"publish_in_progress,omitempty"`
 	// OwnerDigests says what the run did about the owners' digests of their own; nil when it published none (no
 	// topic, a dry run).
 	OwnerDigests *OwnerDigests `json:"owner_digests,omitempty"`
@@ -123,7 +120,8 @@ func (r *Result) check(name string) (checks.Check, bool) {
 type OwnerDigests struct {
 	Owners int `json:"owners"`
 	Cap    int `json:"cap"`
-	// Sent this invocation; AlreadySent by another invocation of the run; InProgress held by a live claim of another.
+	// Sent this invocation; AlreadySent by another invocation of the run. InProgress is always 0: a live claim of
+	// another invocation is waited out (internal/delivery), never left as this run's outcome; kept for the JSON.
 	Sent        int                  `json:"sent"`
 	AlreadySent int                  `json:"already_sent"`
 	InProgress  int                  `json:"in_progress"`
