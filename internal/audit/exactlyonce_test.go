@@ -52,7 +52,9 @@ func TestPublishCutByTheDeadlineIsRetried(t *testing.T) {
 	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
 	s := eventSettings(t, scheduledEvent)
 	s.DeliveryMargin = 2 * time.Second
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second) // the invocation's deadline
+	// The invocation's deadline: time for the audit under the race detector on a loaded machine, so that it is the
+	// publish the deadline cuts, not the audit (a run past its deadline before delivery stops without a result).
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	out, err := audit.Run(ctx, cfg, s, audit.Options{Logger: quietLogger()})
 	if err == nil || out == nil || out.Result.Published || len(sim.Digests()) != 0 {
