@@ -70,6 +70,7 @@ func TestDemoJSON(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
+	checkGolden(t, "demo.json.golden", strings.ReplaceAll(stdout.String(), out, "<out>"))
 	var raw map[string]any
 	if err := json.Unmarshal(stdout.Bytes(), &raw); err != nil {
 		t.Fatal(err)
@@ -124,6 +125,7 @@ func TestDemoPrintsTheDigestSNSReceived(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	dir := t.TempDir()
 	code := runCLI(context.Background(), []string{"demo", "-out", filepath.Join(dir, "d.xlsx"), "-as-of", "2026-11-22"}, &stdout, &stderr)
+	checkGolden(t, "demo-digest.txt.golden", strings.ReplaceAll(stdout.String(), dir, "<dir>"))
 	// The organization's email, as the simulated SES received it, is beside the workbook for a mail reader to open.
 	eml, err := os.ReadFile(filepath.Join(dir, "d.eml"))
 	if err != nil || !strings.Contains(stdout.String(), "the email SES received, HTML digest and workbook attached, to "+filepath.Join(dir, "d.eml")) {
