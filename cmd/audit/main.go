@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -25,16 +26,29 @@ const (
 	exitUsage = 2
 )
 
-const usage = `usage: audit <command> [flags]
+// usage lists the commands this build has: the Lambda build (-tags lambda.norpc) leaves out demo and simulate, which
+// carry the simulated organization (simulator.go).
+func usage() string {
+	var b strings.Builder
+	b.WriteString("usage: audit <command> [flags]\n\ncommands:\n")
+	if simulatorCommands != nil {
+		b.WriteString("  demo   run the whole job against a built-in simulated organization (no AWS account needed)\n")
+	}
+	b.WriteString("  run    audit a real AWS Organization with the SDK's default configuration (profiles, SSO, env)\n")
+	if simulatorCommands != nil {
+		b.WriteString("  simulate  run the job on a generated organization of any size with injected faults, and print the figures\n")
+	}
+	b.WriteString("  suppressions check FILE  validate a suppressions file offline\n\n")
+	b.WriteString("Run \"audit <command> -h\" for the command's flags. Under AWS Lambda the binary serves the scheduled job instead.\n")
+	return b.String()
+}
 
-commands:
-  demo   run the whole job against a built-in simulated organization (no AWS account needed)
-  run    audit a real AWS Organization with the SDK's default configuration (profiles, SSO, env)
-  simulate  run the job on a generated organization of any size with injected faults, and print the figures
-  suppressions check FILE  validate a suppressions file offline
+// command runs one subcommand with its arguments.
+type command func(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
-Run "audit <command> -h" for the command's flags. Under AWS Lambda the binary serves the scheduled job instead.
-`
+// simulatorCommands are the commands that start the simulated organization, set by simulator.go in every build but
+// the Lambda's: the function's artifact links no simulator.
+var simulatorCommands map[string]command
 
 func main() {
 	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
@@ -95,23 +109,22 @@ func signalName(s os.Signal) string {
 
 func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage())
 		return exitUsage
 	}
+	if cmd, ok := simulatorCommands[args[0]]; ok {
+		return cmd(ctx, args[1:], stdout, stderr)
+	}
 	switch args[0] {
-	case "demo":
-		return demoCommand(ctx, args[1:], stdout, stderr)
 	case "run":
 		return runCommand(ctx, args[1:], stdout, stderr)
-	case "simulate":
-		return simulateCommand(ctx, args[1:], stdout, stderr)
 	case "suppressions":
 		return suppressionsCommand(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage())
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "audit: unknown command %q\n\n%s", args[0], usage)
+	fmt.Fprintf(stderr, "audit: unknown command %q\n\n%s", args[0], usage())
 	return exitUsage
 }
 
