@@ -18,6 +18,7 @@ import (
 	"github.com/orgaudit/orgaudit/deploy/cloudformation"
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/config"
 )
 
 // demoCommand starts the simulated organization in-process and runs the whole job against it through the real
@@ -28,7 +29,7 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	out := fs.String("out", "audit-report.xlsx", "write the workbook to this file")
 	asJSON := fs.Bool("json", false, "print the JSON result instead of the digest")
 	asOfFlag := fs.String("as-of", "", "audit as of this UTC date or RFC 3339 time (default: now); the demo's data moves with it")
-	concurrency := fs.Int("concurrency", audit.DefaultConcurrency, "most tasks at once")
+	concurrency := fs.Int("concurrency", config.DefaultConcurrency, "most tasks at once")
 	verbose := fs.Bool("v", false, "log every failed cell on stderr")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -47,7 +48,7 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	asOf := time.Now().UTC()
 	if *asOfFlag != "" {
-		t, err := audit.ParseAsOf(*asOfFlag)
+		t, err := config.ParseAsOf(*asOfFlag)
 		if err != nil {
 			fmt.Fprintf(stderr, "audit demo: %v\n", err)
 			return exitUsage
@@ -135,7 +136,7 @@ func startDemo(org *awssim.Organization, suppressionsAsOf time.Time) (*awssim.Se
 	if err := sim.Start(); err != nil {
 		return nil, fmt.Errorf("start simulated organization: %w", err)
 	}
-	if err := sim.PutObject(awssim.DemoBucket, audit.SuppressionsKey(audit.Defaults().Prefix), []byte(awssim.DemoSuppressions(suppressionsAsOf))); err != nil {
+	if err := sim.PutObject(awssim.DemoBucket, config.SuppressionsKey(config.Defaults().Prefix), []byte(awssim.DemoSuppressions(suppressionsAsOf))); err != nil {
 		sim.Close()
 		return nil, fmt.Errorf("put the suppressions file: %w", err)
 	}
@@ -144,8 +145,8 @@ func startDemo(org *awssim.Organization, suppressionsAsOf time.Time) (*awssim.Se
 
 // demoSettings are a deployment's, as the template sets them: the suppressions file where the Lambda looks for it.
 // History is kept in stateDir rather than the bucket, which lives only as long as one day's simulator.
-func demoSettings(sim *awssim.Server, asOf time.Time, stateDir string, concurrency int) audit.Settings {
-	s := audit.Defaults()
+func demoSettings(sim *awssim.Server, asOf time.Time, stateDir string, concurrency int) config.Settings {
+	s := config.Defaults()
 	s.RoleName = awssim.DemoRoleName
 	s.ExternalID = awssim.DemoExternalID
 	s.Regions = []string{"all"}
@@ -157,7 +158,7 @@ func demoSettings(sim *awssim.Server, asOf time.Time, stateDir string, concurren
 	s.AsOf, s.RunTime = asOf, asOf
 	s.Concurrency = concurrency
 	s.StateDir = stateDir
-	s.Suppressions, s.SuppressionsIfExists = "s3://"+s.Bucket+"/"+audit.SuppressionsKey(s.Prefix), true
+	s.Suppressions, s.SuppressionsIfExists = "s3://"+s.Bucket+"/"+config.SuppressionsKey(s.Prefix), true
 	// Email through the simulated SES, whose sandboxed account has verified the demo's domain.
 	s.EmailFrom, s.EmailTo = awssim.DemoEmailFrom, []string{awssim.DemoEmailTo}
 	return s

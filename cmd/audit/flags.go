@@ -8,21 +8,21 @@ import (
 	"io/fs"
 	"os"
 
-	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/history"
 )
 
 // runFlags are the flags of `audit run`, parsed into Settings.
 type runFlags struct {
-	settings audit.Settings
+	settings config.Settings
 	out      string
 	json     bool
 	progress bool
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
-	s := audit.Defaults()
+	s := config.Defaults()
 	rf := &runFlags{}
 	fs := flag.NewFlagSet("audit run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -33,7 +33,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&regions, "regions", "", `regions to audit, comma-separated, or "all" for each account's enabled regions (default: the SDK configuration's region)`)
 	fs.StringVar(&accounts, "accounts", "", "audit only these account ids, comma-separated")
 	fs.StringVar(&exclude, "exclude-accounts", "", "skip these account ids, comma-separated")
-	fs.StringVar(&checkNames, "checks", "", "checks to run, comma-separated (default all: "+audit.KnownChecks()+")")
+	fs.StringVar(&checkNames, "checks", "", "checks to run, comma-separated (default all: "+config.KnownChecks()+")")
 	fs.StringVar(&expiry, "expiry-days", "7/30/60", "reservation expiry thresholds in days: critical/warning/notice")
 	fs.DurationVar(&s.StuckAfter, "stuck-after", s.StuckAfter, "how long a Service Catalog change or a CloudFormation rollback, cleanup, delete or review may run before it is stuck")
 	fs.IntVar(&s.LapsedDays, "lapsed-days", s.LapsedDays, "report a reservation that ended unrenewed for this many days after its end")
@@ -72,15 +72,15 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	if fs.NArg() > 0 {
 		return nil, usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
-	s.Regions, s.Accounts, s.ExcludeAccounts, s.Checks = audit.SplitList(regions), audit.SplitList(accounts), audit.SplitList(exclude), audit.SplitList(checkNames)
-	s.EmailTo = audit.SplitList(emailTo)
+	s.Regions, s.Accounts, s.ExcludeAccounts, s.Checks = config.SplitList(regions), config.SplitList(accounts), config.SplitList(exclude), config.SplitList(checkNames)
+	s.EmailTo = config.SplitList(emailTo)
 	d, err := checks.ParseExpiryDays(expiry)
 	if err != nil {
 		return nil, usageError{err}
 	}
 	s.ExpiryDays = d
 	if asOf != "" {
-		t, err := audit.ParseAsOf(asOf)
+		t, err := config.ParseAsOf(asOf)
 		if err != nil {
 			return nil, usageError{err}
 		}

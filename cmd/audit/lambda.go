@@ -11,9 +11,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/orgaudit/orgaudit/internal/audit"
+	"github.com/orgaudit/orgaudit/internal/awsclient"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/distributed"
 	"github.com/orgaudit/orgaudit/internal/report"
 )
@@ -32,10 +34,10 @@ func newLambdaHandler(getenv func(string) string, loadConfig func() (aws.Config,
 // lambdaHandler is the handler logging to logger and writing each run's partial-run metric to metrics (standard
 // output under Lambda, which the embedded metric format needs: audit.WritePartialMetric).
 func lambdaHandler(logger *slog.Logger, metrics io.Writer, getenv func(string) string, loadConfig func() (aws.Config, error)) func(context.Context, json.RawMessage) (json.RawMessage, error) {
-	if limit := audit.ApplyLambdaMemoryLimit(getenv); limit > 0 {
+	if limit := awsclient.ApplyLambdaMemoryLimit(getenv); limit > 0 {
 		logger.Info("memory limit set from the function's memory size", "limit_bytes", limit)
 	}
-	base, envErr := audit.FromEnv(getenv)
+	base, envErr := config.FromEnv(getenv)
 	functionName := getenv("AWS_LAMBDA_FUNCTION_NAME")
 	var cfg aws.Config
 	var cfgErr error
@@ -72,7 +74,7 @@ func lambdaHandler(logger *slog.Logger, metrics io.Writer, getenv func(string) s
 			}
 			return out, nil
 		}
-		ev, err := audit.DecodeEvent(raw)
+		ev, err := config.DecodeEvent(raw)
 		if err != nil {
 			logger.ErrorContext(ctx, "rejected event", "err", err)
 			return nil, err
@@ -84,7 +86,7 @@ func lambdaHandler(logger *slog.Logger, metrics io.Writer, getenv func(string) s
 		}
 		if lc, ok := lambdacontext.FromContext(ctx); ok && s.RunID == "" && s.RunTime.IsZero() {
 			// A manual run is named after its request, which Lambda keeps when it retries: the retry is the same run.
-			s.RunID = audit.RequestRunID(lc.AwsRequestID)
+			s.RunID = config.RequestRunID(lc.AwsRequestID)
 		}
 		// Named once, here, so every line this invocation logs carries the id the result and the workbook carry.
 		s.RunID, s.RunTime = s.Identity(time.Now())
@@ -138,5 +140,5 @@ func writePartialMetric(ctx context.Context, log *slog.Logger, w io.Writer, p au
 }
 
 func loadAWSConfig() (aws.Config, error) {
-	return config.LoadDefaultConfig(context.Background())
+	return awsconfig.LoadDefaultConfig(context.Background())
 }

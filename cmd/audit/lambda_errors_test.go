@@ -21,6 +21,7 @@ import (
 	"github.com/orgaudit/orgaudit/internal/awserr"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/config"
 )
 
 // lambdaErrorType is the errorType aws-lambda-go reports for a handler's error: the name of its Go type, the pointer
@@ -207,8 +208,8 @@ func TestManualRetryIsTheSameRun(t *testing.T) {
 	}
 	const request, other = "8476a536-e9f4-11e8-9739-2dfe598c3fcd", "c6af9ac6-7b61-11e6-9a41-93e812345678"
 	first, published, _ := invoke(request)
-	if first != audit.RequestRunID(request) || !published {
-		t.Fatalf("first attempt: run %q published %v, want run %q", first, published, audit.RequestRunID(request))
+	if first != config.RequestRunID(request) || !published {
+		t.Fatalf("first attempt: run %q published %v, want run %q", first, published, config.RequestRunID(request))
 	}
 	retried, published, already := invoke(request)
 	if retried != first || published || !already || len(sim.Digests()) != 1 {
@@ -216,24 +217,6 @@ func TestManualRetryIsTheSameRun(t *testing.T) {
 	}
 	if next, published, _ := invoke(other); next == first || !published || len(sim.Digests()) != 2 {
 		t.Errorf("another request: run %q published %v, %d digests", next, published, len(sim.Digests()))
-	}
-}
-
-// TestRequestRunID: a request id becomes a valid run id whatever it holds.
-func TestRequestRunID(t *testing.T) {
-	t.Parallel()
-	long := strings.Repeat("a", 100)
-	for in, want := range map[string]string{
-		"8476a536-e9f4-11e8-9739-2dfe598c3fcd": "8476a536-e9f4-11e8-9739-2dfe598c3fcd",
-		"a/b c:d":                              "a-b-c-d",
-		long:                                   long[:80],
-	} {
-		got := audit.RequestRunID(in)
-		s := audit.Defaults()
-		s.RunID = got
-		if got != want || s.Validate() != nil {
-			t.Errorf("RequestRunID(%q) = %q (valid: %v), want %q", in, got, s.Validate(), want)
-		}
 	}
 }
 

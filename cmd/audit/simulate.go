@@ -15,6 +15,7 @@ import (
 
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
 	"github.com/orgaudit/orgaudit/internal/report"
 )
@@ -45,7 +46,7 @@ func simulateCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	optIn := fs.String("opt-in-region", "af-south-1", "a region enabled in only half the accounts, audited too (empty: none)")
 	faults := fs.String("faults", "standard", "fault plan: none, throttle or standard")
 	latency := fs.Duration("latency", 0, "latency added to every API call")
-	concurrency := fs.Int("concurrency", audit.DefaultConcurrency, "most tasks at once")
+	concurrency := fs.Int("concurrency", config.DefaultConcurrency, "most tasks at once")
 	seed := fs.Uint64("seed", 1, "seed of the organization and the fault plan")
 	largeStacks := fs.Int("large-account-stacks", 5000, "stacks in one very large account")
 	timeout := fs.Duration("timeout", 0, "deadline for the run (0: none)")
@@ -62,15 +63,15 @@ func simulateCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		return exitUsage
 	}
 	asOf := time.Now().UTC()
-	o := awssim.GenerateOptions{Accounts: *accounts, Regions: audit.SplitList(*regions), OptInRegion: *optIn, OptInShare: 0.5,
+	o := awssim.GenerateOptions{Accounts: *accounts, Regions: config.SplitList(*regions), OptInRegion: *optIn, OptInShare: 0.5,
 		MissingRoleShare: 0.02, SuspendedShare: 0.01, LargeAccountStacks: *largeStacks, PageSize: 100, AsOf: asOf, Seed: *seed}
 	if len(o.Regions) == 0 {
 		fmt.Fprintln(stderr, "audit simulate: -regions is empty")
 		return exitUsage
 	}
-	s := audit.Defaults()
+	s := config.Defaults()
 	s.RoleName, s.ExternalID = awssim.DemoRoleName, awssim.DemoExternalID
-	s.Regions = append(append([]string{}, o.Regions...), audit.SplitList(*optIn)...)
+	s.Regions = append(append([]string{}, o.Regions...), config.SplitList(*optIn)...)
 	s.Bucket, s.TopicARN, s.S3PathStyle = awssim.GeneratedBucket, awssim.GeneratedTopicARN(o), true
 	s.AsOf, s.Concurrency, s.Timeout, s.MaxBackoff = asOf, *concurrency, *timeout, *maxBackoff
 	if err := s.Validate(); err != nil {

@@ -8,8 +8,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/history"
 	"github.com/orgaudit/orgaudit/internal/report"
 )
@@ -43,7 +43,7 @@ func suppressionsCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	now := time.Now().UTC()
 	if *asOfFlag != "" {
-		t, err := audit.ParseAsOf(*asOfFlag)
+		t, err := config.ParseAsOf(*asOfFlag)
 		if err != nil {
 			fmt.Fprintf(stderr, "audit suppressions check: %s\n", errText(err))
 			return exitUsage

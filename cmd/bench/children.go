@@ -24,8 +24,10 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/orgaudit/orgaudit/internal/audit"
+	"github.com/orgaudit/orgaudit/internal/awsclient"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
 	"github.com/orgaudit/orgaudit/internal/report"
 )
@@ -77,7 +79,7 @@ func runJob(args []string) int {
 	_ = fs.Parse(args)
 	cfg, s := jobSettings(*url, *regions, *listRegions, *concurrency)
 	// As the Lambda entry point does, from the function memory the bench was told to act as.
-	audit.ApplyLambdaMemoryLimit(os.Getenv)
+	awsclient.ApplyLambdaMemoryLimit(os.Getenv)
 	if path := os.Getenv("BENCH_CPUPROFILE"); path != "" {
 		f, err := os.Create(path)
 		if err == nil && pprof.StartCPUProfile(f) == nil {
@@ -122,14 +124,14 @@ func runJob(args []string) int {
 }
 
 // jobSettings are the job's configuration and settings against the bench's simulator, as a deployment's would be.
-func jobSettings(url, regions string, listRegions bool, concurrency int) (*aws.Config, audit.Settings) {
+func jobSettings(url, regions string, listRegions bool, concurrency int) (*aws.Config, config.Settings) {
 	cfg := aws.NewConfig()
 	cfg.Region = "us-east-1"
 	cfg.BaseEndpoint = aws.String(url)
 	cfg.Credentials = credentials.NewStaticCredentialsProvider(os.Getenv("BENCH_ACCESS_KEY"), os.Getenv("BENCH_SECRET_KEY"), "")
-	s := audit.Defaults()
+	s := config.Defaults()
 	s.RoleName, s.ExternalID = awssim.DemoRoleName, awssim.DemoExternalID
-	s.Regions = audit.SplitList(regions)
+	s.Regions = config.SplitList(regions)
 	o := awssim.GenerateOptions{Regions: s.Regions}
 	s.Bucket, s.TopicARN, s.S3PathStyle = awssim.GeneratedBucket, awssim.GeneratedTopicARN(o), true
 	if listRegions {
@@ -213,7 +215,7 @@ func writeWorkbook(args []string) int {
 	n := fs.Int("findings", 100000, "findings")
 	mode := fs.String("mode", "stream", "stream or cells")
 	_ = fs.Parse(args)
-	audit.ApplyLambdaMemoryLimit(os.Getenv)
+	awsclient.ApplyLambdaMemoryLimit(os.Getenv)
 	res := syntheticResult(*n)
 	began := time.Now()
 	var size int

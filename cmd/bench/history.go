@@ -11,7 +11,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/orgaudit/orgaudit/internal/audit"
+	"github.com/orgaudit/orgaudit/internal/awsclient"
 	"github.com/orgaudit/orgaudit/internal/checks"
 	"github.com/orgaudit/orgaudit/internal/history"
 )
@@ -29,7 +29,7 @@ func writeReadHistory(args []string) int {
 	fs := flag.NewFlagSet("bench history", flag.ExitOnError)
 	n := fs.Int("findings", 100000, "findings")
 	_ = fs.Parse(args)
-	audit.ApplyLambdaMemoryLimit(os.Getenv)
+	awsclient.ApplyLambdaMemoryLimit(os.Getenv)
 	res := syntheticResult(*n)
 	var accounts []string
 	var cells []history.Cell

@@ -19,8 +19,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/config"
 )
 
 func main() {
@@ -79,7 +79,7 @@ func orchestrate(args []string) int {
 	fs.DurationVar(&mo.Latency, "model-latency", 100*time.Millisecond, "latency per call in the model")
 	fs.DurationVar(&mo.CPUPerCall, "model-cpu", 0, "CPU per call in the model (0: measured by the profile run)")
 	fs.IntVar(&mo.MemoryMB, "model-memory", 512, "each function's memory, MB (CPU follows: 1,769 MB is one vCPU)")
-	fs.IntVar(&mo.Concurrency, "model-concurrency", audit.DefaultConcurrency, "each function's concurrency limit")
+	fs.IntVar(&mo.Concurrency, "model-concurrency", config.DefaultConcurrency, "each function's concurrency limit")
 	fs.IntVar(&mo.ShardSize, "model-shard-size", 50, "accounts a shard")
 	fs.IntVar(&mo.MaxConcurrency, "model-max-concurrency", 100, "the Map's MaxConcurrency")
 	fs.DurationVar(&mo.StepOverhead, "model-step-overhead", time.Second, "assumed overhead of each Lambda step (dispatch, invoke, cold start)")

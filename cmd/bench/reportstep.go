@@ -20,8 +20,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/orgaudit/orgaudit/internal/audit"
+	"github.com/orgaudit/orgaudit/internal/awsclient"
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
 	"github.com/orgaudit/orgaudit/internal/distributed"
 )
@@ -136,7 +137,7 @@ func runReportStep(args []string) int {
 		return 1
 	}
 	cfg, s := jobSettings(*url, *regions, *listRegions, 0)
-	audit.ApplyLambdaMemoryLimit(os.Getenv)
+	awsclient.ApplyLambdaMemoryLimit(os.Getenv)
 	ctx := context.Background()
 	stop := samplePeakHeap()
 	began := time.Now()
@@ -176,7 +177,7 @@ func runReportStep(args []string) int {
 // mergeOnly is the report step's merge: the plan object's rest, then each shard's partial result streamed into the
 // merger in manifest order. It returns the merge and the partial results' compressed size.
 func mergeOnly(ctx context.Context, cfg aws.Config, ev distributed.ReportEvent) (*crossaccount.Result, int64, error) {
-	prefix := audit.Defaults().Prefix
+	prefix := config.Defaults().Prefix
 	var plan struct {
 		Rest crossaccount.Result `json:"rest"`
 	}

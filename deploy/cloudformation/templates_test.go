@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/orgaudit/orgaudit/internal/audit"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/delivery"
 	"github.com/orgaudit/orgaudit/internal/distributed"
 	"github.com/orgaudit/orgaudit/internal/history"
@@ -263,7 +264,7 @@ func TestManagementTemplateMatchesTheCode(t *testing.T) {
 	}
 	// Every variable the template sets is one the code reads.
 	vars := get(fn, "Environment", "Variables")
-	known := audit.EnvNames()
+	known := config.EnvNames()
 	for i := 0; i < len(vars.Content); i += 2 {
 		if !slices.Contains(known, vars.Content[i].Value) {
 			t.Errorf("template sets %s, which the function never reads (it reads %v)", vars.Content[i].Value, known)
@@ -277,7 +278,7 @@ func TestManagementTemplateMatchesTheCode(t *testing.T) {
 	input := get(schedule, "Target", "Input").Value
 	filled := strings.NewReplacer("<aws.scheduler.scheduled-time>", "2026-11-22T07:00:00Z", "<aws.scheduler.execution-id>", "d32c5kddcf5bb8c3",
 		"<aws.scheduler.schedule-arn>", "arn:aws:scheduler:eu-west-1:123456789012:schedule/default/orgaudit").Replace(input)
-	ev, err := audit.DecodeEvent([]byte(filled))
+	ev, err := config.DecodeEvent([]byte(filled))
 	if err != nil || ev.Kind != "scheduler" {
 		t.Errorf("the schedule's input %s is not an event the function accepts: %v", input, err)
 	}
@@ -685,7 +686,7 @@ func TestLifecycleNeverExpiresSuppressions(t *testing.T) {
 	covered := func(key string) bool {
 		return slices.ContainsFunc(expiring, func(p string) bool { return strings.HasPrefix(key, p) })
 	}
-	if key := audit.SuppressionsKey(prefix); covered(key) {
+	if key := config.SuppressionsKey(prefix); covered(key) {
 		t.Errorf("%s expires: rules %q", key, expiring)
 	}
 	day := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
 	"github.com/orgaudit/orgaudit/internal/report"
 )
@@ -103,7 +104,7 @@ func TestRetriedRunSendsOneDigest(t *testing.T) {
 	s := demoSettings()
 	s.RunTime = time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC) // the schedule's fire time, as the event gives it
 	s.MaxBackoff = time.Millisecond
-	ev, err := audit.DecodeEvent([]byte(`{"source":"aws.scheduler","scheduled_time":"2026-11-22T08:00:00Z"}`))
+	ev, err := config.DecodeEvent([]byte(`{"source":"aws.scheduler","scheduled_time":"2026-11-22T08:00:00Z"}`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,15 +9,15 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/distributed"
 )
 
 // runDistributed runs one distributed run, the state machine's way: plan on schedule, each shard of the manifest,
 // the report with the Map's output, each through the handler's step entry. It returns what each step answered or
 // the error it failed with, for the evidence of what a person sees.
-func runDistributed(sim *awssim.Server, cfg aws.Config, s audit.Settings, schedule string, logger *slog.Logger) string {
+func runDistributed(sim *awssim.Server, cfg aws.Config, s config.Settings, schedule string, logger *slog.Logger) string {
 	var seen strings.Builder
 	ctx := context.Background()
 	opts := distributed.Options{Logger: logger}

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/delivery"
 	orgmail "github.com/orgaudit/orgaudit/internal/mail"
 	"github.com/orgaudit/orgaudit/internal/report"
@@ -33,9 +34,9 @@ type email struct {
 // emailAll sends the organization's email and then each owner's (an owner whose value is an email address gets the
 // digest of their own accounts, with a workbook of only those), each under its own exactly-once claim. One failure
 // stops nothing: every email is attempted and the errors are returned together.
-func emailAll(ctx context.Context, cfg aws.Config, bucket *s3.Client, s Settings, res *report.Result, out *Output, selected []checks.Check,
+func emailAll(ctx context.Context, cfg aws.Config, bucket *s3.Client, s config.Settings, res *report.Result, out *Output, selected []checks.Check,
 	runTime time.Time, clock func() time.Time, log *slog.Logger) error {
-	from, err := ParseEmailFrom(s.EmailFrom)
+	from, err := config.ParseEmailFrom(s.EmailFrom)
 	if err != nil {
 		return err
 	}
@@ -50,7 +51,7 @@ func emailAll(ctx context.Context, cfg aws.Config, bucket *s3.Client, s Settings
 	emails := []email{{audience: report.AudienceOrganization, marker: "email/organization", to: s.EmailTo, res: res, workbook: out.Workbook}}
 	addresses := ownerAddresses(res)
 	for _, owner := range report.Owners(res) {
-		if !addresses[owner] || !IsEmailAddress(owner) {
+		if !addresses[owner] || !config.IsEmailAddress(owner) {
 			continue
 		}
 		e := email{audience: report.AudienceOwner, owner: owner, marker: "email/owner/" + owner, to: []string{owner}}
@@ -96,7 +97,7 @@ func ownerAddresses(res *report.Result) map[string]bool {
 //
 // The claim is dated by the clock as it runs (it may follow a wait for another invocation's lease), the email by the
 // time it is composed.
-func sendEmailOnce(ctx context.Context, client *sesv2.Client, bucket *s3.Client, s Settings, from mail.Address, e email, runTime time.Time, clock func() time.Time,
+func sendEmailOnce(ctx context.Context, client *sesv2.Client, bucket *s3.Client, s config.Settings, from mail.Address, e email, runTime time.Time, clock func() time.Time,
 	res *report.Result, log *slog.Logger) error {
 	rec := report.Emailed{Audience: e.audience, Owner: e.owner, To: e.to}
 	raw, opts, err := composeEmail(from, e, clock(), delivery.MaxEmailBytes)

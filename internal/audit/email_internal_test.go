@@ -23,6 +23,7 @@ import (
 	"github.com/orgaudit/orgaudit/deploy/cloudformation"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
 	"github.com/orgaudit/orgaudit/internal/delivery"
 	"github.com/orgaudit/orgaudit/internal/report"
@@ -136,7 +137,7 @@ func TestEmailsGoToEachOwnerWithOnlyTheirAccounts(t *testing.T) {
 	t.Cleanup(func() { _ = sim.Close() })
 	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
 	bucket := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
-	s := Defaults()
+	s := config.Defaults()
 	s.Bucket, s.EmailFrom, s.EmailTo = awssim.DemoBucket, awssim.DemoEmailFrom, []string{awssim.DemoEmailTo}
 	runTime := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

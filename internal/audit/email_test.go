@@ -14,6 +14,7 @@ import (
 
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/report"
 )
 
@@ -145,7 +146,7 @@ func TestEmailSettingsAreValidated(t *testing.T) {
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			s := audit.Defaults()
+			s := config.Defaults()
 			s.EmailFrom, s.EmailTo, s.EmailRegion = c.from, c.to, c.region
 			if err := s.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("Validate() = %v, want %q", err, c.want)
@@ -156,19 +157,19 @@ func TestEmailSettingsAreValidated(t *testing.T) {
 	for i := range many {
 		many[i] = string(rune('a'+i%26)) + strings.Repeat("x", i) + "@example.com"
 	}
-	s := audit.Defaults()
+	s := config.Defaults()
 	s.EmailFrom, s.EmailTo = "a@example.com", many
 	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "at most 50") {
 		t.Errorf("51 recipients: %v", err)
 	}
 	env := map[string]string{"AUDIT_EMAIL_FROM": "orgaudit <audit@example.com>", "AUDIT_EMAIL_TO": "a@example.com, b@example.com,a@example.com",
 		"AUDIT_EMAIL_REGION": "eu-west-1"}
-	got, err := audit.FromEnv(func(k string) string { return env[k] })
+	got, err := config.FromEnv(func(k string) string { return env[k] })
 	if err != nil || got.EmailFrom != "orgaudit <audit@example.com>" || !slices.Equal(got.EmailTo, []string{"a@example.com", "b@example.com"}) ||
 		got.EmailRegion != "eu-west-1" || !got.EmailOn() {
 		t.Errorf("FromEnv: %+v %v", got, err)
 	}
-	if _, err := audit.FromEnv(func(k string) string { return map[string]string{"AUDIT_EMAIL_TO": "a@example.com"}[k] }); err == nil {
+	if _, err := config.FromEnv(func(k string) string { return map[string]string{"AUDIT_EMAIL_TO": "a@example.com"}[k] }); err == nil {
 		t.Error("AUDIT_EMAIL_TO alone must be an error")
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/delivery"
 )
 
@@ -17,9 +18,9 @@ import (
 const scheduledEvent = `{"source":"aws.scheduler","scheduled_time":"2026-11-22T08:00:00Z"}`
 
 // eventSettings lays a Lambda event over the demo settings, as the handler does.
-func eventSettings(t *testing.T, raw string) audit.Settings {
+func eventSettings(t *testing.T, raw string) config.Settings {
 	t.Helper()
-	ev, err := audit.DecodeEvent([]byte(raw))
+	ev, err := config.DecodeEvent([]byte(raw))
 	if err != nil {
 		t.Fatal(err)
 	}

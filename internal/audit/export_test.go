@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/report"
 )
 
@@ -16,7 +17,7 @@ var ReadEmailForTest = readEmail
 
 // PublishDigestsOf plans and publishes res's digests as Run does after the audit: the seam for routing tests whose
 // results carry owners the fan-out does not stamp yet.
-func PublishDigestsOf(ctx context.Context, cfg aws.Config, s Settings, res *report.Result, runTime, now time.Time) error {
+func PublishDigestsOf(ctx context.Context, cfg aws.Config, s config.Settings, res *report.Result, runTime, now time.Time) error {
 	owners := planOwnerDigests(res, s)
 	bucket, err := bucketClient(ctx, cfg, s)
 	if err != nil {

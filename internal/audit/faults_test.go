@@ -16,6 +16,7 @@ import (
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
 	"github.com/orgaudit/orgaudit/internal/report"
 )
@@ -25,8 +26,8 @@ func generatedOrg(accounts int) awssim.GenerateOptions {
 		MissingRoleShare: 0.03, SuspendedShare: 0.02, LargeAccountStacks: 5000, PageSize: 100, AsOf: demoAsOf, Seed: 7}
 }
 
-func generatedSettings(o awssim.GenerateOptions) audit.Settings {
-	s := audit.Defaults()
+func generatedSettings(o awssim.GenerateOptions) config.Settings {
+	s := config.Defaults()
 	s.RoleName, s.ExternalID = awssim.DemoRoleName, awssim.DemoExternalID
 	s.Regions = append(append([]string{}, o.Regions...), o.OptInRegion)
 	s.Bucket, s.TopicARN, s.S3PathStyle = awssim.GeneratedBucket, awssim.GeneratedTopicARN(o), true
@@ -37,7 +38,7 @@ func generatedSettings(o awssim.GenerateOptions) audit.Settings {
 }
 
 // runGenerated runs the job on a fresh simulator holding o, with plan (if any) as its fault seam.
-func runGenerated(t *testing.T, o awssim.GenerateOptions, s audit.Settings, plan *awssim.FaultPlan, ctx context.Context) (*audit.Output, *awssim.Server, error) {
+func runGenerated(t *testing.T, o awssim.GenerateOptions, s config.Settings, plan *awssim.FaultPlan, ctx context.Context) (*audit.Output, *awssim.Server, error) {
 	t.Helper()
 	sim := startSim(t, awssim.Generate(o))
 	if plan != nil {

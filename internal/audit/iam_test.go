@@ -18,6 +18,7 @@ import (
 	"github.com/orgaudit/orgaudit/deploy/cloudformation"
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/delivery"
 )
 
@@ -36,7 +37,7 @@ func distributedDeployment(org *awssim.Organization) awssim.Deployment {
 
 // fullDelivery is every path of delivery the code has: SSE-KMS, the link signed by the link-signing role, a publish
 // that fails once (so the marker is released) before the retry publishes, and a retry that reads the marker.
-func fullDelivery(sim *awssim.Server) audit.Settings {
+func fullDelivery(sim *awssim.Server) config.Settings {
 	s := demoSettings()
 	s.KMSKeyID = awssim.DemoKMSKeyARN
 	s.LinkRoleARN = sim.TemplateRole("LinkSigningRole").ARN
@@ -64,12 +65,12 @@ func runEveryPath(t *testing.T, d awssim.Deployment) (sim *awssim.Server, eviden
 	}
 	t.Cleanup(func() { _ = sim.Close() })
 	// A suppressions file where the Lambda looks by default, with a rule that matches: it is listed, read and applied.
-	if err := sim.PutObject(awssim.DemoBucket, audit.SuppressionsKey("orgaudit"), []byte(everyPathSuppressions)); err != nil {
+	if err := sim.PutObject(awssim.DemoBucket, config.SuppressionsKey("orgaudit"), []byte(everyPathSuppressions)); err != nil {
 		t.Fatal(err)
 	}
 	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
 	s := fullDelivery(sim)
-	s.Suppressions, s.SuppressionsIfExists = "s3://"+awssim.DemoBucket+"/"+audit.SuppressionsKey(s.Prefix), true
+	s.Suppressions, s.SuppressionsIfExists = "s3://"+awssim.DemoBucket+"/"+config.SuppressionsKey(s.Prefix), true
 	var seen strings.Builder
 	var logs lockedBuilder
 	logger := slog.New(slog.NewTextHandler(&logs, nil))

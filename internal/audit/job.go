@@ -15,7 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/orgaudit/orgaudit/internal/awsclient"
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
 	"github.com/orgaudit/orgaudit/internal/delivery"
 	"github.com/orgaudit/orgaudit/internal/report"
@@ -43,25 +45,10 @@ type Output struct {
 	Digest   string
 }
 
-// Identity names a run: the run id and the time its object key is dated by. A schedule's fire time gives both, so a
-// retried invocation is the same run.
-func (s Settings) Identity(now time.Time) (runID string, runTime time.Time) {
-	runTime = s.RunTime
-	if runTime.IsZero() {
-		runTime = now
-	}
-	runTime = runTime.UTC()
-	runID = s.RunID
-	if runID == "" {
-		runID = runTime.Format("20060102T150405Z")
-	}
-	return runID, runTime
-}
-
 // Run audits, reports and delivers. It returns an error, beside the output, when nothing could be audited or
 // delivery failed; findings, failed cells and a partial audit alone are not errors. The error is an
 // *InvalidSettingsError, *NothingAuditedError or *DeliveryFailedError, unwrapped, so Lambda's errorType names it.
-func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output, error) {
+func Run(ctx context.Context, cfg aws.Config, s config.Settings, opts Options) (*Output, error) {
 	// The audit stops a margin before the deadline so the workbook and digest still go out.
 	ctx, cancelDelivery := withTimeout(ctx, s.Timeout)
 	defer cancelDelivery()
@@ -87,10 +74,10 @@ func Run(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Output
 // regions resolved, and the SDK configured with the run's retries. Run is a Job's fan-out and Finish; a distributed
 // run's steps share the same Job, each step its own part.
 type Job struct {
-	s       Settings
+	s       config.Settings
 	opts    Options
 	cfg     aws.Config
-	retries *retryCounter
+	retries *awsclient.RetryCounter
 	log     *slog.Logger
 	// One client for the report bucket, made when first needed: history, suppressions and delivery share it.
 	bucket func() (*s3.Client, error)
@@ -104,7 +91,7 @@ type Job struct {
 }
 
 // Prepare validates s and fixes the run's identity. The error is an *InvalidSettingsError.
-func Prepare(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Job, error) {
+func Prepare(ctx context.Context, cfg aws.Config, s config.Settings, opts Options) (*Job, error) {
 	s = s.Normalized()
 	if err := s.Validate(); err != nil {
 		return nil, &InvalidSettingsError{fmt.Errorf("invalid settings: %w", err)}
@@ -116,7 +103,7 @@ func Prepare(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Jo
 		opts.Now = time.Now
 	}
 	started := opts.Now().UTC()
-	j := &Job{s: s, opts: opts, retries: &retryCounter{}, AsOf: s.AsOf}
+	j := &Job{s: s, opts: opts, retries: &awsclient.RetryCounter{}, AsOf: s.AsOf}
 	if j.AsOf.IsZero() {
 		j.AsOf = started
 	}
@@ -130,8 +117,8 @@ func Prepare(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Jo
 		j.Regions = []string{cfg.Region}
 	}
 	j.cfg = cfg.Copy()
-	j.cfg.Retryer = retryerFor(s, j.retries)
-	j.cfg.HTTPClient = sharedHTTPClient(j.cfg.HTTPClient, s.Concurrency)
+	j.cfg.Retryer = awsclient.RetryerFor(s.RetryOptions(), j.retries)
+	j.cfg.HTTPClient = awsclient.SharedHTTPClient(j.cfg.HTTPClient, s.Concurrency)
 	j.log = opts.Logger.With("run_id", j.RunID)
 	j.bucket = sync.OnceValues(func() (*s3.Client, error) { return bucketClient(ctx, j.cfg, s) })
 	return j, nil
@@ -143,7 +130,7 @@ func Prepare(ctx context.Context, cfg aws.Config, s Settings, opts Options) (*Jo
 // cannot be written or read leaves the run dated by its own clock, and the log says so: the audit still delivers.
 func (j *Job) keepFirstDate(ctx context.Context) {
 	s, requestID := j.s, j.opts.RequestID
-	if s.Trigger != TriggerManual || requestID == "" || s.Bucket == "" || s.DryRun {
+	if s.Trigger != config.TriggerManual || requestID == "" || s.Bucket == "" || s.DryRun {
 		return
 	}
 	client, err := j.bucket()
@@ -165,7 +152,7 @@ func (j *Job) keepFirstDate(ctx context.Context) {
 }
 
 // Settings are the job's settings, normalized.
-func (j *Job) Settings() Settings { return j.s }
+func (j *Job) Settings() config.Settings { return j.s }
 
 // Config is the SDK configuration the job's calls go through, with its retries.
 func (j *Job) Config() aws.Config { return j.cfg }
@@ -209,7 +196,7 @@ func (j *Job) Finish(ctx context.Context, fan *crossaccount.Result) (*Output, er
 	res.Narrowed = s.Narrowing(selected)
 	mem.apply(res, s)
 	// Counted again at the end, so delivery's retries are in the result too.
-	defer func() { res.APIRetries, res.RetriesByCode = retries.counts() }()
+	defer func() { res.APIRetries, res.RetriesByCode = retries.Counts() }()
 	out := &Output{Result: res}
 	log.InfoContext(ctx, "audit finished", "accounts_total", res.Accounts.Total, "accounts_audited", res.Accounts.Audited,
 		"cells", res.Coverage.Cells, "cells_failed", res.Coverage.Errors, "findings", len(res.Findings), "partial", res.Partial,
@@ -310,7 +297,7 @@ func defaultMargin(left time.Duration) time.Duration {
 }
 
 // upload puts the workbook in S3; the digest, which links to it, is published after.
-func upload(ctx context.Context, cfg aws.Config, client *s3.Client, s Settings, res *report.Result, out *Output, runTime time.Time, log *slog.Logger) error {
+func upload(ctx context.Context, cfg aws.Config, client *s3.Client, s config.Settings, res *report.Result, out *Output, runTime time.Time, log *slog.Logger) error {
 	key := delivery.Key(s.Prefix, runTime, s.Trigger, res.RunID)
 	signer, note := cfg.Credentials, ""
 	if s.LinkRoleARN != "" {
@@ -346,7 +333,7 @@ func upload(ctx context.Context, cfg aws.Config, client *s3.Client, s Settings, 
 
 // bucketClient is an S3 client in the bucket's own region, so the upload, the marker and the presigned link all go
 // where S3 answers for the bucket, whatever the SDK's default region.
-func bucketClient(ctx context.Context, cfg aws.Config, s Settings) (*s3.Client, error) {
+func bucketClient(ctx context.Context, cfg aws.Config, s config.Settings) (*s3.Client, error) {
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = s.S3PathStyle })
 	region := s.BucketRegion
 	if region == "" {
@@ -369,19 +356,3 @@ func snsClient(cfg aws.Config, topicARN string) *sns.Client {
 		}
 	})
 }
-
-// RequestRunID names a manual run after the Lambda request that started it. Lambda retries a failed asynchronous
-// invocation with the same request id, so the retry is the same run: the same workbook key, and a digest already
-// sent is not sent again. A character a run id may not hold becomes '-'; the id is cut to a run id's length.
-func RequestRunID(requestID string) string {
-	id := []rune(requestID)
-	for i, r := range id {
-		if !runID.MatchString(string(r)) {
-			id[i] = '-'
-		}
-	}
-	return string(id[:min(len(id), maxRunIDLen)])
-}
-
-// maxRunIDLen is the longest run id settings' runID pattern accepts.
-const maxRunIDLen = 80

@@ -18,6 +18,7 @@ import (
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
 	"github.com/orgaudit/orgaudit/internal/report"
 )
@@ -43,8 +44,8 @@ func startSimWith(t *testing.T, org *awssim.Organization, d awssim.Deployment) *
 	return sim
 }
 
-func demoSettings() audit.Settings {
-	s := audit.Defaults()
+func demoSettings() config.Settings {
+	s := config.Defaults()
 	s.RoleName, s.ExternalID = awssim.DemoRoleName, awssim.DemoExternalID
 	s.Regions = []string{"all"}
 	s.Bucket, s.TopicARN, s.S3PathStyle = awssim.DemoBucket, awssim.DemoTopicARN(), true

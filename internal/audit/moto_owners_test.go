@@ -38,7 +38,9 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/orgaudit/orgaudit/internal/audit"
+	"github.com/orgaudit/orgaudit/internal/awsclient"
 	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/mototest"
 	"github.com/orgaudit/orgaudit/internal/report"
 )
@@ -114,7 +116,7 @@ func motoWorldAccounts() []motoAccount {
 type motoWorld struct {
 	URL         string
 	Mgmt        aws.Config
-	Endpoints   audit.ServiceEndpoints
+	Endpoints   awsclient.ServiceEndpoints
 	RootID      string
 	OUs         map[string]string // path → id
 	Accounts    []motoAccount
@@ -148,11 +150,11 @@ func newMotoWorld(t *testing.T) *motoWorld {
 	url := mototest.Start(t, "REQUESTS_CA_BUNDLE="+chat.CAFile, "NO_PROXY=127.0.0.1")
 	w := &motoWorld{URL: url, OUs: map[string]string{}, Accounts: motoWorldAccounts(), OwnerQueues: map[string]string{}, Chat: chat,
 		Sender: "orgaudit@example.com", Recipient: "cloud-team@example.com"}
-	w.Endpoints = audit.ServiceEndpoints{"Organizations": url, "STS": url, "CloudFormation": url, "SNS": url, "S3": url, "SQS": url, "SESv2": url}
+	w.Endpoints = awsclient.ServiceEndpoints{"Organizations": url, "STS": url, "CloudFormation": url, "SNS": url, "S3": url, "SQS": url, "SESv2": url}
 	base := aws.NewConfig()
 	base.Region = "us-east-1"
 	base.Credentials = credentials.NewStaticCredentialsProvider("AKIAMOTOMANAGEMENT01", "moto-secret", "")
-	w.Mgmt = audit.WithServiceEndpoints(*base, w.Endpoints)
+	w.Mgmt = awsclient.WithServiceEndpoints(*base, w.Endpoints)
 
 	org := organizations.NewFromConfig(w.Mgmt)
 	if _, err := org.CreateOrganization(ctx, &organizations.CreateOrganizationInput{FeatureSet: orgtypes.OrganizationFeatureSetAll}); err != nil {
@@ -550,7 +552,7 @@ func TestMotoOwnersWorld(t *testing.T) {
 // motoJob is the job's configuration against the world: Organizations, STS, CloudFormation, SNS, S3, SQS and SESv2
 // answered by moto, every other service by the simulator, which holds a reservation ending in three days in every
 // account (so every owner has a finding) and identifies moto's credentials through moto's STS.
-func motoJob(t *testing.T, w *motoWorld) (aws.Config, audit.Settings, *awssim.Server) {
+func motoJob(t *testing.T, w *motoWorld) (aws.Config, config.Settings, *awssim.Server) {
 	t.Helper()
 	ctx := context.Background()
 	const bucket = "orgaudit-reports-owners"
@@ -593,7 +595,7 @@ func motoJob(t *testing.T, w *motoWorld) (aws.Config, audit.Settings, *awssim.Se
 	cfg := w.Mgmt.Copy()
 	cfg.ConfigSources = append([]interface{}{splitEndpoints{moto: w.Endpoints, rest: sim.URL()}}, cfg.ConfigSources...)
 
-	s := audit.Defaults()
+	s := config.Defaults()
 	s.RoleName = "OrganizationAccountAccessRole"
 	s.Regions = []string{"us-east-1"}
 	s.Bucket, s.TopicARN, s.S3PathStyle = bucket, w.TopicARN, true

@@ -24,8 +24,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/orgaudit/orgaudit/internal/audit"
+	"github.com/orgaudit/orgaudit/internal/awsclient"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/mototest"
 	"github.com/orgaudit/orgaudit/internal/report"
 )
@@ -41,11 +43,11 @@ func TestContractWithMoto(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	motoURL := mototest.Start(t)
-	motoEndpoints := audit.ServiceEndpoints{"Organizations": motoURL, "STS": motoURL, "CloudFormation": motoURL, "SNS": motoURL, "S3": motoURL, "SQS": motoURL}
+	motoEndpoints := awsclient.ServiceEndpoints{"Organizations": motoURL, "STS": motoURL, "CloudFormation": motoURL, "SNS": motoURL, "S3": motoURL, "SQS": motoURL}
 	base := aws.NewConfig()
 	base.Region = "us-east-1"
 	base.Credentials = credentials.NewStaticCredentialsProvider("AKIAMOTOMANAGEMENT01", "moto-secret", "")
-	mgmt := audit.WithServiceEndpoints(*base, motoEndpoints)
+	mgmt := awsclient.WithServiceEndpoints(*base, motoEndpoints)
 
 	// The organization, its accounts, a topic with a queue to read it back, a bucket: all in moto.
 	org := organizations.NewFromConfig(mgmt)
@@ -132,13 +134,13 @@ func TestContractWithMoto(t *testing.T) {
 	cfg := base.Copy()
 	cfg.ConfigSources = append([]interface{}{splitEndpoints{moto: motoEndpoints, rest: sim.URL()}}, cfg.ConfigSources...)
 
-	s := audit.Defaults()
+	s := config.Defaults()
 	s.RoleName = "OrganizationAccountAccessRole"
 	s.Regions = []string{"us-east-1"}
 	s.Bucket, s.TopicARN, s.S3PathStyle = bucket, aws.ToString(topic.TopicArn), true
 	s.AsOf = demoAsOf
 	// Suppressions where the Lambda looks for them: absent yesterday (listed, not found: no warning), present today.
-	s.Suppressions, s.SuppressionsIfExists = "s3://"+bucket+"/"+audit.SuppressionsKey(s.Prefix), true
+	s.Suppressions, s.SuppressionsIfExists = "s3://"+bucket+"/"+config.SuppressionsKey(s.Prefix), true
 	// Yesterday's run stores its state in moto's S3 (no digest: the queue is for today's); today's reads it back with
 	// moto's ListObjectsV2 (prefix, start-after) and ranged GETs.
 	yesterday := s
@@ -153,7 +155,7 @@ func TestContractWithMoto(t *testing.T) {
 	motoS3 := s3.NewFromConfig(mgmt, func(o *s3.Options) { o.UsePathStyle = true })
 	rules := "suppressions:\n  - check: ec2-reserved-instances\n    account_id: \"" + members[0] + "\"\n    resource_id: ri-*\n" +
 		"    reason: renewal approved\n    owner: finops@example.com\n    expires: 2026-12-31\n"
-	if _, err := motoS3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(audit.SuppressionsKey(s.Prefix)), Body: strings.NewReader(rules)}); err != nil {
+	if _, err := motoS3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(config.SuppressionsKey(s.Prefix)), Body: strings.NewReader(rules)}); err != nil {
 		t.Fatal(err)
 	}
 	s.RunTime = demoAsOf.Add(8 * time.Hour)
@@ -285,7 +287,7 @@ func receiveOne(t *testing.T, cfg aws.Config, queueURL string) snsEnvelope {
 
 // splitEndpoints sends the services moto names to moto and every other one to rest.
 type splitEndpoints struct {
-	moto audit.ServiceEndpoints
+	moto awsclient.ServiceEndpoints
 	rest string
 }
 

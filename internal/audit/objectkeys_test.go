@@ -11,6 +11,7 @@ import (
 
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/config"
 )
 
 // storedUnder lists the keys under prefix in the demo bucket.
@@ -111,7 +112,7 @@ func TestManualRetryAcrossMidnightKeepsItsDate(t *testing.T) {
 	attempt := func(at time.Time) (*audit.Output, error) {
 		s := eventSettings(t, `{}`)
 		// As the handler names a manual run: after its request, dated by the clock.
-		s.RunID = audit.RequestRunID(requestID)
+		s.RunID = config.RequestRunID(requestID)
 		s.RunID, s.RunTime = s.Identity(at)
 		return audit.Run(context.Background(), cfg, s, audit.Options{Logger: quietLogger(), RequestID: requestID, Now: func() time.Time { return at }})
 	}

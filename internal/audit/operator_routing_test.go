@@ -7,6 +7,7 @@ import (
 
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/report"
 )
 
@@ -87,7 +88,7 @@ func TestOperatorGetsEveryAlarmAndTheOrganizationsDigest(t *testing.T) {
 
 // operatorSettings are the demo settings as the template configures the function: the digest topic and the
 // owners' digest topic.
-func operatorSettings() audit.Settings {
+func operatorSettings() config.Settings {
 	s := demoSettings()
 	s.OwnerTopicARN = awssim.DemoOwnerTopicARN()
 	return s
@@ -127,7 +128,7 @@ func checkOwnersTopic(t *testing.T, sim *awssim.Server, sent int) {
 // the digest topic (one client publishes both, and SNS answers only for its own region).
 func TestOwnerTopicIsValidated(t *testing.T) {
 	t.Parallel()
-	s, err := audit.FromEnv(func(k string) string {
+	s, err := config.FromEnv(func(k string) string {
 		return map[string]string{"AUDIT_TOPIC_ARN": awssim.DemoTopicARN(), "AUDIT_OWNER_TOPIC_ARN": awssim.DemoOwnerTopicARN()}[k]
 	})
 	if err != nil || s.OwnerTopicARN != awssim.DemoOwnerTopicARN() {

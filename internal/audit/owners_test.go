@@ -8,6 +8,7 @@ import (
 
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/report"
 )
 
@@ -36,7 +37,7 @@ func TestOwnerTagsAreKeptInTheRunHistory(t *testing.T) {
 		}
 		return out
 	}
-	first, reads := run(yesterdayRun, audit.Defaults().OwnerTagBudget, false)
+	first, reads := run(yesterdayRun, config.Defaults().OwnerTagBudget, false)
 	if reads != len(awssim.DemoOwners) {
 		t.Errorf("first day: %d tag reads, want one per active account (%d)", reads, len(awssim.DemoOwners))
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
 	"github.com/orgaudit/orgaudit/internal/history"
 	"github.com/orgaudit/orgaudit/internal/report"
@@ -36,7 +37,7 @@ type recall struct {
 
 // recallOwnerTags reads the owner tags the previous run kept, before the audit, which reads only a budget of them
 // afresh. Nothing here fails the run: without them every tag is due, and the budget bounds the reads.
-func recallOwnerTags(ctx context.Context, s Settings, bucket func() (*s3.Client, error), runTime time.Time, runID string, log *slog.Logger) map[string]crossaccount.OwnerTag {
+func recallOwnerTags(ctx context.Context, s config.Settings, bucket func() (*s3.Client, error), runTime time.Time, runID string, log *slog.Logger) map[string]crossaccount.OwnerTag {
 	if s.NoHistory || s.OwnerTagKey == "" {
 		return nil
 	}
@@ -70,7 +71,7 @@ func historyOwnerTags(tags []crossaccount.OwnerTag) []history.OwnerTag {
 // recallRun reads history and suppressions and diffs fan against them. It takes the suppressed findings out of
 // fan.Findings and gives the rest their memory (change, first seen, age), so that report.Build, which counts
 // fan.Findings, counts only what is open; apply then fills the result's memory fields.
-func recallRun(ctx context.Context, cfg aws.Config, s Settings, bucket func() (*s3.Client, error), fan *crossaccount.Result,
+func recallRun(ctx context.Context, cfg aws.Config, s config.Settings, bucket func() (*s3.Client, error), fan *crossaccount.Result,
 	runID string, runTime, asOf time.Time, log *slog.Logger) *recall {
 	m := &recall{}
 	rules, warn := loadSuppressions(ctx, cfg, s, bucket, runTime)
@@ -157,10 +158,10 @@ func recallRun(ctx context.Context, cfg aws.Config, s Settings, bucket func() (*
 
 // apply fills res's memory fields. res was built from the fan-out recallRun filtered, so its counts leave out the
 // suppressed findings.
-func (m *recall) apply(res *report.Result, s Settings) {
+func (m *recall) apply(res *report.Result, s config.Settings) {
 	d := m.delta
 	res.Warnings = append(res.Warnings, m.warnings...)
-	res.DigestChangesOnly = s.Digest == DigestChanges
+	res.DigestChangesOnly = s.Digest == config.DigestChanges
 	res.SuppressionRules = d.Suppressions
 	for _, t := range d.Findings {
 		if t.Suppression != nil {
@@ -191,7 +192,7 @@ func (m *recall) apply(res *report.Result, s Settings) {
 
 // historyStore is where org's history lives: a state directory when one is set (the CLI without a bucket, the
 // demo; a directory per organization under the CLI's default), else the report bucket, else nowhere (nil).
-func historyStore(s Settings, bucket func() (*s3.Client, error), org history.Organization) (history.Store, error) {
+func historyStore(s config.Settings, bucket func() (*s3.Client, error), org history.Organization) (history.Store, error) {
 	switch {
 	case s.StateDir != "" && s.StateDirByOrganization:
 		return history.NewOrganizationDirStore(s.StateDir, org, 0), nil
@@ -209,7 +210,7 @@ func historyStore(s Settings, bucket func() (*s3.Client, error), org history.Org
 
 // loadSuppressions reads the suppressions file. It returns nil rules and why when the file cannot be used; a missing
 // file that need not exist (SuppressionsIfExists) is no rules and no warning.
-func loadSuppressions(ctx context.Context, cfg aws.Config, s Settings, bucket func() (*s3.Client, error), runTime time.Time) (*history.Suppressions, string) {
+func loadSuppressions(ctx context.Context, cfg aws.Config, s config.Settings, bucket func() (*s3.Client, error), runTime time.Time) (*history.Suppressions, string) {
 	if s.Suppressions == "" {
 		return nil, ""
 	}
@@ -229,8 +230,8 @@ func loadSuppressions(ctx context.Context, cfg aws.Config, s Settings, bucket fu
 }
 
 // openSuppressions opens the file; nil and no error when it is missing and need not exist.
-func openSuppressions(ctx context.Context, cfg aws.Config, s Settings, bucket func() (*s3.Client, error)) (io.ReadCloser, error) {
-	b, key, isS3 := ParseS3Location(s.Suppressions)
+func openSuppressions(ctx context.Context, cfg aws.Config, s config.Settings, bucket func() (*s3.Client, error)) (io.ReadCloser, error) {
+	b, key, isS3 := config.ParseS3Location(s.Suppressions)
 	if !isS3 {
 		f, err := os.Open(s.Suppressions)
 		if errors.Is(err, fs.ErrNotExist) && s.SuppressionsIfExists {
@@ -263,7 +264,7 @@ func openSuppressions(ctx context.Context, cfg aws.Config, s Settings, bucket fu
 
 // suppressionsClient is an S3 client for the suppressions file's bucket: the report bucket's own client, or one in
 // the other bucket's region.
-func suppressionsClient(ctx context.Context, cfg aws.Config, s Settings, b string, bucket func() (*s3.Client, error)) (*s3.Client, error) {
+func suppressionsClient(ctx context.Context, cfg aws.Config, s config.Settings, b string, bucket func() (*s3.Client, error)) (*s3.Client, error) {
 	if b == s.Bucket && bucket != nil {
 		return bucket()
 	}
@@ -283,7 +284,7 @@ func historyCells(cells []crossaccount.Cell) []history.Cell {
 // historyScope is how this run chose its accounts, so the diff resolves the findings only of an account a whole
 // listing no longer holds, or holds closed, and carries those of an account this run did not look at: one the
 // broken listing did not reach, or one left out by choice.
-func historyScope(fan *crossaccount.Result, s Settings) history.Scope {
+func historyScope(fan *crossaccount.Result, s config.Settings) history.Scope {
 	return history.Scope{ListedWhole: fan.ListedWhole, Listed: fan.Listed, ListingError: fan.ListingIncomplete,
 		Only: s.Accounts, Exclude: s.ExcludeAccounts}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
 	"github.com/orgaudit/orgaudit/internal/history"
 	"github.com/orgaudit/orgaudit/internal/report"
@@ -250,7 +251,7 @@ func TestMissingOrCorruptHistoryIsAFirstRunThatSaysWhy(t *testing.T) {
 			if res.Changes == nil || res.Changes.New != len(res.Findings) || len(res.Resolved)+len(res.Unverified) != 0 {
 				t.Errorf("changes %+v resolved %d unverified %d", res.Changes, len(res.Resolved), len(res.Unverified))
 			}
-			if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(history.Key(todayRun, audit.TriggerCLI, res.RunID)))); err != nil {
+			if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(history.Key(todayRun, config.TriggerCLI, res.RunID)))); err != nil {
 				t.Errorf("this run's state was not stored: %v", err)
 			}
 		})
@@ -330,8 +331,8 @@ func TestRetriedRunComputesTheSameDiffAndOverwritesItsEntry(t *testing.T) {
 			}
 		}
 	}
-	want := map[string]int{s.Prefix + "/" + history.Key(yesterdayRun, audit.TriggerCLI, first.RunID): 1, s.Prefix + "/" + history.Key(todayRun, audit.TriggerCLI, results[0].RunID): 3}
-	if len(keys) != len(want) || keys[s.Prefix+"/"+history.Key(todayRun, audit.TriggerCLI, results[0].RunID)] != 3 {
+	want := map[string]int{s.Prefix + "/" + history.Key(yesterdayRun, config.TriggerCLI, first.RunID): 1, s.Prefix + "/" + history.Key(todayRun, config.TriggerCLI, results[0].RunID): 3}
+	if len(keys) != len(want) || keys[s.Prefix+"/"+history.Key(todayRun, config.TriggerCLI, results[0].RunID)] != 3 {
 		t.Errorf("history writes %v, want %v", keys, want)
 	}
 }
@@ -352,7 +353,7 @@ func TestDryRunReadsHistoryAndNoHistoryIgnoresIt(t *testing.T) {
 	if out.Result.PreviousRunID != first.RunID {
 		t.Errorf("dry run compared with %q, want %q", out.Result.PreviousRunID, first.RunID)
 	}
-	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(history.Key(todayRun, audit.TriggerCLI, out.Result.RunID)))); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(history.Key(todayRun, config.TriggerCLI, out.Result.RunID)))); err == nil {
 		t.Error("a dry run stored its state")
 	}
 	s.DryRun, s.NoHistory = false, true
@@ -363,7 +364,7 @@ func TestDryRunReadsHistoryAndNoHistoryIgnoresIt(t *testing.T) {
 	if r := out.Result; r.Changes != nil || r.PreviousRunID != "" || r.NoPrevious != "" || r.Findings[0].Change != "" || r.Findings[0].FirstSeen != nil {
 		t.Errorf("-no-history used history: changes %+v previous %q finding %+v", r.Changes, r.PreviousRunID, r.Findings[0])
 	}
-	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(history.Key(todayRun, audit.TriggerCLI, out.Result.RunID)))); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(history.Key(todayRun, config.TriggerCLI, out.Result.RunID)))); err == nil {
 		t.Error("-no-history stored its state")
 	}
 }
@@ -406,7 +407,7 @@ func TestHistoryThatCannotBeStoredIsAWarningNotAFailedRun(t *testing.T) {
 	first := runDay(t, awssim.Demo(demoAsOf), yesterdayRun, dir, "")
 	// A directory where today's state must go: the rename into place fails.
 	todayID, _ := demoSettings().Identity(todayRun)
-	blocker := filepath.Join(dir, filepath.FromSlash(history.Key(todayRun, audit.TriggerCLI, todayID)), "in-the-way")
+	blocker := filepath.Join(dir, filepath.FromSlash(history.Key(todayRun, config.TriggerCLI, todayID)), "in-the-way")
 	if err := os.MkdirAll(blocker, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -444,7 +445,7 @@ func TestOnlyWhatTheRunLookedAtChangesState(t *testing.T) {
 	t.Parallel()
 	everyOther := func(a *awssim.Account) bool { return a.ID != awssim.DemoManagementAccount }
 	for name, c := range map[string]struct {
-		narrow      func(*awssim.Organization, *audit.Settings)
+		narrow      func(*awssim.Organization, *config.Settings)
 		notLooked   func(*awssim.Account) bool // the accounts the second run does not look at
 		code, error string
 		byChoice    bool
@@ -452,7 +453,7 @@ func TestOnlyWhatTheRunLookedAtChangesState(t *testing.T) {
 		// Depth first and by name, Workloads/Prod is the last OU listed; its second page (of the page size's 3)
 		// fails on every attempt, after the first page's accounts arrived.
 		"ServiceException past the retries": {
-			narrow: func(o *awssim.Organization, _ *audit.Settings) {
+			narrow: func(o *awssim.Organization, _ *config.Settings) {
 				o.ListingFaults = map[string]awssim.ListingFault{"Workloads/Prod": {Operation: "ListAccountsForParent", Code: "ServiceException", Page: 1}}
 			},
 			notLooked: func(a *awssim.Account) bool { return a.ID == "131313131313" },
@@ -460,21 +461,21 @@ func TestOnlyWhatTheRunLookedAtChangesState(t *testing.T) {
 		},
 		// The root's second page of OUs hands its token back: no OU is walked, only the root's own account.
 		"repeated page token": {
-			narrow: func(o *awssim.Organization, _ *audit.Settings) {
+			narrow: func(o *awssim.Organization, _ *config.Settings) {
 				o.ListingFaults = map[string]awssim.ListingFault{"": {Operation: "ListOrganizationalUnitsForParent", Page: 1, RepeatToken: true}}
 			},
 			notLooked: everyOther,
 			code:      "AccountListIncomplete", error: "RepeatedPageToken",
 		},
 		"exclude-accounts": {
-			narrow: func(_ *awssim.Organization, s *audit.Settings) {
+			narrow: func(_ *awssim.Organization, s *config.Settings) {
 				s.ExcludeAccounts = []string{"131313131313", "444444444444"}
 			},
 			notLooked: func(a *awssim.Account) bool { return a.ID == "131313131313" || a.ID == "444444444444" },
 			code:      "AccountNotSelected", error: "by choice", byChoice: true,
 		},
 		"accounts": {
-			narrow:    func(_ *awssim.Organization, s *audit.Settings) { s.Accounts = []string{awssim.DemoManagementAccount} },
+			narrow:    func(_ *awssim.Organization, s *config.Settings) { s.Accounts = []string{awssim.DemoManagementAccount} },
 			notLooked: everyOther,
 			code:      "AccountNotSelected", error: "by choice", byChoice: true,
 		},
@@ -504,7 +505,7 @@ func TestOnlyWhatTheRunLookedAtChangesState(t *testing.T) {
 			}
 
 			org, run2 := day(1)
-			s2 := func(s *audit.Settings) { c.narrow(org, s) }
+			s2 := func(s *config.Settings) { c.narrow(org, s) }
 			out := runScoped(t, org, run2, dir, s2)
 			second := out.Result
 			t.Logf("%s: subject of the second run: %s", name, out.Subject)
@@ -557,7 +558,7 @@ func TestOnlyWhatTheRunLookedAtChangesState(t *testing.T) {
 
 // runScoped runs the job on org at runTime (as of its date) with history in stateDir, its settings changed by
 // change, and a short backoff: a listing that fails on every attempt is retried, not waited on.
-func runScoped(t *testing.T, org *awssim.Organization, runTime time.Time, stateDir string, change func(*audit.Settings)) *audit.Output {
+func runScoped(t *testing.T, org *awssim.Organization, runTime time.Time, stateDir string, change func(*config.Settings)) *audit.Output {
 	t.Helper()
 	s := demoSettings()
 	s.AsOf = time.Date(runTime.Year(), runTime.Month(), runTime.Day(), 0, 0, 0, 0, time.UTC)
@@ -593,7 +594,7 @@ func TestNamedAccountThatLeftIsResolved(t *testing.T) {
 	}
 	next := awssim.Demo(demoAsOf.AddDate(0, 0, 1))
 	next.Accounts = slices.DeleteFunc(next.Accounts, func(a *awssim.Account) bool { return a.ID == leaver })
-	second := runScoped(t, next, demoAsOf.AddDate(0, 0, 1).Add(8*time.Hour), dir, func(s *audit.Settings) {
+	second := runScoped(t, next, demoAsOf.AddDate(0, 0, 1).Add(8*time.Hour), dir, func(s *config.Settings) {
 		s.Accounts = []string{awssim.DemoManagementAccount, leaver}
 	}).Result
 	var left []string

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/delivery"
 	"github.com/orgaudit/orgaudit/internal/report"
 )
@@ -21,7 +22,7 @@ import (
 // planOwnerDigests picks the owners who get a digest of their own this run, most severe first, up to the cap, and
 // records on res the owners past it, whom the organization's digest names. With no owner (accounts without one,
 // the organization not walked) or a cap of 0 there is nothing to plan and res.OwnerDigests stays nil.
-func planOwnerDigests(res *report.Result, s Settings) []string {
+func planOwnerDigests(res *report.Result, s config.Settings) []string {
 	owners := report.Owners(res)
 	if len(owners) == 0 || s.OwnerDigests <= 0 {
 		return nil
@@ -80,7 +81,7 @@ func snsMessage(topicARN string, r *report.Result) (delivery.Message, error) {
 //
 // Claims are dated by the wall clock as it runs, not by the run's start: a claim may wait out another invocation's
 // lease, and the claim it then makes must be dated when it is made.
-func publishDigests(ctx context.Context, bucket *s3.Client, topic *sns.Client, s Settings, res *report.Result, owners []string,
+func publishDigests(ctx context.Context, bucket *s3.Client, topic *sns.Client, s config.Settings, res *report.Result, owners []string,
 	runTime time.Time, now func() time.Time, log *slog.Logger) error {
 	claim := func(marker string) delivery.Claim {
 		c := delivery.Claim{RunID: res.RunID, Trigger: s.Trigger, Now: now}
@@ -121,7 +122,7 @@ func publishDigests(ctx context.Context, bucket *s3.Client, topic *sns.Client, s
 	var failed []error
 	for _, owner := range owners {
 		oc := claim(delivery.MessageMarkerKey(s.Prefix, runTime, s.Trigger, res.RunID, "owner/"+owner))
-		sent, err := sendOwnerDigest(ctx, bucket, topic, s.ownerDigestTopic(), res, owner, oc)
+		sent, err := sendOwnerDigest(ctx, bucket, topic, s.OwnerDigestTopic(), res, owner, oc)
 		if err != nil {
 			log.ErrorContext(ctx, "owner digest not published", "owner", owner, "err", err)
 			od.Failed = append(od.Failed, report.OwnerDigestFailure{Owner: owner, Error: err.Error()})
@@ -147,17 +148,6 @@ func publishDigests(ctx context.Context, bucket *s3.Client, topic *sns.Client, s
 		return fmt.Errorf("%d of %d owner digests not published; a retry of the run sends them: %w", len(failed), len(owners), errors.Join(failed...))
 	}
 	return nil
-}
-
-// ownerDigestTopic is where owners' digests go: their own topic, so that the operator's subscription to the digest
-// topic, which must take every alarm and so can have no filter policy (SNS matches none against an alarm, which
-// carries no attributes), never gets them. Without one they share the digest topic, told apart by the audience
-// attribute, as before the template had a topic for them.
-func (s Settings) ownerDigestTopic() string {
-	if s.OwnerTopicARN != "" {
-		return s.OwnerTopicARN
-	}
-	return s.TopicARN
 }
 
 // sendOwnerDigest renders owner's digest and sends it under its claim.

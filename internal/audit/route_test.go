@@ -12,6 +12,7 @@ import (
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
 	"github.com/orgaudit/orgaudit/internal/report"
 )
@@ -260,14 +261,14 @@ func TestOwnerDigestsSetting(t *testing.T) {
 			return ""
 		}
 	}
-	for v, want := range map[string]int{"": audit.DefaultOwnerDigests, "0": 0, "250": 250} {
-		s, err := audit.FromEnv(env(v))
+	for v, want := range map[string]int{"": config.DefaultOwnerDigests, "0": 0, "250": 250} {
+		s, err := config.FromEnv(env(v))
 		if err != nil || s.OwnerDigests != want {
 			t.Errorf("AUDIT_OWNER_DIGESTS=%q: %d %v, want %d", v, s.OwnerDigests, err, want)
 		}
 	}
 	for _, v := range []string{"-1", "1001", "many"} {
-		if _, err := audit.FromEnv(env(v)); err == nil || !strings.Contains(err.Error(), "owner digests") && !strings.Contains(err.Error(), "AUDIT_OWNER_DIGESTS") {
+		if _, err := config.FromEnv(env(v)); err == nil || !strings.Contains(err.Error(), "owner digests") && !strings.Contains(err.Error(), "AUDIT_OWNER_DIGESTS") {
 			t.Errorf("AUDIT_OWNER_DIGESTS=%q: %v", v, err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
 )
 
@@ -83,12 +84,12 @@ func TestDuplicatesCountOnce(t *testing.T) {
 // TestIncludedAndExcludedIsInvalid: an account both named and excluded is a contradiction, not a silent choice.
 func TestIncludedAndExcludedIsInvalid(t *testing.T) {
 	t.Parallel()
-	ev, err := audit.DecodeEvent([]byte(`{"accounts":["333333333333","444444444444"],"exclude_accounts":["444444444444"]}`))
+	ev, err := config.DecodeEvent([]byte(`{"accounts":["333333333333","444444444444"],"exclude_accounts":["444444444444"]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = ev.Apply(demoSettings())
-	var invalid *audit.InvalidEventError
+	var invalid *config.InvalidEventError
 	if !errors.As(err, &invalid) || !strings.Contains(err.Error(), "444444444444") || !strings.Contains(err.Error(), "both") {
 		t.Errorf("err = %v", err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
 	"github.com/orgaudit/orgaudit/internal/distributed"
 	"github.com/orgaudit/orgaudit/internal/history"
@@ -56,13 +57,13 @@ func startSim(t *testing.T) (*awssim.Server, aws.Config) {
 }
 
 // deployment is the Lambda's settings as the template sets them on the demo, with small shards.
-func deployment(t *testing.T) audit.Settings {
+func deployment(t *testing.T) config.Settings {
 	t.Helper()
 	env := map[string]string{"AUDIT_ROLE_NAME": awssim.DemoRoleName, "AUDIT_EXTERNAL_ID": awssim.DemoExternalID, "AUDIT_REGIONS": "all",
 		"AUDIT_BUCKET": awssim.DemoBucket, "AUDIT_TOPIC_ARN": awssim.DemoTopicARN(), "AUDIT_S3_PATH_STYLE": "true",
 		"AUDIT_BUCKET_REGION": awssim.DemoHomeRegion, "AUDIT_KMS_KEY_ID": awssim.DemoKMSKeyARN, "AUDIT_CONCURRENCY": "8",
 		"AUDIT_MAX_BACKOFF": "1ms", "AUDIT_SHARD_SIZE": fmt.Sprint(shardSize)}
-	s, err := audit.FromEnv(func(k string) string { return env[k] })
+	s, err := config.FromEnv(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,9 +76,9 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 func options() distributed.Options { return distributed.Options{Logger: quiet(), Now: now} }
 
 // single runs the schedule's run in single mode.
-func single(t *testing.T, cfg aws.Config, base audit.Settings) *audit.Output {
+func single(t *testing.T, cfg aws.Config, base config.Settings) *audit.Output {
 	t.Helper()
-	ev, err := audit.DecodeEvent([]byte(schedule))
+	ev, err := config.DecodeEvent([]byte(schedule))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func single(t *testing.T, cfg aws.Config, base audit.Settings) *audit.Output {
 }
 
 // step sends one step event through the handler's entry, as the state machine does.
-func step(t *testing.T, cfg aws.Config, base audit.Settings, ev any) json.RawMessage {
+func step(t *testing.T, cfg aws.Config, base config.Settings, ev any) json.RawMessage {
 	t.Helper()
 	raw, err := json.Marshal(ev)
 	if err != nil {
@@ -115,7 +116,7 @@ type planned struct {
 	shards []json.RawMessage
 }
 
-func plan(t *testing.T, sim *awssim.Server, cfg aws.Config, base audit.Settings) planned {
+func plan(t *testing.T, sim *awssim.Server, cfg aws.Config, base config.Settings) planned {
 	t.Helper()
 	var p planned
 	if err := json.Unmarshal(step(t, cfg, base, map[string]any{"step": "plan", "event": json.RawMessage(schedule)}), &p.out); err != nil {
@@ -132,12 +133,12 @@ func plan(t *testing.T, sim *awssim.Server, cfg aws.Config, base audit.Settings)
 }
 
 // shard runs the Map's iteration of item i: the ItemSelector's event.
-func (p planned) shard(t *testing.T, cfg aws.Config, base audit.Settings, i int) json.RawMessage {
+func (p planned) shard(t *testing.T, cfg aws.Config, base config.Settings, i int) json.RawMessage {
 	t.Helper()
 	return step(t, cfg, base, map[string]any{"step": "shard", "run": p.out.Run, "shard": p.shards[i]})
 }
 
-func (p planned) report(t *testing.T, cfg aws.Config, base audit.Settings, mapOut []json.RawMessage) *audit.Output {
+func (p planned) report(t *testing.T, cfg aws.Config, base config.Settings, mapOut []json.RawMessage) *audit.Output {
 	t.Helper()
 	raw, _ := json.Marshal(map[string]any{"step": "report", "run": p.out.Run, "manifest": p.out.Manifest, "map": mapOut})
 	ev, err := distributed.DecodeStep(raw)
@@ -190,7 +191,7 @@ var linkValidity = regexp.MustCompile(`^\s*\(link valid until \d{4}-\d{2}-\d{2} 
 // cells are the run's cells as its history keeps them.
 func cells(t *testing.T, sim *awssim.Server, runID string) []history.Cell {
 	t.Helper()
-	body, err := sim.Object(awssim.DemoBucket, "orgaudit/"+history.Key(runTime, audit.TriggerScheduled, runID))
+	body, err := sim.Object(awssim.DemoBucket, "orgaudit/"+history.Key(runTime, config.TriggerScheduled, runID))
 	if err != nil {
 		t.Fatalf("history of %s: %v", runID, err)
 	}
@@ -357,9 +358,9 @@ func TestBadStepEventIsInvalidEvent(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			_, err := distributed.HandleStep(context.Background(), aws.Config{Region: "eu-west-1"}, base, []byte(raw), options())
-			var invalid *audit.InvalidEventError
+			var invalid *config.InvalidEventError
 			if !errors.As(err, &invalid) || err != error(invalid) {
-				t.Fatalf("%s: got %T %v, want an unwrapped *audit.InvalidEventError", raw, err, err)
+				t.Fatalf("%s: got %T %v, want an unwrapped *config.InvalidEventError", raw, err, err)
 			}
 		})
 	}

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"regexp"
 
-	"github.com/orgaudit/orgaudit/internal/audit"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
 )
 
@@ -67,11 +67,11 @@ func IsStepEvent(raw []byte) bool {
 }
 
 // DecodeStep decodes a step event strictly (an unknown field is an error) into a *PlanEvent, *ShardEvent or
-// *ReportEvent. The error is an *audit.InvalidEventError.
+// *ReportEvent. The error is an *config.InvalidEventError.
 func DecodeStep(raw []byte) (any, error) {
 	ev, err := decodeStep(raw)
 	if err != nil {
-		return nil, &audit.InvalidEventError{Err: fmt.Errorf("step event: %w", err)}
+		return nil, &config.InvalidEventError{Err: fmt.Errorf("step event: %w", err)}
 	}
 	return ev, nil
 }
@@ -88,10 +88,10 @@ func decodeStep(raw []byte) (any, error) {
 	switch probe.Step {
 	case StepPlan:
 		var ev PlanEvent
-		return &ev, audit.DecodeStrict(raw, &ev)
+		return &ev, config.DecodeStrict(raw, &ev)
 	case StepShard:
 		var ev ShardEvent
-		if err := audit.DecodeStrict(raw, &ev); err != nil {
+		if err := config.DecodeStrict(raw, &ev); err != nil {
 			return nil, err
 		}
 		if ev.Shard.Index < 0 || len(ev.Shard.Accounts) == 0 {
@@ -105,7 +105,7 @@ func decodeStep(raw []byte) (any, error) {
 		return &ev, nil
 	case StepReport:
 		var ev ReportEvent
-		if err := audit.DecodeStrict(raw, &ev); err != nil {
+		if err := config.DecodeStrict(raw, &ev); err != nil {
 			return nil, err
 		}
 		if ev.Manifest.Bucket == "" || ev.Manifest.Key == "" {

@@ -10,8 +10,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/distributed"
 )
 
@@ -107,7 +107,7 @@ func TestReportReadsTheResultWritersResults(t *testing.T) {
 		bad, _ := json.Marshal(map[string]any{"step": "report", "run": p.out.Run, "manifest": p.out.Manifest,
 			"map": map[string]any{"MapRunArn": "x", "ResultWriterDetails": map[string]string{"Bucket": awssim.DemoBucket, "Key": key}}})
 		_, err := distributed.HandleStep(context.Background(), aws.Config{Region: "eu-west-1"}, base, bad, options())
-		var invalid *audit.InvalidEventError
+		var invalid *config.InvalidEventError
 		if !errors.As(err, &invalid) {
 			t.Errorf("%s: %v, want an invalid event", name, err)
 		}

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/orgaudit/orgaudit/internal/audit"
+	"github.com/orgaudit/orgaudit/internal/config"
 )
 
 // CodeShardFailed marks the cells of the accounts of a shard that left no partial result.
@@ -28,7 +28,7 @@ type Run struct {
 	Checks  []string  `json:"checks"`
 	// Override is the manual override the run was started with, laid again over the deployment's settings by each
 	// step; its run id, as-of, regions and checks give way to the fields above.
-	Override *audit.Override `json:"override,omitempty"`
+	Override *config.Override `json:"override,omitempty"`
 }
 
 // Object is an S3 object's location.
@@ -38,12 +38,12 @@ type Object struct {
 }
 
 // Settings are the deployment's settings with the run laid over them.
-func (r Run) Settings(base audit.Settings) (audit.Settings, error) {
+func (r Run) Settings(base config.Settings) (config.Settings, error) {
 	if r.RunID == "" || r.RunTime.IsZero() || r.AsOf.IsZero() {
-		return base, &audit.InvalidEventError{Err: fmt.Errorf("run: run_id, run_time and as_of are required")}
+		return base, &config.InvalidEventError{Err: fmt.Errorf("run: run_id, run_time and as_of are required")}
 	}
-	ev := audit.Event{Kind: "manual"}
-	if r.Trigger == audit.TriggerScheduled {
+	ev := config.Event{Kind: "manual"}
+	if r.Trigger == config.TriggerScheduled {
 		ev.Kind = "scheduled"
 	}
 	if r.Override != nil {
@@ -56,7 +56,7 @@ func (r Run) Settings(base audit.Settings) (audit.Settings, error) {
 	s.RunID, s.RunTime, s.AsOf, s.Trigger = r.RunID, r.RunTime.UTC(), r.AsOf.UTC(), r.Trigger
 	s.Regions, s.Checks = r.Regions, r.Checks
 	if err := s.Normalized().Validate(); err != nil {
-		return s, &audit.InvalidEventError{Err: fmt.Errorf("run: %w", err)}
+		return s, &config.InvalidEventError{Err: fmt.Errorf("run: %w", err)}
 	}
 	return s, nil
 }

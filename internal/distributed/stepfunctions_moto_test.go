@@ -19,8 +19,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/orgaudit/orgaudit/deploy/cloudformation"
-	"github.com/orgaudit/orgaudit/internal/audit"
+	"github.com/orgaudit/orgaudit/internal/awsclient"
 	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
 	"github.com/orgaudit/orgaudit/internal/distributed"
 	"github.com/orgaudit/orgaudit/internal/history"
@@ -56,7 +57,7 @@ func TestDistributedRunOnMotosInterpreter(t *testing.T) {
 
 	// mixed sends S3 to moto, everything else to the simulator.
 	mixed := func(cfg aws.Config) aws.Config {
-		return audit.WithServiceEndpoints(cfg, audit.ServiceEndpoints{"S3": motoURL})
+		return awsclient.WithServiceEndpoints(cfg, awsclient.ServiceEndpoints{"S3": motoURL})
 	}
 	motoCfg := aws.Config{Region: awssim.DemoHomeRegion, BaseEndpoint: aws.String(motoURL),
 		Credentials: credentials.NewStaticCredentialsProvider("AKIAMOTODISTRIBUTED1", "moto-secret", "")}
@@ -71,7 +72,7 @@ func TestDistributedRunOnMotosInterpreter(t *testing.T) {
 	}
 	state := func(t *testing.T, runID string) history.State {
 		t.Helper()
-		obj, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(base.Bucket), Key: aws.String(base.Prefix + "/" + history.Key(runTime, audit.TriggerScheduled, runID))})
+		obj, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(base.Bucket), Key: aws.String(base.Prefix + "/" + history.Key(runTime, config.TriggerScheduled, runID))})
 		if err != nil {
 			t.Fatalf("history of %s: %v", runID, err)
 		}

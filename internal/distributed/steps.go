@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/orgaudit/orgaudit/internal/audit"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
 	"github.com/orgaudit/orgaudit/internal/delivery"
 	"github.com/orgaudit/orgaudit/internal/report"
@@ -28,7 +29,7 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the wall clock; tests fix it.
 	Now func() time.Time
-	// RequestID names a manual run that names none, as the single mode does (audit.RequestRunID).
+	// RequestID names a manual run that names none, as the single mode does (config.RequestRunID).
 	RequestID string
 }
 
@@ -54,10 +55,10 @@ type planObject struct {
 }
 
 // Plan lists the organization, writes the manifest of shards and the plan object, and fixes the run. Its errors
-// are the single mode's: *audit.InvalidEventError, *audit.InvalidSettingsError, *audit.NothingAuditedError, and
+// are the single mode's: *config.InvalidEventError, *audit.InvalidSettingsError, *audit.NothingAuditedError, and
 // *audit.DeliveryFailedError when the run's objects cannot be written.
-func Plan(ctx context.Context, cfg aws.Config, base audit.Settings, ev PlanEvent, opts Options) (*PlanOutput, error) {
-	inner, err := audit.DecodeEvent(ev.Event)
+func Plan(ctx context.Context, cfg aws.Config, base config.Settings, ev PlanEvent, opts Options) (*PlanOutput, error) {
+	inner, err := config.DecodeEvent(ev.Event)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +67,7 @@ func Plan(ctx context.Context, cfg aws.Config, base audit.Settings, ev PlanEvent
 		return nil, err
 	}
 	if s.RunID == "" && s.RunTime.IsZero() && opts.RequestID != "" {
-		s.RunID = audit.RequestRunID(opts.RequestID)
+		s.RunID = config.RequestRunID(opts.RequestID)
 	}
 	// The run's own objects are how one step hands its work to the next, so they are written even in a dry run,
 	// which the report step honours as the single mode does: no workbook, history or digest goes out.
@@ -137,9 +138,9 @@ type ShardOutput struct {
 }
 
 // AuditShard audits exactly the shard's accounts through the fan-out and writes its partial result. A retry
-// rewrites the same object. Its errors are *audit.InvalidEventError, *audit.InvalidSettingsError,
+// rewrites the same object. Its errors are *config.InvalidEventError, *audit.InvalidSettingsError,
 // *audit.NothingAuditedError (the caller's identity unknown) and *audit.DeliveryFailedError.
-func AuditShard(ctx context.Context, cfg aws.Config, base audit.Settings, ev ShardEvent, opts Options) (*ShardOutput, error) {
+func AuditShard(ctx context.Context, cfg aws.Config, base config.Settings, ev ShardEvent, opts Options) (*ShardOutput, error) {
 	s, err := ev.Run.Settings(base)
 	if err != nil {
 		return nil, err
@@ -192,25 +193,25 @@ type ReportOutput struct {
 // Report merges the shards' partial results and finishes the run as the single mode does. A shard without a
 // readable partial result has its accounts reported not audited (CodeShardFailed), with the Map's error where the
 // event gives it. It returns the job's output beside the summary; its errors are audit.Run's and
-// *audit.InvalidEventError.
-func Report(ctx context.Context, cfg aws.Config, base audit.Settings, ev ReportEvent, opts Options) (*ReportOutput, *audit.Output, error) {
+// *config.InvalidEventError.
+func Report(ctx context.Context, cfg aws.Config, base config.Settings, ev ReportEvent, opts Options) (*ReportOutput, *audit.Output, error) {
 	s, err := ev.Run.Settings(base)
 	if err != nil {
 		return nil, nil, err
 	}
 	if ev.Manifest.Bucket != s.Bucket || ev.Manifest.Key != ManifestKey(s.Prefix, ev.Run) {
-		return nil, nil, &audit.InvalidEventError{Err: fmt.Errorf("manifest s3://%s/%s is not run %s's (s3://%s/%s)",
+		return nil, nil, &config.InvalidEventError{Err: fmt.Errorf("manifest s3://%s/%s is not run %s's (s3://%s/%s)",
 			ev.Manifest.Bucket, ev.Manifest.Key, ev.Run.RunID, s.Bucket, ManifestKey(s.Prefix, ev.Run))}
 	}
 	causes, written, err := decodeMap(ev.Map)
 	if err != nil {
-		return nil, nil, &audit.InvalidEventError{Err: err}
+		return nil, nil, &config.InvalidEventError{Err: err}
 	}
 	if written != nil {
 		dir := MapResultsPrefix(s.Prefix) + "/"
 		if written.Bucket != s.Bucket || !strings.HasPrefix(written.Key, dir) || path.Clean(written.Key) != written.Key ||
 			path.Base(written.Key) != "manifest.json" {
-			return nil, nil, &audit.InvalidEventError{Err: fmt.Errorf("the Map's results s3://%s/%s are not under s3://%s/%s",
+			return nil, nil, &config.InvalidEventError{Err: fmt.Errorf("the Map's results s3://%s/%s are not under s3://%s/%s",
 				written.Bucket, written.Key, s.Bucket, dir)}
 		}
 	}
@@ -237,7 +238,7 @@ func Report(ctx context.Context, cfg aws.Config, base audit.Settings, ev ReportE
 		return nil, nil, &audit.NothingAuditedError{Err: err}
 	}
 	if plan.Run.RunID != ev.Run.RunID {
-		return nil, nil, &audit.InvalidEventError{Err: fmt.Errorf("the plan object is run %s's, not %s's", plan.Run.RunID, ev.Run.RunID)}
+		return nil, nil, &config.InvalidEventError{Err: fmt.Errorf("the plan object is run %s's, not %s's", plan.Run.RunID, ev.Run.RunID)}
 	}
 	m := NewMerger(ev.Run.RunID, j.Regions, j.Checks, plan.Rest)
 	m.ExpectShards(plan.Shards)
@@ -424,7 +425,7 @@ func (m *Merger) addFrom(ctx context.Context, st store, key string, sh Shard) er
 }
 
 // HandleStep runs the step raw asks for and answers with its JSON output: the Lambda handler's distributed mode.
-func HandleStep(ctx context.Context, cfg aws.Config, base audit.Settings, raw []byte, opts Options) (json.RawMessage, error) {
+func HandleStep(ctx context.Context, cfg aws.Config, base config.Settings, raw []byte, opts Options) (json.RawMessage, error) {
 	ev, err := DecodeStep(raw)
 	if err != nil {
 		return nil, err

@@ -1,7 +1,6 @@
-package audit
+package config
 
 import (
-	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -145,38 +144,6 @@ func TestParseAsOf(t *testing.T) {
 		if _, err := ParseAsOf(in); err == nil {
 			t.Errorf("ParseAsOf(%q) accepted", in)
 		}
-	}
-}
-
-func TestDefaultMargin(t *testing.T) {
-	t.Parallel()
-	for left, want := range map[time.Duration]time.Duration{
-		900 * time.Second: time.Minute, 120 * time.Second: 24 * time.Second, 30 * time.Second: 10 * time.Second,
-		8 * time.Second: 4 * time.Second, time.Second: 500 * time.Millisecond,
-	} {
-		if got := defaultMargin(left); got != want {
-			t.Errorf("defaultMargin(%s) = %s, want %s", left, got, want)
-		}
-	}
-}
-
-func TestApplyLambdaMemoryLimit(t *testing.T) {
-	env := map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256"}
-	prev := debug.SetMemoryLimit(-1)
-	defer debug.SetMemoryLimit(prev)
-	if got := ApplyLambdaMemoryLimit(func(k string) string { return env[k] }); got != 176<<20 || debug.SetMemoryLimit(-1) != got {
-		t.Errorf("256 MB function: limit %d, want 176 MiB (256 less the reserve)", got)
-	}
-	env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = "1024"
-	if got := ApplyLambdaMemoryLimit(func(k string) string { return env[k] }); got != 858993459 {
-		t.Errorf("1024 MB function: limit %d, want 80%%", got)
-	}
-	env["GOMEMLIMIT"] = "100MiB"
-	if got := ApplyLambdaMemoryLimit(func(k string) string { return env[k] }); got != 0 {
-		t.Errorf("GOMEMLIMIT must win, got %d", got)
-	}
-	if got := ApplyLambdaMemoryLimit(func(string) string { return "" }); got != 0 {
-		t.Errorf("outside Lambda: %d", got)
 	}
 }
 

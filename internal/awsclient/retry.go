@@ -1,4 +1,4 @@
-package audit
+package awsclient
 
 import (
 	"sync"
@@ -17,13 +17,13 @@ const (
 	RetryAdaptive = "adaptive"
 )
 
-// retryCounter counts the SDK's retries by the error that caused them, for the result.
-type retryCounter struct {
+// RetryCounter counts the SDK's retries by the error that caused them, for the result. The zero value is ready.
+type RetryCounter struct {
 	mu     sync.Mutex
 	byCode map[string]int
 }
 
-func (c *retryCounter) add(err error) {
+func (c *RetryCounter) add(err error) {
 	code := awserr.Code(err)
 	c.mu.Lock()
 	if c.byCode == nil {
@@ -33,7 +33,8 @@ func (c *retryCounter) add(err error) {
 	c.mu.Unlock()
 }
 
-func (c *retryCounter) counts() (int, map[string]int) {
+// Counts returns the retries so far: their total and their number by error code.
+func (c *RetryCounter) Counts() (int, map[string]int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	total, out := 0, map[string]int{}
@@ -46,7 +47,7 @@ func (c *retryCounter) counts() (int, map[string]int) {
 // countingRetryer is the SDK's retryer, counting each retry it schedules.
 type countingRetryer struct {
 	aws.RetryerV2
-	counter *retryCounter
+	counter *RetryCounter
 }
 
 func (r countingRetryer) RetryDelay(attempt int, err error) (time.Duration, error) {
@@ -54,18 +55,25 @@ func (r countingRetryer) RetryDelay(attempt int, err error) (time.Duration, erro
 	return r.RetryerV2.RetryDelay(attempt, err)
 }
 
-// retryerFor gives each SDK client its retryer: bounded attempts with jittered exponential backoff, SNS's Throttled
+// RetryOptions are what the retryer needs of a run's settings.
+type RetryOptions struct {
+	Mode        string // RetryStandard or RetryAdaptive
+	MaxAttempts int    // per API call, first attempt included
+	MaxBackoff  time.Duration
+}
+
+// RetryerFor gives each SDK client its retryer: bounded attempts with jittered exponential backoff, SNS's Throttled
 // code added to the retryable ones. The per-client retry quota is off: the STS and Organizations clients serve every
 // account, so a throttling burst would drain it and turn retryable calls into failed cells. The one concurrency
 // limit and the attempt bound already cap the load a run puts on AWS.
-func retryerFor(s Settings, counter *retryCounter) func() aws.Retryer {
+func RetryerFor(s RetryOptions, counter *RetryCounter) func() aws.Retryer {
 	standard := func(o *retry.StandardOptions) {
 		o.MaxAttempts = s.MaxAttempts
 		o.MaxBackoff = s.MaxBackoff
 		o.RateLimiter = ratelimit.None
 		o.Retryables = append(o.Retryables, retry.RetryableErrorCode{Codes: awserr.ExtraThrottleCodes})
 	}
-	if s.RetryMode == RetryAdaptive {
+	if s.Mode == RetryAdaptive {
 		// Adaptive mode's client-side rate limiter learns from its own client's throttling: one each.
 		return func() aws.Retryer {
 			r := retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
