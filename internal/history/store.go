@@ -205,7 +205,7 @@ const maxPassedOver = 8
 // run calls new what only the unreadable one saw, which is true of what this run can tell; comparing with none would
 // call everything new and forget every first-seen date.
 func (s *store) Previous(ctx context.Context, runTime time.Time, runID string, l Lineage) (*State, error) {
-	return readPrevious(ctx, s, runTime, runID, l, Decode, func(st *State, legacy bool) string {
+	return readPrevious(ctx, s, previousOf{runTime: runTime, runID: runID, lineage: l}, Decode, func(st *State, legacy bool) string {
 		if legacy && !l.sharesAccount(st) {
 			return "names no organization and holds none of this run's accounts"
 		}
@@ -214,7 +214,7 @@ func (s *store) Previous(ctx context.Context, runTime time.Time, runID string, l
 }
 
 func (s *store) PreviousOwnerTags(ctx context.Context, runTime time.Time, runID string, org Organization) ([]OwnerTag, error) {
-	return readPrevious(ctx, s, runTime, runID, Lineage{Organization: org}, ReadOwnerTags, nil)
+	return readPrevious(ctx, s, previousOf{runTime: runTime, runID: runID, lineage: Lineage{Organization: org}}, ReadOwnerTags, nil)
 }
 
 // candidate is a stored run that may be the previous one, from its head.
@@ -224,10 +224,18 @@ type candidate struct {
 	legacy  bool
 }
 
+// previousOf is the run whose previous run is sought: its time and id, since its own state (stored by an earlier
+// invocation of it) is not its previous run, and its lineage, which says whose runs count.
+type previousOf struct {
+	runTime time.Time
+	runID   string
+	lineage Lineage
+}
+
 // readPrevious finds the state Previous would read and reads it with read: whole, or only as far as read needs.
 // refuse, when set, says why a state read whole is not the run's after all ("" when it is).
-func readPrevious[T any](ctx context.Context, s *store, runTime time.Time, runID string, l Lineage,
-	read func(io.Reader) (T, error), refuse func(T, bool) string) (T, error) {
+func readPrevious[T any](ctx context.Context, s *store, of previousOf, read func(io.Reader) (T, error), refuse func(T, bool) string) (T, error) {
+	runTime, runID, l := of.runTime, of.runID, of.lineage
 	var none T
 	keys, err := s.list(ctx, runTime.Add(-s.lookback), runTime)
 	if err != nil {
