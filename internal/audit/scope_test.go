@@ -2,18 +2,15 @@ package audit_test
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/checks"
-	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
 )
 
@@ -78,39 +75,6 @@ func TestDuplicatesCountOnce(t *testing.T) {
 	r := out.Result
 	if want := 1 * 2 * 1; r.Coverage.Cells != want || r.Accounts.Total != 1 || len(r.Regions) != 2 || len(r.Checks) != 1 {
 		t.Errorf("cells %d (want %d), accounts %+v, regions %v, checks %v", r.Coverage.Cells, want, r.Accounts, r.Regions, r.Checks)
-	}
-}
-
-// TestIncludedAndExcludedIsInvalid: an account both named and excluded is a contradiction, not a silent choice.
-func TestIncludedAndExcludedIsInvalid(t *testing.T) {
-	t.Parallel()
-	ev, err := config.DecodeEvent([]byte(`{"accounts":["333333333333","444444444444"],"exclude_accounts":["444444444444"]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = ev.Apply(demoSettings())
-	var invalid *config.InvalidEventError
-	if !errors.As(err, &invalid) || !strings.Contains(err.Error(), "444444444444") || !strings.Contains(err.Error(), "both") {
-		t.Errorf("err = %v", err)
-	}
-}
-
-// TestAsOfIsBounded: an as-of date before 2000 or more than ten years ahead is a typo, not an audit.
-func TestAsOfIsBounded(t *testing.T) {
-	t.Parallel()
-	for _, asOf := range []time.Time{time.Date(1999, 12, 31, 0, 0, 0, 0, time.UTC), time.Now().AddDate(10, 0, 2), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)} {
-		s := demoSettings()
-		s.AsOf = asOf
-		if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "as-of") {
-			t.Errorf("as-of %s: %v", asOf, err)
-		}
-	}
-	for _, asOf := range []time.Time{time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), time.Now().AddDate(9, 11, 0)} {
-		s := demoSettings()
-		s.AsOf = asOf
-		if err := s.Validate(); err != nil {
-			t.Errorf("as-of %s: %v", asOf, err)
-		}
 	}
 }
 
