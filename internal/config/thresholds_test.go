@@ -24,3 +24,20 @@ func TestAsOfIsBounded(t *testing.T) {
 		}
 	}
 }
+
+func TestParseAsOf(t *testing.T) {
+	t.Parallel()
+	d, err := ParseAsOf("2026-11-22")
+	if err != nil || !d.Equal(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("date: %v %v", d, err)
+	}
+	r, err := ParseAsOf("2026-11-22T10:00:00+02:00")
+	if err != nil || !r.Equal(time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)) || r.Location() != time.UTC {
+		t.Errorf("rfc3339: %v %v", r, err)
+	}
+	for _, in := range []string{"", "yesterday", "2026-13-01", "22.11.2026", "0001-01-01", "0001-01-01T00:00:00Z", "1999-12-31T23:59:59Z", "9999-12-31"} {
+		if _, err := ParseAsOf(in); err == nil {
+			t.Errorf("ParseAsOf(%q) accepted", in)
+		}
+	}
+}
