@@ -17,6 +17,7 @@ import (
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/delivery"
 	"github.com/orgaudit/orgaudit/internal/mototest"
+	"github.com/orgaudit/orgaudit/internal/testkit"
 )
 
 // conditionalStores are the S3 implementations the conditional writes are checked against: our simulator and moto,
@@ -25,11 +26,7 @@ import (
 func conditionalStores(t *testing.T) map[string]func(t *testing.T) (*s3.Client, aws.CredentialsProvider, string) {
 	return map[string]func(t *testing.T) (*s3.Client, aws.CredentialsProvider, string){
 		"awssim": func(t *testing.T) (*s3.Client, aws.CredentialsProvider, string) {
-			sim := awssim.New(awssim.Demo(time.Now()))
-			if err := sim.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = sim.Close() })
+			sim := testkit.StartSim(t, awssim.Demo(time.Now()))
 			cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
 			return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }), cfg.Credentials, awssim.DemoBucket
 		},

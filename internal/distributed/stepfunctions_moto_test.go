@@ -18,13 +18,13 @@ import (
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/orgaudit/orgaudit/deploy/cloudformation"
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
 	"github.com/orgaudit/orgaudit/internal/distributed"
 	"github.com/orgaudit/orgaudit/internal/history"
 	"github.com/orgaudit/orgaudit/internal/mototest"
+	"github.com/orgaudit/orgaudit/internal/testkit"
 )
 
 // workerCrashed stands for a shard whose invocation failed: its type name is the task's Error, as Lambda's errorType.
@@ -47,7 +47,7 @@ func TestDistributedRunOnMotosInterpreter(t *testing.T) {
 	base.KMSKeyID = "" // moto's S3 knows no demo key; encryption is the simulator's tests' business
 
 	org := awssim.Demo(asOf)
-	d := awssim.DemoDeployment(org, cloudformation.Management, cloudformation.MemberRole, awssim.DemoKMSKeyARN)
+	d := testkit.DemoDeployment(org)
 	d.ManagementParameters["Mode"] = "distributed"
 	definition, err := awssim.StateMachineDefinition(org, d)
 	if err != nil {
