@@ -10,7 +10,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/orgaudit/orgaudit/internal/awserr"
@@ -32,7 +31,7 @@ func conditionalStores(t *testing.T) map[string]func(t *testing.T) (*s3.Client, 
 		},
 		"moto": func(t *testing.T) (*s3.Client, aws.CredentialsProvider, string) {
 			url := mototest.Start(t)
-			creds := credentials.NewStaticCredentialsProvider("AKIAMOTODELIVERY0001", "moto-secret", "")
+			creds := mototest.Credentials("AKIAMOTODELIVERY0001")
 			client := s3.New(s3.Options{Region: "us-east-1", Credentials: creds, BaseEndpoint: aws.String(url), UsePathStyle: true})
 			const bucket = "orgaudit-reports-moto"
 			if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {

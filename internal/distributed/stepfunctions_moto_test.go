@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
@@ -58,8 +57,7 @@ func TestDistributedRunOnMotosInterpreter(t *testing.T) {
 	mixed := func(cfg aws.Config) aws.Config {
 		return audit.WithServiceEndpoints(cfg, audit.ServiceEndpoints{"S3": motoURL})
 	}
-	motoCfg := aws.Config{Region: awssim.DemoHomeRegion, BaseEndpoint: aws.String(motoURL),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIAMOTODISTRIBUTED1", "moto-secret", "")}
+	motoCfg := mototest.Config(motoURL, awssim.DemoHomeRegion, "AKIAMOTODISTRIBUTED1")
 	s3c := s3.NewFromConfig(motoCfg, func(o *s3.Options) { o.UsePathStyle = true })
 	fresh := func(t *testing.T) {
 		t.Helper()

@@ -11,8 +11,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
 	"github.com/orgaudit/orgaudit/internal/testkit"
 )
+
+// DefaultAccount is the account moto answers as for credentials it did not issue: any access key a test makes up.
+const DefaultAccount = "123456789012"
+
+// Credentials are made-up static credentials moto accepts as DefaultAccount. Each test names its own access key, so
+// a key in moto's logs says which test sent the call.
+func Credentials(accessKeyID string) aws.CredentialsProvider {
+	return credentials.NewStaticCredentialsProvider(accessKeyID, "moto-secret", "")
+}
+
+// Config is an SDK configuration that sends every service to moto at url, in region, signed with Credentials.
+func Config(url, region, accessKeyID string) aws.Config {
+	return aws.Config{Region: region, BaseEndpoint: aws.String(url), Credentials: Credentials(accessKeyID)}
+}
 
 // RequireEnv makes a missing moto_server a test failure instead of a skip; CI sets it.
 const RequireEnv = "ORGAUDIT_REQUIRE_MOTO"
