@@ -28,6 +28,15 @@ func init() {
 	registerOperation("organizations", "ListOrganizationalUnitsForParent", "organizations:ListOrganizationalUnitsForParent", listOUsForParent)
 	registerOperation("organizations", "ListAccountsForParent", "organizations:ListAccountsForParent", listAccountsForParent)
 	registerOperationOn("organizations", "ListTagsForResource", orgTagResource, listTagsForResource)
+	// An intercept tells the accounts' tag reads apart by the account they read.
+	registerReach("organizations", "ListTagsForResource", func(r *request) {
+		var in struct {
+			ResourceID string `json:"ResourceId"`
+		}
+		if decodeJSON(r.body, &in) == nil {
+			r.call.Resource = in.ResourceID
+		}
+	})
 }
 
 // orgTagResource is the resource ListTagsForResource acts on: the account's ARN for an account id, else any.

@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
@@ -389,16 +388,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := &request{call: Call{Service: service, Operation: op, Region: region}, form: form, body: body, now: s.now(), org: s.org}
-	switch op {
-	case "AssumeRole":
-		if a, err := arn.Parse(form.Get("RoleArn")); err == nil {
-			req.call.Target = a.AccountID
-		}
-	case "ListTagsForResource":
-		var in struct{ ResourceId string }
-		if service == "organizations" && json.Unmarshal(body, &in) == nil {
-			req.call.Resource = in.ResourceId
-		}
+	if o, ok := svc.ops[op]; ok && o.reach != nil {
+		o.reach(req)
 	}
 	s.count(req.call)
 	if f := s.authenticate(r, key, req); f != nil {

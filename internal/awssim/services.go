@@ -31,6 +31,9 @@ type operation struct {
 	// also are further actions a call needs, each on its own resource: SES's SendEmail with raw content is
 	// ses:SendEmail and ses:SendRawEmail on the sending identity.
 	also []iamAction
+	// reach, if set, fills in what a call reaches beyond its caller, before it is counted: Call.Target, the account
+	// an AssumeRole reaches into, or Call.Resource, the one resource an intercept tells calls apart by.
+	reach func(r *request)
 }
 
 // iamAction names the IAM action a request needs and the resource it acts on.
@@ -65,6 +68,16 @@ func registerOperationOn(name, op string, iam iamAction, h handler, also ...iamA
 		panic("awssim: operation " + name + "." + op + " registered twice")
 	}
 	svc.ops[op] = operation{handler: h, iam: iam, also: also}
+}
+
+// registerReach declares what calls of a registered operation reach beyond their caller (see operation.reach).
+func registerReach(name, op string, reach func(r *request)) {
+	o, ok := operationOf(name, op)
+	if !ok {
+		panic(fmt.Sprintf("awssim: reach of %s.%s, an operation not registered", name, op))
+	}
+	o.reach = reach
+	services[name].ops[op] = o
 }
 
 // protocolOf is how a registered service speaks; the zero protocol (query, AWS's common errors) for a name no file
