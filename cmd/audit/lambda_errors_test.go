@@ -22,6 +22,7 @@ import (
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/checks"
 	"github.com/orgaudit/orgaudit/internal/config"
+	"github.com/orgaudit/orgaudit/internal/testkit"
 )
 
 // lambdaErrorType is the errorType aws-lambda-go reports for a handler's error: the name of its Go type, the pointer
@@ -53,11 +54,7 @@ var checkServices = func() []string {
 // errors.Is / errors.As still reach the cause.
 func TestLambdaErrorTypeTellsFailuresApart(t *testing.T) {
 	t.Parallel()
-	sim := awssim.New(awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
+	sim := testkit.StartSim(t, awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
 	const snsRefusal = "User: arn:aws:sts::111111111111:assumed-role/orgaudit/x is not authorized to perform: SNS:Publish on resource: " +
 		"arn:aws:sns:us-east-1:111111111111:orgaudit because no identity-based policy allows the SNS:Publish action"
 	var mu sync.Mutex
@@ -145,11 +142,7 @@ func logLines(t *testing.T, b []byte) []map[string]any {
 // logs, its first included, says that id, the one the result and the workbook's key carry.
 func TestLambdaLogsCarryTheRunsID(t *testing.T) {
 	t.Parallel()
-	sim := awssim.New(awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
+	sim := testkit.StartSim(t, awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
 	env := map[string]string{"AUDIT_EXTERNAL_ID": awssim.DemoExternalID, "AUDIT_REGIONS": "us-east-1", "AUDIT_BUCKET": awssim.DemoBucket,
 		"AUDIT_TOPIC_ARN": awssim.DemoTopicARN(), "AUDIT_S3_PATH_STYLE": "true"}
 	var logs bytes.Buffer
@@ -186,11 +179,7 @@ func TestLambdaLogsCarryTheRunsID(t *testing.T) {
 // whenever it comes; another request is another run.
 func TestManualRetryIsTheSameRun(t *testing.T) {
 	t.Parallel()
-	sim := awssim.New(awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
+	sim := testkit.StartSim(t, awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
 	env := map[string]string{"AUDIT_EXTERNAL_ID": awssim.DemoExternalID, "AUDIT_REGIONS": "us-east-1", "AUDIT_BUCKET": awssim.DemoBucket,
 		"AUDIT_TOPIC_ARN": awssim.DemoTopicARN(), "AUDIT_S3_PATH_STYLE": "true"}
 	handle := newLambdaHandler(func(k string) string { return env[k] }, func() (aws.Config, error) {
@@ -224,11 +213,7 @@ func TestManualRetryIsTheSameRun(t *testing.T) {
 // names the replay, so an operator can tell it from the schedule.
 func TestReplayedEventIsLoggedAsSuch(t *testing.T) {
 	t.Parallel()
-	sim := awssim.New(awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
+	sim := testkit.StartSim(t, awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
 	env := map[string]string{"AUDIT_EXTERNAL_ID": awssim.DemoExternalID, "AUDIT_REGIONS": "us-east-1", "AUDIT_CHECKS": "cloudformation-failed-stacks"}
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))

@@ -16,6 +16,7 @@ import (
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/report"
+	"github.com/orgaudit/orgaudit/internal/testkit"
 )
 
 // emfLine is one line in CloudWatch's embedded metric format, as CloudWatch Logs reads it.
@@ -70,11 +71,7 @@ func partialMetrics(t *testing.T, out string) []emfLine {
 // it by choice narrows the run, which is complete for what it set out to audit.
 func TestLambdaWritesThePartialRunMetric(t *testing.T) {
 	t.Parallel()
-	sim := awssim.New(awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
+	sim := testkit.StartSim(t, awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
 	const function = "orgaudit-test"
 	env := map[string]string{"AUDIT_EXTERNAL_ID": awssim.DemoExternalID, "AUDIT_REGIONS": awssim.DemoHomeRegion, "AUDIT_BUCKET": awssim.DemoBucket,
 		"AUDIT_TOPIC_ARN": awssim.DemoTopicARN(), "AUDIT_S3_PATH_STYLE": "true", "AWS_LAMBDA_FUNCTION_NAME": function}

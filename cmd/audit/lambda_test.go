@@ -15,6 +15,7 @@ import (
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/checks"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
+	"github.com/orgaudit/orgaudit/internal/testkit"
 )
 
 // TestDeliveredRunNeverFailsForItsResponseSize: every check in every account is denied, with the long message AWS
@@ -30,11 +31,7 @@ func TestDeliveredRunNeverFailsForItsResponseSize(t *testing.T) {
 	// cell is answered: its service signs for us-east-1, the first region.
 	perAccount := crossaccount.CellsPerAccount(checks.All(), len(regions))
 	wantCells, wantErrors := o.Accounts*perAccount, o.Accounts*(perAccount-crossaccount.CellsPerAccount(checks.All(), 1))
-	sim := awssim.New(awssim.Generate(o))
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
+	sim := testkit.StartSim(t, awssim.Generate(o))
 	sim.SetIntercept(func(_ context.Context, c awssim.Call) *awssim.Fault {
 		if !slices.Contains(checkServices, c.Service) || c.Region == regions[0] {
 			return nil
@@ -79,11 +76,7 @@ func TestLambdaFailsWhenTheOrganizationCannotBeListed(t *testing.T) {
 			a.Regions["us-east-1"].Topics = []string{awssim.DemoTopicName}
 		}
 	}
-	sim := awssim.New(org)
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
+	sim := testkit.StartSim(t, org)
 	env := map[string]string{"AUDIT_EXTERNAL_ID": awssim.DemoExternalID, "AUDIT_REGIONS": "us-east-1",
 		"AUDIT_TOPIC_ARN": "arn:aws:sns:us-east-1:" + member + ":" + awssim.DemoTopicName}
 	load := func() (aws.Config, error) { return sim.Config(member, "us-east-1"), nil }

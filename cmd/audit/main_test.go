@@ -22,6 +22,7 @@ import (
 	"github.com/orgaudit/orgaudit/internal/checks"
 	"github.com/orgaudit/orgaudit/internal/history"
 	"github.com/orgaudit/orgaudit/internal/report"
+	"github.com/orgaudit/orgaudit/internal/testkit"
 )
 
 // TestMain lets a test run the real main in a child process, exit codes and environment included.
@@ -204,11 +205,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 
 func TestLambdaHandler(t *testing.T) {
 	t.Parallel()
-	sim := awssim.New(awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
+	sim := testkit.StartSim(t, awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
 	env := map[string]string{"AUDIT_EXTERNAL_ID": awssim.DemoExternalID, "AUDIT_REGIONS": "all", "AUDIT_BUCKET": awssim.DemoBucket,
 		"AUDIT_TOPIC_ARN": awssim.DemoTopicARN(), "AUDIT_S3_PATH_STYLE": "true"}
 	load := func() (aws.Config, error) {
@@ -334,11 +331,7 @@ func TestRunFlagsKeepHistoryLocallyWithoutABucket(t *testing.T) {
 // standard AWS_* environment that points the SDK's default configuration at it, signed as the management account.
 func demoChildEnv(t *testing.T) (*awssim.Server, []string) {
 	t.Helper()
-	sim := awssim.New(awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sim.Close() })
+	sim := testkit.StartSim(t, awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
 	creds := sim.Credentials(awssim.DemoManagementAccount)
 	return sim, []string{"AWS_ENDPOINT_URL=" + sim.URL(), "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=" + creds.AccessKeyID,
 		"AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"archive/zip"
-	"bytes"
 	"context"
 	"debug/elf"
 	"encoding/json"
@@ -19,10 +18,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orgaudit/orgaudit/deploy/cloudformation"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/lambdapkg"
 	"github.com/orgaudit/orgaudit/internal/report"
+	"github.com/orgaudit/orgaudit/internal/testkit"
 )
 
 // runtimeAPI is the documented Lambda Runtime API (2018-06-01) that a provided.al2023 bootstrap polls, served on
@@ -217,15 +216,8 @@ func shippedBootstrap(t *testing.T) string {
 // testBootstrap runs the bootstrap named by argv (an emulator may come first) against a Runtime API on loopback.
 func testBootstrap(t *testing.T, argv []string) {
 	org := awssim.Demo(time.Now())
-	sim := awssim.New(org)
 	// IAM as deployed: the function runs as a session of its execution role.
-	if err := sim.EnforceTemplates(awssim.DemoDeployment(org, cloudformation.Management, cloudformation.MemberRole, awssim.DemoKMSKeyARN)); err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
+	sim := testkit.StartEnforced(t, org, testkit.DemoDeployment(org))
 	rt := startRuntimeAPI(t)
 	creds := sim.Credentials(awssim.DemoManagementAccount)
 
@@ -239,7 +231,7 @@ func testBootstrap(t *testing.T, argv []string) {
 		"AUDIT_TOPIC_ARN=" + awssim.DemoTopicARN(), "AUDIT_S3_PATH_STYLE=true", "AUDIT_CONCURRENCY=8",
 		"AUDIT_KMS_KEY_ID=" + awssim.DemoKMSKeyARN, "AUDIT_BUCKET_REGION=" + awssim.DemoHomeRegion, "AUDIT_LINK_ROLE_ARN=" + sim.TemplateRole("LinkSigningRole").ARN,
 	}
-	var logs lockedBuffer // the child writes while the test reads
+	var logs testkit.Buffer // the child writes while the test reads
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -348,15 +340,3 @@ func testBootstrap(t *testing.T, argv []string) {
 		t.Errorf("logs carry no request id:\n%.2000s", logs.String())
 	}
 }
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }

@@ -9,12 +9,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/testkit"
 )
 
 // TestSignalStopsEveryStage: Ctrl-C (SIGINT) or SIGTERM to `audit run` in the middle of its audit stops the run:
@@ -106,14 +106,14 @@ func reach(t *testing.T, reached <-chan struct{}, stage string, stderr fmt.Strin
 }
 
 // startMain starts the binary's main in a child process; stderr fills as it runs.
-func startMain(t *testing.T, env []string, args ...string) (*exec.Cmd, *syncBuffer) {
+func startMain(t *testing.T, env []string, args ...string) (*exec.Cmd, *testkit.Buffer) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = append([]string{"ORGAUDIT_TEST_MAIN=1", "HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH"),
 		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true"}, env...)
-	stderr := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = &syncBuffer{}, stderr
+	stderr := &testkit.Buffer{}
+	cmd.Stdout, cmd.Stderr = &testkit.Buffer{}, stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -142,22 +142,4 @@ func waitMain(t *testing.T, cmd *exec.Cmd, stderr fmt.Stringer) int {
 		t.Fatalf("the child still runs a minute after its signal:\n%s", stderr)
 		return -1
 	}
-}
-
-// syncBuffer is a bytes.Buffer the child's output goroutine and the test may share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

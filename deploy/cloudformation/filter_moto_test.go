@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -31,8 +30,7 @@ func TestEmailSubscriptionFilterPassesAlarms(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	url := mototest.Start(t)
-	cfg := aws.Config{Region: "eu-west-1", BaseEndpoint: aws.String(url),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIAMOTOFILTER000001", "moto-secret", "")}
+	cfg := mototest.Config(url, "eu-west-1", "AKIAMOTOFILTER000001")
 
 	props := get(load(t, "management.yaml").root, "Resources", "DigestEmailSubscription", "Properties")
 	var policy any
@@ -81,8 +79,7 @@ func TestEmailSubscriptionFilterPassesAlarms(t *testing.T) {
 func TestMotoMatchesFiltersAgainstNoAttributes(t *testing.T) {
 	t.Parallel()
 	url := mototest.Start(t)
-	cfg := aws.Config{Region: "eu-west-1", BaseEndpoint: aws.String(url),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIAMOTOFILTER000002", "moto-secret", "")}
+	cfg := mototest.Config(url, "eu-west-1", "AKIAMOTOFILTER000002")
 	snsc, sqsc := sns.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
 	topic, queue := motoTopicWithQueue(t, snsc, sqsc, "old-filter", "old-list",
 		map[string]string{"FilterPolicy": `{"audience":[{"exists":false},"organization"]}`, "FilterPolicyScope": "MessageAttributes"})

@@ -14,7 +14,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cfn "github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -47,9 +46,8 @@ func TestTemplatesDeployOnMoto(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	url := mototest.Start(t)
-	cfg := aws.Config{Region: "eu-west-1", BaseEndpoint: aws.String(url),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIAMOTODEPLOY000001", "moto-secret", "")}
-	const account = "123456789012" // moto's account for credentials it did not issue
+	cfg := mototest.Config(url, "eu-west-1", "AKIAMOTODEPLOY000001")
+	const account = mototest.DefaultAccount
 
 	// The code bucket holds a Lambda zip, as deploy/package uploads it.
 	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })

@@ -20,13 +20,13 @@ import (
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/xuri/excelize/v2"
 
-	"github.com/orgaudit/orgaudit/deploy/cloudformation"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/checks"
 	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
 	"github.com/orgaudit/orgaudit/internal/delivery"
 	"github.com/orgaudit/orgaudit/internal/report"
+	"github.com/orgaudit/orgaudit/internal/testkit"
 )
 
 // ReadEmail is a message read back as a mail client reads it.
@@ -127,14 +127,7 @@ func ownedResult() *report.Result {
 func TestEmailsGoToEachOwnerWithOnlyTheirAccounts(t *testing.T) {
 	t.Parallel()
 	org := awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC))
-	sim := awssim.New(org)
-	if err := sim.EnforceTemplates(awssim.DemoDeployment(org, cloudformation.Management, cloudformation.MemberRole, awssim.DemoKMSKeyARN)); err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sim.Close() })
+	sim := testkit.StartEnforced(t, org, testkit.DemoDeployment(org))
 	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
 	bucket := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 	s := config.Defaults()

@@ -10,21 +10,20 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/orgaudit/orgaudit/deploy/cloudformation"
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/delivery"
+	"github.com/orgaudit/orgaudit/internal/testkit"
 )
 
 // demoDeployment is the shipped templates deployed for org, with the demo's KMS key on the report bucket.
 func demoDeployment(org *awssim.Organization) awssim.Deployment {
-	return awssim.DemoDeployment(org, cloudformation.Management, cloudformation.MemberRole, awssim.DemoKMSKeyARN)
+	return testkit.DemoDeployment(org)
 }
 
 // distributedDeployment deploys the templates in the distributed mode, whose roles are the single mode's and more: the
@@ -56,14 +55,7 @@ func runEveryPath(t *testing.T, d awssim.Deployment) (sim *awssim.Server, eviden
 	// that every read of that role is exercised.
 	mgmt, shared := org.Accounts[0].Regions[awssim.DemoHomeRegion], org.Accounts[1].Regions[awssim.DemoHomeRegion]
 	mgmt.ProvisionedProducts, mgmt.Artifacts, mgmt.Records = shared.ProvisionedProducts, shared.Artifacts, shared.Records
-	sim = awssim.New(org)
-	if err := sim.EnforceTemplates(d); err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sim.Close() })
+	sim = testkit.StartEnforced(t, org, d)
 	// A suppressions file where the Lambda looks by default, with a rule that matches: it is listed, read and applied.
 	if err := sim.PutObject(awssim.DemoBucket, config.SuppressionsKey("orgaudit"), []byte(everyPathSuppressions)); err != nil {
 		t.Fatal(err)
@@ -72,7 +64,7 @@ func runEveryPath(t *testing.T, d awssim.Deployment) (sim *awssim.Server, eviden
 	s := fullDelivery(sim)
 	s.Suppressions, s.SuppressionsIfExists = "s3://"+awssim.DemoBucket+"/"+config.SuppressionsKey(s.Prefix), true
 	var seen strings.Builder
-	var logs lockedBuilder
+	var logs testkit.Buffer // log lines written from the job's goroutines
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	// What a person sees of a result beyond its JSON: the digest's warnings and its "no previous run" line, as the
 	// report renders them, verbatim (the JSON escapes the quotes in AWS's messages).
@@ -269,17 +261,3 @@ func TestRemovingAnyActionFailsWithAWSsRefusal(t *testing.T) {
 		})
 	}
 }
-
-// lockedBuilder collects log lines written from the job's goroutines.
-type lockedBuilder struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuilder) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuilder) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }

@@ -21,6 +21,7 @@ import (
 	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
 	"github.com/orgaudit/orgaudit/internal/report"
+	"github.com/orgaudit/orgaudit/internal/testkit"
 )
 
 var demoAsOf = time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
@@ -33,15 +34,7 @@ func startSim(t *testing.T, org *awssim.Organization) *awssim.Server {
 // startSimWith starts a simulator of org that enforces the templates as d deploys them.
 func startSimWith(t *testing.T, org *awssim.Organization, d awssim.Deployment) *awssim.Server {
 	t.Helper()
-	sim := awssim.New(org)
-	if err := sim.EnforceTemplates(d); err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sim.Close() })
-	return sim
+	return testkit.StartEnforced(t, org, d)
 }
 
 func demoSettings() config.Settings {

@@ -153,7 +153,7 @@ func newMotoWorld(t *testing.T) *motoWorld {
 	w.Endpoints = awsclient.ServiceEndpoints{"Organizations": url, "STS": url, "CloudFormation": url, "SNS": url, "S3": url, "SQS": url, "SESv2": url}
 	base := aws.NewConfig()
 	base.Region = "us-east-1"
-	base.Credentials = credentials.NewStaticCredentialsProvider("AKIAMOTOMANAGEMENT01", "moto-secret", "")
+	base.Credentials = mototest.Credentials("AKIAMOTOMANAGEMENT01")
 	w.Mgmt = awsclient.WithServiceEndpoints(*base, w.Endpoints)
 
 	org := organizations.NewFromConfig(w.Mgmt)

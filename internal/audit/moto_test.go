@@ -46,7 +46,7 @@ func TestContractWithMoto(t *testing.T) {
 	motoEndpoints := awsclient.ServiceEndpoints{"Organizations": motoURL, "STS": motoURL, "CloudFormation": motoURL, "SNS": motoURL, "S3": motoURL, "SQS": motoURL}
 	base := aws.NewConfig()
 	base.Region = "us-east-1"
-	base.Credentials = credentials.NewStaticCredentialsProvider("AKIAMOTOMANAGEMENT01", "moto-secret", "")
+	base.Credentials = mototest.Credentials("AKIAMOTOMANAGEMENT01")
 	mgmt := awsclient.WithServiceEndpoints(*base, motoEndpoints)
 
 	// The organization, its accounts, a topic with a queue to read it back, a bucket: all in moto.

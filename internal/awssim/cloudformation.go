@@ -5,7 +5,12 @@ import (
 	"strconv"
 )
 
-func init() { register("cloudformation", "ListStacks", listStacks) }
+// CloudFormation speaks the query protocol (botocore cloudformation 2010-05-15) and throttles with Throttling, HTTP 400.
+func init() {
+	registerService("cloudformation", protocol{namespace: "http://cloudformation.amazonaws.com/doc/2010-05-15/"},
+		Fault{Status: 400, Code: "Throttling", Message: "Rate exceeded"})
+	registerOperation("cloudformation", "ListStacks", "cloudformation:ListStacks", listStacks)
+}
 
 type xmlStackSummary struct {
 	StackId, StackName, StackStatus string

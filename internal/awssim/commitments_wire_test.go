@@ -53,7 +53,7 @@ func TestSavingsPlansWire(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "ValidationException" {
 		t.Errorf("maxResults 5000: %v", err)
 	}
-	if f := throttleCodes["savingsplans"]; f.Code != "ThrottlingException" {
+	if f := throttleOf("savingsplans"); f.Code != "ThrottlingException" {
 		t.Errorf("throttling %+v", f)
 	}
 }
@@ -97,7 +97,7 @@ func TestOpenSearchReservedInstancesWire(t *testing.T) {
 	if f := accessDenied("es", "no"); f.Code != "AccessDeniedException" || f.Status != 403 {
 		t.Errorf("refusal %+v", f)
 	}
-	if f := throttleCodes["es"]; f.Code != "ThrottlingException" || f.Status != 429 {
+	if f := throttleOf("es"); f.Code != "ThrottlingException" || f.Status != 429 {
 		t.Errorf("throttling %+v", f)
 	}
 }

@@ -6,9 +6,14 @@ import (
 	"time"
 )
 
+// EC2 speaks its own query protocol (answers without a Result wrapper, botocore ec2 2016-11-15). It refuses with
+// UnauthorizedOperation (HTTP 403) and throttles with RequestLimitExceeded (HTTP 503).
 func init() {
-	register("ec2", "DescribeReservedInstances", describeReservedInstances)
-	register("ec2", "DescribeRegions", describeRegions)
+	registerService("ec2", protocol{ec2: true, namespace: "http://ec2.amazonaws.com/doc/2016-11-15/",
+		denied: Fault{Status: 403, Code: "UnauthorizedOperation", Message: "You are not authorized to perform this operation. "}},
+		Fault{Status: 503, Code: "RequestLimitExceeded", Message: "Request limit exceeded."})
+	registerOperation("ec2", "DescribeReservedInstances", "ec2:DescribeReservedInstances", describeReservedInstances)
+	registerOperation("ec2", "DescribeRegions", "ec2:DescribeRegions", describeRegions)
 }
 
 type ec2Filter struct {

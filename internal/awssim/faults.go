@@ -36,24 +36,11 @@ type FaultPlan struct {
 	injected map[string]int
 }
 
-// throttleCodes are each service's own throttling answer, with the HTTP status its model (botocore's "error" traits)
-// or its API reference gives.
-var throttleCodes = map[string]Fault{
-	"organizations":  {Status: 400, Code: "TooManyRequestsException", Message: "AWS Organizations can't complete your request because another request is already in progress."},
-	"servicecatalog": {Status: 400, Code: "ThrottlingException", Message: "Rate exceeded"},
-	"ec2":            {Status: 503, Code: "RequestLimitExceeded", Message: "Request limit exceeded."},
-	"sts":            {Status: 400, Code: "Throttling", Message: "Rate exceeded"},
-	"cloudformation": {Status: 400, Code: "Throttling", Message: "Rate exceeded"},
-	"rds":            {Status: 400, Code: "Throttling", Message: "Rate exceeded"},
-	"sns":            {Status: 429, Code: "Throttled", Message: "Rate exceeded"}, // botocore: ThrottledException, HTTP 429
-	"s3":             {Status: 503, Code: "SlowDown", Message: "Please reduce your request rate."},
-}
-
 // expiredToken is the answer to an expired session: ExpiredTokenException for the awsJson services (the common
 // errors of their API references), ExpiredToken for the query ones, HTTP 403 both.
 func expiredToken(service string) *Fault {
 	code := "ExpiredToken"
-	if protocols[service].isJSON() {
+	if protocolOf(service).isJSON() {
 		code = "ExpiredTokenException"
 	}
 	return &Fault{Status: 403, Code: code, Message: "The security token included in the request is expired"}
@@ -114,7 +101,7 @@ func (p *FaultPlan) Intercept(ctx context.Context, c Call) *Fault {
 		p.attempts[key]++
 		p.mu.Unlock()
 		if n%(p.ThrottleBurst+1) < p.ThrottleBurst {
-			f := throttleCodes[c.Service]
+			f := throttleOf(c.Service)
 			return p.inject(&f)
 		}
 	}

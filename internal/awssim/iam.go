@@ -557,22 +557,16 @@ func (st *iamState) requestContext(p principal, resource string) map[string]stri
 // snsKMS is SNS calling KMS with the publisher's permissions, for a topic encrypted with a KMS key.
 const snsKMS = "sns-kms"
 
-// accessDenied is each service's own refusal, as botocore models it (or AWS's common AccessDenied where it does
-// not): awsJson services answer AccessDeniedException, SNS AuthorizationError, EC2 UnauthorizedOperation.
+// accessDenied is each service's own refusal, as its file registers it from botocore's model (or AWS's common
+// AccessDenied where the model names none): awsJson services answer AccessDeniedException, SNS AuthorizationError,
+// EC2 UnauthorizedOperation.
 func accessDenied(service, msg string) *Fault {
-	if d := protocols[service].denied; d.Code != "" {
-		return &Fault{Status: d.Status, Code: d.Code, Message: msg}
-	}
-	switch service {
-	case "organizations", "servicecatalog":
-		return &Fault{Status: 400, Code: "AccessDeniedException", Message: msg}
-	case "sns":
-		return &Fault{Status: 403, Code: "AuthorizationError", Message: msg}
-	case snsKMS:
+	if service == snsKMS {
 		// SNS passes on KMS's refusal of the publisher as its own KMSAccessDenied (HTTP 400), naming KMS's code.
 		return &Fault{Status: 400, Code: "KMSAccessDenied", Message: msg + " (Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException)"}
-	case "ec2":
-		return &Fault{Status: 403, Code: "UnauthorizedOperation", Message: "You are not authorized to perform this operation. " + msg}
+	}
+	if d := protocolOf(service).denied; d.Code != "" {
+		return &Fault{Status: d.Status, Code: d.Code, Message: d.Message + msg}
 	}
 	return &Fault{Status: 403, Code: "AccessDenied", Message: msg}
 }
@@ -659,43 +653,7 @@ func (st *iamState) trusts(p principal, roleARN string, form map[string][]string
 	return &Fault{Status: 403, Code: "AccessDenied", Message: msg}
 }
 
-// iamActions maps each operation the simulator answers to its IAM action and the resource it acts on. An empty
-// action needs no permission.
-var iamActions = map[string]func(r *request) (action, resource string){
-	"sts.GetCallerIdentity":                          func(*request) (string, string) { return "", "" },
-	"sts.AssumeRole":                                 func(r *request) (string, string) { return "sts:AssumeRole", r.form.Get("RoleArn") },
-	"organizations.ListAccounts":                     anyResource("organizations:ListAccounts"),
-	"organizations.ListRoots":                        anyResource("organizations:ListRoots"),
-	"organizations.ListOrganizationalUnitsForParent": anyResource("organizations:ListOrganizationalUnitsForParent"),
-	"organizations.ListAccountsForParent":            anyResource("organizations:ListAccountsForParent"),
-	"organizations.ListTagsForResource":              orgTagResource,
-	"servicecatalog.SearchProvisionedProducts":       anyResource("servicecatalog:SearchProvisionedProducts"),
-	"servicecatalog.DescribeRecord":                  anyResource("servicecatalog:DescribeRecord"),
-	"servicecatalog.DescribeProvisioningArtifact":    anyResource("servicecatalog:DescribeProvisioningArtifact"),
-	"cloudformation.ListStacks":                      anyResource("cloudformation:ListStacks"),
-	"ec2.DescribeRegions":                            anyResource("ec2:DescribeRegions"),
-	"ec2.DescribeReservedInstances":                  anyResource("ec2:DescribeReservedInstances"),
-	"rds.DescribeReservedDBInstances":                anyResource("rds:DescribeReservedDBInstances"),
-	"sns.Publish":                                    func(r *request) (string, string) { return "sns:Publish", r.form.Get("TopicArn") },
-}
-
-// orgTagResource is the resource ListTagsForResource acts on: the account's ARN for an account id, else any.
-func orgTagResource(r *request) (string, string) {
-	var in struct {
-		ResourceID string `json:"ResourceId"`
-	}
-	_ = decodeJSON(r.body, &in)
-	if r.org != nil && accountIDPattern.MatchString(in.ResourceID) {
-		return "organizations:ListTagsForResource", r.org.accountARN(in.ResourceID)
-	}
-	return "organizations:ListTagsForResource", "*"
-}
-
-// iamAlso are further actions an operation needs beyond its iamActions entry, each on its own resource: SES's
-// SendEmail with raw content is ses:SendEmail and ses:SendRawEmail on the sending identity.
-var iamAlso = map[string][]func(r *request) (action, resource string){}
-
-func anyResource(action string) func(*request) (string, string) {
+func anyResource(action string) iamAction {
 	return func(*request) (string, string) { return action, "*" }
 }
 
@@ -705,19 +663,18 @@ func (s *Server) authorize(req *request) *Fault {
 	if st == nil {
 		return nil
 	}
-	name := req.call.Service + "." + req.call.Operation
-	mapping, ok := iamActions[name]
+	o, ok := operationOf(req.call.Service, req.call.Operation)
 	if !ok {
-		return &Fault{Status: 500, Code: "InternalFailure", Message: "awssim: no IAM action is mapped for " + name}
+		return &Fault{Status: 500, Code: "InternalFailure", Message: "awssim: no IAM action is mapped for " + req.call.Service + "." + req.call.Operation}
 	}
-	action, resource := mapping(req)
+	action, resource := o.iam(req)
 	if action == "" {
 		return nil
 	}
 	if f := st.check(req.call.Service, req.caller, action, resource); f != nil {
 		return f
 	}
-	for _, more := range iamAlso[name] {
+	for _, more := range o.also {
 		a, res := more(req)
 		if f := st.check(req.call.Service, req.caller, a, res); f != nil {
 			return f

@@ -27,20 +27,13 @@ import (
 
 	templates "github.com/orgaudit/orgaudit/deploy/cloudformation"
 	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/testkit"
 )
 
 func enforcedDemo(t *testing.T) *awssim.Server {
 	t.Helper()
 	org := awssim.Demo(time.Now())
-	sim := awssim.New(org)
-	if err := sim.EnforceTemplates(awssim.DemoDeployment(org, templates.Management, templates.MemberRole, awssim.DemoKMSKeyARN)); err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sim.Close() })
-	return sim
+	return testkit.StartEnforced(t, org, testkit.DemoDeployment(org))
 }
 
 func apiError(t *testing.T, err error) smithy.APIError {
@@ -212,20 +205,13 @@ func TestTemplateResolverFailsOnWhatItCannotRead(t *testing.T) {
 func TestEncryptedTopicWantsThePublishersKeyPermissions(t *testing.T) {
 	t.Parallel()
 	org := awssim.Demo(time.Now())
-	shipped := awssim.DemoDeployment(org, templates.Management, templates.MemberRole, awssim.DemoKMSKeyARN)
+	shipped := testkit.DemoDeployment(org)
 	roles, err := awssim.LoadTemplateRoles(org, shipped)
 	if err != nil {
 		t.Fatal(err)
 	}
 	publish := func(d awssim.Deployment) (*awssim.Server, error) {
-		sim := awssim.New(awssim.Demo(time.Now()))
-		if err := sim.EnforceTemplates(d); err != nil {
-			t.Fatal(err)
-		}
-		if err := sim.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = sim.Close() })
+		sim := testkit.StartEnforced(t, awssim.Demo(time.Now()), d)
 		_, err := sns.NewFromConfig(sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)).Publish(context.Background(),
 			&sns.PublishInput{TopicArn: aws.String(awssim.DemoTopicARN()), Message: aws.String("digest")})
 		return sim, err
@@ -331,7 +317,7 @@ func TestTemplateResolverReadsEitherMode(t *testing.T) {
 		}
 		return out
 	}
-	single := awssim.DemoDeployment(org, templates.Management, templates.MemberRole, awssim.DemoKMSKeyARN)
+	single := testkit.DemoDeployment(org)
 	roles, err := awssim.LoadTemplateRoles(org, single)
 	if err != nil {
 		t.Fatal(err)
@@ -388,11 +374,7 @@ func TestMissingKeyIsForbiddenWithoutListBucket(t *testing.T) {
 			if enforced {
 				sim = enforcedDemo(t)
 			} else {
-				sim = awssim.New(awssim.Demo(time.Now()))
-				if err := sim.Start(); err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { _ = sim.Close() })
+				sim = testkit.StartSim(t, awssim.Demo(time.Now()))
 			}
 			client := s3.NewFromConfig(sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion), func(o *s3.Options) { o.UsePathStyle = true })
 			wantCode, wantStatus := "NoSuchKey", 404

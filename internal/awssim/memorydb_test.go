@@ -54,7 +54,7 @@ func TestMemoryDBReservedNodesWire(t *testing.T) {
 	if _, err := client.DescribeReservedNodes(context.Background(), &memorydb.DescribeReservedNodesInput{ReservationId: aws.String("nope")}); code(err) != "ReservedNodeNotFoundFault" {
 		t.Errorf("unknown ReservationId: %v", err)
 	}
-	if f := throttleCodes["memorydb"]; f.Code != "ThrottlingException" || f.Status != 400 {
+	if f := throttleOf("memorydb"); f.Code != "ThrottlingException" || f.Status != 400 {
 		t.Errorf("throttling %+v", f)
 	}
 }

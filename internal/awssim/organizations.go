@@ -17,13 +17,38 @@ import (
 // account or a delegated administrator; any other caller gets AccessDeniedException, as AWS answers a member account.
 // List operations take MaxResults 1 to 20 (the model's MaxResults shape); ListTagsForResource takes none, and pages
 // only by NextToken.
-
+//
+// It speaks awsJson1_1, is global, refuses with AccessDeniedException and throttles with TooManyRequestsException,
+// both HTTP 400.
 func init() {
-	register("organizations", "ListAccounts", listAccounts)
-	register("organizations", "ListRoots", listRoots)
-	register("organizations", "ListOrganizationalUnitsForParent", listOUsForParent)
-	register("organizations", "ListAccountsForParent", listAccountsForParent)
-	register("organizations", "ListTagsForResource", listTagsForResource)
+	registerService("organizations", protocol{json: true, global: true, denied: Fault{Status: 400, Code: "AccessDeniedException"}},
+		Fault{Status: 400, Code: "TooManyRequestsException", Message: "AWS Organizations can't complete your request because another request is already in progress."})
+	registerOperation("organizations", "ListAccounts", "organizations:ListAccounts", listAccounts)
+	registerOperation("organizations", "ListRoots", "organizations:ListRoots", listRoots)
+	registerOperation("organizations", "ListOrganizationalUnitsForParent", "organizations:ListOrganizationalUnitsForParent", listOUsForParent)
+	registerOperation("organizations", "ListAccountsForParent", "organizations:ListAccountsForParent", listAccountsForParent)
+	registerOperationOn("organizations", "ListTagsForResource", orgTagResource, listTagsForResource)
+	// An intercept tells the accounts' tag reads apart by the account they read.
+	registerReach("organizations", "ListTagsForResource", func(r *request) {
+		var in struct {
+			ResourceID string `json:"ResourceId"`
+		}
+		if decodeJSON(r.body, &in) == nil {
+			r.call.Resource = in.ResourceID
+		}
+	})
+}
+
+// orgTagResource is the resource ListTagsForResource acts on: the account's ARN for an account id, else any.
+func orgTagResource(r *request) (string, string) {
+	var in struct {
+		ResourceID string `json:"ResourceId"`
+	}
+	_ = decodeJSON(r.body, &in)
+	if r.org != nil && accountIDPattern.MatchString(in.ResourceID) {
+		return "organizations:ListTagsForResource", r.org.accountARN(in.ResourceID)
+	}
+	return "organizations:ListTagsForResource", "*"
 }
 
 // RootName is what AWS names an organization's root.
@@ -126,7 +151,7 @@ func (s *Server) orgReader(r *request) *Fault {
 		return &Fault{Status: 400, Code: "AccessDeniedException", Message: "You don't have permissions to access this resource."}
 	}
 	if !s.orgAllow(r.caller.accountID) {
-		f := throttleCodes["organizations"]
+		f := throttleOf("organizations")
 		return &f
 	}
 	return nil
@@ -338,7 +363,7 @@ func listingFault(code string) *Fault {
 	case "ServiceException":
 		return &Fault{Status: 500, Code: code, Message: "Organizations can't complete your request because of an internal service error. Try again later."}
 	case "TooManyRequestsException":
-		f := throttleCodes["organizations"]
+		f := throttleOf("organizations")
 		return &f
 	default:
 		return &Fault{Status: 400, Code: code, Message: "You can't list this parent's children now (simulated " + code + ")."}
@@ -371,7 +396,7 @@ func listTagsForResource(s *Server, r *request) (any, *Fault) {
 		switch a.TagFault {
 		case "":
 		case "TooManyRequestsException":
-			f := throttleCodes["organizations"]
+			f := throttleOf("organizations")
 			return nil, &f
 		default:
 			return nil, &Fault{Status: 400, Code: a.TagFault, Message: "You don't have permissions to access this resource."}

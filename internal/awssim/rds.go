@@ -2,7 +2,11 @@ package awssim
 
 import "strconv"
 
-func init() { register("rds", "DescribeReservedDBInstances", describeReservedDBInstances) }
+// RDS speaks the query protocol (botocore rds 2014-10-31) and throttles with Throttling, HTTP 400.
+func init() {
+	registerService("rds", protocol{namespace: "http://rds.amazonaws.com/doc/2014-10-31/"}, Fault{Status: 400, Code: "Throttling", Message: "Rate exceeded"})
+	registerOperation("rds", "DescribeReservedDBInstances", "rds:DescribeReservedDBInstances", describeReservedDBInstances)
+}
 
 type xmlReservedDBInstance struct {
 	ReservedDBInstanceId          string

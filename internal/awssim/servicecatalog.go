@@ -5,10 +5,14 @@ import (
 	"strings"
 )
 
+// Service Catalog speaks awsJson1_1; it refuses with AccessDeniedException and throttles with ThrottlingException,
+// both HTTP 400.
 func init() {
-	register("servicecatalog", "SearchProvisionedProducts", searchProvisionedProducts)
-	register("servicecatalog", "DescribeRecord", describeRecord)
-	register("servicecatalog", "DescribeProvisioningArtifact", describeProvisioningArtifact)
+	registerService("servicecatalog", protocol{json: true, denied: Fault{Status: 400, Code: "AccessDeniedException"}},
+		Fault{Status: 400, Code: "ThrottlingException", Message: "Rate exceeded"})
+	registerOperation("servicecatalog", "SearchProvisionedProducts", "servicecatalog:SearchProvisionedProducts", searchProvisionedProducts)
+	registerOperation("servicecatalog", "DescribeRecord", "servicecatalog:DescribeRecord", describeRecord)
+	registerOperation("servicecatalog", "DescribeProvisioningArtifact", "servicecatalog:DescribeProvisioningArtifact", describeProvisioningArtifact)
 }
 
 type jsonProvisionedProduct struct {

@@ -95,10 +95,12 @@ func TestRegisteredServiceAnswersInItsProtocol(t *testing.T) {
 	if f := accessDenied("simtest", "no"); f.Code != "AccessDeniedException" || f.Status != 403 || f.Message != "no" {
 		t.Errorf("refusal %+v", f)
 	}
-	if f := throttleCodes["simtest"]; f.Code != "TooManyRequestsException" || f.Status != 429 {
+	if f := throttleOf("simtest"); f.Code != "TooManyRequestsException" || f.Status != 429 {
 		t.Errorf("throttling %+v", f)
 	}
-	if action, resource := iamActions["simtest.GetThings"](nil); action != "simtest:GetThings" || resource != "*" {
+	if o, _ := operationOf("simtest", "GetThings"); o.iam == nil {
+		t.Error("GetThings: no IAM action registered")
+	} else if action, resource := o.iam(nil); action != "simtest:GetThings" || resource != "*" {
 		t.Errorf("IAM: %s on %s", action, resource)
 	}
 }

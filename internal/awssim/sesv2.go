@@ -22,7 +22,6 @@ func init() {
 	registerService("ses", protocol{rest: map[string]string{"POST /v2/email/outbound-emails": "SendEmail"},
 		denied: Fault{Status: 403, Code: "AccessDeniedException"}, maxBody: sesMaxRequestBytes},
 		Fault{Status: 429, Code: "TooManyRequestsException", Message: "Maximum sending rate exceeded."})
-	register("ses", "SendEmail", sendEmail)
 	registerDemo(demoSES)
 	// SES authorizes a send against the identity that lets the caller use the From address. SendEmail of the v2 API
 	// is ses:SendEmail in the Service Authorization Reference
@@ -30,10 +29,8 @@ func init() {
 	// with raw content SES checks ses:SendRawEmail too: its refusal names that action ("not authorized to perform
 	// 'ses:SendRawEmail' on resource 'arn:aws:ses:...:identity/...'", as django-anymail documents for its SES v2
 	// backend). The simulator requires both, so a template granting one is refused as AWS would refuse it.
-	iamActions["ses.SendEmail"] = func(r *request) (string, string) { return "ses:SendEmail", sendingIdentityARN(r) }
-	iamAlso["ses.SendEmail"] = []func(r *request) (string, string){
-		func(r *request) (string, string) { return "ses:SendRawEmail", sendingIdentityARN(r) },
-	}
+	registerOperationOn("ses", "SendEmail", func(r *request) (string, string) { return "ses:SendEmail", sendingIdentityARN(r) }, sendEmail,
+		func(r *request) (string, string) { return "ses:SendRawEmail", sendingIdentityARN(r) })
 }
 
 // SESMaxMessageBytes is SES's limit on one message through the v2 API: "40 MB per message (after base64 encoding)"

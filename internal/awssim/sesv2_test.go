@@ -63,7 +63,7 @@ func TestSESv2SendEmailWire(t *testing.T) {
 	if len(s.Emails()) != 2 {
 		t.Errorf("%d emails kept, want the 2 accepted", len(s.Emails()))
 	}
-	if f := throttleCodes["ses"]; f.Code != "TooManyRequestsException" || f.Status != 429 {
+	if f := throttleOf("ses"); f.Code != "TooManyRequestsException" || f.Status != 429 {
 		t.Errorf("throttling %+v", f)
 	}
 }

@@ -13,7 +13,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
-func init() { register("sns", "Publish", publish) }
+// SNS speaks the query protocol (botocore sns 2010-03-31). It refuses with AuthorizationError (HTTP 403) and
+// throttles with Throttled (botocore: ThrottledException, HTTP 429). Publish acts on its topic.
+func init() {
+	registerService("sns", protocol{namespace: "http://sns.amazonaws.com/doc/2010-03-31/", denied: Fault{Status: 403, Code: "AuthorizationError"}},
+		Fault{Status: 429, Code: "Throttled", Message: "Rate exceeded"})
+	registerOperationOn("sns", "Publish", func(r *request) (string, string) { return "sns:Publish", r.form.Get("TopicArn") }, publish)
+}
 
 // maxMessageBytes is SNS's limit on a message: 256 KiB, "all parts of the message attribute, including name, type,
 // and value, are included in the message size restriction" (botocore's MessageAttributeValue; the subject is apart).

@@ -10,9 +10,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
+// STS speaks the query protocol and is global here (the SDK signs every region's endpoint as sts); it throttles with
+// Throttling, HTTP 400, and refuses with AWS's common AccessDenied. GetCallerIdentity needs no permission; AssumeRole
+// acts on the role it names.
 func init() {
-	register("sts", "AssumeRole", assumeRole)
-	register("sts", "GetCallerIdentity", getCallerIdentity)
+	registerService("sts", protocol{global: true, namespace: "https://sts.amazonaws.com/doc/2011-06-15/"}, Fault{Status: 400, Code: "Throttling", Message: "Rate exceeded"})
+	registerOperationOn("sts", "AssumeRole", func(r *request) (string, string) { return "sts:AssumeRole", r.form.Get("RoleArn") }, assumeRole)
+	registerOperationOn("sts", "GetCallerIdentity", func(*request) (string, string) { return "", "" }, getCallerIdentity)
+	// An AssumeRole reaches into the role's account: its stream, and a fault plan's denial, are that account's.
+	registerReach("sts", "AssumeRole", func(r *request) {
+		if a, err := arn.Parse(r.form.Get("RoleArn")); err == nil {
+			r.call.Target = a.AccountID
+		}
+	})
 }
 
 var sessionName = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)

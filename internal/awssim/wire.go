@@ -23,11 +23,14 @@ type protocol struct {
 	rest map[string]string
 	// global services answer in any region and hold their data on the account, not on a region.
 	global bool
-	// denied is the service's refusal of a caller without the permission, its message left to fill; empty for AWS's
-	// common AccessDenied (HTTP 403).
+	// denied is the service's refusal of a caller without the permission, its Message (if any) put before IAM's
+	// words; empty for AWS's common AccessDenied (HTTP 403).
 	denied Fault
 	// maxBody is the most of a request the simulator reads; zero is defaultMaxBody. SES takes 40 MB messages.
 	maxBody int64
+	// serve, when set, answers the service's requests whole, for a protocol another implementation speaks (S3,
+	// through gofakes3): it authenticates, authorizes, counts and intercepts as the server does for the others.
+	serve func(s *Server, w http.ResponseWriter, r *http.Request, key, region string)
 }
 
 // defaultMaxBody bounds a request to the services whose requests are small (lists and describes, a digest).
@@ -35,16 +38,6 @@ const defaultMaxBody = 4 << 20
 
 // isJSON says the protocol answers in JSON: awsJson1_0, awsJson1_1 or restJson1.
 func (p protocol) isJSON() bool { return p.json || p.rest != nil }
-
-var protocols = map[string]protocol{
-	"organizations":  {json: true},
-	"servicecatalog": {json: true},
-	"sts":            {namespace: "https://sts.amazonaws.com/doc/2011-06-15/"},
-	"cloudformation": {namespace: "http://cloudformation.amazonaws.com/doc/2010-05-15/"},
-	"rds":            {namespace: "http://rds.amazonaws.com/doc/2014-10-31/"},
-	"sns":            {namespace: "http://sns.amazonaws.com/doc/2010-03-31/"},
-	"ec2":            {ec2: true, namespace: "http://ec2.amazonaws.com/doc/2016-11-15/"},
-}
 
 // operation names the call: the X-Amz-Target suffix for awsJson1_1, the Action form field for query protocols.
 func (p protocol) operation(r *http.Request, body []byte) (string, url.Values, error) {
@@ -233,7 +226,3 @@ func decodeJSON(body []byte, v any) *Fault {
 
 // handler answers one operation; out is encoded in the service's protocol.
 type handler func(s *Server, r *request) (out any, f *Fault)
-
-var handlers = map[string]handler{}
-
-func register(service, op string, h handler) { handlers[service+"."+op] = h }

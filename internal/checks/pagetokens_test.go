@@ -9,6 +9,7 @@ import (
 	"github.com/orgaudit/orgaudit/internal/awserr"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/testkit"
 )
 
 // TestRepeatedPageTokenIsAnError drives every paginated check through the real SDK against a simulator whose
@@ -37,10 +38,7 @@ func TestRepeatedPageTokenIsAnError(t *testing.T) {
 				if repeat {
 					org.RepeatToken = []string{c.operation}
 				}
-				sim := awssim.New(org)
-				if err := sim.Start(); err != nil {
-					t.Fatal(err)
-				}
+				sim := testkit.StartSim(t, org)
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				tg := checks.Target{AccountID: c.account, Partition: "aws", Region: c.region, Config: sim.Config(c.account, c.region),
 					AsOf: asOf, Limits: checks.DefaultLimits()}

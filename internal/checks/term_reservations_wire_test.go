@@ -8,6 +8,7 @@ import (
 
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/testkit"
 )
 
 // TestReservedNodesOverTheWire runs the ElastiCache and Redshift checks through the real SDK against the demo's
@@ -16,11 +17,7 @@ import (
 func TestReservedNodesOverTheWire(t *testing.T) {
 	t.Parallel()
 	asOf := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
-	sim := awssim.New(awssim.Demo(asOf))
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
+	sim := testkit.StartSim(t, awssim.Demo(asOf))
 	cases := []struct {
 		check           checks.Check
 		account, region string
@@ -70,11 +67,7 @@ func TestReservedNodesOverTheWire(t *testing.T) {
 func TestCommitmentsOverTheWireMatchTheDemo(t *testing.T) {
 	t.Parallel()
 	asOf := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
-	sim := awssim.New(awssim.Demo(asOf))
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
+	sim := testkit.StartSim(t, awssim.Demo(asOf))
 	cases := []struct {
 		check           checks.Check
 		account, region string
@@ -125,11 +118,7 @@ func TestGeneratedModificationsAreNotLapses(t *testing.T) {
 	t.Parallel()
 	asOf := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
 	org := awssim.Generate(awssim.GenerateOptions{Accounts: 100, Regions: []string{"eu-west-1"}, AsOf: asOf, Seed: 7})
-	sim := awssim.New(org)
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
+	sim := testkit.StartSim(t, org)
 	modified, lapsed := 0, 0
 	for _, a := range org.Accounts {
 		reg := a.Regions["eu-west-1"]

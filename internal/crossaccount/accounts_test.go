@@ -12,6 +12,7 @@ import (
 
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
+	"github.com/orgaudit/orgaudit/internal/testkit"
 )
 
 // TestRepeatedWalkPageTokenIsSaid: a listing of the walk handing a page's token back must end the walk with a recorded
@@ -28,11 +29,7 @@ func TestRepeatedWalkPageTokenIsSaid(t *testing.T) {
 			t.Parallel()
 			org := awssim.Demo(asOf)
 			org.RepeatToken = []string{op}
-			sim := awssim.New(org)
-			if err := sim.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = sim.Close() })
+			sim := testkit.StartSim(t, org)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			r, err := crossaccount.Run(ctx, sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion), options(4))
@@ -81,11 +78,7 @@ func TestWalkSaysWhatItListed(t *testing.T) {
 			if fault != nil {
 				org.ListingFaults = map[string]awssim.ListingFault{"Workloads/Prod": *fault}
 			}
-			sim := awssim.New(org)
-			if err := sim.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = sim.Close() })
+			sim := testkit.StartSim(t, org)
 			cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
 			cfg.Retryer = func() aws.Retryer {
 				return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts, o.MaxBackoff = 3, time.Millisecond })

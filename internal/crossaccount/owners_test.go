@@ -10,17 +10,14 @@ import (
 
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
+	"github.com/orgaudit/orgaudit/internal/testkit"
 )
 
 // generated starts a simulator for a generated organization.
 func generated(t *testing.T, o awssim.GenerateOptions) (*awssim.Server, *awssim.Organization) {
 	t.Helper()
 	org := awssim.Generate(o)
-	sim := awssim.New(org)
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sim.Close() })
+	sim := testkit.StartSim(t, org)
 	return sim, org
 }
 
@@ -236,11 +233,7 @@ func TestOwnerTagReadsAreRateBoundedAndThrottlingIsRetried(t *testing.T) {
 	org := awssim.Demo(asOf)
 	org.Accounts[2].TagFault = "TooManyRequestsException" // network: throttles on every attempt
 	org.RequestRate = 0                                   // the intercept below is the throttle here
-	sim := awssim.New(org)
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sim.Close() })
+	sim := testkit.StartSim(t, org)
 	_, cfg := setup(t)
 	base := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
 	base.Retryer = cfg.Retryer
@@ -311,11 +304,7 @@ func TestHostileOwnerTagIsOneCleanLine(t *testing.T) {
 			a.Tags = map[string]string{awssim.DemoOwnerTagKey: " \t\u200b"}
 		}
 	}
-	sim := awssim.New(org)
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sim.Close() })
+	sim := testkit.StartSim(t, org)
 	r, err := crossaccount.Run(context.Background(), sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion), ownerOptions(100, nil))
 	if err != nil {
 		t.Fatal(err)

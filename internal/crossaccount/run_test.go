@@ -16,17 +16,14 @@ import (
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/checks"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
+	"github.com/orgaudit/orgaudit/internal/testkit"
 )
 
 var asOf = time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
 
 func setup(t *testing.T) (*awssim.Server, aws.Config) {
 	t.Helper()
-	sim := awssim.New(awssim.Demo(asOf))
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sim.Close() })
+	sim := testkit.StartSim(t, awssim.Demo(asOf))
 	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
 	cfg.Retryer = func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {

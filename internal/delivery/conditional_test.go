@@ -10,13 +10,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/orgaudit/orgaudit/internal/awserr"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/delivery"
 	"github.com/orgaudit/orgaudit/internal/mototest"
+	"github.com/orgaudit/orgaudit/internal/testkit"
 )
 
 // conditionalStores are the S3 implementations the conditional writes are checked against: our simulator and moto,
@@ -25,17 +25,13 @@ import (
 func conditionalStores(t *testing.T) map[string]func(t *testing.T) (*s3.Client, aws.CredentialsProvider, string) {
 	return map[string]func(t *testing.T) (*s3.Client, aws.CredentialsProvider, string){
 		"awssim": func(t *testing.T) (*s3.Client, aws.CredentialsProvider, string) {
-			sim := awssim.New(awssim.Demo(time.Now()))
-			if err := sim.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = sim.Close() })
+			sim := testkit.StartSim(t, awssim.Demo(time.Now()))
 			cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
 			return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }), cfg.Credentials, awssim.DemoBucket
 		},
 		"moto": func(t *testing.T) (*s3.Client, aws.CredentialsProvider, string) {
 			url := mototest.Start(t)
-			creds := credentials.NewStaticCredentialsProvider("AKIAMOTODELIVERY0001", "moto-secret", "")
+			creds := mototest.Credentials("AKIAMOTODELIVERY0001")
 			client := s3.New(s3.Options{Region: "us-east-1", Credentials: creds, BaseEndpoint: aws.String(url), UsePathStyle: true})
 			const bucket = "orgaudit-reports-moto"
 			if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/delivery"
+	"github.com/orgaudit/orgaudit/internal/testkit"
 )
 
 func TestKey(t *testing.T) {
@@ -33,11 +34,7 @@ func TestKey(t *testing.T) {
 
 func TestLinkExpiryIsTheTrueOne(t *testing.T) {
 	t.Parallel()
-	sim := awssim.New(awssim.Demo(time.Now()))
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
+	sim := testkit.StartSim(t, awssim.Demo(time.Now()))
 	ctx := context.Background()
 	base := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
 	client := s3.NewFromConfig(base, func(o *s3.Options) { o.UsePathStyle = true })
@@ -94,11 +91,7 @@ func expiresParam(t *testing.T, link string) int {
 func TestTakersOfAStaleClaimCannotBothWin(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
-	sim := awssim.New(awssim.Demo(now))
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
+	sim := testkit.StartSim(t, awssim.Demo(now))
 	ctx := context.Background()
 	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
 	store := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })

@@ -11,10 +11,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
-	templates "github.com/orgaudit/orgaudit/deploy/cloudformation"
 	"github.com/orgaudit/orgaudit/internal/awserr"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/delivery"
+	"github.com/orgaudit/orgaudit/internal/testkit"
 )
 
 // claimWorld is the demo organization with the templates' IAM enforced: the store and the topic are called with the
@@ -31,21 +31,14 @@ func newClaimWorld(t *testing.T, without ...awssim.PolicyAction) claimWorld {
 	t.Helper()
 	now := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
 	org := awssim.Demo(now)
-	sim := awssim.New(org)
-	d := awssim.DemoDeployment(org, templates.Management, templates.MemberRole, awssim.DemoKMSKeyARN)
+	d := testkit.DemoDeployment(org)
 	for _, a := range without {
 		var err error
 		if d, err = d.Without(a); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := sim.EnforceTemplates(d); err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sim.Close() })
+	sim := testkit.StartEnforced(t, org, d)
 	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
 	return claimWorld{sim: sim, store: s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }), topic: sns.NewFromConfig(cfg), now: now}
 }

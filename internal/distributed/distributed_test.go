@@ -17,7 +17,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/orgaudit/orgaudit/deploy/cloudformation"
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/checks"
@@ -26,6 +25,7 @@ import (
 	"github.com/orgaudit/orgaudit/internal/distributed"
 	"github.com/orgaudit/orgaudit/internal/history"
 	"github.com/orgaudit/orgaudit/internal/report"
+	"github.com/orgaudit/orgaudit/internal/testkit"
 )
 
 var (
@@ -42,17 +42,10 @@ const shardSize = 3
 func startSim(t *testing.T) (*awssim.Server, aws.Config) {
 	t.Helper()
 	org := awssim.Demo(asOf)
-	sim := awssim.New(org)
 	// Deployed in the distributed mode: only it lets the function read and write its run parts.
-	d := awssim.DemoDeployment(org, cloudformation.Management, cloudformation.MemberRole, awssim.DemoKMSKeyARN)
+	d := testkit.DemoDeployment(org)
 	d.ManagementParameters["Mode"] = "distributed"
-	if err := sim.EnforceTemplates(d); err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sim.Close() })
+	sim := testkit.StartEnforced(t, org, d)
 	return sim, sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
 }
 

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/orgaudit/orgaudit/deploy/cloudformation"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
 	"github.com/orgaudit/orgaudit/internal/distributed"
+	"github.com/orgaudit/orgaudit/internal/testkit"
 )
 
 // TestMapOutputStaysUnderThePayloadQuota: 10,000 accounts in shards of 5 make 2,000 items, and every shard fails
@@ -21,7 +21,7 @@ import (
 func TestMapOutputStaysUnderThePayloadQuota(t *testing.T) {
 	t.Parallel()
 	org := awssim.Demo(asOf)
-	d := awssim.DemoDeployment(org, cloudformation.Management, cloudformation.MemberRole, awssim.DemoKMSKeyARN)
+	d := testkit.DemoDeployment(org)
 	d.ManagementParameters["Mode"] = "distributed"
 	definition, err := awssim.StateMachineDefinition(org, d)
 	if err != nil {

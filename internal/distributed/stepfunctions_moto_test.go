@@ -12,13 +12,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/orgaudit/orgaudit/deploy/cloudformation"
 	"github.com/orgaudit/orgaudit/internal/awsclient"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/config"
@@ -26,6 +24,7 @@ import (
 	"github.com/orgaudit/orgaudit/internal/distributed"
 	"github.com/orgaudit/orgaudit/internal/history"
 	"github.com/orgaudit/orgaudit/internal/mototest"
+	"github.com/orgaudit/orgaudit/internal/testkit"
 )
 
 // workerCrashed stands for a shard whose invocation failed: its type name is the task's Error, as Lambda's errorType.
@@ -48,7 +47,7 @@ func TestDistributedRunOnMotosInterpreter(t *testing.T) {
 	base.KMSKeyID = "" // moto's S3 knows no demo key; encryption is the simulator's tests' business
 
 	org := awssim.Demo(asOf)
-	d := awssim.DemoDeployment(org, cloudformation.Management, cloudformation.MemberRole, awssim.DemoKMSKeyARN)
+	d := testkit.DemoDeployment(org)
 	d.ManagementParameters["Mode"] = "distributed"
 	definition, err := awssim.StateMachineDefinition(org, d)
 	if err != nil {
@@ -59,8 +58,7 @@ func TestDistributedRunOnMotosInterpreter(t *testing.T) {
 	mixed := func(cfg aws.Config) aws.Config {
 		return awsclient.WithServiceEndpoints(cfg, awsclient.ServiceEndpoints{"S3": motoURL})
 	}
-	motoCfg := aws.Config{Region: awssim.DemoHomeRegion, BaseEndpoint: aws.String(motoURL),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIAMOTODISTRIBUTED1", "moto-secret", "")}
+	motoCfg := mototest.Config(motoURL, awssim.DemoHomeRegion, "AKIAMOTODISTRIBUTED1")
 	s3c := s3.NewFromConfig(motoCfg, func(o *s3.Options) { o.UsePathStyle = true })
 	fresh := func(t *testing.T) {
 		t.Helper()

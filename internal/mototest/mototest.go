@@ -1,18 +1,35 @@
-// Package mototest starts moto_server, the independent AWS emulator, for contract tests. Tests import it; the
-// product does not. It imports nothing of ours.
+// Package mototest starts moto_server, the independent AWS emulator, for contract tests: the one copy of the moto
+// fixtures. Tests import it; the product does not. Of ours it imports only testkit, the other test helpers.
 package mototest
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/orgaudit/orgaudit/internal/testkit"
 )
+
+// DefaultAccount is the account moto answers as for credentials it did not issue: any access key a test makes up.
+const DefaultAccount = "123456789012"
+
+// Credentials are made-up static credentials moto accepts as DefaultAccount. Each test names its own access key, so
+// a key in moto's logs says which test sent the call.
+func Credentials(accessKeyID string) aws.CredentialsProvider {
+	return credentials.NewStaticCredentialsProvider(accessKeyID, "moto-secret", "")
+}
+
+// Config is an SDK configuration that sends every service to moto at url, in region, signed with Credentials.
+func Config(url, region, accessKeyID string) aws.Config {
+	return aws.Config{Region: region, BaseEndpoint: aws.String(url), Credentials: Credentials(accessKeyID)}
+}
 
 // RequireEnv makes a missing moto_server a test failure instead of a skip; CI sets it.
 const RequireEnv = "ORGAUDIT_REQUIRE_MOTO"
@@ -51,7 +68,7 @@ func launch(path string, env []string) (string, func(), error) {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	var logs syncBuffer
+	var logs testkit.Buffer // moto writes while launch reads, on failure
 	cmd := exec.Command(path, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	// moto's own clients (Step Functions' interpreter reading S3 or sending to SQS, for one) call the server on
@@ -85,15 +102,3 @@ func launch(path string, env []string) (string, func(), error) {
 	stop()
 	return "", nil, fmt.Errorf("moto_server did not answer on %s within 60s: %s", url, logs.String())
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

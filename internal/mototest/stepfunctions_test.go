@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
@@ -48,8 +47,7 @@ func TestTemplatesStateMachineRunsOnMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(url),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIAMOTOSTEPS0000001", "moto-secret", "")}
+	cfg := mototest.Config(url, "us-east-1", "AKIAMOTOSTEPS0000001")
 	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 	// The report bucket the deployment names: the definition's ResultWriter writes the map's results there.
 	const bucket, manifestKey = awssim.DemoBucket, "orgaudit/runs/2026/11/22/scheduler-20261122T080000Z/manifest.json"
