@@ -287,7 +287,7 @@ func TestContractWalkFollowsEncodingJSON(t *testing.T) {
 	type Exported struct {
 		Promoted bool `json:"promoted"`
 	}
-	type custom struct{ X int }
+	type custom struct{}
 	type sample struct {
 		inner
 		*Exported
