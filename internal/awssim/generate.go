@@ -45,11 +45,6 @@ func GeneratedTopicARN(o GenerateOptions) string {
 	return fmt.Sprintf("arn:aws:sns:%s:%s:%s", o.Regions[0], GeneratedManagementAccount, GeneratedTopicName)
 }
 
-// GeneratedOwnerTopicARN is the generated organization's owners' digest topic.
-func GeneratedOwnerTopicARN(o GenerateOptions) string {
-	return fmt.Sprintf("arn:aws:sns:%s:%s:%s", o.Regions[0], GeneratedManagementAccount, GeneratedOwnerTopicName)
-}
-
 var failedStatuses = []string{"CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED", "UPDATE_FAILED",
 	"UPDATE_ROLLBACK_FAILED", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_ROLLBACK_FAILED"}
 

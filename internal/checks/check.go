@@ -463,13 +463,13 @@ func recentPurchase(t Target, start time.Time) bool {
 	return !start.Before(t.AsOf.AddDate(0, 0, -t.Limits.LapsedDays))
 }
 
-// paymentFailed words a purchase whose payment failed: it is not in effect, though its buyer may count on it. start
-// is when it was to start; nil when AWS did not say.
-func paymentFailed(f *Finding, start *time.Time) {
+// paymentFailed words a purchase whose payment failed: it is not in effect, though its buyer may count on it. what
+// names it ("purchase", "plan"); start is when it was to start, nil when AWS did not say.
+func paymentFailed(f *Finding, what string, start *time.Time) {
 	f.Severity = Critical
-	f.Reason = "payment failed: the purchase is not in effect"
+	f.Reason = "payment failed: the " + what + " is not in effect"
 	if start != nil {
-		f.Reason = "payment failed: the purchase due to start " + start.UTC().Format("2006-01-02") + " is not in effect"
+		f.Reason = "payment failed: the " + what + " due to start " + start.UTC().Format("2006-01-02") + " is not in effect"
 	}
 }
 

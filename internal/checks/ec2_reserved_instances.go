@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -45,94 +43,46 @@ func (c EC2ReservedInstances) run(ctx context.Context, api ec2ReservedInstancesA
 	if err != nil {
 		return nil, fmt.Errorf("describe reserved instances: %w", err)
 	}
-	var ending, renewals, failed, unknown []ec2types.ReservedInstances
-	for _, ri := range out.ReservedInstances {
-		switch ri.State {
-		case ec2types.ReservedInstanceStateActive:
-			ending = append(ending, ri)
-			renewals = append(renewals, ri)
-		case ec2types.ReservedInstanceStateRetired:
-			// AWS sets a retired reservation's End to when it ended. One that ended early, modified or exchanged, is
-			// no lapse: its successor carries its capacity on and is judged on its own. Without an End it is
-			// reported with its expiry unknown.
-			if ri.End == nil || lapsedWithin(t.AsOf, *ri.End, t.Limits) && !endedEarly(ri, out.ReservedInstances) {
-				ending = append(ending, ri)
-			}
-		case ec2types.ReservedInstanceStateQueued, ec2types.ReservedInstanceStatePaymentPending:
-			renewals = append(renewals, ri)
-		case ec2types.ReservedInstanceStatePaymentFailed:
-			if ri.Start == nil || recentPurchase(t, *ri.Start) {
-				failed = append(failed, ri)
-			}
-		case ec2types.ReservedInstanceStateQueuedDeleted:
-			// A queued purchase deleted before it started: never in effect, on purpose, and renews nothing.
-		default:
-			unknown = append(unknown, ri)
-		}
+	ris := out.ReservedInstances
+	items := make([]commitment, len(ris))
+	statuses := make([]string, len(ris))
+	for i, ri := range ris {
+		items[i] = commitment{ID: aws.ToString(ri.ReservedInstancesId), Role: ec2States[string(ri.State)], Start: ri.Start, End: ri.End}
+		statuses[i] = string(ri.State)
 	}
-	// Earliest end first, so each renewal is matched to the reservation it was most likely bought for.
-	sort.SliceStable(ending, func(i, j int) bool { return aws.ToTime(ending[i].End).Before(aws.ToTime(ending[j].End)) })
-	used := map[string]bool{}
-	var findings []Finding
-	for _, ri := range ending {
-		f := t.finding(c.Name(), "AWS::EC2::ReservedInstances", aws.ToString(ri.ReservedInstancesId))
-		f.Status = string(ri.State)
-		ended := ri.End != nil && !ri.End.After(t.AsOf)
-		var renewal *ec2types.ReservedInstances
-		if ri.End != nil {
-			renewal = renewalFor(ri, renewals, used, t)
-		}
-		covered := renewal != nil && aws.ToInt32(renewal.InstanceCount) >= aws.ToInt32(ri.InstanceCount)
-		// Lapsed, the gap lasts until the renewal is in effect: queued to start later, or its payment pending.
-		pending := renewal != nil && renewal.State != ec2types.ReservedInstanceStateActive
-		switch {
-		case ri.End == nil:
-			unknownExpiry(&f, "End")
-		case ended && covered && !pending:
-			continue // lapsed and bought again: nothing to do
-		case ended:
-			notRenewed(&f, t.AsOf, *ri.End)
-		case !expiryFinding(&f, t.AsOf, *ri.End, t.Limits):
-			continue
-		}
-		c.details(&f, t, ri)
-		if renewal != nil {
-			q := *renewal
-			id := aws.ToString(q.ReservedInstancesId)
-			how := "queued"
+	k := commitmentKind{check: c.Name(), resourceType: "AWS::EC2::ReservedInstances", missing: "End", purchase: "purchase",
+		sameKind: func(i, j int) bool { return sameConfiguration(ris[j], ris[i]) },
+		covers:   func(i, j int) bool { return aws.ToInt32(ris[j].InstanceCount) >= aws.ToInt32(ris[i].InstanceCount) },
+		// AWS sets a retired reservation's End to when it ended. One that ended early, modified or exchanged, is no
+		// lapse: its successor carries its capacity on and is judged on its own.
+		endedEarly: func(i int) bool { return endedEarly(ris[i], ris) },
+		renewal: func(i, j int) (detail, how, shortfall string) {
+			q := ris[j]
+			how = "queued"
 			if q.State != ec2types.ReservedInstanceStateQueued {
 				how = "bought outright, " + string(q.State)
 			}
-			f.Details["Renewal"] = fmt.Sprintf("%s: %d × %s from %s (%s)", id, aws.ToInt32(q.InstanceCount), q.InstanceType, aws.ToTime(q.Start).UTC().Format("2006-01-02"), how)
-			f.Reason = strings.TrimSuffix(f.Reason, ", not renewed") // renewed, if only in part
-			switch {
-			case covered && ended:
-				f.Severity = Warning // lapsed: covered only once the renewal is in effect
-				f.Reason += fmt.Sprintf("; renewal %s (%s)", how, id)
-			case covered:
-				f.Severity = Notice
-				f.Reason += fmt.Sprintf("; renewal %s (%s)", how, id)
-			default:
-				f.Reason += fmt.Sprintf("; renewal %s for only %d of %d instances (%s)", how, aws.ToInt32(q.InstanceCount), aws.ToInt32(ri.InstanceCount), id)
-			}
-		}
-		findings = append(findings, f)
-	}
-	for _, ri := range failed {
-		f := t.finding(c.Name(), "AWS::EC2::ReservedInstances", aws.ToString(ri.ReservedInstancesId))
-		f.Status = string(ri.State)
-		paymentFailed(&f, ri.Start)
-		c.details(&f, t, ri)
-		findings = append(findings, f)
-	}
-	for _, ri := range unknown {
-		f := t.finding(c.Name(), "AWS::EC2::ReservedInstances", aws.ToString(ri.ReservedInstancesId))
-		f.Status = string(ri.State)
-		stateNotRecognised(&f, string(ri.State), ri.End)
-		c.details(&f, t, ri)
+			detail = fmt.Sprintf("%s: %d × %s from %s (%s)", aws.ToString(q.ReservedInstancesId), aws.ToInt32(q.InstanceCount), q.InstanceType, aws.ToTime(q.Start).UTC().Format("2006-01-02"), how)
+			return detail, how, fmt.Sprintf("for only %d of %d instances", aws.ToInt32(q.InstanceCount), aws.ToInt32(ris[i].InstanceCount))
+		}}
+	var findings []Finding
+	for _, tf := range commitmentFindings(t, k, items, statuses) {
+		f := tf.Finding
+		c.details(&f, t, ris[tf.item])
 		findings = append(findings, f)
 	}
 	return findings, nil
+}
+
+// ec2States are EC2's reservation states (ReservedInstanceState). A queued purchase deleted before it started was
+// never in effect, on purpose, and renews nothing. Any other state is reported as not recognised.
+var ec2States = termStates{
+	string(ec2types.ReservedInstanceStateActive):         roleActive,
+	string(ec2types.ReservedInstanceStatePaymentPending): rolePending,
+	string(ec2types.ReservedInstanceStateQueued):         roleQueued,
+	string(ec2types.ReservedInstanceStateRetired):        roleRetired,
+	string(ec2types.ReservedInstanceStatePaymentFailed):  roleFailed,
+	string(ec2types.ReservedInstanceStateQueuedDeleted):  roleWithdrawn,
 }
 
 // details fills what every finding says of reservation ri.
@@ -192,31 +142,4 @@ func sameConfiguration(q, ri ec2types.ReservedInstances) bool {
 		return false
 	}
 	return ri.Scope != ec2types.ScopeAvailabilityZone || aws.ToString(q.AvailabilityZone) == aws.ToString(ri.AvailabilityZone)
-}
-
-// renewalFor finds an unused reservation of the same kind that takes over from ri, and marks it used: a queued
-// purchase starting within a day of ri's end (or, once ri has lapsed, any time after), or one bought outright
-// (payment-pending or active) within renewalWindow and outlasting ri.
-func renewalFor(ri ec2types.ReservedInstances, candidates []ec2types.ReservedInstances, used map[string]bool, t Target) *ec2types.ReservedInstances {
-	end := aws.ToTime(ri.End)
-	from, to := renewalWindow(t.AsOf, end, t.Limits)
-	ended := !end.After(t.AsOf)
-	for i, q := range candidates {
-		id := aws.ToString(q.ReservedInstancesId)
-		if used[id] || id == aws.ToString(ri.ReservedInstancesId) || q.Start == nil || !sameConfiguration(q, ri) {
-			continue
-		}
-		gap := q.Start.Sub(end)
-		var renews bool
-		if q.State == ec2types.ReservedInstanceStateQueued {
-			renews = gap > -24*time.Hour && (gap < 24*time.Hour || ended)
-		} else {
-			renews = !q.Start.Before(from) && !q.Start.After(to) && (q.End == nil || q.End.After(end))
-		}
-		if renews {
-			used[id] = true
-			return &candidates[i]
-		}
-	}
-	return nil
 }

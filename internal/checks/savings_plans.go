@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -67,7 +66,7 @@ type savingsPlan struct {
 func (c SavingsPlans) run(ctx context.Context, api savingsPlansAPI, t Target) ([]Finding, error) {
 	// Every state comes back unfiltered (the states filter would drop nothing the check wants); a renewal can sit on
 	// any page, so the whole listing is read first. The SDK has no paginator for this operation.
-	var ending, renewals, unpaid, unknown []savingsPlan
+	var plans []savingsPlan
 	tokens := NewPageTokens("DescribeSavingsPlans")
 	in := &savingsplans.DescribeSavingsPlansInput{}
 	for {
@@ -79,118 +78,64 @@ func (c SavingsPlans) run(ctx context.Context, api savingsPlansAPI, t Target) ([
 			return nil, fmt.Errorf("describe savings plans: %w", err)
 		}
 		for _, sp := range page.SavingsPlans {
-			p := readSavingsPlan(sp)
-			switch sp.State {
-			case sptypes.SavingsPlanStateActive:
-				ending = append(ending, p)
-				if p.hasStart && p.ends {
-					renewals = append(renewals, p)
-				}
-			case sptypes.SavingsPlanStateQueued, sptypes.SavingsPlanStatePaymentPending:
-				if p.hasStart && p.ends {
-					renewals = append(renewals, p)
-				}
-			case sptypes.SavingsPlanStateRetired:
-				// Without a readable end it is reported with its expiry unknown; one whose end is still ahead did
-				// not lapse.
-				if !p.ends || lapsedWithin(t.AsOf, p.end, t.Limits) {
-					ending = append(ending, p)
-				}
-			case sptypes.SavingsPlanStatePaymentFailed:
-				// A purchase whose payment failed is not in effect; one that was to start more than LapsedDays ago
-				// is history.
-				if !p.hasStart || recentPurchase(t, p.start) {
-					unpaid = append(unpaid, p)
-				}
-			case sptypes.SavingsPlanStateQueuedDeleted, sptypes.SavingsPlanStatePendingReturn, sptypes.SavingsPlanStateReturned:
-				// Ended, or being ended, on purpose: a queued purchase deleted before it started, a plan returned
-				// (ReturnSavingsPlan) or on its way back. None is a lapse, and none renews anything.
-			default:
-				unknown = append(unknown, p)
-			}
+			plans = append(plans, readSavingsPlan(sp))
 		}
 		if page.NextToken == nil || *page.NextToken == "" {
 			break
 		}
 		in.NextToken = page.NextToken
 	}
-	// Earliest end first, so each renewal is matched to the plan it was most likely bought for; undated last.
-	sort.SliceStable(ending, func(i, j int) bool {
-		a, b := ending[i], ending[j]
-		if a.ends != b.ends {
-			return a.ends
+	items := make([]commitment, len(plans))
+	statuses := make([]string, len(plans))
+	for i := range plans {
+		p := &plans[i]
+		items[i] = commitment{ID: aws.ToString(p.SavingsPlanId), Role: savingsPlanStates[string(p.State)]}
+		if p.hasStart {
+			items[i].Start = &p.start
 		}
-		return a.ends && a.end.Before(b.end)
-	})
-	used := map[string]bool{}
-	var out []Finding
-	for _, p := range ending {
-		f := c.finding(t, p)
-		var renewal *savingsPlan
 		if p.ends {
-			renewal = savingsPlanRenewalFor(p, renewals, used, t)
+			items[i].End = &p.end
 		}
-		ended := p.ends && !p.end.After(t.AsOf)
-		covered := renewal != nil && covers(renewal, p)
-		// Lapsed, the gap lasts until the renewal is in effect: queued to start later, or its payment pending.
-		pending := renewal != nil && renewal.State != sptypes.SavingsPlanStateActive
-		switch {
-		case !p.ends:
-			unknownExpiry(&f, "end")
-		case ended && covered && !pending:
-			continue // lapsed and bought again: nothing to do
-		case ended:
-			notRenewed(&f, t.AsOf, p.end)
-		case !expiryFinding(&f, t.AsOf, p.end, t.Limits):
-			continue
-		}
-		if renewal != nil {
-			q := renewal
+		statuses[i] = string(p.State)
+	}
+	k := commitmentKind{check: c.Name(), resourceType: "AWS::SavingsPlans::SavingsPlan", missing: "end", purchase: "plan",
+		queuedFirst: true, sameKind: func(i, j int) bool { return sameSavingsPlanKind(plans[j], plans[i]) },
+		covers: func(i, j int) bool { return covers(plans[j], plans[i]) },
+		renewal: func(i, j int) (detail, how, shortfall string) {
+			p, q := plans[i], plans[j]
 			id := aws.ToString(q.SavingsPlanId)
-			how := "queued"
+			how = "queued"
 			if q.State != sptypes.SavingsPlanStateQueued {
 				how = "bought outright, " + string(q.State)
 			}
-			f.Details["Renewal"] = fmt.Sprintf("%s: %s %s/h from %s (%s)", id, q.SavingsPlanType, aws.ToString(q.Commitment), q.start.UTC().Format("2006-01-02"), how)
-			f.Reason = strings.TrimSuffix(f.Reason, ", not renewed") // renewed, if only in part
-			switch {
-			case covered && ended:
-				f.Severity = Warning // lapsed: covered only once the renewal is in effect
-				f.Reason += fmt.Sprintf("; renewal %s (%s)", how, id)
-			case covered:
-				f.Severity = Notice
-				f.Reason += fmt.Sprintf("; renewal %s (%s)", how, id)
-			default:
-				f.Reason += fmt.Sprintf("; renewal %s commits only %s of %s per hour (%s)", how, aws.ToString(q.Commitment), aws.ToString(p.Commitment), id)
-			}
-		}
-		out = append(out, f)
-	}
-	for _, p := range unpaid {
-		f := c.finding(t, p)
-		f.Severity = Critical
-		f.Reason = "payment failed: the plan is not in effect"
-		if p.hasStart {
-			f.Reason = "payment failed: the plan due to start " + p.start.UTC().Format("2006-01-02") + " is not in effect"
-		}
-		out = append(out, f)
-	}
-	for _, p := range unknown {
-		f := c.finding(t, p)
-		var end *time.Time
-		if p.ends {
-			end = &p.end
-		}
-		stateNotRecognised(&f, string(p.State), end)
+			detail = fmt.Sprintf("%s: %s %s/h from %s (%s)", id, q.SavingsPlanType, aws.ToString(q.Commitment), q.start.UTC().Format("2006-01-02"), how)
+			return detail, how, fmt.Sprintf("commits only %s of %s per hour", aws.ToString(q.Commitment), aws.ToString(p.Commitment))
+		}}
+	var out []Finding
+	for _, tf := range commitmentFindings(t, k, items, statuses) {
+		f := tf.Finding
+		c.describe(&f, t, plans[tf.item])
 		out = append(out, f)
 	}
 	return out, nil
 }
 
-// finding fills what every finding of plan p says about it.
-func (c SavingsPlans) finding(t Target, p savingsPlan) Finding {
-	f := t.finding(c.Name(), "AWS::SavingsPlans::SavingsPlan", aws.ToString(p.SavingsPlanId))
-	f.Status = string(p.State)
+// savingsPlanStates are the plans' states (SavingsPlanState). queued-deleted, pending-return and returned are ended,
+// or being ended, on purpose: a queued purchase deleted before it started, a plan returned (ReturnSavingsPlan) or on
+// its way back; none is a lapse, and none renews anything. Any other state is reported as not recognised.
+var savingsPlanStates = termStates{
+	string(sptypes.SavingsPlanStateActive):         roleActive,
+	string(sptypes.SavingsPlanStatePaymentPending): rolePending,
+	string(sptypes.SavingsPlanStateQueued):         roleQueued,
+	string(sptypes.SavingsPlanStateRetired):        roleRetired,
+	string(sptypes.SavingsPlanStatePaymentFailed):  roleFailed,
+	string(sptypes.SavingsPlanStateQueuedDeleted):  roleWithdrawn,
+	string(sptypes.SavingsPlanStatePendingReturn):  roleWithdrawn,
+	string(sptypes.SavingsPlanStateReturned):       roleWithdrawn,
+}
+
+// describe fills what every finding of plan p says about it.
+func (c SavingsPlans) describe(f *Finding, t Target, p savingsPlan) {
 	f.ResourceName = aws.ToString(p.Description)
 	f.Details["Plan type"] = string(p.SavingsPlanType)
 	f.Details["Instance family"] = aws.ToString(p.Ec2InstanceFamily)
@@ -213,7 +158,6 @@ func (c SavingsPlans) finding(t Target, p savingsPlan) Finding {
 	}
 	f.Details["Offering ID"] = aws.ToString(p.OfferingId)
 	f.ConsoleURL = fmt.Sprintf("https://%s/costmanagement/home#/savings-plans/inventory", consoleHost(t.Partition))
-	return f
 }
 
 // readSavingsPlan parses a plan's start and end, which AWS reports as ISO 8601 text ("2026-11-22T12:00:00.000Z"). A
@@ -229,40 +173,16 @@ func readSavingsPlan(sp sptypes.SavingsPlan) savingsPlan {
 	return p
 }
 
-// savingsPlanRenewalFor finds an unused plan that takes over from p, and marks it used: of the same type (and, for an
-// EC2 Instance plan, the same family and region) and currency; queued to start within a day of p's end (or, once p
-// has ended, any time after), or bought outright within renewalWindow and outlasting p.
-func savingsPlanRenewalFor(p savingsPlan, candidates []savingsPlan, used map[string]bool, t Target) *savingsPlan {
-	from, to := renewalWindow(t.AsOf, p.end, t.Limits)
-	ended := !p.end.After(t.AsOf)
-	// A queued plan says outright what it replaces, so it is matched before any plan bought outright.
-	for _, queued := range []bool{true, false} {
-		for i, q := range candidates {
-			id := aws.ToString(q.SavingsPlanId)
-			if used[id] || id == aws.ToString(p.SavingsPlanId) || (q.State == sptypes.SavingsPlanStateQueued) != queued ||
-				q.SavingsPlanType != p.SavingsPlanType || q.Currency != p.Currency ||
-				aws.ToString(q.Ec2InstanceFamily) != aws.ToString(p.Ec2InstanceFamily) || aws.ToString(q.Region) != aws.ToString(p.Region) {
-				continue
-			}
-			gap := q.start.Sub(p.end)
-			var renews bool
-			if queued {
-				renews = gap > -24*time.Hour && (gap < 24*time.Hour || ended)
-			} else {
-				renews = !q.start.Before(from) && !q.start.After(to) && q.end.After(p.end)
-			}
-			if renews {
-				used[id] = true
-				return &candidates[i]
-			}
-		}
-	}
-	return nil
+// sameSavingsPlanKind says whether q could renew p: of the same type (and, for an EC2 Instance plan, the same family
+// and region) and currency.
+func sameSavingsPlanKind(q, p savingsPlan) bool {
+	return q.SavingsPlanType == p.SavingsPlanType && q.Currency == p.Currency &&
+		aws.ToString(q.Ec2InstanceFamily) == aws.ToString(p.Ec2InstanceFamily) && aws.ToString(q.Region) == aws.ToString(p.Region)
 }
 
 // covers says renewal q commits at least as much per hour as p: a smaller one leaves part of the usage at on-demand
 // rates. A commitment that does not read as a number covers nothing the audit can vouch for.
-func covers(q *savingsPlan, p savingsPlan) bool {
+func covers(q, p savingsPlan) bool {
 	a, errA := strconv.ParseFloat(aws.ToString(q.Commitment), 64)
 	b, errB := strconv.ParseFloat(aws.ToString(p.Commitment), 64)
 	return errA == nil && errB == nil && a >= b

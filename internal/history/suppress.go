@@ -76,19 +76,6 @@ type Suppressions struct {
 	Rules []Rule
 }
 
-// Match returns the first rule active at t that matches f, or nil.
-func (s *Suppressions) Match(f checks.Finding, t time.Time) *Rule {
-	if s == nil {
-		return nil
-	}
-	for i, r := range s.Rules {
-		if r.Active(t) && r.Matches(f) {
-			return &s.Rules[i]
-		}
-	}
-	return nil
-}
-
 // SuppressionReport says what the digest and the workbook tell about the rules.
 type SuppressionReport struct {
 	// Expired are the rules whose end has passed: valid, no longer suppressing.
@@ -366,12 +353,6 @@ func ReadSuppressions(r io.Reader, now time.Time, knownChecks []string) (*Suppre
 		return nil, &InvalidError{Problems: []Problem{{Message: fmt.Sprintf("file is larger than %d bytes", MaxSuppressionsBytes)}}}
 	}
 	return ParseSuppressions(data, now, knownChecks)
-}
-
-// Validate checks a suppressions file as a run at now would: nil, or an *InvalidError with every reason.
-func Validate(data []byte, now time.Time, knownChecks []string) error {
-	_, err := ParseSuppressions(data, now, knownChecks)
-	return err
 }
 
 // ParseSuppressions reads the YAML file strictly: an unknown field, a missing check, reason, owner or expires, an

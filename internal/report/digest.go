@@ -718,6 +718,3 @@ func asciiLine(s string, n int) string {
 	}
 	return string(b)
 }
-
-// RunDate is the date part used in object keys and titles.
-func RunDate(t time.Time) string { return t.UTC().Format("2006-01-02") }
