@@ -6,15 +6,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"os"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/orgaudit/orgaudit/internal/checks"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
+	"github.com/orgaudit/orgaudit/internal/delivery"
 	"github.com/orgaudit/orgaudit/internal/history"
 	"github.com/orgaudit/orgaudit/internal/report"
 )
@@ -36,7 +35,8 @@ type recall struct {
 
 // recallOwnerTags reads the owner tags the previous run kept, before the audit, which reads only a budget of them
 // afresh. Nothing here fails the run: without them every tag is due, and the budget bounds the reads.
-func recallOwnerTags(ctx context.Context, s Settings, bucket func() (*s3.Client, error), runTime time.Time, runID string, log *slog.Logger) map[string]crossaccount.OwnerTag {
+func (j *Job) recallOwnerTags(ctx context.Context) map[string]crossaccount.OwnerTag {
+	s, bucket, runTime, runID, log := j.s, j.bucket, j.RunTime, j.RunID, j.log
 	if s.NoHistory || s.OwnerTagKey == "" {
 		return nil
 	}
@@ -70,10 +70,10 @@ func historyOwnerTags(tags []crossaccount.OwnerTag) []history.OwnerTag {
 // recallRun reads history and suppressions and diffs fan against them. It takes the suppressed findings out of
 // fan.Findings and gives the rest their memory (change, first seen, age), so that report.Build, which counts
 // fan.Findings, counts only what is open; apply then fills the result's memory fields.
-func recallRun(ctx context.Context, cfg aws.Config, s Settings, bucket func() (*s3.Client, error), fan *crossaccount.Result,
-	runID string, runTime, asOf time.Time, log *slog.Logger) *recall {
+func (j *Job) recallRun(ctx context.Context, fan *crossaccount.Result) *recall {
+	s, bucket, runID, runTime, asOf, log := j.s, j.bucket, j.RunID, j.RunTime, j.AsOf, j.log
 	m := &recall{}
-	rules, warn := loadSuppressions(ctx, cfg, s, bucket, runTime)
+	rules, warn := j.loadSuppressions(ctx)
 	if warn != "" {
 		log.WarnContext(ctx, "suppressions not applied", "file", s.Suppressions, "err", warn)
 		m.warnings = append(m.warnings, "suppressions not applied: "+warn)
@@ -209,11 +209,12 @@ func historyStore(s Settings, bucket func() (*s3.Client, error), org history.Org
 
 // loadSuppressions reads the suppressions file. It returns nil rules and why when the file cannot be used; a missing
 // file that need not exist (SuppressionsIfExists) is no rules and no warning.
-func loadSuppressions(ctx context.Context, cfg aws.Config, s Settings, bucket func() (*s3.Client, error), runTime time.Time) (*history.Suppressions, string) {
+func (j *Job) loadSuppressions(ctx context.Context) (*history.Suppressions, string) {
+	s := j.s
 	if s.Suppressions == "" {
 		return nil, ""
 	}
-	body, err := openSuppressions(ctx, cfg, s, bucket)
+	body, err := j.openSuppressions(ctx)
 	if err != nil {
 		return nil, s.Suppressions + ": " + err.Error()
 	}
@@ -221,7 +222,7 @@ func loadSuppressions(ctx context.Context, cfg aws.Config, s Settings, bucket fu
 		return nil, ""
 	}
 	defer body.Close()
-	rules, err := history.ReadSuppressions(body, runTime, checks.Names())
+	rules, err := history.ReadSuppressions(body, j.RunTime, checks.Names())
 	if err != nil {
 		return nil, s.Suppressions + ": " + err.Error()
 	}
@@ -229,7 +230,8 @@ func loadSuppressions(ctx context.Context, cfg aws.Config, s Settings, bucket fu
 }
 
 // openSuppressions opens the file; nil and no error when it is missing and need not exist.
-func openSuppressions(ctx context.Context, cfg aws.Config, s Settings, bucket func() (*s3.Client, error)) (io.ReadCloser, error) {
+func (j *Job) openSuppressions(ctx context.Context) (io.ReadCloser, error) {
+	s := j.s
 	b, key, isS3 := ParseS3Location(s.Suppressions)
 	if !isS3 {
 		f, err := os.Open(s.Suppressions)
@@ -238,7 +240,7 @@ func openSuppressions(ctx context.Context, cfg aws.Config, s Settings, bucket fu
 		}
 		return f, err
 	}
-	client, err := suppressionsClient(ctx, cfg, s, b, bucket)
+	client, err := j.suppressionsClient(ctx, b)
 	if err != nil {
 		return nil, err
 	}
@@ -263,13 +265,13 @@ func openSuppressions(ctx context.Context, cfg aws.Config, s Settings, bucket fu
 
 // suppressionsClient is an S3 client for the suppressions file's bucket: the report bucket's own client, or one in
 // the other bucket's region.
-func suppressionsClient(ctx context.Context, cfg aws.Config, s Settings, b string, bucket func() (*s3.Client, error)) (*s3.Client, error) {
-	if b == s.Bucket && bucket != nil {
-		return bucket()
+func (j *Job) suppressionsClient(ctx context.Context, b string) (*s3.Client, error) {
+	if b == j.s.Bucket && j.bucket != nil {
+		return j.bucket()
 	}
-	o := s
+	o := j.deliverySettings()
 	o.Bucket, o.BucketRegion = b, ""
-	return bucketClient(ctx, cfg, o)
+	return delivery.BucketClient(ctx, j.cfg, o)
 }
 
 func historyCells(cells []crossaccount.Cell) []history.Cell {
