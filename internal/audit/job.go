@@ -236,9 +236,10 @@ func (j *Job) Finish(ctx context.Context, fan *crossaccount.Result) (*Output, er
 // audit's facts, which nothing changes after this step. It keeps the suppressed findings out of fan.Findings.
 func (j *Job) Recall(ctx context.Context, fan *crossaccount.Result) *report.Result {
 	mem := j.recallRun(ctx, fan)
+	// Built once the suppressed findings are out of fan.Findings, so the counts leave them out.
 	res := report.Build(j.RunID, j.AsOf, j.Regions, j.Checks, fan)
 	res.Narrowed = j.s.Narrowing(j.Checks)
-	mem.apply(res, j.s)
+	res.Memory = mem.memory(res.Warnings, j.s)
 	j.log.InfoContext(ctx, "audit finished", "accounts_total", res.Accounts.Total, "accounts_audited", res.Accounts.Audited,
 		"cells", res.Coverage.Cells, "cells_failed", res.Coverage.Errors, "findings", len(res.Findings), "partial", res.Partial,
 		"deadline", fan.Partial)

@@ -155,38 +155,39 @@ func (j *Job) recallRun(ctx context.Context, fan *crossaccount.Result) *recall {
 	return m
 }
 
-// apply fills res's memory fields. res was built from the fan-out recallRun filtered, so its counts leave out the
-// suppressed findings.
-func (m *recall) apply(res *report.Result, s Settings) {
+// memory is the result's memory: what the run knew of the one before it. warnings are those report.Build gave (the
+// owner tags'), which come first. The result was built from the fan-out recallRun filtered, so its counts leave out
+// the suppressed findings.
+func (m *recall) memory(warnings []string, s Settings) report.Memory {
 	d := m.delta
-	res.Warnings = append(res.Warnings, m.warnings...)
-	res.DigestChangesOnly = s.Digest == DigestChanges
-	res.SuppressionRules = d.Suppressions
+	mem := report.Memory{Warnings: append(warnings, m.warnings...), DigestChangesOnly: s.Digest == DigestChanges,
+		SuppressionRules: d.Suppressions}
 	for _, t := range d.Findings {
 		if t.Suppression != nil {
-			res.Suppressed = append(res.Suppressed, report.SuppressedFinding{Finding: t.Finding, Suppression: t.Suppression})
+			mem.Suppressed = append(mem.Suppressed, report.SuppressedFinding{Finding: t.Finding, Suppression: t.Suppression})
 		}
 	}
 	if !m.used {
-		return
+		return mem
 	}
 	changes := d.Changes
-	res.Changes = &changes
-	res.NoPrevious = m.noPrev
-	res.PreviousRunID = d.PreviousRunID
+	mem.Changes = &changes
+	mem.NoPrevious = m.noPrev
+	mem.PreviousRunID = d.PreviousRunID
 	if !d.PreviousRunTime.IsZero() {
 		t := d.PreviousRunTime
-		res.PreviousRunTime = &t
+		mem.PreviousRunTime = &t
 	}
-	res.Resolved, res.Unverified, res.Trend = d.Resolved, d.Unverified, m.trend
+	mem.Resolved, mem.Unverified, mem.Trend = d.Resolved, d.Unverified, m.trend
 	for _, t := range d.Findings {
 		if t.Change == history.ChangeEscalated && t.Suppression == nil {
-			if res.EscalatedFrom == nil {
-				res.EscalatedFrom = map[history.Identity]checks.Severity{}
+			if mem.EscalatedFrom == nil {
+				mem.EscalatedFrom = map[history.Identity]checks.Severity{}
 			}
-			res.EscalatedFrom[history.IdentityOf(t.Finding)] = t.PreviousSeverity
+			mem.EscalatedFrom[history.IdentityOf(t.Finding)] = t.PreviousSeverity
 		}
 	}
+	return mem
 }
 
 // historyStore is where org's history lives: a state directory when one is set (the CLI without a bucket, the
