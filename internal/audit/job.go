@@ -205,6 +205,31 @@ func (j *Job) Audit(ctx context.Context) (*crossaccount.Result, error) {
 	return fan, nil
 }
 
+// List is the first half of a distributed run's Audit: the organization walked and its accounts to audit, with the
+// owner tags the history kept. Its error is a *NothingAuditedError.
+func (j *Job) List(ctx context.Context) (*crossaccount.Listing, error) {
+	fanOpts := j.FanOptions()
+	fanOpts.Owners.Cached = j.RecallOwnerTags(ctx)
+	listing, err := crossaccount.List(ctx, j.cfg, fanOpts)
+	if err != nil {
+		return nil, &NothingAuditedError{Err: err}
+	}
+	return listing, nil
+}
+
+// AuditAccounts is the other half: the fan-out over exactly these accounts (a distributed run's shard), stopped a
+// margin before the deadline so its partial result is still written. Its error is a *NothingAuditedError: the
+// caller's identity unknown.
+func (j *Job) AuditAccounts(ctx context.Context, accounts []crossaccount.Account) (*crossaccount.Result, error) {
+	auditCtx, cancel := AuditContext(ctx, j.s.DeliveryMargin)
+	defer cancel()
+	fan, err := crossaccount.RunAccounts(auditCtx, j.cfg, j.FanOptions(), accounts)
+	if err != nil {
+		return nil, &NothingAuditedError{Err: err}
+	}
+	return fan, nil
+}
+
 // Finish does everything after the fan-out: Recall, Render and Deliver. Its errors are Run's.
 func (j *Job) Finish(ctx context.Context, fan *crossaccount.Result) (*Output, error) {
 	if err := stopped(ctx); err != nil {

@@ -91,11 +91,9 @@ func Plan(ctx context.Context, cfg aws.Config, base audit.Settings, ev PlanEvent
 		o := inner.Override
 		run.Override = &o
 	}
-	fanOpts := j.FanOptions()
-	fanOpts.Owners.Cached = j.RecallOwnerTags(ctx)
-	listing, err := crossaccount.List(ctx, j.Config(), fanOpts)
+	listing, err := j.List(ctx)
 	if err != nil {
-		return nil, &audit.NothingAuditedError{Err: err}
+		return nil, err
 	}
 	size := j.Settings().ShardSize
 	var shards []Shard
@@ -148,12 +146,9 @@ func AuditShard(ctx context.Context, cfg aws.Config, base audit.Settings, ev Sha
 	if err != nil {
 		return nil, err
 	}
-	// The audit stops a margin before the deadline so the partial result is still written.
-	auditCtx, cancel := audit.AuditContext(ctx, s.DeliveryMargin)
-	defer cancel()
-	fan, err := crossaccount.RunAccounts(auditCtx, j.Config(), j.FanOptions(), ev.Shard.Accounts)
+	fan, err := j.AuditAccounts(ctx, ev.Shard.Accounts)
 	if err != nil {
-		return nil, &audit.NothingAuditedError{Err: err}
+		return nil, err
 	}
 	var body bytes.Buffer
 	if err := WritePartial(&body, ev.Run.RunID, ev.Shard.Index, fan); err != nil {
