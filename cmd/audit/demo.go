@@ -69,8 +69,9 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return exitFail
 	}
 	defer os.RemoveAll(stateDir)
+	d := demo{stateDir: stateDir, concurrency: *concurrency, logger: logger}
 	yesterday := asOf.AddDate(0, 0, -1)
-	if _, err := runDemoDay(ctx, awssim.DemoYesterday(asOf), yesterday, asOf, stateDir, *concurrency, logger, ""); err != nil {
+	if _, err := d.runYesterday(ctx, awssim.DemoYesterday(asOf), yesterday, asOf); err != nil {
 		fmt.Fprintf(stderr, "audit demo: yesterday's run: %s\n", errText(err))
 		return exitFail
 	}
@@ -81,7 +82,7 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	defer sim.Close()
 	res, runErr := audit.Run(ctx, sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion),
-		demoSettings(sim, asOf, stateDir, *concurrency), audit.Options{Logger: logger, WorkbookPath: *out})
+		d.settings(sim, asOf), audit.Options{Logger: logger, WorkbookPath: *out})
 	if res == nil {
 		fmt.Fprintf(stderr, "audit demo: %s\n", errText(runErr))
 		return exitFail
@@ -114,15 +115,22 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	return finish(res, runErr, true, stdout, stderr)
 }
 
-// runDemoDay runs the job once against org as of asOf, keeping history in stateDir.
-func runDemoDay(ctx context.Context, org *awssim.Organization, asOf, suppressionsAsOf time.Time, stateDir string, concurrency int, logger *slog.Logger, workbook string) (*audit.Output, error) {
+// demo is what the demo's two days share: the history in stateDir, the fan-out's limit and the log.
+type demo struct {
+	stateDir    string
+	concurrency int
+	logger      *slog.Logger
+}
+
+// runYesterday runs the job once against yesterday's org as of asOf, in a simulator of its own, keeping history in
+// stateDir for today's run to compare with; its workbook is not kept.
+func (d demo) runYesterday(ctx context.Context, org *awssim.Organization, asOf, suppressionsAsOf time.Time) (*audit.Output, error) {
 	sim, err := startDemo(org, suppressionsAsOf)
 	if err != nil {
 		return nil, err
 	}
 	defer sim.Close()
-	return audit.Run(ctx, sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion), demoSettings(sim, asOf, stateDir, concurrency),
-		audit.Options{Logger: logger, WorkbookPath: workbook})
+	return audit.Run(ctx, sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion), d.settings(sim, asOf), audit.Options{Logger: d.logger})
 }
 
 // startDemo starts the simulator of org, with the demo's suppressions file in the report bucket, enforcing IAM as
@@ -145,7 +153,7 @@ func startDemo(org *awssim.Organization, suppressionsAsOf time.Time) (*awssim.Se
 
 // demoSettings are a deployment's, as the template sets them: the suppressions file where the Lambda looks for it.
 // History is kept in stateDir rather than the bucket, which lives only as long as one day's simulator.
-func demoSettings(sim *awssim.Server, asOf time.Time, stateDir string, concurrency int) config.Settings {
+func (d demo) settings(sim *awssim.Server, asOf time.Time) config.Settings {
 	s := config.Defaults()
 	s.RoleName = awssim.DemoRoleName
 	s.ExternalID = awssim.DemoExternalID
@@ -156,8 +164,8 @@ func demoSettings(sim *awssim.Server, asOf time.Time, stateDir string, concurren
 	s.KMSKeyID = awssim.DemoKMSKeyARN
 	s.LinkRoleARN = sim.TemplateRole("LinkSigningRole").ARN
 	s.AsOf, s.RunTime = asOf, asOf
-	s.Concurrency = concurrency
-	s.StateDir = stateDir
+	s.Concurrency = d.concurrency
+	s.StateDir = d.stateDir
 	s.Suppressions, s.SuppressionsIfExists = "s3://"+s.Bucket+"/"+config.SuppressionsKey(s.Prefix), true
 	// Email through the simulated SES, whose sandboxed account has verified the demo's domain.
 	s.EmailFrom, s.EmailTo = awssim.DemoEmailFrom, []string{awssim.DemoEmailTo}

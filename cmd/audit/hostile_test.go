@@ -59,7 +59,7 @@ func TestRunPrintsAWSErrorsInline(t *testing.T) {
 func TestJSONResultEscapesHiddenCharacters(t *testing.T) {
 	t.Parallel()
 	const hostile = "stack\u202e\u200b\u009b2J\x7f\u0085\x1b[31m"
-	res := &report.Result{RunID: "r", Findings: []checks.Finding{{Check: "cloudformation-failed-stacks", ResourceID: hostile, Reason: hostile}}}
+	res := &report.Result{Facts: report.Facts{RunID: "r", Findings: []checks.Finding{{Check: "cloudformation-failed-stacks", ResourceID: hostile, Reason: hostile}}}}
 	var out bytes.Buffer
 	if err := writeJSON(&out, res); err != nil {
 		t.Fatal(err)

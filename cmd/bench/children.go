@@ -240,7 +240,7 @@ func writeWorkbook(args []string) int {
 
 func syntheticResult(n int) *report.Result {
 	cs := checks.All()
-	res := &report.Result{RunID: "bench", AsOf: time.Now().UTC(), Scope: "organization"}
+	res := &report.Result{Facts: report.Facts{RunID: "bench", AsOf: time.Now().UTC(), Scope: "organization"}}
 	for i := 0; i < n; i++ {
 		c := cs[i%len(cs)]
 		days := i % 60

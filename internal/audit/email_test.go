@@ -14,6 +14,7 @@ import (
 
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/mail/mailtest"
 	"github.com/orgaudit/orgaudit/internal/report"
 )
 
@@ -36,7 +37,7 @@ func TestEmailCarriesTheWorkbook(t *testing.T) {
 		t.Fatalf("%d emails to %s, want 1 from %s", len(sent), awssim.DemoEmailTo, awssim.DemoEmailFrom)
 	}
 	total := len(sim.Emails())
-	e := audit.ReadEmailForTest(t, sent[0].Raw)
+	e := mailtest.Read(t, sent[0].Raw)
 	if e.Subject != out.Subject || e.Header.Get("From") != `"orgaudit" <`+awssim.DemoEmailFrom+`>` {
 		t.Errorf("subject %q from %q", e.Subject, e.Header.Get("From"))
 	}

@@ -10,10 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/orgaudit/orgaudit/internal/awsclient"
 	"github.com/orgaudit/orgaudit/internal/checks"
@@ -45,9 +42,9 @@ type Output struct {
 	Digest   string
 }
 
-// Run audits, reports and delivers. It returns an error, beside the output, when nothing could be audited or
-// delivery failed; findings, failed cells and a partial audit alone are not errors. The error is an
-// *InvalidSettingsError, *NothingAuditedError or *DeliveryFailedError, unwrapped, so Lambda's errorType names it.
+// Run audits, reports and delivers: the Job's steps, in order. It returns an error, beside the output, when nothing
+// could be audited or delivery failed; findings, failed cells and a partial audit alone are not errors. The error is
+// an *InvalidSettingsError, *NothingAuditedError or *DeliveryFailedError, unwrapped, so Lambda's errorType names it.
 func Run(ctx context.Context, cfg aws.Config, s config.Settings, opts Options) (*Output, error) {
 	// The audit stops a margin before the deadline so the workbook and digest still go out.
 	ctx, cancelDelivery := withTimeout(ctx, s.Timeout)
@@ -57,22 +54,19 @@ func Run(ctx context.Context, cfg aws.Config, s config.Settings, opts Options) (
 		return nil, err
 	}
 	j.keepFirstDate(ctx)
-	auditCtx, cancelAudit := AuditContext(ctx, j.s.DeliveryMargin)
-	defer cancelAudit()
-	j.log.InfoContext(ctx, "audit started", "as_of", j.AsOf.Format(time.RFC3339), "regions", j.Regions, "checks", len(j.Checks), "concurrency", j.s.Concurrency)
-	fanOpts := j.FanOptions()
-	fanOpts.Owners.Cached = j.RecallOwnerTags(ctx)
-	fan, err := crossaccount.Run(auditCtx, j.cfg, fanOpts)
+	fan, err := j.Audit(ctx)
 	if err != nil {
-		// The caller's identity unknown, or the organization unreadable with nothing to fall back to: no cell ran.
-		return nil, &NothingAuditedError{Err: err}
+		return nil, err
 	}
 	return j.Finish(ctx, fan)
 }
 
-// Job is one run prepared: its settings validated, its identity (run id, run time, as-of) fixed, its checks and
-// regions resolved, and the SDK configured with the run's retries. Run is a Job's fan-out and Finish; a distributed
-// run's steps share the same Job, each step its own part.
+// Job carries one run from its settings to delivery. Prepare validates the settings, fixes the run's identity (run
+// id, run time, as-of), resolves its checks and regions and configures the SDK with the run's retries; then come its
+// steps, in order: Audit (the fan-out), Recall (history, diff, suppressions: the result's facts), Render (the
+// workbook) and Deliver (the workbook's upload and link, the digests, the email, then the subject and digest as they
+// were sent). A distributed run's steps share the same Job: the plan and shards its Audit's parts, the report step
+// its Finish.
 type Job struct {
 	s       config.Settings
 	opts    Options
@@ -120,7 +114,7 @@ func Prepare(ctx context.Context, cfg aws.Config, s config.Settings, opts Option
 	j.cfg.Retryer = awsclient.RetryerFor(s.RetryOptions(), j.retries)
 	j.cfg.HTTPClient = awsclient.SharedHTTPClient(j.cfg.HTTPClient, s.Concurrency)
 	j.log = opts.Logger.With("run_id", j.RunID)
-	j.bucket = sync.OnceValues(func() (*s3.Client, error) { return bucketClient(ctx, j.cfg, s) })
+	j.bucket = sync.OnceValues(func() (*s3.Client, error) { return delivery.BucketClient(ctx, j.cfg, j.deliverySettings()) })
 	return j, nil
 }
 
@@ -179,84 +173,137 @@ func (j *Job) FanOptions() crossaccount.Options {
 
 // RecallOwnerTags are the owner tags the previous run kept; nil when there is no history to read them from.
 func (j *Job) RecallOwnerTags(ctx context.Context) map[string]crossaccount.OwnerTag {
-	return recallOwnerTags(ctx, j.s, j.bucket, j.RunTime, j.RunID, j.log)
+	return j.recallOwnerTags(ctx)
 }
 
-// Finish does everything after the fan-out: memory (history, diff, suppressions), the result, the workbook, the
-// digests and email, and delivery, exactly once. Its errors are Run's.
-func (j *Job) Finish(ctx context.Context, fan *crossaccount.Result) (*Output, error) {
-	cfg, s, opts, log, bucket, runID, runTime, asOf, regions, selected := j.cfg, j.s, j.opts, j.log, j.bucket, j.RunID, j.RunTime, j.AsOf, j.Regions, j.Checks
-	retries := j.retries
-	var err error
-	if err := stopped(ctx); err != nil {
-		return nil, err
-	}
-	mem := recallRun(ctx, cfg, s, bucket, fan, runID, runTime, asOf, log)
-	res := report.Build(runID, asOf, regions, selected, fan)
-	res.Narrowed = s.Narrowing(selected)
-	mem.apply(res, s)
-	// Counted again at the end, so delivery's retries are in the result too.
-	defer func() { res.APIRetries, res.RetriesByCode = retries.Counts() }()
-	out := &Output{Result: res}
-	log.InfoContext(ctx, "audit finished", "accounts_total", res.Accounts.Total, "accounts_audited", res.Accounts.Audited,
-		"cells", res.Coverage.Cells, "cells_failed", res.Coverage.Errors, "findings", len(res.Findings), "partial", res.Partial,
-		"deadline", fan.Partial)
-
-	if err := stopped(ctx); err != nil {
-		return nil, err
-	}
-	out.Workbook, err = buildWorkbook(res, selected)
+// Audit is the fan-out: every account, region and check of the run, under one limit, stopped a margin before the
+// deadline so the report still goes out. Its error is a *NothingAuditedError: the caller's identity unknown, or the
+// organization unreadable with nothing to fall back to, so no cell ran.
+func (j *Job) Audit(ctx context.Context) (*crossaccount.Result, error) {
+	auditCtx, cancel := AuditContext(ctx, j.s.DeliveryMargin)
+	defer cancel()
+	j.log.InfoContext(ctx, "audit started", "as_of", j.AsOf.Format(time.RFC3339), "regions", j.Regions, "checks", len(j.Checks), "concurrency", j.s.Concurrency)
+	fanOpts := j.FanOptions()
+	fanOpts.Owners.Cached = j.RecallOwnerTags(ctx)
+	fan, err := crossaccount.Run(auditCtx, j.cfg, fanOpts)
 	if err != nil {
-		return out, &DeliveryFailedError{fmt.Errorf("build workbook: %w", err)}
+		return nil, &NothingAuditedError{Err: err}
+	}
+	return fan, nil
+}
+
+// List is the first half of a distributed run's Audit: the organization walked and its accounts to audit, with the
+// owner tags the history kept. Its error is a *NothingAuditedError.
+func (j *Job) List(ctx context.Context) (*crossaccount.Listing, error) {
+	fanOpts := j.FanOptions()
+	fanOpts.Owners.Cached = j.RecallOwnerTags(ctx)
+	listing, err := crossaccount.List(ctx, j.cfg, fanOpts)
+	if err != nil {
+		return nil, &NothingAuditedError{Err: err}
+	}
+	return listing, nil
+}
+
+// AuditAccounts is the other half: the fan-out over exactly these accounts (a distributed run's shard), stopped a
+// margin before the deadline so its partial result is still written. Its error is a *NothingAuditedError: the
+// caller's identity unknown.
+func (j *Job) AuditAccounts(ctx context.Context, accounts []crossaccount.Account) (*crossaccount.Result, error) {
+	auditCtx, cancel := AuditContext(ctx, j.s.DeliveryMargin)
+	defer cancel()
+	fan, err := crossaccount.RunAccounts(auditCtx, j.cfg, j.FanOptions(), accounts)
+	if err != nil {
+		return nil, &NothingAuditedError{Err: err}
+	}
+	return fan, nil
+}
+
+// Finish does everything after the fan-out: Recall, Render and Deliver. Its errors are Run's.
+func (j *Job) Finish(ctx context.Context, fan *crossaccount.Result) (*Output, error) {
+	if err := stopped(ctx); err != nil {
+		return nil, err
+	}
+	res := j.Recall(ctx, fan)
+	// Counted again at the end, so delivery's retries are in the result too.
+	defer func() { res.APIRetries, res.RetriesByCode = j.retries.Counts() }()
+	if err := stopped(ctx); err != nil {
+		return nil, err
+	}
+	out, err := j.Render(res)
+	if err != nil {
+		return out, err
 	}
 	if err := stopped(ctx); err != nil {
 		return nil, err
 	}
-	if opts.WorkbookPath != "" {
-		if err := os.WriteFile(opts.WorkbookPath, out.Workbook, 0o644); err != nil {
-			return out, &DeliveryFailedError{fmt.Errorf("write workbook: %w", err)}
-		}
-		res.Report = &report.Location{Path: opts.WorkbookPath}
-	}
-	var deliveryErr error
-	var client *s3.Client
-	switch {
-	case s.DryRun || s.Bucket == "":
-		if res.Report == nil {
-			res.Report = &report.Location{}
-		}
-		res.Report.NotUploaded = "no bucket given"
-		if s.DryRun {
-			res.Report.NotUploaded = "dry run"
-		}
-	default:
-		if client, deliveryErr = bucket(); deliveryErr == nil {
-			deliveryErr = upload(ctx, cfg, client, s, res, out, runTime, log)
-		}
-	}
-	uploaded := deliveryErr == nil
-	publish := !s.DryRun && uploaded && s.TopicARN != ""
-	var owners []string
-	if publish {
-		owners = planOwnerDigests(res, s) // before the digest, which names the owners past the cap
-	}
-	out.Subject = report.Subject(res)
-	out.Digest = report.Digest(res, report.MaxDigestBytes)
-	if publish {
-		deliveryErr = publishDigests(ctx, client, snsClient(cfg, s.TopicARN), s, res, owners, runTime, opts.Now, log)
-	}
-	// Email goes last, whatever became of the digest: each message is its own, and one failure stops no other.
-	if !s.DryRun && uploaded && s.EmailOn() {
-		deliveryErr = errors.Join(deliveryErr, emailAll(ctx, cfg, client, s, res, out, selected, runTime, opts.Now, log))
-	}
-	if deliveryErr != nil {
-		log.ErrorContext(ctx, "delivery failed", "err", deliveryErr)
-		return out, &DeliveryFailedError{deliveryErr}
+	if err := j.Deliver(ctx, out); err != nil {
+		return out, err
 	}
 	if res.Coverage.Findings+res.Coverage.Clean == 0 {
 		return out, &NothingAuditedError{Cells: res.Coverage.Cells}
 	}
 	return out, nil
+}
+
+// Recall reads the run's memory (history, suppressions), diffs the fan-out against it and builds the result: the
+// audit's facts, which nothing changes after this step. It keeps the suppressed findings out of fan.Findings.
+func (j *Job) Recall(ctx context.Context, fan *crossaccount.Result) *report.Result {
+	mem := j.recallRun(ctx, fan)
+	// Built once the suppressed findings are out of fan.Findings, so the counts leave them out.
+	res := report.Build(j.RunID, j.AsOf, j.Regions, j.Checks, fan)
+	res.Narrowed = j.s.Narrowing(j.Checks)
+	res.Memory = mem.memory(res.Warnings, j.s)
+	j.log.InfoContext(ctx, "audit finished", "accounts_total", res.Accounts.Total, "accounts_audited", res.Accounts.Audited,
+		"cells", res.Coverage.Cells, "cells_failed", res.Coverage.Errors, "findings", len(res.Findings), "partial", res.Partial,
+		"deadline", fan.Partial)
+	return res
+}
+
+// Render builds the workbook of res. The subject and digest carry the workbook's link, so Deliver renders them once
+// the link is made. The error is a *DeliveryFailedError.
+func (j *Job) Render(res *report.Result) (*Output, error) {
+	out := &Output{Result: res}
+	var err error
+	if out.Workbook, err = buildWorkbook(res, j.Checks); err != nil {
+		return out, &DeliveryFailedError{fmt.Errorf("build workbook: %w", err)}
+	}
+	return out, nil
+}
+
+// Deliver writes the workbook to the local file asked for, then hands the run to internal/delivery (the upload and
+// its link, the digests, the email, each exactly once) and keeps its record in the result, then renders the subject
+// and digest as they were sent. The error is a *DeliveryFailedError.
+func (j *Job) Deliver(ctx context.Context, out *Output) error {
+	wb := delivery.Workbook{Body: out.Workbook, Path: j.opts.WorkbookPath,
+		ForOwner: func(r *report.Result) ([]byte, error) { return buildWorkbook(r, j.Checks) }}
+	if wb.Path != "" {
+		if err := os.WriteFile(wb.Path, out.Workbook, 0o644); err != nil {
+			return &DeliveryFailedError{fmt.Errorf("write workbook: %w", err)}
+		}
+	}
+	d := &delivery.Run{Settings: j.deliverySettings(), Config: j.cfg, Bucket: j.bucket, RunID: j.RunID, RunTime: j.RunTime,
+		Now: j.opts.Now, Log: j.log}
+	var fromErr error
+	if j.s.EmailOn() {
+		d.Settings.Email.From, fromErr = config.ParseEmailFrom(j.s.EmailFrom)
+	}
+	rec, err := d.Deliver(ctx, out.Result, wb)
+	out.Result.Delivered = rec
+	out.Subject = report.Subject(out.Result)
+	out.Digest = report.Digest(out.Result, report.MaxDigestBytes)
+	if err = errors.Join(err, fromErr); err != nil {
+		j.log.ErrorContext(ctx, "delivery failed", "err", err)
+		return &DeliveryFailedError{err}
+	}
+	return nil
+}
+
+// deliverySettings are the settings delivery reads; the sender's address is parsed by Deliver.
+func (j *Job) deliverySettings() delivery.Settings {
+	s := j.s
+	return delivery.Settings{Bucket: s.Bucket, BucketRegion: s.BucketRegion, Prefix: s.Prefix, KMSKeyID: s.KMSKeyID,
+		S3PathStyle: s.S3PathStyle, URLExpiry: s.URLExpiry, LinkRoleARN: s.LinkRoleARN, SessionName: s.SessionName,
+		Trigger: s.Trigger, DryRun: s.DryRun, TopicARN: s.TopicARN, OwnerTopicARN: s.OwnerTopicARN, OwnerDigests: s.OwnerDigests,
+		Email: delivery.Email{To: s.EmailTo, Region: s.EmailRegion, IsAddress: config.IsEmailAddress}}
 }
 
 // stopped is why a run must go no further: its context ended (the CLI was interrupted, or the run's own deadline
@@ -294,65 +341,4 @@ func AuditContext(ctx context.Context, margin time.Duration) (context.Context, c
 // 60s), and never more than half of what is left, so a short deadline still audits something.
 func defaultMargin(left time.Duration) time.Duration {
 	return min(max(left/5, 10*time.Second), time.Minute, left/2)
-}
-
-// upload puts the workbook in S3; the digest, which links to it, is published after.
-func upload(ctx context.Context, cfg aws.Config, client *s3.Client, s config.Settings, res *report.Result, out *Output, runTime time.Time, log *slog.Logger) error {
-	key := delivery.Key(s.Prefix, runTime, s.Trigger, res.RunID)
-	signer, note := cfg.Credentials, ""
-	if s.LinkRoleARN != "" {
-		link, err := delivery.AssumeLinkSigner(ctx, sts.NewFromConfig(cfg), s.LinkRoleARN, s.SessionName)
-		if err != nil {
-			return err
-		}
-		signer, note = link, link.Note
-	}
-	up, err := delivery.PutWorkbook(ctx, client, signer, delivery.Upload{
-		Bucket: s.Bucket, Key: key, KMSKeyID: s.KMSKeyID, URLExpiry: s.URLExpiry,
-		Filename: "orgaudit-" + res.RunID + ".xlsx",
-	}, out.Workbook)
-	if err != nil {
-		return err
-	}
-	expires := up.URLExpiresAt
-	if note != "" {
-		up.URLNote = note
-	}
-	loc := &report.Location{Bucket: up.Bucket, Key: up.Key, URL: up.URL, URLExpiresAt: &expires, URLNote: up.URLNote, ConsoleURL: up.ConsoleURL}
-	if res.Report != nil {
-		loc.Path = res.Report.Path
-	}
-	res.Report = loc
-	if up.Key != key {
-		// An earlier invocation of this run wrote (and may have linked) the first: it stays as it was.
-		log.InfoContext(ctx, "the run's workbook is already stored; this invocation's goes beside it", "taken", key)
-	}
-	log.InfoContext(ctx, "workbook uploaded", "bucket", up.Bucket, "key", up.Key, "url_expires_at", expires.Format(time.RFC3339))
-	return nil
-}
-
-// bucketClient is an S3 client in the bucket's own region, so the upload, the marker and the presigned link all go
-// where S3 answers for the bucket, whatever the SDK's default region.
-func bucketClient(ctx context.Context, cfg aws.Config, s config.Settings) (*s3.Client, error) {
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = s.S3PathStyle })
-	region := s.BucketRegion
-	if region == "" {
-		var err error
-		if region, err = delivery.BucketRegion(ctx, client, s.Bucket); err != nil {
-			return nil, err
-		}
-	}
-	if region == cfg.Region {
-		return client, nil
-	}
-	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle, o.Region = s.S3PathStyle, region }), nil
-}
-
-// snsClient publishes in the topic's own region: SNS answers for a topic only there.
-func snsClient(cfg aws.Config, topicARN string) *sns.Client {
-	return sns.NewFromConfig(cfg, func(o *sns.Options) {
-		if a, err := arn.Parse(topicARN); err == nil && a.Region != "" {
-			o.Region = a.Region
-		}
-	})
 }

@@ -16,7 +16,7 @@ import (
 func TestBuildWorkbookRestoresTheCollector(t *testing.T) {
 	prev := debug.SetGCPercent(150)
 	defer debug.SetGCPercent(prev)
-	res := &report.Result{RunID: "gc", AsOf: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)}
+	res := &report.Result{Facts: report.Facts{RunID: "gc", AsOf: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)}}
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
 	for i := range errs {

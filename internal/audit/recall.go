@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"os"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -16,6 +14,7 @@ import (
 	"github.com/orgaudit/orgaudit/internal/checks"
 	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
+	"github.com/orgaudit/orgaudit/internal/delivery"
 	"github.com/orgaudit/orgaudit/internal/history"
 	"github.com/orgaudit/orgaudit/internal/report"
 )
@@ -37,7 +36,8 @@ type recall struct {
 
 // recallOwnerTags reads the owner tags the previous run kept, before the audit, which reads only a budget of them
 // afresh. Nothing here fails the run: without them every tag is due, and the budget bounds the reads.
-func recallOwnerTags(ctx context.Context, s config.Settings, bucket func() (*s3.Client, error), runTime time.Time, runID string, log *slog.Logger) map[string]crossaccount.OwnerTag {
+func (j *Job) recallOwnerTags(ctx context.Context) map[string]crossaccount.OwnerTag {
+	s, bucket, runTime, runID, log := j.s, j.bucket, j.RunTime, j.RunID, j.log
 	if s.NoHistory || s.OwnerTagKey == "" {
 		return nil
 	}
@@ -71,10 +71,10 @@ func historyOwnerTags(tags []crossaccount.OwnerTag) []history.OwnerTag {
 // recallRun reads history and suppressions and diffs fan against them. It takes the suppressed findings out of
 // fan.Findings and gives the rest their memory (change, first seen, age), so that report.Build, which counts
 // fan.Findings, counts only what is open; apply then fills the result's memory fields.
-func recallRun(ctx context.Context, cfg aws.Config, s config.Settings, bucket func() (*s3.Client, error), fan *crossaccount.Result,
-	runID string, runTime, asOf time.Time, log *slog.Logger) *recall {
+func (j *Job) recallRun(ctx context.Context, fan *crossaccount.Result) *recall {
+	s, bucket, runID, runTime, asOf, log := j.s, j.bucket, j.RunID, j.RunTime, j.AsOf, j.log
 	m := &recall{}
-	rules, warn := loadSuppressions(ctx, cfg, s, bucket, runTime)
+	rules, warn := j.loadSuppressions(ctx)
 	if warn != "" {
 		log.WarnContext(ctx, "suppressions not applied", "file", s.Suppressions, "err", warn)
 		m.warnings = append(m.warnings, "suppressions not applied: "+warn)
@@ -156,38 +156,39 @@ func recallRun(ctx context.Context, cfg aws.Config, s config.Settings, bucket fu
 	return m
 }
 
-// apply fills res's memory fields. res was built from the fan-out recallRun filtered, so its counts leave out the
-// suppressed findings.
-func (m *recall) apply(res *report.Result, s config.Settings) {
+// memory is the result's memory: what the run knew of the one before it. warnings are those report.Build gave (the
+// owner tags'), which come first. The result was built from the fan-out recallRun filtered, so its counts leave out
+// the suppressed findings.
+func (m *recall) memory(warnings []string, s config.Settings) report.Memory {
 	d := m.delta
-	res.Warnings = append(res.Warnings, m.warnings...)
-	res.DigestChangesOnly = s.Digest == config.DigestChanges
-	res.SuppressionRules = d.Suppressions
+	mem := report.Memory{Warnings: append(warnings, m.warnings...), DigestChangesOnly: s.Digest == config.DigestChanges,
+		SuppressionRules: d.Suppressions}
 	for _, t := range d.Findings {
 		if t.Suppression != nil {
-			res.Suppressed = append(res.Suppressed, report.SuppressedFinding{Finding: t.Finding, Suppression: t.Suppression})
+			mem.Suppressed = append(mem.Suppressed, report.SuppressedFinding{Finding: t.Finding, Suppression: t.Suppression})
 		}
 	}
 	if !m.used {
-		return
+		return mem
 	}
 	changes := d.Changes
-	res.Changes = &changes
-	res.NoPrevious = m.noPrev
-	res.PreviousRunID = d.PreviousRunID
+	mem.Changes = &changes
+	mem.NoPrevious = m.noPrev
+	mem.PreviousRunID = d.PreviousRunID
 	if !d.PreviousRunTime.IsZero() {
 		t := d.PreviousRunTime
-		res.PreviousRunTime = &t
+		mem.PreviousRunTime = &t
 	}
-	res.Resolved, res.Unverified, res.Trend = d.Resolved, d.Unverified, m.trend
+	mem.Resolved, mem.Unverified, mem.Trend = d.Resolved, d.Unverified, m.trend
 	for _, t := range d.Findings {
 		if t.Change == history.ChangeEscalated && t.Suppression == nil {
-			if res.EscalatedFrom == nil {
-				res.EscalatedFrom = map[history.Identity]checks.Severity{}
+			if mem.EscalatedFrom == nil {
+				mem.EscalatedFrom = map[history.Identity]checks.Severity{}
 			}
-			res.EscalatedFrom[history.IdentityOf(t.Finding)] = t.PreviousSeverity
+			mem.EscalatedFrom[history.IdentityOf(t.Finding)] = t.PreviousSeverity
 		}
 	}
+	return mem
 }
 
 // historyStore is where org's history lives: a state directory when one is set (the CLI without a bucket, the
@@ -210,11 +211,12 @@ func historyStore(s config.Settings, bucket func() (*s3.Client, error), org hist
 
 // loadSuppressions reads the suppressions file. It returns nil rules and why when the file cannot be used; a missing
 // file that need not exist (SuppressionsIfExists) is no rules and no warning.
-func loadSuppressions(ctx context.Context, cfg aws.Config, s config.Settings, bucket func() (*s3.Client, error), runTime time.Time) (*history.Suppressions, string) {
+func (j *Job) loadSuppressions(ctx context.Context) (*history.Suppressions, string) {
+	s := j.s
 	if s.Suppressions == "" {
 		return nil, ""
 	}
-	body, err := openSuppressions(ctx, cfg, s, bucket)
+	body, err := j.openSuppressions(ctx)
 	if err != nil {
 		return nil, s.Suppressions + ": " + err.Error()
 	}
@@ -222,7 +224,7 @@ func loadSuppressions(ctx context.Context, cfg aws.Config, s config.Settings, bu
 		return nil, ""
 	}
 	defer body.Close()
-	rules, err := history.ReadSuppressions(body, runTime, checks.Names())
+	rules, err := history.ReadSuppressions(body, j.RunTime, checks.Names())
 	if err != nil {
 		return nil, s.Suppressions + ": " + err.Error()
 	}
@@ -230,7 +232,8 @@ func loadSuppressions(ctx context.Context, cfg aws.Config, s config.Settings, bu
 }
 
 // openSuppressions opens the file; nil and no error when it is missing and need not exist.
-func openSuppressions(ctx context.Context, cfg aws.Config, s config.Settings, bucket func() (*s3.Client, error)) (io.ReadCloser, error) {
+func (j *Job) openSuppressions(ctx context.Context) (io.ReadCloser, error) {
+	s := j.s
 	b, key, isS3 := config.ParseS3Location(s.Suppressions)
 	if !isS3 {
 		f, err := os.Open(s.Suppressions)
@@ -239,7 +242,7 @@ func openSuppressions(ctx context.Context, cfg aws.Config, s config.Settings, bu
 		}
 		return f, err
 	}
-	client, err := suppressionsClient(ctx, cfg, s, b, bucket)
+	client, err := j.suppressionsClient(ctx, b)
 	if err != nil {
 		return nil, err
 	}
@@ -264,13 +267,13 @@ func openSuppressions(ctx context.Context, cfg aws.Config, s config.Settings, bu
 
 // suppressionsClient is an S3 client for the suppressions file's bucket: the report bucket's own client, or one in
 // the other bucket's region.
-func suppressionsClient(ctx context.Context, cfg aws.Config, s config.Settings, b string, bucket func() (*s3.Client, error)) (*s3.Client, error) {
-	if b == s.Bucket && bucket != nil {
-		return bucket()
+func (j *Job) suppressionsClient(ctx context.Context, b string) (*s3.Client, error) {
+	if b == j.s.Bucket && j.bucket != nil {
+		return j.bucket()
 	}
-	o := s
+	o := j.deliverySettings()
 	o.Bucket, o.BucketRegion = b, ""
-	return bucketClient(ctx, cfg, o)
+	return delivery.BucketClient(ctx, j.cfg, o)
 }
 
 func historyCells(cells []crossaccount.Cell) []history.Cell {

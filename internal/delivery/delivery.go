@@ -1,5 +1,8 @@
-// Package delivery puts the workbook in S3, the digest on SNS and emails through SES, each message exactly once. It
-// imports only internal/awserr, which classifies AWS's errors.
+// Package delivery is every AWS write of a run and its record: the workbook in S3 and its link, the organization's
+// and the owners' digests on SNS (routing to owners), email through SES, each message exactly once. Run.Deliver
+// returns what it sent (report.Delivered) and changes nothing of the audit's facts. It imports internal/awserr, which
+// classifies AWS's errors, internal/report (the result's types and its renderers) and internal/mail, never
+// internal/audit.
 package delivery
 
 import (

@@ -92,11 +92,9 @@ func Plan(ctx context.Context, cfg aws.Config, base config.Settings, ev PlanEven
 		o := inner.Override
 		run.Override = &o
 	}
-	fanOpts := j.FanOptions()
-	fanOpts.Owners.Cached = j.RecallOwnerTags(ctx)
-	listing, err := crossaccount.List(ctx, j.Config(), fanOpts)
+	listing, err := j.List(ctx)
 	if err != nil {
-		return nil, &audit.NothingAuditedError{Err: err}
+		return nil, err
 	}
 	size := j.Settings().ShardSize
 	var shards []Shard
@@ -149,12 +147,9 @@ func AuditShard(ctx context.Context, cfg aws.Config, base config.Settings, ev Sh
 	if err != nil {
 		return nil, err
 	}
-	// The audit stops a margin before the deadline so the partial result is still written.
-	auditCtx, cancel := audit.AuditContext(ctx, s.DeliveryMargin)
-	defer cancel()
-	fan, err := crossaccount.RunAccounts(auditCtx, j.Config(), j.FanOptions(), ev.Shard.Accounts)
+	fan, err := j.AuditAccounts(ctx, ev.Shard.Accounts)
 	if err != nil {
-		return nil, &audit.NothingAuditedError{Err: err}
+		return nil, err
 	}
 	var body bytes.Buffer
 	if err := WritePartial(&body, ev.Run.RunID, ev.Shard.Index, fan); err != nil {

@@ -263,8 +263,9 @@ func TestSubjectWithoutAPreviousRun(t *testing.T) {
 func TestSubjectWorstCase(t *testing.T) {
 	t.Parallel()
 	const big = 9_999_999
-	r := &Result{AsOf: asOf, Partial: true, PreviousRunID: "run-0", Changes: &Changes{New: big, Escalated: big, Resolved: big, Unverified: big},
-		Counts: []CheckCounts{{Critical: big, Warning: big, Notice: big}}, Accounts: AccountCounts{Audited: 99_999, Total: 100_000}}
+	r := &Result{Facts: Facts{AsOf: asOf, Partial: true, Counts: []CheckCounts{{Critical: big, Warning: big, Notice: big}},
+		Accounts: AccountCounts{Audited: 99_999, Total: 100_000}},
+		Memory: Memory{PreviousRunID: "run-0", Changes: &Changes{New: big, Escalated: big, Resolved: big, Unverified: big}}}
 	s := Subject(r)
 	want := fmt.Sprintf("PARTIAL orgaudit 2026-11-22: %d new, %d fixed | %d critical | 99999/100000 accounts", big, big, big)
 	if s != want {
@@ -280,8 +281,9 @@ func TestSubjectWorstCase(t *testing.T) {
 	if s := Subject(r); !strings.HasSuffix(s, "| own account only") || len(s) >= 100 {
 		t.Errorf("own account only: %q", s)
 	}
-	absurd := &Result{AsOf: asOf, Partial: true, PreviousRunID: "run-0", Changes: &Changes{New: 1 << 62, Resolved: 1 << 62},
-		Counts: []CheckCounts{{Critical: 1 << 62}}, Accounts: AccountCounts{Audited: 1 << 62, Total: 1 << 62}}
+	absurd := &Result{Facts: Facts{AsOf: asOf, Partial: true, Counts: []CheckCounts{{Critical: 1 << 62}},
+		Accounts: AccountCounts{Audited: 1 << 62, Total: 1 << 62}},
+		Memory: Memory{PreviousRunID: "run-0", Changes: &Changes{New: 1 << 62, Resolved: 1 << 62}}}
 	if s := Subject(absurd); len(s) >= 100 || !strings.HasPrefix(s, "PARTIAL orgaudit") || forbiddenRunes(s) != "" {
 		t.Errorf("absurd counts: %q (%d)", s, len(s))
 	}

@@ -91,18 +91,23 @@ func ForOwner(res *Result, owner string) *Result {
 	}
 
 	r := &Result{
-		RunID: res.RunID, Owner: owner, AsOf: res.AsOf, Scope: res.Scope, Narrowed: res.Narrowed, OwnAccountOnly: res.OwnAccountOnly,
-		Checks: res.Checks, Regions: res.Regions, APIRetries: res.APIRetries, RetriesByCode: res.RetriesByCode,
-		PreviousRunID: res.PreviousRunID, PreviousRunTime: res.PreviousRunTime, NoPrevious: res.NoPrevious,
-		DigestChangesOnly: res.DigestChangesOnly, checks: res.checks,
-		Findings:    keepMine(res.Findings, mine, func(f checks.Finding) string { return f.AccountID }),
-		Errors:      keepMine(res.Errors, mine, func(e crossaccount.Failure) string { return e.AccountID }),
-		Skipped:     keepMine(res.Skipped, mine, func(s crossaccount.Skipped) string { return s.AccountID }),
-		Cells:       keepMine(res.Cells, mine, func(c crossaccount.Cell) string { return c.AccountID }),
-		AccountList: keepMine(res.AccountList, mine, func(a crossaccount.Account) string { return a.ID }),
-		Resolved:    keepMine(res.Resolved, mine, func(x history.Resolved) string { return x.AccountID }),
-		Unverified:  keepMine(res.Unverified, mine, func(x history.Unverified) string { return x.AccountID }),
-		Suppressed:  keepMine(res.Suppressed, mine, func(x SuppressedFinding) string { return x.AccountID }),
+		Facts: Facts{
+			RunID: res.RunID, Owner: owner, AsOf: res.AsOf, Scope: res.Scope, Narrowed: res.Narrowed, OwnAccountOnly: res.OwnAccountOnly,
+			Checks: res.Checks, Regions: res.Regions, checks: res.checks,
+			Findings:    keepMine(res.Findings, mine, func(f checks.Finding) string { return f.AccountID }),
+			Errors:      keepMine(res.Errors, mine, func(e crossaccount.Failure) string { return e.AccountID }),
+			Skipped:     keepMine(res.Skipped, mine, func(s crossaccount.Skipped) string { return s.AccountID }),
+			Cells:       keepMine(res.Cells, mine, func(c crossaccount.Cell) string { return c.AccountID }),
+			AccountList: keepMine(res.AccountList, mine, func(a crossaccount.Account) string { return a.ID }),
+		},
+		APIRetries: res.APIRetries, RetriesByCode: res.RetriesByCode,
+		Memory: Memory{
+			PreviousRunID: res.PreviousRunID, PreviousRunTime: res.PreviousRunTime, NoPrevious: res.NoPrevious,
+			DigestChangesOnly: res.DigestChangesOnly,
+			Resolved:          keepMine(res.Resolved, mine, func(x history.Resolved) string { return x.AccountID }),
+			Unverified:        keepMine(res.Unverified, mine, func(x history.Unverified) string { return x.AccountID }),
+			Suppressed:        keepMine(res.Suppressed, mine, func(x SuppressedFinding) string { return x.AccountID }),
+		},
 	}
 	// The run's warnings stay, as they change what the digest can say, but the count of unknown owner tags is the
 	// owner's own: another owner's unreadable tag is not this owner's concern.

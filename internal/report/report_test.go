@@ -38,8 +38,8 @@ func fanOut(findings []checks.Finding, cells []crossaccount.Cell, failures []cro
 
 func TestSubjectIsShortASCII(t *testing.T) {
 	t.Parallel()
-	r := &Result{AsOf: asOf, Counts: []CheckCounts{{Critical: 123456789, Warning: 987654321, Notice: 555555555}},
-		Accounts: AccountCounts{Audited: 99999, Total: 100000}}
+	r := &Result{Facts: Facts{AsOf: asOf, Counts: []CheckCounts{{Critical: 123456789, Warning: 987654321, Notice: 555555555}},
+		Accounts: AccountCounts{Audited: 99999, Total: 100000}}}
 	s := Subject(r)
 	if len(s) >= 100 || !strings.HasPrefix(s, "orgaudit 2026-11-22: 123456789 critical") {
 		t.Fatalf("subject %q (%d bytes)", s, len(s))
@@ -49,7 +49,7 @@ func TestSubjectIsShortASCII(t *testing.T) {
 			t.Fatalf("non-ASCII subject %q", s)
 		}
 	}
-	small := &Result{AsOf: asOf, Counts: []CheckCounts{{Critical: 3, Warning: 5}}, Accounts: AccountCounts{Audited: 48, Total: 50}}
+	small := &Result{Facts: Facts{AsOf: asOf, Counts: []CheckCounts{{Critical: 3, Warning: 5}}, Accounts: AccountCounts{Audited: 48, Total: 50}}}
 	if got := Subject(small); got != "orgaudit 2026-11-22: 3 critical, 5 warning, 0 notice | 48/50 accounts" {
 		t.Errorf("subject %q", got)
 	}

@@ -12,8 +12,24 @@ import (
 	"github.com/orgaudit/orgaudit/internal/history"
 )
 
-// Result is the job's answer: the Lambda's return value and the CLI's -json output.
+// Result is the job's answer: the Lambda's return value and the CLI's -json output. It is made of the audit's facts
+// (Facts, then Memory: what the fan-out and the run's history said, fixed once the job's recall step is done and read
+// by every renderer), the delivery's record (Delivered: what internal/delivery sent, and where the workbook is) and
+// the SDK's retries. The groups are embedded so their fields are the JSON object's own, in this order: the JSON
+// contract is the one it was when Result was one struct.
 type Result struct {
+	Facts
+	Delivered
+	// APIRetries counts the SDK's retries (throttling, 5xx), by the error that caused them.
+	APIRetries    int            `json:"api_retries"`
+	RetriesByCode map[string]int `json:"retries_by_code,omitempty"`
+
+	Memory
+}
+
+// Facts are what the audit found: its scope, the accounts, cells and findings, and who owns them. Nothing changes
+// them after the job's recall step (which leaves suppressed findings out).
+type Facts struct {
 	RunID string `json:"run_id"`
 	// Owner is set on an owner's result (ForOwner): everything in it is that owner's accounts'.
 	Owner string `json:"owner,omitempty"`
@@ -45,9 +61,27 @@ type Result struct {
 	ErrorsOmitted  int                    `json:"errors_omitted,omitempty"`
 	Skipped        []crossaccount.Skipped `json:"skipped"`
 	SkippedOmitted int                    `json:"skipped_omitted,omitempty"`
-	Report         *Location              `json:"report,omitempty"`
-	Published      bool                   `json:"published"`
-	MessageID      string                 `json:"message_id,omitempty"`
+	// checks are the checks the run ran, by name: how the digest shows their findings (Layout, DigestDetail).
+	checks map[string]checks.Check
+
+	// ownerWarning is the one of Warnings that counts the run's unknown owner tags; an owner's digest counts only its
+	// own accounts' instead (ForOwner).
+	ownerWarning string
+
+	// Cells back the Coverage sheet; they are left out of the JSON, which at ten thousand accounts would pass the
+	// Lambda response limit. Their counts are in Coverage.
+	Cells []crossaccount.Cell `json:"-"`
+	// AccountList are the accounts in scope (with their owner and OU), which Accounts counts; left out of the JSON
+	// for the same reason as Cells.
+	AccountList []crossaccount.Account `json:"-"`
+}
+
+// Delivered is the delivery's record of a run: where the workbook went and what was sent. internal/delivery returns
+// it; the renderers read the link and the owners past the cap from it.
+type Delivered struct {
+	Report    *Location `json:"report,omitempty"`
+	Published bool      `json:"published"`
+	MessageID string    `json:"message_id,omitempty"`
 	// AlreadyPublished says another invocation of this run sent the digest, so this one did not.
 	AlreadyPublished bool `json:"already_published,omitempty"`
 	// OwnerDigests says what the run did about the owners' digests of their own; nil when it published none (no
@@ -55,13 +89,13 @@ type Result struct {
 	OwnerDigests *OwnerDigests `json:"owner_digests,omitempty"`
 	// Emailed lists the run's emails through SES, the organization's first, then each owner's.
 	Emailed []Emailed `json:"emailed,omitempty"`
-	// APIRetries counts the SDK's retries (throttling, 5xx), by the error that caused them.
-	APIRetries    int            `json:"api_retries"`
-	RetriesByCode map[string]int `json:"retries_by_code,omitempty"`
+}
 
-	// Memory: what the run knew of the one before it (internal/history). PreviousRunID is empty on a first run, and
-	// NoPrevious then says why there was nothing to compare with ("no previous run to compare with: ..."); Changes
-	// is nil when history was not used at all (-no-history).
+// Memory is what the run knew of the one before it: the diff, the suppressions, the trend and the warnings they
+// gave. The job's recall step fills it once.
+type Memory struct {
+	// PreviousRunID is empty on a first run, and NoPrevious then says why there was nothing to compare with ("no
+	// previous run to compare with: ..."); Changes is nil when history was not used at all (-no-history).
 	PreviousRunID   string     `json:"previous_run_id,omitempty"`
 	PreviousRunTime *time.Time `json:"previous_run_time,omitempty"`
 	NoPrevious      string     `json:"no_previous,omitempty"`
@@ -91,20 +125,6 @@ type Result struct {
 	Trend []history.Summary `json:"-"`
 	// DigestChangesOnly shows open items in the digest only as counts per check (-digest changes, AUDIT_DIGEST).
 	DigestChangesOnly bool `json:"-"`
-
-	// checks are the checks the run ran, by name: how the digest shows their findings (Layout, DigestDetail).
-	checks map[string]checks.Check
-
-	// ownerWarning is the one of Warnings that counts the run's unknown owner tags; an owner's digest counts only its
-	// own accounts' instead (ForOwner).
-	ownerWarning string
-
-	// Cells back the Coverage sheet; they are left out of the JSON, which at ten thousand accounts would pass the
-	// Lambda response limit. Their counts are in Coverage.
-	Cells []crossaccount.Cell `json:"-"`
-	// AccountList are the accounts in scope (with their owner and OU), which Accounts counts; left out of the JSON
-	// for the same reason as Cells.
-	AccountList []crossaccount.Account `json:"-"`
 }
 
 // check is the check that found f: one the run ran, or else the registry's of that name (a Result decoded from JSON).
@@ -201,10 +221,10 @@ type Location struct {
 
 // Build summarises a fan-out.
 func Build(runID string, asOf time.Time, regions []string, cs []checks.Check, fan *crossaccount.Result) *Result {
-	r := &Result{
+	r := &Result{Facts: Facts{
 		RunID: runID, AsOf: asOf.UTC(), Scope: fan.Scope, OwnAccountOnly: fan.OwnAccountOnly, Regions: regions,
 		Findings: fan.Findings, Errors: fan.Failures, Skipped: fan.Skipped, Cells: fan.Cells,
-	}
+	}}
 	if r.Findings == nil {
 		r.Findings = []checks.Finding{}
 	}

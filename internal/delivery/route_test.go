@@ -1,4 +1,4 @@
-package audit_test
+package delivery_test
 
 import (
 	"context"
@@ -9,13 +9,59 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orgaudit/orgaudit/internal/audit"
+	"io"
+	"log/slog"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/orgaudit/orgaudit/deploy/cloudformation"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/checks"
-	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
+	"github.com/orgaudit/orgaudit/internal/delivery"
 	"github.com/orgaudit/orgaudit/internal/report"
 )
+
+// routeAsOf is the day the routing tests' runs audit.
+var routeAsOf = time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+
+// defaultOwnerDigests is the settings' default cap (audit.DefaultOwnerDigests): more than routedOwners.
+const defaultOwnerDigests = 100
+
+// startRouteSim starts the demo organization, enforcing IAM as the templates deploy it.
+func startRouteSim(t *testing.T) *awssim.Server {
+	t.Helper()
+	org := awssim.Demo(routeAsOf)
+	sim := awssim.New(org)
+	if err := sim.EnforceTemplates(awssim.DemoDeployment(org, cloudformation.Management, cloudformation.MemberRole, awssim.DemoKMSKeyARN)); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
+	return sim
+}
+
+// routeSettings are a scheduled run's delivery as the demo deploys it: the report bucket, the digest topic that
+// owners' digests share (no topic of their own), the default cap.
+func routeSettings() delivery.Settings {
+	return delivery.Settings{Bucket: awssim.DemoBucket, BucketRegion: awssim.DemoHomeRegion, S3PathStyle: true, Prefix: "orgaudit",
+		Trigger: "scheduled", TopicARN: awssim.DemoTopicARN(), OwnerDigests: defaultOwnerDigests}
+}
+
+// publishDigestsOf plans and publishes res's digests as a run does once its workbook is stored, and keeps
+// delivery's record in res, as the job does.
+func publishDigestsOf(cfg aws.Config, s delivery.Settings, res *report.Result, runTime, now time.Time) error {
+	ctx := context.Background()
+	d := &delivery.Run{Settings: s, Config: cfg, RunID: res.RunID, RunTime: runTime,
+		Bucket: func() (*s3.Client, error) { return delivery.BucketClient(ctx, cfg, s) },
+		Now:    func() time.Time { return now }, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	rec, err := d.Publish(ctx, res, res.Delivered)
+	res.Delivered = rec
+	return err
+}
 
 // routedOwners are the owners of routedResult, most severe first: what each holds decides its place.
 var routedOwners = []struct {
@@ -62,7 +108,7 @@ func routedResult(t *testing.T, runID string) *report.Result {
 		}
 	}
 	checks.SortFindings(fan.Findings)
-	res := report.Build(runID, demoAsOf, []string{"eu-west-1"}, cs, fan)
+	res := report.Build(runID, routeAsOf, []string{"eu-west-1"}, cs, fan)
 	res.Report = &report.Location{Bucket: awssim.DemoBucket, Key: "orgaudit/x.xlsx", URL: "https://example.com/x.xlsx?X-Amz-Signature=secret",
 		ConsoleURL: "https://s3.console.aws.amazon.com/s3/object/" + awssim.DemoBucket + "?prefix=orgaudit/x.xlsx"}
 	return res
@@ -95,7 +141,7 @@ func byOwner(t *testing.T, sim *awssim.Server) map[string]int {
 // exactly one message.
 func TestOwnerDigestRetrySendsOnlyWhatWasNotSent(t *testing.T) {
 	t.Parallel()
-	sim := startSim(t, awssim.Demo(demoAsOf))
+	sim := startRouteSim(t)
 	var publishes, failing atomic.Int32
 	failing.Store(1)
 	third := int32(1 + 3) // the organization's digest goes first
@@ -106,11 +152,11 @@ func TestOwnerDigestRetrySendsOnlyWhatWasNotSent(t *testing.T) {
 		return nil
 	})
 	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
-	s := eventSettings(t, scheduledEvent)
-	runTime := demoAsOf.Add(8 * time.Hour)
+	s := routeSettings()
+	runTime := routeAsOf.Add(8 * time.Hour)
 
 	res := routedResult(t, "run-routed")
-	err := audit.PublishDigestsOf(context.Background(), cfg, s, res, runTime, runTime)
+	err := publishDigestsOf(cfg, s, res, runTime, runTime)
 	od := res.OwnerDigests
 	if err == nil || !strings.Contains(err.Error(), routedOwners[2].owner) || od == nil || od.Sent != len(routedOwners)-1 ||
 		len(od.Failed) != 1 || od.Failed[0].Owner != routedOwners[2].owner || !res.Published {
@@ -119,7 +165,7 @@ func TestOwnerDigestRetrySendsOnlyWhatWasNotSent(t *testing.T) {
 	failing.Store(0)
 
 	retry := routedResult(t, "run-routed")
-	if err := audit.PublishDigestsOf(context.Background(), cfg, s, retry, runTime, runTime.Add(time.Minute)); err != nil {
+	if err := publishDigestsOf(cfg, s, retry, runTime, runTime.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	od = retry.OwnerDigests
@@ -139,7 +185,7 @@ func TestOwnerDigestRetrySendsOnlyWhatWasNotSent(t *testing.T) {
 
 	// A further retry sends nothing.
 	again := routedResult(t, "run-routed")
-	if err := audit.PublishDigestsOf(context.Background(), cfg, s, again, runTime, runTime.Add(2*time.Minute)); err != nil || again.OwnerDigests.AlreadySent != len(routedOwners) {
+	if err := publishDigestsOf(cfg, s, again, runTime, runTime.Add(2*time.Minute)); err != nil || again.OwnerDigests.AlreadySent != len(routedOwners) {
 		t.Errorf("third invocation: %v %+v", err, again.OwnerDigests)
 	}
 	if n := len(sim.Published()); n != len(routedOwners)+1 {
@@ -152,14 +198,14 @@ func TestOwnerDigestRetrySendsOnlyWhatWasNotSent(t *testing.T) {
 // organization's digest names.
 func TestOwnerDigestBodies(t *testing.T) {
 	t.Parallel()
-	sim := startSim(t, awssim.Demo(demoAsOf))
+	sim := startRouteSim(t)
 	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
-	s := eventSettings(t, scheduledEvent)
+	s := routeSettings()
 	capped := 2
 	s.OwnerDigests = capped
-	runTime := demoAsOf.Add(8 * time.Hour)
+	runTime := routeAsOf.Add(8 * time.Hour)
 	res := routedResult(t, "run-bodies")
-	if err := audit.PublishDigestsOf(context.Background(), cfg, s, res, runTime, runTime); err != nil {
+	if err := publishDigestsOf(cfg, s, res, runTime, runTime); err != nil {
 		t.Fatal(err)
 	}
 	msgs := sim.Published()
@@ -219,9 +265,9 @@ func TestOwnerDigestBodies(t *testing.T) {
 // body in it, within SNS's 256 KiB counted as SNS counts it (the simulator refuses a byte more).
 func TestLargeDigestFitsOneMessage(t *testing.T) {
 	t.Parallel()
-	sim := startSim(t, awssim.Demo(demoAsOf))
+	sim := startRouteSim(t)
 	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
-	s := eventSettings(t, scheduledEvent)
+	s := routeSettings()
 	res := routedResult(t, "run-large")
 	long := strings.Repeat("reason with \"quotes\" and a line\nbreak ", 12)
 	for i := range 4000 {
@@ -232,8 +278,8 @@ func TestLargeDigestFitsOneMessage(t *testing.T) {
 	if d := report.Digest(res, report.MaxDigestBytes); len(d) < report.MaxDigestBytes*9/10 {
 		t.Fatalf("the scenario must fill the digest's budget: %d bytes", len(d))
 	}
-	runTime := demoAsOf.Add(8 * time.Hour)
-	if err := audit.PublishDigestsOf(context.Background(), cfg, s, res, runTime, runTime); err != nil {
+	runTime := routeAsOf.Add(8 * time.Hour)
+	if err := publishDigestsOf(cfg, s, res, runTime, runTime); err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range sim.Published() {
@@ -251,34 +297,16 @@ func TestLargeDigestFitsOneMessage(t *testing.T) {
 	}
 }
 
-func TestOwnerDigestsSetting(t *testing.T) {
+// TestOwnerDigestsCapZero: with the cap at 0 (AUDIT_OWNER_DIGESTS=0) no owner digest is planned, and the
+// organization's digest names nobody.
+func TestOwnerDigestsCapZero(t *testing.T) {
 	t.Parallel()
-	env := func(v string) func(string) string {
-		return func(name string) string {
-			if name == "AUDIT_OWNER_DIGESTS" {
-				return v
-			}
-			return ""
-		}
-	}
-	for v, want := range map[string]int{"": config.DefaultOwnerDigests, "0": 0, "250": 250} {
-		s, err := config.FromEnv(env(v))
-		if err != nil || s.OwnerDigests != want {
-			t.Errorf("AUDIT_OWNER_DIGESTS=%q: %d %v, want %d", v, s.OwnerDigests, err, want)
-		}
-	}
-	for _, v := range []string{"-1", "1001", "many"} {
-		if _, err := config.FromEnv(env(v)); err == nil || !strings.Contains(err.Error(), "owner digests") && !strings.Contains(err.Error(), "AUDIT_OWNER_DIGESTS") {
-			t.Errorf("AUDIT_OWNER_DIGESTS=%q: %v", v, err)
-		}
-	}
-	// With the cap at 0 no owner digest is planned, and the organization's digest names nobody.
-	sim := startSim(t, awssim.Demo(demoAsOf))
-	s := eventSettings(t, scheduledEvent)
+	sim := startRouteSim(t)
+	s := routeSettings()
 	s.OwnerDigests = 0
 	res := routedResult(t, "run-none")
-	runTime := demoAsOf.Add(8 * time.Hour)
-	if err := audit.PublishDigestsOf(context.Background(), sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion), s, res, runTime, runTime); err != nil {
+	runTime := routeAsOf.Add(8 * time.Hour)
+	if err := publishDigestsOf(sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion), s, res, runTime, runTime); err != nil {
 		t.Fatal(err)
 	}
 	if got := byOwner(t, sim); len(got) != 1 || got[""] != 1 || res.OwnerDigests != nil {

@@ -1,4 +1,4 @@
-package audit
+package delivery
 
 import (
 	"bytes"
@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
-	"mime/multipart"
 	"net/mail"
 	"strings"
 	"testing"
@@ -22,78 +20,15 @@ import (
 
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/checks"
-	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
-	"github.com/orgaudit/orgaudit/internal/delivery"
+	"github.com/orgaudit/orgaudit/internal/mail/mailtest"
 	"github.com/orgaudit/orgaudit/internal/report"
 	"github.com/orgaudit/orgaudit/internal/testkit"
 )
 
-// ReadEmail is a message read back as a mail client reads it.
-type ReadEmail struct {
-	Header      mail.Header
-	Subject     string
-	Text, HTML  string
-	Attachments map[string][]byte
-}
-
-// readEmail parses raw with net/mail and mime/multipart: headers, the text and HTML alternatives (quoted-printable
-// decoded) and the base64 attachments by file name.
-func readEmail(t testing.TB, raw []byte) ReadEmail {
-	t.Helper()
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatalf("net/mail cannot read the email: %v", err)
-	}
-	e := ReadEmail{Header: msg.Header, Attachments: map[string][]byte{}}
-	if e.Subject, err = new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); err != nil {
-		t.Fatal(err)
-	}
-	var walk func(r io.Reader, contentType string)
-	walk = func(r io.Reader, contentType string) {
-		mt, params, err := mime.ParseMediaType(contentType)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.HasPrefix(mt, "multipart/") {
-			t.Fatalf("unexpected %s", mt)
-		}
-		mr := multipart.NewReader(r, params["boundary"])
-		for {
-			part, err := mr.NextPart()
-			if err == io.EOF {
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			ct := part.Header.Get("Content-Type")
-			pt, _, _ := mime.ParseMediaType(ct)
-			switch {
-			case strings.HasPrefix(pt, "multipart/"):
-				walk(part, ct)
-			case part.FileName() != "":
-				data, err := io.ReadAll(base64.NewDecoder(base64.StdEncoding, part))
-				if err != nil {
-					t.Fatal(err)
-				}
-				e.Attachments[part.FileName()] = data
-			default:
-				body, err := io.ReadAll(part)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if pt == "text/html" {
-					e.HTML = string(body)
-				} else {
-					e.Text = strings.ReplaceAll(string(body), "\r\n", "\n")
-				}
-			}
-		}
-	}
-	walk(msg.Body, msg.Header.Get("Content-Type"))
-	return e
-}
+// isAddress stands for the settings' rule (audit.IsEmailAddress) in these tests: every owner here that holds an @
+// is one plain address.
+func isAddress(s string) bool { return strings.Count(s, "@") == 1 && !strings.ContainsAny(s, " <>") }
 
 func ownedFinding(i int, owner string, sev checks.Severity) checks.Finding {
 	return checks.Finding{Check: "cloudformation-failed-stacks", Severity: sev, AccountID: fmt.Sprintf("%012d", 200000000000+i),
@@ -130,25 +65,26 @@ func TestEmailsGoToEachOwnerWithOnlyTheirAccounts(t *testing.T) {
 	sim := testkit.StartEnforced(t, org, testkit.DemoDeployment(org))
 	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
 	bucket := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
-	s := config.Defaults()
-	s.Bucket, s.EmailFrom, s.EmailTo = awssim.DemoBucket, awssim.DemoEmailFrom, []string{awssim.DemoEmailTo}
+	s := Settings{Bucket: awssim.DemoBucket, Prefix: "orgaudit", Trigger: "cli",
+		Email: Email{From: &mail.Address{Address: awssim.DemoEmailFrom}, To: []string{awssim.DemoEmailTo}, IsAddress: isAddress}}
 	runTime := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	send := func() (*report.Result, error) {
+	d := &Run{Settings: s, Config: cfg, RunID: "owned-run", RunTime: runTime, Now: func() time.Time { return runTime },
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	send := func() ([]report.Emailed, error) {
 		res := ownedResult()
-		wb, err := buildWorkbook(res, checks.All())
+		wb, err := report.Workbook(res, checks.All())
 		if err != nil {
 			t.Fatal(err)
 		}
-		return res, emailAll(context.Background(), cfg, bucket, s, res, &Output{Result: res, Workbook: wb}, checks.All(), runTime, func() time.Time { return runTime }, log)
+		return d.emailAll(context.Background(), bucket, res, Workbook{Body: wb, ForOwner: func(r *report.Result) ([]byte, error) { return report.Workbook(r, checks.All()) }})
 	}
-	res, err := send()
+	emailed, err := send()
 	var rejected *sestypes.MessageRejected
 	if !errors.As(err, &rejected) || !strings.Contains(err.Error(), "the email to owner ops@elsewhere.example") {
 		t.Fatalf("err %v, want the unverified owner's MessageRejected", err)
 	}
 	outcomes := map[string]string{}
-	for _, e := range res.Emailed {
+	for _, e := range emailed {
 		outcomes[e.Audience+"/"+e.Owner] = e.Outcome
 	}
 	want := map[string]string{"organization/": report.EmailSent, "owner/team-a@example.com": report.EmailSent, "owner/ops@elsewhere.example": report.EmailFailed}
@@ -159,7 +95,7 @@ func TestEmailsGoToEachOwnerWithOnlyTheirAccounts(t *testing.T) {
 	if len(sent) != 2 {
 		t.Fatalf("%d emails, want the organization's and team-a's", len(sent))
 	}
-	team := readEmail(t, sent[1].Raw)
+	team := mailtest.Read(t, sent[1].Raw)
 	if sent[1].To[0] != "team-a@example.com" || team.Header.Get("To") != "<team-a@example.com>" {
 		t.Errorf("owner email to %v, header %q", sent[1].To, team.Header.Get("To"))
 	}
@@ -181,7 +117,7 @@ func TestEmailsGoToEachOwnerWithOnlyTheirAccounts(t *testing.T) {
 		t.Errorf("team-a's digest names other owners' accounts")
 	}
 	for _, marker := range []string{"email/organization", "email/owner/team-a@example.com"} {
-		key := delivery.MessageMarkerKey(s.Prefix, runTime, s.Trigger, "owned-run", marker)
+		key := MessageMarkerKey(s.Prefix, runTime, s.Trigger, "owned-run", marker)
 		if _, err := bucket.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)}); err != nil {
 			t.Errorf("no marker for %s: %v", marker, err)
 		}
@@ -190,12 +126,12 @@ func TestEmailsGoToEachOwnerWithOnlyTheirAccounts(t *testing.T) {
 
 	// The retry: the owner's address is verified now. Only its email goes out.
 	org.Accounts[0].Regions[awssim.DemoHomeRegion].EmailIdentities = append(org.Accounts[0].Regions[awssim.DemoHomeRegion].EmailIdentities, "ops@elsewhere.example")
-	res, err = send()
+	emailed, err = send()
 	if err != nil {
 		t.Fatal(err)
 	}
 	outcomes = map[string]string{}
-	for _, e := range res.Emailed {
+	for _, e := range emailed {
 		outcomes[e.Audience+"/"+e.Owner] = e.Outcome
 	}
 	want = map[string]string{"organization/": report.EmailAlreadySent, "owner/team-a@example.com": report.EmailAlreadySent, "owner/ops@elsewhere.example": report.EmailSent}
@@ -211,13 +147,13 @@ func TestEmailWithoutTheAttachmentWhenTooLarge(t *testing.T) {
 	res := ownedResult()
 	link := "https://orgaudit-reports.s3.amazonaws.com/orgaudit/2026/11/22/orgaudit-owned-run.xlsx?X-Amz-Signature=abc"
 	res.Report = &report.Location{URL: link}
-	wb, err := buildWorkbook(res, checks.All())
+	wb, err := report.Workbook(res, checks.All())
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := email{audience: report.AudienceOrganization, to: []string{awssim.DemoEmailTo}, res: res, workbook: wb}
 	from := mail.Address{Name: "orgaudit", Address: awssim.DemoEmailFrom}
-	full, opts, err := composeEmail(from, e, time.Now(), delivery.MaxEmailBytes)
+	full, opts, err := composeEmail(from, e, time.Now(), MaxEmailBytes)
 	if err != nil || opts.Attached == "" {
 		t.Fatalf("a small workbook is attached: %v %+v", err, opts)
 	}
@@ -226,7 +162,7 @@ func TestEmailWithoutTheAttachmentWhenTooLarge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := readEmail(t, raw)
+	got := mailtest.Read(t, raw)
 	if len(got.Attachments) != 0 || opts.Attached != "" || !strings.Contains(opts.NotAttached, "over the") {
 		t.Fatalf("attached %v, options %+v", len(got.Attachments), opts)
 	}

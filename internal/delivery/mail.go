@@ -1,20 +1,15 @@
-package audit
+package delivery
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/mail"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
-	"github.com/orgaudit/orgaudit/internal/checks"
-	"github.com/orgaudit/orgaudit/internal/config"
-	"github.com/orgaudit/orgaudit/internal/delivery"
 	orgmail "github.com/orgaudit/orgaudit/internal/mail"
 	"github.com/orgaudit/orgaudit/internal/report"
 )
@@ -31,32 +26,31 @@ type email struct {
 	workbook                []byte
 }
 
-// emailAll sends the organization's email and then each owner's (an owner whose value is an email address gets the
-// digest of their own accounts, with a workbook of only those), each under its own exactly-once claim. One failure
-// stops nothing: every email is attempted and the errors are returned together.
-func emailAll(ctx context.Context, cfg aws.Config, bucket *s3.Client, s config.Settings, res *report.Result, out *Output, selected []checks.Check,
-	runTime time.Time, clock func() time.Time, log *slog.Logger) error {
-	from, err := config.ParseEmailFrom(s.EmailFrom)
-	if err != nil {
-		return err
-	}
+// emailAll sends the organization's email of res and then each owner's (an owner whose value is an email address
+// gets the digest of their own accounts, with a workbook of only those), each under its own exactly-once claim, and
+// returns what became of each. One failure stops nothing: every email is attempted and the errors are returned
+// together.
+func (d *Run) emailAll(ctx context.Context, bucket *s3.Client, res *report.Result, wb Workbook) ([]report.Emailed, error) {
+	s := d.Settings.Email
+	from := *s.From
 	if from.Name == "" {
 		from.Name = "orgaudit" // what the inbox lists as the sender, rather than the bare address
 	}
-	client := sesv2.NewFromConfig(cfg, func(o *sesv2.Options) {
-		if s.EmailRegion != "" {
-			o.Region = s.EmailRegion
+	client := sesv2.NewFromConfig(d.Config, func(o *sesv2.Options) {
+		if s.Region != "" {
+			o.Region = s.Region
 		}
 	})
-	emails := []email{{audience: report.AudienceOrganization, marker: "email/organization", to: s.EmailTo, res: res, workbook: out.Workbook}}
+	var emailed []report.Emailed
+	emails := []email{{audience: report.AudienceOrganization, marker: "email/organization", to: s.To, res: res, workbook: wb.Body}}
 	addresses := ownerAddresses(res)
 	for _, owner := range report.Owners(res) {
-		if !addresses[owner] || !config.IsEmailAddress(owner) {
+		if !addresses[owner] || s.IsAddress == nil || !s.IsAddress(owner) {
 			continue
 		}
 		e := email{audience: report.AudienceOwner, owner: owner, marker: "email/owner/" + owner, to: []string{owner}}
 		if len(emails) > maxOwnerEmails {
-			res.Emailed = append(res.Emailed, report.Emailed{Audience: e.audience, Owner: owner, To: e.to, Outcome: report.EmailFailed,
+			emailed = append(emailed, report.Emailed{Audience: e.audience, Owner: owner, To: e.to, Outcome: report.EmailFailed,
 				Error: fmt.Sprintf("not emailed: a run emails at most %d owners", maxOwnerEmails)})
 			continue
 		}
@@ -66,17 +60,20 @@ func emailAll(ctx context.Context, cfg aws.Config, bucket *s3.Client, s config.S
 	for _, e := range emails {
 		if e.res == nil {
 			e.res = report.ForOwner(res, e.owner)
-			if e.workbook, err = buildWorkbook(e.res, selected); err != nil {
+			var err error
+			if e.workbook, err = wb.ForOwner(e.res); err != nil {
 				errs = append(errs, fmt.Errorf("email to owner %s: build workbook: %w", e.owner, err))
-				res.Emailed = append(res.Emailed, report.Emailed{Audience: e.audience, Owner: e.owner, To: e.to, Outcome: report.EmailFailed, Error: err.Error()})
+				emailed = append(emailed, report.Emailed{Audience: e.audience, Owner: e.owner, To: e.to, Outcome: report.EmailFailed, Error: err.Error()})
 				continue
 			}
 		}
-		if err := sendEmailOnce(ctx, client, bucket, s, *from, e, runTime, clock, res, log); err != nil {
+		rec, err := d.sendEmailOnce(ctx, client, bucket, from, e)
+		emailed = append(emailed, rec)
+		if err != nil {
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	return emailed, errors.Join(errs...)
 }
 
 // ownerAddresses are the owners that may be mailed: those whose every account is owned through an owner tag that
@@ -92,36 +89,36 @@ func ownerAddresses(res *report.Result) map[string]bool {
 	return out
 }
 
-// sendEmailOnce composes e and hands it to SES unless another invocation of the run has or is doing so, recording
-// the outcome in res.
+// sendEmailOnce composes e and hands it to SES unless another invocation of the run has or is doing so, and says
+// what became of it.
 //
 // The claim is dated by the clock as it runs (it may follow a wait for another invocation's lease), the email by the
 // time it is composed.
-func sendEmailOnce(ctx context.Context, client *sesv2.Client, bucket *s3.Client, s config.Settings, from mail.Address, e email, runTime time.Time, clock func() time.Time,
-	res *report.Result, log *slog.Logger) error {
+func (d *Run) sendEmailOnce(ctx context.Context, client *sesv2.Client, bucket *s3.Client, from mail.Address, e email) (report.Emailed, error) {
+	log := d.Log
 	rec := report.Emailed{Audience: e.audience, Owner: e.owner, To: e.to}
-	raw, opts, err := composeEmail(from, e, clock(), delivery.MaxEmailBytes)
+	raw, opts, err := composeEmail(from, e, d.Now(), MaxEmailBytes)
 	rec.Attached, rec.NotAttached, rec.Bytes = opts.Attached != "", opts.NotAttached, orgmail.EncodedSize(raw)
 	if err == nil {
-		claim := delivery.Claim{RunID: res.RunID, Trigger: s.Trigger, Now: clock}
-		if s.Bucket != "" && bucket != nil {
-			claim.Bucket, claim.MarkerKey = s.Bucket, delivery.MessageMarkerKey(s.Prefix, runTime, s.Trigger, res.RunID, e.marker)
+		claim := Claim{RunID: d.RunID, Trigger: d.Settings.Trigger, Now: d.Now}
+		if d.Settings.Bucket != "" && bucket != nil {
+			claim.Bucket, claim.MarkerKey = d.Settings.Bucket, MessageMarkerKey(d.Settings.Prefix, d.RunTime, d.Settings.Trigger, d.RunID, e.marker)
 		}
-		var sent delivery.Sent
-		sent, err = delivery.SendOnce(ctx, bucket, claim, func(ctx context.Context) (string, error) {
-			return delivery.SendEmail(ctx, client, from.Address, e.to, raw)
+		var sent Sent
+		sent, err = SendOnce(ctx, bucket, claim, func(ctx context.Context) (string, error) {
+			return SendEmail(ctx, client, from.Address, e.to, raw)
 		})
 		if err == nil {
 			rec.MessageID = sent.MessageID
 			switch sent.Outcome {
-			case delivery.Published:
+			case Published:
 				rec.Outcome = report.EmailSent
 				log.InfoContext(ctx, "email sent", "audience", e.audience, "owner", e.owner, "to", e.to, "message_id", sent.MessageID,
 					"attached", rec.Attached, "bytes", rec.Bytes, "took_over_stale_claim", sent.TookOver)
 				if sent.MarkErr != nil {
 					log.WarnContext(ctx, "email sent but its marker not marked sent", "marker", claim.MarkerKey, "err", sent.MarkErr)
 				}
-			case delivery.AlreadyPublished:
+			case AlreadyPublished:
 				rec.Outcome = report.EmailAlreadySent
 				log.InfoContext(ctx, "email already sent by another invocation of this run", "audience", e.audience, "owner", e.owner)
 			default:
@@ -138,8 +135,7 @@ func sendEmailOnce(ctx context.Context, client *sesv2.Client, bucket *s3.Client,
 		rec.Outcome, rec.Error = report.EmailFailed, err.Error()
 		log.ErrorContext(ctx, "email failed", "audience", e.audience, "owner", e.owner, "err", err)
 	}
-	res.Emailed = append(res.Emailed, rec)
-	return err
+	return rec, err
 }
 
 // composeEmail renders e as a MIME message of at most limit bytes base64-encoded (SES's measure): with the workbook
@@ -157,7 +153,7 @@ func composeEmail(from mail.Address, e email, now time.Time, limit int) ([]byte,
 	for i, opts := range attempts {
 		var attachments []orgmail.Attachment
 		if opts.Attached != "" {
-			attachments = []orgmail.Attachment{{Filename: filename, ContentType: delivery.ContentType, Data: e.workbook}}
+			attachments = []orgmail.Attachment{{Filename: filename, ContentType: ContentType, Data: e.workbook}}
 		} else {
 			opts.NotAttached = notAttached
 		}
