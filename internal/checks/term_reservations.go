@@ -123,7 +123,7 @@ func termFindings(t Target, check, resourceType, unit string, states termStates,
 		}
 		if renewal >= 0 {
 			q := items[renewal]
-			f.Details["Renewal"] = fmt.Sprintf("%s: %d × %s from %s (%s)", q.ID, q.Count, q.Type, q.Start.UTC().Format("2006-01-02"), q.State)
+			f.SetDetail("renewal", fmt.Sprintf("%s: %d × %s from %s (%s)", q.ID, q.Count, q.Type, q.Start.UTC().Format("2006-01-02"), q.State))
 			f.Reason = strings.TrimSuffix(f.Reason, ", not renewed") // renewed, if only in part
 			how := "bought"
 			if pending {
