@@ -42,7 +42,7 @@ func manyFindings(n int, asOf time.Time, seed uint64) []checks.Finding {
 			f.Status = "active"
 			f.Reason = fmt.Sprintf("expires in %d days on %s", days, end.Format("2006-01-02"))
 			f.SetDetail("instance_type", []string{"m5.large", "c6g.xlarge", "r6i.2xlarge", "t3.medium"}[rng.IntN(4)])
-			f.SetDetail("count", fmt.Sprint(1 + rng.IntN(20)))
+			f.SetDetail("count", fmt.Sprint(1+rng.IntN(20)))
 			f.SetDetail("platform", "Linux/UNIX")
 			f.SetDetail("scope", "Region")
 			f.SetDetail("offering", "standard No Upfront")
@@ -58,11 +58,11 @@ func manyFindings(n int, asOf time.Time, seed uint64) []checks.Finding {
 			f.Status = "active"
 			f.Reason = fmt.Sprintf("expires in %d days on %s", days, end.Format("2006-01-02"))
 			f.SetDetail("db_instance_class", []string{"db.r6g.large", "db.m5.xlarge", "db.t4g.medium"}[rng.IntN(3)])
-			f.SetDetail("count", fmt.Sprint(1 + rng.IntN(4)))
+			f.SetDetail("count", fmt.Sprint(1+rng.IntN(4)))
 			f.SetDetail("engine", []string{"postgresql", "mysql", "aurora-postgresql"}[rng.IntN(3)])
 			f.SetDetail("multi_az", fmt.Sprint(rng.IntN(2) == 0))
 			f.SetDetail("offering", "All Upfront")
-			f.SetDetail("lease_id", hex(8) + "-" + hex(4) + "-" + hex(4) + "-" + hex(4) + "-" + hex(12))
+			f.SetDetail("lease_id", hex(8)+"-"+hex(4)+"-"+hex(4)+"-"+hex(4)+"-"+hex(12))
 			f.ConsoleURL = "https://console.aws.amazon.com/rds/home?region=" + region + "#reserved-instances:"
 		case 2:
 			f.Check, f.ResourceType = "cloudformation-failed-stacks", "AWS::CloudFormation::Stack"
@@ -73,7 +73,7 @@ func manyFindings(n int, asOf time.Time, seed uint64) []checks.Finding {
 				words[rng.IntN(len(words))], hex(4), hex(12), hex(16))
 			sid := "arn:aws:cloudformation:" + region + ":" + acct + ":stack/" + f.ResourceID + "/" + hex(8) + "-" + hex(4) + "-" + hex(4) + "-" + hex(4) + "-" + hex(12)
 			f.SetDetail("stack_id", sid)
-			f.SetDetail("last_updated", asOf.Add(-time.Duration(rng.IntN(1000)) * time.Hour).Format("2006-01-02T15:04:05Z"))
+			f.SetDetail("last_updated", asOf.Add(-time.Duration(rng.IntN(1000))*time.Hour).Format("2006-01-02T15:04:05Z"))
 			f.ConsoleURL = "https://console.aws.amazon.com/cloudformation/home?region=" + region + "#/stacks/stackinfo?stackId=" + sid
 		default:
 			f.Check, f.ResourceType = "servicecatalog-products", "AWS::ServiceCatalog::CloudFormationProvisionedProduct"
@@ -82,11 +82,11 @@ func manyFindings(n int, asOf time.Time, seed uint64) []checks.Finding {
 			f.Severity = []checks.Severity{checks.Critical, checks.Warning}[rng.IntN(2)]
 			f.Status = []string{"ERROR", "TAINTED"}[rng.IntN(2)]
 			f.Reason = fmt.Sprintf("%s: Failed to provision: stack %s-%s failed", f.Status, words[rng.IntN(len(words))], hex(8))
-			f.SetDetail("product", words[rng.IntN(len(words))] + " baseline")
+			f.SetDetail("product", words[rng.IntN(len(words))]+" baseline")
 			f.SetDetail("type", "CFN_STACK")
-			f.SetDetail("last_record", "UPDATE_PROVISIONED_PRODUCT rec-" + hex(13))
+			f.SetDetail("last_record", "UPDATE_PROVISIONED_PRODUCT rec-"+hex(13))
 			f.SetDetail("record_status", "FAILED")
-			f.SetDetail("record_errors", "ValidationError: parameter " + words[rng.IntN(len(words))] + " is invalid")
+			f.SetDetail("record_errors", "ValidationError: parameter "+words[rng.IntN(len(words))]+" is invalid")
 			f.SetDetail("version", fmt.Sprintf("v%d.%d", rng.IntN(5), rng.IntN(20)))
 			f.ConsoleURL = "https://console.aws.amazon.com/servicecatalog/home?region=" + region + "#/provisioned-products/" + f.ResourceID
 		}
