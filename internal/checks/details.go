@@ -125,13 +125,34 @@ func (f *Finding) BindDetails() {
 	}
 }
 
-// bindDetails maps list's headers to check's column IDs, in place. A check this build does not register has no
-// layout to map through: its keys are kept as they are, which is also how MarshalJSON wrote them.
-func bindDetails(check string, list []Detail) Details {
-	if idx := columnsOf(check); idx != nil {
-		for i := range list {
-			list[i].ID = idx.idOf(list[i].ID)
+// bindDetails maps list's headers to check's column IDs, in place. Where two headers map to one column (its header
+// and a former one), the current header's value takes the ID, or else the first header's in order, and the other
+// keeps its header (UnknownHeaderID): one value an ID, none lost. A check this build does not register has no layout
+// to map through: its keys are kept as they are, which is also how MarshalJSON wrote them.
+func bindDetails(check string, list []Detail) Details { return bindWith(columnsOf(check), check, list) }
+
+func bindWith(idx *columnIndex, check string, list []Detail) Details {
+	if idx == nil {
+		return NewDetails(check, list)
+	}
+	headers := make(map[string]string, len(list)) // ID → the header that took it
+	for i := range list {
+		h := list[i].ID
+		id := idx.idOf(h)
+		if prev, taken := headers[id]; taken {
+			if h != idx.headers[id] {
+				id = UnknownHeaderID(h)
+			} else {
+				// The current header arrives after a former one: it takes the ID, the former keeps its header.
+				for j := range list[:i] {
+					if list[j].ID == id {
+						list[j].ID = UnknownHeaderID(prev)
+					}
+				}
+			}
 		}
+		headers[id] = h
+		list[i].ID = id
 	}
 	return NewDetails(check, list)
 }
@@ -152,10 +173,14 @@ func (d Details) MarshalJSON() ([]byte, error) {
 	}
 	slices.SortStableFunc(pairs, func(a, b pair) int { return strings.Compare(a.key, b.key) })
 	// A key written twice would lose one value to a reader: the later one keeps its ID as its key.
+	renamed := false
 	for i := 1; i < len(pairs); i++ {
 		if pairs[i].key == pairs[i-1].key {
-			pairs[i].key = pairs[i].id
+			pairs[i].key, renamed = pairs[i].id, true
 		}
+	}
+	if renamed {
+		slices.SortStableFunc(pairs, func(a, b pair) int { return strings.Compare(a.key, b.key) })
 	}
 	// Strings as encoding/json writes a map's, HTML escapes aside: the encoder that calls MarshalJSON adds those
 	// when it is set to, as it did for the map.

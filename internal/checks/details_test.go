@@ -129,6 +129,15 @@ func TestDetailsJSONReadsBack(t *testing.T) {
 		t.Errorf("written back as %s, %v", b, err)
 	}
 
+	// A detail kept under a header that a column has since taken is written under its ID, not over the column's.
+	clash := Finding{Check: "ec2-reserved-instances"}
+	clash.SetDetail("count", "4")
+	clash.SetDetail(UnknownHeaderID("Count"), "5")
+	clash.SetDetail("platform", "Linux")
+	if b, err := json.Marshal(clash.Details); err != nil || string(b) != `{"Count":"4","Platform":"Linux","header:Count":"5"}` {
+		t.Errorf("a header twice written as %s, %v", b, err)
+	}
+
 	var other Finding
 	if err := json.Unmarshal([]byte(`{"check":"not-registered","details":{"Some header":"x"}}`), &other); err != nil {
 		t.Fatal(err)
@@ -158,5 +167,28 @@ func TestSetDetail(t *testing.T) {
 	}
 	if _, ok := f.LookupDetail("platform"); ok {
 		t.Error("a detail the finding does not have")
+	}
+}
+
+// TestBindRenamedHeaders: details read from JSON under a column's former header land in the column; where one
+// finding holds the column under two headers, the current one takes it and the other keeps its header, never lost.
+func TestBindRenamedHeaders(t *testing.T) {
+	t.Parallel()
+	// The column product is "Product name" now, "Product" and "Name" before.
+	idx := &columnIndex{headers: map[string]string{"product": "Product name", "version": "Version"},
+		ids: map[string]string{"Product name": "product", "Product": "product", "Name": "product", "Version": "version"}}
+	for name, c := range map[string]struct {
+		in, want []Detail
+	}{
+		"former":             {[]Detail{{"Product", "a"}}, []Detail{{"product", "a"}}},
+		"current after":      {[]Detail{{"Product", "old"}, {"Product name", "new"}}, []Detail{{UnknownHeaderID("Product"), "old"}, {"product", "new"}}},
+		"current before":     {[]Detail{{"Product name", "new"}, {"Product", "old"}}, []Detail{{UnknownHeaderID("Product"), "old"}, {"product", "new"}}},
+		"two former":         {[]Detail{{"Name", "n"}, {"Product", "p"}}, []Detail{{UnknownHeaderID("Product"), "p"}, {"product", "n"}}},
+		"unknown and others": {[]Detail{{"Colour", "blue"}, {"Version", "v1"}}, []Detail{{UnknownHeaderID("Colour"), "blue"}, {"version", "v1"}}},
+	} {
+		got := bindWith(idx, "renamed", slices.Clone(c.in))
+		if !slices.Equal(got.list, c.want) {
+			t.Errorf("%s: bound %v, want %v", name, got.list, c.want)
+		}
 	}
 }
