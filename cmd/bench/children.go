@@ -248,18 +248,18 @@ func syntheticResult(n int) *report.Result {
 		f := checks.Finding{Check: c.Name(), Severity: checks.Severities[i%3], AccountID: fmt.Sprintf("%012d", 300000000000+i/20),
 			AccountName: fmt.Sprintf("acct-%05d", i/20), Region: allRegions[i%4], ResourceID: fmt.Sprintf("res-%07d", i),
 			ResourceName: fmt.Sprintf("name-%d", i), Status: "CREATE_FAILED", Reason: "The following resource(s) failed to create: [Bucket]",
-			ConsoleURL: "https://console.aws.amazon.com/cloudformation/home?region=us-east-1", Details: map[string]string{}}
+			ConsoleURL: "https://console.aws.amazon.com/cloudformation/home?region=us-east-1"}
 		if c.Layout().Expiry {
 			f.DaysLeft, f.ExpiresAt = &days, &end
 		}
 		for _, col := range c.Layout().Columns {
 			switch col.Kind {
 			case checks.KindDate:
-				f.Details[col.Name] = checks.DetailTime(end)
+				f.SetDetail(col.ID, checks.DetailTime(end))
 			case checks.KindNumber:
-				f.Details[col.Name] = fmt.Sprint(1 + i%20)
+				f.SetDetail(col.ID, fmt.Sprint(1+i%20))
 			default:
-				f.Details[col.Name] = "value of " + col.Name
+				f.SetDetail(col.ID, "value of "+col.Name)
 			}
 		}
 		res.Findings = append(res.Findings, f)

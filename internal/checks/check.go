@@ -6,6 +6,7 @@ package checks
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,7 +39,8 @@ type Layout struct {
 	Expiry bool
 	// Kind names what one finding is in a list that mixes checks, "EC2 reserved instance".
 	Kind string
-	// Columns are the Details each finding carries, in sheet order. A finding holds no detail not named here.
+	// Columns are the Details each finding carries, in sheet order. A finding holds no detail not named here: its
+	// details are keyed by the columns' IDs.
 	Columns []Column
 	// AccountWide says the check reads what an account holds once, not per region (Savings Plans): it runs once per
 	// account, with Target.Region (and so its findings' Region) GlobalRegion, and coverage counts it as one cell.
@@ -50,8 +52,15 @@ const GlobalRegion = "global"
 
 // Column is one detail of a check's findings as a sheet shows it.
 type Column struct {
+	// ID is the column's stable name, snake_case and unique within the check: findings hold their details by it, in
+	// memory and in history, so a new header (Name) loses nothing a stored run holds. Never change an ID.
+	ID string
+	// Name is the header the sheets and the JSON result show; it may change (say the old one in Formerly).
 	Name string
-	Kind ColumnKind
+	// Formerly are headers the column had before Name: a state of version 2, which kept details by header, reads
+	// a detail under any of them back into this column.
+	Formerly []string
+	Kind     ColumnKind
 	// Width is the most the column may take, in Excel's unit (widths of the digit 0); wider text wraps. Zero takes
 	// the report's default. The column is otherwise fitted to what it holds.
 	Width float64
@@ -88,17 +97,26 @@ const (
 	RoleRenewal ColumnRole = "renewal"
 )
 
-// textColumn, dateColumn and numberColumn declare columns tersely in the checks' files.
-func textColumn(name string) Column   { return Column{Name: name, Kind: KindText} }
-func dateColumn(name string) Column   { return Column{Name: name, Kind: KindDate} }
-func numberColumn(name string) Column { return Column{Name: name, Kind: KindNumber} }
+// textColumn, dateColumn and numberColumn declare columns tersely in the checks' files: id, then header.
+func textColumn(id, name string) Column   { return Column{ID: id, Name: name, Kind: KindText} }
+func dateColumn(id, name string) Column   { return Column{ID: id, Name: name, Kind: KindDate} }
+func numberColumn(id, name string) Column { return Column{ID: id, Name: name, Kind: KindNumber} }
 
 func (c Column) as(r ColumnRole) Column { c.Role = r; return c }
 func (c Column) wide(w float64) Column  { c.Width = w; return c }
 
-// Column is the declared column named name, or nil.
-func (l Layout) Column(name string) *Column {
-	return l.column(func(c Column) bool { return c.Name == name })
+// Column is the declared column of that id, or nil.
+func (l Layout) Column(id string) *Column {
+	return l.column(func(c Column) bool { return c.ID == id })
+}
+
+// ByHeader is the column shown as header, or once shown as it (Formerly), or nil. A header that is one column's
+// Name is that column's, whatever another's Formerly says.
+func (l Layout) ByHeader(header string) *Column {
+	if c := l.column(func(c Column) bool { return c.Name == header }); c != nil {
+		return c
+	}
+	return l.column(func(c Column) bool { return slices.Contains(c.Formerly, header) })
 }
 
 // WithRole is the column that plays r, or nil.
@@ -126,13 +144,8 @@ func CheckDeclared(c Check, f *Finding) error {
 	if f.Check != c.Name() {
 		problems = append(problems, fmt.Sprintf("finding of check %q", f.Check))
 	}
-	keys := make([]string, 0, len(f.Details))
-	for k := range f.Details {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		v := f.Details[k]
+	for _, d := range f.DetailsByID() {
+		k, v := d.ID, d.Value
 		col := l.Column(k)
 		if col == nil {
 			problems = append(problems, fmt.Sprintf("detail %q is not a declared column", k))
@@ -154,6 +167,9 @@ func CheckDeclared(c Check, f *Finding) error {
 			if !strings.HasPrefix(v, "https://") {
 				problems = append(problems, fmt.Sprintf("link column %q holds %q, not an https URL", k, v))
 			}
+		case KindText:
+		default:
+			problems = append(problems, fmt.Sprintf("column %q is of kind %q, which reports do not know", k, col.Kind))
 		}
 	}
 	if !l.Expiry && (f.ExpiresAt != nil || f.DaysLeft != nil) {
@@ -272,8 +288,9 @@ type Finding struct {
 	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
 	DaysLeft     *int       `json:"days_left,omitempty"`
 	ConsoleURL   string     `json:"console_url,omitempty"`
-	// Details holds the check's Layout columns, by name, as text in each column's kind.
-	Details map[string]string `json:"details,omitempty"`
+	// Details holds the check's Layout columns, by column ID, as text in each column's kind (details.go). Read and
+	// write them with Detail and SetDetail. The JSON carries them by header, history by ID.
+	Details Details `json:"details,omitzero"`
 
 	// Memory: what the runs before this one knew of the finding, filled by the job from internal/history. All three
 	// are empty when the run has no history to compare with. Checks never set them.
@@ -284,7 +301,7 @@ type Finding struct {
 
 func (t Target) finding(check, resourceType, id string) Finding {
 	return Finding{Check: check, AccountID: t.AccountID, AccountName: t.AccountName, Region: t.Region,
-		ResourceType: resourceType, ResourceID: id, Details: map[string]string{}}
+		ResourceType: resourceType, ResourceID: id}
 }
 
 // SortFindings orders by severity, then where (account, region, check), then soonest expiry, then resource, so the

@@ -25,8 +25,8 @@ func (CloudFormationFailedStacks) Title() string     { return "CloudFormation st
 func (CloudFormationFailedStacks) Actions() []string { return []string{"cloudformation:ListStacks"} }
 func (CloudFormationFailedStacks) Layout() Layout {
 	return Layout{Kind: "stack", Columns: []Column{
-		textColumn("Stack ID"), textColumn("Root stack"), textColumn("Nested failures").wide(60), textColumn("Service Catalog product"),
-		dateColumn("Last updated")}}
+		textColumn("stack_id", "Stack ID"), textColumn("root_stack", "Root stack"), textColumn("nested_failures", "Nested failures").wide(60), textColumn("service_catalog_product", "Service Catalog product"),
+		dateColumn("last_updated", "Last updated")}}
 }
 func (CloudFormationFailedStacks) DigestDetail(*Finding) string { return "" }
 
@@ -131,9 +131,9 @@ func (c CloudFormationFailedStacks) group(t Target, stacks []cfntypes.StackSumma
 		f.Status = string(s.StackStatus)
 		f.Severity = stackSeverity[s.StackStatus]
 		f.Reason = oneLine(aws.ToString(s.StackStatusReason))
-		f.Details["Stack ID"] = id
+		f.SetDetail("stack_id", id)
 		if root := aws.ToString(s.RootId); root != "" && root != id {
-			f.Details["Root stack"] = stackNameFromID(root)
+			f.SetDetail("root_stack", stackNameFromID(root))
 		}
 		var nested []string
 		for _, ch := range children[id] {
@@ -144,9 +144,9 @@ func (c CloudFormationFailedStacks) group(t Target, stacks []cfntypes.StackSumma
 			// The nested stack's reason is usually the real cause; the root only names the nested resource.
 			f.Reason = joinReason(f.Reason, fmt.Sprintf("nested %s %s: %s", aws.ToString(ch.StackName), ch.StackStatus, oneLine(aws.ToString(ch.StackStatusReason))))
 		}
-		f.Details["Nested failures"] = strings.Join(nested, "; ")
+		f.SetDetail("nested_failures", strings.Join(nested, "; "))
 		if m := serviceCatalogStack.FindStringSubmatch(aws.ToString(s.StackName)); m != nil {
-			f.Details["Service Catalog product"] = m[1]
+			f.SetDetail("service_catalog_product", m[1])
 			f.Reason = joinReason(f.Reason, "stack of Service Catalog provisioned product "+m[1])
 		}
 		if stuckStatuses[s.StackStatus] {
@@ -160,7 +160,7 @@ func (c CloudFormationFailedStacks) group(t Target, stacks []cfntypes.StackSumma
 			updated = s.CreationTime
 		}
 		if updated != nil {
-			f.Details["Last updated"] = DetailTime(*updated)
+			f.SetDetail("last_updated", DetailTime(*updated))
 		}
 		f.ConsoleURL = fmt.Sprintf("https://%s/cloudformation/home?region=%s#/stacks/stackinfo?stackId=%s", consoleHost(t.Partition), t.Region, url.QueryEscape(id))
 		out = append(out, f)

@@ -120,20 +120,20 @@ func TestCloudFormationFailedStacks(t *testing.T) {
 				}
 			}
 			if core, ok := m["core"]; ok {
-				if !strings.Contains(core.Details["Nested failures"], "core-Vpc-1 UPDATE_FAILED: CIDR conflicts") || !strings.Contains(core.Reason, "CIDR conflicts") {
+				if !strings.Contains(core.Detail("nested_failures"), "core-Vpc-1 UPDATE_FAILED: CIDR conflicts") || !strings.Contains(core.Reason, "CIDR conflicts") {
 					t.Errorf("nested failure not folded into its root: %+v", core)
 				}
 			}
-			if orphan, ok := m["orphan-child"]; ok && orphan.Details["Root stack"] != "healthy-root" {
+			if orphan, ok := m["orphan-child"]; ok && orphan.Detail("root_stack") != "healthy-root" {
 				t.Errorf("a nested stack whose root is healthy must name its root: %v", orphan.Details)
 			}
-			if f, ok := m["rb-stuck"]; ok && (!strings.HasPrefix(f.Reason, "stuck for 7h (threshold 6h)") || f.Details["Last updated"] != "2026-11-21T17:00:00Z") {
+			if f, ok := m["rb-stuck"]; ok && (!strings.HasPrefix(f.Reason, "stuck for 7h (threshold 6h)") || f.Detail("last_updated") != "2026-11-21T17:00:00Z") {
 				t.Errorf("stuck stack must say how long, from its last update: %q %v", f.Reason, f.Details)
 			}
 			if f, ok := m["cleanup-stuck"]; ok && f.Reason != "stuck for 2d0h (threshold 6h)" {
 				t.Errorf("a stack never updated is measured from its creation: %q", f.Reason)
 			}
-			if sc, ok := m["SC-123456789012-pp-abc123"]; ok && sc.Details["Service Catalog product"] != "pp-abc123" {
+			if sc, ok := m["SC-123456789012-pp-abc123"]; ok && sc.Detail("service_catalog_product") != "pp-abc123" {
 				t.Errorf("Service Catalog stack not linked: %v", sc.Details)
 			}
 		})

@@ -170,7 +170,7 @@ func endingFinding(f *Finding, t Target, k commitmentKind, items []commitment, i
 	}
 	detail, how, shortfall := k.renewal(i, renewal)
 	id := items[renewal].ID
-	f.Details["Renewal"] = detail
+	f.SetDetail("renewal", detail)
 	f.Reason = strings.TrimSuffix(f.Reason, ", not renewed") // renewed, if only in part
 	switch {
 	case covered && ended:

@@ -38,8 +38,8 @@ func TestEC2RenewalMustBeDated(t *testing.T) {
 			}
 			declared(t, EC2ReservedInstances{}, got)
 			m := byID(got)
-			if f := m["ri-ending"]; f.Severity != Critical || f.Details["Renewal"] != "" || f.Reason != "expires in 5 days on 2026-11-27" {
-				t.Errorf("an undated reservation renewed ri-ending: %q %q %v", f.Severity, f.Reason, f.Details["Renewal"])
+			if f := m["ri-ending"]; f.Severity != Critical || f.Detail("renewal") != "" || f.Reason != "expires in 5 days on 2026-11-27" {
+				t.Errorf("an undated reservation renewed ri-ending: %q %q %v", f.Severity, f.Reason, f.Detail("renewal"))
 			}
 			if c.next == "ri-undated-new" {
 				if f := m[c.next]; f.Severity != Warning || !strings.Contains(f.Reason, "expiry unknown") {

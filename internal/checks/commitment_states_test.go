@@ -116,7 +116,7 @@ func TestCommitmentStatesNotRecognised(t *testing.T) {
 			}
 			want := "state \"" + state + "\" not recognised"
 			if len(got) != 1 || got[0].Severity != Warning || !strings.Contains(got[0].Reason, want) || got[0].Status != state ||
-				got[0].Details["Start"] == "" {
+				got[0].Detail("start") == "" {
 				t.Errorf("%s, state %q: %+v, want one warning %q with the item's data", name, state, got, want)
 			}
 		}
@@ -174,7 +174,7 @@ func TestLapsedRenewalPendingPayment(t *testing.T) {
 			t.Fatal(err)
 		}
 		m := byID(got)
-		if f, ok := m["old"]; !ok || f.Severity != wantSev || !strings.Contains(f.Details["Renewal"], "new") {
+		if f, ok := m["old"]; !ok || f.Severity != wantSev || !strings.Contains(f.Detail("renewal"), "new") {
 			t.Errorf("%s: %+v, want %s with the renewal named", name, got, wantSev)
 		}
 	}
@@ -236,7 +236,7 @@ func TestDocumentedCommitmentStates(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := byID(got)
-	if f := m["ri-expiring"]; f.Severity != Critical || f.Details["Renewal"] != "" {
+	if f := m["ri-expiring"]; f.Severity != Critical || f.Detail("renewal") != "" {
 		t.Errorf("a deleted queued purchase renews nothing: %+v", f)
 	}
 	if f := m["ri-failed"]; f.Severity != Critical || !strings.Contains(f.Reason, "payment failed") {
@@ -257,7 +257,7 @@ func TestDocumentedCommitmentStates(t *testing.T) {
 		t.Fatal(err)
 	}
 	m = byID(got)
-	if f := m["sp-expiring"]; f.Severity != Critical || f.Details["Renewal"] != "" || len(got) != 1 {
+	if f := m["sp-expiring"]; f.Severity != Critical || f.Detail("renewal") != "" || len(got) != 1 {
 		t.Errorf("only the expiring plan, unrenewed: %v %+v", keys(m), f)
 	}
 

@@ -26,8 +26,8 @@ func (EC2ReservedInstances) Title() string     { return "EC2 reserved instances 
 func (EC2ReservedInstances) Actions() []string { return []string{"ec2:DescribeReservedInstances"} }
 func (EC2ReservedInstances) Layout() Layout {
 	return Layout{Expiry: true, Kind: "EC2 reserved instance", Columns: []Column{
-		textColumn("Instance type").as(RoleType), numberColumn("Count").as(RoleCount), textColumn("Platform"), textColumn("Scope"),
-		textColumn("Availability zone"), textColumn("Offering"), dateColumn("Start"), textColumn("Renewal").as(RoleRenewal).wide(60)}}
+		textColumn("instance_type", "Instance type").as(RoleType), numberColumn("count", "Count").as(RoleCount), textColumn("platform", "Platform"), textColumn("scope", "Scope"),
+		textColumn("availability_zone", "Availability zone"), textColumn("offering", "Offering"), dateColumn("start", "Start"), textColumn("renewal", "Renewal").as(RoleRenewal).wide(60)}}
 }
 func (EC2ReservedInstances) DigestDetail(*Finding) string { return "" }
 
@@ -87,14 +87,14 @@ var ec2States = termStates{
 
 // details fills what every finding says of reservation ri.
 func (c EC2ReservedInstances) details(f *Finding, t Target, ri ec2types.ReservedInstances) {
-	f.Details["Instance type"] = string(ri.InstanceType)
-	f.Details["Count"] = fmt.Sprint(aws.ToInt32(ri.InstanceCount))
-	f.Details["Platform"] = string(ri.ProductDescription)
-	f.Details["Scope"] = string(ri.Scope)
-	f.Details["Availability zone"] = aws.ToString(ri.AvailabilityZone)
-	f.Details["Offering"] = fmt.Sprintf("%s %s", ri.OfferingClass, ri.OfferingType)
+	f.SetDetail("instance_type", string(ri.InstanceType))
+	f.SetDetail("count", fmt.Sprint(aws.ToInt32(ri.InstanceCount)))
+	f.SetDetail("platform", string(ri.ProductDescription))
+	f.SetDetail("scope", string(ri.Scope))
+	f.SetDetail("availability_zone", aws.ToString(ri.AvailabilityZone))
+	f.SetDetail("offering", fmt.Sprintf("%s %s", ri.OfferingClass, ri.OfferingType))
 	if ri.Start != nil {
-		f.Details["Start"] = DetailTime(*ri.Start)
+		f.SetDetail("start", DetailTime(*ri.Start))
 	}
 	f.ConsoleURL = fmt.Sprintf("https://%s/ec2/home?region=%s#ReservedInstances:reservedInstancesId=%s", consoleHost(t.Partition), t.Region, url.QueryEscape(f.ResourceID))
 }

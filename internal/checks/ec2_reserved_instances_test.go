@@ -156,13 +156,13 @@ func TestEC2ReservedInstances(t *testing.T) {
 			if r, ok := m["ri-lapsed"]; ok && (r.Reason != "expired 4 days ago on 2026-11-18, not renewed" || r.Status != "retired") {
 				t.Errorf("lapsed reservation: %q %q", r.Reason, r.Status)
 			}
-			if r, ok := m["ri-bought"]; ok && (!strings.HasPrefix(r.Details["Renewal"], "ri-bought-new: 2 ×") || !strings.Contains(r.Reason, "ri-bought-new")) {
+			if r, ok := m["ri-bought"]; ok && (!strings.HasPrefix(r.Detail("renewal"), "ri-bought-new: 2 ×") || !strings.Contains(r.Reason, "ri-bought-new")) {
 				t.Errorf("a renewal bought outright is shown and lowers the severity: %q %v", r.Reason, r.Details)
 			}
-			if r, ok := m["ri-renewed"]; ok && !strings.HasPrefix(r.Details["Renewal"], "ri-queued: 4 ×") {
+			if r, ok := m["ri-renewed"]; ok && !strings.HasPrefix(r.Detail("renewal"), "ri-queued: 4 ×") {
 				t.Errorf("renewal not shown beside the expiring reservation: %v", r.Details)
 			}
-			if r, ok := m["ri-partial"]; ok && (!strings.Contains(r.Reason, "only 2 of 4") || r.Details["Renewal"] == "") {
+			if r, ok := m["ri-partial"]; ok && (!strings.Contains(r.Reason, "only 2 of 4") || r.Detail("renewal") == "") {
 				t.Errorf("a partial renewal keeps the severity and says so: %+v", r)
 			}
 			if r, ok := m["ri-modified"]; ok && !r.ExpiresAt.Equal(day(12)) {

@@ -22,10 +22,10 @@ func (ElastiCacheReservedNodes) Actions() []string {
 }
 func (ElastiCacheReservedNodes) Layout() Layout {
 	return Layout{Expiry: true, Kind: "ElastiCache reserved node", Columns: []Column{
-		textColumn("Cache node type").as(RoleType), numberColumn("Count").as(RoleCount), textColumn("Engine"),
-		textColumn("Offering"), textColumn("Term"), dateColumn("Start"), numberColumn("Upfront per node (USD)"),
-		numberColumn("Hourly per node (USD)"), numberColumn("Commitment (USD/h)").as(RoleCommitment), textColumn("Offering ID"),
-		textColumn("Renewal").as(RoleRenewal).wide(60)}}
+		textColumn("cache_node_type", "Cache node type").as(RoleType), numberColumn("count", "Count").as(RoleCount), textColumn("engine", "Engine"),
+		textColumn("offering", "Offering"), textColumn("term", "Term"), dateColumn("start", "Start"), numberColumn("upfront_per_node_usd", "Upfront per node (USD)"),
+		numberColumn("hourly_per_node_usd", "Hourly per node (USD)"), numberColumn("commitment_usd_per_hour", "Commitment (USD/h)").as(RoleCommitment), textColumn("offering_id", "Offering ID"),
+		textColumn("renewal", "Renewal").as(RoleRenewal).wide(60)}}
 }
 func (ElastiCacheReservedNodes) DigestDetail(*Finding) string { return "" }
 
@@ -61,16 +61,16 @@ func (c ElastiCacheReservedNodes) run(ctx context.Context, api elasticache.Descr
 	var out []Finding
 	for _, tf := range termFindings(t, c.Name(), "AWS::ElastiCache::ReservedCacheNode", "nodes", elastiCacheStates, items) {
 		f, n := tf.Finding, nodes[tf.item]
-		f.Details["Cache node type"] = aws.ToString(n.CacheNodeType)
-		f.Details["Count"] = fmt.Sprint(aws.ToInt32(n.CacheNodeCount))
-		f.Details["Engine"] = aws.ToString(n.ProductDescription)
-		f.Details["Offering"] = aws.ToString(n.OfferingType)
-		f.Details["Term"] = termText(n.Duration)
+		f.SetDetail("cache_node_type", aws.ToString(n.CacheNodeType))
+		f.SetDetail("count", fmt.Sprint(aws.ToInt32(n.CacheNodeCount)))
+		f.SetDetail("engine", aws.ToString(n.ProductDescription))
+		f.SetDetail("offering", aws.ToString(n.OfferingType))
+		f.SetDetail("term", termText(n.Duration))
 		if n.StartTime != nil {
-			f.Details["Start"] = DetailTime(*n.StartTime)
+			f.SetDetail("start", DetailTime(*n.StartTime))
 		}
 		if n.FixedPrice != nil {
-			f.Details["Upfront per node (USD)"] = priceText(*n.FixedPrice)
+			f.SetDetail("upfront_per_node_usd", priceText(*n.FixedPrice))
 		}
 		var recurring []recurringCharge
 		for _, rc := range n.RecurringCharges {
@@ -78,10 +78,10 @@ func (c ElastiCacheReservedNodes) run(ctx context.Context, api elasticache.Descr
 		}
 		if n.UsagePrice != nil || len(recurring) > 0 {
 			hourly := hourlyCharges(n.UsagePrice, recurring)
-			f.Details["Hourly per node (USD)"] = priceText(hourly)
-			f.Details["Commitment (USD/h)"] = priceText(hourly * float64(aws.ToInt32(n.CacheNodeCount)))
+			f.SetDetail("hourly_per_node_usd", priceText(hourly))
+			f.SetDetail("commitment_usd_per_hour", priceText(hourly*float64(aws.ToInt32(n.CacheNodeCount))))
 		}
-		f.Details["Offering ID"] = aws.ToString(n.ReservedCacheNodesOfferingId)
+		f.SetDetail("offering_id", aws.ToString(n.ReservedCacheNodesOfferingId))
 		f.ConsoleURL = fmt.Sprintf("https://%s/elasticache/home?region=%s#/reserved-nodes", consoleHost(t.Partition), t.Region)
 		out = append(out, f)
 	}

@@ -117,11 +117,11 @@ func TestElastiCacheReservedNodes(t *testing.T) {
 			if f, ok := m["lapsed"]; ok && (f.Reason != "expired 4 days ago on 2026-11-18, not renewed" || *f.DaysLeft != -4 || f.Status != "retired") {
 				t.Errorf("lapsed: %q %d %q", f.Reason, *f.DaysLeft, f.Status)
 			}
-			if f, ok := m["bought"]; ok && (!strings.HasPrefix(f.Details["Renewal"], "bought-new: 2 × cache.r6g.xlarge from 2026-11-20 (payment-pending)") ||
+			if f, ok := m["bought"]; ok && (!strings.HasPrefix(f.Detail("renewal"), "bought-new: 2 × cache.r6g.xlarge from 2026-11-20 (payment-pending)") ||
 				!strings.HasSuffix(f.Reason, "; renewal bought, payment pending (bought-new)")) {
 				t.Errorf("renewal bought outright: %q %v", f.Reason, f.Details)
 			}
-			if f, ok := m["partial"]; ok && (!strings.Contains(f.Reason, "renewal bought for only 1 of 4 nodes (partial-new)") || f.Details["Renewal"] == "") {
+			if f, ok := m["partial"]; ok && (!strings.Contains(f.Reason, "renewal bought for only 1 of 4 nodes (partial-new)") || f.Detail("renewal") == "") {
 				t.Errorf("partial renewal: %q %v", f.Reason, f.Details)
 			}
 			if f, ok := m["d7"]; ok {
@@ -130,8 +130,8 @@ func TestElastiCacheReservedNodes(t *testing.T) {
 					"Term": "1 year", "Start": DetailTime(startFor(7)), "Upfront per node (USD)": "1234.5", "Hourly per node (USD)": "0.125",
 					"Commitment (USD/h)": "0.25", "Offering ID": "offer-d7"}
 				for k, v := range want {
-					if f.Details[k] != v {
-						t.Errorf("d7 %s = %q, want %q", k, f.Details[k], v)
+					if got := byHeader(t, ElastiCacheReservedNodes{}, &f, k); got != v {
+						t.Errorf("d7 %s = %q, want %q", k, got, v)
 					}
 				}
 				if f.ConsoleURL != "https://console.aws.amazon.com/elasticache/home?region=eu-west-1#/reserved-nodes" || f.ResourceType != "AWS::ElastiCache::ReservedCacheNode" {

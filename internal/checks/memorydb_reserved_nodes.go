@@ -21,9 +21,9 @@ func (MemoryDBReservedNodes) Title() string     { return "MemoryDB reserved node
 func (MemoryDBReservedNodes) Actions() []string { return []string{"memorydb:DescribeReservedNodes"} }
 func (MemoryDBReservedNodes) Layout() Layout {
 	return Layout{Expiry: true, Kind: "MemoryDB reserved node", Columns: []Column{
-		textColumn("Node type").as(RoleType), numberColumn("Count").as(RoleCount), textColumn("Offering"), textColumn("Term"),
-		dateColumn("Start"), numberColumn("Upfront (USD)"), numberColumn("Hourly (USD)"), textColumn("Offering ID"),
-		textColumn("ARN").wide(60), textColumn("Renewal").as(RoleRenewal).wide(60)}}
+		textColumn("node_type", "Node type").as(RoleType), numberColumn("count", "Count").as(RoleCount), textColumn("offering", "Offering"), textColumn("term", "Term"),
+		dateColumn("start", "Start"), numberColumn("upfront_usd", "Upfront (USD)"), numberColumn("hourly_usd", "Hourly (USD)"), textColumn("offering_id", "Offering ID"),
+		textColumn("arn", "ARN").wide(60), textColumn("renewal", "Renewal").as(RoleRenewal).wide(60)}}
 }
 func (MemoryDBReservedNodes) DigestDetail(*Finding) string { return "" }
 
@@ -57,19 +57,19 @@ func (c MemoryDBReservedNodes) run(ctx context.Context, api memorydb.DescribeRes
 	var out []Finding
 	for _, tf := range termFindings(t, c.Name(), "AWS::MemoryDB::ReservedNode", "nodes", memorydbStates, items) {
 		f, n := tf.Finding, nodes[tf.item]
-		f.Details["Node type"] = aws.ToString(n.NodeType)
-		f.Details["Count"] = strconv.Itoa(int(n.NodeCount))
-		f.Details["Offering"] = aws.ToString(n.OfferingType)
-		f.Details["Term"] = termText(items[tf.item].Duration)
+		f.SetDetail("node_type", aws.ToString(n.NodeType))
+		f.SetDetail("count", strconv.Itoa(int(n.NodeCount)))
+		f.SetDetail("offering", aws.ToString(n.OfferingType))
+		f.SetDetail("term", termText(items[tf.item].Duration))
 		if n.StartTime != nil {
-			f.Details["Start"] = DetailTime(*n.StartTime)
+			f.SetDetail("start", DetailTime(*n.StartTime))
 		}
-		f.Details["Upfront (USD)"] = strconv.FormatFloat(n.FixedPrice, 'f', -1, 64)
+		f.SetDetail("upfront_usd", strconv.FormatFloat(n.FixedPrice, 'f', -1, 64))
 		if hourly, ok := memorydbHourly(n.RecurringCharges); ok {
-			f.Details["Hourly (USD)"] = strconv.FormatFloat(hourly, 'f', -1, 64)
+			f.SetDetail("hourly_usd", strconv.FormatFloat(hourly, 'f', -1, 64))
 		}
-		f.Details["Offering ID"] = aws.ToString(n.ReservedNodesOfferingId)
-		f.Details["ARN"] = aws.ToString(n.ARN)
+		f.SetDetail("offering_id", aws.ToString(n.ReservedNodesOfferingId))
+		f.SetDetail("arn", aws.ToString(n.ARN))
 		f.ConsoleURL = fmt.Sprintf("https://%s/memorydb/home?region=%s#/reserved-nodes", consoleHost(t.Partition), t.Region)
 		out = append(out, f)
 	}

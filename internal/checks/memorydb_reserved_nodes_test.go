@@ -150,8 +150,8 @@ func TestMemoryDBReservedNodes(t *testing.T) {
 					"Start": DetailTime(startFor(7)), "Upfront (USD)": "5443.2", "Hourly (USD)": "0", "Offering ID": "offer-d7",
 					"ARN": "arn:aws:memorydb:eu-west-1:123456789012:reservednode/d7"}
 				for k, v := range want {
-					if f.Details[k] != v {
-						t.Errorf("d7 %s = %q, want %q", k, f.Details[k], v)
+					if got := byHeader(t, MemoryDBReservedNodes{}, &f, k); got != v {
+						t.Errorf("d7 %s = %q, want %q", k, got, v)
 					}
 				}
 				if f.Reason != "expires in 7 days on 2026-11-29" || !f.ExpiresAt.Equal(asOf.AddDate(0, 0, 7).Add(12*time.Hour)) ||
@@ -163,7 +163,7 @@ func TestMemoryDBReservedNodes(t *testing.T) {
 				t.Errorf("lapsed: %q %d %q", f.Reason, *f.DaysLeft, f.Status)
 			}
 			if c.wantRepl {
-				if f := m["bought"]; !strings.HasPrefix(f.Details["Renewal"], "bought-new: 2 × db.x2g.large from") || !strings.Contains(f.Reason, "renewal bought, payment pending (bought-new)") {
+				if f := m["bought"]; !strings.HasPrefix(f.Detail("renewal"), "bought-new: 2 × db.x2g.large from") || !strings.Contains(f.Reason, "renewal bought, payment pending (bought-new)") {
 					t.Errorf("renewal bought outright: %q %v", f.Reason, f.Details)
 				}
 				if f := m["partial"]; !strings.Contains(f.Reason, "only 1 of 4 nodes (partial-new)") {

@@ -25,9 +25,9 @@ func (OpenSearchReservedInstances) Actions() []string {
 }
 func (OpenSearchReservedInstances) Layout() Layout {
 	return Layout{Expiry: true, Kind: "OpenSearch reserved instance", Columns: []Column{
-		textColumn("Instance type").as(RoleType), numberColumn("Count").as(RoleCount), textColumn("Reservation name"),
-		textColumn("Payment option"), numberColumn("Term (years)"), dateColumn("Start"), numberColumn("Upfront"), textColumn("Currency"),
-		textColumn("Offering ID"), textColumn("Renewal").as(RoleRenewal).wide(60)}}
+		textColumn("instance_type", "Instance type").as(RoleType), numberColumn("count", "Count").as(RoleCount), textColumn("reservation_name", "Reservation name"),
+		textColumn("payment_option", "Payment option"), numberColumn("term_years", "Term (years)"), dateColumn("start", "Start"), numberColumn("upfront", "Upfront"), textColumn("currency", "Currency"),
+		textColumn("offering_id", "Offering ID"), textColumn("renewal", "Renewal").as(RoleRenewal).wide(60)}}
 }
 func (OpenSearchReservedInstances) DigestDetail(*Finding) string { return "" }
 
@@ -62,21 +62,21 @@ func (c OpenSearchReservedInstances) run(ctx context.Context, api opensearch.Des
 	for _, tf := range termFindings(t, c.Name(), "AWS::OpenSearchService::ReservedInstance", "instances", osStates, items) {
 		f, ri := tf.Finding, reserved[tf.item]
 		f.ResourceName = aws.ToString(ri.ReservationName)
-		f.Details["Instance type"] = string(ri.InstanceType)
-		f.Details["Count"] = fmt.Sprint(ri.InstanceCount)
-		f.Details["Reservation name"] = aws.ToString(ri.ReservationName)
-		f.Details["Payment option"] = string(ri.PaymentOption)
+		f.SetDetail("instance_type", string(ri.InstanceType))
+		f.SetDetail("count", fmt.Sprint(ri.InstanceCount))
+		f.SetDetail("reservation_name", aws.ToString(ri.ReservationName))
+		f.SetDetail("payment_option", string(ri.PaymentOption))
 		if ri.Duration > 0 {
-			f.Details["Term (years)"] = strconv.FormatFloat(float64(ri.Duration)/(365*24*3600), 'f', -1, 64)
+			f.SetDetail("term_years", strconv.FormatFloat(float64(ri.Duration)/(365*24*3600), 'f', -1, 64))
 		}
 		if ri.StartTime != nil {
-			f.Details["Start"] = DetailTime(*ri.StartTime)
+			f.SetDetail("start", DetailTime(*ri.StartTime))
 		}
 		if ri.FixedPrice != nil {
-			f.Details["Upfront"] = strconv.FormatFloat(*ri.FixedPrice, 'f', -1, 64)
+			f.SetDetail("upfront", strconv.FormatFloat(*ri.FixedPrice, 'f', -1, 64))
 		}
-		f.Details["Currency"] = aws.ToString(ri.CurrencyCode)
-		f.Details["Offering ID"] = aws.ToString(ri.ReservedInstanceOfferingId)
+		f.SetDetail("currency", aws.ToString(ri.CurrencyCode))
+		f.SetDetail("offering_id", aws.ToString(ri.ReservedInstanceOfferingId))
 		f.ConsoleURL = fmt.Sprintf("https://%s/aos/home?region=%s#opensearch/reserved-instances", consoleHost(t.Partition), t.Region)
 		out = append(out, f)
 	}

@@ -126,9 +126,9 @@ func TestOpenSearchReservedInstances(t *testing.T) {
 					t.Errorf("%s severity %q, want %q", id, m[id].Severity, sev)
 				}
 			}
-			if f, ok := m["d7"]; ok && (f.Details["Instance type"] != "r6g.large.search" || f.Details["Count"] != "3" || f.Details["Payment option"] != "ALL_UPFRONT" ||
-				f.Details["Term (years)"] != "1" || f.Details["Upfront"] != "4321.5" || f.Details["Offering ID"] != "offer-d7" || f.ResourceName != "name-d7" ||
-				f.Details["Start"] != DetailTime(startFor(7)) || !f.ExpiresAt.Equal(startFor(7).Add(year*time.Second)) ||
+			if f, ok := m["d7"]; ok && (f.Detail("instance_type") != "r6g.large.search" || f.Detail("count") != "3" || f.Detail("payment_option") != "ALL_UPFRONT" ||
+				f.Detail("term_years") != "1" || f.Detail("upfront") != "4321.5" || f.Detail("offering_id") != "offer-d7" || f.ResourceName != "name-d7" ||
+				f.Detail("start") != DetailTime(startFor(7)) || !f.ExpiresAt.Equal(startFor(7).Add(year*time.Second)) ||
 				!strings.HasPrefix(f.ConsoleURL, "https://console.aws.amazon.com/aos/home?region=eu-west-1")) {
 				t.Errorf("what a buyer needs: %+v", f)
 			}
@@ -138,7 +138,7 @@ func TestOpenSearchReservedInstances(t *testing.T) {
 			if f, ok := m["lapsed"]; ok && (f.Reason != "expired 4 days ago on 2026-11-18, not renewed" || *f.DaysLeft != -4 || f.Status != "retired") {
 				t.Errorf("lapsed: %q %d %q", f.Reason, *f.DaysLeft, f.Status)
 			}
-			if f, ok := m["bought"]; ok && (!strings.HasPrefix(f.Details["Renewal"], "bought-new: 3 × r6g.xlarge.search") || !strings.Contains(f.Reason, "bought-new")) {
+			if f, ok := m["bought"]; ok && (!strings.HasPrefix(f.Detail("renewal"), "bought-new: 3 × r6g.xlarge.search") || !strings.Contains(f.Reason, "bought-new")) {
 				t.Errorf("renewal bought outright: %q %v", f.Reason, f.Details)
 			}
 			if f, ok := m["partial"]; ok && !strings.Contains(f.Reason, "only 2 of 6 instances") {

@@ -19,8 +19,8 @@ func (RDSReservedInstances) Title() string     { return "RDS reserved DB instanc
 func (RDSReservedInstances) Actions() []string { return []string{"rds:DescribeReservedDBInstances"} }
 func (RDSReservedInstances) Layout() Layout {
 	return Layout{Expiry: true, Kind: "RDS reserved DB instance", Columns: []Column{
-		textColumn("DB instance class").as(RoleType), numberColumn("Count").as(RoleCount), textColumn("Engine"), textColumn("Multi-AZ"),
-		textColumn("Offering"), dateColumn("Start"), textColumn("Lease ID"), textColumn("Renewal").as(RoleRenewal).wide(60)}}
+		textColumn("db_instance_class", "DB instance class").as(RoleType), numberColumn("count", "Count").as(RoleCount), textColumn("engine", "Engine"), textColumn("multi_az", "Multi-AZ"),
+		textColumn("offering", "Offering"), dateColumn("start", "Start"), textColumn("lease_id", "Lease ID"), textColumn("renewal", "Renewal").as(RoleRenewal).wide(60)}}
 }
 func (RDSReservedInstances) DigestDetail(*Finding) string { return "" }
 
@@ -54,15 +54,15 @@ func (c RDSReservedInstances) run(ctx context.Context, api rds.DescribeReservedD
 	var out []Finding
 	for _, tf := range termFindings(t, c.Name(), "AWS::RDS::ReservedDBInstance", "instances", rdsStates, items) {
 		f, ri := tf.Finding, reserved[tf.item]
-		f.Details["DB instance class"] = aws.ToString(ri.DBInstanceClass)
-		f.Details["Count"] = fmt.Sprint(aws.ToInt32(ri.DBInstanceCount))
-		f.Details["Engine"] = aws.ToString(ri.ProductDescription)
-		f.Details["Multi-AZ"] = fmt.Sprint(aws.ToBool(ri.MultiAZ))
-		f.Details["Offering"] = aws.ToString(ri.OfferingType)
+		f.SetDetail("db_instance_class", aws.ToString(ri.DBInstanceClass))
+		f.SetDetail("count", fmt.Sprint(aws.ToInt32(ri.DBInstanceCount)))
+		f.SetDetail("engine", aws.ToString(ri.ProductDescription))
+		f.SetDetail("multi_az", fmt.Sprint(aws.ToBool(ri.MultiAZ)))
+		f.SetDetail("offering", aws.ToString(ri.OfferingType))
 		if ri.StartTime != nil {
-			f.Details["Start"] = DetailTime(*ri.StartTime)
+			f.SetDetail("start", DetailTime(*ri.StartTime))
 		}
-		f.Details["Lease ID"] = aws.ToString(ri.LeaseId)
+		f.SetDetail("lease_id", aws.ToString(ri.LeaseId))
 		f.ConsoleURL = fmt.Sprintf("https://%s/rds/home?region=%s#reserved-instances:", consoleHost(t.Partition), t.Region)
 		out = append(out, f)
 	}

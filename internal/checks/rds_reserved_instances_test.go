@@ -115,7 +115,7 @@ func TestRDSReservedInstances(t *testing.T) {
 			if f, ok := m["lapsed"]; ok && (f.Reason != "expired 4 days ago on 2026-11-18, not renewed" || *f.DaysLeft != -4 || f.Status != "retired") {
 				t.Errorf("lapsed: %q %d %q", f.Reason, *f.DaysLeft, f.Status)
 			}
-			if f, ok := m["bought"]; ok && (!strings.HasPrefix(f.Details["Renewal"], "bought-new: 1 ×") || !strings.Contains(f.Reason, "bought-new")) {
+			if f, ok := m["bought"]; ok && (!strings.HasPrefix(f.Detail("renewal"), "bought-new: 1 ×") || !strings.Contains(f.Reason, "bought-new")) {
 				t.Errorf("renewal bought outright: %q %v", f.Reason, f.Details)
 			}
 		})

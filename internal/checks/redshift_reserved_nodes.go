@@ -18,10 +18,10 @@ func (RedshiftReservedNodes) Title() string     { return "Redshift reserved node
 func (RedshiftReservedNodes) Actions() []string { return []string{"redshift:DescribeReservedNodes"} }
 func (RedshiftReservedNodes) Layout() Layout {
 	return Layout{Expiry: true, Kind: "Redshift reserved node", Columns: []Column{
-		textColumn("Node type").as(RoleType), numberColumn("Count").as(RoleCount), textColumn("Offering"),
-		textColumn("Offering class"), textColumn("Term"), dateColumn("Start"), numberColumn("Upfront per node"),
-		numberColumn("Hourly per node"), textColumn("Currency"), numberColumn("Commitment (USD/h)").as(RoleCommitment),
-		textColumn("Offering ID"), textColumn("Renewal").as(RoleRenewal).wide(60)}}
+		textColumn("node_type", "Node type").as(RoleType), numberColumn("count", "Count").as(RoleCount), textColumn("offering", "Offering"),
+		textColumn("offering_class", "Offering class"), textColumn("term", "Term"), dateColumn("start", "Start"), numberColumn("upfront_per_node", "Upfront per node"),
+		numberColumn("hourly_per_node", "Hourly per node"), textColumn("currency", "Currency"), numberColumn("commitment_usd_per_hour", "Commitment (USD/h)").as(RoleCommitment),
+		textColumn("offering_id", "Offering ID"), textColumn("renewal", "Renewal").as(RoleRenewal).wide(60)}}
 }
 func (RedshiftReservedNodes) DigestDetail(*Finding) string { return "" }
 
@@ -59,31 +59,31 @@ func (c RedshiftReservedNodes) run(ctx context.Context, api redshift.DescribeRes
 	var out []Finding
 	for _, tf := range termFindings(t, c.Name(), "AWS::Redshift::ReservedNode", "nodes", redshiftStates, items) {
 		f, n := tf.Finding, nodes[tf.item]
-		f.Details["Node type"] = aws.ToString(n.NodeType)
-		f.Details["Count"] = fmt.Sprint(aws.ToInt32(n.NodeCount))
-		f.Details["Offering"] = aws.ToString(n.OfferingType)
-		f.Details["Offering class"] = string(n.ReservedNodeOfferingType)
-		f.Details["Term"] = termText(n.Duration)
+		f.SetDetail("node_type", aws.ToString(n.NodeType))
+		f.SetDetail("count", fmt.Sprint(aws.ToInt32(n.NodeCount)))
+		f.SetDetail("offering", aws.ToString(n.OfferingType))
+		f.SetDetail("offering_class", string(n.ReservedNodeOfferingType))
+		f.SetDetail("term", termText(n.Duration))
 		if n.StartTime != nil {
-			f.Details["Start"] = DetailTime(*n.StartTime)
+			f.SetDetail("start", DetailTime(*n.StartTime))
 		}
 		if n.FixedPrice != nil {
-			f.Details["Upfront per node"] = priceText(*n.FixedPrice)
+			f.SetDetail("upfront_per_node", priceText(*n.FixedPrice))
 		}
-		f.Details["Currency"] = aws.ToString(n.CurrencyCode)
+		f.SetDetail("currency", aws.ToString(n.CurrencyCode))
 		var recurring []recurringCharge
 		for _, rc := range n.RecurringCharges {
 			recurring = append(recurring, recurringCharge{amount: rc.RecurringChargeAmount, frequency: rc.RecurringChargeFrequency})
 		}
 		if n.UsagePrice != nil || len(recurring) > 0 {
 			hourly := hourlyCharges(n.UsagePrice, recurring)
-			f.Details["Hourly per node"] = priceText(hourly)
+			f.SetDetail("hourly_per_node", priceText(hourly))
 			// The Commitments sheet adds commitments up in USD: one priced in another currency is shown, not added.
 			if cur := aws.ToString(n.CurrencyCode); cur == "" || cur == "USD" {
-				f.Details["Commitment (USD/h)"] = priceText(hourly * float64(aws.ToInt32(n.NodeCount)))
+				f.SetDetail("commitment_usd_per_hour", priceText(hourly*float64(aws.ToInt32(n.NodeCount))))
 			}
 		}
-		f.Details["Offering ID"] = aws.ToString(n.ReservedNodeOfferingId)
+		f.SetDetail("offering_id", aws.ToString(n.ReservedNodeOfferingId))
 		f.ConsoleURL = fmt.Sprintf("https://%s/redshiftv2/home?region=%s#reserved-nodes", consoleHost(t.Partition), t.Region)
 		out = append(out, f)
 	}

@@ -113,7 +113,7 @@ func TestRedshiftReservedNodes(t *testing.T) {
 			if f, ok := m["lapsed"]; ok && (f.Reason != "expired 4 days ago on 2026-11-18, not renewed" || *f.DaysLeft != -4 || f.Status != "retired") {
 				t.Errorf("lapsed: %q %d %q", f.Reason, *f.DaysLeft, f.Status)
 			}
-			if f, ok := m["bought"]; ok && (!strings.HasPrefix(f.Details["Renewal"], "bought-new: 3 × ra3.xlplus from 2026-11-20 (pending-payment)") ||
+			if f, ok := m["bought"]; ok && (!strings.HasPrefix(f.Detail("renewal"), "bought-new: 3 × ra3.xlplus from 2026-11-20 (pending-payment)") ||
 				!strings.HasSuffix(f.Reason, "; renewal bought, payment pending (bought-new)")) {
 				t.Errorf("renewal bought outright: %q %v", f.Reason, f.Details)
 			}
@@ -125,8 +125,8 @@ func TestRedshiftReservedNodes(t *testing.T) {
 					"Term": "1 year", "Start": DetailTime(startFor(7)), "Upfront per node": "18000", "Hourly per node": "0.75", "Currency": "USD",
 					"Commitment (USD/h)": "2.25", "Offering ID": "offer-d7"}
 				for k, v := range want {
-					if f.Details[k] != v {
-						t.Errorf("d7 %s = %q, want %q", k, f.Details[k], v)
+					if got := byHeader(t, RedshiftReservedNodes{}, &f, k); got != v {
+						t.Errorf("d7 %s = %q, want %q", k, got, v)
 					}
 				}
 				if f.ConsoleURL != "https://console.aws.amazon.com/redshiftv2/home?region=eu-west-1#reserved-nodes" || f.ResourceType != "AWS::Redshift::ReservedNode" {
@@ -171,7 +171,7 @@ func TestRedshiftCommitmentIsUSDOnly(t *testing.T) {
 		t.Fatalf("%v %v", got, err)
 	}
 	declared(t, RedshiftReservedNodes{}, got)
-	if d := got[0].Details; d["Currency"] != "CNY" || d["Hourly per node"] != "0.75" || d["Commitment (USD/h)"] != "" {
-		t.Errorf("details %v", d)
+	if f := &got[0]; f.Detail("currency") != "CNY" || f.Detail("hourly_per_node") != "0.75" || f.Detail("commitment_usd_per_hour") != "" {
+		t.Errorf("details %v", f.Details)
 	}
 }

@@ -20,7 +20,7 @@ func declared(t *testing.T, c Check, fs []Finding) {
 		if err := CheckDeclared(c, &fs[i]); err != nil {
 			t.Error(err)
 		}
-		if len(fs[i].Details) > 0 {
+		if fs[i].Details.Len() > 0 {
 			exercised.Store(c.Name(), true)
 		}
 	}
@@ -100,6 +100,26 @@ func TestLayoutsAreWellFormed(t *testing.T) {
 	}
 }
 
+// withDetails is a finding of no check holding the details id, value, ...
+func withDetails(kv ...string) Finding {
+	var f Finding
+	for i := 0; i+1 < len(kv); i += 2 {
+		f.SetDetail(kv[i], kv[i+1])
+	}
+	return f
+}
+
+// byHeader is f's detail in the column c shows as header; a header c has no column for fails t.
+func byHeader(t *testing.T, c Check, f *Finding, header string) string {
+	t.Helper()
+	col := c.Layout().ByHeader(header)
+	if col == nil {
+		t.Errorf("%s has no column %q", c.Name(), header)
+		return ""
+	}
+	return f.Detail(col.ID)
+}
+
 // TestCheckDeclaredCatchesWhatReportsCannotShow: the registry's guard itself.
 func TestCheckDeclaredCatchesWhatReportsCannotShow(t *testing.T) {
 	t.Parallel()
@@ -109,9 +129,10 @@ func TestCheckDeclaredCatchesWhatReportsCannotShow(t *testing.T) {
 		f     Finding
 		want  string
 	}{
-		"undeclared detail": {EC2ReservedInstances{}, Finding{Details: map[string]string{"Instance family": "m6i"}}, `detail "Instance family" is not a declared column`},
-		"date not RFC 3339": {EC2ReservedInstances{}, Finding{Details: map[string]string{"Start": "22/11/2026"}}, `date column "Start"`},
-		"number not one":    {EC2ReservedInstances{}, Finding{Details: map[string]string{"Count": "four"}}, `number column "Count"`},
+		"undeclared detail": {EC2ReservedInstances{}, withDetails("instance_family", "m6i"), `detail "instance_family" is not a declared column`},
+		"header for an id":  {EC2ReservedInstances{}, withDetails("Instance type", "m6i"), `detail "Instance type" is not a declared column`},
+		"date not RFC 3339": {EC2ReservedInstances{}, withDetails("start", "22/11/2026"), `date column "start"`},
+		"number not one":    {EC2ReservedInstances{}, withDetails("count", "four"), `number column "count"`},
 		"expiry undeclared": {CloudFormationFailedStacks{}, Finding{DaysLeft: &days}, "an expiry on a check"},
 		"other check":       {EC2ReservedInstances{}, Finding{Check: "rds-reserved-instances"}, `finding of check "rds-reserved-instances"`},
 	} {
@@ -123,7 +144,8 @@ func TestCheckDeclaredCatchesWhatReportsCannotShow(t *testing.T) {
 			t.Errorf("%s: %v, want it to say %q", name, err, c.want)
 		}
 	}
-	ok := Finding{Check: "ec2-reserved-instances", Details: map[string]string{"Start": "2026-11-22T00:00:00Z", "Count": "4", "Renewal": ""}}
+	ok := withDetails("start", "2026-11-22T00:00:00Z", "count", "4", "renewal", "")
+	ok.Check = "ec2-reserved-instances"
 	if err := CheckDeclared(EC2ReservedInstances{}, &ok); err != nil {
 		t.Errorf("a declared finding: %v", err)
 	}

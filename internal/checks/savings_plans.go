@@ -26,14 +26,14 @@ func (SavingsPlans) Title() string     { return "Savings Plans expiring, lapsed 
 func (SavingsPlans) Actions() []string { return []string{"savingsplans:DescribeSavingsPlans"} }
 func (SavingsPlans) Layout() Layout {
 	return Layout{Expiry: true, AccountWide: true, Kind: "Savings Plan", Columns: []Column{
-		textColumn("Plan type").as(RoleType), textColumn("Instance family"), textColumn("Plan region"),
-		numberColumn("Commitment (USD/h)").as(RoleCommitment), textColumn("Currency"), textColumn("Payment option"),
-		numberColumn("Term (years)"), dateColumn("Start"), numberColumn("Upfront"), textColumn("Offering ID"),
-		textColumn("Renewal").as(RoleRenewal).wide(60)}}
+		textColumn("plan_type", "Plan type").as(RoleType), textColumn("instance_family", "Instance family"), textColumn("plan_region", "Plan region"),
+		numberColumn("commitment_usd_per_hour", "Commitment (USD/h)").as(RoleCommitment), textColumn("currency", "Currency"), textColumn("payment_option", "Payment option"),
+		numberColumn("term_years", "Term (years)"), dateColumn("start", "Start"), numberColumn("upfront", "Upfront"), textColumn("offering_id", "Offering ID"),
+		textColumn("renewal", "Renewal").as(RoleRenewal).wide(60)}}
 }
 func (SavingsPlans) DigestDetail(f *Finding) string {
-	if c := f.Details["Commitment (USD/h)"]; c != "" {
-		return f.Details["Plan type"] + ", $" + c + "/h"
+	if c := f.Detail("commitment_usd_per_hour"); c != "" {
+		return f.Detail("plan_type") + ", $" + c + "/h"
 	}
 	return ""
 }
@@ -137,26 +137,26 @@ var savingsPlanStates = termStates{
 // describe fills what every finding of plan p says about it.
 func (c SavingsPlans) describe(f *Finding, t Target, p savingsPlan) {
 	f.ResourceName = aws.ToString(p.Description)
-	f.Details["Plan type"] = string(p.SavingsPlanType)
-	f.Details["Instance family"] = aws.ToString(p.Ec2InstanceFamily)
-	f.Details["Plan region"] = aws.ToString(p.Region)
-	f.Details["Currency"] = string(p.Currency)
+	f.SetDetail("plan_type", string(p.SavingsPlanType))
+	f.SetDetail("instance_family", aws.ToString(p.Ec2InstanceFamily))
+	f.SetDetail("plan_region", aws.ToString(p.Region))
+	f.SetDetail("currency", string(p.Currency))
 	// The commitment column is USD per hour across every kind; a plan bought in another currency says so in Currency
 	// and in its reason rather than mixing currencies in one column.
 	if amount, ok := decimal(p.Commitment); ok && (p.Currency == "" || p.Currency == sptypes.CurrencyCodeUsd) {
-		f.Details["Commitment (USD/h)"] = amount
+		f.SetDetail("commitment_usd_per_hour", amount)
 	}
-	f.Details["Payment option"] = string(p.PaymentOption)
+	f.SetDetail("payment_option", string(p.PaymentOption))
 	if p.TermDurationInSeconds != 0 {
-		f.Details["Term (years)"] = strconv.FormatFloat(float64(p.TermDurationInSeconds)/(365*24*3600), 'f', -1, 64)
+		f.SetDetail("term_years", strconv.FormatFloat(float64(p.TermDurationInSeconds)/(365*24*3600), 'f', -1, 64))
 	}
 	if p.hasStart {
-		f.Details["Start"] = DetailTime(p.start)
+		f.SetDetail("start", DetailTime(p.start))
 	}
 	if amount, ok := decimal(p.UpfrontPaymentAmount); ok {
-		f.Details["Upfront"] = amount
+		f.SetDetail("upfront", amount)
 	}
-	f.Details["Offering ID"] = aws.ToString(p.OfferingId)
+	f.SetDetail("offering_id", aws.ToString(p.OfferingId))
 	f.ConsoleURL = fmt.Sprintf("https://%s/costmanagement/home#/savings-plans/inventory", consoleHost(t.Partition))
 }
 

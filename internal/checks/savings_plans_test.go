@@ -140,27 +140,27 @@ func TestSavingsPlans(t *testing.T) {
 					t.Errorf("%s: days left %v, want %d", id, f.DaysLeft, want)
 				}
 			}
-			if f, ok := m["sp-renewed"]; ok && (!strings.HasPrefix(f.Details["Renewal"], "sp-queued: Compute 2.50/h from") || !strings.Contains(f.Reason, "renewal queued (sp-queued)")) {
+			if f, ok := m["sp-renewed"]; ok && (!strings.HasPrefix(f.Detail("renewal"), "sp-queued: Compute 2.50/h from") || !strings.Contains(f.Reason, "renewal queued (sp-queued)")) {
 				t.Errorf("queued renewal not shown beside the expiring plan: %q %v", f.Reason, f.Details)
 			}
-			if f, ok := m["sp-renewed"]; ok && (f.Details["Commitment (USD/h)"] != "2.50" || f.Details["Payment option"] != "No Upfront" ||
-				f.Details["Term (years)"] != "1" || f.Details["Upfront"] != "0.0" || f.Details["Offering ID"] != "offer-sp-renewed" ||
-				f.Details["Start"] != DetailTime(day(5).Add(-spYear)) || !f.ExpiresAt.Equal(day(5)) || !strings.HasPrefix(f.ConsoleURL, "https://console.aws.amazon.com/")) {
+			if f, ok := m["sp-renewed"]; ok && (f.Detail("commitment_usd_per_hour") != "2.50" || f.Detail("payment_option") != "No Upfront" ||
+				f.Detail("term_years") != "1" || f.Detail("upfront") != "0.0" || f.Detail("offering_id") != "offer-sp-renewed" ||
+				f.Detail("start") != DetailTime(day(5).Add(-spYear)) || !f.ExpiresAt.Equal(day(5)) || !strings.HasPrefix(f.ConsoleURL, "https://console.aws.amazon.com/")) {
 				t.Errorf("what a buyer needs: %+v", f)
 			}
 			if f, ok := m["sp-undated"]; ok && (f.DaysLeft != nil || !strings.Contains(f.Reason, "expiry unknown")) {
 				t.Errorf("undated plan: %+v", f)
 			}
-			if f, ok := m["sp-cny"]; ok && (f.Details["Commitment (USD/h)"] != "" || f.Details["Currency"] != "CNY") {
+			if f, ok := m["sp-cny"]; ok && (f.Detail("commitment_usd_per_hour") != "" || f.Detail("currency") != "CNY") {
 				t.Errorf("a commitment in another currency is not written as USD: %v", f.Details)
 			}
 			if f, ok := m["sp-lapsed"]; ok && (f.Reason != "expired 4 days ago on 2026-11-18, not renewed" || f.Status != "retired") {
 				t.Errorf("lapsed plan: %q %q", f.Reason, f.Status)
 			}
-			if f, ok := m["sp-bought"]; ok && (!strings.HasPrefix(f.Details["Renewal"], "sp-bought-new: EC2Instance 1.5/h") || !strings.Contains(f.Reason, "bought outright, payment-pending")) {
+			if f, ok := m["sp-bought"]; ok && (!strings.HasPrefix(f.Detail("renewal"), "sp-bought-new: EC2Instance 1.5/h") || !strings.Contains(f.Reason, "bought outright, payment-pending")) {
 				t.Errorf("a renewal bought outright is shown and lowers the severity: %q %v", f.Reason, f.Details)
 			}
-			if f, ok := m["sp-c6i"]; ok && (!strings.Contains(f.Reason, "commits only 1.0 of 4.0 per hour") || f.Details["Renewal"] == "") {
+			if f, ok := m["sp-c6i"]; ok && (!strings.Contains(f.Reason, "commits only 1.0 of 4.0 per hour") || f.Detail("renewal") == "") {
 				t.Errorf("a partial renewal keeps the severity and says so: %+v", f)
 			}
 			if f, ok := m["sp-unpaid"]; ok && (f.Status != "payment-failed" || !strings.Contains(f.Reason, "payment failed") || f.DaysLeft != nil) {

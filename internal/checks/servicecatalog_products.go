@@ -31,15 +31,15 @@ func (ServiceCatalogProducts) Actions() []string {
 }
 func (ServiceCatalogProducts) Layout() Layout {
 	return Layout{Kind: "provisioned product", Columns: []Column{
-		textColumn("Product"), textColumn("Version"), textColumn("Version description"), textColumn("Type"), textColumn("Last record"),
-		textColumn("Record status"), textColumn("Record errors").wide(60), dateColumn("Stuck since")}}
+		textColumn("product", "Product"), textColumn("version", "Version"), textColumn("version_description", "Version description"), textColumn("type", "Type"), textColumn("last_record", "Last record"),
+		textColumn("record_status", "Record status"), textColumn("record_errors", "Record errors").wide(60), dateColumn("stuck_since", "Stuck since")}}
 }
 
 // DigestDetail names the product and its version: a broken product is usually one version's fault. The name is
 // quoted as it reads, not escaped: the report folds the whole to one line of the words a person would see.
 func (ServiceCatalogProducts) DigestDetail(f *Finding) string {
-	if p := strings.Join(strings.Fields(f.Details["Product"]), " "); p != "" {
-		return `product "` + p + `" ` + f.Details["Version"]
+	if p := strings.Join(strings.Fields(f.Detail("product")), " "); p != "" {
+		return `product "` + p + `" ` + f.Detail("version")
 	}
 	return ""
 }
@@ -126,21 +126,21 @@ func (c ServiceCatalogProducts) inspect(ctx context.Context, api serviceCatalogA
 		}
 		f.Severity = Warning
 		f.Reason = fmt.Sprintf("stuck for %s (threshold %s)", roundAge(age), roundAge(t.Limits.StuckAfter))
-		f.Details["Stuck since"] = DetailTime(since)
+		f.SetDetail("stuck_since", DetailTime(since))
 	}
 	if msg := oneLine(aws.ToString(pp.StatusMessage)); msg != "" {
 		f.Reason = joinReason(f.Reason, msg)
 	}
-	f.Details["Product"] = aws.ToString(pp.ProductName)
-	f.Details["Type"] = aws.ToString(pp.Type)
+	f.SetDetail("product", aws.ToString(pp.ProductName))
+	f.SetDetail("type", aws.ToString(pp.Type))
 	if record != nil {
-		f.Details["Last record"] = fmt.Sprintf("%s %s", aws.ToString(record.RecordType), aws.ToString(record.RecordId))
-		f.Details["Record status"] = string(record.Status)
+		f.SetDetail("last_record", fmt.Sprintf("%s %s", aws.ToString(record.RecordType), aws.ToString(record.RecordId)))
+		f.SetDetail("record_status", string(record.Status))
 		var errs []string
 		for _, e := range record.RecordErrors {
 			errs = append(errs, oneLine(fmt.Sprintf("%s: %s", aws.ToString(e.Code), aws.ToString(e.Description))))
 		}
-		f.Details["Record errors"] = strings.Join(errs, "; ")
+		f.SetDetail("record_errors", strings.Join(errs, "; "))
 		if len(errs) > 0 && (f.Reason == "" || record.Status == sctypes.RecordStatusInProgressInError) {
 			f.Reason = joinReason(f.Reason, errs[0])
 		}
@@ -149,7 +149,8 @@ func (c ServiceCatalogProducts) inspect(ctx context.Context, api serviceCatalogA
 		f.Reason = "provisioned product is " + string(pp.Status)
 	}
 	v := artifactVersionOf(ctx, api, pp, versions)
-	f.Details["Version"], f.Details["Version description"] = v.name, v.description
+	f.SetDetail("version", v.name)
+	f.SetDetail("version_description", v.description)
 	f.ConsoleURL = fmt.Sprintf("https://%s/servicecatalog/home?region=%s#/provisioned-products/%s", consoleHost(t.Partition), t.Region, url.PathEscape(id))
 	return &f, nil
 }

@@ -145,17 +145,17 @@ func TestServiceCatalogProducts(t *testing.T) {
 				t.Errorf("DescribeProvisioningArtifact called %d times, want %d (once per artifact)", c.fake.artifactCalls, c.wantCalls)
 			}
 			if f, ok := m["pp-err"]; ok {
-				if f.Details["Product"] != "VPC baseline" || f.Details["Version"] != "v1.2.0" || f.Details["Version description"] != "With flow logs" {
+				if f.Detail("product") != "VPC baseline" || f.Detail("version") != "v1.2.0" || f.Detail("version_description") != "With flow logs" {
 					t.Errorf("product/version details: %v", f.Details)
 				}
-				if f.Details["Record errors"] != "CREATE_FAILED: Bucket already exists" || !strings.Contains(f.Reason, "Bucket already exists") {
-					t.Errorf("record errors not carried in one line: %q / %q", f.Details["Record errors"], f.Reason)
+				if f.Detail("record_errors") != "CREATE_FAILED: Bucket already exists" || !strings.Contains(f.Reason, "Bucket already exists") {
+					t.Errorf("record errors not carried in one line: %q / %q", f.Detail("record_errors"), f.Reason)
 				}
 				if f.AccountID != "123456789012" || f.Region != "eu-west-1" || f.ConsoleURL == "" {
 					t.Errorf("where: %+v", f)
 				}
 			}
-			if f, ok := m["pp-failing"]; ok && (!strings.Contains(f.Reason, "IN_PROGRESS_IN_ERROR") || !strings.Contains(f.Reason, "CIDR conflict") || f.Details["Record status"] != "IN_PROGRESS_IN_ERROR") {
+			if f, ok := m["pp-failing"]; ok && (!strings.Contains(f.Reason, "IN_PROGRESS_IN_ERROR") || !strings.Contains(f.Reason, "CIDR conflict") || f.Detail("record_status") != "IN_PROGRESS_IN_ERROR") {
 				t.Errorf("failing change: %q %v", f.Reason, f.Details)
 			}
 			if f, ok := m["pp-stuck"]; ok && !strings.Contains(f.Reason, "stuck for 7h (threshold 6h)") {
@@ -179,7 +179,7 @@ func TestServiceCatalogArtifactLookupFailureIsShown(t *testing.T) {
 		t.Fatalf("got %d findings, %v", len(got), err)
 	}
 	want := "(version lookup failed: AccessDeniedException: " + strings.Join(strings.Fields(refusal), " ") + ")"
-	if d := got[0].Details["Version description"]; d != want || got[0].Details["Version"] != "v1" {
+	if d := got[0].Detail("version_description"); d != want || got[0].Detail("version") != "v1" {
 		t.Errorf("failed lookup must say so in AWS's words, on one line, and keep the search's version name:\n got %q\nwant %q", d, want)
 	}
 	if fake.artifactCalls != 1 {

@@ -54,8 +54,13 @@ func TestReservedNodesOverTheWire(t *testing.T) {
 		}
 		f := found[c.id]
 		for k, v := range c.want {
-			if f.Details[k] != v {
-				t.Errorf("%s %s: %s = %q, want %q", c.check.Name(), c.id, k, f.Details[k], v)
+			col := c.check.Layout().ByHeader(k)
+			if col == nil {
+				t.Errorf("%s has no column %q", c.check.Name(), k)
+				continue
+			}
+			if got := f.Detail(col.ID); got != v {
+				t.Errorf("%s %s: %s = %q, want %q", c.check.Name(), c.id, k, got, v)
 			}
 		}
 	}

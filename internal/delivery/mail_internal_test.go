@@ -33,7 +33,7 @@ func isAddress(s string) bool { return strings.Count(s, "@") == 1 && !strings.Co
 func ownedFinding(i int, owner string, sev checks.Severity) checks.Finding {
 	return checks.Finding{Check: "cloudformation-failed-stacks", Severity: sev, AccountID: fmt.Sprintf("%012d", 200000000000+i),
 		AccountName: fmt.Sprintf("acct-%d", i), Region: "us-east-1", ResourceType: "stack", ResourceID: fmt.Sprintf("stack-%d", i),
-		Status: "UPDATE_ROLLBACK_FAILED", Reason: "failed", Owner: owner, Details: map[string]string{}}
+		Status: "UPDATE_ROLLBACK_FAILED", Reason: "failed", Owner: owner}
 }
 
 // ownedResult is a run over three owners' accounts: two owners whose tags are addresses (one whose domain SES has not

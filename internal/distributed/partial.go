@@ -357,6 +357,8 @@ func (m *Merger) failure(f crossaccount.Failure) crossaccount.Failure {
 }
 
 func (m *Merger) finding(f checks.Finding) checks.Finding {
+	// The partial carries details by header, as the JSON result does: keyed by column ID again for history and reports.
+	f.BindDetails()
 	f.AccountID, f.AccountName, f.Owner, f.OU = m.intern(f.AccountID), m.intern(f.AccountName), m.intern(f.Owner), m.intern(f.OU)
 	f.Region, f.Check, f.Severity = m.intern(f.Region), m.intern(f.Check), checks.Severity(m.intern(string(f.Severity)))
 	f.ResourceType, f.Status, f.Reason, f.Change = m.intern(f.ResourceType), m.intern(f.Status), m.intern(f.Reason), m.intern(f.Change)

@@ -2,6 +2,7 @@ package distributed_test
 
 import (
 	"bytes"
+	"reflect"
 	"testing"
 	"unsafe"
 
@@ -91,5 +92,47 @@ func TestMergeSizesItsRowsOnce(t *testing.T) {
 	if len(res.Cells) != cells || cap(res.Cells) != cells || cap(res.Findings) != len(res.Findings) {
 		t.Errorf("%d cells (capacity %d), %d findings (capacity %d): want each sized exactly for %d cells", len(res.Cells), cap(res.Cells),
 			len(res.Findings), cap(res.Findings), cells)
+	}
+}
+
+// TestMergeKeepsDetailsByID: a partial carries a finding's details by header, as the JSON result does; merged, each
+// is under its column's ID again, so history stores it by ID and the reports find it.
+func TestMergeKeepsDetailsByID(t *testing.T) {
+	t.Parallel()
+	acct := crossaccount.Account{ID: "222222222220", Name: "account", Partition: "aws"}
+	res := &crossaccount.Result{Accounts: []crossaccount.Account{acct}}
+	for _, c := range checks.All() {
+		res.Cells = append(res.Cells, crossaccount.Cell{AccountID: acct.ID, AccountName: acct.Name, Region: "eu-west-1", Check: c.Name(),
+			Outcome: crossaccount.OutcomeFindings, Findings: 1})
+		f := checks.Finding{Check: c.Name(), Severity: checks.Warning, AccountID: acct.ID, AccountName: acct.Name, Region: "eu-west-1",
+			ResourceType: "thing", ResourceID: "id-" + c.Name(), Status: "active", Reason: "expires soon"}
+		for _, col := range c.Layout().Columns {
+			f.SetDetail(col.ID, "value of "+col.ID+" <&>")
+		}
+		res.Findings = append(res.Findings, f)
+	}
+	var b bytes.Buffer
+	if err := distributed.WritePartial(&b, "run-1", 0, res); err != nil {
+		t.Fatal(err)
+	}
+	m := distributed.NewMerger("run-1", []string{"eu-west-1"}, checks.All(), crossaccount.Result{Scope: "organization"})
+	m.ExpectShards(1)
+	if err := m.Add(distributed.Shard{Index: 0, Accounts: []crossaccount.Account{acct}}, &b); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]*checks.Finding{}
+	merged := m.Result()
+	for i := range merged.Findings {
+		got[merged.Findings[i].Check] = &merged.Findings[i]
+	}
+	for _, want := range res.Findings {
+		f, ok := got[want.Check]
+		if !ok {
+			t.Errorf("%s: its finding was not merged", want.Check)
+			continue
+		}
+		if !reflect.DeepEqual(f.Details, want.Details) {
+			t.Errorf("%s: details %v, want %v", want.Check, f.DetailsByID(), want.DetailsByID())
+		}
 	}
 }

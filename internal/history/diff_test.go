@@ -15,8 +15,10 @@ var (
 )
 
 func finding(check, account, region, id string, sev checks.Severity) checks.Finding {
-	return checks.Finding{Check: check, AccountID: account, Region: region, ResourceType: "AWS::Test::" + check,
-		ResourceID: id, Severity: sev, Reason: "reason of " + id, Details: map[string]string{"k": id}}
+	f := checks.Finding{Check: check, AccountID: account, Region: region, ResourceType: "AWS::Test::" + check,
+		ResourceID: id, Severity: sev, Reason: "reason of " + id}
+	f.SetDetail("k", id)
+	return f
 }
 
 // prevState is the state a run on day1 stored after seeing fs (first seen firstSeen, all its cells clean).

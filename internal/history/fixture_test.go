@@ -30,8 +30,7 @@ func manyFindings(n int, asOf time.Time, seed uint64) []checks.Finding {
 	for i := range n {
 		acct := fmt.Sprintf("%012d", 100000000000+rng.IntN(1000)*7919)
 		region := regions[rng.IntN(len(regions))]
-		f := checks.Finding{AccountID: acct, AccountName: words[rng.IntN(len(words))] + "-" + fmt.Sprint(rng.IntN(100)), Region: region,
-			Details: map[string]string{}}
+		f := checks.Finding{AccountID: acct, AccountName: words[rng.IntN(len(words))] + "-" + fmt.Sprint(rng.IntN(100)), Region: region}
 		switch i % 4 {
 		case 0:
 			f.Check, f.ResourceType = "ec2-reserved-instances", "AWS::EC2::ReservedInstances"
@@ -42,12 +41,12 @@ func manyFindings(n int, asOf time.Time, seed uint64) []checks.Finding {
 			f.Severity = []checks.Severity{checks.Critical, checks.Warning, checks.Notice}[rng.IntN(3)]
 			f.Status = "active"
 			f.Reason = fmt.Sprintf("expires in %d days on %s", days, end.Format("2006-01-02"))
-			f.Details["Instance type"] = []string{"m5.large", "c6g.xlarge", "r6i.2xlarge", "t3.medium"}[rng.IntN(4)]
-			f.Details["Count"] = fmt.Sprint(1 + rng.IntN(20))
-			f.Details["Platform"] = "Linux/UNIX"
-			f.Details["Scope"] = "Region"
-			f.Details["Offering"] = "standard No Upfront"
-			f.Details["Start"] = end.AddDate(-1, 0, 0).Format(time.RFC3339)
+			f.SetDetail("instance_type", []string{"m5.large", "c6g.xlarge", "r6i.2xlarge", "t3.medium"}[rng.IntN(4)])
+			f.SetDetail("count", fmt.Sprint(1+rng.IntN(20)))
+			f.SetDetail("platform", "Linux/UNIX")
+			f.SetDetail("scope", "Region")
+			f.SetDetail("offering", "standard No Upfront")
+			f.SetDetail("start", end.AddDate(-1, 0, 0).Format(time.RFC3339))
 			f.ConsoleURL = "https://console.aws.amazon.com/ec2/home?region=" + region + "#ReservedInstances:reservedInstancesId=" + f.ResourceID
 		case 1:
 			f.Check, f.ResourceType = "rds-reserved-instances", "AWS::RDS::ReservedDBInstance"
@@ -58,12 +57,12 @@ func manyFindings(n int, asOf time.Time, seed uint64) []checks.Finding {
 			f.Severity = []checks.Severity{checks.Critical, checks.Warning, checks.Notice}[rng.IntN(3)]
 			f.Status = "active"
 			f.Reason = fmt.Sprintf("expires in %d days on %s", days, end.Format("2006-01-02"))
-			f.Details["DB instance class"] = []string{"db.r6g.large", "db.m5.xlarge", "db.t4g.medium"}[rng.IntN(3)]
-			f.Details["Count"] = fmt.Sprint(1 + rng.IntN(4))
-			f.Details["Engine"] = []string{"postgresql", "mysql", "aurora-postgresql"}[rng.IntN(3)]
-			f.Details["Multi-AZ"] = fmt.Sprint(rng.IntN(2) == 0)
-			f.Details["Offering"] = "All Upfront"
-			f.Details["Lease ID"] = hex(8) + "-" + hex(4) + "-" + hex(4) + "-" + hex(4) + "-" + hex(12)
+			f.SetDetail("db_instance_class", []string{"db.r6g.large", "db.m5.xlarge", "db.t4g.medium"}[rng.IntN(3)])
+			f.SetDetail("count", fmt.Sprint(1+rng.IntN(4)))
+			f.SetDetail("engine", []string{"postgresql", "mysql", "aurora-postgresql"}[rng.IntN(3)])
+			f.SetDetail("multi_az", fmt.Sprint(rng.IntN(2) == 0))
+			f.SetDetail("offering", "All Upfront")
+			f.SetDetail("lease_id", hex(8)+"-"+hex(4)+"-"+hex(4)+"-"+hex(4)+"-"+hex(12))
 			f.ConsoleURL = "https://console.aws.amazon.com/rds/home?region=" + region + "#reserved-instances:"
 		case 2:
 			f.Check, f.ResourceType = "cloudformation-failed-stacks", "AWS::CloudFormation::Stack"
@@ -73,8 +72,8 @@ func manyFindings(n int, asOf time.Time, seed uint64) []checks.Finding {
 			f.Reason = fmt.Sprintf("The following resource(s) failed to create: [%sBucket%s]. Resource handler returned message: \"%s already exists (Service: S3, Status Code: 409, Request ID: %s)\"",
 				words[rng.IntN(len(words))], hex(4), hex(12), hex(16))
 			sid := "arn:aws:cloudformation:" + region + ":" + acct + ":stack/" + f.ResourceID + "/" + hex(8) + "-" + hex(4) + "-" + hex(4) + "-" + hex(4) + "-" + hex(12)
-			f.Details["Stack ID"] = sid
-			f.Details["Last updated"] = asOf.Add(-time.Duration(rng.IntN(1000)) * time.Hour).Format("2006-01-02T15:04:05Z")
+			f.SetDetail("stack_id", sid)
+			f.SetDetail("last_updated", asOf.Add(-time.Duration(rng.IntN(1000))*time.Hour).Format("2006-01-02T15:04:05Z"))
 			f.ConsoleURL = "https://console.aws.amazon.com/cloudformation/home?region=" + region + "#/stacks/stackinfo?stackId=" + sid
 		default:
 			f.Check, f.ResourceType = "servicecatalog-products", "AWS::ServiceCatalog::CloudFormationProvisionedProduct"
@@ -83,12 +82,12 @@ func manyFindings(n int, asOf time.Time, seed uint64) []checks.Finding {
 			f.Severity = []checks.Severity{checks.Critical, checks.Warning}[rng.IntN(2)]
 			f.Status = []string{"ERROR", "TAINTED"}[rng.IntN(2)]
 			f.Reason = fmt.Sprintf("%s: Failed to provision: stack %s-%s failed", f.Status, words[rng.IntN(len(words))], hex(8))
-			f.Details["Product"] = words[rng.IntN(len(words))] + " baseline"
-			f.Details["Type"] = "CFN_STACK"
-			f.Details["Last record"] = "UPDATE_PROVISIONED_PRODUCT rec-" + hex(13)
-			f.Details["Record status"] = "FAILED"
-			f.Details["Record errors"] = "ValidationError: parameter " + words[rng.IntN(len(words))] + " is invalid"
-			f.Details["Version"] = fmt.Sprintf("v%d.%d", rng.IntN(5), rng.IntN(20))
+			f.SetDetail("product", words[rng.IntN(len(words))]+" baseline")
+			f.SetDetail("type", "CFN_STACK")
+			f.SetDetail("last_record", "UPDATE_PROVISIONED_PRODUCT rec-"+hex(13))
+			f.SetDetail("record_status", "FAILED")
+			f.SetDetail("record_errors", "ValidationError: parameter "+words[rng.IntN(len(words))]+" is invalid")
+			f.SetDetail("version", fmt.Sprintf("v%d.%d", rng.IntN(5), rng.IntN(20)))
 			f.ConsoleURL = "https://console.aws.amazon.com/servicecatalog/home?region=" + region + "#/provisioned-products/" + f.ResourceID
 		}
 		out = append(out, f)

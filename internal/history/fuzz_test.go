@@ -57,6 +57,9 @@ func FuzzDecodeState(f *testing.F) {
 		[]byte(`{"version":2,"run_id":"` + strings.Repeat("a", 5000) + `"}`),
 		[]byte(`{"version":2,"x":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`),
 		[]byte(`{"version":2,"organization":{"id":"o-x\u2028"}}`),
+		// Version 2, whose details are keyed by header: a known one, an unknown one, and two of one column.
+		v2State(v2Group("ec2-reserved-instances", "ri-1", [][2]string{{"Count", "4"}, {"Colour", "blue"}, {"Instance type", ""}})),
+		v2State(v2Group("service-catalog-products", "pp-1", [][2]string{{"Product", "a"}, {"Version", "b"}})),
 	}
 	for _, s := range seeds {
 		f.Add(s)

@@ -12,9 +12,13 @@ import (
 	"github.com/orgaudit/orgaudit/internal/checks"
 )
 
-// Version is the state format this code writes and reads. A state of another version is not compared with: the run
-// proceeds as a first run and says why.
-const Version = 2
+// Version is the state format this code writes. It reads it and version 2, the last before it (readable): a state of
+// another version is not compared with, and the run proceeds as a first run and says why. Version 3 keeps a
+// finding's details by column ID; version 2 kept them by header, which a read maps to IDs (wire.go).
+const Version = 3
+
+// readable says whether this build reads a state of version v.
+func readable(v int) bool { return v == Version || v == 2 }
 
 // Outcome is how one cell ended, as crossaccount reports it.
 type Outcome string
@@ -130,7 +134,7 @@ type FormatError struct {
 
 func (e *FormatError) Error() string {
 	if e.Err == nil {
-		return fmt.Sprintf("state format version %d, this build reads version %d", e.Version, Version)
+		return fmt.Sprintf("state format version %d, this build reads versions 2 to %d", e.Version, Version)
 	}
 	return "unreadable state: " + e.Err.Error()
 }
@@ -249,7 +253,7 @@ func ReadSummary(r io.Reader) (Summary, error) {
 			return fail(err2)
 		}
 	}
-	if head.Version != Version {
+	if !readable(head.Version) {
 		return Summary{}, &FormatError{Version: head.Version}
 	}
 	if head.RunTime.IsZero() || head.RunID == "" {

@@ -189,11 +189,15 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 	age := 9
 	full.FirstSeen, full.AgeDays = &exp, &age
 	full.ConsoleURL = "https://console.aws.amazon.com/ec2/home?region=us-east-1#ReservedInstances:reservedInstancesId=ri-1&x=1"
-	full.Details = map[string]string{"Renewal": "ri-1 renewed", "Empty": "", "Stack ID": "arn:aws:cloudformation:us-east-1:111111111111:stack/ri-1/u"}
+	full.Details = checks.Details{}
+	full.SetDetail("renewal", "ri-1 renewed")
+	full.SetDetail("empty", "")
+	full.SetDetail("stack_id", "arn:aws:cloudformation:us-east-1:111111111111:stack/ri-1/u")
+	// Findings without details (a nil map and an empty one, when details were a map).
 	other := finding("cloudformation-failed-stacks", "222222222222", "eu-west-1", "s", checks.Notice)
-	other.Details = nil
+	other.Details = checks.Details{}
 	noEmpty := finding("cloudformation-failed-stacks", "222222222222", "eu-west-1", "t", checks.Notice)
-	noEmpty.Details = map[string]string{}
+	noEmpty.Details = checks.Details{}
 	s := &State{Version: Version, RunID: "r", RunTime: day2, AsOf: day2.Add(-time.Hour), PreviousRunID: "p",
 		Counts: Counts{Critical: 1, New: 2, AccountsAudited: 3}, Accounts: []string{"111111111111"},
 		Cells: []Cell{{AccountID: "111111111111", Region: "us-east-1", Check: "ec2-reserved-instances", Outcome: OutcomeError, Code: "AccessDenied", Message: "no"},

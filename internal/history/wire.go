@@ -19,7 +19,7 @@ import (
 // (accounts, regions, statuses, severities, dates, most details) are written once per column with a small integer
 // per row. The in-memory State keeps plain Entries; only this file knows the layout:
 //
-//	{"version":2,"run_id":…,"run_time":…,"as_of":…,"previous_run_id":…,"counts":{…},   the head, read by ReadSummary
+//	{"version":3,"run_id":…,"run_time":…,"as_of":…,"previous_run_id":…,"counts":{…},   the head, read by ReadSummary
 //	 "organization":{"id":"o-…","management_account_id":…,"caller_account_id":…},  omitted when unknown: end of the head
 //	 "accounts":[…],
 //	 "owner_tags":[{"account_id":…,"value":…,"found":true,"read_at":…}…],         omitted when there are none
@@ -43,9 +43,17 @@ import (
 // claims against the bytes read before them, and the memory the decoded state would hold, each checked before the
 // allocation it guards.
 //
-// A finding's columns are findingColumns, then one per detail key. days_left (null for none), flags and has_detail
-// (bit k: the finding has detail key k, so an empty value is not confused with an absent one) are omitted when
-// every row would hold the same nothing.
+// A finding's columns are findingColumns, then one per detail, named by the column ID of the check's layout
+// (checks.Column.ID) and sorted by it. days_left (null for none), flags and has_detail (bit k: the finding has
+// detail k, so an empty value is not confused with an absent one) are omitted when every row would hold the same
+// nothing.
+//
+// Version 3 differs from version 2 only there: version 2 named a detail's column by its header (checks.Column.Name),
+// which a check may rename. A version 2 state is read by mapping each header to the ID of the check's column that
+// has or had it (Name, Formerly); a header no column has, nor had, is kept under checks.UnknownHeaderID(header),
+// never dropped. Where two headers of one finding map to one ID, the current header's value takes the ID and the
+// other keeps its own under UnknownHeaderID. The flag flagNilDetails of version 2 told a nil map from an empty one;
+// details are no map now, and both read as none.
 
 // findingColumns are the fixed columns of a group, in order; the details' columns follow.
 var findingColumns = [...]string{"severity", "account_id", "account_name", "region", "resource_type", "resource_id",
@@ -73,7 +81,7 @@ var cellColumns = [...]string{"account_id", "region", "check", "outcome", "code"
 const (
 	flagUnverified = 1 << 0
 	flagSuppressed = 1 << 1
-	flagNilDetails = 1 << 2
+	flagNilDetails = 1 << 2 // version 2 only; read and ignored
 	maxDetailKeys  = 64
 	// maxRows bounds any table's row count, so a damaged count cannot ask for unbounded memory.
 	maxRows = 10_000_000
@@ -600,20 +608,20 @@ func writeState(out io.Writer, s *State) error {
 
 func writeGroup(w *jsonWriter, check string, entries []Entry, rows []int) error {
 	n := len(rows)
-	keyIndex := map[string]int{}
+	known := map[string]bool{}
 	var keys []string
 	for _, r := range rows {
-		for k := range entries[r].Details {
-			if _, ok := keyIndex[k]; !ok {
-				keyIndex[k] = len(keys)
-				keys = append(keys, k)
+		for _, d := range entries[r].DetailsByID() {
+			if !known[d.ID] {
+				known[d.ID] = true
+				keys = append(keys, d.ID)
 			}
 		}
 	}
 	if len(keys) > maxDetailKeys {
 		return fmt.Errorf("check %s has %d detail columns, the state holds at most %d", check, len(keys), maxDetailKeys)
 	}
-	// Sorted, so a state does not depend on map order.
+	// Sorted, as each finding's details are: a row's details are then matched to the columns in one pass.
 	slices.Sort(keys)
 	names := append(findingColumns[:len(findingColumns):len(findingColumns)], keys...)
 	cols := make([]*colBuilder, len(names))
@@ -657,15 +665,15 @@ func writeGroup(w *jsonWriter, check string, entries []Entry, rows []int) error 
 		if e.Suppressed {
 			f |= flagSuppressed
 		}
-		if e.Details == nil {
-			f |= flagNilDetails
-		}
 		flags[row] = f
 		anyFlag = anyFlag || f != 0
+		list, j := e.DetailsByID(), 0
 		for k, key := range keys {
-			v, ok := e.Details[key]
-			if ok {
+			v := ""
+			if j < len(list) && list[j].ID == key {
+				v = list[j].Value
 				has[row] |= 1 << k
+				j++
 			}
 			details[k].addTemplated(&t, v, &scratch)
 		}
@@ -1004,7 +1012,7 @@ func readState(src io.Reader, lim decodeLimits) (*State, error) {
 		switch string(r.key(scratch)) {
 		case "version":
 			s.Version = int(r.int(32))
-			if r.err == nil && s.Version != Version {
+			if r.err == nil && !readable(s.Version) {
 				return nil, &FormatError{Version: s.Version}
 			}
 		case "run_id":
@@ -1049,7 +1057,7 @@ func readState(src io.Reader, lim decodeLimits) (*State, error) {
 				if g.n > findingCount-len(s.Findings) {
 					return nil, &FormatError{Err: fmt.Errorf("findings of %s: %d more rows than finding_count %d", g.check, g.n, findingCount)}
 				}
-				if err := appendGroup(r, g, &s.Findings, findingCount); err != nil {
+				if err := appendGroup(r, g, s.Version, &s.Findings, findingCount); err != nil {
 					return nil, &FormatError{Err: fmt.Errorf("findings of %s: %w", g.check, err)}
 				}
 				groups = append(groups, g)
@@ -1062,9 +1070,11 @@ func readState(src io.Reader, lim decodeLimits) (*State, error) {
 	if r.err != nil {
 		return nil, &FormatError{Err: fmt.Errorf("json: %w", r.err)}
 	}
-	if s.Version != Version {
+	if !readable(s.Version) {
 		return nil, &FormatError{Version: s.Version}
 	}
+	// Read, a state of version 2 is one of this version: its details are keyed by ID now.
+	s.Version = Version
 	if findingCount != len(s.Findings) {
 		return nil, &FormatError{Err: fmt.Errorf("state counts %d findings and holds %d", findingCount, len(s.Findings))}
 	}
@@ -1180,7 +1190,7 @@ func ReadOwnerTags(src io.Reader) ([]OwnerTag, error) {
 		key := string(r.key(scratch))
 		switch key {
 		case "version":
-			if v := int(r.int(32)); r.err == nil && v != Version {
+			if v := int(r.int(32)); r.err == nil && !readable(v) {
 				return nil, &FormatError{Version: v}
 			}
 		case "owner_tags":
@@ -1247,9 +1257,8 @@ var (
 	timeSize         = int64(reflect.TypeFor[time.Time]().Size())
 )
 
-// detailCost is what one detail of one finding costs in its map, beside its strings (a map slot of two strings and
-// its share of the buckets).
-const detailCost = 48
+// detailCost is what one detail of one finding costs beside its value's bytes: its place in the group's details.
+var detailCost = int64(reflect.TypeFor[checks.Detail]().Size())
 
 func cellsOf(r *jsonReader, t *wireTable) ([]Cell, error) {
 	if err := t.resolve(); err != nil {
@@ -1321,7 +1330,7 @@ func (tc *timeColumn) at(i int) (time.Time, bool) {
 }
 
 // appendGroup turns a group's columns into Entries.
-func appendGroup(r *jsonReader, g *wireTable, out *[]Entry, total int) error {
+func appendGroup(r *jsonReader, g *wireTable, version int, out *[]Entry, total int) error {
 	if err := g.resolve(); err != nil {
 		return err
 	}
@@ -1339,11 +1348,13 @@ func appendGroup(r *jsonReader, g *wireTable, out *[]Entry, total int) error {
 	if len(details) > maxDetailKeys {
 		return fmt.Errorf("%d detail columns, the state holds at most %d", len(details), maxDetailKeys)
 	}
-	// Everything a row becomes: its Entry, its templated values, its details' map, its three times (parsed once
-	// per row for a plain column) and an expiry and days left.
-	rowCost := entrySize + int64(3+len(details))*stringHeader + 3*(stringHeader+timeSize+1) + timeSize + 8
-	if len(details) > 0 {
-		rowCost += 48 + int64(len(details))*detailCost
+	// Everything a row becomes: its Entry, its templated values, its details, its three times (parsed once per row
+	// for a plain column) and an expiry and days left.
+	rowCost := entrySize + int64(3+len(details))*stringHeader + 3*(stringHeader+timeSize+1) + timeSize + 8 +
+		int64(len(details))*detailCost
+	ids, err := detailIDs(g.check, details, version)
+	if err != nil {
+		return err
 	}
 	if err := r.rowsBacked(g.n, rowCost); err != nil {
 		return err
@@ -1440,6 +1451,16 @@ func appendGroup(r *jsonReader, g *wireTable, out *[]Entry, total int) error {
 	*out = (*out)[:base+n]
 	entries := (*out)[base:]
 	resourceName, reason, consoleURL, detailValues := values[0], values[1], values[2], values[3:]
+	// Every row's details in one array, each row a slice of it that ends where its own do.
+	nDetails := 0
+	for i := range n {
+		for k := range details {
+			if g.has == nil || g.has[i]&(1<<k) != 0 {
+				nDetails++
+			}
+		}
+	}
+	detailArena := make([]checks.Detail, 0, nDetails)
 	for i := range n {
 		e := &entries[i]
 		e.Check = g.check
@@ -1468,14 +1489,106 @@ func appendGroup(r *jsonReader, g *wireTable, out *[]Entry, total int) error {
 			flags = g.flags[i]
 		}
 		e.Unverified, e.Suppressed = flags&flagUnverified != 0, flags&flagSuppressed != 0
-		if flags&flagNilDetails == 0 {
-			e.Details = make(map[string]string, len(details))
-			for k := range details {
-				if g.has == nil || g.has[i]&(1<<k) != 0 {
-					e.Details[details[k].name] = detailValues[k][i]
+		start := len(detailArena)
+		for _, k := range ids.order {
+			if g.has == nil || g.has[i]&(1<<k) != 0 {
+				detailArena = append(detailArena, checks.Detail{ID: ids.ids[k], Value: detailValues[k][i]})
+			}
+		}
+		row := detailArena[start:len(detailArena):len(detailArena)]
+		if ids.shared {
+			ids.settle(row, func(k int) bool { return g.has == nil || g.has[i]&(1<<k) != 0 })
+		}
+		e.Details = checks.NewDetails(g.check, row)
+	}
+	return nil
+}
+
+// groupIDs are the column IDs of a group's detail columns, in the group's order, and the order to read them in so
+// each row's details come out sorted by ID.
+type groupIDs struct {
+	ids   []string
+	order []int
+	// shared says two columns of a version 2 group map to one ID (a header and a former one): settle parts them.
+	shared bool
+	// current says a version 2 column's header is its column's Name now; own is the ID its header alone gives it.
+	current []bool
+	own     []string
+}
+
+// layoutOf is the layout of a registered check: a test renames a column through it.
+var layoutOf = func(check string) (checks.Layout, bool) {
+	c, ok := checks.ByName(check)
+	if !ok {
+		return checks.Layout{}, false
+	}
+	return c.Layout(), true
+}
+
+// detailIDs names a group's detail columns by ID: as they are in version 3, through the check's layout in version 2.
+func detailIDs(check string, details []wireColumn, version int) (*groupIDs, error) {
+	g := &groupIDs{ids: make([]string, len(details)), order: make([]int, len(details))}
+	var layout checks.Layout
+	if version < 3 {
+		layout, _ = layoutOf(check)
+		g.current, g.own = make([]bool, len(details)), make([]string, len(details))
+	}
+	seen := make(map[string]bool, len(details))
+	for k := range details {
+		g.order[k] = k
+		id := details[k].name
+		if version < 3 {
+			header := id
+			g.own[k] = checks.UnknownHeaderID(header)
+			id = g.own[k]
+			if col := layout.ByHeader(header); col != nil {
+				id, g.current[k] = col.ID, col.Name == header
+			}
+		}
+		if seen[id] {
+			if version >= 3 {
+				return nil, fmt.Errorf("detail column %q twice", id)
+			}
+			g.shared = true
+		}
+		seen[id] = true
+		g.ids[k] = id
+	}
+	slices.SortStableFunc(g.order, func(a, b int) int { return strings.Compare(g.ids[a], g.ids[b]) })
+	return g, nil
+}
+
+// settle gives each ID to one detail of a row, where a version 2 finding held values under two headers of one
+// column (its header and a former one): the value under the current header keeps the ID, or else the first; the
+// other keeps its own header (UnknownHeaderID), never dropped. row holds the row's details in g.order of the columns
+// present (has), and is sorted by ID again after.
+func (g *groupIDs) settle(row []checks.Detail, has func(k int) bool) {
+	cols := make([]int, 0, len(row))
+	for _, k := range g.order {
+		if has(k) {
+			cols = append(cols, k)
+		}
+	}
+	for i := 0; i < len(row); {
+		j := i + 1
+		for j < len(row) && row[j].ID == row[i].ID {
+			j++
+		}
+		if j-i > 1 {
+			keep := i
+			for x := i; x < j; x++ {
+				if g.current[cols[x]] {
+					keep = x
+					break
+				}
+			}
+			for x := i; x < j; x++ {
+				if x != keep {
+					row[x].ID = g.own[cols[x]]
 				}
 			}
 		}
+		i = j
 	}
-	return nil
+	slices.SortStableFunc(row, func(a, b checks.Detail) int { return strings.Compare(a.ID, b.ID) })
 }

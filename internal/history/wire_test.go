@@ -122,9 +122,8 @@ func TestRoundTripRandom(t *testing.T) {
 				f.ExpiresAt, f.DaysLeft = &exp, &days
 			}
 			if rng.IntN(5) > 0 {
-				f.Details = map[string]string{}
 				for range rng.IntN(5) {
-					f.Details[pick("Stack ID", "Count", "\x7f", "", "é\"k", "region")] = pick("", text(5), f.ResourceID+"/"+text(3), "arn:aws:"+f.Region+":"+f.AccountID)
+					f.SetDetail(pick("Stack ID", "Count", "\x7f", "", "é\"k", "region"), pick("", text(5), f.ResourceID+"/"+text(3), "arn:aws:"+f.Region+":"+f.AccountID))
 				}
 			}
 			e := Entry{Finding: f, FirstSeen: day1.Add(time.Duration(rng.IntN(1e9))), LastSeen: day2, Unverified: rng.IntN(7) == 0, Suppressed: rng.IntN(7) == 0}

@@ -21,7 +21,7 @@ func commitmentScenario() (*Result, []checks.Check) {
 	var fs []checks.Finding
 	add := func(check, account, id string, sev checks.Severity, days int, details map[string]string) {
 		f := finding(len(fs), sev, check)
-		f.AccountID, f.ResourceID, f.Details = account, id, details
+		f.AccountID, f.ResourceID, f.Details = account, id, headed(check, details)
 		if days != 999 {
 			end := asOf.AddDate(0, 0, days)
 			f.ExpiresAt, f.DaysLeft = &end, &days
@@ -117,17 +117,17 @@ func TestCommitmentsSheet(t *testing.T) {
 				t.Errorf("%s: end %q (raw %q), want a real date %s", f.ResourceID, row[col("End (UTC)")], raw("End (UTC)"), f.ExpiresAt.Format("2006-01-02 15:04"))
 			}
 		}
-		if typ := c.Layout().WithRole(checks.RoleType); row[col("Type")] != f.Details[typ.Name] {
-			t.Errorf("%s: type %q, want its %s %q", f.ResourceID, row[col("Type")], typ.Name, f.Details[typ.Name])
+		if typ := c.Layout().WithRole(checks.RoleType); row[col("Type")] != f.Detail(typ.ID) {
+			t.Errorf("%s: type %q, want its %s %q", f.ResourceID, row[col("Type")], typ.Name, f.Detail(typ.ID))
 		}
-		if count := c.Layout().WithRole(checks.RoleCount); count != nil && raw("Count") != f.Details[count.Name] {
-			t.Errorf("%s: count %q, want %q", f.ResourceID, raw("Count"), f.Details[count.Name])
+		if count := c.Layout().WithRole(checks.RoleCount); count != nil && raw("Count") != f.Detail(count.ID) {
+			t.Errorf("%s: count %q, want %q", f.ResourceID, raw("Count"), f.Detail(count.ID))
 		}
-		if usd := c.Layout().WithRole(checks.RoleCommitment); usd != nil && raw("Commitment (USD/h)") != f.Details[usd.Name] {
-			t.Errorf("%s: commitment %q, want %q", f.ResourceID, raw("Commitment (USD/h)"), f.Details[usd.Name])
+		if usd := c.Layout().WithRole(checks.RoleCommitment); usd != nil && raw("Commitment (USD/h)") != f.Detail(usd.ID) {
+			t.Errorf("%s: commitment %q, want %q", f.ResourceID, raw("Commitment (USD/h)"), f.Detail(usd.ID))
 		}
-		if renewal := c.Layout().WithRole(checks.RoleRenewal); len(row) > col("Renewal") && row[col("Renewal")] != f.Details[renewal.Name] {
-			t.Errorf("%s: renewal %q, want %q", f.ResourceID, row[col("Renewal")], f.Details[renewal.Name])
+		if renewal := c.Layout().WithRole(checks.RoleRenewal); len(row) > col("Renewal") && row[col("Renewal")] != f.Detail(renewal.ID) {
+			t.Errorf("%s: renewal %q, want %q", f.ResourceID, row[col("Renewal")], f.Detail(renewal.ID))
 		}
 	}
 
@@ -153,8 +153,8 @@ func TestCommitmentsSheet(t *testing.T) {
 		m.ending++
 		var n int
 		var usd float64
-		fmt.Sscan(f.Details["Count"], &n)
-		fmt.Sscan(f.Details["Rate (USD/h)"], &usd)
+		fmt.Sscan(f.Detail("count"), &n)
+		fmt.Sscan(f.Detail("rate_usd_h"), &usd)
 		m.units, m.usd = m.units+n, m.usd+usd
 	}
 	for k := range 12 {

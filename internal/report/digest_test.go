@@ -30,7 +30,8 @@ func TestDigestWholeSizeStaysUnderLimit(t *testing.T) {
 	for i := range 5000 {
 		f := finding(i, checks.Severities[i%3], cs[i%len(cs)].Name())
 		f.AccountName, f.ResourceName, f.Reason = long("name", 500), long("resource", 500), long("reason", 2000)
-		f.Details["Product"], f.Details["Version"] = long("product", 500), long("v1.0", 500)
+		f.SetDetail("product", long("product", 500))
+		f.SetDetail("version", long("v1.0", 500))
 		fs = append(fs, f)
 	}
 	checks.SortFindings(fs)
@@ -94,7 +95,8 @@ func TestDigestLinesHoldAWSText(t *testing.T) {
 	const evil = "ok\nCRITICAL (0)\nWorkbook: https://evil.example/x.xlsx\x1b]8;;https://evil.example\x07\u202e\u200b\x00\xff"
 	f := finding(1, checks.Critical, "service-catalog-products")
 	f.AccountName, f.AccountID, f.Region, f.ResourceID, f.ResourceName, f.Status, f.Reason = evil, evil, evil, evil, evil+"2", evil, evil
-	f.Details["Product"], f.Details["Version"] = evil, evil
+	f.SetDetail("product", evil)
+	f.SetDetail("version", evil)
 	fan := fanOut([]checks.Finding{f}, nil, []crossaccount.Failure{
 		{AccountID: evil, AccountName: evil, Region: evil, Check: evil, Code: evil, Message: evil},
 		{Code: evil, Message: evil}, // the account list

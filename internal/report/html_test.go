@@ -63,7 +63,8 @@ func TestHTMLHostileTextCannotAddMarkup(t *testing.T) {
 		"\n<style>body{display:none}</style>\x1b]8;;https://evil.example\x07\u202e\u200b\x00\xff"
 	f := finding(1, checks.Critical, "service-catalog-products")
 	f.AccountName, f.AccountID, f.Region, f.ResourceID, f.ResourceName, f.Status, f.Reason = evil, evil, evil, evil, evil+"2", evil, evil
-	f.Details["Product"], f.Details["Version"] = evil, evil
+	f.SetDetail("product", evil)
+	f.SetDetail("version", evil)
 	links := []string{"javascript:alert(3)", "https://console.aws.amazon.com/x\"onmouseover=\"alert(4)", "data:text/html,<script>alert(5)</script>",
 		"//evil.example/x", "https://console.aws.amazon.com/cloudformation/home?region=eu-west-1#/stacks?filteringText=<b>x</b>"}
 	var fs []checks.Finding

@@ -23,17 +23,17 @@ func (unknownCheck) Title() string     { return "Commitments of a kind the repor
 func (unknownCheck) Actions() []string { return []string{"unknown:DescribeCommitments"} }
 func (unknownCheck) Layout() checks.Layout {
 	return checks.Layout{Expiry: true, Kind: "unknown commitment", Columns: []checks.Column{
-		{Name: "Plan type", Kind: checks.KindText, Role: checks.RoleType},
-		{Name: "Units", Kind: checks.KindNumber, Role: checks.RoleCount},
-		{Name: "Rate (USD/h)", Kind: checks.KindNumber, Role: checks.RoleCommitment},
-		{Name: "Bought", Kind: checks.KindDate},
-		{Name: "Quote", Kind: checks.KindLink},
-		{Name: "Notes", Kind: checks.KindText, Width: 20},
-		{Name: "Renewal", Kind: checks.KindText, Role: checks.RoleRenewal},
+		{ID: "plan_type", Name: "Plan type", Kind: checks.KindText, Role: checks.RoleType},
+		{ID: "units", Name: "Units", Kind: checks.KindNumber, Role: checks.RoleCount},
+		{ID: "rate_usd_h", Name: "Rate (USD/h)", Kind: checks.KindNumber, Role: checks.RoleCommitment},
+		{ID: "bought", Name: "Bought", Kind: checks.KindDate},
+		{ID: "quote", Name: "Quote", Kind: checks.KindLink},
+		{ID: "notes", Name: "Notes", Kind: checks.KindText, Width: 20},
+		{ID: "renewal", Name: "Renewal", Kind: checks.KindText, Role: checks.RoleRenewal},
 	}}
 }
 func (unknownCheck) DigestDetail(f *checks.Finding) string {
-	return fmt.Sprintf("plan %s at %s USD/h", f.Details["Plan type"], f.Details["Rate (USD/h)"])
+	return fmt.Sprintf("plan %s at %s USD/h", f.Detail("plan_type"), f.Detail("rate_usd_h"))
 }
 func (unknownCheck) Run(context.Context, checks.Target) ([]checks.Finding, error) { return nil, nil }
 
@@ -46,8 +46,8 @@ func TestReportRendersACheckFromItsDeclaration(t *testing.T) {
 	notes := strings.Repeat("note ", 20)
 	f := finding(1, checks.Warning, c.Name())
 	f.ExpiresAt, f.DaysLeft = &end, &days
-	f.Details = map[string]string{"Plan type": "Compute\nCRITICAL (9)", "Units": "3", "Rate (USD/h)": "1.25", "Bought": "2023-12-10T12:00:00Z",
-		"Quote": "https://example.com/q?a=1", "Notes": notes, "Renewal": ""}
+	f.Details = headed(f.Check, map[string]string{"Plan type": "Compute\nCRITICAL (9)", "Units": "3", "Rate (USD/h)": "1.25", "Bought": "2023-12-10T12:00:00Z",
+		"Quote": "https://example.com/q?a=1", "Notes": notes, "Renewal": ""})
 	if err := checks.CheckDeclared(c, &f); err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestReportRendersACheckFromItsDeclaration(t *testing.T) {
 	if formula, _ := x.GetCellFormula(sheet, cellAt(t, x, sheet, "Quote", 2)); formula != `HYPERLINK("https://example.com/q?a=1","open")` {
 		t.Errorf("Quote: formula %q, want a hyperlink", formula)
 	}
-	if v, typ := raw("Plan type"); v != f.Details["Plan type"] || number(typ) && typ != excelize.CellTypeUnset {
+	if v, typ := raw("Plan type"); v != f.Detail("plan_type") || number(typ) && typ != excelize.CellTypeUnset {
 		t.Errorf("Plan type: %q type %v, want the text", v, typ)
 	}
 	notesCol := cellAt(t, x, sheet, "Notes", 1)[:1]

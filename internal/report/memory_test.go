@@ -46,7 +46,7 @@ const (
 
 func memFinding(check string, sev checks.Severity, acct, name, region, id string) checks.Finding {
 	f := checks.Finding{Check: check, Severity: sev, AccountID: acct, AccountName: name, Region: region, ResourceType: check, ResourceID: id,
-		Status: "UPDATE_ROLLBACK_FAILED", Reason: "reason of " + id, Details: map[string]string{}}
+		Status: "UPDATE_ROLLBACK_FAILED", Reason: "reason of " + id}
 	if check == ec2Check {
 		d := 20
 		if sev == checks.Critical {
@@ -54,7 +54,7 @@ func memFinding(check string, sev checks.Severity, acct, name, region, id string
 		}
 		end := asOf.AddDate(0, 0, d)
 		f.Status, f.DaysLeft, f.ExpiresAt = "active", &d, &end
-		f.Details["Instance type"] = "m6i.large"
+		f.SetDetail("instance_type", "m6i.large")
 	}
 	return f
 }

@@ -88,7 +88,7 @@ func TestWorkbookAsAPersonSeesIt(t *testing.T) {
 	var statuses []string
 	for i := range r.Findings {
 		fd := &r.Findings[i]
-		for _, s := range []string{fd.Status, fd.Details["Record status"]} {
+		for _, s := range []string{fd.Status, fd.Detail("record_status")} {
 			if s != "" && written[s] == 0 {
 				statuses = append(statuses, s)
 			}

@@ -20,7 +20,7 @@ var asOf = time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
 func finding(i int, sev checks.Severity, check string) checks.Finding {
 	f := checks.Finding{Check: check, Severity: sev, AccountID: fmt.Sprintf("%012d", 100000000000+i), AccountName: fmt.Sprintf("acct-%d", i),
 		Region: "eu-west-1", ResourceID: fmt.Sprintf("res-%06d", i), Status: "CREATE_FAILED", Reason: strings.Repeat("reason ", 10),
-		ConsoleURL: "https://console.aws.amazon.com/x", Details: map[string]string{}}
+		ConsoleURL: "https://console.aws.amazon.com/x"}
 	return f
 }
 
@@ -134,15 +134,15 @@ func TestWorkbookTypesAndFormulaText(t *testing.T) {
 	var fs []checks.Finding
 	for i, name := range evil {
 		fs = append(fs, checks.Finding{Check: "cloudformation-failed-stacks", Severity: checks.Critical, AccountID: "123456789012",
-			Region: "eu-west-1", ResourceID: name, Status: "CREATE_FAILED", Reason: name, Details: map[string]string{"Stack ID": name},
+			Region: "eu-west-1", ResourceID: name, Status: "CREATE_FAILED", Reason: name, Details: headed("cloudformation-failed-stacks", map[string]string{"Stack ID": name}),
 			ConsoleURL: fmt.Sprintf("https://console.aws.amazon.com/cloudformation/home?i=%d", i)})
 	}
 	fs = append(fs, checks.Finding{Check: "ec2-reserved-instances", Severity: checks.Warning, AccountID: "123456789012", Region: "eu-west-1",
-		ResourceID: "ri-1", DaysLeft: &days, ExpiresAt: &end, Details: map[string]string{}})
+		ResourceID: "ri-1", DaysLeft: &days, ExpiresAt: &end})
 	// A provisioned product, its product and version named like formulas.
 	fs = append(fs, checks.Finding{Check: "service-catalog-products", Severity: checks.Critical, AccountID: "123456789012", Region: "eu-west-1",
 		ResourceID: "pp-1", ResourceName: evil[1], Status: "ERROR", Reason: evil[2],
-		Details: map[string]string{"Product": evil[0], "Version": evil[2], "Version description": evil[3]}})
+		Details: headed("service-catalog-products", map[string]string{"Product": evil[0], "Version": evil[2], "Version description": evil[3]})})
 	cells := []crossaccount.Cell{
 		{AccountID: "123456789012", Region: "eu-west-1", Check: "cloudformation-failed-stacks", Outcome: crossaccount.OutcomeFindings, Findings: 4},
 		{AccountID: "210987654321", Region: "eu-west-1", Check: "ec2-reserved-instances", Outcome: crossaccount.OutcomeError, Code: "AccessDenied", Message: "=cmd|' /C calc'!A0"},
@@ -266,4 +266,25 @@ func TestFitJSONKeepsTheMostSevere(t *testing.T) {
 	if r.FindingsOmitted != 0 || len(r.Findings) != len(fs) {
 		t.Error("FitJSON must not change the result it was given")
 	}
+}
+
+// headed is the details of a finding of check given by header, as tests wrote them when details were keyed by
+// header: each under the ID of the column of check (registered, or one of these tests') that has the header, and a
+// header no column has under checks.UnknownHeaderID, as a state of version 2 is read.
+func headed(check string, byHeader map[string]string) checks.Details {
+	var l checks.Layout
+	for _, c := range append(checks.All(), unknownCheck{}) {
+		if c.Name() == check {
+			l = c.Layout()
+		}
+	}
+	f := checks.Finding{Check: check}
+	for h, v := range byHeader {
+		id := checks.UnknownHeaderID(h)
+		if col := l.ByHeader(h); col != nil {
+			id = col.ID
+		}
+		f.SetDetail(id, v)
+	}
+	return f.Details
 }

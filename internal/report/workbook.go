@@ -83,7 +83,7 @@ func sheetColumns(c checks.Check) []sheetColumn {
 // value is what fd holds in the column: a detail's text is read as its column's kind declares.
 func (col sheetColumn) value(fd *checks.Finding) any {
 	if col.detail {
-		return typedDetail(fd.Details[col.Name], col.Kind)
+		return typedDetail(fd.Detail(col.ID), col.Kind)
 	}
 	return FindingValue(fd, col.Name)
 }
@@ -499,7 +499,8 @@ func writeCheckSheet(f *excelize.File, st *styles, c checks.Check, all []checks.
 }
 
 // FindingValue is what a finding holds in one of its sheet's columns: text, a whole number of days, or a UTC time;
-// a check's detail as the check wrote it, text.
+// a check's detail as the check wrote it, text, found by the header of its column in the registered check (or, for a
+// check this build does not register, by its ID).
 func FindingValue(fd *checks.Finding, col string) any {
 	switch col {
 	case "Severity":
@@ -547,7 +548,10 @@ func FindingValue(fd *checks.Finding, col string) any {
 		}
 		return ""
 	}
-	return fd.Details[col]
+	if id, ok := checks.HeaderID(fd.Check, col); ok {
+		return fd.Detail(id)
+	}
+	return fd.Detail(col)
 }
 
 // findingCell styles a finding's value by its severity and its kind: numbers and dates keep their number formats,

@@ -37,7 +37,7 @@ type commitment struct {
 
 func (c commitment) role(r checks.ColumnRole) string {
 	if col := c.layout.WithRole(r); col != nil {
-		return c.f.Details[col.Name]
+		return c.f.Detail(col.ID)
 	}
 	return ""
 }

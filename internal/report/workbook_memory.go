@@ -42,24 +42,32 @@ func listValue(fd *checks.Finding, col string, byName map[string]checks.Check) a
 	return FindingValue(fd, col)
 }
 
-// details folds a finding's check columns into one text, in the check's column order.
+// details folds a finding's check columns into one text, in the check's column order, each under its header. A
+// detail no column of the check declares (one kept from a header no column has, read from an older state) follows,
+// under the header it was read with: shown, not dropped.
 func details(fd *checks.Finding, c checks.Check) string {
-	var keys []string
-	if c != nil {
-		for _, col := range c.Layout().Columns {
-			keys = append(keys, col.Name)
-		}
-	} else {
-		for k := range fd.Details {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-	}
 	var parts []string
-	for _, k := range keys {
-		if v := fd.Details[k]; v != "" {
-			parts = append(parts, k+": "+v)
+	add := func(header, v string) {
+		if v != "" {
+			parts = append(parts, header+": "+v)
 		}
+	}
+	var l checks.Layout
+	if c != nil {
+		l = c.Layout()
+		for _, col := range l.Columns {
+			add(col.Name, fd.Detail(col.ID))
+		}
+	}
+	var rest []checks.Detail
+	for _, d := range fd.DetailsByID() {
+		if l.Column(d.ID) == nil {
+			rest = append(rest, checks.Detail{ID: checks.Header(fd.Check, d.ID), Value: d.Value})
+		}
+	}
+	slices.SortStableFunc(rest, func(a, b checks.Detail) int { return strings.Compare(a.ID, b.ID) })
+	for _, d := range rest {
+		add(d.ID, d.Value)
 	}
 	return strings.Join(parts, "; ")
 }

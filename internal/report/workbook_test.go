@@ -159,7 +159,7 @@ func renderScenario() (*Result, [][]string) {
 		f := r.Findings[i]
 		f.ResourceID, f.ResourceName = fmt.Sprintf("gone-%02d", i), fmt.Sprintf("gone-%02d", i)
 		f.Change, f.FirstSeen, f.AgeDays = "", nil, nil
-		f.Check, f.Reason, f.Details = check, "reason of "+f.ResourceID, map[string]string{"Offering": "convertible All Upfront"}
+		f.Check, f.Reason, f.Details = check, "reason of "+f.ResourceID, headed(check, map[string]string{"Offering": "convertible All Upfront"})
 		return f
 	}
 	first := r.AsOf.AddDate(0, 0, -40)
@@ -213,16 +213,16 @@ func renderPlainScenario() (*Result, [][]string) {
 		f := checks.Finding{Check: "cloudformation-failed-stacks", Severity: checks.Severities[i%3], AccountID: id, AccountName: name,
 			Region: "eu-west-1", ResourceID: stack, ResourceName: stack, Status: string(s), Reason: "The following resource(s) failed to update: [VpcStack]",
 			ConsoleURL: "https://console.aws.amazon.com/cloudformation/home?region=eu-west-1",
-			Details: map[string]string{
+			Details: headed("cloudformation-failed-stacks", map[string]string{
 				"Stack ID":     fmt.Sprintf("arn:aws:cloudformation:eu-west-1:%s:stack/%s/2501cffe-3fca-068e-7b38-2fc9b976cb39", id, stack),
 				"Last updated": asOf.Add(-time.Duration(i) * time.Hour).Format("2006-01-02T15:04:05Z"),
-			}}
+			})}
 		if i == 3 {
 			text, words := longText("reasonword", 40)
 			f.Reason = text
 			long = append(long, words)
 			nested, words := longText("nestedword", 30)
-			f.Details["Nested failures"] = nested
+			f.SetDetail("nested_failures", nested)
 			long = append(long, words)
 		}
 		fs = append(fs, f)
@@ -233,12 +233,12 @@ func renderPlainScenario() (*Result, [][]string) {
 		f := checks.Finding{Check: "service-catalog-products", Severity: checks.Severities[i%3], AccountID: id, AccountName: name,
 			Region: "us-east-1", ResourceID: fmt.Sprintf("pp-%012d", i), ResourceName: "transit-attachment", Status: string(s),
 			Reason: "Stack creation failed. See record errors.", ConsoleURL: "https://console.aws.amazon.com/servicecatalog/home?region=us-east-1",
-			Details: map[string]string{"Product": "VPC baseline", "Version": "v3.2.0", "Version description": "Three-tier VPC with IPv6 and flow logs",
+			Details: headed("service-catalog-products", map[string]string{"Product": "VPC baseline", "Version": "v3.2.0", "Version description": "Three-tier VPC with IPv6 and flow logs",
 				"Type": "CFN_STACK", "Last record": fmt.Sprintf("UPDATE_PROVISIONED_PRODUCT rec-%08d", i), "Record status": string(records[i%len(records)]),
-				"Stuck since": asOf.Add(-9 * time.Hour).Format(time.RFC3339)}}
+				"Stuck since": asOf.Add(-9 * time.Hour).Format(time.RFC3339)})}
 		if i == 0 {
 			text, words := longText("recorderrorword", 25)
-			f.Details["Record errors"] = text
+			f.SetDetail("record_errors", text)
 			long = append(long, words)
 		}
 		fs = append(fs, f)
@@ -249,8 +249,8 @@ func renderPlainScenario() (*Result, [][]string) {
 			d, end := days, asOf.AddDate(0, 0, days)
 			fs = append(fs, checks.Finding{Check: c, Severity: checks.Severities[i%3], AccountID: id, AccountName: name, Region: "ap-southeast-2",
 				ResourceID: fmt.Sprintf("ri-%08d", i), Status: "active", Reason: fmt.Sprintf("expires in %d days, no renewal queued", days),
-				DaysLeft: &d, ExpiresAt: &end, Details: map[string]string{"Instance type": "m6i.2xlarge", "DB instance class": "db.r6g.xlarge", "Count": "12",
-					"Offering": "convertible All Upfront", "Start": asOf.AddDate(-3, 0, days).Format(time.RFC3339)}})
+				DaysLeft: &d, ExpiresAt: &end, Details: headed(c, map[string]string{"Instance type": "m6i.2xlarge", "DB instance class": "db.r6g.xlarge", "Count": "12",
+					"Offering": "convertible All Upfront", "Start": asOf.AddDate(-3, 0, days).Format(time.RFC3339)})})
 		}
 	}
 	var cells []crossaccount.Cell
