@@ -78,7 +78,7 @@ func recallRun(ctx context.Context, cfg aws.Config, s Settings, bucket func() (*
 		log.WarnContext(ctx, "suppressions not applied", "file", s.Suppressions, "err", warn)
 		m.warnings = append(m.warnings, "suppressions not applied: "+warn)
 	}
-	m.run = history.Run{ID: runID, Time: runTime, AsOf: asOf, Findings: fan.Findings, Cells: historyCells(fan.Cells),
+	m.run = history.Run{ID: runID, Time: runTime, AsOf: asOf, Findings: fan.Findings, Cells: historyCells(&fan.Cells),
 		Accounts: accountIDs(fan), Scope: historyScope(fan, s), Suppressions: rules,
 		Organization: history.Organization(fan.Organization)}
 	lineage := history.Lineage{Organization: m.run.Organization, Accounts: m.run.Accounts}
@@ -272,10 +272,10 @@ func suppressionsClient(ctx context.Context, cfg aws.Config, s Settings, b strin
 	return bucketClient(ctx, cfg, o)
 }
 
-func historyCells(cells []crossaccount.Cell) []history.Cell {
-	out := make([]history.Cell, len(cells))
-	for i, c := range cells {
-		out[i] = history.Cell{AccountID: c.AccountID, Region: c.Region, Check: c.Check, Outcome: history.Outcome(c.Outcome), Code: c.Code, Message: c.Message}
+func historyCells(cells *crossaccount.Cells) []history.Cell {
+	out := make([]history.Cell, 0, cells.Len())
+	for c := range cells.All() {
+		out = append(out, history.Cell{AccountID: c.AccountID, Region: c.Region, Check: c.Check, Outcome: history.Outcome(c.Outcome), Code: c.Code, Message: c.Message})
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"iter"
 	"strconv"
 	"strings"
 	"time"
@@ -438,7 +439,7 @@ func WriteWorkbook(w io.Writer, r *Result, cs []checks.Check) error {
 	for _, names := range lists {
 		continued.add(names)
 	}
-	if names, err = writeCoverageSheet(f, st, r.Cells); err != nil {
+	if names, err = writeCoverageSheet(f, st, &r.Cells); err != nil {
 		return fmt.Errorf("coverage sheet: %w", err)
 	}
 	continued.add(names)
@@ -572,13 +573,15 @@ func linkCell(url string, st *styles) excelize.Cell {
 	return excelize.Cell{StyleID: st.link, Formula: fmt.Sprintf(`HYPERLINK("%s","open")`, q), Value: "open"}
 }
 
-func writeCoverageSheet(f *excelize.File, st *styles, cells []crossaccount.Cell) ([]string, error) {
+// writeCoverageSheet writes a row per cell, clean ones included, in the cells' order. The clean cells are counts, not
+// rows (crossaccount.Cells): each row is made as it is written, so the sheet never needs the cells as rows at once.
+func writeCoverageSheet(f *excelize.File, st *styles, cells *crossaccount.Cells) ([]string, error) {
 	values := func(c *crossaccount.Cell) [10]any {
 		return [10]any{c.AccountID, c.AccountName, c.Owner, c.OU, c.Region, c.Check, string(c.Outcome), c.Findings, c.Code, c.Message}
 	}
 	fit := newColumnFit(CoverageColumns)
-	for i := range cells {
-		for j, v := range values(&cells[i]) {
+	for c := range cells.All() {
+		for j, v := range values(&c) {
 			fit.see(j, v)
 		}
 	}
@@ -588,15 +591,23 @@ func writeCoverageSheet(f *excelize.File, st *styles, cells []crossaccount.Cell)
 		row[j] = &out[j]
 	}
 	opts := []excelize.RowOpts{{}}
-	return writePagedSheet(f, st, pagedSheet{name: CoverageSheet, table: "Coverage", cols: CoverageColumns, fit: fit, n: len(cells),
+	next, stop := iter.Pull(cells.All())
+	defer stop()
+	written := 0
+	return writePagedSheet(f, st, pagedSheet{name: CoverageSheet, table: "Coverage", cols: CoverageColumns, fit: fit, n: cells.Len(),
 		row: func(sw *excelize.StreamWriter, rowNum, i int) error {
-			c := &cells[i]
+			// The pages ask for the rows in order, one each; the cells come in that order.
+			c, ok := next()
+			if !ok || i != written {
+				return fmt.Errorf("coverage row %d: the cells yield row %d (%d cells)", i, written, cells.Len())
+			}
+			written++
 			s := st.plain
 			if c.Outcome == crossaccount.OutcomeError {
 				s = st.errorRow
 			}
 			lines := 1
-			for j, v := range values(c) {
+			for j, v := range values(&c) {
 				l := fit.lines(j, v)
 				lines = max(lines, l)
 				out[j] = excelize.Cell{StyleID: s.of(v, l > 1), Value: v}
