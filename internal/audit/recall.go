@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"iter"
 	"log/slog"
 	"os"
 	"time"
@@ -78,7 +79,7 @@ func recallRun(ctx context.Context, cfg aws.Config, s Settings, bucket func() (*
 		log.WarnContext(ctx, "suppressions not applied", "file", s.Suppressions, "err", warn)
 		m.warnings = append(m.warnings, "suppressions not applied: "+warn)
 	}
-	m.run = history.Run{ID: runID, Time: runTime, AsOf: asOf, Findings: fan.Findings, Cells: historyCells(&fan.Cells),
+	m.run = history.Run{ID: runID, Time: runTime, AsOf: asOf, Findings: fan.Findings, CellSource: historyCells{&fan.Cells},
 		Accounts: accountIDs(fan), Scope: historyScope(fan, s), Suppressions: rules,
 		Organization: history.Organization(fan.Organization)}
 	lineage := history.Lineage{Organization: m.run.Organization, Accounts: m.run.Accounts}
@@ -272,12 +273,20 @@ func suppressionsClient(ctx context.Context, cfg aws.Config, s Settings, b strin
 	return bucketClient(ctx, cfg, o)
 }
 
-func historyCells(cells *crossaccount.Cells) []history.Cell {
-	out := make([]history.Cell, 0, cells.Len())
-	for c := range cells.All() {
-		out = append(out, history.Cell{AccountID: c.AccountID, Region: c.Region, Check: c.Check, Outcome: history.Outcome(c.Outcome), Code: c.Code, Message: c.Message})
+// historyCells are the fan-out's cells as the history reads them, converted one at a time as it reads them: a copy
+// of every cell as a history.Cell would be 131 MB at 10,000 accounts × 17 regions.
+type historyCells struct{ cells *crossaccount.Cells }
+
+func (h historyCells) Len() int { return h.cells.Len() }
+
+func (h historyCells) All() iter.Seq[history.Cell] {
+	return func(yield func(history.Cell) bool) {
+		for c := range h.cells.All() {
+			if !yield(history.Cell{AccountID: c.AccountID, Region: c.Region, Check: c.Check, Outcome: history.Outcome(c.Outcome), Code: c.Code, Message: c.Message}) {
+				return
+			}
+		}
 	}
-	return out
 }
 
 // historyScope is how this run chose its accounts, so the diff resolves the findings only of an account a whole
