@@ -116,7 +116,10 @@ func recallRun(ctx context.Context, cfg aws.Config, s Settings, bucket func() (*
 	}
 	m.delta = history.Diff(prev, m.run)
 
-	kept := make([]checks.Finding, 0, len(m.delta.Findings))
+	// The open findings are kept in place, in fan.Findings' own array: the diff holds its own copy of each (Tracked),
+	// and a third array of 292,775 findings (77 MB at 10,000 accounts × 17 regions) would be live beside both at the
+	// report step's peak. The diff is in fan.Findings' order and nothing reads the run's findings after it.
+	kept := fan.Findings[:0]
 	for _, t := range m.delta.Findings {
 		if t.Suppression != nil {
 			continue
@@ -128,7 +131,8 @@ func recallRun(ctx context.Context, cfg aws.Config, s Settings, bucket func() (*
 		}
 		kept = append(kept, f)
 	}
-	fan.Findings = kept
+	clear(fan.Findings[len(kept):])
+	fan.Findings, m.run.Findings = kept, nil
 
 	if m.store != nil {
 		state := history.NewState(m.run, m.delta)
