@@ -97,7 +97,7 @@ func simulateCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	r := out.Result
 	codes := map[string]int{}
-	for _, c := range r.Cells {
+	for c := range r.Cells.All() {
 		if c.Outcome == crossaccount.OutcomeError {
 			codes[report.Inline(c.Code)]++ // AWS text, like the messages
 		}

@@ -114,7 +114,7 @@ func runJob(args []string) int {
 	}
 	r := out.Result
 	cellsByCheck := map[string]int{}
-	for _, c := range r.Cells {
+	for c := range r.Cells.All() {
 		cellsByCheck[c.Check]++
 	}
 	_ = json.NewEncoder(os.Stdout).Encode(jobResult{Accounts: r.Accounts.Total, Audited: r.Accounts.Audited, Concurrency: s.Concurrency,

@@ -148,7 +148,7 @@ func runReportStep(args []string) int {
 		if err != nil {
 			r.Err = err.Error()
 		} else {
-			r.Cells, r.Findings, r.PartialBytes = len(res.Cells), len(res.Findings), n
+			r.Cells, r.Findings, r.PartialBytes = res.Cells.Len(), len(res.Findings), n
 		}
 		// BENCH_MEMPROFILE: what the merged result holds, while it is still live.
 		if path := os.Getenv("BENCH_MEMPROFILE"); path != "" {

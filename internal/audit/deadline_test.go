@@ -37,7 +37,7 @@ func TestDeadlineDeliversAPartialReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	total := len(full.Result.Cells)
+	total := full.Result.Cells.Len()
 	// What the run needs is at least its calls × latency ÷ concurrency, however fast the machine: a deadline at 60%
 	// of that always falls inside the audit.
 	calls := 0
@@ -55,7 +55,7 @@ func TestDeadlineDeliversAPartialReport(t *testing.T) {
 	}
 	res := out.Result
 	deadline, ran := 0, 0
-	for _, c := range res.Cells {
+	for c := range res.Cells.All() {
 		switch {
 		case c.Code == crossaccount.CodeDeadline:
 			deadline++
@@ -66,8 +66,8 @@ func TestDeadlineDeliversAPartialReport(t *testing.T) {
 			ran++
 		}
 	}
-	if !res.Partial || len(res.Cells) != total || deadline == 0 || ran == 0 || ran+deadline != total {
-		t.Fatalf("partial %v: %d cells (%d ran, %d stopped by the deadline), want all %d accounted", res.Partial, len(res.Cells), ran, deadline, total)
+	if !res.Partial || res.Cells.Len() != total || deadline == 0 || ran == 0 || ran+deadline != total {
+		t.Fatalf("partial %v: %d cells (%d ran, %d stopped by the deadline), want all %d accounted", res.Partial, res.Cells.Len(), ran, deadline, total)
 	}
 	if !strings.HasPrefix(out.Subject, "PARTIAL orgaudit") || !strings.Contains(out.Digest, "PARTIAL: the deadline stopped the audit") {
 		t.Errorf("subject %q", out.Subject)

@@ -51,7 +51,7 @@ func runGenerated(t *testing.T, o awssim.GenerateOptions, s config.Settings, pla
 
 func cellMap(res *report.Result) map[string]string {
 	m := map[string]string{}
-	for _, c := range res.Cells {
+	for c := range res.Cells.All() {
 		m[c.AccountID+"/"+c.Region+"/"+c.Check] = string(c.Outcome) + ":" + c.Code
 	}
 	return m
@@ -85,10 +85,10 @@ func activeAccounts(o awssim.GenerateOptions) int {
 func assertAccounted(t *testing.T, res *report.Result, active, regions int) {
 	t.Helper()
 	perAccount := crossaccount.CellsPerAccount(checks.All(), regions)
-	if len(res.Cells) != active*perAccount || len(cellMap(res)) != len(res.Cells) {
-		t.Fatalf("%d cells (%d distinct), want %d accounts × %d cells (%d regions) = %d", len(res.Cells), len(cellMap(res)), active, perAccount, regions, active*perAccount)
+	if res.Cells.Len() != active*perAccount || len(cellMap(res)) != res.Cells.Len() {
+		t.Fatalf("%d cells (%d distinct), want %d accounts × %d cells (%d regions) = %d", res.Cells.Len(), len(cellMap(res)), active, perAccount, regions, active*perAccount)
 	}
-	for _, c := range res.Cells {
+	for c := range res.Cells.All() {
 		if c.Outcome == crossaccount.OutcomeError && (c.Code == "" || c.Message == "") {
 			t.Errorf("error cell without code or message: %+v", c)
 		}
@@ -195,7 +195,7 @@ func TestFaultMatrix200Accounts(t *testing.T) {
 	allowed := map[string]bool{"AccessDenied": true, "InternalFailure": true, "InternalError": true, "ServiceUnavailable": true,
 		"InvalidClientTokenId": true, "UnrecognizedClientException": true, "AuthFailure": true}
 	codes := map[string]int{}
-	for _, c := range res.Cells {
+	for c := range res.Cells.All() {
 		if c.Outcome == crossaccount.OutcomeError {
 			codes[c.Code]++
 			if !allowed[c.Code] {
@@ -222,7 +222,7 @@ func TestFaultMatrix200Accounts(t *testing.T) {
 	}
 	// One connection pool for the whole run: a pool per SDK client would open thousands and exhaust file descriptors.
 	if n := sim.Connections(); n > 4*(s.Concurrency+4) {
-		t.Errorf("the run opened %d connections for %d cells; its clients do not share a pool", n, len(res.Cells))
+		t.Errorf("the run opened %d connections for %d cells; its clients do not share a pool", n, res.Cells.Len())
 	}
 	large := 0
 	for _, f := range res.Findings {
@@ -233,5 +233,5 @@ func TestFaultMatrix200Accounts(t *testing.T) {
 	if c := cellMap(res)["200000000001/us-east-1/cloudformation-failed-stacks"]; c == "findings:" && large != 1000 {
 		t.Errorf("the 5,000-stack account: %d failed stacks found, want 1000", large)
 	}
-	t.Logf("cells %d, errors by code %v, findings %d, retries %d %v, injected %v", len(res.Cells), codes, len(res.Findings), res.APIRetries, res.RetriesByCode, full.Injected())
+	t.Logf("cells %d, errors by code %v, findings %d, retries %d %v, injected %v", res.Cells.Len(), codes, len(res.Findings), res.APIRetries, res.RetriesByCode, full.Injected())
 }

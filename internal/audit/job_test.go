@@ -107,7 +107,7 @@ func TestDemoOrganizationEndToEnd(t *testing.T) {
 	if len(sandboxFailures) != 1 || sandboxFailures[0].Code != "AccessDenied" || !strings.Contains(sandboxFailures[0].Message, "OrgAuditReadOnly") {
 		t.Errorf("missing role: %+v", sandboxFailures)
 	}
-	for _, c := range res.Cells {
+	for c := range res.Cells.All() {
 		if c.AccountID == awssim.DemoMissingRole && (c.Outcome != crossaccount.OutcomeError || c.Code != "AccessDenied") {
 			t.Errorf("missing-role cell claims something: %+v", c)
 		}
@@ -256,8 +256,8 @@ func checkWorkbook(t *testing.T, b []byte, res *report.Result) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows)-1 != len(res.Cells) {
-		t.Fatalf("coverage rows %d, cells %d", len(rows)-1, len(res.Cells))
+	if len(rows)-1 != res.Cells.Len() {
+		t.Fatalf("coverage rows %d, cells %d", len(rows)-1, res.Cells.Len())
 	}
 	col := map[string]int{}
 	for j, h := range rows[0] {
@@ -269,7 +269,7 @@ func checkWorkbook(t *testing.T, b []byte, res *report.Result) {
 		}
 		return ""
 	}
-	for i, c := range res.Cells {
+	for i, c := range slices.Collect(res.Cells.All()) {
 		r := rows[i+1]
 		if at(r, "Account ID") != c.AccountID || at(r, "Region") != c.Region || at(r, "Check") != c.Check || at(r, "Outcome") != string(c.Outcome) ||
 			(c.Code != "" && at(r, "Error code") != c.Code) || at(r, report.OwnerColumn) != c.Owner || at(r, report.OUColumn) != c.OU || c.OU == "" {
@@ -348,7 +348,7 @@ func TestAccountFiltersAndExplicitRegions(t *testing.T) {
 	}
 	r := out.Result
 	var accts []string
-	for _, c := range r.Cells {
+	for c := range r.Cells.All() {
 		accts = append(accts, fmt.Sprintf("%s/%s/%s/%s", c.AccountID, c.Region, c.Check, c.Outcome))
 	}
 	want := []string{

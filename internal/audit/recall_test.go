@@ -154,7 +154,7 @@ func TestTwoDemoDaysGiveExactlyTheDeclaredChanges(t *testing.T) {
 	// A failing cell never yields resolved: each resolved finding's cell ran today, or its account left the scope.
 	ran := map[string]bool{}
 	inScope := map[string]bool{}
-	for _, c := range res.Cells {
+	for c := range res.Cells.All() {
 		inScope[c.AccountID] = true
 		if c.Outcome != crossaccount.OutcomeError {
 			ran[c.Check+"/"+c.AccountID+"/"+c.Region] = true

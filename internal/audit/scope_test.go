@@ -95,7 +95,7 @@ func TestNamedAccountOutsideTheOrganization(t *testing.T) {
 	}
 	r := out.Result
 	strangerCells := 0
-	for _, c := range r.Cells {
+	for c := range r.Cells.All() {
 		if c.AccountID == stranger {
 			strangerCells++
 			if c.Outcome != crossaccount.OutcomeError || c.Code != crossaccount.CodeNotInOrganization {

@@ -109,7 +109,7 @@ func TestOwnersComeFromTagsElseTheOU(t *testing.T) {
 	if st := r.OwnerStats; st.Read != len(byID)-1 || st.Failed != 1 || st.Unknown != 1 || st.OverBudget != 0 {
 		t.Errorf("stats %+v: every active account's tags read once, one refused", st)
 	}
-	for _, c := range r.Cells {
+	for c := range r.Cells.All() {
 		if a := byID[c.AccountID]; c.Owner != a.Owner || c.OU != a.OU {
 			t.Fatalf("cell %+v: its account is owned by %q in %q", c, a.Owner, a.OU)
 		}

@@ -81,7 +81,7 @@ type Result struct {
 	ListedWhole bool
 	Accounts    []Account
 	Skipped     []Skipped
-	Cells       []Cell
+	Cells       Cells
 	Findings    []checks.Finding
 	Failures    []Failure
 	// OwnerTags are the owner tags to keep for the next run: those read now and those still cached, by account id.

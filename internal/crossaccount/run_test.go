@@ -44,7 +44,7 @@ func options(concurrency int) crossaccount.Options {
 
 func cellKeys(r *crossaccount.Result) string {
 	var b strings.Builder
-	for _, c := range r.Cells {
+	for c := range r.Cells.All() {
 		b.WriteString(c.AccountID + "/" + c.Region + "/" + c.Check + "=" + string(c.Outcome) + ":" + c.Code + " ")
 	}
 	return b.String()
@@ -95,7 +95,7 @@ func TestConcurrencyLimitHoldsAndDoesNotChangeTheResult(t *testing.T) {
 	}
 	// Every active account is audited in every region by every regional check, and once by every account-wide one, as
 	// a cell: findings, clean or an error.
-	if o := options(5); cellKeys(serial) != cellKeys(wide) || len(serial.Findings) != len(wide.Findings) || len(wide.Cells) != active*crossaccount.CellsPerAccount(o.Checks, len(o.Regions)) {
+	if o := options(5); cellKeys(serial) != cellKeys(wide) || len(serial.Findings) != len(wide.Findings) || wide.Cells.Len() != active*crossaccount.CellsPerAccount(o.Checks, len(o.Regions)) {
 		t.Errorf("the limit changed the result:\n%s\n%s", cellKeys(serial), cellKeys(wide))
 	}
 }
@@ -122,7 +122,7 @@ func TestOneFailingCheckIsRecordedAndIsolated(t *testing.T) {
 		"444444444444/eu-west-1/rds-reserved-instances":       "ServiceUnavailable",
 	}
 	errs := 0
-	for _, c := range r.Cells {
+	for c := range r.Cells.All() {
 		key := c.AccountID + "/" + c.Region + "/" + c.Check
 		switch {
 		case want[key] != "":
@@ -233,7 +233,7 @@ func TestAccountWideCheckIsOneCellPerAccount(t *testing.T) {
 				t.Fatal(err)
 			}
 			perAccount := map[string]int{}
-			for _, c := range r.Cells {
+			for c := range r.Cells.All() {
 				if wide[c.Check] {
 					perAccount[c.AccountID+"/"+c.Check]++
 					if c.Region != checks.GlobalRegion {
@@ -241,9 +241,9 @@ func TestAccountWideCheckIsOneCellPerAccount(t *testing.T) {
 					}
 				}
 			}
-			if len(perAccount) != active*len(wide) || len(r.Cells) != active*crossaccount.CellsPerAccount(o.Checks, len(regions)) {
+			if len(perAccount) != active*len(wide) || r.Cells.Len() != active*crossaccount.CellsPerAccount(o.Checks, len(regions)) {
 				t.Errorf("%d account-wide cells over %d accounts, %d cells in all; want one per account and check, %d in all",
-					len(perAccount), active, len(r.Cells), active*crossaccount.CellsPerAccount(o.Checks, len(regions)))
+					len(perAccount), active, r.Cells.Len(), active*crossaccount.CellsPerAccount(o.Checks, len(regions)))
 			}
 			for k, n := range perAccount {
 				if n != 1 {
@@ -279,7 +279,7 @@ func TestAccountWideCheckIsOneCellPerAccount(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got []string
-		for _, c := range r.Cells {
+		for c := range r.Cells.All() {
 			if c.AccountID == "555555555555" {
 				got = append(got, c.Region+"/"+c.Check+"="+string(c.Outcome))
 				if wide[c.Check] == (c.Outcome == crossaccount.OutcomeError) {

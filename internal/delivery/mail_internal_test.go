@@ -50,7 +50,7 @@ func ownedResult() *report.Result {
 			a.OwnerEmail = owner
 		}
 		fan.Accounts = append(fan.Accounts, a)
-		fan.Cells = append(fan.Cells, crossaccount.Cell{AccountID: f.AccountID, AccountName: f.AccountName, Region: f.Region, Check: f.Check,
+		fan.Cells.Add(crossaccount.Cell{AccountID: f.AccountID, AccountName: f.AccountName, Region: f.Region, Check: f.Check,
 			Outcome: crossaccount.OutcomeFindings, Findings: 1, Owner: owner})
 	}
 	return report.Build("owned-run", time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC), []string{"us-east-1"}, checks.All(), fan)

@@ -99,7 +99,7 @@ func routedResult(t *testing.T, runID string) *report.Result {
 				cell.Outcome, cell.Code, cell.Message = crossaccount.OutcomeError, "AccessDenied", "denied"
 				fan.Failures = append(fan.Failures, crossaccount.Failure{AccountID: a.id, AccountName: a.name, Owner: a.owner, Region: "eu-west-1", Check: c.Name(), Code: "AccessDenied", Message: "denied"})
 			}
-			fan.Cells = append(fan.Cells, cell)
+			fan.Cells.Add(cell)
 		}
 		for _, sev := range append(repeat(checks.Critical, a.critical), repeat(checks.Warning, a.warning)...) {
 			fan.Findings = append(fan.Findings, checks.Finding{Check: cs[0].Name(), Severity: sev, AccountID: a.id, AccountName: a.name, Owner: a.owner,

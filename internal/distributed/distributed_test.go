@@ -423,7 +423,7 @@ func TestMergeDropsAPartialItCannotReadWhole(t *testing.T) {
 	acct := crossaccount.Account{ID: "222222222222", Name: "shared", Partition: "aws", OU: "Root", Owner: "Root"}
 	res := &crossaccount.Result{Accounts: []crossaccount.Account{acct}}
 	for _, c := range checks.All() {
-		res.Cells = append(res.Cells, crossaccount.Cell{AccountID: acct.ID, Region: "eu-west-1", Check: c.Name(), Outcome: crossaccount.OutcomeClean})
+		res.Cells.Add(crossaccount.Cell{AccountID: acct.ID, Region: "eu-west-1", Check: c.Name(), Outcome: crossaccount.OutcomeClean})
 	}
 	var whole bytes.Buffer
 	if err := distributed.WritePartial(&whole, "run-1", 0, res); err != nil {
@@ -434,7 +434,8 @@ func TestMergeDropsAPartialItCannotReadWhole(t *testing.T) {
 	{
 		// The same records, one cell fewer than the header counts.
 		short := *res
-		short.Cells = short.Cells[:len(short.Cells)-1]
+		all := slices.Collect(res.Cells.All())
+		short.Cells = crossaccount.NewCells(all[:len(all)-1]...)
 		var b bytes.Buffer
 		_ = distributed.WritePartial(&b, "run-1", 0, &short)
 		cut = b
@@ -446,7 +447,7 @@ func TestMergeDropsAPartialItCannotReadWhole(t *testing.T) {
 		"truncated gzip":     {whole.Bytes()[:whole.Len()/2], "run-1"},
 		"another run's":      {whole.Bytes(), "run-2"},
 		"not gzip":           {[]byte(`{"header":{}}`), "run-1"},
-		"fewer than it says": {rewriteHeader(t, cut.Bytes(), len(res.Cells)), "run-1"},
+		"fewer than it says": {rewriteHeader(t, cut.Bytes(), res.Cells.Len()), "run-1"},
 	} {
 		m := distributed.NewMerger(c.runID, []string{"eu-west-1"}, checks.All(), crossaccount.Result{Scope: "organization"})
 		if err := m.Add(shard, bytes.NewReader(c.body)); err == nil {
@@ -455,12 +456,12 @@ func TestMergeDropsAPartialItCannotReadWhole(t *testing.T) {
 		}
 		m.Failed(shard, "unreadable")
 		got := m.Result()
-		if len(got.Cells) != len(res.Cells) || got.Cells[0].Code != distributed.CodeShardFailed || len(got.Accounts) != 1 {
-			t.Errorf("%s: the merge kept %d cells (%+v), %d accounts", name, len(got.Cells), got.Cells, len(got.Accounts))
+		if got.Cells.Len() != res.Cells.Len() || slices.Collect(got.Cells.All())[0].Code != distributed.CodeShardFailed || len(got.Accounts) != 1 {
+			t.Errorf("%s: the merge kept %d cells (%+v), %d accounts", name, got.Cells.Len(), got.Cells, len(got.Accounts))
 		}
 	}
 	m := distributed.NewMerger("run-1", []string{"eu-west-1"}, checks.All(), crossaccount.Result{})
-	if err := m.Add(shard, bytes.NewReader(whole.Bytes())); err != nil || len(m.Result().Cells) != len(res.Cells) {
+	if err := m.Add(shard, bytes.NewReader(whole.Bytes())); err != nil || m.Result().Cells.Len() != res.Cells.Len() {
 		t.Fatalf("the whole partial: %v", err)
 	}
 }

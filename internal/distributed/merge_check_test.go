@@ -20,7 +20,7 @@ func auditedPartial(t testing.TB, index int, accounts ...crossaccount.Account) [
 	res := &crossaccount.Result{Accounts: accounts}
 	for _, a := range accounts {
 		for _, c := range checks.All() {
-			res.Cells = append(res.Cells, crossaccount.Cell{AccountID: a.ID, Region: "eu-west-1", Check: c.Name(), Outcome: crossaccount.OutcomeClean})
+			res.Cells.Add(crossaccount.Cell{AccountID: a.ID, Region: "eu-west-1", Check: c.Name(), Outcome: crossaccount.OutcomeClean})
 		}
 	}
 	var b bytes.Buffer
@@ -135,8 +135,8 @@ func TestPartialHeaderIsCheckedBeforeItSizesAnything(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "header") {
 				t.Fatalf("merged, or refused for another reason: %v", err)
 			}
-			if got := m.Result(); cap(got.Cells) > 1<<20 || cap(got.Findings) > 1<<20 || cap(got.Failures) > 1<<20 {
-				t.Errorf("sized for %d cells, %d findings, %d failures", cap(got.Cells), cap(got.Findings), cap(got.Failures))
+			if got := m.Result(); got.Cells.Cap() > 1<<20 || cap(got.Findings) > 1<<20 || cap(got.Failures) > 1<<20 {
+				t.Errorf("sized for %d cells, %d findings, %d failures", got.Cells.Cap(), cap(got.Findings), cap(got.Failures))
 			}
 		})
 	}
@@ -165,21 +165,21 @@ func FuzzPartialReader(f *testing.F) {
 		err := m.Add(shard, bytes.NewReader(gz2(t, plain)))
 		res := m.Result()
 		if err != nil {
-			if len(res.Accounts)+len(res.Cells)+len(res.Findings)+len(res.Failures) != 0 {
-				t.Fatalf("refused (%v) but kept %d accounts, %d cells", err, len(res.Accounts), len(res.Cells))
+			if len(res.Accounts)+res.Cells.Len()+len(res.Findings)+len(res.Failures) != 0 {
+				t.Fatalf("refused (%v) but kept %d accounts, %d cells", err, len(res.Accounts), res.Cells.Len())
 			}
 			return
 		}
 		if len(res.Accounts) != 2 || res.Accounts[0].ID == res.Accounts[1].ID {
 			t.Fatalf("merged accounts %+v, want exactly the shard's", res.Accounts)
 		}
-		for _, c := range res.Cells {
+		for c := range res.Cells.All() {
 			if c.AccountID != a.ID && c.AccountID != b.ID {
 				t.Fatalf("merged a cell of %q", c.AccountID)
 			}
 		}
-		if cap(res.Cells) > 1<<21 || cap(res.Findings) > 1<<21 {
-			t.Fatalf("sized %d cells, %d findings", cap(res.Cells), cap(res.Findings))
+		if res.Cells.Cap() > 1<<21 || cap(res.Findings) > 1<<21 {
+			t.Fatalf("sized %d cells, %d findings", res.Cells.Cap(), cap(res.Findings))
 		}
 	})
 }

@@ -24,8 +24,10 @@ type partialHeader struct {
 	Partial  bool   `json:"partial"`
 	Accounts int    `json:"accounts"`
 	Cells    int    `json:"cells"`
-	Findings int    `json:"findings"`
-	Failures int    `json:"failures"`
+	// Clean counts the clean cells among Cells: the merge holds those as counts, not rows, and sizes each apart.
+	Clean    int `json:"clean,omitempty"`
+	Findings int `json:"findings"`
+	Failures int `json:"failures"`
 }
 
 // partialRecord is every other line: exactly one field set.
@@ -44,12 +46,15 @@ func WritePartial(w io.Writer, runID string, index int, res *crossaccount.Result
 	enc := json.NewEncoder(bw)
 	put := func(r partialRecord) error { return enc.Encode(r) }
 	err := put(partialRecord{Header: &partialHeader{RunID: runID, Index: index, Partial: res.Partial, Accounts: len(res.Accounts),
-		Cells: len(res.Cells), Findings: len(res.Findings), Failures: len(res.Failures)}})
+		Cells: res.Cells.Len(), Clean: res.Cells.Clean(), Findings: len(res.Findings), Failures: len(res.Failures)}})
 	for i := 0; err == nil && i < len(res.Accounts); i++ {
 		err = put(partialRecord{Account: &res.Accounts[i]})
 	}
-	for i := 0; err == nil && i < len(res.Cells); i++ {
-		err = put(partialRecord{Cell: &res.Cells[i]})
+	for c := range res.Cells.All() {
+		if err != nil {
+			break
+		}
+		err = put(partialRecord{Cell: &c})
 	}
 	for i := 0; err == nil && i < len(res.Findings); i++ {
 		err = put(partialRecord{Finding: &res.Findings[i]})
@@ -106,16 +111,17 @@ func (m *Merger) ExpectShards(n int) { m.shards = n }
 // marks the shard failed.
 func (m *Merger) Add(shard Shard, r io.Reader) (err error) {
 	res := &m.res
-	marks := [4]int{len(res.Accounts), len(res.Cells), len(res.Findings), len(res.Failures)}
+	marks := [3]int{len(res.Accounts), len(res.Findings), len(res.Failures)}
+	cells := res.Cells.Mark()
 	defer func() {
 		if err != nil {
 			// Cleared, not only cut: the rows past the marks would otherwise keep the partial's strings live.
 			clear(res.Accounts[marks[0]:])
-			clear(res.Cells[marks[1]:])
-			clear(res.Findings[marks[2]:])
-			clear(res.Failures[marks[3]:])
-			res.Accounts, res.Cells = res.Accounts[:marks[0]], res.Cells[:marks[1]]
-			res.Findings, res.Failures = res.Findings[:marks[2]], res.Failures[:marks[3]]
+			clear(res.Findings[marks[1]:])
+			clear(res.Failures[marks[2]:])
+			res.Accounts = res.Accounts[:marks[0]]
+			res.Findings, res.Failures = res.Findings[:marks[1]], res.Failures[:marks[2]]
+			res.Cells.Cut(cells)
 			err = fmt.Errorf("partial result of shard %d: %w", shard.Index, err)
 		}
 	}()
@@ -170,7 +176,7 @@ func (m *Merger) Add(shard Shard, r io.Reader) (err error) {
 	// which no header bounds, no further than one a cell.
 	ahead := max(m.shards-m.done, 1)
 	reserve(&res.Accounts, h.Accounts, ahead)
-	reserve(&res.Cells, h.Cells, ahead)
+	res.Cells.Grow(reservation(h.Cells-h.Clean, ahead), reservation(h.Clean, ahead))
 	reserve(&res.Findings, min(h.Findings, h.Cells), ahead)
 	reserve(&res.Failures, h.Failures, ahead)
 	seen := make(map[string]bool, len(shard.Accounts))
@@ -204,8 +210,11 @@ func (m *Merger) Add(shard Shard, r io.Reader) (err error) {
 			if err := of("cell", rec.Cell.AccountID); err != nil {
 				return err
 			}
-			res.Cells = append(res.Cells, m.cell(*rec.Cell))
+			res.Cells.Add(m.cell(*rec.Cell))
 			got.Cells++
+			if rec.Cell.Outcome == crossaccount.OutcomeClean {
+				got.Clean++
+			}
 		case rec.Finding != nil:
 			if err := of("finding", rec.Finding.AccountID); err != nil {
 				return err
@@ -221,15 +230,15 @@ func (m *Merger) Add(shard Shard, r io.Reader) (err error) {
 		default:
 			return errors.New("a record of no kind")
 		}
-		if got.Accounts > h.Accounts || got.Cells > h.Cells || got.Findings > h.Findings || got.Failures > h.Failures {
+		if got.Accounts > h.Accounts || got.Cells > h.Cells || got.Clean > h.Clean || got.Findings > h.Findings || got.Failures > h.Failures {
 			return fmt.Errorf("holds more records than its header says (%d accounts, %d cells, %d findings, %d failures)",
 				h.Accounts, h.Cells, h.Findings, h.Failures)
 		}
 	}
 	got.RunID, got.Index, got.Partial = h.RunID, h.Index, h.Partial
 	if got != *h {
-		return fmt.Errorf("holds %d accounts, %d cells, %d findings, %d failures; its header says %d, %d, %d, %d",
-			got.Accounts, got.Cells, got.Findings, got.Failures, h.Accounts, h.Cells, h.Findings, h.Failures)
+		return fmt.Errorf("holds %d accounts, %d cells (%d clean), %d findings, %d failures; its header says %d, %d (%d), %d, %d",
+			got.Accounts, got.Cells, got.Clean, got.Findings, got.Failures, h.Accounts, h.Cells, h.Clean, h.Findings, h.Failures)
 	}
 	if err := zr.Close(); err != nil {
 		return err
@@ -270,6 +279,8 @@ func checkHeader(h *partialHeader, accounts, cellsPer, findingsRoom int) error {
 		return fmt.Errorf("its header says %d accounts; the shard has %d", h.Accounts, accounts)
 	case h.Cells < 0 || h.Cells > accounts*cellsPer:
 		return fmt.Errorf("its header says %d cells; %d accounts have at most %d", h.Cells, accounts, accounts*cellsPer)
+	case h.Clean < 0 || h.Clean > h.Cells:
+		return fmt.Errorf("its header says %d clean cells of %d", h.Clean, h.Cells)
 	case h.Failures < 0 || h.Failures > h.Cells+accounts:
 		return fmt.Errorf("its header says %d failures; %d cells of %d accounts have at most %d", h.Failures, h.Cells, accounts, h.Cells+accounts)
 	case h.Findings < 0:
@@ -309,13 +320,19 @@ func reserve[T any](s *[]T, n, ahead int) {
 	if n < 0 || cap(*s)-len(*s) >= n {
 		return
 	}
-	room := n
-	if ahead > 1 {
-		room = max(n, min(maxReserveRows, n*min(ahead, maxReserveRows)))
-	}
+	room := reservation(n, ahead)
 	grown := make([]T, len(*s), len(*s)+room)
 	copy(grown, *s)
 	*s = grown
+}
+
+// reservation is the room to reserve for n rows of a partial result and ahead such partials: all of them when
+// more are to come, up to maxReserveRows.
+func reservation(n, ahead int) int {
+	if n <= 0 || ahead <= 1 {
+		return max(n, 0)
+	}
+	return max(n, min(maxReserveRows, n*min(ahead, maxReserveRows)))
 }
 
 // intern returns the merge's one copy of s.

@@ -23,14 +23,14 @@ func mergeShards(t *testing.T, shards int, regions []string) (*distributed.Merge
 		res := &crossaccount.Result{Accounts: []crossaccount.Account{acct}}
 		for _, r := range regions {
 			for _, c := range checks.All() {
-				res.Cells = append(res.Cells, crossaccount.Cell{AccountID: acct.ID, AccountName: acct.Name, Owner: acct.Owner, OU: acct.OU,
+				res.Cells.Add(crossaccount.Cell{AccountID: acct.ID, AccountName: acct.Name, Owner: acct.Owner, OU: acct.OU,
 					Region: r, Check: c.Name(), Outcome: crossaccount.OutcomeFindings, Findings: 1})
 				res.Findings = append(res.Findings, checks.Finding{Check: c.Name(), Severity: checks.Warning, AccountID: acct.ID,
 					AccountName: acct.Name, Owner: acct.Owner, OU: acct.OU, Region: r, ResourceType: "thing", ResourceID: "id-" + r + c.Name(),
 					Status: "active", Reason: "expires soon"})
 			}
 		}
-		cells += len(res.Cells)
+		cells += res.Cells.Len()
 		var b bytes.Buffer
 		if err := distributed.WritePartial(&b, "run-1", i, res); err != nil {
 			t.Fatal(err)
@@ -62,7 +62,7 @@ func TestMergeKeepsOneCopyOfEachRepeatedString(t *testing.T) {
 			t.Errorf("%s %q: a second copy", what, s)
 		}
 	}
-	for _, c := range res.Cells {
+	for c := range res.Cells.All() {
 		if ids[c.AccountID] != unsafe.StringData(c.AccountID) {
 			t.Errorf("cell's account id %s is not its account's copy", c.AccountID)
 		}
@@ -89,8 +89,8 @@ func TestMergeSizesItsRowsOnce(t *testing.T) {
 	t.Parallel()
 	m, cells := mergeShards(t, 4, []string{"eu-west-1"})
 	res := m.Result()
-	if len(res.Cells) != cells || cap(res.Cells) != cells || cap(res.Findings) != len(res.Findings) {
-		t.Errorf("%d cells (capacity %d), %d findings (capacity %d): want each sized exactly for %d cells", len(res.Cells), cap(res.Cells),
+	if res.Cells.Len() != cells || res.Cells.Cap() != cells || cap(res.Findings) != len(res.Findings) {
+		t.Errorf("%d cells (capacity %d), %d findings (capacity %d): want each sized exactly for %d cells", res.Cells.Len(), res.Cells.Cap(),
 			len(res.Findings), cap(res.Findings), cells)
 	}
 }
@@ -102,7 +102,7 @@ func TestMergeKeepsDetailsByID(t *testing.T) {
 	acct := crossaccount.Account{ID: "222222222220", Name: "account", Partition: "aws"}
 	res := &crossaccount.Result{Accounts: []crossaccount.Account{acct}}
 	for _, c := range checks.All() {
-		res.Cells = append(res.Cells, crossaccount.Cell{AccountID: acct.ID, AccountName: acct.Name, Region: "eu-west-1", Check: c.Name(),
+		res.Cells.Add(crossaccount.Cell{AccountID: acct.ID, AccountName: acct.Name, Region: "eu-west-1", Check: c.Name(),
 			Outcome: crossaccount.OutcomeFindings, Findings: 1})
 		f := checks.Finding{Check: c.Name(), Severity: checks.Warning, AccountID: acct.ID, AccountName: acct.Name, Region: "eu-west-1",
 			ResourceType: "thing", ResourceID: "id-" + c.Name(), Status: "active", Reason: "expires soon"}

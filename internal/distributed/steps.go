@@ -164,10 +164,10 @@ func AuditShard(ctx context.Context, cfg aws.Config, base config.Settings, ev Sh
 	if err := st.put(ctx, key, "application/gzip", body.Bytes()); err != nil {
 		return nil, &audit.DeliveryFailedError{Err: err}
 	}
-	j.Logger().InfoContext(ctx, "shard audited", "index", ev.Shard.Index, "accounts", len(ev.Shard.Accounts), "cells", len(fan.Cells),
+	j.Logger().InfoContext(ctx, "shard audited", "index", ev.Shard.Index, "accounts", len(ev.Shard.Accounts), "cells", fan.Cells.Len(),
 		"findings", len(fan.Findings), "failures", len(fan.Failures), "partial", fan.Partial, "key", key)
 	return &ShardOutput{Step: StepShard, Index: ev.Shard.Index, Partial: Object{Bucket: s.Bucket, Key: key},
-		Cells: len(fan.Cells), Findings: len(fan.Findings), Failures: len(fan.Failures)}, nil
+		Cells: fan.Cells.Len(), Findings: len(fan.Findings), Failures: len(fan.Failures)}, nil
 }
 
 // ReportOutput is the report step's answer: small, whatever the run.

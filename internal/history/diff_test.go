@@ -1,7 +1,10 @@
 package history
 
 import (
+	"bytes"
+	"iter"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -234,9 +237,38 @@ func TestDiff(t *testing.T) {
 			if again := Diff(tc.prev, tc.run); !reflect.DeepEqual(again, d) {
 				t.Errorf("retried run gave another diff")
 			}
+			// The job hands its cells over as a source, not a slice: the same diff, and the same state written.
+			tc.run.ID = "day2" // a state names its run
+			sourced := tc.run
+			sourced.Cells, sourced.CellSource = nil, testCellSource{tc.run.Cells}
+			if got := Diff(tc.prev, sourced); !reflect.DeepEqual(got, d) {
+				t.Errorf("with a cell source, another diff:\n got %+v\nwant %+v", got, d)
+			}
+			var fromSlice, fromSource bytes.Buffer
+			if err := Encode(&fromSlice, NewState(tc.run, d)); err != nil {
+				t.Fatal(err)
+			}
+			if err := Encode(&fromSource, NewState(sourced, d)); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(fromSlice.Bytes(), fromSource.Bytes()) {
+				t.Errorf("with a cell source, another state stored")
+			}
+			if back, err := Decode(&fromSource); err != nil {
+				t.Errorf("state read back: %v", err)
+			} else if !reflect.DeepEqual(back.Cells, tc.run.Cells) {
+				t.Errorf("cells read back %+v, want %+v", back.Cells, tc.run.Cells)
+			}
 		})
 	}
 }
+
+// testCellSource is a run's cells behind the CellSource interface, as the job's store hands them over.
+type testCellSource struct{ cells []Cell }
+
+func (s testCellSource) Len() int { return len(s.cells) }
+
+func (s testCellSource) All() iter.Seq[Cell] { return slices.Values(s.cells) }
 
 // An unverified finding is carried in the state, so the run after settles it: resolved once its cell runs clean.
 func TestUnverifiedCarriedThenResolved(t *testing.T) {

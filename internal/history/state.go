@@ -98,8 +98,12 @@ type State struct {
 	// OwnerTags are the accounts' owner tags as last read, carried from run to run so each run reads only a budget
 	// of them. A state written before owners were kept has none: the next run reads them afresh.
 	OwnerTags []OwnerTag `json:"owner_tags,omitempty"`
-	Cells     []Cell     `json:"cells"`
-	Findings  []Entry    `json:"findings"`
+	// Cells are the run's cells as read back; a state NewState made from a Run with a CellSource has none here and
+	// writes the source's.
+	Cells    []Cell  `json:"cells"`
+	Findings []Entry `json:"findings"`
+	// cellSource, when set, is what Encode writes as the cells, in place of Cells.
+	cellSource CellSource
 }
 
 // OwnerTag is one account's owner tag as a run read it: the value when the account has the tag (Found), and when.

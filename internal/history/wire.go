@@ -566,12 +566,16 @@ func writeState(out io.Writer, s *State) error {
 	}
 
 	w.raw(`,"cells":`)
-	n := len(s.Cells)
+	var cells CellSource = cellList(s.Cells)
+	if s.cellSource != nil {
+		cells = s.cellSource
+	}
+	n := cells.Len()
 	cols := make([]*colBuilder, len(cellColumns))
 	for i := range cols {
 		cols[i] = newColBuilder(n)
 	}
-	for _, c := range s.Cells {
+	for c := range cells.All() {
 		cols[0].add(c.AccountID)
 		cols[1].add(c.Region)
 		cols[2].add(c.Check)

@@ -36,7 +36,7 @@ func Owners(res *Result) []string {
 			w.notice++
 		}
 	}
-	for _, c := range res.Cells {
+	for c := range res.Cells.All() {
 		if c.Owner != "" && c.Outcome == crossaccount.OutcomeError {
 			get(c.Owner).failed++
 		}
@@ -69,7 +69,7 @@ func ForOwner(res *Result, owner string) *Result {
 			mine[a.ID] = true
 		}
 	}
-	for _, c := range res.Cells {
+	for c := range res.Cells.All() {
 		if c.Owner == owner {
 			mine[c.AccountID] = true
 		}
@@ -97,7 +97,7 @@ func ForOwner(res *Result, owner string) *Result {
 			Findings:    keepMine(res.Findings, mine, func(f checks.Finding) string { return f.AccountID }),
 			Errors:      keepMine(res.Errors, mine, func(e crossaccount.Failure) string { return e.AccountID }),
 			Skipped:     keepMine(res.Skipped, mine, func(s crossaccount.Skipped) string { return s.AccountID }),
-			Cells:       keepMine(res.Cells, mine, func(c crossaccount.Cell) string { return c.AccountID }),
+			Cells:       res.Cells.Keep(func(id string) bool { return mine[id] }),
 			AccountList: keepMine(res.AccountList, mine, func(a crossaccount.Account) string { return a.ID }),
 		},
 		APIRetries: res.APIRetries, RetriesByCode: res.RetriesByCode,
@@ -151,7 +151,7 @@ func ForOwner(res *Result, owner string) *Result {
 		// A result built without its accounts (decoded from JSON): the accounts are those its cells name.
 		accounts = nil
 		seen := map[string]bool{}
-		for _, c := range r.Cells {
+		for c := range r.Cells.All() {
 			if !seen[c.AccountID] {
 				seen[c.AccountID] = true
 				accounts = append(accounts, crossaccount.Account{ID: c.AccountID})
@@ -162,7 +162,7 @@ func ForOwner(res *Result, owner string) *Result {
 	// Partial for this owner's cells, and for what concerns every owner (the organization listed in part or not at
 	// all); another owner's failed cells are not this owner's gap. A result decoded from JSON has no cells to judge
 	// by, so it keeps the run's verdict.
-	if len(res.Cells) == 0 {
+	if res.Cells.Len() == 0 {
 		r.Partial, r.PartialReasons = res.Partial, res.PartialReasons
 	} else {
 		r.setPartial(runWide(res.PartialReasons))

@@ -71,7 +71,7 @@ func ownedResult(t *testing.T) *Result {
 			case findings[c.Name()] > 0:
 				cell.Outcome, cell.Findings = crossaccount.OutcomeFindings, findings[c.Name()]
 			}
-			fan.Cells = append(fan.Cells, cell)
+			fan.Cells.Add(cell)
 		}
 	}
 	checks.SortFindings(fan.Findings)
@@ -263,7 +263,7 @@ func TestOwnerDigestCountsOnlyItsOwnUnknownTags(t *testing.T) {
 		{ID: "444444444444", Owner: "Root/C", OU: "Root/C", OwnerUnknown: crossaccount.OwnerUnreadable},
 	} {
 		fan.Accounts = append(fan.Accounts, a)
-		fan.Cells = append(fan.Cells, crossaccount.Cell{AccountID: a.ID, Owner: a.Owner, OU: a.OU, Region: "eu-west-1",
+		fan.Cells.Add(crossaccount.Cell{AccountID: a.ID, Owner: a.Owner, OU: a.OU, Region: "eu-west-1",
 			Check: checks.All()[0].Name(), Outcome: crossaccount.OutcomeError, Code: "AccessDenied"})
 	}
 	r := Build("run-warnings", asOf, []string{"eu-west-1"}, checks.All(), fan)

@@ -57,8 +57,8 @@ func ownerCounts(fan *crossaccount.Result, findings []checks.Finding) []OwnerCou
 			oc.Notice++
 		}
 	}
-	for i := range fan.Cells {
-		if c := &fan.Cells[i]; c.Owner != "" && c.Outcome == crossaccount.OutcomeError {
+	for _, c := range fan.Cells.Rows() {
+		if c.Owner != "" && c.Outcome == crossaccount.OutcomeError {
 			get(c.Owner).FailedCells++
 		}
 	}

@@ -38,7 +38,7 @@ func TestOwnersInTheResultAndWorkbook(t *testing.T) {
 		return crossaccount.Cell{AccountID: a.ID, AccountName: a.Name, Owner: a.Owner, OU: a.OU, Region: "eu-west-1", Check: check, Outcome: o, Code: map[bool]string{true: "AccessDenied"}[o == crossaccount.OutcomeError]}
 	}
 	fan := &crossaccount.Result{Scope: "organization", Accounts: accounts, Findings: findings,
-		Cells:      []crossaccount.Cell{cell(0, crossaccount.OutcomeFindings), cell(1, crossaccount.OutcomeFindings), cell(2, crossaccount.OutcomeError), cell(2, crossaccount.OutcomeError)},
+		Cells:      crossaccount.NewCells(cell(0, crossaccount.OutcomeFindings), cell(1, crossaccount.OutcomeFindings), cell(2, crossaccount.OutcomeError), cell(2, crossaccount.OutcomeError)),
 		Failures:   []crossaccount.Failure{{AccountID: "333333333333", Owner: "dev-team", OU: dev, Region: "eu-west-1", Check: check, Code: "AccessDenied"}},
 		Skipped:    []crossaccount.Skipped{{AccountID: "444444444444", OU: "Root/Sandbox", Owner: "Root/Sandbox", Reason: "account state is SUSPENDED"}},
 		OwnerStats: crossaccount.OwnerStats{Read: 2, Failed: 1, Unknown: 3, OverBudget: 2},

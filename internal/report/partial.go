@@ -48,9 +48,10 @@ func runWideReasons(listingIncomplete string, ownAccountOnly bool) []PartialReas
 
 // cellReasons counts the cells that did not run: those the deadline stopped apart from those that failed, so that the
 // deadline, which a longer timeout or distributed mode cures, stays visible.
-func cellReasons(cells []crossaccount.Cell) []PartialReason {
+func cellReasons(cells *crossaccount.Cells) []PartialReason {
 	deadline, failed := 0, 0
-	for _, c := range cells {
+	// A clean cell has nothing to say here, so only the rows are read.
+	for _, c := range cells.Rows() {
 		switch {
 		case c.Outcome == crossaccount.OutcomeFindings || c.Outcome == crossaccount.OutcomeClean:
 		case c.Code == crossaccount.CodeDeadline:
@@ -84,9 +85,9 @@ func runWide(reasons []PartialReason) []PartialReason {
 // setPartial fills Partial and PartialReasons, the one definition every output reads: the run-wide reasons given, and
 // those of r's own cells.
 func (r *Result) setPartial(wide []PartialReason) {
-	r.PartialReasons = append(append([]PartialReason(nil), wide...), cellReasons(r.Cells)...)
+	r.PartialReasons = append(append([]PartialReason(nil), wide...), cellReasons(&r.Cells)...)
 	for i := range r.PartialReasons {
-		r.PartialReasons[i].Detail = r.PartialReasons[i].words(len(r.Cells), field)
+		r.PartialReasons[i].Detail = r.PartialReasons[i].words(r.Cells.Len(), field)
 	}
 	r.Partial = len(r.PartialReasons) > 0
 }
@@ -119,7 +120,7 @@ func (r *Result) partialStatement(quote func(string, int) string) string {
 	if len(r.PartialReasons) == 0 {
 		return "not everything in scope was audited"
 	}
-	total := max(len(r.Cells), r.Coverage.Cells)
+	total := max(r.Cells.Len(), r.Coverage.Cells)
 	parts := make([]string, len(r.PartialReasons))
 	for i, p := range r.PartialReasons {
 		parts[i] = p.words(total, quote)

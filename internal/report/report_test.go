@@ -33,7 +33,7 @@ func fanOut(findings []checks.Finding, cells []crossaccount.Cell, failures []cro
 			accts = append(accts, crossaccount.Account{ID: c.AccountID, Name: c.AccountName})
 		}
 	}
-	return &crossaccount.Result{Scope: "organization", Accounts: accts, Cells: cells, Findings: findings, Failures: failures}
+	return &crossaccount.Result{Scope: "organization", Accounts: accts, Cells: crossaccount.NewCells(cells...), Findings: findings, Failures: failures}
 }
 
 func TestSubjectIsShortASCII(t *testing.T) {

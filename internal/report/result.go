@@ -70,7 +70,8 @@ type Facts struct {
 
 	// Cells back the Coverage sheet; they are left out of the JSON, which at ten thousand accounts would pass the
 	// Lambda response limit. Their counts are in Coverage.
-	Cells []crossaccount.Cell `json:"-"`
+	// Clean cells are counts in it, not rows (crossaccount.Cells).
+	Cells crossaccount.Cells `json:"-"`
 	// AccountList are the accounts in scope (with their owner and OU), which Accounts counts; left out of the JSON
 	// for the same reason as Cells.
 	AccountList []crossaccount.Account `json:"-"`
@@ -270,7 +271,7 @@ func (r *Result) countFindings() {
 // countCoverage fills Coverage from Cells, and Accounts from accounts (those in scope) and Skipped.
 func (r *Result) countCoverage(accounts []crossaccount.Account) {
 	ok, bad := map[string]int{}, map[string]int{}
-	for _, c := range r.Cells {
+	for c := range r.Cells.All() {
 		r.Coverage.Cells++
 		switch c.Outcome {
 		case crossaccount.OutcomeFindings:

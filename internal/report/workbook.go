@@ -1,9 +1,9 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
 	"io"
+	"iter"
 	"strconv"
 	"strings"
 	"time"
@@ -396,9 +396,16 @@ func setupPrint(f *excelize.File, sheet string, titleRows bool) error {
 
 // Workbook renders r as an .xlsx.
 func Workbook(r *Result, cs []checks.Check) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := WriteWorkbook(&buf, r, cs); err != nil {
+	f, err := buildWorkbook(r, cs)
+	if err != nil {
 		return nil, err
+	}
+	defer f.Close()
+	// The archive excelize builds in memory is the workbook's bytes: copying it into a buffer of our own, as
+	// WriteWorkbook's writer would, held the archive twice (and the copy's growth) at the run's peak.
+	buf, err := f.WriteToBuffer()
+	if err != nil {
+		return nil, fmt.Errorf("write workbook: %w", err)
 	}
 	return buf.Bytes(), nil
 }
@@ -408,47 +415,62 @@ func Workbook(r *Result, cs []checks.Check) ([]byte, error) {
 // findings; a list longer than a sheet holds continues on "Name (2)", "Name (3)"... Text from AWS is always written
 // as a string cell, never as a formula.
 func WriteWorkbook(w io.Writer, r *Result, cs []checks.Check) error {
-	f := excelize.NewFile()
+	f, err := buildWorkbook(r, cs)
+	if err != nil {
+		return err
+	}
 	defer f.Close()
+	if _, err := f.WriteTo(w); err != nil {
+		return fmt.Errorf("write workbook: %w", err)
+	}
+	return nil
+}
+
+// buildWorkbook writes every sheet; the caller writes the archive and closes the file (which removes the sheets'
+// temporary files).
+func buildWorkbook(r *Result, cs []checks.Check) (_ *excelize.File, err error) {
+	f := excelize.NewFile()
+	defer func() {
+		if err != nil {
+			f.Close()
+		}
+	}()
 	st, err := newStyles(f)
 	if err != nil {
-		return fmt.Errorf("workbook styles: %w", err)
+		return nil, fmt.Errorf("workbook styles: %w", err)
 	}
 	if err := f.SetSheetName("Sheet1", SummarySheet); err != nil {
-		return fmt.Errorf("summary sheet: %w", err)
+		return nil, fmt.Errorf("summary sheet: %w", err)
 	}
 	// A list longer than a sheet holds continues on further sheets; the Summary names them.
 	var continued continuedSheets
 	names, err := writeCommitmentsSheet(f, st, r, cs)
 	if err != nil {
-		return fmt.Errorf("commitments sheet: %w", err)
+		return nil, fmt.Errorf("commitments sheet: %w", err)
 	}
 	continued.add(names)
 	for _, c := range cs {
 		names, err := writeCheckSheet(f, st, c, r.Findings)
 		if err != nil {
-			return fmt.Errorf("sheet %s: %w", c.Name(), err)
+			return nil, fmt.Errorf("sheet %s: %w", c.Name(), err)
 		}
 		continued.add(names)
 	}
 	lists, err := writeMemorySheets(f, st, r, cs)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, names := range lists {
 		continued.add(names)
 	}
-	if names, err = writeCoverageSheet(f, st, r.Cells); err != nil {
-		return fmt.Errorf("coverage sheet: %w", err)
+	if names, err = writeCoverageSheet(f, st, &r.Cells); err != nil {
+		return nil, fmt.Errorf("coverage sheet: %w", err)
 	}
 	continued.add(names)
 	if err := writeSummarySheet(f, st, r, continued); err != nil {
-		return fmt.Errorf("summary sheet: %w", err)
+		return nil, fmt.Errorf("summary sheet: %w", err)
 	}
-	if _, err := f.WriteTo(w); err != nil {
-		return fmt.Errorf("write workbook: %w", err)
-	}
-	return nil
+	return f, nil
 }
 
 // writeCheckSheet writes c's findings, read in place from all findings: copying them out per check would hold a
@@ -576,13 +598,15 @@ func linkCell(url string, st *styles) excelize.Cell {
 	return excelize.Cell{StyleID: st.link, Formula: fmt.Sprintf(`HYPERLINK("%s","open")`, q), Value: "open"}
 }
 
-func writeCoverageSheet(f *excelize.File, st *styles, cells []crossaccount.Cell) ([]string, error) {
+// writeCoverageSheet writes a row per cell, clean ones included, in the cells' order. The clean cells are counts, not
+// rows (crossaccount.Cells): each row is made as it is written, so the sheet never needs the cells as rows at once.
+func writeCoverageSheet(f *excelize.File, st *styles, cells *crossaccount.Cells) ([]string, error) {
 	values := func(c *crossaccount.Cell) [10]any {
 		return [10]any{c.AccountID, c.AccountName, c.Owner, c.OU, c.Region, c.Check, string(c.Outcome), c.Findings, c.Code, c.Message}
 	}
 	fit := newColumnFit(CoverageColumns)
-	for i := range cells {
-		for j, v := range values(&cells[i]) {
+	for c := range cells.All() {
+		for j, v := range values(&c) {
 			fit.see(j, v)
 		}
 	}
@@ -592,15 +616,23 @@ func writeCoverageSheet(f *excelize.File, st *styles, cells []crossaccount.Cell)
 		row[j] = &out[j]
 	}
 	opts := []excelize.RowOpts{{}}
-	return writePagedSheet(f, st, pagedSheet{name: CoverageSheet, table: "Coverage", cols: CoverageColumns, fit: fit, n: len(cells),
+	next, stop := iter.Pull(cells.All())
+	defer stop()
+	written := 0
+	return writePagedSheet(f, st, pagedSheet{name: CoverageSheet, table: "Coverage", cols: CoverageColumns, fit: fit, n: cells.Len(),
 		row: func(sw *excelize.StreamWriter, rowNum, i int) error {
-			c := &cells[i]
+			// The pages ask for the rows in order, one each; the cells come in that order.
+			c, ok := next()
+			if !ok || i != written {
+				return fmt.Errorf("coverage row %d: the cells yield row %d (%d cells)", i, written, cells.Len())
+			}
+			written++
 			s := st.plain
 			if c.Outcome == crossaccount.OutcomeError {
 				s = st.errorRow
 			}
 			lines := 1
-			for j, v := range values(c) {
+			for j, v := range values(&c) {
 				l := fit.lines(j, v)
 				lines = max(lines, l)
 				out[j] = excelize.Cell{StyleID: s.of(v, l > 1), Value: v}

@@ -203,7 +203,7 @@ func listSheets(name string, n, tail int) []string {
 
 // coverageSheets names where the workbook lists r's cells, for the digest.
 func (r *Result) coverageSheets() string {
-	return sheetsPhrase(listSheets(CoverageSheet, max(len(r.Cells), r.Coverage.Cells), 0))
+	return sheetsPhrase(listSheets(CoverageSheet, max(r.Cells.Len(), r.Coverage.Cells), 0))
 }
 
 // memorySheets names where the workbook lists one of r's memory lists (ResolvedSheet, UnverifiedSheet or

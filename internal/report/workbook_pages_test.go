@@ -127,7 +127,7 @@ func TestListsContinueOnFurtherSheets(t *testing.T) {
 		}
 	}
 	var cellKeys []string
-	for _, c := range r.Cells {
+	for c := range r.Cells.All() {
 		cellKeys = append(cellKeys, c.AccountID+"/"+c.Region+"/"+c.Check)
 	}
 	key := func(cols []string, names ...string) func(row []string) string {
