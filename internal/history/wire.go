@@ -996,7 +996,6 @@ func readState(src io.Reader, lim decodeLimits) (*State, error) {
 	s := &State{}
 	var scratch []byte
 	var cells *wireTable
-	var groups []*wireTable
 	findingCount := -1
 	var accountOwners map[string][2]string
 	r.expect('{')
@@ -1052,7 +1051,6 @@ func readState(src io.Reader, lim decodeLimits) (*State, error) {
 				if err := appendGroup(r, g, &s.Findings, findingCount); err != nil {
 					return nil, &FormatError{Err: fmt.Errorf("findings of %s: %w", g.check, err)}
 				}
-				groups = append(groups, g)
 			}
 		default:
 			r.skip(0)
