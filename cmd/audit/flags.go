@@ -18,7 +18,6 @@ type runFlags struct {
 	settings config.Settings
 	out      string
 	json     bool
-	progress bool
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {

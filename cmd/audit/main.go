@@ -141,13 +141,8 @@ func writeJSON(w io.Writer, v any) error {
 	return err
 }
 
-// isUsage reports whether err came from bad flags or settings rather than from running.
+// usageError is an error from bad flags or settings rather than from running.
 type usageError struct{ err error }
 
 func (u usageError) Error() string { return u.err.Error() }
 func (u usageError) Unwrap() error { return u.err }
-
-func isUsage(err error) bool {
-	var u usageError
-	return errors.As(err, &u)
-}

@@ -48,8 +48,8 @@ func stringBomb(t testing.TB, head string, mib int) []byte {
 	return out.Bytes()
 }
 
-// measure runs read and reports its error, how long it took and how much it allocated.
-func measure(read func() error) (err error, took time.Duration, allocated uint64) {
+// measure runs read and reports how long it took, how much it allocated and its error.
+func measure(read func() error) (took time.Duration, allocated uint64, err error) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
@@ -57,7 +57,7 @@ func measure(read func() error) (err error, took time.Duration, allocated uint64
 	err = read()
 	took = time.Since(start)
 	runtime.ReadMemStats(&after)
-	return err, took, after.TotalAlloc - before.TotalAlloc
+	return took, after.TotalAlloc - before.TotalAlloc, err
 }
 
 // TestDecodeRefusesStringBomb: an object of about a megabyte whose one string inflates to a gibibyte is refused as
@@ -87,7 +87,7 @@ func TestDecodeRefusesStringBomb(t *testing.T) {
 				"ReadOwnerTags": func() error { _, err := ReadOwnerTags(bytes.NewReader(obj)); return err },
 			} {
 				t.Run(reader, func(t *testing.T) {
-					err, took, allocated := measure(read)
+					took, allocated, err := measure(read)
 					t.Logf("%s: %v in %v, %d MiB allocated", reader, err, took, allocated>>20)
 					var fe *FormatError
 					if reader == "ReadSummary" && c.headSound && err == nil {
@@ -121,7 +121,7 @@ func TestDecodeChargesSharedPrefixes(t *testing.T) {
 	}
 	b.WriteString(`]}}`)
 	raw := []byte(b.String())
-	err, _, allocated := measure(func() error { _, err := readState(bytes.NewReader(raw), fuzzLimits); return err })
+	_, allocated, err := measure(func() error { _, err := readState(bytes.NewReader(raw), fuzzLimits); return err })
 	t.Logf("%d bytes claiming %d MiB of shared prefixes: %v, %d MiB allocated", len(raw), rows*len(long)>>20, err, allocated>>20)
 	var fe *FormatError
 	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "decoded") {

@@ -48,16 +48,6 @@ func (w *jsonWriter) raw(s string) {
 	w.spill()
 }
 
-// key writes ,"k": (or "k": for the first key of an object); k must need no escaping.
-func (w *jsonWriter) key(k string, first bool) {
-	if !first {
-		w.buf = append(w.buf, ',')
-	}
-	w.buf = append(w.buf, '"')
-	w.buf = append(w.buf, k...)
-	w.buf = append(w.buf, '"', ':')
-}
-
 func (w *jsonWriter) str(s string) {
 	w.buf = appendJSONString(w.buf, s)
 	w.spill()

@@ -1008,7 +1008,6 @@ func readState(src io.Reader, lim decodeLimits) (*State, error) {
 	s := &State{}
 	var scratch []byte
 	var cells *wireTable
-	var groups []*wireTable
 	findingCount := -1
 	var accountOwners map[string][2]string
 	r.expect('{')
@@ -1064,7 +1063,6 @@ func readState(src io.Reader, lim decodeLimits) (*State, error) {
 				if err := appendGroup(r, g, s.Version, &s.Findings, findingCount); err != nil {
 					return nil, &FormatError{Err: fmt.Errorf("findings of %s: %w", g.check, err)}
 				}
-				groups = append(groups, g)
 			}
 		default:
 			r.skip(0)
