@@ -26,7 +26,7 @@ func TestReadmeLayoutNamesEveryPackage(t *testing.T) {
 		section = section[:end+3]
 	}
 	named := map[string]bool{}
-	for _, row := range regexp.MustCompile("(?m)^\\| (.*?) \\|").FindAllStringSubmatch(section, -1) {
+	for _, row := range regexp.MustCompile(`(?m)^\| (.*?) \|`).FindAllStringSubmatch(section, -1) {
 		for _, m := range regexp.MustCompile("`([a-z0-9/_.-]+)`").FindAllStringSubmatch(row[1], -1) {
 			named[m[1]] = true
 		}

@@ -134,10 +134,12 @@ func decodeEvent(raw []byte) (Event, error) {
 	case "aws.scheduler":
 		var e schedulerInput
 		if err := DecodeStrict(raw, &e); err != nil {
+			//lint:ignore ST1005 Scheduler is the service's name (EventBridge Scheduler), not the start of a sentence
 			return Event{}, fmt.Errorf("Scheduler event: %w", err)
 		}
 		t, err := time.Parse(time.RFC3339, e.ScheduledTime)
 		if err != nil {
+			//lint:ignore ST1005 Scheduler is the service's name (EventBridge Scheduler), not the start of a sentence
 			return Event{}, fmt.Errorf(`Scheduler event "scheduled_time" %q is not an RFC 3339 time`, e.ScheduledTime)
 		}
 		return Event{Kind: "scheduler", ScheduledTime: t.UTC()}, nil
