@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/testkit/grants"
 )
 
 // readmeActions reads the actions listed between <!-- name:start --> and <!-- name:end -->.
@@ -33,21 +33,21 @@ func TestReadmeListsExactlyTheIAMActionsTheCodeCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	readme := string(b)
-	member := audit.MemberRoleActions()
+	member := grants.MemberRoleActions()
 	if got := readmeActions(t, readme, "iam-member"); !slices.Equal(got, member) {
 		t.Errorf("README member actions %v, code calls %v", got, member)
 	}
 	// The README lists what the execution role needs beyond the member reads; the logs belong to the runtime.
 	var mgmt []string
-	for _, a := range audit.ExecutionRoleActions(true) {
-		if !slices.Contains(member, a) && !slices.Contains(audit.LambdaLogActions, a) {
+	for _, a := range grants.ExecutionRoleActions(true) {
+		if !slices.Contains(member, a) && !slices.Contains(grants.LambdaLogActions, a) {
 			mgmt = append(mgmt, a)
 		}
 	}
 	if got := readmeActions(t, readme, "iam-management"); !slices.Equal(got, mgmt) {
 		t.Errorf("README management actions %v, code calls %v", got, mgmt)
 	}
-	if got, want := readmeActions(t, readme, "iam-link"), audit.LinkRoleActions(true); !slices.Equal(got, want) {
+	if got, want := readmeActions(t, readme, "iam-link"), grants.LinkRoleActions(true); !slices.Equal(got, want) {
 		t.Errorf("README link-signing role actions %v, code needs %v", got, want)
 	}
 	if !strings.Contains(readme, "go run ./cmd/audit demo") || !strings.Contains(readme, "./.ci/run") {

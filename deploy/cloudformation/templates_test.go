@@ -17,6 +17,7 @@ import (
 	"github.com/orgaudit/orgaudit/internal/delivery"
 	"github.com/orgaudit/orgaudit/internal/distributed"
 	"github.com/orgaudit/orgaudit/internal/history"
+	"github.com/orgaudit/orgaudit/internal/testkit/grants"
 )
 
 type template struct {
@@ -220,7 +221,7 @@ func TestTemplatesReferenceOnlyWhatExists(t *testing.T) {
 func TestMemberRoleGrantsExactlyTheChecksActions(t *testing.T) {
 	t.Parallel()
 	got := load(t, "member-role.yaml").allowedActions(t, "AuditRole")
-	if want := audit.MemberRoleActions(); !slices.Equal(got, want) {
+	if want := grants.MemberRoleActions(); !slices.Equal(got, want) {
 		t.Errorf("member role allows %v; the code calls %v", got, want)
 	}
 }
@@ -229,7 +230,7 @@ func TestExecutionRoleGrantsExactlyWhatTheJobCalls(t *testing.T) {
 	t.Parallel()
 	tpl := load(t, "management.yaml")
 	got := tpl.allowedActions(t, "ExecutionRole")
-	if want := audit.ExecutionRoleActions(true); !slices.Equal(got, want) {
+	if want := grants.ExecutionRoleActions(true); !slices.Equal(got, want) {
 		t.Errorf("execution role allows %v; the job calls %v", got, want)
 	}
 	// The scheduler may start a run and nothing else: invoke the function, or start the state machine in the
@@ -328,7 +329,7 @@ func TestMemberRoleTrustsOnlyTheExecutionRole(t *testing.T) {
 func TestLinkSigningRoleOnlyReadsWorkbooksForTheExecutionRole(t *testing.T) {
 	t.Parallel()
 	tpl := load(t, "management.yaml")
-	if got, want := tpl.allowedActions(t, "LinkSigningRole"), audit.LinkRoleActions(true); !slices.Equal(got, want) {
+	if got, want := tpl.allowedActions(t, "LinkSigningRole"), grants.LinkRoleActions(true); !slices.Equal(got, want) {
 		t.Errorf("link-signing role allows %v; the link needs %v", got, want)
 	}
 	role := get(tpl.root, "Resources", "LinkSigningRole", "Properties")
@@ -471,8 +472,8 @@ func TestFailedRunsGoToAnEncryptedQueueThatAlarms(t *testing.T) {
 	if got, want := tpl.grantedOn(t, "ExecutionRole", "sqs:SendMessage"), "!GetAtt "+queue+".Arn"; got != want {
 		t.Errorf("the execution role may send to %s; Lambda sends failed runs to %s", got, want)
 	}
-	if !slices.Equal(audit.LambdaDestinationActions, []string{"sqs:SendMessage"}) {
-		t.Errorf("the destination's actions are %v", audit.LambdaDestinationActions)
+	if !slices.Equal(grants.LambdaDestinationActions, []string{"sqs:SendMessage"}) {
+		t.Errorf("the destination's actions are %v", grants.LambdaDestinationActions)
 	}
 	alarmed := false
 	for i := 0; i < len(res.Content); i += 2 {

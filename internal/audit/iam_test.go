@@ -19,6 +19,7 @@ import (
 	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/delivery"
 	"github.com/orgaudit/orgaudit/internal/testkit"
+	"github.com/orgaudit/orgaudit/internal/testkit/grants"
 )
 
 // demoDeployment is the shipped templates deployed for org, with the demo's KMS key on the report bucket.
@@ -149,7 +150,7 @@ const everyPathSuppressions = `suppressions:
 // function, and Step Functions runs the state machine with its own role (deploy/cloudformation's tests hold that role
 // to the state machine's definition).
 func notTheCodes(r *awssim.TemplateRole, action string) bool {
-	return r.LogicalID == "SchedulerRole" || r.LogicalID == "StateMachineRole" || slices.Contains(audit.LambdaLogActions, action) || slices.Contains(audit.LambdaDestinationActions, action)
+	return r.LogicalID == "SchedulerRole" || r.LogicalID == "StateMachineRole" || slices.Contains(grants.LambdaLogActions, action) || slices.Contains(grants.LambdaDestinationActions, action)
 }
 
 // invocationTimeout is the deadline of each invocation runEveryPath makes: ample for a run of the demo under the race
@@ -192,20 +193,20 @@ func TestTemplatesGrantExactlyWhatTheCodeUses(t *testing.T) {
 		}
 	}
 	// The declared lists (README, code) agree with what was used.
-	if used := awssim.ActionsOf(granted, "member-role.yaml/AuditRole"); !slices.Equal(used, audit.MemberRoleActions()) {
-		t.Errorf("member role used %v, declared %v", used, audit.MemberRoleActions())
+	if used := awssim.ActionsOf(granted, "member-role.yaml/AuditRole"); !slices.Equal(used, grants.MemberRoleActions()) {
+		t.Errorf("member role used %v, declared %v", used, grants.MemberRoleActions())
 	}
 	var declared []string
-	for _, a := range audit.ExecutionRoleActions(true) {
-		if !slices.Contains(audit.LambdaLogActions, a) && !slices.Contains(audit.LambdaDestinationActions, a) {
+	for _, a := range grants.ExecutionRoleActions(true) {
+		if !slices.Contains(grants.LambdaLogActions, a) && !slices.Contains(grants.LambdaDestinationActions, a) {
 			declared = append(declared, a)
 		}
 	}
 	if used := awssim.ActionsOf(granted, "management.yaml/ExecutionRole"); !slices.Equal(used, declared) {
 		t.Errorf("execution role used %v, declared %v", used, declared)
 	}
-	if used := awssim.ActionsOf(granted, "management.yaml/LinkSigningRole"); !slices.Equal(used, audit.LinkRoleActions(true)) {
-		t.Errorf("link role used %v, declared %v", used, audit.LinkRoleActions(true))
+	if used := awssim.ActionsOf(granted, "management.yaml/LinkSigningRole"); !slices.Equal(used, grants.LinkRoleActions(true)) {
+		t.Errorf("link role used %v, declared %v", used, grants.LinkRoleActions(true))
 	}
 }
 

@@ -38,7 +38,6 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/orgaudit/orgaudit/internal/audit"
-	"github.com/orgaudit/orgaudit/internal/awsclient"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/mototest"
@@ -116,7 +115,7 @@ func motoWorldAccounts() []motoAccount {
 type motoWorld struct {
 	URL         string
 	Mgmt        aws.Config
-	Endpoints   awsclient.ServiceEndpoints
+	Endpoints   mototest.ServiceEndpoints
 	RootID      string
 	OUs         map[string]string // path → id
 	Accounts    []motoAccount
@@ -150,11 +149,11 @@ func newMotoWorld(t *testing.T) *motoWorld {
 	url := mototest.Start(t, "REQUESTS_CA_BUNDLE="+chat.CAFile, "NO_PROXY=127.0.0.1")
 	w := &motoWorld{URL: url, OUs: map[string]string{}, Accounts: motoWorldAccounts(), OwnerQueues: map[string]string{}, Chat: chat,
 		Sender: "orgaudit@example.com", Recipient: "cloud-team@example.com"}
-	w.Endpoints = awsclient.ServiceEndpoints{"Organizations": url, "STS": url, "CloudFormation": url, "SNS": url, "S3": url, "SQS": url, "SESv2": url}
+	w.Endpoints = mototest.ServiceEndpoints{"Organizations": url, "STS": url, "CloudFormation": url, "SNS": url, "S3": url, "SQS": url, "SESv2": url}
 	base := aws.NewConfig()
 	base.Region = "us-east-1"
 	base.Credentials = mototest.Credentials("AKIAMOTOMANAGEMENT01")
-	w.Mgmt = awsclient.WithServiceEndpoints(*base, w.Endpoints)
+	w.Mgmt = mototest.WithServiceEndpoints(*base, w.Endpoints)
 
 	org := organizations.NewFromConfig(w.Mgmt)
 	if _, err := org.CreateOrganization(ctx, &organizations.CreateOrganizationInput{FeatureSet: orgtypes.OrganizationFeatureSetAll}); err != nil {

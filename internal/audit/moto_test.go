@@ -24,7 +24,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/orgaudit/orgaudit/internal/audit"
-	"github.com/orgaudit/orgaudit/internal/awsclient"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/checks"
 	"github.com/orgaudit/orgaudit/internal/config"
@@ -43,11 +42,11 @@ func TestContractWithMoto(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	motoURL := mototest.Start(t)
-	motoEndpoints := awsclient.ServiceEndpoints{"Organizations": motoURL, "STS": motoURL, "CloudFormation": motoURL, "SNS": motoURL, "S3": motoURL, "SQS": motoURL}
+	motoEndpoints := mototest.ServiceEndpoints{"Organizations": motoURL, "STS": motoURL, "CloudFormation": motoURL, "SNS": motoURL, "S3": motoURL, "SQS": motoURL}
 	base := aws.NewConfig()
 	base.Region = "us-east-1"
 	base.Credentials = mototest.Credentials("AKIAMOTOMANAGEMENT01")
-	mgmt := awsclient.WithServiceEndpoints(*base, motoEndpoints)
+	mgmt := mototest.WithServiceEndpoints(*base, motoEndpoints)
 
 	// The organization, its accounts, a topic with a queue to read it back, a bucket: all in moto.
 	org := organizations.NewFromConfig(mgmt)
@@ -287,7 +286,7 @@ func receiveOne(t *testing.T, cfg aws.Config, queueURL string) snsEnvelope {
 
 // splitEndpoints sends the services moto names to moto and every other one to rest.
 type splitEndpoints struct {
-	moto awsclient.ServiceEndpoints
+	moto mototest.ServiceEndpoints
 	rest string
 }
 

@@ -189,15 +189,6 @@ type Publisher interface {
 	Publish(context.Context, *sns.PublishInput, ...func(*sns.Options)) (*sns.PublishOutput, error)
 }
 
-// Publish sends the digest to the topic and returns SNS's message id.
-func Publish(ctx context.Context, api Publisher, topicARN, subject, body string) (string, error) {
-	out, err := api.Publish(ctx, &sns.PublishInput{TopicArn: aws.String(topicARN), Subject: aws.String(subject), Message: aws.String(body)})
-	if err != nil {
-		return "", fmt.Errorf("publish to %s: %w", topicARN, err)
-	}
-	return aws.ToString(out.MessageId), nil
-}
-
 // MarkerKey is where a run records that its digest went out: prefix/published/YYYY/MM/DD/<trigger>-<run id>.json.
 // The run's date and trigger are in it so a manual run id reused on another day mails again, and a manual run can
 // never answer for a scheduled run that happens to share its id.

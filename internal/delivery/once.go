@@ -58,12 +58,6 @@ type MarkerStore interface {
 	DeleteObject(context.Context, *s3.DeleteObjectInput, ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
 }
 
-// Digest is one run's digest and where its marker lives.
-type Digest struct {
-	TopicARN, Subject, Body string
-	Claim
-}
-
 // Claim is where one message of a run records that it was sent: every message a run sends (the organization's
 // digest, each owner's, each email) has a marker of its own, so a retry sends only what was not yet sent.
 type Claim struct {
@@ -116,21 +110,14 @@ type Sent struct {
 	MarkErr error
 }
 
-// PublishOnce sends the digest unless another invocation of this run has sent it. Of several invocations exactly
-// one publishes: a claim is a conditional create (If-None-Match: *), and a stale claim is taken over by a
-// conditional overwrite (If-Match on the ETag read back), so two takers cannot both win. A live claim of another
-// invocation is waited out: if its holder published meanwhile the digest is sent; if the claim is unchanged after
-// the lease its holder died, and the claim is taken over; when the invocation has not the time to wait, it fails
-// with ClaimHeldError, never reports success for a digest nobody may send. A failed publish releases the claim so a
-// retry may publish; a successful one marks it published, so it is never taken over.
-func PublishOnce(ctx context.Context, store MarkerStore, pub Publisher, d Digest) (Sent, error) {
-	return SendOnce(ctx, store, d.Claim, func(ctx context.Context) (string, error) {
-		return Publish(ctx, pub, d.TopicARN, d.Subject, d.Body)
-	})
-}
-
-// SendOnce is PublishOnce for any message: send is called at most once among every invocation of the run that
-// claims c, and returns the message's id.
+// SendOnce sends one message of the run (a digest, an owner's digest, an email) unless another invocation of this
+// run has sent it: send is called at most once among every invocation of the run that claims d, and returns the
+// message's id. Of several invocations exactly one sends: a claim is a conditional create (If-None-Match: *), and a
+// stale claim is taken over by a conditional overwrite (If-Match on the ETag read back), so two takers cannot both
+// win. A live claim of another invocation is waited out: if its holder sent meanwhile the message counts as sent; if
+// the claim is unchanged after the lease its holder died, and the claim is taken over; when the invocation has not the
+// time to wait, it fails with ClaimHeldError, never reports success for a message nobody may send. A failed send
+// releases the claim so a retry may send; a successful one marks it sent, so it is never taken over.
 func SendOnce(ctx context.Context, store MarkerStore, d Claim, send func(context.Context) (string, error)) (Sent, error) {
 	if d.Bucket == "" {
 		id, err := send(ctx)

@@ -17,7 +17,6 @@ import (
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/orgaudit/orgaudit/internal/awsclient"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
@@ -56,7 +55,7 @@ func TestDistributedRunOnMotosInterpreter(t *testing.T) {
 
 	// mixed sends S3 to moto, everything else to the simulator.
 	mixed := func(cfg aws.Config) aws.Config {
-		return awsclient.WithServiceEndpoints(cfg, awsclient.ServiceEndpoints{"S3": motoURL})
+		return mototest.WithServiceEndpoints(cfg, mototest.ServiceEndpoints{"S3": motoURL})
 	}
 	motoCfg := mototest.Config(motoURL, awssim.DemoHomeRegion, "AKIAMOTODISTRIBUTED1")
 	s3c := s3.NewFromConfig(motoCfg, func(o *s3.Options) { o.UsePathStyle = true })

@@ -1,4 +1,7 @@
-package audit
+// Package grants is what the deployed roles must grant, derived from the code: the templates' tests, the README's
+// test and the simulator's IAM sweep hold the templates and the README equal to these. Only tests import it; the
+// job's calls are each room's own (checks' Actions, crossaccount's and delivery's action lists).
+package grants
 
 import (
 	"slices"
