@@ -149,6 +149,9 @@ func samplePeakHeap() (stop func() uint64) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	// BENCH_HEAPPROFILE: a heap profile each time the heap passes its last profiled peak by a tenth, so the file
+	// left is the one nearest the peak (its in-use figures are the last collection's live objects).
+	heapProfile, profiled := os.Getenv("BENCH_HEAPPROFILE"), uint64(0)
 	go func() {
 		defer close(finished)
 		t := time.NewTicker(2 * time.Millisecond)
@@ -157,6 +160,10 @@ func samplePeakHeap() (stop func() uint64) {
 			metrics.Read(sample)
 			if v := sample[0].Value.Uint64(); v > peak.Load() {
 				peak.Store(v)
+				if heapProfile != "" && v > profiled+profiled/10 {
+					profiled = v
+					writeHeapProfile(heapProfile)
+				}
 			}
 			select {
 			case <-done:
@@ -166,6 +173,18 @@ func samplePeakHeap() (stop func() uint64) {
 		}
 	}()
 	return func() uint64 { close(done); <-finished; return peak.Load() }
+}
+
+// writeHeapProfile writes the heap profile to path, through a temporary file so a profile is never half written.
+func writeHeapProfile(path string) {
+	f, err := os.Create(path + ".tmp")
+	if err != nil {
+		return
+	}
+	err = pprof.Lookup("heap").WriteTo(f, 0)
+	if f.Close() == nil && err == nil {
+		_ = os.Rename(path+".tmp", path)
+	}
 }
 
 // allocatedBytes is what the process has allocated on the heap so far: steadier than CPU on a shared machine.

@@ -277,9 +277,23 @@ func benchReportStep(accounts, regions, shardSize int, latency time.Duration, li
 	// The whole step last: it delivers, and a second delivery of the same run is (rightly) not a publish again.
 	// A run that failed is printed with its error, and the benchmark fails after the table: a failure is a finding.
 	var failed []string
+	// BENCH_REPORT_BINARIES (paths, comma-separated) runs each part with each of those builds of the bench in turn,
+	// against the same partial results: producing them takes minutes, comparing two builds needs them once. Each
+	// path is read when its part runs, so a build can be made while the results are produced.
+	binaries := []string{self}
+	if v := os.Getenv("BENCH_REPORT_BINARIES"); v != "" {
+		binaries = strings.Split(v, ",")
+	}
 	for _, mode := range []string{"merge", "step"} {
-		for i := range repeat {
-			cmd := exec.Command(self, append([]string{"report", "-mode", mode}, common...)...)
+		for i := range repeat * len(binaries) {
+			bin := binaries[i%len(binaries)]
+			if len(binaries) > 1 {
+				fmt.Printf("| %s: %s |\n", mode, bin)
+				if err := awaitFile(bin, 40*time.Minute); err != nil {
+					return err
+				}
+			}
+			cmd := exec.Command(bin, append([]string{"report", "-mode", mode}, common...)...)
 			cmd.Env, cmd.Stderr, cmd.Stdin = env, os.Stderr, strings.NewReader(string(event))
 			out, err := cmd.Output()
 			if err != nil {
@@ -302,4 +316,13 @@ func benchReportStep(accounts, regions, shardSize int, latency time.Duration, li
 		return fmt.Errorf("%s", strings.Join(failed, "; "))
 	}
 	return nil
+}
+
+// awaitFile waits until path exists, for at most d: a build of the bench still being made.
+func awaitFile(path string, d time.Duration) error {
+	for deadline := time.Now().Add(d); ; time.Sleep(5 * time.Second) {
+		if _, err := os.Stat(path); err == nil || time.Now().After(deadline) {
+			return err
+		}
+	}
 }

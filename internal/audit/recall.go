@@ -33,6 +33,10 @@ type recall struct {
 	noPrev   string
 	warnings []string
 	trend    []history.Summary
+	// suppressed are the suppressed findings and escalatedFrom the severities the escalated ones had, in the diff's
+	// order: taken from the diff's findings, which are dropped once the state is built.
+	suppressed    []report.SuppressedFinding
+	escalatedFrom map[history.Identity]checks.Severity
 }
 
 // recallOwnerTags reads the owner tags the previous run kept, before the audit, which reads only a budget of them
@@ -122,7 +126,14 @@ func (j *Job) recallRun(ctx context.Context, fan *crossaccount.Result) *recall {
 	// report step's peak. The diff is in fan.Findings' order and nothing reads the run's findings after it.
 	kept := fan.Findings[:0]
 	for _, t := range m.delta.Findings {
+		if t.Change == history.ChangeEscalated && t.Suppression == nil && m.used {
+			if m.escalatedFrom == nil {
+				m.escalatedFrom = map[history.Identity]checks.Severity{}
+			}
+			m.escalatedFrom[history.IdentityOf(t.Finding)] = t.PreviousSeverity
+		}
 		if t.Suppression != nil {
+			m.suppressed = append(m.suppressed, report.SuppressedFinding{Finding: t.Finding, Suppression: t.Suppression})
 			continue
 		}
 		f := t.Finding
@@ -135,8 +146,15 @@ func (j *Job) recallRun(ctx context.Context, fan *crossaccount.Result) *recall {
 	clear(fan.Findings[len(kept):])
 	fan.Findings, m.run.Findings = kept, nil
 
-	if m.store != nil {
+	// The diff's copy of every finding (Tracked, about 336 bytes each: 98 MB at 10,000 accounts × 17 regions) is
+	// dropped once the state is built from it, before the state is written: what the result needs of it is taken
+	// above (the suppressed findings, the severities escalated from).
+	dropTracked := func() { m.delta.Findings = nil }
+	if m.store == nil {
+		dropTracked()
+	} else {
 		state := history.NewState(m.run, m.delta)
+		dropTracked()
 		state.OwnerTags = historyOwnerTags(fan.OwnerTags)
 		state.Trigger = s.Trigger
 		trend, err := m.store.Recent(ctx, runTime.Add(-history.DefaultLookback), runTime, m.run.Organization)
@@ -168,11 +186,7 @@ func (m *recall) memory(warnings []string, s config.Settings) report.Memory {
 	d := m.delta
 	mem := report.Memory{Warnings: append(warnings, m.warnings...), DigestChangesOnly: s.Digest == config.DigestChanges,
 		SuppressionRules: d.Suppressions}
-	for _, t := range d.Findings {
-		if t.Suppression != nil {
-			mem.Suppressed = append(mem.Suppressed, report.SuppressedFinding{Finding: t.Finding, Suppression: t.Suppression})
-		}
-	}
+	mem.Suppressed = m.suppressed
 	if !m.used {
 		return mem
 	}
@@ -185,14 +199,7 @@ func (m *recall) memory(warnings []string, s config.Settings) report.Memory {
 		mem.PreviousRunTime = &t
 	}
 	mem.Resolved, mem.Unverified, mem.Trend = d.Resolved, d.Unverified, m.trend
-	for _, t := range d.Findings {
-		if t.Change == history.ChangeEscalated && t.Suppression == nil {
-			if mem.EscalatedFrom == nil {
-				mem.EscalatedFrom = map[history.Identity]checks.Severity{}
-			}
-			mem.EscalatedFrom[history.IdentityOf(t.Finding)] = t.PreviousSeverity
-		}
-	}
+	mem.EscalatedFrom = m.escalatedFrom
 	return mem
 }
 
