@@ -157,8 +157,8 @@ func (j *Job) Logger() *slog.Logger { return j.log }
 // Bucket is the report bucket's client, in the bucket's own region.
 func (j *Job) Bucket() (*s3.Client, error) { return j.bucket() }
 
-// FanOptions are the fan-out's options for this run; the owner tags the history kept are RecallOwnerTags'.
-func (j *Job) FanOptions() crossaccount.Options {
+// fanOptions are the fan-out's options for this run; the owner tags the history kept are recallOwnerTags'.
+func (j *Job) fanOptions() crossaccount.Options {
 	s := j.s
 	return crossaccount.Options{
 		Role:    crossaccount.Role{Name: s.RoleName, ExternalID: s.ExternalID, SessionName: s.SessionName},
@@ -171,11 +171,6 @@ func (j *Job) FanOptions() crossaccount.Options {
 	}
 }
 
-// RecallOwnerTags are the owner tags the previous run kept; nil when there is no history to read them from.
-func (j *Job) RecallOwnerTags(ctx context.Context) map[string]crossaccount.OwnerTag {
-	return j.recallOwnerTags(ctx)
-}
-
 // Audit is the fan-out: every account, region and check of the run, under one limit, stopped a margin before the
 // deadline so the report still goes out. Its error is a *NothingAuditedError: the caller's identity unknown, or the
 // organization unreadable with nothing to fall back to, so no cell ran.
@@ -183,8 +178,8 @@ func (j *Job) Audit(ctx context.Context) (*crossaccount.Result, error) {
 	auditCtx, cancel := AuditContext(ctx, j.s.DeliveryMargin)
 	defer cancel()
 	j.log.InfoContext(ctx, "audit started", "as_of", j.AsOf.Format(time.RFC3339), "regions", j.Regions, "checks", len(j.Checks), "concurrency", j.s.Concurrency)
-	fanOpts := j.FanOptions()
-	fanOpts.Owners.Cached = j.RecallOwnerTags(ctx)
+	fanOpts := j.fanOptions()
+	fanOpts.Owners.Cached = j.recallOwnerTags(ctx)
 	fan, err := crossaccount.Run(auditCtx, j.cfg, fanOpts)
 	if err != nil {
 		return nil, &NothingAuditedError{Err: err}
@@ -195,8 +190,8 @@ func (j *Job) Audit(ctx context.Context) (*crossaccount.Result, error) {
 // List is the first half of a distributed run's Audit: the organization walked and its accounts to audit, with the
 // owner tags the history kept. Its error is a *NothingAuditedError.
 func (j *Job) List(ctx context.Context) (*crossaccount.Listing, error) {
-	fanOpts := j.FanOptions()
-	fanOpts.Owners.Cached = j.RecallOwnerTags(ctx)
+	fanOpts := j.fanOptions()
+	fanOpts.Owners.Cached = j.recallOwnerTags(ctx)
 	listing, err := crossaccount.List(ctx, j.cfg, fanOpts)
 	if err != nil {
 		return nil, &NothingAuditedError{Err: err}
@@ -210,7 +205,7 @@ func (j *Job) List(ctx context.Context) (*crossaccount.Listing, error) {
 func (j *Job) AuditAccounts(ctx context.Context, accounts []crossaccount.Account) (*crossaccount.Result, error) {
 	auditCtx, cancel := AuditContext(ctx, j.s.DeliveryMargin)
 	defer cancel()
-	fan, err := crossaccount.RunAccounts(auditCtx, j.cfg, j.FanOptions(), accounts)
+	fan, err := crossaccount.RunAccounts(auditCtx, j.cfg, j.fanOptions(), accounts)
 	if err != nil {
 		return nil, &NothingAuditedError{Err: err}
 	}

@@ -75,7 +75,7 @@ func historyOwnerTags(tags []crossaccount.OwnerTag) []history.OwnerTag {
 
 // recallRun reads history and suppressions and diffs fan against them. It takes the suppressed findings out of
 // fan.Findings and gives the rest their memory (change, first seen, age), so that report.Build, which counts
-// fan.Findings, counts only what is open; apply then fills the result's memory fields.
+// fan.Findings, counts only what is open; memory then makes the result's memory of it.
 func (j *Job) recallRun(ctx context.Context, fan *crossaccount.Result) *recall {
 	s, bucket, runID, runTime, asOf, log := j.s, j.bucket, j.RunID, j.RunTime, j.AsOf, j.log
 	m := &recall{}
@@ -149,31 +149,30 @@ func (j *Job) recallRun(ctx context.Context, fan *crossaccount.Result) *recall {
 	// The diff's copy of every finding (Tracked, about 336 bytes each: 98 MB at 10,000 accounts × 17 regions) is
 	// dropped once the state is built from it, before the state is written: what the result needs of it is taken
 	// above (the suppressed findings, the severities escalated from).
-	dropTracked := func() { m.delta.Findings = nil }
 	if m.store == nil {
-		dropTracked()
-	} else {
-		state := history.NewState(m.run, m.delta)
-		dropTracked()
-		state.OwnerTags = historyOwnerTags(fan.OwnerTags)
-		state.Trigger = s.Trigger
-		trend, err := m.store.Recent(ctx, runTime.Add(-history.DefaultLookback), runTime, m.run.Organization)
-		if err != nil {
-			log.WarnContext(ctx, "trend incomplete", "err", err)
-			m.warnings = append(m.warnings, "trend incomplete: "+err.Error())
-		}
-		m.trend = append(trend, state.Summary())
-		if !s.DryRun {
-			// Stored before the digest is published, so a retried invocation of this run (after a failed publish)
-			// reads the same previous run and overwrites this same entry. A failed write does not fail the run: the
-			// audit and its digest are right today, and failing would hold the digest back (or make Lambda audit the
-			// organization again); tomorrow's run compares with the last run stored, and this warning says why.
-			if err := m.store.Put(ctx, state); err != nil {
-				log.ErrorContext(ctx, "run history not stored", "err", err)
-				m.warnings = append(m.warnings, "run history not stored, so the next run compares with an earlier one: "+err.Error())
-			} else {
-				log.InfoContext(ctx, "run history stored", "where", m.store.Where(), "findings", len(state.Findings))
-			}
+		m.delta.Findings = nil
+		return m
+	}
+	state := history.NewState(m.run, m.delta)
+	m.delta.Findings = nil
+	state.OwnerTags = historyOwnerTags(fan.OwnerTags)
+	state.Trigger = s.Trigger
+	trend, err := m.store.Recent(ctx, runTime.Add(-history.DefaultLookback), runTime, m.run.Organization)
+	if err != nil {
+		log.WarnContext(ctx, "trend incomplete", "err", err)
+		m.warnings = append(m.warnings, "trend incomplete: "+err.Error())
+	}
+	m.trend = append(trend, state.Summary())
+	if !s.DryRun {
+		// Stored before the digest is published, so a retried invocation of this run (after a failed publish)
+		// reads the same previous run and overwrites this same entry. A failed write does not fail the run: the
+		// audit and its digest are right today, and failing would hold the digest back (or make Lambda audit the
+		// organization again); tomorrow's run compares with the last run stored, and this warning says why.
+		if err := m.store.Put(ctx, state); err != nil {
+			log.ErrorContext(ctx, "run history not stored", "err", err)
+			m.warnings = append(m.warnings, "run history not stored, so the next run compares with an earlier one: "+err.Error())
+		} else {
+			log.InfoContext(ctx, "run history stored", "where", m.store.Where(), "findings", len(state.Findings))
 		}
 	}
 	return m
