@@ -291,6 +291,9 @@ type Finding struct {
 	// Details holds the check's Layout columns, by column ID, as text in each column's kind (details.go). Read and
 	// write them with Detail and SetDetail. The JSON carries them by header, history by ID.
 	Details Details `json:"details,omitzero"`
+	// Money is what a commitment costs per month and what of it is at risk (money.go): set on every commitment
+	// finding, nil on others. Embedded, so its fields are the finding's own in the JSON and absent when nil.
+	*Money
 
 	// Memory: what the runs before this one knew of the finding, filled by the job from internal/history. All three
 	// are empty when the run has no history to compare with. Checks never set them.

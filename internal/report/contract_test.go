@@ -22,7 +22,8 @@ type contractField struct {
 	// Type is the JSON type in the doc's words; "" for a type with its own MarshalJSON, whose shape the doc states
 	// and this walk cannot see.
 	Type string
-	// Presence is "always" (written even when empty) or "omitempty" (left out when empty).
+	// Presence is "always" (written even when empty), "omitempty" (left out when empty) or "grouped" (written, null
+	// included, whenever the embedded pointer that holds it is set: a commitment finding's money).
 	Presence string
 }
 
@@ -93,8 +94,10 @@ type jsonField struct {
 	name      string
 	tagged    bool
 	omitempty bool
-	depth     int
-	typ       reflect.Type
+	// grouped: promoted from an embedded pointer, so written only when that pointer is set.
+	grouped bool
+	depth   int
+	typ     reflect.Type
 }
 
 // jsonFields lists the fields encoding/json writes for struct type t, by its rules: embedded structs without a
@@ -102,8 +105,8 @@ type jsonField struct {
 // with one name the shallowest wins, then the one tagged; a tie drops them all.
 func jsonFields(t reflect.Type) []jsonField {
 	var all []jsonField
-	var walk func(t reflect.Type, depth int, seen map[reflect.Type]bool)
-	walk = func(t reflect.Type, depth int, seen map[reflect.Type]bool) {
+	var walk func(t reflect.Type, depth int, grouped bool, seen map[reflect.Type]bool)
+	walk = func(t reflect.Type, depth int, grouped bool, seen map[reflect.Type]bool) {
 		if seen[t] {
 			return
 		}
@@ -112,8 +115,10 @@ func jsonFields(t reflect.Type) []jsonField {
 		for i := range t.NumField() {
 			sf := t.Field(i)
 			ft := sf.Type
+			viaPointer := grouped
 			if sf.Anonymous {
 				if ft.Kind() == reflect.Pointer {
+					viaPointer = true
 					ft = ft.Elem()
 				}
 				if !sf.IsExported() && ft.Kind() != reflect.Struct {
@@ -128,10 +133,10 @@ func jsonFields(t reflect.Type) []jsonField {
 			}
 			name, opts, _ := strings.Cut(tag, ",")
 			if name == "" && sf.Anonymous && ft.Kind() == reflect.Struct {
-				walk(ft, depth+1, seen)
+				walk(ft, depth+1, viaPointer, seen)
 				continue
 			}
-			f := jsonField{name: name, tagged: name != "", depth: depth, typ: sf.Type,
+			f := jsonField{name: name, tagged: name != "", depth: depth, typ: sf.Type, grouped: grouped,
 				omitempty: strings.Contains(","+opts+",", ",omitempty,") || strings.Contains(","+opts+",", ",omitzero,")}
 			if f.name == "" {
 				f.name = sf.Name
@@ -139,7 +144,7 @@ func jsonFields(t reflect.Type) []jsonField {
 			all = append(all, f)
 		}
 	}
-	walk(t, 0, map[reflect.Type]bool{})
+	walk(t, 0, false, map[reflect.Type]bool{})
 	byName := map[string][]jsonField{}
 	var names []string
 	for _, f := range all {
@@ -200,8 +205,11 @@ func contractFields(t reflect.Type) []contractField {
 					path = prefix + "." + f.name
 				}
 				presence := "always"
-				if f.omitempty {
+				switch {
+				case f.omitempty:
 					presence = "omitempty"
+				case f.grouped:
+					presence = "grouped"
 				}
 				out = append(out, contractField{Path: path, Type: contractType(f.typ), Presence: presence})
 				walk(f.typ, path, seen)
@@ -306,7 +314,7 @@ func TestContractWalkFollowsEncodingJSON(t *testing.T) {
 	want := []contractField{
 		{"shadowed", "time", "always"},
 		{"deep", "integer", "omitempty"},
-		{"promoted", "boolean", "always"},
+		{"promoted", "boolean", "grouped"}, // through *Exported: written only when it is set
 		{"named", "object", "always"},
 		{"named.promoted", "boolean", "always"},
 		{"list", "array of object", "omitempty"},
@@ -340,7 +348,7 @@ func TestContractWalkFollowsEncodingJSON(t *testing.T) {
 		names = append(names, k)
 	}
 	for _, f := range want {
-		if !strings.ContainsAny(f.Path, ".[") && f.Presence == "always" {
+		if !strings.ContainsAny(f.Path, ".[") && f.Presence != "omitempty" {
 			walked = append(walked, f.Path)
 		}
 	}
@@ -348,6 +356,14 @@ func TestContractWalkFollowsEncodingJSON(t *testing.T) {
 	sort.Strings(walked)
 	if fmt.Sprint(names) != fmt.Sprint(walked) {
 		t.Errorf("encoding/json writes %v, the walk says %v", names, walked)
+	}
+	// Without the embedded pointer, the grouped field is not written at all.
+	b, err = json.Marshal(sample{Raw: json.RawMessage(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if top = nil; json.Unmarshal(b, &top) != nil || top["promoted"] != nil {
+		t.Errorf("a grouped field was written without its group: %s", b)
 	}
 }
 

@@ -146,6 +146,7 @@ func ForOwner(res *Result, owner string) *Result {
 		r.Counts[i] = CheckCounts{Check: c.Check, Title: c.Title}
 	}
 	r.countFindings()
+	r.USDPerMonthAtRisk = SumAtRisk(r.Findings)
 	accounts := r.AccountList
 	if len(res.AccountList) == 0 {
 		// A result built without its accounts (decoded from JSON): the accounts are those its cells name.

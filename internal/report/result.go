@@ -43,13 +43,16 @@ type Facts struct {
 	// as it audited what it was asked to, but every output says its scope was narrowed. Empty when it was not.
 	Narrowed string `json:"narrowed,omitempty"`
 	// OwnAccountOnly says the organization could not be listed and only the caller's account was audited.
-	OwnAccountOnly bool             `json:"own_account_only,omitempty"`
-	Checks         []string         `json:"checks"`
-	Regions        []string         `json:"regions"`
-	Accounts       AccountCounts    `json:"accounts"`
-	Coverage       CoverageCounts   `json:"coverage"`
-	Counts         []CheckCounts    `json:"counts"`
-	Findings       []checks.Finding `json:"findings"`
+	OwnAccountOnly bool           `json:"own_account_only,omitempty"`
+	Checks         []string       `json:"checks"`
+	Regions        []string       `json:"regions"`
+	Accounts       AccountCounts  `json:"accounts"`
+	Coverage       CoverageCounts `json:"coverage"`
+	Counts         []CheckCounts  `json:"counts"`
+	// USDPerMonthAtRisk sums the open commitment findings' money at risk by severity (money.go); nil when the run
+	// has no commitment findings. Set with Counts, from the same findings.
+	USDPerMonthAtRisk *AtRisk          `json:"usd_per_month_at_risk,omitempty"`
+	Findings          []checks.Finding `json:"findings"`
 	// FindingsOmitted counts findings left out of this JSON to fit a size limit (Lambda's response); the workbook
 	// has them all. Findings are sorted most severe first, so the ones left out are the least.
 	FindingsOmitted int                    `json:"findings_omitted,omitempty"`
@@ -243,6 +246,7 @@ func Build(runID string, asOf time.Time, regions []string, cs []checks.Check, fa
 	}
 	r.AccountList = fan.Accounts
 	r.countFindings()
+	r.USDPerMonthAtRisk = SumAtRisk(r.Findings)
 	r.countCoverage(fan.Accounts)
 	r.setPartial(runWideReasons(fan.ListingIncomplete, fan.OwnAccountOnly))
 	r.Owners = ownerCounts(fan, r.Findings)
