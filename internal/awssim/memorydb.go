@@ -89,10 +89,13 @@ func describeMemoryDBReservedNodes(s *Server, r *request) (any, *Fault) {
 	return out, nil
 }
 
+// memorydbNode is a one-year All Upfront reservation of count × typ. FixedPrice is per node, as MemoryDB's API reference
+// words it ("the fixed price charged for this reserved node"; the offering carries the same price with no count), not
+// for the whole reservation.
 func memorydbNode(id, typ string, count int, start time.Time, state string) Reservation {
 	const year = 31536000
 	return Reservation{ID: id, OfferingID: pseudoUUID("offer-" + typ), Type: typ, Count: count, Start: start, Duration: year,
-		State: state, OfferingType: "All Upfront", FixedPrice: 2721.6 * float64(count)}
+		State: state, OfferingType: "All Upfront", FixedPrice: 2721.6}
 }
 
 // memorydbDemo puts nine reservations in the data platform's eu-west-1, three pages at the demo's page size: one

@@ -95,11 +95,13 @@ func describeOpenSearchReservedInstances(s *Server, r *request) (any, *Fault) {
 	return out, nil
 }
 
-// openSearchRI is a one-year All Upfront reservation of count × typ ending at end.
+// openSearchRI is a one-year All Upfront reservation of count × typ ending at end. FixedPrice is per instance, as the
+// OpenSearch Service API reference words it (the offering's upfront charge; the offering carries it with no count), not
+// for the whole reservation.
 func openSearchRI(name, typ, state string, count int, end time.Time) Reservation {
 	const year = 31536000
 	return Reservation{ID: demoOpenSearchID(name), OfferingID: pseudoUUID("opensearch-offering/" + typ), Name: name, Type: typ, Count: count,
-		Start: end.Add(-year * time.Second), Duration: year, State: state, OfferingType: "ALL_UPFRONT", FixedPrice: 1234.0 * float64(count)}
+		Start: end.Add(-year * time.Second), Duration: year, State: state, OfferingType: "ALL_UPFRONT", FixedPrice: 1234.0}
 }
 
 // addReservations appends to one service's reservations in a region, keeping the other services'.
