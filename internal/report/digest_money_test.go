@@ -1,0 +1,148 @@
+package report
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/crossaccount"
+)
+
+const (
+	teamA, teamB = "team-a", "team-b"
+	acctA, acctB = "111111111111", "222222222222"
+)
+
+// moneyScenario: commitments of two owners with hand-set money, every way a figure can read, and a stack that is not
+// a commitment. Worked by hand:
+//
+//	critical ri-a-lapsing   team-a  $511/mo,   all at risk        511
+//	critical ri-a-smaller   team-a  $1,022/mo, a renewal of half  511
+//	critical os-b-eur       team-b  EUR 812/mo, all at risk       (EUR, in no USD sum)
+//	critical stack-a        team-a  no money
+//	warning  ri-b-big       team-b  $2,044/mo, all at risk       2044
+//	warning  sp-b-renewed   team-b  $730/mo (1 USD/h), renewed      0
+//	warning  ri-b-unpriced  team-b  price unknown                 (in no sum)
+//	notice   ri-a-later     team-a  $512/mo, all at risk          512 (notice)
+//
+// The subject's sum: 511 + 511 + 2,044 + 0 = $3,066 (team-a $1,022, team-b $2,044); notices $512 (all team-a's);
+// two commitments in no USD sum (both team-b's), EUR 812 apart.
+func moneyScenario() *Result {
+	usd := func(month, risk float64) *checks.Money {
+		return &checks.Money{USDPerMonth: checks.USD(month), USDPerMonthAtRisk: checks.USD(risk),
+			Price: &checks.Price{Currency: "USD", PerHour: month / checks.HoursPerMonth, PerMonth: month, PerMonthAtRisk: checks.USD(risk)}}
+	}
+	var fs []checks.Finding
+	add := func(check, account, owner, id string, sev checks.Severity, days int, m *checks.Money) {
+		f := finding(len(fs), sev, check)
+		f.AccountID, f.AccountName, f.Owner, f.ResourceID, f.Reason, f.Money = account, owner+"-prod", owner, id, "ends soon", m
+		end := asOf.AddDate(0, 0, days)
+		f.ExpiresAt, f.DaysLeft = &end, &days
+		fs = append(fs, f)
+	}
+	add("ec2-reserved-instances", acctA, teamA, "ri-a-lapsing", checks.Critical, 3, usd(511, 511))
+	add("rds-reserved-instances", acctA, teamA, "ri-a-smaller", checks.Critical, 5, usd(1022, 511))
+	add("opensearch-reserved-instances", acctB, teamB, "os-b-eur", checks.Critical, 6, &checks.Money{PriceUnknown: "priced in EUR",
+		Price: &checks.Price{Currency: "EUR", PerHour: 812.0 / checks.HoursPerMonth, PerMonth: 812, PerMonthAtRisk: checks.USD(812)}})
+	add("ec2-reserved-instances", acctB, teamB, "ri-b-big", checks.Warning, 20, usd(2044, 2044))
+	add("savings-plans", acctB, teamB, "sp-b-renewed", checks.Warning, 25, usd(730, 0))
+	add("rds-reserved-instances", acctB, teamB, "ri-b-unpriced", checks.Warning, 28, &checks.Money{PriceUnknown: "the reservation reports no price"})
+	add("ec2-reserved-instances", acctA, teamA, "ri-a-later", checks.Notice, 60, usd(512, 512))
+	stack := finding(len(fs), checks.Critical, "cloudformation-failed-stacks")
+	stack.AccountID, stack.AccountName, stack.Owner, stack.ResourceID = acctA, "team-a-prod", teamA, "stack-a"
+	fs = append(fs, stack)
+	checks.SortFindings(fs)
+	var cells []crossaccount.Cell
+	for _, f := range fs {
+		cells = append(cells, crossaccount.Cell{AccountID: f.AccountID, AccountName: f.AccountName, Owner: f.Owner, Region: f.Region, Check: f.Check,
+			Outcome: crossaccount.OutcomeFindings, Findings: 1})
+	}
+	fan := fanOut(fs, cells, nil)
+	for i := range fan.Accounts {
+		fan.Accounts[i].Owner = map[string]string{acctA: teamA, acctB: teamB}[fan.Accounts[i].ID]
+	}
+	return Build("run-money", asOf, []string{"eu-west-1"}, checks.All(), fan)
+}
+
+// TestMoneyInTheSubjectAndTheDigest: the subject names the critical and warning commitments' sum at risk, the
+// digest's header the run's money, and each commitment line its own, all worked by hand (moneyScenario).
+func TestMoneyInTheSubjectAndTheDigest(t *testing.T) {
+	t.Parallel()
+	r := moneyScenario()
+	if got, want := Subject(r), "orgaudit 2026-11-22: 4 critical, 3 warning, 1 notice | 2/2 accounts | $3,066/mo at risk"; got != want {
+		t.Errorf("subject\n got %q\nwant %q", got, want)
+	}
+	d := Digest(r, 0)
+	lines := strings.Split(d, "\n")
+	// The headline comes with the counts it qualifies, before any section.
+	if i := slices.Index(lines, "Findings: 4 critical, 3 warning, 1 notice"); i < 0 || lines[i+1] != "Money: $3,066/mo at risk in 4 critical and "+
+		"warning commitments; $512/mo more in 1 notice commitment; 2 commitments with no USD figure at risk, in no sum (EUR 812/mo at risk apart)" {
+		t.Errorf("no money headline after the counts:\n%s", d)
+	}
+	for id, want := range map[string]string{
+		"ri-a-lapsing":  ": 3 days left; $511/mo, all at risk - ends soon",
+		"ri-a-smaller":  ": 5 days left; $1,022/mo, $511 at risk - ends soon",
+		"os-b-eur":      ": 6 days left; EUR 812/mo, all at risk, in no USD sum - ends soon",
+		"ri-b-big":      ": 20 days left; $2,044/mo, all at risk - ends soon",
+		"sp-b-renewed":  ": 25 days left; $730/mo, none at risk - ends soon",
+		"ri-b-unpriced": ": 28 days left; price unknown: the reservation reports no price - ends soon",
+		"ri-a-later":    ": 60 days left; $512/mo, all at risk - ends soon",
+		// Not a commitment: its line is as it always was.
+		"stack-a": ": CREATE_FAILED - reason reason",
+	} {
+		if l := lineWith(lines, " "+id+":"); !strings.HasSuffix(l, want) && !(id == "stack-a" && strings.Contains(l, want) && !strings.Contains(l, "$")) {
+			t.Errorf("%s's line %q, want it to end %q", id, l, want)
+		}
+	}
+}
+
+// TestOwnerDigestsSumOnlyTheirAccounts: each owner's subject, headline and chat card sum only that owner's
+// commitments: team-a $511 + $511 = $1,022 with the $512 notice; team-b $2,044 + $0 with the EUR and the unpriced one.
+func TestOwnerDigestsSumOnlyTheirAccounts(t *testing.T) {
+	t.Parallel()
+	r := moneyScenario()
+	for _, c := range []struct{ owner, subject, headline string }{
+		{teamA, "orgaudit 2026-11-22 for team-a: 3 critical, 0 warning, 1 notice | 1/1 accounts | $1,022/mo at risk",
+			"$1,022/mo at risk in 2 critical and warning commitments; $512/mo more in 1 notice commitment"},
+		{teamB, "orgaudit 2026-11-22 for team-b: 1 critical, 3 warning, 0 notice | 1/1 accounts | $2,044/mo at risk",
+			"$2,044/mo at risk in 2 critical and warning commitments; 2 commitments with no USD figure at risk, in no sum (EUR 812/mo at risk apart)"},
+	} {
+		o := ForOwner(r, c.owner)
+		if got := Subject(o); got != c.subject {
+			t.Errorf("%s's subject\n got %q\nwant %q", c.owner, got, c.subject)
+		}
+		if d := Digest(o, 0); !strings.Contains(d, "\nMoney: "+c.headline+"\n") {
+			t.Errorf("%s's digest lacks the headline %q:\n%s", c.owner, c.headline, d)
+		}
+		card := ChatOf(o).Content
+		if !strings.Contains(card.Title, strings.TrimPrefix(c.subject, "orgaudit 2026-11-22 for "+c.owner+":")) ||
+			!strings.Contains(card.Description, "*Money:* "+c.headline) {
+			t.Errorf("%s's chat card:\n%s\n%s", c.owner, card.Title, card.Description)
+		}
+	}
+	// The owners' sums add up to the organization's.
+	a, b := ForOwner(r, teamA).USDPerMonthAtRisk, ForOwner(r, teamB).USDPerMonthAtRisk
+	if a.Urgent()+b.Urgent() != r.USDPerMonthAtRisk.Urgent() || a.Total+b.Total != r.USDPerMonthAtRisk.Total {
+		t.Errorf("owners %+v + %+v != organization %+v", a, b, r.USDPerMonthAtRisk)
+	}
+}
+
+func lineWith(lines []string, s string) string {
+	for _, l := range lines {
+		if strings.Contains(l, s) {
+			return l
+		}
+	}
+	return ""
+}
+
+func TestMoneyPrint(t *testing.T) {
+	r := moneyScenario()
+	t.Log(Subject(r))
+	t.Log(Digest(r, 0))
+	for _, o := range []string{teamA, teamB} {
+		t.Log(Subject(ForOwner(r, o)))
+		t.Log(Digest(ForOwner(r, o), 0))
+	}
+}
