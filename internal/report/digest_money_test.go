@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -125,6 +126,63 @@ func TestOwnerDigestsSumOnlyTheirAccounts(t *testing.T) {
 	a, b := ForOwner(r, teamA).USDPerMonthAtRisk, ForOwner(r, teamB).USDPerMonthAtRisk
 	if a.Urgent()+b.Urgent() != r.USDPerMonthAtRisk.Urgent() || a.Total+b.Total != r.USDPerMonthAtRisk.Total {
 		t.Errorf("owners %+v + %+v != organization %+v", a, b, r.USDPerMonthAtRisk)
+	}
+}
+
+// TestNoticeCarriesTheMoney: the notice for automation has the run's usd_per_month_at_risk (an owner's, that
+// owner's) and each commitment its money, as the result does; a finding that is no commitment has no money field.
+func TestNoticeCarriesTheMoney(t *testing.T) {
+	t.Parallel()
+	r := moneyScenario()
+	for _, c := range []struct {
+		r       *Result
+		atRisk  string
+		present []string
+	}{
+		// critical 511 + 511 (the EUR one in no sum), warning 2,044 + 0 (the unpriced one in no sum), notice 512.
+		{r, `{"critical":1022,"warning":2044,"notice":512,"total":3578,"unknown":2,"other_currencies":[{"currency":"EUR","total":812}]}`,
+			[]string{"ri-a-lapsing", "ri-a-smaller", "os-b-eur", "ri-b-big", "sp-b-renewed", "ri-b-unpriced", "ri-a-later", "stack-a"}},
+		{ForOwner(r, teamA), `{"critical":1022,"notice":512,"total":1534}`, []string{"ri-a-lapsing", "ri-a-smaller", "ri-a-later", "stack-a"}},
+		{ForOwner(r, teamB), `{"critical":0,"warning":2044,"total":2044,"unknown":2,"other_currencies":[{"currency":"EUR","total":812}]}`,
+			[]string{"os-b-eur", "ri-b-big", "sp-b-renewed", "ri-b-unpriced"}},
+	} {
+		b, err := NoticeJSON(c.r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n struct {
+			AtRisk json.RawMessage              `json:"usd_per_month_at_risk"`
+			Top    []map[string]json.RawMessage `json:"top_findings"`
+		}
+		if err := json.Unmarshal(b, &n); err != nil {
+			t.Fatal(err)
+		}
+		if string(n.AtRisk) != c.atRisk {
+			t.Errorf("%s: usd_per_month_at_risk %s, want %s", Audience(c.r)+" "+c.r.Owner, n.AtRisk, c.atRisk)
+		}
+		want := map[string][2]string{"ri-a-lapsing": {"511", "511"}, "ri-a-smaller": {"1022", "511"}, "os-b-eur": {"null", "null"},
+			"ri-b-big": {"2044", "2044"}, "sp-b-renewed": {"730", "0"}, "ri-b-unpriced": {"null", "null"}, "ri-a-later": {"512", "512"}}
+		var seen []string
+		for _, f := range n.Top {
+			var id string
+			_ = json.Unmarshal(f["resource_id"], &id)
+			seen = append(seen, id)
+			w, commitment := want[id]
+			month, hasMonth := f["usd_per_month"]
+			risk, hasRisk := f["usd_per_month_at_risk"]
+			switch {
+			case !commitment && (hasMonth || hasRisk):
+				t.Errorf("%s is no commitment and has money: %s %s", id, month, risk)
+			case commitment && (string(month) != w[0] || string(risk) != w[1]):
+				t.Errorf("%s: usd_per_month %s, at risk %s; want %s, %s", id, month, risk, w[0], w[1])
+			}
+		}
+		if slices.Sort(seen); !slices.Equal(seen, slices.Sorted(slices.Values(c.present))) {
+			t.Errorf("top findings %v, want %v", seen, c.present)
+		}
+		if c.r == r && !strings.Contains(string(b), `"price_unknown":"the reservation reports no price"`) {
+			t.Errorf("the unpriced commitment's reason is not in the notice:\n%s", b)
+		}
 	}
 }
 
