@@ -42,7 +42,7 @@ const maxSubject = 99
 // unverified count, the escalated count, "no previous run", the warning count, then the sum at risk (whole, never
 // cut: it is the last to go, as it is the one figure a reader cannot work out from the others). PARTIAL
 // (Result.Partial: something the run set out to audit was not), the new and fixed counts, the critical count and the
-// coverage always stay.
+// coverage always stay: when they do not fit beside a long owner, the owner is shortened (to minSubjectOwner) first.
 func Subject(r *Result) string {
 	crit, warn, notice := r.Totals()
 	coverage := fmt.Sprintf("%d/%d accounts", r.Accounts.Audited, r.Accounts.Total)
@@ -76,6 +76,7 @@ func Subject(r *Result) string {
 	if m := subjectAtRisk(r); m != "" {
 		groups[3] = []piece{{m, 6}}
 	}
+	ownerMax := maxSubjectOwner
 	render := func(dropBelow int) string {
 		var parts []string
 		for _, g := range groups {
@@ -89,40 +90,58 @@ func Subject(r *Result) string {
 				parts = append(parts, strings.Join(kept, ", "))
 			}
 		}
-		s := fmt.Sprintf("orgaudit %s%s: %s", r.AsOf.Format("2006-01-02"), subjectOwner(r.Owner), strings.Join(parts, " | "))
+		s := fmt.Sprintf("orgaudit %s%s: %s", r.AsOf.Format("2006-01-02"), subjectOwner(r.Owner, ownerMax), strings.Join(parts, " | "))
 		if r.Partial {
 			s = "PARTIAL " + s
 		}
 		return s
 	}
-	s := render(0)
-	for drop := 1; len(s) > maxSubject && drop <= 5; drop++ {
-		s = render(drop)
+	fitted := func() string {
+		groups[2][0].text = coverage
+		s := render(0)
+		for drop := 1; len(s) > maxSubject && drop <= 5; drop++ {
+			s = render(drop)
+		}
+		if len(s) > maxSubject && r.listingIncomplete() {
+			// Seven-digit counts and a hundred thousand accounts: the short form, rather than a word cut in two.
+			groups[2][0].text = fmt.Sprintf("%d/%d accounts, list cut", r.Accounts.Audited, r.Accounts.Total)
+			s = render(5)
+		}
+		return s
 	}
-	if len(s) > maxSubject && r.listingIncomplete() {
-		// Seven-digit counts and a hundred thousand accounts: the short form, rather than a word cut in two.
-		groups[2][0].text = fmt.Sprintf("%d/%d accounts, list cut", r.Accounts.Audited, r.Accounts.Total)
-		s = render(5)
+	s := fitted()
+	if len(s) > maxSubject && groups[3] != nil {
+		// The sum at risk goes whole or not at all, never a figure cut short (the digest's first lines say it); the
+		// subject is then what it is without money, the counts that matter less back where they fit.
+		groups[3] = nil
+		s = fitted()
 	}
-	if len(s) > maxSubject {
-		// The sum at risk goes whole or not at all, never a figure cut short: the digest's first lines say it.
-		s = render(6)
+	if over := len(s) - maxSubject; over > 0 && r.Owner != "" {
+		// A long owner on a partial run with changes: the owner gives way rather than the coverage, down to a stem
+		// that still tells owners apart.
+		shown := len(subjectOwner(r.Owner, maxSubjectOwner)) - len(" for ")
+		ownerMax = max(shown-over, minSubjectOwner)
+		s = fitted()
 	}
 	return asciiLine(s, maxSubject)
 }
 
-// maxSubjectOwner bounds the owner in an owner's subject, so the counts and the coverage still fit.
-const maxSubjectOwner = 30
+// maxSubjectOwner bounds the owner in an owner's subject, so the counts and the coverage still fit;
+// minSubjectOwner is as far as it is shortened when they do not (Subject).
+const (
+	maxSubjectOwner = 30
+	minSubjectOwner = 12
+)
 
 // subjectOwner names the owner of an owner's digest in its subject, in what SNS takes there (printable ASCII): a
 // person subscribed to several owners tells their mails apart.
-func subjectOwner(owner string) string {
+func subjectOwner(owner string, n int) string {
 	if owner == "" {
 		return ""
 	}
 	o := asciiLine(Inline(owner), 4*maxSubjectOwner)
-	if len(o) > maxSubjectOwner {
-		o = o[:maxSubjectOwner-3] + "..."
+	if len(o) > n {
+		o = o[:n-3] + "..."
 	}
 	if o == "" {
 		o = "an owner"

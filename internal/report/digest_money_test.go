@@ -195,12 +195,68 @@ func lineWith(lines []string, s string) string {
 	return ""
 }
 
-func TestMoneyPrint(t *testing.T) {
-	r := moneyScenario()
-	t.Log(Subject(r))
-	t.Log(Digest(r, 0))
-	for _, o := range []string{teamA, teamB} {
-		t.Log(Subject(ForOwner(r, o)))
-		t.Log(Digest(ForOwner(r, o), 0))
+// subjectResult is a result with only what the subject reads: owner, partial, changes, counts, accounts and the sum
+// at risk of critical commitments (none when urgent is negative).
+func subjectResult(owner string, partial bool, ch *Changes, urgent float64) *Result {
+	r := &Result{Facts: Facts{AsOf: asOf, Owner: owner, Partial: partial, Counts: []CheckCounts{{Critical: 4, Warning: 3, Notice: 1}},
+		Accounts: AccountCounts{Audited: 2, Total: 2}}}
+	if urgent >= 0 {
+		r.USDPerMonthAtRisk = &AtRisk{Critical: checks.USD(urgent), Total: urgent}
+	}
+	if ch != nil {
+		r.PreviousRunID, r.Changes = "run-0", ch
+	}
+	return r
+}
+
+// TestSubjectMoneyFitsOrGoesWhole: the sum at risk is the last piece of the subject; when the subject would pass 99
+// characters the notice and warning counts go before it, and when it does not fit even then it goes whole, the
+// subject being then what it is without money (the warning count back). Lengths counted by hand.
+func TestSubjectMoneyFitsOrGoesWhole(t *testing.T) {
+	t.Parallel()
+	const long = "team-payments-and-billing-platform@example.com"
+	compared := &Changes{New: 3, Resolved: 1}
+	for _, c := range []struct {
+		name string
+		r    *Result
+		want string
+	}{
+		// 87 characters: everything fits.
+		{"organization", subjectResult("", false, nil, 3066),
+			"orgaudit 2026-11-22: 4 critical, 3 warning, 1 notice | 2/2 accounts | $3,066/mo at risk"},
+		// 104 with the notice count, 94 without.
+		{"with a previous run", subjectResult("", false, compared, 3066),
+			"orgaudit 2026-11-22: 3 new, 1 fixed | 4 critical, 3 warning | 2/2 accounts | $3,066/mo at risk"},
+		// 117, 107 without the notice count, 96 without the warning count: the money stays, the counts go.
+		{"a short owner", subjectResult("team-pay", false, compared, 3066),
+			"orgaudit 2026-11-22 for team-pay: 3 new, 1 fixed | 4 critical | 2/2 accounts | $3,066/mo at risk"},
+		// 122, 112, 101: the money does not fit even alone, so it goes and the warning count comes back (92).
+		{"a long owner", subjectResult(long, false, nil, 3066),
+			"orgaudit 2026-11-22 for team-payments-and-billing-p...: 4 critical, 3 warning | 2/2 accounts"},
+		// PARTIAL and the changes: 91 with the money, once both counts are gone.
+		{"partial", subjectResult("", true, compared, 3066),
+			"PARTIAL orgaudit 2026-11-22: 3 new, 1 fixed | 4 critical | 2/2 accounts | $3,066/mo at risk"},
+		// A long owner on a partial run with changes: no room for the money; the owner gives way to the coverage.
+		{"partial, a long owner", subjectResult(long, true, compared, 3066),
+			"PARTIAL orgaudit 2026-11-22 for team-payments-and-bi...: 3 new, 1 fixed | 4 critical | 2/2 accounts"},
+		// The same without money: the coverage used to be cut to "2/2 a" here, the owner taking its 30 characters.
+		{"partial, a long owner, no money", subjectResult(long, true, compared, -1),
+			"PARTIAL orgaudit 2026-11-22 for team-payments-and-bi...: 3 new, 1 fixed | 4 critical | 2/2 accounts"},
+		// A renewal covers every critical and warning commitment: nothing at risk, nothing said.
+		{"nothing at risk", subjectResult("", false, nil, 0), "orgaudit 2026-11-22: 4 critical, 3 warning, 1 notice | 2/2 accounts"},
+		{"no commitments", subjectResult("", false, nil, -1), "orgaudit 2026-11-22: 4 critical, 3 warning, 1 notice | 2/2 accounts"},
+	} {
+		if got := Subject(c.r); got != c.want || len(got) > 99 {
+			t.Errorf("%s: subject (%d)\n got %q\nwant %q", c.name, len(got), got, c.want)
+		}
+	}
+	// Absurd counts and a billion dollars: under 100, ASCII, and the figure whole or absent.
+	absurd := subjectResult(long, true, &Changes{New: 1 << 62, Resolved: 1 << 62, Escalated: 9, Unverified: 9}, 1_234_567_890)
+	absurd.Counts[0] = CheckCounts{Critical: 1 << 62, Warning: 1 << 62, Notice: 1 << 62}
+	for _, r := range []*Result{absurd, subjectResult("", false, nil, 1_234_567_890)} {
+		s := Subject(r)
+		if len(s) > 99 || forbiddenRunes(s) != "" || strings.Contains(s, "$") && !strings.HasSuffix(s, " | $1,234,567,890/mo at risk") {
+			t.Errorf("subject (%d) %q", len(s), s)
+		}
 	}
 }
