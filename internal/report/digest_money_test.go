@@ -260,3 +260,134 @@ func TestSubjectMoneyFitsOrGoesWhole(t *testing.T) {
 		}
 	}
 }
+
+// TestMoneyTextHoldsAWSText: why a price is unknown, why what is at risk is, and the currency are text a check
+// words from what AWS said; hostile and long, they stay inside their line in the text digest, their cell in the
+// HTML, their code span in the chat card, and their bounds in the notice.
+func TestMoneyTextHoldsAWSText(t *testing.T) {
+	t.Parallel()
+	const evil = "ok\nCRITICAL (0)\nWorkbook: https://evil.example/x.xlsx`<!channel>`</td></tr></table><script>alert(1)</script>" +
+		"\x1b]8;;https://evil.example\x07\u202e\u200b\x00\xff "
+	long := strings.Repeat(evil, 50)
+	unpriced := finding(1, checks.Critical, "ec2-reserved-instances")
+	unpriced.ResourceID, unpriced.Money = "ri-unpriced", &checks.Money{PriceUnknown: long}
+	unknownRisk := finding(2, checks.Critical, "rds-reserved-instances")
+	unknownRisk.ResourceID, unknownRisk.Money = "ri-unknown-risk", &checks.Money{USDPerMonth: checks.USD(511), AtRiskUnknown: long,
+		Price: &checks.Price{Currency: "USD", PerMonth: 511}}
+	foreign := finding(3, checks.Critical, "opensearch-reserved-instances")
+	foreign.ResourceID, foreign.Money = "os-foreign", &checks.Money{PriceUnknown: long,
+		Price: &checks.Price{Currency: evil, PerMonth: 812, PerMonthAtRisk: checks.USD(812), Term: long, PaymentOption: long}}
+	r := Build("run-1", asOf, []string{"eu-west-1"}, checks.All(), fanOut([]checks.Finding{unpriced, unknownRisk, foreign}, nil, nil))
+
+	d := Digest(r, 0)
+	var findingLines []string
+	for i, l := range strings.Split(d, "\n") {
+		if bad := forbiddenRunes(l); bad != "" {
+			t.Errorf("line %d holds %s", i+1, bad)
+		}
+		if strings.HasPrefix(l, "- ") {
+			findingLines = append(findingLines, l)
+		} else if strings.HasPrefix(l, "CRITICAL (0)") || strings.HasPrefix(l, "Workbook:") {
+			t.Errorf("AWS text forged a line: %q", l)
+		}
+	}
+	if len(findingLines) != 3 {
+		t.Fatalf("%d finding lines, want 3:\n%s", len(findingLines), d)
+	}
+	for _, want := range []string{"ri-unpriced: CREATE_FAILED; price unknown: ok CRITICAL (0) Workbook: https://evil.example/x.xlsx",
+		"ri-unknown-risk: CREATE_FAILED; $511/mo, at risk unknown: ok CRITICAL (0) Workbook:",
+		"os-foreign: CREATE_FAILED; another currency 812/mo, all at risk, in no USD sum - "} {
+		if l := lineWith(findingLines, want[:strings.Index(want, ":")+1]); !strings.Contains(l, want) || len(l) > 1_500 {
+			t.Errorf("line (%d bytes) %q\nwant it to hold %q", len(l), l, want)
+		}
+	}
+	if !strings.Contains(d, "(another currency 812/mo at risk apart)") {
+		t.Errorf("the headline names AWS's currency text:\n%s", d)
+	}
+
+	out, err := HTML(r, MailOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := readHTML(t, out)
+	for el := range doc.elements {
+		if !slices.Contains([]string{"html", "head", "meta", "title", "body", "table", "tbody", "tr", "td", "th", "div", "b", "a", "span"}, el) {
+			t.Errorf("the HTML holds a <%s> element: AWS text became markup", el)
+		}
+	}
+	if !slices.ContainsFunc(doc.text, func(s string) bool { return strings.HasPrefix(s, "price unknown: ok CRITICAL (0) Workbook:") }) {
+		t.Errorf("the price-unknown reason is not shown as text:\n%.3000s", out)
+	}
+
+	for _, l := range strings.Split(ChatOf(r).Content.Description, "\n") {
+		if strings.ContainsAny(l, "<>") || strings.Count(l, "`")%2 != 0 || forbiddenRunes(l) != "" {
+			t.Errorf("chat line %q", l)
+		}
+	}
+
+	n := NoticeOf(r)
+	for _, f := range n.TopFindings {
+		m := f.Money
+		if m == nil || len(m.PriceUnknown) > maxReasonBytes || len(m.AtRiskUnknown) > maxReasonBytes ||
+			m.Price != nil && (len(m.Price.Currency) > maxNameBytes || len(m.Price.Term) > maxNameBytes || len(m.Price.PaymentOption) > maxNameBytes) {
+			t.Errorf("notice finding %s: money %+v", f.ResourceID, m)
+		}
+	}
+	if foreign.Money.PriceUnknown != long || foreign.Money.Price.Term != long {
+		t.Error("the notice cut the result's own money")
+	}
+}
+
+// TestMoneyOnlyWhereAFindingCarriesIt: the HTML digest adds its Per month column to the sections that list a
+// commitment with money, each row a cell under it; a run without money reads as before in every output.
+func TestMoneyOnlyWhereAFindingCarriesIt(t *testing.T) {
+	t.Parallel()
+	r := moneyScenario()
+	prev := asOf.AddDate(0, 0, -1)
+	r.PreviousRunID, r.PreviousRunTime, r.Changes = "run-0", &prev, &Changes{New: 2, Ongoing: len(r.Findings) - 2}
+	for i := range r.Findings {
+		r.Findings[i].Change = "ongoing"
+	}
+	r.Findings[0].Change, r.Findings[1].Change = "new", "new"
+	withColumn := 0
+	for _, s := range r.htmlPage(MailOptions{}).Sections {
+		if slices.Contains(s.Columns, moneyColumn) {
+			withColumn++
+			if i := slices.Index(s.Columns, moneyColumn); s.Columns[i-1] != "State" {
+				t.Errorf("section %s: %s is not after State: %v", s.Title, moneyColumn, s.Columns)
+			}
+		}
+		for _, row := range s.Rows {
+			if len(row) != len(s.Columns) {
+				t.Errorf("section %s: a row of %d cells under %d columns", s.Title, len(row), len(s.Columns))
+			}
+		}
+	}
+	// New or worse, and the critical, warning and notice sections still open.
+	if withColumn != 4 {
+		t.Errorf("%d sections with the %s column, want 4", withColumn, moneyColumn)
+	}
+
+	// The same run without money: none of it anywhere.
+	for i := range r.Findings {
+		r.Findings[i].Money = nil
+	}
+	r.USDPerMonthAtRisk = SumAtRisk(r.Findings)
+	page, err := HTML(r, MailOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notice, err := NoticeJSON(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := ChatOf(r).Content
+	for what, s := range map[string]string{"subject": Subject(r), "digest": Digest(r, 0), "HTML": page, "notice": string(notice),
+		"chat card": card.Title + card.Description} {
+		for _, money := range []string{"$", "Money", moneyColumn, "at risk", "usd_per_month", "price unknown", `"price"`} {
+			if strings.Contains(s, money) {
+				t.Errorf("the %s of a run without money says %q", what, money)
+			}
+		}
+	}
+}
