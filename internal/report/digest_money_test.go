@@ -98,7 +98,7 @@ func TestMoneyInTheSubjectAndTheDigest(t *testing.T) {
 	}
 }
 
-// TestOwnerDigestsSumOnlyTheirAccounts: each owner's subject, headline and chat card sum only that owner's
+// TestOwnerDigestsSumOnlyTheirAccounts: each owner's subject, text and HTML headline and chat card sum only that owner's
 // commitments: team-a $511 + $511 = $1,022 with the $512 notice; team-b $2,044 + $0 with the EUR and the unpriced one.
 func TestOwnerDigestsSumOnlyTheirAccounts(t *testing.T) {
 	t.Parallel()
@@ -115,6 +115,9 @@ func TestOwnerDigestsSumOnlyTheirAccounts(t *testing.T) {
 		}
 		if d := Digest(o, 0); !strings.Contains(d, "\nMoney: "+c.headline+"\n") {
 			t.Errorf("%s's digest lacks the headline %q:\n%s", c.owner, c.headline, d)
+		}
+		if page, err := HTML(o, MailOptions{}); err != nil || !strings.Contains(page, "<b>Money:</b> "+c.headline+"</div>") {
+			t.Errorf("%s's HTML digest lacks the headline %q (%v)", c.owner, c.headline, err)
 		}
 		card := ChatOf(o).Content
 		if !strings.Contains(card.Title, strings.TrimPrefix(c.subject, "orgaudit 2026-11-22 for "+c.owner+":")) ||
