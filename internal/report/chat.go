@@ -45,8 +45,8 @@ type ChatContent struct {
 	Keywords    []string `json:"keywords,omitempty"`
 }
 
-// ChatOf is r as a chat card: the subject as title; the counts, the changes, the coverage and the most severe
-// findings as description; what to do next (open the workbook, read why cells failed, fix or suppress what is new).
+// ChatOf is r as a chat card: the subject as title (with the sum at risk); the counts, the run's money, the changes,
+// the coverage and the most severe findings (a commitment with its money) as description; what to do next (open the workbook, read why cells failed, fix or suppress what is new).
 // Text from AWS sits in code spans, where neither Slack's nor Teams' markdown acts on it, with the characters that
 // could end the span or open a Slack control sequence (` < >) replaced by look-alikes.
 func ChatOf(r *Result) ChatNotification {
@@ -64,6 +64,9 @@ func ChatOf(r *Result) ChatNotification {
 		line("*Scope:* narrowed by choice (%s)", field(r.Narrowed, maxScopeBytes))
 	}
 	line("*Findings:* %d critical, %d warning, %d notice", crit, warn, notice)
+	if m := r.moneyHeadline(); m != "" {
+		line("*Money:* %s", m)
+	}
 	if r.compared() {
 		ch := r.Changes
 		line("*Since %s:* %d new, %d worse, %d fixed, %d could not be re-checked", r.previousWhen("2006-01-02"), ch.New, ch.Escalated, ch.Resolved, ch.Unverified)
@@ -78,8 +81,12 @@ func ChatOf(r *Result) ChatNotification {
 		listed := 0
 		for i := range r.Findings[:min(len(r.Findings), maxChatFindings)] {
 			f := &r.Findings[i]
-			l := fmt.Sprintf("• %s %s %s (%s) %s: %s - %s\n", f.Severity, chatCode(f.Check, maxNameBytes), chatCode(nameOr(f.AccountName, "-"), 60),
-				chatCode(f.AccountID, maxNameBytes), chatCode(f.Region, maxNameBytes), chatCode(f.ResourceID, 120), chatCode(f.Reason, 200))
+			money := ""
+			if m := findingMoney(f, chatCode); m != "" {
+				money = " (" + m + ")"
+			}
+			l := fmt.Sprintf("• %s %s %s (%s) %s: %s%s - %s\n", f.Severity, chatCode(f.Check, maxNameBytes), chatCode(nameOr(f.AccountName, "-"), 60),
+				chatCode(f.AccountID, maxNameBytes), chatCode(f.Region, maxNameBytes), chatCode(f.ResourceID, 120), money, chatCode(f.Reason, 200))
 			// Room is kept for the line that counts the rest.
 			if utf8.RuneCountInString(d.String())+utf8.RuneCountInString(l)+60 > maxChatDescription {
 				break

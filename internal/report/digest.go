@@ -37,9 +37,12 @@ const maxSubject = 99
 // Subject is the email subject: ASCII, one line, under SNS's 100 characters. With a previous run to compare with it
 // leads with the change ("3 new, 1 fixed"), then the counts, then the coverage; on a run with nothing to compare with
 // it says "no previous run" instead of calling every finding new; without history it is the counts and the coverage.
+// Last comes the sum the critical and warning commitments put at risk ("$3,066/mo at risk"), when it is not zero.
 // When the numbers are too long for one subject, the pieces that matter least go first: the notice count, the
-// unverified count, the escalated count, "no previous run", the warning count. PARTIAL (Result.Partial: something the
-// run set out to audit was not), the new and fixed counts, the critical count and the coverage always stay.
+// unverified count, the escalated count, "no previous run", the warning count, then the sum at risk (whole, never
+// cut: it is the last to go, as it is the one figure a reader cannot work out from the others). PARTIAL
+// (Result.Partial: something the run set out to audit was not), the new and fixed counts, the critical count and the
+// coverage always stay: when they do not fit beside a long owner, the owner is shortened (to minSubjectOwner) first.
 func Subject(r *Result) string {
 	crit, warn, notice := r.Totals()
 	coverage := fmt.Sprintf("%d/%d accounts", r.Accounts.Audited, r.Accounts.Total)
@@ -69,7 +72,11 @@ func Subject(r *Result) string {
 		change = append(change, piece{"no previous run", 4})
 	}
 	counts := []piece{{fmt.Sprintf("%d critical", crit), 0}, {fmt.Sprintf("%d warning", warn), 5}, {fmt.Sprintf("%d notice", notice), 1}}
-	groups := [][]piece{change, counts, {{coverage, 0}}}
+	groups := [][]piece{change, counts, {{coverage, 0}}, nil}
+	if m := subjectAtRisk(r); m != "" {
+		groups[3] = []piece{{m, 6}}
+	}
+	ownerMax := maxSubjectOwner
 	render := func(dropBelow int) string {
 		var parts []string
 		for _, g := range groups {
@@ -83,36 +90,58 @@ func Subject(r *Result) string {
 				parts = append(parts, strings.Join(kept, ", "))
 			}
 		}
-		s := fmt.Sprintf("orgaudit %s%s: %s", r.AsOf.Format("2006-01-02"), subjectOwner(r.Owner), strings.Join(parts, " | "))
+		s := fmt.Sprintf("orgaudit %s%s: %s", r.AsOf.Format("2006-01-02"), subjectOwner(r.Owner, ownerMax), strings.Join(parts, " | "))
 		if r.Partial {
 			s = "PARTIAL " + s
 		}
 		return s
 	}
-	s := render(0)
-	for drop := 1; len(s) > maxSubject && drop <= 5; drop++ {
-		s = render(drop)
+	fitted := func() string {
+		groups[2][0].text = coverage
+		s := render(0)
+		for drop := 1; len(s) > maxSubject && drop <= 5; drop++ {
+			s = render(drop)
+		}
+		if len(s) > maxSubject && r.listingIncomplete() {
+			// Seven-digit counts and a hundred thousand accounts: the short form, rather than a word cut in two.
+			groups[2][0].text = fmt.Sprintf("%d/%d accounts, list cut", r.Accounts.Audited, r.Accounts.Total)
+			s = render(5)
+		}
+		return s
 	}
-	if len(s) > maxSubject && r.listingIncomplete() {
-		// Seven-digit counts and a hundred thousand accounts: the short form, rather than a word cut in two.
-		groups[2][0].text = fmt.Sprintf("%d/%d accounts, list cut", r.Accounts.Audited, r.Accounts.Total)
-		s = render(5)
+	s := fitted()
+	if len(s) > maxSubject && groups[3] != nil {
+		// The sum at risk goes whole or not at all, never a figure cut short (the digest's first lines say it); the
+		// subject is then what it is without money, the counts that matter less back where they fit.
+		groups[3] = nil
+		s = fitted()
+	}
+	if over := len(s) - maxSubject; over > 0 && r.Owner != "" {
+		// A long owner on a partial run with changes: the owner gives way rather than the coverage, down to a stem
+		// that still tells owners apart.
+		shown := len(subjectOwner(r.Owner, maxSubjectOwner)) - len(" for ")
+		ownerMax = max(shown-over, minSubjectOwner)
+		s = fitted()
 	}
 	return asciiLine(s, maxSubject)
 }
 
-// maxSubjectOwner bounds the owner in an owner's subject, so the counts and the coverage still fit.
-const maxSubjectOwner = 30
+// maxSubjectOwner bounds the owner in an owner's subject, so the counts and the coverage still fit;
+// minSubjectOwner is as far as it is shortened when they do not (Subject).
+const (
+	maxSubjectOwner = 30
+	minSubjectOwner = 12
+)
 
 // subjectOwner names the owner of an owner's digest in its subject, in what SNS takes there (printable ASCII): a
 // person subscribed to several owners tells their mails apart.
-func subjectOwner(owner string) string {
+func subjectOwner(owner string, n int) string {
 	if owner == "" {
 		return ""
 	}
 	o := asciiLine(Inline(owner), 4*maxSubjectOwner)
-	if len(o) > maxSubjectOwner {
-		o = o[:maxSubjectOwner-3] + "..."
+	if len(o) > n {
+		o = o[:n-3] + "..."
 	}
 	if o == "" {
 		o = "an owner"
@@ -125,7 +154,8 @@ func subjectOwner(owner string) string {
 func (r *Result) compared() bool { return r.Changes != nil && r.PreviousRunID != "" }
 
 // Digest is the plain-text email body. Its first lines are the run's warnings (a suppressions file not applied, a
-// history not read), then the header, then what changed since the previous run: "NEW OR WORSE SINCE <date>",
+// history not read), then the header (with the run's money at risk, moneyHeadline, when it has commitment findings
+// that carry money), then what changed since the previous run: "NEW OR WORSE SINCE <date>",
 // "FIXED", "COULD NOT RE-CHECK"; then the findings still open, by severity with their age (only counts per check
 // with DigestChangesOnly); then what was not audited and why; then the suppressions (rules expired since the
 // previous run or expiring within 7 days). A run with nothing to compare with says why once and lists its findings
@@ -162,6 +192,9 @@ func Digest(r *Result, limit int) string {
 		fmt.Fprintf(&head, " (%d more suppressed, not counted)", n)
 	}
 	head.WriteString("\n")
+	if m := r.moneyHeadline(); m != "" {
+		fmt.Fprintf(&head, "Money: %s\n", m)
+	}
 	switch {
 	case r.compared():
 		ch := r.Changes
@@ -569,7 +602,8 @@ func fit(s string, limit int) string {
 	return truncate(s[:cut]+note, limit)
 }
 
-// findingLine says what, where, and why in one line an engineer can act on; age, when set, follows the state.
+// findingLine says what, where, and why in one line an engineer can act on; age, when set, follows the state, then a
+// commitment's money (findingMoney): "12 days left, open 3 days; $1,022/mo, $511 at risk - reason".
 func (r *Result) findingLine(f *checks.Finding, age string) string {
 	var b strings.Builder
 	b.WriteString(findingWhere(f))
@@ -590,6 +624,9 @@ func (r *Result) findingLine(f *checks.Finding, age string) string {
 	}
 	if age != "" {
 		fmt.Fprintf(&b, ", %s", age)
+	}
+	if m := findingMoney(f, field); m != "" {
+		fmt.Fprintf(&b, "; %s", m)
 	}
 	if reason := field(f.Reason, maxReasonBytes); reason != "" {
 		fmt.Fprintf(&b, " - %s", reason)

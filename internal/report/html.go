@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/orgaudit/orgaudit/internal/checks"
@@ -73,11 +74,13 @@ func HTML(r *Result, o MailOptions) (string, error) {
 
 type htmlPage struct {
 	Subject, Title, RunLine, Partial string
-	Warnings                         []string
-	Stats                            []htmlStat
-	Lines                            []string
-	Workbook                         htmlWorkbook
-	Sections                         []htmlSection
+	// Money is the run's money at risk (moneyHeadline), shown under the counts.
+	Money    string
+	Warnings []string
+	Stats    []htmlStat
+	Lines    []string
+	Workbook htmlWorkbook
+	Sections []htmlSection
 }
 
 type htmlStat struct{ Label, Value, Color, Tint string }
@@ -129,6 +132,19 @@ func (r *Result) htmlPage(o MailOptions) htmlPage {
 		accounts.Value, accounts.Label = "own", "account only"
 	}
 	p.Stats = append(p.Stats, accounts)
+	if a := r.USDPerMonthAtRisk; a != nil {
+		_, c := a.Of(checks.Critical)
+		_, w := a.Of(checks.Warning)
+		if c || w {
+			risk := htmlStat{Label: "a month at risk (critical and warning)", Value: dollars(a.Urgent()), Color: severityColors[checks.Critical][0],
+				Tint: severityColors[checks.Critical][1]}
+			if a.Urgent() == 0 {
+				risk.Color, risk.Tint = neutralColor, neutralTint
+			}
+			p.Stats = append(p.Stats, risk)
+		}
+	}
+	p.Money = r.moneyHeadline()
 	if r.compared() {
 		ch := r.Changes
 		p.Stats = append(p.Stats, htmlStat{Label: "new or worse", Value: fmt.Sprint(ch.New + ch.Escalated), Color: neutralColor, Tint: neutralTint},
@@ -198,8 +214,26 @@ func webURL(u string) string {
 
 var findingColumns = []string{"Account", "Region", "Check", "Resource", "Detail", "State", "Reason"}
 
-// findingCells are a finding's cells under findingColumns; age, when set, follows the state.
-func (r *Result) findingCells(f *checks.Finding, age string) []htmlCell {
+// moneyColumn follows State in a section that lists a commitment with money (withMoney): its USD per month and what
+// is at risk (findingMoney). A section without one has the columns it always had.
+const moneyColumn = "Per month"
+
+// columnsFor are findingColumns, with moneyColumn when money is set.
+func columnsFor(money bool) []string {
+	if !money {
+		return findingColumns
+	}
+	i := slices.Index(findingColumns, "State") + 1
+	return slices.Concat(findingColumns[:i], []string{moneyColumn}, findingColumns[i:])
+}
+
+// withMoney says whether one of the findings idx selects carries money.
+func withMoney(fs []checks.Finding, idx []int) bool {
+	return slices.ContainsFunc(idx, func(i int) bool { return fs[i].Money != nil })
+}
+
+// findingCells are a finding's cells under columnsFor(money); age, when set, follows the state.
+func (r *Result) findingCells(f *checks.Finding, age string, money bool) []htmlCell {
 	detail := ""
 	if c, ok := r.check(f.Check); ok {
 		detail = field(c.DigestDetail(f), maxDetailBytes)
@@ -218,14 +252,29 @@ func (r *Result) findingCells(f *checks.Finding, age string) []htmlCell {
 	if name := field(f.ResourceName, maxNameBytes); name != "" && name != resource {
 		resource += fmt.Sprintf(" %q", name)
 	}
-	return []htmlCell{
+	cells := []htmlCell{
 		{Text: accountText(f.AccountName, f.AccountID)},
 		{Text: field(f.Region, maxNameBytes), NoWrap: true},
 		{Text: field(f.Check, maxNameBytes)},
 		{Text: resource, Link: webURL(f.ConsoleURL)},
 		{Text: detail},
 		{Text: state, Bold: f.DaysLeft != nil, NoWrap: f.DaysLeft != nil},
-		{Text: field(f.Reason, maxReasonBytes)},
+	}
+	if money {
+		cells = append(cells, htmlCell{Text: findingMoney(f, field), Bold: atRisk(f.Money)})
+	}
+	return append(cells, htmlCell{Text: field(f.Reason, maxReasonBytes)})
+}
+
+// atRisk says m puts some money at risk, in USD or in its own currency: its figure is shown in bold.
+func atRisk(m *checks.Money) bool {
+	switch {
+	case m == nil:
+		return false
+	case m.USDPerMonthAtRisk != nil:
+		return *m.USDPerMonthAtRisk > 0
+	default:
+		return m.Price != nil && m.Price.PerMonthAtRisk != nil && *m.Price.PerMonthAtRisk > 0
 	}
 }
 
@@ -240,7 +289,8 @@ func (r *Result) severityHTML(rows int, keep func(*checks.Finding) bool, suffix 
 	var out []htmlSection
 	for _, sev := range checks.Severities {
 		colors := severityColors[sev]
-		s := htmlSection{Color: colors[0], Tint: colors[1], Columns: findingColumns}
+		money := withMoney(fs, slices.DeleteFunc(slices.Clone(order), func(i int) bool { return fs[i].Severity != sev }))
+		s := htmlSection{Color: colors[0], Tint: colors[1], Columns: columnsFor(money)}
 		n := 0
 		for _, i := range order {
 			f := &fs[i]
@@ -253,7 +303,7 @@ func (r *Result) severityHTML(rows int, keep func(*checks.Finding) bool, suffix 
 				if withAge && f.AgeDays != nil {
 					age = openFor(*f.AgeDays)
 				}
-				s.Rows = append(s.Rows, r.findingCells(f, age))
+				s.Rows = append(s.Rows, r.findingCells(f, age, money))
 			}
 		}
 		if n == 0 {
@@ -280,10 +330,11 @@ func (r *Result) severityHTML(rows int, keep func(*checks.Finding) bool, suffix 
 }
 
 func (r *Result) newOrWorseHTML(rows int) htmlSection {
-	s := htmlSection{Title: "New or worse since " + r.previousWhen("2006-01-02"), Color: neutralColor, Tint: neutralTint,
-		Columns: append([]string{"Change"}, findingColumns...)}
 	changed := func(i int) bool { return !stillOpen(&r.Findings[i]) }
 	idx := r.digestOrder(len(r.Findings), func(i int) *checks.Finding { return &r.Findings[i] }, changed)
+	money := withMoney(r.Findings, idx)
+	s := htmlSection{Title: "New or worse since " + r.previousWhen("2006-01-02"), Color: neutralColor, Tint: neutralTint,
+		Columns: append([]string{"Change"}, columnsFor(money)...)}
 	for _, i := range idx {
 		if len(s.Rows) == rows {
 			break
@@ -296,7 +347,7 @@ func (r *Result) newOrWorseHTML(rows int) htmlSection {
 				what = fmt.Sprintf("%s, escalated from %s", f.Severity, from)
 			}
 		}
-		s.Rows = append(s.Rows, append([]htmlCell{{Text: what, Color: severityColors[f.Severity][0], Bold: true}}, r.findingCells(f, "")...))
+		s.Rows = append(s.Rows, append([]htmlCell{{Text: what, Color: severityColors[f.Severity][0], Bold: true}}, r.findingCells(f, "", money)...))
 	}
 	s.Title += fmt.Sprintf(" (%d)", len(idx))
 	if len(idx) == 0 {
@@ -484,6 +535,9 @@ var htmlTemplate = template.Must(template.New("digest").Parse(`<!DOCTYPE html>
 </tr></table>
 </td></tr>
 <tr><td style="padding:0 24px 8px 24px;font-size:13px;color:#475467;">
+{{- if .Money}}
+<div style="padding-bottom:4px;font-size:14px;color:#101828;"><b>Money:</b> {{.Money}}</div>
+{{- end}}
 {{- range .Lines}}
 <div>{{.}}</div>
 {{- end}}

@@ -29,8 +29,8 @@ func Audience(r *Result) string {
 // maxNoticeFindings is how many of the most severe findings a Notice carries; the workbook has them all.
 const maxNoticeFindings = 20
 
-// Notice is the digest for automation (the sqs and lambda bodies): the run, whom it is for, the counts, the changes,
-// the most severe findings and where the workbook is. Text from AWS is cut to bounds, so a Notice stays small
+// Notice is the digest for automation (the sqs and lambda bodies): the run, whom it is for, the counts, the money at
+// risk, the changes, the most severe findings (a commitment with its money) and where the workbook is. Text from AWS is cut to bounds, so a Notice stays small
 // (about 20 KB at most) whatever the organization holds.
 type Notice struct {
 	Schema   string    `json:"schema"`
@@ -46,6 +46,9 @@ type Notice struct {
 	Accounts       AccountCounts   `json:"accounts"`
 	Coverage       CoverageCounts  `json:"coverage"`
 	Findings       SeverityCounts  `json:"findings"`
+	// USDPerMonthAtRisk is the result's usd_per_month_at_risk (for an owner, that owner's commitments only); absent
+	// when the run has no commitment findings.
+	USDPerMonthAtRisk *AtRisk `json:"usd_per_month_at_risk,omitempty"`
 	// Changes are against PreviousRunID; absent without history, and on a first run (nothing to compare with).
 	Changes       *Changes `json:"changes,omitempty"`
 	PreviousRunID string   `json:"previous_run_id,omitempty"`
@@ -84,6 +87,9 @@ type NoticeFinding struct {
 	// Change is new, escalated or ongoing when the run compared with a previous one.
 	Change     string `json:"change,omitempty"`
 	ConsoleURL string `json:"console_url,omitempty"`
+	// Money is a commitment's, as in the result (usd_per_month, usd_per_month_at_risk, price_unknown, ...); a
+	// finding that is no commitment has none of these fields.
+	*checks.Money
 }
 
 // NoticeWorkbook is where the workbook is. URL, a presigned link, is only in the organization's notice (ForOwner
@@ -109,6 +115,14 @@ func NoticeOf(r *Result) Notice {
 			Error: truncate(p.Error, maxMessageBytes), Detail: truncate(p.Detail, maxReasonBytes)})
 	}
 	n.Narrowed = truncate(r.Narrowed, maxScopeBytes)
+	if a := r.USDPerMonthAtRisk; a != nil {
+		c := *a
+		c.OtherCurrencies = nil
+		for _, o := range a.OtherCurrencies {
+			c.OtherCurrencies = append(c.OtherCurrencies, CurrencyAtRisk{Currency: truncate(o.Currency, maxNameBytes), Total: o.Total})
+		}
+		n.USDPerMonthAtRisk = &c
+	}
 	if r.compared() {
 		ch := *r.Changes
 		n.Changes, n.PreviousRunID = &ch, r.PreviousRunID
@@ -121,7 +135,7 @@ func NoticeOf(r *Result) Notice {
 			ResourceType: truncate(f.ResourceType, maxNameBytes), ResourceID: truncate(f.ResourceID, maxNameBytes),
 			ResourceName: truncate(f.ResourceName, maxNameBytes), Status: truncate(f.Status, maxNameBytes),
 			Reason: truncate(f.Reason, maxReasonBytes), ExpiresAt: f.ExpiresAt, DaysLeft: f.DaysLeft, Change: f.Change,
-			ConsoleURL: truncate(f.ConsoleURL, maxURLBytes)})
+			ConsoleURL: truncate(f.ConsoleURL, maxURLBytes), Money: noticeMoney(f.Money)})
 	}
 	n.TopFindingsOmitted = len(r.Findings) - len(n.TopFindings)
 	if loc := r.Report; loc != nil {
@@ -132,6 +146,26 @@ func NoticeOf(r *Result) Notice {
 		n.OwnersPastCap = len(r.OwnerDigests.PastCap)
 	}
 	return n
+}
+
+// noticeMoney is a copy of m with its text cut to bounds, as every text of a Notice is; nil for nil.
+func noticeMoney(m *checks.Money) *checks.Money {
+	if m == nil {
+		return nil
+	}
+	c := *m
+	c.PriceUnknown, c.AtRiskUnknown = truncate(m.PriceUnknown, maxReasonBytes), truncate(m.AtRiskUnknown, maxReasonBytes)
+	if p := m.Price; p != nil {
+		cp := *p
+		cp.Currency, cp.Term, cp.PaymentOption = truncate(p.Currency, maxNameBytes), truncate(p.Term, maxNameBytes), truncate(p.PaymentOption, maxNameBytes)
+		c.Price = &cp
+	}
+	if od := m.OnDemand; od != nil {
+		cod := *od
+		cod.OnDemandUnknown = truncate(od.OnDemandUnknown, maxReasonBytes)
+		c.OnDemand = &cod
+	}
+	return &c
 }
 
 // maxURLBytes bounds a console link a check wrote; a presigned workbook link (some 1,500 bytes with a session
