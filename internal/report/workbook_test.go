@@ -49,7 +49,7 @@ func TestWorkbookLayout(t *testing.T) {
 	caps := map[string][]float64{}
 	for _, c := range checks.All() {
 		sheets[c.Name()] = FindingColumns(c)
-		for _, col := range sheetColumns(c) {
+		for _, col := range sheetColumns(c, false) {
 			caps[c.Name()] = append(caps[c.Name()], cmp.Or(col.Width, maxColumnWidth))
 		}
 	}
