@@ -69,7 +69,7 @@ func TestWorkbookAsAPersonSeesIt(t *testing.T) {
 			t.Errorf("%s %s: first seen %s not shown as a date", fd.Check, fd.ResourceID, fd.FirstSeen.UTC().Format("2006-01-02 15:04"))
 		}
 	}
-	for _, want := range []string{r.Resolved[0].LastSeen.Format("2006-01-02 15:04"), r.Suppressed[0].Suppression.Expires, "Findings per run", "Commitments ending per month",
+	for _, want := range []string{r.Resolved[0].LastSeen.Format("2006-01-02 15:04"), r.Suppressed[0].Suppression.Expires, "Findings per run", monthChartTitle,
 		"matched nothing (stale)", "expired since the previous run", "expires within 7 days"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("%q is not on any page", want)

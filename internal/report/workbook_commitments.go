@@ -176,6 +176,9 @@ func endingByMonth(asOf time.Time, cs []commitment) (rows []monthRow, total mont
 	return rows, total
 }
 
+// monthChartTitle heads the chart of the month table.
+const monthChartTitle = "USD per month ending, at risk and covered"
+
 // chartRows are the rows the month chart spans from the month table's header: it is 300 pixels high, a row 20.
 const chartRows = 16
 
@@ -239,7 +242,12 @@ func writeCommitmentsSheet(f *excelize.File, st *styles, r *Result, cs []checks.
 			return sw.SetRow(cellName(1, rowNum), row, opts...)
 		},
 		prepare: func(sheet string, below int) error {
-			if len(months) == 0 {
+			// The bars are the lapsed row and the months: not the commitments without an end, not the total.
+			bars := len(months)
+			if bars > 0 && months[bars-1].label == undatedMonth {
+				bars--
+			}
+			if bars == 0 {
 				return nil // nothing ends: no chart of nothing
 			}
 			monthHeader := monthHeaderAt(below)
@@ -250,7 +258,7 @@ func writeCommitmentsSheet(f *excelize.File, st *styles, r *Result, cs []checks.
 				}
 				return fmt.Sprintf("'%s'!$%s$%d:$%s$%d", sheet, name, from, name, to)
 			}
-			first, last := monthHeader+1, monthHeader+len(months) // the total row is not a bar
+			first, last := monthHeader+1, monthHeader+bars
 			categories := ref(1, first, last)
 			series := func(col int, colour string) excelize.ChartSeries {
 				return excelize.ChartSeries{Name: ref(col, monthHeader, monthHeader), Categories: categories, Values: ref(col, first, last),
@@ -260,7 +268,7 @@ func writeCommitmentsSheet(f *excelize.File, st *styles, r *Result, cs []checks.
 				Type: excelize.ColStacked,
 				Series: []excelize.ChartSeries{series(slices.Index(MonthColumns, AtRiskColumn)+1, "C00000"),
 					series(slices.Index(MonthColumns, "Covered (USD/month)")+1, "2F75B5")},
-				Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "USD per month ending, at risk and covered"}}},
+				Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: monthChartTitle}}},
 				Legend:    excelize.ChartLegend{Position: "bottom"},
 				Dimension: excelize.ChartDimension{Width: 600, Height: 300},
 				YAxis:     excelize.ChartAxis{MajorGridLines: true, NumFmt: excelize.ChartNumFmt{CustomNumFmt: "#,##0"}},

@@ -230,7 +230,7 @@ func moneyRows(r *Result, t summaryTable) {
 	}
 	a := r.USDPerMonthAtRisk
 	t.row()
-	t.header("At risk per month", "Amount", "Currency", "Commitments")
+	t.header("At risk by severity", "Amount", "Currency", "Commitments")
 	for _, sev := range checks.Severities {
 		if m.bySeverity[sev] == 0 {
 			continue
@@ -244,7 +244,7 @@ func moneyRows(r *Result, t summaryTable) {
 	}
 	t.total("Total", total, "USD", n)
 	if m.unpriced > 0 {
-		t.row("Not in the USD sums (price or risk unknown, or another currency)", "", "", m.unpriced)
+		t.row("Not in the USD sums (see Price note)", "", "", m.unpriced)
 	}
 	if a != nil {
 		for _, c := range a.OtherCurrencies {
@@ -252,7 +252,7 @@ func moneyRows(r *Result, t summaryTable) {
 		}
 	}
 	t.row()
-	t.header("Owner", "At risk (USD/month)", "Commitments", "Not in the USD sums")
+	t.header("At risk by owner", "USD per month", "Commitments", "Not in the USD sums")
 	for _, o := range m.owners {
 		t.row(o.owner, o.usd, o.commitments, o.unpriced)
 	}

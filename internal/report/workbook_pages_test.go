@@ -220,7 +220,7 @@ func TestListsContinueOnFurtherSheets(t *testing.T) {
 	if !strings.Contains(sheetText(t, f, last), strings.Join(MonthColumns, " | ")) {
 		t.Errorf("the month table is not on the last Commitments sheet %s:\n%s", last, sheetText(t, f, last))
 	}
-	if chart := chartOf(t, b, last); !strings.Contains(chart, "Commitments ending per month") {
+	if chart := chartOf(t, b, last); !strings.Contains(chart, monthChartTitle) {
 		t.Errorf("the chart of the months does not read sheet %s", last)
 	}
 	res := sheetsOf(f, ResolvedSheet)
