@@ -179,7 +179,7 @@ func TestCommitmentsSheet(t *testing.T) {
 		{"2026-11", "2", "365.00", "219.00", "146.00", "0"},   // ri-b-2d 219 at risk, ri-a-5d 146 covered
 		{"2026-12", "2", "1,095.00", "365.00", "730.00", "1"}, // sp-a-25d; ri-b-20d in EUR
 		{"2027-01", "1", "584.00", "584.00", "0.00", "0"},     // ri-c-40d
-		{"No end date", "1", "0.00", "0.00", "0.00", "1"},     // ri-a-undated, price unknown
+		{"No end date", "1", "", "", "", "1"},                 // ri-a-undated: price unknown, not 0
 		{"Total", "7", "2,117.00", "1,241.00", "876.00", "2"},
 	}
 	if len(rows) < h+1+len(wantMonths) {
@@ -405,6 +405,12 @@ func TestSummaryMoneyAtRisk(t *testing.T) {
 	if total := r.USDPerMonthAtRisk.Total; total != 1241 {
 		t.Errorf("the run's total at risk is %v, want the 1,241 the Summary shows", total)
 	}
+	if i := slices.IndexFunc(rows, func(row []string) bool { return len(row) > 0 && row[0] == AtRiskSummaryRow }); i < 0 ||
+		!slices.Equal(rows[i], []string{AtRiskSummaryRow, "1,241.00"}) || i > slices.IndexFunc(rows, func(row []string) bool { return len(row) > 0 && row[0] == "Check" }) {
+		t.Errorf("no line %q of 1,241.00 above the counts by check:\n%s", AtRiskSummaryRow, sheetText(t, x, SummarySheet))
+	} else {
+		assertMoneyCell(t, x, SummarySheet, cellName(2, i+1))
+	}
 	wantOwners := [][]string{
 		{noOwner, "584.00", "1", "0"},  // 333333333333: ri-c-40d
 		{"team-a", "438.00", "4", "1"}, // ri-a-lapsed 73 + sp-a-25d 365 + ri-a-5d 0; ri-a-undated unknown
@@ -484,4 +490,77 @@ func TestOnDemandColumns(t *testing.T) {
 				raw(IncreaseColumn, n), raw(PriceNoteColumn, n))
 		}
 	}
+}
+
+// TestWorkbookMoneyUnknownIsNeverZero: commitments that carry no price (a check that does not price them) show empty
+// money cells with the reason, sums of them are empty or say they are not known, never 0; a run without commitments
+// has no money lines on the Summary.
+func TestWorkbookMoneyUnknownIsNeverZero(t *testing.T) {
+	t.Parallel()
+	r, cs := commitmentScenario()
+	var fs []checks.Finding
+	for _, f := range r.Findings {
+		f.Money = nil
+		fs = append(fs, f)
+	}
+	r = Build("run-unpriced", asOf, []string{"eu-west-1"}, cs, fanOut(fs, nil, nil))
+	x := openChecksWorkbook(t, r, cs)
+	summary, _ := x.GetRows(SummarySheet)
+	row := func(rows [][]string, label string) []string {
+		i := slices.IndexFunc(rows, func(row []string) bool { return len(row) > 0 && row[0] == label })
+		if i < 0 {
+			return nil
+		}
+		return rows[i]
+	}
+	if got := row(summary, AtRiskSummaryRow); !slices.Equal(got, []string{AtRiskSummaryRow, notPriced}) {
+		t.Errorf("Summary line %q, want %q", got, notPriced)
+	}
+	for _, label := range []string{"critical", "Total"} {
+		if got := row(summary, label); len(got) < 3 || got[1] != "" || got[2] != "USD" {
+			t.Errorf("Summary row %q: want an empty amount, not 0", got)
+		}
+	}
+	list, _ := x.GetRows(CommitmentsSheet)
+	for n := 2; n < 2+7; n++ {
+		for _, col := range []string{USDPerHourColumn, USDPerMonthColumn, AtRiskColumn} {
+			if v, _ := x.GetCellValue(CommitmentsSheet, cellAt(t, x, CommitmentsSheet, col, n), excelize.Options{RawCellValue: true}); v != "" {
+				t.Errorf("row %d: %s is %q without a price", n, col, v)
+			}
+		}
+		if v, _ := x.GetCellValue(CommitmentsSheet, cellAt(t, x, CommitmentsSheet, PriceNoteColumn, n)); v != noMoney {
+			t.Errorf("row %d: price note %q, want %q", n, v, noMoney)
+		}
+	}
+	if got := row(list, totalMonth); !slices.Equal(got, []string{totalMonth, "7", "", "", "", "7"}) {
+		t.Errorf("month table total %q, want 7 commitments, no sums, 7 not in them", got)
+	}
+
+	var stacks []checks.Finding
+	for _, f := range fs {
+		if f.Check == "cloudformation-failed-stacks" {
+			stacks = append(stacks, f)
+		}
+	}
+	r = Build("run-stacks", asOf, []string{"eu-west-1"}, cs, fanOut(stacks, nil, nil))
+	x = openChecksWorkbook(t, r, cs)
+	summary, _ = x.GetRows(SummarySheet)
+	if row(summary, AtRiskSummaryRow) != nil || row(summary, "At risk by severity") != nil {
+		t.Errorf("a run without commitments has money lines:\n%s", sheetText(t, x, SummarySheet))
+	}
+}
+
+
+func openChecksWorkbook(t *testing.T, r *Result, cs []checks.Check) *excelize.File {
+	t.Helper()
+	b, err := Workbook(r, cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := excelize.OpenReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { x.Close() })
+	return x
 }

@@ -732,6 +732,11 @@ func writeSummarySheet(f *excelize.File, st *styles, r *Result, continued contin
 		[]any{"Cells failed", r.Coverage.Errors},
 		[]any{"Findings critical / warning / notice", fmt.Sprintf("%d / %d / %d", crit, warn, notice)},
 	)
+	money := moneyOf(r)
+	if money.n > 0 {
+		// The figure a FinOps reader asks for first, on the first page; by severity and owner further down.
+		rows = append(rows, []any{AtRiskSummaryRow, money.atRiskTotal(r.USDPerMonthAtRisk)})
+	}
 	rows = append(rows, continued.summaryRows()...)
 	rows = append(rows, memoryRows(r)...)
 	rows = append(rows, []any{})
@@ -739,7 +744,7 @@ func writeSummarySheet(f *excelize.File, st *styles, r *Result, continued contin
 	for _, c := range r.Counts {
 		rows = append(rows, []any{c.Check, c.Critical, c.Warning, c.Notice, c.Title})
 	}
-	moneyRows(r, summaryTable{header: header, row: add, total: total})
+	money.summaryRows(r.USDPerMonthAtRisk, summaryTable{header: header, row: add, total: total})
 	if len(r.Owners) > 0 {
 		rows = append(rows, []any{})
 		header("Owner", "Critical", "Warning", "Notice", "Failed cells", "Accounts", "Tag unread")

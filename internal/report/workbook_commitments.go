@@ -113,9 +113,11 @@ func commitments(r *Result, cs []checks.Check) []commitment {
 type monthRow struct {
 	label  string
 	ending int
-	// usd, atRisk and covered are sums of what is known in USD; unpriced counts the commitments not in them.
-	usd, atRisk, covered float64
-	unpriced             int
+	// usd, atRisk and covered are sums of what is known in USD, each over as many commitments as its count says;
+	// unpriced counts the commitments not in all three.
+	usd, atRisk, covered    float64
+	nUSD, nAtRisk, nCovered int
+	unpriced                int
 }
 
 func (m *monthRow) add(f *checks.Finding) {
@@ -126,19 +128,29 @@ func (m *monthRow) add(f *checks.Finding) {
 	}
 	if usd != nil {
 		m.usd = checks.Cents(m.usd + *usd)
+		m.nUSD++
 	}
 	if risk != nil {
 		m.atRisk = checks.Cents(m.atRisk + *risk)
+		m.nAtRisk++
 	}
 	if usd == nil || risk == nil {
 		m.unpriced++
 		return
 	}
 	m.covered = checks.Cents(m.covered + *usd - *risk)
+	m.nCovered++
 }
 
+// values are the row's cells: a sum over no known figure is an empty cell, not 0.
 func (m monthRow) values() []any {
-	return []any{m.label, m.ending, m.usd, m.atRisk, m.covered, m.unpriced}
+	sum := func(v float64, n int) any {
+		if n == 0 {
+			return ""
+		}
+		return v
+	}
+	return []any{m.label, m.ending, sum(m.usd, m.nUSD), sum(m.atRisk, m.nAtRisk), sum(m.covered, m.nCovered), m.unpriced}
 }
 
 // endingByMonth sums the commitments by the month they end in, each month that has one, the as-of month first:

@@ -158,12 +158,16 @@ func priceNote(m *checks.Money) string {
 	return strings.Join(parts, "; ")
 }
 
+// AtRiskSummaryRow heads the Summary's line of the run's total at risk per month in USD (usd_per_month_at_risk).
+const AtRiskSummaryRow = "At risk per month (USD)"
+
 // moneyAtRisk is what the Summary says of the run's money: the sums at risk by severity (the run's
 // usd_per_month_at_risk) with the commitments behind each, and by owner.
 type moneyAtRisk struct {
-	bySeverity map[checks.Severity]int // commitments of each severity
-	unpriced   int                     // commitments in no USD sum: no Money, price or risk unknown, another currency
-	owners     []ownerAtRisk
+	// commitments counts the commitments of each severity, priced those whose USD at risk is known.
+	commitments, priced map[checks.Severity]int
+	n, unpriced         int // all commitments; those in no USD sum: no Money, price or risk unknown, another currency
+	owners              []ownerAtRisk
 }
 
 // ownerAtRisk is one owner's commitments and what they put at risk in USD per month.
@@ -179,8 +183,8 @@ const noOwner = "(no owner known)"
 
 // moneyOf counts r's open commitments: a finding that carries Money, or of a check whose Layout reports expiry.
 func moneyOf(r *Result) moneyAtRisk {
-	m := moneyAtRisk{bySeverity: map[checks.Severity]int{}}
-	expiry := map[string]bool{}
+	m := moneyAtRisk{commitments: map[checks.Severity]int{}, priced: map[checks.Severity]int{}}
+	expiry := map[string]bool{} // by check: a handful
 	byOwner := map[string]*ownerAtRisk{}
 	for i := range r.Findings {
 		f := &r.Findings[i]
@@ -193,7 +197,8 @@ func moneyOf(r *Result) moneyAtRisk {
 		if f.Money == nil && !isCommitment {
 			continue
 		}
-		m.bySeverity[f.Severity]++
+		m.n++
+		m.commitments[f.Severity]++
 		o := byOwner[f.Owner]
 		if o == nil {
 			o = &ownerAtRisk{owner: cmp.Or(Inline(f.Owner), noOwner)}
@@ -206,6 +211,7 @@ func moneyOf(r *Result) moneyAtRisk {
 			o.unpriced++
 			continue
 		}
+		m.priced[f.Severity]++
 		o.usd = checks.Cents(o.usd + v)
 	}
 	for _, o := range byOwner {
@@ -217,32 +223,41 @@ func moneyOf(r *Result) moneyAtRisk {
 	return m
 }
 
-// moneyRows are the Summary's tables of money at risk per month: by severity, with the commitments in no USD sum and
-// the amounts in other currencies apart, then by owner, most at risk first. None when the run has no commitment.
-func moneyRows(r *Result, t summaryTable) {
-	m := moneyOf(r)
-	n := 0
-	for _, k := range m.bySeverity {
-		n += k
+// notPriced stands in a Summary sum none of whose commitments has a USD figure: unknown, not 0.
+const notPriced = "not known: no commitment priced in USD"
+
+// atRiskTotal is the run's total at risk for the Summary's line: the sum, or why there is none.
+func (m moneyAtRisk) atRiskTotal(a *AtRisk) any {
+	if m.n == m.unpriced || a == nil {
+		return notPriced
 	}
-	if n == 0 {
+	return a.Total
+}
+
+// summaryRows are the Summary's tables of money at risk per month: by severity, with the commitments in no USD sum
+// and the amounts in other currencies apart, then by owner, most at risk first. None when the run has no commitment.
+// A sum of commitments none of which is priced in USD says so rather than show 0.
+func (m moneyAtRisk) summaryRows(a *AtRisk, t summaryTable) {
+	if m.n == 0 {
 		return
 	}
-	a := r.USDPerMonthAtRisk
 	t.row()
 	t.header("At risk by severity", "Amount", "Currency", "Commitments")
 	for _, sev := range checks.Severities {
-		if m.bySeverity[sev] == 0 {
+		if m.commitments[sev] == 0 {
 			continue
 		}
-		v, _ := a.Of(sev)
-		t.row(string(sev), v, "USD", m.bySeverity[sev])
+		var v any = ""
+		if s, ok := a.Of(sev); ok && m.priced[sev] > 0 {
+			v = s
+		}
+		t.row(string(sev), v, "USD", m.commitments[sev])
 	}
-	total := 0.0
-	if a != nil {
-		total = a.Total
+	total := m.atRiskTotal(a)
+	if _, ok := total.(string); ok {
+		total = ""
 	}
-	t.total("Total", total, "USD", n)
+	t.total("Total", total, "USD", m.n)
 	if m.unpriced > 0 {
 		t.row("Not in the USD sums (see Price note)", "", "", m.unpriced)
 	}
@@ -254,7 +269,11 @@ func moneyRows(r *Result, t summaryTable) {
 	t.row()
 	t.header("At risk by owner", "USD per month", "Commitments", "Not in the USD sums")
 	for _, o := range m.owners {
-		t.row(o.owner, o.usd, o.commitments, o.unpriced)
+		var v any = o.usd
+		if o.unpriced == o.commitments {
+			v = ""
+		}
+		t.row(o.owner, v, o.commitments, o.unpriced)
 	}
 }
 
