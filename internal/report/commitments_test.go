@@ -550,7 +550,6 @@ func TestWorkbookMoneyUnknownIsNeverZero(t *testing.T) {
 	}
 }
 
-
 func openChecksWorkbook(t *testing.T, r *Result, cs []checks.Check) *excelize.File {
 	t.Helper()
 	b, err := Workbook(r, cs)
