@@ -608,7 +608,17 @@ func findingCell(fd *checks.Finding, col sheetColumn, j int, sty cellStyles, st 
 		return linkCell(url, st), 1
 	}
 	lines := fit.lines(j, v)
-	return excelize.Cell{StyleID: sty.of(v, lines > 1), Value: v}, lines
+	return styledCell(sty.of(v, lines > 1), v), lines
+}
+
+// styledCell is a cell of a streamed row. An empty value is no value, only the style (the row's fill): written as
+// "", it would be an empty inline string, twice the XML, and a commitment row has a dozen empty money cells when its
+// price is unknown.
+func styledCell(style int, v any) excelize.Cell {
+	if v == "" {
+		return excelize.Cell{StyleID: style}
+	}
+	return excelize.Cell{StyleID: style, Value: v}
 }
 
 // linkCell builds a HYPERLINK formula from a URL we composed. The URL's AWS-sourced parts are already escaped, and any

@@ -248,7 +248,7 @@ func writeCommitmentsSheet(f *excelize.File, st *styles, r *Result, cs []checks.
 				v := c.value(col)
 				l := fit.lines(j, v)
 				lines = max(lines, l)
-				cells[j] = excelize.Cell{StyleID: sty.of(v, l > 1), Value: v}
+				cells[j] = styledCell(sty.of(v, l > 1), v)
 			}
 			opts[0].Height = rowHeight(lines)
 			return sw.SetRow(cellName(1, rowNum), row, opts...)
