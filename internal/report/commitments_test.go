@@ -535,6 +535,9 @@ func TestWorkbookMoneyUnknownIsNeverZero(t *testing.T) {
 	if got := row(list, totalMonth); !slices.Equal(got, []string{totalMonth, "7", "", "", "", "7"}) {
 		t.Errorf("month table total %q, want 7 commitments, no sums, 7 not in them", got)
 	}
+	if chart := chartOf(t, workbookBytes(t, r, cs), CommitmentsSheet); chart != "" {
+		t.Errorf("a chart of money no commitment has:\n%.500s", chart)
+	}
 
 	var stacks []checks.Finding
 	for _, f := range fs {
@@ -562,4 +565,13 @@ func openChecksWorkbook(t *testing.T, r *Result, cs []checks.Check) *excelize.Fi
 	}
 	t.Cleanup(func() { x.Close() })
 	return x
+}
+
+func workbookBytes(t *testing.T, r *Result, cs []checks.Check) []byte {
+	t.Helper()
+	b, err := Workbook(r, cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -259,8 +259,9 @@ func writeCommitmentsSheet(f *excelize.File, st *styles, r *Result, cs []checks.
 			if bars > 0 && months[bars-1].label == undatedMonth {
 				bars--
 			}
-			if bars == 0 {
-				return nil // nothing ends: no chart of nothing
+			priced := slices.ContainsFunc(months[:bars], func(m monthRow) bool { return m.nUSD > 0 })
+			if !priced {
+				return nil // nothing ends, or nothing that ends is priced in USD: no chart of nothing
 			}
 			monthHeader := monthHeaderAt(below)
 			ref := func(col, from, to int) string {

@@ -53,6 +53,7 @@ func bigResult(limit int) *Result {
 		d := 20 + i
 		end := asOf.AddDate(0, 0, d)
 		f.DaysLeft, f.ExpiresAt = &d, &end
+		f.Money = usdMoney(0.1, 73, 73, 0, "1 year", "No Upfront") // priced, so the month table has a chart
 		fs = append(fs, f)
 	}
 	checks.SortFindings(fs)
