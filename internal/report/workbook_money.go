@@ -35,7 +35,9 @@ func moneyColumns(onDemand bool) []string {
 	if onDemand {
 		cols = append(cols, OnDemandColumn, IncreaseColumn)
 	}
-	return append(cols, PriceCurrencyColumn, PricePerMonthColumn, PriceAtRiskColumn, PriceUpfrontColumn, PriceTermColumn, PricePaymentColumn,
+	// The currency first, next to the USD amounts' right edge ("2,132.18 USD"), then the texts, then the amounts: a
+	// right-aligned amount never touches a left-aligned text after it.
+	return append(cols, PriceCurrencyColumn, PriceTermColumn, PricePaymentColumn, PriceUpfrontColumn, PricePerMonthColumn, PriceAtRiskColumn,
 		PriceNoteColumn)
 }
 
