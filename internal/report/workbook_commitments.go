@@ -284,7 +284,9 @@ func writeCommitmentsSheet(f *excelize.File, st *styles, r *Result, cs []checks.
 				Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: monthChartTitle}}},
 				Legend:    excelize.ChartLegend{Position: "bottom"},
 				Dimension: excelize.ChartDimension{Width: 600, Height: 300},
-				YAxis:     excelize.ChartAxis{MajorGridLines: true, NumFmt: excelize.ChartNumFmt{CustomNumFmt: "#,##0"}},
+				// The axes' labels in dark grey: the default is too pale to read the months on a printed page.
+				XAxis: excelize.ChartAxis{Font: excelize.Font{Color: "404040"}},
+				YAxis: excelize.ChartAxis{MajorGridLines: true, NumFmt: excelize.ChartNumFmt{CustomNumFmt: "#,##0"}, Font: excelize.Font{Color: "404040"}},
 			})
 		},
 		tail: func(sw *excelize.StreamWriter, _ string, below int) error {
