@@ -540,7 +540,8 @@ func writeCheckSheet(f *excelize.File, st *styles, c checks.Check, all []checks.
 		}})
 }
 
-// FindingValue is what a finding holds in one of its sheet's columns: text, a whole number of days, or a UTC time;
+// FindingValue is what a finding holds in one of its sheet's columns: text, a whole number of days, a UTC time, or an
+// amount of money (a float64; "" when unknown, never 0);
 // a check's detail as the check wrote it, text, found by the header of its column in the registered check (or, for a
 // check this build does not register, by its ID).
 func FindingValue(fd *checks.Finding, col string) any {
