@@ -69,7 +69,7 @@ func TestWorkbookAsAPersonSeesIt(t *testing.T) {
 			t.Errorf("%s %s: first seen %s not shown as a date", fd.Check, fd.ResourceID, fd.FirstSeen.UTC().Format("2006-01-02 15:04"))
 		}
 	}
-	for _, want := range []string{r.Resolved[0].LastSeen.Format("2006-01-02 15:04"), r.Suppressed[0].Suppression.Expires, "Findings per run", "Commitments ending per month",
+	for _, want := range []string{r.Resolved[0].LastSeen.Format("2006-01-02 15:04"), r.Suppressed[0].Suppression.Expires, "Findings per run", monthChartTitle,
 		"matched nothing (stale)", "expired since the previous run", "expires within 7 days"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("%q is not on any page", want)
@@ -78,6 +78,37 @@ func TestWorkbookAsAPersonSeesIt(t *testing.T) {
 	for _, s := range r.Trend {
 		if !strings.Contains(text, s.RunTime.Format("2006-01-02 15:04")) {
 			t.Errorf("trend run %s at %s not shown", s.RunID, s.RunTime.Format("2006-01-02 15:04"))
+		}
+	}
+
+	// The money, as the money format shows it: each commitment's USD per hour, per month and at risk, a price in
+	// euros beside its currency, the Summary's total at risk by severity and the month table's total row.
+	for _, fd := range r.Findings {
+		m := fd.Money
+		if m == nil {
+			continue
+		}
+		var want []string
+		if m.USDPerMonth != nil {
+			want = append(want, moneyShown(m.Price.PerHour), moneyShown(*m.USDPerMonth), moneyShown(*m.USDPerMonthAtRisk))
+		} else if m.Price != nil {
+			want = append(want, moneyShown(m.Price.PerMonth), m.Price.Currency)
+		}
+		if !hasLineWithAll(lines, append(want, fd.ResourceID)...) {
+			t.Errorf("%s %s: no line shows %q with the resource", fd.Check, fd.ResourceID, want)
+		}
+	}
+	a := r.USDPerMonthAtRisk
+	if a == nil || a.Total == 0 || !hasLineWithAll(lines, "Total", moneyShown(a.Total), "USD") {
+		t.Errorf("the Summary's total at risk %+v is not on a line of its own:\n%s", a, linesWith(lines, "Total"))
+	}
+	months, total := endingByMonth(r.AsOf, commitments(r, checks.All()))
+	if len(months) == 0 || !hasLineWithAll(lines, "Total", moneyShown(total.usd), moneyShown(total.atRisk), moneyShown(total.covered)) {
+		t.Errorf("the month table's total %+v is not shown:\n%s", total, linesWith(lines, "Total"))
+	}
+	for _, want := range []string{"At risk by severity", "At risk by owner", PriceNoteColumn, "priced in EUR", "the offering reported no price"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("%q is not on any page", want)
 		}
 	}
 
@@ -147,6 +178,20 @@ func TestWorkbookAsAPersonSeesIt(t *testing.T) {
 		}
 	}
 	t.Logf("%d pages; first page %.0f x %.0f pt", len(pages), pages[0][0], pages[0][1])
+}
+
+// moneyShown is v as the money format (moneyFormat, "#,##0.00##") shows it: thousands separated, two to four places.
+func moneyShown(v float64) string {
+	s := strconv.FormatFloat(v, 'f', 4, 64)
+	whole, frac, _ := strings.Cut(s, ".")
+	frac = strings.TrimRight(frac, "0")
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	for i := len(whole) - 3; i > 0; i -= 3 {
+		whole = whole[:i] + "," + whole[i:]
+	}
+	return whole + "." + frac
 }
 
 var wordRE = regexp.MustCompile(`[A-Za-z0-9_]+`)

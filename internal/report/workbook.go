@@ -43,10 +43,16 @@ const (
 )
 
 // FindingColumns names the columns of c's sheet: those every check sheet starts with (Change next to Severity, to
-// filter on; Days left and Expires for a check whose findings expire; First seen and Age after Reason), then the
-// columns c's Layout declares, then Console.
+// filter on; for a check whose findings expire, Days left, Expires and the money columns; First seen and Age after
+// Reason), then the columns c's Layout declares, then Console. A run that read on-demand rates adds two money
+// columns (sheetColumnNames).
 func FindingColumns(c checks.Check) []string {
-	cols := sheetColumns(c)
+	return sheetColumnNames(c, false)
+}
+
+// sheetColumnNames are c's sheet's column names, with the on-demand columns when onDemand.
+func sheetColumnNames(c checks.Check, onDemand bool) []string {
+	cols := sheetColumns(c, onDemand)
 	names := make([]string, len(cols))
 	for i, col := range cols {
 		names[i] = col.Name
@@ -61,7 +67,7 @@ type sheetColumn struct {
 }
 
 // sheetColumns are c's sheet's columns with their kinds; see FindingColumns.
-func sheetColumns(c checks.Check) []sheetColumn {
+func sheetColumns(c checks.Check, onDemand bool) []sheetColumn {
 	l := c.Layout()
 	field := func(name string, kind checks.ColumnKind) sheetColumn {
 		return sheetColumn{Column: checks.Column{Name: name, Kind: kind}}
@@ -72,6 +78,9 @@ func sheetColumns(c checks.Check) []sheetColumn {
 	}
 	if l.Expiry {
 		cols = append(cols, field("Days left", checks.KindNumber), field("Expires (UTC)", checks.KindDate))
+		for _, name := range moneyColumns(onDemand) {
+			cols = append(cols, field(name, moneyKind(name)))
+		}
 	}
 	cols = append(cols, field("Reason", checks.KindText), field(FirstSeenColumn, checks.KindDate), field(AgeColumn, checks.KindNumber))
 	for _, col := range l.Columns {
@@ -148,17 +157,24 @@ func (c cellStyles) of(v any, wrap bool) int {
 	return c.text
 }
 
+// moneyFormat is the number format of every amount of money in the workbook, and of every decimal (the decimals a
+// check writes are rates and prices): at least two places and at most four, with thousands separators, as USD per
+// hour runs from 0.0125 to thousands and a month's figures are kept in cents. No currency sign: the column's header
+// says USD, or the Price currency column names the currency.
+const moneyFormat = "#,##0.00##"
+
 type styles struct {
 	header, link int
 	plain        cellStyles
-	sev          map[checks.Severity]cellStyles
-	errorRow     cellStyles
+	// total is a table's total row: bold, with a line above.
+	total    cellStyles
+	sev      map[checks.Severity]cellStyles
+	errorRow cellStyles
 }
 
 func newStyles(f *excelize.File) (*styles, error) {
 	s := &styles{sev: map[checks.Severity]cellStyles{}}
-	// A decimal shows at least two places and at most four: USD per hour runs from 0.0125 to thousands.
-	dateFmt, dayFmt, decimalFmt := "yyyy-mm-dd hh:mm", "yyyy-mm-dd", "#,##0.00##"
+	dateFmt, dayFmt, decimalFmt := "yyyy-mm-dd hh:mm", "yyyy-mm-dd", moneyFormat
 	var err error
 	mk := func(st *excelize.Style) int {
 		if err != nil {
@@ -169,17 +185,18 @@ func newStyles(f *excelize.File) (*styles, error) {
 		return id
 	}
 	// Each fill in six kinds: text, a date and time, a date, a whole number, a decimal, wrapped text.
-	kinds := func(fill excelize.Fill) cellStyles {
+	kindsOf := func(fill excelize.Fill, font *excelize.Font, border []excelize.Border) cellStyles {
 		top := &excelize.Alignment{Vertical: "top"}
 		return cellStyles{
-			text:    mk(&excelize.Style{Fill: fill, Alignment: top}),
-			date:    mk(&excelize.Style{Fill: fill, Alignment: top, CustomNumFmt: &dateFmt}),
-			day:     mk(&excelize.Style{Fill: fill, Alignment: top, CustomNumFmt: &dayFmt}),
-			number:  mk(&excelize.Style{Fill: fill, Alignment: top, NumFmt: 1}),
-			decimal: mk(&excelize.Style{Fill: fill, Alignment: top, CustomNumFmt: &decimalFmt}),
-			wrap:    mk(&excelize.Style{Fill: fill, Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}}),
+			text:    mk(&excelize.Style{Fill: fill, Font: font, Border: border, Alignment: top}),
+			date:    mk(&excelize.Style{Fill: fill, Font: font, Border: border, Alignment: top, CustomNumFmt: &dateFmt}),
+			day:     mk(&excelize.Style{Fill: fill, Font: font, Border: border, Alignment: top, CustomNumFmt: &dayFmt}),
+			number:  mk(&excelize.Style{Fill: fill, Font: font, Border: border, Alignment: top, NumFmt: 1}),
+			decimal: mk(&excelize.Style{Fill: fill, Font: font, Border: border, Alignment: top, CustomNumFmt: &decimalFmt}),
+			wrap:    mk(&excelize.Style{Fill: fill, Font: font, Border: border, Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}}),
 		}
 	}
+	kinds := func(fill excelize.Fill) cellStyles { return kindsOf(fill, nil, nil) }
 	solid := func(colour string) excelize.Fill {
 		return excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{colour}}
 	}
@@ -187,6 +204,7 @@ func newStyles(f *excelize.File) (*styles, error) {
 	s.header = mk(&excelize.Style{Font: &excelize.Font{Family: "Calibri", Size: 11, Bold: true, Color: "FFFFFF"}, Fill: solid("305496")})
 	s.link = mk(&excelize.Style{Font: &excelize.Font{Family: "Calibri", Size: 11, Color: "0563C1", Underline: "single"}, Alignment: &excelize.Alignment{Vertical: "top"}})
 	s.plain = kinds(excelize.Fill{})
+	s.total = kindsOf(excelize.Fill{}, &excelize.Font{Family: "Calibri", Size: 11, Bold: true}, []excelize.Border{{Type: "top", Color: "000000", Style: 1}})
 	s.errorRow = kinds(solid("FFC7CE"))
 	for sev, colour := range map[checks.Severity]string{checks.Critical: "FFC7CE", checks.Warning: "FFEB9C", checks.Notice: "DDEBF7"} {
 		s.sev[sev] = kinds(solid(colour))
@@ -449,8 +467,9 @@ func buildWorkbook(r *Result, cs []checks.Check) (_ *excelize.File, err error) {
 		return nil, fmt.Errorf("commitments sheet: %w", err)
 	}
 	continued.add(names)
+	onDemand := hasOnDemand(r.Findings)
 	for _, c := range cs {
-		names, err := writeCheckSheet(f, st, c, r.Findings)
+		names, err := writeCheckSheet(f, st, c, r.Findings, onDemand)
 		if err != nil {
 			return nil, fmt.Errorf("sheet %s: %w", c.Name(), err)
 		}
@@ -476,9 +495,10 @@ func buildWorkbook(r *Result, cs []checks.Check) (_ *excelize.File, err error) {
 // writeCheckSheet writes c's findings, read in place from all findings: copying them out per check would hold a
 // second copy of every finding while the workbook is built. Findings are found by a scan that goes on from the last
 // one written, so the list is read once however many sheets it takes.
-func writeCheckSheet(f *excelize.File, st *styles, c checks.Check, all []checks.Finding) ([]string, error) {
-	cols := sheetColumns(c)
-	fit := newColumnFit(FindingColumns(c))
+func writeCheckSheet(f *excelize.File, st *styles, c checks.Check, all []checks.Finding, onDemand bool) ([]string, error) {
+	cols := sheetColumns(c, onDemand)
+	names := sheetColumnNames(c, onDemand)
+	fit := newColumnFit(names)
 	for j, col := range cols {
 		fit.capAt(j, col.Width)
 	}
@@ -501,7 +521,7 @@ func writeCheckSheet(f *excelize.File, st *styles, c checks.Check, all []checks.
 	}
 	opts := []excelize.RowOpts{{}}
 	next := 0 // index into all after the last finding written
-	return writePagedSheet(f, st, pagedSheet{name: c.Name(), table: tableName(c.Name()), cols: FindingColumns(c), fit: fit, n: n,
+	return writePagedSheet(f, st, pagedSheet{name: c.Name(), table: tableName(c.Name()), cols: names, fit: fit, n: n,
 		row: func(sw *excelize.StreamWriter, rowNum, _ int) error {
 			for all[next].Check != c.Name() {
 				next++
@@ -520,7 +540,8 @@ func writeCheckSheet(f *excelize.File, st *styles, c checks.Check, all []checks.
 		}})
 }
 
-// FindingValue is what a finding holds in one of its sheet's columns: text, a whole number of days, or a UTC time;
+// FindingValue is what a finding holds in one of its sheet's columns: text, a whole number of days, a UTC time, or an
+// amount of money (a float64; "" when unknown, never 0);
 // a check's detail as the check wrote it, text, found by the header of its column in the registered check (or, for a
 // check this build does not register, by its ID).
 func FindingValue(fd *checks.Finding, col string) any {
@@ -570,6 +591,9 @@ func FindingValue(fd *checks.Finding, col string) any {
 		}
 		return ""
 	}
+	if v, ok := moneyValue(fd, col); ok {
+		return v
+	}
 	if id, ok := checks.HeaderID(fd.Check, col); ok {
 		return fd.Detail(id)
 	}
@@ -585,7 +609,17 @@ func findingCell(fd *checks.Finding, col sheetColumn, j int, sty cellStyles, st 
 		return linkCell(url, st), 1
 	}
 	lines := fit.lines(j, v)
-	return excelize.Cell{StyleID: sty.of(v, lines > 1), Value: v}, lines
+	return styledCell(sty.of(v, lines > 1), v), lines
+}
+
+// styledCell is a cell of a streamed row. An empty value is no value, only the style (the row's fill): written as
+// "", it would be an empty inline string, twice the XML, and a commitment row has a dozen empty money cells when its
+// price is unknown.
+func styledCell(style int, v any) excelize.Cell {
+	if v == "" {
+		return excelize.Cell{StyleID: style}
+	}
+	return excelize.Cell{StyleID: style, Value: v}
 }
 
 // linkCell builds a HYPERLINK formula from a URL we composed. The URL's AWS-sourced parts are already escaped, and any
@@ -684,6 +718,12 @@ func writeSummarySheet(f *excelize.File, st *styles, r *Result, continued contin
 		headers[len(rows)] = true
 		rows = append(rows, row)
 	}
+	totals := map[int]bool{} // indexes into rows
+	add := func(row ...any) { rows = append(rows, row) }
+	total := func(row ...any) {
+		totals[len(rows)] = true
+		rows = append(rows, row)
+	}
 	header("orgaudit report")
 	rows = append(rows,
 		[]any{"Run ID", r.RunID},
@@ -703,6 +743,11 @@ func writeSummarySheet(f *excelize.File, st *styles, r *Result, continued contin
 		[]any{"Cells failed", r.Coverage.Errors},
 		[]any{"Findings critical / warning / notice", fmt.Sprintf("%d / %d / %d", crit, warn, notice)},
 	)
+	money := moneyOf(r)
+	if money.n > 0 {
+		// The figure a FinOps reader asks for first, on the first page; by severity and owner further down.
+		rows = append(rows, []any{AtRiskSummaryRow, money.atRiskTotal(r.USDPerMonthAtRisk)})
+	}
 	rows = append(rows, continued.summaryRows()...)
 	rows = append(rows, memoryRows(r)...)
 	rows = append(rows, []any{})
@@ -710,6 +755,7 @@ func writeSummarySheet(f *excelize.File, st *styles, r *Result, continued contin
 	for _, c := range r.Counts {
 		rows = append(rows, []any{c.Check, c.Critical, c.Warning, c.Notice, c.Title})
 	}
+	money.summaryRows(r.USDPerMonthAtRisk, summaryTable{header: header, row: add, total: total})
 	if len(r.Owners) > 0 {
 		rows = append(rows, []any{})
 		header("Owner", "Critical", "Warning", "Notice", "Failed cells", "Accounts", "Tag unread")
@@ -770,8 +816,11 @@ func writeSummarySheet(f *excelize.File, st *styles, r *Result, continued contin
 			}
 			lines = max(lines, l)
 			style := st.plain.of(v, l > 1)
-			if headers[i] {
+			switch {
+			case headers[i]:
 				style = st.header
+			case totals[i]:
+				style = st.total.of(v, l > 1)
 			}
 			if err := f.SetCellStyle(SummarySheet, cell, last, style); err != nil {
 				return err

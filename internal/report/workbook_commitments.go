@@ -2,8 +2,8 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -13,21 +13,36 @@ import (
 )
 
 // CommitmentsSheet lists every commitment that ends soon or lapsed, of every kind (the findings of every check whose
-// Layout reports expiry), soonest end first, with a table and a chart of what ends in each of the next 12 months.
+// Layout reports expiry), soonest end first, with what each costs and puts at risk, and below it a table and a chart
+// of the money that ends in each month that has commitments ending.
 const CommitmentsSheet = "Commitments"
 
-// CommitmentColumns are the Commitments sheet's. Type, Count, Commitment and Renewal are read from the columns each
-// check declares in those roles (checks.RoleType, RoleCount, RoleCommitment, RoleRenewal); empty where it has none.
-var CommitmentColumns = []string{"Kind", "Type", "Account ID", "Account name", "Region", "Resource ID", "End (UTC)", "Days left", "Severity",
-	"Count", "Commitment (USD/h)", "Renewal", "Status", "Console"}
+// CommitmentColumns are the Commitments sheet's, for a run without on-demand rates (commitmentColumns adds them).
+// Type, Count and Renewal are read from the columns each check declares in those roles (checks.RoleType, RoleCount,
+// RoleRenewal), empty where it has none; the money from the findings' checks.Money (the money columns of
+// moneyColumns), so every kind has a USD per hour, not only those whose check declares one (RoleCommitment).
+var CommitmentColumns = commitmentColumns(false)
 
-// MonthColumns head the table of what ends in each of the next 12 months, below the list: how many commitments, how
-// many units (the sum of their Count: instances or nodes), and how much money per hour (the sum of their
-// Commitment, USD/h: Savings Plans). A commitment with neither is counted only in Commitments ending.
-var MonthColumns = []string{"Month", "Commitments ending", "Units", "Commitment (USD/h)"}
+// commitmentColumns are the Commitments sheet's columns, with the on-demand ones when onDemand.
+func commitmentColumns(onDemand bool) []string {
+	cols := []string{"Kind", "Type", "Account ID", "Account name", OwnerColumn, OUColumn, "Region", "Resource ID", "End (UTC)", "Days left", "Severity", "Count"}
+	cols = append(cols, moneyColumns(onDemand)...)
+	return append(cols, "Renewal", "Status", "Console")
+}
 
-// commitmentMonths is how many months the table looks ahead, the as-of month first.
-const commitmentMonths = 12
+// MonthColumns head the table of the money that ends in each month, below the list: how many commitments end, what
+// they cost per month in USD, how much of it no renewal covers (at risk) and how much a renewal does (covered), and
+// how many of them are not in those sums (price or risk unknown, or priced in another currency). Units are not
+// summed: a month mixes instances, nodes and Savings Plans, which do not add up.
+var MonthColumns = []string{"Month", "Commitments ending", USDPerMonthColumn, AtRiskColumn, "Covered (USD/month)", "Not in the USD sums"}
+
+// The month table's rows that are not months: commitments that ended before the as-of time, those without an end,
+// and the total.
+const (
+	lapsedMonth  = "Lapsed"
+	undatedMonth = "No end date"
+	totalMonth   = "Total"
+)
 
 // commitment is one finding of a check that reports expiry, with the columns that play the shared roles.
 type commitment struct {
@@ -42,23 +57,23 @@ func (c commitment) role(r checks.ColumnRole) string {
 	return ""
 }
 
-func (c commitment) number(r checks.ColumnRole) (float64, bool) {
-	x, err := strconv.ParseFloat(c.role(r), 64)
-	return x, err == nil
-}
-
-func (c commitment) values() []any {
-	f := c.f
-	var end, days any = "", ""
-	if f.ExpiresAt != nil {
-		end = f.ExpiresAt.UTC()
+// value is the commitment's value in column col of the Commitments sheet.
+func (c commitment) value(col string) any {
+	switch col {
+	case "Kind":
+		return c.layout.Kind
+	case "Type":
+		return c.role(checks.RoleType)
+	case "End (UTC)":
+		return FindingValue(c.f, "Expires (UTC)")
+	case "Count":
+		return typedDetail(c.role(checks.RoleCount), checks.KindNumber)
+	case "Renewal":
+		return c.role(checks.RoleRenewal)
+	case "Console":
+		return c.f.ConsoleURL
 	}
-	if f.DaysLeft != nil {
-		days = *f.DaysLeft
-	}
-	num := func(r checks.ColumnRole) any { return typedDetail(c.role(r), checks.KindNumber) }
-	return []any{c.layout.Kind, c.role(checks.RoleType), f.AccountID, f.AccountName, f.Region, f.ResourceID, end, days, string(f.Severity),
-		num(checks.RoleCount), num(checks.RoleCommitment), c.role(checks.RoleRenewal), f.Status, f.ConsoleURL}
+	return FindingValue(c.f, col)
 }
 
 // commitments are r's findings of the checks in cs whose Layout reports expiry, soonest end first (an unknown end
@@ -94,78 +109,113 @@ func commitments(r *Result, cs []checks.Check) []commitment {
 	return out
 }
 
-// monthRow is one row of the table of what ends in a month.
+// monthRow is one row of the table of the money that ends in a month.
 type monthRow struct {
-	month      time.Time
-	ending     int
-	units      int
-	commitment float64
+	label  string
+	ending int
+	// usd, atRisk and covered are sums of what is known in USD, each over as many commitments as its count says;
+	// unpriced counts the commitments not in all three.
+	usd, atRisk, covered    float64
+	nUSD, nAtRisk, nCovered int
+	unpriced                int
 }
 
-// endingByMonth counts the commitments that end in each of the 12 months from the as-of month; those that ended
-// before the as-of time (lapsed) are left out of the table and counted apart.
-func endingByMonth(asOf time.Time, cs []commitment) (rows []monthRow, lapsed int) {
-	a := asOf.UTC()
-	first := time.Date(a.Year(), a.Month(), 1, 0, 0, 0, 0, time.UTC)
-	rows = make([]monthRow, commitmentMonths)
-	for i := range rows {
-		rows[i].month = first.AddDate(0, i, 0)
+func (m *monthRow) add(f *checks.Finding) {
+	m.ending++
+	var usd, risk *float64
+	if f.Money != nil {
+		usd, risk = f.Money.USDPerMonth, f.Money.USDPerMonthAtRisk
 	}
-	for _, c := range cs {
-		end := c.f.ExpiresAt
-		if end == nil {
-			continue
-		}
-		if end.Before(a) {
-			lapsed++
-			continue
-		}
-		e := end.UTC()
-		i := (e.Year()-first.Year())*12 + int(e.Month()) - int(first.Month())
-		if i < 0 || i >= commitmentMonths {
-			continue
-		}
-		rows[i].ending++
-		if n, ok := c.number(checks.RoleCount); ok {
-			rows[i].units += int(n)
-		}
-		if x, ok := c.number(checks.RoleCommitment); ok {
-			rows[i].commitment += x
-		}
+	if usd != nil {
+		m.usd = checks.Cents(m.usd + *usd)
+		m.nUSD++
 	}
-	return rows, lapsed
+	if risk != nil {
+		m.atRisk = checks.Cents(m.atRisk + *risk)
+		m.nAtRisk++
+	}
+	if usd == nil || risk == nil {
+		m.unpriced++
+		return
+	}
+	m.covered = checks.Cents(m.covered + *usd - *risk)
+	m.nCovered++
 }
+
+// values are the row's cells: a sum over no known figure is an empty cell, not 0.
+func (m monthRow) values() []any {
+	sum := func(v float64, n int) any {
+		if n == 0 {
+			return ""
+		}
+		return v
+	}
+	return []any{m.label, m.ending, sum(m.usd, m.nUSD), sum(m.atRisk, m.nAtRisk), sum(m.covered, m.nCovered), m.unpriced}
+}
+
+// endingByMonth sums the commitments by the month they end in, each month that has one, the as-of month first:
+// those that ended before the as-of time (lapsed) in a row of their own before the months, those without an end
+// after them; then the total of every row.
+func endingByMonth(asOf time.Time, cs []commitment) (rows []monthRow, total monthRow) {
+	a := asOf.UTC()
+	lapsed, undated := monthRow{label: lapsedMonth}, monthRow{label: undatedMonth}
+	total.label = totalMonth
+	var months []monthRow // in order, as cs is sorted by end
+	for _, c := range cs {
+		total.add(c.f)
+		end := c.f.ExpiresAt
+		switch {
+		case end == nil:
+			undated.add(c.f)
+			continue
+		case end.Before(a):
+			lapsed.add(c.f)
+			continue
+		}
+		label := end.UTC().Format("2006-01")
+		if len(months) == 0 || months[len(months)-1].label != label {
+			months = append(months, monthRow{label: label})
+		}
+		months[len(months)-1].add(c.f)
+	}
+	if lapsed.ending > 0 {
+		rows = append(rows, lapsed)
+	}
+	rows = append(rows, months...)
+	if undated.ending > 0 {
+		rows = append(rows, undated)
+	}
+	return rows, total
+}
+
+// monthChartTitle heads the chart of the month table.
+const monthChartTitle = "USD per month ending, at risk and covered"
 
 // chartRows are the rows the month chart spans from the month table's header: it is 300 pixels high, a row 20.
 const chartRows = 16
 
-// writeCommitmentsSheet streams the list, then notes, the month table and, beside it, a bar chart of the commitments
-// ending per month, on the list's last sheet. The chart is added before the stream starts: a stream writer keeps a
-// drawing the sheet already has, and cannot add one.
+// writeCommitmentsSheet streams the list, then notes, the month table and, beside it, a stacked bar chart of the
+// money at risk and covered per month, on the list's last sheet. The chart is added before the stream starts: a
+// stream writer keeps a drawing the sheet already has, and cannot add one.
 func writeCommitmentsSheet(f *excelize.File, st *styles, r *Result, cs []checks.Check) ([]string, error) {
 	list := commitments(r, cs)
-	months, lapsed := endingByMonth(r.AsOf, list)
+	cols := commitmentColumns(hasOnDemand(r.Findings))
+	months, total := endingByMonth(r.AsOf, list)
 	notes := []string{fmt.Sprintf("%d commitments end within %s or lapsed unrenewed: the findings of %s, soonest end first.",
-		len(list), "the notice threshold", commitmentChecks(cs))}
-	if lapsed > 0 {
-		notes = append(notes, fmt.Sprintf("%d of them have already ended (lapsed) and are not in the table below.", lapsed))
+		len(list), "the notice threshold", commitmentChecks(cs)),
+		"Money is per month of 730 hours. At risk is what no renewal covers; covered is what a renewal does. An unknown figure is an empty cell (Price note says why), never 0; a price in another currency is in the Price columns, in its currency, and in no USD sum.",
+		"A commitment further away than the notice threshold is not a finding, so the later months count only what the thresholds reach."}
+	monthValues := make([][]any, 0, len(months)+1)
+	for _, m := range months {
+		monthValues = append(monthValues, m.values())
 	}
-	notes = append(notes, "A commitment further away than the notice threshold is not a finding, so the later months count only what the thresholds reach.")
-	monthValues := make([][]any, len(months))
-	for i, m := range months {
-		var commitment any = ""
-		if m.commitment != 0 {
-			commitment = m.commitment
-		}
-		monthValues[i] = []any{m.month.Format("2006-01"), m.ending, m.units, commitment}
-	}
+	monthValues = append(monthValues, total.values())
 
-	fit := newColumnFit(CommitmentColumns)
+	console := len(cols) - 1
+	fit := newColumnFit(cols)
 	for _, c := range list {
-		for j, v := range c.values() {
-			if j != len(CommitmentColumns)-1 {
-				fit.see(j, v)
-			}
+		for j, col := range cols[:console] {
+			fit.see(j, c.value(col))
 		}
 	}
 	for _, row := range append([][]any{toAny(MonthColumns)}, monthValues...) {
@@ -174,32 +224,45 @@ func writeCommitmentsSheet(f *excelize.File, st *styles, r *Result, cs []checks.
 		}
 	}
 
-	// Below the list's table on its last sheet: a blank row, the notes, a blank row, the month table's header and its
-	// rows, the chart beside them reaching further down.
+	// Below the list's table on its last sheet: a blank row, the notes, a blank row, the month table's header, its
+	// rows and the total, the chart beside them reaching further down.
 	monthHeaderAt := func(below int) int { return below + len(notes) + 1 }
-	tailRows := 1 + len(notes) + 1 + max(1+len(months), chartRows)
+	tailRows := 1 + len(notes) + 1 + max(1+len(monthValues), chartRows)
+	cells := make([]excelize.Cell, len(cols))
+	row := make([]any, len(cols))
+	for j := range cells {
+		row[j] = &cells[j]
+	}
 	opts := []excelize.RowOpts{{}}
-	return writePagedSheet(f, st, pagedSheet{name: CommitmentsSheet, table: "Commitments", cols: CommitmentColumns, fit: fit, n: len(list),
+	return writePagedSheet(f, st, pagedSheet{name: CommitmentsSheet, table: "Commitments", cols: cols, fit: fit, n: len(list),
 		tailRows: tailRows,
 		row: func(sw *excelize.StreamWriter, rowNum, i int) error {
 			c := list[i]
-			vals := c.values()
 			sty := st.sev[c.f.Severity]
-			row := make([]any, len(vals))
 			lines := 1
-			for j, v := range vals {
-				if j == len(vals)-1 {
-					row[j] = linkCell(c.f.ConsoleURL, st)
+			for j, col := range cols {
+				if j == console {
+					cells[j] = linkCell(c.f.ConsoleURL, st)
 					continue
 				}
+				v := c.value(col)
 				l := fit.lines(j, v)
 				lines = max(lines, l)
-				row[j] = excelize.Cell{StyleID: sty.of(v, l > 1), Value: v}
+				cells[j] = styledCell(sty.of(v, l > 1), v)
 			}
 			opts[0].Height = rowHeight(lines)
 			return sw.SetRow(cellName(1, rowNum), row, opts...)
 		},
 		prepare: func(sheet string, below int) error {
+			// The bars are the lapsed row and the months: not the commitments without an end, not the total.
+			bars := len(months)
+			if bars > 0 && months[bars-1].label == undatedMonth {
+				bars--
+			}
+			priced := slices.ContainsFunc(months[:bars], func(m monthRow) bool { return m.nUSD > 0 })
+			if !priced {
+				return nil // nothing ends, or nothing that ends is priced in USD: no chart of nothing
+			}
 			monthHeader := monthHeaderAt(below)
 			ref := func(col, from, to int) string {
 				name, _ := excelize.ColumnNumberToName(col)
@@ -208,15 +271,22 @@ func writeCommitmentsSheet(f *excelize.File, st *styles, r *Result, cs []checks.
 				}
 				return fmt.Sprintf("'%s'!$%s$%d:$%s$%d", sheet, name, from, name, to)
 			}
-			bars := excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"2F75B5"}}
+			first, last := monthHeader+1, monthHeader+bars
+			categories := ref(1, first, last)
+			series := func(col int, colour string) excelize.ChartSeries {
+				return excelize.ChartSeries{Name: ref(col, monthHeader, monthHeader), Categories: categories, Values: ref(col, first, last),
+					Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{colour}}}
+			}
 			return f.AddChart(sheet, cellName(len(MonthColumns)+2, monthHeader), &excelize.Chart{
-				Type: excelize.Col,
-				Series: []excelize.ChartSeries{{Name: ref(2, monthHeader, monthHeader), Fill: bars,
-					Categories: ref(1, monthHeader+1, monthHeader+len(months)), Values: ref(2, monthHeader+1, monthHeader+len(months))}},
-				Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "Commitments ending per month"}}},
-				Legend:    excelize.ChartLegend{Position: "none"},
+				Type: excelize.ColStacked,
+				Series: []excelize.ChartSeries{series(slices.Index(MonthColumns, AtRiskColumn)+1, "C00000"),
+					series(slices.Index(MonthColumns, "Covered (USD/month)")+1, "2F75B5")},
+				Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: monthChartTitle}}},
+				Legend:    excelize.ChartLegend{Position: "bottom"},
 				Dimension: excelize.ChartDimension{Width: 600, Height: 300},
-				YAxis:     excelize.ChartAxis{MajorGridLines: true},
+				// The axes' labels in dark grey: the default is too pale to read the months on a printed page.
+				XAxis: excelize.ChartAxis{Font: excelize.Font{Color: "404040"}},
+				YAxis: excelize.ChartAxis{MajorGridLines: true, NumFmt: excelize.ChartNumFmt{CustomNumFmt: "#,##0"}, Font: excelize.Font{Color: "404040"}},
 			})
 		},
 		tail: func(sw *excelize.StreamWriter, _ string, below int) error {
@@ -234,11 +304,15 @@ func writeCommitmentsSheet(f *excelize.File, st *styles, r *Result, cs []checks.
 				return err
 			}
 			for k, vals := range monthValues {
-				row := make([]any, len(vals))
+				out := make([]any, len(vals))
 				for j, v := range vals {
-					row[j] = excelize.Cell{StyleID: st.plain.of(v, false), Value: v}
+					style := st.plain.of(v, false)
+					if k == len(monthValues)-1 {
+						style = st.total.of(v, false)
+					}
+					out[j] = excelize.Cell{StyleID: style, Value: v}
 				}
-				if err := sw.SetRow(cellName(1, monthHeader+1+k), row); err != nil {
+				if err := sw.SetRow(cellName(1, monthHeader+1+k), out); err != nil {
 					return err
 				}
 			}

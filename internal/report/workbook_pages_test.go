@@ -53,6 +53,7 @@ func bigResult(limit int) *Result {
 		d := 20 + i
 		end := asOf.AddDate(0, 0, d)
 		f.DaysLeft, f.ExpiresAt = &d, &end
+		f.Money = usdMoney(0.1, 73, 73, 0, "1 year", "No Upfront") // priced, so the month table has a chart
 		fs = append(fs, f)
 	}
 	checks.SortFindings(fs)
@@ -220,7 +221,7 @@ func TestListsContinueOnFurtherSheets(t *testing.T) {
 	if !strings.Contains(sheetText(t, f, last), strings.Join(MonthColumns, " | ")) {
 		t.Errorf("the month table is not on the last Commitments sheet %s:\n%s", last, sheetText(t, f, last))
 	}
-	if chart := chartOf(t, b, last); !strings.Contains(chart, "Commitments ending per month") {
+	if chart := chartOf(t, b, last); !strings.Contains(chart, monthChartTitle) {
 		t.Errorf("the chart of the months does not read sheet %s", last)
 	}
 	res := sheetsOf(f, ResolvedSheet)

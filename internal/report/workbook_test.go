@@ -49,7 +49,7 @@ func TestWorkbookLayout(t *testing.T) {
 	caps := map[string][]float64{}
 	for _, c := range checks.All() {
 		sheets[c.Name()] = FindingColumns(c)
-		for _, col := range sheetColumns(c) {
+		for _, col := range sheetColumns(c, false) {
 			caps[c.Name()] = append(caps[c.Name()], cmp.Or(col.Width, maxColumnWidth))
 		}
 	}
@@ -250,7 +250,8 @@ func renderPlainScenario() (*Result, [][]string) {
 			fs = append(fs, checks.Finding{Check: c, Severity: checks.Severities[i%3], AccountID: id, AccountName: name, Region: "ap-southeast-2",
 				ResourceID: fmt.Sprintf("ri-%08d", i), Status: "active", Reason: fmt.Sprintf("expires in %d days, no renewal queued", days),
 				DaysLeft: &d, ExpiresAt: &end, Details: headed(c, map[string]string{"Instance type": "m6i.2xlarge", "DB instance class": "db.r6g.xlarge", "Count": "12",
-					"Offering": "convertible All Upfront", "Start": asOf.AddDate(-3, 0, days).Format(time.RFC3339)})})
+					"Offering": "convertible All Upfront", "Start": asOf.AddDate(-3, 0, days).Format(time.RFC3339)}),
+				Money: renderMoney(c, i)})
 		}
 	}
 	var cells []crossaccount.Cell
@@ -264,6 +265,31 @@ func renderPlainScenario() (*Result, [][]string) {
 	fan := fanOut(fs, cells, []crossaccount.Failure{{AccountID: "999999999999", Code: "AccessDenied", Message: message}})
 	fan.Skipped = []crossaccount.Skipped{{AccountID: "101010101010", AccountName: "closed-project", Reason: "account state is SUSPENDED"}}
 	return Build("20261122T080000Z", asOf, []string{"us-east-1", "eu-west-1", "ap-southeast-2"}, checks.All(), fan), long
+}
+
+// renderMoney is the money of the i-th reservation of check c in renderPlainScenario: 12 units at a rate an hour, all
+// upfront over three years, the second half covered by a renewal; one price unknown and one in euros, as a run meets
+// them.
+func renderMoney(c string, i int) *checks.Money {
+	rate := []float64{0.2434, 0.384, 1.9125, 0.0125}[i] * 12 // per hour, all 12 units
+	if c == "rds-reserved-instances" {
+		rate *= 2
+	}
+	switch {
+	case c == "ec2-reserved-instances" && i == 2:
+		return &checks.Money{PriceUnknown: "the offering reported no price"}
+	case c == "rds-reserved-instances" && i == 3:
+		month := checks.Cents(rate * checks.HoursPerMonth)
+		return &checks.Money{PriceUnknown: "priced in EUR", Price: &checks.Price{Currency: "EUR", PerHour: rate, PerMonth: month,
+			PerMonthAtRisk: checks.USD(month), Upfront: checks.Cents(rate * 3 * 8760), Term: "3 years", PaymentOption: "All Upfront"}}
+	}
+	month := checks.Cents(rate * checks.HoursPerMonth)
+	risk := month
+	if i == 1 {
+		risk = checks.Cents(month / 2)
+	}
+	return &checks.Money{USDPerMonth: checks.USD(month), USDPerMonthAtRisk: checks.USD(risk), Price: &checks.Price{Currency: "USD", PerHour: rate,
+		PerMonth: month, PerMonthAtRisk: checks.USD(risk), Upfront: checks.Cents(rate * 3 * 8760), Term: "3 years", PaymentOption: "All Upfront"}}
 }
 
 func checkByName(name string) checks.Check {
