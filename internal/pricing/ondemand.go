@@ -20,13 +20,13 @@ const (
 // notPriced says, by check, why a commitment of that kind gets no on-demand rate. Only EC2 and RDS reservations are
 // looked up: their reservation names the one product it covers (instance type, platform or engine, tenancy or
 // deployment), and the price list's attributes for those were read from AWS's own documentation and answers. The
-// others are not, for the reasons given.
+// others are not, for the reasons given (README, "On-demand rates").
 var notPriced = map[string]string{
 	"savings-plans": "Savings Plans cover no single instance type: the commitment is USD per hour across many products, so no one on-demand rate is what lapsing would cost",
-	"elasticache-reserved-nodes": "not looked up: an ElastiCache reserved node's product description names its engine family, and the price list prices the engines " +
-		"it may run on (Redis OSS, Valkey, Memcached) apart, so no one product is unambiguously the node's",
-	"memorydb-reserved-nodes": "not looked up: a MemoryDB reserved node may run either engine (Redis OSS or Valkey), which the price list prices apart, " +
-		"so no one product is unambiguously the node's",
+	"elasticache-reserved-nodes": "not looked up: which price list product a reserved node's engine family (its product description) matches, " +
+		"now that nodes run Redis OSS or Valkey, was not verified against AWS's documentation: no rate rather than a guessed one",
+	"memorydb-reserved-nodes": "not looked up: which price list product a MemoryDB reserved node matches, now that nodes run Redis OSS or Valkey, " +
+		"was not verified against AWS's documentation: no rate rather than a guessed one",
 	"redshift-reserved-nodes":       "not looked up: orgaudit reads on-demand rates for EC2 and RDS reservations only",
 	"opensearch-reserved-instances": "not looked up: orgaudit reads on-demand rates for EC2 and RDS reservations only",
 }
@@ -65,11 +65,14 @@ var ec2OS = map[string]string{
 // instance.
 var ec2Tenancy = map[string]string{"default": "Shared", "dedicated": "Dedicated"}
 
-// ec2Query filters AmazonEC2 as AWS's own examples of GetProducts for one instance's hourly rate do (instanceType,
-// operatingSystem, tenancy, preInstalledSw NA, licenseModel "No License required", capacitystatus Used; the Terraform
-// AWS provider's aws_pricing_product documentation shows the same set), with regionCode for the region.
-// capacitystatus Used is the instance's own usage, apart from the Capacity Reservation products (UnusedCapacityReservation,
-// AllocatedCapacityReservation) that share the instance type.
+// ec2Query filters AmazonEC2 with the set the providers' documented example of one instance's hourly rate uses
+// (instanceType, operatingSystem, preInstalledSw NA, licenseModel "No License required", tenancy Shared, capacitystatus
+// Used: the aws_pricing_product data source, https://www.pulumi.com/registry/packages/aws/api-docs/pricing/getproduct),
+// with regionCode (the region's code, us-east-1, which every product of the price list carries) in place of location
+// (its display name, "US East (N. Virginia)"), so no table of display names is needed. capacitystatus Used is the
+// instance's own usage, apart from the Capacity Reservation products that share the instance type. Whatever else
+// the list holds for the same filters (another market option, say) at another rate makes the rate ambiguous, never
+// a pick.
 func ec2Query(f *checks.Finding) (Query, int, string) {
 	typ, units, why := typeAndUnits(f, "instance_type")
 	if why != "" {
