@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -216,7 +217,8 @@ func parseProduct(raw string) (product, error) {
 		for _, d := range term.PriceDimensions {
 			usd, ok := d.PricePerUnit["USD"]
 			v, err := strconv.ParseFloat(usd, 64)
-			if d.Unit != "Hrs" || !ok || err != nil || v < 0 {
+			// ParseFloat reads "NaN" and "Inf" without an error; neither is a price, and neither encodes as JSON.
+			if d.Unit != "Hrs" || !ok || err != nil || v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 				p.Other = append(p.Other, fmt.Sprintf("%q per %q", usd, d.Unit))
 				continue
 			}
@@ -238,7 +240,7 @@ func rateOf(q Query, products []product) Rate {
 		case len(p.Hourly) == 0 && len(p.Other) == 0:
 			continue // no on-demand term: a product sold only reserved
 		case len(p.Hourly) != 1 || len(p.Other) > 0:
-			return Rate{Unknown: fmt.Sprintf("the AWS price list prices product %s in more than one hourly figure (%s)", p.SKU, describe(p))}
+			return Rate{Unknown: fmt.Sprintf("the AWS price list prices product %s other than by one hourly USD figure (%s)", p.SKU, describe(p))}
 		}
 		rates = append(rates, p.Hourly[0])
 	}
