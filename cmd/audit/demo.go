@@ -31,6 +31,7 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	asOfFlag := fs.String("as-of", "", "audit as of this UTC date or RFC 3339 time (default: now); the demo's data moves with it")
 	concurrency := fs.Int("concurrency", config.DefaultConcurrency, "most tasks at once")
 	verbose := fs.Bool("v", false, "log every failed cell on stderr")
+	onDemand := fs.Bool("on-demand", false, "read the expiring EC2 and RDS reservations' on-demand rates from the simulated AWS Price List (the template deployed with OnDemandRates=true)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -69,13 +70,13 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return exitFail
 	}
 	defer os.RemoveAll(stateDir)
-	d := demo{stateDir: stateDir, concurrency: *concurrency, logger: logger}
+	d := demo{stateDir: stateDir, concurrency: *concurrency, logger: logger, onDemand: *onDemand}
 	yesterday := asOf.AddDate(0, 0, -1)
 	if _, err := d.runYesterday(ctx, awssim.DemoYesterday(asOf), yesterday, asOf); err != nil {
 		fmt.Fprintf(stderr, "audit demo: yesterday's run: %s\n", errText(err))
 		return exitFail
 	}
-	sim, err := startDemo(awssim.Demo(asOf), asOf)
+	sim, err := d.startDemo(awssim.Demo(asOf), asOf)
 	if err != nil {
 		fmt.Fprintf(stderr, "audit demo: %v\n", err)
 		return exitFail
@@ -120,12 +121,14 @@ type demo struct {
 	stateDir    string
 	concurrency int
 	logger      *slog.Logger
+	// onDemand reads on-demand rates, with the template deployed to grant them.
+	onDemand bool
 }
 
 // runYesterday runs the job once against yesterday's org as of asOf, in a simulator of its own, keeping history in
 // stateDir for today's run to compare with; its workbook is not kept.
 func (d demo) runYesterday(ctx context.Context, org *awssim.Organization, asOf, suppressionsAsOf time.Time) (*audit.Output, error) {
-	sim, err := startDemo(org, suppressionsAsOf)
+	sim, err := d.startDemo(org, suppressionsAsOf)
 	if err != nil {
 		return nil, err
 	}
@@ -134,11 +137,15 @@ func (d demo) runYesterday(ctx context.Context, org *awssim.Organization, asOf, 
 }
 
 // startDemo starts the simulator of org, with the demo's suppressions file in the report bucket, enforcing IAM as
-// the templates deploy it.
-func startDemo(org *awssim.Organization, suppressionsAsOf time.Time) (*awssim.Server, error) {
+// the templates deploy it (with on-demand rates granted when the demo reads them).
+func (d demo) startDemo(org *awssim.Organization, suppressionsAsOf time.Time) (*awssim.Server, error) {
 	sim := awssim.New(org)
 	// IAM as the templates deploy it: every call is allowed or refused by the roles a real deployment would have.
-	if err := sim.EnforceTemplates(awssim.DemoDeployment(org, cloudformation.Management, cloudformation.MemberRole, awssim.DemoKMSKeyARN)); err != nil {
+	dep := awssim.DemoDeployment(org, cloudformation.Management, cloudformation.MemberRole, awssim.DemoKMSKeyARN)
+	if d.onDemand {
+		dep.ManagementParameters["OnDemandRates"] = "true"
+	}
+	if err := sim.EnforceTemplates(dep); err != nil {
 		return nil, fmt.Errorf("deploy the templates in the simulated organization: %w", err)
 	}
 	if err := sim.Start(); err != nil {
@@ -165,6 +172,7 @@ func (d demo) settings(sim *awssim.Server, asOf time.Time) config.Settings {
 	s.LinkRoleARN = sim.TemplateRole("LinkSigningRole").ARN
 	s.AsOf, s.RunTime = asOf, asOf
 	s.Concurrency = d.concurrency
+	s.OnDemand = d.onDemand
 	s.StateDir = d.stateDir
 	s.Suppressions, s.SuppressionsIfExists = "s3://"+s.Bucket+"/"+config.SuppressionsKey(s.Prefix), true
 	// Email through the simulated SES, whose sandboxed account has verified the demo's domain.

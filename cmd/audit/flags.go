@@ -56,6 +56,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.BoolVar(&rf.json, "json", false, "print the JSON result instead of the digest")
 	fs.StringVar(&stateDir, "state-dir", "", "keep run history in this directory (default "+history.DefaultStateDir+" without -bucket; with -bucket, history is in the bucket)")
 	fs.BoolVar(&s.NoHistory, "no-history", false, "ignore run history: no comparison with the previous run, nothing stored")
+	fs.BoolVar(&s.OnDemand, "on-demand", false, "read each expiring EC2 and RDS reservation's on-demand rate from the AWS Price List (pricing:GetProducts) and report what lapsing would cost")
 	fs.StringVar(&s.Suppressions, "suppressions", "", "suppressions file (YAML): a path or s3://bucket/key")
 	fs.StringVar(&s.Digest, "digest", s.Digest, "digest form: full, or changes (open items only as counts per check)")
 	fs.IntVar(&s.OwnerDigests, "owner-digests", s.OwnerDigests, "most owner digests a run publishes beside the organization's, most severe owners first (0: none)")

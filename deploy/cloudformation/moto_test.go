@@ -127,10 +127,11 @@ func TestTemplatesDeployOnMoto(t *testing.T) {
 	}
 
 	// The distributed mode: the state machine, as the function's name, running as its own role, with the deployment's
-	// MaxConcurrency in its definition.
+	// MaxConcurrency in its definition; with on-demand rates, the other branch of OnDemandRates.
 	dist := createStack(t, client, "orgaudit-distributed", cloudformation.Management, map[string]string{
 		"CodeBucket": codeBucket, "ScheduleTimezone": "UTC", "OrganizationId": "o-a1b2c3d4e5", "KmsKeyArn": kmsKey,
 		"FunctionName": "orgaudit-dist", "ExecutionRoleName": "orgaudit-dist", "Mode": "distributed", "MaxConcurrency": "40", "ShardSize": "25",
+		"OnDemandRates": "true",
 	})
 	checkCreated(t, dist, "management.yaml", true)
 	sm, err := sfn.NewFromConfig(cfg).DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(dist.outputs["StateMachineArn"])})

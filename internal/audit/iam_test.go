@@ -29,13 +29,15 @@ func demoDeployment(org *awssim.Organization) awssim.Deployment {
 
 // distributedDeployment deploys the templates in the distributed mode, whose roles are the single mode's and more: the
 // function may read and write its run parts, and the state machine has its role. Every path runs both modes in it.
+// It grants the on-demand rates too (OnDemandRates), which every path reads.
 func distributedDeployment(org *awssim.Organization) awssim.Deployment {
 	d := demoDeployment(org)
 	d.ManagementParameters["Mode"] = "distributed"
+	d.ManagementParameters["OnDemandRates"] = "true"
 	return d
 }
 
-// fullDelivery is every path of delivery the code has: SSE-KMS, the link signed by the link-signing role, a publish
+// fullDelivery is every path of delivery the code has, and the on-demand rates: SSE-KMS, the link signed by the link-signing role, a publish
 // that fails once (so the marker is released) before the retry publishes, and a retry that reads the marker.
 func fullDelivery(sim *awssim.Server) config.Settings {
 	s := demoSettings()
@@ -44,6 +46,7 @@ func fullDelivery(sim *awssim.Server) config.Settings {
 	s.RunTime = time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
 	s.MaxBackoff = time.Millisecond
 	s.EmailFrom, s.EmailTo = "orgaudit <"+awssim.DemoEmailFrom+">", []string{awssim.DemoEmailTo}
+	s.OnDemand = true
 	return s
 }
 

@@ -212,12 +212,17 @@ func (j *Job) AuditAccounts(ctx context.Context, accounts []crossaccount.Account
 	return fan, nil
 }
 
-// Finish does everything after the fan-out: Recall, Render and Deliver. Its errors are Run's.
+// Finish does everything after the fan-out: the on-demand rates when asked for (priceOnDemand), Recall, Render and
+// Deliver. Its errors are Run's.
 func (j *Job) Finish(ctx context.Context, fan *crossaccount.Result) (*Output, error) {
 	if err := stopped(ctx); err != nil {
 		return nil, err
 	}
+	onDemandWarning := j.priceOnDemand(ctx, fan)
 	res := j.Recall(ctx, fan)
+	if onDemandWarning != "" {
+		res.Warnings = append(res.Warnings, onDemandWarning)
+	}
 	// Counted again at the end, so delivery's retries are in the result too.
 	defer func() { res.APIRetries, res.RetriesByCode = j.retries.Counts() }()
 	if err := stopped(ctx); err != nil {

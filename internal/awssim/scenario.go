@@ -28,6 +28,8 @@ type Organization struct {
 	// ListingFaults break the listing of one parent part way, by its OU path below the root ("Workloads/Prod"; ""
 	// for the root itself): the organization as a walk sees it when Organizations fails mid-tree.
 	ListingFaults map[string]ListingFault
+	// PriceList is the public AWS Price List GetProducts answers from (pricing.go): the same for every caller.
+	PriceList []PriceListProduct
 }
 
 // ListingFault is how the listing of one parent fails. From page Page (0 is the first) on, every attempt of

@@ -27,7 +27,8 @@ func (EC2ReservedInstances) Actions() []string { return []string{"ec2:DescribeRe
 func (EC2ReservedInstances) Layout() Layout {
 	return Layout{Expiry: true, Kind: "EC2 reserved instance", Columns: []Column{
 		textColumn("instance_type", "Instance type").as(RoleType), numberColumn("count", "Count").as(RoleCount), textColumn("platform", "Platform"), textColumn("scope", "Scope"),
-		textColumn("availability_zone", "Availability zone"), textColumn("offering", "Offering"), dateColumn("start", "Start"), textColumn("renewal", "Renewal").as(RoleRenewal).wide(60)}}
+		textColumn("availability_zone", "Availability zone"), textColumn("offering", "Offering"), dateColumn("start", "Start"), textColumn("renewal", "Renewal").as(RoleRenewal).wide(60),
+		textColumn("tenancy", "Tenancy")}}
 }
 func (EC2ReservedInstances) DigestDetail(*Finding) string { return "" }
 
@@ -94,6 +95,8 @@ func (c EC2ReservedInstances) details(f *Finding, t Target, ri ec2types.Reserved
 	f.SetDetail("scope", string(ri.Scope))
 	f.SetDetail("availability_zone", aws.ToString(ri.AvailabilityZone))
 	f.SetDetail("offering", fmt.Sprintf("%s %s", ri.OfferingClass, ri.OfferingType))
+	// The tenancy prices the reservation on demand (internal/pricing): default and dedicated instances differ.
+	f.SetDetail("tenancy", string(ri.InstanceTenancy))
 	if ri.Start != nil {
 		f.SetDetail("start", DetailTime(*ri.Start))
 	}

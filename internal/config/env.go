@@ -97,7 +97,8 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 			*dst = n
 		}
 	}
-	for name, dst := range map[string]*bool{"AUDIT_DRY_RUN": &s.DryRun, "AUDIT_S3_PATH_STYLE": &s.S3PathStyle, "AUDIT_NO_HISTORY": &s.NoHistory} {
+	for name, dst := range map[string]*bool{"AUDIT_DRY_RUN": &s.DryRun, "AUDIT_S3_PATH_STYLE": &s.S3PathStyle, "AUDIT_NO_HISTORY": &s.NoHistory,
+		"AUDIT_ON_DEMAND": &s.OnDemand} {
 		if v := getenv(name); v != "" {
 			b, err := strconv.ParseBool(v)
 			if err != nil {

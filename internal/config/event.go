@@ -44,6 +44,9 @@ type Override struct {
 	NoHistory *bool `json:"no_history,omitempty"`
 	// Digest is full or changes.
 	Digest string `json:"digest,omitempty"`
+	// OnDemand reads the expiring reservations' on-demand rates for this run (config.Pricing); the deployment must
+	// grant pricing:GetProducts (OnDemandRates=true), or each finding says the price list refused.
+	OnDemand *bool `json:"on_demand,omitempty"`
 }
 
 // eventBridgeScheduled is the documented envelope of a scheduled event.
@@ -221,6 +224,9 @@ func (e Event) Apply(s Settings) (Settings, error) {
 	}
 	if o.Digest != "" {
 		s.Digest = o.Digest
+	}
+	if o.OnDemand != nil {
+		s.OnDemand = *o.OnDemand
 	}
 	s.Trigger = TriggerManual
 	if e.Kind == "scheduled" || e.Kind == "scheduler" {

@@ -1,5 +1,5 @@
 // Package config is what one run is asked to do: its settings by concern (scope, thresholds, history, delivery,
-// email, owners, run, retry), each group validated in the file that defines it, read from the environment (Lambda),
+// email, owners, run, retry, pricing), each group validated in the file that defines it, read from the environment (Lambda),
 // and the events that start a run, decoded strictly and laid over the settings. It makes no AWS call. It imports
 // checks, crossaccount and delivery for their names and limits, and awsclient for the retry modes.
 package config
@@ -28,6 +28,7 @@ type Settings struct {
 	Owners
 	Run
 	Retry
+	Pricing
 }
 
 // Defaults returns the documented defaults.

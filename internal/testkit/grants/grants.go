@@ -9,6 +9,7 @@ import (
 	"github.com/orgaudit/orgaudit/internal/checks"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
 	"github.com/orgaudit/orgaudit/internal/delivery"
+	"github.com/orgaudit/orgaudit/internal/pricing"
 )
 
 // LambdaLogActions are what the Lambda runtime calls with the execution role to write the function's logs.
@@ -40,14 +41,15 @@ func MemberRoleActions() []string {
 // ExecutionRoleActions are what the Lambda's own role needs: listing the organization and assuming member roles,
 // delivery (to a topic encrypted with KMS, as the template's is), its logs and on-failure destination, and the member
 // reads too, because the account the job runs in is audited with the job's own credentials (a service-managed
-// StackSet never deploys to the management account). withOptional adds what the optional deliveries need: the
-// report bucket's KMS key, and email through SES.
+// StackSet never deploys to the management account). withOptional adds what the optional features need: the
+// report bucket's KMS key, email through SES, and the on-demand rates (the template's OnDemandRates).
 func ExecutionRoleActions(withOptional bool) []string {
 	out := append(append(append([]string{}, crossaccount.ManagementActions...), delivery.Actions...), LambdaLogActions...)
 	out = append(append(out, delivery.TopicKMSActions...), LambdaDestinationActions...)
 	out = append(append(out, MemberRoleActions()...), HistoryActions...)
 	if withOptional {
 		out = append(append(append(out, delivery.KMSActions...), HistoryKMSActions...), delivery.EmailActions...)
+		out = append(out, pricing.Action)
 	}
 	return sortedSet(out)
 }
