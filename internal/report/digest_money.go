@@ -95,7 +95,21 @@ func findingMoney(f *checks.Finding, quote func(string, int) string) string {
 		}
 		return "price unknown: " + quote(nameOr(m.PriceUnknown, "no reason given"), maxMoneyReasonBytes)
 	}
-	return perMonth("USD", *m.USDPerMonth, m.USDPerMonthAtRisk, nameOr(m.AtRiskUnknown, m.PriceUnknown), quote)
+	return perMonth("USD", *m.USDPerMonth, m.USDPerMonthAtRisk, nameOr(m.AtRiskUnknown, m.PriceUnknown), quote) + onDemand(m)
+}
+
+// onDemand words what the commitment's units would cost on demand (audit -on-demand), after its price:
+// "; on demand $734/mo, +$223 if it lapses". "" when the run did not read on-demand rates or the price list could
+// not say: the JSON and the workbook carry why, and a line is no place for it.
+func onDemand(m *checks.Money) string {
+	if m.OnDemand == nil || m.USDPerMonthOnDemand == nil {
+		return ""
+	}
+	s := "; on demand " + dollars(*m.USDPerMonthOnDemand) + "/mo"
+	if inc := m.USDPerMonthIncrease; inc != nil && checks.Cents(*inc) > 0 {
+		s += ", +" + dollars(*inc) + " if it lapses"
+	}
+	return s
 }
 
 // maxMoneyReasonBytes bounds why a price or what is at risk is unknown, on a finding's line.

@@ -394,3 +394,19 @@ func TestMoneyOnlyWhereAFindingCarriesIt(t *testing.T) {
 		}
 	}
 }
+
+// TestOnDemandOnTheLine: with -on-demand, a commitment's line says what its units would cost on demand and how much
+// more a month would cost if it lapsed; an unknown rate adds nothing to the line (the JSON and workbook say why).
+func TestOnDemandOnTheLine(t *testing.T) {
+	quote := func(s string, _ int) string { return s }
+	// 3 × m6i.large at $0.107/h on demand: 0.107 × 3 × 730 = 234.33; the reservation costs 135.78, so +98.55.
+	f := checks.Finding{Money: &checks.Money{USDPerMonth: checks.USD(135.78), USDPerMonthAtRisk: checks.USD(135.78),
+		OnDemand: &checks.OnDemand{USDPerMonthOnDemand: checks.USD(234.33), USDPerMonthIncrease: checks.USD(98.55)}}}
+	if got, want := findingMoney(&f, quote), "$136/mo, all at risk; on demand $234/mo, +$99 if it lapses"; got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	f.OnDemand = &checks.OnDemand{OnDemandUnknown: "no product in the AWS price list matches"}
+	if got, want := findingMoney(&f, quote), "$136/mo, all at risk"; got != want {
+		t.Errorf("unknown rate: got %q, want %q", got, want)
+	}
+}
