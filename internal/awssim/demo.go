@@ -66,6 +66,23 @@ var DemoFindings = map[string]map[string]string{
 	},
 }
 
+// DemoRenewals are the renewals Demo holds for the commitments DemoFindings lists, keyed as DemoChanges keys findings
+// (check/account/region/resource): the id of the reservation or plan that renews each, in whole or in part. With the
+// prices the scenario declares they say what each commitment puts at risk: all of it without a renewal, nothing when
+// the renewal is as large (count, or a plan's hourly commitment), the share it lacks when it is smaller.
+var DemoRenewals = map[string]string{
+	"ec2-reserved-instances/555555555555/eu-west-1/ri-0compute0000renew": "ri-0compute000queued",
+	"ec2-reserved-instances/555555555555/eu-west-1/ri-0compute000000025": "ri-0compute000renew4", // 4 of 6 instances
+	"ec2-reserved-instances/555555555555/eu-west-1/ri-0compute00expir09": "ri-0compute000bought",
+	"ec2-reserved-instances/777777777777/eu-west-1/ri-0staging00lapsd2":  "ri-0staging00renew2", // payment pending
+}
+
+// DemoStateNotRecognised are the commitment findings of Demo, keyed as DemoRenewals, whose state no document names:
+// what they cost is known, what of it is at risk cannot be told.
+var DemoStateNotRecognised = map[string]bool{
+	"ec2-reserved-instances/888888888888/ap-southeast-2/ri-0security00frozen": true,
+}
+
 // DemoSeverityCounts totals DemoFindings by severity.
 func DemoSeverityCounts() map[string]int {
 	out := map[string]int{}

@@ -20,6 +20,7 @@ func init() {
 		"444444444444/eu-west-1/ec-data-valkey-045": "notice", "444444444444/eu-west-1/ec-data-redis-lapsd": "critical",
 		"444444444444/eu-west-1/ec-data-memc-020": "warning",
 	}
+	DemoRenewals["elasticache-reserved-nodes/444444444444/eu-west-1/ec-data-redis-012"] = "ec-data-redis-012r"
 	registerDemo(func(org *Organization, day func(int) time.Time) {
 		// Prices per node, one year in eu-west-1, illustrative (near AWS's list prices): Partial Upfront unless said.
 		partial := map[string]Price{

@@ -22,6 +22,8 @@ func init() {
 		// MemoryDB documents no states: one its reservations do not share with ElastiCache's is not recognised.
 		"444444444444/eu-west-1/mdb-data-held": "warning",
 	}
+	DemoRenewals["memorydb-reserved-nodes/444444444444/eu-west-1/mdb-data-renew"] = "mdb-data-renewal"
+	DemoStateNotRecognised["memorydb-reserved-nodes/444444444444/eu-west-1/mdb-data-held"] = true
 }
 
 type jsonMemoryDBReservedNode struct {

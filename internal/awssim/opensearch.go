@@ -22,6 +22,7 @@ func init() {
 		"444444444444/us-east-1/" + demoOpenSearchID("search-lapsed"): "critical", // ended six days ago, not renewed
 		"121212121212/eu-west-1/" + demoOpenSearchID("logs-or1-03"):   "critical",
 	}
+	DemoRenewals["opensearch-reserved-instances/444444444444/us-east-1/"+demoOpenSearchID("search-r6g-05")] = demoOpenSearchID("search-r6g-05-renewal")
 	registerGenerated(generated{service: "es", perRegion: generateOpenSearch})
 }
 

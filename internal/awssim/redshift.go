@@ -21,6 +21,8 @@ func init() {
 		"121212121212/us-east-1/rs-analytics-009":  "notice",   // renewed by a purchase spelled payment-pending
 		"121212121212/us-east-1/rs-analytics-unpd": "critical", // payment failed yesterday
 	}
+	DemoRenewals["redshift-reserved-nodes/121212121212/us-east-1/rs-analytics-018"] = "rs-analytics-018r"
+	DemoRenewals["redshift-reserved-nodes/121212121212/us-east-1/rs-analytics-009"] = "rs-analytics-009r"
 	registerDemo(func(org *Organization, day func(int) time.Time) {
 		// All Upfront per node for one year in us-east-1, illustrative (near AWS's list prices).
 		allUpfront := map[string]float64{"ra3.large": 3090, "ra3.xlplus": 6180, "ra3.4xlarge": 18560, "ra3.16xlarge": 74240,

@@ -29,6 +29,10 @@ func init() {
 		"121212121212/global/" + demoPlanID("analytics-sagemaker"): "warning", // lapsed; its renewal's payment is pending
 		"121212121212/global/" + demoPlanID("analytics-suspended"): "warning", // a state no document names
 	}
+	DemoRenewals["savings-plans/111111111111/global/"+demoPlanID("mgmt-c7g")] = demoPlanID("mgmt-c7g-renewal") // 0.50 of 1.00 per hour
+	DemoRenewals["savings-plans/555555555555/global/"+demoPlanID("compute-2025")] = demoPlanID("compute-2025-renewal")
+	DemoRenewals["savings-plans/121212121212/global/"+demoPlanID("analytics-sagemaker")] = demoPlanID("analytics-sagemaker-renewal")
+	DemoStateNotRecognised["savings-plans/121212121212/global/"+demoPlanID("analytics-suspended")] = true
 	registerGenerated(generated{service: "savingsplans", perAccount: generateSavingsPlans})
 }
 
