@@ -42,6 +42,9 @@ type commitmentKind struct {
 	// renewal words renewal j of item i: its Renewal detail, how it was bought, and, when it does not cover item i,
 	// how far it falls short ("for only 2 of 4 instances").
 	renewal func(i, j int) (detail, how, shortfall string)
+	// price reads item i's price for all its units in its own currency (commitment_money.go), and why it is unknown
+	// ("" when known); the units are set whenever they are known, so a renewal's shortfall can be measured.
+	price func(i int) (priced, string)
 }
 
 // termRole is what a state means to the commitment rules.
@@ -82,7 +85,8 @@ type termFinding struct {
 // judged on its own. A renewal is a dated commitment of the same kind, queued to start at the old one's end or bought
 // outright (active or pending payment) within renewalWindow and outlasting it; it lowers the old one to a notice when
 // it covers as much, and to a warning only while the old one has lapsed and the renewal is not yet in effect.
-// statuses are the items' states as AWS spells them.
+// statuses are the items' states as AWS spells them. Every finding carries its Money (k.money): what it costs per
+// month, and what of that no renewal covers.
 func commitmentFindings(t Target, k commitmentKind, items []commitment, statuses []string) []termFinding {
 	var ending, renewals, failed, unknown []int
 	for i, c := range items {
@@ -131,18 +135,21 @@ func commitmentFindings(t Target, k commitmentKind, items []commitment, statuses
 		if !endingFinding(&f, t, k, items, i, renewal) {
 			continue
 		}
+		f.Money = k.money(i, k.endingExposure(items, i, renewal))
 		out = append(out, termFinding{Finding: f, item: i, renewal: renewal})
 	}
 	for _, i := range failed {
 		f := t.finding(k.check, k.resourceType, items[i].ID)
 		f.Status = statuses[i]
 		paymentFailed(&f, k.purchase, items[i].Start)
+		f.Money = k.money(i, wholly) // never in effect: nothing it was bought to cover is covered
 		out = append(out, termFinding{Finding: f, item: i, renewal: -1})
 	}
 	for _, i := range unknown {
 		f := t.finding(k.check, k.resourceType, items[i].ID)
 		f.Status = statuses[i]
 		stateNotRecognised(&f, statuses[i], items[i].End)
+		f.Money = k.money(i, exposure{unknown: fmt.Sprintf("its state %q is not one the audit knows, so whether it is in effect cannot be told", statuses[i])})
 		out = append(out, termFinding{Finding: f, item: i, renewal: -1})
 	}
 	return out

@@ -64,7 +64,8 @@ func (c EC2ReservedInstances) run(ctx context.Context, api ec2ReservedInstancesA
 			}
 			detail = fmt.Sprintf("%s: %d × %s from %s (%s)", aws.ToString(q.ReservedInstancesId), aws.ToInt32(q.InstanceCount), q.InstanceType, aws.ToTime(q.Start).UTC().Format("2006-01-02"), how)
 			return detail, how, fmt.Sprintf("for only %d of %d instances", aws.ToInt32(q.InstanceCount), aws.ToInt32(ris[i].InstanceCount))
-		}}
+		},
+		price: func(i int) (priced, string) { return reservationPrice(ec2Prices(ris[i])) }}
 	var findings []Finding
 	for _, tf := range commitmentFindings(t, k, items, statuses) {
 		f := tf.Finding
@@ -142,4 +143,27 @@ func sameConfiguration(q, ri ec2types.ReservedInstances) bool {
 		return false
 	}
 	return ri.Scope != ec2types.ScopeAvailabilityZone || aws.ToString(q.AvailabilityZone) == aws.ToString(ri.AvailabilityZone)
+}
+
+// ec2Prices reads ri's prices as PER INSTANCE: the EC2 API Reference words InstanceCount as "the number of
+// reservations purchased", FixedPrice as "the purchase price of the Reserved Instance" and UsagePrice as "the usage
+// price of the Reserved Instance, per hour"; the offering (ReservedInstancesOffering) carries the same prices with no
+// count, PurchaseReservedInstancesOffering takes the InstanceCount to buy, and a Marketplace offering's PricingDetail
+// is "the price per instance". AWS's own responses agree: six instances report the one instance's FixedPrice and
+// hourly charge. CurrencyCode: the reference says "the only supported currency is USD", so one left out is USD.
+func ec2Prices(ri ec2types.ReservedInstances) unitPrices {
+	p := unitPrices{countField: "InstanceCount", count: aws.ToInt32(ri.InstanceCount), seconds: aws.ToInt64(ri.Duration),
+		fixed: float32Price(ri.FixedPrice), usage: float32Price(ri.UsagePrice), currency: string(ri.CurrencyCode), payment: string(ri.OfferingType)}
+	if p.currency == "" {
+		p.currency = string(ec2types.CurrencyCodeValuesUsd)
+	}
+	for _, rc := range ri.RecurringCharges {
+		frequency := string(rc.Frequency)
+		c := recurringCharge{amount: rc.Amount}
+		if frequency != "" {
+			c.frequency = &frequency
+		}
+		p.recurring = append(p.recurring, c)
+	}
+	return p
 }

@@ -53,10 +53,12 @@ func (c ElastiCacheReservedNodes) run(ctx context.Context, api elasticache.Descr
 		}
 		nodes = append(nodes, page.ReservedCacheNodes...)
 	}
+	currency, noCurrency := partitionCurrency(t.Partition, "ElastiCache")
 	items := make([]termReservation, len(nodes))
 	for i, n := range nodes {
 		items[i] = termReservation{ID: aws.ToString(n.ReservedCacheNodeId), Type: aws.ToString(n.CacheNodeType), State: aws.ToString(n.State),
-			Match: aws.ToString(n.ProductDescription), Count: aws.ToInt32(n.CacheNodeCount), Start: n.StartTime, Duration: n.Duration}
+			Match: aws.ToString(n.ProductDescription), Count: aws.ToInt32(n.CacheNodeCount), Start: n.StartTime, Duration: n.Duration,
+			Prices: elastiCachePrices(n, currency, noCurrency)}
 	}
 	var out []Finding
 	for _, tf := range termFindings(t, c.Name(), "AWS::ElastiCache::ReservedCacheNode", "nodes", elastiCacheStates, items) {
@@ -86,4 +88,19 @@ func (c ElastiCacheReservedNodes) run(ctx context.Context, api elasticache.Descr
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+// elastiCachePrices reads n's prices as PER NODE: the ElastiCache API Reference words FixedPrice and UsagePrice as
+// "charged for this reserved cache node" and CacheNodeCount as "the number of cache nodes that have been reserved";
+// the offering (ReservedCacheNodesOffering) carries the same prices with no count, and
+// PurchaseReservedCacheNodesOffering takes the CacheNodeCount to buy; the reserved-nodes page describes "a low,
+// one-time payment for each cache node you want to reserve". ElastiCache reports no currency: partitionCurrency
+// says which the partition's price list uses.
+func elastiCachePrices(n ectypes.ReservedCacheNode, currency, noCurrency string) unitPrices {
+	p := unitPrices{countField: "CacheNodeCount", fixed: n.FixedPrice, usage: n.UsagePrice, currency: currency, noCurrency: noCurrency,
+		payment: aws.ToString(n.OfferingType)}
+	for _, rc := range n.RecurringCharges {
+		p.recurring = append(p.recurring, recurringCharge{amount: rc.RecurringChargeAmount, frequency: rc.RecurringChargeFrequency})
+	}
+	return p
 }

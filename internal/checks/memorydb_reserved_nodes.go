@@ -50,9 +50,11 @@ func (c MemoryDBReservedNodes) run(ctx context.Context, api memorydb.DescribeRes
 		}
 		nodes = append(nodes, page.ReservedNodes...)
 	}
+	currency, noCurrency := partitionCurrency(t.Partition, "MemoryDB")
 	items := make([]termReservation, len(nodes))
 	for i, n := range nodes {
 		items[i] = memorydbReservation(n)
+		items[i].Prices = memorydbPrices(n, currency, noCurrency)
 	}
 	var out []Finding
 	for _, tf := range termFindings(t, c.Name(), "AWS::MemoryDB::ReservedNode", "nodes", memorydbStates, items) {
@@ -98,4 +100,21 @@ func memorydbHourly(charges []memorydbtypes.RecurringCharge) (float64, bool) {
 		}
 	}
 	return sum, ok
+}
+
+// memorydbPrices reads n's prices as PER NODE: the MemoryDB API Reference words FixedPrice as "the fixed price charged
+// for this reserved node" and RecurringCharges as "the recurring price charged to run this reserved node", with
+// NodeCount "the number of nodes that have been reserved"; the offering (ReservedNodesOffering) carries the same
+// prices with no count, and PurchaseReservedNodesOffering takes the NodeCount to buy. MemoryDB reports no UsagePrice
+// (its hourly price is a recurring charge) and no currency: partitionCurrency says which the partition's price list
+// uses. FixedPrice is a plain number in the SDK, so a missing one reads as 0; a reservation with no price at all is
+// still told unknown (reservationPrice).
+func memorydbPrices(n memorydbtypes.ReservedNode, currency, noCurrency string) unitPrices {
+	fixed := n.FixedPrice
+	p := unitPrices{countField: "NodeCount", fixed: &fixed, currency: currency, noCurrency: noCurrency, payment: aws.ToString(n.OfferingType)}
+	for _, rc := range n.RecurringCharges {
+		amount := rc.RecurringChargeAmount
+		p.recurring = append(p.recurring, recurringCharge{amount: &amount, frequency: rc.RecurringChargeFrequency})
+	}
+	return p
 }

@@ -87,9 +87,24 @@ func (c OpenSearchReservedInstances) run(ctx context.Context, api opensearch.Des
 // missing one reads as zero: no Duration, for the rules, and no end.
 func osReservation(ri ostypes.ReservedInstance) termReservation {
 	r := termReservation{ID: aws.ToString(ri.ReservedInstanceId), Type: string(ri.InstanceType), State: aws.ToString(ri.State),
-		Count: ri.InstanceCount, Start: ri.StartTime}
+		Count: ri.InstanceCount, Start: ri.StartTime, Prices: osPrices(ri)}
 	if ri.Duration > 0 {
 		r.Duration = aws.Int32(ri.Duration)
 	}
 	return r
+}
+
+// osPrices reads ri's prices as PER INSTANCE: the OpenSearch Service API Reference words FixedPrice as "the upfront
+// fixed charge you will pay to purchase the specific Reserved Instance offering" and UsagePrice as "the hourly rate at
+// which you're charged for the domain using this Reserved Instance", with InstanceCount "the number of OpenSearch
+// instances that have been reserved"; the offering (ReservedInstanceOffering) carries the same prices with no count,
+// and PurchaseReservedInstanceOffering takes the InstanceCount to buy. The prices are in CurrencyCode; PaymentOption
+// comes as ALL_UPFRONT and is worded as the other services word it.
+func osPrices(ri ostypes.ReservedInstance) unitPrices {
+	p := unitPrices{countField: "InstanceCount", fixed: ri.FixedPrice, usage: ri.UsagePrice, currency: aws.ToString(ri.CurrencyCode),
+		payment: paymentOptionName(string(ri.PaymentOption))}
+	for _, rc := range ri.RecurringCharges {
+		p.recurring = append(p.recurring, recurringCharge{amount: rc.RecurringChargeAmount, frequency: rc.RecurringChargeFrequency})
+	}
+	return p
 }

@@ -74,5 +74,19 @@ func (c RDSReservedInstances) run(ctx context.Context, api rds.DescribeReservedD
 func rdsReservation(ri rdstypes.ReservedDBInstance) termReservation {
 	return termReservation{ID: aws.ToString(ri.ReservedDBInstanceId), Type: aws.ToString(ri.DBInstanceClass), State: aws.ToString(ri.State),
 		Match: aws.ToString(ri.ProductDescription) + "|" + strconv.FormatBool(aws.ToBool(ri.MultiAZ)),
-		Count: aws.ToInt32(ri.DBInstanceCount), Start: ri.StartTime, Duration: ri.Duration}
+		Count: aws.ToInt32(ri.DBInstanceCount), Start: ri.StartTime, Duration: ri.Duration, Prices: rdsPrices(ri)}
+}
+
+// rdsPrices reads ri's prices as PER INSTANCE: the RDS API Reference words FixedPrice and UsagePrice as "charged for
+// this reserved DB instance" and DBInstanceCount as "the number of reserved DB instances"; the offering a reservation
+// is bought from (ReservedDBInstancesOffering) carries the same FixedPrice, UsagePrice and RecurringCharges with no
+// count, and PurchaseReservedDBInstancesOffering multiplies it by the DBInstanceCount asked for. The prices are in
+// CurrencyCode.
+func rdsPrices(ri rdstypes.ReservedDBInstance) unitPrices {
+	p := unitPrices{countField: "DBInstanceCount", fixed: ri.FixedPrice, usage: ri.UsagePrice, currency: aws.ToString(ri.CurrencyCode),
+		payment: aws.ToString(ri.OfferingType)}
+	for _, rc := range ri.RecurringCharges {
+		p.recurring = append(p.recurring, recurringCharge{amount: rc.RecurringChargeAmount, frequency: rc.RecurringChargeFrequency})
+	}
+	return p
 }

@@ -54,7 +54,7 @@ func (c RedshiftReservedNodes) run(ctx context.Context, api redshift.DescribeRes
 	items := make([]termReservation, len(nodes))
 	for i, n := range nodes {
 		items[i] = termReservation{ID: aws.ToString(n.ReservedNodeId), Type: aws.ToString(n.NodeType), State: aws.ToString(n.State),
-			Count: aws.ToInt32(n.NodeCount), Start: n.StartTime, Duration: n.Duration}
+			Count: aws.ToInt32(n.NodeCount), Start: n.StartTime, Duration: n.Duration, Prices: redshiftPrices(n)}
 	}
 	var out []Finding
 	for _, tf := range termFindings(t, c.Name(), "AWS::Redshift::ReservedNode", "nodes", redshiftStates, items) {
@@ -88,4 +88,17 @@ func (c RedshiftReservedNodes) run(ctx context.Context, api redshift.DescribeRes
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+// redshiftPrices reads n's prices as PER NODE: the Redshift API Reference words FixedPrice as "the fixed cost Amazon
+// Redshift charges you for this reserved node" and UsagePrice as "the hourly rate ... for this reserved node", with
+// NodeCount "the number of reserved compute nodes"; the offering (ReservedNodeOffering) carries the same prices with
+// no count, and PurchaseReservedNodeOffering takes the NodeCount to buy. The prices are in CurrencyCode.
+func redshiftPrices(n rstypes.ReservedNode) unitPrices {
+	p := unitPrices{countField: "NodeCount", fixed: n.FixedPrice, usage: n.UsagePrice, currency: aws.ToString(n.CurrencyCode),
+		payment: aws.ToString(n.OfferingType)}
+	for _, rc := range n.RecurringCharges {
+		p.recurring = append(p.recurring, recurringCharge{amount: rc.RecurringChargeAmount, frequency: rc.RecurringChargeFrequency})
+	}
+	return p
 }

@@ -110,7 +110,8 @@ func (c SavingsPlans) run(ctx context.Context, api savingsPlansAPI, t Target) ([
 			}
 			detail = fmt.Sprintf("%s: %s %s/h from %s (%s)", id, q.SavingsPlanType, aws.ToString(q.Commitment), q.start.UTC().Format("2006-01-02"), how)
 			return detail, how, fmt.Sprintf("commits only %s of %s per hour", aws.ToString(q.Commitment), aws.ToString(p.Commitment))
-		}}
+		},
+		price: func(i int) (priced, string) { return savingsPlanPrice(plans[i]) }}
 	var out []Finding
 	for _, tf := range commitmentFindings(t, k, items, statuses) {
 		f := tf.Finding
@@ -195,4 +196,33 @@ func decimal(s *string) (string, bool) {
 		return "", false
 	}
 	return v, true
+}
+
+// savingsPlanPrice reads p's price: its commitment is the WHOLE hourly figure for the plan, "the hourly commitment
+// amount in the specified currency" (Savings Plans API Reference, SavingsPlan), of which the upfront and recurring
+// payments are parts (Cost Explorer's SavingsPlansAmortizedCommitment: the total amortized commitment "includes the sum
+// of the upfront and recurring Savings Plans fees"), so nothing is added to it. upfrontPaymentAmount is the whole
+// plan's. Its units, for a renewal's shortfall, are the hourly commitment.
+func savingsPlanPrice(p savingsPlan) (priced, string) {
+	pr := priced{term: termTextSeconds(p.TermDurationInSeconds), paymentOption: string(p.PaymentOption)}
+	commitment, err := strconv.ParseFloat(strings.TrimSpace(aws.ToString(p.Commitment)), 64)
+	if err != nil || math.IsNaN(commitment) || math.IsInf(commitment, 0) || commitment <= 0 {
+		return pr, fmt.Sprintf("its commitment %q does not read as an amount above 0", aws.ToString(p.Commitment))
+	}
+	pr.units = commitment
+	upfront, err := strconv.ParseFloat(strings.TrimSpace(aws.ToString(p.UpfrontPaymentAmount)), 64)
+	switch {
+	case err == nil && !math.IsNaN(upfront) && !math.IsInf(upfront, 0) && upfront >= 0:
+		pr.upfront = upfront
+	case p.PaymentOption == sptypes.SavingsPlanPaymentOptionNoUpfront && p.UpfrontPaymentAmount == nil:
+		// nothing paid upfront
+	default:
+		return pr, fmt.Sprintf("its upfrontPaymentAmount %q does not read as an amount", aws.ToString(p.UpfrontPaymentAmount))
+	}
+	if p.Currency == "" {
+		return pr, "AWS reported no currency"
+	}
+	pr.currency = string(p.Currency)
+	pr.perHour = commitment
+	return pr, ""
 }

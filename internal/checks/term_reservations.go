@@ -18,6 +18,8 @@ type termReservation struct {
 	Count    int32
 	Start    *time.Time
 	Duration *int32
+	// Prices are its prices per unit as the check reads them (its count, term and count field are filled here).
+	Prices unitPrices
 }
 
 func (r termReservation) dated() bool { return r.Start != nil && r.Duration != nil }
@@ -52,6 +54,15 @@ func termFindings(t Target, check, resourceType, unit string, states termStates,
 			}
 			detail = fmt.Sprintf("%s: %d × %s from %s (%s)", q.ID, q.Count, q.Type, q.Start.UTC().Format("2006-01-02"), q.State)
 			return detail, how, fmt.Sprintf("for only %d of %d %s", q.Count, r.Count, unit)
+		},
+		price: func(i int) (priced, string) {
+			r := items[i]
+			p := r.Prices
+			p.count = r.Count
+			if r.Duration != nil {
+				p.seconds = int64(*r.Duration)
+			}
+			return reservationPrice(p)
 		}}
 	return commitmentFindings(t, k, cs, statuses)
 }
@@ -61,8 +72,15 @@ func termText(seconds *int32) string {
 	if seconds == nil {
 		return ""
 	}
+	return termTextSeconds(int64(*seconds))
+}
+
+// termTextSeconds words a term of seconds as termText does; "" for none.
+func termTextSeconds(s int64) string {
 	const year = 365 * 24 * 3600
-	switch s := *seconds; {
+	switch {
+	case s <= 0:
+		return ""
 	case s == year:
 		return "1 year"
 	case s > 0 && s%year == 0:

@@ -2,6 +2,7 @@ package checks_test
 
 import (
 	"context"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -158,4 +159,84 @@ func TestGeneratedModificationsAreNotLapses(t *testing.T) {
 	if modified == 0 {
 		t.Errorf("the generated organization holds no modified reservation (and %d lapsed ones)", lapsed)
 	}
+}
+
+// TestEveryCommitmentFindingCarriesMoney: through the real SDK against the demo, every finding of every commitment
+// check carries Money, whole and consistent (a null figure always says why; the USD figures are the price's own when it
+// is in USD; what is at risk is never more than the month), and no other check's finding carries any.
+func TestEveryCommitmentFindingCarriesMoney(t *testing.T) {
+	t.Parallel()
+	asOf := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	sim := testkit.StartSim(t, awssim.Demo(asOf))
+	for _, c := range checks.All() {
+		where := map[[2]string]bool{}
+		for k := range awssim.DemoFindings[c.Name()] {
+			parts := strings.SplitN(k, "/", 3)
+			if parts[1] == "global" {
+				parts[1] = "us-east-1"
+			}
+			where[[2]string{parts[0], parts[1]}] = true
+		}
+		if len(where) == 0 {
+			t.Errorf("%s: the demo declares no finding of it", c.Name())
+		}
+		n := 0
+		for ar := range where {
+			tg := checks.Target{AccountID: ar[0], Partition: "aws", Region: ar[1], Config: sim.Config(ar[0], ar[1]), AsOf: asOf,
+				Limits: checks.DefaultLimits()}
+			got, err := c.Run(context.Background(), tg)
+			if err != nil {
+				t.Fatalf("%s %s %s: %v", c.Name(), ar[0], ar[1], err)
+			}
+			for _, f := range got {
+				n++
+				if !c.Layout().Expiry {
+					if f.Money != nil {
+						t.Errorf("%s %s: not a commitment, yet carries money %+v", c.Name(), f.ResourceID, *f.Money)
+					}
+					continue
+				}
+				if err := moneyWhole(f.Money); err != "" {
+					t.Errorf("%s %s (%s): %s: %+v", c.Name(), f.ResourceID, f.Status, err, f.Money)
+				}
+			}
+		}
+		if n == 0 {
+			t.Errorf("%s: no finding over the demo", c.Name())
+		}
+	}
+}
+
+// moneyWhole says what is wrong with a commitment finding's Money; "" when nothing.
+func moneyWhole(m *checks.Money) string {
+	switch {
+	case m == nil:
+		return "no money"
+	case m.USDPerMonth == nil && m.PriceUnknown == "":
+		return "usd_per_month null without a reason"
+	case m.USDPerMonthAtRisk == nil && m.PriceUnknown == "" && m.AtRiskUnknown == "":
+		return "usd_per_month_at_risk null without a reason"
+	case m.Price == nil:
+		if m.USDPerMonth != nil || m.USDPerMonthAtRisk != nil {
+			return "USD figures without a price"
+		}
+		return ""
+	case m.Price.PerMonth != checks.Cents(m.Price.PerHour*checks.HoursPerMonth) && math.Abs(m.Price.PerMonth-m.Price.PerHour*checks.HoursPerMonth) > 0.01:
+		return "per_month is not per_hour × 730"
+	case m.Price.PerMonth <= 0:
+		return "a price of 0 or less"
+	case (m.Price.PerMonthAtRisk == nil) != (m.AtRiskUnknown != ""):
+		return "at risk null exactly when at_risk_unknown says why"
+	case m.Price.PerMonthAtRisk != nil && (*m.Price.PerMonthAtRisk < 0 || *m.Price.PerMonthAtRisk > m.Price.PerMonth):
+		return "at risk outside 0 to the month"
+	case m.Price.Currency == "USD" && (m.USDPerMonth == nil || *m.USDPerMonth != m.Price.PerMonth || m.PriceUnknown != ""):
+		return "a USD price whose usd_per_month is not its per_month"
+	case m.Price.Currency == "USD" && (m.USDPerMonthAtRisk == nil) != (m.Price.PerMonthAtRisk == nil):
+		return "a USD price whose at risk differs from its own"
+	case m.Price.Currency == "USD" && m.USDPerMonthAtRisk != nil && *m.USDPerMonthAtRisk != *m.Price.PerMonthAtRisk:
+		return "a USD price whose at risk differs from its own"
+	case m.Price.Currency != "USD" && (m.USDPerMonth != nil || m.USDPerMonthAtRisk != nil):
+		return "another currency added into USD"
+	}
+	return ""
 }
