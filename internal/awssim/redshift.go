@@ -23,6 +23,9 @@ func init() {
 	}
 	DemoRenewals["redshift-reserved-nodes/121212121212/us-east-1/rs-analytics-018"] = "rs-analytics-018r"
 	DemoRenewals["redshift-reserved-nodes/121212121212/us-east-1/rs-analytics-009"] = "rs-analytics-009r"
+	// The DC2 node the DC1 exchange brought in ten days ago is, to the rules, a renewal bought outright of the eight
+	// Upgradable dc2.large nodes ending in 40 days, for only 2 of them: 6 of 8 at risk.
+	DemoRenewals["redshift-reserved-nodes/121212121212/us-east-1/rs-analytics-040"] = "rs-analytics-dc2"
 	registerDemo(func(org *Organization, day func(int) time.Time) {
 		// All Upfront per node for one year in us-east-1, illustrative (near AWS's list prices).
 		allUpfront := map[string]float64{"ra3.large": 3090, "ra3.xlplus": 6180, "ra3.4xlarge": 18560, "ra3.16xlarge": 74240,
