@@ -2,6 +2,7 @@ package awssim
 
 import (
 	"context"
+	"strconv"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -202,6 +203,66 @@ func TestSavingsPlanPaymentsWire(t *testing.T) {
 		}
 		if seen != len(plans) {
 			t.Errorf("account %s: %d of %d plans seen", acct, seen, len(plans))
+		}
+	}
+}
+
+// TestEveryScenarioCommitmentIsPriced: the demo and generated organizations declare a price for every reservation
+// (an upfront, usage or hourly recurring charge above 0, per unit) and a commitment for every plan, so an audit that
+// reports a price unknown on them is wrong, not the scenario.
+func TestEveryScenarioCommitmentIsPriced(t *testing.T) {
+	t.Parallel()
+	priced := func(p Price) bool {
+		if p.FixedPrice > 0 || p.UsagePrice > 0 {
+			return true
+		}
+		for _, c := range p.Recurring {
+			if c.Amount > 0 && c.Frequency == "Hourly" {
+				return true
+			}
+		}
+		return false
+	}
+	for name, org := range map[string]*Organization{
+		"demo": Demo(asOf), "yesterday": DemoYesterday(asOf),
+		"generated": Generate(GenerateOptions{Accounts: 40, Regions: []string{"us-east-1", "eu-west-1"}, AsOf: asOf, Seed: 7}),
+	} {
+		n := 0
+		for _, a := range org.Accounts {
+			for _, p := range a.SavingsPlans {
+				n++
+				if c, err := strconv.ParseFloat(p.Commitment, 64); err != nil || c <= 0 || p.Currency == "" || p.PaymentOption == "" {
+					t.Errorf("%s: plan %s: commitment %q %s %s", name, p.Description, p.Commitment, p.Currency, p.PaymentOption)
+				}
+			}
+			for region, reg := range a.Regions {
+				for _, ri := range reg.ReservedInstances {
+					n++
+					if !priced(ri.Price) || ri.OfferingType == "" {
+						t.Errorf("%s: %s %s EC2 %s (%s) has no price: %+v", name, a.ID, region, ri.ID, ri.OfferingType, ri.Price)
+					}
+				}
+				for _, ri := range reg.ReservedDBInstances {
+					n++
+					if !priced(ri.Price) || ri.OfferingType == "" {
+						t.Errorf("%s: %s %s RDS %s (%s) has no price: %+v", name, a.ID, region, ri.ID, ri.OfferingType, ri.Price)
+					}
+				}
+				for _, service := range []string{"elasticache", "redshift", "es", "memorydb"} { // not the registry tests' own
+					for _, r := range reg.Reservations[service] {
+						n++
+						if !priced(r.Price) || r.OfferingType == "" {
+							t.Errorf("%s: %s %s %s %s (%s) has no price: %+v", name, a.ID, region, service, r.ID, r.OfferingType, r.Price)
+						}
+						if service == "memorydb" && r.UsagePrice != 0 {
+							t.Errorf("%s: MemoryDB %s has a UsagePrice, a field its model lacks: the wire would drop it", name, r.ID)
+						}
+					}
+				}
+			}
+		}
+		if n < 20 {
+			t.Errorf("%s: only %d commitments: the test reads too little", name, n)
 		}
 	}
 }
