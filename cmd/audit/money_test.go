@@ -183,6 +183,15 @@ func TestDemoMoneyFromDeclaredPrices(t *testing.T) {
 	}
 	r := decodeResult(t, stdout.String())
 	want := declaredMoney(t, awssim.Demo(asOf))
+	// The lines worked by hand in declaredMoney's comment, so the comment cannot drift from the scenario.
+	for id, hand := range map[string][2]float64{
+		"ec2-reserved-instances/555555555555/eu-west-1/ri-0compute000000025": {482.20, 160.73},
+		"ec2-reserved-instances/777777777777/eu-west-1/ri-0staging00lapsed":  {148.92, 148.92},
+	} {
+		if w := want[id]; w.atRisk == nil || w.perMonth != hand[0] || *w.atRisk != hand[1] {
+			t.Errorf("%s: worked out as %.2f, %v at risk from the scenario; by hand %v", id, w.perMonth, w.atRisk, hand)
+		}
+	}
 
 	bySeverity := map[string]float64{}
 	unknown, seen := 0, map[string]bool{}

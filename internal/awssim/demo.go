@@ -110,7 +110,9 @@ func DemoOwnerTopicARN() string {
 // original retired at the modification, as AWS reports it), EC2 and RDS reservations that lapsed unrenewed, one
 // renewed by a purchase whose payment is pending and one retired early by an exchange, every documented EC2
 // reservation state and one no document names, RDS reservations over several pages, a suspended account and an
-// account without the audit role.
+// account without the audit role. Every commitment has a price (per unit, illustrative list prices: every payment
+// option, counts above one, renewals that cover all and one that covers 4 of 6 instances), so the money at risk can be
+// worked out from the scenario alone (DemoRenewals).
 func Demo(asOf time.Time) *Organization {
 	asOf = asOf.UTC()
 	day := func(n int) time.Time { // noon UTC n calendar days after the as-of date
