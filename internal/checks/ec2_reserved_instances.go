@@ -148,9 +148,9 @@ func sameConfiguration(q, ri ec2types.ReservedInstances) bool {
 // ec2Prices reads ri's prices as PER INSTANCE: the EC2 API Reference words InstanceCount as "the number of
 // reservations purchased", FixedPrice as "the purchase price of the Reserved Instance" and UsagePrice as "the usage
 // price of the Reserved Instance, per hour"; the offering (ReservedInstancesOffering) carries the same prices with no
-// count, PurchaseReservedInstancesOffering takes the InstanceCount to buy, and a Marketplace offering's PricingDetail
-// is "the price per instance". AWS's own responses agree: six instances report the one instance's FixedPrice and
-// hourly charge. CurrencyCode: the reference says "the only supported currency is USD", so one left out is USD.
+// count, PurchaseReservedInstancesOffering takes "the number of Reserved Instances to purchase" (InstanceCount), and
+// a Marketplace offering's PricingDetail is "the price per instance". CurrencyCode: the reference says "the only
+// supported currency is USD", so one left out is USD.
 func ec2Prices(ri ec2types.ReservedInstances) unitPrices {
 	p := unitPrices{countField: "InstanceCount", count: aws.ToInt32(ri.InstanceCount), seconds: aws.ToInt64(ri.Duration),
 		fixed: float32Price(ri.FixedPrice), usage: float32Price(ri.UsagePrice), currency: string(ri.CurrencyCode), payment: string(ri.OfferingType)}

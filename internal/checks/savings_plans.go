@@ -202,7 +202,8 @@ func decimal(s *string) (string, bool) {
 // amount in the specified currency" (Savings Plans API Reference, SavingsPlan), of which the upfront and recurring
 // payments are parts (Cost Explorer's SavingsPlansAmortizedCommitment: the total amortized commitment "includes the sum
 // of the upfront and recurring Savings Plans fees"), so nothing is added to it. upfrontPaymentAmount is the whole
-// plan's. Its units, for a renewal's shortfall, are the hourly commitment.
+// plan's: a plan is one commitment, with no count of units. Its units, for a renewal's shortfall, are the hourly
+// commitment.
 func savingsPlanPrice(p savingsPlan) (priced, string) {
 	pr := priced{term: termTextSeconds(p.TermDurationInSeconds), paymentOption: string(p.PaymentOption)}
 	commitment, err := strconv.ParseFloat(strings.TrimSpace(aws.ToString(p.Commitment)), 64)

@@ -240,3 +240,54 @@ func moneyWhole(m *checks.Money) string {
 	}
 	return ""
 }
+
+// TestSimulatedReservationsPricePerUnit: the simulator prices reserved nodes and instances as their API references do,
+// per unit: an offering has one FixedPrice whatever the count bought (ElastiCache, OpenSearch, Redshift and MemoryDB
+// each word it as the price "for this reserved node" or instance, and their offerings carry it with no count). A price
+// scaled by the count would multiply every commitment's money by its count once more.
+func TestSimulatedReservationsPricePerUnit(t *testing.T) {
+	t.Parallel()
+	asOf := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	orgs := map[string]*awssim.Organization{
+		"demo":      awssim.Demo(asOf),
+		"generated": awssim.Generate(awssim.GenerateOptions{Accounts: 60, Regions: []string{"eu-west-1", "us-east-1"}, AsOf: asOf, Seed: 11}),
+	}
+	for name, org := range orgs {
+		type offering struct{ service, id, payment string }
+		type seen struct {
+			price float64
+			count int
+			id    string
+		}
+		prices := map[offering]seen{}
+		counts := map[offering]map[int]bool{}
+		for _, a := range org.Accounts {
+			for _, reg := range a.Regions {
+				for service, rs := range reg.Reservations {
+					for _, r := range rs {
+						o := offering{service, r.OfferingID, r.OfferingType}
+						if counts[o] == nil {
+							counts[o] = map[int]bool{}
+						}
+						counts[o][r.Count] = true
+						if s, ok := prices[o]; !ok {
+							prices[o] = seen{r.FixedPrice, r.Count, r.ID}
+						} else if s.price != r.FixedPrice {
+							t.Errorf("%s %s offering %s: %s (× %d) costs %v upfront, %s (× %d) %v: a price per reservation, not per unit",
+								name, service, r.OfferingID, s.id, s.count, s.price, r.ID, r.Count, r.FixedPrice)
+						}
+					}
+				}
+			}
+		}
+		varied := 0
+		for _, c := range counts {
+			if len(c) > 1 {
+				varied++
+			}
+		}
+		if name == "generated" && varied == 0 {
+			t.Errorf("%s: no offering bought in two counts, so the test proves nothing", name)
+		}
+	}
+}
