@@ -127,6 +127,7 @@ func memorydbDemo(org *Organization, day func(int) time.Time) {
 	// Three nodes Partial Upfront: an upfront and an hourly charge per node.
 	partial := memorydbNode("mdb-data-021d", "db.r6g.xlarge", 3, day(21).Add(-year), "active")
 	partial.OfferingType, partial.Price = "Partial Upfront", Upfront(1950, 0.223)
+	partial.OfferingID = pseudoUUID("offer-db.r6g.xlarge/Partial Upfront") // an offering is one payment option
 	reg.Reservations["memorydb"] = []Reservation{
 		memorydbNode("mdb-data-004d", "db.r6g.large", 2, day(4).Add(-year), "active"),
 		memorydbNode("mdb-data-300d", "db.r6g.large", 2, day(300).Add(-year), "active"),

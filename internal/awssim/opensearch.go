@@ -120,8 +120,10 @@ func demoOpenSearch(org *Organization, day func(int) time.Time) {
 	// Payment options apart from All Upfront: the hourly price is a recurring charge, UsagePrice 0.
 	noUpfront := openSearchRI("search-m6g-25", "m6g.large.search", "active", 2, day(25))
 	noUpfront.OfferingType, noUpfront.Price = "NO_UPFRONT", Hourly(0.089)
+	noUpfront.OfferingID = pseudoUUID("opensearch-offering/m6g.large.search/NO_UPFRONT") // an offering is one payment option
 	partial := openSearchRI("search-lapsed", "m6g.xlarge.search", "retired", 2, day(-6))
 	partial.OfferingType, partial.Price = "PARTIAL_UPFRONT", Upfront(700, 0.08)
+	partial.OfferingID = pseudoUUID("opensearch-offering/m6g.xlarge.search/PARTIAL_UPFRONT")
 	addReservations(org.account("444444444444").Regions["us-east-1"], "es",
 		openSearchRI("search-r6g-05", "r6g.large.search", "active", 3, day(5)),
 		noUpfront,
