@@ -66,6 +66,23 @@ var DemoFindings = map[string]map[string]string{
 	},
 }
 
+// DemoRenewals are the renewals Demo holds for the commitments DemoFindings lists, keyed as DemoChanges keys findings
+// (check/account/region/resource): the id of the reservation or plan that renews each, in whole or in part. With the
+// prices the scenario declares they say what each commitment puts at risk: all of it without a renewal, nothing when
+// the renewal is as large (count, or a plan's hourly commitment), the share it lacks when it is smaller.
+var DemoRenewals = map[string]string{
+	"ec2-reserved-instances/555555555555/eu-west-1/ri-0compute0000renew": "ri-0compute000queued",
+	"ec2-reserved-instances/555555555555/eu-west-1/ri-0compute000000025": "ri-0compute000renew4", // 4 of 6 instances
+	"ec2-reserved-instances/555555555555/eu-west-1/ri-0compute00expir09": "ri-0compute000bought",
+	"ec2-reserved-instances/777777777777/eu-west-1/ri-0staging00lapsd2":  "ri-0staging00renew2", // payment pending
+}
+
+// DemoStateNotRecognised are the commitment findings of Demo, keyed as DemoRenewals, whose state no document names:
+// what they cost is known, what of it is at risk cannot be told.
+var DemoStateNotRecognised = map[string]bool{
+	"ec2-reserved-instances/888888888888/ap-southeast-2/ri-0security00frozen": true,
+}
+
 // DemoSeverityCounts totals DemoFindings by severity.
 func DemoSeverityCounts() map[string]int {
 	out := map[string]int{}
@@ -93,7 +110,9 @@ func DemoOwnerTopicARN() string {
 // original retired at the modification, as AWS reports it), EC2 and RDS reservations that lapsed unrenewed, one
 // renewed by a purchase whose payment is pending and one retired early by an exchange, every documented EC2
 // reservation state and one no document names, RDS reservations over several pages, a suspended account and an
-// account without the audit role.
+// account without the audit role. Every commitment has a price (per unit, illustrative list prices: every payment
+// option, counts above one, renewals that cover all and one that covers 4 of 6 instances), so the money at risk can be
+// worked out from the scenario alone (DemoRenewals).
 func Demo(asOf time.Time) *Organization {
 	asOf = asOf.UTC()
 	day := func(n int) time.Time { // noon UTC n calendar days after the as-of date
@@ -115,14 +134,23 @@ func Demo(asOf time.Time) *Organization {
 	acct := func(id, name string, rs map[string]*Region) *Account {
 		return &Account{ID: id, Name: name, Email: "aws+" + name + "@example.com", State: "ACTIVE", JoinedAt: day(-700), Roles: role, Regions: rs}
 	}
+	// Prices are per instance, as the APIs report them, and illustrative: near AWS's public list prices for a one-year
+	// Linux reservation in the region the demo holds it (No Upfront unless a reservation says otherwise).
 	ec2RI := func(id, typ string, count int, start, end time.Time, state string) ReservedInstance {
 		return ReservedInstance{ID: id, InstanceType: typ, Count: count, Start: start, End: end, Duration: year, State: state,
-			ProductDescription: "Linux/UNIX", Scope: "Region", Tenancy: "default", OfferingClass: "standard", OfferingType: "No Upfront"}
+			ProductDescription: "Linux/UNIX", Scope: "Region", Tenancy: "default", OfferingClass: "standard", OfferingType: "No Upfront",
+			Price: Hourly(demoEC2NoUpfront[typ])}
 	}
+	priced := func(ri ReservedInstance, offering string, p Price) ReservedInstance {
+		ri.OfferingType, ri.Price = offering, p
+		return ri
+	}
+	// One DB instance each, PostgreSQL, All Upfront unless a reservation says otherwise.
 	rdsRI := func(id, class string, endDay int, state string) ReservedDBInstance {
 		start := day(endDay).Add(-year * time.Second)
 		return ReservedDBInstance{ID: id, OfferingID: "offer-" + id, Class: class, Count: 1, Start: start, Duration: year,
-			State: state, ProductDescription: "postgresql", OfferingType: "All Upfront", LeaseID: pseudoUUID(id)}
+			State: state, ProductDescription: "postgresql", OfferingType: "All Upfront", LeaseID: pseudoUUID(id),
+			Price: Upfront(demoRDSAllUpfront[class], 0)}
 	}
 	product := func(acct, id, name, status, msg, rec string) ProvisionedProduct {
 		return ProvisionedProduct{ID: id, Name: name, Type: "CFN_STACK", Status: status, StatusMessage: msg,
@@ -140,7 +168,7 @@ func Demo(asOf time.Time) *Organization {
 	mgmt.Regions["us-east-1"].Topics = []string{DemoTopicName, DemoOwnerTopicName}
 	mgmt.Regions["us-east-1"].Buckets = []string{DemoBucket}
 	mgmt.Regions["us-east-1"].ReservedInstances = []ReservedInstance{
-		ec2RI("ri-0mgmt00000000045", "t3.large", 2, day(45).Add(-year*time.Second), day(45), "active"),
+		priced(ec2RI("ri-0mgmt00000000045", "t3.large", 2, day(45).Add(-year*time.Second), day(45), "active"), "Partial Upfront", Upfront(228, 0.026)),
 	}
 
 	shared := acct("222222222222", "shared-services", std())
@@ -174,12 +202,17 @@ func Demo(asOf time.Time) *Organization {
 	}
 
 	data := acct("444444444444", "data-platform", std())
+	// Two Multi-AZ instances, Partial Upfront, three days from their end; one No Upfront.
+	pg001 := rdsRI("ri-data-pg-001", "db.r6g.xlarge", 3, "active")
+	pg001.Count, pg001.MultiAZ, pg001.OfferingType, pg001.Price = 2, true, "Partial Upfront", Upfront(2920, 0.333)
+	pg005 := rdsRI("ri-data-pg-005", "db.r6g.2xlarge", 50, "active")
+	pg005.OfferingType, pg005.Price = "No Upfront", Hourly(0.704)
 	data.Regions["us-east-1"].ReservedDBInstances = []ReservedDBInstance{
-		rdsRI("ri-data-pg-001", "db.r6g.xlarge", 3, "active"),
+		pg001,
 		rdsRI("ri-data-pg-002", "db.r6g.large", 200, "active"),
 		rdsRI("ri-data-pg-003", "db.m6g.large", 20, "active"),
 		rdsRI("ri-data-pg-004", "db.m6g.large", -45, "retired"), // lapsed too long ago to be news
-		rdsRI("ri-data-pg-005", "db.r6g.2xlarge", 50, "active"),
+		pg005,
 		rdsRI("ri-data-pg-006", "db.t4g.medium", 5, "payment-pending"),
 		rdsRI("ri-data-pg-007", "db.r6g.large", 300, "active"),
 		rdsRI("ri-data-pg-008", "db.r6g.large", 28, "active"),
@@ -194,7 +227,9 @@ func Demo(asOf time.Time) *Organization {
 		ec2RI("ri-0compute0000renew", "m6i.xlarge", 4, day(5).Add(-year*time.Second), day(5), "active"),
 		ec2RI("ri-0compute000queued", "m6i.xlarge", 4, day(5), day(5).Add(year*time.Second), "queued"),
 		modified[0], modified[1],
-		ec2RI("ri-0compute000000025", "r6i.large", 6, day(25).Add(-year*time.Second), day(25), "active"),
+		// Six instances Partial Upfront, and a queued renewal for only four of them: two are at risk.
+		priced(ec2RI("ri-0compute000000025", "r6i.large", 6, day(25).Add(-year*time.Second), day(25), "active"), "Partial Upfront", Upfront(482.6, 0.055)),
+		priced(ec2RI("ri-0compute000renew4", "r6i.large", 4, day(25), day(25).Add(year*time.Second), "queued"), "Partial Upfront", Upfront(482.6, 0.055)),
 		ec2RI("ri-0compute000000400", "r6i.2xlarge", 6, day(-10), day(400), "active"),
 		ec2RI("ri-0compute00retired", "m5.large", 1, day(-400), day(-35), "retired"), // lapsed too long ago to be news
 		// Renewed by a purchase bought outright three days ago rather than queued.
@@ -232,7 +267,7 @@ func Demo(asOf time.Time) *Organization {
 
 	staging := acct("777777777777", "workloads-staging", std())
 	convertible := ec2RI("ri-0staging0exchngd", "c6i.large", 2, day(-165), day(200), "active")
-	convertible.OfferingClass = "convertible"
+	convertible.OfferingClass, convertible.Price = "convertible", Hourly(0.0735)
 	// Exchanged twenty days ago for a Convertible reservation of the next generation: retired then (End at the
 	// exchange), its capacity carried on by the new one.
 	exchanged := modifyReservation(convertible, day(-20), ReservedInstance{ID: "ri-0staging0xchgnew", InstanceType: "c7i.large", Count: 2})
@@ -246,13 +281,17 @@ func Demo(asOf time.Time) *Organization {
 	}
 
 	security := acct("888888888888", "security-audit", std())
+	// The security team buys All Upfront.
+	allUpfront := func(ri ReservedInstance) ReservedInstance {
+		return priced(ri, "All Upfront", Upfront(demoEC2AllUpfront[ri.InstanceType], 0))
+	}
 	security.Regions["ap-southeast-2"].ReservedInstances = []ReservedInstance{
-		ec2RI("ri-0security0000059", "m6g.large", 1, day(59).Add(-year*time.Second), day(59), "active"),
+		allUpfront(ec2RI("ri-0security0000059", "m6g.large", 1, day(59).Add(-year*time.Second), day(59), "active")),
 		// A queued renewal deleted before it started renews nothing; a purchase whose payment failed is not in effect.
-		ec2RI("ri-0security0deleted", "m6g.large", 1, day(59), day(59).Add(year*time.Second), "queued-deleted"),
-		ec2RI("ri-0security00unpaid", "r6g.large", 2, day(-1), day(-1).Add(year*time.Second), "payment-failed"),
+		allUpfront(ec2RI("ri-0security0deleted", "m6g.large", 1, day(59), day(59).Add(year*time.Second), "queued-deleted")),
+		allUpfront(ec2RI("ri-0security00unpaid", "r6g.large", 2, day(-1), day(-1).Add(year*time.Second), "payment-failed")),
 		// A state no document names: reported as not recognised, never dropped.
-		ec2RI("ri-0security00frozen", "c6g.large", 1, day(-30), day(-30).Add(year*time.Second), "frozen-by-support"),
+		allUpfront(ec2RI("ri-0security00frozen", "c6g.large", 1, day(-30), day(-30).Add(year*time.Second), "frozen-by-support")),
 	}
 
 	sandbox := acct(DemoMissingRole, "legacy-sandbox", std())
@@ -322,6 +361,22 @@ func Demo(asOf time.Time) *Organization {
 	}
 	return org
 }
+
+// demoEC2NoUpfront is the hourly price per instance of a one-year standard No Upfront Linux reservation, and
+// demoEC2AllUpfront the upfront price of an All Upfront one: illustrative, near AWS's public list prices in the
+// regions the demo holds them (eu-west-1, ap-southeast-2), not quotes.
+var (
+	demoEC2NoUpfront = map[string]float64{"t3.medium": 0.026, "t3.large": 0.052, "t3.xlarge": 0.114, "m5.large": 0.062,
+		"m6i.large": 0.068, "m6i.xlarge": 0.135, "c6i.xlarge": 0.121, "r6i.large": 0.089, "r6i.2xlarge": 0.352,
+		"c7i.large": 0.077, "m6g.large": 0.058, "r6g.large": 0.076, "c6g.large": 0.052}
+	demoEC2AllUpfront = map[string]float64{"m6g.large": 495, "r6g.large": 660, "c6g.large": 445}
+)
+
+// demoRDSAllUpfront is the upfront price of a one-year All Upfront PostgreSQL reservation of one Single-AZ DB
+// instance of a class: illustrative, near AWS's public list prices in us-east-1 (af-south-1 runs higher; the demo
+// keeps one table).
+var demoRDSAllUpfront = map[string]float64{"db.t4g.medium": 400, "db.m6g.large": 1280, "db.r6g.large": 1445,
+	"db.r6g.xlarge": 2890, "db.r6g.2xlarge": 5780}
 
 // DemoSuppressions is the demo's suppressions file, as a person would put it at <prefix>/suppressions.yaml in the
 // report bucket: one rule, for the payments account's rolled-back API stack (a glob, as rules may be). It expires 90

@@ -58,6 +58,13 @@ type xmlReservedInstance struct {
 	OfferingType        string  `xml:"offeringType"`
 	OfferingClass       string  `xml:"offeringClass"`
 	Scope               string  `xml:"scope"`
+	// recurringCharges: a list of item, each amount and frequency (botocore ec2 RecurringCharge).
+	RecurringCharges []xmlEC2RecurringCharge `xml:"recurringCharges>item"`
+}
+
+type xmlEC2RecurringCharge struct {
+	Amount    float64 `xml:"amount"`
+	Frequency string  `xml:"frequency"`
 }
 
 func describeReservedInstances(s *Server, r *request) (any, *Fault) {
@@ -84,18 +91,30 @@ func describeReservedInstances(s *Server, r *request) (any, *Fault) {
 		out.Items = append(out.Items, xmlReservedInstance{
 			ReservedInstancesId: ri.ID, InstanceType: ri.InstanceType, AvailabilityZone: ri.AvailabilityZone,
 			Start: isoTime(ri.Start), End: isoTime(ri.End), Duration: ri.Duration, InstanceCount: ri.Count,
-			ProductDescription: ri.ProductDescription, State: ri.State, InstanceTenancy: ri.Tenancy, CurrencyCode: "USD",
-			OfferingType: ri.OfferingType, OfferingClass: ri.OfferingClass, Scope: ri.Scope, UsagePrice: 0, FixedPrice: 0,
+			ProductDescription: ri.ProductDescription, State: ri.State, InstanceTenancy: ri.Tenancy, CurrencyCode: ri.currency(),
+			OfferingType: ri.OfferingType, OfferingClass: ri.OfferingClass, Scope: ri.Scope,
+			// Per instance, as the offering is priced: a reservation of 6 reports the one instance's fixedPrice.
+			UsagePrice: ri.UsagePrice, FixedPrice: ri.FixedPrice, RecurringCharges: ec2RecurringCharges(ri.Recurring),
 		})
 	}
 	return out, nil
+}
+
+func ec2RecurringCharges(cs []RecurringCharge) []xmlEC2RecurringCharge {
+	var out []xmlEC2RecurringCharge
+	for _, c := range cs {
+		out = append(out, xmlEC2RecurringCharge{Amount: c.Amount, Frequency: c.Frequency})
+	}
+	return out
 }
 
 // modifyReservation does to ri what a successful ModifyReservedInstances (or a Convertible exchange) does, at the
 // moment at (EC2 User Guide, "Modify Reserved Instances"): the original is retired, its end date becoming the start
 // date of the new reservation, and each new reservation starts then and ends when the original would have. The new
 // ones keep the full Duration of the original's term, so their End lies before Start + Duration, as does the
-// retired original's. into gives each new reservation's id, instance type and count; the rest is the original's.
+// retired original's. into gives each new reservation's id, instance type and count; the rest is the original's, and
+// its price per instance is the original's scaled by the counts, so the reservation is worth what it was (a
+// modification changes the shape of a reservation, not what was paid for it).
 func modifyReservation(ri ReservedInstance, at time.Time, into ...ReservedInstance) []ReservedInstance {
 	retired := ri
 	retired.State, retired.End = "retired", at
@@ -104,6 +123,14 @@ func modifyReservation(ri ReservedInstance, at time.Time, into ...ReservedInstan
 		m := ri
 		m.ID, m.InstanceType, m.Count = n.ID, n.InstanceType, n.Count
 		m.State, m.Start = "active", at
+		if n.Count > 0 && n.Count != ri.Count {
+			scale := float64(ri.Count) / float64(n.Count)
+			m.FixedPrice, m.UsagePrice = ri.FixedPrice*scale, ri.UsagePrice*scale
+			m.Recurring = nil
+			for _, c := range ri.Recurring {
+				m.Recurring = append(m.Recurring, RecurringCharge{Amount: c.Amount * scale, Frequency: c.Frequency})
+			}
+		}
 		out = append(out, m)
 	}
 	return out

@@ -20,18 +20,27 @@ func init() {
 		"444444444444/eu-west-1/ec-data-valkey-045": "notice", "444444444444/eu-west-1/ec-data-redis-lapsd": "critical",
 		"444444444444/eu-west-1/ec-data-memc-020": "warning",
 	}
+	DemoRenewals["elasticache-reserved-nodes/444444444444/eu-west-1/ec-data-redis-012"] = "ec-data-redis-012r"
 	registerDemo(func(org *Organization, day func(int) time.Time) {
+		// Prices per node, one year in eu-west-1, illustrative (near AWS's list prices): Partial Upfront unless said.
+		partial := map[string]Price{
+			"cache.r7g.large": Upfront(642, 0.073), "cache.r7g.xlarge": Upfront(1284, 0.146),
+			"cache.m7g.large": Upfront(448, 0.051), "cache.t4g.medium": Upfront(131, 0.015),
+		}
 		node := func(id, typ, engine string, count, endDay int, state string) Reservation {
 			return Reservation{ID: id, OfferingID: "offer-" + id, Type: typ, Count: count, Start: day(endDay).Add(-year * time.Second),
-				Duration: year, State: state, ProductDescription: engine, OfferingType: "Partial Upfront", FixedPrice: 1014, UsagePrice: 0.116}
+				Duration: year, State: state, ProductDescription: engine, OfferingType: "Partial Upfront", Price: partial[typ]}
 		}
 		renewal := node("ec-data-redis-012r", "cache.r7g.xlarge", "redis", 3, 0, "payment-pending")
 		renewal.Start = day(-2) // bought outright two days ago for the one ending in 12 days
+		memcached := node("ec-data-memc-020", "cache.m7g.large", "memcached", 1, 20, "active")
+		memcached.OfferingType, memcached.Price = "No Upfront", Hourly(0.108)
+		valkey := node("ec-data-valkey-045", "cache.m7g.large", "valkey", 6, 45, "active")
+		valkey.OfferingType, valkey.Price = "All Upfront", Upfront(702, 0) // Valkey is priced below Redis OSS
 		holdReservations(org.account("444444444444").Regions["eu-west-1"], "elasticache",
 			node("ec-data-redis-004", "cache.r7g.large", "redis", 2, 4, "active"),
 			node("ec-data-redis-012", "cache.r7g.xlarge", "redis", 3, 12, "active"),
-			node("ec-data-memc-020", "cache.m7g.large", "memcached", 1, 20, "active"),
-			node("ec-data-valkey-045", "cache.m7g.large", "valkey", 6, 45, "active"),
+			memcached, valkey,
 			node("ec-data-redis-lapsd", "cache.t4g.medium", "redis", 1, -9, "retired"), // lapsed nine days ago, not renewed
 			node("ec-data-memc-300", "cache.m7g.large", "memcached", 2, 300, "active"),
 			node("ec-data-redis-old", "cache.t4g.medium", "redis", 1, -60, "retired"), // lapsed too long ago to be news
@@ -43,7 +52,7 @@ func init() {
 			end := day(r.IntN(400) - 5)
 			holdReservations(a.Regions[region], "elasticache", Reservation{ID: fmt.Sprintf("ec-%s-%s-%d", a.ID[6:], region, k),
 				OfferingID: "offer-ec-generated", Type: "cache.r7g.large", Count: 1 + r.IntN(4), Start: end.Add(-year * time.Second),
-				Duration: year, State: "active", ProductDescription: "redis", OfferingType: "No Upfront", UsagePrice: 0.17})
+				Duration: year, State: "active", ProductDescription: "redis", OfferingType: "No Upfront", Price: Hourly(0.17)})
 		}
 	}})
 }
@@ -59,6 +68,15 @@ func holdReservations(reg *Region, service string, rs ...Reservation) {
 type xmlRecurringCharge struct {
 	RecurringChargeAmount    float64
 	RecurringChargeFrequency string
+}
+
+// xmlRecurringCharges are the query services' RecurringCharges>RecurringCharge (RDS, ElastiCache, Redshift).
+func xmlRecurringCharges(cs []RecurringCharge) []xmlRecurringCharge {
+	var out []xmlRecurringCharge
+	for _, c := range cs {
+		out = append(out, xmlRecurringCharge{RecurringChargeAmount: c.Amount, RecurringChargeFrequency: c.Frequency})
+	}
+	return out
 }
 
 type xmlReservedCacheNode struct {
@@ -98,11 +116,11 @@ func describeReservedCacheNodes(s *Server, r *request) (any, *Fault) {
 	for _, n := range items {
 		out.ReservedCacheNodes = append(out.ReservedCacheNodes, xmlReservedCacheNode{
 			ReservedCacheNodeId: n.ID, ReservedCacheNodesOfferingId: n.OfferingID, CacheNodeType: n.Type, StartTime: isoTime(n.Start),
-			Duration: n.Duration, FixedPrice: n.FixedPrice, UsagePrice: 0, CacheNodeCount: n.Count, ProductDescription: n.ProductDescription,
+			Duration: n.Duration, FixedPrice: n.FixedPrice, UsagePrice: n.UsagePrice, CacheNodeCount: n.Count, ProductDescription: n.ProductDescription,
 			OfferingType: n.OfferingType, State: n.State,
-			// The hourly price travels as a recurring charge, the way AWS reports its current offerings, so a client
-			// must read both.
-			RecurringCharges: []xmlRecurringCharge{{RecurringChargeAmount: n.UsagePrice, RecurringChargeFrequency: "Hourly"}},
+			// The demo's hourly prices travel as recurring charges, the way AWS reports its current offerings (UsagePrice
+			// 0), so a client must read both.
+			RecurringCharges: xmlRecurringCharges(n.Recurring),
 			ReservationARN:   "arn:" + s.org.partition() + ":elasticache:" + r.call.Region + ":" + r.account.ID + ":reserved-instance:" + n.ID,
 		})
 	}

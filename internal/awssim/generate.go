@@ -156,7 +156,8 @@ func generateRegion(r *rand.Rand, account, region string, day func(int) time.Tim
 		end := day(r.IntN(400) - 5)
 		ri := ReservedInstance{ID: fmt.Sprintf("ri-%s%s%d", account[6:], region[len(region)-1:], k),
 			InstanceType: "m6i.large", State: "active", Count: 1 + r.IntN(4), Scope: "Region", ProductDescription: "Linux/UNIX",
-			Tenancy: "default", OfferingClass: "standard", OfferingType: "No Upfront", Start: end.Add(-year * time.Second), End: end, Duration: year}
+			Tenancy: "default", OfferingClass: "standard", OfferingType: "No Upfront", Start: end.Add(-year * time.Second), End: end, Duration: year,
+			Price: Hourly(demoEC2NoUpfront["m6i.large"])}
 		switch {
 		case end.Before(day(0)):
 			ri.State = "retired" // AWS retires a reservation at its end: yesterday or before is past whatever the as-of hour
@@ -175,7 +176,7 @@ func generateRegion(r *rand.Rand, account, region string, day func(int) time.Tim
 		end := day(r.IntN(400) - 5)
 		reg.ReservedDBInstances = append(reg.ReservedDBInstances, ReservedDBInstance{ID: fmt.Sprintf("rdb-%s-%s-%d", account[6:], region, k),
 			Class: "db.r6g.large", State: "active", Count: 1, ProductDescription: "postgresql", OfferingType: "All Upfront",
-			Start: end.Add(-year * time.Second), Duration: year})
+			Start: end.Add(-year * time.Second), Duration: year, Price: Upfront(demoRDSAllUpfront["db.r6g.large"], 0)})
 	}
 	return reg
 }

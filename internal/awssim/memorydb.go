@@ -22,6 +22,8 @@ func init() {
 		// MemoryDB documents no states: one its reservations do not share with ElastiCache's is not recognised.
 		"444444444444/eu-west-1/mdb-data-held": "warning",
 	}
+	DemoRenewals["memorydb-reserved-nodes/444444444444/eu-west-1/mdb-data-renew"] = "mdb-data-renewal"
+	DemoStateNotRecognised["memorydb-reserved-nodes/444444444444/eu-west-1/mdb-data-held"] = true
 }
 
 type jsonMemoryDBReservedNode struct {
@@ -41,6 +43,15 @@ type jsonMemoryDBReservedNode struct {
 type jsonRecurringCharge struct {
 	RecurringChargeAmount    float64
 	RecurringChargeFrequency string
+}
+
+// jsonRecurringCharges are the JSON services' RecurringCharges (OpenSearch, MemoryDB): a list, never null.
+func jsonRecurringCharges(cs []RecurringCharge) []jsonRecurringCharge {
+	out := []jsonRecurringCharge{}
+	for _, c := range cs {
+		out = append(out, jsonRecurringCharge{RecurringChargeAmount: c.Amount, RecurringChargeFrequency: c.Frequency})
+	}
+	return out
 }
 
 func describeMemoryDBReservedNodes(s *Server, r *request) (any, *Fault) {
@@ -82,20 +93,26 @@ func describeMemoryDBReservedNodes(s *Server, r *request) (any, *Fault) {
 		out.ReservedNodes = append(out.ReservedNodes, jsonMemoryDBReservedNode{
 			ReservationId: n.ID, ReservedNodesOfferingId: n.OfferingID, NodeType: n.Type, StartTime: epochPtr(n.Start),
 			Duration: n.Duration, FixedPrice: n.FixedPrice, NodeCount: n.Count, OfferingType: n.OfferingType, State: n.State,
-			RecurringCharges: []jsonRecurringCharge{{RecurringChargeAmount: n.UsagePrice, RecurringChargeFrequency: "Hourly"}},
+			// MemoryDB's model has no UsagePrice and no currency: the hourly price is a recurring charge.
+			RecurringCharges: jsonRecurringCharges(n.Recurring),
 			ARN:              fmt.Sprintf("arn:%s:memorydb:%s:%s:reservednode/%s", s.org.partition(), r.call.Region, r.account.ID, n.ID),
 		})
 	}
 	return out, nil
 }
 
-// memorydbNode is a one-year All Upfront reservation of count × typ. FixedPrice is per node, as MemoryDB's API reference
-// words it ("the fixed price charged for this reserved node"; the offering carries the same price with no count), not
-// for the whole reservation.
+// memorydbAllUpfront is what one node of a type costs upfront for a one-year All Upfront reservation, illustrative
+// (near AWS's list prices in eu-west-1).
+var memorydbAllUpfront = map[string]float64{"db.t4g.small": 260, "db.t4g.medium": 520, "db.r6g.large": 1950,
+	"db.r6g.xlarge": 3900, "db.r6g.2xlarge": 7800, "db.r7g.large": 2050}
+
+// memorydbNode is a one-year All Upfront reservation of count nodes. FixedPrice is per node ("the fixed price
+// charged for this reserved node", as ElastiCache words its own; the offerings carry the same figure with no count),
+// never the whole reservation's.
 func memorydbNode(id, typ string, count int, start time.Time, state string) Reservation {
 	const year = 31536000
 	return Reservation{ID: id, OfferingID: pseudoUUID("offer-" + typ), Type: typ, Count: count, Start: start, Duration: year,
-		State: state, OfferingType: "All Upfront", FixedPrice: 2721.6}
+		State: state, OfferingType: "All Upfront", Price: Upfront(memorydbAllUpfront[typ], 0)}
 }
 
 // memorydbDemo puts nine reservations in the data platform's eu-west-1, three pages at the demo's page size: one
@@ -107,10 +124,14 @@ func memorydbDemo(org *Organization, day func(int) time.Time) {
 	if reg.Reservations == nil {
 		reg.Reservations = map[string][]Reservation{}
 	}
+	// Three nodes Partial Upfront: an upfront and an hourly charge per node.
+	partial := memorydbNode("mdb-data-021d", "db.r6g.xlarge", 3, day(21).Add(-year), "active")
+	partial.OfferingType, partial.Price = "Partial Upfront", Upfront(1950, 0.223)
+	partial.OfferingID = pseudoUUID("offer-db.r6g.xlarge/Partial Upfront") // an offering is one payment option
 	reg.Reservations["memorydb"] = []Reservation{
 		memorydbNode("mdb-data-004d", "db.r6g.large", 2, day(4).Add(-year), "active"),
 		memorydbNode("mdb-data-300d", "db.r6g.large", 2, day(300).Add(-year), "active"),
-		memorydbNode("mdb-data-021d", "db.r6g.xlarge", 3, day(21).Add(-year), "active"),
+		partial,
 		memorydbNode("mdb-data-renew", "db.r7g.large", 2, day(12).Add(-year), "active"),
 		memorydbNode("mdb-data-lapsd", "db.t4g.medium", 1, day(-9).Add(-year), "retired"),
 		memorydbNode("mdb-data-old", "db.t4g.small", 1, day(-90).Add(-year), "retired"),

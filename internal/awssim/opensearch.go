@@ -22,6 +22,7 @@ func init() {
 		"444444444444/us-east-1/" + demoOpenSearchID("search-lapsed"): "critical", // ended six days ago, not renewed
 		"121212121212/eu-west-1/" + demoOpenSearchID("logs-or1-03"):   "critical",
 	}
+	DemoRenewals["opensearch-reserved-instances/444444444444/us-east-1/"+demoOpenSearchID("search-r6g-05")] = demoOpenSearchID("search-r6g-05-renewal")
 	registerGenerated(generated{service: "es", perRegion: generateOpenSearch})
 }
 
@@ -29,23 +30,20 @@ func init() {
 func demoOpenSearchID(name string) string { return pseudoUUID("opensearch-ri/" + name) }
 
 type jsonOpenSearchReservedInstance struct {
-	ReservationName            string  `json:"ReservationName,omitempty"`
-	ReservedInstanceID         string  `json:"ReservedInstanceId"`
-	BillingSubscriptionID      int64   `json:"BillingSubscriptionId"`
-	ReservedInstanceOfferingID string  `json:"ReservedInstanceOfferingId"`
-	InstanceType               string  `json:"InstanceType"`
-	StartTime                  *epoch  `json:"StartTime,omitempty"`
-	Duration                   int     `json:"Duration"`
-	FixedPrice                 float64 `json:"FixedPrice"`
-	UsagePrice                 float64 `json:"UsagePrice"`
-	CurrencyCode               string  `json:"CurrencyCode"`
-	InstanceCount              int     `json:"InstanceCount"`
-	State                      string  `json:"State"`
-	PaymentOption              string  `json:"PaymentOption"`
-	RecurringCharges           []struct {
-		RecurringChargeAmount    float64
-		RecurringChargeFrequency string
-	} `json:"RecurringCharges"`
+	ReservationName            string                `json:"ReservationName,omitempty"`
+	ReservedInstanceID         string                `json:"ReservedInstanceId"`
+	BillingSubscriptionID      int64                 `json:"BillingSubscriptionId"`
+	ReservedInstanceOfferingID string                `json:"ReservedInstanceOfferingId"`
+	InstanceType               string                `json:"InstanceType"`
+	StartTime                  *epoch                `json:"StartTime,omitempty"`
+	Duration                   int                   `json:"Duration"`
+	FixedPrice                 float64               `json:"FixedPrice"`
+	UsagePrice                 float64               `json:"UsagePrice"`
+	CurrencyCode               string                `json:"CurrencyCode"`
+	InstanceCount              int                   `json:"InstanceCount"`
+	State                      string                `json:"State"`
+	PaymentOption              string                `json:"PaymentOption"`
+	RecurringCharges           []jsonRecurringCharge `json:"RecurringCharges"`
 }
 
 func describeOpenSearchReservedInstances(s *Server, r *request) (any, *Fault) {
@@ -84,24 +82,24 @@ func describeOpenSearchReservedInstances(s *Server, r *request) (any, *Fault) {
 	for i, ri := range items {
 		j := jsonOpenSearchReservedInstance{ReservationName: ri.Name, ReservedInstanceID: ri.ID, BillingSubscriptionID: int64(1000 + i),
 			ReservedInstanceOfferingID: ri.OfferingID, InstanceType: ri.Type, StartTime: epochPtr(ri.Start), Duration: ri.Duration,
-			FixedPrice: ri.FixedPrice, UsagePrice: ri.UsagePrice, CurrencyCode: "USD", InstanceCount: ri.Count, State: ri.State,
-			PaymentOption: ri.OfferingType}
-		j.RecurringCharges = append(j.RecurringCharges, struct {
-			RecurringChargeAmount    float64
-			RecurringChargeFrequency string
-		}{ri.UsagePrice, "Hourly"})
+			FixedPrice: ri.FixedPrice, UsagePrice: ri.UsagePrice, CurrencyCode: ri.currency(), InstanceCount: ri.Count, State: ri.State,
+			PaymentOption: ri.OfferingType, RecurringCharges: jsonRecurringCharges(ri.Recurring)}
 		out.ReservedInstances = append(out.ReservedInstances, j)
 	}
 	return out, nil
 }
 
-// openSearchRI is a one-year All Upfront reservation of count × typ ending at end. FixedPrice is per instance, as the
-// OpenSearch Service API reference words it (the offering's upfront charge; the offering carries it with no count), not
-// for the whole reservation.
+// openSearchAllUpfront is what one instance of a type costs upfront for a one-year All Upfront reservation,
+// illustrative (near AWS's list prices in us-east-1; eu-west-1 a little above).
+var openSearchAllUpfront = map[string]float64{"r6g.large.search": 955, "r6g.xlarge.search": 1910, "m6g.large.search": 730,
+	"m6g.xlarge.search": 1460, "c6g.large.search": 640, "or1.large.search": 1020}
+
+// openSearchRI is a one-year All Upfront reservation of count × typ ending at end, priced per instance as the API
+// reports it.
 func openSearchRI(name, typ, state string, count int, end time.Time) Reservation {
 	const year = 31536000
 	return Reservation{ID: demoOpenSearchID(name), OfferingID: pseudoUUID("opensearch-offering/" + typ), Name: name, Type: typ, Count: count,
-		Start: end.Add(-year * time.Second), Duration: year, State: state, OfferingType: "ALL_UPFRONT", FixedPrice: 1234.0}
+		Start: end.Add(-year * time.Second), Duration: year, State: state, OfferingType: "ALL_UPFRONT", Price: Upfront(openSearchAllUpfront[typ], 0)}
 }
 
 // addReservations appends to one service's reservations in a region, keeping the other services'.
@@ -119,12 +117,19 @@ func addReservations(reg *Region, service string, rs ...Reservation) {
 func demoOpenSearch(org *Organization, day func(int) time.Time) {
 	renewal := openSearchRI("search-r6g-05-renewal", "r6g.large.search", "payment-pending", 3, day(-2).AddDate(1, 0, 0))
 	renewal.Start = day(-2)
+	// Payment options apart from All Upfront: the hourly price is a recurring charge, UsagePrice 0.
+	noUpfront := openSearchRI("search-m6g-25", "m6g.large.search", "active", 2, day(25))
+	noUpfront.OfferingType, noUpfront.Price = "NO_UPFRONT", Hourly(0.089)
+	noUpfront.OfferingID = pseudoUUID("opensearch-offering/m6g.large.search/NO_UPFRONT") // an offering is one payment option
+	partial := openSearchRI("search-lapsed", "m6g.xlarge.search", "retired", 2, day(-6))
+	partial.OfferingType, partial.Price = "PARTIAL_UPFRONT", Upfront(700, 0.08)
+	partial.OfferingID = pseudoUUID("opensearch-offering/m6g.xlarge.search/PARTIAL_UPFRONT")
 	addReservations(org.account("444444444444").Regions["us-east-1"], "es",
 		openSearchRI("search-r6g-05", "r6g.large.search", "active", 3, day(5)),
-		openSearchRI("search-m6g-25", "m6g.large.search", "active", 2, day(25)),
+		noUpfront,
 		openSearchRI("search-far", "r6g.xlarge.search", "active", 2, day(300)),
 		openSearchRI("search-c6g-50", "c6g.large.search", "active", 1, day(50)),
-		openSearchRI("search-lapsed", "m6g.xlarge.search", "retired", 2, day(-6)),
+		partial,
 		openSearchRI("search-old", "m6g.xlarge.search", "retired", 2, day(-40)),
 		renewal,
 	)

@@ -24,6 +24,7 @@ type xmlReservedDBInstance struct {
 	State                         string
 	ReservedDBInstanceArn         string
 	LeaseId                       string
+	RecurringCharges              []xmlRecurringCharge `xml:"RecurringCharges>RecurringCharge"`
 }
 
 func describeReservedDBInstances(s *Server, r *request) (any, *Fault) {
@@ -47,7 +48,9 @@ func describeReservedDBInstances(s *Server, r *request) (any, *Fault) {
 	for _, ri := range items {
 		out.ReservedDBInstances = append(out.ReservedDBInstances, xmlReservedDBInstance{
 			ReservedDBInstanceId: ri.ID, ReservedDBInstancesOfferingId: ri.OfferingID, DBInstanceClass: ri.Class,
-			StartTime: isoTime(ri.Start), Duration: ri.Duration, CurrencyCode: "USD", DBInstanceCount: ri.Count,
+			StartTime: isoTime(ri.Start), Duration: ri.Duration, CurrencyCode: ri.currency(), DBInstanceCount: ri.Count,
+			// Per DB instance, as the offering is priced.
+			FixedPrice: ri.FixedPrice, UsagePrice: ri.UsagePrice, RecurringCharges: xmlRecurringCharges(ri.Recurring),
 			ProductDescription: ri.ProductDescription, OfferingType: ri.OfferingType, MultiAZ: ri.MultiAZ, State: ri.State,
 			ReservedDBInstanceArn: "arn:" + s.org.partition() + ":rds:" + r.call.Region + ":" + r.account.ID + ":ri:" + ri.ID, LeaseId: ri.LeaseID,
 		})

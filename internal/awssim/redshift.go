@@ -21,10 +21,18 @@ func init() {
 		"121212121212/us-east-1/rs-analytics-009":  "notice",   // renewed by a purchase spelled payment-pending
 		"121212121212/us-east-1/rs-analytics-unpd": "critical", // payment failed yesterday
 	}
+	DemoRenewals["redshift-reserved-nodes/121212121212/us-east-1/rs-analytics-018"] = "rs-analytics-018r"
+	DemoRenewals["redshift-reserved-nodes/121212121212/us-east-1/rs-analytics-009"] = "rs-analytics-009r"
+	// The DC2 node the DC1 exchange brought in ten days ago is, to the rules, a renewal bought outright of the eight
+	// Upgradable dc2.large nodes ending in 40 days, for only 2 of them: 6 of 8 at risk.
+	DemoRenewals["redshift-reserved-nodes/121212121212/us-east-1/rs-analytics-040"] = "rs-analytics-dc2"
 	registerDemo(func(org *Organization, day func(int) time.Time) {
+		// All Upfront per node for one year in us-east-1, illustrative (near AWS's list prices).
+		allUpfront := map[string]float64{"ra3.large": 3090, "ra3.xlplus": 6180, "ra3.4xlarge": 18560, "ra3.16xlarge": 74240,
+			"dc1.large": 1300, "dc2.large": 1300, "dc2.8xlarge": 25000}
 		node := func(id, typ string, count, endDay int, state string) Reservation {
 			return Reservation{ID: id, OfferingID: pseudoUUID("offer-" + id), Type: typ, Count: count, Start: day(endDay).Add(-year * time.Second),
-				Duration: year, State: state, OfferingType: "All Upfront", FixedPrice: 9400, Class: "Regular"}
+				Duration: year, State: state, OfferingType: "All Upfront", Price: Upfront(allUpfront[typ], 0), Class: "Regular"}
 		}
 		// Bought outright yesterday for the one ending in 18 days: pending-payment, as the API reference spells it.
 		renewal := node("rs-analytics-018r", "ra3.xlplus", 2, 0, "pending-payment")
@@ -42,9 +50,12 @@ func init() {
 		dc2.Start = day(-10)
 		dc2.Duration = int(day(250).Sub(day(-10)) / time.Second)
 		upgradable := node("rs-analytics-040", "dc2.large", 8, 40, "active")
-		upgradable.Class, upgradable.OfferingType, upgradable.FixedPrice, upgradable.UsagePrice = "Upgradable", "No Upfront", 0, 0.25
+		upgradable.Class, upgradable.OfferingType, upgradable.Price = "Upgradable", "No Upfront", Hourly(0.188)
+		// Partial Upfront, four nodes: upfront and hourly both count.
+		partial := node("rs-analytics-006", "ra3.4xlarge", 4, 6, "active")
+		partial.OfferingType, partial.Price = "Partial Upfront", Upfront(9280, 1.06)
 		holdReservations(org.account("121212121212").Regions["us-east-1"], "redshift",
-			node("rs-analytics-006", "ra3.4xlarge", 4, 6, "active"),
+			partial,
 			node("rs-analytics-018", "ra3.xlplus", 2, 18, "active"),
 			upgradable,
 			node("rs-analytics-lapsd", "ra3.16xlarge", 2, -12, "retired"), // lapsed twelve days ago, not renewed
@@ -59,7 +70,7 @@ func init() {
 			end := day(r.IntN(400) - 5)
 			holdReservations(a.Regions[region], "redshift", Reservation{ID: fmt.Sprintf("rs-%s-%s-%d", a.ID[6:], region, k),
 				OfferingID: "offer-rs-generated", Type: "ra3.xlplus", Count: 1 + r.IntN(4), Start: end.Add(-year * time.Second),
-				Duration: year, State: "active", OfferingType: "All Upfront", FixedPrice: 9400, Class: "Regular"})
+				Duration: year, State: "active", OfferingType: "All Upfront", Price: Upfront(6180, 0), Class: "Regular"})
 		}
 	}})
 }
@@ -100,11 +111,8 @@ func describeReservedNodes(s *Server, r *request) (any, *Fault) {
 	}{Marker: next}
 	for _, n := range items {
 		node := xmlReservedNode{ReservedNodeId: n.ID, ReservedNodeOfferingId: n.OfferingID, NodeType: n.Type, StartTime: isoTime(n.Start),
-			Duration: n.Duration, FixedPrice: n.FixedPrice, CurrencyCode: "USD", NodeCount: n.Count, State: n.State,
-			OfferingType: n.OfferingType, ReservedNodeOfferingType: n.Class}
-		if n.UsagePrice > 0 {
-			node.RecurringCharges = []xmlRecurringCharge{{RecurringChargeAmount: n.UsagePrice, RecurringChargeFrequency: "Hourly"}}
-		}
+			Duration: n.Duration, FixedPrice: n.FixedPrice, UsagePrice: n.UsagePrice, CurrencyCode: n.currency(), NodeCount: n.Count, State: n.State,
+			OfferingType: n.OfferingType, ReservedNodeOfferingType: n.Class, RecurringCharges: xmlRecurringCharges(n.Recurring)}
 		out.ReservedNodes = append(out.ReservedNodes, node)
 	}
 	return out, nil

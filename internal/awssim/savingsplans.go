@@ -3,8 +3,10 @@ package awssim
 import (
 	"encoding/base64"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -27,6 +29,10 @@ func init() {
 		"121212121212/global/" + demoPlanID("analytics-sagemaker"): "warning", // lapsed; its renewal's payment is pending
 		"121212121212/global/" + demoPlanID("analytics-suspended"): "warning", // a state no document names
 	}
+	DemoRenewals["savings-plans/111111111111/global/"+demoPlanID("mgmt-c7g")] = demoPlanID("mgmt-c7g-renewal") // 0.50 of 1.00 per hour
+	DemoRenewals["savings-plans/555555555555/global/"+demoPlanID("compute-2025")] = demoPlanID("compute-2025-renewal")
+	DemoRenewals["savings-plans/121212121212/global/"+demoPlanID("analytics-sagemaker")] = demoPlanID("analytics-sagemaker-renewal")
+	DemoStateNotRecognised["savings-plans/121212121212/global/"+demoPlanID("analytics-suspended")] = true
 	registerGenerated(generated{service: "savingsplans", perAccount: generateSavingsPlans})
 }
 
@@ -109,11 +115,27 @@ func describeSavingsPlans(s *Server, r *request) (any, *Fault) {
 			OfferingID: p.OfferingID, SavingsPlanID: p.ID, SavingsPlanArn: fmt.Sprintf("arn:%s:savingsplans::%s:savingsplan/%s", s.org.partition(), r.account.ID, p.ID),
 			Description: p.Description, Start: isoTime(p.Start), End: isoTime(p.End), State: p.State, Region: p.Region,
 			EC2InstanceFamily: p.InstanceFamily, SavingsPlanType: p.Type, PaymentOption: p.PaymentOption, ProductTypes: products,
-			Currency: p.Currency, Commitment: p.Commitment, UpfrontPaymentAmount: p.Upfront, RecurringPaymentAmount: p.Commitment,
+			Currency: p.Currency, Commitment: p.Commitment, UpfrontPaymentAmount: p.Upfront, RecurringPaymentAmount: p.recurring(),
 			TermDurationInSeconds: p.Term, ReturnableUntil: isoTime(p.Start),
 		})
 	}
 	return out, nil
+}
+
+// recurring is the plan's recurring hourly payment: what its hourly commitment leaves once the upfront payment is
+// spread over the term's hours (the commitment itself for No Upfront, nothing for All Upfront). Decimal text, as
+// the other amounts; the commitment itself when an amount does not read as a number (a scenario's own business).
+func (p SavingsPlan) recurring() string {
+	c, err1 := strconv.ParseFloat(p.Commitment, 64)
+	u, err2 := strconv.ParseFloat(p.Upfront, 64)
+	if err1 != nil || err2 != nil || p.Term <= 0 {
+		return p.Commitment
+	}
+	r := math.Round((c-u/(float64(p.Term)/3600))*1e6) / 1e6
+	if r < 0 {
+		r = 0
+	}
+	return strconv.FormatFloat(r, 'f', -1, 64)
 }
 
 const savingsPlanYear = 365 * 24 * time.Hour

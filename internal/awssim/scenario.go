@@ -147,6 +147,9 @@ type ReservedInstance struct {
 	Count                                                                int
 	Start, End                                                           time.Time
 	Duration                                                             int64 // seconds
+	// Price is one instance's: EC2 reports fixedPrice, usagePrice and recurringCharges per instance, as its offerings
+	// do (DescribeReservedInstancesOfferings carries the same figures without a count).
+	Price
 }
 
 type ReservedDBInstance struct {
@@ -155,6 +158,49 @@ type ReservedDBInstance struct {
 	MultiAZ                                                                 bool
 	Start                                                                   time.Time
 	Duration                                                                int // seconds
+	// Price is one DB instance's ("the fixed price charged for this reserved DB instance").
+	Price
+}
+
+// Price is what one unit (instance or node) of a reservation costs, as every reservation API reports it: per unit,
+// never for the whole reservation, the same figures its offering carries. The demo's prices are illustrative: close to
+// AWS's public list prices for the type, region and payment option, not quotes.
+type Price struct {
+	// FixedPrice is paid upfront for the term; UsagePrice is charged per hour. Current offerings report their hourly
+	// charge as a recurring charge with UsagePrice 0; older ones (and some services' legacy types) in UsagePrice.
+	FixedPrice, UsagePrice float64
+	Recurring              []RecurringCharge
+	// Currency is the ISO 4217 code the API reports, where it has a field for it; USD when empty.
+	Currency string
+}
+
+// RecurringCharge is a charge at a frequency ("Hourly"), per unit.
+type RecurringCharge struct {
+	Amount    float64
+	Frequency string
+}
+
+// Hourly is a Price with no upfront and one hourly recurring charge per unit: a No Upfront offering.
+func Hourly(perHour float64) Price {
+	return Price{Recurring: []RecurringCharge{{Amount: perHour, Frequency: "Hourly"}}}
+}
+
+// Upfront is a Price paid upfront per unit, with an hourly recurring charge when perHour is above 0: an All Upfront
+// offering (perHour 0) or a Partial Upfront one.
+func Upfront(fixed, perHour float64) Price {
+	p := Price{FixedPrice: fixed}
+	if perHour > 0 {
+		p.Recurring = []RecurringCharge{{Amount: perHour, Frequency: "Hourly"}}
+	}
+	return p
+}
+
+// currency is the code the wire reports: USD unless the scenario says otherwise.
+func (p Price) currency() string {
+	if p.Currency == "" {
+		return "USD"
+	}
+	return p.Currency
 }
 
 func (o *Organization) partition() string {
@@ -196,7 +242,10 @@ type Reservation struct {
 	State          string
 	// ProductDescription is ElastiCache's engine ("redis"); OfferingType the payment option ("All Upfront").
 	ProductDescription, OfferingType string
-	FixedPrice, UsagePrice           float64
+	// Price is one node's or instance's: each of these APIs reports its prices per unit ("the fixed price charged for
+	// this reserved cache node", "... for this reserved node"), as their offerings do, beside the count. MemoryDB has
+	// no UsagePrice field, ElastiCache and MemoryDB no currency: their wire leaves out what their model lacks.
+	Price
 	// Class is Redshift's ReservedNodeOfferingType: Regular or Upgradable.
 	Class string
 }

@@ -27,10 +27,10 @@ func TestReservedNodesOverTheWire(t *testing.T) {
 	}{
 		{checks.ElastiCacheReservedNodes{}, "444444444444", "eu-west-1", "ec-data-redis-004", map[string]string{
 			"Cache node type": "cache.r7g.large", "Count": "2", "Engine": "redis", "Offering": "Partial Upfront", "Term": "1 year",
-			"Upfront per node (USD)": "1014", "Hourly per node (USD)": "0.116", "Commitment (USD/h)": "0.232", "Offering ID": "offer-ec-data-redis-004"}},
+			"Upfront per node (USD)": "642", "Hourly per node (USD)": "0.073", "Commitment (USD/h)": "0.146", "Offering ID": "offer-ec-data-redis-004"}},
 		{checks.RedshiftReservedNodes{}, "121212121212", "us-east-1", "rs-analytics-040", map[string]string{
 			"Node type": "dc2.large", "Count": "8", "Offering": "No Upfront", "Offering class": "Upgradable", "Term": "1 year",
-			"Upfront per node": "0", "Hourly per node": "0.25", "Currency": "USD", "Commitment (USD/h)": "2"}},
+			"Upfront per node": "0", "Hourly per node": "0.188", "Currency": "USD", "Commitment (USD/h)": "1.504"}},
 	}
 	for _, c := range cases {
 		tg := checks.Target{AccountID: c.account, Partition: "aws", Region: c.region, Config: sim.Config(c.account, c.region), AsOf: asOf,
