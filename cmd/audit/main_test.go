@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/mail"
 	"os"
 	"os/exec"
@@ -143,12 +144,23 @@ func TestDemoPrintsTheDigestSNSReceived(t *testing.T) {
 		check, rest, _ := strings.Cut(key, "/")
 		n[awssim.DemoFindings[check][rest]]--
 	}
-	// The demo runs yesterday's organization first, so today's subject leads with what changed; the least urgent
-	// parts (unverified, notice) make way to keep it under SNS's 100 characters. The account without the audit role
-	// was not audited, so the run is partial.
+	// The demo runs yesterday's organization first, so today's subject leads with what changed, and ends with what
+	// the critical and warning commitments put at risk per month, worked out from the scenario's declared prices;
+	// the least urgent parts (unverified, notice, escalated, then warning) make way to keep it under SNS's 100
+	// characters. The account without the audit role was not audited, so the run is partial.
 	ch := awssim.DemoChanges
-	subject := fmt.Sprintf("Subject: PARTIAL orgaudit 2026-11-22: %d new, %d worse, %d fixed | %d critical, %d warning | 12/13 accounts\n",
-		len(ch.New), len(ch.Escalated), len(ch.Resolved), n["critical"], n["warning"])
+	urgent := 0.0
+	for _, w := range declaredMoney(t, awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC))) {
+		if w.atRisk != nil && (w.severity == "critical" || w.severity == "warning") {
+			urgent += *w.atRisk
+		}
+	}
+	whole := fmt.Sprint(int64(math.Round(urgent)))
+	for i := len(whole) - 3; i > 0; i -= 3 {
+		whole = whole[:i] + "," + whole[i:]
+	}
+	subject := fmt.Sprintf("Subject: PARTIAL orgaudit 2026-11-22: %d new, %d fixed | %d critical | 12/13 accounts | $%s/mo at risk\n",
+		len(ch.New), len(ch.Resolved), n["critical"], whole)
 	if code != exitOK || !strings.HasPrefix(stdout.String(), subject) {
 		t.Fatalf("exit %d, want %q\n%s\n%s", code, subject, stdout.String(), stderr.String())
 	}
