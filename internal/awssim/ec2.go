@@ -103,7 +103,7 @@ func describeReservedInstances(s *Server, r *request) (any, *Fault) {
 func ec2RecurringCharges(cs []RecurringCharge) []xmlEC2RecurringCharge {
 	var out []xmlEC2RecurringCharge
 	for _, c := range cs {
-		out = append(out, xmlEC2RecurringCharge{Amount: c.Amount, Frequency: c.Frequency})
+		out = append(out, xmlEC2RecurringCharge(c))
 	}
 	return out
 }
