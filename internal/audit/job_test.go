@@ -214,7 +214,9 @@ func TestDemoOrganizationEndToEnd(t *testing.T) {
 	if len(msgs) != 1 || msgs[0].Subject != out.Subject || msgs[0].Body != out.Digest || !res.Published || res.MessageID != msgs[0].MessageID {
 		t.Fatalf("published %+v", msgs)
 	}
-	if !strings.HasSuffix(out.Subject, "| 12/13 accounts") || !strings.Contains(out.Digest, "legacy-sandbox (999999999999) all regions, all checks: AccessDenied") ||
+	// The subject ends with what the critical and warning commitments put at risk (the demo's figures are worked
+	// out in cmd/audit's TestDemoMoneyFromDeclaredPrices).
+	if !strings.Contains(out.Subject, "| 12/13 accounts | $") || !strings.HasSuffix(out.Subject, "/mo at risk") || !strings.Contains(out.Digest, "legacy-sandbox (999999999999) all regions, all checks: AccessDenied") ||
 		!strings.Contains(out.Digest, res.Report.URL) {
 		t.Errorf("digest:\n%s\n%s", out.Subject, out.Digest)
 	}
