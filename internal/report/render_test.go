@@ -271,27 +271,35 @@ func renderTools(t *testing.T) map[string]string {
 // timeout the whole process group is killed.
 func renderPDF(t *testing.T, soffice, dir, xlsx string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
 	profile := "file://" + filepath.ToSlash(filepath.Join(dir, "lo-profile"))
-	cmd := exec.CommandContext(ctx, soffice, "--headless", "--norestore", "-env:UserInstallation="+profile,
+	out := runGroup(t, 3*time.Minute, dir, soffice, "--headless", "--norestore", "-env:UserInstallation="+profile,
 		"--convert-to", "pdf", "--outdir", dir, xlsx)
+	pdf := strings.TrimSuffix(xlsx, filepath.Ext(xlsx)) + ".pdf"
+	if _, err := os.Stat(pdf); err != nil {
+		t.Fatalf("soffice wrote no PDF (%v):\n%s", err, out)
+	}
+	return pdf
+}
+
+// runGroup runs a renderer (soffice, chromium) with HOME in dir, and fails the test when it fails or overruns
+// timeout. Both start child processes, so on timeout the whole process group is killed.
+func runGroup(t *testing.T, timeout time.Duration, dir, name string, args ...string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	cmd.Env = append(os.Environ(), "HOME="+dir)
 	out, err := cmd.CombinedOutput()
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		t.Fatalf("soffice did not finish in time: %s", out)
+		t.Fatalf("%s did not finish in %s: %s", filepath.Base(name), timeout, out)
 	}
 	if err != nil {
-		t.Fatalf("soffice --convert-to pdf: %v\n%s", err, out)
+		t.Fatalf("%s %v: %v\n%s", filepath.Base(name), args, err, out)
 	}
-	pdf := strings.TrimSuffix(xlsx, filepath.Ext(xlsx)) + ".pdf"
-	if _, err := os.Stat(pdf); err != nil {
-		t.Fatalf("soffice wrote no PDF (%v):\n%s", err, out)
-	}
-	return pdf
+	return out
 }
 
 func run(t *testing.T, name string, args ...string) string {
