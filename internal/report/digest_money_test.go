@@ -410,3 +410,27 @@ func TestOnDemandOnTheLine(t *testing.T) {
 		t.Errorf("unknown rate: got %q, want %q", got, want)
 	}
 }
+
+// TestHTMLHeadlineNeverShowsAnUnknownSumAsZero: when no critical or warning commitment has a USD figure at risk
+// (every price unknown, or in another currency), the HTML digest's headline tiles do not show "$0 a month at risk":
+// the run's money line says how many commitments are in no sum instead.
+func TestHTMLHeadlineNeverShowsAnUnknownSumAsZero(t *testing.T) {
+	t.Parallel()
+	r := moneyScenario()
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		if f.Money != nil && (f.Severity == checks.Critical || f.Severity == checks.Warning) {
+			f.Money = &checks.Money{PriceUnknown: "AWS reported no FixedPrice"}
+		}
+	}
+	r.USDPerMonthAtRisk = SumAtRisk(r.Findings)
+	p := r.htmlPage(MailOptions{})
+	for _, s := range p.Stats {
+		if strings.Contains(s.Label, "at risk") {
+			t.Errorf("headline tile %q %q for critical and warning commitments none of which is priced in USD", s.Value, s.Label)
+		}
+	}
+	if !strings.Contains(p.Money, "with no USD figure at risk") {
+		t.Errorf("the money line does not say the commitments are in no sum: %q", p.Money)
+	}
+}
