@@ -138,7 +138,8 @@ func dollars(v float64) string {
 	if v < 10 && v != float64(int64(v)) {
 		return fmt.Sprintf("%s$%.2f", sign, v)
 	}
-	whole := strconv.FormatInt(int64(math.Round(v)), 10)
+	// FormatFloat, not int64: a figure beyond int64 (an absurd price AWS reported) is written as it is, not overflowed.
+	whole := strconv.FormatFloat(math.Round(v), 'f', 0, 64)
 	var b strings.Builder
 	for i, r := range whole {
 		if i > 0 && (len(whole)-i)%3 == 0 {
