@@ -566,3 +566,27 @@ func TestMoneyOfAPriceTooLargeIsUnknown(t *testing.T) {
 		t.Errorf("a month of 1e308 × 730: usd_per_month %v, price %+v, price_unknown %q", deref(m.USDPerMonth), m.Price, m.PriceUnknown)
 	}
 }
+
+// TestRDSMultiAZUnreportedIsNotFalse: a reservation whose MultiAZ AWS did not report records no Multi-AZ detail,
+// rather than "false": the on-demand lookup (internal/pricing) would price it as Single-AZ, half a Multi-AZ rate.
+func TestRDSMultiAZUnreportedIsNotFalse(t *testing.T) {
+	t.Parallel()
+	unreported := rdsRI("rds-unreported", "active", moneyDay(10).Add(-moneyYear), 31536000)
+	multi := rdsRI("rds-multi", "active", moneyDay(12).Add(-moneyYear), 31536000)
+	multi.MultiAZ = aws.Bool(true)
+	got, err := RDSReservedInstances{}.run(context.Background(), &fakeRDS{pages: [][]rdstypes.ReservedDBInstance{{unreported, multi}}},
+		testTarget(t, "2026-11-22T00:00:00Z"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"rds-unreported": "", "rds-multi": "true"}
+	for _, f := range got {
+		v, recorded := f.LookupDetail("multi_az")
+		if w := want[f.ResourceID]; v != w || recorded != (w != "") {
+			t.Errorf("%s: multi_az %q (recorded %v), want %q", f.ResourceID, v, recorded, w)
+		}
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d findings, want 2", len(got))
+	}
+}
