@@ -71,6 +71,10 @@ func (k commitmentKind) money(i int, e exposure) *Money {
 		return m
 	}
 	perMonth := Cents(p.perHour * HoursPerMonth)
+	if math.IsInf(perMonth, 0) || math.IsInf(p.upfront, 0) {
+		m.PriceUnknown = "AWS reported a price too large to be an amount"
+		return m
+	}
 	price := &Price{Currency: p.currency, PerHour: math.Round(p.perHour*1e6) / 1e6, PerMonth: perMonth, Upfront: Cents(p.upfront),
 		Term: p.term, PaymentOption: p.paymentOption}
 	if e.unknown != "" {
@@ -118,6 +122,17 @@ func reservationPrice(r unitPrices) (priced, string) {
 	p.units = float64(r.count)
 	if r.fixed == nil {
 		return p, "AWS reported no FixedPrice"
+	}
+	// The query protocols' parsers read "NaN" and "Infinity" as floats: neither is a price (nor encodes as JSON), and
+	// no price is below 0.
+	amounts := []*float64{r.fixed, r.usage}
+	for _, c := range r.recurring {
+		amounts = append(amounts, c.amount)
+	}
+	for _, v := range amounts {
+		if v != nil && (math.IsNaN(*v) || math.IsInf(*v, 0) || *v < 0) {
+			return p, fmt.Sprintf("AWS reported a price of %v, which is no amount", *v)
+		}
 	}
 	for _, c := range r.recurring {
 		if c.amount == nil || c.frequency == nil {

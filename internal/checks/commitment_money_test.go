@@ -527,3 +527,66 @@ func chinaUnpriced(t *testing.T, got []Finding) {
 		t.Errorf("aws-cn: %d priced findings, want the listing's", n)
 	}
 }
+
+// TestReservationPriceRefusesWhatIsNoPrice: a price AWS reports as NaN, ±Inf or below 0 (the query protocols' float
+// parsers read "NaN" and "Infinity") is no price: unknown with the reason, never a NaN that encoding/json refuses (and
+// the whole result with it) nor a negative amount taken off the month.
+func TestReservationPriceRefusesWhatIsNoPrice(t *testing.T) {
+	t.Parallel()
+	hourly := "Hourly"
+	for name, bad := range map[string]float64{"NaN": math.NaN(), "+Inf": math.Inf(1), "-Inf": math.Inf(-1), "negative": -100} {
+		for _, field := range []string{"fixed", "usage", "recurring"} {
+			fixed, usage, amount := 100.0, 0.01, 0.02
+			switch field {
+			case "fixed":
+				fixed = bad
+			case "usage":
+				usage = bad
+			default:
+				amount = bad
+			}
+			p, why := reservationPrice(unitPrices{count: 2, countField: "InstanceCount", seconds: 31536000, fixed: &fixed, usage: &usage,
+				recurring: []recurringCharge{{amount: &amount, frequency: &hourly}}, currency: "USD", payment: "Partial Upfront"})
+			if why == "" {
+				t.Errorf("%s %s: priced at %v/h, upfront %v, not unknown", field, name, p.perHour, p.upfront)
+			}
+		}
+	}
+}
+
+// TestMoneyOfAPriceTooLargeIsUnknown: a finite price whose month overflows (1e308 × 730) is unknown, never +Inf,
+// which encoding/json refuses along with the whole result.
+func TestMoneyOfAPriceTooLargeIsUnknown(t *testing.T) {
+	t.Parallel()
+	k := commitmentKind{price: func(int) (priced, string) {
+		return priced{currency: "USD", perHour: 1e308, units: 1}, ""
+	}}
+	m := k.money(0, wholly)
+	if m.USDPerMonth != nil || m.Price != nil || m.PriceUnknown == "" {
+		t.Errorf("a month of 1e308 × 730: usd_per_month %v, price %+v, price_unknown %q", deref(m.USDPerMonth), m.Price, m.PriceUnknown)
+	}
+}
+
+// TestRDSMultiAZUnreportedIsNotFalse: a reservation whose MultiAZ AWS did not report records no Multi-AZ detail,
+// rather than "false": the on-demand lookup (internal/pricing) would price it as Single-AZ, half a Multi-AZ rate.
+func TestRDSMultiAZUnreportedIsNotFalse(t *testing.T) {
+	t.Parallel()
+	unreported := rdsRI("rds-unreported", "active", moneyDay(10).Add(-moneyYear), 31536000)
+	multi := rdsRI("rds-multi", "active", moneyDay(12).Add(-moneyYear), 31536000)
+	multi.MultiAZ = aws.Bool(true)
+	got, err := RDSReservedInstances{}.run(context.Background(), &fakeRDS{pages: [][]rdstypes.ReservedDBInstance{{unreported, multi}}},
+		testTarget(t, "2026-11-22T00:00:00Z"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"rds-unreported": "", "rds-multi": "true"}
+	for _, f := range got {
+		v, recorded := f.LookupDetail("multi_az")
+		if w := want[f.ResourceID]; v != w || recorded != (w != "") {
+			t.Errorf("%s: multi_az %q (recorded %v), want %q", f.ResourceID, v, recorded, w)
+		}
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d findings, want 2", len(got))
+	}
+}

@@ -57,7 +57,10 @@ func (c RDSReservedInstances) run(ctx context.Context, api rds.DescribeReservedD
 		f.SetDetail("db_instance_class", aws.ToString(ri.DBInstanceClass))
 		f.SetDetail("count", fmt.Sprint(aws.ToInt32(ri.DBInstanceCount)))
 		f.SetDetail("engine", aws.ToString(ri.ProductDescription))
-		f.SetDetail("multi_az", fmt.Sprint(aws.ToBool(ri.MultiAZ)))
+		// Only as reported: an unreported one is no Single-AZ, and the on-demand lookup prices by it (internal/pricing).
+		if ri.MultiAZ != nil {
+			f.SetDetail("multi_az", strconv.FormatBool(*ri.MultiAZ))
+		}
 		f.SetDetail("offering", aws.ToString(ri.OfferingType))
 		if ri.StartTime != nil {
 			f.SetDetail("start", DetailTime(*ri.StartTime))

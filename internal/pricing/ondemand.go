@@ -3,6 +3,7 @@ package pricing
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -225,6 +226,10 @@ func price(ctx context.Context, c *Client, f *checks.Finding, partitionOf func(s
 		return nil
 	}
 	monthly := checks.Cents(rate.USDPerHour * float64(units) * checks.HoursPerMonth)
+	if math.IsInf(monthly, 0) {
+		od.OnDemandUnknown = fmt.Sprintf("the AWS price list's rate of USD %g per hour is too large to be a month's amount", rate.USDPerHour)
+		return nil
+	}
 	od.USDPerMonthOnDemand = checks.USD(monthly)
 	switch {
 	case f.Money.USDPerMonth != nil:

@@ -291,3 +291,17 @@ func TestQueryFor(t *testing.T) {
 		}
 	}
 }
+
+// TestOnDemandMonthThatOverflowsIsUnknown: an hourly rate the price list writes as a finite number whose month is not
+// (1e308 × 730) leaves the figure unknown, never +Inf, which encoding/json refuses along with the whole result.
+func TestOnDemandMonthThatOverflowsIsUnknown(t *testing.T) {
+	t.Parallel()
+	sim := testkit.StartSim(t, priceOrg(awssim.EC2Product("eu-west-1", "c6i.large", "1e308")))
+	findings := []checks.Finding{ec2Finding(mgmt, "eu-west-1", "c6i.large", 1)}
+	findings[0].Money = &checks.Money{USDPerMonth: checks.USD(50), USDPerMonthAtRisk: checks.USD(50)}
+	pricing.Apply(context.Background(), pricing.NewFromConfig(config(sim)), findings, pricing.Options{PartitionOf: partitions, Concurrency: 1})
+	od := onDemand(t, findings[0])
+	if od.USDPerMonthOnDemand != nil || od.USDPerMonthIncrease != nil || od.OnDemandUnknown == "" {
+		t.Errorf("on demand %v, increase %v, reason %q: want null with a reason", *od.USDPerMonthOnDemand, od.USDPerMonthIncrease, od.OnDemandUnknown)
+	}
+}

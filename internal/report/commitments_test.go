@@ -402,7 +402,7 @@ func TestSummaryMoneyAtRisk(t *testing.T) {
 			t.Errorf("at risk row %d: %q, want %q", k+1, row, wantSeverity[k])
 		}
 	}
-	if total := r.USDPerMonthAtRisk.Total; total != 1241 {
+	if total, _ := r.USDPerMonthAtRisk.Total.Value(); total != 1241 {
 		t.Errorf("the run's total at risk is %v, want the 1,241 the Summary shows", total)
 	}
 	if i := slices.IndexFunc(rows, func(row []string) bool { return len(row) > 0 && row[0] == AtRiskSummaryRow }); i < 0 ||

@@ -33,21 +33,7 @@ func (r *Result) moneyHeadline() string {
 	if a == nil {
 		return ""
 	}
-	// Only the commitments whose USD at risk is known are in the sums, so only they are counted with them.
-	urgentN, noticeN := 0, 0
-	for i := range r.Findings {
-		f := &r.Findings[i]
-		if _, ok := f.AtRiskUSD(); !ok {
-			continue
-		}
-		switch f.Severity {
-		case checks.Critical, checks.Warning:
-			urgentN++
-		case checks.Notice:
-			noticeN++
-		default:
-		}
-	}
+	urgentN, noticeN := r.pricedAtRisk()
 	var parts []string
 	if urgentN > 0 {
 		parts = append(parts, fmt.Sprintf("%s/mo at risk in %d critical and warning %s", dollars(a.Urgent()), urgentN, commitmentWord(urgentN)))
@@ -71,6 +57,25 @@ func (r *Result) moneyHeadline() string {
 		parts = append(parts, s)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// pricedAtRisk counts the critical and warning commitments, and the notice ones, whose USD at risk is known: only they
+// are in the sums, so only they are counted with them, and a sum none of them is in is no figure but unknown.
+func (r *Result) pricedAtRisk() (urgent, notice int) {
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		if _, ok := f.AtRiskUSD(); !ok {
+			continue
+		}
+		switch f.Severity {
+		case checks.Critical, checks.Warning:
+			urgent++
+		case checks.Notice:
+			notice++
+		default:
+		}
+	}
+	return urgent, notice
 }
 
 func commitmentWord(n int) string {

@@ -127,7 +127,7 @@ func TestOwnerDigestsSumOnlyTheirAccounts(t *testing.T) {
 	}
 	// The owners' sums add up to the organization's.
 	a, b := ForOwner(r, teamA).USDPerMonthAtRisk, ForOwner(r, teamB).USDPerMonthAtRisk
-	if a.Urgent()+b.Urgent() != r.USDPerMonthAtRisk.Urgent() || a.Total+b.Total != r.USDPerMonthAtRisk.Total {
+	if a.Urgent()+b.Urgent() != r.USDPerMonthAtRisk.Urgent() || a.Total.usd+b.Total.usd != r.USDPerMonthAtRisk.Total.usd {
 		t.Errorf("owners %+v + %+v != organization %+v", a, b, r.USDPerMonthAtRisk)
 	}
 }
@@ -146,7 +146,7 @@ func TestNoticeCarriesTheMoney(t *testing.T) {
 		{r, `{"critical":1022,"warning":2044,"notice":512,"total":3578,"unknown":2,"other_currencies":[{"currency":"EUR","total":812}]}`,
 			[]string{"ri-a-lapsing", "ri-a-smaller", "os-b-eur", "ri-b-big", "sp-b-renewed", "ri-b-unpriced", "ri-a-later", "stack-a"}},
 		{ForOwner(r, teamA), `{"critical":1022,"notice":512,"total":1534}`, []string{"ri-a-lapsing", "ri-a-smaller", "ri-a-later", "stack-a"}},
-		{ForOwner(r, teamB), `{"critical":0,"warning":2044,"total":2044,"unknown":2,"other_currencies":[{"currency":"EUR","total":812}]}`,
+		{ForOwner(r, teamB), `{"critical":null,"warning":2044,"total":2044,"unknown":2,"other_currencies":[{"currency":"EUR","total":812}]}`,
 			[]string{"os-b-eur", "ri-b-big", "sp-b-renewed", "ri-b-unpriced"}},
 	} {
 		b, err := NoticeJSON(c.r)
@@ -204,7 +204,8 @@ func subjectResult(owner string, partial bool, ch *Changes, urgent float64) *Res
 	r := &Result{Facts: Facts{AsOf: asOf, Owner: owner, Partial: partial, Counts: []CheckCounts{{Critical: 4, Warning: 3, Notice: 1}},
 		Accounts: AccountCounts{Audited: 2, Total: 2}}}
 	if urgent >= 0 {
-		r.USDPerMonthAtRisk = &AtRisk{Critical: checks.USD(urgent), Total: urgent}
+		sum := KnownSum(urgent)
+		r.USDPerMonthAtRisk = &AtRisk{Critical: &sum, Total: sum}
 	}
 	if ch != nil {
 		r.PreviousRunID, r.Changes = "run-0", ch
@@ -408,5 +409,29 @@ func TestOnDemandOnTheLine(t *testing.T) {
 	f.OnDemand = &checks.OnDemand{OnDemandUnknown: "no product in the AWS price list matches"}
 	if got, want := findingMoney(&f, quote), "$136/mo, all at risk"; got != want {
 		t.Errorf("unknown rate: got %q, want %q", got, want)
+	}
+}
+
+// TestHTMLHeadlineNeverShowsAnUnknownSumAsZero: when no critical or warning commitment has a USD figure at risk
+// (every price unknown, or in another currency), the HTML digest's headline tiles do not show "$0 a month at risk":
+// the run's money line says how many commitments are in no sum instead.
+func TestHTMLHeadlineNeverShowsAnUnknownSumAsZero(t *testing.T) {
+	t.Parallel()
+	r := moneyScenario()
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		if f.Money != nil && (f.Severity == checks.Critical || f.Severity == checks.Warning) {
+			f.Money = &checks.Money{PriceUnknown: "AWS reported no FixedPrice"}
+		}
+	}
+	r.USDPerMonthAtRisk = SumAtRisk(r.Findings)
+	p := r.htmlPage(MailOptions{})
+	for _, s := range p.Stats {
+		if strings.Contains(s.Label, "at risk") {
+			t.Errorf("headline tile %q %q for critical and warning commitments none of which is priced in USD", s.Value, s.Label)
+		}
+	}
+	if !strings.Contains(p.Money, "with no USD figure at risk") {
+		t.Errorf("the money line does not say the commitments are in no sum: %q", p.Money)
 	}
 }

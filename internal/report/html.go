@@ -133,9 +133,9 @@ func (r *Result) htmlPage(o MailOptions) htmlPage {
 	}
 	p.Stats = append(p.Stats, accounts)
 	if a := r.USDPerMonthAtRisk; a != nil {
-		_, c := a.Of(checks.Critical)
-		_, w := a.Of(checks.Warning)
-		if c || w {
+		// Only when a critical or warning commitment has a USD figure at risk: a sum of none of them is unknown, not
+		// $0 (the money line under the tiles counts those in no sum).
+		if urgent, _ := r.pricedAtRisk(); urgent > 0 {
 			risk := htmlStat{Label: "a month at risk (critical and warning)", Value: dollars(a.Urgent()), Color: severityColors[checks.Critical][0],
 				Tint: severityColors[checks.Critical][1]}
 			if a.Urgent() == 0 {

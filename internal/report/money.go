@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -13,16 +14,84 @@ import (
 // AtRisk sums what the open commitment findings put at risk per month (checks.Money.USDPerMonthAtRisk), by severity:
 // the run's usd_per_month_at_risk. Suppressed findings are not in the sums (the result's findings leave them out).
 type AtRisk struct {
-	// Critical, Warning and Notice are present when the run has commitment findings of that severity, 0 included.
-	Critical *float64 `json:"critical,omitempty"`
-	Warning  *float64 `json:"warning,omitempty"`
-	Notice   *float64 `json:"notice,omitempty"`
-	Total    float64  `json:"total"`
+	// Critical, Warning and Notice are present when the run has commitment findings of that severity: the sum of
+	// those whose USD at risk is known, 0 included, or null when none of them is (never 0 for what is not known).
+	Critical *Sum `json:"critical,omitempty"`
+	Warning  *Sum `json:"warning,omitempty"`
+	Notice   *Sum `json:"notice,omitempty"`
+	// Total is the severities' sum; null when no commitment's USD at risk is known.
+	Total Sum `json:"total"`
 	// Unknown counts commitment findings whose USD at risk is null (price unknown, state not recognised, or priced
 	// in another currency): none of them is in the sums, and the outputs say so rather than imply the sum is all.
 	Unknown int `json:"unknown,omitempty"`
 	// OtherCurrencies are the amounts at risk priced in another currency, one entry per currency, never converted.
 	OtherCurrencies []CurrencyAtRisk `json:"other_currencies,omitempty"`
+}
+
+// Sum is a sum of USD per month over the commitments whose figure is known; with none known it is unknown, written
+// null, never 0 (which reads as nothing at risk).
+type Sum struct {
+	usd   float64
+	known bool
+}
+
+// KnownSum is a sum of v.
+func KnownSum(v float64) Sum { return Sum{usd: v, known: true} }
+
+// Value is the sum, and whether any of its commitments' figures is known.
+func (s Sum) Value() (float64, bool) { return s.usd, s.known }
+
+func (s *Sum) add(v float64) { s.usd, s.known = checks.Cents(s.usd+v), true }
+
+// MarshalJSON writes the sum as a number, or null when unknown.
+func (s Sum) MarshalJSON() ([]byte, error) {
+	if !s.known {
+		return []byte("null"), nil
+	}
+	return json.Marshal(s.usd)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (s *Sum) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*s = Sum{}
+		return nil
+	}
+	var v float64
+	if err := json.Unmarshal(b, &v); err != nil {
+		return fmt.Errorf("a sum at risk: %w", err)
+	}
+	*s = KnownSum(v)
+	return nil
+}
+
+// UnmarshalJSON reads an AtRisk as it is written: a severity's null sum (commitments, none of their figures known) is
+// kept present and unknown, as encoding/json would otherwise read it as no commitments of that severity at all.
+func (a *AtRisk) UnmarshalJSON(b []byte) error {
+	type plain AtRisk // no methods: the fields as tagged
+	var w struct {
+		plain
+		Critical json.RawMessage `json:"critical,omitempty"`
+		Warning  json.RawMessage `json:"warning,omitempty"`
+		Notice   json.RawMessage `json:"notice,omitempty"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*a = AtRisk(w.plain)
+	for _, f := range []struct {
+		raw json.RawMessage
+		dst **Sum
+	}{{w.Critical, &a.Critical}, {w.Warning, &a.Warning}, {w.Notice, &a.Notice}} {
+		if f.raw == nil {
+			continue
+		}
+		*f.dst = &Sum{}
+		if err := (*f.dst).UnmarshalJSON(f.raw); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // CurrencyAtRisk is what commitments priced in one currency other than USD put at risk per month.
@@ -31,12 +100,13 @@ type CurrencyAtRisk struct {
 	Total    float64 `json:"total"`
 }
 
-// Of is the sum at risk of severity sev, and whether the run has commitments of that severity.
+// Of is the sum at risk of severity sev, and whether it is known: the run has commitments of that severity and the
+// USD at risk of one of them at least is known.
 func (a *AtRisk) Of(sev checks.Severity) (float64, bool) {
 	if a == nil {
 		return 0, false
 	}
-	var p *float64
+	var p *Sum
 	switch sev {
 	case checks.Critical:
 		p = a.Critical
@@ -50,7 +120,7 @@ func (a *AtRisk) Of(sev checks.Severity) (float64, bool) {
 	if p == nil {
 		return 0, false
 	}
-	return *p, true
+	return p.Value()
 }
 
 // Urgent is the sum at risk of critical and warning commitments: the figure the subject names.
@@ -84,8 +154,8 @@ func SumAtRisk(findings []checks.Finding) *AtRisk {
 			}
 			continue
 		}
-		*slot = checks.Cents(*slot + v)
-		a.Total = checks.Cents(a.Total + v)
+		slot.add(v)
+		a.Total.add(v)
 	}
 	if a == nil {
 		return nil
@@ -105,9 +175,10 @@ func SumAtRisk(findings []checks.Finding) *AtRisk {
 	return a
 }
 
-// slot is where a finding of severity sev is summed, made present; nil for a severity the sums do not know.
-func (a *AtRisk) slot(sev checks.Severity) *float64 {
-	var p **float64
+// slot is where a finding of severity sev is summed, made present (unknown until a figure is added); nil for a
+// severity the sums do not know.
+func (a *AtRisk) slot(sev checks.Severity) *Sum {
+	var p **Sum
 	switch sev {
 	case checks.Critical:
 		p = &a.Critical
@@ -119,7 +190,7 @@ func (a *AtRisk) slot(sev checks.Severity) *float64 {
 		return nil
 	}
 	if *p == nil {
-		*p = new(float64)
+		*p = &Sum{}
 	}
 	return *p
 }
@@ -138,7 +209,8 @@ func dollars(v float64) string {
 	if v < 10 && v != float64(int64(v)) {
 		return fmt.Sprintf("%s$%.2f", sign, v)
 	}
-	whole := strconv.FormatInt(int64(math.Round(v)), 10)
+	// FormatFloat, not int64: a figure beyond int64 (an absurd price AWS reported) is written as it is, not overflowed.
+	whole := strconv.FormatFloat(math.Round(v), 'f', 0, 64)
 	var b strings.Builder
 	for i, r := range whole {
 		if i > 0 && (len(whole)-i)%3 == 0 {

@@ -38,9 +38,48 @@ func TestSumAtRiskBySeverityKeepsOtherCurrenciesApart(t *testing.T) {
 }
 
 func TestDollarsReadTheSameEverywhere(t *testing.T) {
-	for v, want := range map[float64]string{3066.4: "$3,066", 3066.5: "$3,067", 0: "$0", 7.3: "$7.30", 12.49: "$12", 1234567: "$1,234,567", -511: "-$511", 100: "$100"} {
+	for v, want := range map[float64]string{3066.4: "$3,066", 3066.5: "$3,067", 0: "$0", 7.3: "$7.30", 12.49: "$12", 1234567: "$1,234,567", -511: "-$511", 100: "$100",
+		// Beyond int64 (a price AWS reported absurdly high): the figure as it is, never int64's overflow.
+		1e19: "$10,000,000,000,000,000,000"} {
 		if got := dollars(v); got != want {
 			t.Errorf("dollars(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+// TestSumAtRiskOfNothingKnownIsNull: a severity whose commitments all have no USD figure at risk (price unknown,
+// another currency, a state not recognised) sums to null, not 0 (what "nothing at risk" reads as) nor left out (which
+// the contract reads as 0); the total is null when no commitment of the run has one. Read back, it stays null.
+func TestSumAtRiskOfNothingKnownIsNull(t *testing.T) {
+	t.Parallel()
+	unpriced := func(sev checks.Severity) checks.Finding {
+		return checks.Finding{Severity: sev, Money: &checks.Money{PriceUnknown: "AWS reported no FixedPrice"}}
+	}
+	known := checks.Finding{Severity: checks.Notice, Money: &checks.Money{USDPerMonth: checks.USD(73), USDPerMonthAtRisk: checks.USD(73)}}
+	for _, c := range []struct {
+		findings []checks.Finding
+		want     string
+	}{
+		{[]checks.Finding{unpriced(checks.Critical), unpriced(checks.Warning)}, `{"critical":null,"warning":null,"total":null,"unknown":2}`},
+		{[]checks.Finding{unpriced(checks.Critical), known}, `{"critical":null,"notice":73,"total":73,"unknown":1}`},
+	} {
+		a := SumAtRisk(c.findings)
+		b, err := json.Marshal(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != c.want {
+			t.Errorf("got  %s\nwant %s", b, c.want)
+		}
+		var back AtRisk
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		if again, err := json.Marshal(&back); err != nil || string(again) != c.want {
+			t.Errorf("read back and written again: %s (%v), want %s", again, err, c.want)
+		}
+		if _, ok := a.Of(checks.Critical); ok {
+			t.Error("Of(critical) says a sum of no known figure is known")
 		}
 	}
 }

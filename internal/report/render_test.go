@@ -99,7 +99,7 @@ func TestWorkbookAsAPersonSeesIt(t *testing.T) {
 		}
 	}
 	a := r.USDPerMonthAtRisk
-	if a == nil || a.Total == 0 || !hasLineWithAll(lines, "Total", moneyShown(a.Total), "USD") {
+	if a == nil || a.Total.usd == 0 || !a.Total.known || !hasLineWithAll(lines, "Total", moneyShown(a.Total.usd), "USD") {
 		t.Errorf("the Summary's total at risk %+v is not on a line of its own:\n%s", a, linesWith(lines, "Total"))
 	}
 	months, total := endingByMonth(r.AsOf, commitments(r, checks.All()))

@@ -230,10 +230,13 @@ const notPriced = "not known: no commitment priced in USD"
 
 // atRiskTotal is the run's total at risk for the Summary's line: the sum, or why there is none.
 func (m moneyAtRisk) atRiskTotal(a *AtRisk) any {
-	if m.n == m.unpriced || a == nil {
+	if a == nil || m.n == m.unpriced {
 		return notPriced
 	}
-	return a.Total
+	if v, ok := a.Total.Value(); ok {
+		return v
+	}
+	return notPriced
 }
 
 // summaryRows are the Summary's tables of money at risk per month: by severity, with the commitments in no USD sum
