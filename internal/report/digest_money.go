@@ -12,13 +12,23 @@ import (
 // before.
 
 // subjectAtRisk is the subject's money piece, "$3,066/mo at risk": the at-risk sum of the critical and warning
-// commitments; "" when it is zero or the run has no commitment findings.
+// commitments; "" when it is zero or the run has no commitment findings. When some critical or warning commitment's
+// USD at risk is not known (price unknown, another currency, a state the audit does not know), the sum is a floor and
+// says so, "$3,066+/mo at risk": a subject never reads as the whole of what it could not count.
 func subjectAtRisk(r *Result) string {
 	u := r.USDPerMonthAtRisk.Urgent()
 	if u == 0 {
 		return ""
 	}
-	return dollars(u) + "/mo at risk"
+	floor := ""
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		if _, known := f.AtRiskUSD(); f.Money != nil && !known && (f.Severity == checks.Critical || f.Severity == checks.Warning) {
+			floor = "+"
+			break
+		}
+	}
+	return dollars(u) + floor + "/mo at risk"
 }
 
 // moneyHeadline is the run's money in one line: what the critical and warning commitments put at risk, what the

@@ -71,7 +71,8 @@ func moneyScenario() *Result {
 func TestMoneyInTheSubjectAndTheDigest(t *testing.T) {
 	t.Parallel()
 	r := moneyScenario()
-	if got, want := Subject(r), "orgaudit 2026-11-22: 4 critical, 3 warning, 1 notice | 2/2 accounts | $3,066/mo at risk"; got != want {
+	// os-b-eur (critical, EUR) and ri-b-unpriced (warning) are at risk in no USD figure: the sum is a floor, "+".
+	if got, want := Subject(r), "orgaudit 2026-11-22: 4 critical, 3 warning, 1 notice | 2/2 accounts | $3,066+/mo at risk"; got != want {
 		t.Errorf("subject\n got %q\nwant %q", got, want)
 	}
 	d := Digest(r, 0)
@@ -106,7 +107,8 @@ func TestOwnerDigestsSumOnlyTheirAccounts(t *testing.T) {
 	for _, c := range []struct{ owner, subject, headline string }{
 		{teamA, "orgaudit 2026-11-22 for team-a: 3 critical, 0 warning, 1 notice | 1/1 accounts | $1,022/mo at risk",
 			"$1,022/mo at risk in 2 critical and warning commitments; $512/mo more in 1 notice commitment"},
-		{teamB, "orgaudit 2026-11-22 for team-b: 1 critical, 3 warning, 0 notice | 1/1 accounts | $2,044/mo at risk",
+		// team-b's EUR and unpriced commitments are its own: its sum is a floor; team-a's is whole.
+		{teamB, "orgaudit 2026-11-22 for team-b: 1 critical, 3 warning, 0 notice | 1/1 accounts | $2,044+/mo at risk",
 			"$2,044/mo at risk in 2 critical and warning commitments; 2 commitments with no USD figure at risk, in no sum (EUR 812/mo at risk apart)"},
 	} {
 		o := ForOwner(r, c.owner)
