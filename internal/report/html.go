@@ -98,7 +98,10 @@ type htmlSection struct {
 
 type htmlCell struct {
 	Text, Link, Color string
-	Bold              bool
+	// Label is the cell's column: on a narrow screen each row is a card, without the header row, so each value says
+	// what it is.
+	Label string
+	Bold  bool
 	// NoWrap keeps a short value (a region) on one line.
 	NoWrap bool
 }
@@ -199,6 +202,15 @@ func (r *Result) htmlPage(o MailOptions) htmlPage {
 	}
 	p.Sections = append(p.Sections, notAudited...)
 	p.Sections = append(p.Sections, r.suppressionsHTML(rows)...)
+	for _, s := range p.Sections {
+		for _, row := range s.Rows {
+			for i := range row {
+				if i < len(s.Columns) {
+					row[i].Label = s.Columns[i]
+				}
+			}
+		}
+	}
 	return p
 }
 
@@ -501,40 +513,59 @@ func (r *Result) suppressionsHTML(rows int) []htmlSection {
 	return []htmlSection{s}
 }
 
-// htmlTemplate is laid out with tables and inline styles only: most mail clients drop <style> blocks and ignore
-// modern CSS layout.
+// phoneStyle is the HTML's one <style> block (see htmlTemplate): nothing from AWS is in it.
+const phoneStyle = `@media only screen and (max-width: 600px) {
+  .oa-outer { padding: 0 !important; }
+  .oa-pad { padding-left: 12px !important; padding-right: 12px !important; }
+  .oa-tiles, .oa-tiles tbody, .oa-tiles tr { display: block !important; }
+  .oa-tile { display: inline-block !important; vertical-align: top; }
+  .oa-rows, .oa-rows tbody, .oa-card, .oa-cell { display: block !important; width: auto !important; }
+  .oa-head { display: none !important; }
+  .oa-card { margin: 8px 0 0 0 !important; padding: 4px 0 !important; border: 1px solid #d0d5dd !important; }
+  .oa-cell { padding: 2px 10px !important; border: 0 !important; white-space: normal !important; overflow-wrap: anywhere !important; word-break: break-word !important; }
+  .oa-empty { display: none !important; }
+  .oa-label { display: inline !important; color: #475467; font-weight: normal; }
+  .oa-wrap { overflow-wrap: anywhere !important; word-break: break-word !important; }
+}
+`
+
+// htmlTemplate is laid out with tables and inline styles, which every mail client reads: a client that drops <style>
+// blocks shows the desktop layout. The one <style> block only narrows it for a phone (under 600 px, as Gmail's apps,
+// Apple Mail and iOS Mail apply media queries): one column, the count tiles wrapping, each row of a table a small card
+// whose values carry their column's name (a label hidden inline on the desktop, with mso-hide for Outlook's Word
+// engine), and long ARNs and ids broken anywhere rather than widening the page.
 var htmlTemplate = template.Must(template.New("digest").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Subject}}</title>
-</head>
+` + "<style>\n" + phoneStyle + "</style>\n" + `</head>
 <body style="margin:0;padding:0;background-color:#f2f4f7;">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background-color:#f2f4f7;">
-<tr><td align="center" style="padding:16px 8px;">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:1100px;background-color:#ffffff;border:1px solid #d0d5dd;font-family:Arial,Helvetica,sans-serif;font-size:14px;line-height:20px;color:#101828;">
-<tr><td style="padding:20px 24px;background-color:#232f3e;color:#ffffff;">
+<tr><td class="oa-outer" align="center" style="padding:16px 8px;">
+<table class="oa-wrap" role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:1100px;overflow-wrap:break-word;background-color:#ffffff;border:1px solid #d0d5dd;font-family:Arial,Helvetica,sans-serif;font-size:14px;line-height:20px;color:#101828;">
+<tr><td class="oa-pad" style="padding:20px 24px;background-color:#232f3e;color:#ffffff;">
 <div style="font-size:22px;line-height:28px;font-weight:bold;">{{.Title}}</div>
 <div style="font-size:13px;color:#d0d5dd;">{{.RunLine}}</div>
 </td></tr>
 {{- if .Partial}}
-<tr><td style="padding:12px 24px;background-color:#fef3f2;color:#b42318;font-weight:bold;border-bottom:1px solid #fecdca;">{{.Partial}}</td></tr>
+<tr><td class="oa-pad" style="padding:12px 24px;background-color:#fef3f2;color:#b42318;font-weight:bold;border-bottom:1px solid #fecdca;">{{.Partial}}</td></tr>
 {{- end}}
 {{- range .Warnings}}
-<tr><td style="padding:10px 24px;background-color:#fffaeb;color:#93370d;border-bottom:1px solid #fedf89;"><b>Warning:</b> {{.}}</td></tr>
+<tr><td class="oa-pad" style="padding:10px 24px;background-color:#fffaeb;color:#93370d;border-bottom:1px solid #fedf89;"><b>Warning:</b> {{.}}</td></tr>
 {{- end}}
-<tr><td style="padding:16px 24px 8px 24px;">
-<table role="presentation" cellpadding="0" cellspacing="0" border="0"><tr>
+<tr><td class="oa-pad" style="padding:16px 24px 8px 24px;">
+<table class="oa-tiles" role="presentation" cellpadding="0" cellspacing="0" border="0"><tr>
 {{- range .Stats}}
-<td style="padding:0 8px 8px 0;"><table role="presentation" cellpadding="0" cellspacing="0" border="0"><tr><td style="padding:8px 14px;background-color:{{.Tint}};border-left:4px solid {{.Color}};">
+<td class="oa-tile" style="padding:0 8px 8px 0;"><table role="presentation" cellpadding="0" cellspacing="0" border="0"><tr><td style="padding:8px 14px;background-color:{{.Tint}};border-left:4px solid {{.Color}};">
 <div style="font-size:22px;line-height:26px;font-weight:bold;color:{{.Color}};">{{.Value}}</div>
 <div style="font-size:12px;color:#475467;">{{.Label}}</div>
 </td></tr></table></td>
 {{- end}}
 </tr></table>
 </td></tr>
-<tr><td style="padding:0 24px 8px 24px;font-size:13px;color:#475467;">
+<tr><td class="oa-pad" style="padding:0 24px 8px 24px;font-size:13px;color:#475467;">
 {{- if .Money}}
 <div style="padding-bottom:4px;font-size:14px;color:#101828;"><b>Money:</b> {{.Money}}</div>
 {{- end}}
@@ -542,7 +573,7 @@ var htmlTemplate = template.Must(template.New("digest").Parse(`<!DOCTYPE html>
 <div>{{.}}</div>
 {{- end}}
 </td></tr>
-<tr><td style="padding:8px 24px 16px 24px;">
+<tr><td class="oa-pad" style="padding:8px 24px 16px 24px;">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"><tr><td style="padding:12px 16px;background-color:#f9fafb;border:1px solid #eaecf0;">
 {{- with .Workbook}}
 {{- if .Attached}}
@@ -563,7 +594,7 @@ var htmlTemplate = template.Must(template.New("digest").Parse(`<!DOCTYPE html>
 </td></tr></table>
 </td></tr>
 {{- range .Sections}}
-<tr><td style="padding:8px 24px 16px 24px;">
+<tr><td class="oa-pad" style="padding:8px 24px 16px 24px;">
 <div style="padding:8px 12px;background-color:{{.Tint}};border-left:4px solid {{.Color}};color:{{.Color}};font-size:16px;font-weight:bold;">{{.Title}}</div>
 {{- if .Note}}
 <div style="padding:6px 12px 0 12px;font-size:13px;color:#475467;">{{.Note}}</div>
@@ -572,16 +603,16 @@ var htmlTemplate = template.Must(template.New("digest").Parse(`<!DOCTYPE html>
 <div style="padding:6px 12px;color:#475467;">{{.Empty}}</div>
 {{- end}}
 {{- if .Rows}}
-<table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
-<tr>
+<table class="oa-rows" width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse;font-size:13px;line-height:18px;">
+<tr class="oa-head">
 {{- range .Columns}}
 <th align="left" style="padding:6px 8px;border-bottom:2px solid #d0d5dd;color:#475467;font-weight:bold;">{{.}}</th>
 {{- end}}
 </tr>
 {{- range .Rows}}
-<tr>
+<tr class="oa-card">
 {{- range .}}
-<td valign="top" style="padding:5px 8px;border-bottom:1px solid #eaecf0;{{if .Color}}color:{{.Color}};{{end}}{{if .Bold}}font-weight:bold;{{end}}{{if .NoWrap}}white-space:nowrap;{{end}}">{{if .Link}}<a href="{{.Link}}" style="color:#175cd3;">{{.Text}}</a>{{else}}{{.Text}}{{end}}</td>
+<td class="oa-cell{{if not .Text}} oa-empty{{end}}" valign="top" style="padding:5px 8px;border-bottom:1px solid #eaecf0;{{if .Color}}color:{{.Color}};{{end}}{{if .Bold}}font-weight:bold;{{end}}{{if .NoWrap}}white-space:nowrap;{{end}}">{{if .Label}}<span class="oa-label" style="display:none;mso-hide:all;">{{.Label}}: </span>{{end}}{{if .Link}}<a href="{{.Link}}" style="color:#175cd3;">{{.Text}}</a>{{else}}{{.Text}}{{end}}</td>
 {{- end}}
 </tr>
 {{- end}}
@@ -592,7 +623,7 @@ var htmlTemplate = template.Must(template.New("digest").Parse(`<!DOCTYPE html>
 {{- end}}
 </td></tr>
 {{- end}}
-<tr><td style="padding:12px 24px;border-top:1px solid #eaecf0;font-size:12px;color:#667085;">Every account &times; region &times; check ends as findings, clean, or an error with its AWS code; the workbook's Coverage sheet lists each one. Sent by orgaudit.</td></tr>
+<tr><td class="oa-pad" style="padding:12px 24px;border-top:1px solid #eaecf0;font-size:12px;color:#667085;">Every account &times; region &times; check ends as findings, clean, or an error with its AWS code; the workbook's Coverage sheet lists each one. Sent by orgaudit.</td></tr>
 </table>
 </td></tr>
 </table>
