@@ -33,10 +33,11 @@ type layout struct {
 
 // frame lays the email out in an iframe as wide as a phone's or a desktop's screen: headless Chromium will not make
 // its window narrower than 500 px, but an iframe is a viewport of its own, media queries and all, of any width. The
-// script runs once everything has loaded, grows the frame to the page's height (so no scrollbar takes width from
-// it), and writes what it measured into the DOM, which --dump-dom prints.
+// script runs once everything has loaded, grows the frame to the page's height (so no scrollbar takes width from it;
+// the host page shows no scrollbars of its own, which would narrow a screenshot), and writes what it measured into the
+// DOM, which --dump-dom prints.
 const frame = `<!DOCTYPE html>
-<html><head><meta charset="utf-8"></head><body style="margin:0;">
+<html><head><meta charset="utf-8"></head><body style="margin:0;overflow:hidden;">
 <iframe id="email" style="display:block;border:0;width:%dpx;height:900px;" srcdoc="%s"></iframe>
 <script>addEventListener("load", function () {
   var f = document.getElementById("email"), w = f.contentWindow, d = f.contentDocument;
