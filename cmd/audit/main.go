@@ -38,7 +38,8 @@ func usage() string {
 	if simulatorCommands != nil {
 		b.WriteString("  simulate  run the job on a generated organization of any size with injected faults, and print the figures\n")
 	}
-	b.WriteString("  suppressions check FILE  validate a suppressions file offline\n\n")
+	b.WriteString("  suppressions check FILE  validate a suppressions file offline\n")
+	b.WriteString("  version print the module version and the commit this binary was built from\n\n")
 	b.WriteString("Run \"audit <command> -h\" for the command's flags. Under AWS Lambda the binary serves the scheduled job instead.\n")
 	return b.String()
 }
@@ -120,6 +121,8 @@ func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runCommand(ctx, args[1:], stdout, stderr)
 	case "suppressions":
 		return suppressionsCommand(args[1:], stdout, stderr)
+	case "version":
+		return versionCommand(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage())
 		return exitOK
