@@ -31,6 +31,8 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	asOfFlag := fs.String("as-of", "", "audit as of this UTC date or RFC 3339 time (default: now); the demo's data moves with it")
 	concurrency := fs.Int("concurrency", config.DefaultConcurrency, "most tasks at once")
 	verbose := fs.Bool("v", false, "log every failed cell on stderr")
+	var fail failOn
+	fs.Var(failOnFlag{&fail}, "fail-on", "exit 3 when the run has an open finding at or above this severity, or (incomplete) left a cell or account unaudited: "+failOnValues())
 	onDemand := fs.Bool("on-demand", false, "read the expiring EC2 and RDS reservations' on-demand rates from the simulated AWS Price List (the template deployed with OnDemandRates=true)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -111,9 +113,9 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			fmt.Fprintf(stderr, "audit demo: %s\n", errText(runErr))
 			return exitFail
 		}
-		return exitOK
+		return failOnExit(res.Result, fail, stderr)
 	}
-	return finish(res, runErr, true, stdout, stderr)
+	return finish(res, runErr, true, fail, stdout, stderr)
 }
 
 // demo is what the demo's two days share: the history in stateDir, the fan-out's limit and the log.

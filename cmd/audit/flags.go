@@ -18,6 +18,7 @@ type runFlags struct {
 	settings config.Settings
 	out      string
 	json     bool
+	failOn   failOn
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
@@ -54,6 +55,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&s.RetryMode, "retry-mode", s.RetryMode, "SDK retry mode: standard or adaptive")
 	fs.IntVar(&s.MaxAttempts, "max-attempts", s.MaxAttempts, "attempts per API call before a cell is recorded as failed")
 	fs.BoolVar(&rf.json, "json", false, "print the JSON result instead of the digest")
+	fs.Var(failOnFlag{&rf.failOn}, "fail-on", "exit 3 when the run has an open finding at or above this severity, or (incomplete) left a cell or account unaudited: "+failOnValues()+", or a severity and incomplete comma-separated")
 	fs.StringVar(&stateDir, "state-dir", "", "keep run history in this directory (default "+history.DefaultStateDir+" without -bucket; with -bucket, history is in the bucket)")
 	fs.BoolVar(&s.NoHistory, "no-history", false, "ignore run history: no comparison with the previous run, nothing stored")
 	fs.BoolVar(&s.OnDemand, "on-demand", false, "read each expiring EC2 and RDS reservation's on-demand rate from the AWS Price List (pricing:GetProducts) and report what lapsing would cost")
