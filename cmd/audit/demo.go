@@ -36,10 +36,11 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.Var(failOnFlag{&fail}, "fail-on", "exit 3 when the run has an open finding at or above this severity, or (incomplete) left a cell or account unaudited: "+failOnValues())
 	showOwners := fs.Bool("owners", false, "also print each owner's digest, as SNS received it, after the organization's")
 	onDemand := fs.Bool("on-demand", false, "read the expiring EC2 and RDS reservations' on-demand rates from the simulated AWS Price List (the template deployed with OnDemandRates=true)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
+		fmt.Fprintf(stderr, "audit demo: %v\n", err)
 		return exitUsage
 	}
 	if fs.NArg() > 0 {

@@ -43,11 +43,11 @@ func parseFailOn(s string) (failOn, error) {
 			f.incomplete = true
 		case checks.Severity(v).Rank() < len(checks.Severities):
 			if f.severity != "" {
-				return failOn{}, fmt.Errorf("-fail-on: two severities %q and %q: give the least urgent that should fail the run", f.severity, v)
+				return failOn{}, fmt.Errorf("two severities %q and %q: give the least urgent that should fail the run", f.severity, v)
 			}
 			f.severity = checks.Severity(v)
 		default:
-			return failOn{}, fmt.Errorf("-fail-on: unknown value %q (want %s)", v, failOnValues())
+			return failOn{}, fmt.Errorf("unknown value %q (want %s)", v, failOnValues())
 		}
 	}
 	return f, nil

@@ -68,7 +68,11 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&s.OwnerTagKey, "owner-tag", s.OwnerTagKey, `account tag naming each account's owner ("" reads no tags: owners are OU paths)`)
 	fs.IntVar(&s.OwnerTagBudget, "owner-tag-budget", s.OwnerTagBudget, "most owner tags read in one run (oldest first; the rest come from run history)")
 	fs.Float64Var(&s.OwnerTagRate, "owner-tag-rate", s.OwnerTagRate, "owner tag reads per second")
-	if err := fs.Parse(args); err != nil {
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), runExamples)
+		printGroupedFlags(fs.Output(), fs, runFlagGroups)
+	}
+	if err := parseFlags(fs, args, stderr); err != nil {
 		return nil, usageError{err}
 	}
 	if fs.NArg() > 0 {

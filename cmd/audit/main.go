@@ -19,7 +19,8 @@ import (
 	"github.com/orgaudit/orgaudit/internal/report"
 )
 
-// Exit codes: 0 the audit ran (findings or not), 1 nothing could be audited or delivery failed, 2 bad usage.
+// Exit codes: 0 the audit ran (findings or not), 1 nothing could be audited or delivery failed, 2 bad usage, and
+// exitFailOn (3) a run that met a -fail-on condition.
 const (
 	exitOK    = 0
 	exitFail  = 1
