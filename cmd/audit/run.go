@@ -25,6 +25,9 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	cfg, err := loadAWSConfig()
 	if err != nil {
 		fmt.Fprintf(stderr, "audit run: load AWS configuration: %s\n", errText(err))
+		if hint := configHint(err); hint != "" {
+			fmt.Fprintf(stderr, "audit run: hint: %s\n", errText(errors.New(hint)))
+		}
 		return exitFail
 	}
 	if cfg.Region == "" && !(len(rf.settings.Regions) > 0) {
@@ -33,6 +36,11 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
+	}
+	if hint, err := checkCredentials(ctx, cfg); err != nil {
+		fmt.Fprintf(stderr, "audit run: %s\n", errText(err))
+		fmt.Fprintf(stderr, "audit run: hint: %s\n", errText(errors.New(hint)))
+		return exitFail
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	opts := audit.Options{Logger: logger, WorkbookPath: rf.out, Progress: progressPrinter(stderr)}
