@@ -19,6 +19,7 @@ import (
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/config"
+	"github.com/orgaudit/orgaudit/internal/report"
 )
 
 // demoCommand starts the simulated organization in-process and runs the whole job against it through the real
@@ -31,11 +32,15 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	asOfFlag := fs.String("as-of", "", "audit as of this UTC date or RFC 3339 time (default: now); the demo's data moves with it")
 	concurrency := fs.Int("concurrency", config.DefaultConcurrency, "most tasks at once")
 	verbose := fs.Bool("v", false, "log every failed cell on stderr")
+	var fail failOn
+	fs.Var(failOnFlag{&fail}, "fail-on", "exit 3 when the run has an open finding at or above this severity, or (incomplete) left a cell or account unaudited: "+failOnValues())
+	showOwners := fs.Bool("owners", false, "also print each owner's digest, as SNS received it, after the organization's")
 	onDemand := fs.Bool("on-demand", false, "read the expiring EC2 and RDS reservations' on-demand rates from the simulated AWS Price List (the template deployed with OnDemandRates=true)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
+		fmt.Fprintf(stderr, "audit demo: %v\n", err)
 		return exitUsage
 	}
 	if fs.NArg() > 0 {
@@ -90,30 +95,86 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	// The organization's email as the simulated SES received it, for a person to open in a mail reader.
 	emailPath := strings.TrimSuffix(*out, filepath.Ext(*out)) + ".eml"
-	emailNote := ""
+	wroteEmail := false
 	for _, m := range sim.Emails() {
 		if slices.Contains(m.To, awssim.DemoEmailTo) {
 			if err := os.WriteFile(emailPath, m.Raw, 0o644); err != nil {
 				fmt.Fprintf(stderr, "audit demo: write the email: %v\n", err)
 				return exitFail
 			}
-			emailNote = fmt.Sprintf("; the email SES received, HTML digest and workbook attached, to %s", emailPath)
+			wroteEmail = true
 			break
 		}
 	}
 	if !*asJSON {
-		// Print the digest as SNS received it, not as we meant to send it.
+		// Print the digest as SNS received it, not as we meant to send it: the organization's, then, when asked,
+		// each owner's.
+		var owners []awssim.Message
 		for _, m := range sim.Published() {
+			if a, ok := m.Attributes["audience"]; ok && a.StringValue != report.AudienceOrganization {
+				owners = append(owners, m)
+				continue
+			}
 			fmt.Fprintf(stdout, "Subject: %s\n\n%s\n", m.Subject, m.Body)
 		}
-		fmt.Fprintf(stdout, "(workbook written to %s%s; the simulated organization's links stop working when the demo exits)\n", *out, emailNote)
+		if *showOwners {
+			for _, m := range owners {
+				fmt.Fprintf(stdout, "Subject: %s\n\n%s\n", m.Subject, m.Body)
+			}
+		}
+		files := []demoFile{{*out, "the workbook (today's run; also uploaded to the simulated S3 bucket)"}}
+		if wroteEmail {
+			files = append(files, demoFile{emailPath, "the email SES received: HTML digest, workbook attached; open it in a mail reader"})
+		}
+		fmt.Fprint(stdout, demoFooter(res.Result, files, len(owners), *showOwners))
 		if runErr != nil {
 			fmt.Fprintf(stderr, "audit demo: %s\n", errText(runErr))
 			return exitFail
 		}
-		return exitOK
+		return failOnExit(res.Result, fail, stderr)
 	}
-	return finish(res, runErr, true, stdout, stderr)
+	return finish(res, runErr, true, fail, stdout, stderr)
+}
+
+// demoFile is a file the demo wrote, and what it holds.
+type demoFile struct{ path, what string }
+
+// demoFooter tells the person at the terminal what they just watched, where its files are (paths first, to copy), and
+// what to try next. The digest above it carries the simulated S3's link, which dies with the demo: the files do not.
+func demoFooter(r *report.Result, files []demoFile, ownerDigests int, ownersShown bool) string {
+	var b strings.Builder
+	b.WriteString("----\n")
+	day := r.AsOf.Format(time.DateOnly)
+	fmt.Fprintf(&b, "What happened: a simulated organization of %d accounts was audited twice through the real AWS SDK,\n",
+		r.Accounts.Total+len(r.Skipped))
+	fmt.Fprintf(&b, "as of %s (yesterday, for history) and %s (today). Above is today's organization digest\n",
+		r.AsOf.AddDate(0, 0, -1).Format(time.DateOnly), day)
+	b.WriteString("as SNS received it; its workbook link worked only while the demo ran, the files below stay.\n")
+	switch {
+	case ownerDigests == 0:
+	case ownersShown:
+		fmt.Fprintf(&b, "The %d owners' digests published beside it are printed after it.\n", ownerDigests)
+	default:
+		fmt.Fprintf(&b, "%d owners' digests were published beside it (-owners prints them).\n", ownerDigests)
+	}
+	b.WriteString("\nFiles written:\n")
+	width := 0
+	for _, f := range files {
+		width = max(width, len(f.path))
+	}
+	for _, f := range files {
+		fmt.Fprintf(&b, "  %-*s  %s\n", width, f.path, f.what)
+	}
+	b.WriteString("\nTry next:\n")
+	for _, t := range [][2]string{
+		{"audit demo -owners", "also print each owner's digest"},
+		{"audit demo -json", "the JSON result a script or the Lambda's caller reads"},
+		{"audit checks", "what each check finds, and the IAM actions it needs"},
+		{"audit run -h", "audit your own organization (README: Usage, IAM, Deploy)"},
+	} {
+		fmt.Fprintf(&b, "  %-20s %s\n", t[0], t[1])
+	}
+	return b.String()
 }
 
 // demo is what the demo's two days share: the history in stateDir, the fan-out's limit and the log.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/orgaudit/orgaudit/internal/checks"
 	"github.com/orgaudit/orgaudit/internal/config"
+	"github.com/orgaudit/orgaudit/internal/crossaccount"
 	"github.com/orgaudit/orgaudit/internal/history"
 )
 
@@ -18,6 +19,7 @@ type runFlags struct {
 	settings config.Settings
 	out      string
 	json     bool
+	failOn   failOn
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
@@ -54,6 +56,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&s.RetryMode, "retry-mode", s.RetryMode, "SDK retry mode: standard or adaptive")
 	fs.IntVar(&s.MaxAttempts, "max-attempts", s.MaxAttempts, "attempts per API call before a cell is recorded as failed")
 	fs.BoolVar(&rf.json, "json", false, "print the JSON result instead of the digest")
+	fs.Var(failOnFlag{&rf.failOn}, "fail-on", "exit 3 when the run has an open finding at or above this severity, or (incomplete) left a cell or account unaudited: "+failOnValues()+", or a severity and incomplete comma-separated")
 	fs.StringVar(&stateDir, "state-dir", "", "keep run history in this directory (default "+history.DefaultStateDir+" without -bucket; with -bucket, history is in the bucket)")
 	fs.BoolVar(&s.NoHistory, "no-history", false, "ignore run history: no comparison with the previous run, nothing stored")
 	fs.BoolVar(&s.OnDemand, "on-demand", false, "read each expiring EC2 and RDS reservation's on-demand rate from the AWS Price List (pricing:GetProducts) and report what lapsing would cost")
@@ -66,7 +69,11 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&s.OwnerTagKey, "owner-tag", s.OwnerTagKey, `account tag naming each account's owner ("" reads no tags: owners are OU paths)`)
 	fs.IntVar(&s.OwnerTagBudget, "owner-tag-budget", s.OwnerTagBudget, "most owner tags read in one run (oldest first; the rest come from run history)")
 	fs.Float64Var(&s.OwnerTagRate, "owner-tag-rate", s.OwnerTagRate, "owner tag reads per second")
-	if err := fs.Parse(args); err != nil {
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), runExamples)
+		printGroupedFlags(fs.Output(), fs, runFlagGroups)
+	}
+	if err := parseFlags(fs, args, stderr); err != nil {
 		return nil, usageError{err}
 	}
 	if fs.NArg() > 0 {
@@ -94,6 +101,9 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	if err := s.Validate(); err != nil {
 		return nil, usageError{err}
 	}
+	if err := checkRegionsExist(s); err != nil {
+		return nil, usageError{err}
+	}
 	// With nowhere else to go, the workbook is written locally rather than built and dropped.
 	if rf.out == "" && (s.DryRun || s.Bucket == "") {
 		rf.out = "audit-report.xlsx"
@@ -105,6 +115,24 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	}
 	rf.settings = s
 	return rf, nil
+}
+
+// checkRegionsExist refuses a region that is shaped like one but that AWS does not have. A bucket's region is left to
+// S3 when -s3-path-style points at an S3-compatible store, whose regions are its own.
+func checkRegionsExist(s config.Settings) error {
+	var errs []error
+	for _, r := range s.Regions {
+		if r != crossaccount.AllRegions {
+			errs = append(errs, checkRegionExists("-regions", r))
+		}
+	}
+	if s.EmailRegion != "" {
+		errs = append(errs, checkRegionExists("-email-region", s.EmailRegion))
+	}
+	if s.BucketRegion != "" && !s.S3PathStyle {
+		errs = append(errs, checkRegionExists("-bucket-region", s.BucketRegion))
+	}
+	return errors.Join(errs...)
 }
 
 // checkWritable proves path can be written before the audit, so a typo in -out costs a second, not a whole audit:

@@ -19,7 +19,8 @@ import (
 	"github.com/orgaudit/orgaudit/internal/report"
 )
 
-// Exit codes: 0 the audit ran (findings or not), 1 nothing could be audited or delivery failed, 2 bad usage.
+// Exit codes: 0 the audit ran (findings or not), 1 nothing could be audited or delivery failed, 2 bad usage, and
+// exitFailOn (3) a run that met a -fail-on condition.
 const (
 	exitOK    = 0
 	exitFail  = 1
@@ -38,7 +39,9 @@ func usage() string {
 	if simulatorCommands != nil {
 		b.WriteString("  simulate  run the job on a generated organization of any size with injected faults, and print the figures\n")
 	}
-	b.WriteString("  suppressions check FILE  validate a suppressions file offline\n\n")
+	b.WriteString("  suppressions check FILE  validate a suppressions file offline\n")
+	b.WriteString("  checks  list each check: what it finds and the API calls (IAM actions) it makes\n")
+	b.WriteString("  version print the module version and the commit this binary was built from\n\n")
 	b.WriteString("Run \"audit <command> -h\" for the command's flags. Under AWS Lambda the binary serves the scheduled job instead.\n")
 	return b.String()
 }
@@ -120,6 +123,10 @@ func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runCommand(ctx, args[1:], stdout, stderr)
 	case "suppressions":
 		return suppressionsCommand(args[1:], stdout, stderr)
+	case "checks":
+		return checksCommand(args[1:], stdout, stderr)
+	case "version":
+		return versionCommand(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage())
 		return exitOK

@@ -130,8 +130,8 @@ func TestDemoPrintsTheDigestSNSReceived(t *testing.T) {
 	checkGolden(t, "demo-digest.txt.golden", strings.ReplaceAll(stdout.String(), dir, "<dir>"))
 	// The organization's email, as the simulated SES received it, is beside the workbook for a mail reader to open.
 	eml, err := os.ReadFile(filepath.Join(dir, "d.eml"))
-	if err != nil || !strings.Contains(stdout.String(), "the email SES received, HTML digest and workbook attached, to "+filepath.Join(dir, "d.eml")) {
-		t.Errorf("no email beside the workbook: %v\n%s", err, stdout.String())
+	if files := demoFooterFiles(t, stdout.String()); err != nil || !strings.HasPrefix(files[filepath.Join(dir, "d.eml")], "the email SES received") {
+		t.Errorf("no email beside the workbook, named in the footer: %v %v\n%s", err, files, stdout.String())
 	}
 	msg, err := mail.ReadMessage(bytes.NewReader(eml))
 	if err != nil || msg.Header.Get("To") != "<"+awssim.DemoEmailTo+">" || !bytes.Contains(eml, []byte("filename=orgaudit-20261122T000000Z.xlsx")) ||

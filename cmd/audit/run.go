@@ -25,6 +25,9 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	cfg, err := loadAWSConfig()
 	if err != nil {
 		fmt.Fprintf(stderr, "audit run: load AWS configuration: %s\n", errText(err))
+		if hint := configHint(err); hint != "" {
+			fmt.Fprintf(stderr, "audit run: hint: %s\n", errText(errors.New(hint)))
+		}
 		return exitFail
 	}
 	if cfg.Region == "" && !(len(rf.settings.Regions) > 0) {
@@ -34,17 +37,23 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
+	if hint, err := checkCredentials(ctx, cfg); err != nil {
+		fmt.Fprintf(stderr, "audit run: %s\n", errText(err))
+		fmt.Fprintf(stderr, "audit run: hint: %s\n", errText(errors.New(hint)))
+		return exitFail
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	opts := audit.Options{Logger: logger, WorkbookPath: rf.out, Progress: progressPrinter(stderr)}
 	out, err := audit.Run(ctx, cfg, rf.settings, opts)
 	if opts.Progress != nil {
 		fmt.Fprintln(stderr)
 	}
-	return finish(out, err, rf.json, stdout, stderr)
+	return finish(out, err, rf.json, rf.failOn, stdout, stderr)
 }
 
-// finish prints the result and maps the outcome to an exit code.
-func finish(out *audit.Output, err error, asJSON bool, stdout, stderr io.Writer) int {
+// finish prints the result and maps the outcome to an exit code: a run that failed keeps exit 1 whatever -fail-on
+// says, and one that went through exits 3 when it meets a -fail-on condition.
+func finish(out *audit.Output, err error, asJSON bool, fail failOn, stdout, stderr io.Writer) int {
 	if out == nil {
 		fmt.Fprintf(stderr, "audit: %s\n", errText(err))
 		return exitFail
@@ -64,6 +73,15 @@ func finish(out *audit.Output, err error, asJSON bool, stdout, stderr io.Writer)
 	if err != nil {
 		fmt.Fprintf(stderr, "audit: %s\n", errText(err))
 		return exitFail
+	}
+	return failOnExit(out.Result, fail, stderr)
+}
+
+// failOnExit is exitFailOn, saying why on stderr, when r meets a -fail-on condition, and exitOK otherwise.
+func failOnExit(r *report.Result, fail failOn, stderr io.Writer) int {
+	if why := fail.why(r); why != "" {
+		fmt.Fprintf(stderr, "audit: -fail-on %s: %s\n", fail, why)
+		return exitFailOn
 	}
 	return exitOK
 }
