@@ -304,24 +304,59 @@ func TestManagementTemplateMatchesTheCode(t *testing.T) {
 	}
 }
 
-func TestMemberRoleTrustsOnlyTheExecutionRole(t *testing.T) {
+// The member role trusts the execution role and, only when TrustedPrincipalArns names some, those principals of the
+// management account; both with the ExternalId (when set) and the organization. The simulator enforces what this
+// reads (internal/awssim TestMemberRoleTrustsNamedPrincipalsOfTheManagementAccount).
+func TestMemberRoleTrustsOnlyTheExecutionRoleAndNamedPrincipals(t *testing.T) {
 	t.Parallel()
 	tpl := load(t, "member-role.yaml")
 	st := get(tpl.root, "Resources", "AuditRole", "Properties", "AssumeRolePolicyDocument", "Statement").Content
-	if len(st) != 1 {
+	if len(st) != 2 {
 		t.Fatalf("%d trust statements", len(st))
 	}
 	principal := get(st[0], "Principal", "AWS")
 	if principal.Tag != "!Sub" || !strings.Contains(principal.Value, ":role/${ExecutionRoleName}") || !strings.Contains(principal.Value, "${ManagementAccountId}") {
 		t.Errorf("trust principal %q must be the management account's execution role", principal.Value)
 	}
-	c := get(st[0], "Condition", "StringEquals")
-	if c == nil || c.Tag != "!If" || get(c.Content[1], "sts:ExternalId") == nil {
-		t.Error("trust must require the ExternalId when one is set")
+	// The second statement exists only when the parameter names principals.
+	named := st[1]
+	if named.Tag != "!If" || len(named.Content) != 3 || named.Content[0].Value != "HasTrustedPrincipals" ||
+		named.Content[2].Tag != "!Ref" || named.Content[2].Value != "AWS::NoValue" {
+		t.Fatalf("the named principals' statement must be !If [HasTrustedPrincipals, statement, AWS::NoValue]: %+v", named)
 	}
-	for _, branch := range c.Content[1:] {
-		if org := get(branch, "aws:PrincipalOrgID"); org == nil || org.Tag != "!Ref" || org.Value != "OrganizationId" {
-			t.Errorf("trust must require the organization in every branch: %+v", branch)
+	then := named.Content[1]
+	if p := get(then, "Principal", "AWS"); p == nil || p.Tag != "!Sub" || !strings.HasSuffix(p.Value, ":iam::${ManagementAccountId}:root") {
+		t.Errorf("the named principals must be the management account's: %+v", p)
+	}
+	if arns := get(then, "Condition", "ArnLike", "aws:PrincipalArn"); arns == nil || arns.Tag != "!Split" || len(arns.Content) != 2 ||
+		arns.Content[1].Tag != "!Ref" || arns.Content[1].Value != "TrustedPrincipalArns" {
+		t.Errorf("the named principals must be matched with ArnLike on aws:PrincipalArn: %+v", arns)
+	}
+	for i, s := range []*yaml.Node{st[0], then} {
+		c := get(s, "Condition", "StringEquals")
+		if c == nil || c.Tag != "!If" || c.Content[0].Value != "HasExternalId" || get(c.Content[1], "sts:ExternalId") == nil {
+			t.Errorf("statement %d: trust must require the ExternalId when one is set", i)
+			continue
+		}
+		for _, branch := range c.Content[1:] {
+			if org := get(branch, "aws:PrincipalOrgID"); org == nil || org.Tag != "!Ref" || org.Value != "OrganizationId" {
+				t.Errorf("statement %d: trust must require the organization in every branch: %+v", i, branch)
+			}
+		}
+	}
+	for _, c := range []struct {
+		value string
+		ok    bool
+	}{
+		{"", true},
+		{"arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_OrgAudit_*", true},
+		{"arn:aws:iam::111122223333:role/a,arn:aws:iam::111122223333:user/b", true},
+		{"arn:aws:iam::111122223333:role/a, arn:aws:iam::111122223333:user/b", false},
+		{"arn:aws:iam::111122223333:role/a,", false},
+		{"AWSReservedSSO_OrgAudit_*", false},
+	} {
+		if got := tpl.allows(t, "TrustedPrincipalArns", c.value); got != c.ok {
+			t.Errorf("TrustedPrincipalArns %q: accepted %v, want %v", c.value, got, c.ok)
 		}
 	}
 }
