@@ -286,13 +286,19 @@ func createStack(t *testing.T, client *cfn.Client, name string, body []byte, par
 // runs it here.
 func lambdaZip(t *testing.T) []byte {
 	t.Helper()
+	return lambdaZipOf(t, "#!/bin/sh\n")
+}
+
+// lambdaZipOf is lambdaZip whose bootstrap is script: two scripts, two builds.
+func lambdaZipOf(t *testing.T, script string) []byte {
+	t.Helper()
 	var b bytes.Buffer
 	z := zip.NewWriter(&b)
 	f, err := z.CreateHeader(&zip.FileHeader{Name: "bootstrap", Method: zip.Deflate, ExternalAttrs: 0o755 << 16})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Write([]byte("#!/bin/sh\n")); err != nil {
+	if _, err := f.Write([]byte(script)); err != nil {
 		t.Fatal(err)
 	}
 	if err := z.Close(); err != nil {
