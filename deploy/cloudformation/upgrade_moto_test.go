@@ -72,7 +72,7 @@ func TestUpgradeDeploysTheNewBuild(t *testing.T) {
 	// The upgrade as README gives it: every parameter as before but the key.
 	in := &cfn.UpdateStackInput{StackName: aws.String("orgaudit"), UsePreviousTemplate: aws.Bool(true),
 		Capabilities: []cfntypes.Capability{cfntypes.CapabilityCapabilityNamedIam},
-		Parameters: []cfntypes.Parameter{{ParameterKey: aws.String("CodeKey"), ParameterValue: aws.String(secondKey)}}}
+		Parameters:   []cfntypes.Parameter{{ParameterKey: aws.String("CodeKey"), ParameterValue: aws.String(secondKey)}}}
 	for _, k := range []string{"CodeBucket", "ScheduleTimezone", "OrganizationId"} {
 		in.Parameters = append(in.Parameters, cfntypes.Parameter{ParameterKey: aws.String(k), UsePreviousValue: aws.Bool(true)})
 	}
