@@ -69,7 +69,8 @@ func TestTemplatesDeployOnMoto(t *testing.T) {
 	management := createStack(t, client, "orgaudit", cloudformation.Management, map[string]string{
 		"CodeBucket": codeBucket, "ScheduleTimezone": "Europe/Berlin", "OrganizationId": "o-a1b2c3d4e5",
 		"NotificationEmail": "platform-team@example.com", "ExternalId": "orgaudit-7f3a9c", "ReportPrefix": "team.reports",
-		"KmsKeyArn": kmsKey,
+		"KmsKeyArn": kmsKey, "ExcludeAccounts": "111122223333,444455556666", "LapsedDays": "45", "DigestForm": "changes",
+		"OwnerTag": "cost-center", "OwnerDigests": "0",
 	})
 	member := createStack(t, client, "orgaudit-member-role", cloudformation.MemberRole, map[string]string{
 		"ManagementAccountId": account, "OrganizationId": "o-a1b2c3d4e5", "ExternalId": "orgaudit-7f3a9c",
@@ -80,6 +81,14 @@ func TestTemplatesDeployOnMoto(t *testing.T) {
 	checkCreated(t, member, "member-role.yaml", false)
 
 	// What the resources hold, read back from the services.
+	env := functionConfiguration(t, cfg, endpoint, management.outputs["FunctionName"]).Environment.Variables
+	for k, want := range map[string]string{"AUDIT_EXCLUDE_ACCOUNTS": "111122223333,444455556666", "AUDIT_LAPSED_DAYS": "45", "AUDIT_DIGEST": "changes",
+		"AUDIT_OWNER_TAG": "cost-center", "AUDIT_OWNER_DIGESTS": "0"} {
+		// fmt.Sprint: moto gives a Ref of a Number parameter as a number (functionConfiguration); these are Strings.
+		if got := fmt.Sprint(env[k]); got != want {
+			t.Errorf("function variable %s = %q, want %q", k, got, want)
+		}
+	}
 	topic, err := sns.NewFromConfig(cfg).GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: aws.String(management.outputs["DigestTopicArn"])})
 	if err != nil {
 		t.Fatal(err)

@@ -803,3 +803,72 @@ func TestPartialRunsAlarmWatchesTheMetricTheCodeWrites(t *testing.T) {
 		}
 	}
 }
+
+// The settings people change are parameters, each set on the function as the variable the code reads: empty (the
+// default, but for DigestForm's full) leaves the code's own default, and a value reaches the settings as given.
+func TestSettingsParametersReachTheFunction(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, "management.yaml")
+	vars := get(tpl.root, "Resources", "AuditFunction", "Properties", "Environment", "Variables")
+	wired := map[string]string{"ExcludeAccounts": "AUDIT_EXCLUDE_ACCOUNTS", "LapsedDays": "AUDIT_LAPSED_DAYS", "DigestForm": "AUDIT_DIGEST",
+		"OwnerTag": "AUDIT_OWNER_TAG", "OwnerDigests": "AUDIT_OWNER_DIGESTS"}
+	defaults := map[string]string{}
+	for param, env := range wired {
+		if v := get(vars, env); v == nil || v.Tag != "!Ref" || v.Value != param {
+			t.Errorf("%s must be set from the parameter %s: %+v", env, param, v)
+		}
+		d := get(tpl.root, "Parameters", param, "Default")
+		if d == nil {
+			t.Fatalf("parameter %s has no default: an update of an existing stack would need it", param)
+		}
+		defaults[env] = d.Value
+	}
+	settings := func(env map[string]string) config.Settings {
+		t.Helper()
+		s, err := config.FromEnv(func(name string) string { return env[name] })
+		if err != nil {
+			t.Fatalf("FromEnv(%v): %v", env, err)
+		}
+		return s
+	}
+	code, deployed := settings(nil), settings(defaults)
+	if !slices.Equal(code.ExcludeAccounts, deployed.ExcludeAccounts) || code.LapsedDays != deployed.LapsedDays || code.Digest != deployed.Digest ||
+		code.OwnerTagKey != deployed.OwnerTagKey || code.OwnerDigests != deployed.OwnerDigests {
+		t.Errorf("the parameters' defaults change the function's defaults: %+v, want %+v", deployed, code)
+	}
+	given := settings(map[string]string{"AUDIT_EXCLUDE_ACCOUNTS": "111122223333,444455556666", "AUDIT_LAPSED_DAYS": "45", "AUDIT_DIGEST": "changes",
+		"AUDIT_OWNER_TAG": "team", "AUDIT_OWNER_DIGESTS": "0"})
+	if !slices.Equal(given.ExcludeAccounts, []string{"111122223333", "444455556666"}) || given.LapsedDays != 45 || given.Digest != config.DigestChanges ||
+		given.OwnerTagKey != "team" || given.OwnerDigests != 0 {
+		t.Errorf("settings from the parameters' values: %+v", given)
+	}
+	for _, c := range []struct {
+		param, value string
+		ok           bool
+	}{
+		{"ExcludeAccounts", "111122223333,444455556666", true},
+		{"ExcludeAccounts", "111122223333, 444455556666", false},
+		{"ExcludeAccounts", "11112222333", false},
+		{"LapsedDays", "1", true},
+		{"LapsedDays", "366", true},
+		{"LapsedDays", "0", false},
+		{"LapsedDays", "367", false},
+		{"LapsedDays", "030", false},
+		{"OwnerTag", "orgaudit:owner", true},
+		{"OwnerTag", "none", true},
+		{"OwnerTag", "cost-center/team", true},
+		{"OwnerTag", "a,b", false},
+		{"OwnerDigests", "0", true},
+		{"OwnerDigests", "1000", true},
+		{"OwnerDigests", "1001", false},
+		{"OwnerDigests", "-1", false},
+	} {
+		if got := tpl.allows(t, c.param, c.value); got != c.ok {
+			t.Errorf("%s %q: accepted %v, want %v", c.param, c.value, got, c.ok)
+		}
+	}
+	if allowed := get(tpl.root, "Parameters", "DigestForm", "AllowedValues"); allowed == nil || len(allowed.Content) != 2 ||
+		allowed.Content[0].Value != config.DigestFull || allowed.Content[1].Value != config.DigestChanges {
+		t.Errorf("DigestForm must allow exactly the code's forms: %+v", allowed)
+	}
+}

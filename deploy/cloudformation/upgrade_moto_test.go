@@ -63,7 +63,7 @@ func TestUpgradeDeploysTheNewBuild(t *testing.T) {
 	})
 	codeSha := func() string {
 		t.Helper()
-		return functionCodeSha256(t, cfg, endpoint, stack.outputs["FunctionName"])
+		return functionConfiguration(t, cfg, endpoint, stack.outputs["FunctionName"]).CodeSha256
 	}
 	if got := codeSha(); got != firstSha {
 		t.Fatalf("after the first deploy the function's CodeSha256 is %s, want the first build's %s", got, firstSha)
@@ -88,11 +88,17 @@ func TestUpgradeDeploysTheNewBuild(t *testing.T) {
 	}
 }
 
-// functionCodeSha256 is Lambda's GetFunctionConfiguration's CodeSha256, read as the API gives it: a signed GET of
+// lambdaConfiguration is what the tests read of Lambda's GetFunctionConfiguration.
+type lambdaConfiguration struct {
+	CodeSha256  string
+	Environment struct{ Variables map[string]any }
+}
+
+// functionConfiguration is Lambda's GetFunctionConfiguration, read as the API gives it: a signed GET of
 // /2015-03-31/functions/<name>/configuration. Not through the SDK's lambda client because moto 5.2.1 answers
 // Environment.Variables with the Ref of a Number parameter (Concurrency) as a JSON number, which the client refuses
 // ("expected string, got 64"); CloudFormation passes every Ref of a parameter as a string and Lambda holds strings.
-func functionCodeSha256(t *testing.T, cfg aws.Config, endpoint, name string) string {
+func functionConfiguration(t *testing.T, cfg aws.Config, endpoint, name string) lambdaConfiguration {
 	t.Helper()
 	ctx := context.Background()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/2015-03-31/functions/"+url.PathEscape(name)+"/configuration", nil)
@@ -112,9 +118,9 @@ func functionCodeSha256(t *testing.T, cfg aws.Config, endpoint, name string) str
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var out struct{ CodeSha256 string }
+	var out lambdaConfiguration
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("GetFunctionConfiguration %s: HTTP %d, %v", name, resp.StatusCode, err)
 	}
-	return out.CodeSha256
+	return out
 }
