@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cfn "github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -45,8 +48,8 @@ var motoSkips = []string{
 func TestTemplatesDeployOnMoto(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url := mototest.Start(t)
-	cfg := mototest.Config(url, "eu-west-1", "AKIAMOTODEPLOY000001")
+	endpoint := mototest.Start(t)
+	cfg := mototest.Config(endpoint, "eu-west-1", "AKIAMOTODEPLOY000001")
 	const account = mototest.DefaultAccount
 
 	// The code bucket holds a Lambda zip, as deploy/package uploads it.
@@ -60,21 +63,32 @@ func TestTemplatesDeployOnMoto(t *testing.T) {
 		Body: bytes.NewReader(lambdaZip(t))}); err != nil {
 		t.Fatal(err)
 	}
+	const ssoPattern = "arn:aws:iam::" + account + ":role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_OrgAudit_*"
 	const kmsKey = "arn:aws:kms:eu-west-1:" + account + ":key/mrk-1234abcd12ab34cd56ef1234567890ab"
 	client := cfn.NewFromConfig(cfg)
 	management := createStack(t, client, "orgaudit", cloudformation.Management, map[string]string{
 		"CodeBucket": codeBucket, "ScheduleTimezone": "Europe/Berlin", "OrganizationId": "o-a1b2c3d4e5",
 		"NotificationEmail": "platform-team@example.com", "ExternalId": "orgaudit-7f3a9c", "ReportPrefix": "team.reports",
-		"KmsKeyArn": kmsKey,
+		"KmsKeyArn": kmsKey, "ExcludeAccounts": "111122223333,444455556666", "LapsedDays": "45", "DigestForm": "changes",
+		"OwnerTag": "cost-center", "OwnerDigests": "0",
 	})
 	member := createStack(t, client, "orgaudit-member-role", cloudformation.MemberRole, map[string]string{
 		"ManagementAccountId": account, "OrganizationId": "o-a1b2c3d4e5", "ExternalId": "orgaudit-7f3a9c",
+		"TrustedPrincipalArns": ssoPattern + ",arn:aws:iam::" + account + ":role/orgaudit-admin",
 	})
 
 	checkCreated(t, management, "management.yaml", false)
 	checkCreated(t, member, "member-role.yaml", false)
 
 	// What the resources hold, read back from the services.
+	env := functionConfiguration(t, cfg, endpoint, management.outputs["FunctionName"]).Environment.Variables
+	for k, want := range map[string]string{"AUDIT_EXCLUDE_ACCOUNTS": "111122223333,444455556666", "AUDIT_LAPSED_DAYS": "45", "AUDIT_DIGEST": "changes",
+		"AUDIT_OWNER_TAG": "cost-center", "AUDIT_OWNER_DIGESTS": "0"} {
+		// fmt.Sprint: moto gives a Ref of a Number parameter as a number (functionConfiguration); these are Strings.
+		if got := fmt.Sprint(env[k]); got != want {
+			t.Errorf("function variable %s = %q, want %q", k, got, want)
+		}
+	}
 	topic, err := sns.NewFromConfig(cfg).GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: aws.String(management.outputs["DigestTopicArn"])})
 	if err != nil {
 		t.Fatal(err)
@@ -111,6 +125,29 @@ func TestTemplatesDeployOnMoto(t *testing.T) {
 	}
 	if arn := member.outputs["RoleArn"]; arn != "arn:aws:iam::"+account+":role/OrgAuditReadOnly" {
 		t.Errorf("member role %s", arn)
+	}
+	// The trust as created: the function's role, and the named principals matched one by one.
+	role, err := iam.NewFromConfig(cfg).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("OrgAuditReadOnly")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust, err := url.QueryUnescape(aws.ToString(role.Role.AssumeRolePolicyDocument))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Statement []struct {
+			Principal struct{ AWS string }
+			Condition map[string]map[string]any
+		}
+	}
+	if err := json.Unmarshal([]byte(trust), &doc); err != nil {
+		t.Fatalf("member role trust %s: %v", trust, err)
+	}
+	if len(doc.Statement) != 2 || doc.Statement[1].Principal.AWS != "arn:aws:iam::"+account+":root" ||
+		fmt.Sprint(doc.Statement[1].Condition["ArnLike"]["aws:PrincipalArn"]) != "["+ssoPattern+" arn:aws:iam::"+account+":role/orgaudit-admin]" ||
+		doc.Statement[1].Condition["StringEquals"]["sts:ExternalId"] != "orgaudit-7f3a9c" || doc.Statement[1].Condition["StringEquals"]["aws:PrincipalOrgID"] != "o-a1b2c3d4e5" {
+		t.Errorf("member role trust %s", trust)
 	}
 
 	// The other branch of every condition: no email, no KMS key (SSE-S3), so the kms statements fall away.
@@ -258,13 +295,19 @@ func createStack(t *testing.T, client *cfn.Client, name string, body []byte, par
 // runs it here.
 func lambdaZip(t *testing.T) []byte {
 	t.Helper()
+	return lambdaZipOf(t, "#!/bin/sh\n")
+}
+
+// lambdaZipOf is lambdaZip whose bootstrap is script: two scripts, two builds.
+func lambdaZipOf(t *testing.T, script string) []byte {
+	t.Helper()
 	var b bytes.Buffer
 	z := zip.NewWriter(&b)
 	f, err := z.CreateHeader(&zip.FileHeader{Name: "bootstrap", Method: zip.Deflate, ExternalAttrs: 0o755 << 16})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Write([]byte("#!/bin/sh\n")); err != nil {
+	if _, err := f.Write([]byte(script)); err != nil {
 		t.Fatal(err)
 	}
 	if err := z.Close(); err != nil {

@@ -304,24 +304,59 @@ func TestManagementTemplateMatchesTheCode(t *testing.T) {
 	}
 }
 
-func TestMemberRoleTrustsOnlyTheExecutionRole(t *testing.T) {
+// The member role trusts the execution role and, only when TrustedPrincipalArns names some, those principals of the
+// management account; both with the ExternalId (when set) and the organization. The simulator enforces what this
+// reads (internal/awssim TestMemberRoleTrustsNamedPrincipalsOfTheManagementAccount).
+func TestMemberRoleTrustsOnlyTheExecutionRoleAndNamedPrincipals(t *testing.T) {
 	t.Parallel()
 	tpl := load(t, "member-role.yaml")
 	st := get(tpl.root, "Resources", "AuditRole", "Properties", "AssumeRolePolicyDocument", "Statement").Content
-	if len(st) != 1 {
+	if len(st) != 2 {
 		t.Fatalf("%d trust statements", len(st))
 	}
 	principal := get(st[0], "Principal", "AWS")
 	if principal.Tag != "!Sub" || !strings.Contains(principal.Value, ":role/${ExecutionRoleName}") || !strings.Contains(principal.Value, "${ManagementAccountId}") {
 		t.Errorf("trust principal %q must be the management account's execution role", principal.Value)
 	}
-	c := get(st[0], "Condition", "StringEquals")
-	if c == nil || c.Tag != "!If" || get(c.Content[1], "sts:ExternalId") == nil {
-		t.Error("trust must require the ExternalId when one is set")
+	// The second statement exists only when the parameter names principals.
+	named := st[1]
+	if named.Tag != "!If" || len(named.Content) != 3 || named.Content[0].Value != "HasTrustedPrincipals" ||
+		named.Content[2].Tag != "!Ref" || named.Content[2].Value != "AWS::NoValue" {
+		t.Fatalf("the named principals' statement must be !If [HasTrustedPrincipals, statement, AWS::NoValue]: %+v", named)
 	}
-	for _, branch := range c.Content[1:] {
-		if org := get(branch, "aws:PrincipalOrgID"); org == nil || org.Tag != "!Ref" || org.Value != "OrganizationId" {
-			t.Errorf("trust must require the organization in every branch: %+v", branch)
+	then := named.Content[1]
+	if p := get(then, "Principal", "AWS"); p == nil || p.Tag != "!Sub" || !strings.HasSuffix(p.Value, ":iam::${ManagementAccountId}:root") {
+		t.Errorf("the named principals must be the management account's: %+v", p)
+	}
+	if arns := get(then, "Condition", "ArnLike", "aws:PrincipalArn"); arns == nil || arns.Tag != "!Split" || len(arns.Content) != 2 ||
+		arns.Content[1].Tag != "!Ref" || arns.Content[1].Value != "TrustedPrincipalArns" {
+		t.Errorf("the named principals must be matched with ArnLike on aws:PrincipalArn: %+v", arns)
+	}
+	for i, s := range []*yaml.Node{st[0], then} {
+		c := get(s, "Condition", "StringEquals")
+		if c == nil || c.Tag != "!If" || c.Content[0].Value != "HasExternalId" || get(c.Content[1], "sts:ExternalId") == nil {
+			t.Errorf("statement %d: trust must require the ExternalId when one is set", i)
+			continue
+		}
+		for _, branch := range c.Content[1:] {
+			if org := get(branch, "aws:PrincipalOrgID"); org == nil || org.Tag != "!Ref" || org.Value != "OrganizationId" {
+				t.Errorf("statement %d: trust must require the organization in every branch: %+v", i, branch)
+			}
+		}
+	}
+	for _, c := range []struct {
+		value string
+		ok    bool
+	}{
+		{"", true},
+		{"arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_OrgAudit_*", true},
+		{"arn:aws:iam::111122223333:role/a,arn:aws:iam::111122223333:user/b", true},
+		{"arn:aws:iam::111122223333:role/a, arn:aws:iam::111122223333:user/b", false},
+		{"arn:aws:iam::111122223333:role/a,", false},
+		{"AWSReservedSSO_OrgAudit_*", false},
+	} {
+		if got := tpl.allows(t, "TrustedPrincipalArns", c.value); got != c.ok {
+			t.Errorf("TrustedPrincipalArns %q: accepted %v, want %v", c.value, got, c.ok)
 		}
 	}
 }
@@ -766,5 +801,74 @@ func TestPartialRunsAlarmWatchesTheMetricTheCodeWrites(t *testing.T) {
 			slices.ContainsFunc(a.Content, func(n *yaml.Node) bool { return n.Value == "cloudwatch:PutMetricData" })) {
 			t.Error("the execution role is granted cloudwatch:PutMetricData; the metric is written to the log and needs none")
 		}
+	}
+}
+
+// The settings people change are parameters, each set on the function as the variable the code reads: empty (the
+// default, but for DigestForm's full) leaves the code's own default, and a value reaches the settings as given.
+func TestSettingsParametersReachTheFunction(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, "management.yaml")
+	vars := get(tpl.root, "Resources", "AuditFunction", "Properties", "Environment", "Variables")
+	wired := map[string]string{"ExcludeAccounts": "AUDIT_EXCLUDE_ACCOUNTS", "LapsedDays": "AUDIT_LAPSED_DAYS", "DigestForm": "AUDIT_DIGEST",
+		"OwnerTag": "AUDIT_OWNER_TAG", "OwnerDigests": "AUDIT_OWNER_DIGESTS"}
+	defaults := map[string]string{}
+	for param, env := range wired {
+		if v := get(vars, env); v == nil || v.Tag != "!Ref" || v.Value != param {
+			t.Errorf("%s must be set from the parameter %s: %+v", env, param, v)
+		}
+		d := get(tpl.root, "Parameters", param, "Default")
+		if d == nil {
+			t.Fatalf("parameter %s has no default: an update of an existing stack would need it", param)
+		}
+		defaults[env] = d.Value
+	}
+	settings := func(env map[string]string) config.Settings {
+		t.Helper()
+		s, err := config.FromEnv(func(name string) string { return env[name] })
+		if err != nil {
+			t.Fatalf("FromEnv(%v): %v", env, err)
+		}
+		return s
+	}
+	code, deployed := settings(nil), settings(defaults)
+	if !slices.Equal(code.ExcludeAccounts, deployed.ExcludeAccounts) || code.LapsedDays != deployed.LapsedDays || code.Digest != deployed.Digest ||
+		code.OwnerTagKey != deployed.OwnerTagKey || code.OwnerDigests != deployed.OwnerDigests {
+		t.Errorf("the parameters' defaults change the function's defaults: %+v, want %+v", deployed, code)
+	}
+	given := settings(map[string]string{"AUDIT_EXCLUDE_ACCOUNTS": "111122223333,444455556666", "AUDIT_LAPSED_DAYS": "45", "AUDIT_DIGEST": "changes",
+		"AUDIT_OWNER_TAG": "team", "AUDIT_OWNER_DIGESTS": "0"})
+	if !slices.Equal(given.ExcludeAccounts, []string{"111122223333", "444455556666"}) || given.LapsedDays != 45 || given.Digest != config.DigestChanges ||
+		given.OwnerTagKey != "team" || given.OwnerDigests != 0 {
+		t.Errorf("settings from the parameters' values: %+v", given)
+	}
+	for _, c := range []struct {
+		param, value string
+		ok           bool
+	}{
+		{"ExcludeAccounts", "111122223333,444455556666", true},
+		{"ExcludeAccounts", "111122223333, 444455556666", false},
+		{"ExcludeAccounts", "11112222333", false},
+		{"LapsedDays", "1", true},
+		{"LapsedDays", "366", true},
+		{"LapsedDays", "0", false},
+		{"LapsedDays", "367", false},
+		{"LapsedDays", "030", false},
+		{"OwnerTag", "orgaudit:owner", true},
+		{"OwnerTag", "none", true},
+		{"OwnerTag", "cost-center/team", true},
+		{"OwnerTag", "a,b", false},
+		{"OwnerDigests", "0", true},
+		{"OwnerDigests", "1000", true},
+		{"OwnerDigests", "1001", false},
+		{"OwnerDigests", "-1", false},
+	} {
+		if got := tpl.allows(t, c.param, c.value); got != c.ok {
+			t.Errorf("%s %q: accepted %v, want %v", c.param, c.value, got, c.ok)
+		}
+	}
+	if allowed := get(tpl.root, "Parameters", "DigestForm", "AllowedValues"); allowed == nil || len(allowed.Content) != 2 ||
+		allowed.Content[0].Value != config.DigestFull || allowed.Content[1].Value != config.DigestChanges {
+		t.Errorf("DigestForm must allow exactly the code's forms: %+v", allowed)
 	}
 }

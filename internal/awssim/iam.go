@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/micahhausler/aws-iam-policy/policy"
 )
 
@@ -486,14 +487,49 @@ func (st *iamState) jobRole(account string) *TemplateRole {
 
 // issueSession registers a role session and returns its credentials.
 func (s *Server) issueSession(accountID, roleName, session string, expires time.Time) aws.Credentials {
+	return s.issueRoleSession(accountID, "/", roleName, session, expires)
+}
+
+// issueRoleSession is issueSession for a role on a path (the templates' roles are on "/").
+func (s *Server) issueRoleSession(accountID, path, roleName, session string, expires time.Time) aws.Credentials {
 	p := principal{accountID: accountID, secret: randomHex(20), token: "awssim-session-" + randomHex(24), expires: expires,
-		arn:    fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", s.org.partition(), accountID, roleName, session),
-		userID: "AROA" + strings.ToUpper(randomHex(8)) + ":" + session}
+		arn:     fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", s.org.partition(), accountID, roleName, session),
+		roleARN: fmt.Sprintf("arn:%s:iam::%s:role%s%s", s.org.partition(), accountID, path, roleName),
+		userID:  "AROA" + strings.ToUpper(randomHex(8)) + ":" + session}
 	key := "ASIA" + strings.ToUpper(randomHex(8))
 	s.mu.Lock()
 	s.keys[key] = p
 	s.mu.Unlock()
 	return aws.Credentials{AccessKeyID: key, SecretAccessKey: p.secret, SessionToken: p.token, Source: "awssim", CanExpire: !expires.IsZero(), Expires: expires}
+}
+
+// ConfigAsRole returns an SDK configuration signed as a session of roleARN (arn:aws:iam::<account>:role/<path><name>),
+// a role the templates do not create, such as an IAM Identity Center permission set's
+// (role/aws-reserved/sso.amazonaws.com/<region>/AWSReservedSSO_<set>_<id>) that a person runs the CLI as. Its identity
+// policy is the one of the template role Deployment.Aliases maps its name to; none, and it is allowed nothing.
+func (s *Server) ConfigAsRole(roleARN, session, region string) (aws.Config, error) {
+	a, err := arn.Parse(roleARN)
+	if err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") || s.org.account(a.AccountID) == nil {
+		return aws.Config{}, fmt.Errorf("awssim: %q is not a role ARN of the organization", roleARN)
+	}
+	i := strings.LastIndex(a.Resource, "/")
+	creds := s.issueRoleSession(a.AccountID, a.Resource[len("role"):i+1], a.Resource[i+1:], session, time.Time{})
+	cfg := s.Config(a.AccountID, region)
+	cfg.Credentials = aws.NewCredentialsCache(credentials.StaticCredentialsProvider{Value: creds})
+	return cfg, nil
+}
+
+// arnInPolicies is p as the aws:PrincipalArn condition key gives it: for a role session the role's ARN (path
+// included), not the session's, as IAM's reference of global condition keys says.
+func (p principal) arnInPolicies() string {
+	if p.roleARN != "" {
+		return p.roleARN
+	}
+	if a, err := arn.Parse(p.arn); err == nil && strings.HasPrefix(a.Resource, "assumed-role/") {
+		// A session the resolver vouched for: its role's path is not known, so it is taken as "/".
+		return fmt.Sprintf("arn:%s:iam::%s:role/%s", a.Partition, a.AccountID, sessionRole(p.arn))
+	}
+	return p.arn
 }
 
 // sessionRole is the role name of an assumed-role session ARN, or "".
@@ -544,7 +580,7 @@ func (st *iamState) assumable(account, name string) (*TemplateRole, bool) {
 
 // requestContext holds the global condition keys the templates test.
 func (st *iamState) requestContext(p principal, resource string) map[string]string {
-	ctx := map[string]string{"aws:PrincipalArn": p.arn, "aws:PrincipalAccount": p.accountID}
+	ctx := map[string]string{"aws:PrincipalArn": p.arnInPolicies(), "aws:PrincipalAccount": p.accountID}
 	if st.org.account(p.accountID) != nil && st.org.ID != "" {
 		ctx["aws:PrincipalOrgID"] = st.org.ID
 	}

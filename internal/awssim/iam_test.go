@@ -178,7 +178,7 @@ func TestTemplateResolverFailsOnWhatItCannotRead(t *testing.T) {
 		"missing parameter":    func(d *awssim.Deployment) { delete(d.MemberParameters, "OrganizationId") },
 		"undeclared parameter": func(d *awssim.Deployment) { d.ManagementParameters["Nope"] = "x" },
 		"unknown operator": func(d *awssim.Deployment) {
-			d.MemberRole = []byte(strings.Replace(string(d.MemberRole), "StringEquals:", "ArnLike:", 1))
+			d.MemberRole = []byte(strings.Replace(string(d.MemberRole), "StringEquals:", "NumericLessThan:", 1))
 		},
 	} {
 		c := d
@@ -403,4 +403,72 @@ func TestMissingKeyIsForbiddenWithoutListBucket(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMemberRoleTrustsNamedPrincipalsOfTheManagementAccount: with TrustedPrincipalArns the member role also trusts
+// the management account's principals whose role ARN matches (an IAM Identity Center permission set's, under its
+// aws-reserved path), still only with the ExternalId and inside the organization; without it, nothing changes.
+func TestMemberRoleTrustsNamedPrincipalsOfTheManagementAccount(t *testing.T) {
+	t.Parallel()
+	const (
+		sso     = "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_OrgAuditReadOnly_0123456789abcdef"
+		other   = "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_AdministratorAccess_fedcba9876543210"
+		trusted = "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_OrgAuditReadOnly_*"
+	)
+	member := "arn:aws:iam::222222222222:role/" + awssim.DemoRoleName
+	deploy := func(t *testing.T, trust, orgID string) *awssim.Server {
+		org := awssim.Demo(time.Now())
+		d := testkit.DemoDeployment(org)
+		if trust != "" {
+			d.MemberParameters["TrustedPrincipalArns"] = trust
+		}
+		if orgID != "" {
+			d.MemberParameters["OrganizationId"] = orgID
+		}
+		// The people's permission sets may call sts:AssumeRole as the function does.
+		d.Aliases = map[string]string{"AWSReservedSSO_OrgAuditReadOnly_0123456789abcdef": "orgaudit-lambda",
+			"AWSReservedSSO_AdministratorAccess_fedcba9876543210": "orgaudit-lambda"}
+		return testkit.StartEnforced(t, org, d)
+	}
+	assume := func(t *testing.T, sim *awssim.Server, as, externalID string) error {
+		t.Helper()
+		cfg, err := sim.ConfigAsRole(as, "alice@example.com", "us-east-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := &sts.AssumeRoleInput{RoleArn: aws.String(member), RoleSessionName: aws.String("alice")}
+		if externalID != "" {
+			in.ExternalId = aws.String(externalID)
+		}
+		_, err = sts.NewFromConfig(cfg).AssumeRole(context.Background(), in)
+		return err
+	}
+	refused := func(t *testing.T, what string, err error) {
+		t.Helper()
+		if err == nil {
+			t.Errorf("%s: allowed", what)
+		} else if e := apiError(t, err); e.ErrorCode() != "AccessDenied" || !strings.Contains(e.ErrorMessage(), "sts:AssumeRole on resource: "+member) {
+			t.Errorf("%s: %s %q", what, e.ErrorCode(), e.ErrorMessage())
+		}
+	}
+
+	sim := deploy(t, trusted, "")
+	if err := assume(t, sim, sso, awssim.DemoExternalID); err != nil {
+		t.Errorf("the named permission set with the ExternalId: %v", err)
+	}
+	refused(t, "the named permission set without the ExternalId", assume(t, sim, sso, ""))
+	refused(t, "the named permission set with a wrong ExternalId", assume(t, sim, sso, "not-the-external-id"))
+	refused(t, "another permission set of the management account", assume(t, sim, other, awssim.DemoExternalID))
+	// The function's own trust is untouched.
+	fn := sts.NewFromConfig(sim.Config(awssim.DemoManagementAccount, "us-east-1"))
+	if _, err := fn.AssumeRole(context.Background(), &sts.AssumeRoleInput{RoleArn: aws.String(member), RoleSessionName: aws.String("test"),
+		ExternalId: aws.String(awssim.DemoExternalID)}); err != nil {
+		t.Errorf("the function's role: %v", err)
+	}
+
+	// The organization condition holds for the named principals too: a role deployed for another organization
+	// trusts no one of this one.
+	refused(t, "the named permission set, role of another organization", assume(t, deploy(t, trusted, "o-0therorgan1"), sso, awssim.DemoExternalID))
+	// Without the parameter the role trusts only the function's role.
+	refused(t, "the permission set, parameter empty", assume(t, deploy(t, "", ""), sso, awssim.DemoExternalID))
 }

@@ -14,7 +14,7 @@ import (
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
 
 // knownOperators are the condition operators the simulator evaluates.
-var knownOperators = map[string]bool{"StringEquals": true, "StringLike": true, "StringNotEquals": true, "Bool": true}
+var knownOperators = map[string]bool{"StringEquals": true, "StringLike": true, "StringNotEquals": true, "Bool": true, "ArnLike": true, "ArnEquals": true}
 
 // parsePolicy reads a resolved policy document with the aws-iam-policy grammar and checks that the simulator can
 // evaluate every statement of it.
@@ -163,6 +163,10 @@ func conditionsHold(cond map[string]map[string]*policy.ConditionValue, ctx map[s
 				for _, s := range strs {
 					holds = holds || (present && wildcard(s, got))
 				}
+			case "ArnLike", "ArnEquals":
+				for _, s := range strs {
+					holds = holds || (present && arnLike(s, got))
+				}
 			case "StringNotEquals":
 				holds = present
 				for _, s := range strs {
@@ -172,6 +176,23 @@ func conditionsHold(cond map[string]map[string]*policy.ConditionValue, ctx map[s
 			if !holds {
 				return false
 			}
+		}
+	}
+	return true
+}
+
+// arnLike is the ARN operators' match: case-sensitive, each of the six colon-delimited parts of the ARN matched
+// on its own, each with * and ? wildcards, so a * never reaches across a colon into another part. ArnEquals and
+// ArnLike behave alike.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN
+func arnLike(pattern, value string) bool {
+	ps, vs := strings.SplitN(pattern, ":", 6), strings.SplitN(value, ":", 6)
+	if len(ps) != 6 || len(vs) != 6 {
+		return false
+	}
+	for i := range ps {
+		if !wildcard(ps[i], vs[i]) {
+			return false
 		}
 	}
 	return true

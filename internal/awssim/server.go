@@ -95,7 +95,9 @@ type Upload struct {
 
 type principal struct {
 	accountID, arn, userID, secret, token string
-	expires                               time.Time
+	// roleARN is the IAM ARN, path included, of the role a session is of; empty for a user.
+	roleARN string
+	expires time.Time
 }
 
 // Server answers as the simulated organization. Create it with New, then Start.

@@ -87,3 +87,11 @@ func Zip(bootstrap, zipPath string) (int64, string, error) {
 	sum := sha256.Sum256(buf.Bytes())
 	return int64(buf.Len()), hex.EncodeToString(sum[:]), nil
 }
+
+// S3Key is where a build goes in the code bucket: its SHA-256 (hex) in the name, so each build has a key of its own
+// and deploying the management stack with it (CodeKey) changes the function's Code, which CloudFormation then
+// updates. A new zip at an unchanged key changes no property: CloudFormation answers "No updates are to be
+// performed" and the function keeps the old code.
+func S3Key(sha256Hex string) string {
+	return "orgaudit/orgaudit-lambda-" + sha256Hex + ".zip"
+}

@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/history"
 )
 
 // The chat body (the https protocol's) is a custom notification of Amazon Q Developer in chat applications (formerly
@@ -79,7 +83,7 @@ func ChatOf(r *Result) ChatNotification {
 	if len(r.Findings) > 0 {
 		line("*Most severe:*")
 		listed := 0
-		for i := range r.Findings[:min(len(r.Findings), maxChatFindings)] {
+		for _, i := range chatOrder(r.Findings)[:min(len(r.Findings), maxChatFindings)] {
 			f := &r.Findings[i]
 			money := ""
 			if m := findingMoney(f, chatCode); m != "" {
@@ -143,6 +147,37 @@ func ChatOf(r *Result) ChatNotification {
 	}
 	c.Keywords = c.Keywords[:min(len(c.Keywords), maxChatKeywords)]
 	return ChatNotification{Version: chatVersion, Source: chatSource, Content: c}
+}
+
+// chatOrder returns the indexes of fs in the order the card lists them: most severe first; within a severity what
+// is new, then what is worse, before what was already known (the card is read for what changed); then the fewest
+// days left, findings without an end last; among equals, fs' own order (SortFindings': account by account).
+func chatOrder(fs []checks.Finding) []int {
+	idx := bySeverity(len(fs), func(i int) checks.Severity { return fs[i].Severity }, nil)
+	change := func(f *checks.Finding) int {
+		switch f.Change {
+		case string(history.ChangeNew):
+			return 0
+		case string(history.ChangeEscalated):
+			return 1
+		default: // ongoing, or no history to compare with
+			return 2
+		}
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		fa, fb := &fs[idx[a]], &fs[idx[b]]
+		if ra, rb := fa.Severity.Rank(), fb.Severity.Rank(); ra != rb {
+			return ra < rb
+		}
+		if ca, cb := change(fa), change(fb); ca != cb {
+			return ca < cb
+		}
+		if (fa.DaysLeft == nil) != (fb.DaysLeft == nil) {
+			return fb.DaysLeft == nil
+		}
+		return fa.DaysLeft != nil && *fa.DaysLeft < *fb.DaysLeft
+	})
+	return idx
 }
 
 // ChatJSON is r's chat card as JSON.

@@ -113,3 +113,44 @@ func TestNoticeIsSmallAndVersioned(t *testing.T) {
 		t.Errorf("owner notice: %v\n%.300s", err, owner)
 	}
 }
+
+// The card lists few findings, so which ones matters: the most severe, and within a severity what is new (or worse)
+// before what was already known, then what has the fewest days left. SortFindings' account order decides nothing
+// here: the day's only new critical sits in the last account and must still be listed first.
+func TestChatMostSevereAreNewAndSoonestFirst(t *testing.T) {
+	t.Parallel()
+	cs := checks.All()
+	days := func(n int) *int { return &n }
+	var fs []checks.Finding
+	for i := range 7 {
+		f := finding(i, checks.Severities[0], cs[0].Name())
+		f.Change = "ongoing"
+		fs = append(fs, f)
+	}
+	fs[1].DaysLeft, fs[4].DaysLeft, fs[5].DaysLeft = days(30), days(3), days(12)
+	fs[6].Change = "new"
+	fs[3].Change = "escalated"
+	w := finding(7, checks.Severities[1], cs[0].Name())
+	w.Change, w.DaysLeft = "new", days(1)
+	fs = append(fs, w)
+	checks.SortFindings(fs)
+	r := Build("run-sort", asOf, []string{"eu-west-1"}, cs, fanOut(fs, nil, nil))
+	r.Changes, r.PreviousRunID = &Changes{New: 2, Escalated: 1}, "run-before"
+
+	desc := ChatOf(r).Content.Description
+	var listed []string
+	for _, line := range strings.Split(desc, "\n") {
+		if strings.HasPrefix(line, "• ") {
+			for _, f := range fs {
+				if strings.Contains(line, "`"+f.AccountID+"`") {
+					listed = append(listed, f.AccountName)
+				}
+			}
+		}
+	}
+	// new, escalated, then ongoing by days left (none last), account order only among equals.
+	want := []string{"acct-6", "acct-3", "acct-4", "acct-5", "acct-1"}
+	if strings.Join(listed, " ") != strings.Join(want, " ") {
+		t.Fatalf("most severe listed %q, want %q\n%s", listed, want, desc)
+	}
+}
