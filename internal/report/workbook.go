@@ -164,8 +164,10 @@ func (c cellStyles) of(v any, wrap bool) int {
 const moneyFormat = "#,##0.00##"
 
 type styles struct {
-	header, link int
-	plain        cellStyles
+	// header heads a column of text; headerRight a column of numbers or dates, right-aligned like them, so a count
+	// reads under its own header and not under the one to its left.
+	header, headerRight, link int
+	plain                     cellStyles
 	// total is a table's total row: bold, with a line above.
 	total    cellStyles
 	sev      map[checks.Severity]cellStyles
@@ -201,7 +203,9 @@ func newStyles(f *excelize.File) (*styles, error) {
 		return excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{colour}}
 	}
 	// A font named in a style must say its family and size: without them LibreOffice shows a serif.
-	s.header = mk(&excelize.Style{Font: &excelize.Font{Family: "Calibri", Size: 11, Bold: true, Color: "FFFFFF"}, Fill: solid("305496")})
+	headerFont := &excelize.Font{Family: "Calibri", Size: 11, Bold: true, Color: "FFFFFF"}
+	s.header = mk(&excelize.Style{Font: headerFont, Fill: solid("305496")})
+	s.headerRight = mk(&excelize.Style{Font: headerFont, Fill: solid("305496"), Alignment: &excelize.Alignment{Horizontal: "right"}})
 	s.link = mk(&excelize.Style{Font: &excelize.Font{Family: "Calibri", Size: 11, Color: "0563C1", Underline: "single"}, Alignment: &excelize.Alignment{Vertical: "top"}})
 	s.plain = kinds(excelize.Fill{})
 	s.total = kindsOf(excelize.Fill{}, &excelize.Font{Family: "Calibri", Size: 11, Bold: true}, []excelize.Border{{Type: "top", Color: "000000", Style: 1}})
@@ -210,6 +214,71 @@ func newStyles(f *excelize.File) (*styles, error) {
 		s.sev[sev] = kinds(solid(colour))
 	}
 	return s, err
+}
+
+// headerRow is a table's header cells, each aligned as its column's values are (kinds).
+func (st *styles) headerRow(cols []any, kinds *columnKinds) []any {
+	out := make([]any, len(cols))
+	for j, c := range cols {
+		out[j] = excelize.Cell{StyleID: st.headerStyle(kinds, j), Value: c}
+	}
+	return out
+}
+
+// headerStyle is the style of column j's header: right-aligned over numbers.
+func (st *styles) headerStyle(kinds *columnKinds, j int) int {
+	if kinds.right(j) {
+		return st.headerRight
+	}
+	return st.header
+}
+
+// columnKinds learns which columns of a table hold numbers (or dates) and no text: spreadsheets right-align numbers,
+// so their headers are right-aligned too. A text header left-aligned over right-aligned counts reads as heading
+// the count to its right ("service-catalog-products 2 | 4 | 0" read as Warning 2, Notice 4).
+type columnKinds struct {
+	number, text []bool
+}
+
+// kindsOf learns the kinds of the columns of rows.
+func kindsOf(rows [][]any) *columnKinds {
+	k := &columnKinds{}
+	for _, row := range rows {
+		for j, v := range row {
+			k.see(j, v)
+		}
+	}
+	return k
+}
+
+func (k *columnKinds) grow(j int) {
+	for j >= len(k.number) {
+		k.number, k.text = append(k.number, false), append(k.text, false)
+	}
+}
+
+func (k *columnKinds) see(j int, v any) {
+	k.grow(j)
+	switch v := v.(type) {
+	case int, float64, time.Time, day:
+		k.number[j] = true
+	case string:
+		k.text[j] = k.text[j] || v != ""
+	case nil:
+	default:
+		k.text[j] = true
+	}
+}
+
+// declareNumber says column j holds numbers even when no row shows one: an empty sheet's headers align as a full one's.
+func (k *columnKinds) declareNumber(j int) {
+	k.grow(j)
+	k.number[j] = true
+}
+
+// right says whether column j's header is right-aligned: it holds numbers and no text.
+func (k *columnKinds) right(j int) bool {
+	return k != nil && j < len(k.number) && k.number[j] && !k.text[j]
 }
 
 // Column widths are in Excel's unit, the width of the digit 0 in the workbook's font, and are fitted to what the
@@ -292,6 +361,8 @@ func valueWidth(v any) float64 {
 // writer must set widths ahead of the rows, so a sheet's rows are seen twice, never held.
 type columnFit struct {
 	widths []float64
+	// kinds are the kinds of the values seen, for the header's alignment.
+	kinds columnKinds
 	// caps are the columns' declared widest (checks.Column.Width), by index; maxColumnWidth where none is.
 	caps map[int]float64
 }
@@ -322,7 +393,14 @@ func (c *columnFit) limit(j int) float64 {
 	return maxColumnWidth
 }
 
+// see measures v, a value of the table, in column j.
 func (c *columnFit) see(j int, v any) {
+	c.widen(j, v)
+	c.kinds.see(j, v)
+}
+
+// widen measures v, a value below the table (a note, a second table) that column j must be wide enough for.
+func (c *columnFit) widen(j int, v any) {
 	for j >= len(c.widths) {
 		c.widths = append(c.widths, minColumnWidth)
 	}
@@ -501,6 +579,9 @@ func writeCheckSheet(f *excelize.File, st *styles, c checks.Check, all []checks.
 	fit := newColumnFit(names)
 	for j, col := range cols {
 		fit.capAt(j, col.Width)
+		if col.Kind == checks.KindNumber || col.Kind == checks.KindDate {
+			fit.kinds.declareNumber(j)
+		}
 	}
 	n := 0
 	for i := range all {
@@ -687,11 +768,7 @@ func startSheet(sw *excelize.StreamWriter, st *styles, cols []string, fit *colum
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return err
 	}
-	header := make([]any, len(cols))
-	for i, c := range cols {
-		header[i] = excelize.Cell{StyleID: st.header, Value: c}
-	}
-	return sw.SetRow("A1", header)
+	return sw.SetRow("A1", st.headerRow(toAny(cols), &fit.kinds))
 }
 
 // endSheet turns the rows into a table, which gives every column its filter button, then flushes.
@@ -780,6 +857,15 @@ func writeSummarySheet(f *excelize.File, st *styles, r *Result, continued contin
 		_, text := row[j].(string)
 		return text && j == len(row)-1 && j < width-1
 	}
+	// Each table's header aligns as the column below it, down to the blank row that ends the table.
+	headerKinds := map[int]*columnKinds{}
+	for i := range headers {
+		end := i + 1
+		for end < len(rows) && len(rows[end]) > 0 && !headers[end] {
+			end++
+		}
+		headerKinds[i] = kindsOf(rows[i+1 : end])
+	}
 	fit := newColumnFit(make([]string, width))
 	for i, row := range rows {
 		for j, v := range row {
@@ -818,7 +904,7 @@ func writeSummarySheet(f *excelize.File, st *styles, r *Result, continued contin
 			style := st.plain.of(v, l > 1)
 			switch {
 			case headers[i]:
-				style = st.header
+				style = st.headerStyle(headerKinds[i], j)
 			case totals[i]:
 				style = st.total.of(v, l > 1)
 			}

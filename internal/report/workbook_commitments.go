@@ -220,7 +220,7 @@ func writeCommitmentsSheet(f *excelize.File, st *styles, r *Result, cs []checks.
 	}
 	for _, row := range append([][]any{toAny(MonthColumns)}, monthValues...) {
 		for j, v := range row {
-			fit.see(j, v)
+			fit.widen(j, v)
 		}
 	}
 
@@ -296,11 +296,7 @@ func writeCommitmentsSheet(f *excelize.File, st *styles, r *Result, cs []checks.
 				}
 			}
 			monthHeader := monthHeaderAt(below)
-			header := make([]any, len(MonthColumns))
-			for j, h := range MonthColumns {
-				header[j] = excelize.Cell{StyleID: st.header, Value: h}
-			}
-			if err := sw.SetRow(cellName(1, monthHeader), header); err != nil {
+			if err := sw.SetRow(cellName(1, monthHeader), st.headerRow(toAny(MonthColumns), kindsOf(monthValues))); err != nil {
 				return err
 			}
 			for k, vals := range monthValues {

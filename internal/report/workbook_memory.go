@@ -109,7 +109,7 @@ func writeListSheet(f *excelize.File, st *styles, ls listSheet) ([]string, error
 			if k == 0 {
 				v = fmt.Sprint(v) + "  " // a header is bold
 			}
-			fit.see(j, v)
+			fit.widen(j, v)
 		}
 	}
 	opts := []excelize.RowOpts{{}}
@@ -145,11 +145,7 @@ func writeListSheet(f *excelize.File, st *styles, ls listSheet) ([]string, error
 				return nil
 			}
 			next++
-			header := make([]any, len(ls.below[0]))
-			for j, v := range ls.below[0] {
-				header[j] = excelize.Cell{StyleID: st.header, Value: v}
-			}
-			if err := sw.SetRow(cellName(1, next), header); err != nil {
+			if err := sw.SetRow(cellName(1, next), st.headerRow(ls.below[0], kindsOf(ls.below[1:]))); err != nil {
 				return err
 			}
 			for k, row := range ls.below[1:] {
@@ -319,23 +315,24 @@ func writeTrendSheet(f *excelize.File, st *styles, r *Result) error {
 			fit.see(j, v)
 		}
 	}
-	set := func(row int, vals []any, style func(any) int) error {
+	set := func(row int, vals []any, style func(int, any) int) error {
 		for j, v := range vals {
 			cell := cellName(j+1, row)
 			if err := f.SetCellValue(TrendSheet, cell, v); err != nil {
 				return err
 			}
-			if err := f.SetCellStyle(TrendSheet, cell, cell, style(v)); err != nil {
+			if err := f.SetCellStyle(TrendSheet, cell, cell, style(j, v)); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	if err := set(1, toAny(TrendColumns), func(any) int { return st.header }); err != nil {
+	kinds := kindsOf(rows)
+	if err := set(1, toAny(TrendColumns), func(j int, _ any) int { return st.headerStyle(kinds, j) }); err != nil {
 		return err
 	}
 	for i, row := range rows {
-		if err := set(i+2, row, func(v any) int { return st.plain.of(v, false) }); err != nil {
+		if err := set(i+2, row, func(_ int, v any) int { return st.plain.of(v, false) }); err != nil {
 			return err
 		}
 	}

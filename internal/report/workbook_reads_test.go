@@ -1,0 +1,99 @@
+package report
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// headerFill is the fill of every table header.
+const headerFill = "305496"
+
+// TestWorkbookHeadersAlignWithTheirNumbers reads every table header of every sheet back: over a column of numbers
+// (or dates), which a spreadsheet right-aligns, the header is right-aligned too; over text it is not. A left-aligned
+// "Critical" over a right-aligned 2 reads as heading the 4 to its right.
+func TestWorkbookHeadersAlignWithTheirNumbers(t *testing.T) {
+	t.Parallel()
+	r, _ := renderScenario()
+	r.Owners = []OwnerCounts{{Owner: "team-a", Accounts: 2, Critical: 1, Warning: 3, FailedCells: 1}}
+	f, _ := openWorkbook(t, r)
+	checked := map[string]bool{} // "sheet/header" of every header over numbers
+	for _, sheet := range f.GetSheetList() {
+		rows, err := f.GetRows(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		isHeader := func(col, row int) bool {
+			id, _ := f.GetCellStyle(sheet, cellName(col, row))
+			st, err := f.GetStyle(id)
+			return err == nil && len(st.Fill.Color) > 0 && st.Fill.Color[0] == headerFill
+		}
+		// A cell inside a merged range, not its first, shows the range's value: the text that spans it.
+		merged := map[string]bool{}
+		ranges, err := f.GetMergeCells(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ranges {
+			c1, r1, _ := excelize.CellNameToCoordinates(m.GetStartAxis())
+			c2, r2, _ := excelize.CellNameToCoordinates(m.GetEndAxis())
+			for c := c1; c <= c2; c++ {
+				for rr := r1; rr <= r2; rr++ {
+					if c != c1 || rr != r1 {
+						merged[cellName(c, rr)] = true
+					}
+				}
+			}
+		}
+		blank := func(i int) bool {
+			for _, v := range rows[i] {
+				if v != "" {
+					return false
+				}
+			}
+			return true
+		}
+		for i, row := range rows {
+			for j, h := range row {
+				if h == "" || !isHeader(j+1, i+1) {
+					continue
+				}
+				numbers, text := 0, 0
+				for k := i + 1; k < len(rows) && !blank(k) && !isHeader(1, k+1); k++ {
+					cell := cellName(j+1, k+1)
+					v, _ := f.GetCellValue(sheet, cell)
+					if v == "" || merged[cell] {
+						continue
+					}
+					typ, _ := f.GetCellType(sheet, cell)
+					if typ == excelize.CellTypeUnset || typ == excelize.CellTypeNumber || typ == excelize.CellTypeDate {
+						numbers++
+					} else {
+						text++
+					}
+				}
+				id, _ := f.GetCellStyle(sheet, cellName(j+1, i+1))
+				st, _ := f.GetStyle(id)
+				right := st.Alignment != nil && st.Alignment.Horizontal == "right"
+				switch {
+				case numbers > 0 && text == 0:
+					checked[sheet+"/"+h] = true
+					if !right {
+						t.Errorf("%s!%s: header %q over %d numbers is not right-aligned (%+v)", sheet, cellName(j+1, i+1), h, numbers, st.Alignment)
+					}
+				case text > 0 && right:
+					t.Errorf("%s!%s: header %q over text is right-aligned", sheet, cellName(j+1, i+1), h)
+				}
+			}
+		}
+	}
+	// The tables the issue names, each read: a header over numbers in each.
+	for _, want := range []string{SummarySheet + "/Critical", SummarySheet + "/Notice", SummarySheet + "/Accounts", SummarySheet + "/Amount",
+		"service-catalog-products/" + AgeColumn, "ec2-reserved-instances/Days left", TrendSheet + "/Warning", CoverageSheet + "/Findings", ResolvedSheet + "/" + AgeColumn,
+		CommitmentsSheet + "/Commitments ending", CommitmentsSheet + "/" + AtRiskColumn} {
+		if !checked[want] {
+			t.Errorf("no header %s over numbers was read; read: %v", want, fmt.Sprint(checked))
+		}
+	}
+}
