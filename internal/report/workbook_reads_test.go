@@ -1,7 +1,13 @@
 package report
 
 import (
+	"archive/zip"
+	"bytes"
 	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
@@ -95,5 +101,60 @@ func TestWorkbookHeadersAlignWithTheirNumbers(t *testing.T) {
 		if !checked[want] {
 			t.Errorf("no header %s over numbers was read; read: %v", want, fmt.Sprint(checked))
 		}
+	}
+}
+
+// TestWorkbookChartAxisLabelsAreDark reads every chart's XML in the workbook: each axis's labels are drawn in a dark
+// colour of their own, not excelize's default (the text colour lightened by 85%, about #D9D9D9), unreadable on white
+// and gone on paper.
+func TestWorkbookChartAxisLabelsAreDark(t *testing.T) {
+	t.Parallel()
+	r, _ := renderScenario()
+	_, b := openWorkbook(t, r)
+	z, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	axis := regexp.MustCompile(`(?s)<(catAx|valAx|dateAx)>(.*?)</(?:catAx|valAx|dateAx)>`)
+	txPr := regexp.MustCompile(`(?s)<txPr>(.*?)</txPr>`)
+	colour := regexp.MustCompile(`<a:defRPr[^>]*>\s*<a:solidFill>\s*<a:srgbClr val="([0-9A-Fa-f]{6})"`)
+	charts := 0
+	for _, zf := range z.File {
+		if !strings.HasPrefix(zf.Name, "xl/charts/chart") {
+			continue
+		}
+		charts++
+		rc, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		axes := axis.FindAllSubmatch(x, -1)
+		if len(axes) < 2 {
+			t.Errorf("%s: %d axes, want 2", zf.Name, len(axes))
+		}
+		for _, a := range axes {
+			tx := txPr.FindSubmatch(a[2])
+			if tx == nil {
+				t.Errorf("%s %s: no text properties: the labels take the default light grey", zf.Name, a[1])
+				continue
+			}
+			c := colour.FindSubmatch(tx[1])
+			if c == nil {
+				t.Errorf("%s %s: labels have no colour of their own: %s", zf.Name, a[1], tx[1])
+				continue
+			}
+			v, _ := strconv.ParseUint(string(c[1]), 16, 32)
+			if lum := (299*(v>>16&0xff) + 587*(v>>8&0xff) + 114*(v&0xff)) / 1000; lum > 0x60 {
+				t.Errorf("%s %s: labels are #%s, luminance %d: too pale to read, want dark (such as #404040)", zf.Name, a[1], c[1], lum)
+			}
+		}
+	}
+	if charts < 2 {
+		t.Errorf("%d charts in the workbook, want the Trend's and the Commitments'", charts)
 	}
 }
