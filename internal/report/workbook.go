@@ -126,6 +126,9 @@ var CoverageColumns = []string{"Account ID", "Account name", OwnerColumn, OUColu
 // grows for one wrapped cell still reads across; wrap is for text wider than its column's cap.
 type cellStyles struct {
 	text, date, day, number, decimal, wrap int
+	// gapText and gapWrap are text indented from the left edge: text right after a column of right-aligned numbers
+	// would otherwise touch them ("4Stack failed" for a 4 and a reason).
+	gapText, gapWrap int
 }
 
 // day is a calendar date, shown without a time: a suppression rule's last day.
@@ -157,17 +160,39 @@ func (c cellStyles) of(v any, wrap bool) int {
 	return c.text
 }
 
+// at picks the style for v in a column that follows a column of numbers (gap): text there is indented.
+func (c cellStyles) at(v any, wrap, gap bool) int {
+	style := c.of(v, wrap)
+	switch {
+	case !gap:
+	case style == c.text:
+		return c.gapText
+	case style == c.wrap:
+		return c.gapWrap
+	}
+	return style
+}
+
 // moneyFormat is the number format of every amount of money in the workbook, and of every decimal (the decimals a
 // check writes are rates and prices): at least two places and at most four, with thousands separators, as USD per
 // hour runs from 0.0125 to thousands and a month's figures are kept in cents. No currency sign: the column's header
 // says USD, or the Price currency column names the currency.
 const moneyFormat = "#,##0.00##"
 
+// resolvedFill is the light green of a resolved finding's row.
+const resolvedFill = "E2EFDA"
+
 type styles struct {
 	// header heads a column of text; headerRight a column of numbers or dates, right-aligned like them, so a count
 	// reads under its own header and not under the one to its left.
 	header, headerRight, link int
-	plain                     cellStyles
+	// linkGap is a link right after a column of numbers: indented.
+	linkGap int
+	// headerGap heads a text column that follows a column of numbers: indented as its text is.
+	headerGap int
+	// resolved fills the rows of findings that are gone: good news, not filled red like an open critical one.
+	resolved cellStyles
+	plain    cellStyles
 	// total is a table's total row: bold, with a line above.
 	total    cellStyles
 	sev      map[checks.Severity]cellStyles
@@ -196,6 +221,9 @@ func newStyles(f *excelize.File) (*styles, error) {
 			number:  mk(&excelize.Style{Fill: fill, Font: font, Border: border, Alignment: top, NumFmt: 1}),
 			decimal: mk(&excelize.Style{Fill: fill, Font: font, Border: border, Alignment: top, CustomNumFmt: &decimalFmt}),
 			wrap:    mk(&excelize.Style{Fill: fill, Font: font, Border: border, Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}}),
+			gapText: mk(&excelize.Style{Fill: fill, Font: font, Border: border, Alignment: &excelize.Alignment{Vertical: "top", Horizontal: "left", Indent: 1}}),
+			gapWrap: mk(&excelize.Style{Fill: fill, Font: font, Border: border,
+				Alignment: &excelize.Alignment{Vertical: "top", Horizontal: "left", Indent: 1, WrapText: true}}),
 		}
 	}
 	kinds := func(fill excelize.Fill) cellStyles { return kindsOf(fill, nil, nil) }
@@ -205,11 +233,15 @@ func newStyles(f *excelize.File) (*styles, error) {
 	// A font named in a style must say its family and size: without them LibreOffice shows a serif.
 	headerFont := &excelize.Font{Family: "Calibri", Size: 11, Bold: true, Color: "FFFFFF"}
 	s.header = mk(&excelize.Style{Font: headerFont, Fill: solid("305496")})
+	s.headerGap = mk(&excelize.Style{Font: headerFont, Fill: solid("305496"), Alignment: &excelize.Alignment{Horizontal: "left", Indent: 1}})
 	s.headerRight = mk(&excelize.Style{Font: headerFont, Fill: solid("305496"), Alignment: &excelize.Alignment{Horizontal: "right"}})
-	s.link = mk(&excelize.Style{Font: &excelize.Font{Family: "Calibri", Size: 11, Color: "0563C1", Underline: "single"}, Alignment: &excelize.Alignment{Vertical: "top"}})
+	linkFont := &excelize.Font{Family: "Calibri", Size: 11, Color: "0563C1", Underline: "single"}
+	s.link = mk(&excelize.Style{Font: linkFont, Alignment: &excelize.Alignment{Vertical: "top"}})
+	s.linkGap = mk(&excelize.Style{Font: linkFont, Alignment: &excelize.Alignment{Vertical: "top", Horizontal: "left", Indent: 1}})
 	s.plain = kinds(excelize.Fill{})
 	s.total = kindsOf(excelize.Fill{}, &excelize.Font{Family: "Calibri", Size: 11, Bold: true}, []excelize.Border{{Type: "top", Color: "000000", Style: 1}})
 	s.errorRow = kinds(solid("FFC7CE"))
+	s.resolved = kinds(solid(resolvedFill))
 	for sev, colour := range map[checks.Severity]string{checks.Critical: "FFC7CE", checks.Warning: "FFEB9C", checks.Notice: "DDEBF7"} {
 		s.sev[sev] = kinds(solid(colour))
 	}
@@ -227,8 +259,11 @@ func (st *styles) headerRow(cols []any, kinds *columnKinds) []any {
 
 // headerStyle is the style of column j's header: right-aligned over numbers.
 func (st *styles) headerStyle(kinds *columnKinds, j int) int {
-	if kinds.right(j) {
+	switch {
+	case kinds.right(j):
 		return st.headerRight
+	case kinds.gapAt(j):
+		return st.headerGap
 	}
 	return st.header
 }
@@ -276,6 +311,11 @@ func (k *columnKinds) declareNumber(j int) {
 	k.number[j] = true
 }
 
+// gapAt says whether column j is text that follows a column of numbers, and is indented to keep them apart.
+func (k *columnKinds) gapAt(j int) bool {
+	return k != nil && j > 0 && k.right(j-1) && !k.right(j)
+}
+
 // right says whether column j's header is right-aligned: it holds numbers and no text.
 func (k *columnKinds) right(j int) bool {
 	return k != nil && j < len(k.number) && k.number[j] && !k.text[j]
@@ -290,6 +330,8 @@ const (
 	// cellPadding is the cell's margins; a header also has the table's filter button at its right.
 	cellPadding   = 1.5
 	headerPadding = 3.5
+	// indentWidth is what an indent of 1 takes, about three spaces.
+	indentWidth = 2
 )
 
 // textWidth estimates how wide s shows, in widths of the digit 0, taking for each kind of character the widest
@@ -407,14 +449,22 @@ func (c *columnFit) widen(j int, v any) {
 	c.widths[j] = max(c.widths[j], valueWidth(v)+cellPadding)
 }
 
+// need is how wide column j's widest value shows: a column indented from the numbers before it, an indent wider.
+func (c *columnFit) need(j int) float64 {
+	if c.kinds.gapAt(j) {
+		return c.widths[j] + indentWidth
+	}
+	return c.widths[j]
+}
+
 // width is column j's width, capped.
 func (c *columnFit) width(j int) float64 {
-	return min(c.widths[j], c.limit(j))
+	return min(c.need(j), c.limit(j))
 }
 
 // wraps says whether some value in column j is wider than its column and must wrap.
 func (c *columnFit) wraps(j int) bool {
-	return c.widths[j] > c.limit(j)
+	return c.need(j) > c.limit(j)
 }
 
 // lines is how many lines v takes in column j: one, unless it is text wider than the column, which wraps.
@@ -687,10 +737,10 @@ func findingCell(fd *checks.Finding, col sheetColumn, j int, sty cellStyles, st 
 	v := col.value(fd)
 	if col.Kind == checks.KindLink {
 		url, _ := v.(string)
-		return linkCell(url, st), 1
+		return linkCell(url, st, fit.kinds.gapAt(j)), 1
 	}
 	lines := fit.lines(j, v)
-	return styledCell(sty.of(v, lines > 1), v), lines
+	return styledCell(sty.at(v, lines > 1, fit.kinds.gapAt(j)), v), lines
 }
 
 // styledCell is a cell of a streamed row. An empty value is no value, only the style (the row's fill): written as
@@ -705,12 +755,16 @@ func styledCell(style int, v any) excelize.Cell {
 
 // linkCell builds a HYPERLINK formula from a URL we composed. The URL's AWS-sourced parts are already escaped, and any
 // quote is doubled, so the formula's only argument is a string literal.
-func linkCell(url string, st *styles) excelize.Cell {
+func linkCell(url string, st *styles, gap bool) excelize.Cell {
 	if url == "" || !strings.HasPrefix(url, "https://") {
 		return excelize.Cell{Value: ""}
 	}
 	q := strings.ReplaceAll(url, `"`, `""`)
-	return excelize.Cell{StyleID: st.link, Formula: fmt.Sprintf(`HYPERLINK("%s","open")`, q), Value: "open"}
+	style := st.link
+	if gap {
+		style = st.linkGap
+	}
+	return excelize.Cell{StyleID: style, Formula: fmt.Sprintf(`HYPERLINK("%s","open")`, q), Value: "open"}
 }
 
 // writeCoverageSheet writes a row per cell, clean ones included, in the cells' order. The clean cells are counts, not
@@ -750,7 +804,7 @@ func writeCoverageSheet(f *excelize.File, st *styles, cells *crossaccount.Cells)
 			for j, v := range values(&c) {
 				l := fit.lines(j, v)
 				lines = max(lines, l)
-				out[j] = excelize.Cell{StyleID: s.of(v, l > 1), Value: v}
+				out[j] = excelize.Cell{StyleID: s.at(v, l > 1, fit.kinds.gapAt(j)), Value: v}
 			}
 			opts[0].Height = rowHeight(lines)
 			return sw.SetRow(cellName(1, rowNum), row, opts...)
@@ -859,12 +913,16 @@ func writeSummarySheet(f *excelize.File, st *styles, r *Result, continued contin
 	}
 	// Each table's header aligns as the column below it, down to the blank row that ends the table.
 	headerKinds := map[int]*columnKinds{}
+	tableOf := map[int]*columnKinds{} // a table's rows, by index into rows, to their table's kinds
 	for i := range headers {
 		end := i + 1
 		for end < len(rows) && len(rows[end]) > 0 && !headers[end] {
 			end++
 		}
 		headerKinds[i] = kindsOf(rows[i+1 : end])
+		for k := i; k < end; k++ {
+			tableOf[k] = headerKinds[i]
+		}
 	}
 	fit := newColumnFit(make([]string, width))
 	for i, row := range rows {
@@ -901,12 +959,13 @@ func writeSummarySheet(f *excelize.File, st *styles, r *Result, continued contin
 				l = wrappedLines(v.(string), spanWidth)
 			}
 			lines = max(lines, l)
-			style := st.plain.of(v, l > 1)
+			gap := tableOf[i].gapAt(j)
+			style := st.plain.at(v, l > 1, gap)
 			switch {
 			case headers[i]:
 				style = st.headerStyle(headerKinds[i], j)
 			case totals[i]:
-				style = st.total.of(v, l > 1)
+				style = st.total.at(v, l > 1, gap)
 			}
 			if err := f.SetCellStyle(SummarySheet, cell, last, style); err != nil {
 				return err

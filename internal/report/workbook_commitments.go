@@ -246,13 +246,13 @@ func writeCommitmentsSheet(f *excelize.File, st *styles, r *Result, cs []checks.
 			lines := 1
 			for j, col := range cols {
 				if j == console {
-					cells[j] = linkCell(c.f.ConsoleURL, st)
+					cells[j] = linkCell(c.f.ConsoleURL, st, fit.kinds.gapAt(j))
 					continue
 				}
 				v := c.value(col)
 				l := fit.lines(j, v)
 				lines = max(lines, l)
-				cells[j] = styledCell(sty.of(v, l > 1), v)
+				cells[j] = styledCell(sty.at(v, l > 1, fit.kinds.gapAt(j)), v)
 			}
 			opts[0].Height = rowHeight(lines)
 			return sw.SetRow(cellName(1, rowNum), row, opts...)

@@ -83,6 +83,9 @@ type listSheet struct {
 	notes []string
 	// below is a second block of rows under the notes, its first row a header.
 	below [][]any
+	// gone says the rows are findings that are gone (resolved): filled green, not by their severity, so a fixed
+	// critical finding does not read as an open one.
+	gone bool
 }
 
 // tailRows are the rows below the table on the list's last sheet: a blank row and the notes, then a blank row and
@@ -113,13 +116,17 @@ func writeListSheet(f *excelize.File, st *styles, ls listSheet) ([]string, error
 		}
 	}
 	opts := []excelize.RowOpts{{}}
-	write := func(sw *excelize.StreamWriter, rowNum int, vals []any, sty cellStyles) error {
+	belowKinds := &columnKinds{}
+	if len(ls.below) > 0 {
+		belowKinds = kindsOf(ls.below[1:])
+	}
+	write := func(sw *excelize.StreamWriter, rowNum int, vals []any, sty cellStyles, kinds *columnKinds) error {
 		out := make([]any, len(vals))
 		lines := 1
 		for j, v := range vals {
 			l := fit.lines(j, v)
 			lines = max(lines, l)
-			out[j] = excelize.Cell{StyleID: sty.of(v, l > 1), Value: cellValue(v)}
+			out[j] = excelize.Cell{StyleID: sty.at(v, l > 1, kinds.gapAt(j)), Value: cellValue(v)}
 		}
 		opts[0].Height = rowHeight(lines)
 		return sw.SetRow(cellName(1, rowNum), out, opts...)
@@ -128,10 +135,13 @@ func writeListSheet(f *excelize.File, st *styles, ls listSheet) ([]string, error
 		row: func(sw *excelize.StreamWriter, rowNum, i int) error {
 			vals, sev := ls.row(i)
 			sty, ok := st.sev[sev]
-			if !ok {
+			switch {
+			case ls.gone:
+				sty = st.resolved
+			case !ok:
 				sty = st.plain
 			}
-			return write(sw, rowNum, vals, sty)
+			return write(sw, rowNum, vals, sty, &fit.kinds)
 		},
 		tail: func(sw *excelize.StreamWriter, _ string, next int) error {
 			for _, note := range ls.notes {
@@ -145,11 +155,11 @@ func writeListSheet(f *excelize.File, st *styles, ls listSheet) ([]string, error
 				return nil
 			}
 			next++
-			if err := sw.SetRow(cellName(1, next), st.headerRow(ls.below[0], kindsOf(ls.below[1:]))); err != nil {
+			if err := sw.SetRow(cellName(1, next), st.headerRow(ls.below[0], belowKinds)); err != nil {
 				return err
 			}
 			for k, row := range ls.below[1:] {
-				if err := write(sw, next+1+k, row, st.plain); err != nil {
+				if err := write(sw, next+1+k, row, st.plain, belowKinds); err != nil {
 					return err
 				}
 			}
@@ -193,7 +203,7 @@ func memoryLists(r *Result, byName map[string]checks.Check) []listSheet {
 		return vals
 	}
 	compared := r.memoryNote()
-	resolved := listSheet{name: ResolvedSheet, table: "Resolved", cols: ResolvedColumns, n: len(r.Resolved),
+	resolved := listSheet{name: ResolvedSheet, table: "Resolved", cols: ResolvedColumns, n: len(r.Resolved), gone: true,
 		row: func(i int) ([]any, checks.Severity) {
 			x := &r.Resolved[i]
 			return append(base(&x.Finding), x.FirstSeen.UTC(), x.LastSeen.UTC(), x.AgeDays, x.ResolvedReason), x.Severity
@@ -332,7 +342,7 @@ func writeTrendSheet(f *excelize.File, st *styles, r *Result) error {
 		return err
 	}
 	for i, row := range rows {
-		if err := set(i+2, row, func(_ int, v any) int { return st.plain.of(v, false) }); err != nil {
+		if err := set(i+2, row, func(j int, v any) int { return st.plain.at(v, false, kinds.gapAt(j)) }); err != nil {
 			return err
 		}
 	}

@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/history"
 )
 
 // headerFill is the fill of every table header.
@@ -25,6 +29,7 @@ func TestWorkbookHeadersAlignWithTheirNumbers(t *testing.T) {
 	r.Owners = []OwnerCounts{{Owner: "team-a", Accounts: 2, Critical: 1, Warning: 3, FailedCells: 1}}
 	f, _ := openWorkbook(t, r)
 	checked := map[string]bool{} // "sheet/header" of every header over numbers
+	gapped := map[string]bool{}  // and of every text column after one
 	for _, sheet := range f.GetSheetList() {
 		rows, err := f.GetRows(sheet)
 		if err != nil {
@@ -61,11 +66,13 @@ func TestWorkbookHeadersAlignWithTheirNumbers(t *testing.T) {
 			return true
 		}
 		for i, row := range rows {
+			leftRight := false // the header to the left is right-aligned
 			for j, h := range row {
 				if h == "" || !isHeader(j+1, i+1) {
+					leftRight = false
 					continue
 				}
-				numbers, text := 0, 0
+				numbers, text, firstText := 0, 0, ""
 				for k := i + 1; k < len(rows) && !blank(k) && !isHeader(1, k+1); k++ {
 					cell := cellName(j+1, k+1)
 					v, _ := f.GetCellValue(sheet, cell)
@@ -77,6 +84,9 @@ func TestWorkbookHeadersAlignWithTheirNumbers(t *testing.T) {
 						numbers++
 					} else {
 						text++
+						if firstText == "" {
+							firstText = cell
+						}
 					}
 				}
 				id, _ := f.GetCellStyle(sheet, cellName(j+1, i+1))
@@ -90,7 +100,17 @@ func TestWorkbookHeadersAlignWithTheirNumbers(t *testing.T) {
 					}
 				case text > 0 && right:
 					t.Errorf("%s!%s: header %q over text is right-aligned", sheet, cellName(j+1, i+1), h)
+				case text > 0 && leftRight:
+					// Text right after right-aligned numbers is indented, header and cells, so the two do not touch.
+					gapped[sheet+"/"+h] = true
+					tid, _ := f.GetCellStyle(sheet, firstText)
+					tst, _ := f.GetStyle(tid)
+					if st.Alignment == nil || st.Alignment.Indent < 1 || tst.Alignment == nil || tst.Alignment.Indent < 1 {
+						t.Errorf("%s!%s: text column %q after a column of numbers is not indented: header %+v, %s %+v", sheet, cellName(j+1, i+1), h,
+							st.Alignment, firstText, tst.Alignment)
+					}
 				}
+				leftRight = right
 			}
 		}
 	}
@@ -100,6 +120,37 @@ func TestWorkbookHeadersAlignWithTheirNumbers(t *testing.T) {
 		CommitmentsSheet + "/Commitments ending", CommitmentsSheet + "/" + AtRiskColumn} {
 		if !checked[want] {
 			t.Errorf("no header %s over numbers was read; read: %v", want, fmt.Sprint(checked))
+		}
+	}
+	for _, want := range []string{SummarySheet + "/Title", TrendSheet + "/Run ID", ResolvedSheet + "/Resolved reason", "service-catalog-products/Console",
+		CoverageSheet + "/Error code"} {
+		if !gapped[want] {
+			t.Errorf("no text column %s after numbers was read; read: %v", want, fmt.Sprint(gapped))
+		}
+	}
+}
+
+// TestWorkbookResolvedRowsAreNotFilledBySeverity reads the Resolved sheet back: a critical finding that is gone is
+// good news, filled light green, not red like an open critical finding on its check's sheet.
+func TestWorkbookResolvedRowsAreNotFilledBySeverity(t *testing.T) {
+	t.Parallel()
+	r, _ := renderScenario()
+	if !slices.ContainsFunc(r.Resolved, func(x history.Resolved) bool { return x.Severity == checks.Critical }) {
+		r.Resolved[0].Severity = checks.Critical
+	}
+	f, _ := openWorkbook(t, r)
+	rows, err := f.GetRows(ResolvedSheet)
+	if err != nil || len(rows) < len(r.Resolved)+1 {
+		t.Fatalf("Resolved has %d rows (%v), want %d findings", len(rows), err, len(r.Resolved))
+	}
+	for i := range r.Resolved {
+		for j := range ResolvedColumns {
+			cell := cellName(j+1, i+2)
+			id, _ := f.GetCellStyle(ResolvedSheet, cell)
+			st, err := f.GetStyle(id)
+			if err != nil || len(st.Fill.Color) == 0 || !strings.EqualFold(st.Fill.Color[0], resolvedFill) {
+				t.Errorf("Resolved!%s (%s, %s) is filled %+v, want the resolved green %s", cell, r.Resolved[i].Severity, ResolvedColumns[j], st.Fill, resolvedFill)
+			}
 		}
 	}
 }
