@@ -92,6 +92,9 @@ func sheetColumns(c checks.Check, onDemand bool) []sheetColumn {
 // value is what fd holds in the column: a detail's text is read as its column's kind declares.
 func (col sheetColumn) value(fd *checks.Finding) any {
 	if col.detail {
+		if col.Money {
+			return moneyDetail(fd.Detail(col.ID))
+		}
 		return typedDetail(fd.Detail(col.ID), col.Kind)
 	}
 	return FindingValue(fd, col.Name)
@@ -117,6 +120,15 @@ func typedDetail(v string, kind checks.ColumnKind) any {
 		}
 	}
 	return v
+}
+
+// moneyDetail reads an amount of money a check wrote as a detail: always a float64, so a whole amount ("100") is
+// written in the money format like every other; text that is not a number stays text.
+func moneyDetail(v string) any {
+	if x, err := strconv.ParseFloat(v, 64); err == nil {
+		return x
+	}
+	return typedDetail(v, checks.KindNumber)
 }
 
 // CoverageColumns are the Coverage sheet's columns.

@@ -209,3 +209,97 @@ func TestWorkbookChartAxisLabelsAreDark(t *testing.T) {
 		t.Errorf("%d charts in the workbook, want the Trend's and the Commitments'", charts)
 	}
 }
+
+// TestWorkbookMoneyHasOneFormat reads every amount of money back from every sheet: each is a number in the one
+// money format (moneyFormat), whether the run computed it (the money columns, the Summary's and the month table's
+// sums) or a check reported it as a detail (an upfront fee, a commitment per hour). A whole amount written as a
+// whole number showed "100" beside "2,132.18".
+func TestWorkbookMoneyHasOneFormat(t *testing.T) {
+	t.Parallel()
+	r, _ := renderScenario()
+	money := map[string]bool{"Amount": true, "Covered (USD/month)": true}
+	for _, col := range moneyColumns(true) {
+		if moneyKind(col) == checks.KindNumber {
+			money[col] = true
+		}
+	}
+	for _, c := range checks.All() {
+		for _, col := range c.Layout().Columns {
+			if col.Money {
+				money[col.Name] = true
+			}
+		}
+	}
+	// A whole amount, as AWS reports an upfront fee of 100 dollars: it must still read as money. The scenario's
+	// reserved instance, as a MemoryDB node, carries two.
+	i := slices.IndexFunc(r.Findings, func(fd checks.Finding) bool { return fd.Check == "ec2-reserved-instances" })
+	if i < 0 {
+		t.Fatal("the scenario has no reserved instance")
+	}
+	node := r.Findings[i]
+	node.Check, node.ResourceID = "memorydb-reserved-nodes", "node-whole-upfront"
+	r.Findings = append(r.Findings, node)
+	whole := 0
+	for i := range r.Findings {
+		fd := &r.Findings[i]
+		c, ok := checks.ByName(fd.Check)
+		if !ok {
+			continue
+		}
+		for _, col := range c.Layout().Columns {
+			if col.Money {
+				fd.SetDetail(col.ID, "100")
+				whole++
+			}
+		}
+	}
+	if whole == 0 {
+		t.Fatal("the scenario has no finding with a money detail")
+	}
+	f, _ := openWorkbook(t, r)
+	read := map[string]int{}
+	for _, sheet := range f.GetSheetList() {
+		rows, err := f.GetRows(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		format := func(cell string) string {
+			id, _ := f.GetCellStyle(sheet, cell)
+			st, err := f.GetStyle(id)
+			if err != nil || st.CustomNumFmt == nil {
+				return fmt.Sprintf("built-in %d", st.NumFmt)
+			}
+			return *st.CustomNumFmt
+		}
+		for i, row := range rows {
+			for j, h := range row {
+				if !money[h] {
+					continue
+				}
+				for k := i + 1; k < len(rows) && slices.ContainsFunc(rows[k], func(v string) bool { return v != "" }); k++ {
+					cell := cellName(j+1, k+1)
+					typ, _ := f.GetCellType(sheet, cell)
+					v, _ := f.GetCellValue(sheet, cell)
+					if v == "" || typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
+						continue
+					}
+					read[h]++
+					if got := format(cell); got != moneyFormat {
+						t.Errorf("%s!%s (%s) = %s is formatted %q, want the money format %q", sheet, cell, h, v, got, moneyFormat)
+					}
+				}
+			}
+			if len(row) > 1 && row[0] == AtRiskSummaryRow {
+				read[AtRiskSummaryRow]++
+				if got := format(cellName(2, i+1)); got != moneyFormat {
+					t.Errorf("Summary's %s is formatted %q, want %q", AtRiskSummaryRow, got, moneyFormat)
+				}
+			}
+		}
+	}
+	for _, want := range []string{USDPerMonthColumn, AtRiskColumn, PriceUpfrontColumn, "Amount", "Covered (USD/month)", AtRiskSummaryRow, "Upfront (USD)"} {
+		if read[want] == 0 {
+			t.Errorf("no amount under %q was read; read %v", want, read)
+		}
+	}
+}
