@@ -202,6 +202,8 @@ type styles struct {
 	linkGap int
 	// headerGap heads a text column that follows a column of numbers: indented as its text is.
 	headerGap int
+	// paper is what every sheet prints on.
+	paper paper
 	// resolved fills the rows of findings that are gone: good news, not filled red like an open critical one.
 	resolved cellStyles
 	plain    cellStyles
@@ -285,6 +287,8 @@ func (st *styles) headerStyle(kinds *columnKinds, j int) int {
 // the count to its right ("service-catalog-products 2 | 4 | 0" read as Warning 2, Notice 4).
 type columnKinds struct {
 	number, text []bool
+	// prose marks the columns holding text of several words, which can wrap between them (not an id or a status).
+	prose []bool
 }
 
 // kindsOf learns the kinds of the columns of rows.
@@ -300,7 +304,7 @@ func kindsOf(rows [][]any) *columnKinds {
 
 func (k *columnKinds) grow(j int) {
 	for j >= len(k.number) {
-		k.number, k.text = append(k.number, false), append(k.text, false)
+		k.number, k.text, k.prose = append(k.number, false), append(k.text, false), append(k.prose, false)
 	}
 }
 
@@ -311,6 +315,7 @@ func (k *columnKinds) see(j int, v any) {
 		k.number[j] = true
 	case string:
 		k.text[j] = k.text[j] || v != ""
+		k.prose[j] = k.prose[j] || strings.Contains(v, " ")
 	case nil:
 	default:
 		k.text[j] = true
@@ -417,14 +422,19 @@ type columnFit struct {
 	widths []float64
 	// kinds are the kinds of the values seen, for the header's alignment.
 	kinds columnKinds
+	// heads are the headers' widths, held the widths of what sits below the table (hold), by index: no column is
+	// narrowed to fit the page below either.
+	heads []float64
+	held  map[int]float64
 	// caps are the columns' declared widest (checks.Column.Width), by index; maxColumnWidth where none is.
 	caps map[int]float64
 }
 
 func newColumnFit(header []string) *columnFit {
-	c := &columnFit{widths: make([]float64, len(header))}
+	c := &columnFit{widths: make([]float64, len(header)), heads: make([]float64, len(header))}
 	for j, h := range header {
 		c.widths[j] = max(minColumnWidth, textWidth(h)*1.1+headerPadding) // headers are bold
+		c.heads[j] = c.widths[j]
 	}
 	return c
 }
@@ -538,12 +548,12 @@ func rowHeight(lines int) float64 {
 
 // setupPrint prints the sheet landscape, as wide as one page and as long as it needs, the header row on every
 // page. SheetPr is written when a stream writer starts, so this must precede NewStreamWriter.
-func setupPrint(f *excelize.File, sheet string, titleRows bool) error {
+func setupPrint(f *excelize.File, sheet string, titleRows bool, p paper) error {
 	fit, landscape, one, unbounded := true, "landscape", 1, 0
 	if err := f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
 		return err
 	}
-	if err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &landscape, FitToWidth: &one, FitToHeight: &unbounded}); err != nil {
+	if err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Size: &p.size, Orientation: &landscape, FitToWidth: &one, FitToHeight: &unbounded}); err != nil {
 		return err
 	}
 	if !titleRows {
@@ -596,6 +606,9 @@ func buildWorkbook(r *Result, cs []checks.Check) (_ *excelize.File, err error) {
 	st, err := newStyles(f)
 	if err != nil {
 		return nil, fmt.Errorf("workbook styles: %w", err)
+	}
+	if st.paper, err = processPaper(); err != nil {
+		return nil, fmt.Errorf("workbook paper: %w", err)
 	}
 	if err := f.SetSheetName("Sheet1", SummarySheet); err != nil {
 		return nil, fmt.Errorf("summary sheet: %w", err)
@@ -948,7 +961,7 @@ func writeSummarySheet(f *excelize.File, st *styles, r *Result, continued contin
 			}
 		}
 	}
-	if err := setupPrint(f, SummarySheet, false); err != nil {
+	if err := setupPrint(f, SummarySheet, false, st.paper); err != nil {
 		return err
 	}
 	for i, row := range rows {

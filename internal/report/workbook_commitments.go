@@ -224,7 +224,7 @@ func writeCommitmentsSheet(f *excelize.File, st *styles, r *Result, cs []checks.
 	}
 	for _, row := range append([][]any{toAny(MonthColumns)}, monthValues...) {
 		for j, v := range row {
-			fit.widen(j, v)
+			fit.hold(j, v)
 		}
 	}
 

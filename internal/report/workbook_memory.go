@@ -112,7 +112,7 @@ func writeListSheet(f *excelize.File, st *styles, ls listSheet) ([]string, error
 			if k == 0 {
 				v = fmt.Sprint(v) + "  " // a header is bold
 			}
-			fit.widen(j, v)
+			fit.hold(j, v)
 		}
 	}
 	opts := []excelize.RowOpts{{}}
@@ -311,7 +311,7 @@ func writeTrendSheet(f *excelize.File, st *styles, r *Result) error {
 	if _, err := f.NewSheet(TrendSheet); err != nil {
 		return err
 	}
-	if err := setupPrint(f, TrendSheet, true); err != nil {
+	if err := setupPrint(f, TrendSheet, true, st.paper); err != nil {
 		return err
 	}
 	rows := make([][]any, 0, len(r.Trend))

@@ -109,6 +109,8 @@ func writePagedSheet(f *excelize.File, st *styles, ps pagedSheet) ([]string, err
 	if err != nil {
 		return nil, err
 	}
+	// Before any row is written: the rows' heights follow the widths the page leaves.
+	ps.fit.fitPage(st.paper)
 	names := make([]string, len(pages))
 	for k := range pages {
 		names[k] = sheetName(ps.name, k)
@@ -121,7 +123,7 @@ func writePagedSheet(f *excelize.File, st *styles, ps pagedSheet) ([]string, err
 		if _, err := f.NewSheet(sheet); err != nil {
 			return nil, err
 		}
-		if err := setupPrint(f, sheet, true); err != nil {
+		if err := setupPrint(f, sheet, true, st.paper); err != nil {
 			return nil, err
 		}
 		isLast := k == len(pages)-1

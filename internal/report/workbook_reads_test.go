@@ -303,3 +303,77 @@ func TestWorkbookMoneyHasOneFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkbookPaper holds the paper each locale prints on, and that every sheet of the workbook declares it: A4
+// unless AUDIT_PAPER or the locale says Letter; a bad AUDIT_PAPER is refused, naming it.
+func TestWorkbookPaper(t *testing.T) {
+	for _, c := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{nil, "A4"},
+		{map[string]string{"LANG": "C.UTF-8"}, "A4"},
+		{map[string]string{"LANG": "en_US.UTF-8"}, "Letter"},
+		{map[string]string{"LANG": "en_GB.UTF-8"}, "A4"},
+		{map[string]string{"LANG": "fr_CA.UTF-8@euro"}, "Letter"},
+		{map[string]string{"LANG": "en_US.UTF-8", "LC_PAPER": "de_DE.UTF-8"}, "A4"},
+		{map[string]string{"LC_ALL": "en_US", "LC_PAPER": "de_DE.UTF-8"}, "Letter"},
+		{map[string]string{"LANG": "en_US.UTF-8", PaperEnv: "A4"}, "A4"},
+		{map[string]string{"LANG": "de_DE.UTF-8", PaperEnv: " letter"}, "Letter"},
+	} {
+		p, err := paperFromEnv(func(k string) string { return c.env[k] })
+		if err != nil || p.name != c.want {
+			t.Errorf("%v: paper %s (%v), want %s", c.env, p.name, err, c.want)
+		}
+	}
+	if _, err := paperFromEnv(func(k string) string { return map[string]string{PaperEnv: "legal"}[k] }); err == nil || !strings.Contains(err.Error(), PaperEnv) {
+		t.Errorf("AUDIT_PAPER=legal: %v, want an error naming %s", err, PaperEnv)
+	}
+
+	r, _ := renderScenario()
+	for env, size := range map[string]int{"letter": 1, "a4": 9} {
+		t.Setenv(PaperEnv, env)
+		f, _ := openWorkbook(t, r)
+		for _, sheet := range f.GetSheetList() {
+			l, err := f.GetPageLayout(sheet)
+			if err != nil || l.Size == nil || *l.Size != size {
+				t.Errorf("%s=%s: sheet %s prints on paper size %v (%v), want %d", PaperEnv, env, sheet, l.Size, err, size)
+			}
+		}
+	}
+	t.Setenv(PaperEnv, "legal")
+	if _, err := Workbook(r, checks.All()); err == nil || !strings.Contains(err.Error(), PaperEnv) {
+		t.Errorf("a workbook with AUDIT_PAPER=legal: %v, want an error naming %s", err, PaperEnv)
+	}
+}
+
+// TestWorkbookWideSheetsWrapProse holds what lets a wide sheet print larger on one page's width: a column of prose
+// (a reason, an error) is narrowed to minWrapWidth and wraps, in a row tall enough, while ids and statuses keep their
+// width and never break mid-word.
+func TestWorkbookWideSheetsWrapProse(t *testing.T) {
+	t.Parallel()
+	r, _ := renderScenario()
+	f, _ := openWorkbook(t, r)
+	const sheet = "service-catalog-products"
+	rows, err := f.GetRows(sheet)
+	if err != nil || len(rows) < 2 {
+		t.Fatalf("%s: %d rows (%v)", sheet, len(rows), err)
+	}
+	width := func(h string) float64 {
+		j := slices.Index(rows[0], h)
+		name, _ := excelize.ColumnNumberToName(j + 1)
+		w, _ := f.GetColWidth(sheet, name)
+		return w
+	}
+	for _, h := range []string{"Reason", "Record errors"} {
+		if w := width(h); w > minWrapWidth+indentWidth {
+			t.Errorf("%s: prose column %s is %.1f wide, want at most %d: it widens the sheet, which prints smaller", sheet, h, w, minWrapWidth+indentWidth)
+		}
+	}
+	status := slices.Index(rows[0], "Record status")
+	for _, row := range rows[1:] {
+		if status < len(row) && width("Record status") < textWidth(row[status]) {
+			t.Errorf("%s: status %s is cut to a column %.1f wide", sheet, row[status], width("Record status"))
+		}
+	}
+}
