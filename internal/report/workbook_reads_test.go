@@ -377,3 +377,54 @@ func TestWorkbookWideSheetsWrapProse(t *testing.T) {
 		}
 	}
 }
+
+// TestCommitmentsMonthTableSpeaksOnlyForItsMonths reads the month table back: a row for each month a commitment
+// ends in and no other (nine rows of 0 after the notice threshold read as "nothing expires"), the note saying why the
+// later months hold only what the thresholds reach, and no column that adds units of different sizes.
+func TestCommitmentsMonthTableSpeaksOnlyForItsMonths(t *testing.T) {
+	t.Parallel()
+	r, _ := renderScenario()
+	f, _ := openWorkbook(t, r)
+	rows, err := f.GetRows(CommitmentsSheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := slices.IndexFunc(rows, func(row []string) bool { return slices.Equal(row, MonthColumns) })
+	if header < 0 {
+		t.Fatalf("no month table headed %q", MonthColumns)
+	}
+	ending := map[string]int{}
+	for _, c := range commitments(r, checks.All()) {
+		switch end := c.f.ExpiresAt; {
+		case end == nil:
+			ending[undatedMonth]++
+		case end.Before(r.AsOf):
+			ending[lapsedMonth]++
+		default:
+			ending[end.UTC().Format("2006-01")]++
+		}
+	}
+	seen := 0
+	for _, row := range rows[header+1:] {
+		if len(row) == 0 || row[0] == totalMonth {
+			break
+		}
+		seen++
+		if n, err := strconv.Atoi(row[1]); err != nil || n == 0 || n != ending[row[0]] {
+			t.Errorf("month %s: %q commitments ending, want %d (a month without one has no row)", row[0], row[1], ending[row[0]])
+		}
+	}
+	if seen != len(ending) {
+		t.Errorf("%d month rows, want one for each of %v", seen, ending)
+	}
+	for _, h := range MonthColumns {
+		if strings.Contains(strings.ToLower(h), "unit") || h == "Count" {
+			t.Errorf("the month table has a column %q: units of different sizes do not add up", h)
+		}
+	}
+	if !slices.ContainsFunc(rows, func(row []string) bool {
+		return len(row) > 0 && strings.Contains(row[0], "further away than the notice threshold") && strings.Contains(row[0], "only what the thresholds reach")
+	}) {
+		t.Error("the Commitments sheet does not say why the later months hold only what the thresholds reach")
+	}
+}
