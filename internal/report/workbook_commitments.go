@@ -277,11 +277,21 @@ func writeCommitmentsSheet(f *excelize.File, st *styles, r *Result, cs []checks.
 			}
 			first, last := monthHeader+1, monthHeader+bars
 			categories := ref(1, first, last)
+			cache := chartCache{text: map[string][]string{}, numbers: map[string][]*float64{}}
+			for _, m := range months[:bars] {
+				cache.text[categories] = append(cache.text[categories], m.label)
+			}
 			series := func(col int, colour string) excelize.ChartSeries {
+				cache.text[ref(col, monthHeader, monthHeader)] = []string{MonthColumns[col-1]}
+				values := make([]any, bars)
+				for i, m := range months[:bars] {
+					values[i] = m.values()[col-1]
+				}
+				cache.numbers[ref(col, first, last)] = cacheNumbers(values)
 				return excelize.ChartSeries{Name: ref(col, monthHeader, monthHeader), Categories: categories, Values: ref(col, first, last),
 					Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{colour}}}
 			}
-			return f.AddChart(sheet, cellName(len(MonthColumns)+2, monthHeader), &excelize.Chart{
+			err := f.AddChart(sheet, cellName(len(MonthColumns)+2, monthHeader), &excelize.Chart{
 				Type: excelize.ColStacked,
 				Series: []excelize.ChartSeries{series(slices.Index(MonthColumns, AtRiskColumn)+1, "C00000"),
 					series(slices.Index(MonthColumns, "Covered (USD/month)")+1, "2F75B5")},
@@ -291,6 +301,10 @@ func writeCommitmentsSheet(f *excelize.File, st *styles, r *Result, cs []checks.
 				XAxis:     excelize.ChartAxis{Font: axisFont},
 				YAxis:     excelize.ChartAxis{MajorGridLines: true, NumFmt: excelize.ChartNumFmt{CustomNumFmt: "#,##0"}, Font: axisFont},
 			})
+			if err != nil {
+				return err
+			}
+			return cache.fill(f)
 		},
 		tail: func(sw *excelize.StreamWriter, _ string, below int) error {
 			for k, note := range notes {

@@ -382,10 +382,20 @@ func writeTrendSheet(f *excelize.File, st *styles, r *Result) error {
 		return fmt.Sprintf("'%s'!$%s$2:$%s$%d", TrendSheet, name, name, len(rows)+1)
 	}
 	var series []excelize.ChartSeries
+	cache := chartCache{text: map[string][]string{}, numbers: map[string][]*float64{}}
+	for _, s := range r.Trend {
+		cache.text[ref(1)] = append(cache.text[ref(1)], s.RunTime.UTC().Format(time.DateOnly))
+	}
 	colours := map[string]string{"Critical": "C00000", "Warning": "BF8F00", "Notice": "2F75B5", "New": "7030A0", "Resolved": "548235"}
 	for j, col := range TrendColumns[1:6] {
 		fill := excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{colours[col]}}
 		name, _ := excelize.ColumnNumberToName(j + 2)
+		cache.text[fmt.Sprintf("'%s'!$%s$1", TrendSheet, name)] = []string{col}
+		column := make([]any, len(rows))
+		for i, row := range rows {
+			column[i] = row[j+1]
+		}
+		cache.numbers[ref(j+2)] = cacheNumbers(column)
 		series = append(series, excelize.ChartSeries{
 			Name: fmt.Sprintf("'%s'!$%s$1", TrendSheet, name), Categories: ref(1), Values: ref(j + 2),
 			Line:   excelize.LineOptions{Width: 2},
@@ -401,5 +411,8 @@ func writeTrendSheet(f *excelize.File, st *styles, r *Result) error {
 		XAxis:     excelize.ChartAxis{NumFmt: excelize.ChartNumFmt{CustomNumFmt: "yyyy-mm-dd"}, Font: axisFont},
 		YAxis:     excelize.ChartAxis{MajorGridLines: true, Font: axisFont},
 	}
-	return f.AddChart(TrendSheet, cellName(1, noteRow+1), chart)
+	if err := f.AddChart(TrendSheet, cellName(1, noteRow+1), chart); err != nil {
+		return err
+	}
+	return cache.fill(f)
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -426,5 +427,95 @@ func TestCommitmentsMonthTableSpeaksOnlyForItsMonths(t *testing.T) {
 		return len(row) > 0 && strings.Contains(row[0], "further away than the notice threshold") && strings.Contains(row[0], "only what the thresholds reach")
 	}) {
 		t.Error("the Commitments sheet does not say why the later months hold only what the thresholds reach")
+	}
+}
+
+// TestWorkbookChartsCarryTheirValues reads every chart's references and caches: each series' numbers and each
+// category and series name are cached in the chart, equal to the cells referred to, so a preview that does not
+// recalculate draws the chart rather than an empty frame.
+func TestWorkbookChartsCarryTheirValues(t *testing.T) {
+	t.Parallel()
+	r, _ := renderScenario()
+	f, b := openWorkbook(t, r)
+	z, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	numRef := regexp.MustCompile(`(?s)<numRef><f>(.*?)</f>(.*?)</numRef>`)
+	strRef := regexp.MustCompile(`(?s)<strRef><f>(.*?)</f>(.*?)</strRef>`)
+	pt := regexp.MustCompile(`<pt idx="(\d+)"><v>(.*?)</v></pt>`)
+	count := regexp.MustCompile(`<ptCount val="(\d+)">`)
+	// cells are the raw values of the cells a reference names.
+	cells := func(ref string) []string {
+		ref = strings.NewReplacer("&#39;", "'", "$", "").Replace(ref)
+		sheet, rng, _ := strings.Cut(ref, "!")
+		sheet = strings.ReplaceAll(strings.Trim(sheet, "'"), "''", "'")
+		from, to, ok := strings.Cut(rng, ":")
+		if !ok {
+			to = from
+		}
+		c1, r1, _ := excelize.CellNameToCoordinates(from)
+		c2, r2, _ := excelize.CellNameToCoordinates(to)
+		var out []string
+		for col := c1; col <= c2; col++ {
+			for row := r1; row <= r2; row++ {
+				v, _ := f.GetCellValue(sheet, cellName(col, row), excelize.Options{RawCellValue: true})
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	charts := 0
+	for _, zf := range z.File {
+		if !strings.HasPrefix(zf.Name, "xl/charts/chart") {
+			continue
+		}
+		charts++
+		rc, _ := zf.Open()
+		x, _ := io.ReadAll(rc)
+		rc.Close()
+		for _, kind := range []struct {
+			re      *regexp.Regexp
+			numbers bool
+		}{{numRef, true}, {strRef, false}} {
+			refs := kind.re.FindAllSubmatch(x, -1)
+			if len(refs) == 0 {
+				t.Errorf("%s: no references", zf.Name)
+			}
+			for _, m := range refs {
+				ref, cache := string(m[1]), m[2]
+				want := cells(ref)
+				n := count.FindSubmatch(cache)
+				if n == nil || string(n[1]) != strconv.Itoa(len(want)) {
+					t.Errorf("%s %s: cache %s, want %d points", zf.Name, ref, cache, len(want))
+					continue
+				}
+				got := make([]string, len(want))
+				for _, p := range pt.FindAllSubmatch(cache, -1) {
+					i, _ := strconv.Atoi(string(p[1]))
+					got[i] = string(p[2])
+				}
+				for i := range want {
+					same := got[i] == want[i]
+					if kind.numbers {
+						g, _ := strconv.ParseFloat(got[i], 64)
+						w, _ := strconv.ParseFloat(want[i], 64)
+						same = g == w && (got[i] == "") == (want[i] == "")
+					} else if !same && want[i] != "" {
+						// A date category is cached as the axis shows it.
+						if d, err := strconv.ParseFloat(want[i], 64); err == nil {
+							tm, _ := excelize.ExcelDateToTime(d, false)
+							same = got[i] == tm.Format(time.DateOnly)
+						}
+					}
+					if !same {
+						t.Errorf("%s %s point %d: cached %q, the cell holds %q", zf.Name, ref, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+	if charts < 2 {
+		t.Errorf("%d charts, want 2", charts)
 	}
 }
