@@ -1008,7 +1008,8 @@ func writeSummarySheet(f *excelize.File, st *styles, r *Result, continued contin
 			return err
 		}
 	}
-	return nil
+	// excelize leaves the dimension "A1".
+	return f.SetSheetDimension(SummarySheet, "A1:"+cellName(width, len(rows)))
 }
 
 // memoryRows are the Summary's lines about the previous run, the diff, the suppressions and the warnings.

@@ -239,7 +239,7 @@ func writeCommitmentsSheet(f *excelize.File, st *styles, r *Result, cs []checks.
 	}
 	opts := []excelize.RowOpts{{}}
 	return writePagedSheet(f, st, pagedSheet{name: CommitmentsSheet, table: "Commitments", cols: cols, fit: fit, n: len(list),
-		tailRows: tailRows,
+		tailRows: tailRows, tailCells: 1 + len(notes) + 1 + 1 + len(monthValues),
 		row: func(sw *excelize.StreamWriter, rowNum, i int) error {
 			c := list[i]
 			sty := st.sev[c.f.Severity]

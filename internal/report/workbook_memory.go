@@ -363,9 +363,12 @@ func writeTrendSheet(f *excelize.File, st *styles, r *Result) error {
 	}
 	noteRow := last + 2
 	note := func(s string) error {
-		err := f.SetCellValue(TrendSheet, cellName(1, noteRow), s)
+		if err := f.SetCellValue(TrendSheet, cellName(1, noteRow), s); err != nil {
+			return err
+		}
 		noteRow++
-		return err
+		// The sheet's cells end at its last note; excelize leaves the dimension "A1".
+		return f.SetSheetDimension(TrendSheet, "A1:"+cellName(len(TrendColumns), noteRow-1))
 	}
 	switch {
 	case len(rows) == 0:

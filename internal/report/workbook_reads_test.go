@@ -519,3 +519,56 @@ func TestWorkbookChartsCarryTheirValues(t *testing.T) {
 		t.Errorf("%d charts, want 2", charts)
 	}
 }
+
+// TestWorkbookSheetsDeclareTheirDimension reads each sheet's declared dimension (the used range) from its XML: it is
+// the range the sheet's cells span, not excelize's default "A1", which a preview sizing the sheet by it reads as one
+// cell.
+func TestWorkbookSheetsDeclareTheirDimension(t *testing.T) {
+	t.Parallel()
+	r, _ := renderScenario()
+	checkDimensions(t, r)
+}
+
+// TestContinuedSheetsDeclareTheirDimension: a list continued on further sheets declares each sheet's own range.
+func TestContinuedSheetsDeclareTheirDimension(t *testing.T) {
+	const limit = 50
+	lowerSheetRows(t, limit)
+	checkDimensions(t, bigResult(limit))
+}
+
+// checkDimensions holds every sheet of r's workbook to its dimension.
+func checkDimensions(t *testing.T, r *Result) {
+	t.Helper()
+	f, b := openWorkbook(t, r)
+	z, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared := map[string]string{} // by part name
+	dim := regexp.MustCompile(`<dimension ref="([^"]*)"`)
+	for _, zf := range z.File {
+		if strings.HasPrefix(zf.Name, "xl/worksheets/sheet") {
+			rc, _ := zf.Open()
+			x, _ := io.ReadAll(rc)
+			rc.Close()
+			if m := dim.FindSubmatch(x); m != nil {
+				declared[zf.Name] = string(m[1])
+			}
+		}
+	}
+	for i, sheet := range f.GetSheetList() {
+		rows, err := f.GetRows(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols := 0
+		for _, row := range rows {
+			cols = max(cols, len(row))
+		}
+		want := "A1:" + cellName(cols, len(rows))
+		part := fmt.Sprintf("xl/worksheets/sheet%d.xml", i+1)
+		if got := declared[part]; got != want {
+			t.Errorf("sheet %s (%s) declares dimension %q, its cells span %s", sheet, part, got, want)
+		}
+	}
+}
