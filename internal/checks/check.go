@@ -66,6 +66,9 @@ type Column struct {
 	Width float64
 	// Role says what the column means beside other checks' columns, for views that mix checks; "" for none.
 	Role ColumnRole
+	// Money says the column (KindNumber) is an amount of money, which the workbook writes in its one money format:
+	// an upfront fee AWS reports as "100" shows as 100.00 beside the other amounts, not as a count.
+	Money bool
 }
 
 // ColumnKind says how a detail's text is written: Details are strings, a cell has a type.
@@ -101,6 +104,9 @@ const (
 func textColumn(id, name string) Column   { return Column{ID: id, Name: name, Kind: KindText} }
 func dateColumn(id, name string) Column   { return Column{ID: id, Name: name, Kind: KindDate} }
 func numberColumn(id, name string) Column { return Column{ID: id, Name: name, Kind: KindNumber} }
+func moneyColumn(id, name string) Column {
+	return Column{ID: id, Name: name, Kind: KindNumber, Money: true}
+}
 
 func (c Column) as(r ColumnRole) Column { c.Role = r; return c }
 func (c Column) wide(w float64) Column  { c.Width = w; return c }

@@ -23,8 +23,8 @@ func (ElastiCacheReservedNodes) Actions() []string {
 func (ElastiCacheReservedNodes) Layout() Layout {
 	return Layout{Expiry: true, Kind: "ElastiCache reserved node", Columns: []Column{
 		textColumn("cache_node_type", "Cache node type").as(RoleType), numberColumn("count", "Count").as(RoleCount), textColumn("engine", "Engine"),
-		textColumn("offering", "Offering"), textColumn("term", "Term"), dateColumn("start", "Start"), numberColumn("upfront_per_node_usd", "Upfront per node (USD)"),
-		numberColumn("hourly_per_node_usd", "Hourly per node (USD)"), numberColumn("commitment_usd_per_hour", "Commitment (USD/h)").as(RoleCommitment), textColumn("offering_id", "Offering ID"),
+		textColumn("offering", "Offering"), textColumn("term", "Term"), dateColumn("start", "Start"), moneyColumn("upfront_per_node_usd", "Upfront per node (USD)"),
+		moneyColumn("hourly_per_node_usd", "Hourly per node (USD)"), moneyColumn("commitment_usd_per_hour", "Commitment (USD/h)").as(RoleCommitment), textColumn("offering_id", "Offering ID"),
 		textColumn("renewal", "Renewal").as(RoleRenewal).wide(60)}}
 }
 func (ElastiCacheReservedNodes) DigestDetail(*Finding) string { return "" }

@@ -22,7 +22,7 @@ func (MemoryDBReservedNodes) Actions() []string { return []string{"memorydb:Desc
 func (MemoryDBReservedNodes) Layout() Layout {
 	return Layout{Expiry: true, Kind: "MemoryDB reserved node", Columns: []Column{
 		textColumn("node_type", "Node type").as(RoleType), numberColumn("count", "Count").as(RoleCount), textColumn("offering", "Offering"), textColumn("term", "Term"),
-		dateColumn("start", "Start"), numberColumn("upfront_usd", "Upfront (USD)"), numberColumn("hourly_usd", "Hourly (USD)"), textColumn("offering_id", "Offering ID"),
+		dateColumn("start", "Start"), moneyColumn("upfront_usd", "Upfront (USD)"), moneyColumn("hourly_usd", "Hourly (USD)"), textColumn("offering_id", "Offering ID"),
 		textColumn("arn", "ARN").wide(60), textColumn("renewal", "Renewal").as(RoleRenewal).wide(60)}}
 }
 func (MemoryDBReservedNodes) DigestDetail(*Finding) string { return "" }

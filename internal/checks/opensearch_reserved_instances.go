@@ -26,7 +26,7 @@ func (OpenSearchReservedInstances) Actions() []string {
 func (OpenSearchReservedInstances) Layout() Layout {
 	return Layout{Expiry: true, Kind: "OpenSearch reserved instance", Columns: []Column{
 		textColumn("instance_type", "Instance type").as(RoleType), numberColumn("count", "Count").as(RoleCount), textColumn("reservation_name", "Reservation name"),
-		textColumn("payment_option", "Payment option"), numberColumn("term_years", "Term (years)"), dateColumn("start", "Start"), numberColumn("upfront", "Upfront"), textColumn("currency", "Currency"),
+		textColumn("payment_option", "Payment option"), numberColumn("term_years", "Term (years)"), dateColumn("start", "Start"), moneyColumn("upfront", "Upfront"), textColumn("currency", "Currency"),
 		textColumn("offering_id", "Offering ID"), textColumn("renewal", "Renewal").as(RoleRenewal).wide(60)}}
 }
 func (OpenSearchReservedInstances) DigestDetail(*Finding) string { return "" }

@@ -19,8 +19,8 @@ func (RedshiftReservedNodes) Actions() []string { return []string{"redshift:Desc
 func (RedshiftReservedNodes) Layout() Layout {
 	return Layout{Expiry: true, Kind: "Redshift reserved node", Columns: []Column{
 		textColumn("node_type", "Node type").as(RoleType), numberColumn("count", "Count").as(RoleCount), textColumn("offering", "Offering"),
-		textColumn("offering_class", "Offering class"), textColumn("term", "Term"), dateColumn("start", "Start"), numberColumn("upfront_per_node", "Upfront per node"),
-		numberColumn("hourly_per_node", "Hourly per node"), textColumn("currency", "Currency"), numberColumn("commitment_usd_per_hour", "Commitment (USD/h)").as(RoleCommitment),
+		textColumn("offering_class", "Offering class"), textColumn("term", "Term"), dateColumn("start", "Start"), moneyColumn("upfront_per_node", "Upfront per node"),
+		moneyColumn("hourly_per_node", "Hourly per node"), textColumn("currency", "Currency"), moneyColumn("commitment_usd_per_hour", "Commitment (USD/h)").as(RoleCommitment),
 		textColumn("offering_id", "Offering ID"), textColumn("renewal", "Renewal").as(RoleRenewal).wide(60)}}
 }
 func (RedshiftReservedNodes) DigestDetail(*Finding) string { return "" }

@@ -27,8 +27,8 @@ func (SavingsPlans) Actions() []string { return []string{"savingsplans:DescribeS
 func (SavingsPlans) Layout() Layout {
 	return Layout{Expiry: true, AccountWide: true, Kind: "Savings Plan", Columns: []Column{
 		textColumn("plan_type", "Plan type").as(RoleType), textColumn("instance_family", "Instance family"), textColumn("plan_region", "Plan region"),
-		numberColumn("commitment_usd_per_hour", "Commitment (USD/h)").as(RoleCommitment), textColumn("currency", "Currency"), textColumn("payment_option", "Payment option"),
-		numberColumn("term_years", "Term (years)"), dateColumn("start", "Start"), numberColumn("upfront", "Upfront"), textColumn("offering_id", "Offering ID"),
+		moneyColumn("commitment_usd_per_hour", "Commitment (USD/h)").as(RoleCommitment), textColumn("currency", "Currency"), textColumn("payment_option", "Payment option"),
+		numberColumn("term_years", "Term (years)"), dateColumn("start", "Start"), moneyColumn("upfront", "Upfront"), textColumn("offering_id", "Offering ID"),
 		textColumn("renewal", "Renewal").as(RoleRenewal).wide(60)}}
 }
 func (SavingsPlans) DigestDetail(f *Finding) string {

@@ -92,6 +92,9 @@ func sheetColumns(c checks.Check, onDemand bool) []sheetColumn {
 // value is what fd holds in the column: a detail's text is read as its column's kind declares.
 func (col sheetColumn) value(fd *checks.Finding) any {
 	if col.detail {
+		if col.Money {
+			return moneyDetail(fd.Detail(col.ID))
+		}
 		return typedDetail(fd.Detail(col.ID), col.Kind)
 	}
 	return FindingValue(fd, col.Name)
@@ -119,6 +122,15 @@ func typedDetail(v string, kind checks.ColumnKind) any {
 	return v
 }
 
+// moneyDetail reads an amount of money a check wrote as a detail: always a float64, so a whole amount ("100") is
+// written in the money format like every other; text that is not a number stays text.
+func moneyDetail(v string) any {
+	if x, err := strconv.ParseFloat(v, 64); err == nil {
+		return x
+	}
+	return typedDetail(v, checks.KindNumber)
+}
+
 // CoverageColumns are the Coverage sheet's columns.
 var CoverageColumns = []string{"Account ID", "Account name", OwnerColumn, OUColumn, "Region", "Check", "Outcome", "Findings", "Error code", "Message"}
 
@@ -126,6 +138,9 @@ var CoverageColumns = []string{"Account ID", "Account name", OwnerColumn, OUColu
 // grows for one wrapped cell still reads across; wrap is for text wider than its column's cap.
 type cellStyles struct {
 	text, date, day, number, decimal, wrap int
+	// gapText and gapWrap are text indented from the left edge: text right after a column of right-aligned numbers
+	// would otherwise touch them ("4Stack failed" for a 4 and a reason).
+	gapText, gapWrap int
 }
 
 // day is a calendar date, shown without a time: a suppression rule's last day.
@@ -157,15 +172,41 @@ func (c cellStyles) of(v any, wrap bool) int {
 	return c.text
 }
 
+// at picks the style for v in a column that follows a column of numbers (gap): text there is indented.
+func (c cellStyles) at(v any, wrap, gap bool) int {
+	style := c.of(v, wrap)
+	switch {
+	case !gap:
+	case style == c.text:
+		return c.gapText
+	case style == c.wrap:
+		return c.gapWrap
+	}
+	return style
+}
+
 // moneyFormat is the number format of every amount of money in the workbook, and of every decimal (the decimals a
 // check writes are rates and prices): at least two places and at most four, with thousands separators, as USD per
 // hour runs from 0.0125 to thousands and a month's figures are kept in cents. No currency sign: the column's header
 // says USD, or the Price currency column names the currency.
 const moneyFormat = "#,##0.00##"
 
+// resolvedFill is the light green of a resolved finding's row.
+const resolvedFill = "E2EFDA"
+
 type styles struct {
-	header, link int
-	plain        cellStyles
+	// header heads a column of text; headerRight a column of numbers or dates, right-aligned like them, so a count
+	// reads under its own header and not under the one to its left.
+	header, headerRight, link int
+	// linkGap is a link right after a column of numbers: indented.
+	linkGap int
+	// headerGap heads a text column that follows a column of numbers: indented as its text is.
+	headerGap int
+	// paper is what every sheet prints on.
+	paper paper
+	// resolved fills the rows of findings that are gone: good news, not filled red like an open critical one.
+	resolved cellStyles
+	plain    cellStyles
 	// total is a table's total row: bold, with a line above.
 	total    cellStyles
 	sev      map[checks.Severity]cellStyles
@@ -194,6 +235,9 @@ func newStyles(f *excelize.File) (*styles, error) {
 			number:  mk(&excelize.Style{Fill: fill, Font: font, Border: border, Alignment: top, NumFmt: 1}),
 			decimal: mk(&excelize.Style{Fill: fill, Font: font, Border: border, Alignment: top, CustomNumFmt: &decimalFmt}),
 			wrap:    mk(&excelize.Style{Fill: fill, Font: font, Border: border, Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}}),
+			gapText: mk(&excelize.Style{Fill: fill, Font: font, Border: border, Alignment: &excelize.Alignment{Vertical: "top", Horizontal: "left", Indent: 1}}),
+			gapWrap: mk(&excelize.Style{Fill: fill, Font: font, Border: border,
+				Alignment: &excelize.Alignment{Vertical: "top", Horizontal: "left", Indent: 1, WrapText: true}}),
 		}
 	}
 	kinds := func(fill excelize.Fill) cellStyles { return kindsOf(fill, nil, nil) }
@@ -201,15 +245,97 @@ func newStyles(f *excelize.File) (*styles, error) {
 		return excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{colour}}
 	}
 	// A font named in a style must say its family and size: without them LibreOffice shows a serif.
-	s.header = mk(&excelize.Style{Font: &excelize.Font{Family: "Calibri", Size: 11, Bold: true, Color: "FFFFFF"}, Fill: solid("305496")})
-	s.link = mk(&excelize.Style{Font: &excelize.Font{Family: "Calibri", Size: 11, Color: "0563C1", Underline: "single"}, Alignment: &excelize.Alignment{Vertical: "top"}})
+	headerFont := &excelize.Font{Family: "Calibri", Size: 11, Bold: true, Color: "FFFFFF"}
+	s.header = mk(&excelize.Style{Font: headerFont, Fill: solid("305496")})
+	s.headerGap = mk(&excelize.Style{Font: headerFont, Fill: solid("305496"), Alignment: &excelize.Alignment{Horizontal: "left", Indent: 1}})
+	s.headerRight = mk(&excelize.Style{Font: headerFont, Fill: solid("305496"), Alignment: &excelize.Alignment{Horizontal: "right"}})
+	linkFont := &excelize.Font{Family: "Calibri", Size: 11, Color: "0563C1", Underline: "single"}
+	s.link = mk(&excelize.Style{Font: linkFont, Alignment: &excelize.Alignment{Vertical: "top"}})
+	s.linkGap = mk(&excelize.Style{Font: linkFont, Alignment: &excelize.Alignment{Vertical: "top", Horizontal: "left", Indent: 1}})
 	s.plain = kinds(excelize.Fill{})
 	s.total = kindsOf(excelize.Fill{}, &excelize.Font{Family: "Calibri", Size: 11, Bold: true}, []excelize.Border{{Type: "top", Color: "000000", Style: 1}})
 	s.errorRow = kinds(solid("FFC7CE"))
+	s.resolved = kinds(solid(resolvedFill))
 	for sev, colour := range map[checks.Severity]string{checks.Critical: "FFC7CE", checks.Warning: "FFEB9C", checks.Notice: "DDEBF7"} {
 		s.sev[sev] = kinds(solid(colour))
 	}
 	return s, err
+}
+
+// headerRow is a table's header cells, each aligned as its column's values are (kinds).
+func (st *styles) headerRow(cols []any, kinds *columnKinds) []any {
+	out := make([]any, len(cols))
+	for j, c := range cols {
+		out[j] = excelize.Cell{StyleID: st.headerStyle(kinds, j), Value: c}
+	}
+	return out
+}
+
+// headerStyle is the style of column j's header: right-aligned over numbers.
+func (st *styles) headerStyle(kinds *columnKinds, j int) int {
+	switch {
+	case kinds.right(j):
+		return st.headerRight
+	case kinds.gapAt(j):
+		return st.headerGap
+	}
+	return st.header
+}
+
+// columnKinds learns which columns of a table hold numbers (or dates) and no text: spreadsheets right-align numbers,
+// so their headers are right-aligned too. A text header left-aligned over right-aligned counts reads as heading
+// the count to its right ("service-catalog-products 2 | 4 | 0" read as Warning 2, Notice 4).
+type columnKinds struct {
+	number, text []bool
+	// prose marks the columns holding text of several words, which can wrap between them (not an id or a status).
+	prose []bool
+}
+
+// kindsOf learns the kinds of the columns of rows.
+func kindsOf(rows [][]any) *columnKinds {
+	k := &columnKinds{}
+	for _, row := range rows {
+		for j, v := range row {
+			k.see(j, v)
+		}
+	}
+	return k
+}
+
+func (k *columnKinds) grow(j int) {
+	for j >= len(k.number) {
+		k.number, k.text, k.prose = append(k.number, false), append(k.text, false), append(k.prose, false)
+	}
+}
+
+func (k *columnKinds) see(j int, v any) {
+	k.grow(j)
+	switch v := v.(type) {
+	case int, float64, time.Time, day:
+		k.number[j] = true
+	case string:
+		k.text[j] = k.text[j] || v != ""
+		k.prose[j] = k.prose[j] || strings.Contains(v, " ")
+	case nil:
+	default:
+		k.text[j] = true
+	}
+}
+
+// declareNumber says column j holds numbers even when no row shows one: an empty sheet's headers align as a full one's.
+func (k *columnKinds) declareNumber(j int) {
+	k.grow(j)
+	k.number[j] = true
+}
+
+// gapAt says whether column j is text that follows a column of numbers, and is indented to keep them apart.
+func (k *columnKinds) gapAt(j int) bool {
+	return k != nil && j > 0 && k.right(j-1) && !k.right(j)
+}
+
+// right says whether column j's header is right-aligned: it holds numbers and no text.
+func (k *columnKinds) right(j int) bool {
+	return k != nil && j < len(k.number) && k.number[j] && !k.text[j]
 }
 
 // Column widths are in Excel's unit, the width of the digit 0 in the workbook's font, and are fitted to what the
@@ -221,6 +347,8 @@ const (
 	// cellPadding is the cell's margins; a header also has the table's filter button at its right.
 	cellPadding   = 1.5
 	headerPadding = 3.5
+	// indentWidth is what an indent of 1 takes, about three spaces.
+	indentWidth = 2
 )
 
 // textWidth estimates how wide s shows, in widths of the digit 0, taking for each kind of character the widest
@@ -292,14 +420,21 @@ func valueWidth(v any) float64 {
 // writer must set widths ahead of the rows, so a sheet's rows are seen twice, never held.
 type columnFit struct {
 	widths []float64
+	// kinds are the kinds of the values seen, for the header's alignment.
+	kinds columnKinds
+	// heads are the headers' widths, held the widths of what sits below the table (hold), by index: no column is
+	// narrowed to fit the page below either.
+	heads []float64
+	held  map[int]float64
 	// caps are the columns' declared widest (checks.Column.Width), by index; maxColumnWidth where none is.
 	caps map[int]float64
 }
 
 func newColumnFit(header []string) *columnFit {
-	c := &columnFit{widths: make([]float64, len(header))}
+	c := &columnFit{widths: make([]float64, len(header)), heads: make([]float64, len(header))}
 	for j, h := range header {
 		c.widths[j] = max(minColumnWidth, textWidth(h)*1.1+headerPadding) // headers are bold
+		c.heads[j] = c.widths[j]
 	}
 	return c
 }
@@ -322,21 +457,36 @@ func (c *columnFit) limit(j int) float64 {
 	return maxColumnWidth
 }
 
+// see measures v, a value of the table, in column j.
 func (c *columnFit) see(j int, v any) {
+	c.widen(j, v)
+	c.kinds.see(j, v)
+}
+
+// widen measures v, a value below the table (a note, a second table) that column j must be wide enough for.
+func (c *columnFit) widen(j int, v any) {
 	for j >= len(c.widths) {
 		c.widths = append(c.widths, minColumnWidth)
 	}
 	c.widths[j] = max(c.widths[j], valueWidth(v)+cellPadding)
 }
 
+// need is how wide column j's widest value shows: a column indented from the numbers before it, an indent wider.
+func (c *columnFit) need(j int) float64 {
+	if c.kinds.gapAt(j) {
+		return c.widths[j] + indentWidth
+	}
+	return c.widths[j]
+}
+
 // width is column j's width, capped.
 func (c *columnFit) width(j int) float64 {
-	return min(c.widths[j], c.limit(j))
+	return min(c.need(j), c.limit(j))
 }
 
 // wraps says whether some value in column j is wider than its column and must wrap.
 func (c *columnFit) wraps(j int) bool {
-	return c.widths[j] > c.limit(j)
+	return c.need(j) > c.limit(j)
 }
 
 // lines is how many lines v takes in column j: one, unless it is text wider than the column, which wraps.
@@ -398,12 +548,12 @@ func rowHeight(lines int) float64 {
 
 // setupPrint prints the sheet landscape, as wide as one page and as long as it needs, the header row on every
 // page. SheetPr is written when a stream writer starts, so this must precede NewStreamWriter.
-func setupPrint(f *excelize.File, sheet string, titleRows bool) error {
+func setupPrint(f *excelize.File, sheet string, titleRows bool, p paper) error {
 	fit, landscape, one, unbounded := true, "landscape", 1, 0
 	if err := f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
 		return err
 	}
-	if err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &landscape, FitToWidth: &one, FitToHeight: &unbounded}); err != nil {
+	if err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Size: &p.size, Orientation: &landscape, FitToWidth: &one, FitToHeight: &unbounded}); err != nil {
 		return err
 	}
 	if !titleRows {
@@ -457,6 +607,9 @@ func buildWorkbook(r *Result, cs []checks.Check) (_ *excelize.File, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("workbook styles: %w", err)
 	}
+	if st.paper, err = processPaper(); err != nil {
+		return nil, fmt.Errorf("workbook paper: %w", err)
+	}
 	if err := f.SetSheetName("Sheet1", SummarySheet); err != nil {
 		return nil, fmt.Errorf("summary sheet: %w", err)
 	}
@@ -501,6 +654,9 @@ func writeCheckSheet(f *excelize.File, st *styles, c checks.Check, all []checks.
 	fit := newColumnFit(names)
 	for j, col := range cols {
 		fit.capAt(j, col.Width)
+		if col.Kind == checks.KindNumber || col.Kind == checks.KindDate {
+			fit.kinds.declareNumber(j)
+		}
 	}
 	n := 0
 	for i := range all {
@@ -606,10 +762,10 @@ func findingCell(fd *checks.Finding, col sheetColumn, j int, sty cellStyles, st 
 	v := col.value(fd)
 	if col.Kind == checks.KindLink {
 		url, _ := v.(string)
-		return linkCell(url, st), 1
+		return linkCell(url, st, fit.kinds.gapAt(j)), 1
 	}
 	lines := fit.lines(j, v)
-	return styledCell(sty.of(v, lines > 1), v), lines
+	return styledCell(sty.at(v, lines > 1, fit.kinds.gapAt(j)), v), lines
 }
 
 // styledCell is a cell of a streamed row. An empty value is no value, only the style (the row's fill): written as
@@ -624,12 +780,16 @@ func styledCell(style int, v any) excelize.Cell {
 
 // linkCell builds a HYPERLINK formula from a URL we composed. The URL's AWS-sourced parts are already escaped, and any
 // quote is doubled, so the formula's only argument is a string literal.
-func linkCell(url string, st *styles) excelize.Cell {
+func linkCell(url string, st *styles, gap bool) excelize.Cell {
 	if url == "" || !strings.HasPrefix(url, "https://") {
 		return excelize.Cell{Value: ""}
 	}
 	q := strings.ReplaceAll(url, `"`, `""`)
-	return excelize.Cell{StyleID: st.link, Formula: fmt.Sprintf(`HYPERLINK("%s","open")`, q), Value: "open"}
+	style := st.link
+	if gap {
+		style = st.linkGap
+	}
+	return excelize.Cell{StyleID: style, Formula: fmt.Sprintf(`HYPERLINK("%s","open")`, q), Value: "open"}
 }
 
 // writeCoverageSheet writes a row per cell, clean ones included, in the cells' order. The clean cells are counts, not
@@ -669,7 +829,7 @@ func writeCoverageSheet(f *excelize.File, st *styles, cells *crossaccount.Cells)
 			for j, v := range values(&c) {
 				l := fit.lines(j, v)
 				lines = max(lines, l)
-				out[j] = excelize.Cell{StyleID: s.of(v, l > 1), Value: v}
+				out[j] = excelize.Cell{StyleID: s.at(v, l > 1, fit.kinds.gapAt(j)), Value: v}
 			}
 			opts[0].Height = rowHeight(lines)
 			return sw.SetRow(cellName(1, rowNum), row, opts...)
@@ -687,11 +847,7 @@ func startSheet(sw *excelize.StreamWriter, st *styles, cols []string, fit *colum
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return err
 	}
-	header := make([]any, len(cols))
-	for i, c := range cols {
-		header[i] = excelize.Cell{StyleID: st.header, Value: c}
-	}
-	return sw.SetRow("A1", header)
+	return sw.SetRow("A1", st.headerRow(toAny(cols), &fit.kinds))
 }
 
 // endSheet turns the rows into a table, which gives every column its filter button, then flushes.
@@ -780,6 +936,19 @@ func writeSummarySheet(f *excelize.File, st *styles, r *Result, continued contin
 		_, text := row[j].(string)
 		return text && j == len(row)-1 && j < width-1
 	}
+	// Each table's header aligns as the column below it, down to the blank row that ends the table.
+	headerKinds := map[int]*columnKinds{}
+	tableOf := map[int]*columnKinds{} // a table's rows, by index into rows, to their table's kinds
+	for i := range headers {
+		end := i + 1
+		for end < len(rows) && len(rows[end]) > 0 && !headers[end] {
+			end++
+		}
+		headerKinds[i] = kindsOf(rows[i+1 : end])
+		for k := i; k < end; k++ {
+			tableOf[k] = headerKinds[i]
+		}
+	}
 	fit := newColumnFit(make([]string, width))
 	for i, row := range rows {
 		for j, v := range row {
@@ -792,7 +961,7 @@ func writeSummarySheet(f *excelize.File, st *styles, r *Result, continued contin
 			}
 		}
 	}
-	if err := setupPrint(f, SummarySheet, false); err != nil {
+	if err := setupPrint(f, SummarySheet, false, st.paper); err != nil {
 		return err
 	}
 	for i, row := range rows {
@@ -815,12 +984,13 @@ func writeSummarySheet(f *excelize.File, st *styles, r *Result, continued contin
 				l = wrappedLines(v.(string), spanWidth)
 			}
 			lines = max(lines, l)
-			style := st.plain.of(v, l > 1)
+			gap := tableOf[i].gapAt(j)
+			style := st.plain.at(v, l > 1, gap)
 			switch {
 			case headers[i]:
-				style = st.header
+				style = st.headerStyle(headerKinds[i], j)
 			case totals[i]:
-				style = st.total.of(v, l > 1)
+				style = st.total.at(v, l > 1, gap)
 			}
 			if err := f.SetCellStyle(SummarySheet, cell, last, style); err != nil {
 				return err
@@ -838,7 +1008,8 @@ func writeSummarySheet(f *excelize.File, st *styles, r *Result, continued contin
 			return err
 		}
 	}
-	return nil
+	// excelize leaves the dimension "A1".
+	return f.SetSheetDimension(SummarySheet, "A1:"+cellName(width, len(rows)))
 }
 
 // memoryRows are the Summary's lines about the previous run, the diff, the suppressions and the warnings.

@@ -191,6 +191,10 @@ func endingByMonth(asOf time.Time, cs []commitment) (rows []monthRow, total mont
 // monthChartTitle heads the chart of the month table.
 const monthChartTitle = "USD per month ending, at risk and covered"
 
+// axisFont is every chart axis's labels: dark grey. excelize's default is the text colour lightened by 85% (about
+// #D9D9D9), too pale to read on a screen and gone on a printed page.
+var axisFont = excelize.Font{Color: "404040"}
+
 // chartRows are the rows the month chart spans from the month table's header: it is 300 pixels high, a row 20.
 const chartRows = 16
 
@@ -220,7 +224,7 @@ func writeCommitmentsSheet(f *excelize.File, st *styles, r *Result, cs []checks.
 	}
 	for _, row := range append([][]any{toAny(MonthColumns)}, monthValues...) {
 		for j, v := range row {
-			fit.see(j, v)
+			fit.hold(j, v)
 		}
 	}
 
@@ -235,20 +239,20 @@ func writeCommitmentsSheet(f *excelize.File, st *styles, r *Result, cs []checks.
 	}
 	opts := []excelize.RowOpts{{}}
 	return writePagedSheet(f, st, pagedSheet{name: CommitmentsSheet, table: "Commitments", cols: cols, fit: fit, n: len(list),
-		tailRows: tailRows,
+		tailRows: tailRows, tailCells: 1 + len(notes) + 1 + 1 + len(monthValues),
 		row: func(sw *excelize.StreamWriter, rowNum, i int) error {
 			c := list[i]
 			sty := st.sev[c.f.Severity]
 			lines := 1
 			for j, col := range cols {
 				if j == console {
-					cells[j] = linkCell(c.f.ConsoleURL, st)
+					cells[j] = linkCell(c.f.ConsoleURL, st, fit.kinds.gapAt(j))
 					continue
 				}
 				v := c.value(col)
 				l := fit.lines(j, v)
 				lines = max(lines, l)
-				cells[j] = styledCell(sty.of(v, l > 1), v)
+				cells[j] = styledCell(sty.at(v, l > 1, fit.kinds.gapAt(j)), v)
 			}
 			opts[0].Height = rowHeight(lines)
 			return sw.SetRow(cellName(1, rowNum), row, opts...)
@@ -273,21 +277,34 @@ func writeCommitmentsSheet(f *excelize.File, st *styles, r *Result, cs []checks.
 			}
 			first, last := monthHeader+1, monthHeader+bars
 			categories := ref(1, first, last)
+			cache := chartCache{text: map[string][]string{}, numbers: map[string][]*float64{}}
+			for _, m := range months[:bars] {
+				cache.text[categories] = append(cache.text[categories], m.label)
+			}
 			series := func(col int, colour string) excelize.ChartSeries {
+				cache.text[ref(col, monthHeader, monthHeader)] = []string{MonthColumns[col-1]}
+				values := make([]any, bars)
+				for i, m := range months[:bars] {
+					values[i] = m.values()[col-1]
+				}
+				cache.numbers[ref(col, first, last)] = cacheNumbers(values)
 				return excelize.ChartSeries{Name: ref(col, monthHeader, monthHeader), Categories: categories, Values: ref(col, first, last),
 					Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{colour}}}
 			}
-			return f.AddChart(sheet, cellName(len(MonthColumns)+2, monthHeader), &excelize.Chart{
+			err := f.AddChart(sheet, cellName(len(MonthColumns)+2, monthHeader), &excelize.Chart{
 				Type: excelize.ColStacked,
 				Series: []excelize.ChartSeries{series(slices.Index(MonthColumns, AtRiskColumn)+1, "C00000"),
 					series(slices.Index(MonthColumns, "Covered (USD/month)")+1, "2F75B5")},
 				Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: monthChartTitle}}},
 				Legend:    excelize.ChartLegend{Position: "bottom"},
 				Dimension: excelize.ChartDimension{Width: 600, Height: 300},
-				// The axes' labels in dark grey: the default is too pale to read the months on a printed page.
-				XAxis: excelize.ChartAxis{Font: excelize.Font{Color: "404040"}},
-				YAxis: excelize.ChartAxis{MajorGridLines: true, NumFmt: excelize.ChartNumFmt{CustomNumFmt: "#,##0"}, Font: excelize.Font{Color: "404040"}},
+				XAxis:     excelize.ChartAxis{Font: axisFont},
+				YAxis:     excelize.ChartAxis{MajorGridLines: true, NumFmt: excelize.ChartNumFmt{CustomNumFmt: "#,##0"}, Font: axisFont},
 			})
+			if err != nil {
+				return err
+			}
+			return cache.fill(f)
 		},
 		tail: func(sw *excelize.StreamWriter, _ string, below int) error {
 			for k, note := range notes {
@@ -296,11 +313,7 @@ func writeCommitmentsSheet(f *excelize.File, st *styles, r *Result, cs []checks.
 				}
 			}
 			monthHeader := monthHeaderAt(below)
-			header := make([]any, len(MonthColumns))
-			for j, h := range MonthColumns {
-				header[j] = excelize.Cell{StyleID: st.header, Value: h}
-			}
-			if err := sw.SetRow(cellName(1, monthHeader), header); err != nil {
+			if err := sw.SetRow(cellName(1, monthHeader), st.headerRow(toAny(MonthColumns), kindsOf(monthValues))); err != nil {
 				return err
 			}
 			for k, vals := range monthValues {

@@ -83,6 +83,9 @@ type listSheet struct {
 	notes []string
 	// below is a second block of rows under the notes, its first row a header.
 	below [][]any
+	// gone says the rows are findings that are gone (resolved): filled green, not by their severity, so a fixed
+	// critical finding does not read as an open one.
+	gone bool
 }
 
 // tailRows are the rows below the table on the list's last sheet: a blank row and the notes, then a blank row and
@@ -109,17 +112,21 @@ func writeListSheet(f *excelize.File, st *styles, ls listSheet) ([]string, error
 			if k == 0 {
 				v = fmt.Sprint(v) + "  " // a header is bold
 			}
-			fit.see(j, v)
+			fit.hold(j, v)
 		}
 	}
 	opts := []excelize.RowOpts{{}}
-	write := func(sw *excelize.StreamWriter, rowNum int, vals []any, sty cellStyles) error {
+	belowKinds := &columnKinds{}
+	if len(ls.below) > 0 {
+		belowKinds = kindsOf(ls.below[1:])
+	}
+	write := func(sw *excelize.StreamWriter, rowNum int, vals []any, sty cellStyles, kinds *columnKinds) error {
 		out := make([]any, len(vals))
 		lines := 1
 		for j, v := range vals {
 			l := fit.lines(j, v)
 			lines = max(lines, l)
-			out[j] = excelize.Cell{StyleID: sty.of(v, l > 1), Value: cellValue(v)}
+			out[j] = excelize.Cell{StyleID: sty.at(v, l > 1, kinds.gapAt(j)), Value: cellValue(v)}
 		}
 		opts[0].Height = rowHeight(lines)
 		return sw.SetRow(cellName(1, rowNum), out, opts...)
@@ -128,10 +135,13 @@ func writeListSheet(f *excelize.File, st *styles, ls listSheet) ([]string, error
 		row: func(sw *excelize.StreamWriter, rowNum, i int) error {
 			vals, sev := ls.row(i)
 			sty, ok := st.sev[sev]
-			if !ok {
+			switch {
+			case ls.gone:
+				sty = st.resolved
+			case !ok:
 				sty = st.plain
 			}
-			return write(sw, rowNum, vals, sty)
+			return write(sw, rowNum, vals, sty, &fit.kinds)
 		},
 		tail: func(sw *excelize.StreamWriter, _ string, next int) error {
 			for _, note := range ls.notes {
@@ -145,15 +155,11 @@ func writeListSheet(f *excelize.File, st *styles, ls listSheet) ([]string, error
 				return nil
 			}
 			next++
-			header := make([]any, len(ls.below[0]))
-			for j, v := range ls.below[0] {
-				header[j] = excelize.Cell{StyleID: st.header, Value: v}
-			}
-			if err := sw.SetRow(cellName(1, next), header); err != nil {
+			if err := sw.SetRow(cellName(1, next), st.headerRow(ls.below[0], belowKinds)); err != nil {
 				return err
 			}
 			for k, row := range ls.below[1:] {
-				if err := write(sw, next+1+k, row, st.plain); err != nil {
+				if err := write(sw, next+1+k, row, st.plain, belowKinds); err != nil {
 					return err
 				}
 			}
@@ -197,7 +203,7 @@ func memoryLists(r *Result, byName map[string]checks.Check) []listSheet {
 		return vals
 	}
 	compared := r.memoryNote()
-	resolved := listSheet{name: ResolvedSheet, table: "Resolved", cols: ResolvedColumns, n: len(r.Resolved),
+	resolved := listSheet{name: ResolvedSheet, table: "Resolved", cols: ResolvedColumns, n: len(r.Resolved), gone: true,
 		row: func(i int) ([]any, checks.Severity) {
 			x := &r.Resolved[i]
 			return append(base(&x.Finding), x.FirstSeen.UTC(), x.LastSeen.UTC(), x.AgeDays, x.ResolvedReason), x.Severity
@@ -305,7 +311,7 @@ func writeTrendSheet(f *excelize.File, st *styles, r *Result) error {
 	if _, err := f.NewSheet(TrendSheet); err != nil {
 		return err
 	}
-	if err := setupPrint(f, TrendSheet, true); err != nil {
+	if err := setupPrint(f, TrendSheet, true, st.paper); err != nil {
 		return err
 	}
 	rows := make([][]any, 0, len(r.Trend))
@@ -319,23 +325,24 @@ func writeTrendSheet(f *excelize.File, st *styles, r *Result) error {
 			fit.see(j, v)
 		}
 	}
-	set := func(row int, vals []any, style func(any) int) error {
+	set := func(row int, vals []any, style func(int, any) int) error {
 		for j, v := range vals {
 			cell := cellName(j+1, row)
 			if err := f.SetCellValue(TrendSheet, cell, v); err != nil {
 				return err
 			}
-			if err := f.SetCellStyle(TrendSheet, cell, cell, style(v)); err != nil {
+			if err := f.SetCellStyle(TrendSheet, cell, cell, style(j, v)); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	if err := set(1, toAny(TrendColumns), func(any) int { return st.header }); err != nil {
+	kinds := kindsOf(rows)
+	if err := set(1, toAny(TrendColumns), func(j int, _ any) int { return st.headerStyle(kinds, j) }); err != nil {
 		return err
 	}
 	for i, row := range rows {
-		if err := set(i+2, row, func(v any) int { return st.plain.of(v, false) }); err != nil {
+		if err := set(i+2, row, func(j int, v any) int { return st.plain.at(v, false, kinds.gapAt(j)) }); err != nil {
 			return err
 		}
 	}
@@ -356,9 +363,12 @@ func writeTrendSheet(f *excelize.File, st *styles, r *Result) error {
 	}
 	noteRow := last + 2
 	note := func(s string) error {
-		err := f.SetCellValue(TrendSheet, cellName(1, noteRow), s)
+		if err := f.SetCellValue(TrendSheet, cellName(1, noteRow), s); err != nil {
+			return err
+		}
 		noteRow++
-		return err
+		// The sheet's cells end at its last note; excelize leaves the dimension "A1".
+		return f.SetSheetDimension(TrendSheet, "A1:"+cellName(len(TrendColumns), noteRow-1))
 	}
 	switch {
 	case len(rows) == 0:
@@ -375,10 +385,20 @@ func writeTrendSheet(f *excelize.File, st *styles, r *Result) error {
 		return fmt.Sprintf("'%s'!$%s$2:$%s$%d", TrendSheet, name, name, len(rows)+1)
 	}
 	var series []excelize.ChartSeries
+	cache := chartCache{text: map[string][]string{}, numbers: map[string][]*float64{}}
+	for _, s := range r.Trend {
+		cache.text[ref(1)] = append(cache.text[ref(1)], s.RunTime.UTC().Format(time.DateOnly))
+	}
 	colours := map[string]string{"Critical": "C00000", "Warning": "BF8F00", "Notice": "2F75B5", "New": "7030A0", "Resolved": "548235"}
 	for j, col := range TrendColumns[1:6] {
 		fill := excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{colours[col]}}
 		name, _ := excelize.ColumnNumberToName(j + 2)
+		cache.text[fmt.Sprintf("'%s'!$%s$1", TrendSheet, name)] = []string{col}
+		column := make([]any, len(rows))
+		for i, row := range rows {
+			column[i] = row[j+1]
+		}
+		cache.numbers[ref(j+2)] = cacheNumbers(column)
 		series = append(series, excelize.ChartSeries{
 			Name: fmt.Sprintf("'%s'!$%s$1", TrendSheet, name), Categories: ref(1), Values: ref(j + 2),
 			Line:   excelize.LineOptions{Width: 2},
@@ -391,8 +411,11 @@ func writeTrendSheet(f *excelize.File, st *styles, r *Result) error {
 		Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "Findings per run"}}},
 		Legend:    excelize.ChartLegend{Position: "bottom"},
 		Dimension: excelize.ChartDimension{Width: 720, Height: 320},
-		XAxis:     excelize.ChartAxis{NumFmt: excelize.ChartNumFmt{CustomNumFmt: "yyyy-mm-dd"}},
-		YAxis:     excelize.ChartAxis{MajorGridLines: true},
+		XAxis:     excelize.ChartAxis{NumFmt: excelize.ChartNumFmt{CustomNumFmt: "yyyy-mm-dd"}, Font: axisFont},
+		YAxis:     excelize.ChartAxis{MajorGridLines: true, Font: axisFont},
 	}
-	return f.AddChart(TrendSheet, cellName(1, noteRow+1), chart)
+	if err := f.AddChart(TrendSheet, cellName(1, noteRow+1), chart); err != nil {
+		return err
+	}
+	return cache.fill(f)
 }

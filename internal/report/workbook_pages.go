@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -96,6 +97,9 @@ type pagedSheet struct {
 	row func(sw *excelize.StreamWriter, rowNum, i int) error
 	// tailRows are the rows below the last sheet's table, the blank row after it included.
 	tailRows int
+	// tailCells are those of tailRows that hold cells, from the first: fewer when a chart reaches below the cells.
+	// Zero: all of them.
+	tailCells int
 	// prepare runs on the last sheet before its stream starts, a stream writer being unable to add a chart; below is
 	// the first row under the blank row that follows the table.
 	prepare func(sheet string, below int) error
@@ -109,6 +113,8 @@ func writePagedSheet(f *excelize.File, st *styles, ps pagedSheet) ([]string, err
 	if err != nil {
 		return nil, err
 	}
+	// Before any row is written: the rows' heights follow the widths the page leaves.
+	ps.fit.fitPage(st.paper)
 	names := make([]string, len(pages))
 	for k := range pages {
 		names[k] = sheetName(ps.name, k)
@@ -121,7 +127,7 @@ func writePagedSheet(f *excelize.File, st *styles, ps pagedSheet) ([]string, err
 		if _, err := f.NewSheet(sheet); err != nil {
 			return nil, err
 		}
-		if err := setupPrint(f, sheet, true); err != nil {
+		if err := setupPrint(f, sheet, true, st.paper); err != nil {
 			return nil, err
 		}
 		isLast := k == len(pages)-1
@@ -130,6 +136,18 @@ func writePagedSheet(f *excelize.File, st *styles, ps pagedSheet) ([]string, err
 			if err := ps.prepare(sheet, below); err != nil {
 				return nil, err
 			}
+		}
+		// The sheet's dimension is written when its stream starts, so it is set from what will be written: excelize
+		// leaves "A1", and a reader that sizes the sheet by it (a preview, a script) sees one cell.
+		lastRow, tail := p.rows+1, cmp.Or(ps.tailCells, ps.tailRows)
+		switch {
+		case !isLast:
+			lastRow = below
+		case ps.tail != nil && tail > 1:
+			lastRow = below + tail - 2
+		}
+		if err := f.SetSheetDimension(sheet, "A1:"+cellName(len(ps.cols), lastRow)); err != nil {
+			return nil, err
 		}
 		sw, err := f.NewStreamWriter(sheet)
 		if err != nil {
