@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/report"
 )
 
 // SplitList reads "a,b c" into its items; empty input is an empty list.
@@ -60,6 +61,10 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 	str("AUDIT_EMAIL_FROM", &s.EmailFrom)
 	list("AUDIT_EMAIL_TO", &s.EmailTo)
 	str("AUDIT_EMAIL_REGION", &s.EmailRegion)
+	// The workbook reads its paper itself (report.PaperEnv); checked here so a bad value stops the run before it audits.
+	if err := report.CheckPaper(getenv(report.PaperEnv)); err != nil {
+		errs = append(errs, err)
+	}
 	if v, ok := lookup(getenv, "AUDIT_OWNER_TAG"); ok {
 		s.OwnerTagKey = v // "none": read no owner tags
 	}

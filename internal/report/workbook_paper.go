@@ -27,6 +27,18 @@ var (
 var letterTerritories = map[string]bool{"US": true, "CA": true, "PR": true, "PH": true, "MX": true, "CL": true, "CO": true, "VE": true,
 	"CR": true, "GT": true, "NI": true, "PA": true, "SV": true, "DO": true}
 
+// CheckPaper says whether v, AUDIT_PAPER's value, is one the workbook reads, so a deployment is refused at start-up
+// rather than after the audit, when the workbook is built.
+func CheckPaper(v string) error {
+	_, err := paperFromEnv(func(name string) string {
+		if name == PaperEnv {
+			return v
+		}
+		return ""
+	})
+	return err
+}
+
 // paperFromEnv is the paper the workbook prints on: AUDIT_PAPER when set, else Letter when the process's paper locale
 // (LC_ALL, else LC_PAPER, else LANG, as POSIX orders them) is of a Letter territory ("en_US.UTF-8"), else A4. A
 // Lambda function's locale is unset or C: A4, unless AUDIT_PAPER says otherwise.
