@@ -632,8 +632,9 @@ func linkCell(url string, st *styles) excelize.Cell {
 	return excelize.Cell{StyleID: st.link, Formula: fmt.Sprintf(`HYPERLINK("%s","open")`, q), Value: "open"}
 }
 
-// writeCoverageSheet writes a row per cell, clean ones included, in the cells' order. The clean cells are counts, not
-// rows (crossaccount.Cells): each row is made as it is written, so the sheet never needs the cells as rows at once.
+// writeCoverageSheet writes a row per cell, clean ones included, failures first (failuresFirst). The clean cells are
+// counts, not rows (crossaccount.Cells): each row is made as it is written, so the sheet never needs the cells as rows
+// at once.
 func writeCoverageSheet(f *excelize.File, st *styles, cells *crossaccount.Cells) ([]string, error) {
 	values := func(c *crossaccount.Cell) [10]any {
 		return [10]any{c.AccountID, c.AccountName, c.Owner, c.OU, c.Region, c.Check, string(c.Outcome), c.Findings, c.Code, c.Message}
@@ -650,7 +651,7 @@ func writeCoverageSheet(f *excelize.File, st *styles, cells *crossaccount.Cells)
 		row[j] = &out[j]
 	}
 	opts := []excelize.RowOpts{{}}
-	next, stop := iter.Pull(cells.All())
+	next, stop := iter.Pull(failuresFirst(cells))
 	defer stop()
 	written := 0
 	return writePagedSheet(f, st, pagedSheet{name: CoverageSheet, table: "Coverage", cols: CoverageColumns, fit: fit, n: cells.Len(),

@@ -127,10 +127,16 @@ func TestListsContinueOnFurtherSheets(t *testing.T) {
 			riIDs = append(riIDs, fd.ResourceID)
 		}
 	}
-	var cellKeys []string
+	// The Coverage sheets list the failed cells first, then the rest, each in the cells' order.
+	var cellKeys, otherKeys []string
 	for c := range r.Cells.All() {
-		cellKeys = append(cellKeys, c.AccountID+"/"+c.Region+"/"+c.Check)
+		if c.Outcome == crossaccount.OutcomeError {
+			cellKeys = append(cellKeys, c.AccountID+"/"+c.Region+"/"+c.Check)
+		} else {
+			otherKeys = append(otherKeys, c.AccountID+"/"+c.Region+"/"+c.Check)
+		}
 	}
+	cellKeys = append(cellKeys, otherKeys...)
 	key := func(cols []string, names ...string) func(row []string) string {
 		idx := make([]int, len(names))
 		for i, n := range names {
