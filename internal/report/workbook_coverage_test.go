@@ -35,7 +35,9 @@ func TestCoverageListsFailuresFirst(t *testing.T) {
 	cells[9].Outcome, cells[9].Findings = crossaccount.OutcomeFindings, 1
 	r := Build("run-cov", asOf, []string{"eu-west-1", "us-east-1"}, checks.All(), fanOut(nil, cells, nil))
 
-	key := func(c crossaccount.Cell) string { return c.AccountID + "/" + c.Region + "/" + c.Check + "/" + string(c.Outcome) }
+	key := func(c crossaccount.Cell) string {
+		return c.AccountID + "/" + c.Region + "/" + c.Check + "/" + string(c.Outcome)
+	}
 	var failed, rest []string
 	for c := range r.Cells.All() {
 		if c.Outcome == crossaccount.OutcomeError {
