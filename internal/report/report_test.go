@@ -157,7 +157,7 @@ func TestWorkbookTypesAndFormulaText(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	want := append(append([]string{SummarySheet, CommitmentsSheet}, checks.Names()...), ResolvedSheet, UnverifiedSheet, SuppressedSheet, TrendSheet,
+	want := append(append([]string{SummarySheet, FindingsSheet, CommitmentsSheet}, checks.Names()...), ResolvedSheet, UnverifiedSheet, SuppressedSheet, TrendSheet,
 		CoverageSheet)
 	if got := f.GetSheetList(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("sheets %v, want %v", got, want)

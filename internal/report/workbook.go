@@ -428,8 +428,8 @@ func Workbook(r *Result, cs []checks.Check) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// WriteWorkbook writes a Summary sheet, the Commitments sheet, one sheet per check, the memory sheets (Resolved,
-// Unverified, Suppressed, Trend) and a Coverage sheet. Rows are streamed, so memory stays flat with the number of
+// WriteWorkbook writes a Summary sheet, the Findings sheet (every finding), the Commitments sheet, one sheet per
+// check, the memory sheets (Resolved, Unverified, Suppressed, Trend) and a Coverage sheet. Rows are streamed, so memory stays flat with the number of
 // findings; a list longer than a sheet holds continues on "Name (2)", "Name (3)"... Text from AWS is always written
 // as a string cell, never as a formula.
 func WriteWorkbook(w io.Writer, r *Result, cs []checks.Check) error {
@@ -462,6 +462,11 @@ func buildWorkbook(r *Result, cs []checks.Check) (_ *excelize.File, err error) {
 	}
 	// A list longer than a sheet holds continues on further sheets; the Summary names them.
 	var continued continuedSheets
+	all, err := writeFindingsSheet(f, st, r, cs)
+	if err != nil {
+		return nil, fmt.Errorf("findings sheet: %w", err)
+	}
+	continued.add(all)
 	names, err := writeCommitmentsSheet(f, st, r, cs)
 	if err != nil {
 		return nil, fmt.Errorf("commitments sheet: %w", err)
