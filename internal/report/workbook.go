@@ -429,9 +429,9 @@ func Workbook(r *Result, cs []checks.Check) ([]byte, error) {
 }
 
 // WriteWorkbook writes a Summary sheet, the Findings sheet (every finding), the Commitments sheet, one sheet per
-// check, the memory sheets (Resolved, Unverified, Suppressed, Trend) and a Coverage sheet. Rows are streamed, so memory stays flat with the number of
-// findings; a list longer than a sheet holds continues on "Name (2)", "Name (3)"... Text from AWS is always written
-// as a string cell, never as a formula.
+// check, the memory sheets (Resolved, Unverified, Suppressed, Trend) and a Coverage sheet. Rows are streamed, so
+// memory stays flat with the number of findings; a list longer than a sheet holds continues on "Name (2)",
+// "Name (3)"... Text from AWS is always written as a string cell, never as a formula.
 func WriteWorkbook(w io.Writer, r *Result, cs []checks.Check) error {
 	f, err := buildWorkbook(r, cs)
 	if err != nil {
