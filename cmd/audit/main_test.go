@@ -115,7 +115,7 @@ func TestDemoJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	want := append(append([]string{report.SummarySheet, report.CommitmentsSheet}, checks.Names()...), report.ResolvedSheet, report.UnverifiedSheet,
+	want := append(append([]string{report.SummarySheet, report.FindingsSheet, report.CommitmentsSheet}, checks.Names()...), report.ResolvedSheet, report.UnverifiedSheet,
 		report.SuppressedSheet, report.TrendSheet, report.CoverageSheet)
 	if got := f.GetSheetList(); !slices.Equal(got, want) {
 		t.Errorf("sheets %v, want %v", got, want)

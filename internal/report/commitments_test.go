@@ -92,8 +92,8 @@ func TestCommitmentsSheet(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer x.Close()
-	if sheets := x.GetSheetList(); len(sheets) < 2 || sheets[1] != CommitmentsSheet || !slices.Contains(sheets, "ec2-reserved-instances") {
-		t.Fatalf("sheets %v: want Commitments after Summary, and the check sheets", sheets)
+	if sheets := x.GetSheetList(); len(sheets) < 3 || sheets[2] != CommitmentsSheet || !slices.Contains(sheets, "ec2-reserved-instances") {
+		t.Fatalf("sheets %v: want Commitments after Summary and Findings, and the check sheets", sheets)
 	}
 	rows, _ := x.GetRows(CommitmentsSheet)
 	if !slices.Equal(rows[0], CommitmentColumns) {

@@ -134,4 +134,5 @@ func TestCheckSheetsHaveOneColumnPerName(t *testing.T) {
 		}
 		unique(CommitmentsSheet, commitmentColumns(onDemand))
 	}
+	unique(FindingsSheet, FindingsColumns)
 }

@@ -91,7 +91,8 @@ func TestOwnersInTheResultAndWorkbook(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	for sheet, wantRow := range map[string][2]string{check: {findings[0].Owner, findings[0].OU}, CoverageSheet: {accounts[0].Owner, prod}} {
+	// The Coverage sheet lists the failed cells first: its first row is the dev account's.
+	for sheet, wantRow := range map[string][2]string{check: {findings[0].Owner, findings[0].OU}, CoverageSheet: {accounts[2].Owner, dev}} {
 		for k, col := range []string{OwnerColumn, OUColumn} {
 			if v, _ := f.GetCellValue(sheet, cellAt(t, f, sheet, col, 2)); v != wantRow[k] {
 				t.Errorf("%s %s: %q, want %q", sheet, col, v, wantRow[k])

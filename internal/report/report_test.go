@@ -157,7 +157,7 @@ func TestWorkbookTypesAndFormulaText(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	want := append(append([]string{SummarySheet, CommitmentsSheet}, checks.Names()...), ResolvedSheet, UnverifiedSheet, SuppressedSheet, TrendSheet,
+	want := append(append([]string{SummarySheet, FindingsSheet, CommitmentsSheet}, checks.Names()...), ResolvedSheet, UnverifiedSheet, SuppressedSheet, TrendSheet,
 		CoverageSheet)
 	if got := f.GetSheetList(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("sheets %v, want %v", got, want)
@@ -188,8 +188,13 @@ func TestWorkbookTypesAndFormulaText(t *testing.T) {
 			t.Errorf("service catalog %s (%s): formula %q value %q, want the text %q", col, cell, formula, v, want)
 		}
 	}
-	if formula, _ := f.GetCellFormula("Coverage", cellAt(t, f, "Coverage", "Message", 3)); formula != "" {
+	// The failed cell, whose message reads like a formula, is the Coverage sheet's first row: failures come first.
+	msg := cellAt(t, f, "Coverage", "Message", 2)
+	if formula, _ := f.GetCellFormula("Coverage", msg); formula != "" {
 		t.Errorf("coverage message became a formula %q", formula)
+	}
+	if v, _ := f.GetCellValue("Coverage", msg); v != "=cmd|' /C calc'!A0" {
+		t.Errorf("coverage row 2 message %q, want the failed cell's text", v)
 	}
 	// Days left is a number and Expires a real date.
 	daysLeft, expires := cellAt(t, f, "ec2-reserved-instances", "Days left", 2), cellAt(t, f, "ec2-reserved-instances", "Expires (UTC)", 2)

@@ -578,10 +578,10 @@ func Workbook(r *Result, cs []checks.Check) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// WriteWorkbook writes a Summary sheet, the Commitments sheet, one sheet per check, the memory sheets (Resolved,
-// Unverified, Suppressed, Trend) and a Coverage sheet. Rows are streamed, so memory stays flat with the number of
-// findings; a list longer than a sheet holds continues on "Name (2)", "Name (3)"... Text from AWS is always written
-// as a string cell, never as a formula.
+// WriteWorkbook writes a Summary sheet, the Findings sheet (every finding), the Commitments sheet, one sheet per
+// check, the memory sheets (Resolved, Unverified, Suppressed, Trend) and a Coverage sheet. Rows are streamed, so
+// memory stays flat with the number of findings; a list longer than a sheet holds continues on "Name (2)",
+// "Name (3)"... Text from AWS is always written as a string cell, never as a formula.
 func WriteWorkbook(w io.Writer, r *Result, cs []checks.Check) error {
 	f, err := buildWorkbook(r, cs)
 	if err != nil {
@@ -615,6 +615,11 @@ func buildWorkbook(r *Result, cs []checks.Check) (_ *excelize.File, err error) {
 	}
 	// A list longer than a sheet holds continues on further sheets; the Summary names them.
 	var continued continuedSheets
+	all, err := writeFindingsSheet(f, st, r, cs)
+	if err != nil {
+		return nil, fmt.Errorf("findings sheet: %w", err)
+	}
+	continued.add(all)
 	names, err := writeCommitmentsSheet(f, st, r, cs)
 	if err != nil {
 		return nil, fmt.Errorf("commitments sheet: %w", err)
@@ -792,8 +797,9 @@ func linkCell(url string, st *styles, gap bool) excelize.Cell {
 	return excelize.Cell{StyleID: style, Formula: fmt.Sprintf(`HYPERLINK("%s","open")`, q), Value: "open"}
 }
 
-// writeCoverageSheet writes a row per cell, clean ones included, in the cells' order. The clean cells are counts, not
-// rows (crossaccount.Cells): each row is made as it is written, so the sheet never needs the cells as rows at once.
+// writeCoverageSheet writes a row per cell, clean ones included, failures first (failuresFirst). The clean cells are
+// counts, not rows (crossaccount.Cells): each row is made as it is written, so the sheet never needs the cells as rows
+// at once.
 func writeCoverageSheet(f *excelize.File, st *styles, cells *crossaccount.Cells) ([]string, error) {
 	values := func(c *crossaccount.Cell) [10]any {
 		return [10]any{c.AccountID, c.AccountName, c.Owner, c.OU, c.Region, c.Check, string(c.Outcome), c.Findings, c.Code, c.Message}
@@ -810,7 +816,7 @@ func writeCoverageSheet(f *excelize.File, st *styles, cells *crossaccount.Cells)
 		row[j] = &out[j]
 	}
 	opts := []excelize.RowOpts{{}}
-	next, stop := iter.Pull(cells.All())
+	next, stop := iter.Pull(failuresFirst(cells))
 	defer stop()
 	written := 0
 	return writePagedSheet(f, st, pagedSheet{name: CoverageSheet, table: "Coverage", cols: CoverageColumns, fit: fit, n: cells.Len(),

@@ -24,7 +24,7 @@ func lowerSheetRows(t *testing.T, n int) {
 	t.Cleanup(func() { sheetRows = was })
 }
 
-// bigResult has more rows than a sheet of limit rows holds in the Coverage sheet, one check's sheet, the
+// bigResult has more rows than a sheet of limit rows holds in the Coverage sheet, the Findings sheet, one check's sheet, the
 // Commitments sheet and the Resolved, Unverified and Suppressed sheets.
 func bigResult(limit int) *Result {
 	stacks, ri := "cloudformation-failed-stacks", "ec2-reserved-instances"
@@ -118,8 +118,10 @@ func TestListsContinueOnFurtherSheets(t *testing.T) {
 	defer f.Close()
 
 	stacks := checkByName("cloudformation-failed-stacks")
-	var stackIDs, riIDs []string
+	var stackIDs, riIDs, allIDs []string
 	for _, fd := range r.Findings {
+		c, _ := r.check(fd.Check)
+		allIDs = append(allIDs, c.Title()+"/"+fd.ResourceID)
 		switch fd.Check {
 		case stacks.Name():
 			stackIDs = append(stackIDs, fd.ResourceID)
@@ -127,10 +129,16 @@ func TestListsContinueOnFurtherSheets(t *testing.T) {
 			riIDs = append(riIDs, fd.ResourceID)
 		}
 	}
-	var cellKeys []string
+	// The Coverage sheets list the failed cells first, then the rest, each in the cells' order.
+	var cellKeys, otherKeys []string
 	for c := range r.Cells.All() {
-		cellKeys = append(cellKeys, c.AccountID+"/"+c.Region+"/"+c.Check)
+		if c.Outcome == crossaccount.OutcomeError {
+			cellKeys = append(cellKeys, c.AccountID+"/"+c.Region+"/"+c.Check)
+		} else {
+			otherKeys = append(otherKeys, c.AccountID+"/"+c.Region+"/"+c.Check)
+		}
 	}
+	cellKeys = append(cellKeys, otherKeys...)
 	key := func(cols []string, names ...string) func(row []string) string {
 		idx := make([]int, len(names))
 		for i, n := range names {
@@ -158,6 +166,7 @@ func TestListsContinueOnFurtherSheets(t *testing.T) {
 		key   func([]string) string
 	}{
 		{CoverageSheet, CoverageColumns, cellKeys, key(CoverageColumns, "Account ID", "Region", "Check")},
+		{FindingsSheet, FindingsColumns, allIDs, key(FindingsColumns, CheckColumn, "Resource ID")},
 		{stacks.Name(), FindingColumns(stacks), ids(stackIDs), key(FindingColumns(stacks), "Resource ID")},
 		{CommitmentsSheet, CommitmentColumns, ids(riIDs), key(CommitmentColumns, "Resource ID")},
 		{ResolvedSheet, ResolvedColumns, resolvedIDs, key(ResolvedColumns, "Resource ID")},
@@ -340,7 +349,7 @@ func TestSheetPagesAtExcelsLimit(t *testing.T) {
 func TestContinuationSheetNames(t *testing.T) {
 	t.Parallel()
 	seen := map[string]string{}
-	base := []string{SummarySheet, CommitmentsSheet, CoverageSheet, ResolvedSheet, UnverifiedSheet, SuppressedSheet, TrendSheet}
+	base := []string{SummarySheet, FindingsSheet, CommitmentsSheet, CoverageSheet, ResolvedSheet, UnverifiedSheet, SuppressedSheet, TrendSheet}
 	for _, c := range checks.All() {
 		base = append(base, c.Name())
 	}
