@@ -69,6 +69,8 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.StringVar(&s.OwnerTagKey, "owner-tag", s.OwnerTagKey, `account tag naming each account's owner ("" reads no tags: owners are OU paths)`)
 	fs.IntVar(&s.OwnerTagBudget, "owner-tag-budget", s.OwnerTagBudget, "most owner tags read in one run (oldest first; the rest come from run history)")
 	fs.Float64Var(&s.OwnerTagRate, "owner-tag-rate", s.OwnerTagRate, "owner tag reads per second")
+	fs.StringVar(&s.AccessPortalURL, "access-portal-url", s.AccessPortalURL, "IAM Identity Center access portal (https://<id>.awsapps.com/start): console links go through it to the finding's account; with -portal-role-name")
+	fs.StringVar(&s.PortalRoleName, "portal-role-name", s.PortalRoleName, "the permission set the console links sign in with; with -access-portal-url")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), runExamples)
 		printGroupedFlags(fs.Output(), fs, runFlagGroups)

@@ -61,6 +61,8 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 	str("AUDIT_EMAIL_FROM", &s.EmailFrom)
 	list("AUDIT_EMAIL_TO", &s.EmailTo)
 	str("AUDIT_EMAIL_REGION", &s.EmailRegion)
+	str("AUDIT_ACCESS_PORTAL_URL", &s.AccessPortalURL)
+	str("AUDIT_PORTAL_ROLE_NAME", &s.PortalRoleName)
 	// The workbook reads its paper itself (report.PaperEnv); checked here so a bad value stops the run before it audits.
 	if err := report.CheckPaper(getenv(report.PaperEnv)); err != nil {
 		errs = append(errs, err)

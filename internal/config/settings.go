@@ -1,5 +1,5 @@
 // Package config is what one run is asked to do: its settings by concern (scope, thresholds, history, delivery,
-// email, owners, run, retry, pricing), each group validated in the file that defines it, read from the environment (Lambda),
+// email, owners, run, retry, pricing, portal), each group validated in the file that defines it, read from the environment (Lambda),
 // and the events that start a run, decoded strictly and laid over the settings. It makes no AWS call. It imports
 // checks, crossaccount and delivery for their names and limits, and awsclient for the retry modes.
 package config
@@ -29,6 +29,7 @@ type Settings struct {
 	Run
 	Retry
 	Pricing
+	Portal
 }
 
 // Defaults returns the documented defaults.
@@ -55,7 +56,7 @@ func (s Settings) Normalized() Settings {
 // Validate checks every setting and reports all problems at once, group by group.
 func (s Settings) Validate() error {
 	return errors.Join(s.Scope.Validate(), s.Thresholds.Validate(), s.Run.Validate(), s.Delivery.Validate(), s.Retry.Validate(),
-		s.History.Validate(), s.Owners.Validate(), s.Email.Validate())
+		s.History.Validate(), s.Owners.Validate(), s.Email.Validate(), s.Portal.Validate())
 }
 
 // Patterns more than one group checks against.
