@@ -212,13 +212,14 @@ func (j *Job) AuditAccounts(ctx context.Context, accounts []crossaccount.Account
 	return fan, nil
 }
 
-// Finish does everything after the fan-out: the on-demand rates when asked for (priceOnDemand), Recall, Render and
-// Deliver. Its errors are Run's.
+// Finish does everything after the fan-out: the on-demand rates when asked for (priceOnDemand), the console links
+// through the access portal when one is named (linkViaPortal), Recall, Render and Deliver. Its errors are Run's.
 func (j *Job) Finish(ctx context.Context, fan *crossaccount.Result) (*Output, error) {
 	if err := stopped(ctx); err != nil {
 		return nil, err
 	}
 	onDemandWarning := j.priceOnDemand(ctx, fan)
+	j.linkViaPortal(fan)
 	res := j.Recall(ctx, fan)
 	if onDemandWarning != "" {
 		res.Warnings = append(res.Warnings, onDemandWarning)

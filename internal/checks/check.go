@@ -510,6 +510,9 @@ func stateNotRecognised(f *Finding, state string, end *time.Time) {
 	}
 }
 
+// ConsoleHost is the AWS Management Console's host in a partition; regional consoles are its subdomains.
+func ConsoleHost(partition string) string { return consoleHost(partition) }
+
 func consoleHost(partition string) string {
 	switch partition {
 	case "aws-us-gov":
