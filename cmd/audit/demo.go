@@ -36,10 +36,17 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.Var(failOnFlag{&fail}, "fail-on", "exit 3 when the run has an open finding at or above this severity, or (incomplete) left a cell or account unaudited: "+failOnValues())
 	showOwners := fs.Bool("owners", false, "also print each owner's digest, as SNS received it, after the organization's")
 	onDemand := fs.Bool("on-demand", false, "read the expiring EC2 and RDS reservations' on-demand rates from the simulated AWS Price List (the template deployed with OnDemandRates=true)")
+	var portal config.Portal
+	fs.StringVar(&portal.AccessPortalURL, "access-portal-url", "", "send the console links through this IAM Identity Center access portal, as run does; with -portal-role-name")
+	fs.StringVar(&portal.PortalRoleName, "portal-role-name", "", "the permission set the console links sign in with; with -access-portal-url")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
+		fmt.Fprintf(stderr, "audit demo: %v\n", err)
+		return exitUsage
+	}
+	if err := portal.Validate(); err != nil {
 		fmt.Fprintf(stderr, "audit demo: %v\n", err)
 		return exitUsage
 	}
@@ -75,7 +82,7 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return exitFail
 	}
 	defer os.RemoveAll(stateDir)
-	d := demo{stateDir: stateDir, concurrency: *concurrency, logger: logger, onDemand: *onDemand}
+	d := demo{stateDir: stateDir, concurrency: *concurrency, logger: logger, onDemand: *onDemand, portal: portal}
 	yesterday := asOf.AddDate(0, 0, -1)
 	if _, err := d.runYesterday(ctx, awssim.DemoYesterday(asOf), yesterday, asOf); err != nil {
 		fmt.Fprintf(stderr, "audit demo: yesterday's run: %s\n", errText(err))
@@ -184,6 +191,8 @@ type demo struct {
 	logger      *slog.Logger
 	// onDemand reads on-demand rates, with the template deployed to grant them.
 	onDemand bool
+	// portal sends the console links through an IAM Identity Center access portal (as -access-portal-url on run).
+	portal config.Portal
 }
 
 // runYesterday runs the job once against yesterday's org as of asOf, in a simulator of its own, keeping history in
@@ -234,6 +243,7 @@ func (d demo) settings(sim *awssim.Server, asOf time.Time) config.Settings {
 	s.AsOf, s.RunTime = asOf, asOf
 	s.Concurrency = d.concurrency
 	s.OnDemand = d.onDemand
+	s.Portal = d.portal
 	s.StateDir = d.stateDir
 	s.Suppressions, s.SuppressionsIfExists = "s3://"+s.Bucket+"/"+config.SuppressionsKey(s.Prefix), true
 	// Email through the simulated SES, whose sandboxed account has verified the demo's domain.
