@@ -811,7 +811,8 @@ func TestSettingsParametersReachTheFunction(t *testing.T) {
 	tpl := load(t, "management.yaml")
 	vars := get(tpl.root, "Resources", "AuditFunction", "Properties", "Environment", "Variables")
 	wired := map[string]string{"ExcludeAccounts": "AUDIT_EXCLUDE_ACCOUNTS", "LapsedDays": "AUDIT_LAPSED_DAYS", "DigestForm": "AUDIT_DIGEST",
-		"OwnerTag": "AUDIT_OWNER_TAG", "OwnerDigests": "AUDIT_OWNER_DIGESTS"}
+		"OwnerTag": "AUDIT_OWNER_TAG", "OwnerDigests": "AUDIT_OWNER_DIGESTS", "AccessPortalUrl": "AUDIT_ACCESS_PORTAL_URL",
+		"PortalRoleName": "AUDIT_PORTAL_ROLE_NAME"}
 	defaults := map[string]string{}
 	for param, env := range wired {
 		if v := get(vars, env); v == nil || v.Tag != "!Ref" || v.Value != param {
@@ -833,13 +834,15 @@ func TestSettingsParametersReachTheFunction(t *testing.T) {
 	}
 	code, deployed := settings(nil), settings(defaults)
 	if !slices.Equal(code.ExcludeAccounts, deployed.ExcludeAccounts) || code.LapsedDays != deployed.LapsedDays || code.Digest != deployed.Digest ||
-		code.OwnerTagKey != deployed.OwnerTagKey || code.OwnerDigests != deployed.OwnerDigests {
+		code.OwnerTagKey != deployed.OwnerTagKey || code.OwnerDigests != deployed.OwnerDigests || code.Portal != deployed.Portal {
 		t.Errorf("the parameters' defaults change the function's defaults: %+v, want %+v", deployed, code)
 	}
 	given := settings(map[string]string{"AUDIT_EXCLUDE_ACCOUNTS": "111122223333,444455556666", "AUDIT_LAPSED_DAYS": "45", "AUDIT_DIGEST": "changes",
-		"AUDIT_OWNER_TAG": "team", "AUDIT_OWNER_DIGESTS": "0"})
+		"AUDIT_OWNER_TAG": "team", "AUDIT_OWNER_DIGESTS": "0", "AUDIT_ACCESS_PORTAL_URL": "https://d-1234567890.awsapps.com/start",
+		"AUDIT_PORTAL_ROLE_NAME": "AuditReadOnly"})
 	if !slices.Equal(given.ExcludeAccounts, []string{"111122223333", "444455556666"}) || given.LapsedDays != 45 || given.Digest != config.DigestChanges ||
-		given.OwnerTagKey != "team" || given.OwnerDigests != 0 {
+		given.OwnerTagKey != "team" || given.OwnerDigests != 0 ||
+		given.Portal != (config.Portal{AccessPortalURL: "https://d-1234567890.awsapps.com/start", PortalRoleName: "AuditReadOnly"}) || given.Validate() != nil {
 		t.Errorf("settings from the parameters' values: %+v", given)
 	}
 	for _, c := range []struct {
@@ -862,6 +865,14 @@ func TestSettingsParametersReachTheFunction(t *testing.T) {
 		{"OwnerDigests", "1000", true},
 		{"OwnerDigests", "1001", false},
 		{"OwnerDigests", "-1", false},
+		{"AccessPortalUrl", "https://d-1234567890.awsapps.com/start", true},
+		{"AccessPortalUrl", "https://ssoins-0123456789abcdef.portal.eu-west-1.app.aws", true},
+		{"AccessPortalUrl", "http://d-1234567890.awsapps.com/start", false},
+		{"AccessPortalUrl", "https://d-1.awsapps.com.evil.example/start", false},
+		{"AccessPortalUrl", "https://d-1234567890.awsapps.com/start?x=1", false},
+		{"PortalRoleName", "AuditReadOnly", true},
+		{"PortalRoleName", "Audit&x", false},
+		{"PortalRoleName", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false},
 	} {
 		if got := tpl.allows(t, c.param, c.value); got != c.ok {
 			t.Errorf("%s %q: accepted %v, want %v", c.param, c.value, got, c.ok)
