@@ -783,6 +783,9 @@ func styledCell(style int, v any) excelize.Cell {
 	return excelize.Cell{StyleID: style, Value: v}
 }
 
+// maxFormulaText is the longest text constant Excel takes in a formula, and the longest link HYPERLINK opens.
+const maxFormulaText = 255
+
 // linkCell builds a HYPERLINK formula from a URL we composed. The URL's AWS-sourced parts are already escaped, and any
 // quote is doubled, so the formula's only argument is a string literal.
 func linkCell(url string, st *styles, gap bool) excelize.Cell {
@@ -793,6 +796,11 @@ func linkCell(url string, st *styles, gap bool) excelize.Cell {
 	style := st.link
 	if gap {
 		style = st.linkGap
+	}
+	if len(q) > maxFormulaText {
+		// A longer text constant makes Excel repair the file and drop the formula: the link as text, to copy,
+		// rather than a broken workbook (a console link through an access portal can be this long).
+		return excelize.Cell{StyleID: style, Value: url}
 	}
 	return excelize.Cell{StyleID: style, Formula: fmt.Sprintf(`HYPERLINK("%s","open")`, q), Value: "open"}
 }
