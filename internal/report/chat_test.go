@@ -154,3 +154,28 @@ func TestChatMostSevereAreNewAndSoonestFirst(t *testing.T) {
 		t.Fatalf("most severe listed %q, want %q\n%s", listed, want, desc)
 	}
 }
+
+// The notice's top findings are the chat card's order too: the day's one new critical, last by account id among 25
+// ongoing ones, leads the list rather than falling past its 20.
+func TestNoticeTopFindingsAreNewAndSoonestFirst(t *testing.T) {
+	t.Parallel()
+	cs := checks.All()
+	var fs []checks.Finding
+	for i := range 25 {
+		f := finding(i, checks.Critical, cs[0].Name())
+		f.Change = "ongoing"
+		fs = append(fs, f)
+	}
+	fs[24].Change = "new"
+	checks.SortFindings(fs)
+	r := Build("run-sort", asOf, []string{"eu-west-1"}, cs, fanOut(fs, nil, nil))
+	r.Changes, r.PreviousRunID = &Changes{New: 1}, "run-before"
+	n := NoticeOf(r)
+	if len(n.TopFindings) != maxNoticeFindings || n.TopFindings[0].AccountID != fs[24].AccountID || n.TopFindingsOmitted != 5 {
+		var got []string
+		for _, f := range n.TopFindings {
+			got = append(got, f.AccountName+"/"+f.Change)
+		}
+		t.Fatalf("top findings %v (%d omitted), want %s (new) first", got, n.TopFindingsOmitted, fs[24].AccountName)
+	}
+}

@@ -52,7 +52,8 @@ type Notice struct {
 	// Changes are against PreviousRunID; absent without history, and on a first run (nothing to compare with).
 	Changes       *Changes `json:"changes,omitempty"`
 	PreviousRunID string   `json:"previous_run_id,omitempty"`
-	// TopFindings are the most severe open findings, most severe first; TopFindingsOmitted counts the rest.
+	// TopFindings are the most severe open findings, most severe first, then new, escalated and ongoing, then soonest
+	// end (the chat card's order); TopFindingsOmitted counts the rest.
 	TopFindings        []NoticeFinding `json:"top_findings"`
 	TopFindingsOmitted int             `json:"top_findings_omitted"`
 	Workbook           *NoticeWorkbook `json:"workbook,omitempty"`
@@ -127,7 +128,8 @@ func NoticeOf(r *Result) Notice {
 		ch := *r.Changes
 		n.Changes, n.PreviousRunID = &ch, r.PreviousRunID
 	}
-	for i := range r.Findings[:min(len(r.Findings), maxNoticeFindings)] {
+	// The chat card's order (chatOrder): the day's new findings are not left past the bound by their account id.
+	for _, i := range chatOrder(r.Findings)[:min(len(r.Findings), maxNoticeFindings)] {
 		f := &r.Findings[i]
 		n.TopFindings = append(n.TopFindings, NoticeFinding{Severity: f.Severity, Check: f.Check,
 			AccountID: truncate(f.AccountID, maxNameBytes), AccountName: truncate(f.AccountName, maxNameBytes),
