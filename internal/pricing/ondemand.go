@@ -12,10 +12,10 @@ import (
 	"github.com/orgaudit/orgaudit/internal/checks"
 )
 
-// Checks whose findings this package prices, by the check's name.
-const (
-	ec2Check = "ec2-reserved-instances"
-	rdsCheck = "rds-reserved-instances"
+// Checks whose findings this package prices, by the check's name as the registry gives it.
+var (
+	ec2Check = checks.EC2ReservedInstances{}.Name()
+	rdsCheck = checks.RDSReservedInstances{}.Name()
 )
 
 // notPriced says, by check, why a commitment of that kind gets no on-demand rate. Only EC2 and RDS reservations are
@@ -23,13 +23,13 @@ const (
 // deployment), and the price list's attributes for those were read from AWS's own documentation and answers. The
 // others are not, for the reasons given (README, "On-demand rates").
 var notPriced = map[string]string{
-	"savings-plans": "Savings Plans cover no single instance type: the commitment is USD per hour across many products, so no one on-demand rate is what lapsing would cost",
-	"elasticache-reserved-nodes": "not looked up: which price list product a reserved node's engine family (its product description) matches, " +
+	checks.SavingsPlans{}.Name(): "Savings Plans cover no single instance type: the commitment is USD per hour across many products, so no one on-demand rate is what lapsing would cost",
+	checks.ElastiCacheReservedNodes{}.Name(): "not looked up: which price list product a reserved node's engine family (its product description) matches, " +
 		"now that nodes run Redis OSS or Valkey, was not verified against AWS's documentation: no rate rather than a guessed one",
-	"memorydb-reserved-nodes": "not looked up: which price list product a MemoryDB reserved node matches, now that nodes run Redis OSS or Valkey, " +
+	checks.MemoryDBReservedNodes{}.Name(): "not looked up: which price list product a MemoryDB reserved node matches, now that nodes run Redis OSS or Valkey, " +
 		"was not verified against AWS's documentation: no rate rather than a guessed one",
-	"redshift-reserved-nodes":       "not looked up: orgaudit reads on-demand rates for EC2 and RDS reservations only",
-	"opensearch-reserved-instances": "not looked up: orgaudit reads on-demand rates for EC2 and RDS reservations only",
+	checks.RedshiftReservedNodes{}.Name():       "not looked up: orgaudit reads on-demand rates for EC2 and RDS reservations only",
+	checks.OpenSearchReservedInstances{}.Name(): "not looked up: orgaudit reads on-demand rates for EC2 and RDS reservations only",
 }
 
 // QueryFor is the price list query for the capacity finding f reserves and how many units it reserves, or why there
