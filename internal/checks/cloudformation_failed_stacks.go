@@ -64,6 +64,28 @@ var stuckStatuses = map[cfntypes.StackStatus]bool{
 	cfntypes.StackStatusReviewInProgress:                        true,
 }
 
+// StackFailure is the check's rule for one stack status, for the event-driven alerts as for the daily audit: ok
+// when the status is a finding, its severity, and stuck when it is a finding only once the stack has sat in it past
+// Limits.StuckAfter (an event announcing it is the start of a rollback, not yet a failure).
+func StackFailure(status string) (sev Severity, stuck, ok bool) {
+	sev, ok = stackSeverity[cfntypes.StackStatus(status)]
+	return sev, stuckStatuses[cfntypes.StackStatus(status)], ok
+}
+
+// StackInstanceFailure is the rule for a StackSet stack instance, as its status change event reports it: an instance
+// OUTDATED or INOPERABLE whose detailed status is FAILED is a failed deployment in that account, critical like a
+// stack that failed to create or update. Other combinations are operations under way, cancelled, skipped or done.
+func StackInstanceFailure(status, detailedStatus string) (Severity, bool) {
+	switch cfntypes.StackInstanceStatus(status) {
+	case cfntypes.StackInstanceStatusOutdated, cfntypes.StackInstanceStatusInoperable:
+		if cfntypes.StackInstanceDetailedStatus(detailedStatus) == cfntypes.StackInstanceDetailedStatusFailed {
+			return Critical, true
+		}
+	default:
+	}
+	return "", false
+}
+
 // serviceCatalogStack matches the stack name Service Catalog gives the stack of a provisioned product.
 var serviceCatalogStack = regexp.MustCompile(`^SC-\d{12}-(pp-[a-z0-9]+)$`)
 
