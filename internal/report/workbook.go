@@ -73,7 +73,7 @@ func sheetColumns(c checks.Check, onDemand bool) []sheetColumn {
 		return sheetColumn{Column: checks.Column{Name: name, Kind: kind}}
 	}
 	var cols []sheetColumn
-	for _, name := range []string{"Severity", ChangeColumn, "Account ID", "Account name", OwnerColumn, OUColumn, "Region", "Resource ID", "Resource name", "Status"} {
+	for _, name := range []string{"Severity", ChangeColumn, "Account ID", "Account name", "Resource ID", OwnerColumn, OUColumn, "Region", "Resource name", "Status"} {
 		cols = append(cols, field(name, checks.KindText))
 	}
 	if l.Expiry {
@@ -549,17 +549,38 @@ func rowHeight(lines int) float64 {
 // setupPrint prints the sheet landscape, as wide as one page and as long as it needs, the header row on every
 // page. SheetPr is written when a stream writer starts, so this must precede NewStreamWriter.
 func setupPrint(f *excelize.File, sheet string, titleRows bool, p paper) error {
-	fit, landscape, one, unbounded := true, "landscape", 1, 0
+	return setupPrintWide(f, sheet, printWidth{pages: 1}, titleRows, p)
+}
+
+// printWidth is how a table prints across: on pages pages side by side, its first keys columns on each of them.
+type printWidth struct{ pages, keys int }
+
+// setupPrintWide is setupPrint for a table printed w.pages pages wide, its key columns repeated on every page so
+// each page's rows say whose they are.
+func setupPrintWide(f *excelize.File, sheet string, w printWidth, titleRows bool, p paper) error {
+	fit, landscape, unbounded := true, "landscape", 0
+	pages := max(w.pages, 1)
 	if err := f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
 		return err
 	}
-	if err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Size: &p.size, Orientation: &landscape, FitToWidth: &one, FitToHeight: &unbounded}); err != nil {
+	if err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Size: &p.size, Orientation: &landscape, FitToWidth: &pages, FitToHeight: &unbounded}); err != nil {
 		return err
 	}
 	if !titleRows {
 		return nil
 	}
-	return f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: fmt.Sprintf("'%s'!$1:$1", strings.ReplaceAll(sheet, "'", "''")), Scope: sheet})
+	quoted := "'" + strings.ReplaceAll(sheet, "'", "''") + "'"
+	ref := quoted + "!$1:$1"
+	if pages > 1 && w.keys > 0 {
+		ref = fmt.Sprintf("%s!$A:$%s,%s", quoted, columnLetters(w.keys), ref)
+	}
+	return f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: ref, Scope: sheet})
+}
+
+// columnLetters is column n's letters (1 is A).
+func columnLetters(n int) string {
+	name, _ := excelize.ColumnNumberToName(n)
+	return name
 }
 
 // Workbook renders r as an .xlsx.

@@ -25,7 +25,7 @@ var CommitmentColumns = commitmentColumns(false)
 
 // commitmentColumns are the Commitments sheet's columns, with the on-demand ones when onDemand.
 func commitmentColumns(onDemand bool) []string {
-	cols := []string{"Kind", "Type", "Account ID", "Account name", OwnerColumn, OUColumn, "Region", "Resource ID", "End (UTC)", "Days left", "Severity", "Count"}
+	cols := []string{"Kind", "Type", "Account ID", "Account name", "Resource ID", OwnerColumn, OUColumn, "Region", "End (UTC)", "Days left", "Severity", "Count"}
 	cols = append(cols, moneyColumns(onDemand)...)
 	return append(cols, "Renewal", "Status", "Console")
 }

@@ -18,8 +18,8 @@ const (
 
 // FindingsColumns are the Findings sheet's columns: the fields every finding has, whatever its check. The money is
 // the USD a month of a commitment and what of it is at risk, empty when the finding has none or it is not known.
-var FindingsColumns = []string{"Severity", ChangeColumn, "Account name", "Account ID", OwnerColumn, OUColumn, "Region", CheckColumn,
-	ResourceTypeColumn, "Resource ID", "Resource name", "Status", "Reason", "Days left", "Expires (UTC)", USDPerMonthColumn, AtRiskColumn,
+var FindingsColumns = []string{"Severity", ChangeColumn, "Account name", "Account ID", "Resource ID", OwnerColumn, OUColumn, "Region", CheckColumn,
+	ResourceTypeColumn, "Resource name", "Status", "Reason", "Days left", "Expires (UTC)", USDPerMonthColumn, AtRiskColumn,
 	"Console"}
 
 // findingsConsole is the link column of FindingsColumns; the rest are written as their values' kinds.

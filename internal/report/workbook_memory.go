@@ -15,7 +15,7 @@ import (
 
 // listColumns are the finding fields the memory sheets show. They hold findings of every check, so a check's own
 // columns are folded into Details.
-var listColumns = []string{"Check", "Severity", "Account ID", "Account name", "Region", "Resource ID", "Resource name", "Status",
+var listColumns = []string{"Check", "Severity", "Account ID", "Account name", "Resource ID", "Region", "Resource name", "Status",
 	"Expires (UTC)", "Reason", "Details"}
 
 // The memory sheets' columns.

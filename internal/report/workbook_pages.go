@@ -115,6 +115,7 @@ func writePagedSheet(f *excelize.File, st *styles, ps pagedSheet) ([]string, err
 	}
 	// Before any row is written: the rows' heights follow the widths the page leaves.
 	ps.fit.fitPage(st.paper)
+	across := ps.fit.printWidth(st.paper, ps.cols)
 	names := make([]string, len(pages))
 	for k := range pages {
 		names[k] = sheetName(ps.name, k)
@@ -127,7 +128,7 @@ func writePagedSheet(f *excelize.File, st *styles, ps pagedSheet) ([]string, err
 		if _, err := f.NewSheet(sheet); err != nil {
 			return nil, err
 		}
-		if err := setupPrint(f, sheet, true, st.paper); err != nil {
+		if err := setupPrintWide(f, sheet, across, true, st.paper); err != nil {
 			return nil, err
 		}
 		isLast := k == len(pages)-1

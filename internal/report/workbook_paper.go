@@ -2,7 +2,9 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -71,7 +73,8 @@ func paperFromEnv(getenv func(string) string) (paper, error) {
 func processPaper() (paper, error) { return paperFromEnv(os.Getenv) }
 
 // Printing: a sheet is fitted to one page's width, so a sheet wider than the page prints smaller. minPrintScale keeps
-// its 11 pt text at 6.6 pt or more: text columns wider than the page allows are narrowed to wrap instead.
+// its 11 pt text at 6.6 pt or more: text columns wider than the page allows are narrowed to wrap instead, and a table
+// still wider (ids, statuses, dates and money cannot wrap) prints on more pages side by side (printWidth).
 const (
 	minPrintScale = 0.6
 	// minWrapWidth is the narrowest a text column is made to wrap at, in widths of the digit 0.
@@ -151,3 +154,41 @@ func (c *columnFit) hold(j int, v any) {
 
 // maxHeldText is the widest a short phrase below a table is held whole.
 const maxHeldText = 36
+
+// keyColumns are, in order of preference, the last of the columns that say which a row is, each with the most
+// columns it may end: printed on every page of a table too wide for one, they are the table's first columns (the
+// account and the resource come first for it).
+var keyColumns = []struct {
+	name string
+	max  int
+}{{"Resource ID", 6}, {"Account name", 4}}
+
+// printWidth is how many pages wide the table prints so its text keeps minPrintScale: one when it fits, else as many
+// as the columns after the key columns need, the key columns (through the first of keyColumns among its first
+// columns) repeated on each.
+func (c *columnFit) printWidth(p paper, header []string) printWidth {
+	px := func(w float64) float64 { return 7*w + 5 }
+	page := p.printable * 96 / minPrintScale
+	total := 0.0
+	for j := range c.widths {
+		total += px(c.width(j))
+	}
+	if total <= page {
+		return printWidth{pages: 1}
+	}
+	keys, key := 0, 0.0
+	for _, k := range keyColumns {
+		if i := slices.Index(header, k.name); i >= 0 && i < k.max {
+			keys = i + 1
+			break
+		}
+	}
+	for j := range keys {
+		key += px(c.width(j))
+	}
+	rest := page - key
+	if rest < page/2 { // key columns that take half the page leave too little: print without them
+		keys, rest = 0, page
+	}
+	return printWidth{pages: 1 + int(math.Ceil((total-page)/rest)), keys: keys}
+}

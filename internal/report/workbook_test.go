@@ -55,9 +55,25 @@ func TestWorkbookLayout(t *testing.T) {
 	}
 	for _, sheet := range f.GetSheetList() {
 		layout, err := f.GetPageLayout(sheet)
-		if err != nil || layout.Orientation == nil || *layout.Orientation != "landscape" || layout.FitToWidth == nil || *layout.FitToWidth != 1 ||
+		if err != nil || layout.Orientation == nil || *layout.Orientation != "landscape" || layout.FitToWidth == nil || *layout.FitToWidth < 1 ||
 			layout.FitToHeight == nil || *layout.FitToHeight != 0 {
-			t.Errorf("%s: page layout %+v (%v), want landscape, one page wide, as many long as it takes", sheet, layout, err)
+			t.Errorf("%s: page layout %+v (%v), want landscape, pages wide, as many long as it takes", sheet, layout, err)
+		}
+		if layout.FitToWidth != nil && *layout.FitToWidth > 1 {
+			// More than a page wide: every page repeats the columns that say which a row is, through Resource ID
+			// (Account name on a sheet without resources).
+			header, err := f.GetRows(sheet, excelize.Options{})
+			if err != nil || len(header) == 0 {
+				t.Fatalf("%s: %v", sheet, err)
+			}
+			keys := slices.Index(header[0], "Resource ID") + 1
+			if keys == 0 {
+				keys = slices.Index(header[0], "Account name") + 1
+			}
+			want := fmt.Sprintf("'%s'!$A:$%s,'%s'!$1:$1", sheet, columnLetters(keys), sheet)
+			if got := printTitles(f, sheet); keys == 0 || got != want {
+				t.Errorf("%s prints %d pages wide with print titles %q, want %q", sheet, *layout.FitToWidth, got, want)
+			}
 		}
 		props, err := f.GetSheetProps(sheet)
 		if err != nil || props.FitToPage == nil || !*props.FitToPage {
@@ -299,4 +315,14 @@ func checkByName(name string) checks.Check {
 		}
 	}
 	panic("no check " + name)
+}
+
+// printTitles is the sheet's _xlnm.Print_Titles: the rows and columns printed on every page.
+func printTitles(f *excelize.File, sheet string) string {
+	for _, d := range f.GetDefinedName() {
+		if d.Name == "_xlnm.Print_Titles" && d.Scope == sheet {
+			return d.RefersTo
+		}
+	}
+	return ""
 }
