@@ -56,3 +56,26 @@ func TestExpiredSSOSessionGetsAHint(t *testing.T) {
 		t.Errorf("exit %d\n%s", code, stderr)
 	}
 }
+
+// TestOnlyRunNeedsCredentials: run is the one command that calls AWS, so it is the one that checks credentials and
+// hints; the others work with a profile the SDK could not even load (were one to start loading the AWS
+// configuration, it would fail here and needs checkCredentials and its hint like run's).
+func TestOnlyRunNeedsCredentials(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "suppressions.yaml")
+	if err := os.WriteFile(file, []byte("suppressions: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"AWS_REGION=us-east-1", "AWS_PROFILE=nope", "AWS_ENDPOINT_URL=http://127.0.0.1:1"}
+	for _, args := range [][]string{{"version"}, {"checks"}, {"suppressions", "check", file}} {
+		stdout, stderr, code := runMain(t, env, args...)
+		if code != exitOK || stdout == "" || strings.Contains(stderr, "hint") {
+			t.Errorf("%v: exit %d\n%s%s", args, code, stdout, stderr)
+		}
+	}
+	// The same settings stop run, with its hint: the test above would pass for a command that never got that far.
+	if _, stderr, code := runMain(t, env, "run", "-dry-run", "-out", filepath.Join(t.TempDir(), "r.xlsx")); code != exitFail ||
+		!strings.Contains(stderr, "audit run: hint: AWS_PROFILE names \"nope\"") {
+		t.Errorf("run: exit %d\n%s", code, stderr)
+	}
+}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/orgaudit/orgaudit/internal/checks"
 	"github.com/orgaudit/orgaudit/internal/config"
-	"github.com/orgaudit/orgaudit/internal/crossaccount"
 	"github.com/orgaudit/orgaudit/internal/history"
 )
 
@@ -103,7 +102,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	if err := s.Validate(); err != nil {
 		return nil, usageError{err}
 	}
-	if err := checkRegionsExist(s); err != nil {
+	if err := config.CheckRegionsExist(s, config.RegionSettings{Regions: "-regions", Email: "-email-region", Bucket: "-bucket-region"}); err != nil {
 		return nil, usageError{err}
 	}
 	// With nowhere else to go, the workbook is written locally rather than built and dropped.
@@ -117,24 +116,6 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	}
 	rf.settings = s
 	return rf, nil
-}
-
-// checkRegionsExist refuses a region that is shaped like one but that AWS does not have. A bucket's region is left to
-// S3 when -s3-path-style points at an S3-compatible store, whose regions are its own.
-func checkRegionsExist(s config.Settings) error {
-	var errs []error
-	for _, r := range s.Regions {
-		if r != crossaccount.AllRegions {
-			errs = append(errs, checkRegionExists("-regions", r))
-		}
-	}
-	if s.EmailRegion != "" {
-		errs = append(errs, checkRegionExists("-email-region", s.EmailRegion))
-	}
-	if s.BucketRegion != "" && !s.S3PathStyle {
-		errs = append(errs, checkRegionExists("-bucket-region", s.BucketRegion))
-	}
-	return errors.Join(errs...)
 }
 
 // checkWritable proves path can be written before the audit, so a typo in -out costs a second, not a whole audit:

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/orgaudit/orgaudit/internal/config"
 )
 
 // flagGroup is one concern of a command's flags, as its help shows them together.
@@ -116,31 +118,9 @@ func parseFlags(fs *flag.FlagSet, args []string, w io.Writer) error {
 func closestFlag(fs *flag.FlagSet, name string) string {
 	best, bestDist := "", max(2, len(name)/3)+1
 	fs.VisitAll(func(f *flag.Flag) {
-		if d := levenshtein(name, f.Name); d < bestDist {
+		if d := config.EditDistance(name, f.Name); d < bestDist {
 			best, bestDist = f.Name, d
 		}
 	})
 	return best
-}
-
-// levenshtein counts the single-character insertions, deletions and substitutions that turn a into b.
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }

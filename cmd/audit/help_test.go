@@ -89,15 +89,3 @@ func TestMistypedFlagSaysDidYouMean(t *testing.T) {
 		}
 	}
 }
-
-func TestLevenshtein(t *testing.T) {
-	t.Parallel()
-	for _, c := range []struct {
-		a, b string
-		want int
-	}{{"", "", 0}, {"", "abc", 3}, {"regions", "regions", 0}, {"regoins", "regions", 2}, {"region", "regions", 1}, {"kitten", "sitting", 3}} {
-		if got := levenshtein(c.a, c.b); got != c.want || levenshtein(c.b, c.a) != c.want {
-			t.Errorf("levenshtein(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
-		}
-	}
-}

@@ -87,6 +87,8 @@ func TestLambdaErrorTypeTellsFailuresApart(t *testing.T) {
 	}{
 		{name: "a malformed setting", event: `{}`, env: map[string]string{"AUDIT_CONCURRENCY": "lots"},
 			wantType: "InvalidSettingsError", wantText: "AUDIT_CONCURRENCY"},
+		{name: "a region AWS does not have", event: `{}`, env: map[string]string{"AUDIT_REGIONS": "us-east-1,eu-west-9"},
+			wantType: "InvalidSettingsError", wantText: `AUDIT_REGIONS: "eu-west-9" is not an AWS region (did you mean eu-west-1?`},
 		{name: "an AWS configuration that does not load", event: `{}`, loadErr: errors.New("failed to load shared config"),
 			wantType: "InvalidSettingsError", wantText: "failed to load shared config"},
 		{name: "an unknown field", event: `{"surprise":true}`, wantType: "InvalidEventError", wantText: `unknown field "surprise"`},

@@ -12,7 +12,8 @@ import (
 // cfnTemplate resolves the parts of a CloudFormation template the simulator enforces: its IAM roles. It knows exactly
 // the intrinsic functions the project's templates use (!Ref, !Sub, !GetAtt, !If, !Not, !Equals, !And, !Or,
 // !Condition, !Select, !Split) and the physical ids of the resource types they reference, and fails on anything else, so a template
-// change the simulator cannot read is an error rather than a policy silently read wrong.
+// change the simulator cannot read is an error rather than a policy silently read wrong. Its Rules are enforced on the
+// deployment's parameters, as CloudFormation enforces them.
 type cfnTemplate struct {
 	name       string
 	root       *yaml.Node
@@ -51,6 +52,9 @@ func parseTemplate(name string, body []byte, params, pseudo map[string]string) (
 			return nil, fmt.Errorf("%s: the deployment gives parameter %s, which the template does not declare", name, key)
 		}
 	}
+	if err := t.checkRules(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	conds := yget(t.root, "Conditions")
 	for i := 0; conds != nil && i < len(conds.Content); i += 2 {
 		v, err := t.condition(conds.Content[i+1])
@@ -60,6 +64,57 @@ func parseTemplate(name string, body []byte, params, pseudo map[string]string) (
 		t.conditions[conds.Content[i].Value] = v
 	}
 	return t, nil
+}
+
+// checkRules refuses the parameters as CloudFormation does before it creates or updates a stack: a rule whose
+// RuleCondition holds (or that has none) and one of whose assertions is false fails the stack operation, saying the
+// assertion's AssertDescription. A rule may name only parameters, and the simulator evaluates only the rule
+// functions it knows (resolve fails on the others), so a rule it cannot read is an error, not a pass.
+// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/rules-section-structure.html
+func (t *cfnTemplate) checkRules() error {
+	rules := yget(t.root, "Rules")
+	if rules == nil {
+		return nil
+	}
+	saved := t.physical
+	t.physical = func(_ *cfnTemplate, id string) (string, map[string]string, error) {
+		return "", nil, fmt.Errorf("a rule names resource %s: rules can name only parameters", id)
+	}
+	defer func() { t.physical = saved }()
+	for i := 0; i < len(rules.Content); i += 2 {
+		name, rule := rules.Content[i].Value, rules.Content[i+1]
+		if c := yget(rule, "RuleCondition"); c != nil {
+			applies, err := t.condition(c)
+			if err != nil {
+				return fmt.Errorf("rule %s: RuleCondition: %w", name, err)
+			}
+			if !applies {
+				continue
+			}
+		}
+		asserts := yget(rule, "Assertions")
+		if asserts == nil || asserts.Kind != yaml.SequenceNode || len(asserts.Content) == 0 {
+			return fmt.Errorf("rule %s has no Assertions", name)
+		}
+		for _, a := range asserts.Content {
+			cond := yget(a, "Assert")
+			if cond == nil {
+				return fmt.Errorf("rule %s: an assertion has no Assert", name)
+			}
+			ok, err := t.condition(cond)
+			if err != nil {
+				return fmt.Errorf("rule %s: %w", name, err)
+			}
+			if !ok {
+				desc := "an assertion is false"
+				if d := yget(a, "AssertDescription"); d != nil {
+					desc = d.Value
+				}
+				return fmt.Errorf("rule %s: %s", name, desc)
+			}
+		}
+	}
+	return nil
 }
 
 // yget returns the value of key in mapping n, or nil.

@@ -125,7 +125,11 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		s.Suppressions, s.SuppressionsIfExists = "s3://"+s.Bucket+"/"+SuppressionsKey(s.Prefix), true
 	}
 	s = s.Normalized()
-	return s, s.Validate()
+	if err := s.Validate(); err != nil {
+		return s, err
+	}
+	// Refused at start-up, as the CLI refuses them: an audit of a region that does not exist comes back clean.
+	return s, CheckRegionsExist(s, RegionSettings{Regions: "AUDIT_REGIONS", Email: "AUDIT_EMAIL_REGION", Bucket: "AUDIT_BUCKET_REGION"})
 }
 
 // lookup reads a variable that may turn its feature off: "none" is set, to nothing; unset or blank is not set.

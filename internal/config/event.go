@@ -242,6 +242,12 @@ func (e Event) Apply(s Settings) (Settings, error) {
 	if err := s.Validate(); err != nil {
 		return s, &InvalidEventError{fmt.Errorf("invalid settings: %w", err)}
 	}
+	if o.Regions != nil {
+		// The deployment's own were checked at start-up (FromEnv).
+		if err := CheckRegionsExist(Settings{Scope: Scope{Regions: s.Regions}}, RegionSettings{Regions: "regions"}); err != nil {
+			return s, &InvalidEventError{err}
+		}
+	}
 	return s, nil
 }
 

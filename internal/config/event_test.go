@@ -40,6 +40,7 @@ func TestDecodeEvent(t *testing.T) {
 		{name: "other detail type", raw: `{"source":"aws.events","detail-type":"EC2 Instance State-change Notification","time":"2026-11-22T08:00:00Z"}`, wantErr: "only Scheduled Event"},
 		{name: "scheduler without time", raw: `{"source":"aws.scheduler","scheduled_time":"<aws.scheduler.scheduled-time>"}`, wantErr: "not an RFC 3339 time"},
 		{name: "bad region", raw: `{"regions":["all","eu-west-1"]}`, wantErr: "cannot be combined"},
+		{name: "unknown region", raw: `{"regions":["eu-west-1","eu-west-9"]}`, wantErr: `regions: "eu-west-9" is not an AWS region (did you mean eu-west-1?`},
 		{name: "bad as-of", raw: `{"as_of":"22/11/2026"}`, wantErr: "as-of"},
 		{name: "bad concurrency", raw: `{"concurrency":-1}`, wantErr: "concurrency"},
 		{name: "bad run id", raw: `{"run_id":"../../etc"}`, wantErr: "run id"},

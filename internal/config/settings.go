@@ -61,7 +61,8 @@ func (s Settings) Validate() error {
 
 // Patterns more than one group checks against.
 var (
-	regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
+	// The partitions' shapes (aws-sdk-go-v2's partitions.go): eusc-de-east-1 starts with four letters.
+	regionName = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-\d+$`)
 	bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 )
 
