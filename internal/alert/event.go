@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strings"
 	"time"
@@ -249,7 +250,14 @@ func strictJSON(b []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return fmt.Errorf("field %s is %s, not %s", te.Field, te.Value, te.Type)
+			want := te.Type.Kind().String()
+			if te.Type.Kind() == reflect.Struct {
+				want = "object"
+			}
+			if te.Field == "" {
+				return fmt.Errorf("%s, not %s", te.Value, want)
+			}
+			return fmt.Errorf("field %s is %s, not %s", te.Field, te.Value, want)
 		}
 		return err
 	}
