@@ -143,7 +143,7 @@ func TestOnlyTheManagementAccountOrADelegatedAdminReadsTheOrganization(t *testin
 		"ListTagsForResource": func(c *organizations.Client) error {
 			_, err := c.ListTagsForResource(ctx, &organizations.ListTagsForResourceInput{ResourceId: aws.String("222222222222")})
 			return err
-		},		"DescribeAccount": func(c *organizations.Client) error {
+		}, "DescribeAccount": func(c *organizations.Client) error {
 			_, err := c.DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String("333333333333")})
 			return err
 		},
