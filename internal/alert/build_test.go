@@ -127,9 +127,47 @@ func TestAProductThatCannotBeReadIsSaidAndTheAlertStillGoesOut(t *testing.T) {
 	if !strings.Contains(a.ProductUnread, "pp-sharederr0002 not read: AccessDenied") || !strings.Contains(a.ProductUnread, "OrgAuditReadOnly") {
 		t.Errorf("ProductUnread %q does not say why", a.ProductUnread)
 	}
-	t.Logf("product unread: %s", a.ProductUnread)
 	if a.AccountName != "shared-services" || a.Status != "ROLLBACK_COMPLETE" {
 		t.Errorf("the rest of the alert is lost: %+v", a)
+	}
+}
+
+func TestAVersionThatCannotBeDescribedIsSaid(t *testing.T) {
+	t.Parallel()
+	b, sim, _ := builder(t, nil)
+	sim.SetIntercept(func(ctx context.Context, c awssim.Call) *awssim.Fault {
+		if c.Operation == "DescribeProvisioningArtifact" {
+			return &awssim.Fault{Status: 400, Code: "AccessDeniedException", Message: "the portfolio is not shared with you"}
+		}
+		return nil
+	})
+	a := build(t, b, event(t, stackEventFile))
+	// The version's name is the one the search answered; that it could not be confirmed is said.
+	if a.Product == nil || a.Product.Version != "v3.2.0" ||
+		a.ProductUnread != "provisioned product pp-sharederr0002: version lookup failed: AccessDeniedException: the portfolio is not shared with you" {
+		t.Errorf("product %+v, unread %q", a.Product, a.ProductUnread)
+	}
+}
+
+// TestAProductInTheFunctionsOwnAccountIsReadWithItsOwnCredentials: no audit role is deployed where the function runs
+// (a service-managed StackSet skips the management account), so there the product is read as the audit reads it.
+func TestAProductInTheFunctionsOwnAccountIsReadWithItsOwnCredentials(t *testing.T) {
+	t.Parallel()
+	b, sim, _ := builder(t, func(o *awssim.Organization) {
+		mgmt, shared := o.Accounts[0].Regions[awssim.DemoHomeRegion], o.Accounts[1].Regions[awssim.DemoHomeRegion]
+		mgmt.ProvisionedProducts, mgmt.Artifacts, mgmt.Records = shared.ProvisionedProducts, shared.Artifacts, shared.Records
+	})
+	a := build(t, b, event(t, stackEventFile, sharedAccount, awssim.DemoManagementAccount))
+	if a.AccountName != "management" || a.Product == nil || a.Product.Name != "transit-attachment" || a.ProductUnread != "" {
+		t.Errorf("alert %+v product %+v", a, a.Product)
+	}
+	for _, g := range sim.Granted() {
+		if g.Action == "sts:AssumeRole" {
+			t.Errorf("a role was assumed in the function's own account: %+v", g)
+		}
+	}
+	if d := sim.Denials(); len(d) != 0 {
+		t.Errorf("refused: %+v", d)
 	}
 }
 
