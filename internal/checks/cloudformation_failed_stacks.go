@@ -184,9 +184,9 @@ func (c CloudFormationFailedStacks) group(t Target, stacks []cfntypes.StackSumma
 			f.Reason = joinReason(f.Reason, fmt.Sprintf("nested %s %s: %s", aws.ToString(ch.StackName), ch.StackStatus, oneLine(aws.ToString(ch.StackStatusReason))))
 		}
 		f.SetDetail("nested_failures", strings.Join(nested, "; "))
-		if m := serviceCatalogStack.FindStringSubmatch(aws.ToString(s.StackName)); m != nil {
-			f.SetDetail("service_catalog_product", m[1])
-			f.Reason = joinReason(f.Reason, "stack of Service Catalog provisioned product "+m[1])
+		if pp, ok := ServiceCatalogProductOf(aws.ToString(s.StackName)); ok {
+			f.SetDetail("service_catalog_product", pp)
+			f.Reason = joinReason(f.Reason, "stack of Service Catalog provisioned product "+pp)
 		}
 		if stuckStatuses[s.StackStatus] {
 			f.Reason = joinReason(fmt.Sprintf("stuck for %s (threshold %s)", roundAge(t.AsOf.Sub(lastChange(s))), roundAge(t.Limits.StuckAfter)), f.Reason)
