@@ -8,15 +8,20 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/orgaudit/orgaudit/internal/alert"
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/config"
+	"github.com/orgaudit/orgaudit/internal/crossaccount"
 	"github.com/orgaudit/orgaudit/internal/delivery"
 	"github.com/orgaudit/orgaudit/internal/testkit"
 	"github.com/orgaudit/orgaudit/internal/testkit/grants"
@@ -128,6 +133,9 @@ func runEveryPath(t *testing.T, d awssim.Deployment) (sim *awssim.Server, eviden
 		}
 		snsDown.Store(false)
 	}
+	// A failed Service Catalog stack's alert, built as the function builds one: the account's name with the function's
+	// own credentials, the product through the audit role.
+	seen.WriteString(buildAlert(t, cfg, s, logger))
 	// The same day's run an hour later, distributed: the plan, the shards and the report read and write their own
 	// objects under <prefix>/runs/.
 	dist := s
@@ -135,6 +143,24 @@ func runEveryPath(t *testing.T, d awssim.Deployment) (sim *awssim.Server, eviden
 	schedule := fmt.Sprintf(`{"source":"aws.scheduler","scheduled_time":%q}`, s.RunTime.Add(time.Hour).Format(time.RFC3339))
 	seen.WriteString(runDistributed(sim, cfg, dist, schedule, logger))
 	return sim, seen.String() + logs.String()
+}
+
+// buildAlert builds the alert of the sample failed product stack (internal/alert's testdata) in the shared-services
+// account: what it says, and nothing of it lost when a read is refused (the refusal is in the logs).
+func buildAlert(t *testing.T, cfg aws.Config, s config.Settings, logger *slog.Logger) string {
+	t.Helper()
+	raw, err := os.ReadFile("../alert/testdata/stack-status-change.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := alert.Decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &alert.Builder{Config: cfg, Role: crossaccount.Role{Name: s.RoleName, ExternalID: s.ExternalID, SessionName: s.SessionName}, Log: logger}
+	a, failure, err := b.Build(context.Background(), ev)
+	js, _ := json.Marshal(a)
+	return fmt.Sprintf("alert: failure %v, err %v\n%s\n", failure, err, js)
 }
 
 // everyPathSuppressions suppresses the management account's expiring reservation.
@@ -176,7 +202,9 @@ func TestTemplatesGrantExactlyWhatTheCodeUses(t *testing.T) {
 	// And the distributed run's report merged every shard and delivered.
 	for _, want := range []string{`"previous_run_id":"20261121T080000Z"`, `"suppression":{"reason":"renewal approved, PO 4411"`,
 		// Partial: the demo's legacy-sandbox account has no audit role, so its cells fail in every mode.
-		`{"step":"report","run_id":"20261122T090000Z","partial":true,"shards":3,"shards_failed":0`} {
+		`{"step":"report","run_id":"20261122T090000Z","partial":true,"shards":3,"shards_failed":0`,
+		// The alert of a failed product stack named its account and read its product through the audit role.
+		`"account_name":"shared-services"`, `"product":{"id":"pp-sharederr0002","name":"transit-attachment","product":"VPC baseline","version":"v3.2.0"}`} {
 		if !strings.Contains(evidence, want) {
 			t.Errorf("the runs never showed %s:\n%.3000s", want, evidence)
 		}

@@ -28,6 +28,7 @@ func init() {
 	registerOperation("organizations", "ListOrganizationalUnitsForParent", "organizations:ListOrganizationalUnitsForParent", listOUsForParent)
 	registerOperation("organizations", "ListAccountsForParent", "organizations:ListAccountsForParent", listAccountsForParent)
 	registerOperationOn("organizations", "ListTagsForResource", orgTagResource, listTagsForResource)
+	registerOperationOn("organizations", "DescribeAccount", orgAccountResource, describeAccount)
 	// An intercept tells the accounts' tag reads apart by the account they read.
 	registerReach("organizations", "ListTagsForResource", func(r *request) {
 		var in struct {
@@ -49,6 +50,47 @@ func orgTagResource(r *request) (string, string) {
 		return "organizations:ListTagsForResource", r.org.accountARN(in.ResourceID)
 	}
 	return "organizations:ListTagsForResource", "*"
+}
+
+// orgAccountResource is the resource DescribeAccount acts on: the account's ARN (the Service Authorization
+// Reference's "account" resource type), else any for an id that is not one, which the call then refuses.
+func orgAccountResource(r *request) (string, string) {
+	var in struct {
+		AccountID string `json:"AccountId"`
+	}
+	_ = decodeJSON(r.body, &in)
+	if r.org != nil && accountIDPattern.MatchString(in.AccountID) {
+		return "organizations:DescribeAccount", r.org.accountARN(in.AccountID)
+	}
+	return "organizations:DescribeAccount", "*"
+}
+
+// describeAccount answers one account of the organization (botocore's DescribeAccountResponse), only to the
+// management account or a delegated administrator. An id that is not 12 digits is InvalidInputException; one the
+// organization does not hold, AccountNotFoundException.
+func describeAccount(s *Server, r *request) (any, *Fault) {
+	var in struct {
+		AccountID string `json:"AccountId"`
+	}
+	if f := decodeJSON(r.body, &in); f != nil {
+		return nil, f
+	}
+	if f := s.orgReader(r); f != nil {
+		return nil, f
+	}
+	if !accountIDPattern.MatchString(in.AccountID) {
+		return nil, &Fault{Status: 400, Code: "InvalidInputException", Message: "You provided a value that does not match the required pattern."}
+	}
+	a := s.org.account(in.AccountID)
+	if a == nil {
+		return nil, &Fault{Status: 400, Code: "AccountNotFoundException", Message: "You specified an account that doesn't exist."}
+	}
+	method := "INVITED"
+	if a.ID != s.org.ManagementAccountID {
+		method = "CREATED"
+	}
+	return struct{ Account jsonAccount }{jsonAccount{Id: a.ID, Name: a.Name, Email: a.Email, State: a.State, JoinedMethod: method,
+		JoinedTimestamp: epochPtr(a.JoinedAt), Arn: s.org.accountARN(a.ID)}}, nil
 }
 
 // RootName is what AWS names an organization's root.

@@ -143,6 +143,9 @@ func TestOnlyTheManagementAccountOrADelegatedAdminReadsTheOrganization(t *testin
 		"ListTagsForResource": func(c *organizations.Client) error {
 			_, err := c.ListTagsForResource(ctx, &organizations.ListTagsForResourceInput{ResourceId: aws.String("222222222222")})
 			return err
+		}, "DescribeAccount": func(c *organizations.Client) error {
+			_, err := c.DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String("333333333333")})
+			return err
 		},
 	}
 	for op, read := range reads {
@@ -274,5 +277,30 @@ func TestListingFaultBreaksOneParentPartWay(t *testing.T) {
 	p1, err := client.ListOrganizationalUnitsForParent(ctx, &organizations.ListOrganizationalUnitsForParentInput{ParentId: root, NextToken: p0.NextToken})
 	if err != nil || aws.ToString(p1.NextToken) != aws.ToString(p0.NextToken) || len(p1.OrganizationalUnits) == 0 {
 		t.Errorf("the repeated page: %d OUs, token %q after %q, err %v", len(p1.OrganizationalUnits), aws.ToString(p1.NextToken), aws.ToString(p0.NextToken), err)
+	}
+}
+
+// TestDescribeAccountAnswersInTheModelsShape: one account of the organization, with its name, ARN and State (the
+// retired Status absent); an account id the organization does not hold is AccountNotFoundException, and one that is
+// not 12 digits InvalidInputException (the model's AccountId pattern).
+func TestDescribeAccountAnswersInTheModelsShape(t *testing.T) {
+	t.Parallel()
+	org := Demo(asOf)
+	s := orgSim(t, org)
+	ctx := context.Background()
+	client := noRetry(s, DemoManagementAccount)
+	out, err := client.DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String("333333333333")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := out.Account
+	if aws.ToString(a.Id) != "333333333333" || aws.ToString(a.Name) != "network" || a.State != "ACTIVE" || a.Status != "" ||
+		aws.ToString(a.Arn) != org.accountARN("333333333333") || a.JoinedTimestamp == nil {
+		t.Errorf("account %+v", a)
+	}
+	for id, want := range map[string]string{"123456789012": "AccountNotFoundException", "3333": "InvalidInputException"} {
+		if _, err := client.DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String(id)}); code(err) != want {
+			t.Errorf("%s: %v, want %s", id, err, want)
+		}
 	}
 }

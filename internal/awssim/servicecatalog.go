@@ -32,6 +32,7 @@ type jsonProvisionedProduct struct {
 func searchProvisionedProducts(s *Server, r *request) (any, *Fault) {
 	var in struct {
 		AccessLevelFilter *struct{ Key, Value string }
+		Filters           map[string][]string
 		SortBy, SortOrder string
 		PageSize          int
 		PageToken         string
@@ -56,9 +57,13 @@ func searchProvisionedProducts(s *Server, r *request) (any, *Fault) {
 			return nil, &Fault{Status: 400, Code: "InvalidParametersException", Message: "AccessLevelFilter Value must be self"}
 		}
 	}
+	match, f := searchQuery(in.Filters)
+	if f != nil {
+		return nil, f
+	}
 	var visible []ProvisionedProduct
 	for _, pp := range r.region.ProvisionedProducts {
-		if accountWide || sameRole(pp.UserARN, r.caller.arn) {
+		if (accountWide || sameRole(pp.UserARN, r.caller.arn)) && match(pp) {
 			visible = append(visible, pp)
 		}
 	}
@@ -85,6 +90,59 @@ func searchProvisionedProducts(s *Server, r *request) (any, *Fault) {
 		})
 	}
 	return out, nil
+}
+
+// searchQuery is SearchProvisionedProducts' Filters: one key, SearchQuery (the model's ProvisionedProductViewFilterBy),
+// whose values are "field:text" over the documented searchable fields (those modelled here) or free text over all of
+// them. Every value must match. It is a search, not an equality: a field matches when it contains the text, case
+// aside, so a caller wanting one product must hold the answer to its id itself.
+func searchQuery(filters map[string][]string) (func(ProvisionedProduct) bool, *Fault) {
+	fields := map[string]func(ProvisionedProduct) string{
+		"id": func(p ProvisionedProduct) string { return p.ID }, "name": func(p ProvisionedProduct) string { return p.Name },
+		"status": func(p ProvisionedProduct) string { return p.Status }, "type": func(p ProvisionedProduct) string { return p.Type },
+		"productId": func(p ProvisionedProduct) string { return p.ProductID }, "productName": func(p ProvisionedProduct) string { return p.ProductName },
+		"provisioningArtifactId":   func(p ProvisionedProduct) string { return p.ArtifactID },
+		"provisioningArtifactName": func(p ProvisionedProduct) string { return p.ArtifactName },
+		"lastRecordId":             func(p ProvisionedProduct) string { return p.LastRecordID },
+		"physicalId":               func(p ProvisionedProduct) string { return p.PhysicalID }, "userArn": func(p ProvisionedProduct) string { return p.UserARN },
+	}
+	type term struct {
+		field func(ProvisionedProduct) string // nil: any field
+		text  string
+	}
+	var terms []term
+	for key, values := range filters {
+		if key != "SearchQuery" {
+			return nil, &Fault{Status: 400, Code: "InvalidParametersException", Message: "Filters key must be SearchQuery"}
+		}
+		for _, v := range values {
+			name, text, ok := strings.Cut(v, ":")
+			if !ok {
+				terms = append(terms, term{text: strings.ToLower(v)})
+				continue
+			}
+			field := fields[name]
+			if field == nil {
+				return nil, &Fault{Status: 400, Code: "InvalidParametersException", Message: "SearchQuery field " + name + " is not searchable (simulated)"}
+			}
+			terms = append(terms, term{field: field, text: strings.ToLower(text)})
+		}
+	}
+	return func(p ProvisionedProduct) bool {
+		contains := func(field func(ProvisionedProduct) string, text string) bool {
+			return strings.Contains(strings.ToLower(field(p)), text)
+		}
+		for _, t := range terms {
+			found := t.field != nil && contains(t.field, t.text)
+			for _, field := range fields {
+				found = found || (t.field == nil && contains(field, t.text))
+			}
+			if !found {
+				return false
+			}
+		}
+		return true
+	}, nil
 }
 
 // sortProducts orders products in place by one of the documented sort fields, or, with none, by a hash of each id

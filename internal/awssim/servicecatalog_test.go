@@ -58,3 +58,52 @@ func TestSearchProvisionedProductsDefaultsAndSorting(t *testing.T) {
 		t.Errorf("undocumented sort field: %v", err)
 	}
 }
+
+// TestSearchProvisionedProductsSearchQuery: Filters' one key, SearchQuery, searches the documented fields ("id:…",
+// "status:…") or all of them (free text); a field matches when it contains the text, so a search by id can answer
+// more than the one product, and every term must match. Another key, or a field it does not search, is refused.
+func TestSearchProvisionedProductsSearchQuery(t *testing.T) {
+	t.Parallel()
+	s := start(t)
+	cfg, err := assume(t, s, "222222222222", DemoExternalID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := servicecatalog.NewFromConfig(cfg)
+	search := func(filters map[string][]string) ([]string, error) {
+		out, err := client.SearchProvisionedProducts(context.Background(), &servicecatalog.SearchProvisionedProductsInput{
+			Filters: filters, SortBy: aws.String("id")})
+		if err != nil {
+			return nil, err
+		}
+		var ids []string
+		for _, pp := range out.ProvisionedProducts {
+			ids = append(ids, aws.ToString(pp.Id))
+		}
+		return ids, nil
+	}
+	for _, tc := range []struct {
+		query []string
+		want  []string
+	}{
+		{[]string{"id:pp-sharederr0002"}, []string{"pp-sharederr0002"}},
+		{[]string{"id:pp-sharedok"}, []string{"pp-sharedok00003", "pp-sharedok00005"}},
+		{[]string{"status:ERROR"}, []string{"pp-sharederr0002"}},
+		{[]string{"status:AVAILABLE", "name:dns"}, []string{"pp-sharedok00003"}},
+		{[]string{"egress"}, []string{"pp-sharedtnt0004"}},
+		{[]string{"id:pp-nothere"}, nil},
+	} {
+		got, err := search(map[string][]string{"SearchQuery": tc.query})
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("%v: %v %v, want %v", tc.query, got, err, tc.want)
+		}
+	}
+	for name, filters := range map[string]map[string][]string{
+		"another key":      {"Query": {"id:pp-sharederr0002"}},
+		"an unknown field": {"SearchQuery": {"colour:red"}},
+	} {
+		if _, err := search(filters); code(err) != "InvalidParametersException" {
+			t.Errorf("%s: %v, want InvalidParametersException", name, err)
+		}
+	}
+}

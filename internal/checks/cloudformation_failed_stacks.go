@@ -89,6 +89,23 @@ func StackInstanceFailure(status, detailedStatus string) (Severity, bool) {
 // serviceCatalogStack matches the stack name Service Catalog gives the stack of a provisioned product.
 var serviceCatalogStack = regexp.MustCompile(`^SC-\d{12}-(pp-[a-z0-9]+)$`)
 
+// ServiceCatalogProductOf is the provisioned product id behind a stack Service Catalog named, SC-<account>-pp-<id>;
+// ok is false for any other stack.
+func ServiceCatalogProductOf(stackName string) (id string, ok bool) {
+	if m := serviceCatalogStack.FindStringSubmatch(stackName); m != nil {
+		return m[1], true
+	}
+	return "", false
+}
+
+// StackConsoleURL is the console's page of a stack, as the check's findings link it.
+func StackConsoleURL(partition, region, stackID string) string {
+	return fmt.Sprintf("https://%s/cloudformation/home?region=%s#/stacks/stackinfo?stackId=%s", consoleHost(partition), region, url.QueryEscape(stackID))
+}
+
+// StackNameFromID reads the name out of a stack ARN, arn:aws:cloudformation:region:account:stack/NAME/uuid.
+func StackNameFromID(id string) string { return stackNameFromID(id) }
+
 func (c CloudFormationFailedStacks) Run(ctx context.Context, t Target) ([]Finding, error) {
 	return c.run(ctx, cloudformation.NewFromConfig(t.Config), t)
 }
@@ -167,9 +184,9 @@ func (c CloudFormationFailedStacks) group(t Target, stacks []cfntypes.StackSumma
 			f.Reason = joinReason(f.Reason, fmt.Sprintf("nested %s %s: %s", aws.ToString(ch.StackName), ch.StackStatus, oneLine(aws.ToString(ch.StackStatusReason))))
 		}
 		f.SetDetail("nested_failures", strings.Join(nested, "; "))
-		if m := serviceCatalogStack.FindStringSubmatch(aws.ToString(s.StackName)); m != nil {
-			f.SetDetail("service_catalog_product", m[1])
-			f.Reason = joinReason(f.Reason, "stack of Service Catalog provisioned product "+m[1])
+		if pp, ok := ServiceCatalogProductOf(aws.ToString(s.StackName)); ok {
+			f.SetDetail("service_catalog_product", pp)
+			f.Reason = joinReason(f.Reason, "stack of Service Catalog provisioned product "+pp)
 		}
 		if stuckStatuses[s.StackStatus] {
 			f.Reason = joinReason(fmt.Sprintf("stuck for %s (threshold %s)", roundAge(t.AsOf.Sub(lastChange(s))), roundAge(t.Limits.StuckAfter)), f.Reason)
@@ -184,7 +201,7 @@ func (c CloudFormationFailedStacks) group(t Target, stacks []cfntypes.StackSumma
 		if updated != nil {
 			f.SetDetail("last_updated", DetailTime(*updated))
 		}
-		f.ConsoleURL = fmt.Sprintf("https://%s/cloudformation/home?region=%s#/stacks/stackinfo?stackId=%s", consoleHost(t.Partition), t.Region, url.QueryEscape(id))
+		f.ConsoleURL = StackConsoleURL(t.Partition, t.Region, id)
 		out = append(out, f)
 	}
 	return out

@@ -2,6 +2,7 @@ package checks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -88,7 +89,8 @@ func (c ServiceCatalogProducts) run(ctx context.Context, api serviceCatalogAPI, 
 	return out, nil
 }
 
-type artifactVersion struct{ name, description string }
+// artifactVersion is a provisioning artifact's name and description; unread says why it could not be described.
+type artifactVersion struct{ name, description, unread string }
 
 func (c ServiceCatalogProducts) inspect(ctx context.Context, api serviceCatalogAPI, t Target, pp sctypes.ProvisionedProductAttribute, versions map[string]artifactVersion) (*Finding, error) {
 	id := aws.ToString(pp.Id)
@@ -183,7 +185,8 @@ func artifactVersionOf(ctx context.Context, api serviceCatalogAPI, pp sctypes.Pr
 		switch {
 		case err != nil:
 			// The code says what kind of failure; AWS's message says which action on which resource, what a person fixes.
-			v.description = "(version lookup failed: " + awserr.Code(err) + ": " + oneLine(awserr.Message(err)) + ")"
+			v.unread = "version lookup failed: " + awserr.Code(err) + ": " + oneLine(awserr.Message(err))
+			v.description = "(" + v.unread + ")"
 		case out.ProvisioningArtifactDetail != nil:
 			if n := aws.ToString(out.ProvisioningArtifactDetail.Name); n != "" {
 				v.name = n
@@ -220,4 +223,41 @@ func joinReason(a, b string) string {
 		return a
 	}
 	return a + ": " + b
+}
+
+// ProvisionedProductInfo is one provisioned product as the check names it: id, name, product and version.
+// VersionUnread says why the version's name could not be confirmed (the name then is the one the search returned).
+type ProvisionedProductInfo struct {
+	ID, Name, Product, Version string
+	VersionUnread              string
+}
+
+// ErrProvisionedProductNotFound: the account holds no provisioned product of that id (visible to the caller).
+var ErrProvisionedProductNotFound = errors.New("provisioned product not found")
+
+// ProvisionedProduct reads one provisioned product by id with the check's own calls and IAM actions
+// (SearchProvisionedProducts at the account's access level, DescribeProvisioningArtifact for the version), for the
+// event-driven alert of its stack's failure.
+func ProvisionedProduct(ctx context.Context, cfg aws.Config, id string) (ProvisionedProductInfo, error) {
+	return provisionedProduct(ctx, servicecatalog.NewFromConfig(cfg), id)
+}
+
+func provisionedProduct(ctx context.Context, api serviceCatalogAPI, id string) (ProvisionedProductInfo, error) {
+	// SearchQuery's field filter matches as a search, not an equality, so the answer is held to the id exactly.
+	out, err := api.SearchProvisionedProducts(ctx, &servicecatalog.SearchProvisionedProductsInput{
+		AccessLevelFilter: &sctypes.AccessLevelFilter{Key: sctypes.AccessLevelFilterKeyAccount, Value: aws.String("self")},
+		Filters:           map[string][]string{string(sctypes.ProvisionedProductViewFilterBySearchQuery): {"id:" + id}},
+	})
+	if err != nil {
+		return ProvisionedProductInfo{}, fmt.Errorf("search provisioned products for %s: %w", id, err)
+	}
+	for _, pp := range out.ProvisionedProducts {
+		if aws.ToString(pp.Id) != id {
+			continue
+		}
+		v := artifactVersionOf(ctx, api, pp, map[string]artifactVersion{})
+		return ProvisionedProductInfo{ID: id, Name: aws.ToString(pp.Name), Product: aws.ToString(pp.ProductName), Version: v.name,
+			VersionUnread: v.unread}, nil
+	}
+	return ProvisionedProductInfo{}, fmt.Errorf("%s: %w", id, ErrProvisionedProductNotFound)
 }

@@ -43,3 +43,10 @@ func accountConfig(ctx context.Context, base aws.Config, stsClient *sts.Client, 
 	}
 	return cfg, nil
 }
+
+// AccountConfig is base with credentials for account as the audit has them: its own for the account the job runs in
+// (account.Self), else role assumed there. The event-driven alerts read a member account's Service Catalog products
+// with it, as the check does.
+func AccountConfig(ctx context.Context, base aws.Config, role Role, account Account) (aws.Config, error) {
+	return accountConfig(ctx, base, sts.NewFromConfig(base), role, account)
+}

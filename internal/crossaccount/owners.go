@@ -380,9 +380,14 @@ func isOneAddress(v string) bool {
 }
 
 // cleanText is a name from Organizations (a tag value, an OU name) as one line a person reads and a routing key can
-// hold: white space folded to single spaces, control and format characters (bidi overrides, zero-width) dropped,
-// invalid UTF-8 replaced, at most maxOwnerLen characters.
-func cleanText(s string) string {
+// hold, at most maxOwnerLen characters.
+func cleanText(s string) string { return CleanText(s, maxOwnerLen) }
+
+// CleanText is AWS's text (a name, a status reason) as one line a person reads, the rule the digest's report.Inline
+// applies: white space folded to single spaces and trimmed, control and format characters (bidi overrides,
+// zero-width) dropped, invalid UTF-8 replaced; at most limit characters. It lives here, below report, so the alert
+// path (which report renders) cleans as the digest does without importing it.
+func CleanText(s string, limit int) string {
 	var b strings.Builder
 	space, n := false, 0
 	for _, r := range s {
@@ -391,7 +396,7 @@ func cleanText(s string) string {
 			space = b.Len() > 0
 		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r):
 		default:
-			if n == maxOwnerLen {
+			if n == limit {
 				return b.String()
 			}
 			if space {

@@ -6,6 +6,7 @@ package grants
 import (
 	"slices"
 
+	"github.com/orgaudit/orgaudit/internal/alert"
 	"github.com/orgaudit/orgaudit/internal/checks"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
 	"github.com/orgaudit/orgaudit/internal/delivery"
@@ -38,13 +39,14 @@ func MemberRoleActions() []string {
 	return sortedSet(append(out, crossaccount.MemberActions...))
 }
 
-// ExecutionRoleActions are what the Lambda's own role needs: listing the organization and assuming member roles,
-// delivery (to a topic encrypted with KMS, as the template's is), its logs and on-failure destination, and the member
-// reads too, because the account the job runs in is audited with the job's own credentials (a service-managed
+// ExecutionRoleActions are what the Lambda's own role needs: listing the organization and assuming member roles, the
+// alerts' reads (the account's name), delivery (to a topic encrypted with KMS, as the template's is), its logs and
+// on-failure destination, and the member reads too, because the account the job runs in is audited with the job's own credentials (a service-managed
 // StackSet never deploys to the management account). withOptional adds what the optional features need: the
 // report bucket's KMS key, email through SES, and the on-demand rates (the template's OnDemandRates).
 func ExecutionRoleActions(withOptional bool) []string {
 	out := append(append(append([]string{}, crossaccount.ManagementActions...), delivery.Actions...), LambdaLogActions...)
+	out = append(out, alert.Actions...)
 	out = append(append(out, delivery.TopicKMSActions...), LambdaDestinationActions...)
 	out = append(append(out, MemberRoleActions()...), HistoryActions...)
 	if withOptional {
