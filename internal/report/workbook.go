@@ -895,7 +895,11 @@ func endSheet(sw *excelize.StreamWriter, cols []string, rows int, name string) e
 	if err := sw.AddTable(&excelize.Table{Range: "A1:" + cellName(len(cols), last), Name: name, StyleName: "TableStyleLight1", ShowRowStripes: &off}); err != nil {
 		return err
 	}
-	return sw.Flush()
+	if err := sw.Flush(); err != nil {
+		return err
+	}
+	releaseSpill(sw)
+	return nil
 }
 
 // writeSummarySheet writes the run's figures, its counts by check and the accounts it skipped. Each cell's style
