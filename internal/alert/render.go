@@ -129,7 +129,10 @@ func nameOr(name, id string) string {
 }
 
 // Text is the group as a plain-text message (SNS's default and email bodies, the CLI's output).
-func Text(owner string, alerts []Alert) string {
+func Text(owner string, alerts []Alert) string { return textListing(owner, alerts, MaxListed) }
+
+// textListing is Text listing at most n alerts in full.
+func textListing(owner string, alerts []Alert, n int) string {
 	var b strings.Builder
 	line := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
 	c := countOf(alerts)
@@ -138,7 +141,7 @@ func Text(owner string, alerts []Alert) string {
 		line("Owner: %s", report.Field(owner, maxName))
 	}
 	sorted := Sorted(alerts)
-	listed := sorted[:min(len(sorted), MaxListed)]
+	listed := sorted[:min(len(sorted), n)]
 	for i, a := range listed {
 		line("")
 		line("%d. %s %s in account %s (%s), %s", i+1, strings.ToUpper(report.Field(string(a.Severity), 30)), kindWord(a.Kind),
@@ -281,16 +284,29 @@ func ChatJSON(owner string, alerts []Alert) ([]byte, error) {
 	return marshal(Chat(owner, alerts))
 }
 
-// Notice is the group as data, for the topic's sqs and lambda subscribers: the owner and every alert of the group.
+// Notice is the group as data, for the topic's sqs and lambda subscribers: the owner, the first alerts in the
+// text's order, and the event ids of the rest (their records hold them whole).
 type Notice struct {
 	Kind   string  `json:"kind"`
 	Owner  string  `json:"owner,omitempty"`
 	Alerts []Alert `json:"alerts"`
+	// More are the event ids of the alerts past the listing.
+	More []string `json:"more_event_ids,omitempty"`
 }
 
-// NoticeJSON is the group's notice as JSON, hidden characters escaped as the digest's notice escapes them.
+// NoticeJSON is the group's notice as JSON listing at most MaxListed alerts, hidden characters escaped as the
+// digest's notice escapes them.
 func NoticeJSON(owner string, alerts []Alert) ([]byte, error) {
-	b, err := marshal(Notice{Kind: "orgaudit-alert", Owner: owner, Alerts: Sorted(alerts)})
+	return noticeListing(owner, alerts, MaxListed)
+}
+
+func noticeListing(owner string, alerts []Alert, n int) ([]byte, error) {
+	sorted := Sorted(alerts)
+	notice := Notice{Kind: "orgaudit-alert", Owner: owner, Alerts: sorted[:min(len(sorted), n)]}
+	for _, a := range sorted[len(notice.Alerts):] {
+		notice.More = append(notice.More, a.EventID)
+	}
+	b, err := marshal(notice)
 	if err != nil {
 		return nil, err
 	}
