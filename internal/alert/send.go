@@ -245,13 +245,20 @@ func pick(alerts []Alert, held []int) []Alert {
 func (s *Sender) claims(alerts []Alert, channel string) []delivery.Claim {
 	out := make([]delivery.Claim, len(alerts))
 	for i, a := range alerts {
-		out[i] = delivery.Claim{RunID: a.EventID, Trigger: claimTrigger, Now: s.Now}
+		out[i] = delivery.Claim{RunID: a.EventID, Trigger: claimTrigger, Now: s.Now, Wait: heldElsewhere}
 		if s.Bucket != "" && s.S3 != nil {
 			out[i].Bucket, out[i].MarkerKey = s.Bucket, delivery.AlertMarkerKey(s.Prefix, a.EventTime, a.EventID, channel)
 		}
 	}
 	return out
 }
+
+// ErrHeldElsewhere: another invocation holds a live claim on the event (the queue gave it to two at once). Waiting
+// out its lease would hold the whole batch for minutes, once per such event; the event is failed instead, and the
+// queue's retry finds it sent, or the claim stale and free.
+var ErrHeldElsewhere = errors.New("another invocation is sending this event's alert; the queue retries it")
+
+func heldElsewhere(context.Context, time.Duration) error { return ErrHeldElsewhere }
 
 // message is an owner's alerts as one publish: the text for default and email subscribers, the notice for sqs and
 // lambda, the chat card for https, with the attributes an owner's digest carries (the organization's audience when

@@ -3,6 +3,7 @@ package alert_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/checks"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
+	"github.com/orgaudit/orgaudit/internal/delivery"
 )
 
 // The sending tests run the real SDK clients against the simulator's S3, SNS and SES. Its IAM is not enforced here:
@@ -208,5 +210,25 @@ func TestAnOwnerThatIsAnAddressIsMailed(t *testing.T) {
 	}
 	if n := len(w.sim.Published()); n != 2 {
 		t.Errorf("%d messages published, want one per owner", n)
+	}
+}
+
+// An event another invocation is sending (a live claim) is failed at once for the queue to retry, not waited for;
+// the rest of the group goes out.
+func TestAnEventClaimedElsewhereIsFailedNotWaitedFor(t *testing.T) {
+	t.Parallel()
+	w := newSendWorld(t, tagRoute(map[string]string{"111111111111": "team-a"}))
+	alerts := []alert.Alert{failedStack(1, "111111111111"), failedStack(2, "111111111111")}
+	held := delivery.Marker{RunID: alerts[1].EventID, Trigger: "alert", State: delivery.StatePublishing, ClaimedAt: sendTime.Add(30 * time.Second)}
+	body, _ := json.Marshal(held)
+	if err := w.sim.PutObject(awssim.DemoBucket, delivery.AlertMarkerKey("orgaudit", sendTime, alerts[1].EventID, alert.ChannelTopic), body); err != nil {
+		t.Fatal(err)
+	}
+	got, err := w.sender.Deliver(context.Background(), alerts)
+	if !errors.Is(err, alert.ErrHeldElsewhere) || !slices.Equal(got.Sent, []string{alerts[0].EventID}) || !slices.Equal(got.Failed, []string{alerts[1].EventID}) {
+		t.Fatalf("delivered %+v, %v", got, err)
+	}
+	if msgs := w.sim.Published(); len(msgs) != 1 || strings.Contains(msgs[0].Body, alerts[1].StackName) {
+		t.Fatalf("published %d messages; the first holds the held event: %v", len(msgs), len(msgs) == 1)
 	}
 }
