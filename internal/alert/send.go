@@ -105,6 +105,32 @@ type Delivered struct {
 	Messages map[string]string
 }
 
+// FailedMessages are the queue's messages to report as batch item failures, given the event id each carried
+// (eventOf, by message id; a message whose event could not be told is not in it and is the caller's to fail): every
+// message of an event that failed, and every message of an event this delivery did not account for, so that none is
+// lost. A message is never failed for an event that went out: its retry would find the event sent and send nothing,
+// but only after the visibility timeout.
+func (d Delivered) FailedMessages(eventOf map[string]string) []string {
+	done := map[string]bool{}
+	for _, id := range d.Sent {
+		done[id] = true
+	}
+	for _, id := range d.AlreadySent {
+		done[id] = true
+	}
+	for _, id := range d.Failed {
+		done[id] = false
+	}
+	var out []string
+	for message, event := range eventOf {
+		if ok, seen := done[event]; !seen || !ok {
+			out = append(out, message)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // group is one owner's alerts of a batch.
 type group struct {
 	owner  Owner

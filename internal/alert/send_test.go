@@ -232,3 +232,13 @@ func TestAnEventClaimedElsewhereIsFailedNotWaitedFor(t *testing.T) {
 		t.Fatalf("published %d messages; the first holds the held event: %v", len(msgs), len(msgs) == 1)
 	}
 }
+
+func TestFailedMessagesNameEveryMessageOfAFailedOrUnaccountedEvent(t *testing.T) {
+	t.Parallel()
+	d := alert.Delivered{Sent: []string{"e1"}, AlreadySent: []string{"e2"}, Failed: []string{"e3"}}
+	// m3 and m4 carry one event twice (a re-delivery in the same batch); m5's event is in no list.
+	got := d.FailedMessages(map[string]string{"m1": "e1", "m2": "e2", "m3": "e3", "m4": "e3", "m5": "e5"})
+	if want := []string{"m3", "m4", "m5"}; !slices.Equal(got, want) {
+		t.Errorf("failed messages %v, want %v", got, want)
+	}
+}
