@@ -10,12 +10,16 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/orgaudit/orgaudit/internal/alert"
+	"github.com/orgaudit/orgaudit/internal/crossaccount"
+	"github.com/orgaudit/orgaudit/internal/history"
 )
 
 const alertUsage = `usage: audit alert -event FILE [-topic ARN] [flags]
@@ -64,7 +68,7 @@ func alertCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.StringVar(&f.topic, "topic", "", "SNS topic to publish the alert to; without it the alert is only printed")
 	fs.StringVar(&f.bucket, "bucket", "", "report bucket: the event's claim (sent once) and the alert's record for the next digest")
 	fs.StringVar(&f.prefix, "prefix", "orgaudit", "key prefix in the bucket")
-	fs.StringVar(&f.owner, "owner", "", "owner to send the alert to (its owner message attributes); empty: the organization's audience")
+	fs.StringVar(&f.owner, "owner", "", "owner to send the alert to (its owner message attributes); empty: the account's owner tag as the\nrun history in -bucket last read it, else the organization's audience")
 	fs.BoolVar(&f.pathStyle, "s3-path-style", false, "address the bucket by path (S3-compatible endpoints)")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -97,12 +101,45 @@ func alertCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stdout, "event handled: it is not a failure, so there is no alert")
 		return exitOK
 	}
-	a.Owner = f.owner
-	fmt.Fprint(stdout, alert.Text(f.owner, []alert.Alert{*a}))
 	if f.topic == "" {
+		fmt.Fprint(stdout, alert.Text(f.owner, []alert.Alert{*a}))
 		return exitOK
 	}
-	return publishAlert(ctx, f, *a, stdout, stderr)
+	cfg, err := loadAWSConfig()
+	if err != nil {
+		fmt.Fprintf(stderr, "audit alert: %s\n", errText(err))
+		return exitFail
+	}
+	var store *s3.Client
+	if f.bucket != "" {
+		store = s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = f.pathStyle })
+		if f.owner == "" {
+			f.owner = historyOwner(ctx, store, f, a.AccountID, stderr)
+		}
+	}
+	fmt.Fprint(stdout, alert.Text(f.owner, []alert.Alert{*a}))
+	return publishAlert(ctx, cfg, store, f, *a, stdout, stderr)
+}
+
+// historyOwner is the account's owner as digests route it: by the owner tag the run history in the bucket last
+// read. The OU path is not in what the history gives before a run, so an account without a tag (or a history that
+// cannot be read, which is said) goes to the organization's audience.
+func historyOwner(ctx context.Context, store *s3.Client, f alertFlags, accountID string, stderr io.Writer) string {
+	hist := history.NewS3Store(store, history.S3Location{Bucket: f.bucket, Prefix: f.prefix})
+	tags, err := hist.PreviousOwnerTags(ctx, time.Now(), "", history.Organization{})
+	if err != nil {
+		fmt.Fprintf(stderr, "audit alert: no owner from the run history, so the organization's audience: %s\n", errText(err))
+		return ""
+	}
+	known := map[string]crossaccount.OwnerTag{}
+	for _, t := range tags {
+		known[t.AccountID] = crossaccount.OwnerTag{AccountID: t.AccountID, Value: t.Value, Found: t.Found, ReadAt: t.ReadAt}
+	}
+	owner, err := alert.TagRoute(known, nil)(ctx, accountID)
+	if err != nil {
+		return ""
+	}
+	return owner.Name
 }
 
 // readAndBuild reads the event and builds its alert.
@@ -144,12 +181,7 @@ func readEvent(name string) ([]byte, error) {
 
 // publishAlert sends a to the topic as the function does: claimed once by its event id when a bucket is given, and
 // recorded there for the next digest.
-func publishAlert(ctx context.Context, f alertFlags, a alert.Alert, stdout, stderr io.Writer) int {
-	cfg, err := loadAWSConfig()
-	if err != nil {
-		fmt.Fprintf(stderr, "audit alert: %s\n", errText(err))
-		return exitFail
-	}
+func publishAlert(ctx context.Context, cfg aws.Config, store *s3.Client, f alertFlags, a alert.Alert, stdout, stderr io.Writer) int {
 	topicCfg := cfg.Copy()
 	if t, err := arn.Parse(f.topic); err == nil && t.Region != "" {
 		topicCfg.Region = t.Region
@@ -157,8 +189,8 @@ func publishAlert(ctx context.Context, f alertFlags, a alert.Alert, stdout, stde
 	owner := f.owner
 	s := &alert.Sender{Bucket: f.bucket, Prefix: f.prefix, Topic: sns.NewFromConfig(topicCfg), TopicARN: f.topic,
 		Route: func(context.Context, string) (alert.Owner, error) { return alert.Owner{Name: owner}, nil }}
-	if f.bucket != "" {
-		s.S3 = s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = f.pathStyle })
+	if store != nil {
+		s.S3 = store
 	}
 	got, err := s.Deliver(ctx, []alert.Alert{a})
 	if err != nil {

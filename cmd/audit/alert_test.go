@@ -10,9 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/orgaudit/orgaudit/internal/alert"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/history"
 	"github.com/orgaudit/orgaudit/internal/testkit"
 )
 
@@ -146,5 +149,33 @@ func TestAlertCommandIsListedInHelpAndReadme(t *testing.T) {
 	}
 	if !strings.Contains(string(readme), "./audit alert -event ") || !strings.Contains(string(readme), "`audit alert -event FILE`") {
 		t.Error("README's commands do not show audit alert")
+	}
+}
+
+// Without -owner the alert goes to the account's owner as the run history in the bucket last read its tag.
+func TestAlertCommandRoutesByTheHistorysOwnerTag(t *testing.T) {
+	withBuilder(t, func(context.Context, []byte) (*alert.Alert, error) { a := cliAlert; return &a, nil })
+	sim := testkit.StartSim(t, awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
+	creds := sim.Credentials(awssim.DemoManagementAccount)
+	for k, v := range map[string]string{"AWS_ENDPOINT_URL": sim.URL(), "AWS_REGION": awssim.DemoHomeRegion, "AWS_ACCESS_KEY_ID": creds.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY": creds.SecretAccessKey, "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "", "AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull} {
+		t.Setenv(k, v)
+	}
+	ranAt := cliAlert.EventTime.Add(-24 * time.Hour)
+	run := history.Run{ID: "yesterday", Time: ranAt, AsOf: ranAt, Accounts: []string{cliAlert.AccountID}}
+	state := history.NewState(run, history.Diff(nil, run))
+	state.Trigger = "scheduled"
+	state.OwnerTags = []history.OwnerTag{{AccountID: cliAlert.AccountID, Value: "team-tagged", Found: true, ReadAt: ranAt}}
+	client := s3.NewFromConfig(sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion), func(o *s3.Options) { o.UsePathStyle = true })
+	if err := history.NewS3Store(client, history.S3Location{Bucket: awssim.DemoBucket, Prefix: "orgaudit"}).Put(context.Background(), state); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	args := []string{"alert", "-event", writeEvent(t, `{}`), "-topic", awssim.DemoTopicARN(), "-bucket", awssim.DemoBucket, "-s3-path-style"}
+	if code := runCLI(context.Background(), args, &stdout, &stderr); code != exitOK || !strings.Contains(stdout.String(), "Owner: team-tagged") {
+		t.Fatalf("exit %d:\n%s%s", code, stdout.String(), stderr.String())
+	}
+	if msgs := sim.Published(); len(msgs) != 1 || msgs[0].Attributes["owner"].StringValue != "team-tagged" {
+		t.Fatalf("published %+v", msgs)
 	}
 }
