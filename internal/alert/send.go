@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/orgaudit/orgaudit/internal/awserr"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
@@ -33,6 +34,9 @@ const (
 	ChannelTopic = "topic"
 	ChannelEmail = "email"
 )
+
+// recordWorkers bounds the records written at once.
+const recordWorkers = 16
 
 // claimTrigger names the event-driven path in its markers, where a run's markers name their trigger.
 const claimTrigger = "alert"
@@ -230,12 +234,22 @@ func (s *Sender) deliverGroup(ctx context.Context, g group, out *Delivered) (sen
 			}
 		}
 	}
+	// Records are written side by side: one object per event, hundreds in a burst.
+	recErrs := make([]error, len(g.alerts))
+	var writes errgroup.Group
+	writes.SetLimit(recordWorkers)
+	for i, a := range g.alerts {
+		if o := topic[i].Outcome; o == delivery.Published || o == delivery.AlreadyPublished {
+			writes.Go(func() error { recErrs[i] = s.record(ctx, a, topic[i]); return nil })
+		}
+	}
+	_ = writes.Wait()
 	for i, a := range g.alerts {
 		switch topic[i].Outcome {
 		case delivery.Published, delivery.AlreadyPublished:
-			if rerr := s.record(ctx, a, topic[i]); rerr != nil {
+			if recErrs[i] != nil {
 				bad[a.EventID] = true
-				errs = append(errs, rerr)
+				errs = append(errs, recErrs[i])
 			}
 		case "":
 			// Not sent: its error is in errs.

@@ -242,3 +242,37 @@ func TestFailedMessagesNameEveryMessageOfAFailedOrUnaccountedEvent(t *testing.T)
 		t.Errorf("failed messages %v, want %v", got, want)
 	}
 }
+
+// A record that cannot be written fails its event, though its alert went out: the queue's retry finds the alert sent
+// (nothing is published again) and writes the record the next digest needs.
+func TestAnUnrecordedAlertIsRetriedForItsRecordOnly(t *testing.T) {
+	t.Parallel()
+	w := newSendWorld(t, tagRoute(map[string]string{"111111111111": "team-a"}))
+	a := failedStack(1, "111111111111")
+	var puts atomic.Int32
+	w.sim.SetIntercept(func(ctx context.Context, c awssim.Call) *awssim.Fault {
+		// The third PutObject is the record: after the claim and its mark as published. A refusal, which the SDK
+		// does not retry.
+		if c.Service == "s3" && c.Operation == "PutObject" && puts.Add(1) == 3 {
+			return &awssim.Fault{Status: 403, Code: "AccessDenied", Message: "Access Denied"}
+		}
+		return nil
+	})
+	got, err := w.sender.Deliver(context.Background(), []alert.Alert{a})
+	if err == nil || len(got.Sent) != 0 || !slices.Equal(got.Failed, []string{a.EventID}) {
+		t.Fatalf("first delivery: %+v, %v", got, err)
+	}
+	if _, ok := w.record(t, a); ok {
+		t.Fatal("the record was written though its PUT was refused")
+	}
+	retry, err := w.sender.Deliver(context.Background(), []alert.Alert{a})
+	if err != nil || !slices.Equal(retry.AlreadySent, []string{a.EventID}) {
+		t.Fatalf("retry: %+v, %v", retry, err)
+	}
+	if _, ok := w.record(t, a); !ok {
+		t.Error("no record after the retry")
+	}
+	if n := len(w.sim.Published()); n != 1 {
+		t.Errorf("%d messages published, want 1", n)
+	}
+}

@@ -9,7 +9,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"golang.org/x/sync/errgroup"
 )
+
+// claimWorkers bounds the S3 calls SendOnceEach makes at once.
+const claimWorkers = 16
 
 // AlertMarkerKey is where the event-driven path records that one event's alert went out on one channel (the topic,
 // an email): prefix/published/alerts/YYYY/MM/DD/<event id>/<channel>.json, dated by the event. Each event has a
@@ -28,7 +32,7 @@ func AlertMarkerKey(prefix string, eventTime time.Time, eventID, channel string)
 func SendOnceEach(ctx context.Context, store MarkerStore, claims []Claim, send func(ctx context.Context, held []int) (string, error)) ([]Sent, []error) {
 	sents, errs := make([]Sent, len(claims)), make([]error, len(claims))
 	etags, at := make([]string, len(claims)), make([]time.Time, len(claims))
-	var held []int
+	mine := make([]bool, len(claims))
 	lease := DefaultLease
 	for i := range claims {
 		d := &claims[i]
@@ -42,18 +46,34 @@ func SendOnceEach(ctx context.Context, store MarkerStore, claims []Claim, send f
 			d.Wait = sleep
 		}
 		lease = min(lease, d.Lease)
-		if d.Bucket == "" {
-			held = append(held, i)
-			continue
-		}
-		etag, claimedAt, outcome, tookOver, err := claim(ctx, store, *d)
-		switch {
-		case err != nil:
-			errs[i] = err
-		case outcome != "":
-			sents[i].Outcome = outcome
-		default:
-			etags[i], at[i], sents[i].TookOver = etag, claimedAt, tookOver
+	}
+	// The claims are independent objects: taken side by side, a burst of hundreds of events costs a few rounds of S3
+	// calls rather than hundreds.
+	var g errgroup.Group
+	g.SetLimit(claimWorkers)
+	for i := range claims {
+		g.Go(func() error {
+			d := claims[i]
+			if d.Bucket == "" {
+				mine[i] = true
+				return nil
+			}
+			etag, claimedAt, outcome, tookOver, err := claim(ctx, store, d)
+			switch {
+			case err != nil:
+				errs[i] = err
+			case outcome != "":
+				sents[i].Outcome = outcome
+			default:
+				etags[i], at[i], sents[i].TookOver, mine[i] = etag, claimedAt, tookOver, true
+			}
+			return nil
+		})
+	}
+	_ = g.Wait() // the goroutines record their errors by claim and return nil
+	var held []int
+	for i, ok := range mine {
+		if ok {
 			held = append(held, i)
 		}
 	}
@@ -67,25 +87,29 @@ func SendOnceEach(ctx context.Context, store MarkerStore, claims []Claim, send f
 	settle, cancelSettle := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
 	defer cancelSettle()
 	for _, i := range held {
-		d := claims[i]
-		if err != nil {
-			errs[i] = err
-			if d.Bucket != "" {
-				if rerr := release(settle, store, d); rerr != nil {
-					errs[i] = errors.Join(err, rerr)
+		g.Go(func() error {
+			d := claims[i]
+			if err != nil {
+				errs[i] = err
+				if d.Bucket != "" {
+					if rerr := release(settle, store, d); rerr != nil {
+						errs[i] = errors.Join(err, rerr)
+					}
 				}
+				return nil
 			}
-			continue
-		}
-		sents[i].Outcome, sents[i].MessageID = Published, id
-		if d.Bucket == "" {
-			continue
-		}
-		publishedAt := d.Now().UTC()
-		done := Marker{RunID: d.RunID, Trigger: d.Trigger, State: StatePublished, ClaimedAt: at[i], PublishedAt: &publishedAt, MessageID: id}
-		if _, merr := putMarker(settle, store, d, done, aws.String(etags[i]), nil); merr != nil {
-			sents[i].MarkErr = fmt.Errorf("mark s3://%s/%s published: %w", d.Bucket, d.MarkerKey, merr)
-		}
+			sents[i].Outcome, sents[i].MessageID = Published, id
+			if d.Bucket == "" {
+				return nil
+			}
+			publishedAt := d.Now().UTC()
+			done := Marker{RunID: d.RunID, Trigger: d.Trigger, State: StatePublished, ClaimedAt: at[i], PublishedAt: &publishedAt, MessageID: id}
+			if _, merr := putMarker(settle, store, d, done, aws.String(etags[i]), nil); merr != nil {
+				sents[i].MarkErr = fmt.Errorf("mark s3://%s/%s published: %w", d.Bucket, d.MarkerKey, merr)
+			}
+			return nil
+		})
 	}
+	_ = g.Wait()
 	return sents, errs
 }
