@@ -29,14 +29,18 @@ const MaxListed = 50
 // https://docs.aws.amazon.com/sns/latest/api/API_Publish.html
 const maxSubject = 99
 
-// Byte bounds of one slot of a line, so one long value cannot crowd out the rest.
+// Byte bounds of one slot of a line, so one long value cannot crowd out the rest, and no line passes the 998
+// characters an email's line may hold (RFC 5322 2.1.1).
 const (
 	maxName    = 120
 	maxStack   = 200
-	maxReason  = 1_000
-	maxLink    = 1_500
+	maxReason  = 900
+	maxLink    = 950
 	maxChatRow = 200
 )
+
+// idsPerLine is how many event ids of the alerts past the listing a line names.
+const idsPerLine = 4
 
 // maxChatListed is how many alerts the chat card lists; the rest are counted.
 const maxChatListed = 10
@@ -167,12 +171,16 @@ func textListing(owner string, alerts []Alert, n int) string {
 		line("   Event: %s at %s", report.Field(a.EventID, 80), a.EventTime.UTC().Format(time.RFC3339))
 	}
 	if rest := sorted[len(listed):]; len(rest) > 0 {
-		ids := make([]string, len(rest))
-		for i, a := range rest {
-			ids[i] = report.Field(a.EventID, 80)
-		}
 		line("")
-		line("... and %d more, by event id: %s", len(rest), strings.Join(ids, ", "))
+		line("... and %d more, by event id:", len(rest))
+		// A few a line: an email's line may not pass 998 characters (RFC 5322 2.1.1).
+		for i := 0; i < len(rest); i += idsPerLine {
+			ids := make([]string, 0, idsPerLine)
+			for _, a := range rest[i:min(i+idsPerLine, len(rest))] {
+				ids = append(ids, report.Field(a.EventID, 80))
+			}
+			line("   %s", strings.Join(ids, " "))
+		}
 	}
 	return b.String()
 }

@@ -55,12 +55,17 @@ func TestAManyAlertGroupListsTheCapAndAccountsForEveryEvent(t *testing.T) {
 	if got := strings.Count(text, "   Stack: "); got != MaxListed {
 		t.Errorf("%d alerts listed, want %d", got, MaxListed)
 	}
-	if !strings.Contains(text, fmt.Sprintf("... and %d more, by event id:", n-MaxListed)) {
+	if !strings.Contains(text, fmt.Sprintf("... and %d more, by event id:\n", n-MaxListed)) {
 		t.Errorf("the rest is not counted:\n%s", text)
 	}
 	for _, a := range alerts {
 		if !strings.Contains(text, a.EventID) {
 			t.Errorf("event %s is not in the text", a.EventID)
+		}
+	}
+	for _, l := range strings.Split(text, "\n") {
+		if len(l) > 998 {
+			t.Errorf("a line of %d characters, over an email's 998", len(l))
 		}
 	}
 	// Most severe first, then by account.
@@ -137,6 +142,19 @@ func TestHostileTextForgesNoLineOrLink(t *testing.T) {
 	for _, l := range strings.Split(card.Content.Description, "\n") {
 		if strings.HasPrefix(l, "Subject:") || strings.HasPrefix(l, "Console:") {
 			t.Errorf("card line forged: %q", l)
+		}
+	}
+}
+
+func TestNoLineIsLongerThanAnEmailTakes(t *testing.T) {
+	a := sampleAlert(1, checks.Critical, "111111111111")
+	long := strings.Repeat("x", 5_000)
+	a.Reason, a.StackName, a.AccountName, a.ConsoleURL, a.ProductUnread, a.StackSetARN, a.Status, a.DetailedStatus = long, long, long, long, long, long, long, long
+	b := a
+	b.ProductUnread, b.Product = "", &Product{ID: long, Name: long, Product: long, Version: long}
+	for _, l := range strings.Split(Text(long, []Alert{a, b}), "\n") {
+		if len(l) > 998 {
+			t.Errorf("a line of %d characters, over an email's 998: %.60s", len(l), l)
 		}
 	}
 }
