@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/delivery"
 )
 
 var renderTime = time.Date(2026, 12, 6, 8, 14, 0, 0, time.UTC)
@@ -166,6 +167,30 @@ func TestUnknownSeverityAndKindAreSaidNotDropped(t *testing.T) {
 	for _, want := range []string{`1 of severity "catastrophic", which this job does not know`, `"stack-drift" (a kind this job does not know)`} {
 		if !strings.Contains(text, want) {
 			t.Errorf("text lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+// A burst of 500 alerts with AWS text at its longest still goes out as one message within SNS's limit, naming every
+// event.
+func TestABurstFitsOneSNSMessage(t *testing.T) {
+	long := strings.Repeat("y", 4_000)
+	var alerts []Alert
+	for i := range 500 {
+		a := sampleAlert(i, checks.Critical, fmt.Sprintf("%012d", 400000000000+i))
+		a.Reason, a.ProductUnread = long, long
+		alerts = append(alerts, a)
+	}
+	m, err := (&Sender{TopicARN: "arn:aws:sns:eu-west-1:111122223333:orgaudit"}).message("team-a", alerts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if size, err := m.Size(); err != nil || size > delivery.MaxMessageBytes {
+		t.Fatalf("message of %d bytes (%v), over SNS's %d", size, err, delivery.MaxMessageBytes)
+	}
+	for _, a := range alerts {
+		if !strings.Contains(m.Bodies[delivery.ProtocolDefault], a.EventID) || !strings.Contains(m.Bodies[delivery.ProtocolSQS], a.EventID) {
+			t.Fatalf("event %s is not in the message", a.EventID)
 		}
 	}
 }
