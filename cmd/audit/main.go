@@ -40,6 +40,7 @@ func usage() string {
 		b.WriteString("  simulate  run the job on a generated organization of any size with injected faults, and print the figures\n")
 	}
 	b.WriteString("  suppressions check FILE  validate a suppressions file offline\n")
+	b.WriteString("  alert -event FILE  handle one CloudFormation failure event as the function does: print its alert, publish with -topic\n")
 	b.WriteString("  checks  list each check: what it finds and the API calls (IAM actions) it makes\n")
 	b.WriteString("  version print the module version and the commit this binary was built from\n\n")
 	b.WriteString("Run \"audit <command> -h\" for the command's flags. Under AWS Lambda the binary serves the scheduled job instead.\n")
@@ -123,6 +124,8 @@ func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runCommand(ctx, args[1:], stdout, stderr)
 	case "suppressions":
 		return suppressionsCommand(args[1:], stdout, stderr)
+	case "alert":
+		return alertCommand(ctx, args[1:], stdout, stderr)
 	case "checks":
 		return checksCommand(args[1:], stdout, stderr)
 	case "version":

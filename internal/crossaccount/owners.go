@@ -322,10 +322,7 @@ func (o *owners) finish(accounts []Account, skipped []Skipped, listed bool, limi
 		case o.opts.TagKey == "":
 			a.Owner = a.OU
 		case ok && t.Found && cleanText(t.Value) != "":
-			a.Owner = cleanText(t.Value)
-			if isOneAddress(a.Owner) {
-				a.OwnerEmail = a.Owner
-			}
+			a.Owner, a.OwnerEmail = TagOwner(t)
 			if err := o.failed[a.ID]; err != nil {
 				a.OwnerNote = fmt.Sprintf("owner tag as read %s; this run's read failed: %s", t.ReadAt.UTC().Format(time.DateOnly), awserr.Code(err))
 			}
@@ -369,6 +366,20 @@ func (o *owners) finish(accounts []Account, skipped []Skipped, listed bool, limi
 	}
 	slices.SortFunc(keep, func(a, b OwnerTag) int { return strings.Compare(a.AccountID, b.AccountID) })
 	return keep, o.stats
+}
+
+// TagOwner is the owner an account's tag names: its value as one clean line, and that value again as the owner's
+// email address when it is exactly one address. Both are empty when the tag is missing or empty: the account is then
+// owned by its OU path. The audit and the event-driven alerts route by this one rule.
+func TagOwner(t OwnerTag) (owner, email string) {
+	if !t.Found {
+		return "", ""
+	}
+	owner = cleanText(t.Value)
+	if owner != "" && isOneAddress(owner) {
+		email = owner
+	}
+	return owner, email
 }
 
 // isOneAddress says whether an owner tag's value is exactly one email address, as RFC 5322 reads it: not a list,

@@ -201,3 +201,17 @@ func TestRefusedMarkerReadIsNoSuccess(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// An alert's marker is the event's own, per channel, dated by the event: two channels of one event, or one event on
+// two days' prefixes, never share one.
+func TestAlertMarkerKey(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 6, 23, 59, 0, 0, time.FixedZone("x", -3600))
+	if got, want := delivery.AlertMarkerKey("/orgaudit/", at, "6a7e8feb-b491-4cf7-a9f1-bf3703467718", "topic"),
+		"orgaudit/published/alerts/2026/12/07/6a7e8feb-b491-4cf7-a9f1-bf3703467718/topic.json"; got != want {
+		t.Errorf("key %q, want %q", got, want)
+	}
+	if got := delivery.AlertMarkerKey("", at, "e", "email"); got != "published/alerts/2026/12/07/e/email.json" {
+		t.Errorf("key without a prefix %q", got)
+	}
+}

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/orgaudit/orgaudit/internal/alert"
+	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/history"
+	"github.com/orgaudit/orgaudit/internal/testkit"
+)
+
+// These tests give the command a builder of their own (buildAlert): the decoder and builder are the alert
+// package's, wired in one place. What they hold is the command's part: its flags, what it reads, prints and sends,
+// and its exit codes.
+
+func writeEvent(t *testing.T, body string) string {
+	t.Helper()
+	name := filepath.Join(t.TempDir(), "event.json")
+	if err := os.WriteFile(name, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// withBuilder runs the test with build as the command's builder.
+func withBuilder(t *testing.T, build func(context.Context, []byte) (*alert.Alert, error)) {
+	t.Helper()
+	old := buildAlert
+	buildAlert = build
+	t.Cleanup(func() { buildAlert = old })
+}
+
+var cliAlert = alert.Alert{EventID: "6a7e8feb-b491-4cf7-a9f1-bf3703467718", EventTime: time.Date(2026, 11, 22, 8, 14, 0, 0, time.UTC),
+	Kind: alert.KindStack, Severity: checks.Critical, AccountID: "111111111111", AccountName: "workload", Region: "eu-west-1",
+	StackName: "SC-111111111111-pp-abc", Status: "CREATE_FAILED", Reason: "Resource creation cancelled\nSubject: forged",
+	ProductUnread: "AccessDenied"}
+
+func TestAlertCommandExitCodes(t *testing.T) {
+	withBuilder(t, func(_ context.Context, raw []byte) (*alert.Alert, error) {
+		switch {
+		case bytes.Contains(raw, []byte(`"wrong-shape"`)):
+			return nil, &alert.InvalidEventError{Reason: "detail-type wrong-shape is not one the path handles"}
+		case bytes.Contains(raw, []byte(`"UPDATE_COMPLETE"`)):
+			return nil, nil
+		case bytes.Contains(raw, []byte(`"unreadable"`)):
+			return nil, errors.New("read the account's name: throttled")
+		}
+		a := cliAlert
+		return &a, nil
+	})
+	for name, c := range map[string]struct {
+		args       []string
+		code       int
+		out, errOf string
+	}{
+		"failure":         {args: []string{"-event", writeEvent(t, `{"status":"CREATE_FAILED"}`)}, code: exitOK, out: "1. CRITICAL stack in account workload (111111111111)"},
+		"not a failure":   {args: []string{"-event", writeEvent(t, `{"status":"UPDATE_COMPLETE"}`)}, code: exitOK, out: "there is no alert"},
+		"wrong shape":     {args: []string{"-event", writeEvent(t, `{"detail-type":"wrong-shape"}`)}, code: exitUsage, errOf: "invalid event: detail-type wrong-shape"},
+		"not json":        {args: []string{"-event", writeEvent(t, "Subject: hi\n{")}, code: exitUsage, errOf: "invalid event: not JSON"},
+		"empty":           {args: []string{"-event", writeEvent(t, " \n")}, code: exitUsage, errOf: "invalid event: the file is empty"},
+		"too large":       {args: []string{"-event", writeEvent(t, `"`+strings.Repeat("a", maxEventBytes)+`"`)}, code: exitUsage, errOf: "more than EventBridge's"},
+		"no such file":    {args: []string{"-event", filepath.Join(t.TempDir(), "missing.json")}, code: exitUsage, errOf: "no such file"},
+		"no event":        {args: nil, code: exitUsage, errOf: "-event FILE is required"},
+		"bad topic":       {args: []string{"-event", "-", "-topic", "orgaudit"}, code: exitUsage, errOf: "not an SNS topic ARN"},
+		"typo":            {args: []string{"-evnt", "x"}, code: exitUsage, errOf: "did you mean -event?"},
+		"build fails":     {args: []string{"-event", writeEvent(t, `{"account":"unreadable"}`)}, code: exitFail, errOf: "throttled"},
+		"help":            {args: []string{"-h"}, code: exitOK, errOf: "usage: audit alert -event FILE"},
+		"extra arguments": {args: []string{"-event", "x", "y"}, code: exitUsage, errOf: "nothing else after the flags"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := runCLI(context.Background(), append([]string{"alert"}, c.args...), &stdout, &stderr)
+		if code != c.code || !strings.Contains(stdout.String(), c.out) || !strings.Contains(stderr.String(), c.errOf) {
+			t.Errorf("%s: exit %d, want %d\nstdout: %s\nstderr: %s", name, code, c.code, stdout.String(), stderr.String())
+		}
+		if strings.Contains(stdout.String(), "\nSubject: forged") {
+			t.Errorf("%s: the reason forged a line:\n%s", name, stdout.String())
+		}
+	}
+}
+
+func TestAlertCommandReadsStandardInput(t *testing.T) {
+	var got []byte
+	withBuilder(t, func(_ context.Context, raw []byte) (*alert.Alert, error) { got = raw; a := cliAlert; return &a, nil })
+	old := stdin
+	stdin = strings.NewReader(`{"id":"from-stdin"}`)
+	t.Cleanup(func() { stdin = old })
+	var stdout, stderr bytes.Buffer
+	if code := runCLI(context.Background(), []string{"alert", "-event", "-"}, &stdout, &stderr); code != exitOK || string(got) != `{"id":"from-stdin"}` {
+		t.Fatalf("exit %d, read %q: %s", code, got, stderr.String())
+	}
+}
+
+// Without the builder wired in, the command says so and fails rather than saying the event needed no alert.
+func TestAlertCommandWithoutABuilderFails(t *testing.T) {
+	withBuilder(t, alertNotWired)
+	var stdout, stderr bytes.Buffer
+	if code := runCLI(context.Background(), []string{"alert", "-event", writeEvent(t, `{}`)}, &stdout, &stderr); code != exitFail || !strings.Contains(stderr.String(), "not wired") {
+		t.Fatalf("exit %d: %s%s", code, stdout.String(), stderr.String())
+	}
+}
+
+// With -topic the alert is published once (a second handling of the same event sends nothing) and recorded.
+func TestAlertCommandPublishesWithTopicOnce(t *testing.T) {
+	withBuilder(t, func(context.Context, []byte) (*alert.Alert, error) { a := cliAlert; return &a, nil })
+	sim := testkit.StartSim(t, awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
+	creds := sim.Credentials(awssim.DemoManagementAccount)
+	for k, v := range map[string]string{"AWS_ENDPOINT_URL": sim.URL(), "AWS_REGION": awssim.DemoHomeRegion, "AWS_ACCESS_KEY_ID": creds.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY": creds.SecretAccessKey, "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "", "AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull} {
+		t.Setenv(k, v)
+	}
+	event := writeEvent(t, `{}`)
+	args := []string{"alert", "-event", event, "-topic", awssim.DemoTopicARN(), "-bucket", awssim.DemoBucket, "-s3-path-style", "-owner", "team-a"}
+	var stdout, stderr bytes.Buffer
+	if code := runCLI(context.Background(), args, &stdout, &stderr); code != exitOK || !strings.Contains(stdout.String(), "published to ") {
+		t.Fatalf("exit %d:\n%s%s", code, stdout.String(), stderr.String())
+	}
+	stdout.Reset()
+	if code := runCLI(context.Background(), args, &stdout, &stderr); code != exitOK || !strings.Contains(stdout.String(), "already sent") {
+		t.Fatalf("second handling: exit %d:\n%s%s", code, stdout.String(), stderr.String())
+	}
+	msgs := sim.Published()
+	if len(msgs) != 1 || msgs[0].Attributes["owner"].StringValue != "team-a" || !strings.Contains(msgs[0].Body, cliAlert.StackName) {
+		t.Fatalf("published %+v", msgs)
+	}
+	if _, err := sim.Object(awssim.DemoBucket, alert.RecordKey("orgaudit", cliAlert.EventTime, cliAlert.EventID)); err != nil {
+		t.Errorf("no record: %v", err)
+	}
+}
+
+func TestAlertCommandIsListedInHelpAndReadme(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	if code := runCLI(context.Background(), []string{"-h"}, &stdout, &stderr); code != exitOK || !strings.Contains(stdout.String(), "\n  alert -event FILE ") {
+		t.Errorf("audit -h does not list alert:\n%s", stdout.String())
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "./audit alert -event ") || !strings.Contains(string(readme), "`audit alert -event FILE`") {
+		t.Error("README's commands do not show audit alert")
+	}
+}
+
+// Without -owner the alert goes to the account's owner as the run history in the bucket last read its tag.
+func TestAlertCommandRoutesByTheHistorysOwnerTag(t *testing.T) {
+	withBuilder(t, func(context.Context, []byte) (*alert.Alert, error) { a := cliAlert; return &a, nil })
+	sim := testkit.StartSim(t, awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
+	creds := sim.Credentials(awssim.DemoManagementAccount)
+	for k, v := range map[string]string{"AWS_ENDPOINT_URL": sim.URL(), "AWS_REGION": awssim.DemoHomeRegion, "AWS_ACCESS_KEY_ID": creds.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY": creds.SecretAccessKey, "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "", "AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull} {
+		t.Setenv(k, v)
+	}
+	ranAt := cliAlert.EventTime.Add(-24 * time.Hour)
+	run := history.Run{ID: "yesterday", Time: ranAt, AsOf: ranAt, Accounts: []string{cliAlert.AccountID}}
+	state := history.NewState(run, history.Diff(nil, run))
+	state.Trigger = "scheduled"
+	state.OwnerTags = []history.OwnerTag{{AccountID: cliAlert.AccountID, Value: "team-tagged", Found: true, ReadAt: ranAt}}
+	client := s3.NewFromConfig(sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion), func(o *s3.Options) { o.UsePathStyle = true })
+	if err := history.NewS3Store(client, history.S3Location{Bucket: awssim.DemoBucket, Prefix: "orgaudit"}).Put(context.Background(), state); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	args := []string{"alert", "-event", writeEvent(t, `{}`), "-topic", awssim.DemoTopicARN(), "-bucket", awssim.DemoBucket, "-s3-path-style"}
+	if code := runCLI(context.Background(), args, &stdout, &stderr); code != exitOK || !strings.Contains(stdout.String(), "Owner: team-tagged") {
+		t.Fatalf("exit %d:\n%s%s", code, stdout.String(), stderr.String())
+	}
+	if msgs := sim.Published(); len(msgs) != 1 || msgs[0].Attributes["owner"].StringValue != "team-tagged" {
+		t.Fatalf("published %+v", msgs)
+	}
+}

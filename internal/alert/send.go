@@ -1,0 +1,376 @@
+package alert
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"log/slog"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/orgaudit/orgaudit/internal/awserr"
+	"github.com/orgaudit/orgaudit/internal/crossaccount"
+	"github.com/orgaudit/orgaudit/internal/delivery"
+	orgmail "github.com/orgaudit/orgaudit/internal/mail"
+)
+
+// Sending: the alerts of a batch are routed to their owners as digests are, grouped per owner, and each group goes
+// out as one message on the topic (with the attributes owners' digests carry, so subscriptions' filter policies
+// route it) and, to an owner that is an email address, one email. Each event is claimed on each channel with the
+// claim digests use (delivery.SendOnceEach, a marker per event id): an event already sent is left out of the group's
+// message, a failed send releases the claims of the events it carried, and the caller retries just those. A record
+// of each alert that went out is kept for the next daily digest.
+
+// Channels an alert goes out on, each with a marker of its own per event.
+const (
+	ChannelTopic = "topic"
+	ChannelEmail = "email"
+)
+
+// recordWorkers bounds the records written at once.
+const recordWorkers = 16
+
+// claimTrigger names the event-driven path in its markers, where a run's markers name their trigger.
+const claimTrigger = "alert"
+
+// Owner is whom an account's alerts go to.
+type Owner struct {
+	// Name is the owner tag's value or the OU path; empty sends to the organization's audience.
+	Name string
+	// Address is set when the owner is exactly one email address.
+	Address string
+}
+
+// Route finds an account's owner.
+type Route func(ctx context.Context, accountID string) (Owner, error)
+
+// TagRoute routes as the audit does (crossaccount.TagOwner): by the owner tag the run history last read for the
+// account (history.Store.PreviousOwnerTags, by account id), else by its OU path, which ou gives (nil: none known, and
+// the alert goes to the organization's audience).
+func TagRoute(tags map[string]crossaccount.OwnerTag, ou func(ctx context.Context, accountID string) (string, error)) Route {
+	return func(ctx context.Context, accountID string) (Owner, error) {
+		if owner, email := crossaccount.TagOwner(tags[accountID]); owner != "" {
+			return Owner{Name: owner, Address: email}, nil
+		}
+		if ou == nil {
+			return Owner{}, nil
+		}
+		path, err := ou(ctx, accountID)
+		if err != nil {
+			return Owner{}, fmt.Errorf("OU of account %s: %w", accountID, err)
+		}
+		return Owner{Name: path}, nil
+	}
+}
+
+// Store is the S3 calls sending makes: the claims' markers and the records.
+type Store = delivery.MarkerStore
+
+// Email is how owners that are email addresses are mailed; nil on Sender mails no one.
+type Email struct {
+	SES  delivery.EmailSender
+	From mail.Address
+	// IsAddress is the settings' rule for an address SES may send to (delivery.Email.IsAddress).
+	IsAddress func(string) bool
+}
+
+// Sender delivers alerts.
+type Sender struct {
+	// Bucket and Prefix hold the claims' markers and the records; without a bucket nothing is claimed or recorded.
+	Bucket, Prefix string
+	// KMSKeyID encrypts the records with that key; SSE-S3 when empty.
+	KMSKeyID string
+	S3       Store
+	Topic    delivery.Publisher
+	TopicARN string
+	Email    *Email
+	Route    Route
+	// Now dates claims and records; time.Now when nil.
+	Now func() time.Time
+	Log *slog.Logger
+}
+
+// Delivered says what became of each event of a batch, by event id.
+type Delivered struct {
+	// Sent went out in this call; AlreadySent had gone out before (a re-delivered event).
+	Sent, AlreadySent []string
+	// Failed did not go out on every channel, or its record was not kept: the caller reports them as failed (an SQS
+	// batch item failure) so they come again, and a retry sends them on the channels they missed.
+	Failed []string
+	// Messages are the SNS message ids of the groups published, by owner ("" the organization's).
+	Messages map[string]string
+}
+
+// FailedMessages are the queue's messages to report as batch item failures, given the event id each carried
+// (eventOf, by message id; a message whose event could not be told is not in it and is the caller's to fail): every
+// message of an event that failed, and every message of an event this delivery did not account for, so that none is
+// lost. A message is never failed for an event that went out: its retry would find the event sent and send nothing,
+// but only after the visibility timeout.
+func (d Delivered) FailedMessages(eventOf map[string]string) []string {
+	done := map[string]bool{}
+	for _, id := range d.Sent {
+		done[id] = true
+	}
+	for _, id := range d.AlreadySent {
+		done[id] = true
+	}
+	for _, id := range d.Failed {
+		done[id] = false
+	}
+	var out []string
+	for message, event := range eventOf {
+		if ok, seen := done[event]; !seen || !ok {
+			out = append(out, message)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// group is one owner's alerts of a batch.
+type group struct {
+	owner  Owner
+	alerts []Alert
+}
+
+// Deliver routes, groups and sends alerts, and records each that went out. Alerts of one event id given twice (a
+// batch holding a re-delivered event) are one alert. The error joins what failed; Failed names the events.
+func (s *Sender) Deliver(ctx context.Context, alerts []Alert) (Delivered, error) {
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if s.Log == nil {
+		s.Log = slog.Default()
+	}
+	out := Delivered{Messages: map[string]string{}}
+	var errs []error
+	for _, g := range s.groups(ctx, alerts) {
+		sent, already, failed, err := s.deliverGroup(ctx, g, &out)
+		out.Sent, out.AlreadySent, out.Failed = append(out.Sent, sent...), append(out.AlreadySent, already...), append(out.Failed, failed...)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("owner %q: %w", g.owner.Name, err))
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// groups routes each alert to its owner and groups them by owner, in owner order. An owner that cannot be found
+// (the history unreadable, an OU not listed) sends the alert to the organization's audience: it goes out all the same.
+func (s *Sender) groups(ctx context.Context, alerts []Alert) []group {
+	byOwner := map[string]*group{}
+	seen := map[string]bool{}
+	for _, a := range alerts {
+		if seen[a.EventID] {
+			continue
+		}
+		seen[a.EventID] = true
+		var owner Owner
+		if s.Route != nil {
+			var err error
+			if owner, err = s.Route(ctx, a.AccountID); err != nil {
+				s.Log.WarnContext(ctx, "alert owner not found; sent to the organization's audience", "event_id", a.EventID, "account_id", a.AccountID, "err", err)
+				owner = Owner{}
+			}
+		}
+		a.Owner = owner.Name
+		g := byOwner[owner.Name]
+		if g == nil {
+			g = &group{owner: owner}
+			byOwner[owner.Name] = g
+		}
+		if g.owner.Address != owner.Address {
+			// One name, two routes (a tag that is an address, and an OU path of the same text): mail neither.
+			g.owner.Address = ""
+		}
+		g.alerts = append(g.alerts, a)
+	}
+	out := make([]group, 0, len(byOwner))
+	for _, g := range byOwner {
+		out = append(out, *g)
+	}
+	slices.SortFunc(out, func(a, b group) int { return strings.Compare(a.owner.Name, b.owner.Name) })
+	return out
+}
+
+// deliverGroup sends one owner's alerts on the topic and by email, and records those that went out.
+func (s *Sender) deliverGroup(ctx context.Context, g group, out *Delivered) (sent, already, failed []string, err error) {
+	bad := map[string]bool{}
+	var errs []error
+	topic, topicErrs := delivery.SendOnceEach(ctx, s.S3, s.claims(g.alerts, ChannelTopic), func(ctx context.Context, held []int) (string, error) {
+		m, err := s.message(g.owner.Name, pick(g.alerts, held))
+		if err != nil {
+			return "", err
+		}
+		return delivery.PublishMessage(ctx, s.Topic, m)
+	})
+	for i, a := range g.alerts {
+		if topicErrs[i] != nil {
+			bad[a.EventID] = true
+			errs = append(errs, fmt.Errorf("event %s: %w", a.EventID, topicErrs[i]))
+		}
+		if topic[i].MarkErr != nil {
+			s.Log.WarnContext(ctx, "alert published but its marker not marked published", "event_id", a.EventID, "err", topic[i].MarkErr)
+		}
+		if topic[i].Outcome == delivery.Published {
+			out.Messages[g.owner.Name] = topic[i].MessageID
+		}
+	}
+	if e := s.Email; e != nil && g.owner.Address != "" && e.IsAddress != nil && e.IsAddress(g.owner.Address) {
+		_, mailErrs := delivery.SendOnceEach(ctx, s.S3, s.claims(g.alerts, ChannelEmail), func(ctx context.Context, held []int) (string, error) {
+			return s.mail(ctx, g.owner, pick(g.alerts, held))
+		})
+		for i, a := range g.alerts {
+			if mailErrs[i] != nil {
+				bad[a.EventID] = true
+				errs = append(errs, fmt.Errorf("email of event %s: %w", a.EventID, mailErrs[i]))
+			}
+		}
+	}
+	// Records are written side by side: one object per event, hundreds in a burst.
+	recErrs := make([]error, len(g.alerts))
+	var writes errgroup.Group
+	writes.SetLimit(recordWorkers)
+	for i, a := range g.alerts {
+		if o := topic[i].Outcome; o == delivery.Published || o == delivery.AlreadyPublished {
+			writes.Go(func() error { recErrs[i] = s.record(ctx, a, topic[i]); return nil })
+		}
+	}
+	_ = writes.Wait()
+	for i, a := range g.alerts {
+		switch topic[i].Outcome {
+		case delivery.Published, delivery.AlreadyPublished:
+			if recErrs[i] != nil {
+				bad[a.EventID] = true
+				errs = append(errs, recErrs[i])
+			}
+		case "":
+			// Not sent: its error is in errs.
+		default:
+			bad[a.EventID] = true
+			errs = append(errs, fmt.Errorf("event %s: sending it ended %q, which this job does not know", a.EventID, topic[i].Outcome))
+		}
+		switch {
+		case bad[a.EventID]:
+			failed = append(failed, a.EventID)
+		case topic[i].Outcome == delivery.Published:
+			sent = append(sent, a.EventID)
+		default:
+			already = append(already, a.EventID)
+		}
+	}
+	if len(sent) > 0 {
+		s.Log.InfoContext(ctx, "alert published", "owner", g.owner.Name, "events", len(sent), "message_id", out.Messages[g.owner.Name])
+	}
+	return sent, already, failed, errors.Join(errs...)
+}
+
+// pick is the alerts at the indexes held.
+func pick(alerts []Alert, held []int) []Alert {
+	out := make([]Alert, len(held))
+	for i, j := range held {
+		out[i] = alerts[j]
+	}
+	return out
+}
+
+// claims are the alerts' claims on one channel.
+func (s *Sender) claims(alerts []Alert, channel string) []delivery.Claim {
+	out := make([]delivery.Claim, len(alerts))
+	for i, a := range alerts {
+		out[i] = delivery.Claim{RunID: a.EventID, Trigger: claimTrigger, Now: s.Now, Wait: heldElsewhere}
+		if s.Bucket != "" && s.S3 != nil {
+			out[i].Bucket, out[i].MarkerKey = s.Bucket, delivery.AlertMarkerKey(s.Prefix, a.EventTime, a.EventID, channel)
+		}
+	}
+	return out
+}
+
+// ErrHeldElsewhere: another invocation holds a live claim on the event (the queue gave it to two at once). Waiting
+// out its lease would hold the whole batch for minutes, once per such event; the event is failed instead, and the
+// queue's retry finds it sent, or the claim stale and free.
+var ErrHeldElsewhere = errors.New("another invocation is sending this event's alert; the queue retries it")
+
+func heldElsewhere(context.Context, time.Duration) error { return ErrHeldElsewhere }
+
+// message is an owner's alerts as one publish: the text for default and email subscribers, the notice for sqs and
+// lambda, the chat card for https, with the attributes an owner's digest carries (the organization's audience when
+// the owner is not known). The listing is shortened until the message fits SNS's limit.
+func (s *Sender) message(owner string, alerts []Alert) (delivery.Message, error) {
+	m := delivery.Message{TopicARN: s.TopicARN, Subject: Subject(owner, alerts),
+		Attributes: map[string]string{delivery.AttrAudience: delivery.AudienceOrganization}}
+	if owner != "" {
+		m.Attributes[delivery.AttrAudience], m.Attributes[delivery.AttrOwner] = delivery.AudienceOwner, delivery.AttributeValue(owner)
+	}
+	chat, err := ChatJSON(owner, alerts)
+	if err != nil {
+		return m, fmt.Errorf("render chat card: %w", err)
+	}
+	for n := MaxListed; n >= 1; n /= 2 {
+		notice, err := noticeListing(owner, alerts, n)
+		if err != nil {
+			return m, fmt.Errorf("render notice: %w", err)
+		}
+		text := textListing(owner, alerts, n)
+		m.Bodies = map[string]string{delivery.ProtocolDefault: text, delivery.ProtocolEmail: text, delivery.ProtocolHTTPS: string(chat),
+			delivery.ProtocolSQS: string(notice), delivery.ProtocolLambda: string(notice)}
+		size, err := m.Size()
+		if err != nil {
+			return m, err
+		}
+		if size <= delivery.MaxMessageBytes {
+			return m, nil
+		}
+	}
+	return m, fmt.Errorf("the alert of %d events does not fit SNS's %d bytes even listing one", len(alerts), delivery.MaxMessageBytes)
+}
+
+// mail sends an owner's alerts by SES: the text, and the same text as HTML for the clients that show only that.
+func (s *Sender) mail(ctx context.Context, owner Owner, alerts []Alert) (string, error) {
+	e := s.Email
+	from := e.From
+	if from.Name == "" {
+		from.Name = "orgaudit"
+	}
+	text := Text(owner.Name, alerts)
+	raw, err := orgmail.Message{From: from, To: []mail.Address{{Address: owner.Address}}, Subject: Subject(owner.Name, alerts),
+		Date: s.Now(), Text: text, HTML: "<pre>" + html.EscapeString(text) + "</pre>"}.Bytes()
+	if err != nil {
+		return "", fmt.Errorf("compose the alert email: %w", err)
+	}
+	return delivery.SendEmail(ctx, e.SES, from.Address, []string{owner.Address}, raw)
+}
+
+// record keeps what was sent of a, for the next daily digest, at RecordKey. It is written only where none is: an
+// event re-delivered after its alert went out finds the record the sending invocation wrote, and one whose sender
+// died before writing it gets one dated now, without the message id (the marker holds it).
+func (s *Sender) record(ctx context.Context, a Alert, sent delivery.Sent) error {
+	if s.Bucket == "" || s.S3 == nil {
+		return nil
+	}
+	rec := Record{Alert: a, AlertedAt: s.Now().UTC()}
+	if sent.MessageID != "" {
+		rec.MessageIDs = []string{sent.MessageID}
+	}
+	body, err := marshal(rec)
+	if err != nil {
+		return err
+	}
+	key := RecordKey(s.Prefix, a.EventTime, a.EventID)
+	in := &s3.PutObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key), Body: strings.NewReader(string(body)),
+		IfNoneMatch: aws.String("*"), ContentType: aws.String("application/json"), ServerSideEncryption: s3types.ServerSideEncryptionAes256}
+	if s.KMSKeyID != "" {
+		in.ServerSideEncryption, in.SSEKMSKeyId = s3types.ServerSideEncryptionAwsKms, aws.String(s.KMSKeyID)
+	}
+	if _, err := s.S3.PutObject(ctx, in); err != nil && !awserr.ConditionFailed(err) {
+		return fmt.Errorf("record event %s at s3://%s/%s: %w", a.EventID, s.Bucket, key, err)
+	}
+	return nil
+}
