@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/orgaudit/orgaudit/internal/alert"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
 	"github.com/orgaudit/orgaudit/internal/history"
 )
@@ -43,12 +44,22 @@ const maxEventBytes = 256 * 1024
 // alert with no error is an event handled that needs none. It is a variable so the command is wired to the path's
 // decoder and builder in one place (alert_wire.go, once they are in the tree) and its tests can give events of
 // their own.
-var buildAlert func(ctx context.Context, raw []byte) (*alert.Alert, error) = alertNotWired
-
-// errAlertNotWired is what the command answers while this build has no decoder and builder wired in.
-var errAlertNotWired = errors.New("this build cannot build alerts yet: the event decoder and builder are not wired into the command")
-
-func alertNotWired(context.Context, []byte) (*alert.Alert, error) { return nil, errAlertNotWired }
+var buildAlert = func(ctx context.Context, f alertFlags, raw []byte) (*alert.Alert, error) {
+	ev, err := alert.Decode(raw)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := loadAWSConfig()
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	b := &alert.Builder{Config: cfg, Role: crossaccount.Role{Name: f.role, ExternalID: f.externalID, SessionName: f.sessionName}}
+	a, failure, err := b.Build(ctx, ev)
+	if err != nil || !failure {
+		return nil, err
+	}
+	return &a, nil
+}
 
 // stdin is where -event - reads; tests replace it.
 var stdin io.Reader = os.Stdin
@@ -56,7 +67,9 @@ var stdin io.Reader = os.Stdin
 // alertFlags are the command's settings.
 type alertFlags struct {
 	event, topic, bucket, prefix, owner string
-	pathStyle                           bool
+	// role, externalID and sessionName are the audit role's, assumed to read a Service Catalog product.
+	role, externalID, sessionName string
+	pathStyle                     bool
 }
 
 // alertCommand is `audit alert`.
@@ -70,6 +83,10 @@ func alertCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.StringVar(&f.prefix, "prefix", "orgaudit", "key prefix in the bucket")
 	fs.StringVar(&f.owner, "owner", "", "owner to send the alert to (its owner message attributes); empty: the account's owner tag as the\nrun history in -bucket last read it, else the organization's audience")
 	fs.BoolVar(&f.pathStyle, "s3-path-style", false, "address the bucket by path (S3-compatible endpoints)")
+	defaults := config.Defaults()
+	fs.StringVar(&f.role, "role", defaults.RoleName, "role to assume in the member account, to read a Service Catalog product's name and version")
+	fs.StringVar(&f.externalID, "external-id", "", "ExternalId the member role's trust policy requires")
+	fs.StringVar(&f.sessionName, "session-name", defaults.SessionName, "role session name, as member accounts' CloudTrail shows it")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -87,7 +104,7 @@ func alertCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return exitUsage
 		}
 	}
-	a, err := readAndBuild(ctx, f.event)
+	a, err := readAndBuild(ctx, f)
 	var invalid *alert.InvalidEventError
 	var usage usageError
 	switch {
@@ -143,12 +160,12 @@ func historyOwner(ctx context.Context, store *s3.Client, f alertFlags, accountID
 }
 
 // readAndBuild reads the event and builds its alert.
-func readAndBuild(ctx context.Context, name string) (*alert.Alert, error) {
-	raw, err := readEvent(name)
+func readAndBuild(ctx context.Context, f alertFlags) (*alert.Alert, error) {
+	raw, err := readEvent(f.event)
 	if err != nil {
 		return nil, err
 	}
-	return buildAlert(ctx, raw)
+	return buildAlert(ctx, f, raw)
 }
 
 // readEvent reads the event from name (- for standard input), refusing more than an event can be.

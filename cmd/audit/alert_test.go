@@ -33,7 +33,7 @@ func writeEvent(t *testing.T, body string) string {
 }
 
 // withBuilder runs the test with build as the command's builder.
-func withBuilder(t *testing.T, build func(context.Context, []byte) (*alert.Alert, error)) {
+func withBuilder(t *testing.T, build func(context.Context, alertFlags, []byte) (*alert.Alert, error)) {
 	t.Helper()
 	old := buildAlert
 	buildAlert = build
@@ -46,7 +46,7 @@ var cliAlert = alert.Alert{EventID: "6a7e8feb-b491-4cf7-a9f1-bf3703467718", Even
 	ProductUnread: "AccessDenied"}
 
 func TestAlertCommandExitCodes(t *testing.T) {
-	withBuilder(t, func(_ context.Context, raw []byte) (*alert.Alert, error) {
+	withBuilder(t, func(_ context.Context, _ alertFlags, raw []byte) (*alert.Alert, error) {
 		switch {
 		case bytes.Contains(raw, []byte(`"wrong-shape"`)):
 			return nil, &alert.InvalidEventError{Reason: "detail-type wrong-shape is not one the path handles"}
@@ -90,7 +90,7 @@ func TestAlertCommandExitCodes(t *testing.T) {
 
 func TestAlertCommandReadsStandardInput(t *testing.T) {
 	var got []byte
-	withBuilder(t, func(_ context.Context, raw []byte) (*alert.Alert, error) { got = raw; a := cliAlert; return &a, nil })
+	withBuilder(t, func(_ context.Context, _ alertFlags, raw []byte) (*alert.Alert, error) { got = raw; a := cliAlert; return &a, nil })
 	old := stdin
 	stdin = strings.NewReader(`{"id":"from-stdin"}`)
 	t.Cleanup(func() { stdin = old })
@@ -100,18 +100,46 @@ func TestAlertCommandReadsStandardInput(t *testing.T) {
 	}
 }
 
-// Without the builder wired in, the command says so and fails rather than saying the event needed no alert.
-func TestAlertCommandWithoutABuilderFails(t *testing.T) {
-	withBuilder(t, alertNotWired)
+// The command as it ships, with the path's own decoder and builder, against the simulated organization: the
+// user guide's stack event for a Service Catalog product's stack in member account 222222222222 prints the account's
+// name and the product read with the audit role; a stack that is not failing prints no alert; a malformed event
+// exits 2 before any AWS call.
+func TestAlertCommandBuildsFromTheEvent(t *testing.T) {
+	sim := testkit.StartSim(t, awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
+	creds := sim.Credentials(awssim.DemoManagementAccount)
+	for k, v := range map[string]string{"AWS_ENDPOINT_URL": sim.URL(), "AWS_REGION": awssim.DemoHomeRegion, "AWS_ACCESS_KEY_ID": creds.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY": creds.SecretAccessKey, "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "", "AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull} {
+		t.Setenv(k, v)
+	}
+	event, err := os.ReadFile(filepath.Join("..", "..", "internal", "alert", "testdata", "stack-status-change.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	var stdout, stderr bytes.Buffer
-	if code := runCLI(context.Background(), []string{"alert", "-event", writeEvent(t, `{}`)}, &stdout, &stderr); code != exitFail || !strings.Contains(stderr.String(), "not wired") {
-		t.Fatalf("exit %d: %s%s", code, stdout.String(), stderr.String())
+	args := []string{"alert", "-event", writeEvent(t, string(event)), "-external-id", awssim.DemoExternalID}
+	if code := runCLI(context.Background(), args, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d:\n%s%s", code, stdout.String(), stderr.String())
+	}
+	for _, want := range []string{"SC-222222222222-pp-sharederr0002", "ROLLBACK_COMPLETE", "(222222222222), us-east-1", "Product: pp-sharederr0002 transit-attachment"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("the alert does not say %q:\n%s", want, stdout.String())
+		}
+	}
+	stdout.Reset()
+	healthy := strings.ReplaceAll(string(event), "ROLLBACK_COMPLETE", "CREATE_COMPLETE")
+	if code := runCLI(context.Background(), []string{"alert", "-event", writeEvent(t, healthy)}, &stdout, &stderr); code != exitOK || !strings.Contains(stdout.String(), "no alert") {
+		t.Errorf("a stack that did not fail: exit %d:\n%s%s", code, stdout.String(), stderr.String())
+	}
+	stderr.Reset()
+	forged := strings.ReplaceAll(string(event), `"aws.cloudformation"`, `"aws.forged"`)
+	if code := runCLI(context.Background(), []string{"alert", "-event", writeEvent(t, forged)}, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), "invalid event") {
+		t.Errorf("another source: exit %d: %s", code, stderr.String())
 	}
 }
 
 // With -topic the alert is published once (a second handling of the same event sends nothing) and recorded.
 func TestAlertCommandPublishesWithTopicOnce(t *testing.T) {
-	withBuilder(t, func(context.Context, []byte) (*alert.Alert, error) { a := cliAlert; return &a, nil })
+	withBuilder(t, func(context.Context, alertFlags, []byte) (*alert.Alert, error) { a := cliAlert; return &a, nil })
 	sim := testkit.StartSim(t, awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
 	creds := sim.Credentials(awssim.DemoManagementAccount)
 	for k, v := range map[string]string{"AWS_ENDPOINT_URL": sim.URL(), "AWS_REGION": awssim.DemoHomeRegion, "AWS_ACCESS_KEY_ID": creds.AccessKeyID,
@@ -154,7 +182,7 @@ func TestAlertCommandIsListedInHelpAndReadme(t *testing.T) {
 
 // Without -owner the alert goes to the account's owner as the run history in the bucket last read its tag.
 func TestAlertCommandRoutesByTheHistorysOwnerTag(t *testing.T) {
-	withBuilder(t, func(context.Context, []byte) (*alert.Alert, error) { a := cliAlert; return &a, nil })
+	withBuilder(t, func(context.Context, alertFlags, []byte) (*alert.Alert, error) { a := cliAlert; return &a, nil })
 	sim := testkit.StartSim(t, awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
 	creds := sim.Credentials(awssim.DemoManagementAccount)
 	for k, v := range map[string]string{"AWS_ENDPOINT_URL": sim.URL(), "AWS_REGION": awssim.DemoHomeRegion, "AWS_ACCESS_KEY_ID": creds.AccessKeyID,
