@@ -90,7 +90,11 @@ func TestAlertCommandExitCodes(t *testing.T) {
 
 func TestAlertCommandReadsStandardInput(t *testing.T) {
 	var got []byte
-	withBuilder(t, func(_ context.Context, _ alertFlags, raw []byte) (*alert.Alert, error) { got = raw; a := cliAlert; return &a, nil })
+	withBuilder(t, func(_ context.Context, _ alertFlags, raw []byte) (*alert.Alert, error) {
+		got = raw
+		a := cliAlert
+		return &a, nil
+	})
 	old := stdin
 	stdin = strings.NewReader(`{"id":"from-stdin"}`)
 	t.Cleanup(func() { stdin = old })
