@@ -9,10 +9,12 @@ import (
 	"os"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
+	"github.com/orgaudit/orgaudit/internal/alert"
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awsclient"
 	"github.com/orgaudit/orgaudit/internal/config"
@@ -51,6 +53,10 @@ func lambdaHandler(logger *slog.Logger, metrics io.Writer, getenv func(string) s
 		}
 		if cfgErr != nil {
 			return nil, &audit.InvalidSettingsError{Err: fmt.Errorf("load AWS configuration: %w", cfgErr)}
+		}
+		if alert.IsQueueBatch(raw) || alert.IsEvent(raw) {
+			// A failure event, from the alert queue in batches or given directly: alerted now, not at the next run.
+			return handleAlerts(ctx, logger, cfg, base, raw)
 		}
 		if distributed.IsStepEvent(raw) {
 			// One step of a distributed run, as the state machine asks for it.
@@ -129,6 +135,33 @@ func lambdaHandler(logger *slog.Logger, metrics io.Writer, getenv func(string) s
 		}
 		return b, nil
 	}
+}
+
+// handleAlerts is an invocation of the event-driven path. A batch answers with its batch item failures (the
+// messages to retry); a single event with what was sent, or its error (an *alert.InvalidEventError for an event of
+// another shape), which Lambda's retries take up.
+func handleAlerts(ctx context.Context, logger *slog.Logger, cfg aws.Config, base config.Settings, raw json.RawMessage) (json.RawMessage, error) {
+	h, err := alert.NewHandler(ctx, cfg, base, logger)
+	if err != nil {
+		return nil, &audit.InvalidSettingsError{Err: fmt.Errorf("alerts: %w", err)}
+	}
+	if alert.IsQueueBatch(raw) {
+		var batch events.SQSEvent
+		if err := json.Unmarshal(raw, &batch); err != nil {
+			return nil, &alert.InvalidEventError{Reason: "an SQS batch that does not decode: " + err.Error()}
+		}
+		resp, err := h.HandleQueue(ctx, batch)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(resp)
+	}
+	d, err := h.HandleEvent(ctx, raw)
+	if err != nil {
+		logger.ErrorContext(ctx, "alert not sent", "err", err)
+		return nil, err
+	}
+	return json.Marshal(map[string]any{"sent": d.Sent, "already_sent": d.AlreadySent})
 }
 
 // writePartialMetric writes the run's metric line; a failure is logged, never the invocation's: the run is delivered.

@@ -155,3 +155,21 @@ func partitionOf(s string) string {
 	}
 	return "aws"
 }
+
+// AccountOUs are the OU paths ("Root/Workloads/Prod") of the accounts ids names, found by walking the organization as
+// the audit does (its calls grow with the OUs, not the accounts); an account the organization does not hold is not
+// in the map. The event-driven alerts route by it when an account has no owner tag.
+func AccountOUs(ctx context.Context, cfg aws.Config, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	record := func(id, ou string) {
+		if slices.Contains(ids, id) {
+			out[id] = ou
+		}
+	}
+	err := walkOrganization(ctx, organizations.NewFromConfig(cfg), Filter{Only: ids}, walkSink{
+		listed:  func(string, orgtypes.AccountState) {},
+		active:  func(a Account) { record(a.ID, a.OU) },
+		skipped: func(s Skipped) { record(s.AccountID, s.OU) },
+	})
+	return out, err
+}

@@ -1,0 +1,215 @@
+package alert
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/orgaudit/orgaudit/internal/config"
+	"github.com/orgaudit/orgaudit/internal/crossaccount"
+	"github.com/orgaudit/orgaudit/internal/delivery"
+	"github.com/orgaudit/orgaudit/internal/history"
+)
+
+// IsQueueBatch says whether raw is a batch Lambda read from an SQS queue (the alert queue's event source mapping).
+func IsQueueBatch(raw []byte) bool {
+	var probe struct {
+		Records []struct {
+			EventSource string `json:"eventSource"`
+		} `json:"Records"`
+	}
+	return json.Unmarshal(raw, &probe) == nil && len(probe.Records) > 0 && probe.Records[0].EventSource == "aws:sqs"
+}
+
+// IsEvent says whether raw is one event for the path, given directly (a test invocation, a rule targeting the
+// function): an EventBridge event from CloudFormation. Whether it is of a shape the path handles is Decode's to say.
+func IsEvent(raw []byte) bool {
+	var probe struct {
+		Source     string `json:"source"`
+		DetailType string `json:"detail-type"`
+	}
+	return json.Unmarshal(raw, &probe) == nil && probe.Source == Source && probe.DetailType != ""
+}
+
+// Handler handles the path's invocations with the deployment's settings.
+type Handler struct {
+	Builder *Builder
+	// Sender's Route is set per invocation (NewRoute): owner tags change from run to run.
+	Sender *Sender
+	// Route finds an account's owner; NewRoute's when nil.
+	Route func(ctx context.Context, accountIDs []string) Route
+	Log   *slog.Logger
+}
+
+// NewHandler is the path's handler for the function: its own configuration, the deployment's settings.
+func NewHandler(ctx context.Context, cfg aws.Config, s config.Settings, log *slog.Logger) (*Handler, error) {
+	h := &Handler{Log: log,
+		Builder: &Builder{Config: cfg, Role: crossaccount.Role{Name: s.RoleName, ExternalID: s.ExternalID, SessionName: s.SessionName}, Log: log}}
+	topic := s.OwnerTopicARN
+	if topic == "" {
+		topic = s.TopicARN
+	}
+	snd := &Sender{Bucket: s.Bucket, Prefix: s.Prefix, KMSKeyID: s.KMSKeyID, TopicARN: topic, Log: log}
+	if topic != "" {
+		snd.Topic = sns.NewFromConfig(cfg, func(o *sns.Options) {
+			if a, err := arn.Parse(topic); err == nil && a.Region != "" {
+				o.Region = a.Region
+			}
+		})
+	}
+	if s.Bucket != "" {
+		client, err := delivery.BucketClient(ctx, cfg, delivery.Settings{Bucket: s.Bucket, BucketRegion: s.BucketRegion, S3PathStyle: s.S3PathStyle})
+		if err != nil {
+			return nil, fmt.Errorf("report bucket %s: %w", s.Bucket, err)
+		}
+		snd.S3 = client
+		h.Route = historyRoute(cfg, history.NewS3Store(client, history.S3Location{Bucket: s.Bucket, Prefix: s.Prefix, KMSKeyID: s.KMSKeyID}), log)
+	}
+	if s.EmailOn() {
+		from, err := config.ParseEmailFrom(s.EmailFrom)
+		if err != nil {
+			return nil, err
+		}
+		snd.Email = &Email{From: *from, IsAddress: config.IsEmailAddress, SES: sesv2.NewFromConfig(cfg, func(o *sesv2.Options) {
+			if s.EmailRegion != "" {
+				o.Region = s.EmailRegion
+			}
+		})}
+	}
+	h.Sender = snd
+	return h, nil
+}
+
+// historyRoute routes as digests do: by the owner tag the last run read for the account, else by its OU path (the
+// organization walked once per invocation, only when some account has no tag). A history or walk that cannot be
+// read is logged and the alerts go to the organization's audience: late routing is better than no alert.
+func historyRoute(cfg aws.Config, store history.Store, log *slog.Logger) func(ctx context.Context, accountIDs []string) Route {
+	return func(ctx context.Context, accountIDs []string) Route {
+		tags := map[string]crossaccount.OwnerTag{}
+		read, err := store.PreviousOwnerTags(ctx, time.Now(), "", history.Organization{})
+		if err != nil {
+			log.WarnContext(ctx, "alert routing: owner tags not read from the run history; accounts go by their OU", "err", err)
+		}
+		for _, t := range read {
+			tags[t.AccountID] = crossaccount.OwnerTag{AccountID: t.AccountID, Value: t.Value, Found: t.Found, ReadAt: t.ReadAt}
+		}
+		var untagged []string
+		for _, id := range accountIDs {
+			if owner, _ := crossaccount.TagOwner(tags[id]); owner == "" {
+				untagged = append(untagged, id)
+			}
+		}
+		var ous map[string]string
+		if len(untagged) > 0 {
+			if ous, err = crossaccount.AccountOUs(ctx, cfg, untagged); err != nil {
+				log.WarnContext(ctx, "alert routing: the organization's OUs not read; untagged accounts go to the organization's audience", "err", err)
+			}
+		}
+		return TagRoute(tags, func(_ context.Context, id string) (string, error) { return ous[id], nil })
+	}
+}
+
+// HandleQueue handles one batch of the alert queue: each message's event decoded and built, the failures delivered
+// grouped per owner, and the messages to retry returned as batch item failures. A message that is not an event the
+// path handles is failed too, so after the queue's retries it rests in the dead-letter queue, whose alarm tells the
+// operator: nothing is dropped unseen.
+func (h *Handler) HandleQueue(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
+	var resp events.SQSEventResponse
+	fail := func(id string) {
+		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
+	}
+	eventOf := map[string]string{}
+	var alerts []Alert
+	for _, m := range batch.Records {
+		ev, err := Decode([]byte(m.Body))
+		if err != nil {
+			h.log().ErrorContext(ctx, "alert queue: message is not an event the path handles; failed, for the dead-letter queue", "message_id", m.MessageId, "err", err)
+			fail(m.MessageId)
+			continue
+		}
+		a, failure, err := h.Builder.Build(ctx, ev)
+		switch {
+		case err != nil:
+			h.log().ErrorContext(ctx, "alert queue: alert not built", "message_id", m.MessageId, "event_id", ev.ID, "err", err)
+			fail(m.MessageId)
+		case failure:
+			eventOf[m.MessageId] = ev.ID
+			alerts = append(alerts, a)
+		default:
+			h.log().InfoContext(ctx, "alert queue: not a failure", "event_id", ev.ID, "status", statusOfEvent(ev))
+		}
+	}
+	if len(alerts) == 0 {
+		return resp, nil
+	}
+	d, err := h.deliver(ctx, alerts)
+	if err != nil {
+		h.log().ErrorContext(ctx, "alert queue: some alerts not sent; their messages come again", "err", err, "failed_events", len(d.Failed))
+	}
+	for _, id := range d.FailedMessages(eventOf) {
+		fail(id)
+	}
+	return resp, nil
+}
+
+// HandleEvent handles one event given directly. An event that could not be sent is the invocation's error, so
+// Lambda's retries (and the function's error alarm) take it up.
+func (h *Handler) HandleEvent(ctx context.Context, raw []byte) (Delivered, error) {
+	ev, err := Decode(raw)
+	if err != nil {
+		return Delivered{}, err
+	}
+	a, failure, err := h.Builder.Build(ctx, ev)
+	if err != nil || !failure {
+		return Delivered{}, err
+	}
+	d, err := h.deliver(ctx, []Alert{a})
+	if err == nil && len(d.Failed) > 0 {
+		err = fmt.Errorf("event %s not sent", ev.ID)
+	}
+	return d, err
+}
+
+func (h *Handler) deliver(ctx context.Context, alerts []Alert) (Delivered, error) {
+	if h.Sender.Topic == nil && h.Sender.Email == nil {
+		return Delivered{}, errors.New("no topic and no email: the deployment gives alerts nowhere to go")
+	}
+	if h.Route != nil {
+		var ids []string
+		for _, a := range alerts {
+			if !slices.Contains(ids, a.AccountID) {
+				ids = append(ids, a.AccountID)
+			}
+		}
+		h.Sender.Route = h.Route(ctx, ids)
+	}
+	return h.Sender.Deliver(ctx, alerts)
+}
+
+func (h *Handler) log() *slog.Logger {
+	if h.Log == nil {
+		return slog.Default()
+	}
+	return h.Log
+}
+
+func statusOfEvent(ev Event) string {
+	switch {
+	case ev.Stack != nil:
+		return ev.Stack.Status
+	case ev.Instance != nil:
+		return ev.Instance.Status + "/" + ev.Instance.DetailedStatus
+	default:
+		return ""
+	}
+}
