@@ -140,7 +140,9 @@ func (o s3AlertRecords) open(ctx context.Context, key string) (io.ReadCloser, er
 // a CLI run without a bucket keeps its history there.
 type dirAlertRecords struct{ dir string }
 
-func (d dirAlertRecords) path(key string) string { return filepath.Join(d.dir, filepath.FromSlash(key)) }
+func (d dirAlertRecords) path(key string) string {
+	return filepath.Join(d.dir, filepath.FromSlash(key))
+}
 
 func (d dirAlertRecords) where(key string) string { return d.path(key) }
 
