@@ -353,7 +353,7 @@ func matchAlerts(records []alert.Record, run alertFacts) (recovered, notRechecke
 		}
 		switch {
 		case !ok:
-			s.NotRechecked = "not audited this run (its region or check was not in the run)"
+			s.NotRechecked = "not audited (its region or check was not in this run)"
 			notRechecked = append(notRechecked, s)
 		case c.Outcome == crossaccount.OutcomeError:
 			s.NotRechecked = strings.TrimPrefix(c.Code+" - "+c.Message, " - ")
