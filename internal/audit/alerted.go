@@ -402,8 +402,12 @@ func (j *Job) recallAlerts(ctx context.Context, fan *crossaccount.Result, m *rec
 		if n := len(problems) - len(shown); n > 0 {
 			more = fmt.Sprintf(" (and %d more)", n)
 		}
-		m.warnings = append(m.warnings, fmt.Sprintf("%d alert records not read, so the digest may not say that a finding was "+
-			"alerted or that an alerted stack recovered: %s%s", len(problems), strings.Join(shown, "; "), more))
+		records := fmt.Sprintf("%d alert records", len(problems))
+		if len(problems) == 1 {
+			records = "1 alert record"
+		}
+		m.warnings = append(m.warnings, fmt.Sprintf("%s not read, so the digest may not say that a finding was "+
+			"alerted or that an alerted stack recovered: %s%s", records, strings.Join(shown, "; "), more))
 	}
 	inScope := make(map[string]bool, len(m.run.Accounts))
 	for _, id := range m.run.Accounts {
