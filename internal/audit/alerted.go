@@ -182,14 +182,15 @@ func (d dirAlertRecords) open(_ context.Context, key string) (io.ReadCloser, err
 }
 
 // alertSource is where this run's settings keep alert records, as historyStore keeps its history: the state
-// directory when one is set, else the report bucket; nil when neither is.
+// directory when one is set, else the report bucket when the deployment lets the run read them (AlertRecords); nil
+// otherwise.
 func alertSource(s config.Settings, bucket func() (*s3.Client, error)) (alertRecordSource, error) {
 	switch {
 	case s.StateDir != "":
 		// The directory itself, not an organization's directory beneath it: an alert names its account, not its
 		// organization, and matching keeps only the accounts this run set out to audit.
 		return dirAlertRecords{dir: s.StateDir}, nil
-	case s.Bucket != "":
+	case s.Bucket != "" && s.AlertRecords:
 		client, err := bucket()
 		if err != nil {
 			return nil, fmt.Errorf("report bucket %s: %w", s.Bucket, err)

@@ -49,6 +49,7 @@ func TestNextDigestRemembersAlerts(t *testing.T) {
 	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
 	s := demoSettings()
 	s.Regions, s.Checks = []string{"us-east-1", "eu-west-1"}, []string{checks.CloudFormationFailedStacks{}.Name()}
+	s.AlertRecords = true
 	run := func(runTime time.Time) (string, *audit.Output) {
 		t.Helper()
 		s := s
