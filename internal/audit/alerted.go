@@ -395,10 +395,10 @@ func (j *Job) recallAlerts(ctx context.Context, fan *crossaccount.Result, m *rec
 		return
 	}
 	if len(problems) > 0 {
-		for _, p := range problems {
+		shown := problems[:min(len(problems), 3)]
+		for _, p := range shown {
 			j.log.WarnContext(ctx, "alert record not read", "err", p)
 		}
-		shown := problems[:min(len(problems), 3)]
 		more := ""
 		if n := len(problems) - len(shown); n > 0 {
 			more = fmt.Sprintf(" (and %d more)", n)

@@ -3,6 +3,7 @@ package audit_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +92,9 @@ func TestNextDigestRemembersAlerts(t *testing.T) {
 	record("0b7d7a4e-0000-4000-8000-000000000004", "us-east-1", "old-stack", "CREATE_FAILED", day0.Add(7*time.Hour))
 	junk := alert.RecordKey(s.Prefix, day1.Add(8*time.Hour), "0b7d7a4e-0000-4000-8000-000000000005")
 	put(junk, []byte(`{"alert": [`))
+	huge := alert.RecordKey(s.Prefix, day1.Add(8*time.Hour), "0b7d7a4e-0000-4000-8000-000000000006")
+	hugeBody := []byte(`{"alert": {"reason": "` + strings.Repeat("x", 70_000) + `"}}`)
+	put(huge, hugeBody)
 
 	digest, out := run(day1.Add(9 * time.Hour))
 	for _, want := range []string{
@@ -99,8 +103,9 @@ func TestNextDigestRemembersAlerts(t *testing.T) {
 		"payments-prod (222222222222) us-east-1 [cloudformation-failed-stacks] gone-stack: CREATE_FAILED, alerted at 08:20 UTC",
 		"ALERTED SINCE THE LAST RUN, COULD NOT RE-CHECK (1;",
 		"eu-stack: UPDATE_FAILED, alerted at 08:30 UTC - failed: eu-stack; this run: AccessDenied",
-		"Warning: 1 alert record not read",
+		"Warning: 2 alert records not read",
 		junk + ": not an alert record",
+		fmt.Sprintf("%s: %d bytes, more than the 65536 an alert record may be; not read", huge, len(hugeBody)),
 	} {
 		if !strings.Contains(digest, want) {
 			t.Errorf("digest lacks %q:\n%s", want, digest)
