@@ -1,10 +1,13 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/orgaudit/orgaudit/internal/checks"
 	"github.com/orgaudit/orgaudit/internal/history"
@@ -61,6 +64,20 @@ func TestAlertedEverywhere(t *testing.T) {
 	for _, want := range []string{`"alerted_at":"2026-12-06T08:14:00Z"`, `"recovered_since_last_run":1`} {
 		if !strings.Contains(string(n), want) {
 			t.Errorf("notice lacks %s: %s", want, n)
+		}
+	}
+	b, err := Workbook(r, checks.All())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for row, want := range map[int]string{2: "2026-12-06 08:14", 3: "2026-12-05 23:50"} {
+		if got, _ := f.GetCellValue(FindingsSheet, cellAt(t, f, FindingsSheet, AlertedColumn, row)); got != want {
+			t.Errorf("Findings sheet row %d %s: %q, want %q", row, AlertedColumn, got, want)
 		}
 	}
 }
