@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -32,12 +34,17 @@ func alertedOrg() *awssim.Organization {
 		Accounts: []*awssim.Account{mgmt, member}}
 }
 
-// TestNextDigestRemembersAlerts: alert records in the report bucket, read over HTTP by the run's own S3 client. The
-// next run's digest says the stack that failed at 08:14 was alerted then, lists a stack that failed and was fixed
+// TestNextDigestRemembersAlerts: alert records in the report bucket, read over HTTP by the run's own S3 client, or
+// in a CLI run's state directory (the CLI's default, a directory per organization beneath it). The next run's digest says the stack that failed at 08:14 was alerted then, lists a stack that failed and was fixed
 // before the run once as recovered, does not call recovered one whose region it could not read, ignores an alert
 // an earlier run already covered, and says a record it could not read; the run after it repeats none of it.
 func TestNextDigestRemembersAlerts(t *testing.T) {
 	t.Parallel()
+	t.Run("bucket", func(t *testing.T) { t.Parallel(); testNextDigestRemembersAlerts(t, "") })
+	t.Run("state-dir", func(t *testing.T) { t.Parallel(); testNextDigestRemembersAlerts(t, t.TempDir()) })
+}
+
+func testNextDigestRemembersAlerts(t *testing.T, stateDir string) {
 	org := alertedOrg()
 	sim := startSimWith(t, org, withAlertRecordsRead(t, demoDeployment(org)))
 	// The member's CloudFormation in eu-west-1 is denied: that cell fails every run.
@@ -51,6 +58,7 @@ func TestNextDigestRemembersAlerts(t *testing.T) {
 	s := demoSettings()
 	s.Regions, s.Checks = []string{"us-east-1", "eu-west-1"}, []string{checks.CloudFormationFailedStacks{}.Name()}
 	s.AlertRecords = true
+	s.StateDir, s.StateDirByOrganization = stateDir, stateDir != ""
 	run := func(runTime time.Time) (string, *audit.Output) {
 		t.Helper()
 		s := s
@@ -71,9 +79,24 @@ func TestNextDigestRemembersAlerts(t *testing.T) {
 	// Written as the alert function writes them, with its own grant (not the audit's, which may only read them).
 	put := func(key string, body []byte) {
 		t.Helper()
-		if err := sim.PutObject(awssim.DemoBucket, key, body); err != nil {
+		if stateDir == "" {
+			if err := sim.PutObject(awssim.DemoBucket, key, body); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		p := filepath.Join(stateDir, filepath.FromSlash(key))
+		if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
 			t.Fatal(err)
 		}
+		if err := os.WriteFile(p, body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prefix, where := s.Prefix, func(key string) string { return "s3://" + awssim.DemoBucket + "/" + key }
+	if stateDir != "" {
+		// The same layout beneath the directory, without the bucket's prefix.
+		prefix, where = "", func(key string) string { return filepath.Join(stateDir, filepath.FromSlash(key)) }
 	}
 	record := func(id, region, stack, status string, alertedAt time.Time) {
 		t.Helper()
@@ -84,15 +107,15 @@ func TestNextDigestRemembersAlerts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		put(alert.RecordKey(s.Prefix, rec.Alert.EventTime, id), body)
+		put(alert.RecordKey(prefix, rec.Alert.EventTime, id), body)
 	}
 	record("0b7d7a4e-0000-4000-8000-000000000001", "us-east-1", "app-stack", "UPDATE_ROLLBACK_FAILED", day1.Add(8*time.Hour+14*time.Minute))
 	record("0b7d7a4e-0000-4000-8000-000000000002", "us-east-1", "gone-stack", "CREATE_FAILED", day1.Add(8*time.Hour+20*time.Minute))
 	record("0b7d7a4e-0000-4000-8000-000000000003", "eu-west-1", "eu-stack", "UPDATE_FAILED", day1.Add(8*time.Hour+30*time.Minute))
 	record("0b7d7a4e-0000-4000-8000-000000000004", "us-east-1", "old-stack", "CREATE_FAILED", day0.Add(7*time.Hour))
-	junk := alert.RecordKey(s.Prefix, day1.Add(8*time.Hour), "0b7d7a4e-0000-4000-8000-000000000005")
+	junk := alert.RecordKey(prefix, day1.Add(8*time.Hour), "0b7d7a4e-0000-4000-8000-000000000005")
 	put(junk, []byte(`{"alert": [`))
-	huge := alert.RecordKey(s.Prefix, day1.Add(8*time.Hour), "0b7d7a4e-0000-4000-8000-000000000006")
+	huge := alert.RecordKey(prefix, day1.Add(8*time.Hour), "0b7d7a4e-0000-4000-8000-000000000006")
 	hugeBody := []byte(`{"alert": {"reason": "` + strings.Repeat("x", 70_000) + `"}}`)
 	put(huge, hugeBody)
 
@@ -104,8 +127,8 @@ func TestNextDigestRemembersAlerts(t *testing.T) {
 		"ALERTED SINCE THE LAST RUN, COULD NOT RE-CHECK (1;",
 		"eu-stack: UPDATE_FAILED, alerted at 08:30 UTC - failed: eu-stack; this run: AccessDenied",
 		"Warning: 2 alert records not read",
-		junk + ": not an alert record",
-		fmt.Sprintf("%s: %d bytes, more than the 65536 an alert record may be; not read", huge, len(hugeBody)),
+		where(junk) + ": not an alert record",
+		fmt.Sprintf("%s: %d bytes, more than the 65536 an alert record may be; not read", where(huge), len(hugeBody)),
 	} {
 		if !strings.Contains(digest, want) {
 			t.Errorf("digest lacks %q:\n%s", want, digest)
