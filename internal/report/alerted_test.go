@@ -10,6 +10,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/crossaccount"
 	"github.com/orgaudit/orgaudit/internal/history"
 )
 
@@ -79,5 +80,14 @@ func TestAlertedEverywhere(t *testing.T) {
 		if got, _ := f.GetCellValue(FindingsSheet, cellAt(t, f, FindingsSheet, AlertedColumn, row)); got != want {
 			t.Errorf("Findings sheet row %d %s: %q, want %q", row, AlertedColumn, got, want)
 		}
+	}
+
+	// An owner's digest keeps only its own accounts' alerted stacks.
+	r.AccountList = []crossaccount.Account{{ID: "222222222222", Owner: "team-b"}, {ID: "111111111111", Owner: "team-a"}}
+	if got := ForOwner(r, "team-b").RecoveredSinceLastRun; len(got) != 1 || got[0].StackName != "fixed-stack" {
+		t.Errorf("team-b's recovered: %+v, want fixed-stack", got)
+	}
+	if got := ForOwner(r, "team-a").RecoveredSinceLastRun; len(got) != 0 {
+		t.Errorf("team-a's recovered: %+v, want none (another owner's account)", got)
 	}
 }
