@@ -51,6 +51,9 @@ const (
 	// stamps the object's last change: an object last changed before the window opened (less this) holds an alert
 	// sent before it, and is not read.
 	alertWriteSkew = 5 * time.Minute
+	// maxAlertKeys bounds the keys a run lists (the window's days and the slack before them): the listing is held in
+	// memory, and a prefix filled by something other than the alert path must not grow it without end.
+	maxAlertKeys = 10 * maxAlertRecords
 )
 
 // alertObject is one stored record as its listing shows it.
@@ -63,7 +66,7 @@ type alertObject struct {
 // alertRecordSource is where a run reads alert records: the report bucket, or the state directory of a CLI run.
 type alertRecordSource interface {
 	where(key string) string
-	// list returns the records keyed by the days from's through to's.
+	// list returns the records keyed by the days from's through to's, at most maxAlertKeys+1 of them.
 	list(ctx context.Context, from, to time.Time) ([]alertObject, error)
 	open(ctx context.Context, key string) (io.ReadCloser, error)
 }
@@ -119,7 +122,7 @@ func (o s3AlertRecords) list(ctx context.Context, from, to time.Time) ([]alertOb
 			if !ok {
 				continue // not a record's key (a folder marker, another tool's file)
 			}
-			if day > last {
+			if day > last || len(out) > maxAlertKeys {
 				return out, nil
 			}
 			out = append(out, alertObject{key: key, modified: aws.ToTime(obj.LastModified), size: aws.ToInt64(obj.Size)})
@@ -163,6 +166,9 @@ func (d dirAlertRecords) list(ctx context.Context, from, to time.Time) ([]alertO
 			return nil, err
 		}
 		for _, e := range entries {
+			if len(out) > maxAlertKeys {
+				return out, nil
+			}
 			key := rel + "/" + e.Name()
 			if _, ok := recordDay(root, key); !ok || e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 				continue
@@ -200,12 +206,26 @@ func alertSource(s config.Settings, bucket func() (*s3.Client, error)) (alertRec
 	return nil, nil
 }
 
-// readAlertRecords reads the records of the alerts sent in (from, to]. problems are the records it could not read,
-// each with why; err is set when the records could not be listed at all.
-func readAlertRecords(ctx context.Context, src alertRecordSource, from, to time.Time) (records []alert.Record, problems []string, err error) {
+// alertReading is what readAlertRecords found: the records of the window, the ones it could not read (each with
+// why), and, when a bound stopped it, what it left unread.
+type alertReading struct {
+	records []alert.Record
+	unread  []string
+	cut     string
+}
+
+// readAlertRecords reads the records of the alerts sent in (from, to]; the error is set when they could not be
+// listed at all.
+func readAlertRecords(ctx context.Context, src alertRecordSource, from, to time.Time) (alertReading, error) {
+	var out alertReading
 	objs, err := src.list(ctx, from.Add(-alertRecordSlack), to)
 	if err != nil {
-		return nil, nil, err
+		return out, err
+	}
+	if len(objs) > maxAlertKeys {
+		objs = objs[:maxAlertKeys]
+		out.cut = fmt.Sprintf("more than %d alert records are kept from %s on; the later ones were not read", maxAlertKeys,
+			from.Add(-alertRecordSlack).UTC().Format("2006-01-02"))
 	}
 	read := 0
 	for _, obj := range objs {
@@ -213,21 +233,21 @@ func readAlertRecords(ctx context.Context, src alertRecordSource, from, to time.
 			continue // written before the window opened, so sent before it: an earlier run's
 		}
 		if read == maxAlertRecords {
-			problems = append(problems, fmt.Sprintf("more than %d alert records since %s; the rest were not read",
-				maxAlertRecords, from.UTC().Format("2006-01-02 15:04 UTC")))
+			out.cut = fmt.Sprintf("more than %d alert records since %s; the rest were not read", maxAlertRecords,
+				from.UTC().Format("2006-01-02 15:04 UTC"))
 			break
 		}
 		read++
 		rec, err := readAlertRecord(ctx, src, obj)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: %v", src.where(obj.key), err))
+			out.unread = append(out.unread, fmt.Sprintf("%s: %v", src.where(obj.key), err))
 			continue
 		}
 		if rec.AlertedAt.After(from) && !rec.AlertedAt.After(to) {
-			records = append(records, rec)
+			out.records = append(out.records, rec)
 		}
 	}
-	return records, problems, nil
+	return out, nil
 }
 
 // readAlertRecord reads and checks one record, refusing one larger than maxAlertRecordBytes before reading it.
@@ -387,14 +407,19 @@ func (j *Job) recallAlerts(ctx context.Context, fan *crossaccount.Result, m *rec
 	if from.IsZero() {
 		from = j.RunTime.Add(-history.DefaultLookback)
 	}
-	records, problems, err := readAlertRecords(ctx, src, from, j.RunTime)
+	got, err := readAlertRecords(ctx, src, from, j.RunTime)
 	if err != nil {
 		j.log.WarnContext(ctx, "alert records not read", "err", err)
 		m.warnings = append(m.warnings, "alert records not read, so the digest cannot say which findings were alerted or which "+
 			"alerted stacks recovered: "+err.Error())
 		return
 	}
-	if len(problems) > 0 {
+	if got.cut != "" {
+		j.log.WarnContext(ctx, "alert records not all read", "err", got.cut)
+		m.warnings = append(m.warnings, got.cut+", so the digest may not say that a finding was alerted or that an "+
+			"alerted stack recovered")
+	}
+	if problems := got.unread; len(problems) > 0 {
 		shown := problems[:min(len(problems), 3)]
 		for _, p := range shown {
 			j.log.WarnContext(ctx, "alert record not read", "err", p)
@@ -414,8 +439,8 @@ func (j *Job) recallAlerts(ctx context.Context, fan *crossaccount.Result, m *rec
 	for _, id := range m.run.Accounts {
 		inScope[id] = true
 	}
-	m.recovered, m.notRechecked = matchAlerts(records, alertFacts{findings: fan.Findings, suppressed: m.suppressed,
+	m.recovered, m.notRechecked = matchAlerts(got.records, alertFacts{findings: fan.Findings, suppressed: m.suppressed,
 		cells: &fan.Cells, inScope: inScope, resolved: m.delta.Resolved, unverified: m.delta.Unverified})
-	j.log.InfoContext(ctx, "alert records read", "records", len(records), "recovered", len(m.recovered),
-		"not_rechecked", len(m.notRechecked), "unreadable", len(problems))
+	j.log.InfoContext(ctx, "alert records read", "records", len(got.records), "recovered", len(m.recovered),
+		"not_rechecked", len(m.notRechecked), "unreadable", len(got.unread))
 }

@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -135,11 +136,15 @@ func TestAlertRecordsWindow(t *testing.T) {
 	junk := alertRecord("66666666-6666-6666-6666-666666666666", "111111111111", "us-east-1", "junk", now.Add(-time.Hour))
 	junkPath := write(junk, []byte(`{"alert": "not an object"`))
 
-	records, problems, err := readAlertRecords(context.Background(), dirAlertRecords{dir}, prev, now)
+	reading, err := readAlertRecords(context.Background(), dirAlertRecords{dir}, prev, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
+	records, problems := reading.records, reading.unread
+	if reading.cut != "" {
+		t.Errorf("cut short: %s", reading.cut)
+	}
 	for _, r := range records {
 		got = append(got, r.Alert.StackName)
 	}
@@ -150,5 +155,32 @@ func TestAlertRecordsWindow(t *testing.T) {
 		!strings.Contains(strings.Join(problems, "\n"), junkPath+": not an alert record") ||
 		!strings.Contains(strings.Join(problems, "\n"), "more than the 65536") {
 		t.Errorf("problems = %q, want the huge record refused by size and the junk one as not a record", problems)
+	}
+}
+
+// TestAlertRecordsBounded: past maxAlertRecords a run reads no more, and says how many it left.
+func TestAlertRecordsBounded(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 12, 6, 6, 0, 0, 0, time.UTC)
+	day := filepath.Join(dir, "alerts", "2026", "12", "06")
+	if err := os.MkdirAll(day, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	for i := range maxAlertRecords + 1 {
+		rec := alertRecord(fmt.Sprintf("%08d-0000-4000-8000-000000000000", i), "111111111111", "us-east-1", "s", now.Add(-time.Hour))
+		body, err := json.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(day, rec.Alert.EventID+".json"), body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reading, err := readAlertRecords(context.Background(), dirAlertRecords{dir}, now.Add(-24*time.Hour), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reading.records) != maxAlertRecords || !strings.Contains(reading.cut, "more than 5000 alert records since 2026-12-05 06:00 UTC") {
+		t.Errorf("read %d, cut %q; want %d and the cut said", len(reading.records), reading.cut, maxAlertRecords)
 	}
 }
