@@ -37,6 +37,8 @@ type recall struct {
 	// order: taken from the diff's findings, which are dropped once the state is built.
 	suppressed    []report.SuppressedFinding
 	escalatedFrom map[history.Identity]checks.Severity
+	// recovered and notRechecked are the alerted stacks of the run's window it did not find failing (alerted.go).
+	recovered, notRechecked []report.AlertedStack
 }
 
 // recallOwnerTags reads the owner tags the previous run kept, before the audit, which reads only a budget of them
@@ -145,6 +147,7 @@ func (j *Job) recallRun(ctx context.Context, fan *crossaccount.Result) *recall {
 	}
 	clear(fan.Findings[len(kept):])
 	fan.Findings, m.run.Findings = kept, nil
+	j.recallAlerts(ctx, fan, m)
 
 	// The diff's copy of every finding (Tracked, about 336 bytes each: 98 MB at 10,000 accounts × 17 regions) is
 	// dropped once the state is built from it, before the state is written: what the result needs of it is taken
@@ -199,6 +202,7 @@ func (m *recall) memory(warnings []string, s config.Settings) report.Memory {
 	}
 	mem.Resolved, mem.Unverified, mem.Trend = d.Resolved, d.Unverified, m.trend
 	mem.EscalatedFrom = m.escalatedFrom
+	mem.RecoveredSinceLastRun, mem.AlertedNotRechecked = m.recovered, m.notRechecked
 	return mem
 }
 

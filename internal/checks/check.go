@@ -306,6 +306,9 @@ type Finding struct {
 	Change    string     `json:"change,omitempty"`     // new, escalated or ongoing
 	FirstSeen *time.Time `json:"first_seen,omitempty"` // carried forward from the run that first found it
 	AgeDays   *int       `json:"age_days,omitempty"`   // whole days from FirstSeen to this run
+	// AlertedAt is when an event-driven alert told its owner of it since the previous run (internal/alert's
+	// records), set by the job; nil when none did. Not kept in history: the next run's window starts after it.
+	AlertedAt *time.Time `json:"alerted_at,omitempty"`
 }
 
 func (t Target) finding(check, resourceType, id string) Finding {

@@ -105,7 +105,7 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		}
 	}
 	for name, dst := range map[string]*bool{"AUDIT_DRY_RUN": &s.DryRun, "AUDIT_S3_PATH_STYLE": &s.S3PathStyle, "AUDIT_NO_HISTORY": &s.NoHistory,
-		"AUDIT_ON_DEMAND": &s.OnDemand} {
+		"AUDIT_ON_DEMAND": &s.OnDemand, "AUDIT_ALERT_RECORDS": &s.AlertRecords} {
 		if v := getenv(name); v != "" {
 			b, err := strconv.ParseBool(v)
 			if err != nil {

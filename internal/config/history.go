@@ -17,6 +17,12 @@ type History struct {
 	StateDirByOrganization bool
 	// NoHistory ignores history: nothing read, nothing stored, no diff (Result.Changes nil).
 	NoHistory bool
+	// AlertRecords reads the event-driven alerts' records from the report bucket (<prefix>/alerts/), so the digest
+	// says which findings were alerted and which alerted stacks recovered (AUDIT_ALERT_RECORDS). Off unless the
+	// deployment grants the read (s3:ListBucket for that prefix, s3:GetObject on it), as AUDIT_ON_DEMAND is for the
+	// price list: a role without it would have every digest warn that the records were refused. A state directory's
+	// records are read whenever there is one: no grant is needed.
+	AlertRecords bool
 	// Suppressions is the suppressions file: a local path or s3://bucket/key; empty for none.
 	Suppressions string
 	// SuppressionsIfExists makes a missing Suppressions file mean "no suppressions" rather than a warning: the

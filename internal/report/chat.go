@@ -75,6 +75,9 @@ func ChatOf(r *Result) ChatNotification {
 		ch := r.Changes
 		line("*Since %s:* %d new, %d worse, %d fixed, %d could not be re-checked", r.previousWhen("2006-01-02"), ch.New, ch.Escalated, ch.Resolved, ch.Unverified)
 	}
+	if n, m := len(r.RecoveredSinceLastRun), len(r.AlertedNotRechecked); n+m > 0 {
+		line("*Alerted since the last run:* %d failed and recovered, %d not found failing but could not be re-checked", n, m)
+	}
 	line("*Coverage:* %d of %d accounts fully audited, %d partly, %d not; %d of %d cells failed",
 		r.Accounts.Audited, r.Accounts.Total, r.Accounts.Partial, r.Accounts.Failed, r.Coverage.Errors, r.Coverage.Cells)
 	if od := r.OwnerDigests; od != nil && r.Owner == "" && len(od.PastCap) > 0 {
@@ -88,6 +91,9 @@ func ChatOf(r *Result) ChatNotification {
 			money := ""
 			if m := findingMoney(f, chatCode); m != "" {
 				money = " (" + m + ")"
+			}
+			if a := r.alertedWords(f); a != "" {
+				money += " (" + a + ")"
 			}
 			l := fmt.Sprintf("• %s %s %s (%s) %s: %s%s - %s\n", f.Severity, chatCode(f.Check, maxNameBytes), chatCode(nameOr(f.AccountName, "-"), 60),
 				chatCode(f.AccountID, maxNameBytes), chatCode(f.Region, maxNameBytes), chatCode(f.ResourceID, 120), money, chatCode(f.Reason, 200))

@@ -233,6 +233,7 @@ func Digest(r *Result, limit int) string {
 	notAudited += take(pastCapSection(r, min(maxPastCapBytes, rest/8)))
 	suppressions := take(suppressionsSection(r, min(maxSuppressionsBytes, rest/8)))
 	unverified := take(unverifiedSection(r, min(maxUnverifiedBytes, rest/4)))
+	unverified += take(recoveredSection(r, min(maxRecoveredBytes, rest/8)))
 	// On a partial run what was not audited comes before any finding, so that no "nothing found" reads as the whole.
 	first, last := "", notAudited
 	if r.Partial {
@@ -269,6 +270,7 @@ const (
 	maxWarningBytes      = 1_000 // one warning, or why there is nothing to compare with
 	maxSuppressionsBytes = 20_000
 	maxUnverifiedBytes   = 60_000
+	maxRecoveredBytes    = 20_000
 )
 
 // previousWhen is the previous run's time in layout, or "date unknown".
@@ -327,7 +329,7 @@ func (r *Result) openLine(withAge bool) func(*checks.Finding) string {
 		if withAge && f.AgeDays != nil {
 			age = openFor(*f.AgeDays)
 		}
-		return "- " + r.findingLine(f, age)
+		return "- " + r.findingLine(f, r.withAlerted(age, f))
 	}
 }
 
@@ -427,7 +429,7 @@ func newOrWorseSection(r *Result, budget int) string {
 				what = fmt.Sprintf("%s, escalated from %s", f.Severity, from)
 			}
 		}
-		return fmt.Sprintf("- %s: %s", what, r.findingLine(f, ""))
+		return fmt.Sprintf("- %s: %s", r.withAlerted(what, f), r.findingLine(f, ""))
 	}, budget, func(n int) string {
 		return fmt.Sprintf("... %d more new or worse in the workbook (column Change)\n", n)
 	})

@@ -191,6 +191,7 @@ func (r *Result) htmlPage(o MailOptions) htmlPage {
 	if r.compared() {
 		p.Sections = append(p.Sections, r.newOrWorseHTML(rows), r.fixedHTML(rows))
 		p.Sections = append(p.Sections, r.unverifiedHTML(rows)...)
+		p.Sections = append(p.Sections, r.recoveredHTML(rows)...)
 		if r.DigestChangesOnly {
 			p.Sections = append(p.Sections, r.openCountsHTML())
 		} else {
@@ -198,6 +199,7 @@ func (r *Result) htmlPage(o MailOptions) htmlPage {
 		}
 	} else {
 		p.Sections = append(p.Sections, r.unverifiedHTML(rows)...)
+		p.Sections = append(p.Sections, r.recoveredHTML(rows)...)
 		p.Sections = append(p.Sections, r.severityHTML(rows, func(*checks.Finding) bool { return true }, "", false)...)
 	}
 	p.Sections = append(p.Sections, notAudited...)
@@ -315,7 +317,7 @@ func (r *Result) severityHTML(rows int, keep func(*checks.Finding) bool, suffix 
 				if withAge && f.AgeDays != nil {
 					age = openFor(*f.AgeDays)
 				}
-				s.Rows = append(s.Rows, r.findingCells(f, age, money))
+				s.Rows = append(s.Rows, r.findingCells(f, r.withAlerted(age, f), money))
 			}
 		}
 		if n == 0 {
@@ -359,7 +361,7 @@ func (r *Result) newOrWorseHTML(rows int) htmlSection {
 				what = fmt.Sprintf("%s, escalated from %s", f.Severity, from)
 			}
 		}
-		s.Rows = append(s.Rows, append([]htmlCell{{Text: what, Color: severityColors[f.Severity][0], Bold: true}}, r.findingCells(f, "", money)...))
+		s.Rows = append(s.Rows, append([]htmlCell{{Text: r.withAlerted(what, f), Color: severityColors[f.Severity][0], Bold: true}}, r.findingCells(f, "", money)...))
 	}
 	s.Title += fmt.Sprintf(" (%d)", len(idx))
 	if len(idx) == 0 {

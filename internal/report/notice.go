@@ -59,6 +59,9 @@ type Notice struct {
 	Workbook           *NoticeWorkbook `json:"workbook,omitempty"`
 	// OwnersPastCap are the owners who got no digest of their own (the organization's notice only).
 	OwnersPastCap int `json:"owners_past_cap,omitempty"`
+	// RecoveredSinceLastRun and AlertedNotRechecked count the result's lists of those names.
+	RecoveredSinceLastRun int `json:"recovered_since_last_run,omitempty"`
+	AlertedNotRechecked   int `json:"alerted_not_rechecked,omitempty"`
 }
 
 // SeverityCounts counts open findings by severity; Suppressed ones are apart.
@@ -88,6 +91,8 @@ type NoticeFinding struct {
 	// Change is new, escalated or ongoing when the run compared with a previous one.
 	Change     string `json:"change,omitempty"`
 	ConsoleURL string `json:"console_url,omitempty"`
+	// AlertedAt is when an event-driven alert told of it since the previous run, as the result's.
+	AlertedAt *time.Time `json:"alerted_at,omitempty"`
 	// Money is a commitment's, as in the result (usd_per_month, usd_per_month_at_risk, price_unknown, ...); a
 	// finding that is no commitment has none of these fields.
 	*checks.Money
@@ -136,10 +141,11 @@ func NoticeOf(r *Result) Notice {
 			Owner: truncate(f.Owner, maxNameBytes), OU: truncate(f.OU, maxScopeBytes), Region: truncate(f.Region, maxNameBytes),
 			ResourceType: truncate(f.ResourceType, maxNameBytes), ResourceID: truncate(f.ResourceID, maxNameBytes),
 			ResourceName: truncate(f.ResourceName, maxNameBytes), Status: truncate(f.Status, maxNameBytes),
-			Reason: truncate(f.Reason, maxReasonBytes), ExpiresAt: f.ExpiresAt, DaysLeft: f.DaysLeft, Change: f.Change,
+			Reason: truncate(f.Reason, maxReasonBytes), ExpiresAt: f.ExpiresAt, DaysLeft: f.DaysLeft, Change: f.Change, AlertedAt: f.AlertedAt,
 			ConsoleURL: truncate(f.ConsoleURL, maxURLBytes), Money: noticeMoney(f.Money)})
 	}
 	n.TopFindingsOmitted = len(r.Findings) - len(n.TopFindings)
+	n.RecoveredSinceLastRun, n.AlertedNotRechecked = len(r.RecoveredSinceLastRun), len(r.AlertedNotRechecked)
 	if loc := r.Report; loc != nil {
 		n.Workbook = &NoticeWorkbook{Bucket: loc.Bucket, Key: loc.Key, URL: loc.URL, URLExpiresAt: loc.URLExpiresAt,
 			ConsoleURL: loc.ConsoleURL, NotUploaded: loc.NotUploaded}

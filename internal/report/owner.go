@@ -103,10 +103,12 @@ func ForOwner(res *Result, owner string) *Result {
 		APIRetries: res.APIRetries, RetriesByCode: res.RetriesByCode,
 		Memory: Memory{
 			PreviousRunID: res.PreviousRunID, PreviousRunTime: res.PreviousRunTime, NoPrevious: res.NoPrevious,
-			DigestChangesOnly: res.DigestChangesOnly,
-			Resolved:          keepMine(res.Resolved, mine, func(x history.Resolved) string { return x.AccountID }),
-			Unverified:        keepMine(res.Unverified, mine, func(x history.Unverified) string { return x.AccountID }),
-			Suppressed:        keepMine(res.Suppressed, mine, func(x SuppressedFinding) string { return x.AccountID }),
+			DigestChangesOnly:     res.DigestChangesOnly,
+			Resolved:              keepMine(res.Resolved, mine, func(x history.Resolved) string { return x.AccountID }),
+			Unverified:            keepMine(res.Unverified, mine, func(x history.Unverified) string { return x.AccountID }),
+			Suppressed:            keepMine(res.Suppressed, mine, func(x SuppressedFinding) string { return x.AccountID }),
+			RecoveredSinceLastRun: keepMine(res.RecoveredSinceLastRun, mine, func(x AlertedStack) string { return x.AccountID }),
+			AlertedNotRechecked:   keepMine(res.AlertedNotRechecked, mine, func(x AlertedStack) string { return x.AccountID }),
 		},
 	}
 	// The run's warnings stay, as they change what the digest can say, but the count of unknown owner tags is the

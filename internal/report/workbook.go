@@ -30,7 +30,9 @@ const (
 // The memory columns of every check sheet: how the finding relates to the previous run (new, escalated, ongoing),
 // when a run first found it (a date) and how many days it has been open (a number). Empty when the run has no history.
 const (
-	ChangeColumn    = "Change"
+	ChangeColumn = "Change"
+	// AlertedColumn is when an event-driven alert told of the finding since the previous run (Finding.AlertedAt).
+	AlertedColumn   = "Alerted (UTC)"
 	FirstSeenColumn = "First seen"
 	AgeColumn       = "Age (days)"
 )
@@ -762,6 +764,11 @@ func FindingValue(fd *checks.Finding, col string) any {
 		return fd.ConsoleURL
 	case ChangeColumn:
 		return fd.Change
+	case AlertedColumn:
+		if fd.AlertedAt != nil {
+			return fd.AlertedAt.UTC()
+		}
+		return ""
 	case FirstSeenColumn:
 		if fd.FirstSeen != nil {
 			return fd.FirstSeen.UTC()

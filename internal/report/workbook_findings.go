@@ -20,7 +20,7 @@ const (
 // the USD a month of a commitment and what of it is at risk, empty when the finding has none or it is not known.
 var FindingsColumns = []string{"Severity", ChangeColumn, "Account name", "Account ID", "Resource ID", OwnerColumn, OUColumn, "Region", CheckColumn,
 	ResourceTypeColumn, "Resource name", "Status", "Reason", "Days left", "Expires (UTC)", USDPerMonthColumn, AtRiskColumn,
-	"Console"}
+	AlertedColumn, "Console"}
 
 // findingsConsole is the link column of FindingsColumns; the rest are written as their values' kinds.
 var findingsConsole = len(FindingsColumns) - 1

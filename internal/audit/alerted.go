@@ -1,0 +1,446 @@
+package audit
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/orgaudit/orgaudit/internal/alert"
+	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/config"
+	"github.com/orgaudit/orgaudit/internal/crossaccount"
+	"github.com/orgaudit/orgaudit/internal/history"
+	"github.com/orgaudit/orgaudit/internal/report"
+)
+
+// The daily digest remembers the event-driven alerts (internal/alert): a finding an alert told of says when, and a
+// stack that failed and was fixed before the run is listed once as recovered. The alerts of a run are those sent in
+// its window, (previous run's time, this run's time]: the next run's window starts where this one ends, so no alert
+// is shown by two runs, and two manual runs on one day each show only what came between them. A run without a
+// previous one looks back as far as the history does.
+//
+// Nothing here fails the run, and nothing is dropped in silence: a record that cannot be read (too large, not a
+// record) is a warning, not a partial reason. Partial says the audit did not read something it set out to audit;
+// an unreadable record leaves the audit's findings whole, and costs only the note beside one of them (or one line
+// of the recovered list), which the warning says may be missing.
+
+const (
+	// maxAlertRecordBytes bounds one record: an alert is a few hundred bytes of cleaned text and the ids of the
+	// grouped message it went out in. A larger object is not one the alert path wrote, and is refused unread.
+	maxAlertRecordBytes = 64 << 10
+	// maxAlertRecords bounds the records one run reads: a StackSet failing in 500 accounts is 500 records, and a day
+	// of such operations a few thousand. Past the bound the run says how many it did not read.
+	maxAlertRecords = 5_000
+	// alertRecordSlack is how long before its alert an event may be dated. A record's key is dated by its event and
+	// its window by when the alert went out: an event the function retried (the queue keeps a message 14 days at
+	// most) is sent, and recorded, under an earlier day.
+	alertRecordSlack = 14 * 24 * time.Hour
+	// alertWriteSkew is the clock difference allowed between the function that stamps AlertedAt and the store that
+	// stamps the object's last change: an object last changed before the window opened (less this) holds an alert
+	// sent before it, and is not read.
+	alertWriteSkew = 5 * time.Minute
+	// maxAlertKeys bounds the keys a run lists (the window's days and the slack before them): the listing is held in
+	// memory, and a prefix filled by something other than the alert path must not grow it without end.
+	maxAlertKeys = 10 * maxAlertRecords
+)
+
+// alertObject is one stored record as its listing shows it.
+type alertObject struct {
+	key      string
+	modified time.Time // zero when not known
+	size     int64
+}
+
+// alertRecordSource is where a run reads alert records: the report bucket, or the state directory of a CLI run.
+type alertRecordSource interface {
+	where(key string) string
+	// list returns the records keyed by the days from's through to's, at most maxAlertKeys+1 of them.
+	list(ctx context.Context, from, to time.Time) ([]alertObject, error)
+	open(ctx context.Context, key string) (io.ReadCloser, error)
+}
+
+// alertsRoot is the folder the records' keys begin with, as alert.RecordKey makes them.
+func alertsRoot(prefix string) string {
+	return strings.TrimSuffix(alert.RecordKey(prefix, time.Time{}, "x"), "0001/01/01/x.json")
+}
+
+// recordDay is the day a record key under root names, "2006/01/02", or false for a key that is not a record's.
+func recordDay(root, key string) (string, bool) {
+	rest, ok := strings.CutPrefix(key, root)
+	if !ok || len(rest) < len("2006/01/02/x.json") || rest[10] != '/' || !strings.HasSuffix(rest, ".json") ||
+		strings.Contains(rest[11:], "/") {
+		return "", false
+	}
+	if _, err := time.Parse("2006/01/02", rest[:10]); err != nil {
+		return "", false
+	}
+	return rest[:10], true
+}
+
+// alertS3API is what reading records calls: s3:ListBucket on <prefix>/alerts/ and s3:GetObject on its objects.
+type alertS3API interface {
+	s3.ListObjectsV2APIClient
+	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+}
+
+type s3AlertRecords struct {
+	client       alertS3API
+	bucket, root string
+}
+
+func (o s3AlertRecords) where(key string) string { return "s3://" + o.bucket + "/" + key }
+
+// list reads the alerts prefix from the first day's keys on and stops past the last day, as the history's listing.
+func (o s3AlertRecords) list(ctx context.Context, from, to time.Time) ([]alertObject, error) {
+	last := to.UTC().Format("2006/01/02")
+	p := s3.NewListObjectsV2Paginator(o.client, &s3.ListObjectsV2Input{
+		Bucket: aws.String(o.bucket), Prefix: aws.String(o.root),
+		// Keys of the first day ("…/2026/12/05/x.json") sort after the bare date.
+		StartAfter: aws.String(o.root + from.UTC().Format("2006/01/02")),
+	}, func(po *s3.ListObjectsV2PaginatorOptions) { po.StopOnDuplicateToken = true })
+	var out []alertObject
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", o.where(o.root), err)
+		}
+		for _, obj := range page.Contents {
+			key := aws.ToString(obj.Key)
+			day, ok := recordDay(o.root, key)
+			if !ok {
+				continue // not a record's key (a folder marker, another tool's file)
+			}
+			if day > last || len(out) > maxAlertKeys {
+				return out, nil
+			}
+			out = append(out, alertObject{key: key, modified: aws.ToTime(obj.LastModified), size: aws.ToInt64(obj.Size)})
+		}
+	}
+	return out, nil
+}
+
+func (o s3AlertRecords) open(ctx context.Context, key string) (io.ReadCloser, error) {
+	out, err := o.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(o.bucket), Key: aws.String(key)})
+	if err != nil {
+		return nil, err
+	}
+	return out.Body, nil
+}
+
+// dirAlertRecords reads records from a state directory, in the bucket's layout beneath it (alerts/YYYY/MM/DD/), as
+// a CLI run without a bucket keeps its history there.
+type dirAlertRecords struct{ dir string }
+
+func (d dirAlertRecords) path(key string) string {
+	return filepath.Join(d.dir, filepath.FromSlash(key))
+}
+
+func (d dirAlertRecords) where(key string) string { return d.path(key) }
+
+func (d dirAlertRecords) list(ctx context.Context, from, to time.Time) ([]alertObject, error) {
+	root := alertsRoot("")
+	var out []alertObject
+	last := to.UTC().Format("2006/01/02")
+	for day := from.UTC().Truncate(24 * time.Hour); day.Format("2006/01/02") <= last; day = day.AddDate(0, 0, 1) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		rel := root + day.Format("2006/01/02")
+		entries, err := os.ReadDir(d.path(rel))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			if len(out) > maxAlertKeys {
+				return out, nil
+			}
+			key := rel + "/" + e.Name()
+			if _, ok := recordDay(root, key); !ok || e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+				continue
+			}
+			obj := alertObject{key: key}
+			if info, err := e.Info(); err == nil {
+				obj.modified, obj.size = info.ModTime(), info.Size()
+			}
+			out = append(out, obj)
+		}
+	}
+	return out, nil
+}
+
+func (d dirAlertRecords) open(_ context.Context, key string) (io.ReadCloser, error) {
+	return os.Open(d.path(key))
+}
+
+// alertSource is where this run's settings keep alert records, as historyStore keeps its history: the state
+// directory when one is set, else the report bucket when the deployment lets the run read them (AlertRecords); nil
+// otherwise.
+func alertSource(s config.Settings, bucket func() (*s3.Client, error)) (alertRecordSource, error) {
+	switch {
+	case s.StateDir != "":
+		// The directory itself, not an organization's directory beneath it: an alert names its account, not its
+		// organization, and matching keeps only the accounts this run set out to audit.
+		return dirAlertRecords{dir: s.StateDir}, nil
+	case s.Bucket != "" && s.AlertRecords:
+		client, err := bucket()
+		if err != nil {
+			return nil, fmt.Errorf("report bucket %s: %w", s.Bucket, err)
+		}
+		return s3AlertRecords{client: client, bucket: s.Bucket, root: alertsRoot(s.Prefix)}, nil
+	}
+	return nil, nil
+}
+
+// alertReading is what readAlertRecords found: the records of the window, the ones it could not read (each with
+// why), and, when a bound stopped it, what it left unread.
+type alertReading struct {
+	records []alert.Record
+	unread  []string
+	cut     string
+}
+
+// readAlertRecords reads the records of the alerts sent in (from, to]; the error is set when they could not be
+// listed at all.
+func readAlertRecords(ctx context.Context, src alertRecordSource, from, to time.Time) (alertReading, error) {
+	var out alertReading
+	objs, err := src.list(ctx, from.Add(-alertRecordSlack), to)
+	if err != nil {
+		return out, err
+	}
+	if len(objs) > maxAlertKeys {
+		objs = objs[:maxAlertKeys]
+		out.cut = fmt.Sprintf("more than %d alert records are kept from %s on; the later ones were not read", maxAlertKeys,
+			from.Add(-alertRecordSlack).UTC().Format("2006-01-02"))
+	}
+	read := 0
+	for _, obj := range objs {
+		if !obj.modified.IsZero() && obj.modified.Before(from.Add(-alertWriteSkew)) {
+			continue // written before the window opened, so sent before it: an earlier run's
+		}
+		if read == maxAlertRecords {
+			out.cut = fmt.Sprintf("more than %d alert records since %s; the rest were not read", maxAlertRecords,
+				from.UTC().Format("2006-01-02 15:04 UTC"))
+			break
+		}
+		read++
+		rec, err := readAlertRecord(ctx, src, obj)
+		if err != nil {
+			out.unread = append(out.unread, fmt.Sprintf("%s: %v", src.where(obj.key), err))
+			continue
+		}
+		if rec.AlertedAt.After(from) && !rec.AlertedAt.After(to) {
+			out.records = append(out.records, rec)
+		}
+	}
+	return out, nil
+}
+
+// readAlertRecord reads and checks one record, refusing one larger than maxAlertRecordBytes before reading it.
+func readAlertRecord(ctx context.Context, src alertRecordSource, obj alertObject) (alert.Record, error) {
+	var rec alert.Record
+	if obj.size > maxAlertRecordBytes {
+		return rec, fmt.Errorf("%d bytes, more than the %d an alert record may be; not read", obj.size, maxAlertRecordBytes)
+	}
+	body, err := src.open(ctx, obj.key)
+	if err != nil {
+		return rec, fmt.Errorf("read: %w", err)
+	}
+	defer body.Close()
+	b, err := io.ReadAll(io.LimitReader(body, maxAlertRecordBytes+1))
+	if err != nil {
+		return rec, fmt.Errorf("read: %w", err)
+	}
+	if len(b) > maxAlertRecordBytes {
+		return rec, fmt.Errorf("more than the %d bytes an alert record may be; not read", maxAlertRecordBytes)
+	}
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return rec, fmt.Errorf("not an alert record: %w", err)
+	}
+	a := rec.Alert
+	switch {
+	case rec.AlertedAt.IsZero():
+		return rec, errors.New("not an alert record: no alerted_at")
+	case a.AccountID == "" || a.Region == "" || a.StackName == "":
+		return rec, errors.New("not an alert record: the account, region or stack is missing")
+	}
+	return rec, nil
+}
+
+// alertKey is an alert's finding as matching sees it: Alert.Identity's four parts.
+type alertKey struct{ check, account, region, stack string }
+
+func keyOfAlert(a alert.Alert) alertKey {
+	c, acc, reg, id := a.Identity()
+	return alertKey{c, acc, reg, id}
+}
+
+func keyOfFinding(f *checks.Finding) alertKey {
+	return alertKey{f.Check, f.AccountID, f.Region, f.ResourceID}
+}
+
+// alertFacts is what matching reads of the run: its findings (the open ones, which it marks; the suppressed ones,
+// still failing), its cells, the accounts it set out to audit, and the history's resolved and unverified lists.
+type alertFacts struct {
+	findings   []checks.Finding
+	suppressed []report.SuppressedFinding
+	cells      *crossaccount.Cells
+	inScope    map[string]bool
+	resolved   []history.Resolved
+	unverified []history.Unverified
+}
+
+// matchAlerts lays the alerts onto the run. A finding an alert told of gets its AlertedAt (the first alert of the
+// window). A stack alerted but not found failing is recovered when its cell ran (clean, or with other findings),
+// and not re-checked when its cell failed or was not audited: an auditor never calls fixed what it could not read.
+// A stack the history already lists as resolved or unverified is left to that list, so it appears once; an account
+// the run did not set out to audit (another organization's, one narrowed out) is not this run's to speak of.
+func matchAlerts(records []alert.Record, run alertFacts) (recovered, notRechecked []report.AlertedStack) {
+	first := map[alertKey]*alert.Record{}
+	for i := range records {
+		r := &records[i]
+		k := keyOfAlert(r.Alert)
+		if prev, ok := first[k]; !ok || r.AlertedAt.Before(prev.AlertedAt) ||
+			(r.AlertedAt.Equal(prev.AlertedAt) && r.Alert.EventID < prev.Alert.EventID) {
+			first[k] = r
+		}
+	}
+	if len(first) == 0 {
+		return nil, nil
+	}
+	settled := map[alertKey]bool{}
+	for i := range run.findings {
+		f := &run.findings[i]
+		if r, ok := first[keyOfFinding(f)]; ok {
+			at := r.AlertedAt.UTC()
+			f.AlertedAt = &at
+			settled[keyOfFinding(f)] = true
+		}
+	}
+	for i := range run.suppressed {
+		settled[keyOfFinding(&run.suppressed[i].Finding)] = true // still failing, held back by a rule
+	}
+	for i := range run.resolved {
+		settled[keyOfFinding(&run.resolved[i].Finding)] = true
+	}
+	for i := range run.unverified {
+		settled[keyOfFinding(&run.unverified[i].Finding)] = true
+	}
+	type cellKey struct{ account, region, check string }
+	wanted := map[cellKey]bool{}
+	for k := range first {
+		if !settled[k] && run.inScope[k.account] {
+			wanted[cellKey{k.account, k.region, k.check}] = true
+			wanted[cellKey{k.account, crossaccount.AllRegions, k.check}] = true
+		}
+	}
+	if len(wanted) == 0 {
+		return nil, nil
+	}
+	// One pass over the cells, keeping only those of alerted stacks: at 10,000 accounts most of the cells are clean.
+	cells := map[cellKey]crossaccount.Cell{}
+	if run.cells != nil {
+		for c := range run.cells.All() {
+			if k := (cellKey{c.AccountID, c.Region, c.Check}); wanted[k] {
+				cells[k] = c
+			}
+		}
+	}
+	for k, r := range first {
+		if settled[k] || !run.inScope[k.account] {
+			continue
+		}
+		a := r.Alert
+		s := report.AlertedStack{AccountID: a.AccountID, AccountName: a.AccountName, Region: a.Region, StackName: a.StackName,
+			Status: a.Status, Reason: a.Reason, AlertedAt: r.AlertedAt.UTC()}
+		c, ok := cells[cellKey{k.account, k.region, k.check}]
+		if !ok {
+			// The account's regions could not be listed: its cells are one per check, in no region.
+			c, ok = cells[cellKey{k.account, crossaccount.AllRegions, k.check}]
+		}
+		switch {
+		case !ok:
+			s.NotRechecked = "not audited (its region or check was not in this run)"
+			notRechecked = append(notRechecked, s)
+		case c.Outcome == crossaccount.OutcomeError:
+			s.NotRechecked = strings.TrimPrefix(c.Code+" - "+c.Message, " - ")
+			notRechecked = append(notRechecked, s)
+		default: // clean, or findings of other stacks: the check read the account's stacks and this one was not failing
+			recovered = append(recovered, s)
+		}
+	}
+	order := func(a, b report.AlertedStack) int {
+		return cmp.Or(a.AlertedAt.Compare(b.AlertedAt), cmp.Compare(a.AccountID, b.AccountID), cmp.Compare(a.Region, b.Region),
+			cmp.Compare(a.StackName, b.StackName))
+	}
+	slices.SortFunc(recovered, order)
+	slices.SortFunc(notRechecked, order)
+	return recovered, notRechecked
+}
+
+// recallAlerts reads the alerts of the run's window and lays them onto fan's open findings and m's lists. It runs
+// once the diff is made (it reads the resolved and unverified lists, and the previous run's time) and before
+// report.Build copies the findings.
+func (j *Job) recallAlerts(ctx context.Context, fan *crossaccount.Result, m *recall) {
+	if m.store == nil {
+		return
+	}
+	src, err := alertSource(j.s, j.bucket)
+	if err != nil || src == nil {
+		return // the history's own warning says why the bucket could not be used
+	}
+	from := m.delta.PreviousRunTime
+	if from.IsZero() {
+		from = j.RunTime.Add(-history.DefaultLookback)
+	}
+	got, err := readAlertRecords(ctx, src, from, j.RunTime)
+	if err != nil {
+		j.log.WarnContext(ctx, "alert records not read", "err", err)
+		m.warnings = append(m.warnings, "alert records not read, so the digest cannot say which findings were alerted or which "+
+			"alerted stacks recovered: "+err.Error())
+		return
+	}
+	if got.cut != "" {
+		j.log.WarnContext(ctx, "alert records not all read", "err", got.cut)
+		m.warnings = append(m.warnings, got.cut+", so the digest may not say that a finding was alerted or that an "+
+			"alerted stack recovered")
+	}
+	if problems := got.unread; len(problems) > 0 {
+		shown := problems[:min(len(problems), 3)]
+		for _, p := range shown {
+			j.log.WarnContext(ctx, "alert record not read", "err", p)
+		}
+		more := ""
+		if n := len(problems) - len(shown); n > 0 {
+			more = fmt.Sprintf(" (and %d more)", n)
+		}
+		records := fmt.Sprintf("%d alert records", len(problems))
+		if len(problems) == 1 {
+			records = "1 alert record"
+		}
+		m.warnings = append(m.warnings, fmt.Sprintf("%s not read, so the digest may not say that a finding was "+
+			"alerted or that an alerted stack recovered: %s%s", records, strings.Join(shown, "; "), more))
+	}
+	inScope := make(map[string]bool, len(m.run.Accounts))
+	for _, id := range m.run.Accounts {
+		inScope[id] = true
+	}
+	m.recovered, m.notRechecked = matchAlerts(got.records, alertFacts{findings: fan.Findings, suppressed: m.suppressed,
+		cells: &fan.Cells, inScope: inScope, resolved: m.delta.Resolved, unverified: m.delta.Unverified})
+	j.log.InfoContext(ctx, "alert records read", "records", len(got.records), "recovered", len(m.recovered),
+		"not_rechecked", len(m.notRechecked), "unreadable", len(got.unread))
+}

@@ -1,0 +1,186 @@
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orgaudit/orgaudit/internal/alert"
+	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/crossaccount"
+	"github.com/orgaudit/orgaudit/internal/history"
+	"github.com/orgaudit/orgaudit/internal/report"
+)
+
+var failedStacks = checks.CloudFormationFailedStacks{}.Name()
+
+func alertRecord(id, account, region, stack string, at time.Time) alert.Record {
+	return alert.Record{AlertedAt: at, Alert: alert.Alert{EventID: id, EventTime: at.Add(-time.Minute), Kind: alert.KindStack,
+		Severity: checks.Critical, AccountID: account, AccountName: "acct-" + account, Region: region, StackName: stack,
+		Status: "UPDATE_ROLLBACK_FAILED", Reason: "Resource handler returned message"}}
+}
+
+func stackFinding(account, region, stack string) checks.Finding {
+	return checks.Finding{Check: failedStacks, Severity: checks.Critical, AccountID: account, Region: region,
+		ResourceType: "AWS::CloudFormation::Stack", ResourceID: stack, Status: "UPDATE_ROLLBACK_FAILED", Change: "new"}
+}
+
+// TestMatchAlerts: a finding an alert told of carries its time; an alerted stack not failing is recovered only where
+// its cell ran, and not re-checked where it failed or did not run; one the history lists, or of an account out of
+// scope, is not listed again.
+func TestMatchAlerts(t *testing.T) {
+	at := time.Date(2026, 12, 6, 8, 14, 0, 0, time.UTC)
+	const a, b, c, out = "111111111111", "222222222222", "333333333333", "999999999999"
+	records := []alert.Record{
+		alertRecord("e1", a, "us-east-1", "SC-111111111111-pp-abc", at),
+		alertRecord("e0", a, "us-east-1", "SC-111111111111-pp-abc", at.Add(time.Hour)), // a later alert of the same stack
+		alertRecord("e2", b, "us-east-1", "fixed-stack", at.Add(2*time.Minute)),
+		alertRecord("e3", c, "eu-west-1", "unread-stack", at.Add(3*time.Minute)),
+		alertRecord("e4", b, "ap-south-1", "region-not-run", at.Add(4*time.Minute)),
+		alertRecord("e5", b, "us-east-1", "already-resolved", at.Add(5*time.Minute)),
+		alertRecord("e6", out, "us-east-1", "other-org", at.Add(6*time.Minute)),
+	}
+	findings := []checks.Finding{stackFinding(a, "us-east-1", "SC-111111111111-pp-abc"), stackFinding(a, "us-east-1", "other")}
+	cells := crossaccount.NewCells(
+		crossaccount.Cell{AccountID: a, Region: "us-east-1", Check: failedStacks, Outcome: crossaccount.OutcomeFindings, Findings: 2},
+		crossaccount.Cell{AccountID: b, Region: "us-east-1", Check: failedStacks, Outcome: crossaccount.OutcomeClean},
+		crossaccount.Cell{AccountID: c, Region: "eu-west-1", Check: failedStacks, Outcome: crossaccount.OutcomeError,
+			Code: "AccessDenied", Message: "not authorized to perform cloudformation:ListStacks"},
+	)
+	resolvedStack := stackFinding(b, "us-east-1", "already-resolved")
+	recovered, notRechecked := matchAlerts(records, alertFacts{findings: findings, cells: &cells,
+		inScope:  map[string]bool{a: true, b: true, c: true},
+		resolved: []history.Resolved{{Finding: resolvedStack}}})
+
+	if got := findings[0].AlertedAt; got == nil || !got.Equal(at) {
+		t.Errorf("alerted finding's AlertedAt = %v, want the first alert's %v", got, at)
+	}
+	if findings[1].AlertedAt != nil {
+		t.Errorf("a finding no alert told of has AlertedAt %v", findings[1].AlertedAt)
+	}
+	if len(recovered) != 1 || recovered[0].StackName != "fixed-stack" || recovered[0].AccountID != b ||
+		recovered[0].Status != "UPDATE_ROLLBACK_FAILED" || !recovered[0].AlertedAt.Equal(at.Add(2*time.Minute)) {
+		t.Errorf("recovered = %+v, want fixed-stack alone (already-resolved is in the resolved list, other-org out of scope)", recovered)
+	}
+	want := map[string]string{"unread-stack": "AccessDenied - not authorized", "region-not-run": "not audited (its region"}
+	if len(notRechecked) != len(want) {
+		t.Fatalf("not re-checked = %+v, want %d", notRechecked, len(want))
+	}
+	for _, s := range notRechecked {
+		if w, ok := want[s.StackName]; !ok || !strings.HasPrefix(s.NotRechecked, w) {
+			t.Errorf("not re-checked %s: %q, want it to begin %q", s.StackName, s.NotRechecked, w)
+		}
+	}
+
+	// The digest says it: the new finding with its time, the recovered stack once, the unread one not as recovered.
+	res := &report.Result{Facts: report.Facts{RunID: "r", AsOf: time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC), Findings: findings},
+		Memory: report.Memory{Changes: &history.Changes{New: 2}, PreviousRunID: "p", RecoveredSinceLastRun: recovered,
+			AlertedNotRechecked: notRechecked}}
+	text := report.Digest(res, report.MaxDigestBytes)
+	if !strings.Contains(text, "critical, new, alerted at 08:14 UTC: ") {
+		t.Errorf("digest does not say the new finding was alerted at 08:14 UTC:\n%s", text)
+	}
+	if n := strings.Count(text, "fixed-stack"); n != 1 {
+		t.Errorf("the recovered stack is in the digest %d times, want once:\n%s", n, text)
+	}
+	recoveredPart, _, _ := strings.Cut(text[strings.Index(text, "FAILED AND RECOVERED"):], "ALERTED SINCE")
+	if strings.Contains(recoveredPart, "unread-stack") || strings.Contains(recoveredPart, "region-not-run") {
+		t.Errorf("a stack whose cell did not run is called recovered:\n%s", recoveredPart)
+	}
+	if !strings.Contains(text, "unread-stack: UPDATE_ROLLBACK_FAILED, alerted at 08:17 UTC") {
+		t.Errorf("digest does not list the stack it could not re-check:\n%s", text)
+	}
+}
+
+// TestAlertRecordsWindow: only the alerts sent in (from, to] are read; a record too large or not a record is named
+// in the problems, never dropped in silence, and the others are still read.
+func TestAlertRecordsWindow(t *testing.T) {
+	dir := t.TempDir()
+	prev := time.Date(2026, 12, 5, 6, 0, 0, 0, time.UTC)
+	now := time.Date(2026, 12, 6, 6, 0, 0, 0, time.UTC)
+	write := func(rec alert.Record, body []byte) string {
+		key := alert.RecordKey("", rec.Alert.EventTime, rec.Alert.EventID)
+		if body == nil {
+			body, _ = json.Marshal(rec)
+		}
+		p := filepath.Join(dir, filepath.FromSlash(key))
+		if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	in := alertRecord("11111111-1111-1111-1111-111111111111", "111111111111", "us-east-1", "in", now.Add(-2*time.Hour))
+	write(in, nil)
+	// Dated by its event the day before the window, sent within it: read.
+	late := alertRecord("22222222-2222-2222-2222-222222222222", "111111111111", "us-east-1", "late", prev.Add(time.Minute))
+	late.Alert.EventTime = prev.Add(-30 * time.Hour)
+	write(late, nil)
+	// Sent before the previous run: that run's.
+	before := alertRecord("33333333-3333-3333-3333-333333333333", "111111111111", "us-east-1", "before", prev.Add(-time.Minute))
+	write(before, nil)
+	// Sent after this run's time: the next run's.
+	after := alertRecord("44444444-4444-4444-4444-444444444444", "111111111111", "us-east-1", "after", now.Add(time.Minute))
+	after.Alert.EventTime = now.Add(-time.Minute)
+	write(after, nil)
+	huge := alertRecord("55555555-5555-5555-5555-555555555555", "111111111111", "us-east-1", "huge", now.Add(-time.Hour))
+	huge.Alert.Reason = strings.Repeat("x", maxAlertRecordBytes)
+	hugePath := write(huge, nil)
+	junk := alertRecord("66666666-6666-6666-6666-666666666666", "111111111111", "us-east-1", "junk", now.Add(-time.Hour))
+	junkPath := write(junk, []byte(`{"alert": "not an object"`))
+
+	reading, err := readAlertRecords(context.Background(), dirAlertRecords{dir}, prev, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	records, problems := reading.records, reading.unread
+	if reading.cut != "" {
+		t.Errorf("cut short: %s", reading.cut)
+	}
+	for _, r := range records {
+		got = append(got, r.Alert.StackName)
+	}
+	if strings.Join(got, ",") != "late,in" && strings.Join(got, ",") != "in,late" {
+		t.Errorf("records read = %v, want in and late only", got)
+	}
+	if len(problems) != 2 || !strings.Contains(strings.Join(problems, "\n"), hugePath+": ") ||
+		!strings.Contains(strings.Join(problems, "\n"), junkPath+": not an alert record") ||
+		!strings.Contains(strings.Join(problems, "\n"), "more than the 65536") {
+		t.Errorf("problems = %q, want the huge record refused by size and the junk one as not a record", problems)
+	}
+}
+
+// TestAlertRecordsBounded: past maxAlertRecords a run reads no more, and says how many it left.
+func TestAlertRecordsBounded(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 12, 6, 6, 0, 0, 0, time.UTC)
+	day := filepath.Join(dir, "alerts", "2026", "12", "06")
+	if err := os.MkdirAll(day, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	for i := range maxAlertRecords + 1 {
+		rec := alertRecord(fmt.Sprintf("%08d-0000-4000-8000-000000000000", i), "111111111111", "us-east-1", "s", now.Add(-time.Hour))
+		body, err := json.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(day, rec.Alert.EventID+".json"), body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reading, err := readAlertRecords(context.Background(), dirAlertRecords{dir}, now.Add(-24*time.Hour), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reading.records) != maxAlertRecords || !strings.Contains(reading.cut, "more than 5000 alert records since 2026-12-05 06:00 UTC") {
+		t.Errorf("read %d, cut %q; want %d and the cut said", len(reading.records), reading.cut, maxAlertRecords)
+	}
+}
