@@ -56,6 +56,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.IntVar(&s.MaxAttempts, "max-attempts", s.MaxAttempts, "attempts per API call before a cell is recorded as failed")
 	fs.BoolVar(&rf.json, "json", false, "print the JSON result instead of the digest")
 	fs.Var(failOnFlag{&rf.failOn}, "fail-on", "exit 3 when the run has an open finding at or above this severity, or (incomplete) left a cell or account unaudited: "+failOnValues()+", or a severity and incomplete comma-separated")
+	fs.BoolVar(&s.AlertRecords, "alert-records", false, "with -bucket, read the event-driven alerts' records (<prefix>/alerts/) so the digest says what was alerted and what recovered (a -state-dir run always reads its directory's)")
 	fs.StringVar(&stateDir, "state-dir", "", "keep run history in this directory (default "+history.DefaultStateDir+" without -bucket; with -bucket, history is in the bucket)")
 	fs.BoolVar(&s.NoHistory, "no-history", false, "ignore run history: no comparison with the previous run, nothing stored")
 	fs.BoolVar(&s.OnDemand, "on-demand", false, "read each expiring EC2 and RDS reservation's on-demand rate from the AWS Price List (pricing:GetProducts) and report what lapsing would cost")

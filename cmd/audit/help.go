@@ -25,7 +25,7 @@ var runFlagGroups = []flagGroup{
 	{"Thresholds: what counts as a finding, and how urgent", []string{"expiry-days", "lapsed-days", "stuck-after", "on-demand", "suppressions"}},
 	{"Delivery: where the results go, and the exit code", []string{"out", "json", "fail-on", "dry-run", "bucket", "prefix", "kms-key-id",
 		"bucket-region", "url-expiry", "link-role-arn", "s3-path-style", "topic", "digest", "access-portal-url", "portal-role-name"}},
-	{"History: what changed since the previous run", []string{"state-dir", "no-history", "run-id"}},
+	{"History: what changed since the previous run", []string{"state-dir", "no-history", "run-id", "alert-records"}},
 	{"Owners: who each account belongs to, and their digests", []string{"owner-tag", "owner-tag-budget", "owner-tag-rate", "owner-digests", "owner-topic"}},
 	{"Email: the digest and workbook through Amazon SES", []string{"email-from", "email-to", "email-region"}},
 	{"Running: concurrency, retries and time", []string{"concurrency", "timeout", "retry-mode", "max-attempts"}},

@@ -1,0 +1,98 @@
+package audit_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/orgaudit/orgaudit/internal/alert"
+	"github.com/orgaudit/orgaudit/internal/audit"
+	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/checks"
+)
+
+// TestAlertThenDigestEndToEnd is the event-driven path as deployed, in the simulator enforcing the templates' IAM: a
+// Service Catalog product's stack fails in a member account at 08:14; its event reaches the function from the alert
+// queue (twice, as at-least-once delivery may); the account's owner receives one alert, naming the product; the next
+// day's digest shows the stack as new and "alerted at 08:14 UTC".
+func TestAlertThenDigestEndToEnd(t *testing.T) {
+	t.Parallel()
+	org := alertedOrg()
+	org.Accounts[1].Tags = map[string]string{"owner": "team-payments"}
+	sim := startSimWith(t, org, withAlertRecordsRead(t, demoDeployment(org)))
+	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
+	s := demoSettings()
+	s.Regions, s.Checks = []string{"us-east-1"}, []string{checks.CloudFormationFailedStacks{}.Name()}
+	s.OwnerTagKey, s.AlertRecords = "owner", true
+	run := func(runTime time.Time) *audit.Output {
+		t.Helper()
+		s := s
+		s.RunTime, s.AsOf = runTime, runTime.Truncate(24*time.Hour)
+		out, err := audit.Run(context.Background(), cfg, s, audit.Options{Logger: quietLogger(), Now: func() time.Time { return runTime.Add(time.Minute) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	day0, day1 := demoAsOf, demoAsOf.Add(24*time.Hour)
+	if out := run(day0.Add(8 * time.Hour)); strings.Contains(out.Digest, "pp-e2e") {
+		t.Fatalf("the first run found the stack before it failed:\n%s", out.Digest)
+	}
+
+	// 08:14: the product's stack fails, and CloudFormation's event reaches the alert queue.
+	failedAt := day1.Add(8*time.Hour + 14*time.Minute)
+	stack := "SC-" + alertedMember + "-pp-e2e0000000001"
+	org.Accounts[1].Regions["us-east-1"].Stacks = []awssim.Stack{{Name: stack, Status: "ROLLBACK_COMPLETE",
+		Reason: "The following resource(s) failed to create: [Bucket].", Created: failedAt.Add(-2 * time.Minute)}}
+	b, err := os.ReadFile(filepath.Join("..", "alert", "testdata", "stack-status-change.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	event := strings.NewReplacer("SC-222222222222-pp-sharederr0002", stack, "2026-11-23T08:14:05Z", failedAt.Add(5*time.Second).Format(time.RFC3339)).Replace(string(b))
+	batch := events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", Body: event, EventSource: "aws:sqs"}, {MessageId: "m2", Body: event, EventSource: "aws:sqs"}}}
+	h, err := alert.NewHandler(context.Background(), cfg, s, quietLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Sender.Now = func() time.Time { return failedAt.Add(30 * time.Second) }
+	resp, err := h.HandleQueue(context.Background(), batch)
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("batch: failures %+v, %v", resp.BatchItemFailures, err)
+	}
+	var alerts []awssim.Message
+	for _, m := range sim.Published() {
+		if strings.Contains(m.Body, stack) {
+			alerts = append(alerts, m)
+		}
+	}
+	if len(alerts) != 1 || alerts[0].Attributes["owner"].StringValue != "team-payments" {
+		t.Fatalf("%d alerts for the stack, want one to team-payments: %+v", len(alerts), alerts)
+	}
+	for _, want := range []string{"ROLLBACK_COMPLETE", "payments-prod (" + alertedMember + ")", "Product: "} {
+		if !strings.Contains(alerts[0].Body, want) {
+			t.Errorf("the alert does not say %q:\n%s", want, alerts[0].Body)
+		}
+	}
+	t.Logf("the alert as sent:\n%s", alerts[0].Body)
+
+	// The next day's run.
+	out := run(day1.Add(24*time.Hour + 8*time.Hour))
+	want := fmt.Sprintf("new, alerted at %s: payments-prod (%s) us-east-1 [cloudformation-failed-stacks] %s", "2026-11-23 08:14 UTC", alertedMember, stack)
+	if !strings.Contains(out.Digest, want) {
+		t.Errorf("the next digest lacks %q:\n%s", want, out.Digest)
+	}
+	var line string
+	for _, l := range strings.Split(out.Digest, "\n") {
+		if strings.Contains(l, stack) {
+			line = l
+			break
+		}
+	}
+	t.Logf("the next digest's line: %s", line)
+}
