@@ -148,12 +148,13 @@ const everyPathSuppressions = `suppressions:
 `
 
 // notTheCodes are actions a template grants that no code of ours calls: the Lambda runtime writes the logs, Lambda
-// sends an invocation that failed after its retries to the on-failure queue (both with the execution role, so the
-// role must allow them, but no run of ours can show them used or refused), and EventBridge Scheduler invokes the
-// function, and Step Functions runs the state machine with its own role (deploy/cloudformation's tests hold that role
-// to the state machine's definition).
+// sends an invocation that failed after its retries to the on-failure queue and reads the alert queue for the
+// function's event source mapping (all with the execution role, so the role must allow them, but no run of ours can
+// show them used or refused: deploy/cloudformation's TestAlertQueueFeedsTheFunction holds the queue actions to the
+// mapping), and EventBridge Scheduler invokes the function, and Step Functions runs the state machine with its own
+// role (deploy/cloudformation's tests hold that role to the state machine's definition).
 func notTheCodes(r *awssim.TemplateRole, action string) bool {
-	return r.LogicalID == "SchedulerRole" || r.LogicalID == "StateMachineRole" || slices.Contains(grants.LambdaLogActions, action) || slices.Contains(grants.LambdaDestinationActions, action)
+	return r.LogicalID == "SchedulerRole" || r.LogicalID == "StateMachineRole" || slices.Contains(grants.LambdaServiceActions(), action)
 }
 
 // invocationTimeout is the deadline of each invocation runEveryPath makes: ample for a run of the demo under the race
@@ -201,7 +202,7 @@ func TestTemplatesGrantExactlyWhatTheCodeUses(t *testing.T) {
 	}
 	var declared []string
 	for _, a := range grants.ExecutionRoleActions(true) {
-		if !slices.Contains(grants.LambdaLogActions, a) && !slices.Contains(grants.LambdaDestinationActions, a) {
+		if !slices.Contains(grants.LambdaServiceActions(), a) {
 			declared = append(declared, a)
 		}
 	}
