@@ -118,6 +118,7 @@ type Server struct {
 	alarms        []TemplateAlarm // the enforced management template's
 	emails        []Email
 	uploads       []Upload
+	busEvents     []BusEvent
 	calls         map[string]int // service.Operation → count
 	streams       map[string]int // service/account/region → count: the longest is the chain no concurrency shortens
 	orgMeter
