@@ -14,6 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/config"
@@ -134,7 +138,28 @@ func runEveryPath(t *testing.T, d awssim.Deployment) (sim *awssim.Server, eviden
 	dist.ShardSize = 5
 	schedule := fmt.Sprintf(`{"source":"aws.scheduler","scheduled_time":%q}`, s.RunTime.Add(time.Hour).Format(time.RFC3339))
 	seen.WriteString(runDistributed(sim, cfg, dist, schedule, logger))
+	seen.WriteString(forwardFailedStack(t, sim, d))
 	return sim, seen.String() + logs.String()
+}
+
+// forwardFailedStack is what EventBridge does with a member account's forwarding role when a stack fails there: put
+// the event on the management account's alert bus. Its answer is evidence like the runs'.
+func forwardFailedStack(t *testing.T, sim *awssim.Server, d awssim.Deployment) string {
+	t.Helper()
+	role := sim.TemplateRole("AlertForwardingRole")
+	if role == nil {
+		return "forward: the deployment has no forwarding role\n"
+	}
+	member := awssim.Demo(demoAsOf).Accounts[1].ID
+	cfg, err := sim.ConfigAsRole(fmt.Sprintf("arn:%s:iam::%s:role/%s", "aws", member, role.Name), "events", d.Region)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = eventbridge.NewFromConfig(cfg).PutEvents(context.Background(), &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
+		EventBusName: aws.String(d.MemberParameters["AlertBusArn"]), Source: aws.String("aws.cloudformation"),
+		DetailType: aws.String("CloudFormation Stack Status Change"),
+		Detail:     aws.String(`{"stack-id":"arn:aws:cloudformation:us-east-1:` + member + `:stack/app/1","status-details":{"status":"CREATE_FAILED"}}`)}}})
+	return fmt.Sprintf("forward: err %v\n", err)
 }
 
 // everyPathSuppressions suppresses the management account's expiring reservation.
@@ -208,6 +233,9 @@ func TestTemplatesGrantExactlyWhatTheCodeUses(t *testing.T) {
 	}
 	if used := awssim.ActionsOf(granted, "management.yaml/ExecutionRole"); !slices.Equal(used, declared) {
 		t.Errorf("execution role used %v, declared %v", used, declared)
+	}
+	if used := awssim.ActionsOf(granted, "member-role.yaml/AlertForwardingRole"); !slices.Equal(used, grants.AlertForwardingActions) {
+		t.Errorf("forwarding role used %v, declared %v", used, grants.AlertForwardingActions)
 	}
 	if used := awssim.ActionsOf(granted, "management.yaml/LinkSigningRole"); !slices.Equal(used, grants.LinkRoleActions(true)) {
 		t.Errorf("link role used %v, declared %v", used, grants.LinkRoleActions(true))
