@@ -229,3 +229,31 @@ func atoi(t *testing.T, s string) int {
 	}
 	return n
 }
+
+// TestAlertParametersRejectWhatWouldBreakForwarding: the member's AlertBusArn takes the management stack's output
+// form (or nothing), RolesRegion one region (or nothing), and the management's Alerts a switch.
+func TestAlertParametersRejectWhatWouldBreakForwarding(t *testing.T) {
+	t.Parallel()
+	member := load(t, "member-role.yaml")
+	for value, want := range map[string]bool{
+		"": true, "arn:aws:events:eu-west-1:111111111111:event-bus/orgaudit-alerts": true,
+		"arn:aws-us-gov:events:us-gov-west-1:111111111111:event-bus/orgaudit-alerts": true,
+		"arn:aws:events:eu-west-1:111111111111:rule/orgaudit-alerts":                 false, // a rule, not a bus
+		"arn:aws:sqs:eu-west-1:111111111111:orgaudit-alerts":                         false,
+		"orgaudit-alerts": false, // a name is this account's bus, not the management account's
+		"arn:aws:events:eu-west-1:111111111111:event-bus/orgaudit-alerts ": false,
+	} {
+		if got := member.allows(t, "AlertBusArn", value); got != want {
+			t.Errorf("AlertBusArn %q allowed %v, want %v", value, got, want)
+		}
+	}
+	for value, want := range map[string]bool{"": true, "eu-west-1": true, "us-gov-west-1": true, "eu-west-1,us-east-1": false, "EU-WEST-1": false} {
+		if got := member.allows(t, "RolesRegion", value); got != want {
+			t.Errorf("RolesRegion %q allowed %v, want %v", value, got, want)
+		}
+	}
+	alerts := get(load(t, "management.yaml").root, "Parameters", "Alerts")
+	if get(alerts, "Default").Value != "true" || len(get(alerts, "AllowedValues").Content) != 2 {
+		t.Errorf("Alerts must be a true/false switch, on by default: %+v", alerts)
+	}
+}
