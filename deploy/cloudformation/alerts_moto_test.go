@@ -48,9 +48,9 @@ func sampleEvent(t *testing.T, file string, statusDetails map[string]string) map
 //
 // Deviations of moto 5.2.1, recorded: its TestEventPattern is not implemented (it answers an empty body, which the
 // SDK reads as Result false for every event), so the events go the way AWS delivers them instead: PutEvents on a bus
-// whose rule has the pattern and an SQS queue as target, then the queue is read. AWS refuses PutEvents of a source
-// starting with "aws." from an account's own principals; moto accepts it, which is what lets the test send the
-// service's events. Its matcher agrees with AWS's documented rules for what these patterns use (exact strings in a
+// whose rule has the pattern and an SQS queue as target, then the queue is read. The PutEvents here stand for
+// CloudFormation's own events (source aws.cloudformation), which moto accepts from the test's principal; the test does
+// not ask whether AWS would take that source from an application. Its matcher agrees with AWS's documented rules for what these patterns use (exact strings in a
 // list, nested objects, a missing field never matching), so it is no kinder here.
 func TestAlertPatternsMatchOnlyFailures(t *testing.T) {
 	t.Parallel()

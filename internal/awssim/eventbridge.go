@@ -17,7 +17,9 @@ import (
 // the API reference's Common Errors give AccessDeniedException and ThrottlingException, HTTP 400.
 //
 // Where AWS might refuse one entry of several in the answer (the entry's ErrorCode), the simulator refuses the whole
-// request: never kinder, and the forwarding rule sends one event a call.
+// request: never kinder, and the forwarding rule sends one event a call. A caller stands for EventBridge delivering
+// with the forwarding role, so the events keep CloudFormation's source; the simulator applies IAM and the bus policy,
+// not what else AWS may check of an application's own PutEvents.
 // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-perms.html
 func init() {
 	registerService("events", protocol{json: true, denied: Fault{Status: 400, Code: "AccessDeniedException"}},
