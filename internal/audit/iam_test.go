@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
@@ -142,8 +144,9 @@ func runEveryPath(t *testing.T, d awssim.Deployment) (sim *awssim.Server, eviden
 	return sim, seen.String() + logs.String()
 }
 
-// forwardFailedStack is what EventBridge does with a member account's forwarding role when a stack fails there: put
-// the event on the management account's alert bus. Its answer is evidence like the runs'.
+// forwardFailedStack is what EventBridge does with a member account's forwarding role when a stack fails there (put
+// the event on the management account's alert bus), and what Lambda then does with the execution role to hand it to
+// the function (read the alert queue the bus's rule put it on). Their answers are evidence like the runs'.
 func forwardFailedStack(t *testing.T, sim *awssim.Server, d awssim.Deployment) string {
 	t.Helper()
 	role := sim.TemplateRole("AlertForwardingRole")
@@ -159,7 +162,29 @@ func forwardFailedStack(t *testing.T, sim *awssim.Server, d awssim.Deployment) s
 		EventBusName: aws.String(d.MemberParameters["AlertBusArn"]), Source: aws.String("aws.cloudformation"),
 		DetailType: aws.String("CloudFormation Stack Status Change"),
 		Detail:     aws.String(`{"stack-id":"arn:aws:cloudformation:us-east-1:` + member + `:stack/app/1","status-details":{"status":"CREATE_FAILED"}}`)}}})
-	return fmt.Sprintf("forward: err %v\n", err)
+	evidence := fmt.Sprintf("forward: err %v\n", err)
+	// Lambda's poller for the function's event source mapping, with the execution role: the queue's settings, a
+	// batch, and each handled message deleted.
+	queue := ""
+	for _, u := range sim.Queues() {
+		if strings.HasSuffix(u, "-AlertQueue") {
+			queue = u
+		}
+	}
+	poller := sqs.NewFromConfig(sim.Config(awssim.Demo(demoAsOf).ManagementAccountID, d.Region))
+	ctx := context.Background()
+	_, err = poller.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(queue), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll}})
+	evidence += fmt.Sprintf("poll attributes: err %v\n", err)
+	batch, err := poller.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(queue), MaxNumberOfMessages: 10})
+	evidence += fmt.Sprintf("poll receive: err %v\n", err)
+	if err == nil {
+		evidence += fmt.Sprintf("poll received %d\n", len(batch.Messages))
+		for _, m := range batch.Messages {
+			_, err := poller.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(queue), ReceiptHandle: m.ReceiptHandle})
+			evidence += fmt.Sprintf("poll delete: err %v\n", err)
+		}
+	}
+	return evidence
 }
 
 // everyPathSuppressions suppresses the management account's expiring reservation.
@@ -173,13 +198,13 @@ const everyPathSuppressions = `suppressions:
 `
 
 // notTheCodes are actions a template grants that no code of ours calls: the Lambda runtime writes the logs, Lambda
-// sends an invocation that failed after its retries to the on-failure queue and reads the alert queue for the
-// function's event source mapping (all with the execution role, so the role must allow them, but no run of ours can
-// show them used or refused: deploy/cloudformation's TestAlertQueueFeedsTheFunction holds the queue actions to the
-// mapping), and EventBridge Scheduler invokes the function, and Step Functions runs the state machine with its own
-// role (deploy/cloudformation's tests hold that role to the state machine's definition).
+// sends an invocation that failed after its retries to the on-failure queue (both with the execution role, so the
+// role must allow them, but no run of ours can show them used or refused), and EventBridge Scheduler invokes the
+// function, and Step Functions runs the state machine with its own role (deploy/cloudformation's tests hold that role
+// to the state machine's definition). Lambda's reads of the alert queue and EventBridge's forwarding are played by
+// forwardFailedStack, so they are held like the code's.
 func notTheCodes(r *awssim.TemplateRole, action string) bool {
-	return r.LogicalID == "SchedulerRole" || r.LogicalID == "StateMachineRole" || slices.Contains(grants.LambdaServiceActions(), action)
+	return r.LogicalID == "SchedulerRole" || r.LogicalID == "StateMachineRole" || slices.Contains(grants.LambdaLogActions, action) || slices.Contains(grants.LambdaDestinationActions, action)
 }
 
 // invocationTimeout is the deadline of each invocation runEveryPath makes: ample for a run of the demo under the race
@@ -227,7 +252,7 @@ func TestTemplatesGrantExactlyWhatTheCodeUses(t *testing.T) {
 	}
 	var declared []string
 	for _, a := range grants.ExecutionRoleActions(true) {
-		if !slices.Contains(grants.LambdaServiceActions(), a) {
+		if !slices.Contains(grants.LambdaLogActions, a) && !slices.Contains(grants.LambdaDestinationActions, a) {
 			declared = append(declared, a)
 		}
 	}

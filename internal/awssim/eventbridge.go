@@ -120,6 +120,10 @@ func putEvents(s *Server, r *request) (any, *Fault) {
 	s.mu.Lock()
 	s.busEvents = append(s.busEvents, accepted...)
 	s.mu.Unlock()
+	for _, e := range accepted {
+		a, _ := arn.Parse(e.Bus)
+		s.routeEvent(e, a.Region)
+	}
 	return out, nil
 }
 
@@ -177,53 +181,124 @@ func (st *iamState) busAdmits(p principal, bus string) *Fault {
 	return f
 }
 
-// loadBuses reads the event buses the management template creates and each one's resource policy (its
-// AWS::Events::EventBusPolicy statements), as deployed: bus ARN → policy, nil for none.
-func loadBuses(org *Organization, d Deployment) (map[string]*policy.Policy, error) {
+// loadEventRouting reads the management template's event buses with their resource policies (bus ARN → its
+// AWS::Events::EventBusPolicy statements, nil for none), its rules that target a queue, and its queues (URL → ARN),
+// as deployed.
+func loadEventRouting(org *Organization, d Deployment) (map[string]*policy.Policy, []eventRule, map[string]string, error) {
+	buses, names, err := loadBusPolicies(org, d)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	t, err := parseDeployed(org, d, "management.yaml", d.Management, d.ManagementParameters, false)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
+	}
+	t.physical = physicalIDs(org, d)
+	queues := map[string]string{} // URL → ARN
+	byARN := map[string]string{}
+	ids, err := t.resourcesOfType("AWS::SQS::Queue")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for _, id := range ids {
+		u, attrs, err := t.physical(t, id)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		queues[u], byARN[attrs["Arn"]] = attrs["Arn"], u
+	}
+	var rules []eventRule
+	if ids, err = t.resourcesOfType("AWS::Events::Rule"); err != nil {
+		return nil, nil, nil, err
+	}
+	for _, id := range ids {
+		rule := eventRule{id: id, bus: fmt.Sprintf("arn:%s:events:%s:%s:event-bus/default", org.partition(), d.Region, org.ManagementAccountID)}
+		if name, err := t.property(id, "EventBusName"); err != nil {
+			return nil, nil, nil, err
+		} else if name != nil {
+			bus, ok := names[fmt.Sprint(name)]
+			if !ok {
+				return nil, nil, nil, fmt.Errorf("management.yaml: %s is on event bus %v, which the template does not create", id, name)
+			}
+			rule.bus = bus
+		}
+		pattern, err := t.property(id, "EventPattern")
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		p, ok := pattern.(map[string]any)
+		if !ok {
+			return nil, nil, nil, fmt.Errorf("management.yaml: %s has no event pattern the simulator can read", id)
+		}
+		if err := checkPattern(p); err != nil {
+			return nil, nil, nil, fmt.Errorf("management.yaml: %s: %w", id, err)
+		}
+		rule.pattern = p
+		targets, err := t.property(id, "Targets")
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		list, _ := targets.([]any)
+		for _, target := range list {
+			m, _ := target.(map[string]any)
+			q, ok := byARN[fmt.Sprint(m["Arn"])]
+			if !ok {
+				return nil, nil, nil, fmt.Errorf("management.yaml: %s targets %v, which is no queue of the template", id, m["Arn"])
+			}
+			r := rule
+			r.queue = q
+			rules = append(rules, r)
+		}
+	}
+	return buses, rules, queues, nil
+}
+
+// loadBusPolicies reads the buses and their policies (see loadEventRouting), and the buses' names (name → ARN).
+func loadBusPolicies(org *Organization, d Deployment) (map[string]*policy.Policy, map[string]string, error) {
+	t, err := parseDeployed(org, d, "management.yaml", d.Management, d.ManagementParameters, false)
+	if err != nil {
+		return nil, nil, err
 	}
 	t.physical = physicalIDs(org, d)
 	out := map[string]*policy.Policy{}
 	ids, err := t.resourcesOfType("AWS::Events::EventBus")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	names := map[string]string{} // name → ARN
 	for _, id := range ids {
 		_, attrs, err := t.physical(t, id)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out[attrs["Arn"]] = nil
 		names[attrs["Name"]] = attrs["Arn"]
 	}
 	ids, err = t.resourcesOfType("AWS::Events::EventBusPolicy")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	statements := map[string][]any{}
 	for _, id := range ids {
 		name, err := t.property(id, "EventBusName")
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		bus, ok := names[fmt.Sprint(name)]
 		if !ok {
-			return nil, fmt.Errorf("management.yaml: %s names event bus %v, which the template does not create", id, name)
+			return nil, nil, fmt.Errorf("management.yaml: %s names event bus %v, which the template does not create", id, name)
 		}
 		st, err := t.property(id, "Statement")
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		sid, err := t.property(id, "StatementId")
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		m, ok := st.(map[string]any)
 		if !ok {
-			return nil, fmt.Errorf("management.yaml: %s.Statement is not one statement", id)
+			return nil, nil, fmt.Errorf("management.yaml: %s.Statement is not one statement", id)
 		}
 		m["Sid"] = sid
 		statements[bus] = append(statements[bus], m)
@@ -231,9 +306,9 @@ func loadBuses(org *Organization, d Deployment) (map[string]*policy.Policy, erro
 	for bus, sts := range statements {
 		pol, err := parsePolicy(map[string]any{"Version": "2012-10-17", "Statement": sts})
 		if err != nil {
-			return nil, fmt.Errorf("management.yaml: the policy of %s: %w", bus, err)
+			return nil, nil, fmt.Errorf("management.yaml: the policy of %s: %w", bus, err)
 		}
 		out[bus] = pol
 	}
-	return out, nil
+	return out, names, nil
 }

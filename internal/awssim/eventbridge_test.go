@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/testkit"
@@ -20,6 +22,12 @@ func forwardedEvent(bus string) ebtypes.PutEventsRequestEntry {
 	return ebtypes.PutEventsRequestEntry{EventBusName: aws.String(bus), Source: aws.String("aws.cloudformation"),
 		DetailType: aws.String("CloudFormation Stack Status Change"),
 		Detail:     aws.String(`{"stack-id":"arn:aws:cloudformation:us-east-1:222222222222:stack/app/1","status-details":{"status":"CREATE_FAILED","status-reason":"x"}}`)}
+}
+
+// withStatus is e with another stack status.
+func withStatus(e ebtypes.PutEventsRequestEntry, status string) ebtypes.PutEventsRequestEntry {
+	e.Detail = aws.String(strings.Replace(aws.ToString(e.Detail), "CREATE_FAILED", status, 1))
+	return e
 }
 
 // memberWithStackSet is a member account the StackSet reached (it holds the audit role, so the forwarding role too).
@@ -66,6 +74,34 @@ func TestForwardingRolePutsOnlyOnTheAlertBus(t *testing.T) {
 		t.Errorf("the bus holds %+v", got)
 	}
 
+	// The alert bus's rule puts the failure on the alert queue, which Lambda reads with the execution role for the
+	// function; an event that is no failure stays out.
+	_, err = fwd.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{withStatus(forwardedEvent(bus), "CREATE_COMPLETE")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queue := ""
+	for _, u := range sim.Queues() {
+		if strings.HasSuffix(u, "-AlertQueue") {
+			queue = u
+		}
+	}
+	lambda := sqs.NewFromConfig(sim.Config(org.ManagementAccountID, d.Region))
+	if _, err := lambda.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(queue), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}}); err != nil {
+		t.Fatalf("the execution role reads the alert queue %q: %v", queue, err)
+	}
+	msgs, err := lambda.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(queue), MaxNumberOfMessages: 10})
+	if err != nil || len(msgs.Messages) != 1 || !strings.Contains(aws.ToString(msgs.Messages[0].Body), `"status":"CREATE_FAILED"`) {
+		t.Fatalf("the alert queue holds %+v (%v), want the one failure", msgs, err)
+	}
+	if _, err := lambda.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(queue), ReceiptHandle: msgs.Messages[0].ReceiptHandle}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqs.NewFromConfig(sim.Config(member, d.Region)).ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(queue)}); err == nil ||
+		apiError(t, err).ErrorCode() != "AccessDeniedException" {
+		t.Errorf("a member's audit role read the alert queue: %v", err)
+	}
+
 	refused := func(name string, err error, because string) {
 		t.Helper()
 		api := apiError(t, err)
@@ -88,8 +124,8 @@ func TestForwardingRolePutsOnlyOnTheAlertBus(t *testing.T) {
 	otherSim := testkit.StartEnforced(t, org, other)
 	_, err = asRole(otherSim).PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{forwardedEvent(bus)}})
 	refused("a principal outside the bus policy's organization", err, "because no resource-based policy allows the events:PutEvents action")
-	if n := len(otherSim.BusEvents()) + len(sim.BusEvents()); n != 1 {
-		t.Errorf("%d events accepted, want only the first", n)
+	if n := len(otherSim.BusEvents()) + len(sim.BusEvents()); n != 2 {
+		t.Errorf("%d events accepted, want only the two the forwarding role put on the alert bus", n)
 	}
 
 	// Without alerts in the management stack there is no bus: a member that forwards to it is a deployment error.

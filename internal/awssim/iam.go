@@ -114,6 +114,7 @@ type iamState struct {
 	objectKeys map[string]string         // bucket/key → the KMS key an object was written with
 	topicKeys  map[string]string         // topic ARN → the KMS key the deployment encrypts it with
 	buses      map[string]*policy.Policy // event bus ARN → its resource policy (nil: none), the management template's
+	rules      []eventRule               // the management template's rules that target its queues
 }
 
 // LoadTemplateRoles resolves every IAM role of the deployment's templates.
@@ -332,9 +333,16 @@ func (s *Server) EnforceTemplates(d Deployment) error {
 		}
 		st.roles[r.Name] = r
 	}
-	if st.buses, err = loadBuses(s.org, d); err != nil {
+	var queues map[string]string
+	if st.buses, st.rules, queues, err = loadEventRouting(s.org, d); err != nil {
 		return err
 	}
+	s.mu.Lock()
+	s.queues = map[string][]queueMessage{}
+	for u := range queues {
+		s.queues[u] = nil
+	}
+	s.mu.Unlock()
 	if bus := d.MemberParameters["AlertBusArn"]; bus != "" {
 		if _, ok := st.buses[bus]; !ok {
 			return fmt.Errorf("member-role.yaml forwards alerts to %s, which the management template does not create", bus)

@@ -119,8 +119,9 @@ type Server struct {
 	emails        []Email
 	uploads       []Upload
 	busEvents     []BusEvent
-	calls         map[string]int // service.Operation → count
-	streams       map[string]int // service/account/region → count: the longest is the chain no concurrency shortens
+	queues        map[string][]queueMessage // queue URL → its messages: the enforced management template's queues
+	calls         map[string]int            // service.Operation → count
+	streams       map[string]int            // service/account/region → count: the longest is the chain no concurrency shortens
 	orgMeter
 	treeOnce sync.Once
 	orgTree  *orgTree

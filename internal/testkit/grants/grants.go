@@ -21,18 +21,13 @@ var LambdaDestinationActions = []string{"sqs:SendMessage"}
 
 // LambdaEventSourceActions are what Lambda calls with the execution role to read the alert queue for the function's
 // event source mapping (management.yaml's AlertQueue, with Alerts on): the three the Lambda developer guide names for
-// an SQS event source. No code of ours calls them: the function receives the messages as its event.
+// an SQS event source. No code of ours calls them: the function receives the messages as its event. The simulator
+// plays Lambda's poller (internal/audit's IAM tests), so they are held like the code's actions.
 var LambdaEventSourceActions = []string{"sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"}
 
 // AlertForwardingActions are what EventBridge calls with a member account's forwarding role (member-role.yaml's
 // AlertForwardingRole, with AlertBusArn set) to put a failed stack's event on the alert bus. No code of ours calls it.
 var AlertForwardingActions = []string{"events:PutEvents"}
-
-// LambdaServiceActions are the execution role's actions Lambda calls rather than our code: the logs, the on-failure
-// destination and the alert queue's event source mapping.
-func LambdaServiceActions() []string {
-	return sortedSet(append(append(append([]string{}, LambdaLogActions...), LambdaDestinationActions...), LambdaEventSourceActions...))
-}
 
 // HistoryActions are what the run's memory calls on the report bucket (internal/history's S3 store and the
 // suppressions file): reading and writing <prefix>/history/*, listing that prefix, reading <prefix>/suppressions.yaml
