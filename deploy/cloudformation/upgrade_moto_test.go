@@ -100,8 +100,16 @@ type lambdaConfiguration struct {
 // ("expected string, got 64"); CloudFormation passes every Ref of a parameter as a string and Lambda holds strings.
 func functionConfiguration(t *testing.T, cfg aws.Config, endpoint, name string) lambdaConfiguration {
 	t.Helper()
+	var out lambdaConfiguration
+	lambdaGet(t, cfg, endpoint, "/2015-03-31/functions/"+url.PathEscape(name)+"/configuration", &out)
+	return out
+}
+
+// lambdaGet is a signed GET of one of Lambda's REST paths, its JSON answer decoded into out.
+func lambdaGet(t *testing.T, cfg aws.Config, endpoint, path string, out any) {
+	t.Helper()
 	ctx := context.Background()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/2015-03-31/functions/"+url.PathEscape(name)+"/configuration", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,9 +126,7 @@ func functionConfiguration(t *testing.T, cfg aws.Config, endpoint, name string) 
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var out lambdaConfiguration
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GetFunctionConfiguration %s: HTTP %d, %v", name, resp.StatusCode, err)
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: HTTP %d, %v", path, resp.StatusCode, err)
 	}
-	return out
 }

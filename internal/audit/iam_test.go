@@ -17,7 +17,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/orgaudit/orgaudit/internal/alert"
+
 	"github.com/orgaudit/orgaudit/internal/audit"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/config"
@@ -142,6 +147,7 @@ func runEveryPath(t *testing.T, d awssim.Deployment) (sim *awssim.Server, eviden
 	dist.ShardSize = 5
 	schedule := fmt.Sprintf(`{"source":"aws.scheduler","scheduled_time":%q}`, s.RunTime.Add(time.Hour).Format(time.RFC3339))
 	seen.WriteString(runDistributed(sim, cfg, dist, schedule, logger))
+	seen.WriteString(forwardFailedStack(t, sim, d))
 	return sim, seen.String() + logs.String()
 }
 
@@ -163,6 +169,49 @@ func buildAlert(t *testing.T, cfg aws.Config, s config.Settings, logger *slog.Lo
 	return fmt.Sprintf("alert: failure %v, err %v\n%s\n", failure, err, js)
 }
 
+// forwardFailedStack is what EventBridge does with a member account's forwarding role when a stack fails there (put
+// the event on the management account's alert bus), and what Lambda then does with the execution role to hand it to
+// the function (read the alert queue the bus's rule put it on). Their answers are evidence like the runs'.
+func forwardFailedStack(t *testing.T, sim *awssim.Server, d awssim.Deployment) string {
+	t.Helper()
+	role := sim.TemplateRole("AlertForwardingRole")
+	if role == nil {
+		return "forward: the deployment has no forwarding role\n"
+	}
+	member := awssim.Demo(demoAsOf).Accounts[1].ID
+	cfg, err := sim.ConfigAsRole(fmt.Sprintf("arn:%s:iam::%s:role/%s", "aws", member, role.Name), "events", d.Region)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = eventbridge.NewFromConfig(cfg).PutEvents(context.Background(), &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
+		EventBusName: aws.String(d.MemberParameters["AlertBusArn"]), Source: aws.String("aws.cloudformation"),
+		DetailType: aws.String("CloudFormation Stack Status Change"),
+		Detail:     aws.String(`{"stack-id":"arn:aws:cloudformation:us-east-1:` + member + `:stack/app/1","status-details":{"status":"CREATE_FAILED"}}`)}}})
+	evidence := fmt.Sprintf("forward: err %v\n", err)
+	// Lambda's poller for the function's event source mapping, with the execution role: the queue's settings, a
+	// batch, and each handled message deleted.
+	queue := ""
+	for _, u := range sim.Queues() {
+		if strings.HasSuffix(u, "-AlertQueue") {
+			queue = u
+		}
+	}
+	poller := sqs.NewFromConfig(sim.Config(awssim.Demo(demoAsOf).ManagementAccountID, d.Region))
+	ctx := context.Background()
+	_, err = poller.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(queue), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll}})
+	evidence += fmt.Sprintf("poll attributes: err %v\n", err)
+	batch, err := poller.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(queue), MaxNumberOfMessages: 10})
+	evidence += fmt.Sprintf("poll receive: err %v\n", err)
+	if err == nil {
+		evidence += fmt.Sprintf("poll received %d\n", len(batch.Messages))
+		for _, m := range batch.Messages {
+			_, err := poller.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(queue), ReceiptHandle: m.ReceiptHandle})
+			evidence += fmt.Sprintf("poll delete: err %v\n", err)
+		}
+	}
+	return evidence
+}
+
 // everyPathSuppressions suppresses the management account's expiring reservation.
 const everyPathSuppressions = `suppressions:
   - check: ec2-reserved-instances
@@ -177,7 +226,8 @@ const everyPathSuppressions = `suppressions:
 // sends an invocation that failed after its retries to the on-failure queue (both with the execution role, so the
 // role must allow them, but no run of ours can show them used or refused), and EventBridge Scheduler invokes the
 // function, and Step Functions runs the state machine with its own role (deploy/cloudformation's tests hold that role
-// to the state machine's definition).
+// to the state machine's definition). Lambda's reads of the alert queue and EventBridge's forwarding are played by
+// forwardFailedStack, so they are held like the code's.
 func notTheCodes(r *awssim.TemplateRole, action string) bool {
 	return r.LogicalID == "SchedulerRole" || r.LogicalID == "StateMachineRole" || slices.Contains(grants.LambdaLogActions, action) || slices.Contains(grants.LambdaDestinationActions, action)
 }
@@ -235,6 +285,9 @@ func TestTemplatesGrantExactlyWhatTheCodeUses(t *testing.T) {
 	}
 	if used := awssim.ActionsOf(granted, "management.yaml/ExecutionRole"); !slices.Equal(used, declared) {
 		t.Errorf("execution role used %v, declared %v", used, declared)
+	}
+	if used := awssim.ActionsOf(granted, "member-role.yaml/AlertForwardingRole"); !slices.Equal(used, grants.AlertForwardingActions) {
+		t.Errorf("forwarding role used %v, declared %v", used, grants.AlertForwardingActions)
 	}
 	if used := awssim.ActionsOf(granted, "management.yaml/LinkSigningRole"); !slices.Equal(used, grants.LinkRoleActions(true)) {
 		t.Errorf("link role used %v, declared %v", used, grants.LinkRoleActions(true))

@@ -35,6 +35,9 @@ type Deployment struct {
 	Aliases map[string]string
 }
 
+// DemoAlertBus is the name the management template gives its alert bus with the default FunctionName.
+const DemoAlertBus = "orgaudit-alerts"
+
 // DemoKMSKeyARN is the demo's report key: with it the demo and the tests exercise SSE-KMS and the kms: actions.
 const DemoKMSKeyARN = "arn:aws:kms:us-east-1:111111111111:key/1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9"
 
@@ -63,6 +66,8 @@ func DemoDeployment(org *Organization, management, memberRole []byte, kmsKeyARN 
 			}
 		}
 	}
+	// Members forward their failed stacks to the management stack's alert bus (named after its default FunctionName).
+	d.MemberParameters["AlertBusArn"] = fmt.Sprintf("arn:%s:events:%s:%s:event-bus/%s", org.partition(), d.Region, org.ManagementAccountID, DemoAlertBus)
 	return d
 }
 
@@ -106,8 +111,10 @@ type iamState struct {
 	mu         sync.Mutex
 	granted    map[Grant]bool
 	denied     []Denial
-	objectKeys map[string]string // bucket/key → the KMS key an object was written with
-	topicKeys  map[string]string // topic ARN → the KMS key the deployment encrypts it with
+	objectKeys map[string]string         // bucket/key → the KMS key an object was written with
+	topicKeys  map[string]string         // topic ARN → the KMS key the deployment encrypts it with
+	buses      map[string]*policy.Policy // event bus ARN → its resource policy (nil: none), the management template's
+	rules      []eventRule               // the management template's rules that target its queues
 }
 
 // LoadTemplateRoles resolves every IAM role of the deployment's templates.
@@ -232,6 +239,10 @@ func physicalIDs(org *Organization, d Deployment) func(t *cfnTemplate, id string
 			name, err := prop("StateMachineName")
 			arn := fmt.Sprintf("arn:%s:states:%s:%s:stateMachine:%s", partition, region, account, name)
 			return arn, map[string]string{"Arn": arn, "Name": name}, err
+		case "AWS::Events::EventBus":
+			// Ref is the bus's name.
+			name, err := prop("Name")
+			return name, map[string]string{"Name": name, "Arn": fmt.Sprintf("arn:%s:events:%s:%s:event-bus/%s", partition, region, account, name)}, err
 		case "AWS::SQS::Queue":
 			name := t.pseudo["AWS::StackName"] + "-" + id
 			if yget(t.root, "Resources", id, "Properties", "QueueName") != nil {
@@ -321,6 +332,21 @@ func (s *Server) EnforceTemplates(d Deployment) error {
 			return fmt.Errorf("two template roles are named %s", r.Name)
 		}
 		st.roles[r.Name] = r
+	}
+	var queues map[string]string
+	if st.buses, st.rules, queues, err = loadEventRouting(s.org, d); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.queues = map[string][]queueMessage{}
+	for u := range queues {
+		s.queues[u] = nil
+	}
+	s.mu.Unlock()
+	if bus := d.MemberParameters["AlertBusArn"]; bus != "" {
+		if _, ok := st.buses[bus]; !ok {
+			return fmt.Errorf("member-role.yaml forwards alerts to %s, which the management template does not create", bus)
+		}
 	}
 	s.iam = st
 	subs, alarms, err := loadNotifications(s.org, d)
@@ -478,7 +504,7 @@ func (s *Server) SessionExpiry(accessKeyID string) (time.Time, bool) {
 // account, the member role elsewhere.
 func (st *iamState) jobRole(account string) *TemplateRole {
 	for _, r := range st.roles {
-		if (account == st.org.ManagementAccountID && r.LogicalID == "ExecutionRole") || (account != st.org.ManagementAccountID && r.Member) {
+		if (account == st.org.ManagementAccountID && r.LogicalID == "ExecutionRole") || (account != st.org.ManagementAccountID && r.LogicalID == memberAuditRole) {
 			return r
 		}
 	}
@@ -556,6 +582,10 @@ func (st *iamState) roleOf(p principal) *TemplateRole {
 	return nil
 }
 
+// memberAuditRole is the member template's audit role; its other roles (the alert forwarding role) exist wherever the
+// StackSet created it, since one stack instance creates them all.
+const memberAuditRole = "AuditRole"
+
 // roleIn says whether role r exists in account.
 func (st *iamState) roleIn(r *TemplateRole, account string) bool {
 	if !r.Member {
@@ -563,6 +593,14 @@ func (st *iamState) roleIn(r *TemplateRole, account string) bool {
 	}
 	a := st.org.account(account)
 	if a == nil || account == st.org.ManagementAccountID {
+		return false
+	}
+	if r.LogicalID != memberAuditRole {
+		for _, other := range st.roles {
+			if other.Member && other.LogicalID == memberAuditRole {
+				return st.roleIn(other, account)
+			}
+		}
 		return false
 	}
 	_, ok := a.Roles[r.Name]

@@ -118,8 +118,10 @@ type Server struct {
 	alarms        []TemplateAlarm // the enforced management template's
 	emails        []Email
 	uploads       []Upload
-	calls         map[string]int // service.Operation → count
-	streams       map[string]int // service/account/region → count: the longest is the chain no concurrency shortens
+	busEvents     []BusEvent
+	queues        map[string][]queueMessage // queue URL → its messages: the enforced management template's queues
+	calls         map[string]int            // service.Operation → count
+	streams       map[string]int            // service/account/region → count: the longest is the chain no concurrency shortens
 	orgMeter
 	treeOnce sync.Once
 	orgTree  *orgTree

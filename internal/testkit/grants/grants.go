@@ -20,6 +20,16 @@ var LambdaLogActions = []string{"logs:CreateLogStream", "logs:PutLogEvents"}
 // retries to the function's on-failure destination (management.yaml's FailedRunsQueue). No code of ours calls them.
 var LambdaDestinationActions = []string{"sqs:SendMessage"}
 
+// LambdaEventSourceActions are what Lambda calls with the execution role to read the alert queue for the function's
+// event source mapping (management.yaml's AlertQueue, with Alerts on): the three the Lambda developer guide names for
+// an SQS event source. No code of ours calls them: the function receives the messages as its event. The simulator
+// plays Lambda's poller (internal/audit's IAM tests), so they are held like the code's actions.
+var LambdaEventSourceActions = []string{"sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"}
+
+// AlertForwardingActions are what EventBridge calls with a member account's forwarding role (member-role.yaml's
+// AlertForwardingRole, with AlertBusArn set) to put a failed stack's event on the alert bus. No code of ours calls it.
+var AlertForwardingActions = []string{"events:PutEvents"}
+
 // HistoryActions are what the run's memory calls on the report bucket (internal/history's S3 store and the
 // suppressions file): reading and writing <prefix>/history/*, listing that prefix, reading <prefix>/suppressions.yaml
 // (and listing its name). HistoryKMSActions are added with a KMS key: the states are written with it, and read back.
@@ -40,14 +50,15 @@ func MemberRoleActions() []string {
 }
 
 // ExecutionRoleActions are what the Lambda's own role needs: listing the organization and assuming member roles, the
-// alerts' reads (the account's name), delivery (to a topic encrypted with KMS, as the template's is), its logs and
-// on-failure destination, and the member reads too, because the account the job runs in is audited with the job's own credentials (a service-managed
+// alerts' reads (the account's name), delivery (to a topic encrypted with KMS, as the template's is), its logs,
+// on-failure destination and alert queue, and the member reads too, because the account the job runs in is audited
+// with the job's own credentials (a service-managed
 // StackSet never deploys to the management account). withOptional adds what the optional features need: the
 // report bucket's KMS key, email through SES, and the on-demand rates (the template's OnDemandRates).
 func ExecutionRoleActions(withOptional bool) []string {
 	out := append(append(append([]string{}, crossaccount.ManagementActions...), delivery.Actions...), LambdaLogActions...)
 	out = append(out, alert.Actions...)
-	out = append(append(out, delivery.TopicKMSActions...), LambdaDestinationActions...)
+	out = append(append(append(out, delivery.TopicKMSActions...), LambdaDestinationActions...), LambdaEventSourceActions...)
 	out = append(append(out, MemberRoleActions()...), HistoryActions...)
 	if withOptional {
 		out = append(append(append(out, delivery.KMSActions...), HistoryKMSActions...), delivery.EmailActions...)

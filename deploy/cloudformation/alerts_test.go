@@ -1,0 +1,259 @@
+package cloudformation_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"testing"
+
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+
+	"github.com/orgaudit/orgaudit/internal/alert"
+	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/testkit/grants"
+)
+
+// alertRules are the templates' rules of the alert path: template, logical id, and the detail type each matches.
+var alertRules = []struct{ file, rule, detailType string }{
+	{"member-role.yaml", "FailedStackForwardingRule", alert.StackStatusChange},
+	{"management.yaml", "AlertBusStackRule", alert.StackStatusChange},
+	{"management.yaml", "DefaultBusStackRule", alert.StackStatusChange},
+	{"management.yaml", "DefaultBusStackInstanceRule", alert.InstanceStatusChange},
+}
+
+// eventPattern is a rule's EventPattern as the template holds it, in EventBridge's JSON.
+type eventPattern struct {
+	Source     []string `json:"source"`
+	DetailType []string `json:"detail-type"`
+	Detail     struct {
+		StatusDetails struct {
+			Status         []string `json:"status"`
+			DetailedStatus []string `json:"detailed-status,omitempty"`
+		} `json:"status-details"`
+	} `json:"detail"`
+}
+
+// patternOf reads a rule's EventPattern out of its template: its JSON, and decoded. Unknown keys fail the decode, so a
+// pattern that grows a condition this test does not read fails it instead of passing unread.
+func patternOf(t *testing.T, file, rule string) (string, eventPattern) {
+	t.Helper()
+	tpl := load(t, file)
+	n := get(tpl.root, "Resources", rule, "Properties", "EventPattern")
+	if n == nil {
+		t.Fatalf("%s: %s has no EventPattern", file, rule)
+	}
+	var v any
+	if err := n.Decode(&v); err != nil {
+		t.Fatalf("%s: %s: %v", file, rule, err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatalf("%s: %s: %v", file, rule, err)
+	}
+	var p eventPattern
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		t.Fatalf("%s: %s pattern %s: %v", file, rule, b, err)
+	}
+	return string(b), p
+}
+
+// failedStackStatuses are the statuses the cloudformation-failed-stacks check calls a failure as soon as a stack
+// reaches them: every status CloudFormation has (the SDK's enum), through the check's own rule. A stuck status
+// (ROLLBACK_IN_PROGRESS, say) is a finding only after the stack sat in it for hours, which no event says.
+func failedStackStatuses() []string {
+	var out []string
+	for _, s := range cfntypes.StackStatus("").Values() {
+		if _, stuck, ok := checks.StackFailure(string(s)); ok && !stuck {
+			out = append(out, string(s))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// failedInstanceStatuses are the (status, detailed status) pairs checks.StackInstanceFailure calls a failure, over
+// every value of both enums.
+func failedInstanceStatuses() (statuses, detailed []string) {
+	for _, s := range cfntypes.StackInstanceStatus("").Values() {
+		for _, d := range cfntypes.StackInstanceDetailedStatus("").Values() {
+			if _, ok := checks.StackInstanceFailure(string(s), string(d)); ok {
+				statuses, detailed = append(statuses, string(s)), append(detailed, string(d))
+			}
+		}
+	}
+	slices.Sort(statuses)
+	slices.Sort(detailed)
+	return slices.Compact(statuses), slices.Compact(detailed)
+}
+
+// TestAlertRulesMatchTheChecksRule: every rule of the alert path matches exactly what the check calls a failure. The
+// rule is the check's (one place); the patterns can only be its copy, so this holds them to it.
+func TestAlertRulesMatchTheChecksRule(t *testing.T) {
+	t.Parallel()
+	stacks := failedStackStatuses()
+	if len(stacks) == 0 || slices.Contains(stacks, string(cfntypes.StackStatusCreateComplete)) || slices.Contains(stacks, string(cfntypes.StackStatusRollbackInProgress)) {
+		t.Fatalf("the check's failures %v: the derivation is not reading the rule", stacks)
+	}
+	instances, detailed := failedInstanceStatuses()
+	// A pattern is a cross product of its lists: it says the rule only when every pair of them is a failure.
+	for _, s := range instances {
+		for _, d := range detailed {
+			if _, ok := checks.StackInstanceFailure(s, d); !ok {
+				t.Fatalf("instance failures %v x %v are no cross product: a single pattern cannot say them", instances, detailed)
+			}
+		}
+	}
+	for _, r := range alertRules {
+		raw, p := patternOf(t, r.file, r.rule)
+		if !slices.Equal(p.Source, []string{alert.Source}) || !slices.Equal(p.DetailType, []string{r.detailType}) {
+			t.Errorf("%s: %s matches source %v, detail-type %v; want %s, %s", r.file, r.rule, p.Source, p.DetailType, alert.Source, r.detailType)
+		}
+		got := slices.Sorted(slices.Values(p.Detail.StatusDetails.Status))
+		switch r.detailType {
+		case alert.StackStatusChange:
+			if !slices.Equal(got, stacks) || p.Detail.StatusDetails.DetailedStatus != nil {
+				t.Errorf("%s: %s matches %s; the check calls %v a failure", r.file, r.rule, raw, stacks)
+			}
+		case alert.InstanceStatusChange:
+			gotDetailed := slices.Sorted(slices.Values(p.Detail.StatusDetails.DetailedStatus))
+			if !slices.Equal(got, instances) || !slices.Equal(gotDetailed, detailed) {
+				t.Errorf("%s: %s matches %s; the check calls status %v with detailed status %v a failure", r.file, r.rule, raw, instances, detailed)
+			}
+		default:
+			t.Fatalf("no rule for detail type %q", r.detailType)
+		}
+	}
+}
+
+// TestAlertQueueFeedsTheFunction: the rules' target is an encrypted queue that only they may send to, read by the
+// function through an event source mapping in batches, with partial batch failures, a visibility timeout six times
+// the longest function timeout (the Lambda developer guide's rule for an SQS event source), a dead-letter queue that
+// alarms, and the execution role allowed exactly what Lambda calls to read the queue.
+func TestAlertQueueFeedsTheFunction(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, "management.yaml")
+	res := get(tpl.root, "Resources")
+	queue := get(res, "AlertQueue", "Properties")
+	if get(queue, "SqsManagedSseEnabled").Value != "true" || get(queue, "KmsMasterKeyId") != nil {
+		t.Error("the alert queue must be encrypted with SQS's own key (no kms: action for Lambda to need)")
+	}
+	maxTimeout := get(tpl.root, "Parameters", "Timeout", "MaxValue").Value
+	if vis, want := get(queue, "VisibilityTimeout").Value, fmt.Sprint(6*atoi(t, maxTimeout)); vis != want {
+		t.Errorf("the alert queue's VisibilityTimeout %s, want six times the longest function timeout (%s s): %s", vis, maxTimeout, want)
+	}
+	if dlq := get(queue, "RedrivePolicy", "deadLetterTargetArn"); dlq.Tag != "!GetAtt" || dlq.Value != "AlertDeadLetterQueue.Arn" || atoi(t, get(queue, "RedrivePolicy", "maxReceiveCount").Value) < 3 {
+		t.Errorf("the alert queue must redrive to AlertDeadLetterQueue after a few receives: %+v", get(queue, "RedrivePolicy"))
+	}
+	// Every rule of the path sends to the queue, its failures to the dead-letter queue; the queue policy admits those
+	// rules and nothing else.
+	var rules []string
+	for _, r := range alertRules {
+		if r.file != "management.yaml" {
+			continue
+		}
+		rules = append(rules, "!GetAtt "+r.rule+".Arn")
+		targets := get(res, r.rule, "Properties", "Targets").Content
+		if len(targets) != 1 || get(targets[0], "Arn").Value != "AlertQueue.Arn" || get(targets[0], "DeadLetterConfig", "Arn").Value != "AlertDeadLetterQueue.Arn" {
+			t.Errorf("%s must target AlertQueue with AlertDeadLetterQueue as its dead-letter queue", r.rule)
+		}
+	}
+	st := get(res, "AlertQueuePolicy", "Properties", "PolicyDocument", "Statement").Content
+	if len(st) != 1 || get(st[0], "Principal", "Service").Value != "events.amazonaws.com" || get(st[0], "Action").Value != "sqs:SendMessage" {
+		t.Fatalf("the queue policy must let EventBridge send, and only that: %+v", st)
+	}
+	var sources []string
+	for _, n := range get(st[0], "Condition", "ArnEquals", "aws:SourceArn").Content {
+		sources = append(sources, n.Tag+" "+n.Value)
+	}
+	if !slices.Equal(sources, rules) {
+		t.Errorf("the queue admits sends from %v, want the alert rules %v", sources, rules)
+	}
+	esm := get(res, "AlertEventSourceMapping", "Properties")
+	if get(esm, "EventSourceArn").Value != "AlertQueue.Arn" || get(esm, "FunctionName").Value != "AuditFunction.Arn" ||
+		atoi(t, get(esm, "BatchSize").Value) < 500 || atoi(t, get(esm, "MaximumBatchingWindowInSeconds").Value) < 1 ||
+		len(get(esm, "FunctionResponseTypes").Content) != 1 || get(esm, "FunctionResponseTypes").Content[0].Value != "ReportBatchItemFailures" {
+		t.Errorf("the function must read the alert queue in batches of a burst of 500 over a window, reporting item failures: %+v", esm)
+	}
+	for _, a := range grants.LambdaEventSourceActions {
+		if got := tpl.grantedOn(t, "ExecutionRole", a); got != "!GetAtt AlertQueue.Arn" {
+			t.Errorf("the execution role allows %s on %s, want the alert queue", a, got)
+		}
+	}
+	if get(res, "AlertDeadLetterAlarm", "Properties", "Dimensions").Content[0].Content[3].Value != "AlertDeadLetterQueue.QueueName" {
+		t.Error("AlertDeadLetterAlarm must watch the alert dead-letter queue")
+	}
+	// The bus admits PutEvents from the organization's principals, nothing else.
+	bus := get(res, "AlertBusPolicy", "Properties", "Statement")
+	if get(bus, "Action").Value != "events:PutEvents" || get(bus, "Principal").Value != "*" ||
+		get(bus, "Condition", "StringEquals", "aws:PrincipalOrgID").Value != "OrganizationId" || get(bus, "Resource").Value != "AlertBus.Arn" {
+		t.Errorf("the alert bus policy must allow events:PutEvents from the organization only: %+v", bus)
+	}
+}
+
+// TestAlertForwardingRoleOnlyPutsOnTheBus: the member's rule forwards with a role EventBridge alone may assume, whose
+// only permission is events:PutEvents on the alert bus, created in one region only; without a bus, nothing is created.
+func TestAlertForwardingRoleOnlyPutsOnTheBus(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, "member-role.yaml")
+	if got := tpl.allowedActions(t, "AlertForwardingRole"); !slices.Equal(got, grants.AlertForwardingActions) {
+		t.Errorf("the forwarding role allows %v, want %v", got, grants.AlertForwardingActions)
+	}
+	if got := tpl.grantedOn(t, "AlertForwardingRole", "events:PutEvents"); got != "!Ref AlertBusArn" {
+		t.Errorf("the forwarding role may put events on %s, want the alert bus", got)
+	}
+	trust := get(tpl.root, "Resources", "AlertForwardingRole", "Properties", "AssumeRolePolicyDocument", "Statement").Content
+	if len(trust) != 1 || get(trust[0], "Principal", "Service").Value != "events.amazonaws.com" {
+		t.Errorf("only EventBridge may assume the forwarding role: %+v", trust)
+	}
+	res := get(tpl.root, "Resources")
+	for id, want := range map[string]string{"AuditRole": "CreatesRoles", "AlertForwardingRole": "CreatesForwardingRole", "FailedStackForwardingRule": "ForwardsAlerts"} {
+		if c := get(res, id, "Condition"); c == nil || c.Value != want {
+			t.Errorf("%s must be created under %s (an empty AlertBusArn forwards nothing; IAM in one region)", id, want)
+		}
+	}
+	target := get(res, "FailedStackForwardingRule", "Properties", "Targets").Content
+	if len(target) != 1 || get(target[0], "Arn").Value != "AlertBusArn" || get(target[0], "RoleArn").Tag != "!If" {
+		t.Errorf("the rule must target the alert bus with the forwarding role: %+v", target)
+	}
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatalf("%q is no number", s)
+	}
+	return n
+}
+
+// TestAlertParametersRejectWhatWouldBreakForwarding: the member's AlertBusArn takes the management stack's output
+// form (or nothing), RolesRegion one region (or nothing), and the management's Alerts a switch.
+func TestAlertParametersRejectWhatWouldBreakForwarding(t *testing.T) {
+	t.Parallel()
+	member := load(t, "member-role.yaml")
+	for value, want := range map[string]bool{
+		"": true, "arn:aws:events:eu-west-1:111111111111:event-bus/orgaudit-alerts": true,
+		"arn:aws-us-gov:events:us-gov-west-1:111111111111:event-bus/orgaudit-alerts": true,
+		"arn:aws:events:eu-west-1:111111111111:rule/orgaudit-alerts":                 false, // a rule, not a bus
+		"arn:aws:sqs:eu-west-1:111111111111:orgaudit-alerts":                         false,
+		"orgaudit-alerts": false, // a name is this account's bus, not the management account's
+		"arn:aws:events:eu-west-1:111111111111:event-bus/orgaudit-alerts ": false,
+	} {
+		if got := member.allows(t, "AlertBusArn", value); got != want {
+			t.Errorf("AlertBusArn %q allowed %v, want %v", value, got, want)
+		}
+	}
+	for value, want := range map[string]bool{"": true, "eu-west-1": true, "us-gov-west-1": true, "eu-west-1,us-east-1": false, "EU-WEST-1": false} {
+		if got := member.allows(t, "RolesRegion", value); got != want {
+			t.Errorf("RolesRegion %q allowed %v, want %v", value, got, want)
+		}
+	}
+	alerts := get(load(t, "management.yaml").root, "Parameters", "Alerts")
+	if get(alerts, "Default").Value != "true" || len(get(alerts, "AllowedValues").Content) != 2 {
+		t.Errorf("Alerts must be a true/false switch, on by default: %+v", alerts)
+	}
+}
