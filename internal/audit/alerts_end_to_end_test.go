@@ -25,7 +25,7 @@ func TestAlertThenDigestEndToEnd(t *testing.T) {
 	t.Parallel()
 	org := alertedOrg()
 	org.Accounts[1].Tags = map[string]string{"owner": "team-payments"}
-	sim := startSimWith(t, org, withAlertRecordsRead(t, demoDeployment(org)))
+	sim := startSimWith(t, org, demoDeployment(org))
 	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
 	s := demoSettings()
 	s.Regions, s.Checks = []string{"us-east-1"}, []string{checks.CloudFormationFailedStacks{}.Name()}
@@ -48,8 +48,13 @@ func TestAlertThenDigestEndToEnd(t *testing.T) {
 	// 08:14: the product's stack fails, and CloudFormation's event reaches the alert queue.
 	failedAt := day1.Add(8*time.Hour + 14*time.Minute)
 	stack := "SC-" + alertedMember + "-pp-e2e0000000001"
-	org.Accounts[1].Regions["us-east-1"].Stacks = []awssim.Stack{{Name: stack, Status: "ROLLBACK_COMPLETE",
+	use1 := org.Accounts[1].Regions["us-east-1"]
+	use1.Stacks = []awssim.Stack{{Name: stack, Status: "ROLLBACK_COMPLETE",
 		Reason: "The following resource(s) failed to create: [Bucket].", Created: failedAt.Add(-2 * time.Minute)}}
+	use1.Artifacts = []awssim.ProvisioningArtifact{{ProductID: "prod-bucket00001", ID: "pa-bucket000v21", Name: "v2.1", Description: "Encrypted bucket", Created: day0}}
+	use1.ProvisionedProducts = []awssim.ProvisionedProduct{{ID: "pp-e2e0000000001", Name: "payments-bucket", Type: "CFN_STACK", Status: "ERROR",
+		StatusMessage: "Stack creation failed.", ProductID: "prod-bucket00001", ProductName: "Encrypted bucket", ArtifactID: "pa-bucket000v21",
+		ArtifactName: "v2.1", LastRecordID: "rec-e2e0001", Created: failedAt.Add(-2 * time.Minute)}}
 	b, err := os.ReadFile(filepath.Join("..", "alert", "testdata", "stack-status-change.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +79,7 @@ func TestAlertThenDigestEndToEnd(t *testing.T) {
 	if len(alerts) != 1 || alerts[0].Attributes["owner"].StringValue != "team-payments" {
 		t.Fatalf("%d alerts for the stack, want one to team-payments: %+v", len(alerts), alerts)
 	}
-	for _, want := range []string{"ROLLBACK_COMPLETE", "payments-prod (" + alertedMember + ")", "Product: "} {
+	for _, want := range []string{"ROLLBACK_COMPLETE", "payments-prod (" + alertedMember + ")", "Product: pp-e2e0000000001 payments-bucket, product Encrypted bucket, version v2.1"} {
 		if !strings.Contains(alerts[0].Body, want) {
 			t.Errorf("the alert does not say %q:\n%s", want, alerts[0].Body)
 		}

@@ -46,7 +46,7 @@ func TestNextDigestRemembersAlerts(t *testing.T) {
 
 func testNextDigestRemembersAlerts(t *testing.T, stateDir string) {
 	org := alertedOrg()
-	sim := startSimWith(t, org, withAlertRecordsRead(t, demoDeployment(org)))
+	sim := startSimWith(t, org, demoDeployment(org))
 	// The member's CloudFormation in eu-west-1 is denied: that cell fails every run.
 	sim.SetIntercept(func(_ context.Context, c awssim.Call) *awssim.Fault {
 		if c.AccountID == alertedMember && c.Region == "eu-west-1" && c.Service == "cloudformation" {
@@ -157,30 +157,4 @@ func testNextDigestRemembersAlerts(t *testing.T, stateDir string) {
 				out.Result.AlertedNotRechecked)
 		}
 	}
-}
-
-// withAlertRecordsRead is d with the function allowed to list and read the alert records: s3:GetObject on
-// <prefix>/alerts/* and s3:ListBucket for that prefix, beside the history's. The management template is the alert
-// path's to change (it adds the rules, the queue and the function's writes there); until it grants this read, the
-// test deploys it with the grant added, so the simulator still enforces every other statement as shipped. Once the
-// template has it, d is used as it is.
-func withAlertRecordsRead(t *testing.T, d awssim.Deployment) awssim.Deployment {
-	t.Helper()
-	tmpl := string(d.Management)
-	if strings.Contains(tmpl, `- !Sub "${ReportPrefix}/alerts/*"`) {
-		return d
-	}
-	for _, grant := range []struct{ anchor, add string }{
-		{"                  - !Sub \"${ReportBucket.Arn}/${ReportPrefix}/suppressions.yaml\"\n",
-			"                  - !Sub \"${ReportBucket.Arn}/${ReportPrefix}/alerts/*\"\n"},
-		{"                      - !Sub \"${ReportPrefix}/suppressions.yaml\"\n",
-			"                      - !Sub \"${ReportPrefix}/alerts/*\"\n"},
-	} {
-		if strings.Count(tmpl, grant.anchor) != 1 {
-			t.Fatalf("management template: %q is not where the history's read is granted once", grant.anchor)
-		}
-		tmpl = strings.Replace(tmpl, grant.anchor, grant.anchor+grant.add, 1)
-	}
-	d.Management = []byte(tmpl)
-	return d
 }
