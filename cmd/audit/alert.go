@@ -135,7 +135,7 @@ func alertCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 	}
 	fmt.Fprint(stdout, alert.Text(f.owner, []alert.Alert{*a}))
-	return publishAlert(ctx, cfg, store, f, *a, stdout, stderr)
+	return publishAlert(ctx, alertAWS{cfg: cfg, store: store}, f, *a, stdout, stderr)
 }
 
 // historyOwner is the account's owner as digests route it: by the owner tag the run history in the bucket last
@@ -196,9 +196,16 @@ func readEvent(name string) ([]byte, error) {
 	return raw, nil
 }
 
+// alertAWS is the command's SDK configuration and, with -bucket, the report bucket's client.
+type alertAWS struct {
+	cfg   aws.Config
+	store *s3.Client
+}
+
 // publishAlert sends a to the topic as the function does: claimed once by its event id when a bucket is given, and
 // recorded there for the next digest.
-func publishAlert(ctx context.Context, cfg aws.Config, store *s3.Client, f alertFlags, a alert.Alert, stdout, stderr io.Writer) int {
+func publishAlert(ctx context.Context, clients alertAWS, f alertFlags, a alert.Alert, stdout, stderr io.Writer) int {
+	cfg, store := clients.cfg, clients.store
 	topicCfg := cfg.Copy()
 	if t, err := arn.Parse(f.topic); err == nil && t.Region != "" {
 		topicCfg.Region = t.Region

@@ -118,7 +118,7 @@ func putEvents(s *Server, r *request) (any, *Fault) {
 		out.Entries = append(out.Entries, result{EventId: id})
 	}
 	s.mu.Lock()
-	s.busEvents = append(s.busEvents, accepted...)
+	s.events.busEvents = append(s.events.busEvents, accepted...)
 	s.mu.Unlock()
 	for _, e := range accepted {
 		a, _ := arn.Parse(e.Bus)
@@ -131,7 +131,7 @@ func putEvents(s *Server, r *request) (any, *Fault) {
 func (s *Server) BusEvents() []BusEvent {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]BusEvent(nil), s.busEvents...)
+	return append([]BusEvent(nil), s.events.busEvents...)
 }
 
 // busExists: a default bus exists in every account and region; a custom one only if the enforced management template

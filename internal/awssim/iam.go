@@ -338,9 +338,9 @@ func (s *Server) EnforceTemplates(d Deployment) error {
 		return err
 	}
 	s.mu.Lock()
-	s.queues = map[string][]queueMessage{}
+	s.events.queues = map[string][]queueMessage{}
 	for u := range queues {
-		s.queues[u] = nil
+		s.events.queues[u] = nil
 	}
 	s.mu.Unlock()
 	if bus := d.MemberParameters["AlertBusArn"]; bus != "" {

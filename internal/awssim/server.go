@@ -118,10 +118,9 @@ type Server struct {
 	alarms        []TemplateAlarm // the enforced management template's
 	emails        []Email
 	uploads       []Upload
-	busEvents     []BusEvent
-	queues        map[string][]queueMessage // queue URL → its messages: the enforced management template's queues
-	calls         map[string]int            // service.Operation → count
-	streams       map[string]int            // service/account/region → count: the longest is the chain no concurrency shortens
+	events        eventState
+	calls         map[string]int // service.Operation → count
+	streams       map[string]int // service/account/region → count: the longest is the chain no concurrency shortens
 	orgMeter
 	treeOnce sync.Once
 	orgTree  *orgTree
@@ -131,6 +130,13 @@ type Server struct {
 	ln  net.Listener
 	srv *http.Server
 	url string
+}
+
+// eventState is what EventBridge and SQS hold: the events put on buses, and the enforced management template's
+// queues, each its messages by queue URL.
+type eventState struct {
+	busEvents []BusEvent
+	queues    map[string][]queueMessage
 }
 
 // New builds a server for org. It does not listen yet.

@@ -62,7 +62,7 @@ func (s *Server) queueOf(r *request) (string, *Fault) {
 		return "", f
 	}
 	s.mu.Lock()
-	_, ok := s.queues[in.QueueUrl]
+	_, ok := s.events.queues[in.QueueUrl]
 	s.mu.Unlock()
 	if !ok {
 		return "", &Fault{Status: 400, Code: "QueueDoesNotExist", Message: "The specified queue does not exist."}
@@ -77,7 +77,7 @@ func getQueueAttributes(s *Server, r *request) (any, *Fault) {
 	}
 	s.mu.Lock()
 	n := 0
-	for _, m := range s.queues[q] {
+	for _, m := range s.events.queues[q] {
 		if m.receipt == "" {
 			n++
 		}
@@ -104,8 +104,8 @@ func receiveMessage(s *Server, r *request) (any, *Fault) {
 	type message struct{ MessageId, ReceiptHandle, MD5OfBody, Body string }
 	var out []message
 	s.mu.Lock()
-	for i := range s.queues[q] {
-		m := &s.queues[q][i]
+	for i := range s.events.queues[q] {
+		m := &s.events.queues[q][i]
 		if m.receipt != "" || len(out) == max {
 			continue
 		}
@@ -126,9 +126,9 @@ func deleteMessage(s *Server, r *request) (any, *Fault) {
 	_ = decodeJSON(r.body, &in)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i, m := range s.queues[q] {
+	for i, m := range s.events.queues[q] {
 		if m.receipt != "" && m.receipt == in.ReceiptHandle {
-			s.queues[q] = append(s.queues[q][:i], s.queues[q][i+1:]...)
+			s.events.queues[q] = append(s.events.queues[q][:i], s.events.queues[q][i+1:]...)
 			return map[string]any{}, nil
 		}
 	}
@@ -158,7 +158,7 @@ func (s *Server) routeEvent(e BusEvent, region string) {
 			continue
 		}
 		s.mu.Lock()
-		s.queues[rule.queue] = append(s.queues[rule.queue], queueMessage{id: pseudoUUID("message/" + e.EventID + "/" + rule.id), body: string(body)})
+		s.events.queues[rule.queue] = append(s.events.queues[rule.queue], queueMessage{id: pseudoUUID("message/" + e.EventID + "/" + rule.id), body: string(body)})
 		s.mu.Unlock()
 	}
 }
@@ -225,7 +225,7 @@ func (s *Server) Queues() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []string
-	for u := range s.queues {
+	for u := range s.events.queues {
 		out = append(out, u)
 	}
 	slices.Sort(out)
