@@ -49,9 +49,9 @@ var buildAlert = func(ctx context.Context, f alertFlags, raw []byte) (*alert.Ale
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := loadAWSConfig()
+	cfg, err := loadCheckedConfig(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %w", err)
+		return nil, err
 	}
 	b := &alert.Builder{Config: cfg, Role: crossaccount.Role{Name: f.role, ExternalID: f.externalID, SessionName: f.sessionName}}
 	a, failure, err := b.Build(ctx, ev)
@@ -113,6 +113,7 @@ func alertCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return exitUsage
 	case err != nil:
 		fmt.Fprintf(stderr, "audit alert: %s\n", errText(err))
+		printHint(stderr, "alert", err)
 		return exitFail
 	case a == nil:
 		fmt.Fprintln(stdout, "event handled: it is not a failure, so there is no alert")

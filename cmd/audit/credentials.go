@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -49,4 +50,34 @@ func configHint(err error) string {
 		return fmt.Sprintf("AWS_PROFILE names %q, which ~/.aws/config does not hold: `aws configure list-profiles` lists them", missing.Profile)
 	}
 	return ""
+}
+
+// hintedError is an AWS configuration or credentials failure with what to do about it, for commands whose failure
+// is told further up than where the configuration is loaded.
+type hintedError struct {
+	err  error
+	hint string
+}
+
+func (e *hintedError) Error() string { return e.err.Error() }
+func (e *hintedError) Unwrap() error { return e.err }
+
+// loadCheckedConfig loads the SDK's default configuration and gets its credentials, each failure with its hint.
+func loadCheckedConfig(ctx context.Context) (aws.Config, error) {
+	cfg, err := loadAWSConfig()
+	if err != nil {
+		return cfg, &hintedError{fmt.Errorf("load AWS configuration: %w", err), configHint(err)}
+	}
+	if hint, err := checkCredentials(ctx, cfg); err != nil {
+		return cfg, &hintedError{err, hint}
+	}
+	return cfg, nil
+}
+
+// printHint writes err's hint, when it has one, on a line of its own after the error.
+func printHint(w io.Writer, command string, err error) {
+	var h *hintedError
+	if errors.As(err, &h) && h.hint != "" {
+		fmt.Fprintf(w, "audit %s: hint: %s\n", command, errText(errors.New(h.hint)))
+	}
 }

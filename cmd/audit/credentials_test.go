@@ -57,9 +57,9 @@ func TestExpiredSSOSessionGetsAHint(t *testing.T) {
 	}
 }
 
-// TestOnlyRunNeedsCredentials: run is the one command that calls AWS, so it is the one that checks credentials and
-// hints; the others work with a profile the SDK could not even load (were one to start loading the AWS
-// configuration, it would fail here and needs checkCredentials and its hint like run's).
+// TestOnlyRunNeedsCredentials: run and alert are the commands that call AWS, so they are the ones that check
+// credentials and hint; the others work with a profile the SDK could not even load (were one to start loading the
+// AWS configuration, it would fail here and needs checkCredentials and its hint like run's).
 func TestOnlyRunNeedsCredentials(t *testing.T) {
 	t.Parallel()
 	file := filepath.Join(t.TempDir(), "suppressions.yaml")
@@ -72,6 +72,18 @@ func TestOnlyRunNeedsCredentials(t *testing.T) {
 		if code != exitOK || stdout == "" || strings.Contains(stderr, "hint") {
 			t.Errorf("%v: exit %d\n%s%s", args, code, stdout, stderr)
 		}
+	}
+	// alert reads the account's name and product with AWS credentials: the same settings stop it with the hint.
+	event, err := os.ReadFile(filepath.Join("..", "..", "internal", "alert", "testdata", "stack-status-change.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventFile := filepath.Join(t.TempDir(), "event.json")
+	if err := os.WriteFile(eventFile, event, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := runMain(t, env, "alert", "-event", eventFile); code != exitFail || !strings.Contains(stderr, "audit alert: hint: AWS_PROFILE names \"nope\"") {
+		t.Errorf("alert: exit %d\n%s", code, stderr)
 	}
 	// The same settings stop run, with its hint: the test above would pass for a command that never got that far.
 	if _, stderr, code := runMain(t, env, "run", "-dry-run", "-out", filepath.Join(t.TempDir(), "r.xlsx")); code != exitFail ||
