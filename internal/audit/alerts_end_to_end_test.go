@@ -84,7 +84,10 @@ func TestAlertThenDigestEndToEnd(t *testing.T) {
 			t.Errorf("the alert does not say %q:\n%s", want, alerts[0].Body)
 		}
 	}
-	t.Logf("the alert as sent:\n%s", alerts[0].Body)
+	if card := alerts[0].Bodies["https"]; !strings.Contains(card, `"version":"1.0"`) || !strings.Contains(card, stack) {
+		t.Errorf("the chat card (the https body) does not name the stack:\n%s", card)
+	}
+	t.Logf("the alert as sent: subject %q\n%s\nchat card: %s", alerts[0].Subject, alerts[0].Body, alerts[0].Bodies["https"])
 
 	// The next day's run.
 	out := run(day1.Add(24*time.Hour + 8*time.Hour))
