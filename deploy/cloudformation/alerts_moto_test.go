@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -176,7 +177,7 @@ func drainEvents(t *testing.T, sqsc *sqs.Client, queueURL *string) []string {
 
 // checkAlertsDeployed reads back from moto what the alert path's resources hold: the member's rule forwards to the
 // bus with the forwarding role (in both regions), the role may only put events on the bus, and the management
-// account's rules feed the queue the function reads in batches.
+// account's rules feed the queue the alert function reads in batches, a function apart from the daily run's.
 func checkAlertsDeployed(t *testing.T, cfg aws.Config, endpoint string, management, member, memberElsewhere *deployed) {
 	t.Helper()
 	ctx := context.Background()
@@ -231,7 +232,7 @@ func checkAlertsDeployed(t *testing.T, cfg aws.Config, endpoint string, manageme
 	if err := json.Unmarshal([]byte(queue["RedrivePolicy"]), &redrive); err != nil || redrive.DeadLetterTargetArn != dlq["QueueArn"] {
 		t.Errorf("the alert queue's redrive %q, want to %s (%v)", queue["RedrivePolicy"], dlq["QueueArn"], err)
 	}
-	if queue["SqsManagedSseEnabled"] != "true" || dlq["SqsManagedSseEnabled"] != "true" || queue["VisibilityTimeout"] != "5400" {
+	if queue["SqsManagedSseEnabled"] != "true" || dlq["SqsManagedSseEnabled"] != "true" || queue["VisibilityTimeout"] != "720" {
 		t.Errorf("alert queue %v, dead-letter queue %v", queue, dlq)
 	}
 	into := queue["QueueArn"] + " role= dlq=" + dlq["QueueArn"]
@@ -243,12 +244,56 @@ func checkAlertsDeployed(t *testing.T, cfg aws.Config, endpoint string, manageme
 	var mappings struct{ EventSourceMappings []eventSourceMapping }
 	// Every mapping, filtered here: moto 5.2.1 answers none to ?FunctionName= with the function's name.
 	lambdaGet(t, cfg, endpoint, "/2015-03-31/event-source-mappings/", &mappings)
-	m := slices.DeleteFunc(mappings.EventSourceMappings, func(e eventSourceMapping) bool {
-		return !strings.HasSuffix(e.FunctionArn, ":function:"+management.outputs["FunctionName"])
-	})
+	alertFunction, auditFunction := management.outputs["AlertFunctionName"], management.outputs["FunctionName"]
+	if alertFunction == "" || alertFunction == auditFunction {
+		t.Fatalf("the alert function %q, the audit function %q: the alerts need a function of their own", alertFunction, auditFunction)
+	}
+	of := func(name string) []eventSourceMapping {
+		return slices.DeleteFunc(slices.Clone(mappings.EventSourceMappings), func(e eventSourceMapping) bool {
+			return !strings.HasSuffix(e.FunctionArn, ":function:"+name)
+		})
+	}
+	if m := of(auditFunction); len(m) != 0 {
+		t.Errorf("the audit function reads %+v: a batch would wait behind the daily run", m)
+	}
+	m := of(alertFunction)
 	if len(m) != 1 || m[0].EventSourceArn != queue["QueueArn"] || m[0].BatchSize != 1000 ||
-		m[0].MaximumBatchingWindowInSeconds != 60 || !slices.Equal(m[0].FunctionResponseTypes, []string{"ReportBatchItemFailures"}) {
-		t.Errorf("the function's event source mappings %+v", m)
+		m[0].MaximumBatchingWindowInSeconds != 60 || !slices.Equal(m[0].FunctionResponseTypes, []string{"ReportBatchItemFailures"}) ||
+		m[0].ScalingConfig.MaximumConcurrency != 5 {
+		t.Errorf("the alert function's event source mappings %+v", m)
+	}
+	// Deviation of moto 5.2.1, recorded: it checks neither that the function's timeout is within the queue's
+	// visibility timeout, which Lambda validates when it creates the mapping, nor MaximumConcurrency's range (2 to
+	// 1000); so the comparisons below, and TestAnAlertIsNeverQueuedBehindTheDailyRun, hold them instead.
+	// The alert function reserves no concurrency (the mapping bounds it) while the audit function, in the single
+	// mode, reserves one; its timeout is a sixth of the queue's visibility timeout, and it has the settings the
+	// alert path reads as the stack was given them.
+	var audit, alerts struct {
+		Configuration struct {
+			Timeout     int
+			Environment struct{ Variables map[string]any }
+		}
+		Concurrency *struct{ ReservedConcurrentExecutions int }
+	}
+	lambdaGet(t, cfg, endpoint, "/2015-03-31/functions/"+url.PathEscape(auditFunction), &audit)
+	lambdaGet(t, cfg, endpoint, "/2015-03-31/functions/"+url.PathEscape(alertFunction), &alerts)
+	if audit.Concurrency == nil || audit.Concurrency.ReservedConcurrentExecutions != 1 || alerts.Concurrency != nil {
+		t.Errorf("reserved concurrency: the audit function's %+v (want 1), the alert function's %+v (want none)", audit.Concurrency, alerts.Concurrency)
+	}
+	if got := fmt.Sprint(6 * alerts.Configuration.Timeout); got != queue["VisibilityTimeout"] {
+		t.Errorf("the alert function's timeout %d s: six times it is not the queue's visibility timeout %s s", alerts.Configuration.Timeout, queue["VisibilityTimeout"])
+	}
+	for _, k := range alertSettings {
+		got, ok := alerts.Configuration.Environment.Variables[k]
+		want, wantOK := audit.Configuration.Environment.Variables[k]
+		if ok != wantOK || fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("the alert function's %s = %v, the audit function's %v", k, got, want)
+		}
+	}
+	for k, want := range map[string]string{"AUDIT_EXTERNAL_ID": "orgaudit-7f3a9c", "AUDIT_PREFIX": "team.reports", "AUDIT_OWNER_TOPIC_ARN": management.outputs["OwnerDigestTopicArn"]} {
+		if got := fmt.Sprint(alerts.Configuration.Environment.Variables[k]); got != want {
+			t.Errorf("the alert function's %s = %q, want %q", k, got, want)
+		}
 	}
 }
 
@@ -257,6 +302,7 @@ type eventSourceMapping struct {
 	EventSourceArn, FunctionArn, State        string
 	BatchSize, MaximumBatchingWindowInSeconds int
 	FunctionResponseTypes                     []string
+	ScalingConfig                             struct{ MaximumConcurrency int }
 }
 
 // physicalID is what CloudFormation named a resource of the stack.

@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"gopkg.in/yaml.v3"
 
 	"github.com/orgaudit/orgaudit/internal/alert"
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/testkit/grants"
 )
 
@@ -130,9 +133,9 @@ func TestAlertRulesMatchTheChecksRule(t *testing.T) {
 }
 
 // TestAlertQueueFeedsTheFunction: the rules' target is an encrypted queue that only they may send to, read by the
-// function through an event source mapping in batches, with partial batch failures, a visibility timeout six times
-// the longest function timeout (the Lambda developer guide's rule for an SQS event source), a dead-letter queue that
-// alarms, and the execution role allowed exactly what Lambda calls to read the queue.
+// alert function through an event source mapping in batches, with partial batch failures, a visibility timeout six
+// times that function's timeout (the Lambda developer guide's rule for an SQS event source), a dead-letter queue that
+// alarms, and the execution role (the alert function's) allowed exactly what Lambda calls to read the queue.
 func TestAlertQueueFeedsTheFunction(t *testing.T) {
 	t.Parallel()
 	tpl := load(t, "management.yaml")
@@ -141,9 +144,12 @@ func TestAlertQueueFeedsTheFunction(t *testing.T) {
 	if get(queue, "SqsManagedSseEnabled").Value != "true" || get(queue, "KmsMasterKeyId") != nil {
 		t.Error("the alert queue must be encrypted with SQS's own key (no kms: action for Lambda to need)")
 	}
-	maxTimeout := get(tpl.root, "Parameters", "Timeout", "MaxValue").Value
-	if vis, want := get(queue, "VisibilityTimeout").Value, fmt.Sprint(6*atoi(t, maxTimeout)); vis != want {
-		t.Errorf("the alert queue's VisibilityTimeout %s, want six times the longest function timeout (%s s): %s", vis, maxTimeout, want)
+	timeout := get(res, "AlertFunction", "Properties", "Timeout").Value
+	if vis, want := get(queue, "VisibilityTimeout").Value, fmt.Sprint(6*atoi(t, timeout)); vis != want {
+		t.Errorf("the alert queue's VisibilityTimeout %s, want six times the alert function's timeout (%s s): %s", vis, timeout, want)
+	}
+	if role := get(res, "AlertFunction", "Properties", "Role"); role.Tag != "!GetAtt" || role.Value != "ExecutionRole.Arn" {
+		t.Errorf("the alert function runs as %s %s, want the execution role, which may read the queue", role.Tag, role.Value)
 	}
 	if dlq := get(queue, "RedrivePolicy", "deadLetterTargetArn"); dlq.Tag != "!GetAtt" || dlq.Value != "AlertDeadLetterQueue.Arn" || atoi(t, get(queue, "RedrivePolicy", "maxReceiveCount").Value) < 3 {
 		t.Errorf("the alert queue must redrive to AlertDeadLetterQueue after a few receives: %+v", get(queue, "RedrivePolicy"))
@@ -173,7 +179,7 @@ func TestAlertQueueFeedsTheFunction(t *testing.T) {
 		t.Errorf("the queue admits sends from %v, want the alert rules %v", sources, rules)
 	}
 	esm := get(res, "AlertEventSourceMapping", "Properties")
-	if get(esm, "EventSourceArn").Value != "AlertQueue.Arn" || get(esm, "FunctionName").Value != "AuditFunction.Arn" ||
+	if get(esm, "EventSourceArn").Value != "AlertQueue.Arn" || get(esm, "FunctionName").Value != "AlertFunction.Arn" ||
 		atoi(t, get(esm, "BatchSize").Value) < 500 || atoi(t, get(esm, "MaximumBatchingWindowInSeconds").Value) < 1 ||
 		len(get(esm, "FunctionResponseTypes").Content) != 1 || get(esm, "FunctionResponseTypes").Content[0].Value != "ReportBatchItemFailures" {
 		t.Errorf("the function must read the alert queue in batches of a burst of 500 over a window, reporting item failures: %+v", esm)
@@ -256,4 +262,112 @@ func TestAlertParametersRejectWhatWouldBreakForwarding(t *testing.T) {
 	if get(alerts, "Default").Value != "true" || len(get(alerts, "AllowedValues").Content) != 2 {
 		t.Errorf("Alerts must be a true/false switch, on by default: %+v", alerts)
 	}
+}
+
+// alertSettings are the variables the alert path reads (alert.NewHandler from config.Settings: the member role, the
+// report bucket and its records, the topics, email), each of which the function that handles alerts must be given as
+// the audit function is.
+var alertSettings = []string{"AUDIT_ROLE_NAME", "AUDIT_EXTERNAL_ID", "AUDIT_BUCKET", "AUDIT_BUCKET_REGION", "AUDIT_PREFIX", "AUDIT_KMS_KEY_ID",
+	"AUDIT_TOPIC_ARN", "AUDIT_OWNER_TOPIC_ARN", "AUDIT_EMAIL_FROM", "AUDIT_EMAIL_TO", "AUDIT_EMAIL_REGION"}
+
+// TestAnAlertIsNeverQueuedBehindTheDailyRun: the daily run holds its function for up to 15 minutes, and in the single
+// mode that function runs one invocation at a time. The alert queue is read by a function of its own, which nothing of
+// the daily run invokes and which reserves no concurrency, so a batch is never throttled behind a run; the mapping
+// bounds how many run at once (a burst cannot take the account's concurrency), and the function's timeout is short, so
+// a batch given back (a throttle by the account, a crash) is retried after the queue's visibility timeout, six times
+// that timeout as the Lambda developer guide asks, within a quarter of an hour rather than the 90 minutes six times the
+// audit's longest timeout would be.
+func TestAnAlertIsNeverQueuedBehindTheDailyRun(t *testing.T) {
+	t.Parallel()
+	tpl := load(t, "management.yaml")
+	res := get(tpl.root, "Resources")
+	esm := get(res, "AlertEventSourceMapping", "Properties")
+	target := get(esm, "FunctionName")
+	name, _, _ := strings.Cut(target.Value, ".")
+	if target.Tag != "!GetAtt" && target.Tag != "!Ref" || get(res, name, "Type").Value != "AWS::Lambda::Function" {
+		t.Fatalf("the alert queue's mapping targets %s %s, not a function of the stack", target.Tag, target.Value)
+	}
+	if name == "AuditFunction" {
+		t.Fatalf("the alert queue is read by %s, which runs the daily audit one invocation at a time in the single mode: a batch arriving during a run is throttled and comes back only after the queue's visibility timeout", name)
+	}
+	fn, audit := get(res, name, "Properties"), get(res, "AuditFunction", "Properties")
+	if c := get(res, name, "Condition"); c == nil || c.Value != "SendsAlerts" {
+		t.Errorf("%s must exist only with Alerts on (condition SendsAlerts): %+v", name, c)
+	}
+	if rc := get(fn, "ReservedConcurrentExecutions"); rc != nil {
+		t.Errorf("%s reserves concurrency %s %s: the mapping's MaximumConcurrency bounds it instead, and a reservation of 1 would throttle a second batch", name, rc.Tag, rc.Value)
+	}
+	if mc := get(esm, "ScalingConfig", "MaximumConcurrency"); mc == nil || atoi(t, mc.Value) < 2 || atoi(t, mc.Value) > 10 {
+		t.Errorf("the mapping must bound the alert function's concurrency with ScalingConfig.MaximumConcurrency, 2 (the least AWS takes) to 10: %+v", mc)
+	}
+	// Nothing of the daily run invokes it: the schedule, its role, the state machine and its role, the on-failure
+	// destination name the audit function only.
+	for _, id := range []string{"DailySchedule", "SchedulerRole", "AuditStateMachine", "StateMachineRole", "FailedRunsDestination"} {
+		if slices.ContainsFunc(scalars(get(res, id)), func(s string) bool { return strings.Contains(s, name) }) {
+			t.Errorf("%s names %s: the daily run must never run in the alert function", id, name)
+		}
+	}
+	timeout := atoi(t, get(fn, "Timeout").Value)
+	if timeout < 30 || timeout > 150 {
+		t.Errorf("%s's timeout %d s: long enough to route and send a batch of 1000, short enough that a batch given back returns within minutes", name, timeout)
+	}
+	vis := atoi(t, get(res, "AlertQueue", "Properties", "VisibilityTimeout").Value)
+	if vis != 6*timeout || vis > 900 {
+		t.Errorf("the alert queue's VisibilityTimeout %d s, want six times %s's timeout (%d s), at most a quarter of an hour", vis, name, 6*timeout)
+	}
+	// The same code, runtime and role as the audit function (so the role's derivation from the code holds for both),
+	// logging to the group the role may write to.
+	for _, key := range []string{"Runtime", "Architectures", "Handler", "Code", "Role"} {
+		if got, want := strings.Join(scalars(get(fn, key)), " "), strings.Join(scalars(get(audit, key)), " "); got != want || want == "" {
+			t.Errorf("%s's %s %q, want the audit function's %q", name, key, got, want)
+		}
+	}
+	if lg := get(fn, "LoggingConfig", "LogGroup"); lg == nil || lg.Tag != "!Ref" || lg.Value != "FunctionLogGroup" || get(fn, "LoggingConfig", "LogFormat").Value != "JSON" {
+		t.Errorf("%s must log in JSON to FunctionLogGroup, the one group the execution role may write to: %+v", name, lg)
+	}
+	// Every setting the alert path reads, as the audit function has it, and nothing the function never reads.
+	vars, auditVars := get(fn, "Environment", "Variables"), get(audit, "Environment", "Variables")
+	for _, v := range alertSettings {
+		if got, want := scalars(get(vars, v)), scalars(get(auditVars, v)); !slices.Equal(got, want) || len(want) == 0 {
+			t.Errorf("%s's %s %v, want the audit function's %v", name, v, got, want)
+		}
+	}
+	known := config.EnvNames()
+	for i := 0; i < len(vars.Content); i += 2 {
+		if !slices.Contains(known, vars.Content[i].Value) {
+			t.Errorf("%s sets %s, which the function never reads", name, vars.Content[i].Value)
+		}
+	}
+	// A batch handler fails only on a broken deployment (item failures are retried and dead-lettered): that alarms.
+	alarmed := false
+	for i := 0; i < len(res.Content); i += 2 {
+		p := get(res.Content[i+1], "Properties")
+		if get(res.Content[i+1], "Type").Value != "AWS::CloudWatch::Alarm" || get(p, "Namespace").Value != "AWS/Lambda" || get(p, "MetricName").Value != "Errors" {
+			continue
+		}
+		dims := get(p, "Dimensions").Content
+		if len(dims) == 1 && get(dims[0], "Value").Tag == "!Ref" && get(dims[0], "Value").Value == name &&
+			slices.Equal(scalars(get(p, "AlarmActions")), []string{"DigestTopic"}) && get(res.Content[i+1], "Condition").Value == "SendsAlerts" {
+			alarmed = true
+		}
+	}
+	if !alarmed {
+		t.Errorf("no alarm under SendsAlerts mails the digest topic when %s fails", name)
+	}
+}
+
+// scalars lists the scalar values under n, in order (tags dropped): two nodes that list the same are the same
+// configuration as far as these tests compare them.
+func scalars(n *yaml.Node) []string {
+	if n == nil {
+		return nil
+	}
+	if n.Kind == yaml.ScalarNode {
+		return []string{n.Value}
+	}
+	var out []string
+	for _, c := range n.Content {
+		out = append(out, scalars(c)...)
+	}
+	return out
 }

@@ -26,7 +26,8 @@ import (
 
 // TestUpgradeDeploysTheNewBuild deploys the management stack on moto's CloudFormation with one build, then updates it
 // with another, each uploaded at the key deploy/package names (lambdapkg.S3Key: the zip's SHA-256 in it), and
-// requires the function to run the second build afterwards: its CodeSha256 is the second zip's. A new zip at the
+// requires both functions (the audit function and the alerts' own) to run the second build afterwards: their
+// CodeSha256 is the second zip's. A new zip at the
 // old key would change no property, and AWS answers such an update "No updates are to be performed" (moto does not
 // emulate that answer, so this test holds the key, not the refusal).
 func TestUpgradeDeploysTheNewBuild(t *testing.T) {
@@ -61,12 +62,18 @@ func TestUpgradeDeploysTheNewBuild(t *testing.T) {
 	stack := createStack(t, client, "orgaudit", cloudformation.Management, map[string]string{
 		"CodeBucket": codeBucket, "CodeKey": firstKey, "ScheduleTimezone": "UTC", "OrganizationId": "o-a1b2c3d4e5",
 	})
-	codeSha := func() string {
-		t.Helper()
-		return functionConfiguration(t, cfg, endpoint, stack.outputs["FunctionName"]).CodeSha256
+	functions := []string{stack.outputs["FunctionName"], stack.outputs["AlertFunctionName"]}
+	if functions[1] == "" {
+		t.Fatal("the stack has no AlertFunctionName output; Alerts is on by default")
 	}
-	if got := codeSha(); got != firstSha {
-		t.Fatalf("after the first deploy the function's CodeSha256 is %s, want the first build's %s", got, firstSha)
+	codeSha := func(name string) string {
+		t.Helper()
+		return functionConfiguration(t, cfg, endpoint, name).CodeSha256
+	}
+	for _, fn := range functions {
+		if got := codeSha(fn); got != firstSha {
+			t.Fatalf("after the first deploy %s's CodeSha256 is %s, want the first build's %s", fn, got, firstSha)
+		}
 	}
 
 	// The upgrade as README gives it: every parameter as before but the key.
@@ -83,8 +90,10 @@ func TestUpgradeDeploysTheNewBuild(t *testing.T) {
 	if err := w.Wait(ctx, &cfn.DescribeStacksInput{StackName: aws.String("orgaudit")}, time.Minute); err != nil {
 		t.Fatalf("the update did not reach UPDATE_COMPLETE: %v", err)
 	}
-	if got := codeSha(); got != secondSha {
-		t.Errorf("after the update the function's CodeSha256 is %s, want the second build's %s (the first's was %s)", got, secondSha, firstSha)
+	for _, fn := range functions {
+		if got := codeSha(fn); got != secondSha {
+			t.Errorf("after the update %s's CodeSha256 is %s, want the second build's %s (the first's was %s)", fn, got, secondSha, firstSha)
+		}
 	}
 }
 

@@ -188,8 +188,8 @@ func forwardFailedStack(t *testing.T, sim *awssim.Server, d awssim.Deployment) s
 		DetailType: aws.String("CloudFormation Stack Status Change"),
 		Detail:     aws.String(`{"stack-id":"arn:aws:cloudformation:us-east-1:` + member + `:stack/app/1","status-details":{"status":"CREATE_FAILED"}}`)}}})
 	evidence := fmt.Sprintf("forward: err %v\n", err)
-	// Lambda's poller for the function's event source mapping, with the execution role: the queue's settings, a
-	// batch, and each handled message deleted.
+	// Lambda's poller for the alert function's event source mapping, with the execution role (the alert function's
+	// role too): the queue's settings, a batch, and each handled message deleted.
 	queue := ""
 	for _, u := range sim.Queues() {
 		if strings.HasSuffix(u, "-AlertQueue") {
