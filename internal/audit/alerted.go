@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -293,6 +294,27 @@ func keyOfFinding(f *checks.Finding) alertKey {
 	return alertKey{f.Check, f.AccountID, f.Region, f.ResourceID}
 }
 
+// nestedFailure is one entry of the failed-stacks check's nested_failures detail, "NAME STATUS: reason", the
+// entries joined by "; ": a stack name holds no space, and the status is one the check reports, so a reason's own
+// "; x y: z" is not taken for an entry.
+var nestedFailure = regexp.MustCompile(`(?:^|; )([A-Za-z][-A-Za-z0-9]*) ([A-Z_]+): `)
+
+// nestedKeys are the alert keys of the failed nested stacks the check folded into f, its failed root's finding.
+func nestedKeys(f *checks.Finding) []alertKey {
+	if f.Check != failedStacksCheck {
+		return nil
+	}
+	var out []alertKey
+	for _, m := range nestedFailure.FindAllStringSubmatch(f.Detail("nested_failures"), -1) {
+		if _, _, ok := checks.StackFailure(m[2]); ok {
+			out = append(out, alertKey{f.Check, f.AccountID, f.Region, m[1]})
+		}
+	}
+	return out
+}
+
+var failedStacksCheck = checks.CloudFormationFailedStacks{}.Name()
+
 // alertFacts is what matching reads of the run: its findings (the open ones, which it marks; the suppressed ones,
 // still failing), its cells, the accounts it set out to audit, and the history's resolved and unverified lists.
 type alertFacts struct {
@@ -305,8 +327,11 @@ type alertFacts struct {
 }
 
 // matchAlerts lays the alerts onto the run. A finding an alert told of gets its AlertedAt (the first alert of the
-// window). A stack alerted but not found failing is recovered when its cell ran (clean, or with other findings),
-// and not re-checked when its cell failed or was not audited: an auditor never calls fixed what it could not read.
+// window); a failed nested stack's alert is its failed root's finding's, which names it (nested_failures), as the
+// check folds the one into the other. A stack alerted but not found failing is recovered when its cell ran (clean,
+// or with other findings), and not re-checked when its cell failed or was not audited: an auditor never calls fixed
+// what it could not read. Nor is a StackSet stack instance alerted alone: no check reads instances, only their
+// stacks, so unless its stack's finding matches, it is not re-checked.
 // A stack the history already lists as resolved or unverified is left to that list, so it appears once; an account
 // the run did not set out to audit (another organization's, one narrowed out) is not this run's to speak of.
 func matchAlerts(records []alert.Record, run alertFacts) (recovered, notRechecked []report.AlertedStack) {
@@ -322,17 +347,49 @@ func matchAlerts(records []alert.Record, run alertFacts) (recovered, notRechecke
 	if len(first) == 0 {
 		return nil, nil
 	}
+	// rechecked are the alerts of a stack whose own status the check reads; an alert of a StackSet stack instance
+	// alone is not re-read by any check (its stack may be healthy while the instance is not).
+	rechecked := map[alertKey]string{}
+	for i := range records {
+		k := keyOfAlert(records[i].Alert)
+		switch kind := records[i].Alert.Kind; kind {
+		case alert.KindStack:
+			rechecked[k] = ""
+		case alert.KindInstance:
+			if _, ok := rechecked[k]; !ok {
+				rechecked[k] = "no check of the daily audit reads StackSet instances"
+			}
+		default:
+			if _, ok := rechecked[k]; !ok {
+				rechecked[k] = fmt.Sprintf("no check of the daily audit reads what an alert of kind %q told of", kind)
+			}
+		}
+	}
 	settled := map[alertKey]bool{}
+	mark := func(f *checks.Finding, k alertKey) {
+		r, ok := first[k]
+		if !ok {
+			return
+		}
+		if at := r.AlertedAt.UTC(); f.AlertedAt == nil || at.Before(*f.AlertedAt) {
+			f.AlertedAt = &at
+		}
+		settled[k] = true
+	}
 	for i := range run.findings {
 		f := &run.findings[i]
-		if r, ok := first[keyOfFinding(f)]; ok {
-			at := r.AlertedAt.UTC()
-			f.AlertedAt = &at
-			settled[keyOfFinding(f)] = true
+		mark(f, keyOfFinding(f))
+		// A failed nested stack of a failed root is in the root's finding: its alert is that finding's.
+		for _, k := range nestedKeys(f) {
+			mark(f, k)
 		}
 	}
 	for i := range run.suppressed {
-		settled[keyOfFinding(&run.suppressed[i].Finding)] = true // still failing, held back by a rule
+		f := &run.suppressed[i].Finding
+		settled[keyOfFinding(f)] = true // still failing, held back by a rule
+		for _, k := range nestedKeys(f) {
+			settled[k] = true
+		}
 	}
 	for i := range run.resolved {
 		settled[keyOfFinding(&run.resolved[i].Finding)] = true
@@ -367,6 +424,14 @@ func matchAlerts(records []alert.Record, run alertFacts) (recovered, notRechecke
 		a := r.Alert
 		s := report.AlertedStack{AccountID: a.AccountID, AccountName: a.AccountName, Region: a.Region, StackName: a.StackName,
 			Status: a.Status, Reason: a.Reason, AlertedAt: r.AlertedAt.UTC()}
+		if a.DetailedStatus != "" {
+			s.Status += " (" + a.DetailedStatus + ")"
+		}
+		if why := rechecked[k]; why != "" {
+			s.NotRechecked = why
+			notRechecked = append(notRechecked, s)
+			continue
+		}
 		c, ok := cells[cellKey{k.account, k.region, k.check}]
 		if !ok {
 			// The account's regions could not be listed: its cells are one per check, in no region.

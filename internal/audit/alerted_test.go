@@ -184,3 +184,75 @@ func TestAlertRecordsBounded(t *testing.T) {
 		t.Errorf("read %d, cut %q; want %d and the cut said", len(reading.records), reading.cut, maxAlertRecords)
 	}
 }
+
+// TestMatchAlertsNestedStack: the check folds a failed nested stack into its failed root's finding (nested_failures);
+// the nested stack's own alert is that finding's, still failing, and is not called recovered.
+func TestMatchAlertsNestedStack(t *testing.T) {
+	at := time.Date(2026, 12, 6, 8, 14, 0, 0, time.UTC)
+	const a = "111111111111"
+	nested := "app-Database-1A2B3C4D5E6F"
+	records := []alert.Record{
+		alertRecord("e1", a, "us-east-1", nested, at),
+		// The same name in another region, whose cell ran clean: recovered there.
+		alertRecord("e2", a, "eu-west-1", nested, at.Add(time.Minute)),
+		// A nested stack of the same root the finding does not name: no longer failing.
+		alertRecord("e3", a, "us-east-1", "app-Network-9Z8Y7X6W5V4U", at.Add(2*time.Minute)),
+	}
+	root := stackFinding(a, "us-east-1", "app")
+	root.SetDetail("nested_failures", nested+" UPDATE_FAILED: Resource handler returned message: x; y z: w; "+
+		"app-Queue-0000 DELETE_FAILED: busy")
+	findings := []checks.Finding{root}
+	cells := crossaccount.NewCells(
+		crossaccount.Cell{AccountID: a, Region: "us-east-1", Check: failedStacks, Outcome: crossaccount.OutcomeFindings, Findings: 1},
+		crossaccount.Cell{AccountID: a, Region: "eu-west-1", Check: failedStacks, Outcome: crossaccount.OutcomeClean},
+	)
+	recovered, notRechecked := matchAlerts(records, alertFacts{findings: findings, cells: &cells, inScope: map[string]bool{a: true}})
+	if got := findings[0].AlertedAt; got == nil || !got.Equal(at) {
+		t.Errorf("root finding's AlertedAt = %v, want its nested stack's alert %v", got, at)
+	}
+	var names []string
+	for _, s := range recovered {
+		names = append(names, s.Region+"/"+s.StackName)
+	}
+	if want := "eu-west-1/" + nested + ",us-east-1/app-Network-9Z8Y7X6W5V4U"; strings.Join(names, ",") != want {
+		t.Errorf("recovered = %v, want %s (the nested stack folded into the failed root is still failing)", names, want)
+	}
+	if len(notRechecked) != 0 {
+		t.Errorf("not re-checked = %+v, want none", notRechecked)
+	}
+}
+
+// TestMatchAlertsStackInstance: no check reads StackSet stack instances. An instance's alert is the failed-stack
+// finding of its stack when there is one; otherwise it is not re-checked, with that reason, never recovered, even
+// where its account's cell ran clean.
+func TestMatchAlertsStackInstance(t *testing.T) {
+	at := time.Date(2026, 12, 6, 8, 14, 0, 0, time.UTC)
+	const a, b = "111111111111", "222222222222"
+	instance := func(id, account, stack string, at time.Time) alert.Record {
+		r := alertRecord(id, account, "us-east-1", stack, at)
+		r.Alert.Kind, r.Alert.Status, r.Alert.DetailedStatus = alert.KindInstance, "OUTDATED", "FAILED"
+		r.Alert.StackSetARN = "arn:aws:cloudformation:us-east-1:999999999999:stackset/baseline:0d0c1c3e-0000-4000-8000-000000000000"
+		return r
+	}
+	records := []alert.Record{
+		instance("e1", a, "StackSet-baseline-aaaa", at),
+		instance("e2", b, "StackSet-baseline-bbbb", at.Add(time.Minute)),
+	}
+	findings := []checks.Finding{stackFinding(a, "us-east-1", "StackSet-baseline-aaaa")}
+	cells := crossaccount.NewCells(
+		crossaccount.Cell{AccountID: a, Region: "us-east-1", Check: failedStacks, Outcome: crossaccount.OutcomeFindings, Findings: 1},
+		crossaccount.Cell{AccountID: b, Region: "us-east-1", Check: failedStacks, Outcome: crossaccount.OutcomeClean},
+	)
+	recovered, notRechecked := matchAlerts(records, alertFacts{findings: findings, cells: &cells, inScope: map[string]bool{a: true, b: true}})
+	if got := findings[0].AlertedAt; got == nil || !got.Equal(at) {
+		t.Errorf("the instance's stack's finding: AlertedAt = %v, want %v", got, at)
+	}
+	if len(recovered) != 0 {
+		t.Errorf("recovered = %+v, want none: no check read the instance", recovered)
+	}
+	if len(notRechecked) != 1 || notRechecked[0].StackName != "StackSet-baseline-bbbb" ||
+		notRechecked[0].NotRechecked != "no check of the daily audit reads StackSet instances" ||
+		notRechecked[0].Status != "OUTDATED (FAILED)" {
+		t.Errorf("not re-checked = %+v, want the instance in account %s with why", notRechecked, b)
+	}
+}
