@@ -457,6 +457,107 @@ func matchAlerts(records []alert.Record, run alertFacts) (recovered, notRechecke
 	return recovered, notRechecked
 }
 
+// runCover is an earlier run as the alert window sees it: the accounts whose alerts it spoke of, those it set out
+// to audit, when it ran the failed-stacks check (a run narrowed to other checks spoke of none).
+type runCover struct {
+	id       string
+	time     time.Time
+	accounts map[string]bool
+}
+
+func coverOf(st *history.State) runCover {
+	c := runCover{id: st.RunID, time: st.RunTime}
+	if !slices.ContainsFunc(st.Cells, func(cell history.Cell) bool { return cell.Check == failedStacksCheck }) {
+		return c
+	}
+	c.accounts = make(map[string]bool, len(st.Accounts))
+	for _, id := range st.Accounts {
+		c.accounts[id] = true
+	}
+	return c
+}
+
+// spokenOf says an earlier run already spoke of r: one that ran after the alert was sent, with its account in scope.
+func spokenOf(earlier []runCover, r alert.Record) bool {
+	for _, c := range earlier {
+		if !c.time.Before(r.AlertedAt) && c.accounts[r.Alert.AccountID] {
+			return true
+		}
+	}
+	return false
+}
+
+// maxAlertWindowRuns bounds the earlier runs a window looks back through for an account the previous run left out:
+// each is a state read whole, and manual runs narrowed to other accounts are few between two daily runs.
+const maxAlertWindowRuns = 8
+
+// alertWindow is where the run's alert window starts, and the earlier runs within it. An alert is the business of
+// the first run after it that set out to audit its account: a run narrowed to some accounts (or to other checks)
+// leaves the alerts of the others to the next run that covers them. The window so starts at the previous run,
+// unless that run left out an account this run audits: then it reaches back, run by run, to one that covered it,
+// and the alerts an earlier run in the window spoke of are left out (spokenOf). Without a previous run it looks back
+// as far as the history does. warn says when the history could not be read back far enough.
+//
+// A replay of a schedule event is the same run (its id and time, config.Settings.Identity): it reads the same
+// previous run, so it has the same window as the first invocation, and the same digest, once.
+func (j *Job) alertWindow(ctx context.Context, m *recall, inScope map[string]bool) (time.Time, []runCover, string) {
+	if m.prevCover == nil {
+		return j.RunTime.Add(-history.DefaultLookback), nil, ""
+	}
+	earlier := []runCover{*m.prevCover}
+	missing := map[string]bool{}
+	for id := range inScope {
+		if !earlier[0].accounts[id] {
+			missing[id] = true
+		}
+	}
+	for len(missing) > 0 {
+		last := earlier[len(earlier)-1]
+		if len(earlier) == maxAlertWindowRuns {
+			return last.time, earlier, fmt.Sprintf("alert records sent before %s to %d accounts the last %d runs did not "+
+				"audit were not read, so the digest may not say that a finding was alerted or that an alerted stack recovered",
+				last.time.UTC().Format("2006-01-02 15:04 UTC"), len(missing), len(earlier))
+		}
+		st, err := m.store.Previous(ctx, last.time, last.id, m.lineage)
+		var caveats *history.Caveats
+		if errors.As(err, &caveats) {
+			err = nil
+		}
+		var none *history.Unavailable
+		switch {
+		case errors.As(err, &none) && none.Kind == history.NoneStored:
+			// No run before it: the accounts it left out look back as far as the history does.
+			return j.RunTime.Add(-history.DefaultLookback), earlier, ""
+		case err != nil || st == nil:
+			if err == nil {
+				err = errors.New("no run read")
+			}
+			return last.time, earlier, fmt.Sprintf("alert records sent before %s to %d accounts run %s did not audit were "+
+				"not read, so the digest may not say that a finding was alerted or that an alerted stack recovered: the run "+
+				"before it: %v", last.time.UTC().Format("2006-01-02 15:04 UTC"), len(missing), last.id, err)
+		}
+		c := coverOf(st)
+		earlier = append(earlier, c)
+		others, found := 0, 0
+		for id := range inScope {
+			switch {
+			case !c.accounts[id]:
+			case missing[id]:
+				delete(missing, id)
+				found++
+			default:
+				others++
+			}
+		}
+		if found == 0 && c.accounts != nil && others == len(inScope)-len(missing) {
+			// It audited every other account of this run and none of these: they joined the organization (or its
+			// scope) since, and no run before it would have audited them either.
+			break
+		}
+	}
+	return earlier[len(earlier)-1].time, earlier, ""
+}
+
 // recallAlerts reads the alerts of the run's window and lays them onto fan's open findings and m's lists. It runs
 // once the diff is made (it reads the resolved and unverified lists, and the previous run's time) and before
 // report.Build copies the findings.
@@ -468,9 +569,19 @@ func (j *Job) recallAlerts(ctx context.Context, fan *crossaccount.Result, m *rec
 	if err != nil || src == nil {
 		return // the history's own warning says why the bucket could not be used
 	}
-	from := m.delta.PreviousRunTime
-	if from.IsZero() {
-		from = j.RunTime.Add(-history.DefaultLookback)
+	if !slices.ContainsFunc(j.Checks, func(c checks.Check) bool { return c.Name() == failedStacksCheck }) {
+		// Narrowed to other checks: the alerts are left to the next run that looks at the stacks.
+		j.log.InfoContext(ctx, "alert records left to a later run", "reason", "the "+failedStacksCheck+" check did not run")
+		return
+	}
+	inScope := make(map[string]bool, len(m.run.Accounts))
+	for _, id := range m.run.Accounts {
+		inScope[id] = true
+	}
+	from, earlier, warn := j.alertWindow(ctx, m, inScope)
+	if warn != "" {
+		j.log.WarnContext(ctx, "alert window cut short", "err", warn)
+		m.warnings = append(m.warnings, warn)
 	}
 	got, err := readAlertRecords(ctx, src, from, j.RunTime)
 	if err != nil {
@@ -500,10 +611,7 @@ func (j *Job) recallAlerts(ctx context.Context, fan *crossaccount.Result, m *rec
 		m.warnings = append(m.warnings, fmt.Sprintf("%s not read, so the digest may not say that a finding was "+
 			"alerted or that an alerted stack recovered: %s%s", records, strings.Join(shown, "; "), more))
 	}
-	inScope := make(map[string]bool, len(m.run.Accounts))
-	for _, id := range m.run.Accounts {
-		inScope[id] = true
-	}
+	got.records = slices.DeleteFunc(got.records, func(r alert.Record) bool { return spokenOf(earlier, r) })
 	m.recovered, m.notRechecked = matchAlerts(got.records, alertFacts{findings: fan.Findings, suppressed: m.suppressed,
 		cells: &fan.Cells, inScope: inScope, resolved: m.delta.Resolved, unverified: m.delta.Unverified})
 	j.log.InfoContext(ctx, "alert records read", "records", len(got.records), "recovered", len(m.recovered),

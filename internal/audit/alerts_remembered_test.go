@@ -158,3 +158,76 @@ func testNextDigestRemembersAlerts(t *testing.T, stateDir string) {
 		}
 	}
 }
+
+// TestNarrowedRunLeavesAlertsOfOtherAccounts: a manual run narrowed to one account, between two daily runs, speaks
+// only of that account's alerts; the next daily run still shows the alerts of the account the manual run left out
+// (its window for that account starts at the run before, which audited it), and does not repeat the ones the manual
+// run showed.
+func TestNarrowedRunLeavesAlertsOfOtherAccounts(t *testing.T) {
+	t.Parallel()
+	const other = "333333333333"
+	org := alertedOrg()
+	org.Accounts = append(org.Accounts, &awssim.Account{ID: other, Name: "data-prod", Email: "aws+data@example.com", State: "ACTIVE",
+		JoinedAt: demoAsOf.Add(-700 * 24 * time.Hour), Regions: map[string]*awssim.Region{"us-east-1": {}, "eu-west-1": {}},
+		Roles: map[string]awssim.Role{awssim.DemoRoleName: {ExternalID: awssim.DemoExternalID}}})
+	sim := startSimWith(t, org, demoDeployment(org))
+	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
+	s := demoSettings()
+	s.Regions, s.Checks = []string{"us-east-1"}, []string{checks.CloudFormationFailedStacks{}.Name()}
+	s.AlertRecords = true
+	run := func(runTime time.Time, accounts ...string) string {
+		t.Helper()
+		s := s
+		s.RunTime, s.AsOf, s.Accounts = runTime, runTime.Truncate(24*time.Hour), accounts
+		out, err := audit.Run(context.Background(), cfg, s, audit.Options{Logger: quietLogger(), Now: func() time.Time { return runTime.Add(time.Minute) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Digest
+	}
+	day1, day2 := demoAsOf.Add(24*time.Hour), demoAsOf.Add(48*time.Hour)
+	run(day1.Add(6 * time.Hour))
+
+	failed := func(stack string, at time.Time) awssim.Stack {
+		return awssim.Stack{Name: stack, Status: "UPDATE_ROLLBACK_FAILED", Reason: "failed: " + stack, Created: at.Add(-30 * 24 * time.Hour)}
+	}
+	org.Accounts[1].Regions["us-east-1"].Stacks = []awssim.Stack{failed("a-stack", day1)}
+	org.Accounts[2].Regions["us-east-1"].Stacks = []awssim.Stack{failed("b-stack", day1)}
+	for i, a := range []struct {
+		account, stack string
+		at             time.Time
+	}{{alertedMember, "a-stack", day1.Add(8*time.Hour + 14*time.Minute)}, {other, "b-stack", day1.Add(8*time.Hour + 20*time.Minute)},
+		{other, "b-gone", day1.Add(8*time.Hour + 25*time.Minute)}} {
+		rec := alert.Record{AlertedAt: a.at, Alert: alert.Alert{EventID: fmt.Sprintf("0b7d7a4e-0000-4000-8000-%012d", i+1),
+			EventTime: a.at.Add(-40 * time.Second), Kind: alert.KindStack, Severity: checks.Critical, AccountID: a.account,
+			Region: "us-east-1", StackName: a.stack, Status: "UPDATE_ROLLBACK_FAILED", Reason: "failed: " + a.stack}}
+		body, err := json.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sim.PutObject(awssim.DemoBucket, alert.RecordKey(s.Prefix, rec.Alert.EventTime, rec.Alert.EventID), body); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	manual := run(day1.Add(10*time.Hour), alertedMember)
+	if !strings.Contains(manual, "alerted at 08:14 UTC: payments-prod (222222222222) us-east-1 [cloudformation-failed-stacks] a-stack") ||
+		strings.Contains(manual, "b-stack") || strings.Contains(manual, "b-gone") {
+		t.Errorf("the manual run narrowed to %s: want a-stack alerted, nothing of %s:\n%s", alertedMember, other, manual)
+	}
+
+	daily := run(day2.Add(6 * time.Hour))
+	for _, want := range []string{
+		"alerted at 2026-", // b-stack's, dated: not the run's day
+		"(333333333333) us-east-1 [cloudformation-failed-stacks] b-stack",
+		"FAILED AND RECOVERED SINCE THE LAST RUN (1,",
+		"(333333333333) us-east-1 [cloudformation-failed-stacks] b-gone: UPDATE_ROLLBACK_FAILED, alerted at 2026-",
+	} {
+		if !strings.Contains(daily, want) {
+			t.Errorf("the daily run after the narrowed one lacks %q:\n%s", want, daily)
+		}
+	}
+	if n := strings.Count(daily, "alerted at"); n != 2 {
+		t.Errorf("the daily run says \"alerted at\" %d times, want 2 (b-stack, b-gone; a-stack was shown by the manual run):\n%s", n, daily)
+	}
+}

@@ -39,6 +39,10 @@ type recall struct {
 	escalatedFrom map[history.Identity]checks.Severity
 	// recovered and notRechecked are the alerted stacks of the run's window it did not find failing (alerted.go).
 	recovered, notRechecked []report.AlertedStack
+	// lineage says whose runs are this run's earlier ones; prevCover is what the previous run spoke of among the
+	// alerts (alerted.go), nil on a first run.
+	lineage   history.Lineage
+	prevCover *runCover
 }
 
 // recallOwnerTags reads the owner tags the previous run kept, before the audit, which reads only a budget of them
@@ -90,6 +94,7 @@ func (j *Job) recallRun(ctx context.Context, fan *crossaccount.Result) *recall {
 		Accounts: accountIDs(fan), Scope: historyScope(fan, s), Suppressions: rules,
 		Organization: history.Organization(fan.Organization)}
 	lineage := history.Lineage{Organization: m.run.Organization, Accounts: m.run.Accounts}
+	m.lineage = lineage
 
 	var prev *history.State
 	if !s.NoHistory {
@@ -122,6 +127,10 @@ func (j *Job) recallRun(ctx context.Context, fan *crossaccount.Result) *recall {
 		}
 	}
 	m.delta = history.Diff(prev, m.run)
+	if prev != nil {
+		c := coverOf(prev)
+		m.prevCover = &c
+	}
 
 	// The open findings are kept in place, in fan.Findings' own array: the diff holds its own copy of each (Tracked),
 	// and a third array of 292,775 findings (77 MB at 10,000 accounts × 17 regions) would be live beside both at the
