@@ -175,18 +175,21 @@ func TestNarrowedRunLeavesAlertsOfOtherAccounts(t *testing.T) {
 	s := demoSettings()
 	s.Regions, s.Checks = []string{"us-east-1"}, []string{checks.CloudFormationFailedStacks{}.Name()}
 	s.AlertRecords = true
-	run := func(runTime time.Time, accounts ...string) string {
+	run := func(runTime time.Time, checkNames []string, accounts ...string) string {
 		t.Helper()
 		s := s
 		s.RunTime, s.AsOf, s.Accounts = runTime, runTime.Truncate(24*time.Hour), accounts
+		if checkNames != nil {
+			s.Checks = checkNames
+		}
 		out, err := audit.Run(context.Background(), cfg, s, audit.Options{Logger: quietLogger(), Now: func() time.Time { return runTime.Add(time.Minute) }})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return out.Digest
 	}
-	day1, day2 := demoAsOf.Add(24*time.Hour), demoAsOf.Add(48*time.Hour)
-	run(day1.Add(6 * time.Hour))
+	day1, day2, day3 := demoAsOf.Add(24*time.Hour), demoAsOf.Add(48*time.Hour), demoAsOf.Add(72*time.Hour)
+	run(day1.Add(6*time.Hour), nil)
 
 	failed := func(stack string, at time.Time) awssim.Stack {
 		return awssim.Stack{Name: stack, Status: "UPDATE_ROLLBACK_FAILED", Reason: "failed: " + stack, Created: at.Add(-30 * 24 * time.Hour)}
@@ -210,13 +213,19 @@ func TestNarrowedRunLeavesAlertsOfOtherAccounts(t *testing.T) {
 		}
 	}
 
-	manual := run(day1.Add(10*time.Hour), alertedMember)
+	manual := run(day1.Add(10*time.Hour), nil, alertedMember)
 	if !strings.Contains(manual, "alerted at 08:14 UTC: payments-prod (222222222222) us-east-1 [cloudformation-failed-stacks] a-stack") ||
 		strings.Contains(manual, "b-stack") || strings.Contains(manual, "b-gone") {
 		t.Errorf("the manual run narrowed to %s: want a-stack alerted, nothing of %s:\n%s", alertedMember, other, manual)
 	}
 
-	daily := run(day2.Add(6 * time.Hour))
+	// Another manual run, of every account but another check: it looks at no stack, and says nothing of the alerts.
+	if other := run(day1.Add(11*time.Hour), []string{checks.ElastiCacheReservedNodes{}.Name()}); strings.Contains(other, "alerted at") ||
+		strings.Contains(other, "b-gone") {
+		t.Errorf("a run of another check speaks of the alerts:\n%s", other)
+	}
+
+	daily := run(day2.Add(6*time.Hour), nil)
 	for _, want := range []string{
 		"alerted at 2026-", // b-stack's, dated: not the run's day
 		"(333333333333) us-east-1 [cloudformation-failed-stacks] b-stack",
@@ -229,5 +238,15 @@ func TestNarrowedRunLeavesAlertsOfOtherAccounts(t *testing.T) {
 	}
 	if n := strings.Count(daily, "alerted at"); n != 2 {
 		t.Errorf("the daily run says \"alerted at\" %d times, want 2 (b-stack, b-gone; a-stack was shown by the manual run):\n%s", n, daily)
+	}
+
+	// The next daily run repeats none of it; a replay of the day-2 schedule event after it is the same run, with the
+	// same window.
+	if next := run(day3.Add(6*time.Hour), nil); strings.Contains(next, "alerted at") || strings.Contains(next, "b-gone") {
+		t.Errorf("the next daily run repeats the alerts:\n%s", next)
+	}
+	replay := run(day2.Add(6*time.Hour), nil)
+	if n := strings.Count(replay, "alerted at"); n != 2 || !strings.Contains(replay, "b-gone: UPDATE_ROLLBACK_FAILED, alerted at 2026-") {
+		t.Errorf("the replay of the day-2 run says \"alerted at\" %d times, want its first invocation's 2:\n%s", n, replay)
 	}
 }
