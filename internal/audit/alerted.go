@@ -29,8 +29,10 @@ import (
 // The daily digest remembers the event-driven alerts (internal/alert): a finding an alert told of says when, and a
 // stack that failed and was fixed before the run is listed once as recovered. The alerts of a run are those sent in
 // its window, (previous run's time, this run's time]: the next run's window starts where this one ends, so no alert
-// is shown by two runs, and two manual runs on one day each show only what came between them. A run without a
-// previous one looks back as far as the history does.
+// is shown by two runs, and two manual runs on one day each show only what came between them. An alert is shown by
+// the first run after it that audits its account with the failed-stacks check: a run narrowed to other accounts, or
+// to other checks, leaves it to the next one, whose window for that account reaches back to the run that last
+// audited it (alertWindow). A run without a previous one looks back as far as the history does.
 //
 // Nothing here fails the run, and nothing is dropped in silence: a record that cannot be read (too large, not a
 // record) is a warning, not a partial reason. Partial says the audit did not read something it set out to audit;
@@ -488,8 +490,9 @@ func spokenOf(earlier []runCover, r alert.Record) bool {
 }
 
 // maxAlertWindowRuns bounds the earlier runs a window looks back through for an account the previous run left out:
-// each is a state read whole, and manual runs narrowed to other accounts are few between two daily runs.
-const maxAlertWindowRuns = 8
+// each is a state read whole, and manual runs narrowed to other accounts are few between two daily runs. An account
+// new to the organization is in no earlier run: the first run that audits it reads this many, once, and says so.
+const maxAlertWindowRuns = 4
 
 // alertWindow is where the run's alert window starts, and the earlier runs within it. An alert is the business of
 // the first run after it that set out to audit its account: a run narrowed to some accounts (or to other checks)
@@ -514,8 +517,9 @@ func (j *Job) alertWindow(ctx context.Context, m *recall, inScope map[string]boo
 	for len(missing) > 0 {
 		last := earlier[len(earlier)-1]
 		if len(earlier) == maxAlertWindowRuns {
-			return last.time, earlier, fmt.Sprintf("alert records sent before %s to %d accounts the last %d runs did not "+
-				"audit were not read, so the digest may not say that a finding was alerted or that an alerted stack recovered",
+			return last.time, earlier, fmt.Sprintf("alert records sent before %s to %d accounts none of the last %d runs "+
+				"audited (runs narrowed to other accounts, or accounts new to the organization) were not read, so the digest "+
+				"may not say that a finding was alerted or that an alerted stack recovered",
 				last.time.UTC().Format("2006-01-02 15:04 UTC"), len(missing), len(earlier))
 		}
 		st, err := m.store.Previous(ctx, last.time, last.id, m.lineage)
@@ -538,21 +542,10 @@ func (j *Job) alertWindow(ctx context.Context, m *recall, inScope map[string]boo
 		}
 		c := coverOf(st)
 		earlier = append(earlier, c)
-		others, found := 0, 0
-		for id := range inScope {
-			switch {
-			case !c.accounts[id]:
-			case missing[id]:
+		for id := range missing {
+			if c.accounts[id] {
 				delete(missing, id)
-				found++
-			default:
-				others++
 			}
-		}
-		if found == 0 && c.accounts != nil && others == len(inScope)-len(missing) {
-			// It audited every other account of this run and none of these: they joined the organization (or its
-			// scope) since, and no run before it would have audited them either.
-			break
 		}
 	}
 	return earlier[len(earlier)-1].time, earlier, ""

@@ -256,3 +256,81 @@ func TestMatchAlertsStackInstance(t *testing.T) {
 		t.Errorf("not re-checked = %+v, want the instance in account %s with why", notRechecked, b)
 	}
 }
+
+// TestAlertWindowReachesBack: the window starts at the previous run unless it left out an account this run audits;
+// then it reaches back to a run that audited it, so far as the history goes, and no further than maxAlertWindowRuns
+// runs, past which it says what it did not read.
+func TestAlertWindowReachesBack(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 6, 6, 0, 0, 0, time.UTC)
+	org := history.Organization{ID: "o-window00001", ManagementAccountID: "111111111111", CallerAccountID: "111111111111"}
+	const a, b, c = "111111111111", "222222222222", "333333333333"
+	state := func(id string, at time.Time, accounts ...string) *history.State {
+		st := &history.State{RunID: id, RunTime: at, AsOf: at.Truncate(24 * time.Hour), Organization: org, Accounts: accounts}
+		for _, acc := range accounts {
+			st.Cells = append(st.Cells, history.Cell{AccountID: acc, Region: "us-east-1", Check: failedStacks, Outcome: history.OutcomeClean})
+		}
+		return st
+	}
+	window := func(store history.Store, prev *history.State, accounts ...string) (time.Time, []runCover, string) {
+		t.Helper()
+		if err := store.Put(ctx, prev); err != nil {
+			t.Fatal(err)
+		}
+		inScope := map[string]bool{}
+		for _, acc := range accounts {
+			inScope[acc] = true
+		}
+		cover := coverOf(prev)
+		m := &recall{store: store, prevCover: &cover, lineage: history.Lineage{Organization: org, Accounts: accounts}}
+		return (&Job{RunTime: now}).alertWindow(ctx, m, inScope)
+	}
+	put := func(store history.Store, states ...*history.State) {
+		t.Helper()
+		for _, st := range states {
+			if err := store.Put(ctx, st); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	// Daily, narrowed to a, daily: the previous run audited every account; the window starts there.
+	store := history.NewDirStore(t.TempDir(), history.DefaultLookback)
+	put(store, state("d1", now.Add(-48*time.Hour), a, b), state("m1", now.Add(-30*time.Hour), a))
+	if from, earlier, warn := window(store, state("d2", now.Add(-24*time.Hour), a, b), a, b); !from.Equal(now.Add(-24*time.Hour)) ||
+		len(earlier) != 1 || warn != "" {
+		t.Errorf("after a whole run: from %v, %d runs, warn %q; want the previous run's time alone", from, len(earlier), warn)
+	}
+
+	// Daily, narrowed to a: the window reaches back to the daily for b; the manual run spoke of a's.
+	store = history.NewDirStore(t.TempDir(), history.DefaultLookback)
+	put(store, state("d1", now.Add(-48*time.Hour), a, b))
+	from, earlier, warn := window(store, state("m1", now.Add(-30*time.Hour), a), a, b)
+	if !from.Equal(now.Add(-48*time.Hour)) || len(earlier) != 2 || warn != "" {
+		t.Errorf("after a narrowed run: from %v, %d runs, warn %q; want the daily run's time, 2 runs", from, len(earlier), warn)
+	}
+	spokenA := alertRecord("e1", a, "us-east-1", "s", now.Add(-40*time.Hour))
+	laterA := alertRecord("e2", a, "us-east-1", "s", now.Add(-29*time.Hour))
+	leftB := alertRecord("e3", b, "us-east-1", "s", now.Add(-40*time.Hour))
+	if !spokenOf(earlier, spokenA) || spokenOf(earlier, laterA) || spokenOf(earlier, leftB) {
+		t.Errorf("spoken of: a before the manual run %v (want true), a after it %v, b before it %v (want false)",
+			spokenOf(earlier, spokenA), spokenOf(earlier, laterA), spokenOf(earlier, leftB))
+	}
+
+	// No run before the previous one: the accounts it left out look back as far as the history does.
+	store = history.NewDirStore(t.TempDir(), history.DefaultLookback)
+	if from, _, warn := window(store, state("m1", now.Add(-24*time.Hour), a), a, b); !from.Equal(now.Add(-history.DefaultLookback)) || warn != "" {
+		t.Errorf("first narrowed run: from %v, warn %q; want the lookback", from, warn)
+	}
+
+	// Run after run narrowed to a (or b new to the organization): past the bound, the window stops, and says so.
+	store = history.NewDirStore(t.TempDir(), history.DefaultLookback)
+	for i := range maxAlertWindowRuns + 2 {
+		put(store, state(fmt.Sprintf("m%02d", i), now.Add(-time.Duration(100-i)*time.Hour), a))
+	}
+	if _, earlier, warn := window(store, state("m99", now.Add(-time.Hour), a), a, b); len(earlier) != maxAlertWindowRuns ||
+		!strings.Contains(warn, "to 1 accounts none of the last 4 runs audited (runs narrowed to other accounts, or accounts new "+
+			"to the organization) were not read") {
+		t.Errorf("bound: %d runs, warn %q", len(earlier), warn)
+	}
+}
