@@ -394,7 +394,10 @@ func matchAlerts(records []alert.Record, run alertFacts) (recovered, notRechecke
 		}
 	}
 	for i := range run.resolved {
-		settled[keyOfFinding(&run.resolved[i].Finding)] = true
+		// A resolved stack says nothing of a StackSet instance alerted alone: its stack is fixed, the instance unread.
+		if k := keyOfFinding(&run.resolved[i].Finding); rechecked[k] == "" {
+			settled[k] = true
+		}
 	}
 	for i := range run.unverified {
 		settled[keyOfFinding(&run.unverified[i].Finding)] = true

@@ -237,23 +237,29 @@ func TestMatchAlertsStackInstance(t *testing.T) {
 	records := []alert.Record{
 		instance("e1", a, "StackSet-baseline-aaaa", at),
 		instance("e2", b, "StackSet-baseline-bbbb", at.Add(time.Minute)),
+		// Its stack's finding of the previous run is resolved: the stack is no longer failing, the instance unread.
+		instance("e3", b, "StackSet-baseline-cccc", at.Add(2*time.Minute)),
 	}
 	findings := []checks.Finding{stackFinding(a, "us-east-1", "StackSet-baseline-aaaa")}
 	cells := crossaccount.NewCells(
 		crossaccount.Cell{AccountID: a, Region: "us-east-1", Check: failedStacks, Outcome: crossaccount.OutcomeFindings, Findings: 1},
 		crossaccount.Cell{AccountID: b, Region: "us-east-1", Check: failedStacks, Outcome: crossaccount.OutcomeClean},
 	)
-	recovered, notRechecked := matchAlerts(records, alertFacts{findings: findings, cells: &cells, inScope: map[string]bool{a: true, b: true}})
+	recovered, notRechecked := matchAlerts(records, alertFacts{findings: findings, cells: &cells, inScope: map[string]bool{a: true, b: true},
+		resolved: []history.Resolved{{Finding: stackFinding(b, "us-east-1", "StackSet-baseline-cccc")}}})
 	if got := findings[0].AlertedAt; got == nil || !got.Equal(at) {
 		t.Errorf("the instance's stack's finding: AlertedAt = %v, want %v", got, at)
 	}
 	if len(recovered) != 0 {
 		t.Errorf("recovered = %+v, want none: no check read the instance", recovered)
 	}
-	if len(notRechecked) != 1 || notRechecked[0].StackName != "StackSet-baseline-bbbb" ||
-		notRechecked[0].NotRechecked != "no check of the daily audit reads StackSet instances" ||
-		notRechecked[0].Status != "OUTDATED (FAILED)" {
-		t.Errorf("not re-checked = %+v, want the instance in account %s with why", notRechecked, b)
+	if len(notRechecked) != 2 || notRechecked[0].StackName != "StackSet-baseline-bbbb" || notRechecked[1].StackName != "StackSet-baseline-cccc" {
+		t.Fatalf("not re-checked = %+v, want the two instances in account %s", notRechecked, b)
+	}
+	for _, s := range notRechecked {
+		if s.NotRechecked != "no check of the daily audit reads StackSet instances" || s.Status != "OUTDATED (FAILED)" {
+			t.Errorf("not re-checked %s: %q, status %q; want why, and the detailed status", s.StackName, s.NotRechecked, s.Status)
+		}
 	}
 }
 
