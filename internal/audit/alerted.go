@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/orgaudit/orgaudit/internal/alert"
@@ -317,6 +318,21 @@ func nestedKeys(f *checks.Finding) []alertKey {
 
 var failedStacksCheck = checks.CloudFormationFailedStacks{}.Name()
 
+// stackSetName reads the name out of arn:aws:cloudformation:region:account:stackset/NAME:uuid; the ARN itself when
+// it is not one.
+func stackSetName(a string) string {
+	parsed, err := arn.Parse(a)
+	if err != nil {
+		return a
+	}
+	name, ok := strings.CutPrefix(parsed.Resource, "stackset/")
+	if !ok || name == "" {
+		return a
+	}
+	name, _, _ = strings.Cut(name, ":")
+	return name
+}
+
 // alertFacts is what matching reads of the run: its findings (the open ones, which it marks; the suppressed ones,
 // still failing), its cells, the accounts it set out to audit, and the history's resolved and unverified lists.
 type alertFacts struct {
@@ -431,6 +447,9 @@ func matchAlerts(records []alert.Record, run alertFacts) (recovered, notRechecke
 			Status: a.Status, Reason: a.Reason, AlertedAt: r.AlertedAt.UTC()}
 		if a.DetailedStatus != "" {
 			s.Status += " (" + a.DetailedStatus + ")"
+		}
+		if a.StackSetARN != "" {
+			s.StackSet = stackSetName(a.StackSetARN)
 		}
 		if why := rechecked[k]; why != "" {
 			s.NotRechecked = why

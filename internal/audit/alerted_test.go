@@ -257,8 +257,9 @@ func TestMatchAlertsStackInstance(t *testing.T) {
 		t.Fatalf("not re-checked = %+v, want the two instances in account %s", notRechecked, b)
 	}
 	for _, s := range notRechecked {
-		if s.NotRechecked != "no check of the daily audit reads StackSet instances" || s.Status != "OUTDATED (FAILED)" {
-			t.Errorf("not re-checked %s: %q, status %q; want why, and the detailed status", s.StackName, s.NotRechecked, s.Status)
+		if s.NotRechecked != "no check of the daily audit reads StackSet instances" || s.Status != "OUTDATED (FAILED)" || s.StackSet != "baseline" {
+			t.Errorf("not re-checked %s: %q, status %q, StackSet %q; want why, the detailed status and the StackSet", s.StackName,
+				s.NotRechecked, s.Status, s.StackSet)
 		}
 	}
 }

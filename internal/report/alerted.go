@@ -47,7 +47,7 @@ func (r *Result) alertedStackLine(s *AlertedStack) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "- %s (%s) %s [%s] %s: %s, alerted at %s", nameOr(field(s.AccountName, maxNameBytes), "-"),
 		field(s.AccountID, maxNameBytes), field(s.Region, maxNameBytes), checks.CloudFormationFailedStacks{}.Name(),
-		field(s.StackName, maxNameBytes), field(s.Status, maxNameBytes), r.alertTime(s.AlertedAt))
+		field(s.StackName, maxNameBytes), s.statusWords(), r.alertTime(s.AlertedAt))
 	if reason := field(s.Reason, maxReasonBytes); reason != "" {
 		fmt.Fprintf(&b, " - %s", reason)
 	}
@@ -56,6 +56,14 @@ func (r *Result) alertedStackLine(s *AlertedStack) string {
 	}
 	b.WriteString("\n")
 	return b.String()
+}
+
+// statusWords is the stack's status, and for a stack instance's alert the StackSet it belongs to, cleaned.
+func (s *AlertedStack) statusWords() string {
+	if s.StackSet == "" {
+		return field(s.Status, maxNameBytes)
+	}
+	return field(s.Status, maxNameBytes) + ", instance of StackSet " + field(s.StackSet, maxNameBytes)
 }
 
 // recoveredSection lists the alerted stacks this run found fixed, then those it could not look at again.
@@ -69,7 +77,7 @@ func recoveredSection(r *Result, budget int) string {
 			})
 	}
 	if n := len(r.AlertedNotRechecked); n > 0 {
-		fmt.Fprintf(&b, "\nALERTED SINCE THE LAST RUN, COULD NOT RE-CHECK (%d; not found failing, but their checks did not run, so they are not called recovered)\n", n)
+		fmt.Fprintf(&b, "\nALERTED SINCE THE LAST RUN, COULD NOT RE-CHECK (%d; not found failing, but this run could not look at them again, so they are not called recovered)\n", n)
 		writeLines(&b, n, func(i int) string { return r.alertedStackLine(&r.AlertedNotRechecked[i]) }, budget,
 			func(n int) string { return fmt.Sprintf("... %d more in the JSON result (alerted_not_rechecked)\n", n) })
 	}
@@ -88,7 +96,7 @@ func (r *Result) recoveredHTML(rows int) []htmlSection {
 	}{
 		{r.RecoveredSinceLastRun, "Failed and recovered since the last run", "An alert told of each when it failed; this run found it no longer failing.",
 			goodColor, goodTint, "recovered_since_last_run", false},
-		{r.AlertedNotRechecked, "Alerted since the last run, could not re-check", "Not found failing, but their checks did not run this run, so they are not called recovered.",
+		{r.AlertedNotRechecked, "Alerted since the last run, could not re-check", "Not found failing, but this run could not look at them again, so they are not called recovered.",
 			severityColors[checks.Warning][0], severityColors[checks.Warning][1], "alerted_not_rechecked", true},
 	}
 	for _, l := range lists {
@@ -107,7 +115,7 @@ func (r *Result) recoveredHTML(rows int) []htmlSection {
 			}
 			a := &l.list[i]
 			row := []htmlCell{{Text: accountText(a.AccountName, a.AccountID)}, {Text: field(a.Region, maxNameBytes), NoWrap: true},
-				{Text: field(a.StackName, maxNameBytes)}, {Text: field(a.Status, maxNameBytes)}, {Text: r.alertTime(a.AlertedAt), NoWrap: true},
+				{Text: field(a.StackName, maxNameBytes)}, {Text: a.statusWords()}, {Text: r.alertTime(a.AlertedAt), NoWrap: true},
 				{Text: field(a.Reason, maxReasonBytes)}}
 			if l.withRecheck {
 				row = append(row, htmlCell{Text: field(a.NotRechecked, maxMessageBytes)})

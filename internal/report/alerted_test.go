@@ -91,3 +91,33 @@ func TestAlertedEverywhere(t *testing.T) {
 		t.Errorf("team-a's recovered: %+v, want none (another owner's account)", got)
 	}
 }
+
+// TestAlertedStackInstanceNotRechecked: a StackSet instance alerted alone is listed as not re-checked, saying which
+// StackSet and why (no check reads instances), the heading true of it too: not "their checks did not run".
+func TestAlertedStackInstanceNotRechecked(t *testing.T) {
+	at := time.Date(2026, 12, 6, 8, 15, 0, 0, time.UTC)
+	r := &Result{Facts: Facts{RunID: "r", AsOf: time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)},
+		Memory: Memory{Changes: &Changes{}, PreviousRunID: "p",
+			AlertedNotRechecked: []AlertedStack{{AccountID: "222222222222", Region: "us-east-1", StackName: "StackSet-baseline-bbbb",
+				StackSet: "baseline\nWarning: forged", Status: "OUTDATED (FAILED)", Reason: "Account 222222222222 should have 'x' role",
+				AlertedAt: at, NotRechecked: "no check of the daily audit reads StackSet instances"}}}}
+	text := Digest(r, MaxDigestBytes)
+	for _, want := range []string{
+		"ALERTED SINCE THE LAST RUN, COULD NOT RE-CHECK (1; not found failing, but this run could not look at them again, so they are not called recovered)",
+		"(222222222222) us-east-1 [cloudformation-failed-stacks] StackSet-baseline-bbbb: OUTDATED (FAILED), instance of StackSet baseline Warning: forged, " +
+			"alerted at 08:15 UTC - Account 222222222222 should have 'x' role; this run: no check of the daily audit reads StackSet instances",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("digest lacks %q:\n%s", want, text)
+		}
+	}
+	html, err := HTML(r, MailOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"this run could not look at them again", "instance of StackSet baseline Warning: forged"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("email lacks %q", want)
+		}
+	}
+}

@@ -118,7 +118,8 @@ type Memory struct {
 	SuppressedOmitted int `json:"suppressed_omitted,omitempty"`
 	// RecoveredSinceLastRun are the failed stacks an event-driven alert told of since the previous run that this run
 	// found no longer failing, their cells having run: each is listed by the one run whose window holds its alert.
-	// AlertedNotRechecked are those whose cells failed or were not audited this run: never called recovered.
+	// AlertedNotRechecked are those whose cells failed or were not audited this run, and StackSet instances no check
+	// reads: never called recovered.
 	RecoveredSinceLastRun []AlertedStack `json:"recovered_since_last_run,omitempty"`
 	AlertedNotRechecked   []AlertedStack `json:"alerted_not_rechecked,omitempty"`
 	// EscalatedFrom is the severity the previous run gave each escalated finding (history.Tracked's
@@ -139,13 +140,15 @@ type Memory struct {
 // AlertedStack is a failed stack an event-driven alert told its owner of, as its alert record says it: where, its
 // status and reason when it failed, and when the alert went out.
 type AlertedStack struct {
-	AccountID   string    `json:"account_id"`
-	AccountName string    `json:"account_name,omitempty"`
-	Region      string    `json:"region"`
-	StackName   string    `json:"stack_name"`
-	Status      string    `json:"status"`
-	Reason      string    `json:"reason,omitempty"`
-	AlertedAt   time.Time `json:"alerted_at"`
+	AccountID   string `json:"account_id"`
+	AccountName string `json:"account_name,omitempty"`
+	Region      string `json:"region"`
+	StackName   string `json:"stack_name"`
+	// StackSet names the StackSet of a stack instance's alert; "" for a stack's.
+	StackSet  string    `json:"stack_set,omitempty"`
+	Status    string    `json:"status"`
+	Reason    string    `json:"reason,omitempty"`
+	AlertedAt time.Time `json:"alerted_at"`
 	// NotRechecked says why this run could not look at the stack again (its cell's error, or that the cell was not
 	// audited); set in alerted_not_rechecked only.
 	NotRechecked string `json:"not_rechecked,omitempty"`
