@@ -539,10 +539,10 @@ func (j *Job) alertWindow(ctx context.Context, m *recall, inScope map[string]boo
 	for len(missing) > 0 {
 		last := earlier[len(earlier)-1]
 		if len(earlier) == maxAlertWindowRuns {
-			return last.time, earlier, fmt.Sprintf("alert records sent before %s to %d accounts none of the last %d runs "+
+			return last.time, earlier, fmt.Sprintf("alert records sent before %s to %s none of the last %d runs "+
 				"audited (runs narrowed to other accounts, or accounts new to the organization) were not read, so the digest "+
 				"may not say that a finding was alerted or that an alerted stack recovered",
-				last.time.UTC().Format("2006-01-02 15:04 UTC"), len(missing), len(earlier))
+				last.time.UTC().Format("2006-01-02 15:04 UTC"), accountsCount(len(missing)), len(earlier))
 		}
 		st, err := m.store.Previous(ctx, last.time, last.id, m.lineage)
 		var caveats *history.Caveats
@@ -558,9 +558,9 @@ func (j *Job) alertWindow(ctx context.Context, m *recall, inScope map[string]boo
 			if err == nil {
 				err = errors.New("no run read")
 			}
-			return last.time, earlier, fmt.Sprintf("alert records sent before %s to %d accounts run %s did not audit were "+
+			return last.time, earlier, fmt.Sprintf("alert records sent before %s to %s run %s did not audit were "+
 				"not read, so the digest may not say that a finding was alerted or that an alerted stack recovered: the run "+
-				"before it: %v", last.time.UTC().Format("2006-01-02 15:04 UTC"), len(missing), last.id, err)
+				"before it: %v", last.time.UTC().Format("2006-01-02 15:04 UTC"), accountsCount(len(missing)), last.id, err)
 		}
 		c := coverOf(st)
 		earlier = append(earlier, c)
@@ -571,6 +571,13 @@ func (j *Job) alertWindow(ctx context.Context, m *recall, inScope map[string]boo
 		}
 	}
 	return earlier[len(earlier)-1].time, earlier, ""
+}
+
+func accountsCount(n int) string {
+	if n == 1 {
+		return "1 account"
+	}
+	return fmt.Sprintf("%d accounts", n)
 }
 
 // recallAlerts reads the alerts of the run's window and lays them onto fan's open findings and m's lists. It runs

@@ -336,7 +336,7 @@ func TestAlertWindowReachesBack(t *testing.T) {
 		put(store, state(fmt.Sprintf("m%02d", i), now.Add(-time.Duration(100-i)*time.Hour), a))
 	}
 	if _, earlier, warn := window(store, state("m99", now.Add(-time.Hour), a), a, b); len(earlier) != maxAlertWindowRuns ||
-		!strings.Contains(warn, "to 1 accounts none of the last 4 runs audited (runs narrowed to other accounts, or accounts new "+
+		!strings.Contains(warn, "to 1 account none of the last 4 runs audited (runs narrowed to other accounts, or accounts new "+
 			"to the organization) were not read") {
 		t.Errorf("bound: %d runs, warn %q", len(earlier), warn)
 	}

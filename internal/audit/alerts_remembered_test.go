@@ -245,8 +245,12 @@ func TestNarrowedRunLeavesAlertsOfOtherAccounts(t *testing.T) {
 	if next := run(day3.Add(6*time.Hour), nil); strings.Contains(next, "alerted at") || strings.Contains(next, "b-gone") {
 		t.Errorf("the next daily run repeats the alerts:\n%s", next)
 	}
+	published := len(sim.Digests())
 	replay := run(day2.Add(6*time.Hour), nil)
 	if n := strings.Count(replay, "alerted at"); n != 2 || !strings.Contains(replay, "b-gone: UPDATE_ROLLBACK_FAILED, alerted at 2026-") {
 		t.Errorf("the replay of the day-2 run says \"alerted at\" %d times, want its first invocation's 2:\n%s", n, replay)
+	}
+	if n := len(sim.Digests()); n != published {
+		t.Errorf("the replay published its digest again: %d digests, %d before it", n, published)
 	}
 }
