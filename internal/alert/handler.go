@@ -55,17 +55,15 @@ type Handler struct {
 func NewHandler(ctx context.Context, cfg aws.Config, s config.Settings, log *slog.Logger) (*Handler, error) {
 	h := &Handler{Log: log,
 		Builder: &Builder{Config: cfg, Role: crossaccount.Role{Name: s.RoleName, ExternalID: s.ExternalID, SessionName: s.SessionName}, Log: log}}
-	topic := s.OwnerTopicARN
-	if topic == "" {
-		topic = s.TopicARN
+	// Alerts go where digests go: the organization's audience to the digest topic (the operator's subscription),
+	// owners' to the owners' topic when there is one; with owners' digests off, every alert to the organization.
+	snd := &Sender{Bucket: s.Bucket, Prefix: s.Prefix, KMSKeyID: s.KMSKeyID, TopicARN: s.TopicARN, OwnerTopicARN: s.OwnerTopicARN,
+		NoOwners: s.OwnerDigests == 0, Log: log}
+	if s.TopicARN != "" {
+		snd.Topic = topicClient(cfg, s.TopicARN)
 	}
-	snd := &Sender{Bucket: s.Bucket, Prefix: s.Prefix, KMSKeyID: s.KMSKeyID, TopicARN: topic, Log: log}
-	if topic != "" {
-		snd.Topic = sns.NewFromConfig(cfg, func(o *sns.Options) {
-			if a, err := arn.Parse(topic); err == nil && a.Region != "" {
-				o.Region = a.Region
-			}
-		})
+	if s.OwnerTopicARN != "" {
+		snd.OwnerTopic = topicClient(cfg, s.OwnerTopicARN)
 	}
 	if s.Bucket != "" {
 		client, err := delivery.BucketClient(ctx, cfg, delivery.Settings{Bucket: s.Bucket, BucketRegion: s.BucketRegion, S3PathStyle: s.S3PathStyle})
@@ -80,7 +78,7 @@ func NewHandler(ctx context.Context, cfg aws.Config, s config.Settings, log *slo
 		if err != nil {
 			return nil, err
 		}
-		snd.Email = &Email{From: *from, IsAddress: config.IsEmailAddress, SES: sesv2.NewFromConfig(cfg, func(o *sesv2.Options) {
+		snd.Email = &Email{From: *from, To: s.EmailTo, IsAddress: config.IsEmailAddress, SES: sesv2.NewFromConfig(cfg, func(o *sesv2.Options) {
 			if s.EmailRegion != "" {
 				o.Region = s.EmailRegion
 			}
@@ -88,6 +86,15 @@ func NewHandler(ctx context.Context, cfg aws.Config, s config.Settings, log *slo
 	}
 	h.Sender = snd
 	return h, nil
+}
+
+// topicClient is an SNS client in the topic's own region.
+func topicClient(cfg aws.Config, topicARN string) *sns.Client {
+	return sns.NewFromConfig(cfg, func(o *sns.Options) {
+		if a, err := arn.Parse(topicARN); err == nil && a.Region != "" {
+			o.Region = a.Region
+		}
+	})
 }
 
 // historyRoute routes as digests do: by the owner tag the last run read for the account, else by its OU path (the
@@ -181,7 +188,7 @@ func (h *Handler) HandleEvent(ctx context.Context, raw []byte) (Delivered, error
 }
 
 func (h *Handler) deliver(ctx context.Context, alerts []Alert) (Delivered, error) {
-	if h.Sender.Topic == nil && h.Sender.Email == nil {
+	if h.Sender.Topic == nil && h.Sender.OwnerTopic == nil && h.Sender.Email == nil {
 		return Delivered{}, errors.New("no topic and no email: the deployment gives alerts nowhere to go")
 	}
 	if h.Route != nil {

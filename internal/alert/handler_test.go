@@ -1,0 +1,192 @@
+package alert_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/orgaudit/orgaudit/internal/alert"
+	"github.com/orgaudit/orgaudit/internal/awssim"
+	"github.com/orgaudit/orgaudit/internal/config"
+	"github.com/orgaudit/orgaudit/internal/testkit"
+)
+
+// The handler tests run the function's handler as NewHandler makes it from the deployment's settings, against the
+// simulator of the demo organization over HTTP.
+
+// handlerEnv is the function's environment in the demo: the report bucket, the audit role; tests add the topics and
+// email.
+func handlerEnv(extra ...string) map[string]string {
+	env := map[string]string{"AUDIT_EXTERNAL_ID": awssim.DemoExternalID, "AUDIT_REGIONS": "us-east-1",
+		"AUDIT_BUCKET": awssim.DemoBucket, "AUDIT_S3_PATH_STYLE": "true"}
+	for i := 0; i+1 < len(extra); i += 2 {
+		env[extra[i]] = extra[i+1]
+	}
+	return env
+}
+
+func newHandler(t *testing.T, sim *awssim.Server, env map[string]string) *alert.Handler {
+	t.Helper()
+	s, err := config.FromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := alert.NewHandler(context.Background(), sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion), s,
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// eventText is a sample event's text with edits (old, new pairs) applied.
+func eventText(t *testing.T, file string, edits ...string) string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	for i := 0; i+1 < len(edits); i += 2 {
+		if !strings.Contains(s, edits[i]) {
+			t.Fatalf("%s holds no %q to edit", file, edits[i])
+		}
+		s = strings.ReplaceAll(s, edits[i], edits[i+1])
+	}
+	return s
+}
+
+// batch is the queue's batch of bodies, message ids msg-000, msg-001, ...
+func batch(bodies ...string) events.SQSEvent {
+	var b events.SQSEvent
+	for i, body := range bodies {
+		b.Records = append(b.Records, events.SQSMessage{MessageId: fmt.Sprintf("msg-%03d", i), Body: body, EventSource: "aws:sqs"})
+	}
+	return b
+}
+
+func failedItems(resp events.SQSEventResponse) []string {
+	var out []string
+	for _, f := range resp.BatchItemFailures {
+		out = append(out, f.ItemIdentifier)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestAlertsGoWhereDigestsGo: with the template's two topics, an alert for the organization's audience (here the
+// OU walk refused, so no owner is known) goes to the digest topic, which the operator subscribes to, and an owner's
+// to the owners' topic, as their digests do.
+func TestAlertsGoWhereDigestsGo(t *testing.T) {
+	t.Parallel()
+	sim := testkit.StartSim(t, awssim.Demo(demoAsOf))
+	h := newHandler(t, sim, handlerEnv("AUDIT_TOPIC_ARN", awssim.DemoTopicARN(), "AUDIT_OWNER_TOPIC_ARN", awssim.DemoOwnerTopicARN()))
+	sim.SetIntercept(func(ctx context.Context, c awssim.Call) *awssim.Fault {
+		if c.Service == "organizations" && c.Operation == "ListRoots" {
+			return &awssim.Fault{Status: 400, Code: "AccessDeniedException", Message: "refused by the test"}
+		}
+		return nil
+	})
+	resp, err := h.HandleQueue(context.Background(), batch(eventText(t, stackEventFile)))
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("organization's alert: %+v, %v", resp, err)
+	}
+	sim.SetIntercept(nil)
+	resp, err = h.HandleQueue(context.Background(), batch(eventText(t, instanceEventFile)))
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("owner's alert: %+v, %v", resp, err)
+	}
+	msgs := sim.Published()
+	if len(msgs) != 2 {
+		t.Fatalf("%d messages published, want 2", len(msgs))
+	}
+	if m := msgs[0]; m.TopicARN != awssim.DemoTopicARN() || m.Attributes["audience"].StringValue != "organization" {
+		t.Errorf("the organization's alert went to %s with audience %q, want the digest topic %s", m.TopicARN, m.Attributes["audience"].StringValue, awssim.DemoTopicARN())
+	}
+	if m := msgs[1]; m.TopicARN != awssim.DemoOwnerTopicARN() || m.Attributes["audience"].StringValue != "owner" || m.Attributes["owner"].StringValue == "" {
+		t.Errorf("the owner's alert went to %s with attributes %+v, want the owners' topic %s", m.TopicARN, m.Attributes, awssim.DemoOwnerTopicARN())
+	}
+}
+
+// TestOwnersDigestsOffSendEveryAlertToTheOrganization: AUDIT_OWNER_DIGESTS=0 sends owners nothing of their own, so
+// an account's alert goes to the organization's audience on the digest topic, though its owner is known.
+func TestOwnersDigestsOffSendEveryAlertToTheOrganization(t *testing.T) {
+	t.Parallel()
+	sim := testkit.StartSim(t, awssim.Demo(demoAsOf))
+	h := newHandler(t, sim, handlerEnv("AUDIT_TOPIC_ARN", awssim.DemoTopicARN(), "AUDIT_OWNER_TOPIC_ARN", awssim.DemoOwnerTopicARN(),
+		"AUDIT_OWNER_DIGESTS", "0"))
+	resp, err := h.HandleQueue(context.Background(), batch(eventText(t, stackEventFile), eventText(t, instanceEventFile)))
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("%+v, %v", resp, err)
+	}
+	msgs := sim.Published()
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages published, want the organization's one", len(msgs))
+	}
+	m := msgs[0]
+	if m.TopicARN != awssim.DemoTopicARN() || m.Attributes["audience"].StringValue != "organization" || m.Attributes["owner"].StringValue != "" {
+		t.Errorf("sent to %s with attributes %+v, want the digest topic and the organization's audience", m.TopicARN, m.Attributes)
+	}
+	for _, id := range []string{sharedAccount, networkAccount} {
+		if !strings.Contains(m.Body, id) {
+			t.Errorf("the message does not name account %s", id)
+		}
+	}
+}
+
+// TestAnEmailOnlyDeploymentMailsAndRecords: settings with email and no topic (which the settings allow) send the
+// alert by email and record it for the digest. Its owner (the account's OU path) is not an address and has no topic,
+// so it is mailed to the organization's recipients rather than to no one.
+func TestAnEmailOnlyDeploymentMailsAndRecords(t *testing.T) {
+	t.Parallel()
+	sim := testkit.StartSim(t, awssim.Demo(demoAsOf))
+	ops := "ops@" + awssim.DemoEmailDomain
+	h := newHandler(t, sim, handlerEnv("AUDIT_EMAIL_FROM", awssim.DemoEmailFrom, "AUDIT_EMAIL_TO", ops))
+	ev := event(t, stackEventFile)
+	for round := 1; round <= 2; round++ {
+		resp, err := h.HandleQueue(context.Background(), batch(eventText(t, stackEventFile)))
+		if err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("round %d: %+v, %v", round, resp, err)
+		}
+	}
+	emails := sim.Emails()
+	if len(emails) != 1 || !slices.Equal(emails[0].To, []string{ops}) || !strings.Contains(string(emails[0].Raw), "SC-222222222222-pp-sharederr0002") {
+		t.Fatalf("emails %d, want one to %s naming the stack", len(emails), ops)
+	}
+	if n := len(sim.Published()); n != 0 {
+		t.Errorf("%d messages published with no topic", n)
+	}
+	if _, err := sim.Object(awssim.DemoBucket, alert.RecordKey("orgaudit", ev.Time, ev.ID)); err != nil {
+		t.Errorf("no record of the mailed alert: %v", err)
+	}
+}
+
+// TestAPanicFailsItsMessageOnly: a message whose handling panics (here its routing) is failed for the queue's retry
+// and, after them, the dead-letter queue; the rest of the batch goes out.
+func TestAPanicFailsItsMessageOnly(t *testing.T) {
+	t.Parallel()
+	sim := testkit.StartSim(t, awssim.Demo(demoAsOf))
+	h := newHandler(t, sim, handlerEnv("AUDIT_TOPIC_ARN", awssim.DemoTopicARN()))
+	h.Route = func(context.Context, []string) alert.Route {
+		return func(_ context.Context, id string) (alert.Owner, error) {
+			if id == networkAccount {
+				panic("routing bug")
+			}
+			return alert.Owner{Name: "team-a"}, nil
+		}
+	}
+	resp, err := h.HandleQueue(context.Background(), batch(eventText(t, stackEventFile), eventText(t, instanceEventFile)))
+	if err != nil || !slices.Equal(failedItems(resp), []string{"msg-001"}) {
+		t.Fatalf("failed %v (%v), want only the instance's msg-001", failedItems(resp), err)
+	}
+	if msgs := sim.Published(); len(msgs) != 1 || !strings.Contains(msgs[0].Body, sharedAccount) || strings.Contains(msgs[0].Body, networkAccount) {
+		t.Fatalf("published %d messages, want the shared account's alert alone", len(msgs))
+	}
+}
