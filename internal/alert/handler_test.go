@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -188,5 +189,64 @@ func TestAPanicFailsItsMessageOnly(t *testing.T) {
 	}
 	if msgs := sim.Published(); len(msgs) != 1 || !strings.Contains(msgs[0].Body, sharedAccount) || strings.Contains(msgs[0].Body, networkAccount) {
 		t.Fatalf("published %d messages, want the shared account's alert alone", len(msgs))
+	}
+}
+
+// TestABatchReadsEachAccountOnce: twenty events of one account's stack (a flapping product, a re-driven queue) read
+// the account's name once and assume the audit role there once.
+func TestABatchReadsEachAccountOnce(t *testing.T) {
+	t.Parallel()
+	sim := testkit.StartSim(t, awssim.Demo(demoAsOf))
+	h := newHandler(t, sim, handlerEnv("AUDIT_TOPIC_ARN", awssim.DemoTopicARN()))
+	var bodies []string
+	for i := range 20 {
+		bodies = append(bodies, eventText(t, stackEventFile, "2f3c9d1e-7a4b-4c8e-9f61-0b5d7e3a1c24", fmt.Sprintf("2f3c9d1e-7a4b-4c8e-9f61-%012d", i)))
+	}
+	before := sim.Calls()
+	resp, err := h.HandleQueue(context.Background(), batch(bodies...))
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("%+v, %v", resp, err)
+	}
+	after := sim.Calls()
+	for _, op := range []string{"organizations.DescribeAccount", "sts.AssumeRole"} {
+		if n := after[op] - before[op]; n != 1 {
+			t.Errorf("%s called %d times for 20 events of one account, want once", op, n)
+		}
+	}
+	if msgs := sim.Published(); len(msgs) != 1 || !strings.Contains(msgs[0].Body, "pp-sharederr0002 transit-attachment") {
+		t.Errorf("published %d messages, want one naming the product", len(msgs))
+	}
+}
+
+// TestABatchShortOfTimeSendsWhatItBuiltAndFailsTheRest: the shared account's build hangs (assuming the audit role
+// there to read its product answers only when the caller gives up); with the invocation's deadline near, building
+// stops before it, the network account's alert is sent, and the unbuilt message is failed for the queue's retry,
+// never dropped.
+func TestABatchShortOfTimeSendsWhatItBuiltAndFailsTheRest(t *testing.T) {
+	t.Parallel()
+	sim := testkit.StartSim(t, awssim.Demo(demoAsOf))
+	h := newHandler(t, sim, handlerEnv("AUDIT_TOPIC_ARN", awssim.DemoTopicARN()))
+	sim.SetIntercept(func(ctx context.Context, c awssim.Call) *awssim.Fault {
+		if c.Service == "sts" && c.Operation == "AssumeRole" && c.Target == sharedAccount {
+			select {
+			case <-ctx.Done():
+			case <-time.After(10 * time.Second):
+			}
+			return &awssim.Fault{Status: 400, Code: "Throttling", Message: "slow by the test"}
+		}
+		return nil
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+	defer cancel()
+	resp, err := h.HandleQueue(ctx, batch(eventText(t, stackEventFile), eventText(t, instanceEventFile)))
+	if err != nil || !slices.Equal(failedItems(resp), []string{"msg-000"}) {
+		t.Fatalf("failed %v (%v), want the unbuilt msg-000 only", failedItems(resp), err)
+	}
+	msgs := sim.Published()
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Body, networkAccount) || strings.Contains(msgs[0].Body, sharedAccount) {
+		t.Fatalf("published %d messages, want the network account's alert alone", len(msgs))
+	}
+	if ctx.Err() != nil {
+		t.Errorf("the handler returned only after its deadline")
 	}
 }
