@@ -16,6 +16,7 @@ import (
 	"github.com/orgaudit/orgaudit/internal/alert"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/config"
+	"github.com/orgaudit/orgaudit/internal/delivery"
 	"github.com/orgaudit/orgaudit/internal/testkit"
 )
 
@@ -248,5 +249,46 @@ func TestABatchShortOfTimeSendsWhatItBuiltAndFailsTheRest(t *testing.T) {
 	}
 	if ctx.Err() != nil {
 		t.Errorf("the handler returned only after its deadline")
+	}
+}
+
+// TestAStackSetFailureToldTwiceIsOneItem: a StackSet failing in a member account is told by the member's stack
+// status change and by the administrator's stack instance event. Both name the same stack: the message lists it
+// once (the stack's alert, with the StackSet and the instance's detailed status), its headline counts one stack,
+// and each event is claimed and recorded.
+func TestAStackSetFailureToldTwiceIsOneItem(t *testing.T) {
+	t.Parallel()
+	sim := testkit.StartSim(t, awssim.Demo(demoAsOf))
+	h := newHandler(t, sim, handlerEnv("AUDIT_TOPIC_ARN", awssim.DemoTopicARN()))
+	member := "arn:aws:cloudformation:us-east-1:333333333333:stack/StackSet-baseline-0a1b2c3d/7c2e9a40-c9a2-11f0-9f1e-0e4d5c6b7a89"
+	stack := eventText(t, stackEventFile, "arn:aws:cloudformation:us-east-1:222222222222:stack/SC-222222222222-pp-sharederr0002/5b0e6f10-c9a1-11f0-8de9-0a1b2c3d4e5f", member,
+		`"account": "222222222222"`, `"account": "333333333333"`)
+	resp, err := h.HandleQueue(context.Background(), batch(stack, eventText(t, instanceEventFile)))
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("%+v, %v", resp, err)
+	}
+	msgs := sim.Published()
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages, want 1", len(msgs))
+	}
+	body := msgs[0].Body
+	t.Logf("the message:\n%s", body)
+	if !strings.HasPrefix(body, "orgaudit alert: 1 failed stack in 1 account") || strings.Count(body, "Stack: StackSet-baseline-0a1b2c3d") != 1 {
+		t.Errorf("the stack is not one item:\n%s", body)
+	}
+	for _, want := range []string{"Status: ROLLBACK_COMPLETE; stack instance OUTDATED (FAILED)", "StackSet: arn:aws:cloudformation:us-east-1:111111111111:stackset/baseline:",
+		"2f3c9d1e-7a4b-4c8e-9f61-0b5d7e3a1c24", "8c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f", "Access denied"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the message does not say %q:\n%s", want, body)
+		}
+	}
+	for _, file := range []string{stackEventFile, instanceEventFile} {
+		ev := event(t, file)
+		if _, err := sim.Object(awssim.DemoBucket, alert.RecordKey("orgaudit", ev.Time, ev.ID)); err != nil {
+			t.Errorf("no record of %s: %v", ev.ID, err)
+		}
+		if _, err := sim.Object(awssim.DemoBucket, delivery.AlertMarkerKey("orgaudit", ev.Time, ev.ID, alert.ChannelTopic)); err != nil {
+			t.Errorf("no claim of %s: %v", ev.ID, err)
+		}
 	}
 }
