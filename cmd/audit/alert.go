@@ -33,6 +33,10 @@ status that is not a failure), 1 when it could not be built or sent, 2 for a mal
 Examples:
   audit alert -event event.json
   audit alert -event - -topic arn:aws:sns:eu-west-1:111122223333:orgaudit -bucket my-reports -owner team-a < event.json
+
+To resend an event from the alert dead-letter queue as the function would have sent it, give the deployment's
+topic, bucket, prefix and, when its records are encrypted with a KMS key, -kms-key-id: the event is claimed by its
+id (sent once, whoever sends it) and recorded for the next digest.
 `
 
 // maxEventBytes bounds the event read: EventBridge's limit on one event's entry is 256 KB.
@@ -41,9 +45,8 @@ const maxEventBytes = 256 * 1024
 
 // buildAlert turns one raw event into its alert, as the function does: alert.Decode, then (*alert.Builder).Build
 // with the SDK's configuration (the account's name, the Service Catalog product read with the audit role). A nil
-// alert with no error is an event handled that needs none. It is a variable so the command is wired to the path's
-// decoder and builder in one place (alert_wire.go, once they are in the tree) and its tests can give events of
-// their own.
+// alert with no error is an event handled that needs none. It is a variable so that the command's tests can give
+// alerts of their own; the path's own decoder and builder are tested in internal/alert.
 var buildAlert = func(ctx context.Context, f alertFlags, raw []byte) (*alert.Alert, error) {
 	ev, err := alert.Decode(raw)
 	if err != nil {
@@ -67,6 +70,8 @@ var stdin io.Reader = os.Stdin
 // alertFlags are the command's settings.
 type alertFlags struct {
 	event, topic, bucket, prefix, owner string
+	// kmsKeyID encrypts the record with that key, as the function's records are when the deployment names one.
+	kmsKeyID string
 	// role, externalID and sessionName are the audit role's, assumed to read a Service Catalog product.
 	role, externalID, sessionName string
 	pathStyle                     bool
@@ -81,6 +86,7 @@ func alertCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.StringVar(&f.topic, "topic", "", "SNS topic to publish the alert to; without it the alert is only printed")
 	fs.StringVar(&f.bucket, "bucket", "", "report bucket: the event's claim (sent once) and the alert's record for the next digest")
 	fs.StringVar(&f.prefix, "prefix", "orgaudit", "key prefix in the bucket")
+	fs.StringVar(&f.kmsKeyID, "kms-key-id", "", "KMS key for the record's server-side encryption, as the deployment's (default SSE-S3)")
 	fs.StringVar(&f.owner, "owner", "", "owner to send the alert to (its owner message attributes); empty: the account's owner tag as the\nrun history in -bucket last read it, else the organization's audience")
 	fs.BoolVar(&f.pathStyle, "s3-path-style", false, "address the bucket by path (S3-compatible endpoints)")
 	defaults := config.Defaults()
@@ -212,7 +218,7 @@ func publishAlert(ctx context.Context, clients alertAWS, f alertFlags, a alert.A
 		topicCfg.Region = t.Region
 	}
 	owner := f.owner
-	s := &alert.Sender{Bucket: f.bucket, Prefix: f.prefix, Topic: sns.NewFromConfig(topicCfg), TopicARN: f.topic,
+	s := &alert.Sender{Bucket: f.bucket, Prefix: f.prefix, KMSKeyID: f.kmsKeyID, Topic: sns.NewFromConfig(topicCfg), TopicARN: f.topic,
 		Route: func(context.Context, string) (alert.Owner, error) { return alert.Owner{Name: owner}, nil }}
 	if store != nil {
 		s.S3 = store

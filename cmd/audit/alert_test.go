@@ -211,3 +211,34 @@ func TestAlertCommandRoutesByTheHistorysOwnerTag(t *testing.T) {
 		t.Fatalf("published %+v", msgs)
 	}
 }
+
+// With -kms-key-id the record is written encrypted with that key, as the function writes it when the bucket's
+// deployment names one (a bucket whose policy requires SSE-KMS refuses an SSE-S3 record).
+func TestAlertCommandRecordsWithTheKMSKey(t *testing.T) {
+	withBuilder(t, func(context.Context, alertFlags, []byte) (*alert.Alert, error) { a := cliAlert; return &a, nil })
+	sim := testkit.StartSim(t, awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
+	creds := sim.Credentials(awssim.DemoManagementAccount)
+	for k, v := range map[string]string{"AWS_ENDPOINT_URL": sim.URL(), "AWS_REGION": awssim.DemoHomeRegion, "AWS_ACCESS_KEY_ID": creds.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY": creds.SecretAccessKey, "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "", "AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull} {
+		t.Setenv(k, v)
+	}
+	args := []string{"alert", "-event", writeEvent(t, `{}`), "-topic", awssim.DemoTopicARN(), "-bucket", awssim.DemoBucket, "-s3-path-style",
+		"-owner", "team-a", "-kms-key-id", awssim.DemoKMSKeyARN}
+	var stdout, stderr bytes.Buffer
+	if code := runCLI(context.Background(), args, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d:\n%s%s", code, stdout.String(), stderr.String())
+	}
+	key := alert.RecordKey("orgaudit", cliAlert.EventTime, cliAlert.EventID)
+	var found bool
+	for _, u := range sim.Uploads() {
+		if u.Key == key {
+			found = true
+			if u.ServerSideEncryption != "aws:kms" {
+				t.Errorf("the record is encrypted %q, want aws:kms", u.ServerSideEncryption)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no record at %s", key)
+	}
+}

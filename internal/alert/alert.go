@@ -103,6 +103,9 @@ type Alert struct {
 	StackSetARN    string `json:"stack_set_arn,omitempty"`
 	Status         string `json:"status"`
 	DetailedStatus string `json:"detailed_status,omitempty"`
+	// InstanceStatus is set on a stack's alert a message merged with its stack instance's (see render.go's merge):
+	// the instance's status, DetailedStatus its detailed status.
+	InstanceStatus string `json:"instance_status,omitempty"`
 	Reason         string `json:"reason,omitempty"`
 	ConsoleURL     string `json:"console_url,omitempty"`
 

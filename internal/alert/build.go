@@ -31,7 +31,9 @@ const (
 	maxReasonChars = 2048
 )
 
-// Builder makes an Alert of an Event. Safe for concurrent use.
+// Builder makes an Alert of an Event. Safe for concurrent use. It remembers what it read of each account (its name,
+// the audit role's session there) for its life, so a batch of many events of few accounts reads each once: make one
+// per invocation, as NewHandler does, so a renamed account or a failed read is not remembered past it.
 type Builder struct {
 	// Config is the function's own: Organizations is read and the audit role assumed with it.
 	Config aws.Config
@@ -41,6 +43,36 @@ type Builder struct {
 
 	mu   sync.Mutex
 	self string // the account the function runs in, once known
+
+	names    memo[string]     // account id: its name, "" when it could not be read
+	sessions memo[aws.Config] // partition and account id: the audit role's credentials there
+}
+
+// memo is each key's value, made once however many ask for it at once.
+type memo[T any] struct {
+	mu sync.Mutex
+	m  map[string]*memoEntry[T]
+}
+
+type memoEntry[T any] struct {
+	once sync.Once
+	v    T
+	err  error
+}
+
+func (c *memo[T]) get(key string, fill func() (T, error)) (T, error) {
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]*memoEntry[T]{}
+	}
+	e := c.m[key]
+	if e == nil {
+		e = &memoEntry[T]{}
+		c.m[key] = e
+	}
+	c.mu.Unlock()
+	e.once.Do(func() { e.v, e.err = fill() })
+	return e.v, e.err
 }
 
 // Build classifies ev by the cloudformation-failed-stacks check's rule and, for a failure, fills the alert. failure
@@ -100,6 +132,11 @@ func (b *Builder) Build(ctx context.Context, ev Event) (a Alert, failure bool, e
 // accountName reads the account's name from Organizations, as the function (the management account or a delegated
 // administrator). It is a courtesy of the message: when it cannot be read, the alert goes out by account id.
 func (b *Builder) accountName(ctx context.Context, id string) string {
+	name, _ := b.names.get(id, func() (string, error) { return b.readAccountName(ctx, id), nil })
+	return name
+}
+
+func (b *Builder) readAccountName(ctx context.Context, id string) string {
 	out, err := organizations.NewFromConfig(b.Config).DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String(id)})
 	if err == nil && out.Account != nil {
 		return crossaccount.CleanText(aws.ToString(out.Account.Name), maxNameChars)
@@ -119,12 +156,18 @@ func (b *Builder) product(ctx context.Context, account crossaccount.Account, reg
 		return nil, "the function's own account is unknown (" + awserr.Code(err) + ": " + awserr.Message(err) + "), so the audit role was not assumed"
 	}
 	account.Self = account.ID == self
-	base := b.Config.Copy()
-	base.Region = region
-	cfg, err := crossaccount.AccountConfig(ctx, base, b.Role, account)
+	// The session is the account's, whatever the region: assumed once (through STS in the first stack's region),
+	// then used in each stack's.
+	cfg, err := b.sessions.get(account.Partition+":"+account.ID, func() (aws.Config, error) {
+		base := b.Config.Copy()
+		base.Region = region
+		return crossaccount.AccountConfig(ctx, base, b.Role, account)
+	})
 	if err != nil {
 		return nil, clean("provisioned product " + id + " not read: " + awserr.Code(err) + ": " + awserr.Message(err))
 	}
+	cfg = cfg.Copy()
+	cfg.Region = region
 	info, err := checks.ProvisionedProduct(ctx, cfg, id)
 	switch {
 	case errors.Is(err, checks.ErrProvisionedProductNotFound):

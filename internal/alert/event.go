@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
+	"github.com/orgaudit/orgaudit/internal/config"
 )
 
 // MaxEventBytes is the largest event Decode reads: EventBridge's own limit on an event (256 KB, PutEvents' entry
@@ -24,8 +26,6 @@ var (
 	eventID = regexp.MustCompile(`^[0-9A-Za-z]{8}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{12}$`)
 	// accountID is Organizations' AccountId pattern.
 	accountID = regexp.MustCompile(`^\d{12}$`)
-	// region is a region's name: us-east-1, eu-central-2, us-gov-west-1, cn-northwest-1, us-isob-east-1.
-	region = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d{1,2}$`)
 	// partition is aws, aws-cn, aws-us-gov, aws-iso-b and the like.
 	partition = regexp.MustCompile(`^aws(-[a-z]+)*$`)
 	// stackName is CloudFormation's stack name rule: a letter, then letters, digits and hyphens, 128 at most.
@@ -116,7 +116,9 @@ func Decode(raw []byte) (Event, error) {
 	if !accountID.MatchString(*env.Account) {
 		return Event{}, invalid("account %q is not 12 digits", clip(*env.Account))
 	}
-	if !region.MatchString(*env.Region) {
+	// A region is what the settings take as one (us-east-1, us-gov-west-1, eusc-de-east-1): one rule, so the path
+	// never refuses an event from a region the deployment can be configured for.
+	if !config.IsRegionName(*env.Region) {
 		return Event{}, invalid("region %q is not a region", clip(*env.Region))
 	}
 	at, err := time.Parse(time.RFC3339, *env.Time)
@@ -232,7 +234,7 @@ func parseStackID(id string) (arn.ARN, error) {
 	bad := func() (arn.ARN, error) {
 		return arn.ARN{}, invalid("stack-id %q is not a CloudFormation stack ARN", clip(id))
 	}
-	if err != nil || a.Service != "cloudformation" || !partition.MatchString(a.Partition) || !region.MatchString(a.Region) ||
+	if err != nil || a.Service != "cloudformation" || !partition.MatchString(a.Partition) || !config.IsRegionName(a.Region) ||
 		!accountID.MatchString(a.AccountID) || !strings.HasPrefix(a.Resource, "stack/") {
 		return bad()
 	}

@@ -187,3 +187,15 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeTakesEveryRegionTheSettingsTake: a region of the AWS European Sovereign Cloud (eusc-de-east-1, four
+// letters first) is a region to the settings, so an event from it is one too, not refused into the dead-letter queue.
+func TestDecodeTakesEveryRegionTheSettingsTake(t *testing.T) {
+	t.Parallel()
+	for _, r := range []string{"eusc-de-east-1", "us-gov-west-1", "us-isob-east-1", "cn-northwest-1"} {
+		ev := event(t, stackEventFile, "us-east-1", r)
+		if ev.Region != r {
+			t.Errorf("region %q decoded as %q", r, ev.Region)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
@@ -55,17 +56,15 @@ type Handler struct {
 func NewHandler(ctx context.Context, cfg aws.Config, s config.Settings, log *slog.Logger) (*Handler, error) {
 	h := &Handler{Log: log,
 		Builder: &Builder{Config: cfg, Role: crossaccount.Role{Name: s.RoleName, ExternalID: s.ExternalID, SessionName: s.SessionName}, Log: log}}
-	topic := s.OwnerTopicARN
-	if topic == "" {
-		topic = s.TopicARN
+	// Alerts go where digests go: the organization's audience to the digest topic (the operator's subscription),
+	// owners' to the owners' topic when there is one; with owners' digests off, every alert to the organization.
+	snd := &Sender{Bucket: s.Bucket, Prefix: s.Prefix, KMSKeyID: s.KMSKeyID, TopicARN: s.TopicARN, OwnerTopicARN: s.OwnerTopicARN,
+		NoOwners: s.OwnerDigests == 0, Log: log}
+	if s.TopicARN != "" {
+		snd.Topic = topicClient(cfg, s.TopicARN)
 	}
-	snd := &Sender{Bucket: s.Bucket, Prefix: s.Prefix, KMSKeyID: s.KMSKeyID, TopicARN: topic, Log: log}
-	if topic != "" {
-		snd.Topic = sns.NewFromConfig(cfg, func(o *sns.Options) {
-			if a, err := arn.Parse(topic); err == nil && a.Region != "" {
-				o.Region = a.Region
-			}
-		})
+	if s.OwnerTopicARN != "" {
+		snd.OwnerTopic = topicClient(cfg, s.OwnerTopicARN)
 	}
 	if s.Bucket != "" {
 		client, err := delivery.BucketClient(ctx, cfg, delivery.Settings{Bucket: s.Bucket, BucketRegion: s.BucketRegion, S3PathStyle: s.S3PathStyle})
@@ -80,7 +79,7 @@ func NewHandler(ctx context.Context, cfg aws.Config, s config.Settings, log *slo
 		if err != nil {
 			return nil, err
 		}
-		snd.Email = &Email{From: *from, IsAddress: config.IsEmailAddress, SES: sesv2.NewFromConfig(cfg, func(o *sesv2.Options) {
+		snd.Email = &Email{From: *from, To: s.EmailTo, IsAddress: config.IsEmailAddress, SES: sesv2.NewFromConfig(cfg, func(o *sesv2.Options) {
 			if s.EmailRegion != "" {
 				o.Region = s.EmailRegion
 			}
@@ -88,6 +87,15 @@ func NewHandler(ctx context.Context, cfg aws.Config, s config.Settings, log *slo
 	}
 	h.Sender = snd
 	return h, nil
+}
+
+// topicClient is an SNS client in the topic's own region.
+func topicClient(cfg aws.Config, topicARN string) *sns.Client {
+	return sns.NewFromConfig(cfg, func(o *sns.Options) {
+		if a, err := arn.Parse(topicARN); err == nil && a.Region != "" {
+			o.Region = a.Region
+		}
+	})
 }
 
 // historyRoute routes as digests do: by the owner tag the last run read for the account, else by its OU path (the
@@ -119,35 +127,106 @@ func historyRoute(cfg aws.Config, store history.Store, log *slog.Logger) func(ct
 	}
 }
 
+// Building a batch: a bounded pool, and a stop well before the invocation's deadline, so that what was built is
+// delivered and the rest comes again, rather than the invocation timing out with nothing sent and the whole batch
+// retried until it rests in the dead-letter queue.
+const (
+	// buildWorkers bounds the builds at once: each reads Organizations and, for a product's stack, assumes the audit
+	// role and reads Service Catalog, whose quotas are a few calls a second.
+	buildWorkers = 8
+	// maxDeliverReserve is the most of the invocation's time kept for delivering what was built (claims, publishes,
+	// emails, records); less is kept, half the time left, when the invocation has less.
+	maxDeliverReserve = 20 * time.Second
+)
+
+// buildContext is ctx ending when building must stop: the deadline less the time kept for delivering.
+func buildContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	reserve := min(maxDeliverReserve, time.Until(deadline)/2)
+	return context.WithDeadline(ctx, deadline.Add(-reserve))
+}
+
+// built is what became of one message of a batch.
+type built struct {
+	event   Event
+	alert   Alert
+	failure bool
+	// err is why the message is failed: it is not an event, its build failed, or it panicked.
+	err error
+	// late: building stopped (the invocation's time ran short) before this message was built, or while it was.
+	late bool
+}
+
+// buildMessage decodes and builds one message. A panic is its error: that message fails, the rest go on.
+func (h *Handler) buildMessage(ctx context.Context, b *Builder, m events.SQSMessage) (out built) {
+	var ev Event
+	defer func() {
+		if r := recover(); r != nil {
+			out = built{event: ev, err: fmt.Errorf("building it panicked: %v", r)}
+		}
+	}()
+	if ctx.Err() != nil {
+		return built{late: true}
+	}
+	ev, err := Decode([]byte(m.Body))
+	if err != nil {
+		return built{err: err}
+	}
+	a, failure, err := b.Build(ctx, ev)
+	if ctx.Err() != nil {
+		// Reads cut short leave the alert without its name or product: built again on the retry, whole.
+		return built{event: ev, late: true}
+	}
+	return built{event: ev, alert: a, failure: failure, err: err}
+}
+
 // HandleQueue handles one batch of the alert queue: each message's event decoded and built, the failures delivered
 // grouped per owner, and the messages to retry returned as batch item failures. A message that is not an event the
 // path handles is failed too, so after the queue's retries it rests in the dead-letter queue, whose alarm tells the
-// operator: nothing is dropped unseen.
+// operator: nothing is dropped unseen. Messages not built when the invocation's time runs short are failed, for the
+// queue to give them again, and what was built is delivered.
 func (h *Handler) HandleQueue(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
 	var resp events.SQSEventResponse
 	fail := func(id string) {
 		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
 	}
+	results := make([]built, len(batch.Records))
+	bctx, cancel := buildContext(ctx)
+	var pool errgroup.Group
+	pool.SetLimit(buildWorkers)
+	for i, m := range batch.Records {
+		pool.Go(func() error { results[i] = h.buildMessage(bctx, h.Builder, m); return nil })
+	}
+	_ = pool.Wait() // each result holds its own error
+	cancel()
 	eventOf := map[string]string{}
 	var alerts []Alert
-	for _, m := range batch.Records {
-		ev, err := Decode([]byte(m.Body))
-		if err != nil {
-			h.log().ErrorContext(ctx, "alert queue: message is not an event the path handles; failed, for the dead-letter queue", "message_id", m.MessageId, "err", err)
-			fail(m.MessageId)
-			continue
-		}
-		a, failure, err := h.Builder.Build(ctx, ev)
+	late := 0
+	for i, m := range batch.Records {
+		r := results[i]
 		switch {
-		case err != nil:
-			h.log().ErrorContext(ctx, "alert queue: alert not built", "message_id", m.MessageId, "event_id", ev.ID, "err", err)
+		case r.late:
+			late++
 			fail(m.MessageId)
-		case failure:
-			eventOf[m.MessageId] = ev.ID
-			alerts = append(alerts, a)
+		case errors.As(r.err, new(*InvalidEventError)):
+			h.log().ErrorContext(ctx, "alert queue: message is not an event the path handles; failed, for the dead-letter queue", "message_id", m.MessageId, "err", r.err)
+			fail(m.MessageId)
+		case r.err != nil:
+			h.log().ErrorContext(ctx, "alert queue: alert not built", "message_id", m.MessageId, "event_id", r.event.ID, "err", r.err)
+			fail(m.MessageId)
+		case r.failure:
+			eventOf[m.MessageId] = r.event.ID
+			alerts = append(alerts, r.alert)
 		default:
-			h.log().InfoContext(ctx, "alert queue: not a failure", "event_id", ev.ID, "status", statusOfEvent(ev))
+			h.log().InfoContext(ctx, "alert queue: not a failure", "event_id", r.event.ID, "status", statusOfEvent(r.event))
 		}
+	}
+	if late > 0 {
+		h.log().WarnContext(ctx, "alert queue: the invocation's time ran short; messages not built are failed for the queue to give again",
+			"not_built", late, "built", len(batch.Records)-late)
 	}
 	if len(alerts) == 0 {
 		return resp, nil
@@ -180,8 +259,14 @@ func (h *Handler) HandleEvent(ctx context.Context, raw []byte) (Delivered, error
 	return d, err
 }
 
-func (h *Handler) deliver(ctx context.Context, alerts []Alert) (Delivered, error) {
-	if h.Sender.Topic == nil && h.Sender.Email == nil {
+func (h *Handler) deliver(ctx context.Context, alerts []Alert) (d Delivered, err error) {
+	// A panic here (routing's reads) leaves every event unaccounted for, so each message is failed, none dropped.
+	defer func() {
+		if r := recover(); r != nil {
+			d, err = Delivered{}, fmt.Errorf("delivering the batch panicked: %v", r)
+		}
+	}()
+	if h.Sender.Topic == nil && h.Sender.OwnerTopic == nil && h.Sender.Email == nil {
 		return Delivered{}, errors.New("no topic and no email: the deployment gives alerts nowhere to go")
 	}
 	if h.Route != nil {

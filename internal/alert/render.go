@@ -49,23 +49,99 @@ const maxChatListed = 10
 // and event id. alerts is not changed.
 func Sorted(alerts []Alert) []Alert {
 	out := slices.Clone(alerts)
-	slices.SortStableFunc(out, func(a, b Alert) int {
-		return cmp.Or(cmp.Compare(a.Severity.Rank(), b.Severity.Rank()), cmp.Compare(a.AccountID, b.AccountID),
-			cmp.Compare(a.Region, b.Region), cmp.Compare(a.StackName, b.StackName), cmp.Compare(a.EventID, b.EventID))
-	})
+	slices.SortStableFunc(out, compareAlerts)
 	return out
 }
 
-// counts is the group's headline: how many alerts, in how many accounts, by severity.
+func compareAlerts(a, b Alert) int {
+	return cmp.Or(cmp.Compare(a.Severity.Rank(), b.Severity.Rank()), cmp.Compare(a.AccountID, b.AccountID),
+		cmp.Compare(a.Region, b.Region), cmp.Compare(a.StackName, b.StackName), cmp.Compare(a.EventID, b.EventID))
+}
+
+// item is one line of a message: the alerts of one stack (account, region, stack name) as one. A StackSet failing in
+// a member account is told twice, by the member's stack status change and by the administrator's stack instance
+// event, and a stack may change status more than once in a batch. The stack's latest alert stands for them, with
+// the instance's StackSet, status and detailed status and its reason where it says more, and the most severe
+// severity of them; also are the other events' ids, each claimed and recorded on its own and named in the message
+// so it can be found there.
+type item struct {
+	Alert
+	also []string
+}
+
+// merge makes items of alerts, in the order of each stack's first alert.
+func merge(alerts []Alert) []item {
+	type key struct{ account, region, stack string }
+	var order []key
+	byKey := map[key][]Alert{}
+	for _, a := range alerts {
+		k := key{a.AccountID, a.Region, a.StackName}
+		if _, ok := byKey[k]; !ok {
+			order = append(order, k)
+		}
+		byKey[k] = append(byKey[k], a)
+	}
+	out := make([]item, 0, len(order))
+	for _, k := range order {
+		out = append(out, mergeOne(byKey[k]))
+	}
+	return out
+}
+
+// mergeOne is one stack's alerts as one item.
+func mergeOne(same []Alert) item {
+	// The stand-in: a stack's alert before an instance's, then the latest, then the greatest event id.
+	main := slices.MaxFunc(same, func(a, b Alert) int {
+		return cmp.Or(cmp.Compare(boolRank(a.Kind == KindStack), boolRank(b.Kind == KindStack)), a.EventTime.Compare(b.EventTime),
+			cmp.Compare(a.EventID, b.EventID))
+	})
+	out := item{Alert: main}
+	for _, a := range same {
+		if a.Severity.Rank() < out.Severity.Rank() {
+			out.Severity = a.Severity
+		}
+		if a.EventID != main.EventID {
+			out.also = append(out.also, a.EventID)
+		}
+		if out.Product == nil && a.Product != nil {
+			out.Product, out.ProductUnread = a.Product, a.ProductUnread
+		}
+		if a.Kind == KindInstance && out.Kind != KindInstance && out.StackSetARN == "" {
+			out.StackSetARN, out.InstanceStatus, out.DetailedStatus = a.StackSetARN, a.Status, a.DetailedStatus
+			if a.Reason != "" && a.Reason != out.Reason && !strings.HasPrefix(a.Reason, "stack is ") {
+				out.Reason = strings.TrimPrefix(out.Reason+"; stack instance: "+a.Reason, "; ")
+			}
+		}
+	}
+	slices.Sort(out.also)
+	out.also = slices.Compact(out.also)
+	return out
+}
+
+// sortedItems are alerts merged into items, in Sorted's order.
+func sortedItems(alerts []Alert) []item {
+	items := merge(alerts)
+	slices.SortStableFunc(items, func(a, b item) int { return compareAlerts(a.Alert, b.Alert) })
+	return items
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// counts is the group's headline: how many stacks failed (items, not events), in how many accounts, by severity.
 type counts struct {
 	alerts, accounts int
 	bySeverity       map[checks.Severity]int
 }
 
-func countOf(alerts []Alert) counts {
-	c := counts{alerts: len(alerts), bySeverity: map[checks.Severity]int{}}
+func countOf(items []item) counts {
+	c := counts{alerts: len(items), bySeverity: map[checks.Severity]int{}}
 	accounts := map[string]bool{}
-	for _, a := range alerts {
+	for _, a := range items {
 		accounts[a.AccountID] = true
 		c.bySeverity[a.Severity]++
 	}
@@ -110,10 +186,11 @@ func (c counts) headline() string {
 // Subject is the group's subject line for SNS and email: printable ASCII under SNS's 100 characters, naming the
 // owner where it fits.
 func Subject(owner string, alerts []Alert) string {
-	c := countOf(alerts)
+	items := merge(alerts)
+	c := countOf(items)
 	s := "orgaudit alert: " + plural(c.alerts, "failed stack", "failed stacks")
 	if c.alerts == 1 {
-		a := alerts[0]
+		a := items[0]
 		s = fmt.Sprintf("orgaudit alert: %s %s in %s", strings.ToUpper(string(a.Severity)), a.StackName, nameOr(a.AccountName, a.AccountID))
 	} else if crit := c.bySeverity[checks.Critical]; crit > 0 {
 		s += fmt.Sprintf(" (%d critical)", crit)
@@ -139,27 +216,23 @@ func Text(owner string, alerts []Alert) string { return textListing(owner, alert
 func textListing(owner string, alerts []Alert, n int) string {
 	var b strings.Builder
 	line := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
-	c := countOf(alerts)
+	sorted := sortedItems(alerts)
+	c := countOf(sorted)
 	line("orgaudit alert: %s", c.headline())
 	if owner != "" {
 		line("Owner: %s", report.Field(owner, maxName))
 	}
-	sorted := Sorted(alerts)
 	listed := sorted[:min(len(sorted), n)]
 	for i, a := range listed {
 		line("")
 		line("%d. %s %s in account %s (%s), %s", i+1, strings.ToUpper(report.Field(string(a.Severity), 30)), kindWord(a.Kind),
 			report.Field(nameOr(a.AccountName, "-"), maxName), report.Field(a.AccountID, 20), report.Field(a.Region, 30))
 		line("   Stack: %s", report.Field(a.StackName, maxStack))
-		status := report.Field(a.Status, 60)
-		if a.DetailedStatus != "" {
-			status += " (" + report.Field(a.DetailedStatus, 60) + ")"
-		}
-		line("   Status: %s", status)
+		line("   Status: %s", statusText(a.Alert, func(s string) string { return report.Field(s, 60) }))
 		if a.Reason != "" {
 			line("   Reason: %s", report.Field(a.Reason, maxReason))
 		}
-		if p := productLine(a, func(s string, n int) string { return report.Field(s, n) }); p != "" {
+		if p := productLine(a.Alert, func(s string, n int) string { return report.Field(s, n) }); p != "" {
 			line("   Product: %s", p)
 		}
 		if a.StackSetARN != "" {
@@ -169,20 +242,45 @@ func textListing(owner string, alerts []Alert, n int) string {
 			line("   Console: %s", report.Field(a.ConsoleURL, maxLink))
 		}
 		line("   Event: %s at %s", report.Field(a.EventID, 80), a.EventTime.UTC().Format(time.RFC3339))
+		idLines(line, "   Also events:", a.also)
 	}
 	if rest := sorted[len(listed):]; len(rest) > 0 {
 		line("")
 		line("... and %d more, by event id:", len(rest))
-		// A few a line: an email's line may not pass 998 characters (RFC 5322 2.1.1).
-		for i := 0; i < len(rest); i += idsPerLine {
-			ids := make([]string, 0, idsPerLine)
-			for _, a := range rest[i:min(i+idsPerLine, len(rest))] {
-				ids = append(ids, report.Field(a.EventID, 80))
-			}
-			line("   %s", strings.Join(ids, " "))
+		var ids []string
+		for _, a := range rest {
+			ids = append(append(ids, a.EventID), a.also...)
 		}
+		idLines(line, "  ", ids)
 	}
 	return b.String()
+}
+
+// idLines writes event ids after lead, a few a line: an email's line may not pass 998 characters (RFC 5322 2.1.1).
+func idLines(line func(string, ...any), lead string, ids []string) {
+	for i := 0; i < len(ids); i += idsPerLine {
+		part := make([]string, 0, idsPerLine)
+		for _, id := range ids[i:min(i+idsPerLine, len(ids))] {
+			part = append(part, report.Field(id, 80))
+		}
+		line("%s %s", lead, strings.Join(part, " "))
+	}
+}
+
+// statusText is an alert's status, its detailed status, and for a stack's alert merged with its instance's, the
+// instance's; field renders AWS text for the medium.
+func statusText(a Alert, field func(string) string) string {
+	s := field(a.Status)
+	switch {
+	case a.InstanceStatus != "":
+		s += "; stack instance " + field(a.InstanceStatus)
+		if a.DetailedStatus != "" {
+			s += " (" + field(a.DetailedStatus) + ")"
+		}
+	case a.DetailedStatus != "":
+		s += " (" + field(a.DetailedStatus) + ")"
+	}
+	return s
 }
 
 // kindWord names what failed, and says so of a kind this job does not know rather than dropping it.
@@ -225,21 +323,21 @@ func productLine(a Alert, clean func(string, int) string) string {
 func Chat(owner string, alerts []Alert) report.ChatNotification {
 	var d strings.Builder
 	line := func(format string, a ...any) { fmt.Fprintf(&d, format+"\n", a...) }
-	c := countOf(alerts)
+	sorted := sortedItems(alerts)
+	c := countOf(sorted)
 	if owner != "" {
 		line("*Owner:* %s", report.ChatCode(owner, maxName))
 	}
 	line("*Failed:* %s", c.headline())
-	sorted := Sorted(alerts)
 	listed := 0
 	for _, a := range sorted[:min(len(sorted), maxChatListed)] {
 		l := fmt.Sprintf("• %s %s (%s) %s: %s %s", chatSeverity(a.Severity), report.ChatCode(nameOr(a.AccountName, "-"), 60),
 			report.ChatCode(a.AccountID, 20), report.ChatCode(a.Region, 30), report.ChatCode(a.StackName, maxChatRow),
-			report.ChatCode(statusOf(a), 60))
+			report.ChatCode(statusOf(a.Alert), 60))
 		if a.Reason != "" {
 			l += " - " + report.ChatCode(a.Reason, maxChatRow)
 		}
-		if p := productLine(a, func(s string, n int) string { return report.Field(s, n) }); p != "" {
+		if p := productLine(a.Alert, func(s string, n int) string { return report.Field(s, n) }); p != "" {
 			l += " product " + report.ChatCode(p, maxChatRow)
 		}
 		l += "\n"
@@ -280,12 +378,7 @@ func chatSeverity(s checks.Severity) string {
 	return report.ChatCode(string(s), 30)
 }
 
-func statusOf(a Alert) string {
-	if a.DetailedStatus != "" {
-		return a.Status + " (" + a.DetailedStatus + ")"
-	}
-	return a.Status
-}
+func statusOf(a Alert) string { return statusText(a, func(s string) string { return s }) }
 
 // ChatJSON is the group's chat card as JSON.
 func ChatJSON(owner string, alerts []Alert) ([]byte, error) {
@@ -300,6 +393,9 @@ type Notice struct {
 	Alerts []Alert `json:"alerts"`
 	// More are the event ids of the alerts past the listing.
 	More []string `json:"more_event_ids,omitempty"`
+	// Merged are, by a listed alert's event id, the other events of its stack it stands for (its stack instance's
+	// event, another status change): each is recorded on its own.
+	Merged map[string][]string `json:"merged_event_ids,omitempty"`
 }
 
 // NoticeJSON is the group's notice as JSON listing at most MaxListed alerts, hidden characters escaped as the
@@ -309,10 +405,21 @@ func NoticeJSON(owner string, alerts []Alert) ([]byte, error) {
 }
 
 func noticeListing(owner string, alerts []Alert, n int) ([]byte, error) {
-	sorted := Sorted(alerts)
-	notice := Notice{Kind: "orgaudit-alert", Owner: owner, Alerts: sorted[:min(len(sorted), n)]}
-	for _, a := range sorted[len(notice.Alerts):] {
-		notice.More = append(notice.More, a.EventID)
+	sorted := sortedItems(alerts)
+	notice := Notice{Kind: "orgaudit-alert", Owner: owner, Alerts: make([]Alert, 0, min(len(sorted), n))}
+	for i, a := range sorted {
+		switch {
+		case i >= n:
+			notice.More = append(append(notice.More, a.EventID), a.also...)
+		default:
+			notice.Alerts = append(notice.Alerts, a.Alert)
+			if len(a.also) > 0 {
+				if notice.Merged == nil {
+					notice.Merged = map[string][]string{}
+				}
+				notice.Merged[a.EventID] = a.also
+			}
+		}
 	}
 	b, err := marshal(notice)
 	if err != nil {

@@ -181,7 +181,7 @@ func TestABurstFitsOneSNSMessage(t *testing.T) {
 		a.Reason, a.ProductUnread = long, long
 		alerts = append(alerts, a)
 	}
-	m, err := (&Sender{TopicARN: "arn:aws:sns:eu-west-1:111122223333:orgaudit"}).message("team-a", alerts)
+	m, err := (&Sender{}).message("arn:aws:sns:eu-west-1:111122223333:orgaudit", "team-a", alerts)
 	if err != nil {
 		t.Fatal(err)
 	}

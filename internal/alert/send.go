@@ -2,9 +2,11 @@ package alert
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
+	"io"
 	"log/slog"
 	"net/mail"
 	"slices"
@@ -78,6 +80,9 @@ type Store = delivery.MarkerStore
 type Email struct {
 	SES  delivery.EmailSender
 	From mail.Address
+	// To are the organization's recipients (the settings' EmailTo): the organization's audience's alerts are mailed
+	// to them, as its digest is. Empty mails only owners that are addresses.
+	To []string
 	// IsAddress is the settings' rule for an address SES may send to (delivery.Email.IsAddress).
 	IsAddress func(string) bool
 }
@@ -89,8 +94,17 @@ type Sender struct {
 	// KMSKeyID encrypts the records with that key; SSE-S3 when empty.
 	KMSKeyID string
 	S3       Store
+	// Topic publishes to TopicARN, the digest topic, which the operator's address subscribes to: the alerts of the
+	// organization's audience go there, and owners' alerts too when there is no owners' topic.
 	Topic    delivery.Publisher
 	TopicARN string
+	// OwnerTopic publishes to OwnerTopicARN, the owners' digest topic, whose subscriptions filter on the owner
+	// attribute: owners' alerts go there, as owners' digests do (delivery's ownerDigestTopic rule). Nil: none.
+	OwnerTopic    delivery.Publisher
+	OwnerTopicARN string
+	// NoOwners sends every alert to the organization's audience on the digest topic: the deployment sends owners no
+	// digests of their own (OwnerDigests 0), so no owner subscribed for alerts either.
+	NoOwners bool
 	Email    *Email
 	Route    Route
 	// Now dates claims and records; time.Now when nil.
@@ -151,9 +165,10 @@ func (s *Sender) Deliver(ctx context.Context, alerts []Alert) (Delivered, error)
 		s.Log = slog.Default()
 	}
 	out := Delivered{Messages: map[string]string{}}
-	var errs []error
-	for _, g := range s.groups(ctx, alerts) {
-		sent, already, failed, err := s.deliverGroup(ctx, g, &out)
+	groups, unrouted, errs := s.groups(ctx, alerts)
+	out.Failed = append(out.Failed, unrouted...)
+	for _, g := range groups {
+		sent, already, failed, err := s.safeDeliverGroup(ctx, g, &out)
 		out.Sent, out.AlreadySent, out.Failed = append(out.Sent, sent...), append(out.AlreadySent, already...), append(out.Failed, failed...)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("owner %q: %w", g.owner.Name, err))
@@ -164,7 +179,8 @@ func (s *Sender) Deliver(ctx context.Context, alerts []Alert) (Delivered, error)
 
 // groups routes each alert to its owner and groups them by owner, in owner order. An owner that cannot be found
 // (the history unreadable, an OU not listed) sends the alert to the organization's audience: it goes out all the same.
-func (s *Sender) groups(ctx context.Context, alerts []Alert) []group {
+// An alert whose routing panics is not guessed at: it is failed (failed names it, with its error) and the rest go on.
+func (s *Sender) groups(ctx context.Context, alerts []Alert) (out []group, failed []string, errs []error) {
 	byOwner := map[string]*group{}
 	seen := map[string]bool{}
 	for _, a := range alerts {
@@ -172,13 +188,10 @@ func (s *Sender) groups(ctx context.Context, alerts []Alert) []group {
 			continue
 		}
 		seen[a.EventID] = true
-		var owner Owner
-		if s.Route != nil {
-			var err error
-			if owner, err = s.Route(ctx, a.AccountID); err != nil {
-				s.Log.WarnContext(ctx, "alert owner not found; sent to the organization's audience", "event_id", a.EventID, "account_id", a.AccountID, "err", err)
-				owner = Owner{}
-			}
+		owner, err := s.route(ctx, a)
+		if err != nil {
+			failed, errs = append(failed, a.EventID), append(errs, fmt.Errorf("event %s: %w", a.EventID, err))
+			continue
 		}
 		a.Owner = owner.Name
 		g := byOwner[owner.Name]
@@ -192,84 +205,177 @@ func (s *Sender) groups(ctx context.Context, alerts []Alert) []group {
 		}
 		g.alerts = append(g.alerts, a)
 	}
-	out := make([]group, 0, len(byOwner))
+	out = make([]group, 0, len(byOwner))
 	for _, g := range byOwner {
 		out = append(out, *g)
 	}
 	slices.SortFunc(out, func(a, b group) int { return strings.Compare(a.owner.Name, b.owner.Name) })
-	return out
+	return out, failed, errs
 }
 
-// deliverGroup sends one owner's alerts on the topic and by email, and records those that went out.
+// route is a's owner: the organization's audience when owners get nothing of their own (NoOwners), when there is no
+// route, or when the owner cannot be found (the history unreadable, an OU not listed). A panic of the route is
+// its error.
+func (s *Sender) route(ctx context.Context, a Alert) (owner Owner, err error) {
+	if s.NoOwners || s.Route == nil {
+		return Owner{}, nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			owner, err = Owner{}, fmt.Errorf("routing it panicked: %v", r)
+		}
+	}()
+	if owner, err = s.Route(ctx, a.AccountID); err != nil {
+		s.Log.WarnContext(ctx, "alert owner not found; sent to the organization's audience", "event_id", a.EventID, "account_id", a.AccountID, "err", err)
+		return Owner{}, nil
+	}
+	if t, _ := s.topicFor(owner.Name); owner.Name != "" && t == nil && len(s.mailTo(owner)) == 0 {
+		// No channel reaches this owner (email only, and the owner is not an address): the organization is told.
+		s.Log.InfoContext(ctx, "alert owner has no channel; sent to the organization's audience", "event_id", a.EventID, "owner", owner.Name)
+		return Owner{}, nil
+	}
+	return owner, nil
+}
+
+// topicFor is the topic an owner's group goes to: an owner's to the owners' topic when there is one, else (and the
+// organization's audience always) the digest topic. Nil when that topic is not configured.
+func (s *Sender) topicFor(owner string) (delivery.Publisher, string) {
+	if owner != "" && s.OwnerTopic != nil && s.OwnerTopicARN != "" {
+		return s.OwnerTopic, s.OwnerTopicARN
+	}
+	if s.Topic != nil && s.TopicARN != "" {
+		return s.Topic, s.TopicARN
+	}
+	return nil, ""
+}
+
+// mailTo is whom an owner's group is mailed to: an owner that is an address SES may send to, or the organization's
+// recipients for the organization's audience. Empty mails no one.
+func (s *Sender) mailTo(owner Owner) []string {
+	e := s.Email
+	switch {
+	case e == nil:
+		return nil
+	case owner.Name == "":
+		return e.To
+	case owner.Address != "" && e.IsAddress != nil && e.IsAddress(owner.Address):
+		return []string{owner.Address}
+	default:
+		return nil
+	}
+}
+
+// safeDeliverGroup is deliverGroup, with a panic failing the group's events (their claims, if taken, go stale and
+// free within a lease) rather than the whole batch.
+func (s *Sender) safeDeliverGroup(ctx context.Context, g group, out *Delivered) (sent, already, failed []string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			sent, already, failed = nil, nil, nil
+			for _, a := range g.alerts {
+				failed = append(failed, a.EventID)
+			}
+			err = fmt.Errorf("sending the group panicked: %v", r)
+		}
+	}()
+	return s.deliverGroup(ctx, g, out)
+}
+
+// errNowhere: a group with neither a topic nor an address to go to. Its events fail, so they rest in the dead-letter
+// queue, whose alarm tells the operator, rather than being recorded as alerted.
+var errNowhere = errors.New("no topic and no email address to send it to")
+
+// deliverGroup sends one owner's alerts on the topic and by email, and records those that went out on any channel.
 func (s *Sender) deliverGroup(ctx context.Context, g group, out *Delivered) (sent, already, failed []string, err error) {
 	bad := map[string]bool{}
 	var errs []error
-	topic, topicErrs := delivery.SendOnceEach(ctx, s.S3, s.claims(g.alerts, ChannelTopic), func(ctx context.Context, held []int) (string, error) {
-		m, err := s.message(g.owner.Name, pick(g.alerts, held))
-		if err != nil {
-			return "", err
-		}
-		return delivery.PublishMessage(ctx, s.Topic, m)
-	})
+	n := len(g.alerts)
+	topic, topicErrs := make([]delivery.Sent, n), make([]error, n)
+	client, topicARN := s.topicFor(g.owner.Name)
+	if client != nil {
+		topic, topicErrs = delivery.SendOnceEach(ctx, s.S3, s.claims(g.alerts, ChannelTopic), func(ctx context.Context, held []int) (string, error) {
+			m, err := s.message(topicARN, g.owner.Name, pick(g.alerts, held))
+			if err != nil {
+				return "", err
+			}
+			return delivery.PublishMessage(ctx, client, m)
+		})
+	}
+	mails, mailErrs := make([]delivery.Sent, n), make([]error, n)
+	to := s.mailTo(g.owner)
+	if len(to) > 0 {
+		mails, mailErrs = delivery.SendOnceEach(ctx, s.S3, s.claims(g.alerts, ChannelEmail), func(ctx context.Context, held []int) (string, error) {
+			return s.mail(ctx, g.owner.Name, to, pick(g.alerts, held))
+		})
+	}
 	for i, a := range g.alerts {
-		if topicErrs[i] != nil {
+		if client == nil && len(to) == 0 {
 			bad[a.EventID] = true
-			errs = append(errs, fmt.Errorf("event %s: %w", a.EventID, topicErrs[i]))
+			errs = append(errs, fmt.Errorf("event %s: %w", a.EventID, errNowhere))
+			continue
 		}
-		if topic[i].MarkErr != nil {
-			s.Log.WarnContext(ctx, "alert published but its marker not marked published", "event_id", a.EventID, "err", topic[i].MarkErr)
+		for _, e := range []error{topicErrs[i], mailErrs[i]} {
+			if e != nil {
+				bad[a.EventID] = true
+				errs = append(errs, fmt.Errorf("event %s: %w", a.EventID, e))
+			}
+		}
+		for _, c := range []delivery.Sent{topic[i], mails[i]} {
+			switch c.Outcome {
+			case delivery.Published, delivery.AlreadyPublished, "":
+			default:
+				bad[a.EventID] = true
+				errs = append(errs, fmt.Errorf("event %s: sending it ended %q, which this job does not know", a.EventID, c.Outcome))
+			}
+		}
+		if topic[i].MarkErr != nil || mails[i].MarkErr != nil {
+			s.Log.WarnContext(ctx, "alert sent but its marker not marked published", "event_id", a.EventID, "err", errors.Join(topic[i].MarkErr, mails[i].MarkErr))
 		}
 		if topic[i].Outcome == delivery.Published {
 			out.Messages[g.owner.Name] = topic[i].MessageID
 		}
 	}
-	if e := s.Email; e != nil && g.owner.Address != "" && e.IsAddress != nil && e.IsAddress(g.owner.Address) {
-		_, mailErrs := delivery.SendOnceEach(ctx, s.S3, s.claims(g.alerts, ChannelEmail), func(ctx context.Context, held []int) (string, error) {
-			return s.mail(ctx, g.owner, pick(g.alerts, held))
-		})
-		for i, a := range g.alerts {
-			if mailErrs[i] != nil {
-				bad[a.EventID] = true
-				errs = append(errs, fmt.Errorf("email of event %s: %w", a.EventID, mailErrs[i]))
-			}
-		}
-	}
-	// Records are written side by side: one object per event, hundreds in a burst.
-	recErrs := make([]error, len(g.alerts))
+	// Records are written side by side: one object per event, hundreds in a burst. An alert that went out on any
+	// channel is recorded, dated by the channel it went out on first.
+	recErrs := make([]error, n)
 	var writes errgroup.Group
 	writes.SetLimit(recordWorkers)
 	for i, a := range g.alerts {
-		if o := topic[i].Outcome; o == delivery.Published || o == delivery.AlreadyPublished {
-			writes.Go(func() error { recErrs[i] = s.record(ctx, a, topic[i]); return nil })
+		if c, channel, ok := wentOut(topic[i], mails[i]); ok {
+			writes.Go(func() error { recErrs[i] = s.record(ctx, a, c, channel); return nil })
 		}
 	}
 	_ = writes.Wait()
 	for i, a := range g.alerts {
-		switch topic[i].Outcome {
-		case delivery.Published, delivery.AlreadyPublished:
-			if recErrs[i] != nil {
-				bad[a.EventID] = true
-				errs = append(errs, recErrs[i])
-			}
-		case "":
-			// Not sent: its error is in errs.
-		default:
+		if recErrs[i] != nil {
 			bad[a.EventID] = true
-			errs = append(errs, fmt.Errorf("event %s: sending it ended %q, which this job does not know", a.EventID, topic[i].Outcome))
+			errs = append(errs, recErrs[i])
 		}
 		switch {
 		case bad[a.EventID]:
 			failed = append(failed, a.EventID)
-		case topic[i].Outcome == delivery.Published:
+		case topic[i].Outcome == delivery.Published || mails[i].Outcome == delivery.Published:
 			sent = append(sent, a.EventID)
 		default:
 			already = append(already, a.EventID)
 		}
 	}
 	if len(sent) > 0 {
-		s.Log.InfoContext(ctx, "alert published", "owner", g.owner.Name, "events", len(sent), "message_id", out.Messages[g.owner.Name])
+		s.Log.InfoContext(ctx, "alert sent", "owner", g.owner.Name, "topic", topicARN, "emailed", len(to), "events", len(sent), "message_id", out.Messages[g.owner.Name])
 	}
 	return sent, already, failed, errors.Join(errs...)
+}
+
+// wentOut is the channel an alert went out on, the topic before email: what its record is dated by.
+func wentOut(topic, mail delivery.Sent) (delivery.Sent, string, bool) {
+	for _, c := range []struct {
+		sent    delivery.Sent
+		channel string
+	}{{topic, ChannelTopic}, {mail, ChannelEmail}} {
+		if o := c.sent.Outcome; o == delivery.Published || o == delivery.AlreadyPublished {
+			return c.sent, c.channel, true
+		}
+	}
+	return delivery.Sent{}, "", false
 }
 
 // pick is the alerts at the indexes held.
@@ -303,8 +409,8 @@ func heldElsewhere(context.Context, time.Duration) error { return ErrHeldElsewhe
 // message is an owner's alerts as one publish: the text for default and email subscribers, the notice for sqs and
 // lambda, the chat card for https, with the attributes an owner's digest carries (the organization's audience when
 // the owner is not known). The listing is shortened until the message fits SNS's limit.
-func (s *Sender) message(owner string, alerts []Alert) (delivery.Message, error) {
-	m := delivery.Message{TopicARN: s.TopicARN, Subject: Subject(owner, alerts),
+func (s *Sender) message(topicARN, owner string, alerts []Alert) (delivery.Message, error) {
+	m := delivery.Message{TopicARN: topicARN, Subject: Subject(owner, alerts),
 		Attributes: map[string]string{delivery.AttrAudience: delivery.AudienceOrganization}}
 	if owner != "" {
 		m.Attributes[delivery.AttrAudience], m.Attributes[delivery.AttrOwner] = delivery.AudienceOwner, delivery.AttributeValue(owner)
@@ -332,31 +438,44 @@ func (s *Sender) message(owner string, alerts []Alert) (delivery.Message, error)
 	return m, fmt.Errorf("the alert of %d events does not fit SNS's %d bytes even listing one", len(alerts), delivery.MaxMessageBytes)
 }
 
-// mail sends an owner's alerts by SES: the text, and the same text as HTML for the clients that show only that.
-func (s *Sender) mail(ctx context.Context, owner Owner, alerts []Alert) (string, error) {
+// mail sends an owner's alerts by SES to the addresses to: the text, and the same text as HTML for the clients that
+// show only that.
+func (s *Sender) mail(ctx context.Context, owner string, to []string, alerts []Alert) (string, error) {
 	e := s.Email
 	from := e.From
 	if from.Name == "" {
 		from.Name = "orgaudit"
 	}
-	text := Text(owner.Name, alerts)
-	raw, err := orgmail.Message{From: from, To: []mail.Address{{Address: owner.Address}}, Subject: Subject(owner.Name, alerts),
+	text := Text(owner, alerts)
+	rcpt := make([]mail.Address, len(to))
+	for i, t := range to {
+		rcpt[i] = mail.Address{Address: t}
+	}
+	raw, err := orgmail.Message{From: from, To: rcpt, Subject: Subject(owner, alerts),
 		Date: s.Now(), Text: text, HTML: "<pre>" + html.EscapeString(text) + "</pre>"}.Bytes()
 	if err != nil {
 		return "", fmt.Errorf("compose the alert email: %w", err)
 	}
-	return delivery.SendEmail(ctx, e.SES, from.Address, []string{owner.Address}, raw)
+	return delivery.SendEmail(ctx, e.SES, from.Address, to, raw)
 }
 
 // record keeps what was sent of a, for the next daily digest, at RecordKey. It is written only where none is: an
-// event re-delivered after its alert went out finds the record the sending invocation wrote, and one whose sender
-// died before writing it gets one dated now, without the message id (the marker holds it).
-func (s *Sender) record(ctx context.Context, a Alert, sent delivery.Sent) error {
+// event re-delivered after its alert went out finds the record the sending invocation wrote. One whose sender died,
+// or failed to write it, before the retry is dated by when the alert went out (its channel's marker says), not by
+// the retry: "alerted at" is when the owner was told, and a later date could move it into the next run's window.
+func (s *Sender) record(ctx context.Context, a Alert, sent delivery.Sent, channel string) error {
 	if s.Bucket == "" || s.S3 == nil {
 		return nil
 	}
 	rec := Record{Alert: a, AlertedAt: s.Now().UTC()}
-	if sent.MessageID != "" {
+	if sent.Outcome == delivery.AlreadyPublished {
+		m, err := s.marker(ctx, a, channel)
+		if err != nil {
+			return fmt.Errorf("record event %s: %w", a.EventID, err)
+		}
+		rec.AlertedAt, sent.MessageID = m.PublishedAt.UTC(), m.MessageID
+	}
+	if sent.MessageID != "" && channel == ChannelTopic {
 		rec.MessageIDs = []string{sent.MessageID}
 	}
 	body, err := marshal(rec)
@@ -373,4 +492,23 @@ func (s *Sender) record(ctx context.Context, a Alert, sent delivery.Sent) error 
 		return fmt.Errorf("record event %s at s3://%s/%s: %w", a.EventID, s.Bucket, key, err)
 	}
 	return nil
+}
+
+// marker reads the marker of an event's alert on a channel another invocation marked published: when it went out,
+// and its message id. One without a publication time is an error, not a guess.
+func (s *Sender) marker(ctx context.Context, a Alert, channel string) (delivery.Marker, error) {
+	key := delivery.AlertMarkerKey(s.Prefix, a.EventTime, a.EventID, channel)
+	out, err := s.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)})
+	if err != nil {
+		return delivery.Marker{}, fmt.Errorf("read its marker s3://%s/%s: %w", s.Bucket, key, err)
+	}
+	defer out.Body.Close()
+	var m delivery.Marker
+	if err := json.NewDecoder(io.LimitReader(out.Body, 64<<10)).Decode(&m); err != nil {
+		return delivery.Marker{}, fmt.Errorf("read its marker s3://%s/%s: %w", s.Bucket, key, err)
+	}
+	if m.State != delivery.StatePublished || m.PublishedAt == nil {
+		return delivery.Marker{}, fmt.Errorf("its marker s3://%s/%s is %q with no publication time", s.Bucket, key, m.State)
+	}
+	return m, nil
 }

@@ -276,3 +276,65 @@ func TestAnUnrecordedAlertIsRetriedForItsRecordOnly(t *testing.T) {
 		t.Errorf("%d messages published, want 1", n)
 	}
 }
+
+// TestARecordWrittenOnARetryIsDatedWhenTheAlertWentOut: the first delivery publishes but cannot write the record;
+// the retry an hour later writes it dated when the owner was told (the topic marker's publication time), not then.
+func TestARecordWrittenOnARetryIsDatedWhenTheAlertWentOut(t *testing.T) {
+	t.Parallel()
+	w := newSendWorld(t, tagRoute(map[string]string{"111111111111": "team-a"}))
+	a := failedStack(1, "111111111111")
+	var puts atomic.Int32
+	w.sim.SetIntercept(func(ctx context.Context, c awssim.Call) *awssim.Fault {
+		if c.Service == "s3" && c.Operation == "PutObject" && puts.Add(1) == 3 {
+			return &awssim.Fault{Status: 403, Code: "AccessDenied", Message: "Access Denied"}
+		}
+		return nil
+	})
+	sentAt := sendTime.Add(time.Minute)
+	if got, err := w.sender.Deliver(context.Background(), []alert.Alert{a}); err == nil || !slices.Equal(got.Failed, []string{a.EventID}) {
+		t.Fatalf("first delivery: %+v, %v", got, err)
+	}
+	w.sender.Now = func() time.Time { return sentAt.Add(time.Hour) }
+	if _, err := w.sender.Deliver(context.Background(), []alert.Alert{a}); err != nil {
+		t.Fatal(err)
+	}
+	rec, ok := w.record(t, a)
+	if !ok || !rec.AlertedAt.Equal(sentAt) {
+		t.Errorf("record %+v (found %v): alerted at %s, want %s when it was published", rec, ok, rec.AlertedAt, sentAt)
+	}
+	if msgs := w.sim.Published(); len(msgs) != 1 || !slices.Equal(rec.MessageIDs, []string{msgs[0].MessageID}) {
+		t.Errorf("record's message ids %v, published %d", rec.MessageIDs, len(msgs))
+	}
+}
+
+// TestOrganizationAlertsGoToTheDigestTopic: with an owners' topic, an owner's group goes there and the
+// organization's (an account with no owner, and one whose owner could not be found) to the digest topic.
+func TestOrganizationAlertsGoToTheDigestTopic(t *testing.T) {
+	t.Parallel()
+	tags := map[string]crossaccount.OwnerTag{"111111111111": {AccountID: "111111111111", Value: "team-a", Found: true, ReadAt: sendTime}}
+	w := newSendWorld(t, alert.TagRoute(tags, func(_ context.Context, id string) (string, error) {
+		if id == "333333333333" {
+			return "", errors.New("OU not listed")
+		}
+		return "", nil
+	}))
+	w.sender.OwnerTopic, w.sender.OwnerTopicARN = w.sender.Topic, awssim.DemoOwnerTopicARN()
+	alerts := []alert.Alert{failedStack(1, "111111111111"), failedStack(2, "222222222222"), failedStack(3, "333333333333")}
+	if got, err := w.sender.Deliver(context.Background(), alerts); err != nil || len(got.Sent) != 3 {
+		t.Fatalf("%+v, %v", got, err)
+	}
+	byTopic := map[string][]awssim.Message{}
+	for _, m := range w.sim.Published() {
+		byTopic[m.TopicARN] = append(byTopic[m.TopicARN], m)
+	}
+	org, owners := byTopic[awssim.DemoTopicARN()], byTopic[awssim.DemoOwnerTopicARN()]
+	if len(org) != 1 || len(owners) != 1 || len(byTopic) != 2 {
+		t.Fatalf("messages by topic %v", byTopic)
+	}
+	if org[0].Attributes["audience"].StringValue != "organization" || !strings.Contains(org[0].Body, "222222222222") || !strings.Contains(org[0].Body, "333333333333") {
+		t.Errorf("the digest topic's message: %+v\n%s", org[0].Attributes, org[0].Body)
+	}
+	if owners[0].Attributes["owner"].StringValue != "team-a" || strings.Contains(owners[0].Body, "222222222222") {
+		t.Errorf("the owners' topic's message: %+v\n%s", owners[0].Attributes, owners[0].Body)
+	}
+}

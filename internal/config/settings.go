@@ -66,6 +66,10 @@ var (
 	bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 )
 
+// IsRegionName says whether s has a region name's shape, as the settings check one: the event-driven path refuses
+// an event from a region only when the settings could not name it either.
+func IsRegionName(s string) bool { return regionName.MatchString(s) }
+
 // dedupe keeps the first of each item, in order.
 func dedupe(items []string) []string {
 	var out []string
