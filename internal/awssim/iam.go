@@ -115,6 +115,7 @@ type iamState struct {
 	topicKeys  map[string]string         // topic ARN → the KMS key the deployment encrypts it with
 	buses      map[string]*policy.Policy // event bus ARN → its resource policy (nil: none), the management template's
 	rules      []eventRule               // the management template's rules that target its queues
+	deployment Deployment                // what was enforced: the member template's rules are read per account
 }
 
 // LoadTemplateRoles resolves every IAM role of the deployment's templates.
@@ -243,6 +244,20 @@ func physicalIDs(org *Organization, d Deployment) func(t *cfnTemplate, id string
 			// Ref is the bus's name.
 			name, err := prop("Name")
 			return name, map[string]string{"Name": name, "Arn": fmt.Sprintf("arn:%s:events:%s:%s:event-bus/%s", partition, region, account, name)}, err
+		case "AWS::Events::Rule":
+			// Ref is the rule's name (CloudFormation generates one from the stack and logical id when none is given).
+			name := t.pseudo["AWS::StackName"] + "-" + id
+			if yget(t.root, "Resources", id, "Properties", "Name") != nil {
+				n, err := prop("Name")
+				if err != nil {
+					return "", nil, err
+				}
+				name = n
+			}
+			if account == "" {
+				return "", nil, fmt.Errorf("%s: the ARN of %s depends on the account it is deployed in", t.name, id)
+			}
+			return name, map[string]string{"Arn": fmt.Sprintf("arn:%s:events:%s:%s:rule/%s", partition, region, account, name)}, nil
 		case "AWS::SQS::Queue":
 			name := t.pseudo["AWS::StackName"] + "-" + id
 			if yget(t.root, "Resources", id, "Properties", "QueueName") != nil {
@@ -326,7 +341,7 @@ func (s *Server) EnforceTemplates(d Deployment) error {
 		return err
 	}
 	st := &iamState{org: s.org, roles: map[string]*TemplateRole{}, aliases: d.Aliases, granted: map[Grant]bool{}, objectKeys: map[string]string{},
-		topicKeys: topicKeys}
+		topicKeys: topicKeys, deployment: d}
 	for _, r := range roles {
 		if _, dup := st.roles[r.Name]; dup {
 			return fmt.Errorf("two template roles are named %s", r.Name)
