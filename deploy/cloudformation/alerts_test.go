@@ -192,11 +192,17 @@ func TestAlertQueueFeedsTheFunction(t *testing.T) {
 	if get(res, "AlertDeadLetterAlarm", "Properties", "Dimensions").Content[0].Content[3].Value != "AlertDeadLetterQueue.QueueName" {
 		t.Error("AlertDeadLetterAlarm must watch the alert dead-letter queue")
 	}
-	// The bus admits PutEvents from the organization's principals, nothing else.
+	// The bus admits PutEvents from the organization's forwarding roles, nothing else.
 	bus := get(res, "AlertBusPolicy", "Properties", "Statement")
 	if get(bus, "Action").Value != "events:PutEvents" || get(bus, "Principal").Value != "*" ||
-		get(bus, "Condition", "StringEquals", "aws:PrincipalOrgID").Value != "OrganizationId" || get(bus, "Resource").Value != "AlertBus.Arn" {
-		t.Errorf("the alert bus policy must allow events:PutEvents from the organization only: %+v", bus)
+		get(bus, "Condition", "StringEquals", "aws:PrincipalOrgID").Value != "OrganizationId" || get(bus, "Resource").Value != "AlertBus.Arn" ||
+		get(bus, "Condition", "ArnLike", "aws:PrincipalArn") == nil ||
+		get(bus, "Condition", "ArnLike", "aws:PrincipalArn").Value != "arn:${AWS::Partition}:iam::*:role/${AlertForwardingRoleName}" {
+		t.Errorf("the alert bus policy must allow events:PutEvents from the organization's forwarding roles only: %+v", bus)
+	}
+	member := load(t, "member-role.yaml")
+	if m, f := get(member.root, "Parameters", "AlertForwardingRoleName", "Default"), get(tpl.root, "Parameters", "AlertForwardingRoleName", "Default"); m == nil || f == nil || m.Value != f.Value {
+		t.Errorf("the management template's AlertForwardingRoleName must default to the member template's: %v %v", f, m)
 	}
 }
 
