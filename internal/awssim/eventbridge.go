@@ -221,7 +221,7 @@ func loadEventRouting(org *Organization, d Deployment) (map[string]*policy.Polic
 		return nil, nil, nil, err
 	}
 	for _, id := range ids {
-		rule := eventRule{id: id, bus: fmt.Sprintf("arn:%s:events:%s:%s:event-bus/default", org.partition(), d.Region, org.ManagementAccountID)}
+		rule := eventRule{id: id, bus: fmt.Sprintf("arn:%s:events:%s:%s:event-bus/default", org.partition(), d.Region, d.home(org))}
 		if name, err := t.property(id, "EventBusName"); err != nil {
 			return nil, nil, nil, err
 		} else if name != nil {

@@ -1,9 +1,13 @@
 package awssim
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
 	templates "github.com/orgaudit/orgaudit/deploy/cloudformation"
 )
@@ -40,5 +44,41 @@ func TestAlertBusRefusesPrincipalsOutsideTheOrganization(t *testing.T) {
 		roleARN: "arn:aws:iam::" + org.Accounts[1].ID + ":role/app-deployer"}
 	if f := s.iam.busAdmits(other, bus); f == nil || !strings.Contains(f.Message, "because no resource-based policy allows the events:PutEvents action") {
 		t.Errorf("another role of an organization account: %+v", f)
+	}
+}
+
+// TestDelegatedAdminDeploymentReadsAccountNamesAndTags: deployed in a delegated administrator (Deployment.Account),
+// the function reads an account's name (an alert's) and its owner tags with the execution role's grants; the
+// accounts' ARNs carry the management account's id, not the deploying account's, as Organizations writes them.
+func TestDelegatedAdminDeploymentReadsAccountNamesAndTags(t *testing.T) {
+	t.Parallel()
+	org := Demo(time.Now())
+	const admin = "888888888888"
+	org.DelegatedAdmins = []string{admin}
+	d := DemoDeployment(org, templates.Management, templates.MemberRole, "")
+	d.Account = admin
+	d.MemberParameters["AlertBusArn"] = strings.Replace(d.MemberParameters["AlertBusArn"], ":"+org.ManagementAccountID+":", ":"+admin+":", 1)
+	s := New(org)
+	if err := s.EnforceTemplates(d); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if r := s.iam.jobRole(admin); r == nil || r.LogicalID != "ExecutionRole" {
+		t.Fatalf("the function's role in the delegated administrator is %+v", r)
+	}
+	client := organizations.NewFromConfig(s.Config(admin, d.Region), func(o *organizations.Options) { o.RetryMaxAttempts = 1 })
+	ctx := context.Background()
+	out, err := client.DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String("333333333333")})
+	if err != nil || !strings.Contains(aws.ToString(out.Account.Arn), "::"+org.ManagementAccountID+":account/") {
+		t.Errorf("DescribeAccount from the delegated administrator: %+v, %v", out, err)
+	}
+	if _, err := client.ListTagsForResource(ctx, &organizations.ListTagsForResourceInput{ResourceId: aws.String("222222222222")}); err != nil {
+		t.Errorf("ListTagsForResource from the delegated administrator: %v", err)
+	}
+	if den := s.Denials(); len(den) != 0 {
+		t.Errorf("refused: %+v", den)
 	}
 }

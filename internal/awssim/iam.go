@@ -26,6 +26,9 @@ type Deployment struct {
 	Management, MemberRole []byte
 	// Parameters of each stack; those with a default in the template may be left out.
 	ManagementParameters, MemberParameters map[string]string
+	// Account is the account the management stack is deployed in: the organization's management account (empty) or a
+	// delegated administrator.
+	Account string
 	// Region is where the management stack is deployed; Bucket and TopicARN are what CloudFormation named its report
 	// bucket and digest topic, OwnerTopicARN its owners' digest topic (OwnerDigestTopic).
 	Region, Bucket, TopicARN, OwnerTopicARN string
@@ -279,7 +282,7 @@ func physicalIDs(org *Organization, d Deployment) func(t *cfnTemplate, id string
 func parseDeployed(org *Organization, d Deployment, file string, body []byte, params map[string]string, member bool) (*cfnTemplate, error) {
 	pseudo := map[string]string{"AWS::Partition": org.partition(), "AWS::Region": d.Region, "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": "orgaudit"}
 	if !member {
-		pseudo["AWS::AccountId"] = org.ManagementAccountID
+		pseudo["AWS::AccountId"] = d.home(org)
 	}
 	return parseTemplate(file, body, params, pseudo)
 }
@@ -515,11 +518,19 @@ func (s *Server) SessionExpiry(accessKeyID string) (time.Time, bool) {
 	return p.expires, ok && !p.expires.IsZero()
 }
 
+// home is the account the management stack is deployed in.
+func (d Deployment) home(org *Organization) string {
+	if d.Account != "" {
+		return d.Account
+	}
+	return org.ManagementAccountID
+}
+
 // jobRole is the template role whose session Credentials issues in account: the execution role in the management
 // account, the member role elsewhere.
 func (st *iamState) jobRole(account string) *TemplateRole {
 	for _, r := range st.roles {
-		if (account == st.org.ManagementAccountID && r.LogicalID == "ExecutionRole") || (account != st.org.ManagementAccountID && r.LogicalID == memberAuditRole) {
+		if home := st.deployment.home(st.org); (account == home && r.LogicalID == "ExecutionRole") || (account != home && r.LogicalID == memberAuditRole) {
 			return r
 		}
 	}
@@ -604,7 +615,7 @@ const memberAuditRole = "AuditRole"
 // roleIn says whether role r exists in account.
 func (st *iamState) roleIn(r *TemplateRole, account string) bool {
 	if !r.Member {
-		return account == st.org.ManagementAccountID
+		return account == st.deployment.home(st.org)
 	}
 	a := st.org.account(account)
 	if a == nil || account == st.org.ManagementAccountID {
