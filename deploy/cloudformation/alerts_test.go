@@ -229,7 +229,32 @@ func TestAlertForwardingRoleOnlyPutsOnTheBus(t *testing.T) {
 	}
 	target := get(res, "FailedStackForwardingRule", "Properties", "Targets").Content
 	if len(target) != 1 || get(target[0], "Arn").Value != "AlertBusArn" || get(target[0], "RoleArn").Tag != "!If" {
-		t.Errorf("the rule must target the alert bus with the forwarding role: %+v", target)
+		t.Fatalf("the rule must target the alert bus with the forwarding role: %+v", target)
+	}
+	// A delivery the bus refuses (a policy, a deleted bus, a throttle) is retried, then kept in the member account
+	// rather than dropped: EventBridge's retry policy and the target's dead-letter queue, which only the rule may
+	// send to, encrypted at rest.
+	retry := get(target[0], "RetryPolicy")
+	if retry == nil || get(retry, "MaximumRetryAttempts") == nil || get(retry, "MaximumEventAgeInSeconds") == nil {
+		t.Errorf("the rule's target must retry: %+v", retry)
+	}
+	if dl := get(target[0], "DeadLetterConfig", "Arn"); dl == nil || dl.Tag != "!GetAtt" || dl.Value != "FailedStackDeadLetterQueue.Arn" {
+		t.Errorf("the rule's target must keep what it could not deliver in FailedStackDeadLetterQueue: %+v", dl)
+	}
+	q := get(res, "FailedStackDeadLetterQueue")
+	if get(q, "Type") == nil || get(q, "Type").Value != "AWS::SQS::Queue" || get(q, "Condition") == nil || get(q, "Condition").Value != "ForwardsAlerts" ||
+		get(q, "Properties", "SqsManagedSseEnabled") == nil || get(q, "Properties", "SqsManagedSseEnabled").Value != "true" {
+		t.Errorf("FailedStackDeadLetterQueue must be an SSE queue created with the rule: %+v", q)
+	}
+	pol := get(res, "FailedStackDeadLetterQueuePolicy", "Properties", "PolicyDocument", "Statement")
+	if pol == nil || len(pol.Content) != 1 {
+		t.Fatalf("FailedStackDeadLetterQueuePolicy must hold one statement: %+v", pol)
+	}
+	st := pol.Content[0]
+	if get(st, "Principal", "Service").Value != "events.amazonaws.com" || get(st, "Action").Value != "sqs:SendMessage" ||
+		get(st, "Resource").Value != "FailedStackDeadLetterQueue.Arn" || get(st, "Condition", "ArnEquals", "aws:SourceArn") == nil ||
+		get(st, "Condition", "ArnEquals", "aws:SourceArn").Value != "FailedStackForwardingRule.Arn" {
+		t.Errorf("only the rule may send to its dead-letter queue: %+v", st)
 	}
 }
 

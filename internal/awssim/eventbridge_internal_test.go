@@ -82,3 +82,32 @@ func TestDelegatedAdminDeploymentReadsAccountNamesAndTags(t *testing.T) {
 		t.Errorf("refused: %+v", den)
 	}
 }
+
+// TestADeadLetterNeedsTheQueuesPolicy: EventBridge writes a rule's dead letters as events.amazonaws.com for that
+// rule (aws:SourceArn); a queue whose policy admits another rule gets none, and the refused event is lost.
+func TestADeadLetterNeedsTheQueuesPolicy(t *testing.T) {
+	t.Parallel()
+	org := Demo(time.Now())
+	member := org.Accounts[1].ID
+	for name, want := range map[string]string{
+		"shipped":    "arn:aws:sqs:us-east-1:" + member + ":orgaudit-FailedStackDeadLetterQueue",
+		"other rule": "",
+	} {
+		d := DemoDeployment(org, templates.Management, templates.MemberRole, "")
+		if name == "other rule" {
+			d.MemberRole = []byte(strings.Replace(string(d.MemberRole), "aws:SourceArn: !GetAtt FailedStackForwardingRule.Arn",
+				`aws:SourceArn: !Sub "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/another"`, 1))
+		}
+		s := New(org)
+		if err := s.EnforceTemplates(d); err != nil {
+			t.Fatal(err)
+		}
+		rules, err := s.iam.memberRules(member, d.Region)
+		if err != nil || len(rules) != 1 || len(rules[0].targets) != 1 {
+			t.Fatalf("%s: the member's rules %+v, %v", name, rules, err)
+		}
+		if got := rules[0].targets[0].deadLetter; got != want {
+			t.Errorf("%s: dead letters go to %q, want %q", name, got, want)
+		}
+	}
+}

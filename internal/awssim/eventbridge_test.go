@@ -144,6 +144,10 @@ func TestForwardingRolePutsOnlyOnTheAlertBus(t *testing.T) {
 	if len(failed) != 1 || failed[0].Target != bus || !strings.HasSuffix(failed[0].Rule, ":rule/orgaudit-FailedStackForwardingRule") {
 		t.Fatalf("the refused delivery was not counted: %+v", failed)
 	}
+	// It waits in the member's dead-letter queue, which admits the rule.
+	if want := fmt.Sprintf("arn:aws:sqs:%s:%s:orgaudit-FailedStackDeadLetterQueue", d.Region, member); failed[0].DeadLetterQueue != want {
+		t.Errorf("the refused event waits in %q, want %q", failed[0].DeadLetterQueue, want)
+	}
 	refused("a principal outside the bus policy's organization", &smithy.GenericAPIError{Code: failed[0].Code, Message: failed[0].Message},
 		"because no resource-based policy allows the events:PutEvents action")
 	if n := len(otherSim.BusEvents()) + len(sim.BusEvents()); n != 4 {

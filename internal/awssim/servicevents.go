@@ -22,7 +22,8 @@ type FailedInvocation struct {
 	Rule, Target, EventID string
 	// Code and Message are the target service's refusal, as the rule's role was answered.
 	Code, Message string
-	// DeadLetterQueue is the ARN of the queue the event now waits on; "" when the rule has none, and the event is lost.
+	// DeadLetterQueue is the ARN of the queue the event now waits on; "" when the rule has none, or one whose policy
+	// does not let the rule send to it: the event is lost.
 	DeadLetterQueue string
 }
 
@@ -173,7 +174,12 @@ func (st *iamState) memberRules(account, region string) ([]memberRule, error) {
 			m, _ := target.(map[string]any)
 			tg := ruleTarget{arn: fmt.Sprint(m["Arn"]), roleARN: fmt.Sprint(m["RoleArn"])}
 			if dl, ok := m["DeadLetterConfig"].(map[string]any); ok {
-				tg.deadLetter = fmt.Sprint(dl["Arn"])
+				q := fmt.Sprint(dl["Arn"])
+				if admits, err := queueAdmitsRule(t, q, rule.arn); err != nil {
+					return nil, err
+				} else if admits {
+					tg.deadLetter = q
+				}
 			}
 			rule.targets = append(rule.targets, tg)
 		}
@@ -198,4 +204,28 @@ func eventDocument(e BusEvent, region string) map[string]any {
 	_ = json.Unmarshal([]byte(e.Detail), &detail)
 	return map[string]any{"version": "0", "id": e.EventID, "detail-type": e.DetailType, "source": e.Source, "account": e.Account,
 		"region": region, "resources": []any{}, "detail": detail}
+}
+
+// queueAdmitsRule says whether the template's policy of the queue queueARN lets EventBridge (events.amazonaws.com)
+// send the dead letters of rule: without it EventBridge cannot write them, and the event is lost.
+func queueAdmitsRule(t *cfnTemplate, queueARN, rule string) (bool, error) {
+	ids, err := t.resourcesOfType("AWS::SQS::QueuePolicy")
+	if err != nil {
+		return false, err
+	}
+	for _, id := range ids {
+		doc, err := t.property(id, "PolicyDocument")
+		if err != nil {
+			return false, err
+		}
+		pol, err := parsePolicy(doc)
+		if err != nil {
+			return false, fmt.Errorf("%s: %s: %w", t.name, id, err)
+		}
+		if evaluate([]*policy.Policy{pol}, evalRequest{action: "sqs:SendMessage", resource: queueARN,
+			principal: func(entry string) bool { return entry == "events.amazonaws.com" }, context: map[string]string{"aws:SourceArn": rule}}) == allowed {
+			return true, nil
+		}
+	}
+	return false, nil
 }
