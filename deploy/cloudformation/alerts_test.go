@@ -275,8 +275,11 @@ func TestAlertParametersRejectWhatWouldBreakForwarding(t *testing.T) {
 	for value, want := range map[string]bool{
 		"": true, "arn:aws:events:eu-west-1:111111111111:event-bus/orgaudit-alerts": true,
 		"arn:aws-us-gov:events:us-gov-west-1:111111111111:event-bus/orgaudit-alerts": true,
-		"arn:aws:events:eu-west-1:111111111111:rule/orgaudit-alerts":                 false, // a rule, not a bus
-		"arn:aws:sqs:eu-west-1:111111111111:orgaudit-alerts":                         false,
+		// The European Sovereign Cloud's regions, as internal/config accepts them.
+		"arn:aws-eusc:events:eusc-de-east-1:111111111111:event-bus/orgaudit-alerts": true,
+		"arn:aws:events:eu-west-1:111111111111:event-bus/orgaudit-alerts\nx":        false,
+		"arn:aws:events:eu-west-1:111111111111:rule/orgaudit-alerts":                false, // a rule, not a bus
+		"arn:aws:sqs:eu-west-1:111111111111:orgaudit-alerts":                        false,
 		"orgaudit-alerts": false, // a name is this account's bus, not the management account's
 		"arn:aws:events:eu-west-1:111111111111:event-bus/orgaudit-alerts ": false,
 	} {
@@ -284,7 +287,8 @@ func TestAlertParametersRejectWhatWouldBreakForwarding(t *testing.T) {
 			t.Errorf("AlertBusArn %q allowed %v, want %v", value, got, want)
 		}
 	}
-	for value, want := range map[string]bool{"": true, "eu-west-1": true, "us-gov-west-1": true, "eu-west-1,us-east-1": false, "EU-WEST-1": false} {
+	for value, want := range map[string]bool{"": true, "eu-west-1": true, "us-gov-west-1": true, "eusc-de-east-1": true, "ap-southeast-10": true,
+		"eu-west-1,us-east-1": false, "EU-WEST-1": false, "europe-west-1": false, "eu-west": false} {
 		if got := member.allows(t, "RolesRegion", value); got != want {
 			t.Errorf("RolesRegion %q allowed %v, want %v", value, got, want)
 		}
