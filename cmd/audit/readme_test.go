@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/report"
 	"github.com/orgaudit/orgaudit/internal/testkit/grants"
 )
 
@@ -82,5 +83,45 @@ func TestReadmeCheckTableIsTheRegistry(t *testing.T) {
 	}
 	if want := checks.Names(); !slices.Equal(got, want) {
 		t.Errorf("README's check table lists %v, the registry %v", got, want)
+	}
+}
+
+// readmeFindingsWords are the words README's "What it delivers" uses for each of the Findings sheet's columns.
+var readmeFindingsWords = map[string]string{"Severity": "severity", report.ChangeColumn: "change", "Account name": "account name",
+	"Account ID": "account ID", "Resource ID": "resource ID", report.OwnerColumn: "owner", report.OUColumn: "OU", "Region": "region",
+	report.CheckColumn: "check", report.ResourceTypeColumn: "resource type", "Resource name": "resource name", "Status": "status",
+	"Reason": "reason", "Days left": "days left", "Expires (UTC)": "expiry", report.USDPerMonthColumn: "USD per month",
+	report.AtRiskColumn: "at risk", report.AlertedColumn: "when alerted", "Console": "console link"}
+
+// TestReadmeListsTheFindingsColumnsInOrder: README's description of the Findings sheet names its columns in the
+// workbook's order (report.FindingsColumns), so a moved or new column cannot leave it stale.
+func TestReadmeListsTheFindingsColumnsInOrder(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := strings.Join(strings.Fields(string(b)), " ")
+	const lead = "a Findings sheet (every open finding of every check in one table to sort and filter: "
+	start := strings.Index(readme, lead)
+	if start < 0 {
+		t.Fatalf("README does not describe the Findings sheet with %q", lead)
+	}
+	list := readme[start+len(lead):]
+	list = list[:strings.Index(list, ")")]
+	var got []string
+	for _, w := range strings.Split(list, ", ") {
+		got = append(got, strings.TrimPrefix(w, "and "))
+	}
+	var want []string
+	for _, col := range report.FindingsColumns {
+		w, ok := readmeFindingsWords[col]
+		if !ok {
+			t.Fatalf("the Findings sheet's column %q has no README wording here", col)
+		}
+		want = append(want, w)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("README lists the Findings columns as\n%q\nthe workbook's are\n%q", got, want)
 	}
 }

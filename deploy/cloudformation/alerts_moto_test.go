@@ -198,23 +198,14 @@ func checkAlertsDeployed(t *testing.T, cfg aws.Config, endpoint string, manageme
 			if tg.DeadLetterConfig != nil {
 				dlq = aws.ToString(tg.DeadLetterConfig.Arn)
 			}
-			got = append(got, aws.ToString(tg.Arn)+" role="+aws.ToString(tg.RoleArn)+" dlq="+dlq)
+			retry := ""
+			if tg.RetryPolicy != nil {
+				retry = fmt.Sprintf(" retry=%d/%ds", aws.ToInt32(tg.RetryPolicy.MaximumRetryAttempts), aws.ToInt32(tg.RetryPolicy.MaximumEventAgeInSeconds))
+			}
+			got = append(got, aws.ToString(tg.Arn)+" role="+aws.ToString(tg.RoleArn)+" dlq="+dlq+retry)
 		}
 		return got
 	}
-	forwarding := bus + " role=arn:aws:iam::" + mototest.DefaultAccount + ":role/orgaudit-alert-forwarding dlq="
-	for _, stack := range []*deployed{member, memberElsewhere} {
-		if got := targets(stack, "FailedStackForwardingRule", "default"); !slices.Equal(got, []string{forwarding}) {
-			t.Errorf("the member's rule targets %v, want %v", got, forwarding)
-		}
-	}
-	// The role exists where the roles region is; what it may do is the template's (TestAlertForwardingRoleOnlyPutsOnTheBus
-	// and the simulator): moto 5.2.1 keeps an inline policy made by CloudFormation as Python's repr, not JSON.
-	if _, err := iam.NewFromConfig(cfg).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("orgaudit-alert-forwarding")}); err != nil {
-		t.Errorf("the forwarding role: %v", err)
-	}
-
-	queueURL, dlqURL := management.outputs["AlertQueueUrl"], management.outputs["AlertDeadLetterQueueUrl"]
 	sqsc := sqs.NewFromConfig(cfg)
 	attrs := func(u string) map[string]string {
 		t.Helper()
@@ -224,6 +215,27 @@ func checkAlertsDeployed(t *testing.T, cfg aws.Config, endpoint string, manageme
 		}
 		return out.Attributes
 	}
+	// Each member stack keeps what its rule could not deliver in its own dead-letter queue, after a day of retries.
+	// moto 5.2.1's CloudFormation does not create an AWS::SQS::QueuePolicy (the deploy test lists it as not
+	// implemented), nor does moto deliver across accounts: the queue policy is held by TestAlertForwardingRoleOnlyPutsOnTheBus,
+	// and the simulator holds a refused delivery's dead letter to it (awssim's EmitServiceEvent).
+	for _, stack := range []*deployed{member, memberElsewhere} {
+		memberDLQ := attrs(stack.physicalID(t, "FailedStackDeadLetterQueue"))
+		forwarding := bus + " role=arn:aws:iam::" + mototest.DefaultAccount + ":role/orgaudit-alert-forwarding dlq=" + memberDLQ["QueueArn"] + " retry=185/86400s"
+		if got := targets(stack, "FailedStackForwardingRule", "default"); !slices.Equal(got, []string{forwarding}) {
+			t.Errorf("the member's rule targets %v, want %v", got, forwarding)
+		}
+		if memberDLQ["SqsManagedSseEnabled"] != "true" || memberDLQ["MessageRetentionPeriod"] != "1209600" {
+			t.Errorf("the member's dead-letter queue %v", memberDLQ)
+		}
+	}
+	// The role exists where the roles region is; what it may do is the template's (TestAlertForwardingRoleOnlyPutsOnTheBus
+	// and the simulator): moto 5.2.1 keeps an inline policy made by CloudFormation as Python's repr, not JSON.
+	if _, err := iam.NewFromConfig(cfg).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("orgaudit-alert-forwarding")}); err != nil {
+		t.Errorf("the forwarding role: %v", err)
+	}
+
+	queueURL, dlqURL := management.outputs["AlertQueueUrl"], management.outputs["AlertDeadLetterQueueUrl"]
 	queue, dlq := attrs(queueURL), attrs(dlqURL)
 	var redrive struct {
 		DeadLetterTargetArn string `json:"deadLetterTargetArn"`

@@ -192,11 +192,22 @@ func TestAlertQueueFeedsTheFunction(t *testing.T) {
 	if get(res, "AlertDeadLetterAlarm", "Properties", "Dimensions").Content[0].Content[3].Value != "AlertDeadLetterQueue.QueueName" {
 		t.Error("AlertDeadLetterAlarm must watch the alert dead-letter queue")
 	}
-	// The bus admits PutEvents from the organization's principals, nothing else.
+	// `audit alert -event FILE` alone only prints the alert: the alarm tells how to send it, claimed and recorded.
+	if text := get(res, "AlertDeadLetterAlarm", "Properties", "AlarmDescription").Value; !strings.Contains(text, "audit alert -event FILE -topic ") ||
+		!strings.Contains(text, " -bucket ") || !strings.Contains(text, " -prefix ") {
+		t.Errorf("AlertDeadLetterAlarm must say how to resend an event (-topic, -bucket, -prefix): %q", text)
+	}
+	// The bus admits PutEvents from the organization's forwarding roles, nothing else.
 	bus := get(res, "AlertBusPolicy", "Properties", "Statement")
 	if get(bus, "Action").Value != "events:PutEvents" || get(bus, "Principal").Value != "*" ||
-		get(bus, "Condition", "StringEquals", "aws:PrincipalOrgID").Value != "OrganizationId" || get(bus, "Resource").Value != "AlertBus.Arn" {
-		t.Errorf("the alert bus policy must allow events:PutEvents from the organization only: %+v", bus)
+		get(bus, "Condition", "StringEquals", "aws:PrincipalOrgID").Value != "OrganizationId" || get(bus, "Resource").Value != "AlertBus.Arn" ||
+		get(bus, "Condition", "ArnLike", "aws:PrincipalArn") == nil ||
+		get(bus, "Condition", "ArnLike", "aws:PrincipalArn").Value != "arn:${AWS::Partition}:iam::*:role/${AlertForwardingRoleName}" {
+		t.Errorf("the alert bus policy must allow events:PutEvents from the organization's forwarding roles only: %+v", bus)
+	}
+	member := load(t, "member-role.yaml")
+	if m, f := get(member.root, "Parameters", "AlertForwardingRoleName", "Default"), get(tpl.root, "Parameters", "AlertForwardingRoleName", "Default"); m == nil || f == nil || m.Value != f.Value {
+		t.Errorf("the management template's AlertForwardingRoleName must default to the member template's: %v %v", f, m)
 	}
 }
 
@@ -223,7 +234,32 @@ func TestAlertForwardingRoleOnlyPutsOnTheBus(t *testing.T) {
 	}
 	target := get(res, "FailedStackForwardingRule", "Properties", "Targets").Content
 	if len(target) != 1 || get(target[0], "Arn").Value != "AlertBusArn" || get(target[0], "RoleArn").Tag != "!If" {
-		t.Errorf("the rule must target the alert bus with the forwarding role: %+v", target)
+		t.Fatalf("the rule must target the alert bus with the forwarding role: %+v", target)
+	}
+	// A delivery the bus refuses (a policy, a deleted bus, a throttle) is retried, then kept in the member account
+	// rather than dropped: EventBridge's retry policy and the target's dead-letter queue, which only the rule may
+	// send to, encrypted at rest.
+	retry := get(target[0], "RetryPolicy")
+	if retry == nil || get(retry, "MaximumRetryAttempts") == nil || get(retry, "MaximumEventAgeInSeconds") == nil {
+		t.Errorf("the rule's target must retry: %+v", retry)
+	}
+	if dl := get(target[0], "DeadLetterConfig", "Arn"); dl == nil || dl.Tag != "!GetAtt" || dl.Value != "FailedStackDeadLetterQueue.Arn" {
+		t.Errorf("the rule's target must keep what it could not deliver in FailedStackDeadLetterQueue: %+v", dl)
+	}
+	q := get(res, "FailedStackDeadLetterQueue")
+	if get(q, "Type") == nil || get(q, "Type").Value != "AWS::SQS::Queue" || get(q, "Condition") == nil || get(q, "Condition").Value != "ForwardsAlerts" ||
+		get(q, "Properties", "SqsManagedSseEnabled") == nil || get(q, "Properties", "SqsManagedSseEnabled").Value != "true" {
+		t.Errorf("FailedStackDeadLetterQueue must be an SSE queue created with the rule: %+v", q)
+	}
+	pol := get(res, "FailedStackDeadLetterQueuePolicy", "Properties", "PolicyDocument", "Statement")
+	if pol == nil || len(pol.Content) != 1 {
+		t.Fatalf("FailedStackDeadLetterQueuePolicy must hold one statement: %+v", pol)
+	}
+	st := pol.Content[0]
+	if get(st, "Principal", "Service").Value != "events.amazonaws.com" || get(st, "Action").Value != "sqs:SendMessage" ||
+		get(st, "Resource").Value != "FailedStackDeadLetterQueue.Arn" || get(st, "Condition", "ArnEquals", "aws:SourceArn") == nil ||
+		get(st, "Condition", "ArnEquals", "aws:SourceArn").Value != "FailedStackForwardingRule.Arn" {
+		t.Errorf("only the rule may send to its dead-letter queue: %+v", st)
 	}
 }
 
@@ -244,8 +280,11 @@ func TestAlertParametersRejectWhatWouldBreakForwarding(t *testing.T) {
 	for value, want := range map[string]bool{
 		"": true, "arn:aws:events:eu-west-1:111111111111:event-bus/orgaudit-alerts": true,
 		"arn:aws-us-gov:events:us-gov-west-1:111111111111:event-bus/orgaudit-alerts": true,
-		"arn:aws:events:eu-west-1:111111111111:rule/orgaudit-alerts":                 false, // a rule, not a bus
-		"arn:aws:sqs:eu-west-1:111111111111:orgaudit-alerts":                         false,
+		// The European Sovereign Cloud's regions, as internal/config accepts them.
+		"arn:aws-eusc:events:eusc-de-east-1:111111111111:event-bus/orgaudit-alerts": true,
+		"arn:aws:events:eu-west-1:111111111111:event-bus/orgaudit-alerts\nx":        false,
+		"arn:aws:events:eu-west-1:111111111111:rule/orgaudit-alerts":                false, // a rule, not a bus
+		"arn:aws:sqs:eu-west-1:111111111111:orgaudit-alerts":                        false,
 		"orgaudit-alerts": false, // a name is this account's bus, not the management account's
 		"arn:aws:events:eu-west-1:111111111111:event-bus/orgaudit-alerts ": false,
 	} {
@@ -253,7 +292,8 @@ func TestAlertParametersRejectWhatWouldBreakForwarding(t *testing.T) {
 			t.Errorf("AlertBusArn %q allowed %v, want %v", value, got, want)
 		}
 	}
-	for value, want := range map[string]bool{"": true, "eu-west-1": true, "us-gov-west-1": true, "eu-west-1,us-east-1": false, "EU-WEST-1": false} {
+	for value, want := range map[string]bool{"": true, "eu-west-1": true, "us-gov-west-1": true, "eusc-de-east-1": true, "ap-southeast-10": true,
+		"eu-west-1,us-east-1": false, "EU-WEST-1": false, "europe-west-1": false, "eu-west": false} {
 		if got := member.allows(t, "RolesRegion", value); got != want {
 			t.Errorf("RolesRegion %q allowed %v, want %v", value, got, want)
 		}

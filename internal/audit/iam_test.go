@@ -17,8 +17,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/orgaudit/orgaudit/internal/alert"
@@ -169,25 +167,25 @@ func buildAlert(t *testing.T, cfg aws.Config, s config.Settings, logger *slog.Lo
 	return fmt.Sprintf("alert: failure %v, err %v\n%s\n", failure, err, js)
 }
 
-// forwardFailedStack is what EventBridge does with a member account's forwarding role when a stack fails there (put
-// the event on the management account's alert bus), and what Lambda then does with the execution role to hand it to
-// the function (read the alert queue the bus's rule put it on). Their answers are evidence like the runs'.
+// forwardFailedStack is what EventBridge does when a stack fails in a member account (CloudFormation's event on the
+// member's bus, which the member template's rule delivers to the management account's alert bus with the forwarding
+// role), and what Lambda then does with the execution role to hand it to the function (read the alert queue the bus's
+// rule put it on). Their answers are evidence like the runs': a refused delivery is the rule's failed invocation.
 func forwardFailedStack(t *testing.T, sim *awssim.Server, d awssim.Deployment) string {
 	t.Helper()
-	role := sim.TemplateRole("AlertForwardingRole")
-	if role == nil {
+	if sim.TemplateRole("AlertForwardingRole") == nil {
 		return "forward: the deployment has no forwarding role\n"
 	}
 	member := awssim.Demo(demoAsOf).Accounts[1].ID
-	cfg, err := sim.ConfigAsRole(fmt.Sprintf("arn:%s:iam::%s:role/%s", "aws", member, role.Name), "events", d.Region)
+	_, err := sim.EmitServiceEvent(member, d.Region, awssim.ServiceEvent{Source: "aws.cloudformation", DetailType: "CloudFormation Stack Status Change",
+		Detail: `{"stack-id":"arn:aws:cloudformation:us-east-1:` + member + `:stack/app/1","status-details":{"status":"CREATE_FAILED"}}`})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = eventbridge.NewFromConfig(cfg).PutEvents(context.Background(), &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
-		EventBusName: aws.String(d.MemberParameters["AlertBusArn"]), Source: aws.String("aws.cloudformation"),
-		DetailType: aws.String("CloudFormation Stack Status Change"),
-		Detail:     aws.String(`{"stack-id":"arn:aws:cloudformation:us-east-1:` + member + `:stack/app/1","status-details":{"status":"CREATE_FAILED"}}`)}}})
-	evidence := fmt.Sprintf("forward: err %v\n", err)
+	evidence := ""
+	for _, f := range sim.FailedInvocations() {
+		evidence += fmt.Sprintf("forward: failed invocation of %s: %s: %s\n", f.Rule, f.Code, f.Message)
+	}
 	// Lambda's poller for the alert function's event source mapping, with the execution role (the alert function's
 	// role too): the queue's settings, a batch, and each handled message deleted.
 	queue := ""

@@ -10,22 +10,24 @@ import (
 )
 
 // EventBridge speaks awsJson1_1 (X-Amz-Target AWSEvents.<Operation>; botocore events/2015-10-07). The simulator
-// answers PutEvents only: what a member account's forwarding role (member-role.yaml's AlertForwardingRole) does when
-// EventBridge forwards a failed stack to the management account's alert bus. A call needs events:PutEvents on the
-// bus in the caller's identity policy and, when the bus is another account's, the bus's resource policy
-// (management.yaml's AlertBusPolicy) too, as for every cross-account request. The model names only InternalException;
-// the API reference's Common Errors give AccessDeniedException and ThrottlingException, HTTP 400.
+// answers PutEvents only. A call needs events:PutEvents on the bus in the caller's identity policy and, when the bus is
+// another account's, the bus's resource policy (management.yaml's AlertBusPolicy) too, as for every cross-account
+// request. The model names only InternalException; the API reference's Common Errors give AccessDeniedException and
+// ThrottlingException, HTTP 400.
 //
-// Where AWS might refuse one entry of several in the answer (the entry's ErrorCode), the simulator refuses the whole
-// request: never kinder, and the forwarding rule sends one event a call. A caller stands for EventBridge delivering
-// with the forwarding role, so the events keep CloudFormation's source; the simulator applies IAM and the bus policy,
-// not what else AWS may check of an application's own PutEvents.
+// Where AWS might refuse one entry of several for want of a permission, the simulator refuses the whole request:
+// never kinder. An entry with an AWS service's source (aws.*) is refused on its own, NotAuthorizedForSourceException in
+// the result's Entries, as PutEventsResultEntry documents it: a member's failed stack reaches the alert bus only as
+// CloudFormation's event delivered by the member template's rule, which EmitServiceEvent plays (servicevents.go).
 // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-perms.html
 func init() {
 	registerService("events", protocol{json: true, denied: Fault{Status: 400, Code: "AccessDeniedException"}},
 		Fault{Status: 400, Code: "ThrottlingException", Message: "Rate exceeded"})
 	registerOperationOn("events", "PutEvents", putEventsAction, putEvents)
 }
+
+// notAuthorizedForSource is EventBridge's ErrorMessage for an entry whose source is an AWS service's.
+const notAuthorizedForSource = "You do not have permissions to publish events with this source onto this event bus."
 
 // BusEvent is one event the simulator accepted on an event bus.
 type BusEvent struct {
@@ -106,6 +108,13 @@ func putEvents(s *Server, r *request) (any, *Fault) {
 		if e.Source == "" || e.DetailType == "" || e.Detail == "" {
 			out.FailedEntryCount++
 			out.Entries = append(out.Entries, result{ErrorCode: "InvalidArgument", ErrorMessage: "Parameters Source, DetailType and Detail are required."})
+			continue
+		}
+		// AWS services' sources (aws.*) are reserved: only EventBridge delivering a service's event (EmitServiceEvent)
+		// puts one on a bus. The model's PutEventsResultEntry names the code; its text is the API reference's.
+		if strings.HasPrefix(e.Source, "aws.") {
+			out.FailedEntryCount++
+			out.Entries = append(out.Entries, result{ErrorCode: "NotAuthorizedForSourceException", ErrorMessage: notAuthorizedForSource})
 			continue
 		}
 		if json.Unmarshal([]byte(e.Detail), &detail) != nil {
@@ -212,7 +221,7 @@ func loadEventRouting(org *Organization, d Deployment) (map[string]*policy.Polic
 		return nil, nil, nil, err
 	}
 	for _, id := range ids {
-		rule := eventRule{id: id, bus: fmt.Sprintf("arn:%s:events:%s:%s:event-bus/default", org.partition(), d.Region, org.ManagementAccountID)}
+		rule := eventRule{id: id, bus: fmt.Sprintf("arn:%s:events:%s:%s:event-bus/default", org.partition(), d.Region, d.home(org))}
 		if name, err := t.property(id, "EventBusName"); err != nil {
 			return nil, nil, nil, err
 		} else if name != nil {

@@ -12,6 +12,7 @@ import (
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/testkit"
@@ -22,12 +23,6 @@ func forwardedEvent(bus string) ebtypes.PutEventsRequestEntry {
 	return ebtypes.PutEventsRequestEntry{EventBusName: aws.String(bus), Source: aws.String("aws.cloudformation"),
 		DetailType: aws.String("CloudFormation Stack Status Change"),
 		Detail:     aws.String(`{"stack-id":"arn:aws:cloudformation:us-east-1:222222222222:stack/app/1","status-details":{"status":"CREATE_FAILED","status-reason":"x"}}`)}
-}
-
-// withStatus is e with another stack status.
-func withStatus(e ebtypes.PutEventsRequestEntry, status string) ebtypes.PutEventsRequestEntry {
-	e.Detail = aws.String(strings.Replace(aws.ToString(e.Detail), "CREATE_FAILED", status, 1))
-	return e
 }
 
 // memberWithStackSet is a member account the StackSet reached (it holds the audit role, so the forwarding role too).
@@ -42,10 +37,17 @@ func memberWithStackSet(t *testing.T, org *awssim.Organization) string {
 	return ""
 }
 
-// TestForwardingRolePutsOnlyOnTheAlertBus: a member account's forwarding role (member-role.yaml) may put events on the
-// management account's alert bus, which its policy (management.yaml) opens to the organization; it may not put them
-// anywhere else, no other principal of the member may put them there, and a bus policy for another organization
-// refuses it, in IAM's words, with EventBridge's AccessDeniedException.
+// failedStack is a stack's failure as CloudFormation puts it on the member account's default bus.
+func failedStack(status string) awssim.ServiceEvent {
+	return awssim.ServiceEvent{Source: "aws.cloudformation", DetailType: "CloudFormation Stack Status Change",
+		Detail: `{"stack-id":"arn:aws:cloudformation:us-east-1:222222222222:stack/app/1","status-details":{"status":"` + status + `","status-reason":"x"}}`}
+}
+
+// TestForwardingRolePutsOnlyOnTheAlertBus: CloudFormation's event in a member account reaches the management account's
+// alert bus by the member template's rule, delivered with the forwarding role (member-role.yaml), which the bus's
+// policy (management.yaml) admits; the role may not put events anywhere else, no other principal of the member may
+// put them there, and a bus policy for another organization refuses the delivery, in IAM's words, with EventBridge's
+// AccessDeniedException, which the rule counts as a failed invocation.
 func TestForwardingRolePutsOnlyOnTheAlertBus(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -66,19 +68,26 @@ func TestForwardingRolePutsOnlyOnTheAlertBus(t *testing.T) {
 		return eventbridge.NewFromConfig(cfg)
 	}
 	fwd := asRole(sim)
-	out, err := fwd.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{forwardedEvent(bus)}})
-	if err != nil || out.FailedEntryCount != 0 || len(out.Entries) != 1 || aws.ToString(out.Entries[0].EventId) == "" {
-		t.Fatalf("the forwarding role could not put on the alert bus: %v %+v", err, out)
+	id, err := sim.EmitServiceEvent(member, d.Region, failedStack("CREATE_FAILED"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got := sim.BusEvents(); len(got) != 1 || got[0].Bus != bus || got[0].Account != member || got[0].DetailType != "CloudFormation Stack Status Change" {
-		t.Errorf("the bus holds %+v", got)
+	if f := sim.FailedInvocations(); len(f) != 0 {
+		t.Fatalf("the forwarding rule could not deliver to the alert bus: %+v", f)
+	}
+	home := fmt.Sprintf("arn:aws:events:%s:%s:event-bus/default", d.Region, member)
+	if got := sim.BusEvents(); len(got) != 2 || got[0].Bus != home || got[1].Bus != bus || got[1].EventID != id || got[1].Account != member ||
+		got[1].Source != "aws.cloudformation" || got[1].DetailType != "CloudFormation Stack Status Change" {
+		t.Errorf("the buses hold %+v", got)
 	}
 
 	// The alert bus's rule puts the failure on the alert queue, which Lambda reads with the execution role for the
-	// function; an event that is no failure stays out.
-	_, err = fwd.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{withStatus(forwardedEvent(bus), "CREATE_COMPLETE")}})
-	if err != nil {
+	// function; an event that is no failure stays on the member's own bus.
+	if _, err := sim.EmitServiceEvent(member, d.Region, failedStack("CREATE_COMPLETE")); err != nil {
 		t.Fatal(err)
+	}
+	if got := sim.BusEvents(); len(got) != 3 || got[2].Bus != home {
+		t.Errorf("a stack that did not fail went further than the member's bus: %+v", got)
 	}
 	queue := ""
 	for _, u := range sim.Queues() {
@@ -118,14 +127,25 @@ func TestForwardingRolePutsOnlyOnTheAlertBus(t *testing.T) {
 	refused("the audit role on the alert bus", err, "because no identity-based policy allows the events:PutEvents action")
 
 	// The bus's policy admits the organization it names: deployed for another organization, it refuses this one's
-	// principals, whatever their own policy allows.
+	// forwarding role, whatever the role's own policy allows; the member's rule counts the failed invocation.
 	other := testkit.DemoDeployment(org)
 	other.ManagementParameters["OrganizationId"] = "o-zzzzzzzzzz"
 	otherSim := testkit.StartEnforced(t, org, other)
-	_, err = asRole(otherSim).PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{forwardedEvent(bus)}})
-	refused("a principal outside the bus policy's organization", err, "because no resource-based policy allows the events:PutEvents action")
-	if n := len(otherSim.BusEvents()) + len(sim.BusEvents()); n != 2 {
-		t.Errorf("%d events accepted, want only the two the forwarding role put on the alert bus", n)
+	if _, err := otherSim.EmitServiceEvent(member, d.Region, failedStack("CREATE_FAILED")); err != nil {
+		t.Fatal(err)
+	}
+	failed := otherSim.FailedInvocations()
+	if len(failed) != 1 || failed[0].Target != bus || !strings.HasSuffix(failed[0].Rule, ":rule/orgaudit-FailedStackForwardingRule") {
+		t.Fatalf("the refused delivery was not counted: %+v", failed)
+	}
+	// It waits in the member's dead-letter queue, which admits the rule.
+	if want := fmt.Sprintf("arn:aws:sqs:%s:%s:orgaudit-FailedStackDeadLetterQueue", d.Region, member); failed[0].DeadLetterQueue != want {
+		t.Errorf("the refused event waits in %q, want %q", failed[0].DeadLetterQueue, want)
+	}
+	refused("a principal outside the bus policy's organization", &smithy.GenericAPIError{Code: failed[0].Code, Message: failed[0].Message},
+		"because no resource-based policy allows the events:PutEvents action")
+	if n := len(otherSim.BusEvents()) + len(sim.BusEvents()); n != 4 {
+		t.Errorf("%d events on buses, want the three of the first deployment and the refused one on its member's bus", n)
 	}
 
 	// Without alerts in the management stack there is no bus: a member that forwards to it is a deployment error.
@@ -133,5 +153,36 @@ func TestForwardingRolePutsOnlyOnTheAlertBus(t *testing.T) {
 	off.ManagementParameters["Alerts"] = "false"
 	if err := awssim.New(org).EnforceTemplates(off); err == nil || !strings.Contains(err.Error(), "does not create") {
 		t.Errorf("a member forwarding to a bus the management stack does not create: %v", err)
+	}
+}
+
+// TestPutEventsRefusesAnAWSSource: no caller may put an event with a source of AWS's own (aws.*) on a bus, whatever
+// its policy allows: EventBridge answers that entry with NotAuthorizedForSourceException in the PutEvents result, and
+// only a rule delivering a service's event (Server.EmitServiceEvent) carries aws.cloudformation to the alert bus.
+func TestPutEventsRefusesAnAWSSource(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	org := awssim.Demo(time.Now())
+	d := testkit.DemoDeployment(org)
+	sim := testkit.StartEnforced(t, org, d)
+	member := memberWithStackSet(t, org)
+	bus := d.MemberParameters["AlertBusArn"]
+	cfg, err := sim.ConfigAsRole(fmt.Sprintf("arn:aws:iam::%s:role/%s", member, sim.TemplateRole("AlertForwardingRole").Name), "events", d.Region)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := forwardedEvent(bus)
+	own.Source = aws.String("com.example.app")
+	out, err := eventbridge.NewFromConfig(cfg).PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{forwardedEvent(bus), own}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.FailedEntryCount != 1 || len(out.Entries) != 2 || aws.ToString(out.Entries[0].ErrorCode) != "NotAuthorizedForSourceException" ||
+		aws.ToString(out.Entries[0].ErrorMessage) != "You do not have permissions to publish events with this source onto this event bus." ||
+		aws.ToString(out.Entries[0].EventId) != "" || aws.ToString(out.Entries[1].EventId) == "" {
+		t.Fatalf("PutEvents answered %+v", out)
+	}
+	if got := sim.BusEvents(); len(got) != 1 || got[0].Source != "com.example.app" {
+		t.Errorf("the bus holds %+v, want only the application's event", got)
 	}
 }

@@ -26,6 +26,9 @@ type Deployment struct {
 	Management, MemberRole []byte
 	// Parameters of each stack; those with a default in the template may be left out.
 	ManagementParameters, MemberParameters map[string]string
+	// Account is the account the management stack is deployed in: the organization's management account (empty) or a
+	// delegated administrator.
+	Account string
 	// Region is where the management stack is deployed; Bucket and TopicARN are what CloudFormation named its report
 	// bucket and digest topic, OwnerTopicARN its owners' digest topic (OwnerDigestTopic).
 	Region, Bucket, TopicARN, OwnerTopicARN string
@@ -115,6 +118,7 @@ type iamState struct {
 	topicKeys  map[string]string         // topic ARN → the KMS key the deployment encrypts it with
 	buses      map[string]*policy.Policy // event bus ARN → its resource policy (nil: none), the management template's
 	rules      []eventRule               // the management template's rules that target its queues
+	deployment Deployment                // what was enforced: the member template's rules are read per account
 }
 
 // LoadTemplateRoles resolves every IAM role of the deployment's templates.
@@ -243,6 +247,20 @@ func physicalIDs(org *Organization, d Deployment) func(t *cfnTemplate, id string
 			// Ref is the bus's name.
 			name, err := prop("Name")
 			return name, map[string]string{"Name": name, "Arn": fmt.Sprintf("arn:%s:events:%s:%s:event-bus/%s", partition, region, account, name)}, err
+		case "AWS::Events::Rule":
+			// Ref is the rule's name (CloudFormation generates one from the stack and logical id when none is given).
+			name := t.pseudo["AWS::StackName"] + "-" + id
+			if yget(t.root, "Resources", id, "Properties", "Name") != nil {
+				n, err := prop("Name")
+				if err != nil {
+					return "", nil, err
+				}
+				name = n
+			}
+			if account == "" {
+				return "", nil, fmt.Errorf("%s: the ARN of %s depends on the account it is deployed in", t.name, id)
+			}
+			return name, map[string]string{"Arn": fmt.Sprintf("arn:%s:events:%s:%s:rule/%s", partition, region, account, name)}, nil
 		case "AWS::SQS::Queue":
 			name := t.pseudo["AWS::StackName"] + "-" + id
 			if yget(t.root, "Resources", id, "Properties", "QueueName") != nil {
@@ -264,7 +282,7 @@ func physicalIDs(org *Organization, d Deployment) func(t *cfnTemplate, id string
 func parseDeployed(org *Organization, d Deployment, file string, body []byte, params map[string]string, member bool) (*cfnTemplate, error) {
 	pseudo := map[string]string{"AWS::Partition": org.partition(), "AWS::Region": d.Region, "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": "orgaudit"}
 	if !member {
-		pseudo["AWS::AccountId"] = org.ManagementAccountID
+		pseudo["AWS::AccountId"] = d.home(org)
 	}
 	return parseTemplate(file, body, params, pseudo)
 }
@@ -326,7 +344,7 @@ func (s *Server) EnforceTemplates(d Deployment) error {
 		return err
 	}
 	st := &iamState{org: s.org, roles: map[string]*TemplateRole{}, aliases: d.Aliases, granted: map[Grant]bool{}, objectKeys: map[string]string{},
-		topicKeys: topicKeys}
+		topicKeys: topicKeys, deployment: d}
 	for _, r := range roles {
 		if _, dup := st.roles[r.Name]; dup {
 			return fmt.Errorf("two template roles are named %s", r.Name)
@@ -500,11 +518,19 @@ func (s *Server) SessionExpiry(accessKeyID string) (time.Time, bool) {
 	return p.expires, ok && !p.expires.IsZero()
 }
 
+// home is the account the management stack is deployed in.
+func (d Deployment) home(org *Organization) string {
+	if d.Account != "" {
+		return d.Account
+	}
+	return org.ManagementAccountID
+}
+
 // jobRole is the template role whose session Credentials issues in account: the execution role in the management
 // account, the member role elsewhere.
 func (st *iamState) jobRole(account string) *TemplateRole {
 	for _, r := range st.roles {
-		if (account == st.org.ManagementAccountID && r.LogicalID == "ExecutionRole") || (account != st.org.ManagementAccountID && r.LogicalID == memberAuditRole) {
+		if home := st.deployment.home(st.org); (account == home && r.LogicalID == "ExecutionRole") || (account != home && r.LogicalID == memberAuditRole) {
 			return r
 		}
 	}
@@ -589,7 +615,7 @@ const memberAuditRole = "AuditRole"
 // roleIn says whether role r exists in account.
 func (st *iamState) roleIn(r *TemplateRole, account string) bool {
 	if !r.Member {
-		return account == st.org.ManagementAccountID
+		return account == st.deployment.home(st.org)
 	}
 	a := st.org.account(account)
 	if a == nil || account == st.org.ManagementAccountID {

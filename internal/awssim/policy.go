@@ -125,6 +125,13 @@ func principalNamed(p *policy.Principal, match principalMatch) bool {
 					return true
 				}
 			}
+		case policy.PrincipalKindService:
+			// A service principal (events.amazonaws.com) is named only by the service itself.
+			for _, e := range p.Service().Values() {
+				if match(e) {
+					return true
+				}
+			}
 		}
 	}
 	return false

@@ -137,6 +137,7 @@ type Server struct {
 type eventState struct {
 	busEvents []BusEvent
 	queues    map[string][]queueMessage
+	failed    []FailedInvocation // rules' deliveries their targets refused
 }
 
 // New builds a server for org. It does not listen yet.

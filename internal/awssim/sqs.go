@@ -148,10 +148,7 @@ func (s *Server) routeEvent(e BusEvent, region string) {
 	if s.iam == nil {
 		return
 	}
-	var detail any
-	_ = json.Unmarshal([]byte(e.Detail), &detail)
-	event := map[string]any{"version": "0", "id": e.EventID, "detail-type": e.DetailType, "source": e.Source, "account": e.Account,
-		"region": region, "resources": []any{}, "detail": detail}
+	event := eventDocument(e, region)
 	body, _ := json.Marshal(event)
 	for _, rule := range s.iam.rules {
 		if rule.bus != e.Bus || !patternMatches(rule.pattern, event) {
