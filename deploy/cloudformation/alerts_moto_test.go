@@ -271,7 +271,7 @@ func checkAlertsDeployed(t *testing.T, cfg aws.Config, endpoint string, manageme
 	m := of(alertFunction)
 	if len(m) != 1 || m[0].EventSourceArn != queue["QueueArn"] || m[0].BatchSize != 1000 ||
 		m[0].MaximumBatchingWindowInSeconds != 60 || !slices.Equal(m[0].FunctionResponseTypes, []string{"ReportBatchItemFailures"}) ||
-		m[0].ScalingConfig.MaximumConcurrency != 5 {
+		m[0].ScalingConfig.MaximumConcurrency != 2 {
 		t.Errorf("the alert function's event source mappings %+v", m)
 	}
 	// Deviation of moto 5.2.1, recorded: it checks neither that the function's timeout is within the queue's
