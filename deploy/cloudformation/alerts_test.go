@@ -305,10 +305,10 @@ func TestAlertParametersRejectWhatWouldBreakForwarding(t *testing.T) {
 }
 
 // alertSettings are the variables the alert path reads (alert.NewHandler from config.Settings: the member role, the
-// report bucket and its records, the topics, email), each of which the function that handles alerts must be given as
+// report bucket and its records, the topics, the owners' bound (OwnerDigests=0 sends owners nothing), email), each of which the function that handles alerts must be given as
 // the audit function is.
 var alertSettings = []string{"AUDIT_ROLE_NAME", "AUDIT_EXTERNAL_ID", "AUDIT_BUCKET", "AUDIT_BUCKET_REGION", "AUDIT_PREFIX", "AUDIT_KMS_KEY_ID",
-	"AUDIT_TOPIC_ARN", "AUDIT_OWNER_TOPIC_ARN", "AUDIT_EMAIL_FROM", "AUDIT_EMAIL_TO", "AUDIT_EMAIL_REGION"}
+	"AUDIT_TOPIC_ARN", "AUDIT_OWNER_TOPIC_ARN", "AUDIT_OWNER_DIGESTS", "AUDIT_EMAIL_FROM", "AUDIT_EMAIL_TO", "AUDIT_EMAIL_REGION"}
 
 // TestAnAlertIsNeverQueuedBehindTheDailyRun: the daily run holds its function for up to 15 minutes, and in the single
 // mode that function runs one invocation at a time. The alert queue is read by a function of its own, which nothing of
