@@ -243,6 +243,11 @@ func loadEventRouting(org *Organization, d Deployment) (map[string]*policy.Polic
 			return nil, nil, nil, fmt.Errorf("management.yaml: %s: %w", id, err)
 		}
 		rule.pattern = p
+		_, attrs, err := t.physical(t, id)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		rule.arn = attrs["Arn"]
 		targets, err := t.property(id, "Targets")
 		if err != nil {
 			return nil, nil, nil, err
@@ -255,7 +260,19 @@ func loadEventRouting(org *Organization, d Deployment) (map[string]*policy.Polic
 				return nil, nil, nil, fmt.Errorf("management.yaml: %s targets %v, which is no queue of the template", id, m["Arn"])
 			}
 			r := rule
-			r.queue = q
+			r.queue, r.queueARN = q, fmt.Sprint(m["Arn"])
+			if r.admitted, err = queueAdmitsRule(t, r.queueARN, r.arn); err != nil {
+				return nil, nil, nil, err
+			}
+			if dl, ok := m["DeadLetterConfig"].(map[string]any); ok {
+				admits, err := queueAdmitsRule(t, fmt.Sprint(dl["Arn"]), r.arn)
+				if err != nil {
+					return nil, nil, nil, err
+				}
+				if admits {
+					r.deadLetter = fmt.Sprint(dl["Arn"])
+				}
+			}
 			rules = append(rules, r)
 		}
 	}

@@ -102,9 +102,9 @@ func TestADeadLetterNeedsTheQueuesPolicy(t *testing.T) {
 		if err := s.EnforceTemplates(d); err != nil {
 			t.Fatal(err)
 		}
-		rules, err := s.iam.memberRules(member, d.Region)
-		if err != nil || len(rules) != 1 || len(rules[0].targets) != 1 {
-			t.Fatalf("%s: the member's rules %+v, %v", name, rules, err)
+		rules, deployed, err := s.iam.memberRules(member, d.Region)
+		if err != nil || !deployed || len(rules) != 1 || len(rules[0].targets) != 1 {
+			t.Fatalf("%s: the member's rules %+v (deployed %v), %v", name, rules, deployed, err)
 		}
 		if got := rules[0].targets[0].deadLetter; got != want {
 			t.Errorf("%s: dead letters go to %q, want %q", name, got, want)

@@ -186,3 +186,98 @@ func TestPutEventsRefusesAnAWSSource(t *testing.T) {
 		t.Errorf("the bus holds %+v, want only the application's event", got)
 	}
 }
+
+// stackInstance is a StackSet stack instance's status change as CloudFormation puts it on the StackSet
+// administrator's default bus (the user guide's event detail reference).
+func stackInstance(member, status, detailed string) awssim.ServiceEvent {
+	return awssim.ServiceEvent{Source: "aws.cloudformation", DetailType: "CloudFormation StackSet StackInstance Status Change",
+		Detail: `{"stack-set-arn":"arn:aws:cloudformation:us-east-1:111111111111:stackset/baseline:e5f5","stack-id":"arn:aws:cloudformation:us-east-1:` + member +
+			`:stack/StackSet-baseline-0a1b/7c2e","action":"UPDATE","status-details":{"status":"` + status + `","status-reason":"x","detailed-status":"` + detailed + `"}}`}
+}
+
+// alertQueue is the URL of the management template's alert queue.
+func alertQueue(t *testing.T, sim *awssim.Server) string {
+	t.Helper()
+	for _, u := range sim.Queues() {
+		if strings.HasSuffix(u, "-AlertQueue") {
+			return u
+		}
+	}
+	t.Fatalf("no alert queue among %v", sim.Queues())
+	return ""
+}
+
+// TestTheManagementAccountsOwnEventsReachTheAlertQueue: no member rule forwards the management account's own failed
+// stacks, nor the stack instance changes CloudFormation reports to the StackSet's administrator: the management
+// template's rules on its default bus (DefaultBusStackRule, DefaultBusStackInstanceRule) put them on the alert queue,
+// whose policy admits those rules by their ARN (aws:SourceArn). A change that is no failure stays on the bus; a queue
+// policy that names another rule refuses the delivery, a failed invocation whose dead letter the same policy refuses
+// too; an account or region where nothing is deployed is the caller's error, not an event quietly seen by no rule.
+func TestTheManagementAccountsOwnEventsReachTheAlertQueue(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	org := awssim.Demo(time.Now())
+	d := testkit.DemoDeployment(org)
+	sim := testkit.StartEnforced(t, org, d)
+	home, member := org.ManagementAccountID, memberWithStackSet(t, org)
+	for _, e := range []awssim.ServiceEvent{failedStack("UPDATE_ROLLBACK_FAILED"), stackInstance(member, "OUTDATED", "FAILED"),
+		failedStack("CREATE_COMPLETE"), stackInstance(member, "CURRENT", "SUCCEEDED")} {
+		if _, err := sim.EmitServiceEvent(home, d.Region, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f := sim.FailedInvocations(); len(f) != 0 {
+		t.Fatalf("the management account's rules could not deliver: %+v", f)
+	}
+	msgs, err := sqs.NewFromConfig(sim.Config(home, d.Region)).ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(alertQueue(t, sim)), MaxNumberOfMessages: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bodies []string
+	for _, m := range msgs.Messages {
+		bodies = append(bodies, aws.ToString(m.Body))
+	}
+	if len(bodies) != 2 || !strings.Contains(bodies[0], `"status":"UPDATE_ROLLBACK_FAILED"`) || !strings.Contains(bodies[0], `"account":"`+home+`"`) ||
+		!strings.Contains(bodies[1], `"detail-type":"CloudFormation StackSet StackInstance Status Change"`) || !strings.Contains(bodies[1], `"detailed-status":"FAILED"`) {
+		t.Errorf("the alert queue holds %q, want the failed stack and the failed instance only", bodies)
+	}
+
+	for _, where := range [][2]string{{home, "eu-west-1"}, {member, "eu-west-1"}, {"210987654321", d.Region}} {
+		if _, err := sim.EmitServiceEvent(where[0], where[1], failedStack("CREATE_FAILED")); err == nil {
+			t.Errorf("an event in %s %s, where nothing is deployed, was accepted", where[0], where[1])
+		}
+	}
+	unreached := 0
+	for _, a := range org.Accounts {
+		if _, ok := a.Roles[awssim.DemoRoleName]; !ok && a.ID != home && a.State == "ACTIVE" {
+			unreached++
+			if _, err := sim.EmitServiceEvent(a.ID, d.Region, failedStack("CREATE_FAILED")); err == nil || !strings.Contains(err.Error(), "neither template is deployed") {
+				t.Errorf("an event in %s, which the StackSet never reached: %v", a.ID, err)
+			}
+		}
+	}
+	if unreached == 0 {
+		t.Error("the demo has no active account the StackSet never reached")
+	}
+
+	other := testkit.DemoDeployment(org)
+	policy := "                  - !GetAtt DefaultBusStackRule.Arn\n"
+	if !strings.Contains(string(other.Management), policy) {
+		t.Fatal("management.yaml's alert queue policy no longer names DefaultBusStackRule as the test expects")
+	}
+	other.Management = []byte(strings.Replace(string(other.Management), policy,
+		"                  - !Sub \"arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/another\"\n", 1))
+	otherSim := testkit.StartEnforced(t, org, other)
+	if _, err := otherSim.EmitServiceEvent(home, d.Region, failedStack("CREATE_FAILED")); err != nil {
+		t.Fatal(err)
+	}
+	failed := otherSim.FailedInvocations()
+	if len(failed) != 1 || !strings.HasSuffix(failed[0].Rule, "-DefaultBusStackRule") || !strings.HasSuffix(failed[0].Target, "-AlertQueue") ||
+		failed[0].DeadLetterQueue != "" || failed[0].Code == "" {
+		t.Errorf("a queue policy naming another rule: failed invocations %+v, want DefaultBusStackRule's, its dead letter refused too", failed)
+	}
+	out, err := sqs.NewFromConfig(otherSim.Config(home, d.Region)).ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(alertQueue(t, otherSim)), MaxNumberOfMessages: 10})
+	if err != nil || len(out.Messages) != 0 {
+		t.Errorf("the queue whose policy refuses the rule holds %+v (%v)", out, err)
+	}
+}

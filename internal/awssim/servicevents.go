@@ -40,11 +40,15 @@ type ruleTarget struct {
 }
 
 // EmitServiceEvent is an AWS service putting an event on the default bus of account in region, and EventBridge
-// delivering it by the rules the member template deployed there: a rule whose pattern matches delivers to its target
-// bus with its target's role, so the role's policy (events:PutEvents on the bus) and the target bus's policy apply,
-// as when the role calls PutEvents itself, and the event keeps its AWS source. A refusal is not the emitter's to see:
-// it is a FailedInvocation. The member template's stack instances are the StackSet's: in every account holding the
-// audit role, in the deployment's region. It returns the event's id, which a delivered copy keeps.
+// delivering it by the rules the templates deployed there. In a member account, the member template's: a rule whose
+// pattern matches delivers to its target bus with its target's role, so the role's policy (events:PutEvents on the
+// bus) and the target bus's policy apply, as when the role calls PutEvents itself, and the event keeps its AWS source.
+// In the account and region of the management stack, the management template's default-bus rules (its own failed
+// stacks, its StackSets' instances) put it on their queue, whose policy must admit the rule. A refusal is not the
+// emitter's to see: it is a FailedInvocation. The member template's stack instances are the StackSet's: in every
+// account holding the audit role, in the deployment's region. An account or region where neither template is
+// deployed is the caller's mistake, an error: no rule could see the event there, and a test emitting it would pass
+// without exercising any. It returns the event's id, which a delivered copy keeps.
 func (s *Server) EmitServiceEvent(account, region string, e ServiceEvent) (string, error) {
 	if s.iam == nil {
 		return "", fmt.Errorf("awssim: service events need EnforceTemplates")
@@ -55,15 +59,24 @@ func (s *Server) EmitServiceEvent(account, region string, e ServiceEvent) (strin
 	if !strings.HasPrefix(e.Source, "aws.") || e.DetailType == "" || !json.Valid([]byte(e.Detail)) {
 		return "", fmt.Errorf("awssim: %q / %q is no AWS service's event", e.Source, e.DetailType)
 	}
-	home := fmt.Sprintf("arn:%s:events:%s:%s:event-bus/default", s.org.partition(), region, account)
-	ev := BusEvent{Bus: home, EventID: pseudoUUID(fmt.Sprintf("service-event/%d", s.requestN.Add(1))), Source: e.Source,
+	d := s.iam.deployment
+	management := account == d.home(s.org) && region == d.Region
+	rules, member, err := s.iam.memberRules(account, region)
+	if err != nil {
+		return "", err
+	}
+	if !management && !member {
+		return "", fmt.Errorf("awssim: neither template is deployed in account %s, region %s (the management stack is in %s, %s; the StackSet's instances in %s): no rule sees an event there",
+			account, region, d.home(s.org), d.Region, d.Region)
+	}
+	bus := fmt.Sprintf("arn:%s:events:%s:%s:event-bus/default", s.org.partition(), region, account)
+	ev := BusEvent{Bus: bus, EventID: pseudoUUID(fmt.Sprintf("service-event/%d", s.requestN.Add(1))), Source: e.Source,
 		DetailType: e.DetailType, Detail: e.Detail, Account: account}
 	s.mu.Lock()
 	s.events.busEvents = append(s.events.busEvents, ev)
 	s.mu.Unlock()
-	rules, err := s.iam.memberRules(account, region)
-	if err != nil {
-		return "", err
+	if management {
+		s.routeEvent(ev, region)
 	}
 	doc := eventDocument(ev, region)
 	for _, rule := range rules {
@@ -125,14 +138,21 @@ func (s *Server) deliverToBus(ev BusEvent, tg ruleTarget) *Fault {
 	return nil
 }
 
-// memberRules reads the member template's EventBridge rules as its stack instance in account and region has them;
-// none where the StackSet deployed no instance.
-func (st *iamState) memberRules(account, region string) ([]memberRule, error) {
+// memberRules reads the member template's EventBridge rules as its stack instance in account and region has them,
+// and whether the StackSet deployed an instance there (false: none, and no rules).
+func (st *iamState) memberRules(account, region string) ([]memberRule, bool, error) {
 	d := st.deployment
 	audit := st.memberAudit()
 	if region != d.Region || audit == nil || !st.roleIn(audit, account) {
-		return nil, nil
+		return nil, false, nil
 	}
+	rules, err := st.readMemberRules(account, region)
+	return rules, err == nil, err
+}
+
+// readMemberRules reads the member template's rules as deployed in account and region.
+func (st *iamState) readMemberRules(account, region string) ([]memberRule, error) {
+	d := st.deployment
 	pseudo := map[string]string{"AWS::Partition": st.org.partition(), "AWS::Region": region, "AWS::URLSuffix": "amazonaws.com",
 		"AWS::StackName": "orgaudit", "AWS::AccountId": account}
 	t, err := parseTemplate("member-role.yaml", d.MemberRole, d.MemberParameters, pseudo)

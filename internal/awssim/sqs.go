@@ -135,15 +135,21 @@ func deleteMessage(s *Server, r *request) (any, *Fault) {
 	return nil, &Fault{Status: 400, Code: "ReceiptHandleIsInvalid", Message: "The input receipt handle \"" + in.ReceiptHandle + "\" is not a valid receipt handle."}
 }
 
-// eventRule is one of the management template's EventBridge rules, as deployed: the bus it is on, its pattern, and
-// the queue (URL) its target is.
+// eventRule is one of the management template's EventBridge rules, as deployed: the bus it is on, its pattern, its
+// ARN, and the queue its target is (URL and ARN), with whether the queue's policy lets the rule send to it and the
+// target's dead-letter queue ("" when it has none or its policy does not admit the rule).
 type eventRule struct {
-	id, bus, queue string
-	pattern        map[string]any
+	id, bus, arn, queue, queueARN, deadLetter string
+	admitted                                  bool
+	pattern                                   map[string]any
 }
 
 // routeEvent puts an event accepted on a bus on the queue of every rule of that bus whose pattern matches it, as
-// EventBridge delivers to an SQS target: the message's body is the event.
+// EventBridge delivers to an SQS target: the message's body is the event. EventBridge sends as events.amazonaws.com
+// for the rule, so the queue's policy must allow sqs:SendMessage with the rule's ARN as aws:SourceArn
+// (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sqs-permissions); a queue
+// whose policy does not is a failed invocation, sent to the target's dead-letter queue without a retry, as the
+// EventBridge user guide says of "errors that result from missing permissions to a target".
 func (s *Server) routeEvent(e BusEvent, region string) {
 	if s.iam == nil {
 		return
@@ -155,7 +161,12 @@ func (s *Server) routeEvent(e BusEvent, region string) {
 			continue
 		}
 		s.mu.Lock()
-		s.events.queues[rule.queue] = append(s.events.queues[rule.queue], queueMessage{id: pseudoUUID("message/" + e.EventID + "/" + rule.id), body: string(body)})
+		if rule.admitted {
+			s.events.queues[rule.queue] = append(s.events.queues[rule.queue], queueMessage{id: pseudoUUID("message/" + e.EventID + "/" + rule.id), body: string(body)})
+		} else {
+			s.events.failed = append(s.events.failed, FailedInvocation{Rule: rule.arn, Target: rule.queueARN, EventID: e.EventID, Code: "AccessDenied",
+				Message: "the policy of " + rule.queueARN + " does not allow events.amazonaws.com sqs:SendMessage for " + rule.arn, DeadLetterQueue: rule.deadLetter})
+		}
 		s.mu.Unlock()
 	}
 }
