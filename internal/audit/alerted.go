@@ -348,15 +348,23 @@ type alertFacts struct {
 // window); a failed nested stack's alert is its failed root's finding's, which names it (nested_failures), as the
 // check folds the one into the other. A stack alerted but not found failing is recovered when its cell ran (clean,
 // or with other findings), and not re-checked when its cell failed or was not audited: an auditor never calls fixed
-// what it could not read. Nor is a StackSet stack instance alerted alone: no check reads instances, only their
-// stacks, so unless its stack's finding matches, it is not re-checked.
+// what it could not read. Nor is a StackSet stack instance's alert ever recovered: no check reads instances, only
+// their stacks, so unless its stack's finding matches, it is not re-checked, even when its stack's own alert is
+// recovered.
 // A stack the history already lists as resolved or unverified is left to that list, so it appears once; an account
 // the run did not set out to audit (another organization's, one narrowed out) is not this run's to speak of.
 func matchAlerts(records []alert.Record, run alertFacts) (recovered, notRechecked []report.AlertedStack) {
-	first := map[alertKey]*alert.Record{}
+	// A stack's alert and its StackSet instance's alert share a finding's key, but not what the audit knows of
+	// them: the check reads the stack's status, no check the instance's. They are kept apart (byKind), so the
+	// stack's record may be recovered while the instance's is not re-checked.
+	type byKind struct {
+		alertKey
+		kind alert.Kind
+	}
+	first := map[byKind]*alert.Record{}
 	for i := range records {
 		r := &records[i]
-		k := keyOfAlert(r.Alert)
+		k := byKind{keyOfAlert(r.Alert), r.Alert.Kind}
 		if prev, ok := first[k]; !ok || r.AlertedAt.Before(prev.AlertedAt) ||
 			(r.AlertedAt.Equal(prev.AlertedAt) && r.Alert.EventID < prev.Alert.EventID) {
 			first[k] = r
@@ -365,34 +373,38 @@ func matchAlerts(records []alert.Record, run alertFacts) (recovered, notRechecke
 	if len(first) == 0 {
 		return nil, nil
 	}
-	// rechecked are the alerts of a stack whose own status the check reads; an alert of a StackSet stack instance
-	// alone is not re-read by any check (its stack may be healthy while the instance is not).
-	rechecked := map[alertKey]string{}
-	for i := range records {
-		k := keyOfAlert(records[i].Alert)
-		switch kind := records[i].Alert.Kind; kind {
+	// notReread says why no check re-reads what an alert of a kind told of; "" for a stack, whose status the check
+	// reads.
+	notReread := func(kind alert.Kind) string {
+		switch kind {
 		case alert.KindStack:
-			rechecked[k] = ""
+			return ""
 		case alert.KindInstance:
-			if _, ok := rechecked[k]; !ok {
-				rechecked[k] = "no check of the daily audit reads StackSet instances"
-			}
+			return "no check of the daily audit reads StackSet instances"
 		default:
-			if _, ok := rechecked[k]; !ok {
-				rechecked[k] = fmt.Sprintf("no check of the daily audit reads what an alert of kind %q told of", kind)
-			}
+			return fmt.Sprintf("no check of the daily audit reads what an alert of kind %q told of", kind)
 		}
 	}
-	settled := map[alertKey]bool{}
+	kindsOf := map[alertKey][]alert.Kind{}
+	for k := range first {
+		kindsOf[k.alertKey] = append(kindsOf[k.alertKey], k.kind)
+	}
+	settled := map[byKind]bool{}
+	// settle settles every kind's record of k, still failing (its finding is open or suppressed) or listed by the
+	// history as unverified.
+	settle := func(k alertKey) {
+		for _, kind := range kindsOf[k] {
+			settled[byKind{k, kind}] = true
+		}
+	}
 	mark := func(f *checks.Finding, k alertKey) {
-		r, ok := first[k]
-		if !ok {
-			return
+		for _, kind := range kindsOf[k] {
+			r := first[byKind{k, kind}]
+			if at := r.AlertedAt.UTC(); f.AlertedAt == nil || at.Before(*f.AlertedAt) {
+				f.AlertedAt = &at
+			}
 		}
-		if at := r.AlertedAt.UTC(); f.AlertedAt == nil || at.Before(*f.AlertedAt) {
-			f.AlertedAt = &at
-		}
-		settled[k] = true
+		settle(k)
 	}
 	for i := range run.findings {
 		f := &run.findings[i]
@@ -404,19 +416,18 @@ func matchAlerts(records []alert.Record, run alertFacts) (recovered, notRechecke
 	}
 	for i := range run.suppressed {
 		f := &run.suppressed[i].Finding
-		settled[keyOfFinding(f)] = true // still failing, held back by a rule
+		settle(keyOfFinding(f)) // still failing, held back by a rule
 		for _, k := range nestedKeys(f) {
-			settled[k] = true
+			settle(k)
 		}
 	}
 	for i := range run.resolved {
-		// A resolved stack says nothing of a StackSet instance alerted alone: its stack is fixed, the instance unread.
-		if k := keyOfFinding(&run.resolved[i].Finding); rechecked[k] == "" {
-			settled[k] = true
-		}
+		// A resolved stack settles its stack's alert, and says nothing of its instance's: the stack is fixed, the
+		// instance unread.
+		settled[byKind{keyOfFinding(&run.resolved[i].Finding), alert.KindStack}] = true
 	}
 	for i := range run.unverified {
-		settled[keyOfFinding(&run.unverified[i].Finding)] = true
+		settle(keyOfFinding(&run.unverified[i].Finding))
 	}
 	type cellKey struct{ account, region, check string }
 	wanted := map[cellKey]bool{}
@@ -451,7 +462,7 @@ func matchAlerts(records []alert.Record, run alertFacts) (recovered, notRechecke
 		if a.StackSetARN != "" {
 			s.StackSet = stackSetName(a.StackSetARN)
 		}
-		if why := rechecked[k]; why != "" {
+		if why := notReread(k.kind); why != "" {
 			s.NotRechecked = why
 			notRechecked = append(notRechecked, s)
 			continue

@@ -341,3 +341,28 @@ func TestAlertWindowReachesBack(t *testing.T) {
 		t.Errorf("bound: %d runs, warn %q", len(earlier), warn)
 	}
 }
+
+// TestMatchAlertsInstanceApartFromStack: a StackSet instance's alert and its stack's alert share a key, but only the
+// stack's status is what the check reads. With the stack no longer failing (its cell clean), the stack's record is
+// recovered, with the stack's status; the instance's is not re-checked, never recovered.
+func TestMatchAlertsInstanceApartFromStack(t *testing.T) {
+	at := time.Date(2026, 12, 6, 8, 14, 0, 0, time.UTC)
+	const a = "111111111111"
+	inst := alertRecord("e1", a, "us-east-1", "StackSet-base-aaaa", at)
+	inst.Alert.Kind, inst.Alert.Status, inst.Alert.DetailedStatus = alert.KindInstance, "OUTDATED", "FAILED"
+	inst.Alert.StackSetARN = "arn:aws:cloudformation:us-east-1:999999999999:stackset/base:0d0c1c3e-0000-4000-8000-000000000000"
+	stack := alertRecord("e2", a, "us-east-1", "StackSet-base-aaaa", at.Add(time.Minute))
+	cells := crossaccount.NewCells(
+		crossaccount.Cell{AccountID: a, Region: "us-east-1", Check: failedStacks, Outcome: crossaccount.OutcomeClean})
+	for _, records := range [][]alert.Record{{inst, stack}, {stack, inst}} {
+		recovered, notRechecked := matchAlerts(records, alertFacts{cells: &cells, inScope: map[string]bool{a: true}})
+		if len(recovered) != 1 || recovered[0].Status != "UPDATE_ROLLBACK_FAILED" || recovered[0].StackSet != "" ||
+			!recovered[0].AlertedAt.Equal(at.Add(time.Minute)) {
+			t.Errorf("recovered = %+v, want the stack's record alone, with the stack's status", recovered)
+		}
+		if len(notRechecked) != 1 || notRechecked[0].Status != "OUTDATED (FAILED)" || notRechecked[0].StackSet != "base" ||
+			notRechecked[0].NotRechecked != "no check of the daily audit reads StackSet instances" {
+			t.Errorf("not re-checked = %+v, want the instance's record", notRechecked)
+		}
+	}
+}
