@@ -28,8 +28,9 @@ import (
 )
 
 // The daily digest remembers the event-driven alerts (internal/alert): a finding an alert told of says when, and a
-// stack that failed and was fixed before the run is listed once as recovered. The alerts of a run are those sent in
-// its window, (previous run's time, this run's time]: the next run's window starts where this one ends, so no alert
+// stack that failed and was fixed before the run is listed once as recovered. The alerts of a run are those whose
+// records were written in its window (Record.RecordedAt, else the object's last change: a record written on a
+// retry after a run is the next run's, though its alert went out before; AlertedAt is only shown), (previous run's time, this run's time]: the next run's window starts where this one ends, so no alert
 // is shown by two runs, and two manual runs on one day each show only what came between them. An alert is shown by
 // the first run after it that audits its account with the failed-stacks check: a run narrowed to other accounts, or
 // to other checks, leaves it to the next one, whose window for that account reaches back to the run that last
@@ -48,10 +49,10 @@ const (
 	// of such operations a few thousand. Past the bound the run says how many it did not read.
 	maxAlertRecords = 5_000
 	// alertRecordSlack is how long before its alert an event may be dated. A record's key is dated by its event and
-	// its window by when the alert went out: an event the function retried (the queue keeps a message 14 days at
+	// its window by when the record was written: an event the function retried (the queue keeps a message 14 days at
 	// most) is sent, and recorded, under an earlier day.
 	alertRecordSlack = 14 * 24 * time.Hour
-	// alertWriteSkew is the clock difference allowed between the function that stamps AlertedAt and the store that
+	// alertWriteSkew is the clock difference allowed between the function that stamps RecordedAt and the store that
 	// stamps the object's last change: an object last changed before the window opened (less this) holds an alert
 	// sent before it, and is not read.
 	alertWriteSkew = 5 * time.Minute
@@ -247,7 +248,9 @@ func readAlertRecords(ctx context.Context, src alertRecordSource, from, to time.
 			out.unread = append(out.unread, fmt.Sprintf("%s: %v", src.where(obj.key), err))
 			continue
 		}
-		if rec.AlertedAt.After(from) && !rec.AlertedAt.After(to) {
+		// A run reads the records written by its time: one written later (its write retried after the alert went
+		// out) is the next run's, whenever the alert was sent.
+		if rec.RecordedAt.After(from) && !rec.RecordedAt.After(to) {
 			out.records = append(out.records, rec)
 		}
 	}
@@ -281,6 +284,11 @@ func readAlertRecord(ctx context.Context, src alertRecordSource, obj alertObject
 		return rec, errors.New("not an alert record: no alerted_at")
 	case a.AccountID == "" || a.Region == "" || a.StackName == "":
 		return rec, errors.New("not an alert record: the account, region or stack is missing")
+	}
+	if rec.RecordedAt.IsZero() {
+		// Written before the sender kept recorded_at: the object's last change is when it was written; without one,
+		// the alert's time, as before.
+		rec.RecordedAt = cmp.Or(obj.modified, rec.AlertedAt)
 	}
 	return rec, nil
 }
@@ -512,10 +520,12 @@ func coverOf(st *history.State) runCover {
 	return c
 }
 
-// spokenOf says an earlier run already spoke of r: one that ran after the alert was sent, with its account in scope.
+// spokenOf says an earlier run already spoke of r: one that ran after the record was written (readAlertRecord sets
+// RecordedAt), with its account in scope. A record written after a run, of an alert sent before it, that run could
+// not read.
 func spokenOf(earlier []runCover, r alert.Record) bool {
 	for _, c := range earlier {
-		if !c.time.Before(r.AlertedAt) && c.accounts[r.Alert.AccountID] {
+		if !c.time.Before(r.RecordedAt) && c.accounts[r.Alert.AccountID] {
 			return true
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +21,8 @@ import (
 var failedStacks = checks.CloudFormationFailedStacks{}.Name()
 
 func alertRecord(id, account, region, stack string, at time.Time) alert.Record {
-	return alert.Record{AlertedAt: at, Alert: alert.Alert{EventID: id, EventTime: at.Add(-time.Minute), Kind: alert.KindStack,
+	// Recorded as it was sent, as the sender writes it when its first write succeeds.
+	return alert.Record{AlertedAt: at, RecordedAt: at, Alert: alert.Alert{EventID: id, EventTime: at.Add(-time.Minute), Kind: alert.KindStack,
 		Severity: checks.Critical, AccountID: account, AccountName: "acct-" + account, Region: region, StackName: stack,
 		Status: "UPDATE_ROLLBACK_FAILED", Reason: "Resource handler returned message"}}
 }
@@ -364,5 +366,77 @@ func TestMatchAlertsInstanceApartFromStack(t *testing.T) {
 			notRechecked[0].NotRechecked != "no check of the daily audit reads StackSet instances" {
 			t.Errorf("not re-checked = %+v, want the instance's record", notRechecked)
 		}
+	}
+}
+
+// TestAlertRecordWrittenAfterTheRun: an alert published at 05:59:50 whose record was written (on a retry) at 06:12,
+// after the 06:00 run read the records, is the next run's: windows and earlier runs go by when the record was
+// written (RecordedAt; else the object's last change), and the digest still says when the alert went out.
+func TestAlertRecordWrittenAfterTheRun(t *testing.T) {
+	dir := t.TempDir()
+	const a = "111111111111"
+	run0, run1 := time.Date(2026, 12, 5, 6, 0, 0, 0, time.UTC), time.Date(2026, 12, 6, 6, 0, 0, 0, time.UTC)
+	sent, written := run0.Add(-10*time.Second), run0.Add(12*time.Minute)
+	write := func(rec alert.Record, modified time.Time) {
+		t.Helper()
+		body, err := json.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, filepath.FromSlash(alert.RecordKey("", rec.Alert.EventTime, rec.Alert.EventID)))
+		if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, modified, modified); err != nil {
+			t.Fatal(err)
+		}
+	}
+	retried := alertRecord("11111111-1111-4111-8111-111111111111", a, "us-east-1", "retried", sent)
+	retried.RecordedAt = written
+	write(retried, written)
+	// Written before recorded_at was kept: the object's last change says when.
+	old := alertRecord("22222222-2222-4222-8222-222222222222", a, "us-east-1", "old-writer", sent)
+	old.RecordedAt = time.Time{}
+	write(old, written)
+
+	names := func(from, to time.Time) []string {
+		t.Helper()
+		got, err := readAlertRecords(context.Background(), dirAlertRecords{dir}, from, to)
+		if err != nil || len(got.unread) > 0 {
+			t.Fatalf("read: %v %v", err, got.unread)
+		}
+		var out []string
+		for _, r := range got.records {
+			out = append(out, r.Alert.StackName)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got := names(run0.Add(-24*time.Hour), run0); len(got) != 0 {
+		t.Errorf("the 06:00 run read %v, written after it", got)
+	}
+	got, err := readAlertRecords(context.Background(), dirAlertRecords{dir}, run0, run1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := names(run0, run1); strings.Join(n, ",") != "old-writer,retried" {
+		t.Fatalf("the next run read %v, want both records", n)
+	}
+	// The 06:00 run audited the account but could not have seen them.
+	earlier := []runCover{{id: "r0", time: run0, accounts: map[string]bool{a: true}}}
+	for _, r := range got.records {
+		if spokenOf(earlier, r) {
+			t.Errorf("%s: taken for spoken of by the 06:00 run, which ran before it was written", r.Alert.StackName)
+		}
+	}
+	cells := crossaccount.NewCells(crossaccount.Cell{AccountID: a, Region: "us-east-1", Check: failedStacks, Outcome: crossaccount.OutcomeClean})
+	recovered, _ := matchAlerts(got.records, alertFacts{cells: &cells, inScope: map[string]bool{a: true}})
+	res := &report.Result{Facts: report.Facts{RunID: "r1", AsOf: run1},
+		Memory: report.Memory{Changes: &history.Changes{}, PreviousRunID: "r0", RecoveredSinceLastRun: recovered}}
+	if text := report.Digest(res, report.MaxDigestBytes); !strings.Contains(text, "retried: UPDATE_ROLLBACK_FAILED, alerted at 2026-12-05 05:59 UTC") {
+		t.Errorf("digest does not list the retried record with the alert's time:\n%s", text)
 	}
 }
