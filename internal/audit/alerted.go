@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -305,20 +304,17 @@ func keyOfFinding(f *checks.Finding) alertKey {
 	return alertKey{f.Check, f.AccountID, f.Region, f.ResourceID}
 }
 
-// nestedFailure is one entry of the failed-stacks check's nested_failures detail, "NAME STATUS: reason", the
-// entries joined by "; ": a stack name holds no space, and the status is one the check reports, so a reason's own
-// "; x y: z" is not taken for an entry.
-var nestedFailure = regexp.MustCompile(`(?:^|; )([A-Za-z][-A-Za-z0-9]*) ([A-Z_]+): `)
-
-// nestedKeys are the alert keys of the failed nested stacks the check folded into f, its failed root's finding.
+// nestedKeys are the alert keys of the failed nested stacks the check folded into f, its failed root's finding, as
+// its nested_stacks detail names them. nested_failures is not read: its reasons are AWS's free text, and a reason
+// such as "lock held; prod-db UPDATE_FAILED: see ticket" would name a stack that is not nested.
 func nestedKeys(f *checks.Finding) []alertKey {
 	if f.Check != failedStacksCheck {
 		return nil
 	}
 	var out []alertKey
-	for _, m := range nestedFailure.FindAllStringSubmatch(f.Detail("nested_failures"), -1) {
-		if _, _, ok := checks.StackFailure(m[2]); ok {
-			out = append(out, alertKey{f.Check, f.AccountID, f.Region, m[1]})
+	for name := range strings.SplitSeq(f.Detail("nested_stacks"), checks.NestedStacksSeparator) {
+		if name != "" {
+			out = append(out, alertKey{f.Check, f.AccountID, f.Region, name})
 		}
 	}
 	return out
@@ -353,7 +349,7 @@ type alertFacts struct {
 }
 
 // matchAlerts lays the alerts onto the run. A finding an alert told of gets its AlertedAt (the first alert of the
-// window); a failed nested stack's alert is its failed root's finding's, which names it (nested_failures), as the
+// window); a failed nested stack's alert is its failed root's finding's, which names it (nested_stacks), as the
 // check folds the one into the other. A stack alerted but not found failing is recovered when its cell ran (clean,
 // or with other findings), and not re-checked when its cell failed or was not audited: an auditor never calls fixed
 // what it could not read. Nor is a StackSet stack instance's alert ever recovered: no check reads instances, only

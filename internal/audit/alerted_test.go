@@ -187,7 +187,7 @@ func TestAlertRecordsBounded(t *testing.T) {
 	}
 }
 
-// TestMatchAlertsNestedStack: the check folds a failed nested stack into its failed root's finding (nested_failures);
+// TestMatchAlertsNestedStack: the check folds a failed nested stack into its failed root's finding (nested_stacks);
 // the nested stack's own alert is that finding's, still failing, and is not called recovered.
 func TestMatchAlertsNestedStack(t *testing.T) {
 	at := time.Date(2026, 12, 6, 8, 14, 0, 0, time.UTC)
@@ -203,6 +203,7 @@ func TestMatchAlertsNestedStack(t *testing.T) {
 	root := stackFinding(a, "us-east-1", "app")
 	root.SetDetail("nested_failures", nested+" UPDATE_FAILED: Resource handler returned message: x; y z: w; "+
 		"app-Queue-0000 DELETE_FAILED: busy")
+	root.SetDetail("nested_stacks", nested+", app-Queue-0000")
 	findings := []checks.Finding{root}
 	cells := crossaccount.NewCells(
 		crossaccount.Cell{AccountID: a, Region: "us-east-1", Check: failedStacks, Outcome: crossaccount.OutcomeFindings, Findings: 1},
@@ -438,5 +439,27 @@ func TestAlertRecordWrittenAfterTheRun(t *testing.T) {
 		Memory: report.Memory{Changes: &history.Changes{}, PreviousRunID: "r0", RecoveredSinceLastRun: recovered}}
 	if text := report.Digest(res, report.MaxDigestBytes); !strings.Contains(text, "retried: UPDATE_ROLLBACK_FAILED, alerted at 2026-12-05 05:59 UTC") {
 		t.Errorf("digest does not list the retried record with the alert's time:\n%s", text)
+	}
+}
+
+// TestMatchAlertsNestedReasonNamesAStack: a nested stack's reason that reads like another entry of nested_failures
+// ("...; prod-db UPDATE_FAILED: see ticket") does not fold a separately alerted prod-db into the root's finding: the
+// check names its nested stacks apart (nested_stacks), and matching reads only that.
+func TestMatchAlertsNestedReasonNamesAStack(t *testing.T) {
+	at := time.Date(2026, 12, 6, 8, 14, 0, 0, time.UTC)
+	const a = "111111111111"
+	records := []alert.Record{alertRecord("e1", a, "us-east-1", "prod-db", at)}
+	root := stackFinding(a, "us-east-1", "app")
+	root.SetDetail("nested_failures", "app-Lock-1 UPDATE_FAILED: lock held; prod-db UPDATE_FAILED: see ticket")
+	root.SetDetail("nested_stacks", "app-Lock-1")
+	findings := []checks.Finding{root}
+	cells := crossaccount.NewCells(
+		crossaccount.Cell{AccountID: a, Region: "us-east-1", Check: failedStacks, Outcome: crossaccount.OutcomeFindings, Findings: 1})
+	recovered, _ := matchAlerts(records, alertFacts{findings: findings, cells: &cells, inScope: map[string]bool{a: true}})
+	if findings[0].AlertedAt != nil {
+		t.Errorf("the root finding is stamped with prod-db's alert (%v)", findings[0].AlertedAt)
+	}
+	if len(recovered) != 1 || recovered[0].StackName != "prod-db" {
+		t.Errorf("recovered = %+v, want prod-db, fixed and named by no nested stack", recovered)
 	}
 }
