@@ -653,6 +653,25 @@ func (j *Job) recallAlerts(ctx context.Context, fan *crossaccount.Result, m *rec
 	got.records = slices.DeleteFunc(got.records, func(r alert.Record) bool { return spokenOf(earlier, r) })
 	m.recovered, m.notRechecked = matchAlerts(got.records, alertFacts{findings: fan.Findings, suppressed: m.suppressed,
 		cells: &fan.Cells, inScope: inScope, resolved: m.delta.Resolved, unverified: m.delta.Unverified})
+	if m.prevUnreadable != "" && len(m.recovered)+len(m.notRechecked) > 0 {
+		// The previous run is stored but unreadable: the window reached back as far as the history does, and the
+		// alerts it already spoke of cannot be told from the others. The findings keep their alert times (they are
+		// failing now); the lists would repeat weeks of stacks as new news, so they are left out, and said so.
+		stacks := fmt.Sprintf("%d alerted stacks not found failing are", len(m.recovered)+len(m.notRechecked))
+		if len(m.recovered)+len(m.notRechecked) == 1 {
+			stacks = "1 alerted stack not found failing is"
+		}
+		warn := fmt.Sprintf("%s not listed (neither as recovered nor as not re-checked): the previous run could not be "+
+			"read, so this run cannot tell which of the alerts since %s it already spoke of: %s", stacks,
+			from.UTC().Format("2006-01-02 15:04 UTC"), m.prevUnreadable)
+		j.log.WarnContext(ctx, "alerted stacks not listed", "err", warn)
+		m.warnings = append(m.warnings, warn)
+		m.recovered, m.notRechecked = nil, nil
+	}
+	if len(m.recovered)+len(m.notRechecked) > 0 {
+		since := from.UTC()
+		m.alertsFrom = &since
+	}
 	j.log.InfoContext(ctx, "alert records read", "records", len(got.records), "recovered", len(m.recovered),
 		"not_rechecked", len(m.notRechecked), "unreadable", len(got.unread))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/orgaudit/orgaudit/internal/alert"
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
 	"github.com/orgaudit/orgaudit/internal/history"
 	"github.com/orgaudit/orgaudit/internal/report"
@@ -461,5 +463,58 @@ func TestMatchAlertsNestedReasonNamesAStack(t *testing.T) {
 	}
 	if len(recovered) != 1 || recovered[0].StackName != "prod-db" {
 		t.Errorf("recovered = %+v, want prod-db, fixed and named by no nested stack", recovered)
+	}
+}
+
+// TestAlertsAfterAnUnreadablePreviousRun: a previous run that is stored but cannot be read is not no previous run.
+// The window would reach back as far as the history does and list weeks of alerted stacks as recovered "since the
+// last run": the run lists neither recovered nor not re-checked stacks, says why, and still marks its findings.
+func TestAlertsAfterAnUnreadablePreviousRun(t *testing.T) {
+	dir := t.TempDir()
+	const a = "111111111111"
+	now := time.Date(2026, 12, 6, 6, 0, 0, 0, time.UTC)
+	for i, stack := range []string{"fixed-weeks-ago", "still-failing"} {
+		rec := alertRecord(fmt.Sprintf("%08d-0000-4000-8000-000000000000", i), a, "us-east-1", stack, now.Add(-time.Duration(20-i)*24*time.Hour))
+		body, err := json.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, filepath.FromSlash(alert.RecordKey("", rec.Alert.EventTime, rec.Alert.EventID)))
+		if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, c := range map[string]struct {
+		unreadable    string
+		wantRecovered bool
+	}{
+		"absent":     {wantRecovered: true},
+		"unreadable": {unreadable: "s3://bucket/state/2026/12/05/r.json.gz is unreadable: unreadable state: gzip: invalid header"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			fan := &crossaccount.Result{Findings: []checks.Finding{stackFinding(a, "us-east-1", "still-failing")},
+				Cells: crossaccount.NewCells(crossaccount.Cell{AccountID: a, Region: "us-east-1", Check: failedStacks,
+					Outcome: crossaccount.OutcomeFindings, Findings: 1})}
+			j := &Job{s: config.Settings{History: config.History{StateDir: dir}}, log: slog.New(slog.DiscardHandler), RunTime: now, Checks: []checks.Check{checks.CloudFormationFailedStacks{}}}
+			m := &recall{store: history.NewDirStore(t.TempDir(), history.DefaultLookback), run: history.Run{Accounts: []string{a}},
+				prevUnreadable: c.unreadable}
+			j.recallAlerts(context.Background(), fan, m)
+			if fan.Findings[0].AlertedAt == nil {
+				t.Errorf("the failing stack's finding is not marked alerted")
+			}
+			if got := len(m.recovered) == 1; got != c.wantRecovered || len(m.notRechecked) != 0 {
+				t.Errorf("recovered %+v, not re-checked %+v; want recovered listed: %v", m.recovered, m.notRechecked, c.wantRecovered)
+			}
+			warned := strings.Contains(strings.Join(m.warnings, "\n"), "the previous run could not be read")
+			if warned != (c.unreadable != "") || (warned && !strings.Contains(strings.Join(m.warnings, "\n"), "invalid header")) {
+				t.Errorf("warnings %q; want one saying the previous run could not be read, and why, only when it could not", m.warnings)
+			}
+			if c.wantRecovered && (m.alertsFrom == nil || !m.alertsFrom.Equal(now.Add(-history.DefaultLookback))) {
+				t.Errorf("alerts listed since %v, want the window's start", m.alertsFrom)
+			}
+		})
 	}
 }
