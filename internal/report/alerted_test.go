@@ -154,5 +154,8 @@ func TestAlertedSinceWhen(t *testing.T) {
 		if !strings.Contains(html, "Failed and recovered since "+c.words) || !strings.Contains(html, "Alerted since "+c.words+", could not re-check") {
 			t.Errorf("since %v: email does not head its sections since %s", c.since, c.words)
 		}
+		if b, err := ChatJSON(r); err != nil || !strings.Contains(string(b), "*Alerted since "+c.words+":* 1 failed and recovered") {
+			t.Errorf("since %v: chat card does not say since %s (%v):\n%s", c.since, c.words, err, b)
+		}
 	}
 }
