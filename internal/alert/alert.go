@@ -132,8 +132,13 @@ func (a Alert) Identity() (check, account, region, resourceID string) {
 // Record is what the path keeps of an alert it sent, for the next daily digest: stored under the report bucket's
 // prefix at RecordKey.
 type Record struct {
-	Alert     Alert     `json:"alert"`
+	Alert Alert `json:"alert"`
+	// AlertedAt is when the owner was told: the alert's publication (or email), what the digest shows.
 	AlertedAt time.Time `json:"alerted_at"`
+	// RecordedAt is when the sender wrote this record, by its clock: the digest's window goes by it, not by
+	// AlertedAt. A record written on a retry (its first write failed, or its sender died after sending) is dated
+	// later than its alert; a run that came between could not see it, so the next run's window must hold it.
+	RecordedAt time.Time `json:"recorded_at"`
 	// MessageIDs are the SNS message ids of the grouped alert it went out in.
 	MessageIDs []string `json:"message_ids,omitempty"`
 }

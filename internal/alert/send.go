@@ -462,12 +462,14 @@ func (s *Sender) mail(ctx context.Context, owner string, to []string, alerts []A
 // record keeps what was sent of a, for the next daily digest, at RecordKey. It is written only where none is: an
 // event re-delivered after its alert went out finds the record the sending invocation wrote. One whose sender died,
 // or failed to write it, before the retry is dated by when the alert went out (its channel's marker says), not by
-// the retry: "alerted at" is when the owner was told, and a later date could move it into the next run's window.
+// the retry: "alerted at" is when the owner was told. RecordedAt is the retry's clock all the same: the digest's
+// window goes by it, so a record written after a run falls in the next run's window, whenever its alert went out.
 func (s *Sender) record(ctx context.Context, a Alert, sent delivery.Sent, channel string) error {
 	if s.Bucket == "" || s.S3 == nil {
 		return nil
 	}
-	rec := Record{Alert: a, AlertedAt: s.Now().UTC()}
+	now := s.Now().UTC()
+	rec := Record{Alert: a, AlertedAt: now, RecordedAt: now}
 	if sent.Outcome == delivery.AlreadyPublished {
 		m, err := s.marker(ctx, a, channel)
 		if err != nil {

@@ -78,6 +78,22 @@ func (w sendWorld) record(t *testing.T, a alert.Alert) (alert.Record, bool) {
 	return r, true
 }
 
+// recordedAt is the recorded_at field of a's record as stored (zero when absent).
+func recordedAt(t *testing.T, w sendWorld, a alert.Alert) time.Time {
+	t.Helper()
+	body, err := w.sim.Object(awssim.DemoBucket, alert.RecordKey("orgaudit", a.EventTime, a.EventID))
+	if err != nil {
+		t.Fatalf("record of %s: %v", a.EventID, err)
+	}
+	var raw struct {
+		RecordedAt time.Time `json:"recorded_at"`
+	}
+	if err := json.Unmarshal(body, &raw); err != nil {
+		t.Fatalf("record of %s: %v", a.EventID, err)
+	}
+	return raw.RecordedAt
+}
+
 func TestAnAlertIsSentOnceWhenItsEventComesTwice(t *testing.T) {
 	t.Parallel()
 	w := newSendWorld(t, tagRoute(map[string]string{"111111111111": "team-a"}))
@@ -105,6 +121,9 @@ func TestAnAlertIsSentOnceWhenItsEventComesTwice(t *testing.T) {
 	rec, ok := w.record(t, a)
 	if !ok || rec.Alert.EventID != a.EventID || rec.Alert.Owner != "team-a" || !slices.Equal(rec.MessageIDs, []string{m.MessageID}) {
 		t.Errorf("record %+v (found %v), message %s", rec, ok, m.MessageID)
+	}
+	if got := recordedAt(t, w, a); !got.Equal(sendTime.Add(time.Minute)) || !got.Equal(rec.AlertedAt) {
+		t.Errorf("recorded_at %s, want %s: written as the alert went out", got, sendTime.Add(time.Minute))
 	}
 }
 
@@ -301,6 +320,11 @@ func TestARecordWrittenOnARetryIsDatedWhenTheAlertWentOut(t *testing.T) {
 	rec, ok := w.record(t, a)
 	if !ok || !rec.AlertedAt.Equal(sentAt) {
 		t.Errorf("record %+v (found %v): alerted at %s, want %s when it was published", rec, ok, rec.AlertedAt, sentAt)
+	}
+	// The digest's window goes by when the record was written: the retry's clock, later than the alert, so a record
+	// written after a run that could not see it falls in the next run's window.
+	if got := recordedAt(t, w, a); !got.Equal(sentAt.Add(time.Hour)) {
+		t.Errorf("recorded_at %s, want %s when the retry wrote it", got, sentAt.Add(time.Hour))
 	}
 	if msgs := w.sim.Published(); len(msgs) != 1 || !slices.Equal(rec.MessageIDs, []string{msgs[0].MessageID}) {
 		t.Errorf("record's message ids %v, published %d", rec.MessageIDs, len(msgs))

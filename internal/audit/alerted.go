@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -28,8 +27,9 @@ import (
 )
 
 // The daily digest remembers the event-driven alerts (internal/alert): a finding an alert told of says when, and a
-// stack that failed and was fixed before the run is listed once as recovered. The alerts of a run are those sent in
-// its window, (previous run's time, this run's time]: the next run's window starts where this one ends, so no alert
+// stack that failed and was fixed before the run is listed once as recovered. The alerts of a run are those whose
+// records were written in its window (Record.RecordedAt, else the object's last change: a record written on a
+// retry after a run is the next run's, though its alert went out before; AlertedAt is only shown), (previous run's time, this run's time]: the next run's window starts where this one ends, so no alert
 // is shown by two runs, and two manual runs on one day each show only what came between them. An alert is shown by
 // the first run after it that audits its account with the failed-stacks check: a run narrowed to other accounts, or
 // to other checks, leaves it to the next one, whose window for that account reaches back to the run that last
@@ -48,10 +48,10 @@ const (
 	// of such operations a few thousand. Past the bound the run says how many it did not read.
 	maxAlertRecords = 5_000
 	// alertRecordSlack is how long before its alert an event may be dated. A record's key is dated by its event and
-	// its window by when the alert went out: an event the function retried (the queue keeps a message 14 days at
+	// its window by when the record was written: an event the function retried (the queue keeps a message 14 days at
 	// most) is sent, and recorded, under an earlier day.
 	alertRecordSlack = 14 * 24 * time.Hour
-	// alertWriteSkew is the clock difference allowed between the function that stamps AlertedAt and the store that
+	// alertWriteSkew is the clock difference allowed between the function that stamps RecordedAt and the store that
 	// stamps the object's last change: an object last changed before the window opened (less this) holds an alert
 	// sent before it, and is not read.
 	alertWriteSkew = 5 * time.Minute
@@ -247,7 +247,9 @@ func readAlertRecords(ctx context.Context, src alertRecordSource, from, to time.
 			out.unread = append(out.unread, fmt.Sprintf("%s: %v", src.where(obj.key), err))
 			continue
 		}
-		if rec.AlertedAt.After(from) && !rec.AlertedAt.After(to) {
+		// A run reads the records written by its time: one written later (its write retried after the alert went
+		// out) is the next run's, whenever the alert was sent.
+		if rec.RecordedAt.After(from) && !rec.RecordedAt.After(to) {
 			out.records = append(out.records, rec)
 		}
 	}
@@ -282,6 +284,11 @@ func readAlertRecord(ctx context.Context, src alertRecordSource, obj alertObject
 	case a.AccountID == "" || a.Region == "" || a.StackName == "":
 		return rec, errors.New("not an alert record: the account, region or stack is missing")
 	}
+	if rec.RecordedAt.IsZero() {
+		// Written before the sender kept recorded_at: the object's last change is when it was written; without one,
+		// the alert's time, as before.
+		rec.RecordedAt = cmp.Or(obj.modified, rec.AlertedAt)
+	}
 	return rec, nil
 }
 
@@ -297,20 +304,17 @@ func keyOfFinding(f *checks.Finding) alertKey {
 	return alertKey{f.Check, f.AccountID, f.Region, f.ResourceID}
 }
 
-// nestedFailure is one entry of the failed-stacks check's nested_failures detail, "NAME STATUS: reason", the
-// entries joined by "; ": a stack name holds no space, and the status is one the check reports, so a reason's own
-// "; x y: z" is not taken for an entry.
-var nestedFailure = regexp.MustCompile(`(?:^|; )([A-Za-z][-A-Za-z0-9]*) ([A-Z_]+): `)
-
-// nestedKeys are the alert keys of the failed nested stacks the check folded into f, its failed root's finding.
+// nestedKeys are the alert keys of the failed nested stacks the check folded into f, its failed root's finding, as
+// its nested_stacks detail names them. nested_failures is not read: its reasons are AWS's free text, and a reason
+// such as "lock held; prod-db UPDATE_FAILED: see ticket" would name a stack that is not nested.
 func nestedKeys(f *checks.Finding) []alertKey {
 	if f.Check != failedStacksCheck {
 		return nil
 	}
 	var out []alertKey
-	for _, m := range nestedFailure.FindAllStringSubmatch(f.Detail("nested_failures"), -1) {
-		if _, _, ok := checks.StackFailure(m[2]); ok {
-			out = append(out, alertKey{f.Check, f.AccountID, f.Region, m[1]})
+	for name := range strings.SplitSeq(f.Detail("nested_stacks"), checks.NestedStacksSeparator) {
+		if name != "" {
+			out = append(out, alertKey{f.Check, f.AccountID, f.Region, name})
 		}
 	}
 	return out
@@ -345,18 +349,26 @@ type alertFacts struct {
 }
 
 // matchAlerts lays the alerts onto the run. A finding an alert told of gets its AlertedAt (the first alert of the
-// window); a failed nested stack's alert is its failed root's finding's, which names it (nested_failures), as the
+// window); a failed nested stack's alert is its failed root's finding's, which names it (nested_stacks), as the
 // check folds the one into the other. A stack alerted but not found failing is recovered when its cell ran (clean,
 // or with other findings), and not re-checked when its cell failed or was not audited: an auditor never calls fixed
-// what it could not read. Nor is a StackSet stack instance alerted alone: no check reads instances, only their
-// stacks, so unless its stack's finding matches, it is not re-checked.
+// what it could not read. Nor is a StackSet stack instance's alert ever recovered: no check reads instances, only
+// their stacks, so unless its stack's finding matches, it is not re-checked, even when its stack's own alert is
+// recovered.
 // A stack the history already lists as resolved or unverified is left to that list, so it appears once; an account
 // the run did not set out to audit (another organization's, one narrowed out) is not this run's to speak of.
 func matchAlerts(records []alert.Record, run alertFacts) (recovered, notRechecked []report.AlertedStack) {
-	first := map[alertKey]*alert.Record{}
+	// A stack's alert and its StackSet instance's alert share a finding's key, but not what the audit knows of
+	// them: the check reads the stack's status, no check the instance's. They are kept apart (byKind), so the
+	// stack's record may be recovered while the instance's is not re-checked.
+	type byKind struct {
+		alertKey
+		kind alert.Kind
+	}
+	first := map[byKind]*alert.Record{}
 	for i := range records {
 		r := &records[i]
-		k := keyOfAlert(r.Alert)
+		k := byKind{keyOfAlert(r.Alert), r.Alert.Kind}
 		if prev, ok := first[k]; !ok || r.AlertedAt.Before(prev.AlertedAt) ||
 			(r.AlertedAt.Equal(prev.AlertedAt) && r.Alert.EventID < prev.Alert.EventID) {
 			first[k] = r
@@ -365,34 +377,38 @@ func matchAlerts(records []alert.Record, run alertFacts) (recovered, notRechecke
 	if len(first) == 0 {
 		return nil, nil
 	}
-	// rechecked are the alerts of a stack whose own status the check reads; an alert of a StackSet stack instance
-	// alone is not re-read by any check (its stack may be healthy while the instance is not).
-	rechecked := map[alertKey]string{}
-	for i := range records {
-		k := keyOfAlert(records[i].Alert)
-		switch kind := records[i].Alert.Kind; kind {
+	// notReread says why no check re-reads what an alert of a kind told of; "" for a stack, whose status the check
+	// reads.
+	notReread := func(kind alert.Kind) string {
+		switch kind {
 		case alert.KindStack:
-			rechecked[k] = ""
+			return ""
 		case alert.KindInstance:
-			if _, ok := rechecked[k]; !ok {
-				rechecked[k] = "no check of the daily audit reads StackSet instances"
-			}
+			return "no check of the daily audit reads StackSet instances"
 		default:
-			if _, ok := rechecked[k]; !ok {
-				rechecked[k] = fmt.Sprintf("no check of the daily audit reads what an alert of kind %q told of", kind)
-			}
+			return fmt.Sprintf("no check of the daily audit reads what an alert of kind %q told of", kind)
 		}
 	}
-	settled := map[alertKey]bool{}
+	kindsOf := map[alertKey][]alert.Kind{}
+	for k := range first {
+		kindsOf[k.alertKey] = append(kindsOf[k.alertKey], k.kind)
+	}
+	settled := map[byKind]bool{}
+	// settle settles every kind's record of k, still failing (its finding is open or suppressed) or listed by the
+	// history as unverified.
+	settle := func(k alertKey) {
+		for _, kind := range kindsOf[k] {
+			settled[byKind{k, kind}] = true
+		}
+	}
 	mark := func(f *checks.Finding, k alertKey) {
-		r, ok := first[k]
-		if !ok {
-			return
+		for _, kind := range kindsOf[k] {
+			r := first[byKind{k, kind}]
+			if at := r.AlertedAt.UTC(); f.AlertedAt == nil || at.Before(*f.AlertedAt) {
+				f.AlertedAt = &at
+			}
 		}
-		if at := r.AlertedAt.UTC(); f.AlertedAt == nil || at.Before(*f.AlertedAt) {
-			f.AlertedAt = &at
-		}
-		settled[k] = true
+		settle(k)
 	}
 	for i := range run.findings {
 		f := &run.findings[i]
@@ -404,19 +420,18 @@ func matchAlerts(records []alert.Record, run alertFacts) (recovered, notRechecke
 	}
 	for i := range run.suppressed {
 		f := &run.suppressed[i].Finding
-		settled[keyOfFinding(f)] = true // still failing, held back by a rule
+		settle(keyOfFinding(f)) // still failing, held back by a rule
 		for _, k := range nestedKeys(f) {
-			settled[k] = true
+			settle(k)
 		}
 	}
 	for i := range run.resolved {
-		// A resolved stack says nothing of a StackSet instance alerted alone: its stack is fixed, the instance unread.
-		if k := keyOfFinding(&run.resolved[i].Finding); rechecked[k] == "" {
-			settled[k] = true
-		}
+		// A resolved stack settles its stack's alert, and says nothing of its instance's: the stack is fixed, the
+		// instance unread.
+		settled[byKind{keyOfFinding(&run.resolved[i].Finding), alert.KindStack}] = true
 	}
 	for i := range run.unverified {
-		settled[keyOfFinding(&run.unverified[i].Finding)] = true
+		settle(keyOfFinding(&run.unverified[i].Finding))
 	}
 	type cellKey struct{ account, region, check string }
 	wanted := map[cellKey]bool{}
@@ -451,7 +466,7 @@ func matchAlerts(records []alert.Record, run alertFacts) (recovered, notRechecke
 		if a.StackSetARN != "" {
 			s.StackSet = stackSetName(a.StackSetARN)
 		}
-		if why := rechecked[k]; why != "" {
+		if why := notReread(k.kind); why != "" {
 			s.NotRechecked = why
 			notRechecked = append(notRechecked, s)
 			continue
@@ -501,10 +516,12 @@ func coverOf(st *history.State) runCover {
 	return c
 }
 
-// spokenOf says an earlier run already spoke of r: one that ran after the alert was sent, with its account in scope.
+// spokenOf says an earlier run already spoke of r: one that ran after the record was written (readAlertRecord sets
+// RecordedAt), with its account in scope. A record written after a run, of an alert sent before it, that run could
+// not read.
 func spokenOf(earlier []runCover, r alert.Record) bool {
 	for _, c := range earlier {
-		if !c.time.Before(r.AlertedAt) && c.accounts[r.Alert.AccountID] {
+		if !c.time.Before(r.RecordedAt) && c.accounts[r.Alert.AccountID] {
 			return true
 		}
 	}
@@ -636,6 +653,25 @@ func (j *Job) recallAlerts(ctx context.Context, fan *crossaccount.Result, m *rec
 	got.records = slices.DeleteFunc(got.records, func(r alert.Record) bool { return spokenOf(earlier, r) })
 	m.recovered, m.notRechecked = matchAlerts(got.records, alertFacts{findings: fan.Findings, suppressed: m.suppressed,
 		cells: &fan.Cells, inScope: inScope, resolved: m.delta.Resolved, unverified: m.delta.Unverified})
+	if m.prevUnreadable != "" && len(m.recovered)+len(m.notRechecked) > 0 {
+		// The previous run is stored but unreadable: the window reached back as far as the history does, and the
+		// alerts it already spoke of cannot be told from the others. The findings keep their alert times (they are
+		// failing now); the lists would repeat weeks of stacks as new news, so they are left out, and said so.
+		stacks := fmt.Sprintf("%d alerted stacks not found failing are", len(m.recovered)+len(m.notRechecked))
+		if len(m.recovered)+len(m.notRechecked) == 1 {
+			stacks = "1 alerted stack not found failing is"
+		}
+		warn := fmt.Sprintf("%s not listed (neither as recovered nor as not re-checked): the previous run could not be "+
+			"read, so this run cannot tell which of the alerts since %s it already spoke of: %s", stacks,
+			from.UTC().Format("2006-01-02 15:04 UTC"), m.prevUnreadable)
+		j.log.WarnContext(ctx, "alerted stacks not listed", "err", warn)
+		m.warnings = append(m.warnings, warn)
+		m.recovered, m.notRechecked = nil, nil
+	}
+	if len(m.recovered)+len(m.notRechecked) > 0 {
+		since := from.UTC()
+		m.alertsFrom = &since
+	}
 	j.log.InfoContext(ctx, "alert records read", "records", len(got.records), "recovered", len(m.recovered),
 		"not_rechecked", len(m.notRechecked), "unreadable", len(got.unread))
 }

@@ -4,14 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/orgaudit/orgaudit/internal/alert"
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
 	"github.com/orgaudit/orgaudit/internal/history"
 	"github.com/orgaudit/orgaudit/internal/report"
@@ -20,7 +23,8 @@ import (
 var failedStacks = checks.CloudFormationFailedStacks{}.Name()
 
 func alertRecord(id, account, region, stack string, at time.Time) alert.Record {
-	return alert.Record{AlertedAt: at, Alert: alert.Alert{EventID: id, EventTime: at.Add(-time.Minute), Kind: alert.KindStack,
+	// Recorded as it was sent, as the sender writes it when its first write succeeds.
+	return alert.Record{AlertedAt: at, RecordedAt: at, Alert: alert.Alert{EventID: id, EventTime: at.Add(-time.Minute), Kind: alert.KindStack,
 		Severity: checks.Critical, AccountID: account, AccountName: "acct-" + account, Region: region, StackName: stack,
 		Status: "UPDATE_ROLLBACK_FAILED", Reason: "Resource handler returned message"}}
 }
@@ -185,7 +189,7 @@ func TestAlertRecordsBounded(t *testing.T) {
 	}
 }
 
-// TestMatchAlertsNestedStack: the check folds a failed nested stack into its failed root's finding (nested_failures);
+// TestMatchAlertsNestedStack: the check folds a failed nested stack into its failed root's finding (nested_stacks);
 // the nested stack's own alert is that finding's, still failing, and is not called recovered.
 func TestMatchAlertsNestedStack(t *testing.T) {
 	at := time.Date(2026, 12, 6, 8, 14, 0, 0, time.UTC)
@@ -201,6 +205,7 @@ func TestMatchAlertsNestedStack(t *testing.T) {
 	root := stackFinding(a, "us-east-1", "app")
 	root.SetDetail("nested_failures", nested+" UPDATE_FAILED: Resource handler returned message: x; y z: w; "+
 		"app-Queue-0000 DELETE_FAILED: busy")
+	root.SetDetail("nested_stacks", nested+", app-Queue-0000")
 	findings := []checks.Finding{root}
 	cells := crossaccount.NewCells(
 		crossaccount.Cell{AccountID: a, Region: "us-east-1", Check: failedStacks, Outcome: crossaccount.OutcomeFindings, Findings: 1},
@@ -339,5 +344,177 @@ func TestAlertWindowReachesBack(t *testing.T) {
 		!strings.Contains(warn, "to 1 account none of the last 4 runs audited (runs narrowed to other accounts, or accounts new "+
 			"to the organization) were not read") {
 		t.Errorf("bound: %d runs, warn %q", len(earlier), warn)
+	}
+}
+
+// TestMatchAlertsInstanceApartFromStack: a StackSet instance's alert and its stack's alert share a key, but only the
+// stack's status is what the check reads. With the stack no longer failing (its cell clean), the stack's record is
+// recovered, with the stack's status; the instance's is not re-checked, never recovered.
+func TestMatchAlertsInstanceApartFromStack(t *testing.T) {
+	at := time.Date(2026, 12, 6, 8, 14, 0, 0, time.UTC)
+	const a = "111111111111"
+	inst := alertRecord("e1", a, "us-east-1", "StackSet-base-aaaa", at)
+	inst.Alert.Kind, inst.Alert.Status, inst.Alert.DetailedStatus = alert.KindInstance, "OUTDATED", "FAILED"
+	inst.Alert.StackSetARN = "arn:aws:cloudformation:us-east-1:999999999999:stackset/base:0d0c1c3e-0000-4000-8000-000000000000"
+	stack := alertRecord("e2", a, "us-east-1", "StackSet-base-aaaa", at.Add(time.Minute))
+	cells := crossaccount.NewCells(
+		crossaccount.Cell{AccountID: a, Region: "us-east-1", Check: failedStacks, Outcome: crossaccount.OutcomeClean})
+	for _, records := range [][]alert.Record{{inst, stack}, {stack, inst}} {
+		recovered, notRechecked := matchAlerts(records, alertFacts{cells: &cells, inScope: map[string]bool{a: true}})
+		if len(recovered) != 1 || recovered[0].Status != "UPDATE_ROLLBACK_FAILED" || recovered[0].StackSet != "" ||
+			!recovered[0].AlertedAt.Equal(at.Add(time.Minute)) {
+			t.Errorf("recovered = %+v, want the stack's record alone, with the stack's status", recovered)
+		}
+		if len(notRechecked) != 1 || notRechecked[0].Status != "OUTDATED (FAILED)" || notRechecked[0].StackSet != "base" ||
+			notRechecked[0].NotRechecked != "no check of the daily audit reads StackSet instances" {
+			t.Errorf("not re-checked = %+v, want the instance's record", notRechecked)
+		}
+	}
+}
+
+// TestAlertRecordWrittenAfterTheRun: an alert published at 05:59:50 whose record was written (on a retry) at 06:12,
+// after the 06:00 run read the records, is the next run's: windows and earlier runs go by when the record was
+// written (RecordedAt; else the object's last change), and the digest still says when the alert went out.
+func TestAlertRecordWrittenAfterTheRun(t *testing.T) {
+	dir := t.TempDir()
+	const a = "111111111111"
+	run0, run1 := time.Date(2026, 12, 5, 6, 0, 0, 0, time.UTC), time.Date(2026, 12, 6, 6, 0, 0, 0, time.UTC)
+	sent, written := run0.Add(-10*time.Second), run0.Add(12*time.Minute)
+	write := func(rec alert.Record, modified time.Time) {
+		t.Helper()
+		body, err := json.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, filepath.FromSlash(alert.RecordKey("", rec.Alert.EventTime, rec.Alert.EventID)))
+		if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, modified, modified); err != nil {
+			t.Fatal(err)
+		}
+	}
+	retried := alertRecord("11111111-1111-4111-8111-111111111111", a, "us-east-1", "retried", sent)
+	retried.RecordedAt = written
+	write(retried, written)
+	// Written before recorded_at was kept: the object's last change says when.
+	old := alertRecord("22222222-2222-4222-8222-222222222222", a, "us-east-1", "old-writer", sent)
+	old.RecordedAt = time.Time{}
+	write(old, written)
+
+	names := func(from, to time.Time) []string {
+		t.Helper()
+		got, err := readAlertRecords(context.Background(), dirAlertRecords{dir}, from, to)
+		if err != nil || len(got.unread) > 0 {
+			t.Fatalf("read: %v %v", err, got.unread)
+		}
+		var out []string
+		for _, r := range got.records {
+			out = append(out, r.Alert.StackName)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got := names(run0.Add(-24*time.Hour), run0); len(got) != 0 {
+		t.Errorf("the 06:00 run read %v, written after it", got)
+	}
+	got, err := readAlertRecords(context.Background(), dirAlertRecords{dir}, run0, run1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := names(run0, run1); strings.Join(n, ",") != "old-writer,retried" {
+		t.Fatalf("the next run read %v, want both records", n)
+	}
+	// The 06:00 run audited the account but could not have seen them.
+	earlier := []runCover{{id: "r0", time: run0, accounts: map[string]bool{a: true}}}
+	for _, r := range got.records {
+		if spokenOf(earlier, r) {
+			t.Errorf("%s: taken for spoken of by the 06:00 run, which ran before it was written", r.Alert.StackName)
+		}
+	}
+	cells := crossaccount.NewCells(crossaccount.Cell{AccountID: a, Region: "us-east-1", Check: failedStacks, Outcome: crossaccount.OutcomeClean})
+	recovered, _ := matchAlerts(got.records, alertFacts{cells: &cells, inScope: map[string]bool{a: true}})
+	res := &report.Result{Facts: report.Facts{RunID: "r1", AsOf: run1},
+		Memory: report.Memory{Changes: &history.Changes{}, PreviousRunID: "r0", RecoveredSinceLastRun: recovered}}
+	if text := report.Digest(res, report.MaxDigestBytes); !strings.Contains(text, "retried: UPDATE_ROLLBACK_FAILED, alerted at 2026-12-05 05:59 UTC") {
+		t.Errorf("digest does not list the retried record with the alert's time:\n%s", text)
+	}
+}
+
+// TestMatchAlertsNestedReasonNamesAStack: a nested stack's reason that reads like another entry of nested_failures
+// ("...; prod-db UPDATE_FAILED: see ticket") does not fold a separately alerted prod-db into the root's finding: the
+// check names its nested stacks apart (nested_stacks), and matching reads only that.
+func TestMatchAlertsNestedReasonNamesAStack(t *testing.T) {
+	at := time.Date(2026, 12, 6, 8, 14, 0, 0, time.UTC)
+	const a = "111111111111"
+	records := []alert.Record{alertRecord("e1", a, "us-east-1", "prod-db", at)}
+	root := stackFinding(a, "us-east-1", "app")
+	root.SetDetail("nested_failures", "app-Lock-1 UPDATE_FAILED: lock held; prod-db UPDATE_FAILED: see ticket")
+	root.SetDetail("nested_stacks", "app-Lock-1")
+	findings := []checks.Finding{root}
+	cells := crossaccount.NewCells(
+		crossaccount.Cell{AccountID: a, Region: "us-east-1", Check: failedStacks, Outcome: crossaccount.OutcomeFindings, Findings: 1})
+	recovered, _ := matchAlerts(records, alertFacts{findings: findings, cells: &cells, inScope: map[string]bool{a: true}})
+	if findings[0].AlertedAt != nil {
+		t.Errorf("the root finding is stamped with prod-db's alert (%v)", findings[0].AlertedAt)
+	}
+	if len(recovered) != 1 || recovered[0].StackName != "prod-db" {
+		t.Errorf("recovered = %+v, want prod-db, fixed and named by no nested stack", recovered)
+	}
+}
+
+// TestAlertsAfterAnUnreadablePreviousRun: a previous run that is stored but cannot be read is not no previous run.
+// The window would reach back as far as the history does and list weeks of alerted stacks as recovered "since the
+// last run": the run lists neither recovered nor not re-checked stacks, says why, and still marks its findings.
+func TestAlertsAfterAnUnreadablePreviousRun(t *testing.T) {
+	dir := t.TempDir()
+	const a = "111111111111"
+	now := time.Date(2026, 12, 6, 6, 0, 0, 0, time.UTC)
+	for i, stack := range []string{"fixed-weeks-ago", "still-failing"} {
+		rec := alertRecord(fmt.Sprintf("%08d-0000-4000-8000-000000000000", i), a, "us-east-1", stack, now.Add(-time.Duration(20-i)*24*time.Hour))
+		body, err := json.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, filepath.FromSlash(alert.RecordKey("", rec.Alert.EventTime, rec.Alert.EventID)))
+		if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, c := range map[string]struct {
+		unreadable    string
+		wantRecovered bool
+	}{
+		"absent":     {wantRecovered: true},
+		"unreadable": {unreadable: "s3://bucket/state/2026/12/05/r.json.gz is unreadable: unreadable state: gzip: invalid header"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			fan := &crossaccount.Result{Findings: []checks.Finding{stackFinding(a, "us-east-1", "still-failing")},
+				Cells: crossaccount.NewCells(crossaccount.Cell{AccountID: a, Region: "us-east-1", Check: failedStacks,
+					Outcome: crossaccount.OutcomeFindings, Findings: 1})}
+			j := &Job{s: config.Settings{History: config.History{StateDir: dir}}, log: slog.New(slog.DiscardHandler), RunTime: now, Checks: []checks.Check{checks.CloudFormationFailedStacks{}}}
+			m := &recall{store: history.NewDirStore(t.TempDir(), history.DefaultLookback), run: history.Run{Accounts: []string{a}},
+				prevUnreadable: c.unreadable}
+			j.recallAlerts(context.Background(), fan, m)
+			if fan.Findings[0].AlertedAt == nil {
+				t.Errorf("the failing stack's finding is not marked alerted")
+			}
+			if got := len(m.recovered) == 1; got != c.wantRecovered || len(m.notRechecked) != 0 {
+				t.Errorf("recovered %+v, not re-checked %+v; want recovered listed: %v", m.recovered, m.notRechecked, c.wantRecovered)
+			}
+			warned := strings.Contains(strings.Join(m.warnings, "\n"), "the previous run could not be read")
+			if warned != (c.unreadable != "") || (warned && !strings.Contains(strings.Join(m.warnings, "\n"), "invalid header")) {
+				t.Errorf("warnings %q; want one saying the previous run could not be read, and why, only when it could not", m.warnings)
+			}
+			if c.wantRecovered && (m.alertsFrom == nil || !m.alertsFrom.Equal(now.Add(-history.DefaultLookback))) {
+				t.Errorf("alerts listed since %v, want the window's start", m.alertsFrom)
+			}
+		})
 	}
 }

@@ -100,7 +100,7 @@ func testNextDigestRemembersAlerts(t *testing.T, stateDir string) {
 	}
 	record := func(id, region, stack, status string, alertedAt time.Time) {
 		t.Helper()
-		rec := alert.Record{AlertedAt: alertedAt, MessageIDs: []string{"m-" + id}, Alert: alert.Alert{EventID: id,
+		rec := alert.Record{AlertedAt: alertedAt, RecordedAt: alertedAt, MessageIDs: []string{"m-" + id}, Alert: alert.Alert{EventID: id,
 			EventTime: alertedAt.Add(-40 * time.Second), Kind: alert.KindStack, Severity: checks.Critical, AccountID: alertedMember,
 			AccountName: "payments-prod", Region: region, StackName: stack, Status: status, Reason: "failed: " + stack}}
 		body, err := json.Marshal(rec)
@@ -201,7 +201,7 @@ func TestNarrowedRunLeavesAlertsOfOtherAccounts(t *testing.T) {
 		at             time.Time
 	}{{alertedMember, "a-stack", day1.Add(8*time.Hour + 14*time.Minute)}, {other, "b-stack", day1.Add(8*time.Hour + 20*time.Minute)},
 		{other, "b-gone", day1.Add(8*time.Hour + 25*time.Minute)}} {
-		rec := alert.Record{AlertedAt: a.at, Alert: alert.Alert{EventID: fmt.Sprintf("0b7d7a4e-0000-4000-8000-%012d", i+1),
+		rec := alert.Record{AlertedAt: a.at, RecordedAt: a.at, Alert: alert.Alert{EventID: fmt.Sprintf("0b7d7a4e-0000-4000-8000-%012d", i+1),
 			EventTime: a.at.Add(-40 * time.Second), Kind: alert.KindStack, Severity: checks.Critical, AccountID: a.account,
 			Region: "us-east-1", StackName: a.stack, Status: "UPDATE_ROLLBACK_FAILED", Reason: "failed: " + a.stack}}
 		body, err := json.Marshal(rec)
@@ -229,7 +229,8 @@ func TestNarrowedRunLeavesAlertsOfOtherAccounts(t *testing.T) {
 	for _, want := range []string{
 		"alerted at 2026-", // b-stack's, dated: not the run's day
 		"(333333333333) us-east-1 [cloudformation-failed-stacks] b-stack",
-		"FAILED AND RECOVERED SINCE THE LAST RUN (1,",
+		// Its window reached back past the last two (narrowed) runs, to the daily run that last audited 333333333333.
+		"FAILED AND RECOVERED SINCE " + day1.Add(6*time.Hour).Format("2006-01-02 15:04 UTC") + " (1,",
 		"(333333333333) us-east-1 [cloudformation-failed-stacks] b-gone: UPDATE_ROLLBACK_FAILED, alerted at 2026-",
 	} {
 		if !strings.Contains(daily, want) {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"iter"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -43,6 +44,11 @@ type recall struct {
 	// alerts (alerted.go), nil on a first run.
 	lineage   history.Lineage
 	prevCover *runCover
+	// prevUnreadable says why the previous run, stored, could not be read ("" when it was, or when none is stored):
+	// the alert window cannot start at it, and the run cannot tell which alerts it spoke of.
+	prevUnreadable string
+	// alertsFrom is where the alert window started, set when recovered or notRechecked lists a stack.
+	alertsFrom *time.Time
 }
 
 // recallOwnerTags reads the owner tags the previous run kept, before the audit, which reads only a budget of them
@@ -118,9 +124,14 @@ func (j *Job) recallRun(ctx context.Context, fan *crossaccount.Result) *recall {
 			if err != nil {
 				m.noPrev = err.Error()
 				var un *history.Unavailable
-				if errors.As(err, &un) && un.Kind == history.NoneStored {
+				switch {
+				case errors.As(err, &un) && un.Kind == history.NoneStored:
 					log.InfoContext(ctx, "no previous run", "where", store.Where())
-				} else {
+				case errors.As(err, &un) && un.Kind == history.OtherOrganization:
+					// Another organization's runs: none of this one's, as when none is stored.
+					log.WarnContext(ctx, "no previous run of this organization; comparing with nothing", "err", err)
+				default:
+					m.prevUnreadable = err.Error()
 					log.WarnContext(ctx, "previous run unreadable; comparing with nothing", "err", err)
 				}
 			}
@@ -211,7 +222,7 @@ func (m *recall) memory(warnings []string, s config.Settings) report.Memory {
 	}
 	mem.Resolved, mem.Unverified, mem.Trend = d.Resolved, d.Unverified, m.trend
 	mem.EscalatedFrom = m.escalatedFrom
-	mem.RecoveredSinceLastRun, mem.AlertedNotRechecked = m.recovered, m.notRechecked
+	mem.RecoveredSinceLastRun, mem.AlertedNotRechecked, mem.AlertsSince = m.recovered, m.notRechecked, m.alertsFrom
 	return mem
 }
 

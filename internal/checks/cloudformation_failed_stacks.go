@@ -25,10 +25,14 @@ func (CloudFormationFailedStacks) Title() string     { return "CloudFormation st
 func (CloudFormationFailedStacks) Actions() []string { return []string{"cloudformation:ListStacks"} }
 func (CloudFormationFailedStacks) Layout() Layout {
 	return Layout{Kind: "stack", Columns: []Column{
-		textColumn("stack_id", "Stack ID"), textColumn("root_stack", "Root stack"), textColumn("nested_failures", "Nested failures").wide(60), textColumn("service_catalog_product", "Service Catalog product"),
+		textColumn("stack_id", "Stack ID"), textColumn("root_stack", "Root stack"), textColumn("nested_stacks", "Nested stacks").wide(40), textColumn("nested_failures", "Nested failures").wide(60), textColumn("service_catalog_product", "Service Catalog product"),
 		dateColumn("last_updated", "Last updated")}}
 }
 func (CloudFormationFailedStacks) DigestDetail(*Finding) string { return "" }
+
+// NestedStacksSeparator joins the names in a failed root's nested_stacks detail: a stack name ([A-Za-z][-A-Za-z0-9]*)
+// holds neither a comma nor a space.
+const NestedStacksSeparator = ", "
 
 // stackSeverity is the explicit failure filter. UPDATE_ROLLBACK_COMPLETE and IMPORT_ROLLBACK_COMPLETE are healthy
 // stacks whose last update or import failed, so they are only notices. The transitional statuses are findings only
@@ -174,8 +178,9 @@ func (c CloudFormationFailedStacks) group(t Target, stacks []cfntypes.StackSumma
 		if root := aws.ToString(s.RootId); root != "" && root != id {
 			f.SetDetail("root_stack", stackNameFromID(root))
 		}
-		var nested []string
+		var nested, nestedNames []string
 		for _, ch := range children[id] {
+			nestedNames = append(nestedNames, aws.ToString(ch.StackName))
 			if sev := stackSeverity[ch.StackStatus]; sev.Rank() < f.Severity.Rank() {
 				f.Severity = sev
 			}
@@ -184,6 +189,11 @@ func (c CloudFormationFailedStacks) group(t Target, stacks []cfntypes.StackSumma
 			f.Reason = joinReason(f.Reason, fmt.Sprintf("nested %s %s: %s", aws.ToString(ch.StackName), ch.StackStatus, oneLine(aws.ToString(ch.StackStatusReason))))
 		}
 		f.SetDetail("nested_failures", strings.Join(nested, "; "))
+		if len(nestedNames) > 0 {
+			// The names alone, for what matches stacks by name (the digest's alerts): nested_failures holds AWS's free
+			// text, which may name other stacks. A stack name is [A-Za-z][-A-Za-z0-9]*, so ", " cannot occur in one.
+			f.SetDetail("nested_stacks", strings.Join(nestedNames, NestedStacksSeparator))
+		}
 		if pp, ok := ServiceCatalogProductOf(aws.ToString(s.StackName)); ok {
 			f.SetDetail("service_catalog_product", pp)
 			f.Reason = joinReason(f.Reason, "stack of Service Catalog provisioned product "+pp)

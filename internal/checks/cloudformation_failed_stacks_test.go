@@ -63,7 +63,9 @@ func TestCloudFormationFailedStacks(t *testing.T) {
 	}{
 		{name: "empty", fake: &fakeStacks{}, want: map[string]Severity{}},
 		{name: "several pages with nested stacks", fake: &fakeStacks{pages: [][]cfntypes.StackSummary{
-			{stack("core", cfntypes.StackStatusUpdateRollbackComplete, "failed to update: [Vpc]", ""), stack("core-Vpc-1", cfntypes.StackStatusUpdateFailed, "CIDR conflicts", "core")},
+			{stack("core", cfntypes.StackStatusUpdateRollbackComplete, "failed to update: [Vpc]", ""), stack("core-Vpc-1", cfntypes.StackStatusUpdateFailed, "CIDR conflicts", "core"),
+				// A reason that reads like another entry of nested_failures: nested_stacks names only the stacks.
+				stack("core-Lock-2", cfntypes.StackStatusUpdateFailed, "lock held; prod-db UPDATE_FAILED: see ticket", "core")},
 			{stack("dns", cfntypes.StackStatusRollbackComplete, "HostedZone failed", ""), stack("SC-123456789012-pp-abc123", cfntypes.StackStatusDeleteFailed, "", "")},
 			{stack("orphan-child", cfntypes.StackStatusCreateFailed, "bad", "healthy-root"), stack("old", cfntypes.StackStatusUpdateRollbackComplete, "", "")},
 		}}, want: map[string]Severity{"core": Critical, "dns": Warning, "SC-123456789012-pp-abc123": Critical, "orphan-child": Critical, "old": Notice}},
@@ -122,6 +124,9 @@ func TestCloudFormationFailedStacks(t *testing.T) {
 			if core, ok := m["core"]; ok {
 				if !strings.Contains(core.Detail("nested_failures"), "core-Vpc-1 UPDATE_FAILED: CIDR conflicts") || !strings.Contains(core.Reason, "CIDR conflicts") {
 					t.Errorf("nested failure not folded into its root: %+v", core)
+				}
+				if got := core.Detail("nested_stacks"); got != "core-Vpc-1, core-Lock-2" {
+					t.Errorf("nested_stacks = %q, want the two nested stacks' names alone", got)
 				}
 			}
 			if orphan, ok := m["orphan-child"]; ok && orphan.Detail("root_stack") != "healthy-root" {

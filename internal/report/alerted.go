@@ -66,18 +66,29 @@ func (s *AlertedStack) statusWords() string {
 	return field(s.Status, maxNameBytes) + ", instance of StackSet " + field(s.StackSet, maxNameBytes)
 }
 
+// alertsSinceWords says since when the recovered and not re-checked lists hold alerts: "the last run" when their
+// window starts at the previous run, else the window's start ("2026-12-03 06:00 UTC"), which is further back when
+// the previous run left an account out, or the history's lookback when there was none.
+func (r *Result) alertsSinceWords() string {
+	if s := r.AlertsSince; s != nil && (r.PreviousRunTime == nil || !s.Equal(*r.PreviousRunTime)) {
+		return s.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	return "the last run"
+}
+
 // recoveredSection lists the alerted stacks this run found fixed, then those it could not look at again.
 func recoveredSection(r *Result, budget int) string {
 	var b strings.Builder
 	if n := len(r.RecoveredSinceLastRun); n > 0 {
-		fmt.Fprintf(&b, "\nFAILED AND RECOVERED SINCE THE LAST RUN (%d, alerted when they failed)\n", n)
+		fmt.Fprintf(&b, "\nFAILED AND RECOVERED SINCE %s (%d, alerted when they failed)\n", strings.ToUpper(r.alertsSinceWords()), n)
 		writeLines(&b, n, func(i int) string { return r.alertedStackLine(&r.RecoveredSinceLastRun[i]) }, budget/2,
 			func(n int) string {
 				return fmt.Sprintf("... %d more in the JSON result (recovered_since_last_run)\n", n)
 			})
 	}
 	if n := len(r.AlertedNotRechecked); n > 0 {
-		fmt.Fprintf(&b, "\nALERTED SINCE THE LAST RUN, COULD NOT RE-CHECK (%d; not found failing, but this run could not look at them again, so they are not called recovered)\n", n)
+		fmt.Fprintf(&b, "\nALERTED SINCE %s, COULD NOT RE-CHECK (%d; not found failing, but this run could not look at them again, so they are not called recovered)\n",
+			strings.ToUpper(r.alertsSinceWords()), n)
 		writeLines(&b, n, func(i int) string { return r.alertedStackLine(&r.AlertedNotRechecked[i]) }, budget,
 			func(n int) string { return fmt.Sprintf("... %d more in the JSON result (alerted_not_rechecked)\n", n) })
 	}
@@ -94,9 +105,9 @@ func (r *Result) recoveredHTML(rows int) []htmlSection {
 		json        string
 		withRecheck bool
 	}{
-		{r.RecoveredSinceLastRun, "Failed and recovered since the last run", "An alert told of each when it failed; this run found it no longer failing.",
+		{r.RecoveredSinceLastRun, "Failed and recovered since " + r.alertsSinceWords(), "An alert told of each when it failed; this run found it no longer failing.",
 			goodColor, goodTint, "recovered_since_last_run", false},
-		{r.AlertedNotRechecked, "Alerted since the last run, could not re-check", "Not found failing, but this run could not look at them again, so they are not called recovered.",
+		{r.AlertedNotRechecked, "Alerted since " + r.alertsSinceWords() + ", could not re-check", "Not found failing, but this run could not look at them again, so they are not called recovered.",
 			severityColors[checks.Warning][0], severityColors[checks.Warning][1], "alerted_not_rechecked", true},
 	}
 	for _, l := range lists {

@@ -121,3 +121,41 @@ func TestAlertedStackInstanceNotRechecked(t *testing.T) {
 		}
 	}
 }
+
+// TestAlertedSinceWhen: the recovered and not re-checked sections say since when they hold alerts: "the last run"
+// when their window starts at it, the window's start when it reached back past it (the previous run left an account
+// out) or there was no previous run, in the text, the email and the chat card alike.
+func TestAlertedSinceWhen(t *testing.T) {
+	asOf := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	prev, since := asOf.Add(-24*time.Hour), time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
+	stack := AlertedStack{AccountID: "222222222222", Region: "us-east-1", StackName: "gone-stack", Status: "CREATE_FAILED", AlertedAt: since.Add(time.Hour)}
+	unread := stack
+	unread.StackName, unread.NotRechecked = "unread-stack", "AccessDenied"
+	result := func(since *time.Time) *Result {
+		return &Result{Facts: Facts{RunID: "r", AsOf: asOf}, Memory: Memory{Changes: &Changes{}, PreviousRunID: "p", PreviousRunTime: &prev,
+			RecoveredSinceLastRun: []AlertedStack{stack}, AlertedNotRechecked: []AlertedStack{unread}, AlertsSince: since}}
+	}
+	for _, c := range []struct {
+		since *time.Time
+		words string
+	}{{&since, "2026-12-03 08:00 UTC"}, {&prev, "the last run"}, {nil, "the last run"}} {
+		r := result(c.since)
+		text := Digest(r, MaxDigestBytes)
+		for _, want := range []string{"FAILED AND RECOVERED SINCE " + strings.ToUpper(c.words) + " (1,",
+			"ALERTED SINCE " + strings.ToUpper(c.words) + ", COULD NOT RE-CHECK (1;"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("since %v: digest lacks %q:\n%s", c.since, want, text)
+			}
+		}
+		html, err := HTML(r, MailOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(html, "Failed and recovered since "+c.words) || !strings.Contains(html, "Alerted since "+c.words+", could not re-check") {
+			t.Errorf("since %v: email does not head its sections since %s", c.since, c.words)
+		}
+		if b, err := ChatJSON(r); err != nil || !strings.Contains(string(b), "*Alerted since "+c.words+":* 1 failed and recovered") {
+			t.Errorf("since %v: chat card does not say since %s (%v):\n%s", c.since, c.words, err, b)
+		}
+	}
+}

@@ -76,7 +76,7 @@ func ChatOf(r *Result) ChatNotification {
 		line("*Since %s:* %d new, %d worse, %d fixed, %d could not be re-checked", r.previousWhen("2006-01-02"), ch.New, ch.Escalated, ch.Resolved, ch.Unverified)
 	}
 	if n, m := len(r.RecoveredSinceLastRun), len(r.AlertedNotRechecked); n+m > 0 {
-		line("*Alerted since the last run:* %d failed and recovered, %d not found failing but could not be re-checked", n, m)
+		line("*Alerted since %s:* %d failed and recovered, %d not found failing but could not be re-checked", r.alertsSinceWords(), n, m)
 	}
 	line("*Coverage:* %d of %d accounts fully audited, %d partly, %d not; %d of %d cells failed",
 		r.Accounts.Audited, r.Accounts.Total, r.Accounts.Partial, r.Accounts.Failed, r.Coverage.Errors, r.Coverage.Cells)

@@ -109,6 +109,7 @@ func ForOwner(res *Result, owner string) *Result {
 			Suppressed:            keepMine(res.Suppressed, mine, func(x SuppressedFinding) string { return x.AccountID }),
 			RecoveredSinceLastRun: keepMine(res.RecoveredSinceLastRun, mine, func(x AlertedStack) string { return x.AccountID }),
 			AlertedNotRechecked:   keepMine(res.AlertedNotRechecked, mine, func(x AlertedStack) string { return x.AccountID }),
+			AlertsSince:           res.AlertsSince,
 		},
 	}
 	// The run's warnings stay, as they change what the digest can say, but the count of unknown owner tags is the

@@ -122,6 +122,9 @@ type Memory struct {
 	// reads: never called recovered.
 	RecoveredSinceLastRun []AlertedStack `json:"recovered_since_last_run,omitempty"`
 	AlertedNotRechecked   []AlertedStack `json:"alerted_not_rechecked,omitempty"`
+	// AlertsSince is where the window of those two lists starts, set when either lists a stack: the previous run's
+	// time, or an earlier run's when the previous run left an account out, or the history's lookback without one.
+	AlertsSince *time.Time `json:"alerts_since,omitempty"`
 	// EscalatedFrom is the severity the previous run gave each escalated finding (history.Tracked's
 	// PreviousSeverity), by identity, so the digest can say "escalated from warning". A finding's own fields say only
 	// that it escalated.
