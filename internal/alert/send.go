@@ -292,8 +292,8 @@ func (s *Sender) deliverGroup(ctx context.Context, g group, out *Delivered) (sen
 	topic, topicErrs := make([]delivery.Sent, n), make([]error, n)
 	client, topicARN := s.topicFor(g.owner.Name)
 	if client != nil {
-		topic, topicErrs = delivery.SendOnceEach(ctx, s.S3, s.claims(g.alerts, ChannelTopic), func(ctx context.Context, held []int) (string, error) {
-			m, err := s.message(topicARN, g.owner.Name, pick(g.alerts, held))
+		topic, topicErrs = s.sendEach(ctx, g.alerts, ChannelTopic, func(ctx context.Context, alerts []Alert) (string, error) {
+			m, err := s.message(topicARN, g.owner.Name, alerts)
 			if err != nil {
 				return "", err
 			}
@@ -303,8 +303,8 @@ func (s *Sender) deliverGroup(ctx context.Context, g group, out *Delivered) (sen
 	mails, mailErrs := make([]delivery.Sent, n), make([]error, n)
 	to := s.mailTo(g.owner)
 	if len(to) > 0 {
-		mails, mailErrs = delivery.SendOnceEach(ctx, s.S3, s.claims(g.alerts, ChannelEmail), func(ctx context.Context, held []int) (string, error) {
-			return s.mail(ctx, g.owner.Name, to, pick(g.alerts, held))
+		mails, mailErrs = s.sendEach(ctx, g.alerts, ChannelEmail, func(ctx context.Context, alerts []Alert) (string, error) {
+			return s.mail(ctx, g.owner.Name, to, alerts)
 		})
 	}
 	for i, a := range g.alerts {
@@ -341,7 +341,16 @@ func (s *Sender) deliverGroup(ctx context.Context, g group, out *Delivered) (sen
 	writes.SetLimit(recordWorkers)
 	for i, a := range g.alerts {
 		if c, channel, ok := wentOut(topic[i], mails[i]); ok {
-			writes.Go(func() error { recErrs[i] = s.record(ctx, a, c, channel); return nil })
+			writes.Go(func() error {
+				// A panic here would end the invocation with every event of the batch unaccounted for.
+				defer func() {
+					if r := recover(); r != nil {
+						recErrs[i] = fmt.Errorf("record event %s: %w", a.EventID, &panicError{value: r})
+					}
+				}()
+				recErrs[i] = s.record(ctx, a, c, channel)
+				return nil
+			})
 		}
 	}
 	_ = writes.Wait()
@@ -376,6 +385,67 @@ func wentOut(topic, mail delivery.Sent) (delivery.Sent, string, bool) {
 		}
 	}
 	return delivery.Sent{}, "", false
+}
+
+// sendEach sends alerts on one channel as one message, each claimed by its event (delivery.SendOnceEach). A send
+// that panics (a renderer's fault on one alert's text) is its error, so the claims it held are released at once
+// rather than left for a lease; the alerts whose send panicked are then sent again one at a time, so only the alert
+// that panics fails and its owner's other alerts go out, now and on every retry.
+func (s *Sender) sendEach(ctx context.Context, alerts []Alert, channel string, send func(ctx context.Context, alerts []Alert) (string, error)) ([]delivery.Sent, []error) {
+	once := func(alerts []Alert) ([]delivery.Sent, []error) {
+		return delivery.SendOnceEach(ctx, s.store(), s.claims(alerts, channel), func(ctx context.Context, held []int) (id string, err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					id, err = "", &panicError{value: r}
+				}
+			}()
+			return send(ctx, pick(alerts, held))
+		})
+	}
+	sents, errs := once(alerts)
+	if len(alerts) < 2 {
+		return sents, errs
+	}
+	for i := range alerts {
+		if errors.As(errs[i], new(*panicError)) {
+			s.Log.WarnContext(ctx, "alert group's send panicked; its alerts sent one by one", "event_id", alerts[i].EventID, "channel", channel, "err", errs[i])
+			one, oneErrs := once(alerts[i : i+1])
+			sents[i], errs[i] = one[0], oneErrs[0]
+		}
+	}
+	return sents, errs
+}
+
+// panicError is a panic recovered where one event's work (its send, claim or record) ran, as that event's error.
+type panicError struct{ value any }
+
+func (e *panicError) Error() string { return fmt.Sprintf("panicked: %v", e.value) }
+
+// store is S3, a panic in a call (the SDK's, or a client given) being that call's error: claims and records are
+// written in goroutines, where a panic would end the invocation with its whole batch unaccounted for.
+func (s *Sender) store() Store { return safeStore{s.S3} }
+
+type safeStore struct{ Store }
+
+func recovered(err *error) {
+	if r := recover(); r != nil {
+		*err = &panicError{value: r}
+	}
+}
+
+func (st safeStore) PutObject(ctx context.Context, in *s3.PutObjectInput, o ...func(*s3.Options)) (out *s3.PutObjectOutput, err error) {
+	defer recovered(&err)
+	return st.Store.PutObject(ctx, in, o...)
+}
+
+func (st safeStore) GetObject(ctx context.Context, in *s3.GetObjectInput, o ...func(*s3.Options)) (out *s3.GetObjectOutput, err error) {
+	defer recovered(&err)
+	return st.Store.GetObject(ctx, in, o...)
+}
+
+func (st safeStore) DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, o ...func(*s3.Options)) (out *s3.DeleteObjectOutput, err error) {
+	defer recovered(&err)
+	return st.Store.DeleteObject(ctx, in, o...)
 }
 
 // pick is the alerts at the indexes held.
@@ -490,7 +560,7 @@ func (s *Sender) record(ctx context.Context, a Alert, sent delivery.Sent, channe
 	if s.KMSKeyID != "" {
 		in.ServerSideEncryption, in.SSEKMSKeyId = s3types.ServerSideEncryptionAwsKms, aws.String(s.KMSKeyID)
 	}
-	if _, err := s.S3.PutObject(ctx, in); err != nil && !awserr.ConditionFailed(err) {
+	if _, err := s.store().PutObject(ctx, in); err != nil && !awserr.ConditionFailed(err) {
 		return fmt.Errorf("record event %s at s3://%s/%s: %w", a.EventID, s.Bucket, key, err)
 	}
 	return nil
@@ -500,7 +570,7 @@ func (s *Sender) record(ctx context.Context, a Alert, sent delivery.Sent, channe
 // and its message id. One without a publication time is an error, not a guess.
 func (s *Sender) marker(ctx context.Context, a Alert, channel string) (delivery.Marker, error) {
 	key := delivery.AlertMarkerKey(s.Prefix, a.EventTime, a.EventID, channel)
-	out, err := s.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)})
+	out, err := s.store().GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)})
 	if err != nil {
 		return delivery.Marker{}, fmt.Errorf("read its marker s3://%s/%s: %w", s.Bucket, key, err)
 	}
