@@ -107,6 +107,11 @@ type Sender struct {
 	NoOwners bool
 	Email    *Email
 	Route    Route
+	// DeadlineMargin is the time kept before ctx's deadline for marking what was sent and recording it: claims and
+	// publishes are cut that long before it, and no owner's group is started with less than twice that left (its
+	// events fail, for the queue to give them again). DefaultDeadlineMargin when zero; at most a quarter of the time
+	// Deliver is given.
+	DeadlineMargin time.Duration
 	// Now dates claims and records; time.Now when nil.
 	Now func() time.Time
 	Log *slog.Logger
@@ -164,17 +169,72 @@ func (s *Sender) Deliver(ctx context.Context, alerts []Alert) (Delivered, error)
 	if s.Log == nil {
 		s.Log = slog.Default()
 	}
+	if deadline, ok := ctx.Deadline(); ok {
+		// An invocation given little time for delivering (a short function timeout) keeps a quarter of it as the
+		// margin, so that it still starts its first group.
+		c := *s
+		c.DeadlineMargin = min(s.margin(), time.Until(deadline)/4)
+		s = &c
+	}
 	out := Delivered{Messages: map[string]string{}}
 	groups, unrouted, errs := s.groups(ctx, alerts)
 	out.Failed = append(out.Failed, unrouted...)
+	notStarted := 0
 	for _, g := range groups {
+		if s.nearDeadline(ctx) {
+			// Started now, the group could be cut between its publish and its markers (Lambda ending the invocation),
+			// and the queue's retry, finding the claims stale, would send it twice. Its events fail unsent instead.
+			for _, a := range g.alerts {
+				out.Failed = append(out.Failed, a.EventID)
+			}
+			notStarted += len(g.alerts)
+			continue
+		}
 		sent, already, failed, err := s.safeDeliverGroup(ctx, g, &out)
 		out.Sent, out.AlreadySent, out.Failed = append(out.Sent, sent...), append(out.AlreadySent, already...), append(out.Failed, failed...)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("owner %q: %w", g.owner.Name, err))
 		}
 	}
+	if notStarted > 0 {
+		errs = append(errs, fmt.Errorf("%d events not sent: %w", notStarted, ErrNoTimeLeft))
+	}
 	return out, errors.Join(errs...)
+}
+
+// DefaultDeadlineMargin is Sender.DeadlineMargin's default: marking a publish (delivery's 5 s bound on it) and
+// writing a record, with room to spare.
+const DefaultDeadlineMargin = 6 * time.Second
+
+// ErrNoTimeLeft: the invocation's deadline was too near to start sending a group; its events fail, for the queue to
+// give them again.
+var ErrNoTimeLeft = errors.New("the invocation's deadline is too near to start sending; the queue retries them")
+
+func (s *Sender) margin() time.Duration {
+	if s.DeadlineMargin > 0 {
+		return s.DeadlineMargin
+	}
+	return DefaultDeadlineMargin
+}
+
+// nearDeadline says a group should not be started: ctx is done, or has less than twice the margin left (the
+// sending itself, then the margin for marking and recording).
+func (s *Sender) nearDeadline(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	deadline, ok := ctx.Deadline()
+	return ok && time.Until(deadline) < 2*s.margin()
+}
+
+// sendContext is ctx for claiming and publishing: ending the margin before ctx's deadline, so that what was
+// published is marked and recorded before the invocation ends, and what was not has its claims released.
+func (s *Sender) sendContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, deadline.Add(-s.margin()))
 }
 
 // groups routes each alert to its owner and groups them by owner, in owner order. An owner that cannot be found
@@ -393,7 +453,9 @@ func wentOut(topic, mail delivery.Sent) (delivery.Sent, string, bool) {
 // that panics fails and its owner's other alerts go out, now and on every retry.
 func (s *Sender) sendEach(ctx context.Context, alerts []Alert, channel string, send func(ctx context.Context, alerts []Alert) (string, error)) ([]delivery.Sent, []error) {
 	once := func(alerts []Alert) ([]delivery.Sent, []error) {
-		return delivery.SendOnceEach(ctx, s.store(), s.claims(alerts, channel), func(ctx context.Context, held []int) (id string, err error) {
+		sctx, cancel := s.sendContext(ctx)
+		defer cancel()
+		return delivery.SendOnceEach(sctx, s.store(), s.claims(alerts, channel), func(ctx context.Context, held []int) (id string, err error) {
 			defer func() {
 				if r := recover(); r != nil {
 					id, err = "", &panicError{value: r}
@@ -407,7 +469,7 @@ func (s *Sender) sendEach(ctx context.Context, alerts []Alert, channel string, s
 		return sents, errs
 	}
 	for i := range alerts {
-		if errors.As(errs[i], new(*panicError)) {
+		if errors.As(errs[i], new(*panicError)) && !s.nearDeadline(ctx) {
 			s.Log.WarnContext(ctx, "alert group's send panicked; its alerts sent one by one", "event_id", alerts[i].EventID, "channel", channel, "err", errs[i])
 			one, oneErrs := once(alerts[i : i+1])
 			sents[i], errs[i] = one[0], oneErrs[0]
