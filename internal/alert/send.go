@@ -309,6 +309,13 @@ func (s *Sender) topicFor(owner string) (delivery.Publisher, string) {
 	return nil, ""
 }
 
+// TopicARNFor is the topic an owner's alerts go to ("" the organization's audience), as Deliver sends them; empty
+// when no topic is configured for it.
+func (s *Sender) TopicARNFor(owner string) string {
+	_, arn := s.topicFor(owner)
+	return arn
+}
+
 // mailTo is whom an owner's group is mailed to: an owner that is an address SES may send to, or the organization's
 // recipients for the organization's audience. Empty mails no one.
 func (s *Sender) mailTo(owner Owner) []string {
