@@ -28,8 +28,10 @@ import (
 // out as one message on the topic (with the attributes owners' digests carry, so subscriptions' filter policies
 // route it) and, to an owner that is an email address, one email. Each event is claimed on each channel with the
 // claim digests use (delivery.SendOnceEach, a marker per event id): an event already sent is left out of the group's
-// message, a failed send releases the claims of the events it carried, and the caller retries just those. A record
-// of each alert that went out is kept for the next daily digest.
+// message, a failed send releases the claims of the events it carried, and the caller retries just those. A send that
+// panics is sent again one alert at a time, so one bad alert fails alone. Nothing is started so near the invocation's
+// deadline that it could be cut between a publish and its marker. A record of each alert that went out is kept for
+// the next daily digest.
 
 // Channels an alert goes out on, each with a marker of its own per event.
 const (
