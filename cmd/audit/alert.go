@@ -8,35 +8,41 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"strconv"
 	"strings"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/orgaudit/orgaudit/internal/alert"
 	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/crossaccount"
-	"github.com/orgaudit/orgaudit/internal/history"
 )
 
-const alertUsage = `usage: audit alert -event FILE [-topic ARN] [flags]
+const alertUsage = `usage: audit alert -event FILE [-send] [flags]
 
 Handles one EventBridge event (a "CloudFormation Stack Status Change" or "CloudFormation StackSet StackInstance
-Status Change") as the function does: prints the alert it makes, and publishes it to the topic only with -topic.
+Status Change") as the function does: prints the alert it makes, and sends it only with -send (or -topic).
 FILE - reads the event from standard input. Exit 0 when the event is handled (with an alert or without, for a
 status that is not a failure), 1 when it could not be built or sent, 2 for a malformed event or bad flags.
 
+Sending is the alert function's own, with its settings read from the same AUDIT_* environment variables the
+function is given (the management stack's AlertFunction environment): the digest topic (AUDIT_TOPIC_ARN), the
+owners' topic (AUDIT_OWNER_TOPIC_ARN), owners' digests (AUDIT_OWNER_DIGESTS; 0 sends every alert to the
+organization's audience), email (AUDIT_EMAIL_FROM, AUDIT_EMAIL_TO, AUDIT_EMAIL_REGION), the report bucket
+(AUDIT_BUCKET, AUDIT_PREFIX, AUDIT_KMS_KEY_ID): an owner's alert goes to the owners' topic, or mailed to an owner that
+is an address, as the function would send it. -topic, -bucket, -prefix, -kms-key-id and -s3-path-style, when given,
+replace their variable. With a bucket the event is claimed by its id (sent once, whoever sends it) and recorded for
+the next digest; the owner is the account's owner tag as the run history there last read it, else its OU path.
+
 Examples:
   audit alert -event event.json
-  audit alert -event - -topic arn:aws:sns:eu-west-1:111122223333:orgaudit -bucket my-reports -owner team-a < event.json
+  AUDIT_TOPIC_ARN=arn:aws:sns:eu-west-1:111122223333:orgaudit AUDIT_OWNER_TOPIC_ARN=arn:aws:sns:eu-west-1:111122223333:orgaudit-owners \
+    AUDIT_BUCKET=my-reports audit alert -event - -send < event.json
 
-To resend an event from the alert dead-letter queue as the function would have sent it, give the deployment's
-topic, bucket, prefix and, when its records are encrypted with a KMS key, -kms-key-id: the event is claimed by its
-id (sent once, whoever sends it) and recorded for the next digest.
+To resend an event from a dead-letter queue as the function would have sent it, run it with the AlertFunction's
+environment (aws lambda get-function-configuration --function-name <AlertFunctionName> shows it) and -send.
 `
 
 // maxEventBytes bounds the event read: EventBridge's limit on one event's entry is 256 KB.
@@ -70,6 +76,8 @@ var stdin io.Reader = os.Stdin
 // alertFlags are the command's settings.
 type alertFlags struct {
 	event, topic, bucket, prefix, owner string
+	// send sends the alert as the function does, with its AUDIT_* settings; -topic implies it.
+	send bool
 	// kmsKeyID encrypts the record with that key, as the function's records are when the deployment names one.
 	kmsKeyID string
 	// role, externalID and sessionName are the audit role's, assumed to read a Service Catalog product.
@@ -83,12 +91,13 @@ func alertCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.Usage = func() { fmt.Fprint(fs.Output(), alertUsage); fs.PrintDefaults() }
 	var f alertFlags
 	fs.StringVar(&f.event, "event", "", "the event's JSON file; - reads standard input")
-	fs.StringVar(&f.topic, "topic", "", "SNS topic to publish the alert to; without it the alert is only printed")
-	fs.StringVar(&f.bucket, "bucket", "", "report bucket: the event's claim (sent once) and the alert's record for the next digest")
-	fs.StringVar(&f.prefix, "prefix", "orgaudit", "key prefix in the bucket")
-	fs.StringVar(&f.kmsKeyID, "kms-key-id", "", "KMS key for the record's server-side encryption, as the deployment's (default SSE-S3)")
-	fs.StringVar(&f.owner, "owner", "", "owner to send the alert to (its owner message attributes); empty: the account's owner tag as the\nrun history in -bucket last read it, else the organization's audience")
-	fs.BoolVar(&f.pathStyle, "s3-path-style", false, "address the bucket by path (S3-compatible endpoints)")
+	fs.BoolVar(&f.send, "send", false, "send the alert as the alert function does, with the settings of the AUDIT_* environment; without it\n(or -topic) the alert is only printed")
+	fs.StringVar(&f.topic, "topic", "", "digest topic to publish the organization's alerts to, for AUDIT_TOPIC_ARN; implies -send (owners' alerts go to\nAUDIT_OWNER_TOPIC_ARN when set, as the function sends them)")
+	fs.StringVar(&f.bucket, "bucket", "", "report bucket, for AUDIT_BUCKET: the event's claim (sent once) and the alert's record for the next digest")
+	fs.StringVar(&f.prefix, "prefix", "", "key prefix in the bucket, for AUDIT_PREFIX (default orgaudit)")
+	fs.StringVar(&f.kmsKeyID, "kms-key-id", "", "KMS key for the record's server-side encryption, for AUDIT_KMS_KEY_ID (default SSE-S3)")
+	fs.StringVar(&f.owner, "owner", "", "owner to send the alert to (its owner message attributes); empty: the account's owner tag as the\nrun history in the bucket last read it, else its OU path, as the function routes it")
+	fs.BoolVar(&f.pathStyle, "s3-path-style", false, "address the bucket by path (S3-compatible endpoints), for AUDIT_S3_PATH_STYLE")
 	defaults := config.Defaults()
 	fs.StringVar(&f.role, "role", defaults.RoleName, "role to assume in the member account, to read a Service Catalog product's name and version")
 	fs.StringVar(&f.externalID, "external-id", "", "ExternalId the member role's trust policy requires")
@@ -125,45 +134,68 @@ func alertCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stdout, "event handled: it is not a failure, so there is no alert")
 		return exitOK
 	}
-	if f.topic == "" {
+	if !f.send && f.topic == "" {
 		fmt.Fprint(stdout, alert.Text(f.owner, []alert.Alert{*a}))
 		return exitOK
+	}
+	settings, err := alertSettings(fs, f, os.Getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "audit alert: %s\n", errText(err))
+		return exitUsage
+	}
+	if settings.TopicARN == "" && settings.OwnerTopicARN == "" && !settings.EmailOn() {
+		fmt.Fprint(stderr, "audit alert: nowhere to send the alert: give -topic, or the deployment's AUDIT_TOPIC_ARN (and AUDIT_OWNER_TOPIC_ARN, AUDIT_EMAIL_*)\n")
+		return exitUsage
 	}
 	cfg, err := loadAWSConfig()
 	if err != nil {
 		fmt.Fprintf(stderr, "audit alert: %s\n", errText(err))
 		return exitFail
 	}
-	var store *s3.Client
-	if f.bucket != "" {
-		store = s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = f.pathStyle })
-		if f.owner == "" {
-			f.owner = historyOwner(ctx, store, f, a.AccountID, stderr)
-		}
+	h, err := alert.NewHandler(ctx, cfg, settings, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		fmt.Fprintf(stderr, "audit alert: %s\n", errText(err))
+		return exitFail
 	}
-	fmt.Fprint(stdout, alert.Text(f.owner, []alert.Alert{*a}))
-	return publishAlert(ctx, alertAWS{cfg: cfg, store: store}, f, *a, stdout, stderr)
+	return publishAlert(ctx, h, settings, f.owner, *a, stdout, stderr)
 }
 
-// historyOwner is the account's owner as digests route it: by the owner tag the run history in the bucket last
-// read. The OU path is not in what the history gives before a run, so an account without a tag (or a history that
-// cannot be read, which is said) goes to the organization's audience.
-func historyOwner(ctx context.Context, store *s3.Client, f alertFlags, accountID string, stderr io.Writer) string {
-	hist := history.NewS3Store(store, history.S3Location{Bucket: f.bucket, Prefix: f.prefix})
-	tags, err := hist.PreviousOwnerTags(ctx, time.Now(), "", history.Organization{})
+// alertSettings are the alert function's settings as its environment gives them (config.FromEnv, the AUDIT_*
+// variables), each flag given on the command line standing for its variable, so that they are judged as one.
+func alertSettings(fs *flag.FlagSet, f alertFlags, getenv func(string) string) (config.Settings, error) {
+	given := map[string]string{}
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "topic":
+			given["AUDIT_TOPIC_ARN"] = f.topic
+		case "bucket":
+			given["AUDIT_BUCKET"] = f.bucket
+		case "prefix":
+			given["AUDIT_PREFIX"] = f.prefix
+		case "kms-key-id":
+			given["AUDIT_KMS_KEY_ID"] = f.kmsKeyID
+		case "s3-path-style":
+			given["AUDIT_S3_PATH_STYLE"] = strconv.FormatBool(f.pathStyle)
+		case "role":
+			given["AUDIT_ROLE_NAME"] = f.role
+		case "external-id":
+			given["AUDIT_EXTERNAL_ID"] = f.externalID
+		case "session-name":
+			given["AUDIT_SESSION_NAME"] = f.sessionName
+		default:
+			// The rest are the command's own (the event, the owner, -send), not the function's settings.
+		}
+	})
+	s, err := config.FromEnv(func(name string) string {
+		if v, ok := given[name]; ok {
+			return v
+		}
+		return getenv(name)
+	})
 	if err != nil {
-		fmt.Fprintf(stderr, "audit alert: no owner from the run history, so the organization's audience: %s\n", errText(err))
-		return ""
+		return s, fmt.Errorf("the function's settings (the AUDIT_* environment and the flags): %w", err)
 	}
-	known := map[string]crossaccount.OwnerTag{}
-	for _, t := range tags {
-		known[t.AccountID] = crossaccount.OwnerTag{AccountID: t.AccountID, Value: t.Value, Found: t.Found, ReadAt: t.ReadAt}
-	}
-	owner, err := alert.TagRoute(known, nil)(ctx, accountID)
-	if err != nil {
-		return ""
-	}
-	return owner.Name
+	return s, nil
 }
 
 // readAndBuild reads the event and builds its alert.
@@ -203,36 +235,43 @@ func readEvent(name string) ([]byte, error) {
 	return raw, nil
 }
 
-// alertAWS is the command's SDK configuration and, with -bucket, the report bucket's client.
-type alertAWS struct {
-	cfg   aws.Config
-	store *s3.Client
-}
-
-// publishAlert sends a to the topic as the function does: claimed once by its event id when a bucket is given, and
+// publishAlert prints a and sends it with the function's own sender (h, from alert.NewHandler): routed to its
+// owner (owner when given, else as the function routes it), claimed once by its event id when there is a bucket, and
 // recorded there for the next digest.
-func publishAlert(ctx context.Context, clients alertAWS, f alertFlags, a alert.Alert, stdout, stderr io.Writer) int {
-	cfg, store := clients.cfg, clients.store
-	topicCfg := cfg.Copy()
-	if t, err := arn.Parse(f.topic); err == nil && t.Region != "" {
-		topicCfg.Region = t.Region
+func publishAlert(ctx context.Context, h *alert.Handler, s config.Settings, owner string, a alert.Alert, stdout, stderr io.Writer) int {
+	var route alert.Route
+	switch {
+	case owner != "":
+		route = func(context.Context, string) (alert.Owner, error) { return alert.Owner{Name: owner}, nil }
+	case h.Route != nil:
+		route = h.Route(ctx, []string{a.AccountID})
+	default:
+		// No bucket, so no run history to route by: the organization's audience, as the function would send it.
 	}
-	owner := f.owner
-	s := &alert.Sender{Bucket: f.bucket, Prefix: f.prefix, KMSKeyID: f.kmsKeyID, Topic: sns.NewFromConfig(topicCfg), TopicARN: f.topic,
-		Route: func(context.Context, string) (alert.Owner, error) { return alert.Owner{Name: owner}, nil }}
-	if store != nil {
-		s.S3 = store
+	h.Sender.Route = route
+	if h.Sender.NoOwners {
+		owner = ""
+	} else if route != nil {
+		if o, err := route(ctx, a.AccountID); err == nil {
+			owner = o.Name
+		}
 	}
-	got, err := s.Deliver(ctx, []alert.Alert{a})
+	fmt.Fprint(stdout, alert.Text(owner, []alert.Alert{a}))
+	got, err := h.Sender.Deliver(ctx, []alert.Alert{a})
 	if err != nil {
 		fmt.Fprintf(stderr, "audit alert: not sent: %s\n", errText(err))
 		return exitFail
 	}
 	switch {
 	case len(got.Sent) > 0:
-		fmt.Fprintf(stdout, "\npublished to %s: message %s\n", f.topic, got.Messages[owner])
+		for o, id := range got.Messages {
+			fmt.Fprintf(stdout, "\npublished to %s: message %s\n", h.Sender.TopicARNFor(o), id)
+		}
+		if len(got.Messages) == 0 {
+			fmt.Fprintf(stdout, "\nsent: event %s, by email\n", a.EventID)
+		}
 	case len(got.AlreadySent) > 0:
-		fmt.Fprintf(stdout, "\nalready sent: event %s was alerted before (s3://%s/%s)\n", a.EventID, f.bucket, strings.TrimPrefix(alert.RecordKey(f.prefix, a.EventTime, a.EventID), "/"))
+		fmt.Fprintf(stdout, "\nalready sent: event %s was alerted before (s3://%s/%s)\n", a.EventID, s.Bucket, strings.TrimPrefix(alert.RecordKey(s.Prefix, a.EventTime, a.EventID), "/"))
 	default:
 		fmt.Fprintf(stderr, "audit alert: event %s ended neither sent nor already sent\n", a.EventID)
 		return exitFail

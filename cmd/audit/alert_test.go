@@ -242,3 +242,48 @@ func TestAlertCommandRecordsWithTheKMSKey(t *testing.T) {
 		t.Errorf("no record at %s", key)
 	}
 }
+
+// A resend goes where the function sends: the sender is the function's own (alert.NewHandler) with the deployment's
+// AUDIT_* environment, so an owner's alert reaches the owners' topic, and with owners' digests off (OwnerDigests=0)
+// the organization's audience on the digest topic; -topic names the digest topic and changes nothing else.
+func TestAlertCommandResendsAsTheFunctionWould(t *testing.T) {
+	withBuilder(t, func(context.Context, alertFlags, []byte) (*alert.Alert, error) { a := cliAlert; return &a, nil })
+	for _, c := range []struct {
+		name            string
+		env             map[string]string
+		args            []string
+		topic, audience string
+	}{
+		{name: "send, owners' topic", env: map[string]string{"AUDIT_TOPIC_ARN": awssim.DemoTopicARN(), "AUDIT_OWNER_TOPIC_ARN": awssim.DemoOwnerTopicARN()},
+			args: []string{"-send"}, topic: awssim.DemoOwnerTopicARN(), audience: "owner"},
+		{name: "topic flag, owners' topic", env: map[string]string{"AUDIT_OWNER_TOPIC_ARN": awssim.DemoOwnerTopicARN()},
+			args: []string{"-topic", awssim.DemoTopicARN()}, topic: awssim.DemoOwnerTopicARN(), audience: "owner"},
+		{name: "owners' digests off", env: map[string]string{"AUDIT_TOPIC_ARN": awssim.DemoTopicARN(), "AUDIT_OWNER_TOPIC_ARN": awssim.DemoOwnerTopicARN(), "AUDIT_OWNER_DIGESTS": "0"},
+			args: []string{"-send"}, topic: awssim.DemoTopicARN(), audience: "organization"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sim := testkit.StartSim(t, awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
+			creds := sim.Credentials(awssim.DemoManagementAccount)
+			for k, v := range map[string]string{"AWS_ENDPOINT_URL": sim.URL(), "AWS_REGION": awssim.DemoHomeRegion, "AWS_ACCESS_KEY_ID": creds.AccessKeyID,
+				"AWS_SECRET_ACCESS_KEY": creds.SecretAccessKey, "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "", "AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
+				"AUDIT_BUCKET": awssim.DemoBucket, "AUDIT_S3_PATH_STYLE": "true", "AUDIT_TOPIC_ARN": "", "AUDIT_OWNER_TOPIC_ARN": "", "AUDIT_OWNER_DIGESTS": ""} {
+				t.Setenv(k, v)
+			}
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			args := append([]string{"alert", "-event", writeEvent(t, `{}`), "-owner", "team-a"}, c.args...)
+			var stdout, stderr bytes.Buffer
+			if code := runCLI(context.Background(), args, &stdout, &stderr); code != exitOK || !strings.Contains(stdout.String(), "published to "+c.topic) {
+				t.Fatalf("exit %d:\n%s%s", code, stdout.String(), stderr.String())
+			}
+			msgs := sim.Published()
+			if len(msgs) != 1 || msgs[0].TopicARN != c.topic || msgs[0].Attributes["audience"].StringValue != c.audience {
+				t.Fatalf("published %d messages: %+v, want one to %s for the %s", len(msgs), msgs, c.topic, c.audience)
+			}
+			if _, err := sim.Object(awssim.DemoBucket, alert.RecordKey("orgaudit", cliAlert.EventTime, cliAlert.EventID)); err != nil {
+				t.Errorf("no record in AUDIT_BUCKET: %v", err)
+			}
+		})
+	}
+}

@@ -71,7 +71,17 @@ func (c *memo[T]) get(key string, fill func() (T, error)) (T, error) {
 		c.m[key] = e
 	}
 	c.mu.Unlock()
-	e.once.Do(func() { e.v, e.err = fill() })
+	e.once.Do(func() {
+		// A fill that panics is its error for this caller and every later one: sync.Once counts it done, and a zero
+		// value with no error would pass for a read (an empty aws.Config for a session).
+		defer func() {
+			if r := recover(); r != nil {
+				var zero T
+				e.v, e.err = zero, fmt.Errorf("reading %s panicked: %v", key, r)
+			}
+		}()
+		e.v, e.err = fill()
+	})
 	return e.v, e.err
 }
 

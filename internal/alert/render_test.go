@@ -194,3 +194,27 @@ func TestABurstFitsOneSNSMessage(t *testing.T) {
 		}
 	}
 }
+
+// TestAPanickingFillIsAnErrorToEveryCaller: a cache fill that panics (an account's name, a session) gives its error
+// to the caller and to every later one, never a zero value as if it had been read.
+func TestAPanickingFillIsAnErrorToEveryCaller(t *testing.T) {
+	var c memo[string]
+	fills := 0
+	get := func() (v string, err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("the panic reached the caller: %v", r)
+			}
+		}()
+		return c.get("k", func() (string, error) { fills++; panic("fill went wrong") })
+	}
+	for i := range 3 {
+		v, err := get()
+		if err == nil || strings.Contains(err.Error(), "reached the caller") || v != "" {
+			t.Errorf("call %d: %q, %v: want the fill's panic as the entry's error", i, v, err)
+		}
+	}
+	if fills != 1 {
+		t.Errorf("filled %d times, want once", fills)
+	}
+}

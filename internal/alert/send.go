@@ -28,8 +28,10 @@ import (
 // out as one message on the topic (with the attributes owners' digests carry, so subscriptions' filter policies
 // route it) and, to an owner that is an email address, one email. Each event is claimed on each channel with the
 // claim digests use (delivery.SendOnceEach, a marker per event id): an event already sent is left out of the group's
-// message, a failed send releases the claims of the events it carried, and the caller retries just those. A record
-// of each alert that went out is kept for the next daily digest.
+// message, a failed send releases the claims of the events it carried, and the caller retries just those. A send that
+// panics is sent again one alert at a time, so one bad alert fails alone. Nothing is started so near the invocation's
+// deadline that it could be cut between a publish and its marker. A record of each alert that went out is kept for
+// the next daily digest.
 
 // Channels an alert goes out on, each with a marker of its own per event.
 const (
@@ -107,6 +109,11 @@ type Sender struct {
 	NoOwners bool
 	Email    *Email
 	Route    Route
+	// DeadlineMargin is the time kept before ctx's deadline for marking what was sent and recording it: claims and
+	// publishes are cut that long before it, and no owner's group is started with less than twice that left (its
+	// events fail, for the queue to give them again). DefaultDeadlineMargin when zero; at most a quarter of the time
+	// Deliver is given.
+	DeadlineMargin time.Duration
 	// Now dates claims and records; time.Now when nil.
 	Now func() time.Time
 	Log *slog.Logger
@@ -164,17 +171,72 @@ func (s *Sender) Deliver(ctx context.Context, alerts []Alert) (Delivered, error)
 	if s.Log == nil {
 		s.Log = slog.Default()
 	}
+	if deadline, ok := ctx.Deadline(); ok {
+		// An invocation given little time for delivering (a short function timeout) keeps a quarter of it as the
+		// margin, so that it still starts its first group.
+		c := *s
+		c.DeadlineMargin = min(s.margin(), time.Until(deadline)/4)
+		s = &c
+	}
 	out := Delivered{Messages: map[string]string{}}
 	groups, unrouted, errs := s.groups(ctx, alerts)
 	out.Failed = append(out.Failed, unrouted...)
+	notStarted := 0
 	for _, g := range groups {
+		if s.nearDeadline(ctx) {
+			// Started now, the group could be cut between its publish and its markers (Lambda ending the invocation),
+			// and the queue's retry, finding the claims stale, would send it twice. Its events fail unsent instead.
+			for _, a := range g.alerts {
+				out.Failed = append(out.Failed, a.EventID)
+			}
+			notStarted += len(g.alerts)
+			continue
+		}
 		sent, already, failed, err := s.safeDeliverGroup(ctx, g, &out)
 		out.Sent, out.AlreadySent, out.Failed = append(out.Sent, sent...), append(out.AlreadySent, already...), append(out.Failed, failed...)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("owner %q: %w", g.owner.Name, err))
 		}
 	}
+	if notStarted > 0 {
+		errs = append(errs, fmt.Errorf("%d events not sent: %w", notStarted, ErrNoTimeLeft))
+	}
 	return out, errors.Join(errs...)
+}
+
+// DefaultDeadlineMargin is Sender.DeadlineMargin's default: marking a publish (delivery's 5 s bound on it) and
+// writing a record, with room to spare.
+const DefaultDeadlineMargin = 6 * time.Second
+
+// ErrNoTimeLeft: the invocation's deadline was too near to start sending a group; its events fail, for the queue to
+// give them again.
+var ErrNoTimeLeft = errors.New("the invocation's deadline is too near to start sending; the queue retries them")
+
+func (s *Sender) margin() time.Duration {
+	if s.DeadlineMargin > 0 {
+		return s.DeadlineMargin
+	}
+	return DefaultDeadlineMargin
+}
+
+// nearDeadline says a group should not be started: ctx is done, or has less than twice the margin left (the
+// sending itself, then the margin for marking and recording).
+func (s *Sender) nearDeadline(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	deadline, ok := ctx.Deadline()
+	return ok && time.Until(deadline) < 2*s.margin()
+}
+
+// sendContext is ctx for claiming and publishing: ending the margin before ctx's deadline, so that what was
+// published is marked and recorded before the invocation ends, and what was not has its claims released.
+func (s *Sender) sendContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, deadline.Add(-s.margin()))
 }
 
 // groups routes each alert to its owner and groups them by owner, in owner order. An owner that cannot be found
@@ -249,6 +311,13 @@ func (s *Sender) topicFor(owner string) (delivery.Publisher, string) {
 	return nil, ""
 }
 
+// TopicARNFor is the topic an owner's alerts go to ("" the organization's audience), as Deliver sends them; empty
+// when no topic is configured for it.
+func (s *Sender) TopicARNFor(owner string) string {
+	_, arn := s.topicFor(owner)
+	return arn
+}
+
 // mailTo is whom an owner's group is mailed to: an owner that is an address SES may send to, or the organization's
 // recipients for the organization's audience. Empty mails no one.
 func (s *Sender) mailTo(owner Owner) []string {
@@ -292,8 +361,8 @@ func (s *Sender) deliverGroup(ctx context.Context, g group, out *Delivered) (sen
 	topic, topicErrs := make([]delivery.Sent, n), make([]error, n)
 	client, topicARN := s.topicFor(g.owner.Name)
 	if client != nil {
-		topic, topicErrs = delivery.SendOnceEach(ctx, s.S3, s.claims(g.alerts, ChannelTopic), func(ctx context.Context, held []int) (string, error) {
-			m, err := s.message(topicARN, g.owner.Name, pick(g.alerts, held))
+		topic, topicErrs = s.sendEach(ctx, g.alerts, ChannelTopic, func(ctx context.Context, alerts []Alert) (string, error) {
+			m, err := s.message(topicARN, g.owner.Name, alerts)
 			if err != nil {
 				return "", err
 			}
@@ -303,8 +372,8 @@ func (s *Sender) deliverGroup(ctx context.Context, g group, out *Delivered) (sen
 	mails, mailErrs := make([]delivery.Sent, n), make([]error, n)
 	to := s.mailTo(g.owner)
 	if len(to) > 0 {
-		mails, mailErrs = delivery.SendOnceEach(ctx, s.S3, s.claims(g.alerts, ChannelEmail), func(ctx context.Context, held []int) (string, error) {
-			return s.mail(ctx, g.owner.Name, to, pick(g.alerts, held))
+		mails, mailErrs = s.sendEach(ctx, g.alerts, ChannelEmail, func(ctx context.Context, alerts []Alert) (string, error) {
+			return s.mail(ctx, g.owner.Name, to, alerts)
 		})
 	}
 	for i, a := range g.alerts {
@@ -341,7 +410,16 @@ func (s *Sender) deliverGroup(ctx context.Context, g group, out *Delivered) (sen
 	writes.SetLimit(recordWorkers)
 	for i, a := range g.alerts {
 		if c, channel, ok := wentOut(topic[i], mails[i]); ok {
-			writes.Go(func() error { recErrs[i] = s.record(ctx, a, c, channel); return nil })
+			writes.Go(func() error {
+				// A panic here would end the invocation with every event of the batch unaccounted for.
+				defer func() {
+					if r := recover(); r != nil {
+						recErrs[i] = fmt.Errorf("record event %s: %w", a.EventID, &panicError{value: r})
+					}
+				}()
+				recErrs[i] = s.record(ctx, a, c, channel)
+				return nil
+			})
 		}
 	}
 	_ = writes.Wait()
@@ -376,6 +454,69 @@ func wentOut(topic, mail delivery.Sent) (delivery.Sent, string, bool) {
 		}
 	}
 	return delivery.Sent{}, "", false
+}
+
+// sendEach sends alerts on one channel as one message, each claimed by its event (delivery.SendOnceEach). A send
+// that panics (a renderer's fault on one alert's text) is its error, so the claims it held are released at once
+// rather than left for a lease; the alerts whose send panicked are then sent again one at a time, so only the alert
+// that panics fails and its owner's other alerts go out, now and on every retry.
+func (s *Sender) sendEach(ctx context.Context, alerts []Alert, channel string, send func(ctx context.Context, alerts []Alert) (string, error)) ([]delivery.Sent, []error) {
+	once := func(alerts []Alert) ([]delivery.Sent, []error) {
+		sctx, cancel := s.sendContext(ctx)
+		defer cancel()
+		return delivery.SendOnceEach(sctx, s.store(), s.claims(alerts, channel), func(ctx context.Context, held []int) (id string, err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					id, err = "", &panicError{value: r}
+				}
+			}()
+			return send(ctx, pick(alerts, held))
+		})
+	}
+	sents, errs := once(alerts)
+	if len(alerts) < 2 {
+		return sents, errs
+	}
+	for i := range alerts {
+		if errors.As(errs[i], new(*panicError)) && !s.nearDeadline(ctx) {
+			s.Log.WarnContext(ctx, "alert group's send panicked; its alerts sent one by one", "event_id", alerts[i].EventID, "channel", channel, "err", errs[i])
+			one, oneErrs := once(alerts[i : i+1])
+			sents[i], errs[i] = one[0], oneErrs[0]
+		}
+	}
+	return sents, errs
+}
+
+// panicError is a panic recovered where one event's work (its send, claim or record) ran, as that event's error.
+type panicError struct{ value any }
+
+func (e *panicError) Error() string { return fmt.Sprintf("panicked: %v", e.value) }
+
+// store is S3, a panic in a call (the SDK's, or a client given) being that call's error: claims and records are
+// written in goroutines, where a panic would end the invocation with its whole batch unaccounted for.
+func (s *Sender) store() Store { return safeStore{s.S3} }
+
+type safeStore struct{ Store }
+
+func recovered(err *error) {
+	if r := recover(); r != nil {
+		*err = &panicError{value: r}
+	}
+}
+
+func (st safeStore) PutObject(ctx context.Context, in *s3.PutObjectInput, o ...func(*s3.Options)) (out *s3.PutObjectOutput, err error) {
+	defer recovered(&err)
+	return st.Store.PutObject(ctx, in, o...)
+}
+
+func (st safeStore) GetObject(ctx context.Context, in *s3.GetObjectInput, o ...func(*s3.Options)) (out *s3.GetObjectOutput, err error) {
+	defer recovered(&err)
+	return st.Store.GetObject(ctx, in, o...)
+}
+
+func (st safeStore) DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, o ...func(*s3.Options)) (out *s3.DeleteObjectOutput, err error) {
+	defer recovered(&err)
+	return st.Store.DeleteObject(ctx, in, o...)
 }
 
 // pick is the alerts at the indexes held.
@@ -490,7 +631,7 @@ func (s *Sender) record(ctx context.Context, a Alert, sent delivery.Sent, channe
 	if s.KMSKeyID != "" {
 		in.ServerSideEncryption, in.SSEKMSKeyId = s3types.ServerSideEncryptionAwsKms, aws.String(s.KMSKeyID)
 	}
-	if _, err := s.S3.PutObject(ctx, in); err != nil && !awserr.ConditionFailed(err) {
+	if _, err := s.store().PutObject(ctx, in); err != nil && !awserr.ConditionFailed(err) {
 		return fmt.Errorf("record event %s at s3://%s/%s: %w", a.EventID, s.Bucket, key, err)
 	}
 	return nil
@@ -500,7 +641,7 @@ func (s *Sender) record(ctx context.Context, a Alert, sent delivery.Sent, channe
 // and its message id. One without a publication time is an error, not a guess.
 func (s *Sender) marker(ctx context.Context, a Alert, channel string) (delivery.Marker, error) {
 	key := delivery.AlertMarkerKey(s.Prefix, a.EventTime, a.EventID, channel)
-	out, err := s.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)})
+	out, err := s.store().GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)})
 	if err != nil {
 		return delivery.Marker{}, fmt.Errorf("read its marker s3://%s/%s: %w", s.Bucket, key, err)
 	}
