@@ -192,10 +192,11 @@ func TestAlertQueueFeedsTheFunction(t *testing.T) {
 	if get(res, "AlertDeadLetterAlarm", "Properties", "Dimensions").Content[0].Content[3].Value != "AlertDeadLetterQueue.QueueName" {
 		t.Error("AlertDeadLetterAlarm must watch the alert dead-letter queue")
 	}
-	// `audit alert -event FILE` alone only prints the alert: the alarm tells how to send it, claimed and recorded.
-	if text := get(res, "AlertDeadLetterAlarm", "Properties", "AlarmDescription").Value; !strings.Contains(text, "audit alert -event FILE -topic ") ||
-		!strings.Contains(text, " -bucket ") || !strings.Contains(text, " -prefix ") {
-		t.Errorf("AlertDeadLetterAlarm must say how to resend an event (-topic, -bucket, -prefix): %q", text)
+	// `audit alert -event FILE` alone only prints the alert: the alarm tells how to send it as the function would
+	// (-send with the alert function's environment: its topics, owners' digests and email), claimed and recorded.
+	if text := get(res, "AlertDeadLetterAlarm", "Properties", "AlarmDescription").Value; !strings.Contains(text, "audit alert -event FILE -send") ||
+		!strings.Contains(text, "alert function's") || !strings.Contains(text, "environment") {
+		t.Errorf("AlertDeadLetterAlarm must say how to resend an event (-send, with the alert function's environment): %q", text)
 	}
 	// The bus admits PutEvents from the organization's forwarding roles, nothing else.
 	bus := get(res, "AlertBusPolicy", "Properties", "Statement")
