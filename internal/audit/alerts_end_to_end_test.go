@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/orgaudit/orgaudit/internal/alert"
 	"github.com/orgaudit/orgaudit/internal/audit"
@@ -18,9 +21,10 @@ import (
 )
 
 // TestAlertThenDigestEndToEnd is the event-driven path as deployed, in the simulator enforcing the templates' IAM: a
-// Service Catalog product's stack fails in a member account at 08:14; its event reaches the function from the alert
-// queue (twice, as at-least-once delivery may); the account's owner receives one alert, naming the product; the next
-// day's digest shows the stack as new and "alerted at 08:14 UTC".
+// Service Catalog product's stack fails in a member account at 08:14; CloudFormation's event goes from the member's
+// default bus through the forwarding rule and role to the alert bus, and from its rule to the alert queue; the
+// function reads it from the queue (twice, as at-least-once delivery may); the account's owner receives one alert,
+// naming the product; the next day's digest shows the stack as new and "alerted at" 08:14.
 func TestAlertThenDigestEndToEnd(t *testing.T) {
 	t.Parallel()
 	org := alertedOrg()
@@ -55,12 +59,43 @@ func TestAlertThenDigestEndToEnd(t *testing.T) {
 	use1.ProvisionedProducts = []awssim.ProvisionedProduct{{ID: "pp-e2e0000000001", Name: "payments-bucket", Type: "CFN_STACK", Status: "ERROR",
 		StatusMessage: "Stack creation failed.", ProductID: "prod-bucket00001", ProductName: "Encrypted bucket", ArtifactID: "pa-bucket000v21",
 		ArtifactName: "v2.1", LastRecordID: "rec-e2e0001", Created: failedAt.Add(-2 * time.Minute)}}
+	// CloudFormation's event, as the user guide's example has it, on the member's default bus: the member template's
+	// rule forwards it to the alert bus with its role, the management template's rule puts it on the alert queue.
 	b, err := os.ReadFile(filepath.Join("..", "alert", "testdata", "stack-status-change.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	event := strings.NewReplacer("SC-222222222222-pp-sharederr0002", stack, "2026-11-23T08:14:05Z", failedAt.Add(5*time.Second).Format(time.RFC3339)).Replace(string(b))
-	batch := events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", Body: event, EventSource: "aws:sqs"}, {MessageId: "m2", Body: event, EventSource: "aws:sqs"}}}
+	var sample struct {
+		Detail json.RawMessage `json:"detail"`
+	}
+	if err := json.Unmarshal(b, &sample); err != nil {
+		t.Fatal(err)
+	}
+	stackID := "arn:aws:cloudformation:us-east-1:" + alertedMember + ":stack/" + stack + "/5b0e6f10-c9a1-11f0-8de9-0a1b2c3d4e5f"
+	detail := strings.ReplaceAll(strings.ReplaceAll(string(sample.Detail), "SC-222222222222-pp-sharederr0002", stack), "222222222222", alertedMember)
+	if _, err := sim.EmitServiceEvent(alertedMember, "us-east-1", awssim.ServiceEvent{Source: "aws.cloudformation", DetailType: "CloudFormation Stack Status Change",
+		Detail: detail, Time: failedAt.Add(5 * time.Second), Resources: []string{stackID}}); err != nil {
+		t.Fatal(err)
+	}
+	if failed := sim.FailedInvocations(); len(failed) != 0 {
+		t.Fatalf("the event was not delivered: %+v", failed)
+	}
+	// Lambda's poller reads the queue with the function's role and hands the function a batch; SQS may hand the same
+	// message again (at-least-once), so the batch is handed twice.
+	poller := sqs.NewFromConfig(cfg)
+	var queue string
+	for _, u := range sim.Queues() {
+		if strings.HasSuffix(u, "-AlertQueue") {
+			queue = u
+		}
+	}
+	got, err := poller.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(queue), MaxNumberOfMessages: 10})
+	if err != nil || len(got.Messages) != 1 {
+		t.Fatalf("the alert queue %q holds %d messages (%v), want the one event", queue, len(got.Messages), err)
+	}
+	m := got.Messages[0]
+	msg := events.SQSMessage{MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle), Body: aws.ToString(m.Body), EventSource: "aws:sqs"}
+	batch := events.SQSEvent{Records: []events.SQSMessage{msg, msg}}
 	h, err := alert.NewHandler(context.Background(), cfg, s, quietLogger())
 	if err != nil {
 		t.Fatal(err)
@@ -69,6 +104,9 @@ func TestAlertThenDigestEndToEnd(t *testing.T) {
 	resp, err := h.HandleQueue(context.Background(), batch)
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("batch: failures %+v, %v", resp.BatchItemFailures, err)
+	}
+	if _, err := poller.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: aws.String(queue), ReceiptHandle: m.ReceiptHandle}); err != nil {
+		t.Fatal(err)
 	}
 	var alerts []awssim.Message
 	for _, m := range sim.Published() {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/micahhausler/aws-iam-policy/policy"
@@ -34,6 +35,10 @@ type BusEvent struct {
 	Bus, EventID, Source, DetailType, Detail string
 	// Account is the account that put it.
 	Account string
+	// Time and Resources are the envelope's "time" and "resources", which every event carries (EventBridge's event
+	// structure reference): the entry's, or when it was put and none.
+	Time      time.Time
+	Resources []string
 }
 
 type putEventsEntry struct {
@@ -123,7 +128,8 @@ func putEvents(s *Server, r *request) (any, *Fault) {
 			continue
 		}
 		id := pseudoUUID(fmt.Sprintf("event/%d/%d", s.requestN.Add(1), i))
-		accepted = append(accepted, BusEvent{Bus: bus, EventID: id, Source: e.Source, DetailType: e.DetailType, Detail: e.Detail, Account: r.call.AccountID})
+		accepted = append(accepted, BusEvent{Bus: bus, EventID: id, Source: e.Source, DetailType: e.DetailType, Detail: e.Detail, Account: r.call.AccountID,
+			Time: s.now(), Resources: e.Resources})
 		out.Entries = append(out.Entries, result{EventId: id})
 	}
 	s.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/micahhausler/aws-iam-policy/policy"
@@ -13,6 +14,10 @@ import (
 // changes. No caller can put one with PutEvents (an aws.* source is refused); EmitServiceEvent plays the service.
 type ServiceEvent struct {
 	Source, DetailType, Detail string
+	// Time is when the service says it happened (the envelope's "time"); the simulator's clock when zero.
+	Time time.Time
+	// Resources are the ARNs the event concerns (for a stack's status change, the stack).
+	Resources []string
 }
 
 // FailedInvocation is one delivery of a rule to its target that the target refused: what EventBridge counts in the
@@ -70,8 +75,12 @@ func (s *Server) EmitServiceEvent(account, region string, e ServiceEvent) (strin
 			account, region, d.home(s.org), d.Region, d.Region)
 	}
 	bus := fmt.Sprintf("arn:%s:events:%s:%s:event-bus/default", s.org.partition(), region, account)
+	at := e.Time
+	if at.IsZero() {
+		at = s.now()
+	}
 	ev := BusEvent{Bus: bus, EventID: pseudoUUID(fmt.Sprintf("service-event/%d", s.requestN.Add(1))), Source: e.Source,
-		DetailType: e.DetailType, Detail: e.Detail, Account: account}
+		DetailType: e.DetailType, Detail: e.Detail, Account: account, Time: at, Resources: e.Resources}
 	s.mu.Lock()
 	s.events.busEvents = append(s.events.busEvents, ev)
 	s.mu.Unlock()
@@ -222,8 +231,12 @@ func (st *iamState) memberAudit() *TemplateRole {
 func eventDocument(e BusEvent, region string) map[string]any {
 	var detail any
 	_ = json.Unmarshal([]byte(e.Detail), &detail)
+	resources := []any{}
+	for _, r := range e.Resources {
+		resources = append(resources, r)
+	}
 	return map[string]any{"version": "0", "id": e.EventID, "detail-type": e.DetailType, "source": e.Source, "account": e.Account,
-		"region": region, "resources": []any{}, "detail": detail}
+		"time": e.Time.UTC().Format("2006-01-02T15:04:05Z"), "region": region, "resources": resources, "detail": detail}
 }
 
 // queueAdmitsRule says whether the template's policy of the queue queueARN lets EventBridge (events.amazonaws.com)
