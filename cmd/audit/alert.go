@@ -157,7 +157,7 @@ func alertCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "audit alert: %s\n", errText(err))
 		return exitFail
 	}
-	return publishAlert(ctx, h, settings, f.owner, *a, stdout, stderr)
+	return publishAlert(ctx, h, f.owner, *a, stdout, stderr)
 }
 
 // alertSettings are the alert function's settings as its environment gives them (config.FromEnv, the AUDIT_*
@@ -238,7 +238,7 @@ func readEvent(name string) ([]byte, error) {
 // publishAlert prints a and sends it with the function's own sender (h, from alert.NewHandler): routed to its
 // owner (owner when given, else as the function routes it), claimed once by its event id when there is a bucket, and
 // recorded there for the next digest.
-func publishAlert(ctx context.Context, h *alert.Handler, s config.Settings, owner string, a alert.Alert, stdout, stderr io.Writer) int {
+func publishAlert(ctx context.Context, h *alert.Handler, owner string, a alert.Alert, stdout, stderr io.Writer) int {
 	var route alert.Route
 	switch {
 	case owner != "":
@@ -271,7 +271,7 @@ func publishAlert(ctx context.Context, h *alert.Handler, s config.Settings, owne
 			fmt.Fprintf(stdout, "\nsent: event %s, by email\n", a.EventID)
 		}
 	case len(got.AlreadySent) > 0:
-		fmt.Fprintf(stdout, "\nalready sent: event %s was alerted before (s3://%s/%s)\n", a.EventID, s.Bucket, strings.TrimPrefix(alert.RecordKey(s.Prefix, a.EventTime, a.EventID), "/"))
+		fmt.Fprintf(stdout, "\nalready sent: event %s was alerted before (s3://%s/%s)\n", a.EventID, h.Sender.Bucket, strings.TrimPrefix(alert.RecordKey(h.Sender.Prefix, a.EventTime, a.EventID), "/"))
 	default:
 		fmt.Fprintf(stderr, "audit alert: event %s ended neither sent nor already sent\n", a.EventID)
 		return exitFail
