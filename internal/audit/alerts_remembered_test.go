@@ -255,3 +255,74 @@ func TestNarrowedRunLeavesAlertsOfOtherAccounts(t *testing.T) {
 		t.Errorf("the replay published its digest again: %d digests, %d before it", n, published)
 	}
 }
+
+// TestAlertsAfterAPassedOverRun: the day-1 run listed an alerted stack as recovered, and its stored state is then
+// unreadable, so day 2 compares with day 0's. Which alerts day 1 told of is unknown: day 2 must not list the stack
+// as recovered again (under "since the last run"), and says why.
+func TestAlertsAfterAPassedOverRun(t *testing.T) {
+	t.Parallel()
+	org := alertedOrg()
+	sim := startSimWith(t, org, demoDeployment(org))
+	cfg := sim.Config(awssim.DemoManagementAccount, awssim.DemoHomeRegion)
+	s := demoSettings()
+	s.Regions, s.Checks = []string{"us-east-1"}, []string{checks.CloudFormationFailedStacks{}.Name()}
+	s.AlertRecords = true
+	run := func(runTime time.Time) string {
+		t.Helper()
+		s := s
+		s.RunTime, s.AsOf = runTime, runTime.Truncate(24*time.Hour)
+		out, err := audit.Run(context.Background(), cfg, s, audit.Options{Logger: quietLogger(), Now: func() time.Time { return runTime.Add(time.Minute) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Digest
+	}
+	day0, day1, day2 := demoAsOf, demoAsOf.Add(24*time.Hour), demoAsOf.Add(48*time.Hour)
+	run(day0.Add(8 * time.Hour))
+	stored, err := sim.Keys(awssim.DemoBucket, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := day1.Add(8*time.Hour + 20*time.Minute)
+	rec := alert.Record{AlertedAt: at, RecordedAt: at, Alert: alert.Alert{EventID: "0b7d7a4e-0000-4000-8000-000000000002",
+		EventTime: at.Add(-40 * time.Second), Kind: alert.KindStack, Severity: checks.Critical, AccountID: alertedMember,
+		AccountName: "payments-prod", Region: "us-east-1", StackName: "gone-stack", Status: "CREATE_FAILED", Reason: "failed"}}
+	body, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.PutObject(awssim.DemoBucket, alert.RecordKey(s.Prefix, rec.Alert.EventTime, rec.Alert.EventID), body); err != nil {
+		t.Fatal(err)
+	}
+	if d1 := run(day1.Add(9 * time.Hour)); !strings.Contains(d1, "] gone-stack: CREATE_FAILED") {
+		t.Fatalf("day 1 does not list gone-stack as recovered:\n%s", d1)
+	}
+	// Day 1's stored state becomes unreadable.
+	before := map[string]bool{}
+	for _, k := range stored {
+		before[k] = true
+	}
+	after, err := sim.Keys(awssim.DemoBucket, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	corrupted := 0
+	for _, k := range after {
+		if !before[k] && strings.Contains(k, "/history/") && strings.HasSuffix(k, ".json.gz") {
+			if err := sim.PutObject(awssim.DemoBucket, k, []byte("garbage")); err != nil {
+				t.Fatal(err)
+			}
+			corrupted++
+		}
+	}
+	if corrupted != 1 {
+		t.Fatalf("%d day-1 states corrupted, want 1 (keys %v)", corrupted, after)
+	}
+	d2 := run(day2.Add(9 * time.Hour))
+	if strings.Contains(d2, "gone-stack") || strings.Contains(d2, "RECOVERED") {
+		t.Errorf("day 2 tells day 1's recovered stack again, though it cannot know day 1 told it:\n%s", d2)
+	}
+	if !strings.Contains(d2, "the previous run could not be read") {
+		t.Errorf("day 2 does not say why it lists no recovered stacks:\n%s", d2)
+	}
+}

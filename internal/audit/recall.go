@@ -119,6 +119,11 @@ func (j *Job) recallRun(ctx context.Context, fan *crossaccount.Result) *recall {
 					log.WarnContext(ctx, "stored run passed over", "previous_run_id", caveats.RunID, "note", note)
 					m.warnings = append(m.warnings, "run history: compared with run "+caveats.RunID+": "+note)
 				}
+				if caveats.Unreadable {
+					// A later run could not be read: which alerts it already told of is not known, as when the
+					// previous run itself is unreadable.
+					m.prevUnreadable = caveats.Error()
+				}
 				err = nil
 			}
 			if err != nil {

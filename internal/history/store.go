@@ -188,6 +188,9 @@ func dayOfKey(key string) (string, bool) {
 type Caveats struct {
 	RunID string
 	Notes []string
+	// Unreadable says that a run stored after RunID could not be read (rather than being another organization's):
+	// what that run told, of the alerts since, say, is not known.
+	Unreadable bool
 }
 
 func (c *Caveats) Error() string {
@@ -258,8 +261,10 @@ func readPrevious[T any](ctx context.Context, s *store, of previousOf, read func
 	sort.Sort(sort.Reverse(sort.StringSlice(days)))
 	var notes []string
 	var first *Unavailable // the newest entry passed over, for the error when none is usable
+	unreadable := false
 	passOver := func(u *Unavailable) {
 		notes = append(notes, u.Where+": "+u.Err.Error())
+		unreadable = unreadable || u.Kind != OtherOrganization
 		if first == nil {
 			first = u
 		}
@@ -328,7 +333,7 @@ func readPrevious[T any](ctx context.Context, s *store, of previousOf, read func
 				notes = append(notes, fmt.Sprintf("%s was stored before runs named their organization and is taken as %s's", s.where(c.key), l.Organization))
 			}
 			if len(notes) > 0 {
-				return v, &Caveats{RunID: c.summary.RunID, Notes: notes}
+				return v, &Caveats{RunID: c.summary.RunID, Notes: notes, Unreadable: unreadable}
 			}
 			return v, nil
 		}
