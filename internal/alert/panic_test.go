@@ -95,3 +95,28 @@ func TestAPanicInAClaimOrARecordFailsOnlyItsEvent(t *testing.T) {
 		})
 	}
 }
+
+// TestOneBadAlertDoesNotSplitABurst: a burst of 40 alerts for one owner, the send panicking on one of them. The 39
+// others go out in a few messages (the group halved until the fault is alone), not one message each.
+func TestOneBadAlertDoesNotSplitABurst(t *testing.T) {
+	t.Parallel()
+	const account = "111111111111"
+	w := newSendWorld(t, tagRoute(map[string]string{account: "team-a"}))
+	var alerts []alert.Alert
+	for i := 1; i <= 40; i++ {
+		alerts = append(alerts, failedStack(i, account))
+	}
+	var on atomic.Bool
+	on.Store(true)
+	w.sender.Topic = panickyTopic{Publisher: w.sender.Topic, bad: alerts[7].StackName, on: &on}
+	w.sender.Email = nil
+	got, err := w.sender.Deliver(context.Background(), alerts)
+	if err == nil || len(got.Sent) != 39 || !slices.Equal(got.Failed, []string{alerts[7].EventID}) {
+		t.Fatalf("sent %d, failed %v (%v): want 39 sent, the bad one failed", len(got.Sent), got.Failed, err)
+	}
+	// Halving 40 until one is alone publishes one message per good half: log2(40) rounded up, 6.
+	if n := len(w.sim.Published()); n > 6 {
+		t.Errorf("%d messages for one owner's burst with one bad alert, want at most 6", n)
+	}
+	t.Logf("39 alerts in %d messages", len(w.sim.Published()))
+}

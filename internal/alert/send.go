@@ -367,14 +367,14 @@ func (s *Sender) deliverGroup(ctx context.Context, g group, out *Delivered) (sen
 				return "", err
 			}
 			return delivery.PublishMessage(ctx, client, m)
-		})
+		}, func(alerts []Alert) { _, _ = s.message(topicARN, g.owner.Name, alerts) })
 	}
 	mails, mailErrs := make([]delivery.Sent, n), make([]error, n)
 	to := s.mailTo(g.owner)
 	if len(to) > 0 {
 		mails, mailErrs = s.sendEach(ctx, g.alerts, ChannelEmail, func(ctx context.Context, alerts []Alert) (string, error) {
 			return s.mail(ctx, g.owner.Name, to, alerts)
-		})
+		}, func(alerts []Alert) { _ = Text(g.owner.Name, alerts) + Subject(g.owner.Name, alerts) })
 	}
 	for i, a := range g.alerts {
 		if client == nil && len(to) == 0 {
@@ -458,9 +458,11 @@ func wentOut(topic, mail delivery.Sent) (delivery.Sent, string, bool) {
 
 // sendEach sends alerts on one channel as one message, each claimed by its event (delivery.SendOnceEach). A send
 // that panics (a renderer's fault on one alert's text) is its error, so the claims it held are released at once
-// rather than left for a lease; the alerts whose send panicked are then sent again one at a time, so only the alert
-// that panics fails and its owner's other alerts go out, now and on every retry.
-func (s *Sender) sendEach(ctx context.Context, alerts []Alert, channel string, send func(ctx context.Context, alerts []Alert) (string, error)) ([]delivery.Sent, []error) {
+// rather than left for a lease. The alerts are then rendered one by one, sending nothing (render), to find those
+// that panic: they fail, and the others go out again as one message, so one bad alert neither holds back its owner's
+// others nor splits a burst into a message each. When no alert's rendering panics alone (the send panics on some
+// alert's content), the group is sent in halves until the fault is alone: a few messages, not one per alert.
+func (s *Sender) sendEach(ctx context.Context, alerts []Alert, channel string, send func(ctx context.Context, alerts []Alert) (string, error), render func(alerts []Alert)) ([]delivery.Sent, []error) {
 	once := func(alerts []Alert) ([]delivery.Sent, []error) {
 		sctx, cancel := s.sendContext(ctx)
 		defer cancel()
@@ -473,18 +475,53 @@ func (s *Sender) sendEach(ctx context.Context, alerts []Alert, channel string, s
 			return send(ctx, pick(alerts, held))
 		})
 	}
-	sents, errs := once(alerts)
-	if len(alerts) < 2 {
+	var split func(alerts []Alert, probe bool) ([]delivery.Sent, []error)
+	split = func(alerts []Alert, probe bool) ([]delivery.Sent, []error) {
+		sents, errs := once(alerts)
+		if len(alerts) < 2 || s.nearDeadline(ctx) {
+			return sents, errs
+		}
+		var again []int
+		for i := range alerts {
+			if !errors.As(errs[i], new(*panicError)) {
+				continue
+			}
+			if probe && panicked(func() { render(alerts[i : i+1]) }) {
+				s.Log.WarnContext(ctx, "an alert's rendering panics; it fails, its group goes out without it", "event_id", alerts[i].EventID, "channel", channel, "err", errs[i])
+				continue
+			}
+			again = append(again, i)
+		}
+		if len(again) == 0 {
+			return sents, errs
+		}
+		// The rendering found no fault in these (the send panics on them): halves, until the fault is alone.
+		var parts [][]int
+		if len(again) < len(alerts) {
+			parts = [][]int{again}
+		} else {
+			parts = [][]int{again[:len(again)/2], again[len(again)/2:]}
+		}
+		for _, part := range parts {
+			one, oneErrs := split(pick(alerts, part), false)
+			for k, i := range part {
+				sents[i], errs[i] = one[k], oneErrs[k]
+			}
+		}
 		return sents, errs
 	}
-	for i := range alerts {
-		if errors.As(errs[i], new(*panicError)) && !s.nearDeadline(ctx) {
-			s.Log.WarnContext(ctx, "alert group's send panicked; its alerts sent one by one", "event_id", alerts[i].EventID, "channel", channel, "err", errs[i])
-			one, oneErrs := once(alerts[i : i+1])
-			sents[i], errs[i] = one[0], oneErrs[0]
+	return split(alerts, true)
+}
+
+// panicked says whether f panics.
+func panicked(f func()) (p bool) {
+	defer func() {
+		if recover() != nil {
+			p = true
 		}
-	}
-	return sents, errs
+	}()
+	f()
+	return false
 }
 
 // panicError is a panic recovered where one event's work (its send, claim or record) ran, as that event's error.
