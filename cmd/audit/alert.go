@@ -119,6 +119,18 @@ func alertCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return exitUsage
 		}
 	}
+	sending := f.send || f.topic != ""
+	var settings config.Settings
+	if sending {
+		// Sent as the function would send it, built as it would build it: the product read with the deployment's
+		// audit role, external id and session name (AUDIT_ROLE_NAME, AUDIT_EXTERNAL_ID, AUDIT_SESSION_NAME).
+		var err error
+		if settings, err = alertSettings(fs, f, os.Getenv); err != nil {
+			fmt.Fprintf(stderr, "audit alert: %s\n", errText(err))
+			return exitUsage
+		}
+		f.role, f.externalID, f.sessionName = settings.RoleName, settings.ExternalID, settings.SessionName
+	}
 	a, err := readAndBuild(ctx, f)
 	var invalid *alert.InvalidEventError
 	var usage usageError
@@ -134,14 +146,9 @@ func alertCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stdout, "event handled: it is not a failure, so there is no alert")
 		return exitOK
 	}
-	if !f.send && f.topic == "" {
+	if !sending {
 		fmt.Fprint(stdout, alert.Text(f.owner, []alert.Alert{*a}))
 		return exitOK
-	}
-	settings, err := alertSettings(fs, f, os.Getenv)
-	if err != nil {
-		fmt.Fprintf(stderr, "audit alert: %s\n", errText(err))
-		return exitUsage
 	}
 	if settings.TopicARN == "" && settings.OwnerTopicARN == "" && !settings.EmailOn() {
 		fmt.Fprint(stderr, "audit alert: nowhere to send the alert: give -topic, or the deployment's AUDIT_TOPIC_ARN (and AUDIT_OWNER_TOPIC_ARN, AUDIT_EMAIL_*)\n")

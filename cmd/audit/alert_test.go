@@ -15,6 +15,7 @@ import (
 	"github.com/orgaudit/orgaudit/internal/alert"
 	"github.com/orgaudit/orgaudit/internal/awssim"
 	"github.com/orgaudit/orgaudit/internal/checks"
+	"github.com/orgaudit/orgaudit/internal/config"
 	"github.com/orgaudit/orgaudit/internal/history"
 	"github.com/orgaudit/orgaudit/internal/testkit"
 )
@@ -285,5 +286,34 @@ func TestAlertCommandResendsAsTheFunctionWould(t *testing.T) {
 				t.Errorf("no record in AUDIT_BUCKET: %v", err)
 			}
 		})
+	}
+}
+
+// TestAlertCommandBuildsWithTheFunctionsRole: resending with -send builds the alert as the function does, reading
+// the product with the deployment's audit role, external id and session name (the AUDIT_* environment); the flags,
+// when given, stand for those variables.
+func TestAlertCommandBuildsWithTheFunctionsRole(t *testing.T) {
+	var got alertFlags
+	withBuilder(t, func(_ context.Context, f alertFlags, _ []byte) (*alert.Alert, error) { got = f; return nil, nil })
+	for k, v := range map[string]string{"AUDIT_ROLE_NAME": "AuditReader", "AUDIT_EXTERNAL_ID": "ext-42", "AUDIT_SESSION_NAME": "orgaudit-alerts",
+		"AUDIT_TOPIC_ARN": awssim.DemoTopicARN()} {
+		t.Setenv(k, v)
+	}
+	for _, c := range []struct {
+		args                  []string
+		role, external, sessn string
+	}{
+		{args: []string{"-send"}, role: "AuditReader", external: "ext-42", sessn: "orgaudit-alerts"},
+		{args: []string{"-send", "-role", "Other", "-external-id", "ext-7"}, role: "Other", external: "ext-7", sessn: "orgaudit-alerts"},
+		{args: nil, role: config.DefaultRoleName, external: "", sessn: "orgaudit"}, // printing only: the flags' defaults
+	} {
+		var stdout, stderr bytes.Buffer
+		args := append([]string{"alert", "-event", writeEvent(t, `{}`)}, c.args...)
+		if code := runCLI(context.Background(), args, &stdout, &stderr); code != exitOK {
+			t.Fatalf("%v: exit %d: %s", c.args, code, stderr.String())
+		}
+		if got.role != c.role || got.externalID != c.external || got.sessionName != c.sessn {
+			t.Errorf("%v: built with role %q, external id %q, session %q; want %q, %q, %q", c.args, got.role, got.externalID, got.sessionName, c.role, c.external, c.sessn)
+		}
 	}
 }
