@@ -55,8 +55,9 @@ const (
 	// stamps the object's last change: an object last changed before the window opened (less this) holds an alert
 	// sent before it, and is not read.
 	alertWriteSkew = 5 * time.Minute
-	// maxAlertKeys bounds the keys a run lists (the window's days and the slack before them): the listing is held in
-	// memory, and a prefix filled by something other than the alert path must not grow it without end.
+	// maxAlertKeys bounds the keys a run keeps of its listing (the window's days and the slack before them, less
+	// those written before the window): the listing is held in memory, and a prefix filled by something other than
+	// the alert path must not grow it without end.
 	maxAlertKeys = 10 * maxAlertRecords
 )
 
@@ -70,8 +71,10 @@ type alertObject struct {
 // alertRecordSource is where a run reads alert records: the report bucket, or the state directory of a CLI run.
 type alertRecordSource interface {
 	where(key string) string
-	// list returns the records keyed by the days from's through to's, at most maxAlertKeys+1 of them.
-	list(ctx context.Context, from, to time.Time) ([]alertObject, error)
+	// list returns the records keyed by the days from's through to's, at most maxAlertKeys+1 of them, leaving out
+	// those last changed before since: an earlier window's alerts of the slack's days must not use up the bound
+	// before this window's are listed.
+	list(ctx context.Context, from, to, since time.Time) ([]alertObject, error)
 	open(ctx context.Context, key string) (io.ReadCloser, error)
 }
 
@@ -107,7 +110,7 @@ type s3AlertRecords struct {
 func (o s3AlertRecords) where(key string) string { return "s3://" + o.bucket + "/" + key }
 
 // list reads the alerts prefix from the first day's keys on and stops past the last day, as the history's listing.
-func (o s3AlertRecords) list(ctx context.Context, from, to time.Time) ([]alertObject, error) {
+func (o s3AlertRecords) list(ctx context.Context, from, to, since time.Time) ([]alertObject, error) {
 	last := to.UTC().Format("2006/01/02")
 	p := s3.NewListObjectsV2Paginator(o.client, &s3.ListObjectsV2Input{
 		Bucket: aws.String(o.bucket), Prefix: aws.String(o.root),
@@ -128,6 +131,9 @@ func (o s3AlertRecords) list(ctx context.Context, from, to time.Time) ([]alertOb
 			}
 			if day > last || len(out) > maxAlertKeys {
 				return out, nil
+			}
+			if obj.LastModified != nil && obj.LastModified.Before(since) {
+				continue
 			}
 			out = append(out, alertObject{key: key, modified: aws.ToTime(obj.LastModified), size: aws.ToInt64(obj.Size)})
 		}
@@ -153,7 +159,7 @@ func (d dirAlertRecords) path(key string) string {
 
 func (d dirAlertRecords) where(key string) string { return d.path(key) }
 
-func (d dirAlertRecords) list(ctx context.Context, from, to time.Time) ([]alertObject, error) {
+func (d dirAlertRecords) list(ctx context.Context, from, to, since time.Time) ([]alertObject, error) {
 	root := alertsRoot("")
 	var out []alertObject
 	last := to.UTC().Format("2006/01/02")
@@ -180,6 +186,9 @@ func (d dirAlertRecords) list(ctx context.Context, from, to time.Time) ([]alertO
 			obj := alertObject{key: key}
 			if info, err := e.Info(); err == nil {
 				obj.modified, obj.size = info.ModTime(), info.Size()
+			}
+			if !obj.modified.IsZero() && obj.modified.Before(since) {
+				continue
 			}
 			out = append(out, obj)
 		}
@@ -222,7 +231,7 @@ type alertReading struct {
 // listed at all.
 func readAlertRecords(ctx context.Context, src alertRecordSource, from, to time.Time) (alertReading, error) {
 	var out alertReading
-	objs, err := src.list(ctx, from.Add(-alertRecordSlack), to)
+	objs, err := src.list(ctx, from.Add(-alertRecordSlack), to, from.Add(-alertWriteSkew))
 	if err != nil {
 		return out, err
 	}
