@@ -135,8 +135,10 @@ const (
 	// role and reads Service Catalog, whose quotas are a few calls a second.
 	buildWorkers = 8
 	// maxDeliverReserve is the most of the invocation's time kept for delivering what was built (claims, publishes,
-	// emails, records); less is kept, half the time left, when the invocation has less.
-	maxDeliverReserve = 20 * time.Second
+	// emails, records); less is kept, half the time left, when the invocation has less. A quarter of it is the
+	// sender's whole DefaultDeadlineMargin, so a publish always leaves the time to mark it (delivery's 5 s) before
+	// Lambda ends the invocation: a publish left unmarked is taken over and sent again by the retry.
+	maxDeliverReserve = 4 * DefaultDeadlineMargin
 )
 
 // buildContext is ctx ending when building must stop: the deadline less the time kept for delivering.
