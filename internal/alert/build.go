@@ -105,7 +105,7 @@ func (b *Builder) Build(ctx context.Context, ev Event) (a Alert, failure bool, e
 			return Alert{}, false, nil
 		}
 		a.Kind, a.Severity, a.Status, stackID = KindStack, sev, d.Status, d.StackID
-		reason = joinText(reason, d.StatusReason)
+		reason = checks.JoinReason(reason, d.StatusReason)
 	case ev.Instance != nil && ev.Stack == nil:
 		d := ev.Instance
 		sev, ok := checks.StackInstanceFailure(d.Status, d.DetailedStatus)
@@ -117,7 +117,7 @@ func (b *Builder) Build(ctx context.Context, ev Event) (a Alert, failure bool, e
 			return Alert{}, false, nil
 		}
 		a.Kind, a.Severity, a.Status, a.DetailedStatus, a.StackSetARN, stackID = KindInstance, sev, d.Status, d.DetailedStatus, d.StackSetARN, d.StackID
-		reason = joinText(reason, d.StatusReason)
+		reason = checks.JoinReason(reason, d.StatusReason)
 	default:
 		return Alert{}, false, &InvalidEventError{Reason: "event holds neither a stack's nor a stack instance's detail"}
 	}
@@ -216,13 +216,3 @@ func (b *Builder) logger() *slog.Logger {
 }
 
 func clean(s string) string { return crossaccount.CleanText(s, maxReasonChars) }
-
-func joinText(a, b string) string {
-	switch {
-	case a == "":
-		return b
-	case b == "":
-		return a
-	}
-	return a + ": " + b
-}

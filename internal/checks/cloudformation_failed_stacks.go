@@ -186,7 +186,7 @@ func (c CloudFormationFailedStacks) group(t Target, stacks []cfntypes.StackSumma
 			}
 			nested = append(nested, fmt.Sprintf("%s %s: %s", aws.ToString(ch.StackName), ch.StackStatus, oneLine(aws.ToString(ch.StackStatusReason))))
 			// The nested stack's reason is usually the real cause; the root only names the nested resource.
-			f.Reason = joinReason(f.Reason, fmt.Sprintf("nested %s %s: %s", aws.ToString(ch.StackName), ch.StackStatus, oneLine(aws.ToString(ch.StackStatusReason))))
+			f.Reason = JoinReason(f.Reason, fmt.Sprintf("nested %s %s: %s", aws.ToString(ch.StackName), ch.StackStatus, oneLine(aws.ToString(ch.StackStatusReason))))
 		}
 		f.SetDetail("nested_failures", strings.Join(nested, "; "))
 		if len(nestedNames) > 0 {
@@ -196,10 +196,10 @@ func (c CloudFormationFailedStacks) group(t Target, stacks []cfntypes.StackSumma
 		}
 		if pp, ok := ServiceCatalogProductOf(aws.ToString(s.StackName)); ok {
 			f.SetDetail("service_catalog_product", pp)
-			f.Reason = joinReason(f.Reason, "stack of Service Catalog provisioned product "+pp)
+			f.Reason = JoinReason(f.Reason, "stack of Service Catalog provisioned product "+pp)
 		}
 		if stuckStatuses[s.StackStatus] {
-			f.Reason = joinReason(fmt.Sprintf("stuck for %s (threshold %s)", roundAge(t.AsOf.Sub(lastChange(s))), roundAge(t.Limits.StuckAfter)), f.Reason)
+			f.Reason = JoinReason(fmt.Sprintf("stuck for %s (threshold %s)", roundAge(t.AsOf.Sub(lastChange(s))), roundAge(t.Limits.StuckAfter)), f.Reason)
 		}
 		if f.Reason == "" {
 			f.Reason = "stack is " + string(s.StackStatus)

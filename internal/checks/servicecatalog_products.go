@@ -131,7 +131,7 @@ func (c ServiceCatalogProducts) inspect(ctx context.Context, api serviceCatalogA
 		f.SetDetail("stuck_since", DetailTime(since))
 	}
 	if msg := oneLine(aws.ToString(pp.StatusMessage)); msg != "" {
-		f.Reason = joinReason(f.Reason, msg)
+		f.Reason = JoinReason(f.Reason, msg)
 	}
 	f.SetDetail("product", aws.ToString(pp.ProductName))
 	f.SetDetail("type", aws.ToString(pp.Type))
@@ -144,7 +144,7 @@ func (c ServiceCatalogProducts) inspect(ctx context.Context, api serviceCatalogA
 		}
 		f.SetDetail("record_errors", strings.Join(errs, "; "))
 		if len(errs) > 0 && (f.Reason == "" || record.Status == sctypes.RecordStatusInProgressInError) {
-			f.Reason = joinReason(f.Reason, errs[0])
+			f.Reason = JoinReason(f.Reason, errs[0])
 		}
 	}
 	if f.Reason == "" {
@@ -215,7 +215,8 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-func joinReason(a, b string) string {
+// JoinReason joins two parts of a reason with ": ", either possibly empty: the checks' and the alerts' one way.
+func JoinReason(a, b string) string {
 	switch {
 	case a == "":
 		return b

@@ -73,6 +73,19 @@ type Claim struct {
 	Wait func(ctx context.Context, d time.Duration) error
 }
 
+// setDefaults fills what a claim leaves unset: DefaultLease, the wall clock, a timer to wait on.
+func (d *Claim) setDefaults() {
+	if d.Lease <= 0 {
+		d.Lease = DefaultLease
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Wait == nil {
+		d.Wait = sleep
+	}
+}
+
 // ClaimHeldError: another invocation of the run holds a live claim on the message, and its lease ends too late
 // for this invocation to wait it out and take over. The message may never be sent if that invocation died, so
 // this is the run's failure: Lambda retries it (and the function's error alarm fires), and the retry finds the
@@ -126,15 +139,7 @@ func SendOnce(ctx context.Context, store MarkerStore, d Claim, send func(context
 		}
 		return Sent{Outcome: Published, MessageID: id}, nil
 	}
-	if d.Lease <= 0 {
-		d.Lease = DefaultLease
-	}
-	if d.Now == nil {
-		d.Now = time.Now
-	}
-	if d.Wait == nil {
-		d.Wait = sleep
-	}
+	d.setDefaults()
 	etag, claimedAt, outcome, tookOver, err := claim(ctx, store, d)
 	if err != nil || outcome != "" {
 		return Sent{Outcome: outcome}, err

@@ -35,17 +35,8 @@ func SendOnceEach(ctx context.Context, store MarkerStore, claims []Claim, send f
 	mine := make([]bool, len(claims))
 	lease := DefaultLease
 	for i := range claims {
-		d := &claims[i]
-		if d.Lease <= 0 {
-			d.Lease = DefaultLease
-		}
-		if d.Now == nil {
-			d.Now = time.Now
-		}
-		if d.Wait == nil {
-			d.Wait = sleep
-		}
-		lease = min(lease, d.Lease)
+		claims[i].setDefaults()
+		lease = min(lease, claims[i].Lease)
 	}
 	// The claims are independent objects: taken side by side, a burst of hundreds of events costs a few rounds of S3
 	// calls rather than hundreds.
