@@ -24,6 +24,19 @@ import (
 // package's, wired in one place. What they hold is the command's part: its flags, what it reads, prints and sends,
 // and its exit codes.
 
+// startDemoSimForCLI starts the demo organization's simulator and points the SDK's default configuration (the
+// command's) at it, signed in as the management account.
+func startDemoSimForCLI(t *testing.T) *awssim.Server {
+	t.Helper()
+	sim := testkit.StartSim(t, awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
+	creds := sim.Credentials(awssim.DemoManagementAccount)
+	for k, v := range map[string]string{"AWS_ENDPOINT_URL": sim.URL(), "AWS_REGION": awssim.DemoHomeRegion, "AWS_ACCESS_KEY_ID": creds.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY": creds.SecretAccessKey, "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "", "AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull} {
+		t.Setenv(k, v)
+	}
+	return sim
+}
+
 func writeEvent(t *testing.T, body string) string {
 	t.Helper()
 	name := filepath.Join(t.TempDir(), "event.json")
@@ -110,12 +123,7 @@ func TestAlertCommandReadsStandardInput(t *testing.T) {
 // name and the product read with the audit role; a stack that is not failing prints no alert; a malformed event
 // exits 2 before any AWS call.
 func TestAlertCommandBuildsFromTheEvent(t *testing.T) {
-	sim := testkit.StartSim(t, awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
-	creds := sim.Credentials(awssim.DemoManagementAccount)
-	for k, v := range map[string]string{"AWS_ENDPOINT_URL": sim.URL(), "AWS_REGION": awssim.DemoHomeRegion, "AWS_ACCESS_KEY_ID": creds.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY": creds.SecretAccessKey, "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "", "AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull} {
-		t.Setenv(k, v)
-	}
+	startDemoSimForCLI(t)
 	event, err := os.ReadFile(filepath.Join("..", "..", "internal", "alert", "testdata", "stack-status-change.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -145,12 +153,7 @@ func TestAlertCommandBuildsFromTheEvent(t *testing.T) {
 // With -topic the alert is published once (a second handling of the same event sends nothing) and recorded.
 func TestAlertCommandPublishesWithTopicOnce(t *testing.T) {
 	withBuilder(t, func(context.Context, alertFlags, []byte) (*alert.Alert, error) { a := cliAlert; return &a, nil })
-	sim := testkit.StartSim(t, awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
-	creds := sim.Credentials(awssim.DemoManagementAccount)
-	for k, v := range map[string]string{"AWS_ENDPOINT_URL": sim.URL(), "AWS_REGION": awssim.DemoHomeRegion, "AWS_ACCESS_KEY_ID": creds.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY": creds.SecretAccessKey, "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "", "AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull} {
-		t.Setenv(k, v)
-	}
+	sim := startDemoSimForCLI(t)
 	event := writeEvent(t, `{}`)
 	args := []string{"alert", "-event", event, "-topic", awssim.DemoTopicARN(), "-bucket", awssim.DemoBucket, "-s3-path-style", "-owner", "team-a"}
 	var stdout, stderr bytes.Buffer
@@ -188,12 +191,7 @@ func TestAlertCommandIsListedInHelpAndReadme(t *testing.T) {
 // Without -owner the alert goes to the account's owner as the run history in the bucket last read its tag.
 func TestAlertCommandRoutesByTheHistorysOwnerTag(t *testing.T) {
 	withBuilder(t, func(context.Context, alertFlags, []byte) (*alert.Alert, error) { a := cliAlert; return &a, nil })
-	sim := testkit.StartSim(t, awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
-	creds := sim.Credentials(awssim.DemoManagementAccount)
-	for k, v := range map[string]string{"AWS_ENDPOINT_URL": sim.URL(), "AWS_REGION": awssim.DemoHomeRegion, "AWS_ACCESS_KEY_ID": creds.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY": creds.SecretAccessKey, "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "", "AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull} {
-		t.Setenv(k, v)
-	}
+	sim := startDemoSimForCLI(t)
 	ranAt := cliAlert.EventTime.Add(-24 * time.Hour)
 	run := history.Run{ID: "yesterday", Time: ranAt, AsOf: ranAt, Accounts: []string{cliAlert.AccountID}}
 	state := history.NewState(run, history.Diff(nil, run))
@@ -217,12 +215,7 @@ func TestAlertCommandRoutesByTheHistorysOwnerTag(t *testing.T) {
 // deployment names one (a bucket whose policy requires SSE-KMS refuses an SSE-S3 record).
 func TestAlertCommandRecordsWithTheKMSKey(t *testing.T) {
 	withBuilder(t, func(context.Context, alertFlags, []byte) (*alert.Alert, error) { a := cliAlert; return &a, nil })
-	sim := testkit.StartSim(t, awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
-	creds := sim.Credentials(awssim.DemoManagementAccount)
-	for k, v := range map[string]string{"AWS_ENDPOINT_URL": sim.URL(), "AWS_REGION": awssim.DemoHomeRegion, "AWS_ACCESS_KEY_ID": creds.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY": creds.SecretAccessKey, "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "", "AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull} {
-		t.Setenv(k, v)
-	}
+	sim := startDemoSimForCLI(t)
 	args := []string{"alert", "-event", writeEvent(t, `{}`), "-topic", awssim.DemoTopicARN(), "-bucket", awssim.DemoBucket, "-s3-path-style",
 		"-owner", "team-a", "-kms-key-id", awssim.DemoKMSKeyARN}
 	var stdout, stderr bytes.Buffer
@@ -263,11 +256,9 @@ func TestAlertCommandResendsAsTheFunctionWould(t *testing.T) {
 			args: []string{"-send"}, topic: awssim.DemoTopicARN(), audience: "organization"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			sim := testkit.StartSim(t, awssim.Demo(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)))
-			creds := sim.Credentials(awssim.DemoManagementAccount)
-			for k, v := range map[string]string{"AWS_ENDPOINT_URL": sim.URL(), "AWS_REGION": awssim.DemoHomeRegion, "AWS_ACCESS_KEY_ID": creds.AccessKeyID,
-				"AWS_SECRET_ACCESS_KEY": creds.SecretAccessKey, "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "", "AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
-				"AUDIT_BUCKET": awssim.DemoBucket, "AUDIT_S3_PATH_STYLE": "true", "AUDIT_TOPIC_ARN": "", "AUDIT_OWNER_TOPIC_ARN": "", "AUDIT_OWNER_DIGESTS": ""} {
+			sim := startDemoSimForCLI(t)
+			for k, v := range map[string]string{"AUDIT_BUCKET": awssim.DemoBucket, "AUDIT_S3_PATH_STYLE": "true", "AUDIT_TOPIC_ARN": "",
+				"AUDIT_OWNER_TOPIC_ARN": "", "AUDIT_OWNER_DIGESTS": ""} {
 				t.Setenv(k, v)
 			}
 			for k, v := range c.env {

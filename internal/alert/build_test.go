@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -47,18 +46,7 @@ func builder(t *testing.T, change func(*awssim.Organization)) (*alert.Builder, *
 // event reads a sample event, applying edits (old, new pairs) to its text first.
 func event(t *testing.T, file string, edits ...string) alert.Event {
 	t.Helper()
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(b)
-	for i := 0; i+1 < len(edits); i += 2 {
-		if !strings.Contains(s, edits[i]) {
-			t.Fatalf("%s holds no %q to edit", file, edits[i])
-		}
-		s = strings.ReplaceAll(s, edits[i], edits[i+1])
-	}
-	ev, err := alert.Decode([]byte(s))
+	ev, err := alert.Decode([]byte(eventText(t, file, edits...)))
 	if err != nil {
 		t.Fatalf("decode %s: %v", file, err)
 	}
